@@ -1,0 +1,23 @@
+"""The HTTP API: health, cameras and their status, recordings and clips."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from api.routes_cameras import router as cameras_router
+from api.routes_recordings import router as recordings_router
+from nvr.station import Station
+
+
+def create_app(station: Station) -> FastAPI:
+    app = FastAPI(title="Station NVR", version="0.1.0")
+    app.state.station = station
+    app.include_router(cameras_router)
+    app.include_router(recordings_router)
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    return app

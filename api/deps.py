@@ -1,0 +1,47 @@
+"""Shared request helpers: the station, the camera named in the path, time windows from the query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+
+from nvr.station import Station, now_ms
+from nvr.times import TimeFormatError, parse_instant
+
+DEFAULT_WINDOW_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class Window:
+    start_ms: int
+    end_ms: int
+
+
+def get_station(request: Request) -> Station:
+    station: Station = request.app.state.station
+    return station
+
+
+def known_camera(station: Station, name: str) -> str:
+    if station.config.camera(name) is None:
+        raise HTTPException(404, f"no camera named {name!r}")
+    return name
+
+
+def time_window(station: Station, start: str | None, end: str | None, *, max_ms: int | None = None,
+                required: bool = False) -> Window:
+    """Parse `start`/`end` (ISO 8601 or Unix seconds); 400 on bad, reversed or too long ranges."""
+    if required and (start is None or end is None):
+        raise HTTPException(400, "both start and end are required")
+    zone = station.config.zone
+    try:
+        end_ms = parse_instant(end, zone) if end is not None else now_ms()
+        start_ms = parse_instant(start, zone) if start is not None else end_ms - DEFAULT_WINDOW_MS
+    except TimeFormatError as exc:
+        raise HTTPException(400, str(exc)) from None
+    if end_ms <= start_ms:
+        raise HTTPException(400, "end must be after start")
+    if max_ms is not None and end_ms - start_ms > max_ms:
+        raise HTTPException(400, f"the range is longer than the limit of {max_ms // 3_600_000} hours")
+    return Window(start_ms, end_ms)

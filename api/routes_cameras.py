@@ -1,0 +1,63 @@
+"""Camera list and per-camera status; credentials never leave the server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from ingest.status import StatusSnapshot
+from ingest.urls import redact_url
+from nvr.station import Station
+from nvr.times import format_instant
+
+from api.deps import get_station
+
+router = APIRouter(prefix="/api")
+
+
+def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
+    return {
+        "status": snapshot.state,
+        "since": format_instant(round(snapshot.since * 1000), station.config.zone),
+        "last_error": snapshot.last_error,
+        "fps": snapshot.fps,
+        "bitrate_kbps": snapshot.bitrate_kbps,
+        "width": snapshot.width,
+        "height": snapshot.height,
+        "codec": snapshot.codec,
+    }
+
+
+def describe_camera(station: Station, name: str) -> dict[str, Any]:
+    config = station.config.camera(name)
+    assert config is not None
+    item: dict[str, Any] = {"name": name, "enabled": config.enabled, "record_url": redact_url(config.record_url),
+                            "detect_url": redact_url(config.detect_url) if config.detect_url else None}
+    runtime = station.cameras.get(name)
+    if runtime is None:
+        item.update(status="offline", last_error="disabled in the configuration")
+        return item
+    item.update(_stream(runtime.workers["record"].status.snapshot(), station))
+    if "detect" in runtime.workers:
+        item["detect"] = _stream(runtime.workers["detect"].status.snapshot(), station)
+    item["recording_error"] = runtime.recorder.last_error
+    return item
+
+
+@router.get("/health")
+def health(station: Station = Depends(get_station)) -> dict[str, Any]:
+    states = [r.workers["record"].status.snapshot().state for r in station.cameras.values()]
+    return {"status": "ok", "cameras": len(station.config.cameras), "online": states.count("online")}
+
+
+@router.get("/cameras")
+def list_cameras(station: Station = Depends(get_station)) -> list[dict[str, Any]]:
+    return [describe_camera(station, c.name) for c in station.config.cameras]
+
+
+@router.get("/cameras/{name}")
+def get_camera(name: str, station: Station = Depends(get_station)) -> dict[str, Any]:
+    if station.config.camera(name) is None:
+        raise HTTPException(404, f"no camera named {name!r}")
+    return describe_camera(station, name)

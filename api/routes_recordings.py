@@ -1,0 +1,57 @@
+"""What was recorded when, and clips of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.responses import StreamingResponse
+
+from api.clip_stream import stream_clip
+from api.deps import get_station, known_camera, time_window
+from nvr.station import Station, now_ms
+from nvr.times import format_instant
+from storage.clips import plan_clip
+from storage.timeline import gaps, recorded_ranges
+
+router = APIRouter(prefix="/api/cameras")
+MAX_CLIP_MS = 24 * 3_600_000
+MAX_LISTING_MS = 31 * 86_400_000
+
+
+@router.get("/{name}/recordings")
+def recordings(name: str, start: str | None = None, end: str | None = None,
+               station: Station = Depends(get_station)) -> dict[str, Any]:
+    """Recorded ranges and gaps (with reasons) of one camera; default: the last 24 hours."""
+    known_camera(station, name)
+    window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
+    until = min(window.end_ms, now_ms())  # the future is not a gap
+    segments = station.segments(name, window.start_ms, until)
+    ranges = recorded_ranges(segments, window.start_ms, until)
+    holes = gaps(ranges, station.index.outages(name, window.start_ms, until), window.start_ms, until)
+    zone = station.config.zone
+    return {
+        "camera": name,
+        "start": format_instant(window.start_ms, zone),
+        "end": format_instant(window.end_ms, zone),
+        "ranges": [{"start": format_instant(r.start_ms, zone), "end": format_instant(r.end_ms, zone)}
+                   for r in ranges],
+        "gaps": [{"start": format_instant(g.start_ms, zone), "end": format_instant(g.end_ms, zone),
+                  "reason": g.reason} for g in holes],
+    }
+
+
+@router.get("/{name}/clip.mp4", response_class=StreamingResponse)
+def clip(name: str, start: str, end: str, station: Station = Depends(get_station)) -> StreamingResponse:
+    """An MP4 of [start, end) beginning at the keyframe at or before start, streamed while it is cut."""
+    known_camera(station, name)
+    window = time_window(station, start, end, max_ms=MAX_CLIP_MS, required=True)
+    plan = plan_clip(station.segments(name, window.start_ms, window.end_ms), window.start_ms, window.end_ms)
+    if plan is None:
+        raise HTTPException(404, "no footage of this camera in the requested range")
+    stamp = datetime.fromtimestamp(plan.first_ms / 1000, UTC).astimezone(station.config.zone)
+    filename = f"{name}_{stamp:%Y%m%d-%H%M%S}.mp4"
+    return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases), media_type="video/mp4",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                                      "Cache-Control": "no-store"})

@@ -1,0 +1,44 @@
+"""Wall-clock time for packets: a monotonic receive clock anchored at connect.
+
+Camera clocks drift and jump, so the camera's timestamps only measure durations. The wall time of a
+packet is the wall time of the anchor packet plus the camera-time elapsed since it. For live sources
+the anchor is moved back onto the receive clock at a keyframe whenever the two disagree by more than
+`resync_seconds` (slow drift); a jump in camera time is reported as a discontinuity.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Stamp:
+    wall: float  # UTC seconds since the epoch
+    discontinuity: bool  # camera time jumped: what follows does not continue what came before
+
+
+class ReceiveClock:
+    def __init__(self, *, live: bool, resync_seconds: float = 1.0, jump_seconds: float = 10.0) -> None:
+        self._live = live
+        self._resync = resync_seconds
+        self._jump = jump_seconds
+        self._anchor: tuple[float, float, float] | None = None  # (media s, monotonic s, wall s)
+        self._last_media: float | None = None
+
+    def stamp(self, media_seconds: float, *, keyframe: bool) -> Stamp:
+        """Wall time of a packet whose camera timestamp is `media_seconds`."""
+        now_mono = time.monotonic()
+        jumped = self._last_media is not None and not (
+            self._last_media <= media_seconds <= self._last_media + self._jump
+        )
+        self._last_media = media_seconds
+        if self._anchor is None or jumped:
+            self._anchor = (media_seconds, now_mono, time.time())
+            return Stamp(self._anchor[2], discontinuity=jumped)
+        media0, mono0, wall0 = self._anchor
+        elapsed = media_seconds - media0
+        if self._live and keyframe and abs((now_mono - mono0) - elapsed) > self._resync:
+            self._anchor = (media_seconds, now_mono, time.time())
+            return Stamp(self._anchor[2], discontinuity=False)
+        return Stamp(wall0 + elapsed, discontinuity=False)

@@ -1,0 +1,121 @@
+"""Opening a camera stream: RTSP cameras, local files and demo scenes through one code path.
+
+Files and demo scenes behave like cameras by default: replayed at their own frame rate, looping
+forever with timestamps that keep increasing. Benchmarks turn pacing and looping off.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import av
+import av.container
+import av.stream
+
+from ingest.urls import NETWORK_SCHEMES
+
+
+class SourceError(Exception):
+    """The stream cannot be used (no video, unsupported codec, ...)."""
+
+
+class StallError(SourceError):
+    """Other tracks still arrive but the video has stopped."""
+
+
+@dataclass(frozen=True)
+class SourceOptions:
+    connect_timeout: float = 5.0
+    read_timeout: float = 5.0
+    demo_dir: Path = Path("data/demo")
+    realtime: bool = True  # files: replay at the recorded frame rate (a camera's pace)
+    loop: bool = True  # files: start again at the end, like a camera that never stops
+
+
+class OpenedSource:
+    """An open container and its video stream; iterate `packets()` for the video packets."""
+
+    def __init__(self, container: av.container.InputContainer, *, live: bool, options: SourceOptions) -> None:
+        self.container = container
+        self.live = live
+        self._options = options
+        videos = container.streams.video
+        if not videos:
+            raise SourceError("the stream has no video track")
+        self.stream: av.stream.Stream = videos[0]
+        if self.stream.time_base is None:
+            raise SourceError("the video track has no time base")
+
+    def close(self) -> None:
+        self.container.close()
+
+    def packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
+        """Video packets with timestamps, paced and looped for files; ends when a live stream ends."""
+        offset = 0  # added to every timestamp after a loop, in stream time-base units
+        pace_start: tuple[float, int] | None = None  # (monotonic s, first pts)
+        time_base = float(self.stream.time_base)  # type: ignore[arg-type]
+        first_dts: int | None = None  # the file's first dts, where each loop starts again
+        last_video = time.monotonic()
+        step = 1  # duration of the latest packet, used when the container does not give one
+        while not stop.is_set():
+            last_end = None
+            for packet in self.container.demux():
+                if stop.is_set():
+                    return
+                if packet.stream is not self.stream or packet.dts is None or packet.size == 0:
+                    if time.monotonic() - last_video > stall_seconds:
+                        raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
+                    continue
+                last_video = time.monotonic()
+                if first_dts is None:
+                    first_dts = packet.dts
+                if offset:
+                    packet.pts = (packet.pts if packet.pts is not None else packet.dts) + offset
+                    packet.dts += offset
+                pts = packet.pts if packet.pts is not None else packet.dts
+                if not self.live and self._options.realtime:
+                    if pace_start is None:
+                        pace_start = (time.monotonic(), pts)
+                    due = pace_start[0] + (pts - pace_start[1]) * time_base
+                    if stop.wait(max(0.0, due - time.monotonic())):
+                        return
+                step = packet.duration or (packet.dts - last_end + step if last_end is not None else 1)
+                last_end = packet.dts + step
+                yield packet
+            if self.live or not self._options.loop or last_end is None:
+                return
+            offset = last_end - (first_dts or 0)
+            self.container.seek(0)
+
+
+def open_source(url: str, options: SourceOptions) -> OpenedSource:
+    """Open `url`; raises av.FFmpegError / OSError / SourceError with the cause."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme in NETWORK_SCHEMES:
+        container = av.open(url, options={"rtsp_transport": "tcp"},
+                            timeout=(options.connect_timeout, options.read_timeout))
+        return _checked(container, live=True, options=options)
+    if scheme == "demo":
+        from ingest.demo import ensure_demo_video  # scene rendering is only loaded when a demo camera is used
+
+        path = ensure_demo_video(parts.netloc, options.demo_dir)
+    elif scheme == "file":
+        path = Path(unquote(parts.netloc + parts.path))
+    else:
+        raise SourceError(f"unsupported URL scheme {scheme!r}")
+    container = av.open(str(path), timeout=(options.connect_timeout, options.read_timeout))
+    return _checked(container, live=False, options=options)
+
+
+def _checked(container: av.container.InputContainer, *, live: bool, options: SourceOptions) -> OpenedSource:
+    try:
+        return OpenedSource(container, live=live, options=options)
+    except Exception:
+        container.close()
+        raise

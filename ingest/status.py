@@ -1,0 +1,75 @@
+"""Per-stream health as the operator sees it: state, since when, why, frame rate and bitrate."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Literal
+
+from ingest.urls import redact_text
+
+State = Literal["connecting", "online", "offline"]
+RATE_WINDOW_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class StatusSnapshot:
+    state: State
+    since: float  # UTC seconds
+    last_error: str | None
+    fps: float
+    bitrate_kbps: float
+    width: int | None
+    height: int | None
+    codec: str | None
+
+
+class StreamStatus:
+    """Thread-safe status written by an ingest worker and read by the API."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._state: State = "connecting"
+        self._since = time.time()
+        self._error: str | None = None
+        self._video: tuple[int | None, int | None, str | None] = (None, None, None)
+        self._packets: deque[tuple[float, int]] = deque()  # (monotonic s, bytes) of recent video packets
+
+    def _set(self, state: State) -> None:
+        if state != self._state:
+            self._state, self._since = state, time.time()
+
+    def connecting(self) -> None:
+        with self._lock:
+            self._set("connecting")
+
+    def online(self, width: int | None, height: int | None, codec: str | None) -> None:
+        with self._lock:
+            self._set("online")
+            self._video = (width, height, codec)
+
+    def offline(self, reason: str) -> None:
+        with self._lock:
+            self._set("offline")
+            self._error = redact_text(reason)
+            self._packets.clear()
+
+    def packet(self, size: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._packets.append((now, size))
+            while self._packets and now - self._packets[0][0] > RATE_WINDOW_SECONDS:
+                self._packets.popleft()
+
+    def snapshot(self) -> StatusSnapshot:
+        with self._lock:
+            now = time.monotonic()
+            recent = [(t, n) for t, n in self._packets if now - t <= RATE_WINDOW_SECONDS]
+            span = max(now - recent[0][0], 1.0) if recent else 1.0
+            fps = len(recent) / span if recent else 0.0
+            kbps = sum(n for _, n in recent) * 8 / 1000 / span if recent else 0.0
+            width, height, codec = self._video
+            return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
+                                  width, height, codec)

@@ -1,0 +1,147 @@
+"""One thread per camera stream: connect, read packets, hand them to sinks, reconnect on failure."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+import av
+import av.stream
+
+from ingest.clock import ReceiveClock, Stamp
+from ingest.source import OpenedSource, SourceError, SourceOptions, open_source
+from ingest.status import StreamStatus
+from ingest.urls import redact_text, redact_url
+
+log = logging.getLogger(__name__)
+STABLE_SECONDS = 10.0  # a connection that lasted this long resets the backoff
+
+
+class PacketSink(Protocol):
+    """Receives one stream's packets. Calls come from the worker thread, in order."""
+
+    def start(self, stream: av.stream.Stream) -> None:
+        """A new run of continuous packets begins (connect, or after a timestamp jump)."""
+
+    def packet(self, packet: av.Packet, stamp: Stamp) -> None: ...
+
+    def stop(self, reason: str) -> None:
+        """The run ended (disconnect, stall, shutdown); `reason` is safe to show."""
+
+
+class Backoff:
+    """Exponential reconnect delay with jitter, never above `maximum`."""
+
+    def __init__(self, minimum: float, maximum: float) -> None:
+        self.minimum, self.maximum = minimum, maximum
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        delay = min(self.maximum, self.minimum * 2 ** self.failures)
+        self.failures += 1
+        return delay * random.uniform(0.75, 1.0)
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+class StreamWorker:
+    """Keeps one camera stream flowing into its sinks until `stop()`; one broken camera affects nobody else."""
+
+    def __init__(self, camera: str, role: str, url: str, options: SourceOptions, *,
+                 stall_seconds: float, backoff: Backoff, sinks: list[PacketSink],
+                 on_state: Callable[[str, str | None], None] | None = None) -> None:
+        self.camera, self.role = camera, role
+        self._url = url
+        self._options = options
+        self._stall = stall_seconds
+        self._backoff = backoff
+        self._sinks = sinks
+        self._on_state = on_state
+        self.status = StreamStatus()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"ingest-{camera}-{role}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def _notify(self, state: str, reason: str | None) -> None:
+        if self._on_state is not None:
+            try:
+                self._on_state(state, reason)
+            except Exception:
+                log.exception("%s/%s: state callback failed", self.camera, self.role)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.status.connecting()
+            started = time.monotonic()
+            reason = self._session()
+            if self._stop.is_set():
+                break
+            self.status.offline(reason)
+            self._notify("offline", reason)
+            log.warning("%s/%s offline: %s", self.camera, self.role, reason)
+            if time.monotonic() - started >= STABLE_SECONDS:
+                self._backoff.reset()
+            self._stop.wait(self._backoff.next_delay())
+
+    def _session(self) -> str:
+        """One connection from open to end; returns why it ended (credentials removed)."""
+        source: OpenedSource | None = None
+        running = False
+        reason = "stopped"
+        try:
+            source = open_source(self._url, self._options)
+            reason = "stream ended (the camera closed the connection)" if source.live else "file ended"
+            running = self._pump(source)
+        except (av.FFmpegError, OSError, SourceError) as exc:
+            reason = redact_text(str(exc)) or type(exc).__name__
+        except Exception as exc:  # a bug must not take the camera down for good
+            log.exception("%s/%s: unexpected ingest error", self.camera, self.role)
+            reason = f"internal error: {redact_text(str(exc))}"
+        finally:
+            if source is not None:
+                source.close()
+        if running:
+            self._each_sink(lambda sink: sink.stop(reason))
+        return reason if not self._stop.is_set() else "stopped"
+
+    def _pump(self, source: OpenedSource) -> bool:
+        """Forward packets until the stream ends; returns whether any sink run was started."""
+        stream = source.stream
+        clock = ReceiveClock(live=source.live)
+        time_base = float(stream.time_base)  # type: ignore[arg-type]
+        running = False
+        codec = stream.codec_context.name if stream.codec_context else None
+        for packet in source.packets(self._stop, self._stall):
+            stamp = clock.stamp(float(packet.dts) * time_base, keyframe=packet.is_keyframe)
+            if not running:
+                self.status.online(stream.codec_context.width, stream.codec_context.height, codec)
+                self._notify("online", None)
+                log.info("%s/%s online: %s", self.camera, self.role, redact_url(self._url))
+                self._each_sink(lambda sink: sink.start(stream))
+                running = True
+            elif stamp.discontinuity:
+                self._each_sink(lambda sink: sink.stop("camera timestamps jumped"))
+                self._each_sink(lambda sink: sink.start(stream))
+            self.status.packet(packet.size)
+            self._each_sink(lambda sink: sink.packet(packet, stamp))
+        return running
+
+    def _each_sink(self, call: Callable[[PacketSink], None]) -> None:
+        for sink in self._sinks:
+            try:
+                call(sink)
+            except Exception:
+                log.exception("%s/%s: sink %s failed", self.camera, self.role, type(sink).__name__)

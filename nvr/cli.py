@@ -1,0 +1,71 @@
+"""`nvr` command line: run the station, check a config, cut a clip."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from nvr.config import Config, ConfigError, load_config
+
+DEFAULT_CONFIG = Path(os.environ.get("NVR_CONFIG", "config.yaml"))
+
+
+def _load(path: Path) -> Config:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    config = _load(args.config)
+    enabled = sum(c.enabled for c in config.cameras)
+    print(f"{args.config}: OK ({len(config.cameras)} cameras, {enabled} enabled; data in {config.data_dir})")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from nvr.server import serve
+
+    config = _load(args.config)
+    serve(config, log_level=args.log_level)
+    return 0
+
+
+def cmd_clip(args: argparse.Namespace) -> int:
+    from nvr.clip_command import cut_clip
+
+    return cut_clip(_load(args.config), args.camera, args.start, args.end, args.output)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
+                        help="configuration file (default: $NVR_CONFIG or ./config.yaml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="record every camera and serve the API")
+    run.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run.set_defaults(func=cmd_run)
+    check = commands.add_parser("check-config", help="validate the configuration and exit")
+    check.set_defaults(func=cmd_check_config)
+    clip = commands.add_parser("clip", help="write one camera's footage between two instants to an MP4 file")
+    clip.add_argument("camera")
+    clip.add_argument("start", help="ISO 8601 (local time unless an offset is given) or Unix seconds")
+    clip.add_argument("end")
+    clip.add_argument("-o", "--output", type=Path, required=True)
+    clip.set_defaults(func=cmd_clip)
+    for sub in (run, check, clip):  # `--config` is accepted after the command too
+        sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,47 @@
+"""`nvr clip`: the same clip as the API, written to a file, with a progress bar for long ranges."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from nvr.config import Config
+from nvr.times import TimeFormatError, parse_instant
+from storage.clips import plan_clip, write_clip
+from storage.index import RecordingIndex
+
+BAR_WIDTH = 30
+
+
+def _progress(done_ms: int, total_ms: int) -> None:
+    share = min(1.0, done_ms / total_ms) if total_ms else 1.0
+    filled = round(share * BAR_WIDTH)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share:4.0%} "
+                     f"{done_ms / 1000:.0f}/{total_ms / 1000:.0f} s")
+    sys.stderr.flush()
+
+
+def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) -> int:
+    if config.camera(camera) is None:
+        print(f"no camera named {camera!r} in the configuration", file=sys.stderr)
+        return 2
+    try:
+        start_ms, end_ms = parse_instant(start, config.zone), parse_instant(end, config.zone)
+    except TimeFormatError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if end_ms <= start_ms:
+        print("end must be after start", file=sys.stderr)
+        return 2
+    index = RecordingIndex(config.database_url)
+    try:
+        plan = plan_clip(index.segments(camera, start_ms, end_ms), start_ms, end_ms)
+    finally:
+        index.close()
+    if plan is None:
+        print(f"no footage of {camera} between {start} and {end}", file=sys.stderr)
+        return 1
+    written = write_clip(plan, config.segments_dir, str(output), progress=_progress)
+    sys.stderr.write("\n")
+    print(f"{output}: {written / 1000:.1f} s of {camera}")
+    return 0

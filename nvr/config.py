@@ -1,0 +1,230 @@
+"""config.yaml: typed models, loading, environment substitution and precise error messages."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ingest.urls import url_problem
+
+CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
+_ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """An unusable configuration; `problems` holds one `path: message` line per error."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+
+
+class DatabaseConfig(_Section):
+    url: str | None = None  # None: SQLite file `nvr.db` under data_dir
+
+    @field_validator("url")
+    @classmethod
+    def _parseable(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL ({exc})") from None
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise ValueError("only sqlite:/// and postgresql:// databases are supported")
+        return url
+
+
+class StorageConfig(_Section):
+    segment_seconds: float = Field(60, ge=1, le=3600)
+    retain_days: float = Field(30, gt=0)
+    max_bytes: int | None = Field(None, gt=0)
+    min_free_bytes: int = Field(2_000_000_000, ge=0)
+    retention_check_seconds: float = Field(30, gt=0, le=3600)
+
+
+class IngestConfig(_Section):
+    connect_timeout_seconds: float = Field(5, gt=0, le=120)
+    read_timeout_seconds: float = Field(5, gt=0, le=120)
+    stall_seconds: float = Field(10, gt=0, le=600)
+    reconnect_min_seconds: float = Field(0.5, gt=0, le=60)
+    reconnect_max_seconds: float = Field(3, gt=0, le=600)
+
+    @model_validator(mode="after")
+    def _backoff_order(self) -> IngestConfig:
+        if self.reconnect_max_seconds < self.reconnect_min_seconds:
+            raise ValueError("reconnect_max_seconds must be >= reconnect_min_seconds")
+        return self
+
+
+class CameraConfig(_Section):
+    name: str
+    record_url: str
+    detect_url: str | None = None
+    enabled: bool = True
+
+    @field_validator("name")
+    @classmethod
+    def _url_safe(cls, name: str) -> str:
+        if not CAMERA_NAME.match(name):
+            raise ValueError(
+                "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit"
+            )
+        return name
+
+    @field_validator("record_url", "detect_url")
+    @classmethod
+    def _usable_url(cls, url: str | None) -> str | None:
+        if url is not None and (problem := url_problem(url)):
+            raise ValueError(problem)
+        return url
+
+    @property
+    def stream_urls(self) -> dict[str, str]:
+        """Distinct streams to ingest, keyed by role (`record`, and `detect` when it differs)."""
+        urls = {"record": self.record_url}
+        if self.detect_url and self.detect_url != self.record_url:
+            urls["detect"] = self.detect_url
+        return urls
+
+
+class Config(_Section):
+    data_dir: Path = Path("./data")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    storage: StorageConfig = StorageConfig()
+    ingest: IngestConfig = IngestConfig()
+    cameras: list[CameraConfig] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Ho_Chi_Minh)") from None
+        return zone
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_names(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
+        seen: set[str] = set()
+        for camera in cameras:
+            if camera.name in seen:
+                raise ValueError(f"camera name {camera.name!r} is used more than once")
+            seen.add(camera.name)
+        return cameras
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def segments_dir(self) -> Path:
+        return self.data_dir / "segments"
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.data_dir / 'nvr.db'}"
+
+    def camera(self, name: str) -> CameraConfig | None:
+        return next((c for c in self.cameras if c.name == name), None)
+
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _substitute_env(node: Any, loc: tuple[int | str, ...], env: dict[str, str], problems: list[str]) -> Any:
+    """Replace `${NAME}` in string values by environment variables, so passwords stay out of the file."""
+    if isinstance(node, dict):
+        return {k: _substitute_env(v, (*loc, k), env, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_substitute_env(v, (*loc, i), env, problems) for i, v in enumerate(node)]
+    if isinstance(node, str):
+
+        def lookup(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in env:
+                problems.append(f"{_location(loc)}: environment variable {name} is not set")
+                return ""
+            return env[name]
+
+        return _ENV_REFERENCE.sub(lookup, node)
+    return node
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    """Relative data_dir and SQLite paths are relative to the config file's folder, not the shell's."""
+    data_dir = config.data_dir if config.data_dir.is_absolute() else (base / config.data_dir)
+    url = config.database.url
+    if url is not None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
+            url = parsed.set(database=str(base / parsed.database)).render_as_string(hide_password=False)
+    return config.model_copy(update={"data_dir": data_dir.resolve(), "database": DatabaseConfig(url=url)})
+
+
+def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = None,
+                 env: dict[str, str] | None = None) -> Config:
+    """Validate YAML text into a Config, or raise ConfigError naming every problem by its path."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [f"{where}: not valid YAML: {reason}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(source, ["(top level): must be a mapping of settings (data_dir, cameras, ...)"])
+    problems: list[str] = []
+    raw = _substitute_env(raw, (), dict(os.environ) if env is None else env, problems)
+    try:
+        config = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems += [_describe(error) for error in exc.errors()]
+    if problems:
+        raise ConfigError(source, problems)
+    return _resolve_paths(config, base or Path.cwd())
+
+
+def _describe(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting (check the spelling)"
+    return f"{_location(tuple(error['loc']))}: {message}"
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate a config file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
+    return parse_config(text, source=str(path), base=path.resolve().parent)

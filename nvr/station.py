@@ -1,0 +1,113 @@
+"""The running station: index, one ingest worker per camera stream, recorders, retention."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from ingest.source import SourceOptions
+from ingest.worker import Backoff, PacketSink, StreamWorker
+from nvr.config import CameraConfig, Config
+from storage.index import RecordingIndex, Segment
+from storage.leases import SegmentLeases
+from storage.reconcile import reconcile
+from storage.recorder import SegmentRecorder
+from storage.retention import Retention, RetentionPolicy
+
+log = logging.getLogger(__name__)
+DAY_MS = 86_400_000
+
+
+def now_ms() -> int:
+    return round(time.time() * 1000)
+
+
+@dataclass
+class CameraRuntime:
+    config: CameraConfig
+    recorder: SegmentRecorder
+    workers: dict[str, StreamWorker]  # by role: "record", and "detect" when it is a separate stream
+
+
+class Station:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.index = RecordingIndex(config.database_url)
+        self.leases = SegmentLeases()
+        self.segments_dir = config.segments_dir
+        self.cameras: dict[str, CameraRuntime] = {}
+        policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
+                                 config.storage.min_free_bytes)
+        self.retention = Retention(self.index, self.segments_dir, policy, self.leases)
+        self._stop = threading.Event()
+        self._retention_thread = threading.Thread(target=self._retention_loop, name="retention", daemon=True)
+
+    def start(self) -> None:
+        self.segments_dir.mkdir(parents=True, exist_ok=True)
+        reconcile(self.index, self.segments_dir)
+        self.index.close_outages(now_ms())  # whatever was open ended with the previous run
+        for camera in self.config.cameras:
+            if camera.enabled:
+                self.cameras[camera.name] = self._start_camera(camera)
+        self._retention_thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        workers = [w for runtime in self.cameras.values() for w in runtime.workers.values()]
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            worker.join(timeout=self.config.ingest.read_timeout_seconds * 2 + 2)
+        self._retention_thread.join(timeout=5)
+        self.index.close()
+
+    def _start_camera(self, camera: CameraConfig) -> CameraRuntime:
+        self.index.camera_id(camera.name)
+        recorder = SegmentRecorder(camera.name, self.segments_dir, self.config.storage.segment_seconds,
+                                   self._index_segment)
+        workers: dict[str, StreamWorker] = {}
+        for role, url in camera.stream_urls.items():
+            sinks: list[PacketSink] = [recorder] if role == "record" else []
+            on_state = (lambda state, reason, name=camera.name: self._record_state(name, state, reason)) \
+                if role == "record" else None
+            workers[role] = StreamWorker(camera.name, role, url, self._source_options(), sinks=sinks,
+                                         stall_seconds=self.config.ingest.stall_seconds, backoff=self._backoff(),
+                                         on_state=on_state)
+            workers[role].start()
+        return CameraRuntime(camera, recorder, workers)
+
+    def _source_options(self) -> SourceOptions:
+        ingest = self.config.ingest
+        return SourceOptions(connect_timeout=ingest.connect_timeout_seconds,
+                             read_timeout=ingest.read_timeout_seconds, demo_dir=self.config.data_dir / "demo")
+
+    def _backoff(self) -> Backoff:
+        return Backoff(self.config.ingest.reconnect_min_seconds, self.config.ingest.reconnect_max_seconds)
+
+    def _index_segment(self, segment: Segment) -> None:
+        self.index.add_segment(segment)
+
+    def _record_state(self, camera: str, state: str, reason: str | None) -> None:
+        if state == "offline":
+            self.index.open_outage(camera, now_ms(), reason or "offline")
+        else:
+            self.index.close_outages(now_ms(), camera)
+
+    def _retention_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.retention.enforce(now_ms())
+            except Exception:
+                log.exception("retention pass failed; retrying")
+            self._stop.wait(self.config.storage.retention_check_seconds)
+
+    def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
+        """Indexed segments plus the one being written, overlapping [start_ms, end_ms)."""
+        found = self.index.segments(camera, start_ms, end_ms)
+        runtime = self.cameras.get(camera)
+        live = runtime.recorder.in_progress() if runtime else None
+        if live and live.start_ms < end_ms and live.end_ms > start_ms and all(s.path != live.path for s in found):
+            found.append(live)
+        return found

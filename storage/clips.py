@@ -1,0 +1,119 @@
+"""Clips: any time range of one camera as a single MP4, stitched from segments by stream copy.
+
+The clip starts at the keyframe at or before the requested start (so it is at most one GOP longer than
+asked) and keeps real time: a gap in the recording stays a gap in the clip's timeline. The output is a
+fragmented MP4, so it can be streamed while it is assembled and still plays in browsers and VLC.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+import av.container
+
+from storage.index import Segment
+
+log = logging.getLogger(__name__)
+CLIP_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+Progress = Callable[[int, int], None]  # (milliseconds written, milliseconds planned)
+
+
+@dataclass(frozen=True)
+class ClipPlan:
+    segments: tuple[Segment, ...]
+    first_ms: int  # wall time of the clip's first keyframe
+    end_ms: int
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.first_ms
+
+
+def plan_clip(segments: list[Segment], start_ms: int, end_ms: int) -> ClipPlan | None:
+    """Which segments make the clip [start_ms, end_ms), or None when there is no footage in it."""
+    chosen = [s for s in sorted(segments, key=lambda s: s.start_ms) if s.start_ms < end_ms and s.end_ms > start_ms]
+    if not chosen:
+        return None
+    first = chosen[0]
+    earlier = [k for k in first.keyframes_ms if first.start_ms + k <= start_ms]
+    first_ms = first.start_ms + (max(earlier) if earlier else min(first.keyframes_ms, default=0))
+    return ClipPlan(tuple(chosen), first_ms, min(end_ms, chosen[-1].end_ms))
+
+
+class _Stitcher:
+    """Appends segments to one output track, mapping every packet to clip time."""
+
+    def __init__(self, output: av.container.OutputContainer, plan: ClipPlan) -> None:
+        self._output = output
+        self._plan = plan
+        self._stream: Any = None
+        self._extradata: bytes | None = None
+        self._time_base = Fraction(1, 90000)
+        self._last_dts = -1
+        self.written_ms = 0
+
+    def add(self, segment: Segment, path: Path, cancelled: Callable[[], bool]) -> bool:
+        """Copy the part of `segment` inside the plan; False when the clip must end here."""
+        with av.open(str(path)) as source:
+            stream = source.streams.video[0]
+            if self._stream is None:
+                self._stream = self._output.add_stream_from_template(stream)
+                self._extradata = stream.codec_context.extradata
+            elif stream.codec_context.extradata != self._extradata:
+                log.warning("%s: stream parameters change at %s; the clip ends there", segment.camera, segment.path)
+                return False
+            in_tb = stream.time_base
+            skip_ms = max(0, self._plan.first_ms - segment.start_ms)
+            if skip_ms:
+                source.seek(int(Fraction(skip_ms, 1000) / in_tb), stream=stream, backward=True, any_frame=False)
+            try:
+                for packet in source.demux(stream):
+                    if cancelled():
+                        return False
+                    if packet.dts is None or packet.size == 0:
+                        continue
+                    wall_ms = segment.start_ms + float(packet.dts * in_tb) * 1000
+                    if wall_ms < self._plan.first_ms - 0.5:
+                        continue
+                    if wall_ms >= self._plan.end_ms:
+                        return False
+                    self._mux(packet, segment.start_ms, in_tb)
+                    self.written_ms = round(wall_ms - self._plan.first_ms)
+            except (av.InvalidDataError, av.EOFError):
+                pass  # the segment being written ends in a fragment that is not complete yet
+        return True
+
+    def _mux(self, packet: av.Packet, segment_start_ms: int, in_tb: Fraction) -> None:
+        offset = Fraction(segment_start_ms - self._plan.first_ms, 1000)
+        dts = round((offset + packet.dts * in_tb) / self._time_base)
+        pts = round((offset + (packet.pts if packet.pts is not None else packet.dts) * in_tb) / self._time_base)
+        if dts <= self._last_dts:  # recordings overlap by a few ms after a clock resync
+            pts += self._last_dts + 1 - dts
+            dts = self._last_dts + 1
+        self._last_dts = dts
+        packet.dts, packet.pts, packet.time_base = dts, pts, self._time_base
+        packet.stream = self._stream
+        self._output.mux(packet)
+
+
+def write_clip(plan: ClipPlan, segments_dir: Path, out: Any, *, progress: Progress | None = None,
+               cancelled: Callable[[], bool] = lambda: False) -> int:
+    """Write the clip to `out` (a path or a writable binary file object); returns the milliseconds written."""
+    with av.open(out, "w", format="mp4", options=CLIP_MP4) as output:
+        stitcher = _Stitcher(output, plan)
+        for segment in plan.segments:
+            path = segments_dir / segment.path
+            if not path.exists():
+                log.warning("%s: %s vanished while the clip was made", segment.camera, segment.path)
+                continue
+            if not stitcher.add(segment, path, cancelled):
+                break
+            if progress is not None:
+                progress(stitcher.written_ms, plan.duration_ms)
+    return stitcher.written_ms

@@ -1,0 +1,180 @@
+"""The recording index: cameras, finished segments and outages, on SQLite (WAL) or PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, delete, event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.models import CameraRow, OutageRow, SegmentRow
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+@dataclass(frozen=True)
+class Segment:
+    camera: str
+    path: str  # relative to the segments directory
+    start_ms: int
+    end_ms: int
+    bytes: int
+    keyframes_ms: tuple[int, ...] = field(default=(0,))  # offsets from start_ms
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Outage:
+    camera: str
+    start_ms: int
+    end_ms: int | None
+    reason: str
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`; SQLite gets WAL mode and a busy timeout, its folder is created."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        database = engine.url.database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "head")
+
+
+def _to_segment(row: SegmentRow, camera: str) -> Segment:
+    return Segment(camera, row.path, row.start_ms, row.end_ms, row.bytes,
+                   tuple(json.loads(row.keyframes_ms)), row.id)
+
+
+class RecordingIndex:
+    """Thread-safe access to the index; every method is one short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._camera_ids: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    def camera_id(self, name: str) -> int:
+        with self._lock:
+            if name in self._camera_ids:
+                return self._camera_ids[name]
+        with self._session() as session, session.begin():
+            found = session.scalar(select(CameraRow.id).where(CameraRow.name == name))
+            if found is None:
+                row = CameraRow(name=name)
+                session.add(row)
+                session.flush()
+                found = row.id
+        with self._lock:
+            self._camera_ids[name] = found
+        return found
+
+    def add_segment(self, segment: Segment) -> int:
+        camera_id = self.camera_id(segment.camera)
+        with self._session() as session, session.begin():
+            row = SegmentRow(camera_id=camera_id, path=segment.path, start_ms=segment.start_ms,
+                             end_ms=segment.end_ms, bytes=segment.bytes,
+                             keyframes_ms=json.dumps(list(segment.keyframes_ms)))
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
+        """Segments of `camera` overlapping [start_ms, end_ms), in time order."""
+        camera_id = self.camera_id(camera)
+        with self._session() as session:
+            rows = session.scalars(
+                select(SegmentRow)
+                .where(SegmentRow.camera_id == camera_id, SegmentRow.start_ms < end_ms,
+                       SegmentRow.end_ms > start_ms)
+                .order_by(SegmentRow.start_ms)
+            ).all()
+            return [_to_segment(row, camera) for row in rows]
+
+    def oldest_segments(self, limit: int, *, before_ms: int | None = None) -> list[Segment]:
+        """The oldest segments of all cameras (optionally only those ending before `before_ms`)."""
+        with self._session() as session:
+            query = select(SegmentRow, CameraRow.name).join(CameraRow).order_by(SegmentRow.start_ms).limit(limit)
+            if before_ms is not None:
+                query = query.where(SegmentRow.end_ms <= before_ms)
+            return [_to_segment(row, name) for row, name in session.execute(query).all()]
+
+    def all_segments(self) -> Iterator[Segment]:
+        with self._session() as session:
+            query = select(SegmentRow, CameraRow.name).join(CameraRow).order_by(SegmentRow.id)
+            for row, name in session.execute(query).all():
+                yield _to_segment(row, name)
+
+    def delete_segment(self, segment_id: int) -> None:
+        with self._session() as session, session.begin():
+            session.execute(delete(SegmentRow).where(SegmentRow.id == segment_id))
+
+    def total_bytes(self) -> int:
+        with self._session() as session:
+            return int(session.scalar(select(func.coalesce(func.sum(SegmentRow.bytes), 0))) or 0)
+
+    def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
+        """Record that `camera` stopped recording; a still-open outage keeps its start and gets the new reason."""
+        camera_id = self.camera_id(camera)
+        with self._session() as session, session.begin():
+            current = session.scalar(select(OutageRow).where(OutageRow.camera_id == camera_id,
+                                                            OutageRow.end_ms.is_(None)))
+            if current is None:
+                session.add(OutageRow(camera_id=camera_id, start_ms=start_ms, end_ms=None, reason=reason))
+            else:
+                current.reason = reason
+
+    def close_outages(self, end_ms: int, camera: str | None = None) -> None:
+        """End the open outage of `camera` (or of every camera, at startup)."""
+        query = update(OutageRow).where(OutageRow.end_ms.is_(None)).values(end_ms=end_ms)
+        if camera is not None:
+            query = query.where(OutageRow.camera_id == self.camera_id(camera))
+        with self._session() as session, session.begin():
+            session.execute(query)
+
+    def outages(self, camera: str, start_ms: int, end_ms: int) -> list[Outage]:
+        camera_id = self.camera_id(camera)
+        with self._session() as session:
+            rows = session.scalars(
+                select(OutageRow)
+                .where(OutageRow.camera_id == camera_id, OutageRow.start_ms < end_ms,
+                       (OutageRow.end_ms.is_(None)) | (OutageRow.end_ms > start_ms))
+                .order_by(OutageRow.start_ms)
+            ).all()
+            return [Outage(camera, r.start_ms, r.end_ms, r.reason) for r in rows]

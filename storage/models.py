@@ -1,0 +1,46 @@
+"""Index tables. Instants are UTC milliseconds since the epoch (exact, and the same on SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class CameraRow(Base):
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
+
+
+class SegmentRow(Base):
+    """One finished recording file. `keyframes_ms` is a JSON list of keyframe offsets from `start_ms`."""
+
+    __tablename__ = "segments"
+    __table_args__ = (Index("ix_segments_camera_start", "camera_id", "start_ms"),
+                      Index("ix_segments_start", "start_ms"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
+    path: Mapped[str] = mapped_column(String(512), unique=True, nullable=False)  # relative to the segments dir
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    keyframes_ms: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class OutageRow(Base):
+    """A period when a camera could not be recorded, and why (end is NULL while it lasts)."""
+
+    __tablename__ = "outages"
+    __table_args__ = (Index("ix_outages_camera_start", "camera_id", "start_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)

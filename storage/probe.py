@@ -1,0 +1,46 @@
+"""Reading back what a segment file holds, including one cut short by a crash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    packets: int
+    duration_ms: int
+    keyframes_ms: tuple[int, ...]  # offsets from the first packet
+
+
+def probe_segment(path: Path) -> ProbeResult:
+    """Demux `path` up to its last readable packet. A file with no readable video gives packets=0."""
+    keyframes: list[int] = []
+    packets = 0
+    first: float | None = None
+    end = 0.0
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                return ProbeResult(0, 0, ())
+            stream = container.streams.video[0]
+            time_base = float(stream.time_base or 0)
+            try:
+                for packet in container.demux(stream):
+                    if packet.dts is None or packet.size == 0:
+                        continue
+                    seconds = packet.dts * time_base
+                    first = seconds if first is None else first
+                    if packet.is_keyframe:
+                        keyframes.append(round((seconds - first) * 1000))
+                    end = seconds + (packet.duration or 0) * time_base
+                    packets += 1
+            except (av.FFmpegError, OSError):
+                pass  # a crash leaves a torn last fragment; everything before it counts
+    except (av.FFmpegError, OSError):
+        return ProbeResult(0, 0, ())
+    if first is None:
+        return ProbeResult(0, 0, ())
+    return ProbeResult(packets, round((end - first) * 1000), tuple(keyframes))

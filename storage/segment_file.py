@@ -1,0 +1,73 @@
+"""One segment being written: fragmented MP4 by stream copy, timestamps starting at zero.
+
+Fragments are cut at every keyframe and at least every second, and flushed to the file as they
+close, so a process killed at any moment leaves a playable file missing at most about a second.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import av
+import av.container
+import av.stream
+
+FRAGMENTED_MP4 = {
+    "movflags": "frag_keyframe+empty_moov+default_base_moof",
+    "frag_duration": "1000000",  # microseconds
+    "flush_packets": "1",
+}
+
+
+def fsync_path(path: Path) -> None:
+    """Make a file (or a directory entry) durable against power loss."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class SegmentFile:
+    def __init__(self, path: Path, template: av.stream.Stream) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._container: av.container.OutputContainer = av.open(str(path), "w", format="mp4",
+                                                                 options=FRAGMENTED_MP4)
+        self._stream = self._container.add_stream_from_template(template)
+        self._time_base = float(template.time_base)  # type: ignore[arg-type]
+        self._base: int | None = None
+        self._last_dts = -1
+        self.keyframes_ms: list[int] = []
+        self.duration_ms = 0
+
+    def write(self, packet: av.Packet) -> None:
+        """Mux one packet (its timestamps are shifted so the segment starts at 0)."""
+        if self._base is None:
+            self._base = packet.dts
+        dts = packet.dts - self._base
+        if dts <= self._last_dts:
+            return  # a repeated or backward timestamp cannot be muxed; one frame is not worth a new file
+        pts = (packet.pts if packet.pts is not None else packet.dts) - self._base
+        if packet.is_keyframe:
+            self.keyframes_ms.append(round(pts * self._time_base * 1000))
+        packet.dts, packet.pts = dts, pts
+        self._last_dts = dts
+        packet.stream = self._stream
+        self._container.mux(packet)
+        self.duration_ms = round((dts + (packet.duration or 0)) * self._time_base * 1000)
+
+    def close(self) -> int:
+        """Finish the file and make it durable; returns its size in bytes."""
+        self._container.close()
+        fsync_path(self.path)
+        fsync_path(self.path.parent)
+        return self.path.stat().st_size
+
+    def abort(self) -> None:
+        """Close after a write error without raising; what reached the disk stays readable."""
+        try:
+            self._container.close()
+        except (av.FFmpegError, OSError):
+            pass

@@ -1,0 +1,48 @@
+"""What was recorded in a window: merged ranges, and the gaps between them with their reasons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.index import Outage, Segment
+
+JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
+UNKNOWN_GAP = "not recorded (the service was not running)"
+
+
+@dataclass(frozen=True)
+class Span:
+    start_ms: int
+    end_ms: int
+    reason: str | None = None
+
+
+def recorded_ranges(segments: list[Segment], start_ms: int, end_ms: int) -> list[Span]:
+    ranges: list[Span] = []
+    for segment in sorted(segments, key=lambda s: s.start_ms):
+        lo, hi = max(segment.start_ms, start_ms), min(segment.end_ms, end_ms)
+        if hi <= lo:
+            continue
+        if ranges and lo - ranges[-1].end_ms <= JOIN_TOLERANCE_MS:
+            ranges[-1] = Span(ranges[-1].start_ms, max(ranges[-1].end_ms, hi))
+        else:
+            ranges.append(Span(lo, hi))
+    return ranges
+
+
+def gaps(ranges: list[Span], outages: list[Outage], start_ms: int, end_ms: int) -> list[Span]:
+    """The parts of [start_ms, end_ms) not covered by `ranges`, each with the outage reason that explains it."""
+    found: list[Span] = []
+    cursor = start_ms
+    for span in [*ranges, Span(end_ms, end_ms)]:
+        if span.start_ms - cursor > JOIN_TOLERANCE_MS:
+            found.append(Span(cursor, span.start_ms, _reason(outages, cursor, span.start_ms)))
+        cursor = max(cursor, span.end_ms)
+    return found
+
+
+def _reason(outages: list[Outage], start_ms: int, end_ms: int) -> str:
+    overlapping = [o for o in outages if o.start_ms < end_ms and (o.end_ms is None or o.end_ms > start_ms)]
+    if not overlapping:
+        return UNKNOWN_GAP
+    return "; ".join(dict.fromkeys(o.reason for o in overlapping))

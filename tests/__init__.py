@@ -1,0 +1,1 @@
+"""Station NVR test suite."""

@@ -1,0 +1,83 @@
+"""Shared fixtures: real PostgreSQL, real RTSP cameras, and stations built from small configs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import yaml
+
+from nvr.config import Config, parse_config
+from tests.support.postgres import PostgresServer
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
+    """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    with PostgresServer() as server:
+        yield server
+
+
+_db_counter = iter(range(1_000_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'index.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = f"t{next(_db_counter)}_{int(time.time() * 1000) % 1_000_000}"
+    server.create_database(name)
+    return server.url(name)
+
+
+def station_config(tmp_path: Path, cameras: list[dict[str, Any]], **overrides: Any) -> Config:
+    """A config for tests: short segments, fast reconnects, no free-space floor."""
+    raw: dict[str, Any] = {
+        "data_dir": str(tmp_path / "data"),
+        "storage": {"segment_seconds": 2, "min_free_bytes": 0, "retention_check_seconds": 3600},
+        "ingest": {"connect_timeout_seconds": 3, "read_timeout_seconds": 3, "reconnect_min_seconds": 0.2,
+                   "reconnect_max_seconds": 1.0},
+        "cameras": cameras,
+    }
+    for key, value in overrides.items():
+        raw[key] = {**raw.get(key, {}), **value} if isinstance(value, dict) else value
+    return parse_config(yaml.safe_dump(raw), base=tmp_path)
+
+
+@pytest.fixture
+def make_station() -> Iterator[Callable[[Config], Any]]:
+    """Start stations (and their API test clients); everything stops at teardown."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from nvr.station import Station
+
+    started: list[Station] = []
+
+    def start(config: Config) -> tuple[Station, TestClient]:
+        station = Station(config)
+        station.start()
+        started.append(station)
+        return station, TestClient(create_app(station))
+
+    yield start
+    for station in started:
+        station.stop()

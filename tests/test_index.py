@@ -1,0 +1,71 @@
+"""The index on SQLite and on a real PostgreSQL: the same code, the same answers."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect, text
+
+from storage.index import RecordingIndex, Segment
+
+
+def seg(camera: str, start_s: int, end_s: int, size: int = 100) -> Segment:
+    return Segment(camera, f"{camera}/d/{start_s * 1000}.mp4", start_s * 1000, end_s * 1000, size, (0, 1000))
+
+
+@pytest.fixture
+def index(database_url: str) -> RecordingIndex:
+    created = RecordingIndex(database_url)
+    yield created
+    created.close()
+
+
+def test_schema_is_migrated_and_migration_is_repeatable(index: RecordingIndex, database_url: str) -> None:
+    tables = set(inspect(index.engine).get_table_names())
+    assert {"cameras", "segments", "outages", "alembic_version"} <= tables
+    again = RecordingIndex(database_url)  # a restart runs migrations again: nothing changes
+    with again.engine.connect() as connection:
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0001"
+    again.close()
+
+
+def test_segments_overlapping_a_window_in_time_order(index: RecordingIndex) -> None:
+    for start in (120, 0, 60, 180):
+        index.add_segment(seg("a", start, start + 60))
+    index.add_segment(seg("b", 30, 90))
+    found = index.segments("a", 59_000, 121_000)
+    assert [s.start_ms for s in found] == [0, 60_000, 120_000]
+    assert found[0].keyframes_ms == (0, 1000) and found[0].id is not None
+    assert index.segments("a", 240_000, 300_000) == []
+    assert [s.camera for s in index.segments("b", 0, 10**9)] == ["b"]
+
+
+def test_oldest_first_across_cameras_and_totals(index: RecordingIndex) -> None:
+    index.add_segment(seg("a", 100, 160, 10))
+    index.add_segment(seg("b", 50, 110, 20))
+    index.add_segment(seg("a", 160, 220, 30))
+    assert [(s.camera, s.start_ms) for s in index.oldest_segments(2)] == [("b", 50_000), ("a", 100_000)]
+    assert [s.start_ms for s in index.oldest_segments(10, before_ms=160_000)] == [50_000, 100_000]
+    assert index.total_bytes() == 60
+    first = index.oldest_segments(1)[0]
+    assert first.id is not None
+    index.delete_segment(first.id)
+    assert index.total_bytes() == 40
+
+
+def test_outages_open_and_close(index: RecordingIndex) -> None:
+    index.open_outage("a", 1000, "Connection refused")
+    index.open_outage("a", 2000, "timed out")  # still the same outage, with the newest reason
+    assert [(o.start_ms, o.end_ms, o.reason) for o in index.outages("a", 0, 10_000)] == [(1000, None, "timed out")]
+    index.close_outages(5000, "a")
+    index.open_outage("b", 1000, "x")
+    index.close_outages(9000)
+    assert [(o.start_ms, o.end_ms) for o in index.outages("a", 0, 10_000)] == [(1000, 5000)]
+    assert index.outages("a", 6000, 7000) == []
+    assert index.outages("b", 0, 10_000)[0].end_ms == 9000
+
+
+def test_duplicate_path_is_rejected(index: RecordingIndex) -> None:
+    index.add_segment(seg("a", 0, 60))
+    with pytest.raises(Exception):
+        index.add_segment(seg("a", 0, 60))
+    assert len(index.segments("a", 0, 10**9)) == 1

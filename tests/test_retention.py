@@ -1,0 +1,76 @@
+"""Retention deletes oldest first, by age and by quota, and never what is being served."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.index import RecordingIndex, Segment
+from storage.leases import SegmentLeases
+from storage.retention import Retention, RetentionPolicy
+
+MINUTE = 60_000
+NOW = 10_000 * MINUTE
+
+
+@pytest.fixture
+def index(database_url: str) -> RecordingIndex:
+    created = RecordingIndex(database_url)
+    yield created
+    created.close()
+
+
+def fill(index: RecordingIndex, root: Path, starts_min: list[int], size: int = 1000, camera: str = "a") -> None:
+    for start in starts_min:
+        relpath = f"{camera}/day/{start * MINUTE}.mp4"
+        (root / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (root / relpath).write_bytes(b"x" * size)
+        index.add_segment(Segment(camera, relpath, start * MINUTE, (start + 1) * MINUTE, size))
+
+
+def remaining(index: RecordingIndex) -> list[int]:
+    return sorted(s.start_ms // MINUTE for s in index.all_segments())
+
+
+def test_age_limit_deletes_only_what_is_too_old(index: RecordingIndex, tmp_path: Path) -> None:
+    fill(index, tmp_path, [9000, 9500, 9900, 9990])
+    policy = RetentionPolicy(max_age_ms=200 * MINUTE, max_bytes=None, min_free_bytes=0)
+    deleted = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12).enforce(NOW)
+    assert [s.start_ms // MINUTE for s in deleted] == [9000, 9500]
+    assert remaining(index) == [9900, 9990]
+    assert not (tmp_path / f"a/day/{9000 * MINUTE}.mp4").exists()
+    assert (tmp_path / f"a/day/{9900 * MINUTE}.mp4").exists()
+
+
+def test_byte_quota_deletes_oldest_first_across_cameras(index: RecordingIndex, tmp_path: Path) -> None:
+    fill(index, tmp_path, [9990, 9992, 9994], camera="a")
+    fill(index, tmp_path, [9991, 9993, 9995], camera="b")
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=3500, min_free_bytes=0)
+    deleted = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12).enforce(NOW)
+    assert [(s.camera, s.start_ms // MINUTE) for s in deleted] == [("a", 9990), ("b", 9991), ("a", 9992)]
+    assert index.total_bytes() == 3000
+
+
+def test_free_space_floor_deletes_until_enough_is_free(index: RecordingIndex, tmp_path: Path) -> None:
+    fill(index, tmp_path, [9990, 9991, 9992, 9993])
+
+    def disk_free() -> int:  # a 4500-byte disk holding our files and nothing else
+        return 4500 - sum(p.stat().st_size for p in tmp_path.rglob("*.mp4"))
+
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=2400)
+    deleted = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=disk_free).enforce(NOW)
+    assert [s.start_ms // MINUTE for s in deleted] == [9990, 9991]
+    assert disk_free() >= 2400 and remaining(index) == [9992, 9993]
+
+
+def test_segments_being_served_are_kept_until_released(index: RecordingIndex, tmp_path: Path) -> None:
+    fill(index, tmp_path, [9000, 9001, 9002])
+    leases = SegmentLeases()
+    policy = RetentionPolicy(max_age_ms=MINUTE, max_bytes=None, min_free_bytes=0)
+    retention = Retention(index, tmp_path, policy, leases, free_bytes=lambda: 10**12)
+    with leases.hold([f"a/day/{9001 * MINUTE}.mp4"]):
+        assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9000, 9002]
+        assert remaining(index) == [9001]
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9001]
+    assert not list(tmp_path.rglob("*.mp4"))

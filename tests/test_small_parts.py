@@ -1,0 +1,57 @@
+"""Small pure parts: time parsing, URL redaction, receive clock, backoff."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ingest.clock import ReceiveClock
+from ingest.urls import redact_text, redact_url
+from ingest.worker import Backoff
+from nvr.times import TimeFormatError, format_instant, parse_instant
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def test_instants_in_every_accepted_form() -> None:
+    expected = 1_795_000_000_000
+    assert parse_instant("1795000000", HCM) == expected
+    assert parse_instant("1795000000.25", HCM) == expected + 250
+    iso = format_instant(expected, HCM)
+    assert iso.endswith("+07:00") and parse_instant(iso, HCM) == expected
+    assert parse_instant(iso.replace("+07:00", "Z").replace("T", " "), HCM) == expected + 7 * 3_600_000
+    assert parse_instant(iso[:19], HCM) == expected  # no offset: the station's local time
+    for bad in ("yesterday", "2026-13-01T00:00:00", ""):
+        with pytest.raises(TimeFormatError):
+            parse_instant(bad, HCM)
+
+
+def test_passwords_are_redacted_wherever_they_appear() -> None:
+    assert redact_url("rtsp://admin:p@ss:w0rd@10.0.0.2:554/x") == "rtsp://admin:***@10.0.0.2:554/x"
+    message = "Connection refused: 'rtsp://admin:hunter2@10.0.0.2/ch1' and rtsps://u:v@h/y"
+    assert "hunter2" not in redact_text(message) and ":v@" not in redact_text(message)
+    assert redact_url("rtsp://10.0.0.2/ch1") == "rtsp://10.0.0.2/ch1"
+
+
+def test_clock_keeps_camera_durations_and_flags_jumps() -> None:
+    clock = ReceiveClock(live=False)
+    first = clock.stamp(100.0, keyframe=True)
+    assert clock.stamp(101.5, keyframe=False).wall == pytest.approx(first.wall + 1.5)
+    assert clock.stamp(50.0, keyframe=True).discontinuity  # camera time went backwards
+    assert clock.stamp(500.0, keyframe=True).discontinuity  # or leapt forward
+
+
+def test_live_clock_resyncs_to_the_receive_clock_at_keyframes() -> None:
+    clock = ReceiveClock(live=True, resync_seconds=1.0)
+    first = clock.stamp(0.0, keyframe=True)
+    drifted = clock.stamp(5.0, keyframe=True)  # 5 s of camera time arrived at once: camera clock runs fast
+    assert not drifted.discontinuity and drifted.wall < first.wall + 1.0
+
+
+def test_backoff_grows_to_its_cap_with_jitter_and_resets() -> None:
+    backoff = Backoff(0.5, 3.0)
+    delays = [backoff.next_delay() for _ in range(8)]
+    assert 0.375 <= delays[0] <= 0.5 and all(d <= 3.0 for d in delays) and delays[-1] >= 2.25
+    backoff.reset()
+    assert backoff.next_delay() <= 0.5
