@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -10,8 +13,11 @@ from api.routes_recordings import router as recordings_router
 from nvr.station import Station
 
 
-def create_app(station: Station) -> FastAPI:
-    app = FastAPI(title="Station NVR", version="0.1.0")
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
+    app = FastAPI(title="Station NVR", version="0.1.0", lifespan=lifespan)
     app.state.station = station
     app.include_router(cameras_router)
     app.include_router(recordings_router)

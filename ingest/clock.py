@@ -2,8 +2,10 @@
 
 Camera clocks drift and jump, so the camera's timestamps only measure durations. The wall time of a
 packet is the wall time of the anchor packet plus the camera-time elapsed since it. For live sources
-the anchor is moved back onto the receive clock at a keyframe whenever the two disagree by more than
-`resync_seconds` (slow drift); a jump in camera time is reported as a discontinuity.
+the anchor moves to any packet that arrives earlier than the anchor predicts (a packet cannot be
+captured after it was received: this drops the delay of bursts, such as the packets buffered while the
+stream was probed), and back onto the receive clock at a keyframe when packets run more than
+`resync_seconds` late (slow drift). A jump in camera time is reported as a discontinuity.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class ReceiveClock:
             return Stamp(self._anchor[2], discontinuity=jumped)
         media0, mono0, wall0 = self._anchor
         elapsed = media_seconds - media0
-        if self._live and keyframe and abs((now_mono - mono0) - elapsed) > self._resync:
+        lag = (now_mono - mono0) - elapsed
+        if self._live and (lag < 0 or (keyframe and lag > self._resync)):
             self._anchor = (media_seconds, now_mono, time.time())
             return Stamp(self._anchor[2], discontinuity=False)
         return Stamp(wall0 + elapsed, discontinuity=False)

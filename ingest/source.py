@@ -98,7 +98,7 @@ def open_source(url: str, options: SourceOptions) -> OpenedSource:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme in NETWORK_SCHEMES:
-        container = av.open(url, options={"rtsp_transport": "tcp"},
+        container = av.open(url, options={"rtsp_transport": "tcp", "analyzeduration": "1000000"},
                             timeout=(options.connect_timeout, options.read_timeout))
         return _checked(container, live=True, options=options)
     if scheme == "demo":

@@ -150,15 +150,13 @@ class RecordingIndex:
             return int(session.scalar(select(func.coalesce(func.sum(SegmentRow.bytes), 0))) or 0)
 
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
-        """Record that `camera` stopped recording; a still-open outage keeps its start and gets the new reason."""
+        """Record that `camera` stopped recording; an outage already open keeps its start and first reason."""
         camera_id = self.camera_id(camera)
         with self._session() as session, session.begin():
             current = session.scalar(select(OutageRow).where(OutageRow.camera_id == camera_id,
                                                             OutageRow.end_ms.is_(None)))
             if current is None:
                 session.add(OutageRow(camera_id=camera_id, start_ms=start_ms, end_ms=None, reason=reason))
-            else:
-                current.reason = reason
 
     def close_outages(self, end_ms: int, camera: str | None = None) -> None:
         """End the open outage of `camera` (or of every camera, at startup)."""

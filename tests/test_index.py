@@ -54,8 +54,9 @@ def test_oldest_first_across_cameras_and_totals(index: RecordingIndex) -> None:
 
 def test_outages_open_and_close(index: RecordingIndex) -> None:
     index.open_outage("a", 1000, "Connection refused")
-    index.open_outage("a", 2000, "timed out")  # still the same outage, with the newest reason
-    assert [(o.start_ms, o.end_ms, o.reason) for o in index.outages("a", 0, 10_000)] == [(1000, None, "timed out")]
+    index.open_outage("a", 2000, "timed out")  # still the same outage: it keeps the cause
+    assert [(o.start_ms, o.end_ms, o.reason) for o in index.outages("a", 0, 10_000)] == [
+        (1000, None, "Connection refused")]
     index.close_outages(5000, "a")
     index.open_outage("b", 1000, "x")
     index.close_outages(9000)

@@ -1,0 +1,1 @@
+"""Real test infrastructure: RTSP cameras and a throwaway PostgreSQL server."""

@@ -1,0 +1,93 @@
+"""Live H.264 RTSP test camera server (run with Debian's /usr/bin/python3, which has gi).
+
+Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1
+       [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P]
+
+Prints READY on stdout once listening on 127.0.0.1; exits cleanly on SIGTERM/SIGINT.
+"""
+
+import argparse
+import signal
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+PATTERNS = ("ball", "smpte", "snow", "pinwheel", "spokes", "circular")
+ROLE = "viewer"
+
+
+def parse_args() -> argparse.Namespace:
+    """Parse the command line."""
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--mount", action="append", required=True, help="mount name, e.g. cam0 (repeatable)")
+    p.add_argument("--width", type=int, default=320)
+    p.add_argument("--height", type=int, default=240)
+    p.add_argument("--fps", type=int, default=15)
+    p.add_argument("--gop", type=int, default=15, help="frames between keyframes")
+    p.add_argument("--user")
+    p.add_argument("--password")
+    args = p.parse_args()
+    if (args.user is None) != (args.password is None):
+        p.error("--user and --password go together")
+    return args
+
+
+def launch_line(args: argparse.Namespace, pattern: str) -> str:
+    """GStreamer launch line for one live-encoded mount."""
+    return (
+        f"( videotestsrc is-live=true pattern={pattern}"
+        f" ! video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1"
+        f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bframes=0"
+        " option-string=scenecut=0"
+        " ! video/x-h264,profile=constrained-baseline"
+        " ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+    )
+
+
+def make_auth(user: str, password: str) -> GstRtspServer.RTSPAuth:
+    """Basic auth granting ROLE to the single user; everyone else gets 401."""
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, ROLE)
+    auth = GstRtspServer.RTSPAuth()
+    auth.add_basic(GstRtspServer.RTSPAuth.make_basic(user, password), token)
+    return auth
+
+
+def main() -> int:
+    """Build the server, serve until signalled."""
+    args = parse_args()
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(str(args.port))
+    if args.user is not None:
+        server.set_auth(make_auth(args.user, args.password))
+    mounts = server.get_mount_points()
+    for i, name in enumerate(args.mount):
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch_line(args, PATTERNS[i % len(PATTERNS)]))
+        factory.set_shared(True)
+        if args.user is not None:
+            perms = GstRtspServer.RTSPPermissions()
+            perms.add_permission_for_role(ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
+            perms.add_permission_for_role(ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, True)
+            factory.set_permissions(perms)
+        mounts.add_factory("/" + name.strip("/"), factory)
+    if server.attach(None) == 0:
+        print(f"cannot listen on 127.0.0.1:{args.port}", file=sys.stderr)
+        return 1
+    loop = GLib.MainLoop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, sig, loop.quit)
+    print("READY", flush=True)
+    loop.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Cameras that go away, never answer, or refuse our credentials; the others keep recording."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer, free_port
+
+
+def camera_status(client, name: str) -> dict:
+    return next(c for c in client.get("/api/cameras").json() if c["name"] == name)
+
+
+def test_server_killed_and_restarted_gives_offline_reason_quick_return_and_a_gap(tmp_path: Path,
+                                                                                 make_station) -> None:
+    server = RtspServer(["cam0"])
+    server.start()
+    try:
+        config = station_config(tmp_path, [{"name": "cam0", "record_url": server.url("cam0")}],
+                                ingest={"reconnect_max_seconds": 3.0})
+        station, client = make_station(config)
+        wait_for(lambda: len(station.index.segments("cam0", 0, 2**62)) >= 2, 20, "recording before the kill")
+
+        server.kill()
+        offline = wait_for(lambda: (s := camera_status(client, "cam0"))["status"] == "offline" and s, 15,
+                           "offline status")
+        assert offline["last_error"], "an offline camera says why"
+        time.sleep(4)  # stay away long enough for the backoff to reach its cap
+
+        server.start()
+        back_at = time.monotonic()
+        wait_for(lambda: camera_status(client, "cam0")["status"] == "online", 10, "camera back online")
+        assert time.monotonic() - back_at <= 5.0
+        before = len(station.index.segments("cam0", 0, 2**62))
+        wait_for(lambda: len(station.index.segments("cam0", 0, 2**62)) >= before + 2, 20, "recording again")
+
+        listing = client.get("/api/cameras/cam0/recordings").json()
+        assert len(listing["ranges"]) >= 2
+        inner = [g for g in listing["gaps"] if listing["ranges"][0]["end"] <= g["start"] < listing["ranges"][-1]["start"]]
+        assert len(inner) == 1 and inner[0]["reason"] == offline["last_error"]
+    finally:
+        server.stop()
+
+
+def test_bad_url_and_wrong_password_are_offline_while_others_record(tmp_path: Path, make_station) -> None:
+    with RtspServer(["cam0", "cam1"], user="admin", password="right-pass") as server:
+        config = station_config(tmp_path, [
+            {"name": "good", "record_url": server.url("cam0", user="admin", password="right-pass")},
+            {"name": "wrong-pass", "record_url": server.url("cam1", user="admin", password="wrong-pass")},
+            {"name": "no-server", "record_url": f"rtsp://admin:secret-pw@127.0.0.1:{free_port()}/x"},
+            {"name": "no-mount", "record_url": server.url("nothing", user="admin", password="right-pass")},
+        ])
+        station, client = make_station(config)
+        wait_for(lambda: len(station.index.segments("good", 0, 2**62)) >= 2, 20, "the good camera recording")
+        for name in ("wrong-pass", "no-server", "no-mount"):
+            status = wait_for(lambda n=name: (s := camera_status(client, n))["status"] == "offline" and s, 15,
+                              f"{name} offline")
+            assert status["last_error"]
+            assert station.index.segments(name, 0, 2**62) == []
+        assert "401" in camera_status(client, "wrong-pass")["last_error"] or \
+            "Unauthorized" in camera_status(client, "wrong-pass")["last_error"]
+        assert "refused" in camera_status(client, "no-server")["last_error"].lower()
+        body = client.get("/api/cameras").text
+        assert "right-pass" not in body and "wrong-pass@" not in body and "secret-pw" not in body
+        assert "admin:***@" in body
+        assert camera_status(client, "good")["status"] == "online"

@@ -1,0 +1,89 @@
+"""`nvr run` killed with SIGKILL mid-recording: after a restart nothing finished is lost and the index is whole."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import httpx
+import yaml
+
+from storage.index import RecordingIndex
+from tests.conftest import wait_for
+from tests.support.rtsp import RtspServer, free_port
+
+
+def start_nvr(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config_path), "run"],
+                            stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def decodes_fully(path: Path) -> int:
+    with av.open(str(path)) as container:
+        return sum(1 for _ in container.decode(video=0))
+
+
+def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path) -> None:
+    port = free_port()
+    with RtspServer(["cam0"]) as server:
+        config_path = tmp_path / "config.yaml"
+        config_path.write_text(yaml.safe_dump({
+            "data_dir": "data",
+            "server": {"host": "127.0.0.1", "port": port},
+            "storage": {"segment_seconds": 2, "min_free_bytes": 0},
+            "cameras": [{"name": "cam0", "record_url": server.url("cam0")}],
+        }))
+        segments_dir = tmp_path / "data" / "segments"
+        log = tmp_path / "nvr.log"
+        process = start_nvr(config_path, log)
+        try:
+            index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
+            wait_for(lambda: len(index.segments("cam0", 0, 2**62)) >= 3, 30, "three finished segments")
+            finished = index.segments("cam0", 0, 2**62)
+            newest_file = lambda: max(segments_dir.glob("cam0/*/*.mp4"), key=lambda p: int(p.stem))  # noqa: E731
+            known = {s.path for s in finished}
+            wait_for(lambda: newest_file().relative_to(segments_dir).as_posix() not in known
+                     and time.time() * 1000 - int(newest_file().stem) > 1500, 10, "the next segment under way")
+            process.send_signal(signal.SIGKILL)
+            killed_at = time.time()
+            process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+        orphan = newest_file()
+        assert orphan.relative_to(segments_dir).as_posix() not in {s.path for s in finished}
+        dangling = finished[0]
+        (segments_dir / dangling.path).unlink()  # a row whose file is gone
+
+        process = start_nvr(config_path, log)
+        try:
+            wait_for(lambda: _healthy(port), 30, "the restarted API")
+            paths = {s.path: s for s in index.segments("cam0", 0, 2**62)}
+            assert dangling.path not in paths, "the dangling row was removed"
+            recovered = paths[orphan.relative_to(segments_dir).as_posix()]
+            assert killed_at - recovered.end_ms / 1000 <= 2.5, "at most a couple of seconds lost"
+            for segment in finished[1:]:
+                assert segment.path in paths
+                assert decodes_fully(segments_dir / segment.path) >= 15
+            assert decodes_fully(orphan) > 0
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        assert process.returncode in (0, -signal.SIGTERM), log.read_text()[-3000:]
+        assert "every open segment was closed and indexed" in log.read_text()
+        on_disk = {p.relative_to(segments_dir).as_posix() for p in segments_dir.glob("cam0/*/*.mp4")}
+        assert on_disk == {s.path for s in index.segments("cam0", 0, 2**62)}, "a clean stop indexes everything"
+        index.close()
+
+
+def _healthy(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
