@@ -11,7 +11,7 @@ from storage.clips import ClipPlan, write_clip
 from storage.leases import SegmentLeases
 
 _DONE = object()
-QUEUE_CHUNKS = 64  # 64 x ~32 KiB in flight at most: a slow client slows the writer, memory stays flat
+QUEUE_CHUNKS = 8  # chunks of up to 1 MiB in flight: a slow client slows the writer, memory stays flat
 
 
 class ClientGone(Exception):

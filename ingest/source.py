@@ -55,41 +55,62 @@ class OpenedSource:
         self.container.close()
 
     def packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
-        """Video packets with timestamps, paced and looped for files; ends when a live stream ends."""
-        offset = 0  # added to every timestamp after a loop, in stream time-base units
-        pace_start: tuple[float, int] | None = None  # (monotonic s, first pts)
-        time_base = float(self.stream.time_base)  # type: ignore[arg-type]
-        first_dts: int | None = None  # the file's first dts, where each loop starts again
+        """Video packets with timestamps; a live stream's end is the end, a file is paced and looped."""
+        if self.live:
+            yield from self._video_packets(stop, stall_seconds)
+        else:
+            yield from self._replayed(stop, stall_seconds)
+
+    def _frame_ticks(self) -> int:
+        """One frame's duration in time-base units, for packets that carry none."""
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        time_base = self.stream.time_base
+        return max(1, round(1 / (rate * time_base))) if rate and time_base else 1
+
+    def _video_packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
+        """One pass over the container. RTSP delivers the first keyframe without timestamps (before the
+        first RTCP report); it gets the time of one frame before the packet that follows, not dropped."""
         last_video = time.monotonic()
-        step = 1  # duration of the latest packet, used when the container does not give one
+        untimed: av.Packet | None = None
+        for packet in self.container.demux():
+            if stop.is_set():
+                return
+            if packet.stream is not self.stream or packet.size == 0:
+                if time.monotonic() - last_video > stall_seconds:
+                    raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
+                continue
+            last_video = time.monotonic()
+            if packet.dts is None:
+                untimed = packet if packet.is_keyframe else untimed
+                continue
+            if untimed is not None:
+                untimed.dts = untimed.pts = packet.dts - (packet.duration or self._frame_ticks())
+                yield untimed
+                untimed = None
+            yield packet
+
+    def _replayed(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
+        """A file as a camera: at its own frame rate, looping with timestamps that keep increasing."""
+        offset = 0  # added to every timestamp after a loop, in time-base units
+        pace_start: tuple[float, int] | None = None  # (monotonic s, first dts)
+        time_base = float(self.stream.time_base)  # type: ignore[arg-type]
         while not stop.is_set():
-            last_end = None
-            for packet in self.container.demux():
-                if stop.is_set():
-                    return
-                if packet.stream is not self.stream or packet.dts is None or packet.size == 0:
-                    if time.monotonic() - last_video > stall_seconds:
-                        raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
-                    continue
-                last_video = time.monotonic()
-                if first_dts is None:
-                    first_dts = packet.dts
-                if offset:
-                    packet.pts = (packet.pts if packet.pts is not None else packet.dts) + offset
-                    packet.dts += offset
-                pts = packet.pts if packet.pts is not None else packet.dts
-                if not self.live and self._options.realtime:
-                    if pace_start is None:
-                        pace_start = (time.monotonic(), pts)
-                    due = pace_start[0] + (pts - pace_start[1]) * time_base
+            first_dts: int | None = None
+            end: int | None = None
+            for packet in self._video_packets(stop, stall_seconds):
+                first_dts = packet.dts if first_dts is None else first_dts
+                end = packet.dts + (packet.duration or self._frame_ticks())
+                packet.pts = (packet.pts if packet.pts is not None else packet.dts) + offset
+                packet.dts += offset
+                if self._options.realtime:
+                    pace_start = pace_start or (time.monotonic(), packet.dts)
+                    due = pace_start[0] + (packet.dts - pace_start[1]) * time_base
                     if stop.wait(max(0.0, due - time.monotonic())):
                         return
-                step = packet.duration or (packet.dts - last_end + step if last_end is not None else 1)
-                last_end = packet.dts + step
                 yield packet
-            if self.live or not self._options.loop or last_end is None:
+            if not self._options.loop or end is None or first_dts is None:
                 return
-            offset = last_end - (first_dts or 0)
+            offset += end - first_dts
             self.container.seek(0)
 
 

@@ -21,6 +21,10 @@ from storage.index import Segment
 
 log = logging.getLogger(__name__)
 CLIP_MP4 = {"movflags": "frag_keyframe+empty_moov+default_base_moof"}
+OUTPUT_TICKS = 90_000  # per second: the clip's time base is 1/90000 whatever the segments use
+OUTPUT_TIME_BASE = Fraction(1, OUTPUT_TICKS)
+TICK_TOLERANCE = OUTPUT_TICKS // 1000  # 1 ms: keyframe offsets in the index are rounded to the millisecond
+WRITE_BUFFER = 1 << 20  # bytes handed to a file object per write
 Progress = Callable[[int, int], None]  # (milliseconds written, milliseconds planned)
 
 
@@ -54,8 +58,8 @@ class _Stitcher:
         self._plan = plan
         self._stream: Any = None
         self._extradata: bytes | None = None
-        self._time_base = Fraction(1, 90000)
         self._last_dts = -1
+        self._origin: int | None = None
         self.written_ms = 0
 
     def add(self, segment: Segment, path: Path, cancelled: Callable[[], bool]) -> bool:
@@ -69,6 +73,10 @@ class _Stitcher:
                 log.warning("%s: stream parameters change at %s; the clip ends there", segment.camera, segment.path)
                 return False
             in_tb = stream.time_base
+            # integer rescaling from the segment's time base to output ticks: cheap per packet
+            ticks_num, ticks_den = in_tb.numerator * OUTPUT_TICKS, in_tb.denominator
+            offset = (segment.start_ms - self._plan.first_ms) * OUTPUT_TICKS // 1000
+            end_ticks = (self._plan.end_ms - self._plan.first_ms) * OUTPUT_TICKS // 1000
             skip_ms = max(0, self._plan.first_ms - segment.start_ms)
             if skip_ms:
                 source.seek(int(Fraction(skip_ms, 1000) / in_tb), stream=stream, backward=True, any_frame=False)
@@ -78,26 +86,27 @@ class _Stitcher:
                         return False
                     if packet.dts is None or packet.size == 0:
                         continue
-                    wall_ms = segment.start_ms + float(packet.dts * in_tb) * 1000
-                    if wall_ms < self._plan.first_ms - 0.5:
+                    dts = packet.dts * ticks_num // ticks_den + offset  # clip time, in output ticks
+                    if dts < -TICK_TOLERANCE:  # before the first keyframe (ms rounding aside)
                         continue
-                    if wall_ms >= self._plan.end_ms:
+                    if dts >= end_ticks:
                         return False
-                    self._mux(packet, segment.start_ms, in_tb)
-                    self.written_ms = round(wall_ms - self._plan.first_ms)
+                    pts = (packet.pts if packet.pts is not None else packet.dts) * ticks_num // ticks_den + offset
+                    self._mux(packet, dts, pts)
+                    self.written_ms = dts * 1000 // OUTPUT_TICKS
             except (av.InvalidDataError, av.EOFError):
                 pass  # the segment being written ends in a fragment that is not complete yet
         return True
 
-    def _mux(self, packet: av.Packet, segment_start_ms: int, in_tb: Fraction) -> None:
-        offset = Fraction(segment_start_ms - self._plan.first_ms, 1000)
-        dts = round((offset + packet.dts * in_tb) / self._time_base)
-        pts = round((offset + (packet.pts if packet.pts is not None else packet.dts) * in_tb) / self._time_base)
+    def _mux(self, packet: av.Packet, dts: int, pts: int) -> None:
+        if self._origin is None:
+            self._origin = dts  # the first keyframe is time zero, exactly
+        dts, pts = dts - self._origin, pts - self._origin
         if dts <= self._last_dts:  # recordings overlap by a few ms after a clock resync
             pts += self._last_dts + 1 - dts
             dts = self._last_dts + 1
         self._last_dts = dts
-        packet.dts, packet.pts, packet.time_base = dts, pts, self._time_base
+        packet.dts, packet.pts, packet.time_base = dts, pts, OUTPUT_TIME_BASE
         packet.stream = self._stream
         self._output.mux(packet)
 
@@ -105,7 +114,7 @@ class _Stitcher:
 def write_clip(plan: ClipPlan, segments_dir: Path, out: Any, *, progress: Progress | None = None,
                cancelled: Callable[[], bool] = lambda: False) -> int:
     """Write the clip to `out` (a path or a writable binary file object); returns the milliseconds written."""
-    with av.open(out, "w", format="mp4", options=CLIP_MP4) as output:
+    with av.open(out, "w", format="mp4", options=CLIP_MP4, buffer_size=WRITE_BUFFER) as output:
         stitcher = _Stitcher(output, plan)
         for segment in plan.segments:
             path = segments_dir / segment.path

@@ -80,8 +80,9 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
 
 
-def test_shipped_config_is_valid() -> None:
-    config = load_config(REPO / "config.yaml")
+@pytest.mark.parametrize("name", ["config.yaml", "config.docker.yaml"])
+def test_shipped_configs_are_valid(name: str) -> None:
+    config = load_config(REPO / name)
     assert [c.record_url.split("://")[0] for c in config.cameras] == ["demo"] * 4
 
 

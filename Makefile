@@ -1,0 +1,32 @@
+# `make run` and `make test` do all the set-up on a fresh Debian machine with Python 3.11.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test check-config bench clean
+
+$(BIN)/nvr: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run:
+	./scripts/install-system-packages run
+	$(MAKE) $(BIN)/nvr
+	$(BIN)/nvr --config config.yaml run
+
+test:
+	./scripts/install-system-packages test
+	$(MAKE) $(BIN)/nvr
+	$(BIN)/pytest -q
+
+check-config: $(BIN)/nvr
+	$(BIN)/nvr --config config.yaml check-config
+
+bench: $(BIN)/nvr
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/clips.py
+
+clean:
+	rm -rf $(VENV) data

@@ -1,0 +1,70 @@
+"""Opening sources: RTSP's untimed first keyframe is kept; files replay like cameras (paced, looped)."""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from itertools import islice
+from pathlib import Path
+
+import pytest
+
+from ingest.source import SourceOptions, open_source
+from tests.support.rtsp import RtspServer
+
+STALL = 10.0
+
+
+@pytest.fixture(scope="module")
+def short_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("media") / "two-seconds.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=15", "-t", "2",
+                    "-c:v", "libx264", "-g", "15", "-bf", "0", str(path)], check=True)
+    return path
+
+
+def test_rtsp_stream_starts_with_a_timed_keyframe() -> None:
+    with RtspServer(["cam0"]) as server:
+        source = open_source(server.url("cam0"), SourceOptions())
+        try:
+            first, second = islice(source.packets(threading.Event(), STALL), 2)
+            assert source.live and first.is_keyframe
+            assert first.dts is not None and second.dts is not None and first.dts < second.dts
+        finally:
+            source.close()
+
+
+def test_file_loops_with_increasing_timestamps(short_file: Path) -> None:
+    source = open_source(f"file://{short_file}", SourceOptions(realtime=False, loop=True))
+    try:
+        packets = list(islice(source.packets(threading.Event(), STALL), 90))  # three passes of 30 frames
+    finally:
+        source.close()
+    dts = [p.dts for p in packets]
+    assert all(b > a for a, b in zip(dts, dts[1:]))
+    steps = {b - a for a, b in zip(dts, dts[1:])}
+    assert len(steps) == 1, f"one frame apart everywhere, loop seams included: {steps}"
+    assert [i for i, p in enumerate(packets) if p.is_keyframe] == [0, 15, 30, 45, 60, 75]
+
+
+def test_file_replays_at_its_own_pace_and_stops_on_request(short_file: Path) -> None:
+    stop = threading.Event()
+    source = open_source(f"file://{short_file}", SourceOptions(realtime=True, loop=False))
+    began = time.monotonic()
+    try:
+        count = sum(1 for _ in source.packets(stop, STALL))
+    finally:
+        source.close()
+    assert count == 30 and time.monotonic() - began >= 1.8  # 30 frames at 15 fps cannot come faster
+    endless = open_source(f"file://{short_file}", SourceOptions(realtime=True, loop=True))
+    try:
+        threading.Timer(0.3, stop.set).start()
+        assert sum(1 for _ in endless.packets(stop, STALL)) < 30
+    finally:
+        endless.close()
+
+
+def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        open_source(f"file://{tmp_path}/none.mp4", SourceOptions())
