@@ -121,8 +121,9 @@ def write_clip(plan: ClipPlan, segments_dir: Path, out: Any, *, progress: Progre
             if not path.exists():
                 log.warning("%s: %s vanished while the clip was made", segment.camera, segment.path)
                 continue
-            if not stitcher.add(segment, path, cancelled):
-                break
+            more = stitcher.add(segment, path, cancelled)
             if progress is not None:
-                progress(stitcher.written_ms, plan.duration_ms)
+                progress(stitcher.written_ms if more else plan.duration_ms, plan.duration_ms)
+            if not more:
+                break
     return stitcher.written_ms

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import av
 import pytest
+import yaml
+
+from nvr.config import load_config
+from nvr.times import format_instant
 
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
@@ -78,3 +84,31 @@ def test_clip_and_recordings_reject_bad_requests(cameras: RtspServer, tmp_path: 
     missing = client.get("/api/cameras/cam0/clip.mp4?start=1")
     assert missing.status_code == 422
     assert client.get("/api/health").json()["status"] == "ok"
+
+
+def test_clip_command_writes_the_same_clip_with_progress(cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump({
+        "data_dir": "data", "storage": {"segment_seconds": 2, "min_free_bytes": 0},
+        "cameras": [{"name": "cam0", "record_url": cameras.url("cam0")}]}))
+    config = load_config(config_path)
+    station, _client = make_station(config)
+    wait_for(lambda: len(station.index.segments("cam0", 0, 2**62)) >= 3, 30, "three segments")
+    segments = station.index.segments("cam0", 0, 2**62)
+    start = format_instant(segments[0].start_ms + 1000, config.zone)[:23]  # local time, no offset
+    end_ms = segments[2].end_ms - 200
+
+    def nvr(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config_path), *args],
+                              capture_output=True, text=True, timeout=60)
+
+    out = tmp_path / "clip.mp4"
+    result = nvr("clip", "cam0", start, str(end_ms / 1000), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "100%" in result.stderr
+    times = decode_times(out.read_bytes())
+    requested = (end_ms - segments[0].start_ms - 1000) / 1000
+    assert requested - 0.2 <= times[-1] - times[0] + 1 / FPS <= requested + GOP / FPS + 0.2
+    assert nvr("clip", "nope", "0", "10", "-o", str(out)).returncode == 2
+    none = nvr("clip", "cam0", "1000", "2000", "-o", str(tmp_path / "none.mp4"))
+    assert none.returncode == 1 and "no footage" in none.stderr

@@ -1,0 +1,67 @@
+"""The recorder when the disk fails under it: what was written stays indexed, recording resumes."""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ingest.clock import ReceiveClock
+from ingest.source import SourceOptions, open_source
+from storage.index import Segment
+from storage.probe import probe_segment
+from storage.recorder import SegmentRecorder
+from storage.segment_file import SegmentFile
+
+
+@pytest.fixture(scope="module")
+def ten_seconds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("media") / "ten-seconds.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=15", "-t", "10",
+                    "-c:v", "libx264", "-g", "15", "-bf", "0", str(path)], check=True)
+    return path
+
+
+def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], None]) -> None:
+    source = open_source(f"file://{path}", SourceOptions(realtime=False, loop=False))
+    clock = ReceiveClock(live=False)
+    recorder.start(source.stream)
+    try:
+        for number, packet in enumerate(source.packets(threading.Event(), 10)):
+            before_packet(number)
+            recorder.packet(packet, clock.stamp(float(packet.dts * source.stream.time_base), keyframe=packet.is_keyframe))
+    finally:
+        recorder.stop("end")
+        source.close()
+
+
+def test_disk_full_keeps_what_was_written_and_recording_resumes(ten_seconds: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    real_write = SegmentFile.write
+    disk = {"full": False}
+
+    def write_unless_disk_full(self: SegmentFile, packet) -> None:
+        if disk["full"]:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_write(self, packet)
+
+    def disk_full_for_packets_40_to_59(number: int) -> None:
+        disk["full"] = 40 <= number < 60
+
+    monkeypatch.setattr(SegmentFile, "write", write_unless_disk_full)
+    finished: list[Segment] = []
+    recorder = SegmentRecorder("cam", tmp_path, 4, finished.append)
+    feed(recorder, ten_seconds, disk_full_for_packets_40_to_59)
+
+    assert recorder.last_error is None, "the error clears once a segment is written again"
+    assert len(finished) >= 3
+    first, *rest = finished
+    assert first.end_ms - first.start_ms >= 2000, "the part written before the disk filled is kept"
+    assert probe_segment(tmp_path / first.path).packets >= 30
+    assert rest[0].start_ms - first.end_ms >= 1000, "the lost stretch is a gap, not papered over"
+    for segment in rest:
+        assert probe_segment(tmp_path / segment.path).packets > 0
