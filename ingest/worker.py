@@ -105,8 +105,13 @@ class StreamWorker:
             source = open_source(self._url, self._options)
             reason = "stream ended (the camera closed the connection)" if source.live else "file ended"
             running = self._pump(source)
+        except av.ExitError:  # FFmpeg's interrupt: our timeout fired
+            reason = (f"no data from the camera for {self._options.read_timeout:g} s or more (read timeout)"
+                      if source is not None else
+                      f"the camera did not answer within {self._options.connect_timeout:g} s (connect timeout)")
         except (av.FFmpegError, OSError, SourceError) as exc:
-            reason = redact_text(str(exc)) or type(exc).__name__
+            stage = "reading the stream" if source is not None else "opening the stream"
+            reason = f"{stage} failed: {redact_text(str(exc)) or type(exc).__name__}"
         except Exception as exc:  # a bug must not take the camera down for good
             log.exception("%s/%s: unexpected ingest error", self.camera, self.role)
             reason = f"internal error: {redact_text(str(exc))}"

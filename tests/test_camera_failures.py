@@ -66,3 +66,22 @@ def test_bad_url_and_wrong_password_are_offline_while_others_record(tmp_path: Pa
         assert "right-pass" not in body and "wrong-pass@" not in body and "secret-pw" not in body
         assert "admin:***@" in body
         assert camera_status(client, "good")["status"] == "online"
+
+
+def test_hung_camera_is_reconnected_after_the_read_timeout(tmp_path: Path, make_station) -> None:
+    with RtspServer(["cam0"]) as server:
+        config = station_config(tmp_path, [{"name": "cam0", "record_url": server.url("cam0")}],
+                                ingest={"read_timeout_seconds": 1, "connect_timeout_seconds": 1})
+        station, client = make_station(config)
+        wait_for(lambda: camera_status(client, "cam0")["status"] == "online", 15, "online")
+        server.freeze()
+        try:
+            status = wait_for(lambda: (s := camera_status(client, "cam0"))["status"] == "offline" and s, 10,
+                              "offline after the read timeout")
+            assert "read timeout" in status["last_error"]
+            retried = wait_for(lambda: (s := camera_status(client, "cam0"))["last_error"] != status["last_error"]
+                               and s, 10, "a reconnect attempt that fails while the camera hangs")
+            assert retried["last_error"].startswith(("opening the stream failed", "the camera did not answer"))
+        finally:
+            server.thaw()
+        wait_for(lambda: camera_status(client, "cam0")["status"] == "online", 10, "online after the thaw")

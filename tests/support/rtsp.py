@@ -122,6 +122,16 @@ class RtspServer:
         """SIGKILL the server: a camera vanishing abruptly."""
         self._end(signal.SIGKILL, 5.0)
 
+    def freeze(self) -> None:
+        """SIGSTOP the server: a camera that hangs with its connections open."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT a frozen server."""
+        assert self._proc is not None
+        self._proc.send_signal(signal.SIGCONT)
+
     def _end(self, sig: signal.Signals, timeout: float) -> None:
         """Signal the child, wait for it, release its pipe and log; safe to call twice."""
         proc, log, self._proc, self._log = self._proc, self._log, None, None
