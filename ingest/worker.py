@@ -63,6 +63,7 @@ class StreamWorker:
         self._sinks = sinks
         self._on_state = on_state
         self.status = StreamStatus()
+        self._running = False  # sinks have been started for the current connection
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"ingest-{camera}-{role}", daemon=True)
 
@@ -99,12 +100,12 @@ class StreamWorker:
     def _session(self) -> str:
         """One connection from open to end; returns why it ended (credentials removed)."""
         source: OpenedSource | None = None
-        running = False
+        self._running = False
         reason = "stopped"
         try:
             source = open_source(self._url, self._options)
             reason = "stream ended (the camera closed the connection)" if source.live else "file ended"
-            running = self._pump(source)
+            self._pump(source)
         except av.ExitError:  # FFmpeg's interrupt: our timeout fired
             reason = (f"no data from the camera for {self._options.read_timeout:g} s or more (read timeout)"
                       if source is not None else
@@ -118,31 +119,29 @@ class StreamWorker:
         finally:
             if source is not None:
                 source.close()
-        if running:
+        if self._running:  # also after an error mid-stream: the open segment must be closed and indexed
             self._each_sink(lambda sink: sink.stop(reason))
         return reason if not self._stop.is_set() else "stopped"
 
-    def _pump(self, source: OpenedSource) -> bool:
-        """Forward packets until the stream ends; returns whether any sink run was started."""
+    def _pump(self, source: OpenedSource) -> None:
+        """Forward packets until the stream ends (or raises)."""
         stream = source.stream
         clock = ReceiveClock(live=source.live)
         time_base = float(stream.time_base)  # type: ignore[arg-type]
-        running = False
         codec = stream.codec_context.name if stream.codec_context else None
         for packet in source.packets(self._stop, self._stall):
             stamp = clock.stamp(float(packet.dts) * time_base, keyframe=packet.is_keyframe)
-            if not running:
+            if not self._running:
                 self.status.online(stream.codec_context.width, stream.codec_context.height, codec)
                 self._notify("online", None)
                 log.info("%s/%s online: %s", self.camera, self.role, redact_url(self._url))
                 self._each_sink(lambda sink: sink.start(stream))
-                running = True
+                self._running = True
             elif stamp.discontinuity:
                 self._each_sink(lambda sink: sink.stop("camera timestamps jumped"))
                 self._each_sink(lambda sink: sink.start(stream))
             self.status.packet(packet.size)
             self._each_sink(lambda sink: sink.packet(packet, stamp))
-        return running
 
     def _each_sink(self, call: Callable[[PacketSink], None]) -> None:
         for sink in self._sinks:
