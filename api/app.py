@@ -8,6 +8,8 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from api.auth import router as auth_router
+from api.routes_admin import router as admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_recordings import router as recordings_router
 from nvr.station import Station
@@ -19,6 +21,8 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app = FastAPI(title="Station NVR", version="0.1.0", lifespan=lifespan)
     app.state.station = station
+    app.include_router(auth_router)
+    app.include_router(admin_router)
     app.include_router(cameras_router)
     app.include_router(recordings_router)
 

@@ -23,12 +23,6 @@ def get_station(request: Request) -> Station:
     return station
 
 
-def known_camera(station: Station, name: str) -> str:
-    if station.config.camera(name) is None:
-        raise HTTPException(404, f"no camera named {name!r}")
-    return name
-
-
 def time_window(station: Station, start: str | None, end: str | None, *, max_ms: int | None = None,
                 required: bool = False) -> Window:
     """Parse `start`/`end` (ISO 8601 or Unix seconds); 400 on bad, reversed or too long ranges."""

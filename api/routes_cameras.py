@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 
 from ingest.status import StatusSnapshot
 from ingest.urls import redact_url
 from nvr.station import Station
 from nvr.times import format_instant
 
+from api.auth import current_user, visible_camera
 from api.deps import get_station
+from storage.accounts import User
 
 router = APIRouter(prefix="/api")
 
@@ -52,12 +54,12 @@ def health(station: Station = Depends(get_station)) -> dict[str, Any]:
 
 
 @router.get("/cameras")
-def list_cameras(station: Station = Depends(get_station)) -> list[dict[str, Any]]:
-    return [describe_camera(station, c.name) for c in station.config.cameras]
+def list_cameras(user: User = Depends(current_user), station: Station = Depends(get_station)) -> list[dict[str, Any]]:
+    """The cameras the caller may see, with their live status."""
+    return [describe_camera(station, c.name) for c in station.config.cameras if user.may_see(c.name)]
 
 
 @router.get("/cameras/{name}")
-def get_camera(name: str, station: Station = Depends(get_station)) -> dict[str, Any]:
-    if station.config.camera(name) is None:
-        raise HTTPException(404, f"no camera named {name!r}")
-    return describe_camera(station, name)
+def get_camera(name: str, user: User = Depends(current_user),
+               station: Station = Depends(get_station)) -> dict[str, Any]:
+    return describe_camera(station, visible_camera(station, user, name))

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
+from api.auth import current_user, remote_address, visible_camera
 from api.clip_stream import stream_clip
-from api.deps import get_station, known_camera, time_window
+from api.deps import get_station, time_window
+from storage.accounts import User
 from nvr.station import Station, now_ms
 from nvr.times import format_instant
 from storage.clips import plan_clip
@@ -21,10 +23,10 @@ MAX_LISTING_MS = 31 * 86_400_000
 
 
 @router.get("/{name}/recordings")
-def recordings(name: str, start: str | None = None, end: str | None = None,
+def recordings(name: str, start: str | None = None, end: str | None = None, user: User = Depends(current_user),
                station: Station = Depends(get_station)) -> dict[str, Any]:
     """Recorded ranges and gaps (with reasons) of one camera; default: the last 24 hours."""
-    known_camera(station, name)
+    visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
     until = min(window.end_ms, now_ms())  # the future is not a gap
     segments = station.segments(name, window.start_ms, until)
@@ -43,15 +45,19 @@ def recordings(name: str, start: str | None = None, end: str | None = None,
 
 
 @router.get("/{name}/clip.mp4", response_class=StreamingResponse)
-def clip(name: str, start: str, end: str, station: Station = Depends(get_station)) -> StreamingResponse:
+def clip(name: str, start: str, end: str, request: Request, user: User = Depends(current_user),
+         station: Station = Depends(get_station)) -> StreamingResponse:
     """An MP4 of [start, end) beginning at the keyframe at or before start, streamed while it is cut."""
-    known_camera(station, name)
+    visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_CLIP_MS, required=True)
     plan = plan_clip(station.segments(name, window.start_ms, window.end_ms), window.start_ms, window.end_ms)
     if plan is None:
         raise HTTPException(404, "no footage of this camera in the requested range")
     stamp = datetime.fromtimestamp(plan.first_ms / 1000, UTC).astimezone(station.config.zone)
     filename = f"{name}_{stamp:%Y%m%d-%H%M%S}.mp4"
+    station.audit.record("clip", username=user.username, camera=name, remote=remote_address(request),
+                         detail=f"{format_instant(window.start_ms, station.config.zone)} .. "
+                                f"{format_instant(window.end_ms, station.config.zone)}")
     return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases), media_type="video/mp4",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',
                                       "Cache-Control": "no-store"})

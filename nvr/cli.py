@@ -41,6 +41,12 @@ def cmd_clip(args: argparse.Namespace) -> int:
     return cut_clip(_load(args.config), args.camera, args.start, args.end, args.output)
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    from nvr.user_command import run_user_command
+
+    return run_user_command(_load(args.config), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -57,7 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("end")
     clip.add_argument("-o", "--output", type=Path, required=True)
     clip.set_defaults(func=cmd_clip)
-    for sub in (run, check, clip):  # `--config` is accepted after the command too
+    from nvr.user_command import add_user_commands
+
+    user = add_user_commands(commands)
+    user.set_defaults(func=cmd_user)
+    for sub in (run, check, clip, user):  # `--config` is accepted after the command too
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

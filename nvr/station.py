@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -10,6 +11,10 @@ from dataclasses import dataclass
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, PacketSink, StreamWorker
 from nvr.config import CameraConfig, Config
+from nvr.first_admin import ensure_first_admin
+from nvr.login_limiter import FailureLimiter
+from storage.accounts import AccountStore
+from storage.audit import AuditLog
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 from storage.reconcile import reconcile
@@ -36,6 +41,9 @@ class Station:
         self.config = config
         self.index = RecordingIndex(config.database_url)
         self.leases = SegmentLeases()
+        self.accounts = AccountStore(self.index)
+        self.audit = AuditLog(self.index)
+        self.login_limiter = FailureLimiter()
         self.segments_dir = config.segments_dir
         self.cameras: dict[str, CameraRuntime] = {}
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
@@ -46,6 +54,7 @@ class Station:
 
     def start(self) -> None:
         self.segments_dir.mkdir(parents=True, exist_ok=True)
+        ensure_first_admin(self.accounts, self.config.data_dir, os.environ)
         reconcile(self.index, self.segments_dir)
         self.index.close_outages(now_ms())  # whatever was open ended with the previous run
         for camera in self.config.cameras:

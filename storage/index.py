@@ -87,14 +87,15 @@ class RecordingIndex:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _session(self) -> Session:
+    def session(self) -> Session:
+        """A new ORM session on the index (for the other stores that share its database)."""
         return self._sessions()
 
     def camera_id(self, name: str) -> int:
         with self._lock:
             if name in self._camera_ids:
                 return self._camera_ids[name]
-        with self._session() as session, session.begin():
+        with self.session() as session, session.begin():
             found = session.scalar(select(CameraRow.id).where(CameraRow.name == name))
             if found is None:
                 row = CameraRow(name=name)
@@ -107,7 +108,7 @@ class RecordingIndex:
 
     def add_segment(self, segment: Segment) -> int:
         camera_id = self.camera_id(segment.camera)
-        with self._session() as session, session.begin():
+        with self.session() as session, session.begin():
             row = SegmentRow(camera_id=camera_id, path=segment.path, start_ms=segment.start_ms,
                              end_ms=segment.end_ms, bytes=segment.bytes,
                              keyframes_ms=json.dumps(list(segment.keyframes_ms)))
@@ -118,7 +119,7 @@ class RecordingIndex:
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Segments of `camera` overlapping [start_ms, end_ms), in time order."""
         camera_id = self.camera_id(camera)
-        with self._session() as session:
+        with self.session() as session:
             rows = session.scalars(
                 select(SegmentRow)
                 .where(SegmentRow.camera_id == camera_id, SegmentRow.start_ms < end_ms,
@@ -129,30 +130,30 @@ class RecordingIndex:
 
     def oldest_segments(self, limit: int, *, before_ms: int | None = None) -> list[Segment]:
         """The oldest segments of all cameras (optionally only those ending before `before_ms`)."""
-        with self._session() as session:
+        with self.session() as session:
             query = select(SegmentRow, CameraRow.name).join(CameraRow).order_by(SegmentRow.start_ms).limit(limit)
             if before_ms is not None:
                 query = query.where(SegmentRow.end_ms <= before_ms)
             return [_to_segment(row, name) for row, name in session.execute(query).all()]
 
     def all_segments(self) -> Iterator[Segment]:
-        with self._session() as session:
+        with self.session() as session:
             query = select(SegmentRow, CameraRow.name).join(CameraRow).order_by(SegmentRow.id)
             for row, name in session.execute(query).all():
                 yield _to_segment(row, name)
 
     def delete_segment(self, segment_id: int) -> None:
-        with self._session() as session, session.begin():
+        with self.session() as session, session.begin():
             session.execute(delete(SegmentRow).where(SegmentRow.id == segment_id))
 
     def total_bytes(self) -> int:
-        with self._session() as session:
+        with self.session() as session:
             return int(session.scalar(select(func.coalesce(func.sum(SegmentRow.bytes), 0))) or 0)
 
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
         """Record that `camera` stopped recording; an outage already open keeps its start and first reason."""
         camera_id = self.camera_id(camera)
-        with self._session() as session, session.begin():
+        with self.session() as session, session.begin():
             current = session.scalar(select(OutageRow).where(OutageRow.camera_id == camera_id,
                                                             OutageRow.end_ms.is_(None)))
             if current is None:
@@ -163,12 +164,12 @@ class RecordingIndex:
         query = update(OutageRow).where(OutageRow.end_ms.is_(None)).values(end_ms=end_ms)
         if camera is not None:
             query = query.where(OutageRow.camera_id == self.camera_id(camera))
-        with self._session() as session, session.begin():
+        with self.session() as session, session.begin():
             session.execute(query)
 
     def outages(self, camera: str, start_ms: int, end_ms: int) -> list[Outage]:
         camera_id = self.camera_id(camera)
-        with self._session() as session:
+        with self.session() as session:
             rows = session.scalars(
                 select(OutageRow)
                 .where(OutageRow.camera_id == camera_id, OutageRow.start_ms < end_ms,

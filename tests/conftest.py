@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from nvr.config import Config, parse_config
 from tests.support.postgres import PostgresServer
 
 T = TypeVar("T")
+OPERATOR, OPERATOR_PASSWORD = "duty", "duty-officer-pass"
+os.environ.setdefault("NVR_ADMIN_PASSWORD", "admin-test-password")
 
 
 def wait_for(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
@@ -73,10 +76,15 @@ def make_station() -> Iterator[Callable[[Config], Any]]:
     started: list[Station] = []
 
     def start(config: Config) -> tuple[Station, TestClient]:
+        """The station and a client logged in as an operator (who sees every camera)."""
         station = Station(config)
         station.start()
         started.append(station)
-        return station, TestClient(create_app(station))
+        station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
+        client = TestClient(create_app(station))
+        token = client.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+        client.headers["Authorization"] = f"Bearer {token.json()['token']}"
+        return station, client
 
     yield start
     for station in started:

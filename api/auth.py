@@ -1,0 +1,95 @@
+"""Who is calling: bearer token or session cookie; which cameras they may see; login and logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel
+
+from api.deps import get_station
+from nvr.station import Station
+from storage.accounts import User
+
+router = APIRouter(prefix="/api/auth")
+COOKIE = "nvr_session"
+SESSION_MS = 12 * 3_600_000  # one duty shift
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+def remote_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(COOKIE) or None
+
+
+def current_user(request: Request, station: Station = Depends(get_station)) -> User:
+    token = presented_token(request)
+    user = station.accounts.user_for_token(token) if token else None
+    if user is None:
+        raise HTTPException(401, "log in first (missing, expired or unknown token)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+def admin_user(user: User = Depends(current_user)) -> User:
+    if user.role != "admin":
+        raise HTTPException(403, "only an administrator may do this")
+    return user
+
+
+def visible_camera(station: Station, user: User, name: str) -> str:
+    """The camera's name if it exists and `user` may see it; otherwise 404, the same for both cases."""
+    if station.config.camera(name) is None or not user.may_see(name):
+        raise HTTPException(404, f"no camera named {name!r}")
+    return name
+
+
+@router.post("/login")
+def login(credentials: Credentials, request: Request, response: Response,
+          station: Station = Depends(get_station)) -> dict[str, Any]:
+    remote = remote_address(request) or "unknown"
+    keys = (f"ip:{remote}", f"user:{credentials.username}")
+    wait = station.login_limiter.retry_after(*keys)
+    if wait > 0:
+        station.audit.record("login_blocked", username=credentials.username[:64], remote=remote)
+        raise HTTPException(429, "too many failed logins; try again later",
+                            headers={"Retry-After": str(int(wait) + 1)})
+    user = station.accounts.verify(credentials.username, credentials.password)
+    if user is None:
+        station.login_limiter.failed(*keys)
+        station.audit.record("login_failed", username=credentials.username[:64], remote=remote)
+        raise HTTPException(401, "wrong user name or password")
+    station.login_limiter.succeeded(*keys)
+    token = station.accounts.create_token(user, SESSION_MS)
+    station.audit.record("login", username=user.username, remote=remote)
+    response.set_cookie(COOKIE, token, max_age=SESSION_MS // 1000, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https", path="/")
+    return {"token": token, "username": user.username, "role": user.role}
+
+
+@router.post("/logout")
+def logout(request: Request, response: Response, user: User = Depends(current_user),
+           station: Station = Depends(get_station)) -> dict[str, str]:
+    token = presented_token(request)
+    if token:
+        station.accounts.revoke_token(token)
+    station.audit.record("logout", username=user.username, remote=remote_address(request))
+    response.delete_cookie(COOKIE, path="/")
+    return {"status": "logged out"}
+
+
+@router.get("/me")
+def me(user: User = Depends(current_user), station: Station = Depends(get_station)) -> dict[str, Any]:
+    cameras = [c.name for c in station.config.cameras if user.may_see(c.name)]
+    return {"username": user.username, "role": user.role, "cameras": cameras}

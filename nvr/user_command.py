@@ -1,0 +1,71 @@
+"""`nvr user add|passwd|grant|revoke|list`: accounts from the console of the station's box."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from nvr.config import Config
+from storage.accounts import ROLES, AccountError, AccountStore
+from storage.audit import AuditLog
+from storage.index import RecordingIndex
+
+CONSOLE = "console"  # how changes made here appear in the audit log
+
+
+def add_user_commands(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    user = commands.add_parser("user", help="manage accounts (add, passwd, grant, revoke, list)")
+    actions = user.add_subparsers(dest="action", required=True)
+    add = actions.add_parser("add", help="create an account; the password is read from stdin or prompted")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, required=True)
+    passwd = actions.add_parser("passwd", help="set a new password (ends the user's sessions)")
+    passwd.add_argument("username")
+    for name, text in (("grant", "let a viewer see cameras"), ("revoke", "take cameras away from a viewer")):
+        sub = actions.add_parser(name, help=text)
+        sub.add_argument("username")
+        sub.add_argument("cameras", nargs="+")
+    actions.add_parser("list", help="accounts, roles and granted cameras")
+    return user
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != first:
+            raise AccountError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def run_user_command(config: Config, args: argparse.Namespace) -> int:
+    index = RecordingIndex(config.database_url)
+    accounts, audit = AccountStore(index), AuditLog(index)
+    try:
+        if args.action == "list":
+            for user in accounts.all_users():
+                cameras = "all cameras" if user.role != "viewer" else (", ".join(sorted(user.cameras)) or "none")
+                print(f"{user.username}\t{user.role}\t{cameras}")
+            return 0
+        if args.action in ("grant", "revoke"):
+            unknown = [c for c in args.cameras if config.camera(c) is None]
+            if unknown:
+                raise AccountError(f"no camera named {', '.join(unknown)} in the configuration")
+            change = accounts.grant if args.action == "grant" else accounts.revoke
+            change(args.username, args.cameras)
+            for camera in args.cameras:
+                audit.record(args.action, username=CONSOLE, camera=camera, detail=f"user {args.username}")
+        elif args.action == "add":
+            accounts.add(args.username, _read_password(), args.role)
+            audit.record("user_add", username=CONSOLE, detail=f"user {args.username} role {args.role}")
+        else:
+            accounts.set_password(args.username, _read_password())
+            audit.record("user_passwd", username=CONSOLE, detail=f"user {args.username}")
+        print(f"{args.action}: done")
+        return 0
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    finally:
+        index.close()

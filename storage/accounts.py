@@ -1,0 +1,148 @@
+"""Accounts: users with roles, camera grants for viewers, and login tokens (stored hashed)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+
+from storage.index import RecordingIndex
+from storage.models import CameraRow, GrantRow, TokenRow, UserRow
+
+Role = Literal["admin", "operator", "viewer"]
+ROLES: tuple[str, ...] = get_args(Role)
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MIN_PASSWORD = 10
+
+
+class AccountError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    cameras: frozenset[str]  # granted cameras; only meaningful for viewers
+
+    def may_see(self, camera: str) -> bool:
+        return self.role in ("admin", "operator") or camera in self.cameras
+
+
+def _now_ms() -> int:
+    return round(time.time() * 1000)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AccountStore:
+    def __init__(self, index: RecordingIndex) -> None:
+        self._index = index
+        self._hasher = PasswordHasher()
+        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))  # unknown users cost as much as known ones
+
+    def count(self, role: str | None = None) -> int:
+        query = select(func.count(UserRow.id))
+        if role is not None:
+            query = query.where(UserRow.role == role)
+        with self._index.session() as session:
+            return int(session.scalar(query) or 0)
+
+    def add(self, username: str, password: str, role: str) -> User:
+        if not USERNAME.match(username):
+            raise AccountError("username: 1-64 lowercase letters, digits, '.', '_' or '-'")
+        if role not in ROLES:
+            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        self._check_password(password)
+        with self._index.session() as session, session.begin():
+            if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+                raise AccountError(f"user {username!r} already exists")
+            session.add(UserRow(username=username, password_hash=self._hasher.hash(password), role=role,
+                                created_ms=_now_ms()))
+        return self.get_required(username)
+
+    def set_password(self, username: str, password: str) -> None:
+        """Change a password; every session of that user ends."""
+        self._check_password(password)
+        user = self.get_required(username)
+        with self._index.session() as session, session.begin():
+            row = session.get(UserRow, user.id)
+            assert row is not None
+            row.password_hash = self._hasher.hash(password)
+            session.execute(delete(TokenRow).where(TokenRow.user_id == user.id))
+
+    def verify(self, username: str, password: str) -> User | None:
+        with self._index.session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+        try:
+            self._hasher.verify(row.password_hash if row else self._dummy_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return self.get(username) if row else None
+
+    def get(self, username: str) -> User | None:
+        with self._index.session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                return None
+            cameras = session.scalars(select(CameraRow.name).join(GrantRow, GrantRow.camera_id == CameraRow.id)
+                                      .where(GrantRow.user_id == row.id)).all()
+            return User(row.id, row.username, row.role, frozenset(cameras))
+
+    def get_required(self, username: str) -> User:
+        user = self.get(username)
+        if user is None:
+            raise AccountError(f"no user named {username!r}")
+        return user
+
+    def all_users(self) -> list[User]:
+        with self._index.session() as session:
+            names = session.scalars(select(UserRow.username).order_by(UserRow.username)).all()
+        return [self.get_required(name) for name in names]
+
+    def grant(self, username: str, cameras: list[str]) -> None:
+        user = self.get_required(username)
+        with self._index.session() as session, session.begin():
+            for camera in set(cameras) - user.cameras:
+                session.add(GrantRow(user_id=user.id, camera_id=self._index.camera_id(camera)))
+
+    def revoke(self, username: str, cameras: list[str]) -> None:
+        user = self.get_required(username)
+        ids = [self._index.camera_id(c) for c in cameras]
+        with self._index.session() as session, session.begin():
+            session.execute(delete(GrantRow).where(GrantRow.user_id == user.id, GrantRow.camera_id.in_(ids)))
+
+    def create_token(self, user: User, ttl_ms: int) -> str:
+        token = secrets.token_urlsafe(32)
+        with self._index.session() as session, session.begin():
+            session.execute(delete(TokenRow).where(TokenRow.expires_ms < _now_ms()))
+            session.add(TokenRow(token_hash=_digest(token), user_id=user.id, expires_ms=_now_ms() + ttl_ms))
+        return token
+
+    def user_for_token(self, token: str) -> User | None:
+        """The user of a valid, unexpired token; None for anything else."""
+        with self._index.session() as session:
+            row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _digest(token)))
+            if row is None or row.expires_ms <= _now_ms():
+                return None
+            username = session.scalar(select(UserRow.username).where(UserRow.id == row.user_id))
+        return self.get(username) if username else None
+
+    def revoke_token(self, token: str) -> None:
+        with self._index.session() as session, session.begin():
+            session.execute(delete(TokenRow).where(TokenRow.token_hash == _digest(token)))
+
+    @staticmethod
+    def _check_password(password: str) -> None:
+        if len(password) < MIN_PASSWORD:
+            raise AccountError(f"password must be at least {MIN_PASSWORD} characters")

@@ -1,0 +1,164 @@
+"""Accounts and access: every route hides cameras the caller may not see; login edge cases; audit."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from api.app import create_app
+from nvr.first_admin import PASSWORD_FILE, ensure_first_admin
+from storage.accounts import AccountError, AccountStore
+from storage.index import RecordingIndex
+from storage.models import UserRow
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer
+
+HOUSEHOLD, HOUSEHOLD_PASSWORD = "nha-so-5", "household-pass"
+
+
+@pytest.fixture(scope="module")
+def cameras() -> Iterator[RtspServer]:
+    with RtspServer(["cam0", "cam1"]) as server:
+        yield server
+
+
+@pytest.fixture
+def station_and_operator(cameras: RtspServer, tmp_path: Path, make_station):
+    config = station_config(tmp_path, [{"name": "nha-5", "record_url": cameras.url("cam0")},
+                                       {"name": "nga-tu", "record_url": cameras.url("cam1")}])
+    station, operator = make_station(config)
+    for name in ("nha-5", "nga-tu"):
+        wait_for(lambda n=name: station.index.segments(n, 0, 2**62), 20, f"footage of {name}")
+    return station, operator
+
+
+def login(client: TestClient, username: str, password: str):
+    return client.post("/api/auth/login", json={"username": username, "password": password})
+
+
+def test_household_sees_exactly_its_granted_camera_everywhere(station_and_operator) -> None:
+    station, operator = station_and_operator
+    station.accounts.add(HOUSEHOLD, HOUSEHOLD_PASSWORD, "viewer")
+    station.accounts.grant(HOUSEHOLD, ["nha-5"])
+    household = TestClient(create_app(station))
+    household.headers["Authorization"] = f"Bearer {login(household, HOUSEHOLD, HOUSEHOLD_PASSWORD).json()['token']}"
+
+    assert [c["name"] for c in household.get("/api/cameras").json()] == ["nha-5"]
+    assert [c["name"] for c in operator.get("/api/cameras").json()] == ["nha-5", "nga-tu"]
+    segment = station.index.segments("nha-5", 0, 2**62)[0]
+    window = f"start={segment.start_ms / 1000}&end={segment.end_ms / 1000}"
+    assert household.get(f"/api/cameras/nha-5/clip.mp4?{window}").status_code == 200
+    other = station.index.segments("nga-tu", 0, 2**62)[0]
+    other_window = f"start={other.start_ms / 1000}&end={other.end_ms / 1000}"
+    for route in ("", "/recordings", f"/clip.mp4?{other_window}"):
+        refused = household.get(f"/api/cameras/nga-tu{route}")
+        missing = household.get(f"/api/cameras/ghost{route}")
+        assert refused.status_code == missing.status_code == 404, route
+        assert refused.json()["detail"].replace("nga-tu", "X") == missing.json()["detail"].replace("ghost", "X")
+        assert operator.get(f"/api/cameras/nga-tu{route}").status_code == 200, route
+    assert household.get("/api/audit").status_code == 403
+
+
+def test_login_failures_rate_limit_tokens_and_cookies(station_and_operator) -> None:
+    station, _operator = station_and_operator
+    station.accounts.add(HOUSEHOLD, HOUSEHOLD_PASSWORD, "viewer")
+    client = TestClient(create_app(station))
+    assert client.get("/api/cameras").status_code == 401  # no token, no cookie
+    assert login(client, HOUSEHOLD, "wrong-password").status_code == 401
+    assert login(client, "nobody", "wrong-password").status_code == 401
+
+    good = login(client, HOUSEHOLD, HOUSEHOLD_PASSWORD)
+    assert good.status_code == 200
+    cookie = good.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert client.get("/api/auth/me").json()["username"] == HOUSEHOLD  # the cookie alone works
+    token = good.json()["token"]
+    bare = TestClient(create_app(station))
+    assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {token[:-2]}xx"}).status_code == 401
+    expired = station.accounts.create_token(station.accounts.get_required(HOUSEHOLD), ttl_ms=-1)
+    assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+    assert client.post("/api/auth/logout").status_code == 200
+    assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+    for _ in range(5):
+        assert login(client, HOUSEHOLD, "wrong-password").status_code == 401
+    blocked = login(client, HOUSEHOLD, HOUSEHOLD_PASSWORD)  # even the right password, for now
+    assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) > 0
+
+
+def test_audit_records_each_audited_action_for_admins_only(station_and_operator) -> None:
+    station, operator = station_and_operator
+    admin = TestClient(create_app(station))
+    admin.headers["Authorization"] = f"Bearer {login(admin, 'admin', os.environ['NVR_ADMIN_PASSWORD']).json()['token']}"
+    login(TestClient(create_app(station)), "duty", "not-the-password")
+    segment = station.index.segments("nha-5", 0, 2**62)[0]
+    assert operator.get(f"/api/cameras/nha-5/clip.mp4?start={segment.start_ms / 1000}&end={segment.end_ms / 1000}"
+                        ).status_code == 200
+    assert operator.get("/api/audit").status_code == 403
+    entries = admin.get("/api/audit").json()
+    actions = {(e["action"], e["username"], e["camera"]) for e in entries}
+    assert {("login", "duty", None), ("login", "admin", None), ("login_failed", "duty", None),
+            ("clip", "duty", "nha-5")} <= actions
+    assert all(e["remote"] for e in entries)
+    assert [e["action"] for e in admin.get("/api/audit?action=clip").json()] == ["clip"]
+
+
+def test_first_admin_is_generated_once_into_a_private_file(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}")
+    accounts = AccountStore(index)
+    ensure_first_admin(accounts, tmp_path, env={})
+    saved = tmp_path / PASSWORD_FILE
+    password = saved.read_text().strip()
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+    assert password in capsys.readouterr().out
+    assert accounts.verify("admin", password) is not None
+    ensure_first_admin(accounts, tmp_path, env={})  # second start: nothing changes
+    assert saved.read_text().strip() == password and accounts.count() == 1
+    with index.session() as session:
+        assert all(h.startswith("$argon2") for h in session.scalars(select(UserRow.password_hash)))
+    index.close()
+
+
+def test_account_rules() -> None:
+    index = RecordingIndex("sqlite:///:memory:")
+    accounts = AccountStore(index)
+    for username, password, role in (("Bad Name", "long-enough-pw", "viewer"), ("ok", "short", "viewer"),
+                                     ("ok", "long-enough-pw", "superuser")):
+        with pytest.raises(AccountError):
+            accounts.add(username, password, role)
+    accounts.add("ok", "long-enough-pw", "viewer")
+    with pytest.raises(AccountError, match="already exists"):
+        accounts.add("ok", "long-enough-pw", "viewer")
+    index.close()
+
+
+def test_user_command_line(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"cameras": [{"name": "nha-5", "record_url": "demo://alley"}]}))
+
+    def nvr(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config), "user", *args],
+                              input=stdin, capture_output=True, text=True, timeout=60)
+
+    assert nvr("add", HOUSEHOLD, "--role", "viewer", stdin=HOUSEHOLD_PASSWORD + "\n").returncode == 0
+    assert nvr("grant", HOUSEHOLD, "nha-5").returncode == 0
+    unknown = nvr("grant", HOUSEHOLD, "ghost")
+    assert unknown.returncode == 2 and "no camera named ghost" in unknown.stderr
+    assert nvr("list").stdout.strip() == f"{HOUSEHOLD}\tviewer\tnha-5"
+    assert nvr("revoke", HOUSEHOLD, "nha-5").returncode == 0
+    assert nvr("passwd", HOUSEHOLD, stdin="another-long-password\n").returncode == 0
+    assert nvr("list").stdout.strip() == f"{HOUSEHOLD}\tviewer\tnone"
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
+    assert AccountStore(index).verify(HOUSEHOLD, "another-long-password") is not None
+    index.close()
