@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
@@ -39,3 +40,10 @@ def time_window(station: Station, start: str | None, end: str | None, *, max_ms:
     if max_ms is not None and end_ms - start_ms > max_ms:
         raise HTTPException(400, f"the range is longer than the limit of {max_ms // 3_600_000} hours")
     return Window(start_ms, end_ms)
+
+
+async def record_audit(station: Station, action: str, *, username: str | None, camera: str | None = None,
+                       detail: str = "", remote: str | None = None) -> None:
+    """Write an audit entry from async code without blocking the event loop."""
+    await asyncio.to_thread(station.audit.record, action, username=username, camera=camera, detail=detail,
+                            remote=remote)

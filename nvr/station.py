@@ -8,6 +8,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from ingest.live_hub import LiveHub
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, PacketSink, StreamWorker
 from nvr.config import CameraConfig, Config
@@ -34,6 +35,7 @@ class CameraRuntime:
     config: CameraConfig
     recorder: SegmentRecorder
     workers: dict[str, StreamWorker]  # by role: "record", and "detect" when it is a separate stream
+    hubs: dict[str, LiveHub]  # live picture of each stream, by the same roles
 
 
 class Station:
@@ -77,15 +79,18 @@ class Station:
         recorder = SegmentRecorder(camera.name, self.segments_dir, self.config.storage.segment_seconds,
                                    self._index_segment)
         workers: dict[str, StreamWorker] = {}
+        hubs: dict[str, LiveHub] = {}
         for role, url in camera.stream_urls.items():
-            sinks: list[PacketSink] = [recorder] if role == "record" else []
+            hubs[role] = LiveHub()
+            # the hub first: it copies packets, and the recorder rewrites their timestamps when it muxes
+            sinks: list[PacketSink] = [hubs[role], recorder] if role == "record" else [hubs[role]]
             on_state = (lambda state, reason, name=camera.name: self._record_state(name, state, reason)) \
                 if role == "record" else None
             workers[role] = StreamWorker(camera.name, role, url, self._source_options(), sinks=sinks,
                                          stall_seconds=self.config.ingest.stall_seconds, backoff=self._backoff(),
                                          on_state=on_state)
             workers[role].start()
-        return CameraRuntime(camera, recorder, workers)
+        return CameraRuntime(camera, recorder, workers, hubs)
 
     def _source_options(self) -> SourceOptions:
         ingest = self.config.ingest

@@ -1,0 +1,49 @@
+"""POST an SDP offer, get the answer: WebRTC signalling for one camera's live picture."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+
+from api.auth import current_user, remote_address, visible_camera
+from api.deps import get_station, record_audit
+from nvr.station import Station
+from storage.accounts import User
+
+router = APIRouter(prefix="/api/cameras")
+
+
+class Offer(BaseModel):
+    sdp: str
+    type: Literal["offer"] = "offer"
+    quality: Literal["sub", "main"] = "sub"  # sub stream for the grid, main stream for a full-screen tile
+
+
+class Answer(BaseModel):
+    sdp: str
+    type: str
+
+
+@router.post("/{name}/live", response_model=Answer)
+async def live(name: str, offer: Offer, request: Request, user: User = Depends(current_user),
+               station: Station = Depends(get_station)) -> Answer:
+    visible_camera(station, user, name)
+    runtime = station.cameras.get(name)
+    if runtime is None:
+        raise HTTPException(409, f"camera {name!r} is disabled")
+    hub = runtime.hubs.get("detect" if offer.quality == "sub" else "record") or runtime.hubs["record"]
+    remote = remote_address(request)
+    sessions = request.app.state.live
+
+    async def ended() -> None:
+        await record_audit(station, "live_stop", username=user.username, camera=name, remote=remote)
+
+    try:
+        answer = await sessions.answer(offer.sdp, offer.type, hub, ended)
+    except ValueError as exc:
+        raise HTTPException(400, f"unusable SDP offer: {exc}") from None
+    await record_audit(station, "live_start", username=user.username, camera=name, remote=remote,
+                       detail=offer.quality)
+    return Answer(sdp=answer.sdp, type=answer.type)

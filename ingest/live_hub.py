@@ -1,0 +1,104 @@
+"""The live hub of one stream: the current GOP for instant starts, and fan-out to every viewer.
+
+Viewers live on the asyncio loop; the hub is fed by the ingest thread and hands packets over with
+`call_soon_threadsafe`. A viewer that falls behind loses packets up to the next keyframe instead of
+slowing the camera or growing memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from fractions import Fraction
+
+import av
+import av.stream
+
+from ingest.annexb import AnnexBConverter
+from ingest.clock import Stamp
+
+VIEWER_QUEUE = 120  # packets (~8 s at 15 fps)
+
+
+class LiveViewer:
+    """One viewer's packet queue, on its event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[av.Packet] = asyncio.Queue(VIEWER_QUEUE)
+        self._resync = False  # dropped something: wait for a keyframe
+
+    def offer(self, packet: av.Packet) -> None:
+        """Runs on the viewer's loop."""
+        if self._resync and not packet.is_keyframe:
+            return
+        try:
+            self.queue.put_nowait(packet)
+            self._resync = False
+        except asyncio.QueueFull:
+            self._resync = True
+
+
+class LiveHub:
+    """A PacketSink; packets are copied (as Annex B) so the recorder may reuse the originals."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._gop: list[av.Packet] = []
+        self._viewers: set[LiveViewer] = set()
+        self._converter: AnnexBConverter | None = None
+        self._time_base: Fraction | None = None
+
+    @property
+    def viewer_count(self) -> int:
+        with self._lock:
+            return len(self._viewers)
+
+    def subscribe(self, viewer: LiveViewer) -> None:
+        """Add a viewer; it gets the current GOP at once, so the picture starts at the last keyframe."""
+        with self._lock:
+            self._viewers.add(viewer)
+            for packet in self._gop:
+                viewer.loop.call_soon_threadsafe(viewer.offer, packet)
+
+    def unsubscribe(self, viewer: LiveViewer) -> None:
+        with self._lock:
+            self._viewers.discard(viewer)
+
+    def start(self, stream: av.stream.Stream) -> None:
+        with self._lock:
+            self._converter = AnnexBConverter(stream)
+            self._time_base = stream.time_base
+            self._gop.clear()
+
+    def packet(self, packet: av.Packet, stamp: Stamp) -> None:
+        if self._converter is None:
+            return
+        if not packet.is_keyframe and not self._gop:
+            return  # nothing decodable before the first keyframe
+        copy = av.Packet(self._converter.convert(packet))
+        copy.pts = packet.pts if packet.pts is not None else packet.dts
+        copy.dts = packet.dts
+        copy.time_base = self._time_base
+        copy.is_keyframe = packet.is_keyframe
+        with self._lock:
+            if packet.is_keyframe:
+                self._gop.clear()
+            self._gop.append(copy)
+            viewers = list(self._viewers)
+        for viewer in viewers:
+            _deliver(viewer, copy)
+
+    def stop(self, reason: str) -> None:
+        with self._lock:
+            self._converter = None
+            self._gop.clear()
+
+
+def _deliver(viewer: LiveViewer, packet: av.Packet) -> None:
+    try:
+        viewer.loop.call_soon_threadsafe(viewer.offer, packet)
+    except RuntimeError:
+        pass  # the viewer's loop has closed; it is being unsubscribed
+
+

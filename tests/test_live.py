@@ -1,0 +1,87 @@
+"""Live view: a real WebRTC peer (aiortc, decoding) receives the camera's H.264 passed through."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer
+
+
+@pytest.fixture(scope="module")
+def cameras() -> Iterator[RtspServer]:
+    with RtspServer(["cam0", "cam1"], width=320, height=240) as server:
+        yield server
+
+
+async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[float, list[tuple[int, int]]]:
+    """Seconds to the first decoded frame, and (width, pts) of the frames received."""
+    peer = RTCPeerConnection()
+    peer.addTransceiver("video", direction="recvonly")
+    arrived: asyncio.Future = asyncio.get_running_loop().create_future()
+    peer.on("track", lambda track: arrived.done() or arrived.set_result(track))
+    await peer.setLocalDescription(await peer.createOffer())
+    began = time.monotonic()
+    response = await asyncio.to_thread(client.post, f"/api/cameras/{camera}/live",
+                                       json={"sdp": peer.localDescription.sdp, "type": "offer"})
+    assert response.status_code == 200, response.text
+    await peer.setRemoteDescription(RTCSessionDescription(**response.json()))
+    track = await asyncio.wait_for(arrived, 10)
+    frames = []
+    first = None
+    try:
+        while len(frames) < frames_wanted:
+            frame = await asyncio.wait_for(track.recv(), 10)
+            first = first or time.monotonic() - began
+            frames.append((frame.width, frame.pts))
+    finally:
+        await peer.close()
+    return first or 0.0, frames
+
+
+def test_viewer_gets_the_passed_through_picture_and_is_cleaned_up(cameras: RtspServer, tmp_path: Path,
+                                                                 make_station) -> None:
+    config = station_config(tmp_path, [{"name": "cam0", "record_url": cameras.url("cam0")},
+                                       {"name": "cam1", "record_url": cameras.url("cam1")}])
+    station, operator = make_station(config)
+    wait_for(lambda: station.index.segments("cam0", 0, 2**62), 20, "the camera streaming")
+    with TestClient(create_app(station)) as client:
+        client.headers.update(operator.headers)
+        first, frames = asyncio.run(watch(client, "cam0", 20))
+        assert {width for width, _ in frames} == {320}
+        assert all(b > a for (_, a), (_, b) in zip(frames, frames[1:])), "frames keep coming, in order"
+        assert first < 5
+        hub = station.cameras["cam0"].hubs["record"]
+        wait_for(lambda: hub.viewer_count == 0 and client.app.state.live.count == 0, 15, "the viewer cleaned up")
+        results = asyncio.run(_two_viewers(client))
+        assert all(len(frames) == 10 for _, frames in results)
+    actions = [e.action for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cam0")]
+    assert actions.count("live_start") == 3 and actions.count("live_stop") >= 1
+
+
+async def _two_viewers(client: TestClient):
+    return await asyncio.gather(watch(client, "cam0", 10), watch(client, "cam0", 10))
+
+
+def test_live_refuses_cameras_the_caller_may_not_see(cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config = station_config(tmp_path, [{"name": "cam0", "record_url": cameras.url("cam0")},
+                                       {"name": "cam1", "record_url": cameras.url("cam1")}])
+    station, _operator = make_station(config)
+    station.accounts.add("nha-so-5", "household-pass", "viewer")
+    station.accounts.grant("nha-so-5", ["cam0"])
+    client = TestClient(create_app(station))
+    token = client.post("/api/auth/login", json={"username": "nha-so-5", "password": "household-pass"}).json()
+    offer = {"sdp": "v=0\r\n", "type": "offer"}
+    refused = client.post("/api/cameras/cam1/live", json=offer, headers={"Authorization": f"Bearer {token['token']}"})
+    assert refused.status_code == 404
+    assert client.post("/api/cameras/cam1/live", json=offer).status_code in (401, 404)
+    garbage = client.post("/api/cameras/cam0/live", json=offer, headers={"Authorization": f"Bearer {token['token']}"})
+    assert garbage.status_code == 400
