@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
 from api.auth import router as auth_router
 from api.live import LiveSessions
@@ -17,6 +19,10 @@ from api.routes_recordings import router as recordings_router
 from nvr.station import Station
 
 
+WEB_DIR = Path(__file__).with_name("web")
+# Everything the station screen needs is served from here: the post's network may have no internet.
+CONTENT_POLICY = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                  "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -39,6 +45,20 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(cameras_router)
     app.include_router(live_router)
     app.include_router(recordings_router)
+
+    app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(WEB_DIR / "index.html")
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

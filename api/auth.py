@@ -92,4 +92,4 @@ def logout(request: Request, response: Response, user: User = Depends(current_us
 @router.get("/me")
 def me(user: User = Depends(current_user), station: Station = Depends(get_station)) -> dict[str, Any]:
     cameras = [c.name for c in station.config.cameras if user.may_see(c.name)]
-    return {"username": user.username, "role": user.role, "cameras": cameras}
+    return {"username": user.username, "role": user.role, "cameras": cameras, "timezone": station.config.timezone}

@@ -25,3 +25,5 @@ def setup_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     logging.getLogger("libav").setLevel(logging.ERROR)
+    logging.getLogger("aioice").setLevel(logging.WARNING)
+    logging.getLogger("aiortc").setLevel(logging.WARNING)

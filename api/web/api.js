@@ -1,0 +1,23 @@
+// Calls to the station's API; the session cookie set at login authenticates every call.
+export class Unauthorized extends Error {}
+
+export async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: { "Content-Type": "application/json", ...(options.headers || {}) },
+    credentials: "same-origin",
+  });
+  if (response.status === 401) throw new Unauthorized();
+  const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) {
+    const error = new Error(body?.detail || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return body;
+}
+
+export function clipUrl(camera, start, end) {
+  const query = new URLSearchParams({ start, end });
+  return `/api/cameras/${encodeURIComponent(camera)}/clip.mp4?${query}`;
+}

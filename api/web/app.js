@@ -1,0 +1,70 @@
+// Entry point: login, then the grid (#/) or one camera (#/camera/NAME).
+import { api, Unauthorized } from "./api.js";
+import { showCamera } from "./camera.js";
+import { disconnectEvents } from "./events.js";
+import { showGrid } from "./grid.js";
+import { applyTexts, t, toggleLanguage } from "./i18n.js";
+import { setZone } from "./timefmt.js";
+
+const view = document.getElementById("view");
+let leave = () => {};
+
+function showLogin() {
+  leave();
+  leave = () => {};
+  document.getElementById("logout").hidden = true;
+  document.getElementById("who").textContent = "";
+  view.replaceChildren(document.getElementById("login-template").content.cloneNode(true));
+  applyTexts(view);
+  const form = view.querySelector("#login-form");
+  form.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const data = new FormData(form);
+    const response = await fetch("/api/auth/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ username: data.get("username"), password: data.get("password") }),
+    });
+    if (response.ok) {
+      route();
+    } else {
+      view.querySelector("#login-error").textContent = t(response.status === 429 ? "too_many" : "bad_login");
+    }
+  });
+}
+
+async function route() {
+  leave();
+  leave = () => {};
+  try {
+    const me = await api("/api/auth/me");
+    setZone(me.timezone);
+    document.getElementById("who").textContent = `${me.username} (${me.role})`;
+    document.getElementById("logout").hidden = false;
+    const match = location.hash.match(/^#\/camera\/(.+)$/);
+    leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
+  } catch (error) {
+    if (error instanceof Unauthorized) showLogin();
+    else view.textContent = error.message;
+  }
+}
+
+document.getElementById("lang").addEventListener("click", (click) => {
+  toggleLanguage();
+  click.currentTarget.textContent = document.documentElement.lang === "vi" ? "EN" : "VI";
+  route();
+});
+document.getElementById("fullscreen").addEventListener("click", () => {
+  if (document.fullscreenElement) document.exitFullscreen();
+  else document.documentElement.requestFullscreen();
+});
+document.getElementById("logout").addEventListener("click", async () => {
+  await fetch("/api/auth/logout", { method: "POST", credentials: "same-origin" });
+  disconnectEvents();
+  showLogin();
+});
+window.addEventListener("hashchange", route);
+applyTexts();
+document.getElementById("lang").textContent = document.documentElement.lang === "vi" ? "EN" : "VI";
+route();

@@ -1,0 +1,32 @@
+// The live event stream (WebSocket). Listeners get every event update; the socket reconnects by itself.
+const listeners = new Set();
+let socket = null;
+let retryMs = 1000;
+
+export function onEvent(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+export function connectEvents() {
+  if (socket) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}/api/events/ws`);
+  socket.addEventListener("open", () => { retryMs = 1000; });
+  socket.addEventListener("message", (message) => {
+    const update = JSON.parse(message.data);
+    for (const listener of listeners) listener(update);
+  });
+  socket.addEventListener("close", () => {
+    socket = null;
+    setTimeout(connectEvents, retryMs);
+    retryMs = Math.min(retryMs * 2, 30000);
+  });
+}
+
+export function disconnectEvents() {
+  const current = socket;
+  socket = null;
+  listeners.clear();
+  current?.close();
+}

@@ -1,0 +1,62 @@
+// A live picture over WebRTC: the browser offers to receive video, the station answers with the
+// camera's own H.264. aiortc does not trickle ICE, so the offer goes out once gathering is complete.
+function gatheringComplete(peer) {
+  if (peer.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => {
+      if (peer.iceGatheringState === "complete") {
+        peer.removeEventListener("icegatheringstatechange", check);
+        resolve();
+      }
+    };
+    peer.addEventListener("icegatheringstatechange", check);
+    setTimeout(resolve, 2000); // loopback and LAN gather in milliseconds; never wait forever
+  });
+}
+
+export async function playLive(video, camera, quality) {
+  const peer = new RTCPeerConnection();
+  peer.addTransceiver("video", { direction: "recvonly" });
+  peer.addEventListener("track", (event) => {
+    video.srcObject = event.streams[0] || new MediaStream([event.track]);
+  });
+  await peer.setLocalDescription(await peer.createOffer());
+  await gatheringComplete(peer);
+  const response = await fetch(`/api/cameras/${encodeURIComponent(camera)}/live`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", quality }),
+  });
+  if (!response.ok) {
+    peer.close();
+    throw new Error(`live ${camera}: ${response.status}`);
+  }
+  await peer.setRemoteDescription(await response.json());
+  return peer;
+}
+
+// Keeps a tile's live picture up: reconnects when the connection drops (camera or network back).
+export function keepLive(video, camera, quality) {
+  let peer = null;
+  let stopped = false;
+  const connect = async () => {
+    if (stopped) return;
+    try {
+      peer = await playLive(video, camera, quality);
+      peer.addEventListener("connectionstatechange", () => {
+        if (["failed", "disconnected", "closed"].includes(peer.connectionState) && !stopped) {
+          peer.close();
+          setTimeout(connect, 3000);
+        }
+      });
+    } catch {
+      setTimeout(connect, 5000);
+    }
+  };
+  connect();
+  return () => {
+    stopped = true;
+    peer?.close();
+  };
+}
