@@ -50,14 +50,20 @@ def clip(name: str, start: str, end: str, request: Request, user: User = Depends
     """An MP4 of [start, end) beginning at the keyframe at or before start, streamed while it is cut."""
     visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_CLIP_MS, required=True)
-    plan = plan_clip(station.segments(name, window.start_ms, window.end_ms), window.start_ms, window.end_ms)
+    return clip_response(station, user, name, window.start_ms, window.end_ms, remote_address(request))
+
+
+def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms: int,
+                  remote: str | None) -> StreamingResponse:
+    """Plan, audit and stream a clip of a camera the caller may see."""
+    plan = plan_clip(station.segments(name, start_ms, end_ms), start_ms, end_ms)
     if plan is None:
         raise HTTPException(404, "no footage of this camera in the requested range")
-    stamp = datetime.fromtimestamp(plan.first_ms / 1000, UTC).astimezone(station.config.zone)
+    zone = station.config.zone
+    stamp = datetime.fromtimestamp(plan.first_ms / 1000, UTC).astimezone(zone)
     filename = f"{name}_{stamp:%Y%m%d-%H%M%S}.mp4"
-    station.audit.record("clip", username=user.username, camera=name, remote=remote_address(request),
-                         detail=f"{format_instant(window.start_ms, station.config.zone)} .. "
-                                f"{format_instant(window.end_ms, station.config.zone)}")
+    station.audit.record("clip", username=user.username, camera=name, remote=remote,
+                         detail=f"{format_instant(start_ms, zone)} .. {format_instant(end_ms, zone)}")
     return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases), media_type="video/mp4",
                              headers={"Content-Disposition": f'attachment; filename="{filename}"',
                                       "Cache-Control": "no-store"})

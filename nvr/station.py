@@ -12,10 +12,12 @@ from ingest.live_hub import LiveHub
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, PacketSink, StreamWorker
 from nvr.config import CameraConfig, Config
+from nvr.event_bus import EventBus
 from nvr.first_admin import ensure_first_admin
 from nvr.login_limiter import FailureLimiter
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
+from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 from storage.reconcile import reconcile
@@ -46,6 +48,9 @@ class Station:
         self.accounts = AccountStore(self.index)
         self.audit = AuditLog(self.index)
         self.login_limiter = FailureLimiter()
+        self.events = EventStore(self.index)
+        self.event_bus = EventBus()
+        self.snapshots_dir = config.data_dir / "snapshots"
         self.segments_dir = config.segments_dir
         self.cameras: dict[str, CameraRuntime] = {}
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
@@ -59,6 +64,7 @@ class Station:
         ensure_first_admin(self.accounts, self.config.data_dir, os.environ)
         reconcile(self.index, self.segments_dir)
         self.index.close_outages(now_ms())  # whatever was open ended with the previous run
+        self.events.close_open(now_ms())
         for camera in self.config.cameras:
             if camera.enabled:
                 self.cameras[camera.name] = self._start_camera(camera)

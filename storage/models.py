@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -87,3 +87,20 @@ class AuditRow(Base):
     camera: Mapped[str | None] = mapped_column(String(63), nullable=True)
     detail: Mapped[str] = mapped_column(Text, nullable=False, default="")
     remote: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class EventRow(Base):
+    """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_camera_start", "camera_id", "start_ms"), Index("ix_events_start", "start_ms"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
+    type: Mapped[str] = mapped_column(String(32), nullable=False)
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    boxes: Mapped[str] = mapped_column(Text, nullable=False)
+    snapshot: Mapped[str | None] = mapped_column(String(512), nullable=True)  # relative to the snapshots dir
+    updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)

@@ -21,10 +21,10 @@ def index(database_url: str) -> RecordingIndex:
 
 def test_schema_is_migrated_and_migration_is_repeatable(index: RecordingIndex, database_url: str) -> None:
     tables = set(inspect(index.engine).get_table_names())
-    assert {"cameras", "segments", "outages", "users", "grants", "tokens", "audit", "alembic_version"} <= tables
+    assert {"cameras", "segments", "outages", "users", "grants", "tokens", "audit", "events", "alembic_version"} <= tables
     again = RecordingIndex(database_url)  # a restart runs migrations again: nothing changes
     with again.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
     again.close()
 
 

@@ -1,0 +1,106 @@
+"""Events: search, one event, its snapshot and clip, and the live stream of updates (WebSocket)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import FileResponse, StreamingResponse
+
+from api.auth import COOKIE, current_user, remote_address, visible_camera
+from api.deps import get_station, time_window
+from api.routes_recordings import clip_response
+from nvr.event_bus import EventListener
+from nvr.station import Station
+from nvr.times import format_instant
+from storage.accounts import User
+from storage.events import Event
+
+router = APIRouter(prefix="/api/events")
+CLIP_PRE_ROLL_MS = 5_000
+CLIP_POST_ROLL_MS = 5_000
+EVENT_TYPES = ("motion", "night_mode", "day_mode", "tamper_covered", "tamper_moved", "tamper_defocus", "video_loss")
+
+
+def event_json(event: Event, station: Station) -> dict[str, Any]:
+    zone = station.config.zone
+    return {
+        "id": event.id, "camera": event.camera, "type": event.type,
+        "start": format_instant(event.start_ms, zone),
+        "end": format_instant(event.end_ms, zone) if event.end_ms is not None else None,
+        "start_ms": event.start_ms, "end_ms": event.end_ms, "score": round(event.score, 3),
+        "boxes": [list(b) for b in event.boxes], "has_snapshot": event.snapshot is not None,
+        "updated_ms": event.updated_ms,
+    }
+
+
+def visible_event(station: Station, user: User, event_id: int) -> Event:
+    event = station.events.get(event_id)
+    if event is None or not user.may_see(event.camera) or station.config.camera(event.camera) is None:
+        raise HTTPException(404, f"no event {event_id}")
+    return event
+
+
+@router.get("")
+def list_events(camera: str | None = None, type: str | None = None, start: str | None = None,  # noqa: A002
+                end: str | None = None, limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
+                station: Station = Depends(get_station)) -> list[dict[str, Any]]:
+    """Events overlapping the window (default: the last 24 hours), newest first."""
+    if type is not None and type not in EVENT_TYPES:
+        raise HTTPException(400, f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
+    cameras = [visible_camera(station, user, camera)] if camera else \
+        [c.name for c in station.config.cameras if user.may_see(c.name)]
+    window = time_window(station, start, end)
+    found = station.events.query(cameras=cameras, type_=type, start_ms=window.start_ms, end_ms=window.end_ms,
+                                 limit=limit)
+    return [event_json(e, station) for e in found]
+
+
+@router.get("/{event_id}")
+def get_event(event_id: int, user: User = Depends(current_user),
+              station: Station = Depends(get_station)) -> dict[str, Any]:
+    return event_json(visible_event(station, user, event_id), station)
+
+
+@router.get("/{event_id}/snapshot.jpg", response_class=FileResponse)
+def snapshot(event_id: int, user: User = Depends(current_user), station: Station = Depends(get_station)) -> FileResponse:
+    event = visible_event(station, user, event_id)
+    path = station.snapshots_dir / event.snapshot if event.snapshot else None
+    if path is None or not path.exists():
+        raise HTTPException(404, f"event {event_id} has no snapshot")
+    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.get("/{event_id}/clip.mp4", response_class=StreamingResponse)
+def event_clip(event_id: int, request: Request, user: User = Depends(current_user),
+               station: Station = Depends(get_station)) -> StreamingResponse:
+    """The event's footage with a few seconds before and after."""
+    event = visible_event(station, user, event_id)
+    end_ms = event.end_ms if event.end_ms is not None else event.updated_ms
+    return clip_response(station, user, event.camera, event.start_ms - CLIP_PRE_ROLL_MS, end_ms + CLIP_POST_ROLL_MS,
+                         remote_address(request))
+
+
+@router.websocket("/ws")
+async def event_stream(socket: WebSocket) -> None:
+    """Every event update of the cameras the user may see, as JSON, as it happens."""
+    station: Station = socket.app.state.station
+    token = socket.cookies.get(COOKIE) or socket.query_params.get("token")
+    user = await asyncio.to_thread(station.accounts.user_for_token, token) if token else None
+    origin = socket.headers.get("origin")
+    if user is None or (origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")):
+        await socket.close(code=4401)  # refused before accepting: no data ever flows
+        return
+    await socket.accept()
+    listener = EventListener(asyncio.get_running_loop())
+    station.event_bus.subscribe(listener)
+    try:
+        while True:
+            update = await listener.queue.get()
+            if user.may_see(update.camera):
+                await socket.send_json(event_json(update, station))
+    except WebSocketDisconnect:
+        pass
+    finally:
+        station.event_bus.unsubscribe(listener)

@@ -1,0 +1,106 @@
+"""Detection events in the index: opened when something starts, updated while it lasts, closed at its end."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+
+from storage.index import RecordingIndex
+from storage.models import CameraRow, EventRow
+
+Box = tuple[float, float, float, float]  # normalized x, y, width, height
+
+
+@dataclass(frozen=True)
+class Event:
+    id: int
+    camera: str
+    type: str
+    start_ms: int
+    end_ms: int | None
+    score: float
+    boxes: tuple[Box, ...]
+    snapshot: str | None
+    updated_ms: int
+
+
+def _now_ms() -> int:
+    return round(time.time() * 1000)
+
+
+def _to_event(row: EventRow, camera: str) -> Event:
+    boxes = tuple(tuple(box) for box in json.loads(row.boxes))
+    return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,  # type: ignore[arg-type]
+                 row.snapshot, row.updated_ms)
+
+
+class EventStore:
+    def __init__(self, index: RecordingIndex) -> None:
+        self._index = index
+
+    def open(self, camera: str, type_: str, start_ms: int, score: float, boxes: Collection[Box]) -> Event:
+        camera_id = self._index.camera_id(camera)
+        with self._index.session() as session, session.begin():
+            row = EventRow(camera_id=camera_id, type=type_, start_ms=start_ms, end_ms=None, score=score,
+                           boxes=json.dumps([list(b) for b in boxes]), snapshot=None, updated_ms=_now_ms())
+            session.add(row)
+            session.flush()
+            return _to_event(row, camera)
+
+    def update(self, event_id: int, *, end_ms: int | None = None, score: float | None = None,
+               boxes: Collection[Box] | None = None, snapshot: str | None = None) -> Event:
+        values: dict[str, object] = {"updated_ms": _now_ms()}
+        for name, value in (("end_ms", end_ms), ("score", score), ("snapshot", snapshot)):
+            if value is not None:
+                values[name] = value
+        if boxes is not None:
+            values["boxes"] = json.dumps([list(b) for b in boxes])
+        with self._index.session() as session, session.begin():
+            session.execute(update(EventRow).where(EventRow.id == event_id).values(**values))
+        found = self.get(event_id)
+        assert found is not None
+        return found
+
+    def get(self, event_id: int) -> Event | None:
+        with self._index.session() as session:
+            found = session.execute(select(EventRow, CameraRow.name).join(CameraRow)
+                                    .where(EventRow.id == event_id)).first()
+            return _to_event(*found) if found else None
+
+    def query(self, *, cameras: Collection[str] | None, type_: str | None, start_ms: int, end_ms: int,
+              limit: int) -> list[Event]:
+        """Events overlapping [start_ms, end_ms) of the given cameras (None: all), newest first."""
+        query = (select(EventRow, CameraRow.name).join(CameraRow)
+                 .where(EventRow.start_ms < end_ms, (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
+                 .order_by(EventRow.start_ms.desc(), EventRow.id.desc()).limit(limit))
+        if cameras is not None:
+            query = query.where(CameraRow.name.in_(list(cameras)))
+        if type_ is not None:
+            query = query.where(EventRow.type == type_)
+        with self._index.session() as session:
+            return [_to_event(row, name) for row, name in session.execute(query).all()]
+
+    def close_open(self, end_ms: int) -> None:
+        """At startup: whatever was open ended when the previous run did (at the latest)."""
+        with self._index.session() as session, session.begin():
+            session.execute(update(EventRow).where(EventRow.end_ms.is_(None))
+                            .values(end_ms=end_ms, updated_ms=_now_ms()))
+
+    def delete_ended_before(self, before_ms: int) -> list[str]:
+        """Forget events that ended before `before_ms`; returns their snapshots, to delete."""
+        with self._index.session() as session, session.begin():
+            old = EventRow.end_ms.is_not(None) & (EventRow.end_ms < before_ms)
+            snapshots = [s for s in session.scalars(select(EventRow.snapshot).where(old)) if s]
+            session.execute(delete(EventRow).where(old))
+            return snapshots
+
+    def spans(self, since_ms: int) -> list[tuple[str, int, int | None]]:
+        """(camera, start, end) of events since `since_ms`: the footage retention keeps longer."""
+        with self._index.session() as session:
+            rows = session.execute(select(CameraRow.name, EventRow.start_ms, EventRow.end_ms).join(CameraRow)
+                                   .where((EventRow.end_ms.is_(None)) | (EventRow.end_ms >= since_ms))).all()
+            return [(name, start, end) for name, start, end in rows]

@@ -1,0 +1,77 @@
+"""Events through the API and the WebSocket, filtered by the caller's cameras."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from api.app import create_app
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer
+
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
+
+
+@pytest.fixture(scope="module")
+def cameras() -> Iterator[RtspServer]:
+    with RtspServer(["cam0", "cam1"]) as server:
+        yield server
+
+
+@pytest.fixture
+def recorded(cameras: RtspServer, tmp_path: Path, make_station):
+    config = station_config(tmp_path, [{"name": "nha-5", "record_url": cameras.url("cam0")},
+                                       {"name": "nga-tu", "record_url": cameras.url("cam1")}])
+    station, operator = make_station(config)
+    segments = wait_for(lambda: station.index.segments("nha-5", 0, 2**62), 20, "footage")
+    start = segments[0].start_ms + 300
+    ours = station.events.open("nha-5", "motion", start, 0.7, [(0.1, 0.2, 0.3, 0.4)])
+    station.snapshots_dir.mkdir(parents=True, exist_ok=True)
+    (station.snapshots_dir / "e1.jpg").write_bytes(JPEG)
+    ours = station.events.update(ours.id, end_ms=start + 1200, snapshot="e1.jpg")
+    theirs = station.events.open("nga-tu", "tamper_covered", start, 1.0, [])
+    station.accounts.add("nha-so-5", "household-pass", "viewer")
+    station.accounts.grant("nha-so-5", ["nha-5"])
+    household = TestClient(create_app(station))
+    household.post("/api/auth/login", json={"username": "nha-so-5", "password": "household-pass"})
+    return station, operator, household, ours, theirs
+
+
+def test_search_get_snapshot_and_clip_respect_grants(recorded) -> None:
+    station, operator, household, ours, theirs = recorded
+    assert {e["id"] for e in operator.get("/api/events").json()} == {ours.id, theirs.id}
+    assert [e["id"] for e in household.get("/api/events").json()] == [ours.id]
+    assert [e["id"] for e in operator.get("/api/events?type=tamper_covered").json()] == [theirs.id]
+    assert [e["id"] for e in operator.get("/api/events?camera=nha-5").json()] == [ours.id]
+    assert operator.get("/api/events?type=party").status_code == 400
+    assert household.get("/api/events?camera=nga-tu").status_code == 404
+    one = household.get(f"/api/events/{ours.id}").json()
+    assert one["type"] == "motion" and one["boxes"] == [[0.1, 0.2, 0.3, 0.4]] and one["end"].endswith("+07:00")
+    image = household.get(f"/api/events/{ours.id}/snapshot.jpg")
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg" and image.content == JPEG
+    clip = household.get(f"/api/events/{ours.id}/clip.mp4")
+    assert clip.status_code == 200 and clip.content[4:8] == b"ftyp"
+    for route in ("", "/snapshot.jpg", "/clip.mp4"):
+        assert household.get(f"/api/events/{theirs.id}{route}").status_code == 404
+        assert household.get(f"/api/events/999999{route}").status_code == 404
+    assert operator.get(f"/api/events/{theirs.id}/snapshot.jpg").status_code == 404  # it has none
+
+
+def test_websocket_streams_only_visible_cameras_and_refuses_strangers(recorded) -> None:
+    station, _operator, household, ours, theirs = recorded
+    with household.websocket_connect("/api/events/ws") as socket:
+        wait_for(lambda: station.event_bus.listener_count, 5, "the socket subscribed")
+        station.event_bus.publish(theirs)
+        station.event_bus.publish(ours)
+        assert socket.receive_json()["id"] == ours.id
+    stranger = TestClient(create_app(station))
+    with pytest.raises(WebSocketDisconnect):
+        with stranger.websocket_connect("/api/events/ws") as socket:
+            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect):
+        with household.websocket_connect("/api/events/ws", headers={"origin": "http://evil.example"}) as socket:
+            socket.receive_json()
