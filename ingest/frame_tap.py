@@ -1,0 +1,63 @@
+"""Decoding a stream for detection: the Y plane as a NumPy view (no colour conversion) and a coarse look
+at chroma, handed to a callback from the ingest thread. See DESIGN.md: converting to gray costs more
+than decoding; the planes themselves are free."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import av
+import av.stream
+import numpy as np
+
+from ingest.clock import Stamp
+
+CHROMA_STEP = 4  # every 4th chroma sample each way: enough to tell colour from infrared
+PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
+
+Chroma = tuple[np.ndarray, np.ndarray]
+FrameCallback = Callable[[np.ndarray, Chroma, float, av.VideoFrame], None]
+
+
+def plane_view(frame: av.VideoFrame, index: int) -> np.ndarray:
+    """A plane as a 2-D uint8 view of the frame's own buffer (valid while the frame lives)."""
+    plane = frame.planes[index]
+    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    return rows[: plane.height, : plane.width]
+
+
+class FrameTap:
+    """A PacketSink that decodes (all frames, or only keyframes) and calls `on_frame` at most `max_fps` a second."""
+
+    def __init__(self, on_frame: FrameCallback, *, max_fps: float | None = None, keyframes_only: bool = False) -> None:
+        self._on_frame = on_frame
+        self._min_interval = 1.0 / max_fps if max_fps else 0.0
+        self._keyframes_only = keyframes_only
+        self._decoder: av.CodecContext | None = None
+        self._last_wall = float("-inf")
+
+    def start(self, stream: av.stream.Stream) -> None:
+        decoder = av.CodecContext.create(stream.codec_context.name, "r")
+        decoder.extradata = stream.codec_context.extradata
+        decoder.thread_type = "NONE"  # frame threading would delay every frame by a thread's worth
+        self._decoder = decoder
+
+    def packet(self, packet: av.Packet, stamp: Stamp) -> None:
+        if self._decoder is None or (self._keyframes_only and not packet.is_keyframe):
+            return
+        try:
+            frames = self._decoder.decode(packet)
+        except av.InvalidDataError:
+            return  # a damaged packet: the next keyframe recovers
+        for frame in frames:
+            if stamp.wall - self._last_wall < self._min_interval * 0.9:  # 0.9: frame times jitter
+                continue
+            self._last_wall = stamp.wall
+            if frame.format.name not in PLANAR_YUV:
+                frame = frame.reformat(format="yuv420p")
+            u = plane_view(frame, 1)[::CHROMA_STEP, ::CHROMA_STEP]
+            v = plane_view(frame, 2)[::CHROMA_STEP, ::CHROMA_STEP]
+            self._on_frame(plane_view(frame, 0), (u, v), stamp.wall, frame)
+
+    def stop(self, reason: str) -> None:
+        self._decoder = None
