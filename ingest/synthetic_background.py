@@ -166,9 +166,7 @@ def _parked(canvas: np.ndarray, camera: Camera, rng: np.random.Generator) -> Non
     for x, z, view, look in sorted(spots, key=lambda spot: -spot[1]):
         placed = place(camera, -1, Mover("motorbike", ((x, z),), 0.0, 0.0, look), Pose(x, z, view, 0.0))
         if placed:
-            box = placed.box
-            sprites.draw(canvas, placed.extent, (box.x0, box.y0, box.x1, box.y1),
-                         sprites.parts("motorbike", view, 0.0), sprites.colours(look, parked=True), mirror=False)
+            sprites.paint(canvas, placed, sprites.colours(look, parked=True))
 
 
 def _sky(camera: Camera) -> np.ndarray:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import cv2
 import numpy as np
 
-from ingest.synthetic_world import Kind, View
+from ingest.synthetic_world import STRIDE, Kind, Placement, View
 
 Colour = tuple[float, float, float]  # BGR; for a one-channel canvas only the first value is used
 Part = tuple[str, str, tuple[float, ...], float]  # shape, colour key, unit coordinates, line width / box width
@@ -54,7 +54,14 @@ def infrared(colours_map: Mapping[str, Colour]) -> dict[str, Colour]:
     return {key: (value, value, value) for key, value in grey.items()}
 
 
-def parts(kind: Kind, view: View, phase: float) -> list[Part]:
+def paint(canvas: np.ndarray, placed: Placement, colour_map: Mapping[str, Colour]) -> None:
+    """Draw a placed object; nothing outside its visible box changes."""
+    pose, box = placed.pose, placed.box
+    sprite = _parts(placed.mover.kind, pose.view, 2 * math.pi * pose.travelled / STRIDE)
+    _draw(canvas, placed.extent, (box.x0, box.y0, box.x1, box.y1), sprite, colour_map, mirror=pose.view == "left")
+
+
+def _parts(kind: Kind, view: View, phase: float) -> list[Part]:
     side = view in ("left", "right")
     if kind == "person":
         return _person_side(phase) if side else _person_front(phase, view)
@@ -125,7 +132,7 @@ def _car_front(view: View) -> list[Part]:
             ("poly", "plate", (0.4, 0.66, 0.6, 0.66, 0.6, 0.76, 0.4, 0.76), 0)]
 
 
-def draw(canvas: np.ndarray, extent: tuple[float, float, float, float], region: tuple[int, int, int, int],
+def _draw(canvas: np.ndarray, extent: tuple[float, float, float, float], region: tuple[int, int, int, int],
          sprite: list[Part], colour_map: Mapping[str, Colour], mirror: bool) -> None:
     """Draw `sprite` scaled to `extent` (u0, v0, u1, v1), touching only the pixels of `region` (x0, y0, x1, y1)."""
     x0, y0, x1, y1 = region

@@ -1,0 +1,91 @@
+"""The station screen in Debian's Chromium, driven by Playwright, against the real server and cameras."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import av
+import pytest
+
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.support.rtsp import RtspServer
+from tests.support.web import chromium, serving
+
+PLAYING = """() => [...document.querySelectorAll('.tile video')].length === %d &&
+  [...document.querySelectorAll('.tile video')].every(v => v.videoWidth > 0)"""
+FRAMES = "() => [...document.querySelectorAll('.tile video')].map(v => v.getVideoPlaybackQuality().totalVideoFrames)"
+
+
+@pytest.fixture(scope="module")
+def cameras() -> Iterator[RtspServer]:
+    with RtspServer(["cam0", "cam1"]) as server:
+        yield server
+
+
+@pytest.fixture
+def station(cameras: RtspServer, tmp_path: Path, make_station):
+    config = station_config(tmp_path, [{"name": "hem-4", "record_url": cameras.url("cam0")},
+                                       {"name": "nga-tu", "record_url": cameras.url("cam1")}])
+    station, _client = make_station(config)
+    wait_for(lambda: len(station.index.segments("hem-4", 0, 2**62)) >= 2, 20, "footage")
+    return station
+
+
+def log_in(page, base: str, username: str, password: str) -> None:
+    page.goto(base)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")
+
+
+def test_operator_watches_live_sees_alerts_browses_the_timeline_and_downloads_a_clip(station) -> None:
+    with serving(station) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080}, accept_downloads=True)
+        log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+        page.wait_for_function(PLAYING % 2, timeout=20_000)
+        before = page.evaluate(FRAMES)
+        page.wait_for_function(f"() => ({FRAMES})().every((n, i) => n > {before}[i] + 10)", timeout=20_000)
+        assert page.inner_text("#feed") == ""
+        assert page.get_attribute("html", "lang") == "vi"
+
+        event = station.events.open("nga-tu", "motion", round(time.time() * 1000), 0.8, [(0.2, 0.2, 0.1, 0.3)])
+        station.event_bus.publish(event)
+        page.wait_for_selector('.tile[data-camera="nga-tu"].alerting', timeout=10_000)
+        page.wait_for_selector('#feed li[data-camera="nga-tu"]', timeout=10_000)
+        assert page.locator('.tile[data-camera="hem-4"].alerting').count() == 0
+
+        page.click('.tile[data-camera="hem-4"] a')
+        page.wait_for_selector(".timeline .range", timeout=10_000)
+        page.wait_for_function("() => document.querySelector('video.live').videoWidth > 0", timeout=20_000)
+        first = station.index.segments("hem-4", 0, 2**62)[0]
+        zone = station.config.zone
+        start = datetime.fromtimestamp(first.start_ms / 1000 + 1, UTC).astimezone(zone)
+        end = datetime.fromtimestamp(first.start_ms / 1000 + 3, UTC).astimezone(zone)
+        page.fill("input[name=from]", start.strftime("%H:%M:%S"))
+        page.fill("input[name=to]", end.strftime("%H:%M:%S"))
+        with page.expect_download(timeout=20_000) as download:
+            page.click(".clip button[type=submit]")
+        with av.open(download.value.path()) as clip:
+            frames = sum(1 for _ in clip.decode(video=0))
+        assert frames >= 15, "the downloaded clip plays: at least a second of frames"
+
+        page.click("#lang")
+        assert page.inner_text(".clip h2") == "Export a clip"
+        assert page.get_attribute("html", "lang") == "en"
+
+
+def test_household_sees_only_its_camera_on_a_phone(station) -> None:
+    station.accounts.add("nha-so-5", "household-pass", "viewer")
+    station.accounts.grant("nha-so-5", ["hem-4"])
+    with serving(station) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+        log_in(page, base, "nha-so-5", "wrong-password")
+        page.wait_for_selector("#login-error:not(:empty)")
+        log_in(page, base, "nha-so-5", "household-pass")
+        page.wait_for_function(PLAYING % 1, timeout=20_000)
+        assert page.eval_on_selector_all(".tile", "tiles => tiles.map(t => t.dataset.camera)") == ["hem-4"]
+        width = page.eval_on_selector(".tile", "tile => tile.getBoundingClientRect().width")
+        assert width > 300, "one tile fills the phone's width"
