@@ -195,8 +195,8 @@ def _cables(canvas: np.ndarray, camera: Camera, rng: np.random.Generator) -> Non
 def _weathered(canvas: np.ndarray, sky: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Stains (smooth multiplicative noise), grain, and a lens's slight softness."""
     height, width = sky.shape
-    cells = (max(2, width // 40), max(2, height // 40))
-    grime = cv2.resize(rng.normal(1.0, 0.07, cells[::-1]).astype(np.float32), (width, height),
+    cells = (max(2, width // 24), max(2, height // 24))
+    grime = cv2.resize(rng.normal(1.0, 0.05, cells[::-1]).astype(np.float32), (width, height),
                        interpolation=cv2.INTER_CUBIC)
     grain = rng.normal(0.0, 3.0, (height, width)).astype(np.float32)
     grime[sky], grain[sky] = 1.0, 0.0

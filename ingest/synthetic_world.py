@@ -54,8 +54,8 @@ LAYOUTS: dict[Place, Layout] = {
     "crossroad": Layout(horizon=0.33, focal=0.55, camera_height=5.0, half_width=10.0, far=120.0, paving=TILES,
                         roads=((-7.0, 7.0, 0.0, 120.0), (-300.0, 300.0, 25.0, 31.0)), openings=((22.0, 34.0),),
                         parking=((8.8, 12.0, 8.8, 20.0, 3),), markings=True),
-    "shopfront": Layout(horizon=0.28, focal=0.55, camera_height=3.2, half_width=60.0, far=11.0, paving=TILES,
-                        roads=((-300.0, 300.0, 0.0, 8.0),), parking=((-7.0, 10.0, 7.0, 10.0, 6),)),
+    "shopfront": Layout(horizon=0.3, focal=0.55, camera_height=4.0, half_width=80.0, far=16.0, paving=TILES,
+                        roads=((-300.0, 300.0, 0.0, 12.0),), parking=((-9.0, 14.8, 9.0, 14.8, 7),)),
 }
 
 
