@@ -27,6 +27,7 @@ check-config: $(BIN)/nvr
 bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/clips.py
+	$(BIN)/python benchmarks/live.py
 
 clean:
 	rm -rf $(VENV) data

@@ -1,0 +1,134 @@
+"""Live view cost: server CPU per WebRTC viewer of a 1080p@15, 4 Mbit/s camera passed through, for 1, 8 and
+32 viewers (viewers in this process, the server in its own), and the time to the first decoded frame.
+Prints one JSON line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+from aiortc import RTCPeerConnection, RTCSessionDescription, rtcrtpreceiver
+from aiortc.mediastreams import MediaStreamError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.media import camera_minute_1080p  # noqa: E402
+from tests.support.rtsp import free_port  # noqa: E402
+
+PASSWORD = "benchmark-password"
+MEASURE_SECONDS = 10.0
+
+
+class NullDecoder:
+    """Viewers that receive and decrypt everything but do not decode: the server is what is measured."""
+
+    def decode(self, _frame):  # noqa: ANN001
+        return []
+
+
+def server_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def connect(base: str, token: str, *, decode: bool) -> tuple[RTCPeerConnection, asyncio.Future]:
+    """A viewer; the future resolves with the seconds from the offer to the first frame."""
+    peer = RTCPeerConnection()
+    peer.addTransceiver("video", direction="recvonly")
+    first: asyncio.Future = asyncio.get_running_loop().create_future()
+    began = time.monotonic()
+
+    async def drain(track) -> None:  # noqa: ANN001
+        try:
+            await track.recv()
+            first.set_result(time.monotonic() - began)
+            while True:
+                await track.recv()
+        except MediaStreamError:
+            pass  # the viewer hung up
+
+    peer.on("track", lambda track: asyncio.ensure_future(drain(track)) if decode else None)
+    await peer.setLocalDescription(await peer.createOffer())
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
+        answer = await client.post("/api/cameras/cam/live", json={"sdp": peer.localDescription.sdp, "type": "offer",
+                                                                  "quality": "main"}, timeout=30)
+    answer.raise_for_status()
+    await peer.setRemoteDescription(RTCSessionDescription(**answer.json()))
+    return peer, first
+
+
+async def measure(base: str, token: str, pid: int) -> dict[str, object]:
+    decoding, first = await connect(base, token, decode=True)
+    first_frame_s = await asyncio.wait_for(first, 30)
+    await decoding.close()
+    real_decoder = rtcrtpreceiver.get_decoder
+    rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()  # type: ignore[assignment]
+    try:
+        await asyncio.sleep(2)
+        baseline = await cpu_over(pid)
+        per_viewer = {}
+        peers: list[RTCPeerConnection] = []
+        for count in (1, 8, 32):
+            while len(peers) < count:
+                peers.append((await connect(base, token, decode=False))[0])
+            await asyncio.sleep(3)  # connections settle
+            share = await cpu_over(pid)
+            per_viewer[str(count)] = round((share - baseline) / count * 100, 2)
+        await asyncio.gather(*(peer.close() for peer in peers))
+    finally:
+        rtcrtpreceiver.get_decoder = real_decoder
+    return {"server_core_percent_per_viewer": per_viewer, "server_core_percent_without_viewers": round(baseline * 100, 2),
+            "time_to_first_frame_s": round(first_frame_s, 3)}
+
+
+async def cpu_over(pid: int) -> float:
+    """Server CPU as a share of one core over MEASURE_SECONDS."""
+    before = server_cpu_seconds(pid)
+    await asyncio.sleep(MEASURE_SECONDS)
+    return (server_cpu_seconds(pid) - before) / MEASURE_SECONDS
+
+
+def main() -> None:
+    logging.disable(logging.WARNING)
+    source = camera_minute_1080p()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.yaml"
+        config.write_text(yaml.safe_dump({
+            "data_dir": "data", "server": {"port": port}, "storage": {"min_free_bytes": 0},
+            "cameras": [{"name": "cam", "record_url": f"file://{source}"}]}))
+        server = subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config), "run",
+                                   "--log-level", "WARNING"], env={**os.environ, "NVR_ADMIN_PASSWORD": PASSWORD},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    token = httpx.post(f"{base}/api/auth/login", json={"username": "admin", "password": PASSWORD},
+                                       timeout=5).json()["token"]
+                    break
+                except (httpx.HTTPError, KeyError):
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            figures = asyncio.run(measure(base, token, server.pid))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+    print(json.dumps({"benchmark": "live", "input": "1920x1080@15 H.264 ~4 Mbit/s, passthrough (main stream)",
+                      **figures, "targets": {"server_core_percent_per_viewer": 2.0, "time_to_first_frame_s": 1.0}}))
+
+
+if __name__ == "__main__":
+    main()
