@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
@@ -45,16 +45,17 @@ def recordings(name: str, start: str | None = None, end: str | None = None, user
 
 
 @router.get("/{name}/clip.mp4", response_class=StreamingResponse)
-def clip(name: str, start: str, end: str, request: Request, user: User = Depends(current_user),
-         station: Station = Depends(get_station)) -> StreamingResponse:
-    """An MP4 of [start, end) beginning at the keyframe at or before start, streamed while it is cut."""
+def clip(name: str, start: str, end: str, request: Request, purpose: Literal["download", "playback"] = "download",
+         user: User = Depends(current_user), station: Station = Depends(get_station)) -> StreamingResponse:
+    """An MP4 of [start, end) beginning at the keyframe at or before start, streamed while it is cut.
+    `purpose=playback` is what the station screen's player asks for: shown inline, audited as playback."""
     visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_CLIP_MS, required=True)
-    return clip_response(station, user, name, window.start_ms, window.end_ms, remote_address(request))
+    return clip_response(station, user, name, window.start_ms, window.end_ms, remote_address(request), purpose)
 
 
-def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms: int,
-                  remote: str | None) -> StreamingResponse:
+def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms: int, remote: str | None,
+                  purpose: Literal["download", "playback"] = "download") -> StreamingResponse:
     """Plan, audit and stream a clip of a camera the caller may see."""
     plan = plan_clip(station.segments(name, start_ms, end_ms), start_ms, end_ms)
     if plan is None:
@@ -62,8 +63,9 @@ def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms
     zone = station.config.zone
     stamp = datetime.fromtimestamp(plan.first_ms / 1000, UTC).astimezone(zone)
     filename = f"{name}_{stamp:%Y%m%d-%H%M%S}.mp4"
-    station.audit.record("clip", username=user.username, camera=name, remote=remote,
-                         detail=f"{format_instant(start_ms, zone)} .. {format_instant(end_ms, zone)}")
+    station.audit.record("clip" if purpose == "download" else "playback", username=user.username, camera=name,
+                         remote=remote, detail=f"{format_instant(start_ms, zone)} .. {format_instant(end_ms, zone)}")
+    disposition = "attachment" if purpose == "download" else "inline"
     return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases), media_type="video/mp4",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"',
+                             headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
                                       "Cache-Control": "no-store"})

@@ -162,3 +162,29 @@ def test_user_command_line(tmp_path: Path) -> None:
     index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
     assert AccountStore(index).verify(HOUSEHOLD, "another-long-password") is not None
     index.close()
+
+
+def test_admin_manages_accounts_and_grants_through_the_api(station_and_operator) -> None:
+    station, operator = station_and_operator
+    admin = TestClient(create_app(station))
+    admin.headers["Authorization"] = f"Bearer {login(admin, 'admin', os.environ['NVR_ADMIN_PASSWORD']).json()['token']}"
+    created = admin.post("/api/users", json={"username": HOUSEHOLD, "password": HOUSEHOLD_PASSWORD, "role": "viewer"})
+    assert created.status_code == 201
+    assert admin.post("/api/users", json={"username": HOUSEHOLD, "password": HOUSEHOLD_PASSWORD,
+                                          "role": "viewer"}).status_code == 400
+    assert admin.put(f"/api/users/{HOUSEHOLD}/grants", json={"cameras": ["nha-5"]}).json()["cameras"] == ["nha-5"]
+    assert admin.put(f"/api/users/{HOUSEHOLD}/grants", json={"cameras": ["ghost"]}).status_code == 400
+    assert admin.put("/api/users/nobody/grants", json={"cameras": []}).status_code == 404
+    household = TestClient(create_app(station))
+    assert login(household, HOUSEHOLD, HOUSEHOLD_PASSWORD).status_code == 200
+    assert [c["name"] for c in household.get("/api/cameras").json()] == ["nha-5"]
+    assert admin.post(f"/api/users/{HOUSEHOLD}/password", json={"password": "a-brand-new-pass"}).status_code == 200
+    assert household.get("/api/cameras").status_code == 401, "a password change ends the user's sessions"
+    assert operator.get("/api/users").status_code == 403
+    actions = [e["action"] for e in admin.get("/api/audit?username=admin").json()]
+    assert {"user_add", "grant", "user_passwd"} <= set(actions)
+    segment = station.index.segments("nha-5", 0, 2**62)[0]
+    window = f"start={segment.start_ms / 1000}&end={segment.end_ms / 1000}"
+    played = operator.get(f"/api/cameras/nha-5/clip.mp4?{window}&purpose=playback")
+    assert played.status_code == 200 and played.headers["content-disposition"].startswith("inline")
+    assert "playback" in [e["action"] for e in admin.get("/api/audit?username=duty").json()]

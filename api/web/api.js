@@ -17,7 +17,7 @@ export async function api(path, options = {}) {
   return body;
 }
 
-export function clipUrl(camera, start, end) {
-  const query = new URLSearchParams({ start, end });
+export function clipUrl(camera, start, end, purpose = "download") {
+  const query = new URLSearchParams({ start, end, purpose });
   return `/api/cameras/${encodeURIComponent(camera)}/clip.mp4?${query}`;
 }

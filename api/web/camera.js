@@ -65,7 +65,7 @@ export async function showCamera(view, name) {
     const timeline = click.currentTarget;
     const box = timeline.getBoundingClientRect();
     const at = Number(timeline.dataset.dayStart) + ((click.clientX - box.left) / box.width) * DAY_MS;
-    playback.src = clipUrl(name, at / 1000, (at + PLAYBACK_MS) / 1000);
+    playback.src = clipUrl(name, at / 1000, (at + PLAYBACK_MS) / 1000, "playback");
     playback.play().catch(() => {});
   });
 
