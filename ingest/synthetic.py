@@ -43,8 +43,8 @@ class LightEvent:
 class SceneSpec:
     seed: int
     place: Place = "alley"
-    width: int = 1280  # even, like height (4:2:0 chroma)
-    height: int = 720
+    width: int = 960  # even, like height (4:2:0 chroma)
+    height: int = 540
     fps: int = 15
     seconds: float = 60.0
     movers: tuple[Mover, ...] = ()
@@ -226,18 +226,19 @@ class _Renderer:
 
 @functools.lru_cache(maxsize=4)
 def _text(text: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A white-on-black-outline label: its luma, where it covers the picture, and that at chroma resolution."""
+    """A white label with a black outline: its luma, where it covers the picture, and that at chroma resolution.
+
+    The outline is the dilated text: putText with a thicker stroke would also space the letters wider.
+    """
     scale = min(width / 1280, height / 720) * 0.9
-    thickness = max(1, round(scale * 2))
-    outline = thickness + max(1, round(scale * 3))
-    (text_width, text_height), baseline = cv2.getTextSize(text, _FONT, scale, outline)
-    rows, cols = text_height + baseline + 2 * outline, text_width + 2 * outline
+    thickness, border = max(1, round(scale * 2)), max(1, round(scale * 2.5))
+    (text_width, text_height), baseline = cv2.getTextSize(text, _FONT, scale, thickness)
+    rows, cols = text_height + baseline + 2 * border, text_width + 2 * border
     rows, cols = rows + rows % 2, cols + cols % 2
-    luma, cover = np.full((rows, cols), 16, np.uint8), np.zeros((rows, cols), np.uint8)
-    origin = (outline, outline + text_height)
-    cv2.putText(cover, text, origin, _FONT, scale, 255, outline, cv2.LINE_AA)
-    cv2.putText(luma, text, origin, _FONT, scale, 235, thickness, cv2.LINE_AA)
-    mask = cover > 0
+    glyphs = np.zeros((rows, cols), np.uint8)
+    cv2.putText(glyphs, text, (border, border + text_height), _FONT, scale, 255, thickness, cv2.LINE_AA)
+    mask = cv2.dilate(glyphs, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * border + 1,) * 2)) > 0
+    luma = (16 + glyphs.astype(np.uint16) * 219 // 255).astype(np.uint8)
     return luma, mask, mask.reshape(rows // 2, 2, cols // 2, 2).any(axis=(1, 3))
 
 

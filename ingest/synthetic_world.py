@@ -89,10 +89,6 @@ class Box:
     x1: int
     y1: int
 
-    @property
-    def area(self) -> int:
-        return (self.x1 - self.x0) * (self.y1 - self.y0)
-
 
 @dataclass(frozen=True)
 class Placement:

@@ -57,6 +57,7 @@ class DatabaseConfig(_Section):
 class StorageConfig(_Section):
     segment_seconds: float = Field(60, ge=1, le=3600)
     retain_days: float = Field(30, gt=0)
+    events_days: float = Field(90, gt=0)  # footage around detection events, and the events, are kept this long
     max_bytes: int | None = Field(None, gt=0)
     min_free_bytes: int = Field(2_000_000_000, ge=0)
     retention_check_seconds: float = Field(30, gt=0, le=3600)

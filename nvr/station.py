@@ -45,17 +45,18 @@ class Station:
         self.config = config
         self.index = RecordingIndex(config.database_url)
         self.leases = SegmentLeases()
-        self.accounts = AccountStore(self.index)
-        self.audit = AuditLog(self.index)
-        self.login_limiter = FailureLimiter()
         self.events = EventStore(self.index)
         self.event_bus = EventBus()
         self.snapshots_dir = config.data_dir / "snapshots"
+        self.accounts = AccountStore(self.index)
+        self.audit = AuditLog(self.index)
+        self.login_limiter = FailureLimiter()
         self.segments_dir = config.segments_dir
         self.cameras: dict[str, CameraRuntime] = {}
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
-                                 config.storage.min_free_bytes)
-        self.retention = Retention(self.index, self.segments_dir, policy, self.leases)
+                                 config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
+        self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
+                                   snapshots_dir=self.snapshots_dir)
         self._stop = threading.Event()
         self._retention_thread = threading.Thread(target=self._retention_loop, name="retention", daemon=True)
 

@@ -1,4 +1,8 @@
-"""Retention: delete the oldest recordings first, by age and by disk quota (index row first, file second)."""
+"""Retention: delete the oldest recordings first, by age and by disk quota (index row first, file second).
+
+Footage around detection events is kept for `event_age_ms` (longer than continuous footage), so the
+clip of a theft outlives the hours around it; the quota, when the disk is full, still takes the oldest.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 
 log = logging.getLogger(__name__)
 BATCH = 200
+EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
 
 
 @dataclass(frozen=True)
@@ -20,12 +26,16 @@ class RetentionPolicy:
     max_age_ms: int
     max_bytes: int | None
     min_free_bytes: int
+    event_age_ms: int = 0  # keep footage around events this long (0: like any footage)
 
 
 class Retention:
     def __init__(self, index: RecordingIndex, segments_dir: Path, policy: RetentionPolicy,
-                 leases: SegmentLeases, free_bytes: Callable[[], int] | None = None) -> None:
+                 leases: SegmentLeases, free_bytes: Callable[[], int] | None = None,
+                 events: EventStore | None = None, snapshots_dir: Path | None = None) -> None:
         self._index = index
+        self._events = events
+        self._snapshots_dir = snapshots_dir
         self._dir = segments_dir
         self._policy = policy
         self._leases = leases
@@ -34,7 +44,10 @@ class Retention:
     def enforce(self, now_ms: int) -> list[Segment]:
         """One pass; returns what was deleted, oldest first."""
         self._dir.mkdir(parents=True, exist_ok=True)
-        deleted = self._delete_oldest(lambda s, _: True, before_ms=now_ms - self._policy.max_age_ms)
+        event_cutoff = now_ms - max(self._policy.event_age_ms, self._policy.max_age_ms)
+        near_event = self._near_event_predicate(event_cutoff)
+        deleted = self._delete_oldest(lambda s, _: True, before_ms=now_ms - self._policy.max_age_ms, keep=near_event)
+        self._forget_events(event_cutoff)
         total = self._index.total_bytes()
         free = self._free_bytes()
 
@@ -50,7 +63,26 @@ class Retention:
                         self._free_bytes(), self._policy.min_free_bytes)
         return deleted
 
-    def _delete_oldest(self, wanted: Callable[[Segment, int], bool], before_ms: int | None) -> list[Segment]:
+    def _near_event_predicate(self, since_ms: int) -> Callable[[Segment], bool]:
+        spans: dict[str, list[tuple[int, int]]] = {}
+        if self._events is not None and self._policy.event_age_ms > self._policy.max_age_ms:
+            for camera, start, end in self._events.spans(since_ms):
+                spans.setdefault(camera, []).append((start - EVENT_MARGIN_MS, (end or start) + EVENT_MARGIN_MS))
+
+        def near(segment: Segment) -> bool:
+            return any(lo < segment.end_ms and hi > segment.start_ms for lo, hi in spans.get(segment.camera, ()))
+
+        return near
+
+    def _forget_events(self, before_ms: int) -> None:
+        if self._events is None:
+            return
+        for snapshot in self._events.delete_ended_before(before_ms):
+            if self._snapshots_dir is not None:
+                (self._snapshots_dir / snapshot).unlink(missing_ok=True)
+
+    def _delete_oldest(self, wanted: Callable[[Segment, int], bool], before_ms: int | None,
+                       keep: Callable[[Segment], bool] = lambda _segment: False) -> list[Segment]:
         deleted: list[Segment] = []
         freed = 0
         skipped: set[int] = set()
@@ -63,8 +95,8 @@ class Retention:
                 if not wanted(segment, freed):
                     return deleted
                 assert segment.id is not None
-                if self._leases.is_held(segment.path):
-                    skipped.add(segment.id)  # being served right now; the next pass takes it
+                if self._leases.is_held(segment.path) or keep(segment):
+                    skipped.add(segment.id)  # being served right now (the next pass takes it), or kept
                     continue
                 self._index.delete_segment(segment.id)
                 self._remove_file(segment.path)

@@ -74,3 +74,22 @@ def test_segments_being_served_are_kept_until_released(index: RecordingIndex, tm
         assert remaining(index) == [9001]
     assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9001]
     assert not list(tmp_path.rglob("*.mp4"))
+
+
+def test_footage_around_events_outlives_continuous_footage(index: RecordingIndex, tmp_path: Path) -> None:
+    from storage.events import EventStore
+
+    fill(index, tmp_path, [9000, 9001, 9002, 9003, 9004])
+    events = EventStore(index)
+    theft = events.open("a", "motion", 9002 * MINUTE + 30_000, 0.9, [])
+    events.update(theft.id, end_ms=9002 * MINUTE + 40_000, snapshot="theft.jpg")
+    (tmp_path / "snaps").mkdir()
+    (tmp_path / "snaps" / "theft.jpg").write_bytes(b"jpeg")
+    policy = RetentionPolicy(max_age_ms=100 * MINUTE, max_bytes=None, min_free_bytes=0, event_age_ms=2000 * MINUTE)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12, events=events,
+                          snapshots_dir=tmp_path / "snaps")
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9000, 9001, 9003, 9004]
+    assert remaining(index) == [9002] and events.get(theft.id) is not None
+    later = NOW + 2000 * MINUTE
+    assert [s.start_ms // MINUTE for s in retention.enforce(later)] == [9002]
+    assert events.get(theft.id) is None and not (tmp_path / "snaps" / "theft.jpg").exists()
