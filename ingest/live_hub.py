@@ -16,6 +16,7 @@ import av.stream
 
 from ingest.annexb import AnnexBConverter
 from ingest.clock import Stamp
+from ingest.fanout import Fanout
 
 VIEWER_QUEUE = 120  # packets (~8 s at 15 fps)
 
@@ -45,25 +46,21 @@ class LiveHub:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._gop: list[av.Packet] = []
-        self._viewers: set[LiveViewer] = set()
+        self._viewers: Fanout[av.Packet] = Fanout()
         self._converter: AnnexBConverter | None = None
         self._time_base: Fraction | None = None
 
     @property
     def viewer_count(self) -> int:
-        with self._lock:
-            return len(self._viewers)
+        return self._viewers.count
 
     def subscribe(self, viewer: LiveViewer) -> None:
         """Add a viewer; it gets the current GOP at once, so the picture starts at the last keyframe."""
         with self._lock:
-            self._viewers.add(viewer)
-            for packet in self._gop:
-                viewer.loop.call_soon_threadsafe(viewer.offer, packet)
+            self._viewers.subscribe(viewer, backlog=self._gop)
 
     def unsubscribe(self, viewer: LiveViewer) -> None:
-        with self._lock:
-            self._viewers.discard(viewer)
+        self._viewers.unsubscribe(viewer)
 
     def start(self, stream: av.stream.Stream) -> None:
         with self._lock:
@@ -85,20 +82,9 @@ class LiveHub:
             if packet.is_keyframe:
                 self._gop.clear()
             self._gop.append(copy)
-            viewers = list(self._viewers)
-        for viewer in viewers:
-            _deliver(viewer, copy)
+            self._viewers.publish(copy)
 
     def stop(self, reason: str) -> None:
         with self._lock:
             self._converter = None
             self._gop.clear()
-
-
-def _deliver(viewer: LiveViewer, packet: av.Packet) -> None:
-    try:
-        viewer.loop.call_soon_threadsafe(viewer.offer, packet)
-    except RuntimeError:
-        pass  # the viewer's loop has closed; it is being unsubscribed
-
-

@@ -16,13 +16,14 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import cv2
 import numpy as np
 
 from ingest import synthetic_sprites as sprites
 from ingest.synthetic_background import background
-from ingest.synthetic_world import LAYOUTS, Box, Camera, Mover, Place, placements
+from ingest.synthetic_world import LAYOUTS, Box, Camera, Mover, Place, Placement, placements
 
 __all__ = ["Box", "Frame", "LightEvent", "Mover", "SceneSpec", "gain_at", "ground_truth", "infrared_at", "render"]
 
@@ -60,6 +61,8 @@ class SceneSpec:
             raise ValueError(f"frame size must be even and at least 32x32, not {self.width}x{self.height}")
         if self.fps <= 0 or self.seconds <= 0:
             raise ValueError("fps and seconds must be positive")
+        if any(later.at < earlier.at + earlier.ramp for earlier, later in pairwise(self.light)):
+            raise ValueError("light events must be in time order and must not overlap")
 
     @property
     def frame_count(self) -> int:
@@ -126,11 +129,11 @@ def infrared_at(spec: SceneSpec, t: float) -> bool:
 
 def ground_truth(spec: SceneSpec, index: int) -> tuple[Box, ...]:
     """The boxes of frame `index` without rendering it."""
-    found = placements(Camera(spec.width, spec.height, LAYOUTS[spec.place]), spec.movers, index / spec.fps)
-    return tuple(sorted((p.box for p in found), key=lambda box: box.mover))
+    return _by_mover(placements(_camera(spec), spec.movers, index / spec.fps))
 
 
 def render(spec: SceneSpec) -> Iterator[Frame]:
+    """The frames in order. Set-up (background, noise fields) takes a fraction of a second at 960x540."""
     renderer = _Renderer(spec)
     for index in range(spec.frame_count):
         yield renderer.frame(index)
@@ -146,8 +149,7 @@ class _Mode:
     noise_down: np.ndarray  # and its negative part, so two saturating uint8 passes add signed noise
 
     def tone(self, gain: float) -> np.ndarray:
-        lut = self.look.black + (np.arange(256) - self.look.in_black) * self.look.slope * gain
-        return np.clip(lut, 0, 255).round().astype(np.uint8)
+        return _lut(self.look.black + (np.arange(256) - self.look.in_black) * self.look.slope * gain)
 
     def finish(self, y: np.ndarray, rng: np.random.Generator) -> None:
         """Vignetting then sensor noise, in place on the Y plane."""
@@ -157,6 +159,20 @@ class _Mode:
             k, dy, dx = (int(n) for n in rng.integers((_NOISE_FIELDS, _NOISE_MARGIN, _NOISE_MARGIN)))
             cv2.add(y, self.noise_up[k, dy: dy + height, dx: dx + width], dst=y)
             cv2.subtract(y, self.noise_down[k, dy: dy + height, dx: dx + width], dst=y)
+
+
+def _camera(spec: SceneSpec) -> Camera:
+    return Camera(spec.width, spec.height, LAYOUTS[spec.place])
+
+
+def _by_mover(found: list[Placement]) -> tuple[Box, ...]:
+    return tuple(sorted((placed.box for placed in found), key=lambda box: box.mover))
+
+
+def _lut(curve: np.ndarray) -> np.ndarray:
+    """A cv2.LUT table from a 256-entry curve, saturated to 8 bits."""
+    table: np.ndarray = np.clip(curve, 0, 255).round().astype(np.uint8)
+    return table
 
 
 def _mode(look: _Look, height: int, width: int, rng: np.random.Generator) -> _Mode:
@@ -175,7 +191,7 @@ def _mode(look: _Look, height: int, width: int, rng: np.random.Generator) -> _Mo
 class _Renderer:
     def __init__(self, spec: SceneSpec) -> None:
         self.spec = spec
-        self.camera = Camera(spec.width, spec.height, LAYOUTS[spec.place])
+        self.camera = _camera(spec)
         self.background = background(self.camera, spec.seed)
         self.rng = np.random.default_rng([spec.seed, 1])  # picks noise windows, frame after frame
         self.colours = [sprites.colours(mover.look) for mover in spec.movers]
@@ -206,21 +222,19 @@ class _Renderer:
         mode.finish(image[: spec.height], self.rng)
         if spec.overlay:
             _stamp(image, (spec.clock + timedelta(seconds=t)).strftime("%d-%m-%Y %a %H:%M:%S"))
-        boxes = tuple(sorted((p.box for p in found), key=lambda box: box.mover))
-        return Frame(index, t, image, boxes, gain, infrared)
+        return Frame(index, t, image, _by_mover(found), gain, infrared)
 
     def _yuv(self, canvas: np.ndarray, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
         """I420 with the tone curve applied; infrared chroma is exactly neutral (128)."""
         height = self.spec.height
         if infrared:
-            image = np.empty((height * 3 // 2, self.spec.width), np.uint8)
-            cv2.LUT(canvas, mode.tone(gain), dst=image[:height])
-            image[height:] = 128
-            return image
-        image = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420)
+            grey = np.empty((height * 3 // 2, self.spec.width), np.uint8)
+            cv2.LUT(canvas, mode.tone(gain), dst=grey[:height])
+            grey[height:] = 128
+            return grey
+        image: np.ndarray = cv2.cvtColor(canvas, cv2.COLOR_BGR2YUV_I420)
         cv2.LUT(image[:height], mode.tone(gain), dst=image[:height])
-        chroma = np.clip(128 + (np.arange(256) - 128) * gain, 0, 255).round().astype(np.uint8)
-        cv2.LUT(image[height:], chroma, dst=image[height:])
+        cv2.LUT(image[height:], _lut(128 + (np.arange(256) - 128) * gain), dst=image[height:])
         return image
 
 
@@ -239,7 +253,8 @@ def _text(text: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray, n
     cv2.putText(glyphs, text, (border, border + text_height), _FONT, scale, 255, thickness, cv2.LINE_AA)
     mask = cv2.dilate(glyphs, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * border + 1,) * 2)) > 0
     luma = (16 + glyphs.astype(np.uint16) * 219 // 255).astype(np.uint8)
-    return luma, mask, mask.reshape(rows // 2, 2, cols // 2, 2).any(axis=(1, 3))
+    chroma_mask = np.asarray(mask.reshape(rows // 2, 2, cols // 2, 2).any(axis=(1, 3)))
+    return luma, mask, chroma_mask
 
 
 def _stamp(image: np.ndarray, text: str) -> None:

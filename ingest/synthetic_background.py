@@ -15,14 +15,14 @@ import numpy as np
 from ingest import synthetic_sprites as sprites
 from ingest.synthetic_world import NEAREST, Camera, Mover, Pose, View, place
 
-ASPHALT = (72, 74, 76)
+_ASPHALT = (72, 74, 76)
 _WALLS = [(140, 205, 230), (215, 200, 170), (190, 190, 235), (225, 228, 228), (175, 210, 185), (160, 165, 170),
           (120, 180, 215)]
 _SIGNS = [(40, 40, 200), (150, 70, 20), (40, 190, 230), (60, 140, 40), (240, 240, 240)]
 _GOODS = [(60, 90, 200), (200, 160, 60), (80, 200, 220), (220, 220, 220), (70, 70, 150)]
 _METAL, _GLASS, _GRILLE, _WOOD, _INSIDE = (150, 152, 150), (85, 72, 62), (40, 42, 45), (45, 75, 115), (45, 50, 55)
 _IR_SKY = 18  # the night sky reflects nothing of the camera's infrared light
-FLOOR = 3.2  # m per storey
+_FLOOR = 3.2  # m per storey
 _PARKED_VIEWS: tuple[View, View] = ("toward", "away")
 
 
@@ -79,7 +79,7 @@ def _ground(canvas: np.ndarray, camera: Camera) -> None:
     _, far_row = camera.project(np.zeros(1), np.zeros(1), np.full(1, layout.far))
     canvas[max(int(far_row[0]), 0):] = layout.paving
     for x0, x1, z0, z1 in layout.roads:
-        _ground_rect(canvas, camera, x0, x1, z0, min(z1, layout.far), ASPHALT)
+        _ground_rect(canvas, camera, x0, x1, z0, min(z1, layout.far), _ASPHALT)
     if layout.markings:
         _markings(canvas, camera)
 
@@ -129,7 +129,7 @@ def _house(canvas: np.ndarray, camera: Camera, rng: np.random.Generator, wall: _
         return palette[int(rng.integers(len(palette)))]
 
     floors = int(rng.integers(2, 5))
-    top = floors * FLOOR + 0.6
+    top = floors * _FLOOR + 0.6
     colour = pick(_WALLS)
     rect(s0, s1, 0.0, top, colour)
     rect(s0, s1, top - 0.35, top, (colour[0] * 7 // 10, colour[1] * 7 // 10, colour[2] * 7 // 10))  # roof ledge
@@ -149,7 +149,7 @@ def _house(canvas: np.ndarray, camera: Camera, rng: np.random.Generator, wall: _
         middle = (s0 + s1) / 2
         rect(middle - 0.7, middle + 0.7, 0.0, 2.3, _WOOD)
     for floor in range(1, floors):
-        h0 = floor * FLOOR
+        h0 = floor * _FLOOR
         rect(s0 + 0.8, s1 - 0.8, h0 + 0.9, h0 + 2.4, _GLASS)
         for a in np.arange(s0 + 0.9, s1 - 0.8, 0.25):
             rect(a, a + 0.03, h0 + 0.9, h0 + 2.4, _GRILLE)
@@ -201,4 +201,5 @@ def _weathered(canvas: np.ndarray, sky: np.ndarray, rng: np.random.Generator) ->
     grain = rng.normal(0.0, 3.0, (height, width)).astype(np.float32)
     grime[sky], grain[sky] = 1.0, 0.0
     weathered = canvas.astype(np.float32) * grime[..., None] + grain[..., None]
-    return cv2.GaussianBlur(np.clip(weathered, 0, 255).astype(np.uint8), (0, 0), 0.7)
+    softened: np.ndarray = cv2.GaussianBlur(np.clip(weathered, 0, 255).astype(np.uint8), (0, 0), 0.7)
+    return softened

@@ -19,17 +19,18 @@ Colour = tuple[float, float, float]  # BGR; for a one-channel canvas only the fi
 Part = tuple[str, str, tuple[float, ...], float]  # shape, colour key, unit coordinates, line width / box width
 
 IR_WEIGHTS = (0.2, 0.4, 0.4)  # B, G, R: near-infrared reflectance roughly follows red and green
-SHIFT = 4  # sub-pixel bits for cv2 drawing, so slow far objects move smoothly
-_SCALE = 1 << SHIFT
+_SHIFT = 4  # sub-pixel bits for cv2 drawing, so slow far objects move smoothly
+_SCALE = 1 << _SHIFT
 
-_SKIN = [(150, 180, 225), (120, 155, 200), (100, 130, 175)]
-_HAIR = [(25, 25, 30), (35, 40, 50)]
-_CLOTHES = [(40, 40, 190), (170, 120, 40), (235, 235, 235), (60, 60, 60), (60, 150, 60), (40, 160, 220),
-            (130, 60, 140), (200, 170, 120), (30, 30, 35), (90, 110, 150)]
-_PAINT = [(30, 30, 200), (200, 200, 205), (25, 25, 28), (160, 90, 30), (150, 150, 150), (40, 120, 200),
-          (235, 235, 240), (60, 80, 40)]
-_FIXED = {"tyre": (28, 28, 30), "glass": (70, 55, 45), "light": (210, 245, 255), "taillight": (40, 40, 220),
-          "plate": (225, 230, 230), "hat": (170, 215, 225)}  # hat: conical leaf hat (nón lá)
+_SKIN: list[Colour] = [(150, 180, 225), (120, 155, 200), (100, 130, 175)]
+_HAIR: list[Colour] = [(25, 25, 30), (35, 40, 50)]
+_CLOTHES: list[Colour] = [(40, 40, 190), (170, 120, 40), (235, 235, 235), (60, 60, 60), (60, 150, 60),
+                          (40, 160, 220), (130, 60, 140), (200, 170, 120), (30, 30, 35), (90, 110, 150)]
+_PAINT: list[Colour] = [(30, 30, 200), (200, 200, 205), (25, 25, 28), (160, 90, 30), (150, 150, 150),
+                        (40, 120, 200), (235, 235, 240), (60, 80, 40)]
+_FIXED: dict[str, Colour] = {"tyre": (28, 28, 30), "glass": (70, 55, 45), "light": (210, 245, 255),
+                             "taillight": (40, 40, 220), "plate": (225, 230, 230),
+                             "hat": (170, 215, 225)}  # hat: the conical leaf hat (nón lá)
 _RIDERS = ("shirt", "trousers", "helmet", "shirt2", "helmet2", "light")  # absent on a parked bike (lamp off)
 
 
@@ -48,10 +49,14 @@ def colours(look: int, parked: bool = False) -> dict[str, Colour]:
     return {key: value for key, value in chosen.items() if key not in dropped}
 
 
-def infrared(colours_map: Mapping[str, Colour]) -> dict[str, Colour]:
+def infrared(colour_map: Mapping[str, Colour]) -> dict[str, Colour]:
     """The same object under infrared light: one grey level per part."""
-    grey = {key: float(np.dot(IR_WEIGHTS, value)) for key, value in colours_map.items()}
-    return {key: (value, value, value) for key, value in grey.items()}
+    return {key: _grey(colour) for key, colour in colour_map.items()}
+
+
+def _grey(colour: Colour) -> Colour:
+    level = float(np.dot(IR_WEIGHTS, colour))
+    return level, level, level
 
 
 def paint(canvas: np.ndarray, placed: Placement, colour_map: Mapping[str, Colour]) -> None:
@@ -143,19 +148,20 @@ def _draw(canvas: np.ndarray, extent: tuple[float, float, float, float], region:
     def points(coords: tuple[float, ...]) -> np.ndarray:
         xs, ys = np.asarray(coords[0::2]), np.asarray(coords[1::2])
         xs = 1 - xs if mirror else xs
-        return np.stack([(u0 - x0 + xs * width) * _SCALE, (v0 - y0 + ys * height) * _SCALE], axis=1).round().astype(np.int32)
+        scaled = np.stack([(u0 - x0 + xs * width) * _SCALE, (v0 - y0 + ys * height) * _SCALE], axis=1)
+        return scaled.round().astype(np.int32)
 
     for shape, key, coords, line_width in sprite:
         colour = colour_map.get(key)
         if colour is None:
             continue
         if shape == "poly":
-            cv2.fillPoly(view, [points(coords)], colour, cv2.LINE_AA, SHIFT)
+            cv2.fillPoly(view, [points(coords)], colour, cv2.LINE_AA, _SHIFT)
         elif shape == "line":
-            (a, b) = points(coords)
+            a, b = points(coords)
             thickness = max(1, round(line_width * width))
-            cv2.line(view, tuple(map(int, a)), tuple(map(int, b)), colour, thickness, cv2.LINE_AA, SHIFT)
+            cv2.line(view, tuple(map(int, a)), tuple(map(int, b)), colour, thickness, cv2.LINE_AA, _SHIFT)
         else:
             centre = points(coords[:2])[0]
             axes = (round(coords[2] * width * _SCALE), round(coords[3] * height * _SCALE))
-            cv2.ellipse(view, tuple(map(int, centre)), axes, 0, 0, 360, colour, -1, cv2.LINE_AA, SHIFT)
+            cv2.ellipse(view, tuple(map(int, centre)), axes, 0, 0, 360, colour, -1, cv2.LINE_AA, _SHIFT)

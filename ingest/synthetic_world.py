@@ -28,8 +28,8 @@ SIZES: dict[Kind, tuple[float, float, float]] = {  # width, length, height (m); 
 STRIDE = 1.3  # m walked per leg cycle
 
 
-TILES = (110, 122, 150)  # BGR of pavement tiles
-CONCRETE = (125, 130, 130)  # BGR of an alley's concrete
+_TILES = (110, 122, 150)  # BGR of pavement tiles
+_CONCRETE = (125, 130, 130)  # BGR of an alley's concrete
 
 
 @dataclass(frozen=True)
@@ -49,12 +49,12 @@ class Layout:
 
 
 LAYOUTS: dict[Place, Layout] = {
-    "alley": Layout(horizon=0.3, focal=0.55, camera_height=3.5, half_width=1.8, far=34.0, paving=CONCRETE,
+    "alley": Layout(horizon=0.3, focal=0.55, camera_height=3.5, half_width=1.8, far=34.0, paving=_CONCRETE,
                     openings=((30.0, 34.0),), parking=((-1.35, 5.0, -1.35, 26.0, 3), (1.35, 8.0, 1.35, 22.0, 2))),
-    "crossroad": Layout(horizon=0.33, focal=0.55, camera_height=5.0, half_width=10.0, far=120.0, paving=TILES,
+    "crossroad": Layout(horizon=0.33, focal=0.55, camera_height=5.0, half_width=10.0, far=120.0, paving=_TILES,
                         roads=((-7.0, 7.0, 0.0, 120.0), (-300.0, 300.0, 25.0, 31.0)), openings=((22.0, 34.0),),
                         parking=((8.8, 12.0, 8.8, 20.0, 3),), markings=True),
-    "shopfront": Layout(horizon=0.3, focal=0.55, camera_height=4.0, half_width=80.0, far=16.0, paving=TILES,
+    "shopfront": Layout(horizon=0.3, focal=0.55, camera_height=4.0, half_width=80.0, far=16.0, paving=_TILES,
                         roads=((-300.0, 300.0, 0.0, 12.0),), parking=((-9.0, 14.8, 9.0, 14.8, 7),)),
 }
 

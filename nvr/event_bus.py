@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import threading
 
+from ingest.fanout import Fanout
 from storage.events import Event
 
 LISTENER_QUEUE = 256
@@ -22,30 +22,4 @@ class EventListener:
         self.queue.put_nowait(update)
 
 
-class EventBus:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._listeners: set[EventListener] = set()
-
-    @property
-    def listener_count(self) -> int:
-        with self._lock:
-            return len(self._listeners)
-
-    def subscribe(self, listener: EventListener) -> None:
-        with self._lock:
-            self._listeners.add(listener)
-
-    def unsubscribe(self, listener: EventListener) -> None:
-        with self._lock:
-            self._listeners.discard(listener)
-
-    def publish(self, update: Event) -> None:
-        """Thread-safe; never blocks the caller."""
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener.loop.call_soon_threadsafe(listener.offer, update)
-            except RuntimeError:
-                self.unsubscribe(listener)  # its loop is gone
+EventBus = Fanout[Event]

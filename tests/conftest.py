@@ -13,6 +13,7 @@ import yaml
 
 from nvr.config import Config, parse_config
 from tests.support.postgres import PostgresServer
+from tests.support.rtsp import RtspServer
 
 T = TypeVar("T")
 OPERATOR, OPERATOR_PASSWORD = "duty", "duty-officer-pass"
@@ -29,6 +30,13 @@ def wait_for(condition: Callable[[], T], timeout: float, what: str, interval: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def cameras() -> Iterator[RtspServer]:
+    """Two live H.264 cameras (320x240 at 15 fps, a keyframe a second) shared by the tests that only watch."""
+    with RtspServer(["cam0", "cam1"]) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

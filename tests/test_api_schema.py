@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 from api.app import create_app
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.support.media import encode_video
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +19,7 @@ def api_under_test(tmp_path_factory: pytest.TempPathFactory):
     from nvr.station import Station
 
     work = tmp_path_factory.mktemp("schema")
-    video = work / "camera.mp4"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=15", "-t", "6",
-                    "-c:v", "libx264", "-g", "15", "-bf", "0", str(video)], check=True)
+    video = encode_video(work / "camera.mp4", seconds=6)
     station = Station(station_config(work, [{"name": "cam0", "record_url": f"file://{video}"}]))
     station.start()
     station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")

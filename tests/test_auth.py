@@ -6,7 +6,6 @@ import os
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,12 +22,6 @@ from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
 
 HOUSEHOLD, HOUSEHOLD_PASSWORD = "nha-so-5", "household-pass"
-
-
-@pytest.fixture(scope="module")
-def cameras() -> Iterator[RtspServer]:
-    with RtspServer(["cam0", "cam1"]) as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
-
-
-@pytest.fixture(scope="module")
-def cameras() -> Iterator[RtspServer]:
-    with RtspServer(["cam0", "cam1"]) as server:
-        yield server
 
 
 @pytest.fixture
@@ -64,7 +57,7 @@ def test_search_get_snapshot_and_clip_respect_grants(recorded) -> None:
 def test_websocket_streams_only_visible_cameras_and_refuses_strangers(recorded) -> None:
     station, _operator, household, ours, theirs = recorded
     with household.websocket_connect("/api/events/ws") as socket:
-        wait_for(lambda: station.event_bus.listener_count, 5, "the socket subscribed")
+        wait_for(lambda: station.event_bus.count, 5, "the socket subscribed")
         station.event_bus.publish(theirs)
         station.event_bus.publish(ours)
         assert socket.receive_json()["id"] == ours.id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from pathlib import Path
 
@@ -13,14 +12,12 @@ import pytest
 from ingest.clock import ReceiveClock
 from ingest.frame_tap import FrameTap
 from ingest.source import SourceOptions, open_source
+from tests.support.media import encode_video
 
 
 @pytest.fixture(scope="module")
 def four_seconds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("media") / "four-seconds.mp4"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=200x120:rate=15", "-t", "4",
-                    "-c:v", "libx264", "-g", "15", "-bf", "0", str(path)], check=True)
-    return path
+    return encode_video(tmp_path_factory.mktemp("media") / "four-seconds.mp4", seconds=4, size="200x120")
 
 
 def tap_all(path: Path, **options) -> list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray], float, av.VideoFrame]]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,12 +13,6 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
-
-
-@pytest.fixture(scope="module")
-def cameras() -> Iterator[RtspServer]:
-    with RtspServer(["cam0", "cam1"], width=320, height=240) as server:
-        yield server
 
 
 async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[float, list[tuple[int, int]]]:

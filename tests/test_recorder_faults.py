@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import subprocess
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -16,14 +15,12 @@ from storage.index import Segment
 from storage.probe import probe_segment
 from storage.recorder import SegmentRecorder
 from storage.segment_file import SegmentFile
+from tests.support.media import encode_video
 
 
 @pytest.fixture(scope="module")
 def ten_seconds(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("media") / "ten-seconds.mp4"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=15", "-t", "10",
-                    "-c:v", "libx264", "-g", "15", "-bf", "0", str(path)], check=True)
-    return path
+    return encode_video(tmp_path_factory.mktemp("media") / "ten-seconds.mp4", seconds=10)
 
 
 def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], None]) -> None:

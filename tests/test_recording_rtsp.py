@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -19,12 +18,6 @@ from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
 
 FPS, GOP = 15, 15  # one keyframe a second
-
-
-@pytest.fixture(scope="module")
-def cameras() -> Iterator[RtspServer]:
-    with RtspServer(["cam0", "cam1"], fps=FPS, gop=GOP) as server:
-        yield server
 
 
 def decode_times(data: bytes) -> list[float]:

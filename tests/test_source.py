@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from itertools import islice
@@ -12,16 +11,14 @@ import pytest
 
 from ingest.source import SourceOptions, open_source
 from tests.support.rtsp import RtspServer
+from tests.support.media import encode_video
 
 STALL = 10.0
 
 
 @pytest.fixture(scope="module")
 def short_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("media") / "two-seconds.mp4"
-    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=15", "-t", "2",
-                    "-c:v", "libx264", "-g", "15", "-bf", "0", str(path)], check=True)
-    return path
+    return encode_video(tmp_path_factory.mktemp("media") / "two-seconds.mp4", seconds=2)
 
 
 def test_rtsp_stream_starts_with_a_timed_keyframe() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,12 +16,6 @@ from tests.support.web import chromium, serving
 PLAYING = """() => [...document.querySelectorAll('.tile video')].length === %d &&
   [...document.querySelectorAll('.tile video')].every(v => v.videoWidth > 0)"""
 FRAMES = "() => [...document.querySelectorAll('.tile video')].map(v => v.getVideoPlaybackQuality().totalVideoFrames)"
-
-
-@pytest.fixture(scope="module")
-def cameras() -> Iterator[RtspServer]:
-    with RtspServer(["cam0", "cam1"]) as server:
-        yield server
 
 
 @pytest.fixture
