@@ -97,11 +97,12 @@ def _markings(canvas: np.ndarray, camera: Camera) -> None:
 
 
 def _lots(rng: np.random.Generator, start: float, end: float) -> Iterator[tuple[float, float]]:
-    """Split a street front into house lots 3.5-5.5 m wide (tube houses)."""
+    """Split a street front into house lots 3.5-5.5 m wide (tube houses); the last one takes what is left."""
     while start < end:
-        width = float(rng.uniform(3.5, 5.5))
-        yield start, min(start + width, end)
-        start += width
+        stop = start + float(rng.uniform(3.5, 5.5))
+        stop = end if end - stop < 3.5 else stop
+        yield start, stop
+        start = stop
 
 
 def _facades(canvas: np.ndarray, camera: Camera, rng: np.random.Generator) -> None:
