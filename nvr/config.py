@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -97,6 +98,12 @@ class CameraConfig(_Section):
     def _usable_url(cls, url: str | None) -> str | None:
         if url is not None and (problem := url_problem(url)):
             raise ValueError(problem)
+        if url is not None and url.startswith("demo://"):
+            from ingest.demo import DEMO_SCENES  # scene rendering is only loaded for configs that use it
+
+            scene = urlsplit(url).netloc
+            if scene not in DEMO_SCENES:
+                raise ValueError(f"unknown demo scene {scene!r}; known scenes: {', '.join(DEMO_SCENES)}")
         return url
 
     @property

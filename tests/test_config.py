@@ -46,6 +46,7 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("ingest: {reconnect_min_seconds: 5, reconnect_max_seconds: 1}\n",
      "ingest: reconnect_max_seconds must be >= reconnect_min_seconds"),
     ("cameras:\n  - {name: c, record_url: 'demo://'}\n", "cameras[0].record_url: demo:// URL is missing the scene"),
+    ("cameras:\n  - {name: c, record_url: 'demo://beach'}\n", "cameras[0].record_url: unknown demo scene 'beach'"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)
