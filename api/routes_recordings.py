@@ -29,8 +29,7 @@ def recordings(name: str, start: str | None = None, end: str | None = None, user
     visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
     until = min(window.end_ms, now_ms())  # the future is not a gap
-    segments = station.segments(name, window.start_ms, until)
-    ranges = recorded_ranges(segments, window.start_ms, until)
+    ranges = recorded_ranges(station.recorded_spans(name, window.start_ms, until), window.start_ms, until)
     holes = gaps(ranges, station.index.outages(name, window.start_ms, until), window.start_ms, until)
     zone = station.config.zone
     return {

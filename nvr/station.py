@@ -127,8 +127,18 @@ class Station:
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Indexed segments plus the one being written, overlapping [start_ms, end_ms)."""
         found = self.index.segments(camera, start_ms, end_ms)
-        runtime = self.cameras.get(camera)
-        live = runtime.recorder.in_progress() if runtime else None
-        if live and live.start_ms < end_ms and live.end_ms > start_ms and all(s.path != live.path for s in found):
+        live = self._in_progress(camera, start_ms, end_ms)
+        if live and all(s.path != live.path for s in found):
             found.append(live)
         return found
+
+    def recorded_spans(self, camera: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+        """(start, end) of what was recorded in the window, the segment being written included."""
+        spans = self.index.spans(camera, start_ms, end_ms)
+        live = self._in_progress(camera, start_ms, end_ms)
+        return [*spans, (live.start_ms, live.end_ms)] if live else spans
+
+    def _in_progress(self, camera: str, start_ms: int, end_ms: int) -> Segment | None:
+        runtime = self.cameras.get(camera)
+        live = runtime.recorder.in_progress() if runtime else None
+        return live if live and live.start_ms < end_ms and live.end_ms > start_ms else None

@@ -128,6 +128,17 @@ class RecordingIndex:
             ).all()
             return [_to_segment(row, camera) for row in rows]
 
+    def spans(self, camera: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
+        """(start, end) of the segments overlapping the window: a month of them loads in milliseconds."""
+        camera_id = self.camera_id(camera)
+        with self.session() as session:
+            rows = session.execute(
+                select(SegmentRow.start_ms, SegmentRow.end_ms)
+                .where(SegmentRow.camera_id == camera_id, SegmentRow.start_ms < end_ms, SegmentRow.end_ms > start_ms)
+                .order_by(SegmentRow.start_ms)
+            ).all()
+            return [(start, end) for start, end in rows]
+
     def oldest_segments(self, limit: int, *, before_ms: int | None = None) -> list[Segment]:
         """The oldest segments of all cameras (optionally only those ending before `before_ms`)."""
         with self.session() as session:

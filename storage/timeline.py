@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.index import Outage, Segment
+from collections.abc import Iterable
+
+from storage.index import Outage
 
 JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 UNKNOWN_GAP = "not recorded (the service was not running)"
@@ -17,10 +19,11 @@ class Span:
     reason: str | None = None
 
 
-def recorded_ranges(segments: list[Segment], start_ms: int, end_ms: int) -> list[Span]:
+def recorded_ranges(spans: Iterable[tuple[int, int]], start_ms: int, end_ms: int) -> list[Span]:
+    """Merge (start, end) spans of segments into continuous ranges clipped to the window."""
     ranges: list[Span] = []
-    for segment in sorted(segments, key=lambda s: s.start_ms):
-        lo, hi = max(segment.start_ms, start_ms), min(segment.end_ms, end_ms)
+    for seg_start, seg_end in sorted(spans):
+        lo, hi = max(seg_start, start_ms), min(seg_end, end_ms)
         if hi <= lo:
             continue
         if ranges and lo - ranges[-1].end_ms <= JOIN_TOLERANCE_MS:

@@ -37,6 +37,7 @@ def test_segments_overlapping_a_window_in_time_order(index: RecordingIndex) -> N
     assert found[0].keyframes_ms == (0, 1000) and found[0].id is not None
     assert index.segments("a", 240_000, 300_000) == []
     assert [s.camera for s in index.segments("b", 0, 10**9)] == ["b"]
+    assert index.spans("a", 59_000, 121_000) == [(0, 60_000), (60_000, 120_000), (120_000, 180_000)]
 
 
 def test_oldest_first_across_cameras_and_totals(index: RecordingIndex) -> None:
