@@ -64,7 +64,8 @@ def get_event(event_id: int, user: User = Depends(current_user),
 
 
 @router.get("/{event_id}/snapshot.jpg", response_class=FileResponse)
-def snapshot(event_id: int, user: User = Depends(current_user), station: Station = Depends(get_station)) -> FileResponse:
+def snapshot(event_id: int, user: User = Depends(current_user),
+             station: Station = Depends(get_station)) -> FileResponse:
     event = visible_event(station, user, event_id)
     path = station.snapshots_dir / event.snapshot if event.snapshot else None
     if path is None or not path.exists():

@@ -87,7 +87,8 @@ async def measure(base: str, token: str, pid: int) -> dict[str, object]:
         await asyncio.gather(*(peer.close() for peer in peers))
     finally:
         rtcrtpreceiver.get_decoder = real_decoder
-    return {"server_core_percent_per_viewer": per_viewer, "server_core_percent_without_viewers": round(baseline * 100, 2),
+    return {"server_core_percent_per_viewer": per_viewer,
+            "server_core_percent_without_viewers": round(baseline * 100, 2),
             "time_to_first_frame_s": round(first_frame_s, 3)}
 
 

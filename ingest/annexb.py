@@ -34,7 +34,8 @@ class AnnexBConverter:
         """The packet's payload in Annex B, SPS/PPS included when it is a keyframe."""
         if self._filter is not None:
             own = av.Packet(bytes(packet))  # the filter takes over the packet it is given: not the original
-            own.pts, own.dts, own.time_base, own.is_keyframe = packet.pts, packet.dts, packet.time_base, packet.is_keyframe
+            own.pts, own.dts, own.time_base = packet.pts, packet.dts, packet.time_base
+            own.is_keyframe = packet.is_keyframe
             return b"".join(bytes(p) for p in self._filter.filter(own))
         data = bytes(packet)
         if packet.is_keyframe and self._parameter_sets and NAL_SPS not in _nal_types(data):

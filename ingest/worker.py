@@ -141,11 +141,16 @@ class StreamWorker:
                 self._each_sink(lambda sink: sink.stop("camera timestamps jumped"))
                 self._each_sink(lambda sink: sink.start(stream))
             self.status.packet(packet.size)
-            self._each_sink(lambda sink: sink.packet(packet, stamp))
+            for sink in self._sinks:
+                self._guarded(sink, sink.packet, packet, stamp)
 
     def _each_sink(self, call: Callable[[PacketSink], None]) -> None:
         for sink in self._sinks:
-            try:
-                call(sink)
-            except Exception:
-                log.exception("%s/%s: sink %s failed", self.camera, self.role, type(sink).__name__)
+            self._guarded(sink, call, sink)
+
+    def _guarded(self, sink: PacketSink, call: Callable[..., None], *args: object) -> None:
+        """A failing sink is logged and skipped: it must not stop the stream for the others."""
+        try:
+            call(*args)
+        except Exception:
+            log.exception("%s/%s: sink %s failed", self.camera, self.role, type(sink).__name__)

@@ -38,7 +38,8 @@ def test_server_killed_and_restarted_gives_offline_reason_quick_return_and_a_gap
 
         listing = client.get("/api/cameras/cam0/recordings").json()
         assert len(listing["ranges"]) >= 2
-        inner = [g for g in listing["gaps"] if listing["ranges"][0]["end"] <= g["start"] < listing["ranges"][-1]["start"]]
+        first_end, last_start = listing["ranges"][0]["end"], listing["ranges"][-1]["start"]
+        inner = [g for g in listing["gaps"] if first_end <= g["start"] < last_start]
         assert len(inner) == 1 and inner[0]["reason"] == offline["last_error"]
     finally:
         server.stop()

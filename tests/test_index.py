@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from storage.index import RecordingIndex, Segment
 
@@ -21,7 +22,8 @@ def index(database_url: str) -> RecordingIndex:
 
 def test_schema_is_migrated_and_migration_is_repeatable(index: RecordingIndex, database_url: str) -> None:
     tables = set(inspect(index.engine).get_table_names())
-    assert {"cameras", "segments", "outages", "users", "grants", "tokens", "audit", "events", "alembic_version"} <= tables
+    assert {"cameras", "segments", "outages", "users", "grants", "tokens", "audit", "events",
+            "alembic_version"} <= tables
     again = RecordingIndex(database_url)  # a restart runs migrations again: nothing changes
     with again.engine.connect() as connection:
         assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
@@ -68,6 +70,6 @@ def test_outages_open_and_close(index: RecordingIndex) -> None:
 
 def test_duplicate_path_is_rejected(index: RecordingIndex) -> None:
     index.add_segment(seg("a", 0, 60))
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         index.add_segment(seg("a", 0, 60))
     assert len(index.segments("a", 0, 10**9)) == 1

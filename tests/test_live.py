@@ -6,7 +6,6 @@ import asyncio
 import time
 from pathlib import Path
 
-import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 

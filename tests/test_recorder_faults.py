@@ -30,7 +30,8 @@ def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], N
     try:
         for number, packet in enumerate(source.packets(threading.Event(), 10)):
             before_packet(number)
-            recorder.packet(packet, clock.stamp(float(packet.dts * source.stream.time_base), keyframe=packet.is_keyframe))
+            seconds = float(packet.dts * source.stream.time_base)
+            recorder.packet(packet, clock.stamp(seconds, keyframe=packet.is_keyframe))
     finally:
         recorder.stop("end")
         source.close()

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import av
-import pytest
 import yaml
 
 from nvr.config import load_config
