@@ -1,0 +1,35 @@
+"""What the bank reports for one camera at one frame (or at a tick, for a camera that went silent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+Box = tuple[float, float, float, float]  # normalized x, y, width, height
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One camera at time `t` (seconds, the frame's time; for `video_loss`, the last frame's time).
+
+    `score` (0..1) and `boxes` describe confirmed moving regions after zones and masks; no boxes, no
+    motion. `global_change`: most of the picture changed at once (light switch, exposure, mode
+    switch); motion is not reported for it. `mode_changed`: the colour/IR mode switched at `t`.
+    `covered`, `moved`, `defocused`: the tamper checks of the latest upkeep (held between them).
+    """
+
+    camera: str
+    t: float
+    score: float = 0.0
+    boxes: tuple[Box, ...] = ()
+    is_ir: bool = False
+    mode_changed: bool = False
+    global_change: bool = False
+    covered: bool = False
+    moved: bool = False
+    defocused: bool = False
+    video_loss: bool = False
+    noise: float = 0.0  # the camera's temporal noise, 8-bit levels at work resolution
+
+    @property
+    def motion(self) -> bool:
+        return bool(self.boxes)

@@ -1,0 +1,176 @@
+"""Moving regions: blobs from the foreground masks of the cameras that may see motion, and tracks.
+
+Blob extraction runs on the stack of those cameras at once: speckle removal, grouping and contour
+search are one OpenCV call each (a blank row at the top of every camera keeps blobs apart).
+`cv2.connectedComponentsWithStats` is avoided: 70-110 µs per 160x90 mask here, against 10 µs for
+`findContours`. Tracking is per camera, in Python, over a handful of blobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+SPECKLE = None  # opening with this removes lone pixels and 1-pixel streaks (rain)
+GROUP = np.ones((3, 3), np.uint8)  # fragments of one object within a pixel of each other are one blob
+CHANGING = 0.05  # a blob with this fraction of its pixels changing since the last frame is moving
+SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
+CLIPPED = 245  # luma from which a pixel counts as clipped white
+MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 15 fps
+STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
+
+
+@dataclass(frozen=True)
+class Blob:
+    x0: int  # pixels [x0, x1) x [y0, y1) at work resolution
+    y0: int
+    x1: int
+    y1: int
+    pixels: int  # foreground pixels in it
+    changing: int  # of which differ from the recent frames
+    soft: bool = False  # blurred all over, like something right in front of the lens (see `is_soft`)
+
+    @property
+    def centre(self) -> tuple[float, float]:
+        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
+
+    @property
+    def size(self) -> int:
+        return max(self.x1 - self.x0, self.y1 - self.y0)
+
+
+def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray) -> list[list[Blob]]:
+    """Blobs per camera of (n, H, W) 0/255 masks, with at least `min_pixels[i]` pixels after speckle removal.
+
+    `changing` marks the pixels that differ from the camera's previous frame.
+    """
+    count, height, width = foreground.shape
+    flat = (count * height, width)
+    solid = foreground.reshape(flat) if SPECKLE is None else cv2.morphologyEx(foreground.reshape(flat), cv2.MORPH_OPEN, SPECKLE)
+    grouped = cv2.dilate(solid, GROUP).reshape(count, height, width)
+    grouped[:, 0] = 0  # keeps the cameras apart
+    contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    moving = cv2.bitwise_and(solid, changing.reshape(flat))
+    blobs: list[list[Blob]] = [[] for _ in range(count)]
+    for contour in contours:
+        x, top, w, h = cv2.boundingRect(contour)
+        camera, y = divmod(top, height)
+        # undo the grouping dilation (one pixel each side) except where it was clipped by the frame
+        x0, y0, x1, y1 = x + (x > 0), y + (y > 1), x + w - (x + w < width), y + h - (y + h < height)
+        rows = slice(camera * height + y0, camera * height + y1)
+        pixels = cv2.countNonZero(solid[rows, x0:x1])
+        if pixels >= min_pixels[camera]:
+            blobs[camera].append(Blob(x0, y0, x1, y1, pixels, cv2.countNonZero(moving[rows, x0:x1])))
+    return blobs
+
+
+def is_soft(difference: np.ndarray, frame: np.ndarray, blob: Blob) -> bool:
+    """Out of focus: the difference's steepest step between neighbours inside the box is below SOFT of
+    its peak (in the corpus, 99 % of movers' blobs are above 0.5, 80 % of insects' below 0.4).
+
+    Insects and rain drops lit by the IR illuminator right in front of the lens are big blurred
+    blobs; a person or a vehicle, in focus, has edges of a pixel or two at work resolution. Steps
+    next to clipped (white) pixels say nothing: there the difference follows the background.
+    """
+    area = difference[blob.y0:blob.y1, blob.x0:blob.x1].astype(np.int16)
+    peak = int(area.max())
+    if area.shape[0] < 2 or area.shape[1] < 2 or peak == 0:
+        return False
+    lit = frame[blob.y0:blob.y1, blob.x0:blob.x1] < CLIPPED
+    down = np.abs(np.diff(area, axis=0))[lit[1:] & lit[:-1]]
+    across = np.abs(np.diff(area, axis=1))[lit[:, 1:] & lit[:, :-1]]
+    steepest = max(int(down.max(initial=0)), int(across.max(initial=0)))
+    return steepest < SOFT * peak
+
+
+@dataclass
+class _Track:
+    blob: Blob
+    origin: Blob  # where the track was first seen
+    frames: int  # frames seen
+    changes: int  # frames in which the blob was changing
+    changed_t: float  # when it last changed (or appeared)
+    travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
+    misses: int = 0
+    confirmed: bool = False
+
+
+def _near(a: Blob, b: Blob) -> bool:
+    """Could b be a's object one frame later? Boxes overlap once a's is widened by half its size."""
+    margin = max(2, a.size // 2)
+    return a.x0 - margin < b.x1 and b.x0 < a.x1 + margin and a.y0 - margin < b.y1 and b.y0 < a.y1 + margin
+
+
+class Tracker:
+    """Confirms blobs that persist and move steadily: seen changing in `frames` frames of a track (one
+    missed frame forgiven; a lighting residue changes once, when it appears), not jumping about.
+
+    A blob that `stationary_suspect` flags (e.g. text-like, in the overlay band) is confirmed only once
+    its track has travelled twice its size: a clock changing its digits never does. A track
+    whose blob has not changed from frame to frame for STILL_SECONDS (something that stopped, or a
+    lighting residue that crept in) is reported as still, to be absorbed, never as moving.
+    """
+
+    def __init__(self) -> None:
+        self._tracks: list[_Track] = []
+
+    @property
+    def active(self) -> bool:
+        return bool(self._tracks)
+
+    def clear(self) -> None:
+        self._tracks = []
+
+    def update(self, blobs: list[Blob], t: float, frames: int,
+               stationary_suspect: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
+        """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
+        STILL_SECONDS, and blobs of any track that has not changed for that long."""
+        matched: set[int] = set()
+        tracks: list[_Track] = []
+        for blob in sorted(blobs, key=lambda b: -b.pixels):  # each track continues into one blob at most
+            changing = not blob.soft and blob.changing >= max(3.0, CHANGING * blob.pixels)
+            parent = next((i for i, track in enumerate(self._tracks) if i not in matched and _near(track.blob, blob)),
+                          None)
+            if parent is None:
+                tracks.append(_Track(blob, blob, 1, int(changing), t))
+                continue
+            before = self._tracks[parent]
+            matched.add(parent)
+            (x0, y0), (x1, y1) = before.blob.centre, blob.centre
+            tracks.append(_Track(blob, before.origin, before.frames + 1, before.changes + changing,
+                                 t if changing else before.changed_t, before.travel + max(abs(x1 - x0), abs(y1 - y0)),
+                                 confirmed=before.confirmed))
+        for i, track in enumerate(self._tracks):
+            if i not in matched and track.misses == 0:
+                track.misses = 1
+                tracks.append(track)
+        self._tracks = tracks
+        moving, still = [], []
+        for track in tracks:
+            if track.misses:
+                continue
+            if t - track.changed_t >= STILL_SECONDS:
+                still.append(track.blob)
+                continue
+            if not track.confirmed and track.changes >= frames and _steady(track):
+                track.confirmed = not stationary_suspect(track.blob) or _moved(track)
+            if track.confirmed:
+                moving.append(track.blob)
+        return moving, still
+
+
+def _steady(track: _Track) -> bool:
+    """Does it move like a person or a vehicle? At most MAX_STEP of its size per frame on average:
+    insects and rain drops lit right in front of the lens jump about by more than their (blurred) size."""
+    steps = max(1, track.frames - 1)
+    return track.travel / steps <= MAX_STEP * max(track.origin.size, track.blob.size)
+
+
+def _moved(track: _Track) -> bool:
+    """Has the blob travelled twice its size from where it was first seen? (Text that changes, grows or
+    shrinks stays within its line.)"""
+    (x0, y0), (x1, y1) = track.origin.centre, track.blob.centre
+    return max(abs(x1 - x0), abs(y1 - y0)) >= 2 * max(track.origin.size, track.blob.size)

@@ -1,0 +1,593 @@
+"""The labelled scenario corpus for detection quality, and its scoring. Run it to print the quality table.
+
+Scenes come from `ingest.synthetic` (streets, movers with ground-truth boxes, sensor noise, light
+changes, IR night, the camera clock); this module adds what a street camera also sees and the
+synthetic scenes lack: insects near the lens at night, swaying foliage (in a masked zone), a large
+clock overlay, covering, turning away, defocusing, and streams that stop. Frames are rendered as
+NumPy arrays (no encoding) at a small size, and played through the real `DetectorBank` and
+`EventMachine`, several clips side by side as cameras of one bank.
+
+    python scripts/make_detect_corpus.py [--scenario NAME ...] [--hours H]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from detect.bank import DetectorBank  # noqa: E402
+from detect.events import EventMachine, EventUpdate  # noqa: E402
+from detect.observation import Observation  # noqa: E402
+from detect.settings import BankSettings, CameraDetectSettings  # noqa: E402
+from ingest.synthetic import Frame, LightEvent, SceneSpec, render  # noqa: E402
+from ingest.synthetic_traffic import ROUTES, random_movers  # noqa: E402
+from ingest.synthetic_world import Place  # noqa: E402
+
+SIZE = (640, 360)  # the sub stream the bank usually gets
+NOISY_SIZE = (320, 180)  # static hours: a quarter of the pixels, twice the noise per work pixel, 2.5x faster
+FPS = 15
+MIN_OBJECT = 0.003  # objects at least this fraction of the frame must be found ...
+ONSET_SECONDS = 0.5  # ... within this long of reaching that size
+TAMPER_SECONDS = 3.0  # tamper must be reported within this long
+PLACES: tuple[Place, ...] = ("alley", "crossroad", "shopfront")
+TamperKind = str  # "covered", "moved", "defocus"
+
+
+# ---------------------------------------------------------------------------------------------- effects
+
+class Effect:
+    """Something drawn over a rendered frame (in place on its I420 image) from `start` to `end` s."""
+
+    start: float
+    end: float
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        raise NotImplementedError
+
+    def active(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+
+def _planes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    height, width = image.shape[0] * 2 // 3, image.shape[1]
+    chroma = image[height:].reshape(2, height // 2, width // 2)
+    return image[:height], chroma[0], chroma[1]
+
+
+@dataclass
+class Insects(Effect):
+    """Moths and flies lit by the IR illuminator right in front of the lens: big, blurred, bright,
+    erratic blobs, each for `life` s, one every `every` s."""
+
+    seed: int
+    every: float = 4.0
+    life: tuple[float, float] = (0.2, 0.9)
+    start: float = 0.0
+    end: float = math.inf
+
+    def __post_init__(self) -> None:
+        rng = np.random.default_rng([self.seed, 77])
+        self._flights = []
+        t = self.start + float(rng.uniform(0.5, self.every))
+        while t < min(self.end, 4 * 3600):
+            life = float(rng.uniform(*self.life))
+            points = rng.uniform(0.0, 1.0, (max(3, int(life * 8)), 2))  # a jittery path across the view
+            self._flights.append((t, life, points, float(rng.uniform(0.06, 0.16)), float(rng.uniform(70, 150))))
+            t += life + float(rng.exponential(self.every))
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        y, _, _ = _planes(image)
+        height, width = y.shape
+        for start, life, points, radius, brightness in self._flights:
+            if start <= t < start + life:
+                f = (t - start) / life * (len(points) - 1)
+                i = min(int(f), len(points) - 2)
+                x, v = points[i] + (points[i + 1] - points[i]) * (f - i)
+                blob = np.zeros_like(y, dtype=np.float32)
+                cv2.circle(blob, (int(x * width), int(v * height)), max(2, int(radius * height)), 1.0, -1)
+                blob = cv2.GaussianBlur(blob, (0, 0), radius * height * 0.5)
+                y[...] = np.clip(y + blob * brightness, 0, 255).astype(np.uint8)
+
+
+@dataclass
+class Foliage(Effect):
+    """A tree's leaves swaying in the wind inside `box` (normalized x0, y0, x1, y1)."""
+
+    box: tuple[float, float, float, float]
+    seed: int
+    start: float = 0.0
+    end: float = math.inf
+
+    def __post_init__(self) -> None:
+        rng = np.random.default_rng([self.seed, 78])
+        self._leaves = rng.uniform(0, 1, (400, 64)).astype(np.float32)
+
+    @property
+    def polygon(self) -> tuple[tuple[float, float], ...]:
+        x0, y0, x1, y1 = self.box
+        return (x0, y0), (x1, y0), (x1, y1), (x0, y1)
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        y, u, v = _planes(image)
+        height, width = y.shape
+        x0, y0, x1, y1 = (int(self.box[0] * width), int(self.box[1] * height), int(self.box[2] * width),
+                          int(self.box[3] * height))
+        sway = 6.0 * math.sin(2 * math.pi * t / 1.7) + 3.0 * math.sin(2 * math.pi * t / 0.63)
+        texture = cv2.resize(self._leaves, (x1 - x0 + 16, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        texture = cv2.GaussianBlur(texture, (0, 0), 1.2)
+        shifted = np.roll(texture, int(round(sway)), axis=1)[:, 8: 8 + x1 - x0]
+        y[y0:y1, x0:x1] = (40 + 120 * shifted).astype(np.uint8)
+        u[y0 // 2: y1 // 2, x0 // 2: x1 // 2] = 110
+        v[y0 // 2: y1 // 2, x0 // 2: x1 // 2] = 115
+
+
+@dataclass
+class BigClock(Effect):
+    """A large camera clock (a line of about 6 % of the height) burnt into the top-left corner."""
+
+    clock: datetime = datetime(2025, 3, 14, 23, 59, 40)
+    start: float = 0.0
+    end: float = math.inf
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        y, _, _ = _planes(image)
+        height = y.shape[0]
+        text = (self.clock + timedelta(seconds=int(t))).strftime("%Y-%m-%d %H:%M:%S")
+        scale = height / 400
+        origin = (int(0.03 * y.shape[1]), int(0.12 * height))
+        cv2.putText(y, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, 16, max(2, int(scale * 5)), cv2.LINE_AA)
+        cv2.putText(y, text, origin, cv2.FONT_HERSHEY_SIMPLEX, scale, 235, max(1, int(scale * 2)), cv2.LINE_AA)
+
+
+@dataclass
+class Cover(Effect):
+    """A hand (dark) or a sheet of paper (bright, with a soft gradient) over the lens, put on within `ramp` s."""
+
+    start: float
+    end: float
+    bright: bool = False
+    ramp: float = 0.4
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        y, u, v = _planes(image)
+        height, width = y.shape
+        if self.bright:
+            cover = np.linspace(150, 190, width, dtype=np.float32)[None, :].repeat(height, 0)
+        else:
+            cover = np.full((height, width), 22, np.float32)
+        k = min(1.0, (t - self.start) / self.ramp)
+        y[...] = (y * (1 - k) + cover * k).astype(np.uint8)
+        for plane in (u, v):  # dim but not grey: the camera stays in its mode
+            plane[...] = (128 + (plane.astype(np.float32) - 128) * (1 - 0.6 * k)).astype(np.uint8)
+
+
+@dataclass
+class Turn(Effect):
+    """The camera is turned away within `ramp` s: it pans onto another street, or tilts down to the ground."""
+
+    start: float
+    end: float
+    other: SceneSpec
+    tilt: bool = False
+    ramp: float = 0.6
+
+    def __post_init__(self) -> None:
+        self._other = render(replace(self.other, movers=(), light=(), overlay=False, seconds=1.0))
+        self._view = next(self._other).image
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        k = min(1.0, (t - self.start) / self.ramp)
+        if self.tilt:  # the lower part of the picture fills the frame: ground, close up
+            for plane in _planes(image):
+                cut = int(plane.shape[0] * 0.55 * k)
+                plane[...] = cv2.resize(plane[cut:].copy(), (plane.shape[1], plane.shape[0]))
+            return
+        for here, there in zip(_planes(image), _planes(self._view), strict=True):
+            shift = int(here.shape[1] * k)
+            panned = np.hstack([here, there])[:, shift: shift + here.shape[1]]
+            here[...] = panned
+
+
+@dataclass
+class Defocus(Effect):
+    """Focus lost (or the lens smeared: blur plus haze) within `ramp` s."""
+
+    start: float
+    end: float
+    sigma: float = 0.015  # of the width
+    haze: float = 0.0
+    ramp: float = 0.5
+
+    def draw(self, image: np.ndarray, t: float) -> None:
+        y, _, _ = _planes(image)
+        k = min(1.0, (t - self.start) / self.ramp)
+        blurred = cv2.GaussianBlur(y, (0, 0), max(0.3, self.sigma * y.shape[1] * k))
+        if self.haze:
+            blurred = cv2.addWeighted(blurred, 1 - self.haze * k, np.full_like(y, 160), self.haze * k, 0)
+        y[...] = blurred
+
+
+# ---------------------------------------------------------------------------------------------- clips
+
+@dataclass(frozen=True)
+class TamperLabel:
+    kind: TamperKind
+    start: float
+    end: float
+
+
+@dataclass
+class Clip:
+    """One camera of the corpus: a scene, effects drawn over it, settings, and what should be detected."""
+
+    name: str
+    spec: SceneSpec
+    settings: CameraDetectSettings = field(default_factory=CameraDetectSettings)
+    effects: tuple[Effect, ...] = ()
+    tampers: tuple[TamperLabel, ...] = ()
+    losses: tuple[tuple[float, float], ...] = ()  # [start, end) s without frames
+    recall: bool = True  # objects in it count for recall (not during IR switches' rebuild, say)
+
+    def frames(self) -> Iterator[tuple[float, Frame | None]]:
+        """(t, frame), or (t, None) while the stream is lost."""
+        for frame in render(self.spec):
+            if any(start <= frame.time < end for start, end in self.losses):
+                yield frame.time, None
+                continue
+            for effect in self.effects:
+                if effect.active(frame.time):
+                    effect.draw(frame.image, frame.time)
+            yield frame.time, frame
+
+    @property
+    def hours(self) -> float:
+        return self.spec.seconds / 3600
+
+
+def _spec(seed: int, place: Place, seconds: float, movers: int = 0, size: tuple[int, int] = SIZE,
+          **kwargs: object) -> SceneSpec:
+    traffic = random_movers(np.random.default_rng(seed), ROUTES[place], movers, seconds) if movers else ()
+    return SceneSpec(seed=seed, place=place, width=size[0], height=size[1], fps=FPS, seconds=seconds,
+                     movers=traffic, **kwargs)  # type: ignore[arg-type]
+
+
+def day_objects(scale: float = 1.0) -> list[Clip]:
+    """Busy day streets: people, motorbikes and cars of all sizes and speeds."""
+    seconds = 60 * scale
+    return [Clip(f"day-{place}-{seed}", _spec(seed, place, seconds, movers=int(40 * scale)))
+            for seed, place in enumerate(PLACES, start=101)]
+
+
+def static_hour(hours: float = 1.0, infrared: bool = False) -> list[Clip]:
+    """Nothing moves for `hours` (split over four cameras): sensor noise and the ticking clock only.
+    Rendered at NOISY_SIZE: twice the noise per work pixel of a 360p sub stream, and faster to make."""
+    cameras = 4
+    seconds = hours * 3600 / cameras
+    night = ((0.0, seconds + 1),) if infrared else ()
+    return [Clip(f"static-{'ir' if infrared else 'day'}-{i}",
+                 _spec(200 + i + 10 * infrared, PLACES[i % 3], seconds, size=NOISY_SIZE, infrared=night))
+            for i in range(cameras)]
+
+
+def light_changes(scale: float = 1.0) -> list[Clip]:
+    """Slow ramps (clouds, dusk) and sudden switches, with and without people about."""
+    s = 40 * scale
+    ramps = (LightEvent(0.15 * s, 0.6, 0.2 * s), LightEvent(0.55 * s, 1.2, 0.15 * s))
+    switches = (LightEvent(0.25 * s, 1.45), LightEvent(0.5 * s, 0.7), LightEvent(0.75 * s, 1.0))
+    clips = []
+    for i, place in enumerate(PLACES):
+        for name, light in (("ramp", ramps), ("switch", switches)):
+            clips.append(Clip(f"light-{name}-{place}-quiet", _spec(300 + i, place, s, light=light)))
+            clips.append(Clip(f"light-{name}-{place}-busy", _spec(310 + i, place, s, movers=int(25 * scale),
+                                                                  light=light)))
+    return clips
+
+
+def infrared_switches(scale: float = 1.0) -> list[Clip]:
+    """Colour to IR and back (with the dusk dimming before), quiet, and with people about."""
+    s = 40 * scale
+    night = ((0.3 * s, 0.7 * s),)
+    dusk = (LightEvent(0.05 * s, 0.5, 0.2 * s), LightEvent(0.3 * s, 1.0), LightEvent(0.7 * s, 0.5),
+            LightEvent(0.72 * s, 1.0, 0.2 * s))
+    clips = []
+    for i, place in enumerate(PLACES):
+        clips.append(Clip(f"ir-switch-{place}-quiet", _spec(400 + i, place, s, light=dusk, infrared=night)))
+        clips.append(Clip(f"ir-switch-{place}-busy",
+                          _spec(410 + i, place, s, movers=int(25 * scale), light=dusk, infrared=night)))
+    return clips
+
+
+def night_objects(scale: float = 1.0) -> list[Clip]:
+    """IR night streets with people and motorbikes, and insects near the lens."""
+    s = 60 * scale
+    night = ((0.0, s + 1),)
+    return [Clip(f"night-{place}", _spec(500 + i, place, s, movers=int(30 * scale), infrared=night),
+                 effects=(Insects(500 + i, every=6.0),))
+            for i, place in enumerate(PLACES)]
+
+
+def insects(scale: float = 1.0) -> list[Clip]:
+    """Quiet IR nights with insects flying around the illuminator: no motion alarms."""
+    s = 120 * scale
+    night = ((0.0, s + 1),)
+    return [Clip(f"insects-{place}", _spec(600 + i, place, s, infrared=night), effects=(Insects(600 + i),))
+            for i, place in enumerate(PLACES)]
+
+
+def foliage(scale: float = 1.0) -> list[Clip]:
+    """A tree swaying in a masked corner: no alarms from it; people elsewhere still found."""
+    s = 60 * scale
+    clips = []
+    for i, place in enumerate(PLACES):
+        tree = Foliage((0.72, 0.05, 0.98, 0.45), seed=700 + i)
+        settings = CameraDetectSettings(masks=(tree.polygon,))
+        clips.append(Clip(f"foliage-{place}-quiet", _spec(700 + i, place, s), settings, (tree,)))
+        clips.append(Clip(f"foliage-{place}-busy", _spec(710 + i, place, s, movers=int(30 * scale)), settings,
+                          (tree,)))
+    return clips
+
+
+def overlay(scale: float = 1.0) -> list[Clip]:
+    """A large ticking clock (rolling over midnight: every digit changes) with automatic masking."""
+    s = 90 * scale
+    return [Clip(f"overlay-{place}", _spec(800 + i, place, s, overlay=False), effects=(BigClock(),))
+            for i, place in enumerate(PLACES)]
+
+
+def tampering(instances: int = 8) -> list[Clip]:
+    """Each kind of tamper, `instances` times per kind, day and night, on quiet and busy streets."""
+    clips = []
+    before, during = 15.0, 8.0
+    for n in range(instances):
+        place = PLACES[n % 3]
+        night = ((0.0, 60.0),) if n % 4 == 3 else ()
+        movers = 10 if n % 2 else 0
+        kinds: list[tuple[TamperKind, Callable[[float, float], Effect]]] = [
+            ("covered", lambda a, b, n=n: Cover(a, b, bright=n % 2 == 1)),
+            ("moved", lambda a, b, n=n, place=place: Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0),
+                                                          tilt=n % 3 == 2)),
+            ("defocus", lambda a, b, n=n: Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
+        ]
+        for kind, make in kinds:
+            spec = _spec(1000 + 10 * n + len(kind), place, before + during + 5.0, movers=movers, infrared=night)
+            clips.append(Clip(f"tamper-{kind}-{n}", spec, effects=(make(before, before + during),),
+                              tampers=(TamperLabel(kind, before, before + during),), recall=False))
+    return clips
+
+
+def stream_loss() -> list[Clip]:
+    """Streams that stop for a while and come back."""
+    return [Clip(f"loss-{place}", _spec(1100 + i, place, 30.0), losses=((10.0 + i, 20.0 + i),))
+            for i, place in enumerate(PLACES)]
+
+
+SCENARIOS: dict[str, Callable[[], list[Clip]]] = {
+    "day-objects": day_objects,
+    "static-day": lambda: static_hour(1.0),
+    "static-ir": lambda: static_hour(1.0, infrared=True),
+    "light-changes": light_changes,
+    "ir-switches": infrared_switches,
+    "night-objects": night_objects,
+    "insects": insects,
+    "foliage": foliage,
+    "overlay": overlay,
+    "tamper": tampering,
+    "stream-loss": stream_loss,
+}
+
+
+# ---------------------------------------------------------------------------------------------- playing
+
+@dataclass
+class Played:
+    """What the detector made of one clip: its observations with motion, and the event updates with the
+    frame time at which each was emitted."""
+
+    clip: Clip
+    motion: dict[float, Observation] = field(default_factory=dict)
+    updates: list[tuple[float, EventUpdate]] = field(default_factory=list)
+    frames: int = 0
+
+
+def play(clips: list[Clip], bank_settings: BankSettings | None = None) -> list[Played]:
+    """Run the clips side by side through one bank and one event machine, frame by frame."""
+    bank, machine = DetectorBank(bank_settings), EventMachine()
+    played = {clip.name: Played(clip) for clip in clips}
+    streams = {clip.name: clip.frames() for clip in clips}
+    for clip in clips:
+        bank.add_camera(clip.name, clip.settings)
+    index = 0
+    while streams:
+        now = index / FPS
+        for name, stream in list(streams.items()):
+            item = next(stream, None)
+            if item is None:
+                del streams[name]
+                bank.remove_camera(name)
+                played[name].updates += [(now, u) for u in machine.close(name, now)]
+                continue
+            t, frame = item
+            if frame is not None:
+                bank.submit(name, frame.y, (frame.u, frame.v), t)
+                played[name].frames += 1
+        for obs in bank.tick(now):
+            if obs.motion:
+                played[obs.camera].motion[obs.t] = obs
+            played[obs.camera].updates += [(now, update) for update in machine.feed([obs])]
+        index += 1
+    return list(played.values())
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
+
+
+def _truth(spec: SceneSpec) -> list[list[tuple[int, tuple[float, float, float, float]]]]:
+    """Per frame, (mover, normalized box) of every visible mover."""
+    from ingest.synthetic import ground_truth
+    width, height = spec.width, spec.height
+    return [[(box.mover, (box.x0 / width, box.y0 / height, (box.x1 - box.x0) / width, (box.y1 - box.y0) / height))
+             for box in ground_truth(spec, index)] for index in range(spec.frame_count)]
+
+
+@dataclass
+class Score:
+    objects: int = 0
+    found: int = 0
+    false_alarms: int = 0
+    hours: float = 0.0
+    tampers: int = 0
+    tampers_found: int = 0
+    tamper_delays: list[float] = field(default_factory=list)
+    false_tampers: int = 0
+    losses: int = 0
+    losses_found: int = 0
+    missed: list[str] = field(default_factory=list)
+
+    def add(self, other: Score) -> None:
+        for name in ("objects", "found", "false_alarms", "hours", "tampers", "tampers_found", "false_tampers",
+                     "losses", "losses_found"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.tamper_delays += other.tamper_delays
+        self.missed += other.missed
+
+    @property
+    def recall(self) -> float | None:
+        return self.found / self.objects if self.objects else None
+
+    @property
+    def tamper_recall(self) -> float | None:
+        return self.tampers_found / self.tampers if self.tampers else None
+
+    def table(self) -> dict[str, object]:
+        row: dict[str, object] = {"objects": self.objects, "recall": _round(self.recall),
+                                  "false_alarms": self.false_alarms, "hours": round(self.hours, 3),
+                                  "false_alarms_per_hour": round(self.false_alarms / self.hours, 2) if self.hours else None}
+        if self.tampers:
+            row |= {"tampers": self.tampers, "tamper_recall": _round(self.tamper_recall),
+                    "tamper_delay_max": round(max(self.tamper_delays), 2) if self.tamper_delays else None}
+        if self.tampers or self.false_tampers:
+            row["false_tampers"] = self.false_tampers
+        if self.losses:
+            row |= {"losses": self.losses, "losses_found": self.losses_found}
+        return row
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def score(played: Played, video_loss_seconds: float = BankSettings().video_loss_seconds) -> Score:
+    clip, result = played.clip, Score(hours=played.clip.hours)
+    truth = _truth(clip.spec)
+    motion_events = _events(played, "motion")
+    if clip.recall:
+        _score_recall(played, truth, motion_events, result)
+    for start, end in motion_events:  # an event no mover explains is a false alarm
+        explained = any(_overlap(box, truth_box)
+                        for t, obs in played.motion.items() if start <= t <= (end if end is not None else math.inf)
+                        for box in obs.boxes for _, truth_box in truth[min(round(t * FPS), len(truth) - 1)])
+        result.false_alarms += not explained
+    for label in clip.tampers:
+        result.tampers += 1
+        started = [(emitted, update) for emitted, update in played.updates
+                   if update.kind == "started" and update.event.type == f"tamper_{label.kind}"
+                   and label.start - 1.0 <= update.event.start < label.end]
+        if started and started[0][0] - label.start <= TAMPER_SECONDS:
+            result.tampers_found += 1
+            result.tamper_delays.append(started[0][0] - label.start)
+        else:
+            result.missed.append(f"{clip.name}: {label.kind} at {label.start}")
+    for emitted, update in played.updates:
+        if update.kind == "started" and update.event.type.startswith("tamper_"):
+            kind = update.event.type.removeprefix("tamper_")
+            if not any(label.kind == kind and label.start - 1.0 <= update.event.start < label.end + 2.0
+                       for label in clip.tampers):
+                result.false_tampers += 1
+                result.missed.append(f"{clip.name}: false {update.event.type} at {update.event.start:.1f}")
+    for start, end in clip.losses:
+        result.losses += 1
+        found = [emitted for emitted, update in played.updates
+                 if update.kind == "started" and update.event.type == "video_loss"
+                 and start - 1.0 <= update.event.start <= start and emitted <= start + video_loss_seconds + 1.0]
+        result.losses_found += bool(found)
+    return result
+
+
+def _events(played: Played, type_: str) -> list[tuple[float, float | None]]:
+    opened: dict[float, float | None] = {}
+    for _, update in played.updates:
+        if update.event.type == type_:
+            opened[update.event.start] = update.event.end
+    return sorted(opened.items())
+
+
+def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float, float, float]]]],
+                  motion_events: list[tuple[float, float | None]], result: Score) -> None:
+    started = {update.event.start: emitted for emitted, update in played.updates
+               if update.kind == "started" and update.event.type == "motion"}
+    onsets: dict[int, int] = {}
+    for index, boxes in enumerate(truth):
+        for mover, (_, _, w, h) in boxes:
+            if w * h >= MIN_OBJECT and mover not in onsets:
+                onsets[mover] = index
+    last = played.clip.spec.frame_count - 1
+    for mover, onset in onsets.items():
+        t0 = onset / FPS
+        if t0 + ONSET_SECONDS > last / FPS:
+            continue
+        result.objects += 1
+        hit = False
+        for index in range(onset, min(last, onset + round(ONSET_SECONDS * FPS)) + 1):
+            t = index / FPS
+            obs = played.motion.get(t)
+            truth_box = next((box for m, box in truth[index] if m == mover), None)
+            if obs is None or truth_box is None or not any(_overlap(box, truth_box) for box in obs.boxes):
+                continue
+            if any(start <= t and started.get(start, math.inf) <= t0 + ONSET_SECONDS
+                   for start, end in motion_events if end is None or end >= t):
+                hit = True
+                break
+        result.found += hit
+        if not hit:
+            result.missed.append(f"{played.clip.name}: mover {mover} at {t0:.2f}")
+
+
+def quality(names: list[str], bank_settings: BankSettings | None = None) -> dict[str, dict[str, object]]:
+    """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay."""
+    table = {}
+    for name in names:
+        total = Score()
+        for played in play(SCENARIOS[name](), bank_settings):
+            total.add(score(played))
+        table[name] = total.table()
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
+    arguments = parser.parse_args()
+    started = time.process_time()
+    table = quality(arguments.scenario or list(SCENARIOS))
+    print(json.dumps({"quality": table, "cpu_seconds": round(time.process_time() - started, 1)}))
+
+
+if __name__ == "__main__":
+    main()
