@@ -28,6 +28,8 @@ bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/clips.py
 	$(BIN)/python benchmarks/live.py
+	$(BIN)/python benchmarks/detect.py
+	$(BIN)/python scripts/make_detect_corpus.py
 
 clean:
 	rm -rf $(VENV) data

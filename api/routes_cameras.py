@@ -44,7 +44,18 @@ def describe_camera(station: Station, name: str) -> dict[str, Any]:
     if "detect" in runtime.workers:
         item["detect"] = _stream(runtime.workers["detect"].status.snapshot(), station)
     item["recording_error"] = runtime.recorder.last_error
+    item.update(_detection(station, name))
     return item
+
+
+def _detection(station: Station, name: str) -> dict[str, Any]:
+    """What detection last saw: `mode` (day or ir) and `tamper` (covered, moved, defocus, video_loss or None)."""
+    seen = station.detection.pipeline.observed.get(name)
+    if seen is None:
+        return {"mode": None, "tamper": None}
+    kinds = (("video_loss", seen.video_loss), ("covered", seen.covered), ("moved", seen.moved),
+             ("defocus", seen.defocused))
+    return {"mode": "ir" if seen.is_ir else "day", "tamper": next((kind for kind, on in kinds if on), None)}
 
 
 @router.get("/health")

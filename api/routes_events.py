@@ -85,7 +85,8 @@ def event_clip(event_id: int, request: Request, user: User = Depends(current_use
 
 @router.websocket("/ws")
 async def event_stream(socket: WebSocket) -> None:
-    """Every event update of the cameras the user may see, as JSON, as it happens."""
+    """Every event update of the cameras the user may see, as JSON, as it happens; first the events
+    still going on."""
     station: Station = socket.app.state.station
     token = socket.cookies.get(COOKIE) or socket.query_params.get("token")
     user = await asyncio.to_thread(station.accounts.user_for_token, token) if token else None
@@ -95,7 +96,8 @@ async def event_stream(socket: WebSocket) -> None:
         return
     await socket.accept()
     listener = EventListener(asyncio.get_running_loop())
-    station.event_bus.subscribe(listener)
+    going_on = await asyncio.to_thread(station.events.open_events)
+    station.event_bus.subscribe(listener, backlog=going_on)  # a screen opened now shows the alerts of now
     try:
         while True:
             update = await listener.queue.get()

@@ -41,6 +41,15 @@ def cmd_clip(args: argparse.Namespace) -> int:
     return cut_clip(_load(args.config), args.camera, args.start, args.end, args.output)
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from nvr.analyze_command import run_analyze
+
+    # a household's USB stick needs no station: without a config file, the default detection settings
+    usable = args.config.exists() or args.config != DEFAULT_CONFIG or args.camera
+    config = _load(args.config) if usable else Config()
+    return run_analyze(config, args.files, args.camera)
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     from nvr.user_command import run_user_command
 
@@ -63,11 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     clip.add_argument("end")
     clip.add_argument("-o", "--output", type=Path, required=True)
     clip.set_defaults(func=cmd_clip)
+    analyze = commands.add_parser("analyze", help="run detection over video files, one JSON line per event")
+    analyze.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    analyze.add_argument("--camera", help="use this camera's zones, masks and sensitivity from the configuration")
+    analyze.set_defaults(func=cmd_analyze)
     from nvr.user_command import add_user_commands
 
     user = add_user_commands(commands)
     user.set_defaults(func=cmd_user)
-    for sub in (run, check, clip, user):  # `--config` is accepted after the command too
+    for sub in (run, check, clip, analyze, user):  # `--config` is accepted after the command too
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

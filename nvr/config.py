@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from detect.settings import BankSettings, CameraDetectSettings
+from detect.events import EventPolicy
 from ingest.urls import url_problem
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
@@ -78,11 +80,60 @@ class IngestConfig(_Section):
         return self
 
 
+Polygon = list[tuple[float, float]]  # normalized (x, y) points: 0..1 across and down
+
+
+class CameraDetectConfig(_Section):
+    """How one camera is watched; see detect.settings.CameraDetectSettings for the meaning."""
+
+    enabled: bool = True
+    zones: list[Polygon] = Field(default_factory=list)
+    masks: list[Polygon] = Field(default_factory=list)
+    sensitivity: Literal["low", "medium", "high"] | float = "medium"
+    min_object_size: float = 0.003
+    overlay: Literal["auto", "off"] | list[Polygon] = "auto"
+    max_fps: float | None = None
+    keyframes_only: bool = False
+    tamper: bool = True
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CameraDetectConfig:
+        self.settings()  # raises ValueError naming the setting
+        return self
+
+    def settings(self) -> CameraDetectSettings:
+        overlay = self.overlay if isinstance(self.overlay, str) else tuple(tuple(p) for p in self.overlay)
+        return CameraDetectSettings(zones=tuple(tuple(p) for p in self.zones), masks=tuple(tuple(p) for p in self.masks),
+                                    sensitivity=self.sensitivity, min_object_size=self.min_object_size,
+                                    overlay=overlay, max_fps=self.max_fps, keyframes_only=self.keyframes_only,
+                                    tamper=self.tamper)
+
+
+class DetectionConfig(_Section):
+    """Station-wide detection and event settings."""
+
+    pre_roll_seconds: float = Field(5, ge=0, le=60)  # an event's clip starts this long before it
+    post_roll_seconds: float = Field(5, ge=0, le=60)  # ... and ends this long after
+    motion_gap_seconds: float = Field(3, ge=0, le=300)  # quieter spells shorter than this join one event
+    motion_max_seconds: float = Field(600, gt=0)  # longer motion is cut into events this long
+    tamper_min_seconds: float = Field(1, ge=0, le=60)  # tamper must last this long to be an event
+    video_loss_seconds: float = Field(5, gt=0, le=600)  # no frame for this long: video lost
+
+    def policy(self) -> EventPolicy:
+        return EventPolicy(motion_gap_seconds=self.motion_gap_seconds, motion_max_seconds=self.motion_max_seconds,
+                           tamper_min_seconds=self.tamper_min_seconds, pre_roll_seconds=self.pre_roll_seconds,
+                           post_roll_seconds=self.post_roll_seconds)
+
+    def bank_settings(self) -> BankSettings:
+        return BankSettings(video_loss_seconds=self.video_loss_seconds)
+
+
 class CameraConfig(_Section):
     name: str
     record_url: str
     detect_url: str | None = None
     enabled: bool = True
+    detect: CameraDetectConfig = CameraDetectConfig()
 
     @field_validator("name")
     @classmethod
@@ -114,6 +165,11 @@ class CameraConfig(_Section):
             urls["detect"] = self.detect_url
         return urls
 
+    @property
+    def detect_role(self) -> str:
+        """The stream decoded for detection: the sub stream when there is one, else the main stream."""
+        return "detect" if "detect" in self.stream_urls else "record"
+
 
 class Config(_Section):
     data_dir: Path = Path("./data")
@@ -122,6 +178,7 @@ class Config(_Section):
     database: DatabaseConfig = DatabaseConfig()
     storage: StorageConfig = StorageConfig()
     ingest: IngestConfig = IngestConfig()
+    detection: DetectionConfig = DetectionConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")

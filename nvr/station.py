@@ -12,8 +12,10 @@ from ingest.live_hub import LiveHub
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, PacketSink, StreamWorker
 from nvr.config import CameraConfig, Config
+from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.first_admin import ensure_first_admin
+from nvr.live_detection import LiveDetection
 from nvr.login_limiter import FailureLimiter
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
@@ -48,6 +50,8 @@ class Station:
         self.events = EventStore(self.index)
         self.event_bus = EventBus()
         self.snapshots_dir = config.data_dir / "snapshots"
+        detection = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
+        self.detection = LiveDetection(detection, self.events, self.event_bus, self.snapshots_dir)
         self.accounts = AccountStore(self.index)
         self.audit = AuditLog(self.index)
         self.login_limiter = FailureLimiter()
@@ -66,6 +70,7 @@ class Station:
         reconcile(self.index, self.segments_dir)
         self.index.close_outages(now_ms())  # whatever was open ended with the previous run
         self.events.close_open(now_ms())
+        self.detection.start()
         for camera in self.config.cameras:
             if camera.enabled:
                 self.cameras[camera.name] = self._start_camera(camera)
@@ -78,6 +83,7 @@ class Station:
             worker.stop()
         for worker in workers:
             worker.join(timeout=self.config.ingest.read_timeout_seconds * 2 + 2)
+        self.detection.stop()
         self._retention_thread.join(timeout=5)
         self.index.close()
 
@@ -89,8 +95,11 @@ class Station:
         hubs: dict[str, LiveHub] = {}
         for role, url in camera.stream_urls.items():
             hubs[role] = LiveHub()
-            # the hub first: it copies packets, and the recorder rewrites their timestamps when it muxes
-            sinks: list[PacketSink] = [hubs[role], recorder] if role == "record" else [hubs[role]]
+            sinks: list[PacketSink] = [hubs[role]]
+            if role == camera.detect_role and camera.detect.enabled:
+                sinks.append(self.detection.pipeline.add_camera(camera.name, camera.detect.settings()))
+            if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
+                sinks.append(recorder)
             on_state = (lambda state, reason, name=camera.name: self._record_state(name, state, reason)) \
                 if role == "record" else None
             workers[role] = StreamWorker(camera.name, role, url, self._source_options(), sinks=sinks,

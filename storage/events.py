@@ -84,6 +84,12 @@ class EventStore:
         with self._index.session() as session:
             return [_to_event(row, name) for row, name in session.execute(query).all()]
 
+    def open_events(self) -> list[Event]:
+        """Events still going on (a screen that connects now must show them)."""
+        query = select(EventRow, CameraRow.name).join(CameraRow).where(EventRow.end_ms.is_(None)).order_by(EventRow.id)
+        with self._index.session() as session:
+            return [_to_event(row, name) for row, name in session.execute(query).all()]
+
     def close_open(self, end_ms: int) -> None:
         """At startup: whatever was open ended when the previous run did (at the latest)."""
         with self._index.session() as session, session.begin():

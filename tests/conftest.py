@@ -40,6 +40,21 @@ def cameras() -> Iterator[RtspServer]:
 
 
 @pytest.fixture(scope="session")
+def scene_cameras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspServer]:
+    """Pre-encoded synthetic streets served over RTSP (640x360 at 15 fps, 24 s, each client from the start):
+    `xe-may`, a shopfront where a motorbike crosses from 8 s; `yen-tinh`, an alley where nothing moves."""
+    from ingest.demo import encode
+    from tests.support.media import motorbike_scene, quiet_scene
+
+    folder = tmp_path_factory.mktemp("scenes")
+    files = {"xe-may": folder / "xe-may.mp4", "yen-tinh": folder / "yen-tinh.mp4"}
+    encode(motorbike_scene(seconds=24.0, enters=8.0), files["xe-may"])
+    encode(quiet_scene(seconds=24.0), files["yen-tinh"])
+    with RtspServer([], files=files) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     with PostgresServer() as server:
         yield server

@@ -47,6 +47,17 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
      "ingest: reconnect_max_seconds must be >= reconnect_min_seconds"),
     ("cameras:\n  - {name: c, record_url: 'demo://'}\n", "cameras[0].record_url: demo:// URL is missing the scene"),
     ("cameras:\n  - {name: c, record_url: 'demo://beach'}\n", "cameras[0].record_url: unknown demo scene 'beach'"),
+    ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {zones: [[[0, 0], [1, 1]]]}}\n",
+     "cameras[0].detect: zones: a polygon needs at least 3 points"),
+    ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {masks: [[[0, 0], [2, 0], [1, 1]]]}}\n",
+     "cameras[0].detect: masks: polygon points must be normalized to 0..1"),
+    ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {sensitivity: 3}}\n",
+     "cameras[0].detect: sensitivity must be within 0..1"),
+    ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {min_object_size: 0}}\n",
+     "cameras[0].detect: min_object_size is a fraction of the frame"),
+    ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {sensitivty: high}}\n",
+     "cameras[0].detect.sensitivty: unknown setting"),
+    ("detection: {pre_roll_seconds: -1}\n", "detection.pre_roll_seconds: Input should be greater than or equal to 0"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)

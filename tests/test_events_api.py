@@ -17,8 +17,10 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 
 @pytest.fixture
 def recorded(cameras: RtspServer, tmp_path: Path, make_station):
-    config = station_config(tmp_path, [{"name": "nha-5", "record_url": cameras.url("cam0")},
-                                       {"name": "nga-tu", "record_url": cameras.url("cam1")}])
+    # events made by hand, to test the API alone: the detector stays off
+    off = {"enabled": False}
+    config = station_config(tmp_path, [{"name": "nha-5", "record_url": cameras.url("cam0"), "detect": off},
+                                       {"name": "nga-tu", "record_url": cameras.url("cam1"), "detect": off}])
     station, operator = make_station(config)
     segments = wait_for(lambda: station.index.segments("nha-5", 0, 2**62), 20, "footage")
     start = segments[0].start_ms + 300

@@ -5,9 +5,34 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from ingest.synthetic import SceneSpec, ground_truth
+from ingest.synthetic_world import Mover
+
 
 def encode_video(path: Path, *, seconds: float, size: str = "160x120", fps: int = 15, gop: int = 15) -> Path:
     """An MP4 of ffmpeg's moving test pattern: no B-frames, a keyframe every `gop` frames."""
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}",
                     "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-bf", "0", str(path)], check=True)
     return path
+
+
+def motorbike_scene(seconds: float = 16.0, enters: float = 6.0, night_from: float | None = None) -> SceneSpec:
+    """A shopfront at 640x360@15 where one motorbike crosses from `enters` (about 5 s); IR night from `night_from`."""
+    bike = Mover("motorbike", ((-16.0, 7.8), (16.0, 7.8)), start=enters, speed=6.0, look=3)
+    infrared = ((night_from, seconds + 1.0),) if night_from is not None else ()
+    return SceneSpec(seed=5, place="shopfront", width=640, height=360, fps=15, seconds=seconds, movers=(bike,),
+                     infrared=infrared)
+
+
+def first_visible(spec: SceneSpec, fraction: float) -> float:
+    """When a mover first covers `fraction` of the frame (ground truth), in seconds."""
+    area = spec.width * spec.height
+    for index in range(spec.frame_count):
+        if any((b.x1 - b.x0) * (b.y1 - b.y0) >= fraction * area for b in ground_truth(spec, index)):
+            return index / spec.fps
+    raise ValueError("the mover never gets that big")
+
+
+def quiet_scene(seconds: float = 24.0) -> SceneSpec:
+    """An alley at 640x360@15 in daylight where nothing moves."""
+    return SceneSpec(seed=6, place="alley", width=640, height=360, fps=15, seconds=seconds)

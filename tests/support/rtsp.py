@@ -46,8 +46,9 @@ class RtspServer:
         gop: int = 15,
         user: str | None = None,
         password: str | None = None,
+        files: dict[str, Path] | None = None,
     ) -> None:
-        self.mounts = list(mounts)
+        self.mounts = list(mounts) + list(files or {})
         self.port = port if port is not None else free_port()
         self.user = user
         self.password = password
@@ -55,8 +56,10 @@ class RtspServer:
             SYSTEM_PYTHON, str(SCRIPT), "--port", str(self.port),
             "--width", str(width), "--height", str(height), "--fps", str(fps), "--gop", str(gop),
         ]
-        for m in self.mounts:
+        for m in mounts:
             self._args += ["--mount", m]
+        for name, path in (files or {}).items():
+            self._args += ["--file", f"{name}={path}"]
         if user is not None:
             self._args += ["--user", user]
         if password is not None:

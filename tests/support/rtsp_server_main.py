@@ -1,7 +1,10 @@
 """Live H.264 RTSP test camera server (run with Debian's /usr/bin/python3, which has gi).
 
-Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1
+Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1 [--file street=/path/street.mp4]
        [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P]
+
+`--mount` encodes a test pattern live; `--file` serves a pre-encoded H.264 MP4 at its own pace, from
+its start for every client (not shared), ending when the file does.
 
 Prints READY on stdout once listening on 127.0.0.1; exits cleanly on SIGTERM/SIGINT.
 """
@@ -24,7 +27,8 @@ def parse_args() -> argparse.Namespace:
     """Parse the command line."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", type=int, required=True)
-    p.add_argument("--mount", action="append", required=True, help="mount name, e.g. cam0 (repeatable)")
+    p.add_argument("--mount", action="append", default=[], help="mount name, e.g. cam0 (repeatable)")
+    p.add_argument("--file", action="append", default=[], help="NAME=PATH of an H.264 MP4 to serve (repeatable)")
     p.add_argument("--width", type=int, default=320)
     p.add_argument("--height", type=int, default=240)
     p.add_argument("--fps", type=int, default=15)
@@ -49,6 +53,12 @@ def launch_line(args: argparse.Namespace, pattern: str) -> str:
     )
 
 
+def file_launch_line(path: str) -> str:
+    """GStreamer launch line for a mount replaying an MP4's H.264 without re-encoding."""
+    return (f'( filesrc location="{path}" ! qtdemux ! h264parse'
+            " ! rtph264pay name=pay0 pt=96 config-interval=1 )")
+
+
 def make_auth(user: str, password: str) -> GstRtspServer.RTSPAuth:
     """Basic auth granting ROLE to the single user; everyone else gets 401."""
     token = GstRtspServer.RTSPToken()
@@ -68,10 +78,12 @@ def main() -> int:
     if args.user is not None:
         server.set_auth(make_auth(args.user, args.password))
     mounts = server.get_mount_points()
-    for i, name in enumerate(args.mount):
+    served = [(name, launch_line(args, PATTERNS[i % len(PATTERNS)]), True) for i, name in enumerate(args.mount)]
+    served += [(name, file_launch_line(path), False) for name, path in (f.split("=", 1) for f in args.file)]
+    for name, launch, shared in served:
         factory = GstRtspServer.RTSPMediaFactory()
-        factory.set_launch(launch_line(args, PATTERNS[i % len(PATTERNS)]))
-        factory.set_shared(True)
+        factory.set_launch(launch)
+        factory.set_shared(shared)
         if args.user is not None:
             perms = GstRtspServer.RTSPPermissions()
             perms.add_permission_for_role(ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)

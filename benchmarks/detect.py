@@ -1,0 +1,145 @@
+"""Detection cost and event latency. Prints one JSON line.
+
+1. Detector bank CPU per camera-frame at 640x360 for 1, 16, 64 and 128 cameras (each camera a different
+   stretch of a busy synthetic crossroad), as a ratio to the single-threaded H.264 decode of the same
+   frames, measured in the same run (the decode is what every detected camera costs anyway).
+2. Event latency: a station with four file cameras replayed in real time (a motorbike every 9 s each)
+   and a WebSocket client; from the wall time of the event's first moving frame to the event's arrival.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import av
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.media import CACHE  # noqa: E402
+from detect.bank import DetectorBank  # noqa: E402
+from detect.settings import CameraDetectSettings  # noqa: E402
+from ingest.demo import crossroad, encode  # noqa: E402
+from ingest.frame_tap import CHROMA_STEP, plane_view  # noqa: E402
+from ingest.synthetic import SceneSpec  # noqa: E402
+from ingest.synthetic_world import Mover  # noqa: E402
+
+CAMERA_COUNTS = (1, 16, 64, 128)
+FRAMES = 300  # 20 s at 15 fps
+LATENCY_CAMERAS = 4
+LATENCY_SECONDS = 75.0
+
+
+def decoded_frames(path: Path) -> tuple[list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]], float]:
+    """Y planes and coarse chroma of every frame (copied), and the decode CPU seconds per frame."""
+    frames = []
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "NONE"
+        packets = list(container.demux(stream))
+        started = time.process_time()
+        decoded = [frame for packet in packets for frame in stream.codec_context.decode(packet)]
+        decoded += stream.codec_context.decode(None)
+        decode_cpu = time.process_time() - started
+        for frame in decoded:
+            y = plane_view(frame, 0).copy()
+            chroma = (plane_view(frame, 1)[::CHROMA_STEP, ::CHROMA_STEP].copy(),
+                      plane_view(frame, 2)[::CHROMA_STEP, ::CHROMA_STEP].copy())
+            frames.append((y, chroma))
+    return frames, decode_cpu / len(frames)
+
+
+def bank_cost(frames: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]], cameras: int) -> float:
+    """CPU seconds per camera-frame of submit + tick, after one second of warm-up."""
+    bank = DetectorBank()
+    for k in range(cameras):
+        bank.add_camera(f"cam{k}", CameraDetectSettings())
+    offsets = [(k * 37) % len(frames) for k in range(cameras)]
+    warm_up, measured = 15, len(frames) - 15
+    started = 0.0
+    for index in range(len(frames)):
+        if index == warm_up:
+            started = time.process_time()
+        t = index / 15
+        for k in range(cameras):
+            y, chroma = frames[(index + offsets[k]) % len(frames)]
+            bank.submit(f"cam{k}", y, chroma, t)
+        bank.tick(t)
+    return (time.process_time() - started) / (measured * cameras)
+
+
+def latency_scene(seed: int) -> SceneSpec:
+    """A shopfront where a motorbike crosses every 9 s (each its own event)."""
+    bikes = tuple(Mover("motorbike", ((-16.0, 7.8), (16.0, 7.8)), start=3.0 + 9.0 * i + seed, speed=6.0, look=i)
+                  for i in range(7))
+    return SceneSpec(seed=seed, place="shopfront", width=640, height=360, fps=15, seconds=66.0, movers=bikes)
+
+
+def event_latencies(files: list[Path]) -> list[float]:
+    """Seconds from each motion event's first frame (its wall time) to its arrival on the WebSocket."""
+    from websockets.sync.client import connect
+
+    from nvr.config import parse_config
+    from nvr.station import Station
+    from tests.support.web import serving
+
+    latencies: list[float] = []
+    with tempfile.TemporaryDirectory() as data:
+        cameras = [{"name": f"cam{k}", "record_url": path.as_uri()} for k, path in enumerate(files)]
+        config = parse_config(json.dumps({"data_dir": data, "storage": {"min_free_bytes": 0}, "cameras": cameras}))
+        station = Station(config)
+        station.start()
+        token = station.accounts.create_token(station.accounts.add("bench", "benchmark-password", "operator"),
+                                              3_600_000)
+        try:
+            with serving(station) as base, connect(f"{base.replace('http', 'ws')}/api/events/ws?token={token}") as ws:
+                deadline = time.monotonic() + LATENCY_SECONDS
+                seen: set[int] = set()
+                while (left := deadline - time.monotonic()) > 0:
+                    try:
+                        message = json.loads(ws.recv(timeout=left))
+                    except TimeoutError:
+                        break
+                    if message["type"] == "motion" and message["id"] not in seen:
+                        seen.add(message["id"])
+                        latencies.append(time.time() - message["start_ms"] / 1000)
+        finally:
+            station.stop()
+    return latencies
+
+
+def main() -> None:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    busy = CACHE / "detect-crossroad-360p.mp4"
+    if not busy.exists():
+        encode(replace(crossroad((640, 360), FRAMES / 15), seed=23), busy)
+    frames, decode_cpu = decoded_frames(busy)
+    per_frame = {n: bank_cost(frames, n) for n in CAMERA_COUNTS}
+    files = []
+    for k in range(LATENCY_CAMERAS):
+        path = CACHE / f"detect-latency-{k}.mp4"
+        if not path.exists():
+            encode(latency_scene(k), path)
+        files.append(path)
+    latencies = sorted(event_latencies(files))
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))] if latencies else None
+    print(json.dumps({
+        "benchmark": "detect",
+        "input": "640x360@15 H.264 synthetic streets (busy crossroad; motorbikes for latency)",
+        "decode_us_per_frame": round(decode_cpu * 1e6, 1),
+        "bank_us_per_camera_frame": {str(n): round(cost * 1e6, 1) for n, cost in per_frame.items()},
+        "ratio_to_decode": {str(n): round(cost / decode_cpu, 3) for n, cost in per_frame.items()},
+        "event_latency_s": {"events": len(latencies), "median": round(statistics.median(latencies), 3) if latencies
+                            else None, "p95": round(p95, 3) if p95 is not None else None},
+        "targets": {"ratio_to_decode": 0.10, "event_latency_p95_s": 0.3},
+    }))
+
+
+if __name__ == "__main__":
+    main()

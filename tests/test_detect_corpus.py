@@ -1,0 +1,70 @@
+"""Detection quality on the labelled scenario corpus (scripts/make_detect_corpus.py), scenario by scenario.
+
+The scenarios are rendered and played through the real detector bank and event machine; the two
+cores each take half of them.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from scripts.make_detect_corpus import SCENARIOS, Score, play, score
+
+# the longest first, so that both workers finish at about the same time
+ORDER = ["static-ir", "static-day", "tamper", "light-changes", "foliage", "insects", "night-objects",
+         "day-objects", "ir-switches", "overlay", "stream-loss"]
+RECALLED = ["day-objects", "night-objects", "foliage", "light-changes", "ir-switches"]
+QUIET = ["static-day", "static-ir", "insects"]  # at most one false motion alarm per camera-hour
+NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream-loss"]
+
+
+def _scenario(name: str) -> Score:
+    total = Score()
+    for played in play(SCENARIOS[name]()):
+        total.add(score(played))
+    return total
+
+
+@pytest.fixture(scope="module")
+def quality() -> dict[str, Score]:
+    assert sorted(ORDER) == sorted(SCENARIOS)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        return dict(zip(ORDER, pool.map(_scenario, ORDER), strict=True))
+
+
+@pytest.mark.parametrize("name", RECALLED)
+def test_objects_are_found_within_half_a_second(quality: dict[str, Score], name: str) -> None:
+    result = quality[name]
+    assert result.objects >= 20
+    assert result.recall is not None and result.recall >= 0.98, result.missed
+
+
+@pytest.mark.parametrize("name", QUIET)
+def test_quiet_scenes_raise_at_most_one_false_alarm_per_camera_hour(quality: dict[str, Score], name: str) -> None:
+    result = quality[name]
+    assert result.false_alarms <= max(0.0, result.hours), (result.false_alarms, result.hours)
+
+
+@pytest.mark.parametrize("name", NO_FALSE_MOTION)
+def test_switches_lights_overlay_and_masked_foliage_cause_no_motion_alarm(quality: dict[str, Score],
+                                                                          name: str) -> None:
+    assert quality[name].false_alarms == 0
+
+
+def test_static_scenes_cover_an_hour_each(quality: dict[str, Score]) -> None:
+    assert quality["static-day"].hours >= 1.0 and quality["static-ir"].hours >= 1.0
+
+
+def test_each_tamper_kind_is_reported_within_three_seconds(quality: dict[str, Score]) -> None:
+    result = quality["tamper"]
+    assert result.tampers >= 24
+    assert result.tamper_recall is not None and result.tamper_recall >= 0.95, result.missed
+    assert max(result.tamper_delays) <= 3.0
+    assert result.false_tampers == 0, result.missed
+
+
+def test_stream_loss_is_reported(quality: dict[str, Score]) -> None:
+    result = quality["stream-loss"]
+    assert result.losses == result.losses_found == 3
