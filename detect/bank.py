@@ -40,6 +40,7 @@ GAIN_STEP = 10  # gain is measured at every 10th pixel each way
 GAIN_EPSILON = 0.003  # smaller gain changes are left to the background update
 GAIN_JUMP = 0.04  # a gain change bigger than this in one frame is a switch: ...
 CLIPPED = (BLACK + 4, 228.0)  # ... where the scaled background falls outside these, it is taken from the frame
+NEIGHBOURS = np.ones((3, 3), np.uint8)  # ... and next to those
 GLOBAL_FRACTION = 0.35  # more of the watched picture than this changed (or JUMP_FRACTION, right
 JUMP_FRACTION = 0.03  # after a gain jump, where clipping defeats the gain model): a global change ...
 LIGHTING_MATCHING = 0.75  # ... caused by lighting if this much of the view still matches
@@ -65,8 +66,9 @@ class _Camera:
     interval: float = math.nan  # seconds between processed frames (smoothed)
     last_t: float = -math.inf  # time of the last processed frame
     submitted_t: float = -math.inf
-    is_ir: bool = False
-    ir_since: float | None = None  # the other mode has been seen since then
+    is_ir: bool = False  # the mode of the frames: detection follows it at once
+    reported_ir: bool = False  # the mode reported: is_ir once it has held mode_confirm_seconds
+    mode_since: float = -math.inf  # is_ir has held since then
     settle_until: float = -math.inf
     since_reset: int = 0
     big_since: float | None = None
@@ -253,20 +255,14 @@ class DetectorBank:
         camera.last_t, camera.lost_since = t, None
         step.reset = first
         if first:  # the first frame is the background; no motion until the noise is known
-            camera.is_ir = camera.is_ir if is_ir is None else is_ir
-            camera.settle_until, suppress = t + self.settings.settle_seconds, True
-        elif is_ir is None:
-            suppress = False
-        elif is_ir != camera.is_ir:  # the other mode: no motion; rebuild at once and again when confirmed
-            suppress = True
-            if camera.ir_since is None:
-                camera.ir_since, step.reset = t, True
-            elif t - camera.ir_since >= self.settings.mode_confirm_seconds:  # rebuilt since: new noise level
-                camera.is_ir, camera.ir_since, step.mode_changed = is_ir, None, True
-                camera.settle_until, camera.noise = t + self.settings.settle_seconds, math.nan
-        else:
-            camera.ir_since, suppress = None, False
-        suppress |= t < camera.settle_until
+            camera.is_ir = camera.reported_ir = camera.is_ir if is_ir is None else is_ir
+            camera.settle_until = t + self.settings.settle_seconds
+        elif is_ir is not None and is_ir != camera.is_ir:  # the other mode: rebuild, learn its noise, go on
+            camera.is_ir, camera.mode_since, camera.noise, step.reset = is_ir, t, math.nan, True
+            camera.settle_until = t + self.settings.settle_seconds
+        elif camera.is_ir != camera.reported_ir and t - camera.mode_since >= self.settings.mode_confirm_seconds:
+            camera.reported_ir, step.mode_changed = camera.is_ir, True
+        suppress = t < camera.settle_until
         changed = count / camera.watched_pixels
         if (changed > GLOBAL_FRACTION or (jumped and changed > JUMP_FRACTION)) and not suppress:
             if matching(coarse_regions(background8), coarse_regions(frame)) >= LIGHTING_MATCHING:
@@ -327,7 +323,7 @@ class DetectorBank:
     def _observe(self, camera: _Camera, t: float, step: _Step) -> Observation:
         signals = camera.tamper.signals if camera.settings.tamper else TamperSignals()
         noise = 0.0 if math.isnan(camera.noise) else round(camera.noise, 2)
-        return Observation(camera.name, t, step.score, step.boxes, camera.is_ir, step.mode_changed,
+        return Observation(camera.name, t, step.score, step.boxes, camera.reported_ir, step.mode_changed,
                            step.global_change, signals.covered, signals.moved, signals.defocused, False, noise)
 
     def _learning_level(self, camera: _Camera) -> int:
@@ -365,7 +361,7 @@ class DetectorBank:
                 camera.lost_since = now  # never had a frame: count from the first tick that knows the time
             since = camera.last_t if camera.last_t > -math.inf else camera.lost_since
             if since is not None and now - since >= self.settings.video_loss_seconds:
-                lost.append(Observation(camera.name, since, is_ir=camera.is_ir, video_loss=True))
+                lost.append(Observation(camera.name, since, is_ir=camera.reported_ir, video_loss=True))
         return lost
 
     def _allocate(self, capacity: int) -> None:
@@ -468,12 +464,14 @@ def _gains(frames: np.ndarray, background: np.ndarray) -> np.ndarray:
 
 
 def _apply_gain(background: np.ndarray, frame: np.ndarray, gain: float) -> None:
-    """Scale the background like the frame was; after a jump, where the model says clipped, take the frame."""
+    """Scale the background like the frame was. After a jump, take the frame where the model says clipped
+    and next to it: a work pixel there mixes clipped and unclipped parts of the picture (a wire or the
+    camera's clock against a wall that burnt out) and follows neither."""
     np.multiply(background, gain, out=background)
     np.add(background, BLACK * (1.0 - gain), out=background)
     if abs(gain - 1.0) > GAIN_JUMP:
-        clipped = (background > CLIPPED[1]) | (background < CLIPPED[0])
-        np.copyto(background, frame, where=clipped)
+        clipped = ((background > CLIPPED[1]) | (background < CLIPPED[0])).view(np.uint8)
+        np.copyto(background, frame, where=cv2.dilate(clipped, NEIGHBOURS).view(bool))
 
 
 def _box(blob: Blob, size: tuple[int, int]) -> Box:

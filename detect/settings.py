@@ -84,8 +84,9 @@ class BankSettings:
     housekeeping_seconds: float = 0.5  # noise, tamper and overlay upkeep per camera, this often
     persist_seconds: float = 0.12  # a moving region must last this long (day) before it counts
     persist_seconds_ir: float = 0.2  # ... and this long at night (IR noise, insects, rain near the lens)
-    mode_confirm_seconds: float = 0.5  # colour/IR must hold this long to count as a mode switch (no motion
-    settle_seconds: float = 0.2  # meanwhile: the background rebuilds), then this long to learn the new noise
+    mode_confirm_seconds: float = 0.5  # colour/IR must hold this long to be reported as a mode switch
+    settle_seconds: float = 0.2  # no motion this long after the first frame or a mode change (detection follows
+    # the frames' mode at once): the background is rebuilt and the mode's noise learnt meanwhile
     video_loss_seconds: float = 5.0  # no frame for this long: video lost
     reference_seconds: float = 120.0  # time constant of the tamper reference (the camera's usual view)
 

@@ -1,10 +1,14 @@
 """Tamper checks of one camera against its usual view: covered, turned away, defocused.
 
 The usual view (a reference per mode, colour and IR) is a slow average of coarse 32x18 pictures,
-plus the picture's contrast and sharpness, learnt while nothing looks wrong. Checks, run a few times
-a second per camera:
+plus the picture's coarse detail and sharpness, learnt while nothing looks wrong. A mode without a
+usual view yet borrows the other mode's for the covered and turned-away checks (an IR view matches
+its colour view in half of the regions or more; a camera turned away at night may well face a lit
+street and switch to colour). Checks, run a few times a second per camera:
 
-- covered: almost no contrast left, or much less than usual and the view no longer matches;
+- covered: almost no contrast left, or the view no longer matches and has lost its coarse detail
+  (a hand or a sheet of paper on the lens: at most a smooth gradient; a tilt to the ground keeps
+  a fifth of it or more);
 - turned away: few of the 4x3 regions that have texture in the reference still match it (local
   normalized correlation, so lights and exposure don't matter, and a truck filling part of the
   view leaves the other regions matching);
@@ -23,7 +27,7 @@ import numpy as np
 COARSE = (32, 18)  # width, height of the coarse picture
 REGIONS = (3, 4)  # rows, columns of regions compared
 COVERED_CONTRAST = 4.0  # spatial std (8-bit levels) below which a picture is blank whatever it was
-COVERED_RELATIVE = 0.35  # or below this fraction of the usual contrast, with the view lost
+COVERED_DETAIL = 0.1  # or coarse detail below this fraction of the usual, with the view lost
 MATCH_CORRELATION = 0.6  # a region matches the reference at or above this local correlation
 MOVED_MATCHING = 0.25  # turned away: less than this fraction of textured regions match
 DEFOCUS_RATIO = 0.5  # defocused: sharpness below this fraction of the usual
@@ -51,7 +55,20 @@ def sharpness(picture: np.ndarray) -> float:
 
 def coarse_regions(picture: np.ndarray) -> np.ndarray:
     """(regions, pixels): the picture at COARSE size cut into REGIONS, each row zero-mean."""
-    coarse = cv2.resize(picture, COARSE, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return _regions(_coarse(picture))
+
+
+def _coarse(picture: np.ndarray) -> np.ndarray:
+    return cv2.resize(picture, COARSE, interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+def _detail(coarse: np.ndarray) -> float:
+    """Mean |Laplacian| of the coarse picture: structure, blind to sensor noise (averaged away) and to
+    smooth gradients of light."""
+    return float(np.abs(cv2.Laplacian(coarse, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REPLICATE)).mean())
+
+
+def _regions(coarse: np.ndarray) -> np.ndarray:
     rows, cols = REGIONS
     height, width = coarse.shape
     blocks = coarse.reshape(rows, height // rows, cols, width // cols).swapaxes(1, 2).reshape(rows * cols, -1)
@@ -62,7 +79,7 @@ def coarse_regions(picture: np.ndarray) -> np.ndarray:
 @dataclass
 class _Reference:
     regions: np.ndarray
-    contrast: float
+    detail: float
     sharpness: float = math.nan
     updates: int = 0
 
@@ -79,34 +96,43 @@ class TamperWatch:
         """Signals for this picture; learns it into the reference when nothing looks wrong.
 
         `detail_sharpness` may be NaN (not measured this time): the defocus signal then stays as it was.
+        A borrowed reference (the other mode's) is not checked for defocus: sharpness differs by mode.
         """
-        regions = coarse_regions(work)
-        contrast = float(work.std())
-        reference = self._references.get(is_ir)
-        if reference is None or reference.updates < READY_UPDATES:
-            self.signals = TamperSignals(covered=contrast < COVERED_CONTRAST)
+        coarse = _coarse(work)
+        regions, detail = _regions(coarse), _detail(coarse)
+        reference, borrowed = self._reference(is_ir), False
+        if reference is None:
+            reference, borrowed = self._reference(not is_ir), True
+        if reference is None:
+            self.signals = TamperSignals(covered=float(work.std()) < COVERED_CONTRAST)
         else:
             matched = matching(reference.regions, regions)
-            covered = contrast < COVERED_CONTRAST or (contrast < COVERED_RELATIVE * reference.contrast
-                                                      and matched < MOVED_MATCHING)
+            covered = float(work.std()) < COVERED_CONTRAST or (matched < MOVED_MATCHING
+                                                               and detail < COVERED_DETAIL * reference.detail)
             defocused = self.signals.defocused
             if not math.isnan(detail_sharpness) and not math.isnan(reference.sharpness):
                 defocused = detail_sharpness < DEFOCUS_RATIO * reference.sharpness
-            self.signals = TamperSignals(covered=covered, moved=not covered and matched < MOVED_MATCHING,
-                                         defocused=not covered and defocused and matched >= MOVED_MATCHING)
-            if self.signals.any or matched < 1.0 - MOVED_MATCHING:
+            self.signals = TamperSignals(
+                covered=covered, moved=not covered and matched < MOVED_MATCHING,
+                defocused=not covered and not borrowed and defocused and matched >= MOVED_MATCHING)
+            if self.signals.any or (not borrowed and matched < 1.0 - MOVED_MATCHING):
                 return self.signals
-        self._learn(is_ir, regions, contrast, detail_sharpness, interval)
+        self._learn(is_ir, regions, detail, detail_sharpness, interval)
         return self.signals
 
-    def _learn(self, is_ir: bool, regions: np.ndarray, contrast: float, sharp: float, interval: float) -> None:
+    def _reference(self, is_ir: bool) -> _Reference | None:
+        """The usual view of a mode, once learnt enough to be used."""
+        reference = self._references.get(is_ir)
+        return reference if reference is not None and reference.updates >= READY_UPDATES else None
+
+    def _learn(self, is_ir: bool, regions: np.ndarray, detail: float, sharp: float, interval: float) -> None:
         reference = self._references.get(is_ir)
         if reference is None:
-            self._references[is_ir] = reference = _Reference(regions.copy(), contrast)
+            self._references[is_ir] = reference = _Reference(regions.copy(), detail)
         reference.updates += 1
         rate = max(1.0 / reference.updates, interval / self._reference_seconds)
         reference.regions += rate * (regions - reference.regions)
-        reference.contrast += rate * (contrast - reference.contrast)
+        reference.detail += rate * (detail - reference.detail)
         if not math.isnan(sharp):
             known = not math.isnan(reference.sharpness)
             reference.sharpness = reference.sharpness + rate * (sharp - reference.sharpness) if known else sharp
