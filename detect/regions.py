@@ -56,15 +56,20 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
     contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     moving = cv2.bitwise_and(solid, changing.reshape(flat))
     blobs: list[list[Blob]] = [[] for _ in range(count)]
-    for contour in contours:
-        x, top, w, h = cv2.boundingRect(contour)
-        camera, y = divmod(top, height)
-        # undo the grouping dilation (one pixel each side) except where it was clipped by the frame
-        x0, y0, x1, y1 = x + (x > 0), y + (y > 1), x + w - (x + w < width), y + h - (y + h < height)
-        rows = slice(camera * height + y0, camera * height + y1)
-        pixels = cv2.countNonZero(solid[rows, x0:x1])
-        if pixels >= min_pixels[camera]:
-            blobs[camera].append(Blob(x0, y0, x1, y1, pixels, cv2.countNonZero(moving[rows, x0:x1])))
+    if not contours:
+        return blobs
+    rects = np.array([cv2.boundingRect(contour) for contour in contours]).reshape(-1, 4)
+    x, top, w, h = rects.T
+    camera, y = np.divmod(top, height)
+    # undo the grouping dilation (one pixel each side) except where it was clipped by the frame
+    x0, y0, x1, y1 = x + (x > 0), y + (y > 1), x + w - (x + w < width), y + h - (y + h < height)
+    # most contours are specks of noise, smaller than any blob could be: dropped without counting
+    for i in np.flatnonzero((x1 - x0) * (y1 - y0) >= min_pixels[camera]):
+        rows = slice(camera[i] * height + y0[i], camera[i] * height + y1[i])
+        pixels = cv2.countNonZero(solid[rows, x0[i]:x1[i]])
+        if pixels >= min_pixels[camera[i]]:
+            blobs[camera[i]].append(Blob(int(x0[i]), int(y0[i]), int(x1[i]), int(y1[i]), pixels,
+                                         cv2.countNonZero(moving[rows, x0[i]:x1[i]])))
     return blobs
 
 

@@ -103,11 +103,12 @@ class TamperWatch:
         reference, borrowed = self._reference(is_ir), False
         if reference is None:
             reference, borrowed = self._reference(not is_ir), True
+        contrast = float(cv2.meanStdDev(work)[1][0, 0])
         if reference is None:
-            self.signals = TamperSignals(covered=float(work.std()) < COVERED_CONTRAST)
+            self.signals = TamperSignals(covered=contrast < COVERED_CONTRAST)
         else:
             matched = matching(reference.regions, regions)
-            covered = float(work.std()) < COVERED_CONTRAST or (matched < MOVED_MATCHING
+            covered = contrast < COVERED_CONTRAST or (matched < MOVED_MATCHING
                                                                and detail < COVERED_DETAIL * reference.detail)
             defocused = self.signals.defocused
             if not math.isnan(detail_sharpness) and not math.isnan(reference.sharpness):
@@ -141,9 +142,10 @@ class TamperWatch:
 def matching(reference: np.ndarray, current: np.ndarray) -> float:
     """Fraction of the reference's textured regions (see `coarse_regions`) that `current` still matches."""
     pixels = reference.shape[1]
-    textured = reference.std(axis=1) >= _TEXTURE
+    reference_norms = np.sqrt(np.einsum("ij,ij->i", reference, reference))
+    textured = reference_norms >= _TEXTURE * math.sqrt(pixels)  # rows are zero-mean: norm = std * sqrt(n)
     if not textured.any():
         return 1.0
-    norms = np.linalg.norm(reference, axis=1) * np.linalg.norm(current, axis=1)
-    correlation = (reference * current).sum(axis=1) / np.maximum(norms, 1e-6 * pixels)
+    norms = reference_norms * np.sqrt(np.einsum("ij,ij->i", current, current))
+    correlation = np.einsum("ij,ij->i", reference, current) / np.maximum(norms, 1e-6 * pixels)
     return float((correlation[textured] >= MATCH_CORRELATION).mean())

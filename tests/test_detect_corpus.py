@@ -6,6 +6,7 @@ cores each take half of them.
 
 from __future__ import annotations
 
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
@@ -30,7 +31,8 @@ def _scenario(name: str) -> Score:
 @pytest.fixture(scope="module")
 def quality() -> dict[str, Score]:
     assert sorted(ORDER) == sorted(SCENARIOS)
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawned, not forked: other tests' threads may hold locks at the moment of a fork
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         return dict(zip(ORDER, pool.map(_scenario, ORDER), strict=True))
 
 
