@@ -77,7 +77,6 @@ class _Camera:
     next_upkeep: float = -math.inf
     want_detail: bool = True
     detail_sharpness: float = math.nan
-    lost_since: float | None = None  # the first tick with no frame (before any frame)
     watched_pixels: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -257,7 +256,7 @@ class DetectorBank:
         if not first and t > camera.last_t:
             gap = t - camera.last_t
             camera.interval = gap if math.isnan(camera.interval) else camera.interval + 0.1 * (gap - camera.interval)
-        camera.last_t, camera.lost_since = t, None
+        camera.last_t = t
         step.reset = first
         if first:  # the first frame is the background; no motion until the noise is known
             camera.is_ir = camera.reported_ir = camera.is_ir if is_ir is None else is_ir
@@ -359,15 +358,12 @@ class DetectorBank:
     # ------------------------------------------------------------------ silence, slots
 
     def _silent(self, now: float) -> list[Observation]:
-        """Video loss: cameras without a frame for video_loss_seconds (reported at their last frame time)."""
-        lost = []
-        for camera in self._slots:
-            if camera.last_t == -math.inf and camera.lost_since is None and now > -math.inf:
-                camera.lost_since = now  # never had a frame: count from the first tick that knows the time
-            since = camera.last_t if camera.last_t > -math.inf else camera.lost_since
-            if since is not None and now - since >= self.settings.video_loss_seconds:
-                lost.append(Observation(camera.name, since, is_ir=camera.reported_ir, video_loss=True))
-        return lost
+        """Video loss: cameras whose picture stopped for video_loss_seconds (reported at their last frame's
+        time). A camera that has not sent a picture yet is not lost but still connecting (a camera that
+        cannot connect at all is reported offline by ingest, with the reason)."""
+        return [Observation(camera.name, camera.last_t, is_ir=camera.reported_ir, video_loss=True)
+                for camera in self._slots
+                if camera.last_t > -math.inf and now - camera.last_t >= self.settings.video_loss_seconds]
 
     def _allocate(self, capacity: int) -> None:
         """(Re)allocate the per-slot arrays for `capacity` cameras, keeping what the used slots hold."""
