@@ -65,7 +65,6 @@ class _Camera:
     tracker: Tracker = field(default_factory=Tracker)
     interval: float = math.nan  # seconds between processed frames (smoothed)
     last_t: float = -math.inf  # time of the last processed frame
-    submitted_t: float = -math.inf
     is_ir: bool = False  # the mode of the frames: detection follows it at once
     reported_ir: bool = False  # the mode reported: is_ir once it has held mode_confirm_seconds
     mode_since: float = -math.inf  # is_ir has held since then
@@ -86,6 +85,11 @@ class _Camera:
     def min_pixels(self) -> int:
         height, width = self.watched.shape
         return max(3, round(BLOB_FRACTION * self.settings.min_object_size * width * height))
+
+    def may_move(self, count: int, clustered: int) -> bool:
+        """Worth blob extraction: something is being tracked, or enough foreground, enough of it in clusters
+        (see `_clustered_counts`), to make a blob."""
+        return self.tracker.active or (count >= self.min_pixels and 2 * clustered >= self.min_pixels)
 
     def blocked(self) -> np.ndarray:
         """Pixels never to detect in: outside zones, masks, explicit or learnt overlay."""
@@ -144,10 +148,6 @@ class DetectorBank:
         camera = self._cameras.get(name)
         if camera is None:
             return
-        max_fps = camera.settings.max_fps
-        if max_fps and t - camera.submitted_t < 0.9 / max_fps:  # 0.9: frame times jitter
-            return
-        camera.submitted_t = t
         work, detail = reduce_luma(y, self.settings.work_size)
         detail_sharpness = math.nan
         if camera.want_detail:
@@ -217,8 +217,8 @@ class DetectorBank:
             steps.append(self._step(camera, float(batch.t[k]), is_ir, int(counts[k]), jumped, frames[k],
                                     background[k], background8[k]))
         clustered = _clustered_counts(foreground.reshape(flat), size)
-        candidates = [k for k, step in enumerate(steps) if step.candidate
-                      and (2 * clustered[k] >= batch.cameras[k].min_pixels or batch.cameras[k].tracker.active)]
+        candidates = [k for k, step in enumerate(steps)
+                      if not step.global_change and batch.cameras[k].may_move(int(counts[k]), int(clustered[k]))]
         if candidates:
             self._regions(batch, state, difference.reshape(size, height, width), foreground, candidates, steps)
 
@@ -280,7 +280,6 @@ class DetectorBank:
         step.global_change = step.reset or suppress
         if step.global_change:
             camera.tracker.clear()
-        step.candidate = not step.global_change and (count >= camera.min_pixels or camera.tracker.active)
         camera.since_reset = 0 if step.reset else camera.since_reset + 1
         if t >= camera.next_upkeep or math.isnan(camera.noise):
             step.upkeep = True
@@ -419,7 +418,6 @@ class _Step:
     reset: bool = False  # the background is rebuilt from this frame
     mode_changed: bool = False
     global_change: bool = False  # no motion reported for this frame
-    candidate: bool = False  # may see motion: goes through blob extraction
     upkeep: bool = False  # noise and tamper upkeep ran
     overlay_grew: bool = False
     score: float = 0.0

@@ -31,8 +31,8 @@ class CameraDetectSettings:
     `zones`: detect only inside these polygons (empty: the whole picture). `masks`: never inside these.
     `overlay`: the camera's burnt-in clock/name: "auto" (learnt from what changes like text in a
     border band), "off", or explicit polygons (masked). `min_object_size` is a fraction of the frame
-    area. `max_fps` caps how many frames a second are analysed; `keyframes_only` tells the decoder to
-    hand over keyframes only (the bank then works at that rate).
+    area. `max_fps` and `keyframes_only` are for the decoder tap (`ingest.frame_tap`), which hands the
+    bank only those frames; the bank adapts to whatever rate it gets.
     """
 
     zones: tuple[Polygon, ...] = ()
