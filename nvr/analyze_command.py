@@ -53,12 +53,12 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
             t -= first
             _report(pipeline.tick(t), summary, emit)  # the previous frame; a long pause here is video loss
             tap.packet(packet, Stamp(t, discontinuity=False))
+            summary.frames += 1  # one video packet, one frame
         _report(pipeline.tick(t), summary, emit)
         summary.video_seconds = round(t, 3)
         _report(pipeline.close(t), summary, emit)
     finally:
         source.close()
-    summary.frames = pipeline.frames.get("file", 0)
     return summary
 
 

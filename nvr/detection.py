@@ -29,7 +29,6 @@ class DetectionPipeline:
         self.machine = EventMachine(policy)
         self._latest: dict[str, av.VideoFrame] = {}  # each camera's newest frame, for snapshots
         self.observed: dict[str, Observation] = {}  # each camera's newest observation (mode, tamper)
-        self.frames: dict[str, int] = {}  # frames decoded per camera
         self._lock = threading.Lock()
 
     def add_camera(self, name: str, settings: CameraDetectSettings) -> FrameTap:
@@ -39,7 +38,6 @@ class DetectionPipeline:
         def on_frame(y: np.ndarray, chroma: Chroma, t: float, frame: av.VideoFrame) -> None:
             self.bank.submit(name, y, chroma, t)
             self._latest[name] = frame
-            self.frames[name] = self.frames.get(name, 0) + 1
 
         return FrameTap(on_frame, max_fps=settings.max_fps, keyframes_only=settings.keyframes_only)
 

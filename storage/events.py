@@ -7,7 +7,7 @@ import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, delete, select, update
 
 from storage.index import RecordingIndex
 from storage.models import CameraRow, EventRow
@@ -81,12 +81,14 @@ class EventStore:
             query = query.where(CameraRow.name.in_(list(cameras)))
         if type_ is not None:
             query = query.where(EventRow.type == type_)
-        with self._index.session() as session:
-            return [_to_event(row, name) for row, name in session.execute(query).all()]
+        return self._fetch(query)
 
     def open_events(self) -> list[Event]:
         """Events still going on (a screen that connects now must show them)."""
-        query = select(EventRow, CameraRow.name).join(CameraRow).where(EventRow.end_ms.is_(None)).order_by(EventRow.id)
+        return self._fetch(select(EventRow, CameraRow.name).join(CameraRow).where(EventRow.end_ms.is_(None))
+                           .order_by(EventRow.id))
+
+    def _fetch(self, query: Select[tuple[EventRow, str]]) -> list[Event]:
         with self._index.session() as session:
             return [_to_event(row, name) for row, name in session.execute(query).all()]
 
