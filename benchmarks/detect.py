@@ -29,8 +29,8 @@ from detect.bank import DetectorBank  # noqa: E402
 from detect.settings import CameraDetectSettings  # noqa: E402
 from ingest.demo import crossroad, encode  # noqa: E402
 from ingest.frame_tap import CHROMA_STEP, plane_view  # noqa: E402
-from ingest.synthetic import SceneSpec, ground_truth  # noqa: E402
-from ingest.synthetic_world import Mover  # noqa: E402
+from ingest.synthetic import SceneSpec  # noqa: E402
+from tests.support.media import motorbike_scene, onsets, quiet_scene  # noqa: E402
 
 CAMERA_COUNTS = (1, 16, 64, 128)
 FRAMES = 300  # 20 s at 15 fps
@@ -86,19 +86,7 @@ def bank_cost(frames: list[tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]], ca
 
 def latency_scene(seed: int) -> SceneSpec:
     """A shopfront where a motorbike crosses every 9 s (each its own event)."""
-    bikes = tuple(Mover("motorbike", ((-16.0, 7.8), (16.0, 7.8)), start=3.0 + 9.0 * i + seed, speed=6.0, look=i)
-                  for i in range(7))
-    return SceneSpec(seed=seed, place="shopfront", width=640, height=360, fps=15, seconds=66.0, movers=bikes)
-
-
-def onsets(spec: SceneSpec) -> list[float]:
-    """Media times at which each mover first covers 0.3 % of the picture (the first frame to be found)."""
-    area, found = spec.width * spec.height, {}
-    for index in range(spec.frame_count):
-        for box in ground_truth(spec, index):
-            if box.mover not in found and (box.x1 - box.x0) * (box.y1 - box.y0) >= 0.003 * area:
-                found[box.mover] = index / spec.fps
-    return sorted(found.values())
+    return motorbike_scene(66.0, tuple(3.0 + 9.0 * i + seed for i in range(7)), seed=seed)
 
 
 def event_latencies(files: list[Path], specs: list[SceneSpec]) -> list[float]:
@@ -158,8 +146,7 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     seconds = FRAMES / 15
     busy = scene_costs("crossroad", replace(crossroad((640, 360), seconds), seed=23))
-    quiet = scene_costs("alley-quiet", SceneSpec(seed=6, place="alley", width=640, height=360, fps=15,
-                                                 seconds=seconds))
+    quiet = scene_costs("alley-quiet", quiet_scene(seconds))
     specs = [latency_scene(k) for k in range(LATENCY_CAMERAS)]
     files = [CACHE / f"detect-latency-{k}.mp4" for k in range(LATENCY_CAMERAS)]
     for spec, path in zip(specs, files, strict=True):

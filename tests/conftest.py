@@ -48,7 +48,7 @@ def scene_cameras(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RtspServ
 
     folder = tmp_path_factory.mktemp("scenes")
     files = {"xe-may": folder / "xe-may.mp4", "yen-tinh": folder / "yen-tinh.mp4"}
-    encode(motorbike_scene(seconds=24.0, enters=8.0), files["xe-may"])
+    encode(motorbike_scene(seconds=24.0, enters=(8.0,)), files["xe-may"])
     encode(quiet_scene(seconds=24.0), files["yen-tinh"])
     with RtspServer([], files=files) as server:
         yield server

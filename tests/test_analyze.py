@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ingest.demo import encode
-from tests.support.media import first_visible, motorbike_scene
+from tests.support.media import motorbike_scene, onsets
 
 NIGHT_FROM = 12.5
 
@@ -32,7 +32,7 @@ def test_motion_and_the_switch_to_infrared_are_reported_with_file_times(footage:
     code, lines, stderr = analyze(str(footage), cwd=tmp_path)  # no config.yaml here: default settings
     assert code == 0, stderr
     *events, last = lines
-    onset = first_visible(motorbike_scene(), 0.003)
+    onset = onsets(motorbike_scene())[0]
     motion = [e for e in events if e["type"] == "motion"]
     assert len(motion) == 1, events
     assert onset - 1.0 <= motion[0]["start"] <= onset + 0.5 and motion[0]["end"] <= 11.5

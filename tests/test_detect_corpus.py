@@ -46,7 +46,7 @@ def test_objects_are_found_within_half_a_second(quality: dict[str, Score], name:
 @pytest.mark.parametrize("name", QUIET)
 def test_quiet_scenes_raise_at_most_one_false_alarm_per_camera_hour(quality: dict[str, Score], name: str) -> None:
     result = quality[name]
-    assert result.false_alarms <= max(0.0, result.hours), (result.false_alarms, result.hours)
+    assert result.false_alarms <= result.hours, (result.false_alarms, result.hours)
 
 
 @pytest.mark.parametrize("name", NO_FALSE_MOTION)
@@ -61,8 +61,8 @@ def test_static_scenes_cover_an_hour_each(quality: dict[str, Score]) -> None:
 
 def test_each_tamper_kind_is_reported_within_three_seconds(quality: dict[str, Score]) -> None:
     result = quality["tamper"]
-    assert result.tampers >= 24
-    assert result.tamper_recall is not None and result.tamper_recall >= 0.95, result.missed
+    assert result.tampers >= 24  # 8 of each kind: recall >= 0.95 per kind means every one of them
+    assert result.tampers_found == result.tampers, result.missed
     assert max(result.tamper_delays) <= 3.0
     assert result.false_tampers == 0, result.missed
 

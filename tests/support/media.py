@@ -16,21 +16,25 @@ def encode_video(path: Path, *, seconds: float, size: str = "160x120", fps: int 
     return path
 
 
-def motorbike_scene(seconds: float = 16.0, enters: float = 6.0, night_from: float | None = None) -> SceneSpec:
-    """A shopfront at 640x360@15 where one motorbike crosses from `enters` (about 5 s); IR night from `night_from`."""
-    bike = Mover("motorbike", ((-16.0, 7.8), (16.0, 7.8)), start=enters, speed=6.0, look=3)
+def motorbike_scene(seconds: float = 16.0, enters: tuple[float, ...] = (6.0,), night_from: float | None = None,
+                    seed: int = 5) -> SceneSpec:
+    """A shopfront at 640x360@15 where a motorbike crosses (about 5 s) from each of `enters`; IR night from
+    `night_from`."""
+    bikes = tuple(Mover("motorbike", ((-16.0, 7.8), (16.0, 7.8)), start=start, speed=6.0, look=3 + i)
+                  for i, start in enumerate(enters))
     infrared = ((night_from, seconds + 1.0),) if night_from is not None else ()
-    return SceneSpec(seed=5, place="shopfront", width=640, height=360, fps=15, seconds=seconds, movers=(bike,),
+    return SceneSpec(seed=seed, place="shopfront", width=640, height=360, fps=15, seconds=seconds, movers=bikes,
                      infrared=infrared)
 
 
-def first_visible(spec: SceneSpec, fraction: float) -> float:
-    """When a mover first covers `fraction` of the frame (ground truth), in seconds."""
-    area = spec.width * spec.height
+def onsets(spec: SceneSpec, fraction: float = 0.003) -> list[float]:
+    """When each mover first covers `fraction` of the frame (ground truth), in seconds, earliest first."""
+    area, found = spec.width * spec.height, {}
     for index in range(spec.frame_count):
-        if any((b.x1 - b.x0) * (b.y1 - b.y0) >= fraction * area for b in ground_truth(spec, index)):
-            return index / spec.fps
-    raise ValueError("the mover never gets that big")
+        for box in ground_truth(spec, index):
+            if box.mover not in found and (box.x1 - box.x0) * (box.y1 - box.y0) >= fraction * area:
+                found[box.mover] = index / spec.fps
+    return sorted(found.values())
 
 
 def quiet_scene(seconds: float = 24.0) -> SceneSpec:
