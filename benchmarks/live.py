@@ -107,7 +107,8 @@ def main() -> None:
         config = Path(tmp) / "config.yaml"
         config.write_text(yaml.safe_dump({
             "data_dir": "data", "server": {"port": port}, "storage": {"min_free_bytes": 0},
-            "cameras": [{"name": "cam", "record_url": f"file://{source}"}]}))
+            # detection off: it would decode the 1080p stream, which is not what a viewer costs
+            "cameras": [{"name": "cam", "record_url": f"file://{source}", "detect": {"enabled": False}}]}))
         server = subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config), "run",
                                    "--log-level", "WARNING"], env={**os.environ, "NVR_ADMIN_PASSWORD": PASSWORD},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

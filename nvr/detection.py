@@ -30,6 +30,7 @@ class DetectionPipeline:
         self._latest: dict[str, av.VideoFrame] = {}  # each camera's newest frame, for snapshots
         self.observed: dict[str, Observation] = {}  # each camera's newest observation (mode, tamper)
         self._lock = threading.Lock()
+        self._arrived = threading.Event()  # a frame came since the last tick
 
     def add_camera(self, name: str, settings: CameraDetectSettings) -> FrameTap:
         """Watch `name`; returns the packet sink that decodes its detect stream into the bank."""
@@ -38,6 +39,7 @@ class DetectionPipeline:
         def on_frame(y: np.ndarray, chroma: Chroma, t: float, frame: av.VideoFrame) -> None:
             self.bank.submit(name, y, chroma, t)
             self._latest[name] = frame
+            self._arrived.set()
 
         return FrameTap(on_frame, max_fps=settings.max_fps, keyframes_only=settings.keyframes_only)
 
@@ -45,10 +47,15 @@ class DetectionPipeline:
         """Process the frames that arrived since the last tick; `now` (same clock as the frames) finds
         cameras that went silent."""
         with self._lock:
+            self._arrived.clear()
             observations = self.bank.tick(now)
             for observation in observations:
                 self.observed[observation.camera] = observation
             return self.machine.feed(observations)
+
+    def wait_for_frames(self, timeout: float) -> bool:
+        """Block until a frame has arrived since the last tick (True) or `timeout` has passed (False)."""
+        return self._arrived.wait(timeout)
 
     def close(self, t: float) -> list[EventUpdate]:
         """End every open event (shutdown, end of a file)."""
