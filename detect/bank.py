@@ -1,46 +1,44 @@
 """The detector bank: motion, IR-night and tamper detection for all cameras at once.
 
 Ingest threads `submit` each decoded frame's Y plane (and a look at its chroma); the frame is box-
-averaged to the work size at once (13 µs from 360p) into the camera's row of one (cameras, H, W)
-stack, keeping only the newest frame per camera. `tick` then processes every camera with a new
-frame in one pass of whole-stack OpenCV calls:
+averaged to the work size at once into the camera's row of one (cameras, H, W) stack, keeping only the
+newest frame per camera. `tick` then processes every camera with a new frame in one pass of
+whole-stack calls (`detect.background`), and keeps each camera's timing, mode and upkeep state as
+columns of arrays (`detect.camera_table`), so that a quiet camera costs no Python of its own:
 
 1. gain: the median ratio frame/background at a grid of points, applied to the background (lights,
    exposure, clouds stop being differences; objects stay differences);
 2. |frame - background| > per-pixel threshold (the camera's temporal noise times a sensitivity
-   factor; 255 where masked), counted per camera with one `cv2.reduce`;
+   factor; 255 where masked), counted per camera;
 3. background update with the still pixels (`cv2.accumulateWeighted`, rate per camera from its
    frame rate, faster right after a rebuild).
 
-Only cameras whose count says something may move go through blob extraction and tracking
+Only cameras whose counts say something may move go through blob extraction and tracking
 (`detect.regions`); cameras whose picture changed almost everywhere are checked for a lighting change
-(view still matches: rebuild the background, no alert). A few times a second per camera, upkeep
-re-estimates its noise and runs the tamper checks (`detect.tamper`).
+(view still matches: rebuild the background, no alert). Twice a second per camera, upkeep re-estimates
+its noise and runs the tamper checks (`detect.tamper`), for all the cameras due in one go.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
-from detect.frames import CHROMA_GRID, IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
+from detect.background import GAIN_JUMP, apply_gain, count_per_camera, gains, neighbour_pairs
+from detect.camera_table import CameraTable
+from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
 from detect.masks import watched
 from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
 from detect.regions import Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
-from detect.tamper import TamperSignals, TamperWatch, coarse_regions, matching, sharpness
+from detect.tamper import TamperWatch, check_all, coarse_regions, matching, sharpness
 
-BLACK = 16.0  # luma of black (BT.601 limited range); gain is applied around it
-GAIN_STEP = 10  # gain is measured at every 10th pixel each way
 GAIN_EPSILON = 0.003  # smaller gain changes are left to the background update
-GAIN_JUMP = 0.04  # a gain change bigger than this in one frame is a switch: ...
-CLIPPED = (BLACK + 4, 228.0)  # ... where the scaled background falls outside these, it is taken from the frame
-NEIGHBOURS = np.ones((3, 3), np.uint8)  # ... and next to those
 GLOBAL_FRACTION = 0.35  # more of the watched picture than this changed (or JUMP_FRACTION, right
 JUMP_FRACTION = 0.03  # after a gain jump, where clipping defeats the gain model): a global change ...
 LIGHTING_MATCHING = 0.75  # ... caused by lighting if this much of the view still matches
@@ -56,6 +54,8 @@ MAX_LEARNING_LEVEL = 12  # background rate 2**-level
 
 @dataclass
 class _Camera:
+    """What does not fit the table's columns: a camera's name, settings, masks and learners."""
+
     name: str
     settings: CameraDetectSettings
     slot: int
@@ -63,38 +63,45 @@ class _Camera:
     overlay: OverlayLearner | None
     tamper: TamperWatch
     tracker: Tracker = field(default_factory=Tracker)
-    interval: float = math.nan  # seconds between processed frames (smoothed)
-    last_t: float = -math.inf  # time of the last processed frame
-    is_ir: bool = False  # the mode of the frames: detection follows it at once
-    reported_ir: bool = False  # the mode reported: is_ir once it has held mode_confirm_seconds
-    mode_since: float = -math.inf  # is_ir has held since then
-    settle_until: float = -math.inf
-    since_reset: int = 0
-    big_since: float | None = None
-    noise: float = math.nan
-    threshold: int = -1
-    next_upkeep: float = -math.inf
-    want_detail: bool = True
-    detail_sharpness: float = math.nan
-    watched_pixels: int = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.watched_pixels = max(1, int(self.watched.sum()))
-
-    @property
-    def min_pixels(self) -> int:
-        height, width = self.watched.shape
-        return max(3, round(BLOB_FRACTION * self.settings.min_object_size * width * height))
-
-    def may_move(self, count: int, clustered: int) -> bool:
-        """Worth blob extraction: something is being tracked, or enough foreground, enough of it in clusters
-        (see `_clustered_counts`), to make a blob."""
-        return self.tracker.active or (count >= self.min_pixels and 2 * clustered >= self.min_pixels)
+    want_detail: bool = True  # measure sharpness on the next submitted frame (read by ingest threads)
 
     def blocked(self) -> np.ndarray:
         """Pixels never to detect in: outside zones, masks, explicit or learnt overlay."""
         hidden: np.ndarray = ~self.watched if self.overlay is None else ~self.watched | self.overlay.mask
         return hidden
+
+
+@dataclass
+class _Tick:
+    """The cameras with a new frame at one tick (index k: `slots[k]`, `cameras[k]`), and what it led to."""
+
+    slots: np.ndarray
+    cameras: list[_Camera]
+    whole: bool  # every camera of the bank, slots 0..n-1 in order
+    t: np.ndarray
+    frames: np.ndarray  # (n, H, W) uint8 copies of the submitted frames
+    chroma: np.ndarray
+    has_chroma: np.ndarray
+    new_sharpness: np.ndarray
+    jumped: np.ndarray = field(init=False)  # the gain jumped (light switch)
+    reset: np.ndarray = field(init=False)  # the background is rebuilt from this frame
+    mode_changed: np.ndarray = field(init=False)
+    global_change: np.ndarray = field(init=False)  # no motion reported for this frame
+    upkeep: np.ndarray = field(init=False)  # noise and tamper upkeep ran
+    overlay_grew: np.ndarray = field(init=False)
+    scores: list[float] = field(init=False)
+    boxes: list[tuple[Box, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        count = len(self.slots)
+        self.overlay_grew = np.zeros(count, bool)
+        self.scores = [0.0] * count
+        self.boxes = [()] * count
+
+    @property
+    def rows(self) -> slice | np.ndarray:
+        """Index of these cameras' rows in the table: a slice (views) when the tick has them all."""
+        return slice(0, len(self.slots)) if self.whole else self.slots
 
 
 class DetectorBank:
@@ -110,7 +117,7 @@ class DetectorBank:
         self._pending_lock = threading.Lock()  # submit vs the tick's snapshot
         self._state_lock = threading.Lock()  # tick vs add/remove
         self._clock = -math.inf  # newest frame time seen
-        self._allocate(8)
+        self._table = CameraTable(self.settings.work_size, 8)
 
     # ------------------------------------------------------------------ cameras
 
@@ -123,10 +130,15 @@ class DetectorBank:
             camera = _Camera(name, settings, len(self._slots), watched(settings, size),
                              OverlayLearner(size) if settings.overlay == "auto" else None,
                              TamperWatch(self.settings.reference_seconds))
+            width, height = size
+            table = self._table
             with self._pending_lock:
-                if camera.slot == len(self._pending):
-                    self._allocate(2 * camera.slot)
-                self._pending[camera.slot] = False
+                if camera.slot == table.capacity:
+                    table.resize(2 * camera.slot)
+                table.clear(camera.slot)
+                table.min_pixels[camera.slot] = max(3, round(BLOB_FRACTION * settings.min_object_size * width * height))
+                table.watched_pixels[camera.slot] = max(1, int(camera.watched.sum()))
+                table.level[camera.slot] = settings.level
                 self._cameras[name] = camera
                 self._slots.append(camera)
 
@@ -153,22 +165,19 @@ class DetectorBank:
         if camera.want_detail:
             camera.want_detail = False
             detail_sharpness = sharpness(detail)
-        samples = None
-        if chroma is not None:
-            samples = np.empty((2, *CHROMA_GRID), np.uint8)
-            sample_chroma(chroma, samples)
+        table = self._table
         with self._pending_lock:
             if self._cameras.get(name) is not camera:
                 return
             slot = camera.slot
-            self._frames[slot] = work
-            self._pending_t[slot] = t
-            self._has_chroma[slot] = samples is not None
-            if samples is not None:
-                self._chroma[slot] = samples
+            table.frame[slot] = work
+            table.pending_t[slot] = t
+            table.has_chroma[slot] = chroma is not None
+            if chroma is not None:
+                sample_chroma(chroma, table.chroma[slot])
             if not math.isnan(detail_sharpness):
-                self._sharpness[slot] = detail_sharpness
-            self._pending[slot] = True
+                table.new_sharpness[slot] = detail_sharpness
+            table.pending[slot] = True
 
     # ------------------------------------------------------------------ processing
 
@@ -178,181 +187,205 @@ class DetectorBank:
         `now` (wall-clock seconds) lets a camera with no frames for `video_loss_seconds` be reported
         (`video_loss`, at its last frame's time); without it the newest frame time seen is used.
         """
+        table = self._table
         with self._state_lock:
             with self._pending_lock:
                 count = len(self._slots)
-                slots = np.flatnonzero(self._pending[:count])
-                batch = _Batch(slots, [self._slots[i] for i in slots], self._frames[slots],
-                               self._pending_t[slots].copy(), self._chroma[slots], self._has_chroma[slots].copy(),
-                               self._sharpness[slots].copy())
-                self._pending[slots] = False
-                self._sharpness[slots] = math.nan
-            observations = self._process(batch, whole=len(slots) == count) if len(slots) else []
+                slots = np.flatnonzero(table.pending[:count])
+                tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, table.pending_t[slots],
+                             table.frame[slots], table.chroma[slots], table.has_chroma[slots],
+                             table.new_sharpness[slots])
+                table.pending[slots] = False
+                table.new_sharpness[slots] = math.nan
+            observations = self._process(tick) if len(slots) else []
             if len(slots):
-                self._clock = max(self._clock, float(batch.t.max()))
+                self._clock = max(self._clock, float(tick.t.max()))
             observations += self._silent(self._clock if now is None else now)
         return observations
 
-    def _process(self, batch: _Batch, whole: bool) -> list[Observation]:
-        size = len(batch.slots)
+    def _process(self, tick: _Tick) -> list[Observation]:
+        table, rows, frames = self._table, tick.rows, tick.frames
+        count = len(tick.slots)
         width, height = self.settings.work_size
-        flat = (size * height, width)
-        state = _Arrays.take(self, batch.slots, whole)
-        frames, background, background8 = batch.frames, state.background, state.background8
-        gains = _gains(frames, background)
-        for k in np.flatnonzero(np.abs(gains - 1.0) > GAIN_EPSILON):
-            _apply_gain(background[k], frames[k], float(gains[k]))
+        flat = (count * height, width)
+        background, background8 = table.background[rows], table.background8[rows]
+        recent, thresholds = table.recent[rows], table.threshold_map[rows]
+        frame_gains = gains(frames, background)
+        for k in np.flatnonzero(np.abs(frame_gains - 1.0) > GAIN_EPSILON):
+            apply_gain(background[k], frames[k], float(frame_gains[k]))
             cv2.convertScaleAbs(background[k], dst=background8[k])
+        tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat))
-        foreground = cv2.compare(difference, state.thresholds.reshape(flat), cv2.CMP_GT).reshape(size, height, width)
-        counts = cv2.reduce(foreground.reshape(size, -1), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] // 255
-        ir_frames = np.where(batch.has_chroma, colourfulness(batch.chroma) < IR_COLOURFULNESS, False)
+        foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT)
+        counts = count_per_camera(foreground, count)
 
-        steps = []
-        for k, camera in enumerate(batch.cameras):
-            if not math.isnan(batch.sharpness[k]):
-                camera.detail_sharpness = float(batch.sharpness[k])
-            is_ir = bool(ir_frames[k]) if batch.has_chroma[k] else None
-            jumped = abs(float(gains[k]) - 1.0) > GAIN_JUMP
-            steps.append(self._step(camera, float(batch.t[k]), is_ir, int(counts[k]), jumped, frames[k],
-                                    background[k], background8[k]))
-        clustered = _clustered_counts(foreground.reshape(flat), size)
-        candidates = [k for k, step in enumerate(steps)
-                      if not step.global_change and batch.cameras[k].may_move(int(counts[k]), int(clustered[k]))]
-        if candidates:
-            self._regions(batch, state, difference.reshape(size, height, width), foreground, candidates, steps)
+        self._advance(tick, counts, background8)
+        self._upkeep(tick, background)
+        foreground3 = foreground.reshape(frames.shape)
+        active = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
+        min_pixels = table.min_pixels[tick.slots]
+        may_move = active | ((counts >= min_pixels) & (neighbour_pairs(foreground, count) >= min_pixels))
+        candidates = np.flatnonzero(may_move & ~tick.global_change)
+        if len(candidates):
+            self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
+                          candidates)
 
-        levels = np.array([self._learning_level(camera) for camera in batch.cameras])
+        levels = self._learning_levels(tick.slots)
         still = cv2.bitwise_not(foreground)
         for level in np.unique(levels):
             selected = levels == level
-            mask = still if selected.all() else still * selected[:, None, None].astype(np.uint8)
-            cv2.accumulateWeighted(frames.reshape(flat), background.reshape(flat), 2.0 ** -int(level),
-                                   mask=mask.reshape(flat))
+            mask = still if selected.all() else (still.reshape(frames.shape) * selected[:, None, None]).reshape(flat)
+            cv2.accumulateWeighted(frames.reshape(flat), background.reshape(flat), 2.0 ** -int(level), mask=mask)
+        for k in np.flatnonzero(tick.reset):
+            background[k] = frames[k]
+            tick.cameras[k].tracker.clear()
         absorb = self.settings.housekeeping_seconds / self.settings.absorb_seconds
-        for k, (camera, step) in enumerate(zip(batch.cameras, steps, strict=True)):
-            if step.reset:
-                background[k] = frames[k]
-                camera.tracker.clear()
-            elif step.upkeep:
-                cv2.accumulateWeighted(frames[k], background[k], absorb, mask=foreground[k])
+        for k in np.flatnonzero(tick.upkeep & ~tick.reset):  # what stopped moving becomes background, slowly
+            cv2.accumulateWeighted(frames[k], background[k], absorb, mask=foreground3[k])
         cv2.convertScaleAbs(background.reshape(flat), dst=background8.reshape(flat))
-        cv2.addWeighted(frames.reshape(flat), RECENT_RATE, state.recent.reshape(flat), 1.0 - RECENT_RATE, 0.0,
-                        dst=state.recent.reshape(flat))
-        for k, step in enumerate(steps):
-            if step.reset or step.jumped:
-                state.recent[k] = frames[k]
-        state.put_back(self, batch.slots, whole)
-        for camera, step in zip(batch.cameras, steps, strict=True):
-            if step.upkeep or step.overlay_grew:
-                self._refresh_thresholds(camera, force=step.overlay_grew)
-        return [self._observe(camera, float(batch.t[k]), step) for k, (camera, step) in enumerate(zip(batch.cameras, steps, strict=True))]
+        cv2.addWeighted(frames.reshape(flat), RECENT_RATE, recent.reshape(flat), 1.0 - RECENT_RATE, 0.0,
+                        dst=recent.reshape(flat))
+        restart = np.flatnonzero(tick.reset | tick.jumped)
+        recent[restart] = frames[restart]
+        if not tick.whole:
+            table.background[rows], table.background8[rows], table.recent[rows] = background, background8, recent
+        self._refresh_thresholds(tick)
+        return self._observations(tick)
 
-    def _step(self, camera: _Camera, t: float, is_ir: bool | None, count: int, jumped: bool, frame: np.ndarray,
-              background: np.ndarray, background8: np.ndarray) -> _Step:
-        """Timing, mode, global change and upkeep of one camera at this frame (before any region work)."""
-        step = _Step(jumped=jumped)
-        first = camera.last_t == -math.inf
-        if not first and t > camera.last_t:
-            gap = t - camera.last_t
-            camera.interval = gap if math.isnan(camera.interval) else camera.interval + 0.1 * (gap - camera.interval)
-        camera.last_t = t
-        step.reset = first
-        if first:  # the first frame is the background; no motion until the noise is known
-            camera.is_ir = camera.reported_ir = camera.is_ir if is_ir is None else is_ir
-            camera.settle_until = t + self.settings.settle_seconds
-        elif is_ir is not None and is_ir != camera.is_ir:  # the other mode: rebuild, learn its noise, go on
-            camera.is_ir, camera.mode_since, camera.noise, step.reset = is_ir, t, math.nan, True
-            camera.settle_until = t + self.settings.settle_seconds
-        elif camera.is_ir != camera.reported_ir and t - camera.mode_since >= self.settings.mode_confirm_seconds:
-            camera.reported_ir, step.mode_changed = camera.is_ir, True
-        suppress = t < camera.settle_until
-        changed = count / camera.watched_pixels
-        if (changed > GLOBAL_FRACTION or (jumped and changed > JUMP_FRACTION)) and not suppress:
-            if matching(coarse_regions(background8), coarse_regions(frame)) >= LIGHTING_MATCHING:
-                step.reset = True  # lighting: same view, other brightness pattern
-            elif camera.big_since is None:
-                camera.big_since = t
-            elif t - camera.big_since >= SCENE_CHANGE_SECONDS:
-                step.reset = True
-        else:
-            camera.big_since = None
-        step.global_change = step.reset or suppress
-        if step.global_change:
-            camera.tracker.clear()
-        camera.since_reset = 0 if step.reset else camera.since_reset + 1
-        if t >= camera.next_upkeep or math.isnan(camera.noise):
-            step.upkeep = True
-            camera.next_upkeep = t + self.settings.housekeeping_seconds
-            if not step.reset:
-                self._upkeep_noise(camera, frame, background)
-            if camera.settings.tamper:
-                camera.tamper.check(frame, camera.detail_sharpness, camera.is_ir, self.settings.housekeeping_seconds)
-            camera.detail_sharpness, camera.want_detail = math.nan, True
-        return step
+    def _advance(self, tick: _Tick, counts: np.ndarray, background8: np.ndarray) -> None:
+        """Timing, mode, global change and upkeep due of each camera at this frame (before any region work)."""
+        table, slots, t, settings = self._table, tick.slots, tick.t, self.settings
+        ir_frames = colourfulness(tick.chroma) < IR_COLOURFULNESS
+        last_t, interval, is_ir = table.last_t[slots], table.interval[slots], table.is_ir[slots]
+        first = last_t == -math.inf
+        gap = t - last_t
+        table.interval[slots] = np.where(~first & (gap > 0), np.where(np.isnan(interval), gap,
+                                                                       interval + 0.1 * (gap - interval)), interval)
+        table.last_t[slots] = t
+        frame_ir = np.where(tick.has_chroma, ir_frames, is_ir)
+        switched = ~first & (frame_ir != is_ir)  # the other mode: rebuild, learn its noise, go on
+        reported = table.reported_ir[slots]
+        tick.mode_changed = (~first & ~switched & (is_ir != reported)
+                             & (t - table.mode_since[slots] >= settings.mode_confirm_seconds))
+        starts = first | switched  # first frame: it is the background; no motion until the noise is known
+        table.is_ir[slots] = frame_ir
+        table.reported_ir[slots] = np.where(first | tick.mode_changed, frame_ir, reported)
+        table.mode_since[slots] = np.where(switched, t, table.mode_since[slots])
+        table.noise[slots] = np.where(switched, math.nan, table.noise[slots])
+        table.settle_until[slots] = settle_until = np.where(starts, t + settings.settle_seconds,
+                                                            table.settle_until[slots])
+        tick.reset = starts.copy()
+        suppress = t < settle_until
+        changed = counts / table.watched_pixels[slots]
+        big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
+        big_since = table.big_since[slots]
+        for k in np.flatnonzero(big):
+            if matching(coarse_regions(background8[k]), coarse_regions(tick.frames[k])) >= LIGHTING_MATCHING:
+                tick.reset[k] = True  # lighting: same view, other brightness pattern
+            elif math.isnan(big_since[k]):
+                big_since[k] = t[k]
+            elif t[k] - big_since[k] >= SCENE_CHANGE_SECONDS:
+                tick.reset[k] = True
+        big_since[~big] = math.nan
+        table.big_since[slots] = big_since
+        tick.global_change = tick.reset | suppress
+        for k in np.flatnonzero(tick.global_change):
+            tick.cameras[k].tracker.clear()
+        table.since_reset[slots] = np.where(tick.reset, 0, table.since_reset[slots] + 1)
+        next_upkeep = table.next_upkeep[slots]
+        tick.upkeep = (t >= next_upkeep) | np.isnan(table.noise[slots])
+        table.next_upkeep[slots] = np.where(tick.upkeep, t + settings.housekeeping_seconds, next_upkeep)
+        measured = ~np.isnan(tick.new_sharpness)
+        table.sharpness[slots[measured]] = tick.new_sharpness[measured]
 
-    def _regions(self, batch: _Batch, state: _Arrays, difference: np.ndarray, foreground: np.ndarray,
-                 candidates: list[int], steps: list[_Step]) -> None:
+    def _upkeep(self, tick: _Tick, background: np.ndarray) -> None:
+        """Noise estimate and tamper checks of the cameras due (all of them in one go), before region work."""
+        table = self._table
+        due = np.flatnonzero(tick.upkeep)
+        if not len(due):
+            return
+        noisy = due[~tick.reset[due]]
+        if len(noisy):  # the median |frame - background| on a sparse grid (robust to movers)
+            deviation = np.abs(tick.frames[noisy, 1::3, 2::4] - background[noisy, 1::3, 2::4])
+            sigma = 1.4826 * np.median(deviation.reshape(len(noisy), -1), axis=1)
+            noise = table.noise[tick.slots[noisy]]
+            table.noise[tick.slots[noisy]] = np.where(np.isnan(noise), sigma, noise + 0.3 * (sigma - noise))
+        checked = [k for k in due if tick.cameras[k].settings.tamper]
+        if checked:
+            slots = tick.slots[checked]
+            found = check_all([tick.cameras[k].tamper for k in checked], tick.frames[checked],
+                              table.sharpness[slots].tolist(), table.is_ir[slots].tolist(),
+                              self.settings.housekeeping_seconds)
+            table.covered[slots] = [signals.covered for signals in found]
+            table.moved[slots] = [signals.moved for signals in found]
+            table.defocused[slots] = [signals.defocused for signals in found]
+        table.sharpness[tick.slots[due]] = math.nan
+        for k in due:
+            tick.cameras[k].want_detail = True
+
+    def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
+                 difference: np.ndarray, foreground: np.ndarray, candidates: np.ndarray) -> None:
         """Blobs of the cameras that may see motion, in one stack; then tracking per camera."""
-        frames = batch.frames[candidates]
-        recent = state.recent[candidates]
+        frames = tick.frames[candidates]
         height, width = frames.shape[1:]
         flat = (len(candidates) * height, width)
-        changing = cv2.compare(cv2.absdiff(frames.reshape(flat), recent.reshape(flat)),
-                               state.thresholds[candidates].reshape(flat), cv2.CMP_GT)
-        for i, k in enumerate(candidates):
-            if steps[k].jumped:  # the light changed: differences from the recent frames mean nothing now
-                changing.reshape(frames.shape)[i] = 0
-        min_pixels = np.array([batch.cameras[k].min_pixels for k in candidates])
-        found = find_blobs(foreground[candidates], changing.reshape(frames.shape), min_pixels)
-        for k, blobs in zip(candidates, found, strict=True):
-            camera, step, t = batch.cameras[k], steps[k], float(batch.t[k])
+        changing = cv2.compare(cv2.absdiff(frames.reshape(flat), recent[candidates].reshape(flat)),
+                               thresholds[candidates].reshape(flat), cv2.CMP_GT).reshape(frames.shape)
+        changing[tick.jumped[candidates]] = 0  # the light changed: differences from the recent frames mean nothing now
+        table = self._table
+        slots = tick.slots[candidates]
+        found = find_blobs(foreground[candidates], changing, table.min_pixels[slots])
+        persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
+        interval = table.interval[slots]
+        needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
+        for i, (k, blobs) in enumerate(zip(candidates, found, strict=True)):
+            camera, t, slot = tick.cameras[k], float(tick.t[k]), int(slots[i])
             overlay = camera.overlay
-            persist = self.settings.persist_seconds_ir if camera.is_ir else self.settings.persist_seconds
-            needed = 1 if math.isnan(camera.interval) else max(1, math.ceil(persist / camera.interval - 0.01))
-            if camera.is_ir:  # insects and rain near the lens shine in the IR illuminator's light
-                blobs = [replace(blob, soft=True) if is_soft(difference[k], batch.frames[k], blob) else blob
+            if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
+                blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in blobs]
-            moving, still = camera.tracker.update(blobs, t, needed, overlay.suspect if overlay else _never)
+            moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never)
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
-                np.copyto(state.background[k][area], batch.frames[k][area], where=foreground[k][area] > 0)
-            step.overlay_grew = overlay is not None and overlay.observe(blobs, t)
-            step.boxes = tuple(_box(blob, self.settings.work_size) for blob in moving)
+                np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)
+            tick.overlay_grew[k] = overlay is not None and overlay.observe(blobs, t)
+            tick.boxes[k] = tuple(_box(blob, self.settings.work_size) for blob in moving)
             if moving:
-                fraction = sum(blob.pixels for blob in moving) / camera.watched_pixels
-                step.score = round(fraction / (fraction + camera.settings.min_object_size), 3)
+                fraction = sum(blob.pixels for blob in moving) / int(table.watched_pixels[slot])
+                tick.scores[k] = round(fraction / (fraction + camera.settings.min_object_size), 3)
 
-    def _observe(self, camera: _Camera, t: float, step: _Step) -> Observation:
-        signals = camera.tamper.signals if camera.settings.tamper else TamperSignals()
-        noise = 0.0 if math.isnan(camera.noise) else round(camera.noise, 2)
-        return Observation(camera.name, t, step.score, step.boxes, camera.reported_ir, step.mode_changed,
-                           step.global_change, signals.covered, signals.moved, signals.defocused, False, noise)
+    def _learning_levels(self, slots: np.ndarray) -> np.ndarray:
+        """Background rate 2**-level per camera: about interval/background_seconds, faster after a rebuild."""
+        interval = self._table.interval[slots]
+        interval = np.where(np.isnan(interval), 1 / 15, np.maximum(interval, 1e-3))
+        target = np.round(np.log2(np.maximum(2.0, self.settings.background_seconds / interval)))
+        warming = 1 + np.floor(np.log2(1 + self._table.since_reset[slots]))
+        levels: np.ndarray = np.clip(np.minimum(target, warming), 1, MAX_LEARNING_LEVEL).astype(int)
+        return levels
 
-    def _learning_level(self, camera: _Camera) -> int:
-        """Background rate 2**-level: about interval/background_seconds, faster after a rebuild."""
-        interval = 1 / 15 if math.isnan(camera.interval) else max(camera.interval, 1e-3)
-        target = round(math.log2(max(2.0, self.settings.background_seconds / interval)))
-        warming = 1 + int(math.log2(1 + camera.since_reset))
-        return max(1, min(target, warming, MAX_LEARNING_LEVEL))
-
-    def _upkeep_noise(self, camera: _Camera, frame: np.ndarray, background: np.ndarray) -> None:
-        """Temporal noise from the median |frame - background| on a sparse grid (robust to movers)."""
-        deviation = np.abs(frame[1::3, 2::4] - background[1::3, 2::4])
-        sigma = 1.4826 * float(np.median(deviation))
-        camera.noise = sigma if math.isnan(camera.noise) else camera.noise + 0.3 * (sigma - camera.noise)
-
-    def _refresh_thresholds(self, camera: _Camera, force: bool = False) -> None:
+    def _refresh_thresholds(self, tick: _Tick) -> None:
+        """The per-pixel thresholds of cameras whose noise was re-estimated (or whose overlay mask grew)."""
+        table = self._table
+        refresh = np.flatnonzero(tick.upkeep | tick.overlay_grew)
+        slots = tick.slots[refresh]
         low, high = NOISE_FACTOR
-        factor = low + (high - low) * camera.settings.level + (IR_FACTOR if camera.is_ir else 0.0)
-        floor = THRESHOLD_FLOOR[camera.is_ir]
-        noise = 0.0 if math.isnan(camera.noise) else camera.noise
-        threshold = int(min(THRESHOLD_CEILING, max(floor, round(factor * noise))))
-        if threshold != camera.threshold or force:
-            camera.threshold = threshold
-            row = self._thr[camera.slot]
-            row[...] = threshold
-            row[camera.blocked()] = 255
+        is_ir = table.is_ir[slots]
+        factor = low + (high - low) * table.level[slots] + np.where(is_ir, IR_FACTOR, 0.0)
+        floor = np.where(is_ir, THRESHOLD_FLOOR[1], THRESHOLD_FLOOR[0])
+        values = np.minimum(THRESHOLD_CEILING, np.maximum(floor, np.round(factor * np.nan_to_num(table.noise[slots]))))
+        for i in np.flatnonzero((values != table.threshold[slots]) | tick.overlay_grew[refresh]):
+            slot = slots[i]
+            table.threshold[slot] = values[i]
+            table.threshold_map[slot] = values[i]
+            table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
+
+    def _observations(self, tick: _Tick) -> list[Observation]:
+        table, slots = self._table, tick.slots
+        noise = np.round(np.nan_to_num(table.noise[slots]), 2)
+        return [Observation(camera.name, *values, False, noise_k) for camera, *values, noise_k in zip(
+            tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, table.reported_ir[slots].tolist(),
+            tick.mode_changed.tolist(), tick.global_change.tolist(), table.covered[slots].tolist(),
+            table.moved[slots].tolist(), table.defocused[slots].tolist(), noise.tolist(), strict=True)]
 
     # ------------------------------------------------------------------ silence, slots
 
@@ -360,27 +393,10 @@ class DetectorBank:
         """Video loss: cameras whose picture stopped for video_loss_seconds (reported at their last frame's
         time). A camera that has not sent a picture yet is not lost but still connecting (a camera that
         cannot connect at all is reported offline by ingest, with the reason)."""
-        return [Observation(camera.name, camera.last_t, is_ir=camera.reported_ir, video_loss=True)
-                for camera in self._slots
-                if camera.last_t > -math.inf and now - camera.last_t >= self.settings.video_loss_seconds]
-
-    def _allocate(self, capacity: int) -> None:
-        """(Re)allocate the per-slot arrays for `capacity` cameras, keeping what the used slots hold."""
-        width, height = self.settings.work_size
-        used = len(self._slots)
-        old = {name: getattr(self, name) for name in _ARRAYS if hasattr(self, name)}
-        self._frames = np.zeros((capacity, height, width), np.uint8)
-        self._recent = np.zeros((capacity, height, width), np.uint8)
-        self._bg = np.zeros((capacity, height, width), np.float32)
-        self._bg8 = np.zeros((capacity, height, width), np.uint8)
-        self._thr = np.full((capacity, height, width), 255, np.uint8)
-        self._chroma = np.full((capacity, 2, *CHROMA_GRID), 128, np.uint8)
-        self._has_chroma = np.zeros(capacity, bool)
-        self._pending = np.zeros(capacity, bool)
-        self._pending_t = np.zeros(capacity)
-        self._sharpness = np.full(capacity, math.nan)
-        for name, array in old.items():
-            getattr(self, name)[:used] = array[:used]
+        last_t = self._table.last_t[:len(self._slots)]
+        lost = np.flatnonzero((last_t > -math.inf) & (now - last_t >= self.settings.video_loss_seconds))
+        return [Observation(self._slots[i].name, float(last_t[i]), is_ir=bool(self._table.reported_ir[i]),
+                            video_loss=True) for i in lost]
 
     def _remove(self, name: str) -> None:
         camera = self._cameras[name]
@@ -388,104 +404,14 @@ class DetectorBank:
             del self._cameras[name]
             last = self._slots.pop()
             if last is not camera:
-                for array_name in _ARRAYS:
-                    array = getattr(self, array_name)
-                    array[camera.slot] = array[last.slot]
+                self._table.move(last.slot, camera.slot)
                 last.slot = camera.slot
                 self._slots[camera.slot] = last
-            self._pending[len(self._slots)] = False
-
-
-_ARRAYS = ("_frames", "_recent", "_bg", "_bg8", "_thr", "_chroma", "_has_chroma", "_pending", "_pending_t", "_sharpness")
-
-
-@dataclass
-class _Batch:
-    slots: np.ndarray
-    cameras: list[_Camera]
-    frames: np.ndarray  # (n, H, W) uint8, copies
-    t: np.ndarray
-    chroma: np.ndarray
-    has_chroma: np.ndarray
-    sharpness: np.ndarray
-
-
-@dataclass
-class _Step:
-    """What one camera's frame led to."""
-
-    jumped: bool = False  # the gain jumped (light switch)
-    reset: bool = False  # the background is rebuilt from this frame
-    mode_changed: bool = False
-    global_change: bool = False  # no motion reported for this frame
-    upkeep: bool = False  # noise and tamper upkeep ran
-    overlay_grew: bool = False
-    score: float = 0.0
-    boxes: tuple[Box, ...] = ()
-
-
-@dataclass
-class _Arrays:
-    """The processed cameras' rows of the bank's state: views when all cameras are processed, else copies."""
-
-    background: np.ndarray  # float32: the long-term background
-    background8: np.ndarray  # the same, rounded
-    recent: np.ndarray  # the last few frames, averaged (RECENT_RATE): what changes now differs from it
-    thresholds: np.ndarray
-
-    @classmethod
-    def take(cls, bank: DetectorBank, slots: np.ndarray, whole: bool) -> _Arrays:
-        if whole:
-            rows = slice(0, len(slots))
-            return cls(bank._bg[rows], bank._bg8[rows], bank._recent[rows], bank._thr[rows])
-        return cls(bank._bg[slots], bank._bg8[slots], bank._recent[slots], bank._thr[slots])
-
-    def put_back(self, bank: DetectorBank, slots: np.ndarray, whole: bool) -> None:
-        if not whole:
-            bank._bg[slots], bank._bg8[slots], bank._recent[slots] = self.background, self.background8, self.recent
+            self._table.pending[len(self._slots)] = False
 
 
 def _never(_: Blob) -> bool:
     return False
-
-
-def _gains(frames: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """Per camera, the median brightness ratio frame/background (around black) on a sparse grid."""
-    half = GAIN_STEP // 2
-    now = frames[:, half::GAIN_STEP, half::GAIN_STEP].reshape(len(frames), -1).astype(np.float32) - BLACK
-    before = background[:, half::GAIN_STEP, half::GAIN_STEP].reshape(len(frames), -1) - BLACK
-    usable = (before > 24) & (before < 215) & (now > 0) & (now < 219)  # neither dark nor clipped
-    ratios = np.sort(np.where(usable, now / np.maximum(before, 1.0), np.inf), axis=1)  # unusable ones last
-    found = usable.sum(axis=1)
-    median = np.take_along_axis(ratios, (found // 2)[:, None], axis=1)[:, 0]
-    gains: np.ndarray = np.where(found >= max(8, usable.shape[1] // 8), median, 1.0)
-    return gains
-
-
-_PAIR_ACROSS = np.ones((1, 2), np.uint8)
-_PAIR_DOWN = np.ones((2, 1), np.uint8)
-
-
-def _clustered_counts(foreground: np.ndarray, cameras: int) -> np.ndarray:
-    """Per camera, the foreground pixels with a foreground neighbour beside or below them.
-
-    Sensor and compression noise leaves lone pixels: enough of them to pass a plain count most frames in
-    a quiet scene, never enough of these. A blob of n pixels has about n of them.
-    """
-    paired = cv2.bitwise_or(cv2.erode(foreground, _PAIR_ACROSS), cv2.erode(foreground, _PAIR_DOWN))
-    counts: np.ndarray = cv2.reduce(paired.reshape(cameras, -1), 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[:, 0] // 255
-    return counts
-
-
-def _apply_gain(background: np.ndarray, frame: np.ndarray, gain: float) -> None:
-    """Scale the background like the frame was. After a jump, take the frame where the model says clipped
-    and next to it: a work pixel there mixes clipped and unclipped parts of the picture (a wire or the
-    camera's clock against a wall that burnt out) and follows neither."""
-    np.multiply(background, gain, out=background)
-    np.add(background, BLACK * (1.0 - gain), out=background)
-    if abs(gain - 1.0) > GAIN_JUMP:
-        clipped = ((background > CLIPPED[1]) | (background < CLIPPED[0])).view(np.uint8)
-        np.copyto(background, frame, where=cv2.dilate(clipped, NEIGHBOURS).view(bool))
 
 
 def _box(blob: Blob, size: tuple[int, int]) -> Box:

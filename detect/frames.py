@@ -39,11 +39,14 @@ def reduce_luma(y: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.nd
 def sample_chroma(chroma: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:
     """Write a CHROMA_GRID of U and V samples into `out` (2, rows, columns)."""
     rows, cols = CHROMA_GRID
-    for plane, target in zip(chroma, out, strict=True):
-        height, width = plane.shape
-        if height >= rows and width >= cols:
-            target[...] = plane[:: height // rows, :: width // cols][:rows, :cols]
-        else:
+    u, v = chroma
+    height, width = u.shape
+    if height >= rows and width >= cols:  # every frame: one strided copy per plane
+        down, across = height // rows, width // cols
+        out[0] = u[:down * rows:down, :across * cols:across]
+        out[1] = v[:down * rows:down, :across * cols:across]
+    else:
+        for plane, target in zip(chroma, out, strict=True):
             target[...] = cv2.resize(np.ascontiguousarray(plane), (cols, rows), interpolation=cv2.INTER_NEAREST)
 
 

@@ -14,6 +14,10 @@ street and switch to colour). Checks, run a few times a second per camera:
   view leaves the other regions matching);
 - defocused or smeared: sharpness (mean |Laplacian| over contrast, at up to twice the work
   resolution) collapsed while the coarse view still matches.
+
+The pictures' features (coarse regions, detail, contrast) and their matching against the usual views
+are computed for all the cameras due a check in one go (`check_all`); the verdict and the learning are
+per camera.
 """
 
 from __future__ import annotations
@@ -55,25 +59,56 @@ def sharpness(picture: np.ndarray) -> float:
 
 def coarse_regions(picture: np.ndarray) -> np.ndarray:
     """(regions, pixels): the picture at COARSE size cut into REGIONS, each row zero-mean."""
-    return _regions(_coarse(picture))
+    return _regions(_coarse(picture[None]))[0]
 
 
-def _coarse(picture: np.ndarray) -> np.ndarray:
-    return cv2.resize(picture, COARSE, interpolation=cv2.INTER_AREA).astype(np.float32)
+def _coarse(pictures: np.ndarray) -> np.ndarray:
+    """(n, h, w) pictures at COARSE size, float32; one resize for the stack when the sizes divide exactly."""
+    count, height, width = pictures.shape
+    columns, rows = COARSE
+    if height % rows == 0 and width % columns == 0:  # no coarse pixel straddles two pictures of the stack
+        stacked = cv2.resize(pictures.reshape(count * height, width), (columns, count * rows),
+                             interpolation=cv2.INTER_AREA)
+        return stacked.reshape(count, rows, columns).astype(np.float32)
+    return np.stack([cv2.resize(picture, COARSE, interpolation=cv2.INTER_AREA) for picture in pictures]
+                    ).astype(np.float32)
 
 
-def _detail(coarse: np.ndarray) -> float:
-    """Mean |Laplacian| of the coarse picture: structure, blind to sensor noise (averaged away) and to
-    smooth gradients of light."""
-    return float(np.abs(cv2.Laplacian(coarse, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REPLICATE)).mean())
+def _details(coarse: np.ndarray) -> np.ndarray:
+    """Mean |Laplacian| (4 neighbours, edges replicated) of each coarse picture: structure, blind to
+    sensor noise (averaged away) and to smooth gradients of light."""
+    padded = np.pad(coarse, ((0, 0), (1, 1), (1, 1)), mode="edge")
+    laplacian = (padded[:, :-2, 1:-1] + padded[:, 2:, 1:-1] + padded[:, 1:-1, :-2] + padded[:, 1:-1, 2:]
+                 - 4.0 * coarse)
+    details: np.ndarray = np.abs(laplacian).mean(axis=(1, 2))
+    return details
 
 
 def _regions(coarse: np.ndarray) -> np.ndarray:
+    """(n, regions, pixels) of (n, h, w) coarse pictures, each region zero-mean."""
     rows, cols = REGIONS
-    height, width = coarse.shape
-    blocks = coarse.reshape(rows, height // rows, cols, width // cols).swapaxes(1, 2).reshape(rows * cols, -1)
-    centred: np.ndarray = blocks - blocks.mean(axis=1, keepdims=True)
+    count, height, width = coarse.shape
+    blocks = coarse.reshape(count, rows, height // rows, cols, width // cols).swapaxes(2, 3)
+    blocks = blocks.reshape(count, rows * cols, -1)
+    centred: np.ndarray = blocks - blocks.mean(axis=2, keepdims=True)
     return centred
+
+
+@dataclass(frozen=True)
+class TamperFeatures:
+    """What the checks look at in one picture."""
+
+    regions: np.ndarray  # see coarse_regions
+    detail: float  # see _details
+    contrast: float  # spatial std of the work picture
+
+    @staticmethod
+    def of(pictures: np.ndarray) -> list[TamperFeatures]:
+        """Features of each of (n, H, W) work pictures."""
+        coarse = _coarse(pictures)
+        details = _details(coarse).tolist()
+        return [TamperFeatures(regions, detail, float(cv2.meanStdDev(picture)[1][0, 0]))
+                for regions, detail, picture in zip(_regions(coarse), details, pictures, strict=True)]
 
 
 @dataclass
@@ -85,29 +120,33 @@ class _Reference:
 
 
 class TamperWatch:
-    """Tamper signals of one camera; `check` is called with the work picture a few times a second."""
+    """Tamper signals of one camera, checked a few times a second (see `check_all`)."""
 
     def __init__(self, reference_seconds: float) -> None:
         self._reference_seconds = reference_seconds
         self._references: dict[bool, _Reference] = {}
         self.signals = TamperSignals()
 
-    def check(self, work: np.ndarray, detail_sharpness: float, is_ir: bool, interval: float) -> TamperSignals:
-        """Signals for this picture; learns it into the reference when nothing looks wrong.
+    def usual_view(self, is_ir: bool) -> tuple[_Reference | None, bool]:
+        """The reference to compare a picture of this mode with, and whether it is borrowed from the other mode."""
+        reference = self._reference(is_ir)
+        if reference is not None:
+            return reference, False
+        return self._reference(not is_ir), True
+
+    def check(self, features: TamperFeatures, view: tuple[_Reference | None, bool], matched: float,
+              detail_sharpness: float, is_ir: bool, interval: float) -> TamperSignals:
+        """Signals for this picture, given its `usual_view` and the fraction of it that `matched`; learns the
+        picture into the reference when nothing looks wrong.
 
         `detail_sharpness` may be NaN (not measured this time): the defocus signal then stays as it was.
         A borrowed reference (the other mode's) is not checked for defocus: sharpness differs by mode.
         """
-        coarse = _coarse(work)
-        regions, detail = _regions(coarse), _detail(coarse)
-        reference, borrowed = self._reference(is_ir), False
-        if reference is None:
-            reference, borrowed = self._reference(not is_ir), True
-        contrast = float(cv2.meanStdDev(work)[1][0, 0])
+        regions, detail, contrast = features.regions, features.detail, features.contrast
+        reference, borrowed = view
         if reference is None:
             self.signals = TamperSignals(covered=contrast < COVERED_CONTRAST)
         else:
-            matched = matching(reference.regions, regions)
             covered = contrast < COVERED_CONTRAST or (matched < MOVED_MATCHING
                                                                and detail < COVERED_DETAIL * reference.detail)
             defocused = self.signals.defocused
@@ -139,13 +178,36 @@ class TamperWatch:
             reference.sharpness = reference.sharpness + rate * (sharp - reference.sharpness) if known else sharp
 
 
+def check_all(watches: list[TamperWatch], pictures: np.ndarray, sharpness: list[float], is_ir: list[bool],
+              interval: float) -> list[TamperSignals]:
+    """Check the (n, H, W) work pictures of n cameras (their watches, detail sharpness, modes), `interval`
+    seconds after their last check: features and region matching for all of them in one go."""
+    features = TamperFeatures.of(pictures)
+    views = [watch.usual_view(ir) for watch, ir in zip(watches, is_ir, strict=True)]
+    compared = [i for i, (reference, _) in enumerate(views) if reference is not None]
+    matched = [1.0] * len(watches)
+    if compared:
+        fractions = matching_many(np.stack([views[i][0].regions for i in compared]),  # type: ignore[union-attr]
+                                  np.stack([features[i].regions for i in compared]))
+        for i, fraction in zip(compared, fractions.tolist(), strict=True):
+            matched[i] = fraction
+    return [watch.check(*arguments, interval) for watch, *arguments in
+            zip(watches, features, views, matched, sharpness, is_ir, strict=True)]
+
+
 def matching(reference: np.ndarray, current: np.ndarray) -> float:
     """Fraction of the reference's textured regions (see `coarse_regions`) that `current` still matches."""
-    pixels = reference.shape[1]
-    reference_norms = np.sqrt(np.einsum("ij,ij->i", reference, reference))
+    return float(matching_many(reference[None], current[None])[0])
+
+
+def matching_many(references: np.ndarray, currents: np.ndarray) -> np.ndarray:
+    """`matching` of n pairs of (n, regions, pixels) stacks; 1.0 where a reference has no textured region."""
+    pixels = references.shape[2]
+    reference_norms = np.sqrt((references * references).sum(axis=2))
     textured = reference_norms >= _TEXTURE * math.sqrt(pixels)  # rows are zero-mean: norm = std * sqrt(n)
-    if not textured.any():
-        return 1.0
-    norms = reference_norms * np.sqrt(np.einsum("ij,ij->i", current, current))
-    correlation = np.einsum("ij,ij->i", reference, current) / np.maximum(norms, 1e-6 * pixels)
-    return float((correlation[textured] >= MATCH_CORRELATION).mean())
+    norms = reference_norms * np.sqrt((currents * currents).sum(axis=2))
+    correlation = (references * currents).sum(axis=2) / np.maximum(norms, 1e-6 * pixels)
+    compared = textured.sum(axis=1)
+    matched = ((correlation >= MATCH_CORRELATION) & textured).sum(axis=1)
+    fractions: np.ndarray = np.where(compared > 0, matched / np.maximum(compared, 1), 1.0)
+    return fractions

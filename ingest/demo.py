@@ -111,10 +111,20 @@ def ensure_demo_video(scene: str, directory: Path, *, size: tuple[int, int] = DE
     return path
 
 
-def encode(spec: SceneSpec, path: Path) -> None:
-    """Render `spec` to an H.264 MP4 at `path`, flushed to disk."""
+def encode(spec: SceneSpec, path: Path, bit_rate: int | None = None) -> None:
+    """Render `spec` to an H.264 MP4 at `path`, flushed to disk.
+
+    Constant quality by default (clean synthetic pictures then take few bits); with `bit_rate`, the
+    average rate a camera's encoder is set to instead, which keeps more of the sensor noise.
+    """
+    options = ENCODER_OPTIONS
+    if bit_rate is not None:
+        options = {name: value for name, value in ENCODER_OPTIONS.items() if name != "crf"}
+        options |= {"maxrate": str(bit_rate), "bufsize": str(2 * bit_rate)}
     with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=spec.fps, options=ENCODER_OPTIONS)
+        stream = container.add_stream("libx264", rate=spec.fps, options=options)
+        if bit_rate is not None:
+            stream.bit_rate = bit_rate
         stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
         for frame in render(spec):
             picture = av.VideoFrame.from_ndarray(frame.image, format="yuv420p")

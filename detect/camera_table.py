@@ -1,0 +1,110 @@
+"""The bank's per-camera state as columns: one array per value, one row (slot) per camera.
+
+A tick reads and writes the rows of the cameras it processes with whole-array operations instead of
+a Python loop over camera objects. Slots stay dense: removing a camera moves the last row into its slot.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from detect.frames import CHROMA_GRID
+
+# name: (shape after the slot axis, with "H" and "W" for the work size; dtype; initial value)
+_COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
+    # pictures
+    "frame": (("H", "W"), np.uint8, 0),  # the newest submitted work frame
+    "recent": (("H", "W"), np.uint8, 0),  # the last few frames averaged
+    "background": (("H", "W"), np.float32, 0),
+    "background8": (("H", "W"), np.uint8, 0),
+    "threshold_map": (("H", "W"), np.uint8, 255),  # per-pixel threshold; 255 where never detected
+    "chroma": ((2, *CHROMA_GRID), np.uint8, 128),
+    # frames handed over by submit, waiting for a tick
+    "pending": ((), np.bool_, False),
+    "pending_t": ((), np.float64, 0.0),
+    "has_chroma": ((), np.bool_, False),
+    "new_sharpness": ((), np.float64, math.nan),  # measured at submit on the detail level, when asked for
+    # timing and mode
+    "last_t": ((), np.float64, -math.inf),  # time of the last processed frame
+    "interval": ((), np.float64, math.nan),  # seconds between processed frames (smoothed)
+    "is_ir": ((), np.bool_, False),  # the mode of the frames: detection follows it at once
+    "reported_ir": ((), np.bool_, False),  # the mode reported: is_ir once it held mode_confirm_seconds
+    "mode_since": ((), np.float64, -math.inf),
+    "settle_until": ((), np.float64, -math.inf),
+    "since_reset": ((), np.int64, 0),  # frames since the background was rebuilt
+    "big_since": ((), np.float64, math.nan),  # a global change (not lighting) has lasted since then
+    # upkeep
+    "noise": ((), np.float64, math.nan),  # temporal noise, 8-bit levels at work resolution
+    "threshold": ((), np.int64, -1),
+    "next_upkeep": ((), np.float64, -math.inf),
+    "sharpness": ((), np.float64, math.nan),  # the latest detail-level sharpness, until the next upkeep
+    "covered": ((), np.bool_, False),
+    "moved": ((), np.bool_, False),
+    "defocused": ((), np.bool_, False),
+    # settings
+    "min_pixels": ((), np.int64, 0),  # foreground pixels a blob needs
+    "watched_pixels": ((), np.int64, 1),
+    "level": ((), np.float64, 0.5),  # sensitivity, 0..1
+}
+
+
+class CameraTable:
+    """Columns of per-camera state (attributes named as in `_COLUMNS`), `capacity` rows."""
+
+    frame: np.ndarray
+    recent: np.ndarray
+    background: np.ndarray
+    background8: np.ndarray
+    threshold_map: np.ndarray
+    chroma: np.ndarray
+    pending: np.ndarray
+    pending_t: np.ndarray
+    has_chroma: np.ndarray
+    new_sharpness: np.ndarray
+    last_t: np.ndarray
+    interval: np.ndarray
+    is_ir: np.ndarray
+    reported_ir: np.ndarray
+    mode_since: np.ndarray
+    settle_until: np.ndarray
+    since_reset: np.ndarray
+    big_since: np.ndarray
+    noise: np.ndarray
+    threshold: np.ndarray
+    next_upkeep: np.ndarray
+    sharpness: np.ndarray
+    covered: np.ndarray
+    moved: np.ndarray
+    defocused: np.ndarray
+    min_pixels: np.ndarray
+    watched_pixels: np.ndarray
+    level: np.ndarray
+
+    def __init__(self, size: tuple[int, int], capacity: int) -> None:
+        self._size = size
+        self.capacity = 0
+        self.resize(capacity)
+
+    def resize(self, capacity: int) -> None:
+        """Make room for `capacity` cameras, keeping the rows that fit."""
+        width, height = self._size
+        dims = {"H": height, "W": width}
+        kept = min(self.capacity, capacity)
+        for name, (shape, dtype, initial) in _COLUMNS.items():
+            column = np.full((capacity, *(dims.get(d, d) for d in shape)), initial, dtype)  # type: ignore[misc]
+            if kept:
+                column[:kept] = getattr(self, name)[:kept]
+            setattr(self, name, column)
+        self.capacity = capacity
+
+    def clear(self, slot: int) -> None:
+        """Put a row back to its initial values."""
+        for name, (_, _, initial) in _COLUMNS.items():
+            getattr(self, name)[slot] = initial
+
+    def move(self, source: int, target: int) -> None:
+        for name in _COLUMNS:
+            column = getattr(self, name)
+            column[target] = column[source]
