@@ -36,7 +36,7 @@ from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
 from detect.regions import Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
-from detect.tamper import TamperWatch, check_all, coarse_regions, matching, sharpness
+from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 
 GAIN_EPSILON = 0.003  # smaller gain changes are left to the background update
 GLOBAL_FRACTION = 0.35  # more of the watched picture than this changed (or JUMP_FRACTION, right
@@ -63,7 +63,6 @@ class _Camera:
     overlay: OverlayLearner | None
     tamper: TamperWatch
     tracker: Tracker = field(default_factory=Tracker)
-    want_detail: bool = True  # measure sharpness on the next submitted frame (read by ingest threads)
 
     def blocked(self) -> np.ndarray:
         """Pixels never to detect in: outside zones, masks, explicit or learnt overlay."""
@@ -82,7 +81,6 @@ class _Tick:
     frames: np.ndarray  # (n, H, W) uint8 copies of the submitted frames
     chroma: np.ndarray
     has_chroma: np.ndarray
-    new_sharpness: np.ndarray
     jumped: np.ndarray = field(init=False)  # the gain jumped (light switch)
     reset: np.ndarray = field(init=False)  # the background is rebuilt from this frame
     mode_changed: np.ndarray = field(init=False)
@@ -160,11 +158,7 @@ class DetectorBank:
         camera = self._cameras.get(name)
         if camera is None:
             return
-        work, detail = reduce_luma(y, self.settings.work_size)
-        detail_sharpness = math.nan
-        if camera.want_detail:
-            camera.want_detail = False
-            detail_sharpness = sharpness(detail)
+        work = reduce_luma(y, self.settings.work_size)
         table = self._table
         with self._pending_lock:
             if self._cameras.get(name) is not camera:
@@ -175,8 +169,6 @@ class DetectorBank:
             table.has_chroma[slot] = chroma is not None
             if chroma is not None:
                 sample_chroma(chroma, table.chroma[slot])
-            if not math.isnan(detail_sharpness):
-                table.new_sharpness[slot] = detail_sharpness
             table.pending[slot] = True
 
     # ------------------------------------------------------------------ processing
@@ -193,10 +185,8 @@ class DetectorBank:
                 count = len(self._slots)
                 slots = np.flatnonzero(table.pending[:count])
                 tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, table.pending_t[slots],
-                             table.frame[slots], table.chroma[slots], table.has_chroma[slots],
-                             table.new_sharpness[slots])
+                             table.frame[slots], table.chroma[slots], table.has_chroma[slots])
                 table.pending[slots] = False
-                table.new_sharpness[slots] = math.nan
             observations = self._process(tick) if len(slots) else []
             if len(slots):
                 self._clock = max(self._clock, float(tick.t.max()))
@@ -295,8 +285,6 @@ class DetectorBank:
         next_upkeep = table.next_upkeep[slots]
         tick.upkeep = (t >= next_upkeep) | np.isnan(table.noise[slots])
         table.next_upkeep[slots] = np.where(tick.upkeep, t + settings.housekeeping_seconds, next_upkeep)
-        measured = ~np.isnan(tick.new_sharpness)
-        table.sharpness[slots[measured]] = tick.new_sharpness[measured]
 
     def _upkeep(self, tick: _Tick, background: np.ndarray) -> None:
         """Noise estimate and tamper checks of the cameras due (all of them in one go), before region work."""
@@ -314,14 +302,10 @@ class DetectorBank:
         if checked:
             slots = tick.slots[checked]
             found = check_all([tick.cameras[k].tamper for k in checked], tick.frames[checked],
-                              table.sharpness[slots].tolist(), table.is_ir[slots].tolist(),
-                              self.settings.housekeeping_seconds)
+                              table.is_ir[slots].tolist(), self.settings.housekeeping_seconds)
             table.covered[slots] = [signals.covered for signals in found]
             table.moved[slots] = [signals.moved for signals in found]
             table.defocused[slots] = [signals.defocused for signals in found]
-        table.sharpness[tick.slots[due]] = math.nan
-        for k in due:
-            tick.cameras[k].want_detail = True
 
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
                  difference: np.ndarray, foreground: np.ndarray, candidates: np.ndarray) -> None:

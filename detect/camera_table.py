@@ -25,7 +25,6 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "pending": ((), np.bool_, False),
     "pending_t": ((), np.float64, 0.0),
     "has_chroma": ((), np.bool_, False),
-    "new_sharpness": ((), np.float64, math.nan),  # measured at submit on the detail level, when asked for
     # timing and mode
     "last_t": ((), np.float64, -math.inf),  # time of the last processed frame
     "interval": ((), np.float64, math.nan),  # seconds between processed frames (smoothed)
@@ -39,7 +38,6 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "noise": ((), np.float64, math.nan),  # temporal noise, 8-bit levels at work resolution
     "threshold": ((), np.int64, -1),
     "next_upkeep": ((), np.float64, -math.inf),
-    "sharpness": ((), np.float64, math.nan),  # the latest detail-level sharpness, until the next upkeep
     "covered": ((), np.bool_, False),
     "moved": ((), np.bool_, False),
     "defocused": ((), np.bool_, False),
@@ -62,7 +60,6 @@ class CameraTable:
     pending: np.ndarray
     pending_t: np.ndarray
     has_chroma: np.ndarray
-    new_sharpness: np.ndarray
     last_t: np.ndarray
     interval: np.ndarray
     is_ir: np.ndarray
@@ -74,7 +71,6 @@ class CameraTable:
     noise: np.ndarray
     threshold: np.ndarray
     next_upkeep: np.ndarray
-    sharpness: np.ndarray
     covered: np.ndarray
     moved: np.ndarray
     defocused: np.ndarray

@@ -16,24 +16,22 @@ CHROMA_GRID = (8, 16)  # rows, columns of chroma samples kept per frame
 _DEVIATION = np.abs(np.arange(256) - 128).astype(np.uint8)
 
 
-def reduce_luma(y: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(work, detail): `y` box-averaged to `size` (width, height), and the level just above it.
+def reduce_luma(y: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`y` box-averaged to `size` (width, height), as a new array.
 
     Halves with INTER_AREA while the picture is at least twice the work size, then resizes the rest
-    of the way. `work` is a new array; `detail` (up to twice the work size) may be a view of `y`.
+    of the way.
     """
     width, height = size
-    detail = level = y
+    level = y
     while level.shape[1] >= 2 * width and level.shape[0] >= 2 * height:
-        detail = level
         level = cv2.resize(level, (level.shape[1] // 2, level.shape[0] // 2), interpolation=cv2.INTER_AREA)
     if level.shape[:2] != (height, width):
-        detail = level
         shrink = level.shape[1] > width
         level = cv2.resize(level, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     elif level is y:
         level = y.copy()
-    return level, detail
+    return level
 
 
 def sample_chroma(chroma: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:

@@ -12,10 +12,10 @@ street and switch to colour). Checks, run a few times a second per camera:
 - turned away: few of the 4x3 regions that have texture in the reference still match it (local
   normalized correlation, so lights and exposure don't matter, and a truck filling part of the
   view leaves the other regions matching);
-- defocused or smeared: sharpness (mean |Laplacian| over contrast, at up to twice the work
-  resolution) collapsed while the coarse view still matches.
+- defocused or smeared: sharpness (mean |Laplacian| of the work picture over its contrast) collapsed
+  while the coarse view still matches.
 
-The pictures' features (coarse regions, detail, contrast) and their matching against the usual views
+The pictures' features (coarse regions, detail, contrast, sharpness) and their matching against the usual views
 are computed for all the cameras due a check in one go (`check_all`); the verdict and the learning are
 per camera.
 """
@@ -50,11 +50,10 @@ class TamperSignals:
         return self.covered or self.moved or self.defocused
 
 
-def sharpness(picture: np.ndarray) -> float:
+def _sharpness(picture: np.ndarray, contrast: float) -> float:
     """Mean |Laplacian| per level of contrast: falls when the picture is blurred, whatever the lighting."""
     laplacian = cv2.Laplacian(picture, cv2.CV_16S)
-    _, std = cv2.meanStdDev(picture)
-    return float(cv2.norm(laplacian, cv2.NORM_L1)) / laplacian.size / (float(std[0, 0]) + 1.0)
+    return float(cv2.norm(laplacian, cv2.NORM_L1)) / laplacian.size / (contrast + 1.0)
 
 
 def coarse_regions(picture: np.ndarray) -> np.ndarray:
@@ -101,21 +100,24 @@ class TamperFeatures:
     regions: np.ndarray  # see coarse_regions
     detail: float  # see _details
     contrast: float  # spatial std of the work picture
+    sharpness: float  # see _sharpness
 
     @staticmethod
     def of(pictures: np.ndarray) -> list[TamperFeatures]:
         """Features of each of (n, H, W) work pictures."""
         coarse = _coarse(pictures)
-        details = _details(coarse).tolist()
-        return [TamperFeatures(regions, detail, float(cv2.meanStdDev(picture)[1][0, 0]))
-                for regions, detail, picture in zip(_regions(coarse), details, pictures, strict=True)]
+        features = []
+        for regions, detail, picture in zip(_regions(coarse), _details(coarse).tolist(), pictures, strict=True):
+            contrast = float(cv2.meanStdDev(picture)[1][0, 0])
+            features.append(TamperFeatures(regions, detail, contrast, _sharpness(picture, contrast)))
+        return features
 
 
 @dataclass
 class _Reference:
     regions: np.ndarray
     detail: float
-    sharpness: float = math.nan
+    sharpness: float
     updates: int = 0
 
 
@@ -134,12 +136,11 @@ class TamperWatch:
             return reference, False
         return self._reference(not is_ir), True
 
-    def check(self, features: TamperFeatures, view: tuple[_Reference | None, bool], matched: float,
-              detail_sharpness: float, is_ir: bool, interval: float) -> TamperSignals:
+    def check(self, features: TamperFeatures, view: tuple[_Reference | None, bool], matched: float, is_ir: bool,
+              interval: float) -> TamperSignals:
         """Signals for this picture, given its `usual_view` and the fraction of it that `matched`; learns the
         picture into the reference when nothing looks wrong.
 
-        `detail_sharpness` may be NaN (not measured this time): the defocus signal then stays as it was.
         A borrowed reference (the other mode's) is not checked for defocus: sharpness differs by mode.
         """
         regions, detail, contrast = features.regions, features.detail, features.contrast
@@ -149,15 +150,13 @@ class TamperWatch:
         else:
             covered = contrast < COVERED_CONTRAST or (matched < MOVED_MATCHING
                                                                and detail < COVERED_DETAIL * reference.detail)
-            defocused = self.signals.defocused
-            if not math.isnan(detail_sharpness) and not math.isnan(reference.sharpness):
-                defocused = detail_sharpness < DEFOCUS_RATIO * reference.sharpness
+            defocused = features.sharpness < DEFOCUS_RATIO * reference.sharpness
             self.signals = TamperSignals(
                 covered=covered, moved=not covered and matched < MOVED_MATCHING,
                 defocused=not covered and not borrowed and defocused and matched >= MOVED_MATCHING)
             if self.signals.any or (not borrowed and matched < 1.0 - MOVED_MATCHING):
                 return self.signals
-        self._learn(is_ir, regions, detail, detail_sharpness, interval)
+        self._learn(is_ir, features, interval)
         return self.signals
 
     def _reference(self, is_ir: bool) -> _Reference | None:
@@ -165,23 +164,21 @@ class TamperWatch:
         reference = self._references.get(is_ir)
         return reference if reference is not None and reference.updates >= READY_UPDATES else None
 
-    def _learn(self, is_ir: bool, regions: np.ndarray, detail: float, sharp: float, interval: float) -> None:
+    def _learn(self, is_ir: bool, features: TamperFeatures, interval: float) -> None:
         reference = self._references.get(is_ir)
         if reference is None:
-            self._references[is_ir] = reference = _Reference(regions.copy(), detail)
+            self._references[is_ir] = reference = _Reference(features.regions.copy(), features.detail,
+                                                             features.sharpness)
         reference.updates += 1
         rate = max(1.0 / reference.updates, interval / self._reference_seconds)
-        reference.regions += rate * (regions - reference.regions)
-        reference.detail += rate * (detail - reference.detail)
-        if not math.isnan(sharp):
-            known = not math.isnan(reference.sharpness)
-            reference.sharpness = reference.sharpness + rate * (sharp - reference.sharpness) if known else sharp
+        reference.regions += rate * (features.regions - reference.regions)
+        reference.detail += rate * (features.detail - reference.detail)
+        reference.sharpness += rate * (features.sharpness - reference.sharpness)
 
 
-def check_all(watches: list[TamperWatch], pictures: np.ndarray, sharpness: list[float], is_ir: list[bool],
-              interval: float) -> list[TamperSignals]:
-    """Check the (n, H, W) work pictures of n cameras (their watches, detail sharpness, modes), `interval`
-    seconds after their last check: features and region matching for all of them in one go."""
+def check_all(watches: list[TamperWatch], pictures: np.ndarray, is_ir: list[bool], interval: float) -> list[TamperSignals]:
+    """Check the (n, H, W) work pictures of n cameras (their watches and modes), `interval` seconds after
+    their last check: features and region matching for all of them in one go."""
     features = TamperFeatures.of(pictures)
     views = [watch.usual_view(ir) for watch, ir in zip(watches, is_ir, strict=True)]
     compared = [i for i, (reference, _) in enumerate(views) if reference is not None]
@@ -192,7 +189,7 @@ def check_all(watches: list[TamperWatch], pictures: np.ndarray, sharpness: list[
         for i, fraction in zip(compared, fractions.tolist(), strict=True):
             matched[i] = fraction
     return [watch.check(*arguments, interval) for watch, *arguments in
-            zip(watches, features, views, matched, sharpness, is_ir, strict=True)]
+            zip(watches, features, views, matched, is_ir, strict=True)]
 
 
 def matching(reference: np.ndarray, current: np.ndarray) -> float:
