@@ -222,10 +222,10 @@ class DetectorBank:
 
         levels = self._learning_levels(tick.slots)
         still = cv2.bitwise_not(foreground)
-        for level in np.unique(levels):
+        for level in sorted(set(levels.tolist())):
             selected = levels == level
             mask = still if selected.all() else (still.reshape(frames.shape) * selected[:, None, None]).reshape(flat)
-            cv2.accumulateWeighted(frames.reshape(flat), background.reshape(flat), 2.0 ** -int(level), mask=mask)
+            cv2.accumulateWeighted(frames.reshape(flat), background.reshape(flat), 2.0 ** -level, mask=mask)
         for k in np.flatnonzero(tick.reset):
             background[k] = frames[k]
             tick.cameras[k].tracker.clear()
@@ -310,15 +310,17 @@ class DetectorBank:
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
                  difference: np.ndarray, foreground: np.ndarray, candidates: np.ndarray) -> None:
         """Blobs of the cameras that may see motion, in one stack; then tracking per camera."""
-        frames = tick.frames[candidates]
+        every = len(candidates) == len(tick.slots)
+        rows = slice(None) if every else candidates  # views, not copies, when every camera is a candidate
+        frames = tick.frames[rows]
         height, width = frames.shape[1:]
         flat = (len(candidates) * height, width)
-        changing = cv2.compare(cv2.absdiff(frames.reshape(flat), recent[candidates].reshape(flat)),
-                               thresholds[candidates].reshape(flat), cv2.CMP_GT).reshape(frames.shape)
+        changing = cv2.compare(cv2.absdiff(frames.reshape(flat), recent[rows].reshape(flat)),
+                               thresholds[rows].reshape(flat), cv2.CMP_GT).reshape(frames.shape)
         changing[tick.jumped[candidates]] = 0  # the light changed: differences from the recent frames mean nothing now
         table = self._table
         slots = tick.slots[candidates]
-        found = find_blobs(foreground[candidates], changing, table.min_pixels[slots])
+        found = find_blobs(foreground[rows], changing, table.min_pixels[slots])
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         interval = table.interval[slots]
         needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
@@ -342,7 +344,7 @@ class DetectorBank:
         """Background rate 2**-level per camera: about interval/background_seconds, faster after a rebuild."""
         interval = self._table.interval[slots]
         interval = np.where(np.isnan(interval), 1 / 15, np.maximum(interval, 1e-3))
-        target = np.round(np.log2(np.maximum(2.0, self.settings.background_seconds / interval)))
+        target = np.rint(np.log2(np.maximum(2.0, self.settings.background_seconds / interval)))
         warming = 1 + np.floor(np.log2(1 + self._table.since_reset[slots]))
         levels: np.ndarray = np.clip(np.minimum(target, warming), 1, MAX_LEARNING_LEVEL).astype(int)
         return levels
@@ -351,12 +353,14 @@ class DetectorBank:
         """The per-pixel thresholds of cameras whose noise was re-estimated (or whose overlay mask grew)."""
         table = self._table
         refresh = np.flatnonzero(tick.upkeep | tick.overlay_grew)
+        if not len(refresh):
+            return
         slots = tick.slots[refresh]
         low, high = NOISE_FACTOR
         is_ir = table.is_ir[slots]
         factor = low + (high - low) * table.level[slots] + np.where(is_ir, IR_FACTOR, 0.0)
         floor = np.where(is_ir, THRESHOLD_FLOOR[1], THRESHOLD_FLOOR[0])
-        values = np.minimum(THRESHOLD_CEILING, np.maximum(floor, np.round(factor * np.nan_to_num(table.noise[slots]))))
+        values = np.minimum(THRESHOLD_CEILING, np.maximum(floor, np.rint(factor * np.nan_to_num(table.noise[slots]))))
         for i in np.flatnonzero((values != table.threshold[slots]) | tick.overlay_grew[refresh]):
             slot = slots[i]
             table.threshold[slot] = values[i]
@@ -365,11 +369,11 @@ class DetectorBank:
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         table, slots = self._table, tick.slots
-        noise = np.round(np.nan_to_num(table.noise[slots]), 2)
+        noise = [0.0 if math.isnan(value) else round(value, 2) for value in table.noise[slots].tolist()]
         return [Observation(camera.name, *values, False, noise_k) for camera, *values, noise_k in zip(
             tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, table.reported_ir[slots].tolist(),
             tick.mode_changed.tolist(), tick.global_change.tolist(), table.covered[slots].tolist(),
-            table.moved[slots].tolist(), table.defocused[slots].tolist(), noise.tolist(), strict=True)]
+            table.moved[slots].tolist(), table.defocused[slots].tolist(), noise, strict=True)]
 
     # ------------------------------------------------------------------ silence, slots
 

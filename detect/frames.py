@@ -50,5 +50,6 @@ def sample_chroma(chroma: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> Non
 
 def colourfulness(samples: np.ndarray) -> np.ndarray:
     """Per camera, mean |U-128| + |V-128| of (N, 2, rows, columns) samples: about 0 in infrared."""
-    deviation: np.ndarray = _DEVIATION[samples].reshape(len(samples), -1).mean(axis=1) * 2
-    return deviation
+    deviations = _DEVIATION[samples].reshape(len(samples), -1)
+    colour: np.ndarray = deviations.sum(axis=1, dtype=np.int32) * (2.0 / deviations.shape[1])
+    return colour

@@ -66,13 +66,15 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
     camera, y = np.divmod(top, height)
     # undo the grouping dilation (one pixel each side) except where it was clipped by the frame
     x0, y0, x1, y1 = x + (x > 0), y + (y > 1), x + w - (x + w < width), y + h - (y + h < height)
-    # most contours are specks of noise, smaller than any blob could be: dropped without counting
-    for i in np.flatnonzero((x1 - x0) * (y1 - y0) >= min_pixels[camera]):
-        rows = slice(camera[i] * height + y0[i], camera[i] * height + y1[i])
-        pixels = cv2.countNonZero(solid[rows, x0[i]:x1[i]])
-        if pixels >= min_pixels[camera[i]]:
-            blobs[camera[i]].append(Blob(int(x0[i]), int(y0[i]), int(x1[i]), int(y1[i]), pixels,
-                                         cv2.countNonZero(moving[rows, x0[i]:x1[i]])))
+    # contours too small to hold a blob (what noise is left) are dropped without counting
+    big = (x1 - x0) * (y1 - y0) >= min_pixels[camera]
+    for c, left, top_row, right, bottom, least in zip(camera[big].tolist(), x0[big].tolist(), y0[big].tolist(),
+                                                      x1[big].tolist(), y1[big].tolist(),
+                                                      min_pixels[camera[big]].tolist(), strict=True):
+        rows = slice(c * height + top_row, c * height + bottom)
+        pixels = cv2.countNonZero(solid[rows, left:right])
+        if pixels >= least:
+            blobs[c].append(Blob(left, top_row, right, bottom, pixels, cv2.countNonZero(moving[rows, left:right])))
     return blobs
 
 
