@@ -4,32 +4,63 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable
 
-import av
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc.codecs.base import Encoder
 from aiortc.mediastreams import MediaStreamError
 
-from ingest.live_hub import LiveHub, LiveViewer
+from api import ntp_clock
+from ingest.live_hub import LiveFrame, LiveHub, LiveViewer
 
 log = logging.getLogger(__name__)
+CATCH_UP_FPS = 60  # frames a second while a viewer has a backlog (the camera's own rate is 15-30)
+
+
+class SharedPayloads(Encoder):
+    """The sender's encoder: hands on the RTP payloads the hub split once for every viewer."""
+
+    def encode(self, frame: object, force_keyframe: bool = False) -> tuple[list[bytes], int]:
+        raise TypeError("live view passes frames through, it never encodes")
+
+    def pack(self, packet: LiveFrame) -> tuple[list[bytes], int]:  # type: ignore[override]
+        return packet.rtp
+
+
+def use_shared_payloads(sender: RTCRtpSender) -> None:
+    """aiortc has no public hook for a sender's encoder; it creates one only when none is set yet."""
+    if not hasattr(sender, "_RTCRtpSender__encoder"):
+        raise RuntimeError("this aiortc keeps its encoder elsewhere: live view needs updating")
+    sender._RTCRtpSender__encoder = SharedPayloads()  # type: ignore[attr-defined]
 
 
 class PassthroughTrack(MediaStreamTrack):
-    """A video track whose frames are the camera's encoded packets (aiortc packetizes them as they are)."""
+    """A video track whose frames are the camera's encoded frames, already split into RTP payloads."""
 
     kind = "video"
 
     def __init__(self, hub: LiveHub) -> None:
         super().__init__()
         self._hub = hub
-        self._viewer = LiveViewer(asyncio.get_running_loop())
+        self._loop = asyncio.get_running_loop()
+        self._viewer = LiveViewer(self._loop)
+        self._sent = -math.inf  # loop time of the last frame handed to the sender
         hub.subscribe(self._viewer)
 
-    async def recv(self) -> av.Packet:  # type: ignore[override]
+    async def recv(self) -> LiveFrame:  # type: ignore[override]
+        """The next frame; a backlog (a new viewer's GOP, frames held up by a stall) goes out at most
+        CATCH_UP_FPS, not in one burst: up to 2 s of 1080p at once overflowed the receiving socket, lost
+        packets too old to be resent, and the picture waited for the next keyframe."""
         if self.readyState != "live":
             raise MediaStreamError
-        return await self._viewer.queue.get()
+        if not self._viewer.queue.empty():
+            wait = self._sent + 1 / CATCH_UP_FPS - self._loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+        frame = await self._viewer.queue.get()
+        self._sent = self._loop.time()
+        return frame
 
     def stop(self) -> None:
         self._hub.unsubscribe(self._viewer)
@@ -41,6 +72,7 @@ class LiveSessions:
 
     def __init__(self) -> None:
         self._peers: set[RTCPeerConnection] = set()
+        ntp_clock.install()
 
     @property
     def count(self) -> int:
@@ -70,6 +102,7 @@ class LiveSessions:
 
         try:
             sender = peer.addTrack(track)
+            use_shared_payloads(sender)
             transceiver = next(t for t in peer.getTransceivers() if t.sender is sender)
             # must be set before the offer is applied, or aiortc answers VP8 and the browser shows nothing
             h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]

@@ -1,6 +1,7 @@
 """Live view cost: server CPU per WebRTC viewer of a 1080p@15, 4 Mbit/s camera passed through, for 1, 8 and
 32 viewers (viewers in this process, the server in its own), and the time to the first decoded frame.
-Prints one JSON line."""
+The viewers' own CPU per viewer, measured over the same seconds, is the yardstick for a noisy machine: it
+receives and decrypts every packet the server sends, so a slow spell raises both. Prints one JSON line."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import json
 import logging
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -75,28 +77,37 @@ async def measure(base: str, token: str, pid: int) -> dict[str, object]:
     rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()  # type: ignore[assignment]
     try:
         await asyncio.sleep(2)
-        baseline = await cpu_over(pid)
-        per_viewer = {}
+        baseline, viewers_baseline = await cpu_over(pid)
+        per_viewer, viewers_per_viewer, ratio = {}, {}, {}
         peers: list[RTCPeerConnection] = []
         for count in (1, 8, 32):
             while len(peers) < count:
                 peers.append((await connect(base, token, decode=False))[0])
             await asyncio.sleep(3)  # connections settle
-            share = await cpu_over(pid)
+            share, viewers_share = await cpu_over(pid)
             per_viewer[str(count)] = round((share - baseline) / count * 100, 2)
+            viewers_per_viewer[str(count)] = round((viewers_share - viewers_baseline) / count * 100, 2)
+            ratio[str(count)] = round((share - baseline) / (viewers_share - viewers_baseline), 3)
         await asyncio.gather(*(peer.close() for peer in peers))
     finally:
         rtcrtpreceiver.get_decoder = real_decoder
     return {"server_core_percent_per_viewer": per_viewer,
             "server_core_percent_without_viewers": round(baseline * 100, 2),
+            "viewer_side_core_percent_per_viewer": viewers_per_viewer,
+            "server_to_viewer_side_cpu": ratio,
             "time_to_first_frame_s": round(first_frame_s, 3)}
 
 
-async def cpu_over(pid: int) -> float:
-    """Server CPU as a share of one core over MEASURE_SECONDS."""
-    before = server_cpu_seconds(pid)
+def own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+async def cpu_over(pid: int) -> tuple[float, float]:
+    """Server CPU and this process's (the viewers') CPU, as shares of one core over MEASURE_SECONDS."""
+    server, own = server_cpu_seconds(pid), own_cpu_seconds()
     await asyncio.sleep(MEASURE_SECONDS)
-    return (server_cpu_seconds(pid) - before) / MEASURE_SECONDS
+    return (server_cpu_seconds(pid) - server) / MEASURE_SECONDS, (own_cpu_seconds() - own) / MEASURE_SECONDS
 
 
 def main() -> None:
