@@ -1,6 +1,6 @@
 """From a decoded picture to what the bank works on: a small luma image and a grid of chroma samples.
 
-Measured on the 2-core build machine (640x360 luma to 160x90): two 2x INTER_AREA halvings 13 µs (an
+Measured on the 2-core build machine (640x360 luma to 160x90): two 2x INTER_AREA halvings 13-26 µs (an
 exact 4x4 box average: sensor noise / 4), INTER_AREA in one step 80 µs, INTER_LINEAR 15 µs (only 2x2
 of each 4x4 block: noise / 2), pyrDown twice 30-50 µs. Sampling chroma onto a fixed grid costs 2 µs;
 telling colour from infrared is then done for all cameras at once (`colourfulness`).
