@@ -74,8 +74,8 @@ class BankSettings:
     """Settings shared by every camera of a bank.
 
     `work_size` (width, height): every frame is reduced to this by 2x box averaging (an exact 4x4
-    average from 640x360 sub streams: 13-26 µs, as this machine's speed drifts, and a quarter of the sensor noise), so all cameras stack
-    into one array. Times are seconds of frame time.
+    average from 640x360 sub streams: 13-26 µs, and a quarter of the sensor noise), so all cameras
+    stack into one array. Times are seconds of frame time.
     """
 
     work_size: tuple[int, int] = (160, 90)
