@@ -46,7 +46,6 @@ SCENE_CHANGE_SECONDS = 3.0  # a global change that is not lighting is rebuilt af
 RECENT_RATE = 0.25  # the recent frames' average follows each new frame at this rate (lags 3-4 frames)
 BLOB_FRACTION = 0.35  # a blob needs this fraction of min_object_size in foreground pixels
 NOISE_FACTOR = (5.0, 1.0)  # threshold = factor x noise: factor at sensitivity 0 and at 1
-IR_FACTOR = 0.0  # added to the factor in IR
 THRESHOLD_FLOOR = (4, 5)  # minimum threshold, colour and IR (8-bit levels at work resolution)
 THRESHOLD_CEILING = 60
 MAX_LEARNING_LEVEL = 12  # background rate 2**-level
@@ -301,11 +300,8 @@ class DetectorBank:
         checked = [k for k in due if tick.cameras[k].settings.tamper]
         if checked:
             slots = tick.slots[checked]
-            found = check_all([tick.cameras[k].tamper for k in checked], tick.frames[checked],
-                              table.is_ir[slots].tolist(), self.settings.housekeeping_seconds)
-            table.covered[slots] = [signals.covered for signals in found]
-            table.moved[slots] = [signals.moved for signals in found]
-            table.defocused[slots] = [signals.defocused for signals in found]
+            check_all([tick.cameras[k].tamper for k in checked], tick.frames[checked], table.is_ir[slots].tolist(),
+                      self.settings.housekeeping_seconds)
 
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
                  difference: np.ndarray, foreground: np.ndarray, candidates: np.ndarray) -> None:
@@ -358,7 +354,7 @@ class DetectorBank:
         slots = tick.slots[refresh]
         low, high = NOISE_FACTOR
         is_ir = table.is_ir[slots]
-        factor = low + (high - low) * table.level[slots] + np.where(is_ir, IR_FACTOR, 0.0)
+        factor = low + (high - low) * table.level[slots]
         floor = np.where(is_ir, THRESHOLD_FLOOR[1], THRESHOLD_FLOOR[0])
         values = np.minimum(THRESHOLD_CEILING, np.maximum(floor, np.rint(factor * np.nan_to_num(table.noise[slots]))))
         for i in np.flatnonzero((values != table.threshold[slots]) | tick.overlay_grew[refresh]):
@@ -368,12 +364,14 @@ class DetectorBank:
             table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
 
     def _observations(self, tick: _Tick) -> list[Observation]:
-        table, slots = self._table, tick.slots
-        noise = [0.0 if math.isnan(value) else round(value, 2) for value in table.noise[slots].tolist()]
-        return [Observation(camera.name, *values, False, noise_k) for camera, *values, noise_k in zip(
-            tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, table.reported_ir[slots].tolist(),
-            tick.mode_changed.tolist(), tick.global_change.tolist(), table.covered[slots].tolist(),
-            table.moved[slots].tolist(), table.defocused[slots].tolist(), noise, strict=True)]
+        observations = []
+        for camera, t, score, boxes, is_ir, mode_changed, global_change in zip(
+                tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, self._table.reported_ir[tick.slots].tolist(),
+                tick.mode_changed.tolist(), tick.global_change.tolist(), strict=True):
+            tamper = camera.tamper.signals  # as the latest check left them (never set with tamper off)
+            observations.append(Observation(camera.name, t, score, boxes, is_ir, mode_changed, global_change,
+                                            tamper.covered, tamper.moved, tamper.defocused))
+        return observations
 
     # ------------------------------------------------------------------ silence, slots
 

@@ -38,9 +38,6 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "noise": ((), np.float64, math.nan),  # temporal noise, 8-bit levels at work resolution
     "threshold": ((), np.int64, -1),
     "next_upkeep": ((), np.float64, -math.inf),
-    "covered": ((), np.bool_, False),
-    "moved": ((), np.bool_, False),
-    "defocused": ((), np.bool_, False),
     # settings
     "min_pixels": ((), np.int64, 0),  # foreground pixels a blob needs
     "watched_pixels": ((), np.int64, 1),
@@ -71,9 +68,6 @@ class CameraTable:
     noise: np.ndarray
     threshold: np.ndarray
     next_upkeep: np.ndarray
-    covered: np.ndarray
-    moved: np.ndarray
-    defocused: np.ndarray
     min_pixels: np.ndarray
     watched_pixels: np.ndarray
     level: np.ndarray

@@ -29,7 +29,6 @@ class Observation(NamedTuple):
     moved: bool = False
     defocused: bool = False
     video_loss: bool = False
-    noise: float = 0.0  # the camera's temporal noise, 8-bit levels at work resolution
 
     @property
     def motion(self) -> bool:

@@ -137,13 +137,13 @@ class TamperWatch:
         return self._reference(not is_ir), True
 
     def check(self, features: TamperFeatures, view: tuple[_Reference | None, bool], matched: float, is_ir: bool,
-              interval: float) -> TamperSignals:
-        """Signals for this picture, given its `usual_view` and the fraction of it that `matched`; learns the
-        picture into the reference when nothing looks wrong.
+              interval: float) -> None:
+        """Set `signals` for this picture, given its `usual_view` and the fraction of it that `matched`; learn
+        the picture into the reference when nothing looks wrong.
 
         A borrowed reference (the other mode's) is not checked for defocus: sharpness differs by mode.
         """
-        regions, detail, contrast = features.regions, features.detail, features.contrast
+        detail, contrast = features.detail, features.contrast
         reference, borrowed = view
         if reference is None:
             self.signals = TamperSignals(covered=contrast < COVERED_CONTRAST)
@@ -155,9 +155,8 @@ class TamperWatch:
                 covered=covered, moved=not covered and matched < MOVED_MATCHING,
                 defocused=not covered and not borrowed and defocused and matched >= MOVED_MATCHING)
             if self.signals.any or (not borrowed and matched < 1.0 - MOVED_MATCHING):
-                return self.signals
+                return
         self._learn(is_ir, features, interval)
-        return self.signals
 
     def _reference(self, is_ir: bool) -> _Reference | None:
         """The usual view of a mode, once learnt enough to be used."""
@@ -176,9 +175,9 @@ class TamperWatch:
         reference.sharpness += rate * (features.sharpness - reference.sharpness)
 
 
-def check_all(watches: list[TamperWatch], pictures: np.ndarray, is_ir: list[bool], interval: float) -> list[TamperSignals]:
+def check_all(watches: list[TamperWatch], pictures: np.ndarray, is_ir: list[bool], interval: float) -> None:
     """Check the (n, H, W) work pictures of n cameras (their watches and modes), `interval` seconds after
-    their last check: features and region matching for all of them in one go."""
+    their last check: features and region matching for all of them in one go; each watch's `signals`."""
     features = TamperFeatures.of(pictures)
     views = [watch.usual_view(ir) for watch, ir in zip(watches, is_ir, strict=True)]
     compared = [i for i, (reference, _) in enumerate(views) if reference is not None]
@@ -188,8 +187,8 @@ def check_all(watches: list[TamperWatch], pictures: np.ndarray, is_ir: list[bool
                                   np.stack([features[i].regions for i in compared]))
         for i, fraction in zip(compared, fractions.tolist(), strict=True):
             matched[i] = fraction
-    return [watch.check(*arguments, interval) for watch, *arguments in
-            zip(watches, features, views, matched, is_ir, strict=True)]
+    for watch, *arguments in zip(watches, features, views, matched, is_ir, strict=True):
+        watch.check(*arguments, interval)
 
 
 def matching(reference: np.ndarray, current: np.ndarray) -> float:
