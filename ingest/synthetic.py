@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -25,7 +25,8 @@ from ingest import synthetic_sprites as sprites
 from ingest.synthetic_background import background
 from ingest.synthetic_world import LAYOUTS, Box, Camera, Mover, Place, Placement, placements
 
-__all__ = ["Box", "Frame", "LightEvent", "Mover", "SceneSpec", "gain_at", "ground_truth", "infrared_at", "render"]
+__all__ = ["Box", "Frame", "LightEvent", "Mover", "SceneSpec", "first_frames", "gain_at", "ground_truth", "infrared_at",
+           "render"]
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
 _NOISE_FIELDS, _NOISE_MARGIN = 4, 32
@@ -130,6 +131,17 @@ def infrared_at(spec: SceneSpec, t: float) -> bool:
 def ground_truth(spec: SceneSpec, index: int) -> tuple[Box, ...]:
     """The boxes of frame `index` without rendering it."""
     return _by_mover(placements(_camera(spec), spec.movers, index / spec.fps))
+
+
+def first_frames(boxes: Iterable[tuple[Box, ...]], pixels: float) -> dict[int, int]:
+    """Per mover, the index of the first frame (of `boxes`, one tuple per frame) where its box covers at
+    least `pixels`."""
+    found: dict[int, int] = {}
+    for index, frame_boxes in enumerate(boxes):
+        for box in frame_boxes:
+            if box.mover not in found and (box.x1 - box.x0) * (box.y1 - box.y0) >= pixels:
+                found[box.mover] = index
+    return found
 
 
 def render(spec: SceneSpec) -> Iterator[Frame]:

@@ -7,7 +7,7 @@ clock overlay, covering, turning away, defocusing, and streams that stop. Frames
 NumPy arrays (no encoding) at a small size, and played through the real `DetectorBank` and
 `EventMachine`, several clips side by side as cameras of one bank.
 
-    python scripts/make_detect_corpus.py [--scenario NAME ...] [--hours H]
+    python scripts/make_detect_corpus.py [--scenario NAME ...]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from detect.bank import DetectorBank  # noqa: E402
 from detect.events import EventMachine, EventUpdate  # noqa: E402
 from detect.observation import Observation  # noqa: E402
 from detect.settings import BankSettings, CameraDetectSettings  # noqa: E402
-from ingest.synthetic import Frame, LightEvent, SceneSpec, render  # noqa: E402
+from ingest.synthetic import Box, Frame, LightEvent, SceneSpec, first_frames, render  # noqa: E402
 from ingest.synthetic_traffic import ROUTES, random_movers  # noqa: E402
 from ingest.synthetic_world import Place  # noqa: E402
 
@@ -41,6 +41,7 @@ FPS = 15
 MIN_OBJECT = 0.003  # objects at least this fraction of the frame must be found ...
 ONSET_SECONDS = 0.5  # ... within this long of reaching that size
 TAMPER_SECONDS = 3.0  # tamper must be reported within this long
+TAMPER_INSTANCES = 8  # of each kind
 PLACES: tuple[Place, ...] = ("alley", "crossroad", "shopfront")
 TamperKind = str  # "covered", "moved", "defocus"
 
@@ -48,22 +49,16 @@ TamperKind = str  # "covered", "moved", "defocus"
 # ---------------------------------------------------------------------------------------------- effects
 
 class Effect:
-    """Something drawn over a rendered frame (in place on its I420 image) from `start` to `end` s."""
+    """Something drawn over a rendered frame (in place, on its planes) from `start` to `end` s."""
 
     start: float
     end: float
 
-    def draw(self, image: np.ndarray, t: float) -> None:
+    def draw(self, frame: Frame, t: float) -> None:
         raise NotImplementedError
 
     def active(self, t: float) -> bool:
         return self.start <= t < self.end
-
-
-def _planes(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    height, width = image.shape[0] * 2 // 3, image.shape[1]
-    chroma = image[height:].reshape(2, height // 2, width // 2)
-    return image[:height], chroma[0], chroma[1]
 
 
 @dataclass
@@ -87,8 +82,8 @@ class Insects(Effect):
             self._flights.append((t, life, points, float(rng.uniform(0.06, 0.16)), float(rng.uniform(70, 150))))
             t += life + float(rng.exponential(self.every))
 
-    def draw(self, image: np.ndarray, t: float) -> None:
-        y, _, _ = _planes(image)
+    def draw(self, frame: Frame, t: float) -> None:
+        y = frame.y
         height, width = y.shape
         for start, life, points, radius, brightness in self._flights:
             if start <= t < start + life:
@@ -119,8 +114,8 @@ class Foliage(Effect):
         x0, y0, x1, y1 = self.box
         return (x0, y0), (x1, y0), (x1, y1), (x0, y1)
 
-    def draw(self, image: np.ndarray, t: float) -> None:
-        y, u, v = _planes(image)
+    def draw(self, frame: Frame, t: float) -> None:
+        y, u, v = frame.y, frame.u, frame.v
         height, width = y.shape
         x0, y0, x1, y1 = (int(self.box[0] * width), int(self.box[1] * height), int(self.box[2] * width),
                           int(self.box[3] * height))
@@ -141,8 +136,8 @@ class BigClock(Effect):
     start: float = 0.0
     end: float = math.inf
 
-    def draw(self, image: np.ndarray, t: float) -> None:
-        y, _, _ = _planes(image)
+    def draw(self, frame: Frame, t: float) -> None:
+        y = frame.y
         height = y.shape[0]
         text = (self.clock + timedelta(seconds=int(t))).strftime("%Y-%m-%d %H:%M:%S")
         scale = height / 400
@@ -160,8 +155,8 @@ class Cover(Effect):
     bright: bool = False
     ramp: float = 0.4
 
-    def draw(self, image: np.ndarray, t: float) -> None:
-        y, u, v = _planes(image)
+    def draw(self, frame: Frame, t: float) -> None:
+        y, u, v = frame.y, frame.u, frame.v
         height, width = y.shape
         if self.bright:
             cover = np.linspace(150, 190, width, dtype=np.float32)[None, :].repeat(height, 0)
@@ -184,17 +179,17 @@ class Turn(Effect):
     ramp: float = 0.6
 
     def __post_init__(self) -> None:
-        self._other = render(replace(self.other, movers=(), light=(), overlay=False, seconds=1.0))
-        self._view = next(self._other).image
+        self._view = next(render(replace(self.other, movers=(), light=(), overlay=False, seconds=1.0)))
 
-    def draw(self, image: np.ndarray, t: float) -> None:
+    def draw(self, frame: Frame, t: float) -> None:
         k = min(1.0, (t - self.start) / self.ramp)
+        planes = (frame.y, frame.u, frame.v)
         if self.tilt:  # the lower part of the picture fills the frame: ground, close up
-            for plane in _planes(image):
+            for plane in planes:
                 cut = int(plane.shape[0] * 0.55 * k)
                 plane[...] = cv2.resize(plane[cut:].copy(), (plane.shape[1], plane.shape[0]))
             return
-        for here, there in zip(_planes(image), _planes(self._view), strict=True):
+        for here, there in zip(planes, (self._view.y, self._view.u, self._view.v), strict=True):
             shift = int(here.shape[1] * k)
             panned = np.hstack([here, there])[:, shift: shift + here.shape[1]]
             here[...] = panned
@@ -210,8 +205,8 @@ class Defocus(Effect):
     haze: float = 0.0
     ramp: float = 0.5
 
-    def draw(self, image: np.ndarray, t: float) -> None:
-        y, _, _ = _planes(image)
+    def draw(self, frame: Frame, t: float) -> None:
+        y = frame.y
         k = min(1.0, (t - self.start) / self.ramp)
         blurred = cv2.GaussianBlur(y, (0, 0), max(0.3, self.sigma * y.shape[1] * k))
         if self.haze:
@@ -240,20 +235,15 @@ class Clip:
     losses: tuple[tuple[float, float], ...] = ()  # [start, end) s without frames
     recall: bool = True  # objects in it count for recall (not during IR switches' rebuild, say)
 
-    def frames(self) -> Iterator[tuple[float, Frame | None]]:
-        """(t, frame), or (t, None) while the stream is lost."""
+    def frames(self) -> Iterator[tuple[Frame, bool]]:
+        """Each rendered frame (effects drawn over it) and whether the stream is lost then: not handed over."""
         for frame in render(self.spec):
-            if any(start <= frame.time < end for start, end in self.losses):
-                yield frame.time, None
-                continue
-            for effect in self.effects:
-                if effect.active(frame.time):
-                    effect.draw(frame.image, frame.time)
-            yield frame.time, frame
-
-    @property
-    def hours(self) -> float:
-        return self.spec.seconds / 3600
+            lost = any(start <= frame.time < end for start, end in self.losses)
+            if not lost:
+                for effect in self.effects:
+                    if effect.active(frame.time):
+                        effect.draw(frame, frame.time)
+            yield frame, lost
 
 
 def _spec(seed: int, place: Place, seconds: float, movers: int = 0, size: tuple[int, int] = SIZE,
@@ -263,41 +253,40 @@ def _spec(seed: int, place: Place, seconds: float, movers: int = 0, size: tuple[
                      movers=traffic, **kwargs)  # type: ignore[arg-type]
 
 
-def day_objects(scale: float = 1.0) -> list[Clip]:
+def day_objects() -> list[Clip]:
     """Busy day streets: people, motorbikes and cars of all sizes and speeds."""
-    seconds = 60 * scale
-    return [Clip(f"day-{place}-{seed}", _spec(seed, place, seconds, movers=int(40 * scale)))
+    return [Clip(f"day-{place}-{seed}", _spec(seed, place, 60.0, movers=40))
             for seed, place in enumerate(PLACES, start=101)]
 
 
-def static_hour(hours: float = 1.0, infrared: bool = False) -> list[Clip]:
-    """Nothing moves for `hours` (split over four cameras): sensor noise and the ticking clock only.
+def static_hour(infrared: bool = False) -> list[Clip]:
+    """Nothing moves for an hour (split over four cameras): sensor noise and the ticking clock only.
     Rendered at NOISY_SIZE: twice the noise per work pixel of a 360p sub stream, and faster to make."""
     cameras = 4
-    seconds = hours * 3600 / cameras
+    seconds = 3600 / cameras
     night = ((0.0, seconds + 1),) if infrared else ()
     return [Clip(f"static-{'ir' if infrared else 'day'}-{i}",
                  _spec(200 + i + 10 * infrared, PLACES[i % 3], seconds, size=NOISY_SIZE, infrared=night))
             for i in range(cameras)]
 
 
-def light_changes(scale: float = 1.0) -> list[Clip]:
+def light_changes() -> list[Clip]:
     """Slow ramps (clouds, dusk) and sudden switches, with and without people about."""
-    s = 40 * scale
+    s = 40.0
     ramps = (LightEvent(0.15 * s, 0.6, 0.2 * s), LightEvent(0.55 * s, 1.2, 0.15 * s))
     switches = (LightEvent(0.25 * s, 1.45), LightEvent(0.5 * s, 0.7), LightEvent(0.75 * s, 1.0))
     clips = []
     for i, place in enumerate(PLACES):
         for name, light in (("ramp", ramps), ("switch", switches)):
             clips.append(Clip(f"light-{name}-{place}-quiet", _spec(300 + i, place, s, light=light)))
-            clips.append(Clip(f"light-{name}-{place}-busy", _spec(310 + i, place, s, movers=int(25 * scale),
+            clips.append(Clip(f"light-{name}-{place}-busy", _spec(310 + i, place, s, movers=25,
                                                                   light=light)))
     return clips
 
 
-def infrared_switches(scale: float = 1.0) -> list[Clip]:
+def infrared_switches() -> list[Clip]:
     """Colour to IR and back (with the dusk dimming before), quiet, and with people about."""
-    s = 40 * scale
+    s = 40.0
     night = ((0.3 * s, 0.7 * s),)
     dusk = (LightEvent(0.05 * s, 0.5, 0.2 * s), LightEvent(0.3 * s, 1.0), LightEvent(0.7 * s, 0.5),
             LightEvent(0.72 * s, 1.0, 0.2 * s))
@@ -305,63 +294,63 @@ def infrared_switches(scale: float = 1.0) -> list[Clip]:
     for i, place in enumerate(PLACES):
         clips.append(Clip(f"ir-switch-{place}-quiet", _spec(400 + i, place, s, light=dusk, infrared=night)))
         clips.append(Clip(f"ir-switch-{place}-busy",
-                          _spec(410 + i, place, s, movers=int(25 * scale), light=dusk, infrared=night)))
+                          _spec(410 + i, place, s, movers=25, light=dusk, infrared=night)))
     return clips
 
 
-def night_objects(scale: float = 1.0) -> list[Clip]:
+def night_objects() -> list[Clip]:
     """IR night streets with people and motorbikes, and insects near the lens."""
-    s = 60 * scale
+    s = 60.0
     night = ((0.0, s + 1),)
-    return [Clip(f"night-{place}", _spec(500 + i, place, s, movers=int(30 * scale), infrared=night),
+    return [Clip(f"night-{place}", _spec(500 + i, place, s, movers=30, infrared=night),
                  effects=(Insects(500 + i, every=6.0),))
             for i, place in enumerate(PLACES)]
 
 
-def insects(scale: float = 1.0) -> list[Clip]:
+def insects() -> list[Clip]:
     """Quiet IR nights with insects flying around the illuminator: no motion alarms."""
-    s = 120 * scale
+    s = 120.0
     night = ((0.0, s + 1),)
     return [Clip(f"insects-{place}", _spec(600 + i, place, s, infrared=night), effects=(Insects(600 + i),))
             for i, place in enumerate(PLACES)]
 
 
-def foliage(scale: float = 1.0) -> list[Clip]:
+def foliage() -> list[Clip]:
     """A tree swaying in a masked corner: no alarms from it; people elsewhere still found."""
-    s = 60 * scale
+    s = 60.0
     clips = []
     for i, place in enumerate(PLACES):
         tree = Foliage((0.72, 0.05, 0.98, 0.45), seed=700 + i)
         settings = CameraDetectSettings(masks=(tree.polygon,))
         clips.append(Clip(f"foliage-{place}-quiet", _spec(700 + i, place, s), settings, (tree,)))
-        clips.append(Clip(f"foliage-{place}-busy", _spec(710 + i, place, s, movers=int(30 * scale)), settings,
+        clips.append(Clip(f"foliage-{place}-busy", _spec(710 + i, place, s, movers=30), settings,
                           (tree,)))
     return clips
 
 
-def overlay(scale: float = 1.0) -> list[Clip]:
+def overlay() -> list[Clip]:
     """A large ticking clock (rolling over midnight: every digit changes) with automatic masking."""
-    s = 90 * scale
+    s = 90.0
     return [Clip(f"overlay-{place}", _spec(800 + i, place, s, overlay=False), effects=(BigClock(),))
             for i, place in enumerate(PLACES)]
 
 
-def tampering(instances: int = 8) -> list[Clip]:
-    """Each kind of tamper, `instances` times per kind, day and night, on quiet and busy streets."""
+def tampering() -> list[Clip]:
+    """Each kind of tamper, TAMPER_INSTANCES times per kind, day and night, on quiet and busy streets."""
     clips = []
     before, during = 15.0, 8.0
-    for n in range(instances):
+    for n in range(TAMPER_INSTANCES):
         place = PLACES[n % 3]
         night = ((0.0, 60.0),) if n % 4 == 3 else ()
         movers = 10 if n % 2 else 0
         kinds: list[tuple[TamperKind, Callable[[float, float], Effect]]] = [
             ("covered", lambda a, b, n=n: Cover(a, b, bright=n % 2 == 1)),
-            ("moved", lambda a, b, n=n, place=place: Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0),
+            ("moved", lambda a, b, n=n: Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0),
                                                           tilt=n % 3 == 2)),
             ("defocus", lambda a, b, n=n: Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
         ]
-        for kind, make in kinds:
-            spec = _spec(1000 + 10 * n + len(kind), place, before + during + 5.0, movers=movers, infrared=night)
+        for k, (kind, make) in enumerate(kinds):  # each clip its own street
+            spec = _spec(1000 + 10 * n + k, place, before + during + 5.0, movers=movers, infrared=night)
             clips.append(Clip(f"tamper-{kind}-{n}", spec, effects=(make(before, before + during),),
                               tampers=(TamperLabel(kind, before, before + during),), recall=False))
     return clips
@@ -375,8 +364,8 @@ def stream_loss() -> list[Clip]:
 
 SCENARIOS: dict[str, Callable[[], list[Clip]]] = {
     "day-objects": day_objects,
-    "static-day": lambda: static_hour(1.0),
-    "static-ir": lambda: static_hour(1.0, infrared=True),
+    "static-day": static_hour,
+    "static-ir": lambda: static_hour(infrared=True),
     "light-changes": light_changes,
     "ir-switches": infrared_switches,
     "night-objects": night_objects,
@@ -398,12 +387,13 @@ class Played:
     clip: Clip
     motion: dict[float, Observation] = field(default_factory=dict)
     updates: list[tuple[float, EventUpdate]] = field(default_factory=list)
-    frames: int = 0
+    truth: list[tuple[Box, ...]] = field(default_factory=list)  # every rendered frame's movers (lost or not)
+    frames: int = 0  # handed to the bank
 
 
-def play(clips: list[Clip], bank_settings: BankSettings | None = None) -> list[Played]:
+def play(clips: list[Clip]) -> list[Played]:
     """Run the clips side by side through one bank and one event machine, frame by frame."""
-    bank, machine = DetectorBank(bank_settings), EventMachine()
+    bank, machine = DetectorBank(), EventMachine()
     played = {clip.name: Played(clip) for clip in clips}
     streams = {clip.name: clip.frames() for clip in clips}
     for clip in clips:
@@ -418,9 +408,10 @@ def play(clips: list[Clip], bank_settings: BankSettings | None = None) -> list[P
                 bank.remove_camera(name)
                 played[name].updates += [(now, u) for u in machine.close(name, now)]
                 continue
-            t, frame = item
-            if frame is not None:
-                bank.submit(name, frame.y, (frame.u, frame.v), t)
+            frame, lost = item
+            played[name].truth.append(frame.boxes)
+            if not lost:
+                bank.submit(name, frame.y, (frame.u, frame.v), frame.time)
                 played[name].frames += 1
         for obs in bank.tick(now):
             if obs.motion:
@@ -438,12 +429,11 @@ def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float,
     return ax < bx + bw and bx < ax + aw and ay < by + bh and by < ay + ah
 
 
-def _truth(spec: SceneSpec) -> list[list[tuple[int, tuple[float, float, float, float]]]]:
+def _truth(played: Played) -> list[list[tuple[int, tuple[float, float, float, float]]]]:
     """Per frame, (mover, normalized box) of every visible mover."""
-    from ingest.synthetic import ground_truth
-    width, height = spec.width, spec.height
+    width, height = played.clip.spec.width, played.clip.spec.height
     return [[(box.mover, (box.x0 / width, box.y0 / height, (box.x1 - box.x0) / width, (box.y1 - box.y0) / height))
-             for box in ground_truth(spec, index)] for index in range(spec.frame_count)]
+             for box in boxes] for boxes in played.truth]
 
 
 @dataclass
@@ -461,11 +451,8 @@ class Score:
     missed: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
-        for name in ("objects", "found", "false_alarms", "hours", "tampers", "tampers_found", "false_tampers",
-                     "losses", "losses_found"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.tamper_delays += other.tamper_delays
-        self.missed += other.missed
+        for item in fields(self):  # counts add up, lists join
+            setattr(self, item.name, getattr(self, item.name) + getattr(other, item.name))
 
     @property
     def recall(self) -> float | None:
@@ -493,9 +480,9 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def score(played: Played, video_loss_seconds: float = BankSettings().video_loss_seconds) -> Score:
-    clip, result = played.clip, Score(hours=played.clip.hours)
-    truth = _truth(clip.spec)
+def score(played: Played) -> Score:
+    clip, result = played.clip, Score(hours=played.frames / FPS / 3600)  # the hours the bank watched
+    truth = _truth(played)
     motion_events = _events(played, "motion")
     if clip.recall:
         _score_recall(played, truth, motion_events, result)
@@ -525,7 +512,8 @@ def score(played: Played, video_loss_seconds: float = BankSettings().video_loss_
         result.losses += 1
         found = [emitted for emitted, update in played.updates
                  if update.kind == "started" and update.event.type == "video_loss"
-                 and start - 1.0 <= update.event.start <= start and emitted <= start + video_loss_seconds + 1.0]
+                 and start - 1.0 <= update.event.start <= start
+                 and emitted <= start + BankSettings().video_loss_seconds + 1.0]
         result.losses_found += bool(found)
     return result
 
@@ -542,13 +530,9 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
                   motion_events: list[tuple[float, float | None]], result: Score) -> None:
     started = {update.event.start: emitted for emitted, update in played.updates
                if update.kind == "started" and update.event.type == "motion"}
-    onsets: dict[int, int] = {}
-    for index, boxes in enumerate(truth):
-        for mover, (_, _, w, h) in boxes:
-            if w * h >= MIN_OBJECT and mover not in onsets:
-                onsets[mover] = index
-    last = played.clip.spec.frame_count - 1
-    for mover, onset in onsets.items():
+    spec = played.clip.spec
+    last = spec.frame_count - 1
+    for mover, onset in first_frames(played.truth, MIN_OBJECT * spec.width * spec.height).items():
         t0 = onset / FPS
         if t0 + ONSET_SECONDS > last / FPS:
             continue
@@ -569,15 +553,17 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
             result.missed.append(f"{played.clip.name}: mover {mover} at {t0:.2f}")
 
 
-def quality(names: list[str], bank_settings: BankSettings | None = None) -> dict[str, dict[str, object]]:
+def scenario_score(name: str) -> Score:
+    """Play a scenario's clips and score them together."""
+    total = Score()
+    for played in play(SCENARIOS[name]()):
+        total.add(score(played))
+    return total
+
+
+def quality(names: list[str]) -> dict[str, dict[str, object]]:
     """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay."""
-    table = {}
-    for name in names:
-        total = Score()
-        for played in play(SCENARIOS[name](), bank_settings):
-            total.add(score(played))
-        table[name] = total.table()
-    return table
+    return {name: scenario_score(name).table() for name in names}
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ def test_unreadable_and_missing_files_are_clear_errors(footage: Path, tmp_path: 
     code, lines, stderr = analyze(str(junk), str(footage), cwd=tmp_path)
     assert code == 1 and "junk.mp4: cannot read the video" in stderr
     assert lines[-1]["summary"]["files"] == 1 and lines[-1]["summary"]["failed"] == 1
-    assert all(line["file"] == str(footage) for line in lines[:-1])
+    assert lines[:-1] and all(line["file"] == str(footage) for line in lines[:-1])
     code, _, stderr = analyze(str(tmp_path / "nothing.mp4"), cwd=tmp_path)
     assert code == 2 and "no such file" in stderr
     code, _, stderr = analyze(str(footage), "--camera", "nobody", cwd=tmp_path)

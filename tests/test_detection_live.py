@@ -27,10 +27,11 @@ def watched(scene_cameras: RtspServer, tmp_path: Path, make_station):
 
 
 def next_motion(socket, deadline: float) -> dict:
-    while True:
-        message = json.loads(socket.recv(timeout=max(0.1, deadline - time.monotonic())))
+    while (left := deadline - time.monotonic()) > 0:
+        message = json.loads(socket.recv(timeout=left))
         if message["type"] == "motion":
             return message
+    raise AssertionError("no motion event before the deadline")
 
 
 def test_motion_becomes_an_event_on_the_websocket_and_in_the_api_with_snapshot_and_clip(watched) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ingest.synthetic import SceneSpec, ground_truth
+from ingest.synthetic import SceneSpec, first_frames, ground_truth
 from ingest.synthetic_world import Mover
 
 
@@ -29,12 +29,9 @@ def motorbike_scene(seconds: float = 16.0, enters: tuple[float, ...] = (6.0,), n
 
 def onsets(spec: SceneSpec, fraction: float = 0.003) -> list[float]:
     """When each mover first covers `fraction` of the frame (ground truth), in seconds, earliest first."""
-    area, found = spec.width * spec.height, {}
-    for index in range(spec.frame_count):
-        for box in ground_truth(spec, index):
-            if box.mover not in found and (box.x1 - box.x0) * (box.y1 - box.y0) >= fraction * area:
-                found[box.mover] = index / spec.fps
-    return sorted(found.values())
+    first = first_frames((ground_truth(spec, index) for index in range(spec.frame_count)),
+                         fraction * spec.width * spec.height)
+    return sorted(index / spec.fps for index in first.values())
 
 
 def quiet_scene(seconds: float = 24.0) -> SceneSpec:
