@@ -87,7 +87,8 @@ async def measure(base: str, token: str, pid: int) -> dict[str, object]:
             share, viewers_share = await cpu_over(pid)
             per_viewer[str(count)] = round((share - baseline) / count * 100, 2)
             viewers_per_viewer[str(count)] = round((viewers_share - viewers_baseline) / count * 100, 2)
-            ratio[str(count)] = round((share - baseline) / (viewers_share - viewers_baseline), 3)
+            viewers_added = viewers_share - viewers_baseline
+            ratio[str(count)] = round((share - baseline) / viewers_added, 3) if viewers_added > 0 else None
         await asyncio.gather(*(peer.close() for peer in peers))
     finally:
         rtcrtpreceiver.get_decoder = real_decoder

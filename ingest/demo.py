@@ -95,15 +95,20 @@ def ensure_demo_video(scene: str, directory: Path, *, size: tuple[int, int] = DE
                       seconds: float = DEMO_SECONDS) -> Path:
     """The cached MP4 of `scene`, rendered and encoded first if missing (takes seconds; see README)."""
     spec = demo_spec(scene, size, seconds)
-    stem = f"{scene}.{spec.width}x{spec.height}"
-    path = directory / f"{stem}.{_fingerprint(spec)}.mp4"
+    return ensure_encoded(spec, directory, f"{scene}.{spec.width}x{spec.height}")
+
+
+def ensure_encoded(spec: SceneSpec, directory: Path, stem: str, bit_rate: int | None = None) -> Path:
+    """`spec` encoded (see `encode`) into `directory` as `<stem>.<fingerprint>.mp4`, unless it already is;
+    an encoding of another spec under the same stem is removed, and a half-written one is never used."""
+    path = directory / f"{stem}.{_fingerprint(spec, bit_rate)}.mp4"
     if path.exists():
         return path
     directory.mkdir(parents=True, exist_ok=True)
-    with _exclusive(directory / f".{scene}.lock"):
+    with _exclusive(directory / f".{stem}.lock"):
         if not path.exists():
             partial = directory / f".{path.name}.partial"
-            encode(spec, partial)
+            encode(spec, partial, bit_rate)
             os.replace(partial, path)
             for stale in directory.glob(f"{stem}.*.mp4"):
                 if stale != path:
@@ -135,8 +140,8 @@ def encode(spec: SceneSpec, path: Path, bit_rate: int | None = None) -> None:
         os.fsync(written.fileno())
 
 
-def _fingerprint(spec: SceneSpec) -> str:
-    identity = repr((GENERATOR_VERSION, spec, sorted(ENCODER_OPTIONS.items())))
+def _fingerprint(spec: SceneSpec, bit_rate: int | None) -> str:
+    identity = repr((GENERATOR_VERSION, spec, sorted(ENCODER_OPTIONS.items()), bit_rate))
     return hashlib.sha256(identity.encode()).hexdigest()[:12]
 
 

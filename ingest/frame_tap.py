@@ -26,6 +26,12 @@ def plane_view(frame: av.VideoFrame, index: int) -> np.ndarray:
     return rows[: plane.height, : plane.width]
 
 
+def detection_planes(frame: av.VideoFrame) -> tuple[np.ndarray, Chroma]:
+    """What detection gets of a planar YUV frame: the Y plane and every CHROMA_STEP-th chroma sample, as views."""
+    return plane_view(frame, 0), (plane_view(frame, 1)[::CHROMA_STEP, ::CHROMA_STEP],
+                                  plane_view(frame, 2)[::CHROMA_STEP, ::CHROMA_STEP])
+
+
 class FrameTap:
     """A PacketSink that decodes (all frames, or only keyframes) and calls `on_frame` at most `max_fps` a second."""
 
@@ -55,9 +61,8 @@ class FrameTap:
             self._last_wall = stamp.wall
             if frame.format.name not in PLANAR_YUV:
                 frame = frame.reformat(format="yuv420p")
-            u = plane_view(frame, 1)[::CHROMA_STEP, ::CHROMA_STEP]
-            v = plane_view(frame, 2)[::CHROMA_STEP, ::CHROMA_STEP]
-            self._on_frame(plane_view(frame, 0), (u, v), stamp.wall, frame)
+            y, chroma = detection_planes(frame)
+            self._on_frame(y, chroma, stamp.wall, frame)
 
     def stop(self, reason: str) -> None:
         self._decoder = None
