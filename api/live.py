@@ -24,8 +24,8 @@ class SharedPayloads(Encoder):
     def encode(self, frame: object, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         raise TypeError("live view passes frames through, it never encodes")
 
-    def pack(self, packet: LiveFrame) -> tuple[list[bytes], int]:  # type: ignore[override]
-        return packet.rtp
+    def pack(self, frame: LiveFrame) -> tuple[list[bytes], int]:  # type: ignore[override]
+        return frame.rtp
 
 
 def use_shared_payloads(sender: RTCRtpSender) -> None:

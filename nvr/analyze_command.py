@@ -11,6 +11,7 @@ import json
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -36,7 +37,7 @@ class FileSummary:
 
 
 def analyze_file(path: Path, settings: CameraDetectSettings, detection: DetectionConfig,
-                 emit: Any) -> FileSummary:
+                 emit: Callable[[dict[str, Any]], None]) -> FileSummary:
     """Run detection over one file, calling `emit(event_json)` for each event as it ends."""
     pipeline = DetectionPipeline(detection.bank_settings(), detection.policy())
     tap = pipeline.add_camera("file", settings)
@@ -62,7 +63,7 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
     return summary
 
 
-def _report(updates: list[EventUpdate], summary: FileSummary, emit: Any) -> None:
+def _report(updates: list[EventUpdate], summary: FileSummary, emit: Callable[[dict[str, Any]], None]) -> None:
     for update in updates:
         if update.kind != "ended":
             continue

@@ -14,8 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from detect.settings import BankSettings, CameraDetectSettings
 from detect.events import EventPolicy
+from detect.settings import BankSettings, CameraDetectSettings
 from ingest.urls import url_problem
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
