@@ -8,31 +8,14 @@ import math
 from collections.abc import Awaitable, Callable
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
-from aiortc.codecs.base import Encoder
 from aiortc.mediastreams import MediaStreamError
 
 from api import ntp_clock
+from api.rtp_sender import PassthroughSender
 from ingest.live_hub import LiveFrame, LiveHub, LiveViewer
 
 log = logging.getLogger(__name__)
 CATCH_UP_FPS = 60  # frames a second while a viewer has a backlog (the camera's own rate is 15-30)
-
-
-class SharedPayloads(Encoder):
-    """The sender's encoder: hands on the RTP payloads the hub split once for every viewer."""
-
-    def encode(self, frame: object, force_keyframe: bool = False) -> tuple[list[bytes], int]:
-        raise TypeError("live view passes frames through, it never encodes")
-
-    def pack(self, frame: LiveFrame) -> tuple[list[bytes], int]:  # type: ignore[override]
-        return frame.rtp
-
-
-def use_shared_payloads(sender: RTCRtpSender) -> None:
-    """aiortc has no public hook for a sender's encoder; it creates one only when none is set yet."""
-    if not hasattr(sender, "_RTCRtpSender__encoder"):
-        raise RuntimeError("this aiortc keeps its encoder elsewhere: live view needs updating")
-    sender._RTCRtpSender__encoder = SharedPayloads()  # type: ignore[attr-defined]
 
 
 class PassthroughTrack(MediaStreamTrack):
@@ -102,7 +85,7 @@ class LiveSessions:
 
         try:
             sender = peer.addTrack(track)
-            use_shared_payloads(sender)
+            PassthroughSender.adopt(sender)
             transceiver = next(t for t in peer.getTransceivers() if t.sender is sender)
             # must be set before the offer is applied, or aiortc answers VP8 and the browser shows nothing
             h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
