@@ -48,18 +48,15 @@ def count_per_camera(masks: np.ndarray, cameras: int) -> np.ndarray:
     return counts
 
 
-def neighbour_pairs(foreground: np.ndarray, cameras: int) -> np.ndarray:
-    """Per camera, the pairs of foreground pixels side by side or one above the other.
+def neighbour_pairs(foreground: np.ndarray) -> np.ndarray:
+    """Per camera, the pairs of foreground pixels side by side or one above the other in a (cameras, H, W)
+    0/255 stack.
 
     Sensor and compression noise leaves lone pixels: enough of them to pass a plain count most frames in
-    a quiet scene, never enough pairs. A blob of n pixels has about 2n of them. `foreground` is the
-    (cameras * H, W) stack; pairs across two cameras' rows are not counted.
+    a quiet scene, never enough pairs. A blob of n pixels has about 2n of them.
     """
-    rows, width = foreground.shape
-    height = rows // cameras
-    across = cv2.bitwise_and(foreground[:, 1:], foreground[:, :-1])
-    down = np.zeros_like(foreground)
-    cv2.bitwise_and(foreground[1:], foreground[:-1], dst=down[:-1])
-    down.reshape(cameras, height, width)[:, -1] = 0  # a camera's last row against the next one's first
+    cameras, height, width = foreground.shape
+    across = cv2.bitwise_and(foreground.reshape(-1, width)[:, 1:], foreground.reshape(-1, width)[:, :-1])
+    down = np.bitwise_and(foreground[:, 1:], foreground[:, :-1])
     pairs: np.ndarray = count_per_camera(across, cameras) + count_per_camera(down, cameras)
     return pairs

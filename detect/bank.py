@@ -206,21 +206,24 @@ class DetectorBank:
         tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat))
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT)
+        still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE)  # now: later it is out of cache
         counts = count_per_camera(foreground, count)
 
         self._advance(tick, counts, background8)
         self._upkeep(tick, background)
         foreground3 = foreground.reshape(frames.shape)
-        active = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
+        may_move = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
         min_pixels = table.min_pixels[tick.slots]
-        may_move = active | ((counts >= min_pixels) & (neighbour_pairs(foreground, count) >= min_pixels))
+        undecided = np.flatnonzero(~may_move & (counts >= min_pixels))  # cameras with tracks go on anyway
+        if len(undecided):
+            stack = foreground3 if len(undecided) == count else foreground3[undecided]
+            may_move[undecided] = neighbour_pairs(stack) >= min_pixels[undecided]
         candidates = np.flatnonzero(may_move & ~tick.global_change)
         if len(candidates):
             self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
                           candidates)
 
         levels = self._learning_levels(tick.slots)
-        still = cv2.bitwise_not(foreground)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
             mask = still if selected.all() else (still.reshape(frames.shape) * selected[:, None, None]).reshape(flat)

@@ -116,6 +116,19 @@ class _Track:
     misses: int = 0
     confirmed: bool = False
 
+    def continue_with(self, blob: Blob, t: float, changing: bool) -> None:
+        """The track's object is `blob` in this frame."""
+        before = self.blob
+        # the centre's move, largest coordinate (centres are half the sum of the edges)
+        self.travel += max(abs(blob.x0 + blob.x1 - before.x0 - before.x1),
+                           abs(blob.y0 + blob.y1 - before.y0 - before.y1)) / 2
+        self.blob = blob
+        self.frames += 1
+        self.misses = 0
+        if changing:
+            self.changes += 1
+            self.changed_t = t
+
 
 def _near(a: Blob, b: Blob) -> bool:
     """Could b be a's object one frame later? Boxes overlap once a's is widened by half its size."""
@@ -151,15 +164,14 @@ class Tracker:
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
             changing = not blob.soft and blob.changing >= max(3.0, CHANGING * blob.pixels)
-            parent = next((j for j, track in enumerate(free) if _near(track.blob, blob)), None)
-            if parent is None:
+            for j, track in enumerate(free):
+                if _near(track.blob, blob):
+                    del free[j]
+                    track.continue_with(blob, t, changing)
+                    tracks.append(track)
+                    break
+            else:
                 tracks.append(_Track(blob, blob, 1, int(changing), t))
-                continue
-            before = free.pop(parent)
-            (x0, y0), (x1, y1) = before.blob.centre, blob.centre
-            tracks.append(_Track(blob, before.origin, before.frames + 1, before.changes + changing,
-                                 t if changing else before.changed_t, before.travel + max(abs(x1 - x0), abs(y1 - y0)),
-                                 confirmed=before.confirmed))
         for track in free:
             if track.misses == 0:
                 track.misses = 1

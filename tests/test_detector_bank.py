@@ -25,7 +25,7 @@ def test_noise_pixels_are_not_pairs_and_cameras_do_not_pair_with_each_other() ->
     foreground[10:12, 20:22] = 255  # a 2x2 block in camera 0: 4 pairs
     foreground[40, 40] = foreground[42, 44] = 255  # lone pixels
     foreground[89, 70] = foreground[90, 70] = 255  # camera 0's last row above camera 1's first
-    assert neighbour_pairs(foreground, 2).tolist() == [4, 0]
+    assert neighbour_pairs(foreground.reshape(2, 90, 160)).tolist() == [4, 0]
 
 
 def test_a_removed_camera_leaves_the_others_state_where_it_was() -> None:
