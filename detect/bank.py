@@ -309,21 +309,29 @@ class DetectorBank:
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
                  difference: np.ndarray, foreground: np.ndarray, candidates: np.ndarray) -> None:
         """Blobs of the cameras that may see motion, in one stack; then tracking per camera."""
-        every = len(candidates) == len(tick.slots)
-        rows = slice(None) if every else candidates  # views, not copies, when every camera is a candidate
+        count = len(tick.slots)
+        candidate = np.zeros(count, bool)
+        candidate[candidates] = True
+        # when most cameras are candidates, views of the whole stack (the others left out of the blob search)
+        # cost less than copies of the candidates' rows: 1 ms per array at 128 cameras
+        dense = 2 * len(candidates) >= count
+        members = np.arange(count) if dense else candidates  # the tick's cameras in the stack below
+        rows = slice(None) if dense else candidates
         frames = tick.frames[rows]
         height, width = frames.shape[1:]
-        flat = (len(candidates) * height, width)
+        flat = (len(members) * height, width)
         changing = cv2.compare(cv2.absdiff(frames.reshape(flat), recent[rows].reshape(flat)),
                                thresholds[rows].reshape(flat), cv2.CMP_GT).reshape(frames.shape)
-        changing[tick.jumped[candidates]] = 0  # the light changed: differences from the recent frames mean nothing now
+        changing[tick.jumped[members]] = 0  # the light changed: differences from the recent frames mean nothing now
         table = self._table
-        slots = tick.slots[candidates]
-        found = find_blobs(foreground[rows], changing, table.min_pixels[slots])
+        slots = tick.slots[members]
+        found = find_blobs(foreground[rows], changing, table.min_pixels[slots], candidate[members])
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         interval = table.interval[slots]
         needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
-        for i, (k, blobs) in enumerate(zip(candidates, found, strict=True)):
+        for i, (k, blobs) in enumerate(zip(members, found, strict=True)):
+            if not candidate[k]:
+                continue
             camera, t, slot = tick.cameras[k], float(tick.t[k]), int(slots[i])
             overlay = camera.overlay
             if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
@@ -405,5 +413,4 @@ def _never(_: Blob) -> bool:
 
 def _box(blob: Blob, size: tuple[int, int]) -> Box:
     width, height = size
-    return (round(blob.x0 / width, 4), round(blob.y0 / height, 4), round((blob.x1 - blob.x0) / width, 4),
-            round((blob.y1 - blob.y0) / height, 4))
+    return blob.x0 / width, blob.y0 / height, (blob.x1 - blob.x0) / width, (blob.y1 - blob.y0) / height

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 Box = tuple[float, float, float, float]  # normalized x, y, width, height
+BOX_DECIMALS = 4  # a tenth of a work pixel
+
+
+def rounded(boxes: Iterable[Box]) -> list[list[float]]:
+    """Boxes as they are stored and printed (the bank leaves them unrounded: most are never kept)."""
+    return [[round(value, BOX_DECIMALS) for value in box] for box in boxes]
 
 
 class Observation(NamedTuple):

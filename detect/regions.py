@@ -45,15 +45,19 @@ class Blob(NamedTuple):
         return max(self.x1 - self.x0, self.y1 - self.y0)
 
 
-def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray) -> list[list[Blob]]:
+def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray,
+               searched: np.ndarray) -> list[list[Blob]]:
     """Blobs per camera of (n, H, W) 0/255 masks, with at least `min_pixels[i]` pixels once lone pixels are
     dropped (noise: most of the contours otherwise, each costing a Python round trip).
 
-    `changing` marks the pixels that differ from the camera's previous frame.
+    `changing` marks the pixels that differ from the camera's previous frame; cameras not `searched` get no
+    blobs.
     """
     count, height, width = foreground.shape
     flat = (count * height, width)
     solid = cv2.bitwise_and(foreground.reshape(flat), cv2.dilate(foreground.reshape(flat), NEIGHBOURS))
+    if not searched.all():
+        solid.reshape(count, height, width)[~searched] = 0
     grouped = cv2.dilate(solid, GROUP).reshape(count, height, width)
     grouped[:, 0] = 0  # keeps the cameras apart
     contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)

@@ -19,6 +19,7 @@ from typing import Any, TextIO
 import av
 
 from detect.events import EventUpdate
+from detect.observation import rounded
 from detect.settings import CameraDetectSettings
 from ingest.clock import Stamp
 from ingest.source import SourceError, SourceOptions, open_source
@@ -71,7 +72,7 @@ def _report(updates: list[EventUpdate], summary: FileSummary, emit: Callable[[di
         summary.events += 1
         assert event.end is not None
         emit({"type": event.type, "start": round(event.start, 2), "end": round(event.end, 2),
-              "score": round(event.score, 3), "boxes": [list(box) for box in event.boxes]})
+              "score": round(event.score, 3), "boxes": rounded(event.boxes)})
 
 
 def run_analyze(config: Config, files: list[Path], camera: str | None, out: TextIO = sys.stdout) -> int:

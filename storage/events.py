@@ -9,10 +9,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, select, update
 
+from detect.observation import Box, rounded
 from storage.index import RecordingIndex
 from storage.models import CameraRow, EventRow
-
-Box = tuple[float, float, float, float]  # normalized x, y, width, height
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class EventStore:
         camera_id = self._index.camera_id(camera)
         with self._index.session() as session, session.begin():
             row = EventRow(camera_id=camera_id, type=type_, start_ms=start_ms, end_ms=None, score=score,
-                           boxes=json.dumps([list(b) for b in boxes]), snapshot=None, updated_ms=_now_ms())
+                           boxes=json.dumps(rounded(boxes)), snapshot=None, updated_ms=_now_ms())
             session.add(row)
             session.flush()
             return _to_event(row, camera)
@@ -58,7 +57,7 @@ class EventStore:
             if value is not None:
                 values[name] = value
         if boxes is not None:
-            values["boxes"] = json.dumps([list(b) for b in boxes])
+            values["boxes"] = json.dumps(rounded(boxes))
         with self._index.session() as session, session.begin():
             session.execute(update(EventRow).where(EventRow.id == event_id).values(**values))
         found = self.get(event_id)
