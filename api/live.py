@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from api import ntp_clock
 from api.rtp_sender import PassthroughSender
 from ingest.live_hub import LiveFrame, LiveHub, LiveViewer
 
@@ -55,7 +54,6 @@ class LiveSessions:
 
     def __init__(self) -> None:
         self._peers: set[RTCPeerConnection] = set()
-        ntp_clock.install()
 
     @property
     def count(self) -> int:

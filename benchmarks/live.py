@@ -1,7 +1,8 @@
 """Live view cost: server CPU per WebRTC viewer of a 1080p@15, 4 Mbit/s camera passed through, for 1, 8 and
-32 viewers (viewers in this process, the server in its own), and the time to the first decoded frame for a viewer joining the running camera.
-The viewers' own CPU per viewer, measured over the same seconds, is the yardstick for a noisy machine: it
-receives and decrypts every packet the server sends, so a slow spell raises both. Prints one JSON line."""
+32 viewers (viewers in this process, the server in its own), and the time to the first decoded frame for a
+viewer joining the running camera. The viewers' own CPU per viewer, measured over the same seconds, is the
+yardstick for a noisy machine: it receives and decrypts every packet the server sends, so a slow spell
+raises both. Prints one JSON line."""
 
 from __future__ import annotations
 

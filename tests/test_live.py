@@ -6,18 +6,15 @@ import asyncio
 import time
 from pathlib import Path
 
-import aiortc.clock
-import av
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
-from api import ntp_clock
 from api.app import create_app
 from api.live import CATCH_UP_FPS, PassthroughTrack
 from ingest.clock import Stamp
-from ingest.live_hub import LiveHub, LiveViewer
+from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
-from tests.support.media import encode_video
+from tests.support.live import hub_of_camera
 from tests.support.rtsp import RtspServer
 
 NAL_STAP_A, NAL_SPS = 24, 7
@@ -88,17 +85,6 @@ def test_live_refuses_cameras_the_caller_may_not_see(cameras: RtspServer, tmp_pa
     assert garbage.status_code == 400
 
 
-def hub_of_camera(tmp_path: Path) -> tuple[LiveHub, list[av.Packet]]:
-    """A hub started on a 15 fps camera with a keyframe every 10 frames, and the camera's packets."""
-    video = encode_video(tmp_path / "camera.mp4", seconds=2, gop=10)
-    with av.open(str(video)) as container:
-        stream = container.streams.video[0]
-        hub = LiveHub()
-        hub.start(stream)
-        packets = [packet for packet in container.demux(stream) if packet.size]
-    return hub, packets
-
-
 def test_viewers_share_one_split_from_the_last_keyframe(tmp_path: Path) -> None:
     hub, packets = hub_of_camera(tmp_path)
 
@@ -119,11 +105,6 @@ def test_viewers_share_one_split_from_the_last_keyframe(tmp_path: Path) -> None:
     payloads, _ = first[0].rtp
     assert payloads[0][0] & 0x1F == NAL_STAP_A and payloads[0][3] & 0x1F == NAL_SPS, "SPS/PPS lead the keyframe"
     assert [b.rtp[1] - a.rtp[1] for a, b in zip(first, first[1:])] == [6000] * 3, "90 kHz at 15 fps"
-
-
-def test_the_fast_ntp_clock_reads_what_aiortc_would() -> None:
-    expected = aiortc.clock.datetime_to_ntp(aiortc.clock.current_datetime())
-    assert abs(ntp_clock.ntp_now() - expected) < (1 << 32) // 100  # within 10 ms (two clock reads apart)
 
 
 def test_a_new_viewers_backlog_is_spread_out_not_burst(tmp_path: Path) -> None:

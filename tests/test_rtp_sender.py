@@ -15,7 +15,7 @@ from aiortc.rtp import HeaderExtensionsMap, RtpPacket, is_rtcp, unwrap_rtx
 from api.rtp_sender import PACING_BITS_PER_SECOND, PACING_BURST_BYTES, PassthroughSender
 from ingest.clock import Stamp
 from ingest.live_hub import LiveFrame, LiveViewer
-from tests.test_live import hub_of_camera
+from tests.support.live import hub_of_camera
 
 H264, RTX = 102, 103
 PARAMETERS = RTCRtpSendParameters(
