@@ -54,8 +54,13 @@ class DetectionPipeline:
             return self.machine.feed(observations)
 
     def wait_for_frames(self, timeout: float) -> bool:
-        """Block until a frame has arrived since the last tick (True) or `timeout` has passed (False)."""
+        """Block until a frame has arrived since the last tick (True), `wake` is called or `timeout` has
+        passed (False)."""
         return self._arrived.wait(timeout)
+
+    def wake(self) -> None:
+        """End a `wait_for_frames` now (shutdown)."""
+        self._arrived.set()
 
     def close(self, t: float) -> list[EventUpdate]:
         """End every open event (shutdown, end of a file)."""
