@@ -14,7 +14,7 @@ BLACK = 16.0  # luma of black (BT.601 limited range); gain is applied around it
 GAIN_STEP = 10  # gain is measured at every 10th pixel each way
 GAIN_JUMP = 0.04  # a gain change bigger than this in one frame is a switch: ...
 CLIPPED = (BLACK + 4, 228.0)  # ... where the scaled background falls outside these, it is taken from the frame
-NEIGHBOURS = np.ones((3, 3), np.uint8)  # ... and next to those
+SQUARE = np.ones((3, 3), np.uint8)  # a pixel and its eight neighbours, for dilations
 
 
 def gains(frames: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -38,7 +38,7 @@ def apply_gain(background: np.ndarray, frame: np.ndarray, gain: float) -> None:
     np.add(background, BLACK * (1.0 - gain), out=background)
     if abs(gain - 1.0) > GAIN_JUMP:
         clipped = ((background > CLIPPED[1]) | (background < CLIPPED[0])).view(np.uint8)
-        np.copyto(background, frame, where=cv2.dilate(clipped, NEIGHBOURS).view(bool))
+        np.copyto(background, frame, where=cv2.dilate(clipped, SQUARE).view(bool))
 
 
 def count_per_camera(masks: np.ndarray, cameras: int) -> np.ndarray:

@@ -214,7 +214,8 @@ class DetectorBank:
         foreground3 = foreground.reshape(frames.shape)
         may_move = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
         min_pixels = table.min_pixels[tick.slots]
-        undecided = np.flatnonzero(~may_move & (counts >= min_pixels))  # cameras with tracks go on anyway
+        # cameras with tracks go on anyway; those in a global change do not at all
+        undecided = np.flatnonzero(~may_move & ~tick.global_change & (counts >= min_pixels))
         if len(undecided):
             stack = foreground3 if len(undecided) == count else foreground3[undecided]
             may_move[undecided] = neighbour_pairs(stack) >= min_pixels[undecided]
@@ -228,9 +229,7 @@ class DetectorBank:
             selected = levels == level
             mask = still if selected.all() else (still.reshape(frames.shape) * selected[:, None, None]).reshape(flat)
             cv2.accumulateWeighted(frames.reshape(flat), background.reshape(flat), 2.0 ** -level, mask=mask)
-        for k in np.flatnonzero(tick.reset):
-            background[k] = frames[k]
-            tick.cameras[k].tracker.clear()
+        background[tick.reset] = frames[tick.reset]  # rebuilt from this frame (_advance cleared their trackers)
         absorb = self.settings.housekeeping_seconds / self.settings.absorb_seconds
         for k in np.flatnonzero(tick.upkeep & ~tick.reset):  # what stopped moving becomes background, slowly
             cv2.accumulateWeighted(frames[k], background[k], absorb, mask=foreground3[k])
@@ -266,7 +265,7 @@ class DetectorBank:
         table.noise[slots] = np.where(switched, math.nan, table.noise[slots])
         table.settle_until[slots] = settle_until = np.where(starts, t + settings.settle_seconds,
                                                             table.settle_until[slots])
-        tick.reset = starts.copy()
+        tick.reset = starts
         suppress = t < settle_until
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
@@ -404,7 +403,6 @@ class DetectorBank:
                 self._table.move(last.slot, camera.slot)
                 last.slot = camera.slot
                 self._slots[camera.slot] = last
-            self._table.pending[len(self._slots)] = False
 
 
 def _never(_: Blob) -> bool:

@@ -13,13 +13,13 @@ import math
 import cv2
 import numpy as np
 
+from detect.background import SQUARE
 from detect.regions import Blob
 
 BAND = 0.2  # fraction of the height, at the top and at the bottom, where overlays are looked for
 LINE_HEIGHT = 0.12  # a text line (blurred at work resolution) is at most this fraction of the height
 SECONDS_NEEDED = 3  # suspects at a pixel in this many different seconds ...
 WINDOW_SECONDS = 30.0  # ... within this long: the pixel is overlay
-_GROW = np.ones((3, 3), np.uint8)
 
 
 class OverlayLearner:
@@ -54,7 +54,7 @@ class OverlayLearner:
         for blob in suspects:
             area = self._votes[blob.y0:blob.y1, blob.x0:blob.x1]
             np.minimum(area + 1, SECONDS_NEEDED, out=area, casting="unsafe")
-        learnt = cv2.dilate((self._votes >= SECONDS_NEEDED).astype(np.uint8), _GROW).astype(bool)
+        learnt = cv2.dilate((self._votes >= SECONDS_NEEDED).astype(np.uint8), SQUARE).astype(bool)
         grown = bool((learnt & ~self.mask).any())
         self.mask |= learnt
         return grown

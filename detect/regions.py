@@ -15,8 +15,9 @@ from typing import NamedTuple
 import cv2
 import numpy as np
 
-NEIGHBOURS = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
-GROUP = np.ones((3, 3), np.uint8)  # fragments of one object within a pixel of each other are one blob
+from detect.background import SQUARE
+
+ADJACENT = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
 CHANGING = 0.05  # a blob with this fraction of its pixels changing since the last frame is moving
 SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
 CLIPPED = 245  # luma from which a pixel counts as clipped white
@@ -37,10 +38,6 @@ class Blob(NamedTuple):
     soft: bool = False  # blurred all over, like something right in front of the lens (see `is_soft`)
 
     @property
-    def centre(self) -> tuple[float, float]:
-        return (self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2
-
-    @property
     def size(self) -> int:
         return max(self.x1 - self.x0, self.y1 - self.y0)
 
@@ -55,10 +52,11 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
     """
     count, height, width = foreground.shape
     flat = (count * height, width)
-    solid = cv2.bitwise_and(foreground.reshape(flat), cv2.dilate(foreground.reshape(flat), NEIGHBOURS))
+    solid = cv2.bitwise_and(foreground.reshape(flat), cv2.dilate(foreground.reshape(flat), ADJACENT))
     if not searched.all():
         solid.reshape(count, height, width)[~searched] = 0
-    grouped = cv2.dilate(solid, GROUP).reshape(count, height, width)
+    # fragments of one object within a pixel of each other are one blob
+    grouped = cv2.dilate(solid, SQUARE).reshape(count, height, width)
     grouped[:, 0] = 0  # keeps the cameras apart
     contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     moving = cv2.bitwise_and(solid, changing.reshape(flat))
@@ -122,10 +120,7 @@ class _Track:
 
     def continue_with(self, blob: Blob, t: float, changing: bool) -> None:
         """The track's object is `blob` in this frame."""
-        before = self.blob
-        # the centre's move, largest coordinate (centres are half the sum of the edges)
-        self.travel += max(abs(blob.x0 + blob.x1 - before.x0 - before.x1),
-                           abs(blob.y0 + blob.y1 - before.y0 - before.y1)) / 2
+        self.travel += _centre_distance(self.blob, blob)
         self.blob = blob
         self.frames += 1
         self.misses = 0
@@ -209,5 +204,10 @@ def _steady(track: _Track) -> bool:
 def _moved(track: _Track) -> bool:
     """Has the blob travelled twice its size from where it was first seen? (Text that changes, grows or
     shrinks stays within its line.)"""
-    (x0, y0), (x1, y1) = track.origin.centre, track.blob.centre
-    return max(abs(x1 - x0), abs(y1 - y0)) >= 2 * max(track.origin.size, track.blob.size)
+    return _centre_distance(track.origin, track.blob) >= 2 * max(track.origin.size, track.blob.size)
+
+
+def _centre_distance(a: Blob, b: Blob) -> float:
+    """How far the centre of `a`'s box is from `b`'s, along the axis where it is farther (centres are
+    half the sum of the edges)."""
+    return max(abs(b.x0 + b.x1 - a.x0 - a.x1), abs(b.y0 + b.y1 - a.y0 - a.y1)) / 2

@@ -47,3 +47,9 @@ def test_a_removed_camera_leaves_the_others_state_where_it_was() -> None:
     (seen,) = bank.tick(t)
     assert seen.camera == "c"
     assert not seen.global_change  # neither a first frame (what slot 0 held for "a") nor a rebuilt background
+
+
+def test_the_camera_table_declares_every_column_it_makes() -> None:
+    from detect.camera_table import _COLUMNS, CameraTable
+
+    assert set(CameraTable.__annotations__) == set(_COLUMNS)
