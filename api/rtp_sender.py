@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 from aiortc import RTCRtpSender, clock
@@ -25,6 +26,7 @@ from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, wrap_rtx
 from aiortc.utils import random32, uint16_add, uint32_add
 
+from api.direct_route import DirectRoute
 from ingest.live_hub import LiveFrame
 
 log = logging.getLogger(__name__)
@@ -39,10 +41,23 @@ _BASE_STATE = ("track", "mid", "rtp_header_extensions_map", "rtp_started", "rtp_
                "rtp_timestamp", "octet_count", "packet_count", "rtx_payload_type", "rtx_sequence_number")
 
 
+def _bursts(packets: list[bytes]) -> Iterator[list[bytes]]:
+    """The packets in groups that each reach PACING_BURST_BYTES, or hold the rest."""
+    start = 0
+    while start < len(packets):
+        end, size = start, 0
+        while end < len(packets) and size < PACING_BURST_BYTES:
+            size += len(packets[end])
+            end += 1
+        yield packets[start:end]
+        start = end
+
+
 class PassthroughSender(RTCRtpSender):
     """Sends a PassthroughTrack's frames: their shared payloads behind one header build per frame."""
 
     _sent: dict[int, bytes]  # RTP packets before encryption, by sequence number modulo the history size
+    _direct: DirectRoute | None  # the route of the last frame sent
 
     @classmethod
     def adopt(cls, sender: RTCRtpSender) -> None:
@@ -52,6 +67,7 @@ class PassthroughSender(RTCRtpSender):
             raise RuntimeError(f"this aiortc's RTCRtpSender has no {missing}: live view needs updating")
         sender.__class__ = cls
         sender._sent = {}
+        sender._direct = None
 
     def _base(self, name: str) -> Any:
         """RTCRtpSender's private attribute `__name`."""
@@ -77,6 +93,8 @@ class PassthroughSender(RTCRtpSender):
             log.exception("live view: sending RTP failed")
         finally:
             track.stop()
+            if self._direct is not None:
+                self._direct.close()
             self._set_base("track", None)
             self._base("rtp_exited").set()  # RTCRtpSender.stop waits for this
 
@@ -90,23 +108,38 @@ class PassthroughSender(RTCRtpSender):
         first.extensions.mid = self._base("mid")
         header = bytearray(first.serialize(self._base("rtp_header_extensions_map")))
         last = len(payloads) - 1
-        burst = 0
+        packets = []
         for i, payload in enumerate(payloads):
             _MARKER_TYPE_SEQUENCE.pack_into(header, 1, payload_type | (_MARKER if i == last else 0), sequence_number)
             packet = bytes(header) + payload
             self._sent[sequence_number % RTP_HISTORY_SIZE] = packet
-            await self.transport._send_rtp(packet)
+            packets.append(packet)
             sequence_number = uint16_add(sequence_number, 1)
-            burst += len(packet)
-            if burst >= PACING_BURST_BYTES and i != last:
-                await asyncio.sleep(burst * 8 / PACING_BITS_PER_SECOND)
-                burst = 0
+        pause = 0.0
+        for burst in _bursts(packets):
+            if pause:
+                await asyncio.sleep(pause)
+            await self._send_packets(burst)
+            pause = sum(map(len, burst)) * 8 / PACING_BITS_PER_SECOND
         # what the RTCP sender reports and getStats read
         self._set_base("ntp_timestamp", clock.current_ntp_time())
         self._set_base("rtp_timestamp", first.timestamp)
         self._set_base("octet_count", self._base("octet_count") + sum(map(len, payloads)))
         self._set_base("packet_count", self._base("packet_count") + len(payloads))
         return sequence_number
+
+    async def _send_packets(self, packets: list[bytes]) -> None:
+        """Straight to the viewer's socket when the connection allows it (see DirectRoute), else through aiortc."""
+        pair = DirectRoute.nominated_pair(self.transport)
+        if pair is None:
+            for packet in packets:
+                await self.transport._send_rtp(packet)
+            return
+        if self._direct is None or self._direct.pair is not pair:
+            if self._direct is not None:
+                self._direct.close()
+            self._direct = DirectRoute(self.transport, pair)
+        self._direct.send(packets)
 
     async def _retransmit(self, sequence_number: int) -> None:
         """Resend a packet the viewer reported lost, wrapped for RTX when that was negotiated."""

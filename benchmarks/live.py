@@ -1,8 +1,8 @@
 """Live view cost: server CPU per WebRTC viewer of a 1080p@15, 4 Mbit/s camera passed through, for 1, 8 and
-32 viewers (viewers in this process, the server in its own), and the time to the first decoded frame for a
-viewer joining the running camera. The viewers' own CPU per viewer, measured over the same seconds, is the
-yardstick for a noisy machine: it receives and decrypts every packet the server sends, so a slow spell
-raises both. Prints one JSON line."""
+32 viewers (the server in its own process, the viewers spread over VIEWER_PROCESSES others), and the time
+to the first decoded frame for a viewer joining the running camera. The viewers' own CPU per viewer,
+measured over the same seconds, is the yardstick for a noisy machine: they receive and decrypt every packet
+the server sends, so a slow spell raises both. Prints one JSON line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import os
-import resource
 import signal
 import statistics
 import subprocess
@@ -33,6 +32,11 @@ PASSWORD = "benchmark-password"
 MEASURE_SECONDS = 10.0
 FIRST_FRAME_JOINS = 5
 VIEWER_COUNTS = (1, 8, 32)
+# 32 viewers need a whole core to receive and decrypt. In one process they fall behind, lose packets and
+# flood the server with loss reports and bandwidth estimates (40 RTCP packets a second each instead of 3),
+# which a real viewer, on its own screen or phone, does not.
+VIEWER_PROCESSES = 2
+HANG_UP = "hang up"
 
 
 class NullDecoder:
@@ -42,7 +46,7 @@ class NullDecoder:
         return []
 
 
-def server_cpu_seconds(pid: int) -> float:
+def process_cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
@@ -95,26 +99,74 @@ async def wait_until_streaming(base: str, token: str) -> None:
             await asyncio.sleep(0.2)
 
 
+class ViewerProcess:
+    """A process holding benchmark viewers that receive and decrypt but do not decode."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+
+    @classmethod
+    async def start(cls, base: str, token: str) -> ViewerProcess:
+        return cls(await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "viewers", base, token,
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE))
+
+    async def add(self, count: int) -> None:
+        """Connect `count` more viewers."""
+        await self._tell(str(count))
+
+    async def hang_up(self) -> None:
+        await self._tell(HANG_UP)
+
+    async def _tell(self, line: str) -> None:
+        assert self._process.stdin and self._process.stdout
+        self._process.stdin.write(f"{line}\n".encode())
+        await self._process.stdin.drain()
+        if (await self._process.stdout.readline()).strip() != b"ok":
+            raise RuntimeError(f"a viewer process failed to {line}")
+
+    def cpu_seconds(self) -> float:
+        return process_cpu_seconds(self._process.pid)
+
+    async def close(self) -> None:
+        assert self._process.stdin
+        self._process.stdin.close()
+        await self._process.wait()
+
+
+async def hold_viewers(base: str, token: str) -> None:
+    """The viewer process: connects as many more viewers as a line of stdin says, or hangs them all up; until
+    stdin closes."""
+    rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()  # type: ignore[assignment]
+    loop = asyncio.get_running_loop()
+    peers: list[RTCPeerConnection] = []
+    while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():
+        if line == HANG_UP:
+            await asyncio.gather(*(peer.close() for peer in peers))
+            peers.clear()
+        for _ in range(0 if line == HANG_UP else int(line)):
+            peers.append((await connect(base, token, decode=False))[0])
+        print("ok", flush=True)
+
+
 async def measure(base: str, token: str, pid: int) -> dict[str, object]:
     await wait_until_streaming(base, token)
     first_frame_s = await first_frame_seconds(base, token)
-    real_decoder = rtcrtpreceiver.get_decoder
-    rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()  # type: ignore[assignment]
-    try:
-        await asyncio.sleep(2)
-        before = await cpu_over(pid)
-        shares: dict[int, tuple[float, float]] = {}
-        peers: list[RTCPeerConnection] = []
-        for count in VIEWER_COUNTS:
-            while len(peers) < count:
-                peers.append((await connect(base, token, decode=False))[0])
-            await asyncio.sleep(3)  # connections settle
-            shares[count] = await cpu_over(pid)
-        await asyncio.gather(*(peer.close() for peer in peers))
-        await asyncio.sleep(3)
-        after = await cpu_over(pid)
-    finally:
-        rtcrtpreceiver.get_decoder = real_decoder
+    pools = [await ViewerProcess.start(base, token) for _ in range(VIEWER_PROCESSES)]
+    await asyncio.sleep(2)
+    before = await cpu_over(pid, pools)
+    shares: dict[int, tuple[float, float]] = {}
+    connected = 0
+    for count in VIEWER_COUNTS:
+        more = count - connected
+        await asyncio.gather(*(pool.add(more // len(pools) + (i < more % len(pools))) for i, pool in enumerate(pools)))
+        connected = count
+        await asyncio.sleep(3)  # connections settle
+        shares[count] = await cpu_over(pid, pools)
+    await asyncio.gather(*(pool.hang_up() for pool in pools))
+    await asyncio.sleep(3)
+    after = await cpu_over(pid, pools)
+    await asyncio.gather(*(pool.close() for pool in pools))
     # the idle server drifts too: its share before and after, averaged, is what viewers add to
     baseline, viewers_baseline = (before[0] + after[0]) / 2, (before[1] + after[1]) / 2
     per_viewer, viewers_per_viewer, ratio = {}, {}, {}
@@ -131,16 +183,12 @@ async def measure(base: str, token: str, pid: int) -> dict[str, object]:
                                       "max": round(max(first_frame_s), 3)}}
 
 
-def own_cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-async def cpu_over(pid: int) -> tuple[float, float]:
-    """Server CPU and this process's (the viewers') CPU, as shares of one core over MEASURE_SECONDS."""
-    server, own = server_cpu_seconds(pid), own_cpu_seconds()
+async def cpu_over(pid: int, pools: list[ViewerProcess]) -> tuple[float, float]:
+    """Server CPU and the viewer processes' CPU, as shares of one core over MEASURE_SECONDS."""
+    server, viewers = process_cpu_seconds(pid), sum(pool.cpu_seconds() for pool in pools)
     await asyncio.sleep(MEASURE_SECONDS)
-    return (server_cpu_seconds(pid) - server) / MEASURE_SECONDS, (own_cpu_seconds() - own) / MEASURE_SECONDS
+    viewers = sum(pool.cpu_seconds() for pool in pools) - viewers
+    return (process_cpu_seconds(pid) - server) / MEASURE_SECONDS, viewers / MEASURE_SECONDS
 
 
 def main() -> None:
@@ -177,4 +225,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["viewers"]:
+        asyncio.run(hold_viewers(*sys.argv[2:4]))
+    else:
+        main()

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.live import CATCH_UP_FPS, PassthroughTrack
+from api.live import CATCH_UP_FPS, LiveSessions, PassthroughTrack
+from api.rtp_sender import PassthroughSender
+from api.udp_segments import SegmentingSocket
 from ingest.clock import Stamp
 from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
@@ -126,3 +131,46 @@ def test_a_new_viewers_backlog_is_spread_out_not_burst(tmp_path: Path) -> None:
     times = asyncio.run(receive())
     assert times[0] < 0.5 / CATCH_UP_FPS, "the keyframe goes out at once"
     assert all(b - a >= 0.9 / CATCH_UP_FPS for a, b in zip(times, times[1:])), times
+
+
+def test_packets_the_socket_has_no_room_for_queue_in_aioices_transport(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames go straight to the viewer's socket; what finds its buffer full waits in the transport's queue
+    and arrives in order, with nothing lost and resent."""
+    hub, packets = hub_of_camera(tmp_path)
+    direct, resent = [], []
+    real_send = SegmentingSocket.send
+
+    def half_fits(self: SegmentingSocket, datagrams: Sequence[bytes], address: tuple[str, int]) -> int:
+        direct.append(len(datagrams))
+        return real_send(self, datagrams[:len(datagrams) // 2], address)
+
+    async def record_resend(self: PassthroughSender, sequence_number: int) -> None:
+        resent.append(sequence_number)
+
+    monkeypatch.setattr(SegmentingSocket, "send", half_fits)
+    monkeypatch.setattr(PassthroughSender, "_retransmit", record_resend)
+
+    async def watch() -> list[int]:
+        sessions = LiveSessions()
+        viewer = RTCPeerConnection()
+        viewer.addTransceiver("video", direction="recvonly")
+        arrived: asyncio.Future = asyncio.get_running_loop().create_future()
+        viewer.on("track", lambda track: arrived.done() or arrived.set_result(track))
+        await viewer.setLocalDescription(await viewer.createOffer())
+        answer = await sessions.answer(viewer.localDescription.sdp, "offer", hub, on_end=asyncio.sleep)
+        await viewer.setRemoteDescription(answer)
+        track = await asyncio.wait_for(arrived, 10)
+        for packet in packets:
+            hub.packet(packet, Stamp(0.0, False))
+            await asyncio.sleep(1 / 15)
+        try:
+            return [(await asyncio.wait_for(track.recv(), 10)).pts for _ in range(len(packets) - 2)]
+        finally:
+            await viewer.close()
+            await sessions.close_all()
+
+    pts = asyncio.run(watch())
+    assert all(b > a for a, b in zip(pts, pts[1:])), pts
+    assert sum(direct) >= len(packets) - 2, "the frames' packets went to the socket directly"
+    assert resent == []
