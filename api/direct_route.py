@@ -46,7 +46,8 @@ class DirectRoute:
         pair = getattr(connection, "_nominated", {}).get(_COMPONENT_RTP)
         if not isinstance(pair, CandidatePair) or type(pair.protocol) is not StunProtocol or not hasattr(dtls, _TX_BYTES):
             return None
-        return pair
+        transport = getattr(pair.protocol, "transport", None)
+        return pair if transport is not None and not transport.is_closing() else None
 
     def send(self, packets: Sequence[bytes]) -> None:
         """Encrypt and send, in order. Whatever finds the socket's buffer full waits in the transport's queue."""
