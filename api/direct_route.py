@@ -6,7 +6,7 @@ with the same SRTP session and hands them to `SegmentingSocket`, which sends eac
 packets in one system call.
 
 It reads private state of aiortc's DTLS transport and of aioice's connection (both pinned in
-pyproject.toml). Where that state is not as expected, or the pair is relayed through TURN,
+pyproject.toml). Where that state is not as expected, or the pair is relayed by TURN,
 `DirectRoute.nominated_pair` returns None and the caller sends through aiortc.
 """
 
@@ -17,7 +17,7 @@ import os
 import socket
 from collections.abc import Sequence
 
-from aioice.ice import CandidatePair, StunProtocol
+from aioice.ice import CandidatePair
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 
 from api.udp_segments import SegmentingSocket
@@ -39,20 +39,22 @@ class DirectRoute:
 
     @staticmethod
     def nominated_pair(dtls: RTCDtlsTransport) -> CandidatePair | None:
-        """The connected pair on a plain UDP socket, or None (not connected yet, TURN, unknown aioice)."""
+        """The connected pair on a plain UDP socket, or None (not connected yet, relayed by TURN, unknown aioice)."""
         if not isinstance(dtls, RTCDtlsTransport) or dtls._state is not State.CONNECTED:
             return None
         connection = getattr(dtls.transport, "_connection", None)
         pair = getattr(connection, "_nominated", {}).get(_COMPONENT_RTP)
-        if not isinstance(pair, CandidatePair) or type(pair.protocol) is not StunProtocol or not hasattr(dtls, _TX_BYTES):
+        if (not isinstance(pair, CandidatePair) or pair.local_candidate.type == "relay"
+                or not hasattr(dtls, _TX_BYTES)):
             return None
-        transport = getattr(pair.protocol, "transport", None)
-        return pair if transport is not None and not transport.is_closing() else None
+        transport = getattr(pair.protocol, "transport", None)  # asyncio's or uvloop's datagram transport
+        if transport is None or transport.is_closing() or transport.get_extra_info("socket") is None:
+            return None
+        return pair
 
     def send(self, packets: Sequence[bytes]) -> None:
-        """Encrypt and send, in order. Whatever finds the socket's buffer full waits in the transport's queue."""
-        if self._dtls._state is not State.CONNECTED:
-            raise ConnectionError("the viewer's DTLS transport is closed")
+        """Encrypt and send, in order; what the socket refuses goes through the event loop's transport, which
+        queues it while the buffer is full and reports errors the way aioice expects."""
         protect = self._dtls._tx_srtp.protect
         encrypted = [protect(packet) for packet in packets]
         # behind data already queued in the transport, the socket would jump the queue

@@ -44,21 +44,21 @@ class SegmentingSocket:
 
     def __init__(self, udp: socket.socket) -> None:
         self._socket = udp
-        self._segmenting = True
+        self.segmenting = _knows_segmentation(udp)
 
     def send(self, datagrams: Sequence[bytes], address: tuple[str, int]) -> int:
-        """Send datagrams in order; returns how many went out before the socket's send buffer was full."""
+        """Send datagrams in order; returns how many went out before the socket refused one (its buffer full,
+        the network unreachable): the caller hands the rest to a sender that queues them or reports why."""
         sent = 0
         try:
             for run in runs(datagrams):
-                if len(run) > 1 and self._segmenting:
-                    if self._send_run(run, address):
-                        sent += len(run)
-                        continue
+                if len(run) > 1 and self.segmenting and self._send_run(run, address):
+                    sent += len(run)
+                    continue
                 for datagram in run:
                     self._socket.sendto(datagram, address)
                     sent += 1
-        except BlockingIOError:
+        except OSError:
             pass
         return sent
 
@@ -67,15 +67,24 @@ class SegmentingSocket:
         control = [(socket.SOL_UDP, UDP_SEGMENT, struct.pack("=H", len(run[0])))]
         try:
             self._socket.sendmsg([b"".join(run)], control, 0, address)
-        except BlockingIOError:
-            raise
         except OSError as error:
             if error.errno not in _UNSUPPORTED:
                 raise
-            log.info("UDP segmentation unavailable (%s): sending datagrams one by one", error.strerror)
-            self._segmenting = False
+            log.info("UDP segmentation refused (%s): sending datagrams one by one", error.strerror)
+            self.segmenting = False
             return False
         return True
 
     def close(self) -> None:
         self._socket.close()
+
+
+def _knows_segmentation(udp: socket.socket) -> bool:
+    """Whether the kernel has UDP_SEGMENT (Linux 4.18 and later). One without it ignores the option in
+    `sendmsg` and sends the whole run as one oversized datagram, so it has to be asked beforehand."""
+    try:
+        udp.getsockopt(socket.SOL_UDP, UDP_SEGMENT)
+    except OSError:
+        log.info("this kernel has no UDP segmentation: sending datagrams one by one")
+        return False
+    return True

@@ -37,6 +37,7 @@ VIEWER_COUNTS = (1, 8, 32)
 # which a real viewer, on its own screen or phone, does not.
 VIEWER_PROCESSES = 2
 HANG_UP = "hang up"
+TOKEN_VARIABLE = "NVR_BENCHMARK_TOKEN"  # how a viewer process gets its token: not on a command line
 
 
 class NullDecoder:
@@ -107,9 +108,12 @@ class ViewerProcess:
 
     @classmethod
     async def start(cls, base: str, token: str) -> ViewerProcess:
-        return cls(await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "viewers", base, token,
+        """A viewer process, once it is ready (its imports would otherwise count in its idle share)."""
+        pool = cls(await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "viewers", base, env={**os.environ, TOKEN_VARIABLE: token},
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE))
+        await pool.add(0)
+        return pool
 
     async def add(self, count: int) -> None:
         """Connect `count` more viewers."""
@@ -137,6 +141,7 @@ class ViewerProcess:
 async def hold_viewers(base: str, token: str) -> None:
     """The viewer process: connects as many more viewers as a line of stdin says, or hangs them all up; until
     stdin closes."""
+    logging.disable(logging.WARNING)
     rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()  # type: ignore[assignment]
     loop = asyncio.get_running_loop()
     peers: list[RTCPeerConnection] = []
@@ -226,6 +231,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["viewers"]:
-        asyncio.run(hold_viewers(*sys.argv[2:4]))
+        asyncio.run(hold_viewers(sys.argv[2], os.environ[TOKEN_VARIABLE]))
     else:
         main()
