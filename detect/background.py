@@ -56,7 +56,8 @@ def neighbour_pairs(foreground: np.ndarray) -> np.ndarray:
     a quiet scene, never enough pairs. A blob of n pixels has about 2n of them.
     """
     cameras, height, width = foreground.shape
-    across = cv2.bitwise_and(foreground.reshape(-1, width)[:, 1:], foreground.reshape(-1, width)[:, :-1])
+    rows = foreground.reshape(-1, width)
+    across = cv2.bitwise_and(rows[:, 1:], rows[:, :-1])
     down = np.bitwise_and(foreground[:, 1:], foreground[:, :-1])
     pairs: np.ndarray = count_per_camera(across, cameras) + count_per_camera(down, cameras)
     return pairs

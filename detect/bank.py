@@ -212,17 +212,16 @@ class DetectorBank:
         self._advance(tick, counts, background8)
         self._upkeep(tick, background)
         foreground3 = foreground.reshape(frames.shape)
+        # cameras with tracks go on anyway; those in a global change do not at all (_advance cleared their tracks)
         may_move = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
         min_pixels = table.min_pixels[tick.slots]
-        # cameras with tracks go on anyway; those in a global change do not at all
         undecided = np.flatnonzero(~may_move & ~tick.global_change & (counts >= min_pixels))
         if len(undecided):
             stack = foreground3 if len(undecided) == count else foreground3[undecided]
             may_move[undecided] = neighbour_pairs(stack) >= min_pixels[undecided]
-        candidates = np.flatnonzero(may_move & ~tick.global_change)
-        if len(candidates):
+        if may_move.any():
             self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
-                          candidates)
+                          may_move)
 
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
@@ -306,16 +305,14 @@ class DetectorBank:
                       self.settings.housekeeping_seconds)
 
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
-                 difference: np.ndarray, foreground: np.ndarray, candidates: np.ndarray) -> None:
-        """Blobs of the cameras that may see motion, in one stack; then tracking per camera."""
+                 difference: np.ndarray, foreground: np.ndarray, candidate: np.ndarray) -> None:
+        """Blobs of the cameras that may see motion (`candidate`), in one stack; then tracking per camera."""
         count = len(tick.slots)
-        candidate = np.zeros(count, bool)
-        candidate[candidates] = True
+        candidates = np.flatnonzero(candidate)
         # when most cameras are candidates, views of the whole stack (the others left out of the blob search)
         # cost less than copies of the candidates' rows: 1 ms per array at 128 cameras
-        dense = 2 * len(candidates) >= count
-        members = np.arange(count) if dense else candidates  # the tick's cameras in the stack below
-        rows = slice(None) if dense else candidates
+        rows = slice(None) if 2 * len(candidates) >= count else candidates
+        members = np.arange(count)[rows]  # the tick's cameras in the stack below
         frames = tick.frames[rows]
         height, width = frames.shape[1:]
         flat = (len(members) * height, width)

@@ -177,7 +177,8 @@ class TamperWatch:
 
 def check_all(watches: list[TamperWatch], pictures: np.ndarray, is_ir: list[bool], interval: float) -> None:
     """Check the (n, H, W) work pictures of n cameras (their watches and modes), `interval` seconds after
-    their last check: features and region matching for all of them in one go; each watch's `signals`."""
+    their last check: features and region matching for all of them in one go, then each watch sets its
+    `signals`."""
     features = TamperFeatures.of(pictures)
     views = [watch.usual_view(ir) for watch, ir in zip(watches, is_ir, strict=True)]
     compared = [i for i, (reference, _) in enumerate(views) if reference is not None]

@@ -2,9 +2,10 @@
 
 `ensure_demo_video(scene, directory)` returns an MP4 that ingest plays in a loop as if it were a
 camera. The file name carries a fingerprint of the scene, the generator version and the encoder
-settings, so a changed scene is rendered again instead of served stale. Rendering is serialised per
-scene by a lock file (threads and processes) and published by an atomic rename, so readers never see
-a partial file and a writer killed midway leaves only a `.partial` file, overwritten by the next one.
+settings (bit rate included), so a changed scene is rendered again instead of served stale. Rendering
+is serialised per file stem by a lock file (threads and processes) and published by an atomic rename,
+so readers never see a partial file and a writer killed midway leaves only a `.partial` file,
+overwritten by the next one.
 """
 
 from __future__ import annotations

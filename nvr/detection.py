@@ -54,7 +54,7 @@ class DetectionPipeline:
             return self.machine.feed(observations)
 
     def wait_for_frames(self, timeout: float) -> bool:
-        """Block until a frame has arrived since the last tick (True), `wake` is called or `timeout` has
+        """Block until a frame has arrived since the last tick or `wake` is called (True), or `timeout` has
         passed (False)."""
         return self._arrived.wait(timeout)
 

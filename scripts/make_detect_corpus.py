@@ -41,6 +41,7 @@ FPS = 15
 MIN_OBJECT = 0.003  # objects at least this fraction of the frame must be found ...
 ONSET_SECONDS = 0.5  # ... within this long of reaching that size
 TAMPER_SECONDS = 3.0  # tamper must be reported within this long
+LOSS_SECONDS = BankSettings().video_loss_seconds + 1.0  # video loss must be reported within this long
 TAMPER_INSTANCES = 8  # of each kind
 PLACES: tuple[Place, ...] = ("alley", "crossroad", "shopfront")
 TamperKind = str  # "covered", "moved", "defocus"
@@ -513,7 +514,7 @@ def score(played: Played) -> Score:
         found = [emitted for emitted, update in played.updates
                  if update.kind == "started" and update.event.type == "video_loss"
                  and start - 1.0 <= update.event.start <= start
-                 and emitted <= start + BankSettings().video_loss_seconds + 1.0]
+                 and emitted <= start + LOSS_SECONDS]
         result.losses_found += bool(found)
     return result
 

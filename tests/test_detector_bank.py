@@ -47,6 +47,8 @@ def test_a_removed_camera_leaves_the_others_state_where_it_was() -> None:
     (seen,) = bank.tick(t)
     assert seen.camera == "c"
     assert not seen.global_change  # neither a first frame (what slot 0 held for "a") nor a rebuilt background
+    slot = bank._cameras["c"].slot
+    assert slot == 0 and bank._table.noise[slot] > 0 and bank._table.threshold[slot] >= 0, "its noise came along"
 
 
 def test_the_camera_table_declares_every_column_it_makes() -> None:

@@ -24,7 +24,7 @@ def still(t: float) -> Observation:
     return Observation("cam", t)
 
 
-def ended(updates: list[EventUpdate], type_: str) -> list[tuple[float, float | None]]:
+def ended(updates: list[EventUpdate], type_: str) -> list[tuple[float, float]]:
     return [(u.event.start, u.event.end) for u in updates if u.kind == "ended" and u.event.type == type_]
 
 
