@@ -41,15 +41,15 @@ _BASE_STATE = ("track", "mid", "rtp_header_extensions_map", "rtp_started", "rtp_
                "rtp_timestamp", "octet_count", "packet_count", "rtx_payload_type", "rtx_sequence_number")
 
 
-def _bursts(packets: list[bytes]) -> Iterator[list[bytes]]:
-    """The packets in groups that each reach PACING_BURST_BYTES, or hold the rest."""
+def _bursts(packets: list[bytes]) -> Iterator[tuple[list[bytes], int]]:
+    """The packets in groups that each reach PACING_BURST_BYTES, or hold the rest; with their bytes."""
     start = 0
     while start < len(packets):
         end, size = start, 0
         while end < len(packets) and size < PACING_BURST_BYTES:
             size += len(packets[end])
             end += 1
-        yield packets[start:end]
+        yield packets[start:end], size
         start = end
 
 
@@ -116,11 +116,11 @@ class PassthroughSender(RTCRtpSender):
             packets.append(packet)
             sequence_number = uint16_add(sequence_number, 1)
         pause = 0.0
-        for burst in _bursts(packets):
+        for burst, size in _bursts(packets):
             if pause:
                 await asyncio.sleep(pause)
             await self._send_packets(burst)
-            pause = sum(map(len, burst)) * 8 / PACING_BITS_PER_SECOND
+            pause = size * 8 / PACING_BITS_PER_SECOND
         # what the RTCP sender reports and getStats read
         self._set_base("ntp_timestamp", clock.current_ntp_time())
         self._set_base("rtp_timestamp", first.timestamp)
@@ -153,4 +153,5 @@ class PassthroughSender(RTCRtpSender):
             packet = wrap_rtx(RtpPacket.parse(packet, extensions), payload_type=rtx_payload_type,
                               sequence_number=rtx_sequence_number, ssrc=self._rtx_ssrc).serialize(extensions)
             self._set_base("rtx_sequence_number", uint16_add(rtx_sequence_number, 1))
+        # through aiortc: a NACK may come after the send loop has ended and closed the direct route
         await self.transport._send_rtp(packet)

@@ -149,8 +149,8 @@ async def hold_viewers(base: str, token: str) -> None:
         if line == HANG_UP:
             await asyncio.gather(*(peer.close() for peer in peers))
             peers.clear()
-        for _ in range(0 if line == HANG_UP else int(line)):
-            peers.append((await connect(base, token, decode=False))[0])
+        else:
+            peers += [(await connect(base, token, decode=False))[0] for _ in range(int(line))]
         print("ok", flush=True)
 
 

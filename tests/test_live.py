@@ -25,13 +25,19 @@ from tests.support.rtsp import RtspServer
 NAL_STAP_A, NAL_SPS = 24, 7
 
 
-async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[float, list[tuple[int, int]]]:
-    """Seconds to the first decoded frame, and (width, pts) of the frames received."""
+async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
+    """A receive-only peer with its offer made; the future resolves with its video track."""
     peer = RTCPeerConnection()
     peer.addTransceiver("video", direction="recvonly")
     arrived: asyncio.Future = asyncio.get_running_loop().create_future()
     peer.on("track", lambda track: arrived.done() or arrived.set_result(track))
     await peer.setLocalDescription(await peer.createOffer())
+    return peer, arrived
+
+
+async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[float, list[tuple[int, int]]]:
+    """Seconds to the first decoded frame, and (width, pts) of the frames received."""
+    peer, arrived = await offering_viewer()
     began = time.monotonic()
     response = await asyncio.to_thread(client.post, f"/api/cameras/{camera}/live",
                                        json={"sdp": peer.localDescription.sdp, "type": "offer"})
@@ -157,11 +163,7 @@ def test_packets_the_socket_refuses_go_through_the_event_loops_transport_in_orde
 
     async def watch() -> list[int]:
         sessions = LiveSessions()
-        viewer = RTCPeerConnection()
-        viewer.addTransceiver("video", direction="recvonly")
-        arrived: asyncio.Future = asyncio.get_running_loop().create_future()
-        viewer.on("track", lambda track: arrived.done() or arrived.set_result(track))
-        await viewer.setLocalDescription(await viewer.createOffer())
+        viewer, arrived = await offering_viewer()
         answer = await sessions.answer(viewer.localDescription.sdp, "offer", hub, on_end=ended)
         await viewer.setRemoteDescription(answer)
         track = await asyncio.wait_for(arrived, 10)
