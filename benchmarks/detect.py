@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -117,6 +118,8 @@ def event_latencies(files: list[Path], specs: list[SceneSpec]) -> tuple[list[flo
     with tempfile.TemporaryDirectory() as data:
         cameras = [{"name": f"cam{k}", "record_url": path.as_uri()} for k, path in enumerate(files)]
         config = parse_config(json.dumps({"data_dir": data, "storage": {"min_free_bytes": 0}, "cameras": cameras}))
+        # a password of our own: a generated one would be printed among the benchmark's output
+        os.environ.setdefault("NVR_ADMIN_PASSWORD", "benchmark-password")
         station = Station(config)
         station.start()
         token = station.accounts.create_token(station.accounts.add("bench", "benchmark-password", "operator"),
