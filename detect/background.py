@@ -10,6 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from detect.workspace import Workspace
+
 BLACK = 16.0  # luma of black (BT.601 limited range); gain is applied around it
 GAIN_STEP = 10  # gain is measured at every 10th pixel each way
 GAIN_JUMP = 0.04  # a gain change bigger than this in one frame is a switch: ...
@@ -48,16 +50,17 @@ def count_per_camera(masks: np.ndarray, cameras: int) -> np.ndarray:
     return counts
 
 
-def neighbour_pairs(foreground: np.ndarray) -> np.ndarray:
+def neighbour_pairs(foreground: np.ndarray, space: Workspace) -> np.ndarray:
     """Per camera, the pairs of foreground pixels side by side or one above the other in a (cameras, H, W)
-    0/255 stack.
+    0/255 stack (the masks on the way are arrays of `space`).
 
     Sensor and compression noise leaves lone pixels: enough of them to pass a plain count most frames in
     a quiet scene, never enough pairs. A blob of n pixels has about 2n of them.
     """
     cameras, height, width = foreground.shape
     rows = foreground.reshape(-1, width)
-    across = cv2.bitwise_and(rows[:, 1:], rows[:, :-1])
-    down = np.bitwise_and(foreground[:, 1:], foreground[:, :-1])
+    across = cv2.bitwise_and(rows[:, 1:], rows[:, :-1], dst=space.array("pairs across", (len(rows), width - 1)))
+    down = space.array("pairs down", (cameras, height - 1, width))
+    np.bitwise_and(foreground[:, 1:], foreground[:, :-1], out=down)
     pairs: np.ndarray = count_per_camera(across, cameras) + count_per_camera(down, cameras)
     return pairs

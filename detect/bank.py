@@ -37,6 +37,7 @@ from detect.overlay import OverlayLearner
 from detect.regions import Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
+from detect.workspace import Workspace
 
 GAIN_EPSILON = 0.003  # smaller gain changes are left to the background update
 GLOBAL_FRACTION = 0.35  # more of the watched picture than this changed (or JUMP_FRACTION, right
@@ -95,11 +96,6 @@ class _Tick:
         self.scores = [0.0] * count
         self.boxes = [()] * count
 
-    @property
-    def rows(self) -> slice | np.ndarray:
-        """Index of these cameras' rows in the table: a slice (views) when the tick has them all."""
-        return slice(0, len(self.slots)) if self.whole else self.slots
-
 
 class DetectorBank:
     """All cameras' detectors; `submit` from any thread, `tick` from one detection thread."""
@@ -115,6 +111,7 @@ class DetectorBank:
         self._state_lock = threading.Lock()  # tick vs add/remove
         self._clock = -math.inf  # newest frame time seen
         self._table = CameraTable(self.settings.work_size, 8)
+        self._workspace = Workspace()
 
     # ------------------------------------------------------------------ cameras
 
@@ -184,7 +181,8 @@ class DetectorBank:
                 count = len(self._slots)
                 slots = np.flatnonzero(table.pending[:count])
                 tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, table.pending_t[slots],
-                             table.frame[slots], table.chroma[slots], table.has_chroma[slots])
+                             self._workspace.rows("frames", table.frame, slots), table.chroma[slots],
+                             table.has_chroma[slots])
                 table.pending[slots] = False
             observations = self._process(tick) if len(slots) else []
             if len(slots):
@@ -193,20 +191,21 @@ class DetectorBank:
         return observations
 
     def _process(self, tick: _Tick) -> list[Observation]:
-        table, rows, frames = self._table, tick.rows, tick.frames
+        table, frames, space = self._table, tick.frames, self._workspace
         count = len(tick.slots)
         width, height = self.settings.work_size
         flat = (count * height, width)
-        background, background8 = table.background[rows], table.background8[rows]
-        recent, thresholds = table.recent[rows], table.threshold_map[rows]
+        background, background8 = self._rows("background", tick), self._rows("background8", tick)
+        recent, thresholds = self._rows("recent", tick), self._rows("threshold_map", tick)
         frame_gains = gains(frames, background)
         for k in np.flatnonzero(np.abs(frame_gains - 1.0) > GAIN_EPSILON):
             apply_gain(background[k], frames[k], float(frame_gains[k]))
             cv2.convertScaleAbs(background[k], dst=background8[k])
         tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
-        difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat))
-        foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT)
-        still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE)  # now: later it is out of cache
+        difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat), dst=space.array("difference", flat))
+        foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
+        # now: later it is out of cache
+        still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
         counts = count_per_camera(foreground, count)
 
         self._advance(tick, counts, background8)
@@ -218,7 +217,7 @@ class DetectorBank:
         undecided = np.flatnonzero(~may_move & ~tick.global_change & (counts >= min_pixels))
         if len(undecided):
             stack = foreground3 if len(undecided) == count else foreground3[undecided]
-            may_move[undecided] = neighbour_pairs(stack) >= min_pixels[undecided]
+            may_move[undecided] = neighbour_pairs(stack, space) >= min_pixels[undecided]
         if may_move.any():
             self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
                           may_move)
@@ -226,7 +225,8 @@ class DetectorBank:
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
-            mask = still if selected.all() else (still.reshape(frames.shape) * selected[:, None, None]).reshape(flat)
+            mask = still if selected.all() else np.multiply(still.reshape(frames.shape), selected[:, None, None],
+                                                            out=space.array("mask", frames.shape)).reshape(flat)
             cv2.accumulateWeighted(frames.reshape(flat), background.reshape(flat), 2.0 ** -level, mask=mask)
         background[tick.reset] = frames[tick.reset]  # rebuilt from this frame (_advance cleared their trackers)
         absorb = self.settings.housekeeping_seconds / self.settings.absorb_seconds
@@ -238,9 +238,16 @@ class DetectorBank:
         restart = np.flatnonzero(tick.reset | tick.jumped)
         recent[restart] = frames[restart]
         if not tick.whole:
-            table.background[rows], table.background8[rows], table.recent[rows] = background, background8, recent
+            table.background[tick.slots], table.background8[tick.slots] = background, background8
+            table.recent[tick.slots] = recent
         self._refresh_thresholds(tick)
         return self._observations(tick)
+
+    def _rows(self, column: str, tick: _Tick) -> np.ndarray:
+        """The tick's rows of a table column: views when the tick has every camera, else a copy (see `_process`
+        for the write-back)."""
+        values: np.ndarray = getattr(self._table, column)
+        return values[:len(tick.slots)] if tick.whole else self._workspace.rows(column, values, tick.slots)
 
     def _advance(self, tick: _Tick, counts: np.ndarray, background8: np.ndarray) -> None:
         """Timing, mode, global change and upkeep due of each camera at this frame (before any region work)."""
@@ -298,30 +305,38 @@ class DetectorBank:
             sigma = 1.4826 * np.median(deviation.reshape(len(noisy), -1), axis=1)
             noise = table.noise[tick.slots[noisy]]
             table.noise[tick.slots[noisy]] = np.where(np.isnan(noise), sigma, noise + 0.3 * (sigma - noise))
-        checked = [k for k in due if tick.cameras[k].settings.tamper]
-        if checked:
+        checked = np.array([k for k in due if tick.cameras[k].settings.tamper], int)
+        if len(checked):
             slots = tick.slots[checked]
-            check_all([tick.cameras[k].tamper for k in checked], tick.frames[checked], table.is_ir[slots].tolist(),
+            pictures = tick.frames if len(checked) == len(tick.slots) else self._workspace.rows("checked", tick.frames,
+                                                                                                checked)
+            check_all([tick.cameras[k].tamper for k in checked], pictures, table.is_ir[slots].tolist(),
                       self.settings.housekeeping_seconds)
 
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
                  difference: np.ndarray, foreground: np.ndarray, candidate: np.ndarray) -> None:
         """Blobs of the cameras that may see motion (`candidate`), in one stack; then tracking per camera."""
-        count = len(tick.slots)
+        count, height, width = tick.frames.shape
         candidates = np.flatnonzero(candidate)
-        # when most cameras are candidates, views of the whole stack (the others left out of the blob search)
-        # cost less than copies of the candidates' rows: 1 ms per array at 128 cameras
-        rows = slice(None) if 2 * len(candidates) >= count else candidates
-        members = np.arange(count)[rows]  # the tick's cameras in the stack below
-        frames = tick.frames[rows]
-        height, width = frames.shape[1:]
+        space = self._workspace
+        # when most cameras are candidates, the whole stack (the others left out of the blob search) rather
+        # than copies of the candidates' rows
+        whole = 2 * len(candidates) >= count
+        members = np.arange(count) if whole else candidates  # the tick's cameras in the stacks below
+
+        def picked(stack: np.ndarray, name: str) -> np.ndarray:
+            return stack if whole else space.rows(f"candidates' {name}", stack, candidates)
+
         flat = (len(members) * height, width)
-        changing = cv2.compare(cv2.absdiff(frames.reshape(flat), recent[rows].reshape(flat)),
-                               thresholds[rows].reshape(flat), cv2.CMP_GT).reshape(frames.shape)
+        changing = cv2.absdiff(picked(tick.frames, "frames").reshape(flat), picked(recent, "recent").reshape(flat),
+                               dst=space.array("changing", flat))
+        cv2.compare(changing, picked(thresholds, "thresholds").reshape(flat), cv2.CMP_GT, dst=changing)
+        changing = changing.reshape(len(members), height, width)
         changing[tick.jumped[members]] = 0  # the light changed: differences from the recent frames mean nothing now
         table = self._table
         slots = tick.slots[members]
-        found = find_blobs(foreground[rows], changing, table.min_pixels[slots], candidate[members])
+        found = find_blobs(picked(foreground, "foreground"), changing, table.min_pixels[slots], candidate[members],
+                           space)
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         interval = table.interval[slots]
         needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)

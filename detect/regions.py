@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from detect.background import SQUARE
+from detect.workspace import Workspace
 
 ADJACENT = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
 CHANGING = 0.05  # a blob with this fraction of its pixels changing since the last frame is moving
@@ -42,24 +43,26 @@ class Blob(NamedTuple):
         return max(self.x1 - self.x0, self.y1 - self.y0)
 
 
-def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray,
-               searched: np.ndarray) -> list[list[Blob]]:
+def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray, searched: np.ndarray,
+               space: Workspace) -> list[list[Blob]]:
     """Blobs per camera of (n, H, W) 0/255 masks, with at least `min_pixels[i]` pixels once lone pixels are
     dropped (noise: most of the contours otherwise, each costing a Python round trip).
 
-    `changing` marks the pixels that differ from the camera's previous frame; cameras not `searched` get no
-    blobs.
+    `changing` marks the pixels that differ from the camera's previous frame (overwritten: it ends up as the
+    blobs' changing pixels); cameras not `searched` get no blobs. The other masks on the way are arrays of
+    `space`.
     """
     count, height, width = foreground.shape
     flat = (count * height, width)
-    solid = cv2.bitwise_and(foreground.reshape(flat), cv2.dilate(foreground.reshape(flat), ADJACENT))
+    solid = cv2.dilate(foreground.reshape(flat), ADJACENT, dst=space.array("solid", flat))
+    cv2.bitwise_and(foreground.reshape(flat), solid, dst=solid)
     if not searched.all():
         solid.reshape(count, height, width)[~searched] = 0
     # fragments of one object within a pixel of each other are one blob
-    grouped = cv2.dilate(solid, SQUARE).reshape(count, height, width)
+    grouped = cv2.dilate(solid, SQUARE, dst=space.array("grouped", flat)).reshape(count, height, width)
     grouped[:, 0] = 0  # keeps the cameras apart
     contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    moving = cv2.bitwise_and(solid, changing.reshape(flat))
+    moving = cv2.bitwise_and(solid, changing.reshape(flat), dst=changing.reshape(flat))
     blobs: list[list[Blob]] = [[] for _ in range(count)]
     if not contours:
         return blobs
