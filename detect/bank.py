@@ -78,7 +78,7 @@ class _Tick:
     cameras: list[_Camera]
     whole: bool  # every camera of the bank, slots 0..n-1 in order
     t: np.ndarray
-    frames: np.ndarray  # (n, H, W) uint8 copies of the submitted frames
+    frames: np.ndarray  # (n, H, W) uint8 copies of the submitted frames (a workspace array: this tick only)
     chroma: np.ndarray
     has_chroma: np.ndarray
     jumped: np.ndarray = field(init=False)  # the gain jumped (light switch)
@@ -181,7 +181,7 @@ class DetectorBank:
                 count = len(self._slots)
                 slots = np.flatnonzero(table.pending[:count])
                 tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, table.pending_t[slots],
-                             self._workspace.rows("frames", table.frame, slots), table.chroma[slots],
+                             self._workspace.take_rows("frames", table.frame, slots), table.chroma[slots],
                              table.has_chroma[slots])
                 table.pending[slots] = False
             observations = self._process(tick) if len(slots) else []
@@ -204,7 +204,7 @@ class DetectorBank:
         tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat), dst=space.array("difference", flat))
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
-        # now: later it is out of cache
+        # compared now, while `difference` is still in cache
         still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
         counts = count_per_camera(foreground, count)
 
@@ -216,7 +216,7 @@ class DetectorBank:
         min_pixels = table.min_pixels[tick.slots]
         undecided = np.flatnonzero(~may_move & ~tick.global_change & (counts >= min_pixels))
         if len(undecided):
-            stack = foreground3 if len(undecided) == count else foreground3[undecided]
+            stack = foreground3 if len(undecided) == count else space.take_rows("undecided", foreground3, undecided)
             may_move[undecided] = neighbour_pairs(stack, space) >= min_pixels[undecided]
         if may_move.any():
             self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
@@ -247,7 +247,7 @@ class DetectorBank:
         """The tick's rows of a table column: views when the tick has every camera, else a copy (see `_process`
         for the write-back)."""
         values: np.ndarray = getattr(self._table, column)
-        return values[:len(tick.slots)] if tick.whole else self._workspace.rows(column, values, tick.slots)
+        return values[:len(tick.slots)] if tick.whole else self._workspace.take_rows(column, values, tick.slots)
 
     def _advance(self, tick: _Tick, counts: np.ndarray, background8: np.ndarray) -> None:
         """Timing, mode, global change and upkeep due of each camera at this frame (before any region work)."""
@@ -308,8 +308,8 @@ class DetectorBank:
         checked = np.array([k for k in due if tick.cameras[k].settings.tamper], int)
         if len(checked):
             slots = tick.slots[checked]
-            pictures = tick.frames if len(checked) == len(tick.slots) else self._workspace.rows("checked", tick.frames,
-                                                                                                checked)
+            pictures = tick.frames if len(checked) == len(tick.slots) else self._workspace.take_rows(
+                "tamper pictures", tick.frames, checked)
             check_all([tick.cameras[k].tamper for k in checked], pictures, table.is_ir[slots].tolist(),
                       self.settings.housekeeping_seconds)
 
@@ -319,13 +319,13 @@ class DetectorBank:
         count, height, width = tick.frames.shape
         candidates = np.flatnonzero(candidate)
         space = self._workspace
-        # when most cameras are candidates, the whole stack (the others left out of the blob search) rather
-        # than copies of the candidates' rows
+        # when half the cameras or more are candidates, the passes run on the whole stack (the others left out of
+        # the blob search) rather than on copies of the candidates' rows
         whole = 2 * len(candidates) >= count
         members = np.arange(count) if whole else candidates  # the tick's cameras in the stacks below
 
         def picked(stack: np.ndarray, name: str) -> np.ndarray:
-            return stack if whole else space.rows(f"candidates' {name}", stack, candidates)
+            return stack if whole else space.take_rows(f"candidates' {name}", stack, candidates)
 
         flat = (len(members) * height, width)
         changing = cv2.absdiff(picked(tick.frames, "frames").reshape(flat), picked(recent, "recent").reshape(flat),
