@@ -75,6 +75,12 @@ def _report(updates: list[EventUpdate], summary: FileSummary, emit: Callable[[di
               "score": round(event.score, 3), "boxes": rounded(event.boxes)})
 
 
+def _reason(error: Exception) -> str:
+    if isinstance(error, av.FFmpegError):  # its str() repeats the path and adds FFmpeg's error number
+        return f"{error.strerror} (damaged, cut off, or not a video)"
+    return str(error)
+
+
 def run_analyze(config: Config, files: list[Path], camera: str | None, out: TextIO = sys.stdout) -> int:
     settings = CameraDetectSettings()
     if camera is not None:
@@ -83,9 +89,14 @@ def run_analyze(config: Config, files: list[Path], camera: str | None, out: Text
             print(f"no camera named {camera!r} in the configuration", file=sys.stderr)
             return 2
         settings = found.detect.settings()
-    missing = [str(f) for f in files if not f.is_file()]
+    folders = [str(f) for f in files if f.is_dir()]
+    missing = [str(f) for f in files if not f.is_file() and not f.is_dir()]
+    if folders:
+        print(f"a folder, not a video file: {', '.join(folders)} (name its files, e.g. {folders[0]}/*.mp4)",
+              file=sys.stderr)
     if missing:
         print(f"no such file: {', '.join(missing)}", file=sys.stderr)
+    if folders or missing:
         return 2
     started_cpu, started = time.process_time(), time.monotonic()
     summaries: list[FileSummary] = []
@@ -100,7 +111,7 @@ def run_analyze(config: Config, files: list[Path], camera: str | None, out: Text
         try:
             summaries.append(analyze_file(path, settings, config.detection, emit))
         except (av.FFmpegError, OSError, SourceError) as exc:
-            print(f"{path}: cannot read the video: {exc}", file=sys.stderr)
+            print(f"{path}: cannot read the video: {_reason(exc)}", file=sys.stderr)
             failed += 1
     video = sum(s.video_seconds for s in summaries)
     cpu = time.process_time() - started_cpu

@@ -58,10 +58,12 @@ def test_unreadable_and_missing_files_are_clear_errors(footage: Path, tmp_path: 
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"not a video at all" * 100)
     code, lines, stderr = analyze(str(junk), str(footage), cwd=tmp_path)
-    assert code == 1 and "junk.mp4: cannot read the video" in stderr
+    assert code == 1 and "junk.mp4: cannot read the video: Invalid data found when processing input (damaged" in stderr
     assert lines[-1]["summary"]["files"] == 1 and lines[-1]["summary"]["failed"] == 1
     assert lines[:-1] and all(line["file"] == str(footage) for line in lines[:-1])
     code, _, stderr = analyze(str(tmp_path / "nothing.mp4"), cwd=tmp_path)
     assert code == 2 and "no such file" in stderr
+    code, _, stderr = analyze(str(tmp_path), cwd=tmp_path)
+    assert code == 2 and "a folder, not a video file" in stderr
     code, _, stderr = analyze(str(footage), "--camera", "nobody", cwd=tmp_path)
     assert code == 2 and "config.yaml" in stderr
