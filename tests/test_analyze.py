@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,33 @@ def test_unreadable_and_missing_files_are_clear_errors(footage: Path, tmp_path: 
     assert code == 2 and "a folder, not a video file" in stderr
     code, _, stderr = analyze(str(footage), "--camera", "nobody", cwd=tmp_path)
     assert code == 2 and "config.yaml" in stderr
+
+
+def test_several_files_are_analysed_side_by_side_each_on_its_own(footage: Path, tmp_path: Path) -> None:
+    copies = []
+    for name in ("a.mp4", "b.mp4", "c.mp4"):
+        copies.append(tmp_path / name)
+        copies[-1].symlink_to(footage)
+    code, lines, stderr = analyze(*map(str, copies), cwd=tmp_path)
+    assert code == 0, stderr
+    *events, last = lines
+    for copy in copies:  # what one file alone gives (see above), whatever ran beside it
+        types = sorted(e["type"] for e in events if e["file"] == str(copy))
+        assert types == ["motion", "night_mode"], events
+    assert last["summary"]["files"] == 3 and last["summary"]["frames"] == 3 * 240
+
+
+def test_ctrl_c_ends_the_analysis_of_every_file(footage: Path, tmp_path: Path) -> None:
+    copies = []
+    for index in range(16):
+        copies.append(str(tmp_path / f"{index}.mp4"))
+        Path(copies[-1]).symlink_to(footage)
+    with subprocess.Popen([sys.executable, "-m", "nvr.cli", "analyze", *copies], cwd=tmp_path, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        first = json.loads(process.stdout.readline())  # the first event: analysis is under way
+        process.send_signal(signal.SIGINT)
+        rest, stderr = process.communicate(timeout=30)
+    assert "file" in first and process.returncode == 130 and "interrupted" in stderr
+    assert not [line for line in rest.splitlines() if "summary" in line]
+    assert len(rest.splitlines()) < 2 * 16 - 1, "files still waiting were not analysed"
