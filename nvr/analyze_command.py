@@ -44,7 +44,7 @@ class FileSummary:
 
 
 def analyze_file(path: Path, settings: CameraDetectSettings, detection: DetectionConfig,
-                 emit: Callable[[dict[str, Any]], None], stop: threading.Event | None = None) -> FileSummary:
+                 emit: Callable[[dict[str, Any]], None], stop: threading.Event) -> FileSummary:
     """Run detection over one file, calling `emit(event_json)` for each event as it ends; `stop` ends it
     early."""
     pipeline = DetectionPipeline(detection.bank_settings(), detection.policy())
@@ -56,7 +56,7 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
         time_base = float(source.stream.time_base)  # type: ignore[arg-type]
         first: float | None = None
         t = 0.0
-        for packet in source.packets(stop or threading.Event(), STALL_SECONDS):
+        for packet in source.packets(stop, STALL_SECONDS):
             t = float(packet.dts) * time_base
             first = t if first is None else first
             t -= first
@@ -128,8 +128,8 @@ def run_analyze(config: Config, files: list[Path], camera: str | None, out: Text
         try:
             results = list(pool.map(analyze_one, files))
         except KeyboardInterrupt:
-            stop.set()  # the files' threads end at their next packet, files not started are not
-            pool.shutdown(cancel_futures=True)
+            # `map` has cancelled the files still waiting; those under way end at their next packet
+            stop.set()
             print("interrupted", file=sys.stderr)
             return 130
     summaries = [result for result in results if result is not None]

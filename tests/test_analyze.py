@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
 from ingest.demo import encode
+from tests.conftest import wait_for
 from tests.support.media import motorbike_scene, onsets
 
 NIGHT_FROM = 12.5
@@ -97,4 +100,33 @@ def test_ctrl_c_ends_the_analysis_of_every_file(footage: Path, tmp_path: Path) -
         rest, stderr = process.communicate(timeout=30)
     assert "file" in first and process.returncode == 130 and "interrupted" in stderr
     assert not [line for line in rest.splitlines() if "summary" in line]
-    assert len(rest.splitlines()) < 2 * 16 - 1, "files still waiting were not analysed"
+
+
+def test_an_interrupt_stops_the_files_under_way_and_starts_no_other(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the signal test above cannot see: every file under way is told to stop (it would otherwise run to
+    its end), and files still waiting are never opened."""
+    from nvr import analyze_command
+    from nvr.config import Config
+
+    files = [tmp_path / f"{name}.mp4" for name in "abcdef"]
+    for path in files:
+        path.write_bytes(b"")
+    started, starting = [], threading.Lock()
+    seen: dict[str, bool] = {}  # file -> was it told to stop
+
+    def analyze_file(path: Path, settings: object, detection: object, emit: object,
+                     stop: threading.Event) -> analyze_command.FileSummary:
+        with starting:
+            started.append(path.name)
+            if len(started) == 2:  # Ctrl-C, delivered to the main thread as it would be, while two files run
+                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        seen[path.name] = stop.wait(10)
+        return analyze_command.FileSummary(str(path))
+
+    monkeypatch.setattr(analyze_command, "analyze_file", analyze_file)
+    monkeypatch.setattr(analyze_command.os, "cpu_count", lambda: 2)
+    assert analyze_command.run_analyze(Config(), files, None, io.StringIO()) == 130
+    # a Ctrl-C landing while a worker thread starts leaves that thread to the interpreter's exit to join
+    wait_for(lambda: len(seen) == 2, 10, "both files under way to end")
+    assert seen == {"a.mp4": True, "b.mp4": True} and sorted(started) == ["a.mp4", "b.mp4"]
