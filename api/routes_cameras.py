@@ -6,13 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from api.auth import current_user, visible_camera
+from api.deps import get_station
 from ingest.status import StatusSnapshot
 from ingest.urls import redact_url
 from nvr.station import Station
 from nvr.times import format_instant
-
-from api.auth import current_user, visible_camera
-from api.deps import get_station
 from storage.accounts import User
 
 router = APIRouter(prefix="/api")
@@ -36,14 +35,17 @@ def describe_camera(station: Station, name: str) -> dict[str, Any]:
     assert config is not None
     item: dict[str, Any] = {"name": name, "enabled": config.enabled, "record_url": redact_url(config.record_url),
                             "detect_url": redact_url(config.detect_url) if config.detect_url else None}
-    runtime = station.cameras.get(name)
-    if runtime is None:
+    if not station.is_running(name):
         item.update(status="offline", last_error="disabled in the configuration")
         return item
-    item.update(_stream(runtime.workers["record"].status.snapshot(), station))
-    if "detect" in runtime.workers:
-        item["detect"] = _stream(runtime.workers["detect"].status.snapshot(), station)
-    item["recording_error"] = runtime.recorder.last_error
+    report = station.report(name)
+    if report is None:
+        item.update(status="connecting", last_error="its recorder process is starting", recording_error=None)
+    else:
+        item.update(_stream(report.record, station))
+        if report.detect is not None:
+            item["detect"] = _stream(report.detect, station)
+        item["recording_error"] = report.recording_error
     item.update(_detection(station, name))
     return item
 
@@ -60,7 +62,8 @@ def _detection(station: Station, name: str) -> dict[str, Any]:
 
 @router.get("/health")
 def health(station: Station = Depends(get_station)) -> dict[str, Any]:
-    states = [r.workers["record"].status.snapshot().state for r in station.cameras.values()]
+    reports = [station.report(c.name) for c in station.config.cameras]
+    states = [report.record.state for report in reports if report is not None]
     return {"status": "ok", "cameras": len(station.config.cameras), "online": states.count("online")}
 
 

@@ -30,10 +30,10 @@ class Answer(BaseModel):
 async def live(name: str, offer: Offer, request: Request, user: User = Depends(current_user),
                station: Station = Depends(get_station)) -> Answer:
     visible_camera(station, user, name)
-    runtime = station.cameras.get(name)
-    if runtime is None:
+    if not station.is_running(name):
         raise HTTPException(409, f"camera {name!r} is disabled")
-    hub = runtime.hubs.get("detect" if offer.quality == "sub" else "record") or runtime.hubs["record"]
+    hub = station.hub(name, "detect" if offer.quality == "sub" else "record") or station.hub(name, "record")
+    assert hub is not None
     remote = remote_address(request)
     sessions = request.app.state.live
 

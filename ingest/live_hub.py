@@ -1,23 +1,22 @@
 """The live hub of one stream: the current GOP for instant starts, and fan-out to every viewer.
 
-Viewers live on the asyncio loop; the hub is fed by the ingest thread and hands frames over with
-`call_soon_threadsafe`. A viewer that falls behind loses frames up to the next keyframe instead of
-slowing the camera or growing memory.
+Viewers live on the asyncio loop; the hub is fed by the thread that receives the recorder process's
+frames and hands them over with `call_soon_threadsafe`. A viewer that falls behind loses frames up to
+the next keyframe instead of slowing the camera or growing memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 
 import av
-import av.stream
 from aiortc.codecs.h264 import H264Encoder
 
-from ingest.annexb import AnnexBConverter
-from ingest.clock import Stamp
 from ingest.fanout import Fanout
 
 VIEWER_QUEUE = 120  # frames (~8 s at 15 fps)
@@ -57,15 +56,25 @@ class LiveViewer:
             self._resync = True
 
 
-class LiveHub:
-    """A PacketSink; packets are copied into LiveFrames so the recorder may reuse the originals."""
+@dataclass(frozen=True)
+class EncodedFrame:
+    """One access unit as it travels from the recorder process: Annex B, SPS/PPS in front of keyframes."""
 
-    def __init__(self) -> None:
+    data: bytes
+    pts: int
+    time_base: Fraction
+    keyframe: bool
+
+
+class LiveHub:
+    """One stream's viewers in the station process. `on_watch(True)` is called when the first viewer
+    comes and `on_watch(False)` when the last goes, so the recorder sends frames only while watched."""
+
+    def __init__(self, on_watch: Callable[[bool], None] = lambda _on: None) -> None:
         self._lock = threading.Lock()
         self._gop: list[LiveFrame] = []
         self._viewers: Fanout[LiveFrame] = Fanout()
-        self._converter: AnnexBConverter | None = None
-        self._time_base: Fraction | None = None
+        self._on_watch = on_watch
 
     @property
     def viewer_count(self) -> int:
@@ -75,33 +84,34 @@ class LiveHub:
         """Add a viewer; it gets the current GOP at once, so the picture starts at the last keyframe."""
         with self._lock:
             self._viewers.subscribe(viewer, backlog=self._gop)
+            first = self._viewers.count == 1
+        if first:
+            self._on_watch(True)
 
     def unsubscribe(self, viewer: LiveViewer) -> None:
-        self._viewers.unsubscribe(viewer)
-
-    def start(self, stream: av.stream.Stream) -> None:
         with self._lock:
-            self._converter = AnnexBConverter(stream)
-            self._time_base = stream.time_base
-            self._gop.clear()
+            self._viewers.unsubscribe(viewer)
+            last = self._viewers.count == 0
+            if last:
+                self._gop.clear()  # frames stop coming: what is kept would be stale for the next viewer
+        if last:
+            self._on_watch(False)
 
-    def packet(self, packet: av.Packet, stamp: Stamp) -> None:
-        if self._converter is None:
-            return
-        if not packet.is_keyframe and not self._gop:
+    def publish(self, encoded: EncodedFrame) -> None:
+        if not encoded.keyframe and not self._gop:
             return  # nothing decodable before the first keyframe
-        copy = av.Packet(self._converter.convert(packet))
-        copy.pts = packet.pts if packet.pts is not None else packet.dts
-        copy.time_base = self._time_base
-        copy.is_keyframe = packet.is_keyframe
-        frame = LiveFrame(copy)
+        packet = av.Packet(encoded.data)
+        packet.pts = encoded.pts
+        packet.time_base = encoded.time_base
+        packet.is_keyframe = encoded.keyframe
+        frame = LiveFrame(packet)
         with self._lock:
             if frame.is_keyframe:
                 self._gop.clear()
             self._gop.append(frame)
             self._viewers.publish(frame)
 
-    def stop(self, reason: str) -> None:
+    def reset(self) -> None:
+        """The stream restarted (reconnect, recorder restart): wait for its next keyframe."""
         with self._lock:
-            self._converter = None
             self._gop.clear()

@@ -28,10 +28,14 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from nvr.server import serve
+    from nvr.server import ServeError, serve
 
     config = _load(args.config)
-    serve(config, log_level=args.log_level)
+    try:
+        serve(config, log_level=args.log_level)
+    except ServeError as exc:
+        print(f"nvr run: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

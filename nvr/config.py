@@ -171,6 +171,10 @@ class CameraConfig(_Section):
         return "detect" if "detect" in self.stream_urls else "record"
 
 
+class RuntimeConfig(_Section):
+    recorder_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
+
+
 class Config(_Section):
     data_dir: Path = Path("./data")
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -179,6 +183,7 @@ class Config(_Section):
     storage: StorageConfig = StorageConfig()
     ingest: IngestConfig = IngestConfig()
     detection: DetectionConfig = DetectionConfig()
+    runtime: RuntimeConfig = RuntimeConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")

@@ -1,17 +1,20 @@
-"""Live detection: a thread ticks the pipeline and turns event updates into index rows, snapshots
-and messages on the event bus (the WebSocket and the station screen)."""
+"""Live detection: a thread takes the work pictures the recorder processes have put in shared memory,
+ticks the pipeline, and turns event updates into index rows, snapshots and messages on the event bus
+(the WebSocket and the station screen)."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
+from nvr.runtime.work_pictures import WorkPicture
 from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
@@ -20,6 +23,8 @@ log = logging.getLogger(__name__)
 # (a camera's newer frame would replace an older one still waiting)
 TICK_SECONDS = 0.05
 SILENCE_SECONDS = 1.0  # with no frames coming, look for cameras that went silent this often
+Pictures = Callable[[], dict[str, WorkPicture]]  # the pictures written since the last call, by camera
+Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 
 
 def _ms(t: float) -> int:
@@ -27,8 +32,11 @@ def _ms(t: float) -> int:
 
 
 class LiveDetection:
-    def __init__(self, pipeline: DetectionPipeline, events: EventStore, bus: EventBus, snapshots_dir: Path) -> None:
+    def __init__(self, pipeline: DetectionPipeline, events: EventStore, bus: EventBus, snapshots_dir: Path,
+                 pictures: Pictures, snapshots: Snapshots) -> None:
         self.pipeline = pipeline
+        self._pictures = pictures
+        self._snapshots = snapshots
         self._events = events
         self._bus = bus
         self._snapshots_dir = snapshots_dir
@@ -42,17 +50,22 @@ class LiveDetection:
 
     def stop(self) -> None:
         self._stop.set()
-        self.pipeline.wake()
         self._thread.join(timeout=5)
         self._record_all(self.pipeline.close(time.time()))
 
     def _run(self) -> None:
-        """Tick when frames have come (idle otherwise: 1.4 % of a core was spent ticking an empty bank)."""
+        """Tick when pictures have come, or every SILENCE_SECONDS to notice cameras that went silent (not
+        more: 1.4 % of a core was spent ticking an empty bank)."""
+        last_tick = 0.0
         while not self._stop.wait(TICK_SECONDS):
-            self.pipeline.wait_for_frames(SILENCE_SECONDS)
-            if self._stop.is_set():
-                break
             try:
+                arrived = self._pictures()
+                for camera, picture in arrived.items():
+                    chroma = (picture.chroma[0], picture.chroma[1]) if picture.chroma is not None else None
+                    self.pipeline.submit(camera, picture.luma, chroma, picture.t)
+                if not arrived and time.monotonic() - last_tick < SILENCE_SECONDS:
+                    continue
+                last_tick = time.monotonic()
                 self._record_all(self.pipeline.tick(time.time()))
             except Exception:  # a bug or a full disk must not end detection for every camera
                 log.exception("detection tick failed; going on")
@@ -88,7 +101,7 @@ class LiveDetection:
         """The camera's picture now (the event's best frame so far), saved as `<id>.jpg`."""
         if event.type == "video_loss":
             return None
-        image = self.pipeline.snapshot(event.camera)
+        image = self._snapshots(event.camera)
         if image is None:
             return None
         name = f"{event_id}.jpg"

@@ -1,9 +1,15 @@
-"""`nvr run`: start the station and serve its API until interrupted."""
+"""`nvr run`: the supervisor. It prepares the catalog, then runs the recorder processes and the station
+process (API and detection), restarts whichever dies, and stops them in order on SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import signal
+import socket
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,27 +19,85 @@ from fastapi import FastAPI
 from api.app import create_app
 from nvr.config import Config
 from nvr.logs import setup_logging
+from nvr.runtime.parent_watch import exit_with_parent
+from nvr.runtime.process_pool import ProcessPool
+from nvr.runtime.recorders import add_recorders
+from nvr.runtime.shards import recorder_count, shard_cameras
+from nvr.runtime.startup import prepare_catalog
 from nvr.station import Station
+from storage.accounts import AccountStore
+from storage.index import RecordingIndex
 
 log = logging.getLogger(__name__)
+STATION_PROCESS = "station"
+
+
+class ServeError(Exception):
+    """The service cannot start; the message says why."""
+
+
+class _StopRequest:
+    """SIGTERM and SIGINT set `stop`. Only a plain flag: a handler that took a lock (Event.set) deadlocked
+    when the signal came while the main thread held that lock in Event.wait."""
+
+    def __init__(self) -> None:
+        self.stop = False
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._handle)
+
+    def _handle(self, _signum: int, _frame: object) -> None:
+        self.stop = True
 
 
 def serve(config: Config, *, log_level: str = "INFO") -> None:
     setup_logging(log_level)
-    station = Station(config)
+    _check_port(config)
+    index = RecordingIndex(config.database_url)
+    try:
+        prepare_catalog(config, index, AccountStore(index))
+    finally:
+        index.close()
+    authkey = secrets.token_bytes(32)
+    shards = shard_cameras(config, recorder_count(config))
+    pool = ProcessPool()
+    add_recorders(pool, config, shards, authkey, log_level)
+    pool.add(STATION_PROCESS, station_main, config, authkey, log_level)
+    asked = _StopRequest()
+    pool.start()
+    log.info("recording %d cameras in %d recorder processes into %s; API on http://%s:%d",
+             sum(map(len, shards)), len(shards), config.data_dir, config.server.host, config.server.port)
+    while not asked.stop:
+        time.sleep(0.2)
+    log.info("stopping")
+    pool.stop(first=(STATION_PROCESS,))
+    log.info("stopped; every open segment was closed and indexed")
+
+
+def _check_port(config: Config) -> None:
+    """Refuse at once when the API's port is taken, instead of restarting the station process forever."""
+    family = socket.AF_INET6 if ":" in config.server.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((config.server.host, config.server.port))
+        except OSError as exc:
+            raise ServeError(f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}") from None
+
+
+def station_main(config: Config, authkey: bytes, log_level: str) -> None:
+    """Entry point of the station process: the API and detection, on the recorders' frames."""
+    exit_with_parent()
+    os.setpgrp()  # signals come from the supervisor, not from the terminal's process group
+    setup_logging(log_level)
+    station = Station(config, authkey=authkey)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Stopping here, not after uvicorn returns: uvicorn re-raises SIGTERM once it has shut down,
-        # and the last segment of every camera must be closed and indexed before that.
         await asyncio.to_thread(station.start)
-        log.info("recording %d cameras into %s; API on http://%s:%d", len(station.cameras), config.data_dir,
-                 config.server.host, config.server.port)
         try:
             yield
         finally:
             await asyncio.to_thread(station.stop)
-            log.info("stopped; every open segment was closed and indexed")
 
     uvicorn.run(create_app(station, lifespan), host=config.server.host, port=config.server.port,
                 log_config=None, log_level=log_level.lower())

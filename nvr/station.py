@@ -1,29 +1,32 @@
-"""The running station: index, one ingest worker per camera stream, recorders, retention."""
+"""The station process's view of the post: the catalog, detection, retention, and the recorder processes
+that read and record the cameras (see nvr/runtime)."""
 
 from __future__ import annotations
 
 import logging
-import os
+import secrets
 import threading
 import time
-from dataclasses import dataclass
+from functools import partial
 
 from ingest.live_hub import LiveHub
-from ingest.source import SourceOptions
-from ingest.worker import Backoff, PacketSink, StreamWorker
-from nvr.config import CameraConfig, Config
+from nvr.config import Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
-from nvr.first_admin import ensure_first_admin
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import FailureLimiter
+from nvr.runtime.messages import CameraReport
+from nvr.runtime.process_pool import ProcessPool
+from nvr.runtime.recorder_link import RecorderLink
+from nvr.runtime.recorders import add_recorders, recorder_name
+from nvr.runtime.shards import recorder_count, shard_cameras
+from nvr.runtime.startup import prepare_catalog
+from nvr.runtime.work_pictures import WorkPicture
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
-from storage.reconcile import reconcile
-from storage.recorder import SegmentRecorder
 from storage.retention import Retention, RetentionPolicy
 
 log = logging.getLogger(__name__)
@@ -34,29 +37,40 @@ def now_ms() -> int:
     return round(time.time() * 1000)
 
 
-@dataclass
-class CameraRuntime:
-    config: CameraConfig
-    recorder: SegmentRecorder
-    workers: dict[str, StreamWorker]  # by role: "record", and "detect" when it is a separate stream
-    hubs: dict[str, LiveHub]  # live picture of each stream, by the same roles
-
-
 class Station:
-    def __init__(self, config: Config) -> None:
+    """`authkey` is the recorders' key when a supervisor runs them (`nvr run`); without it the station
+    starts and stops recorder processes of its own (tests, benchmarks)."""
+
+    def __init__(self, config: Config, *, authkey: bytes | None = None) -> None:
         self.config = config
         self.index = RecordingIndex(config.database_url)
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
         self.event_bus = EventBus()
         self.snapshots_dir = config.data_dir / "snapshots"
-        detection = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
-        self.detection = LiveDetection(detection, self.events, self.event_bus, self.snapshots_dir)
         self.accounts = AccountStore(self.index)
         self.audit = AuditLog(self.index)
         self.login_limiter = FailureLimiter()
         self.segments_dir = config.segments_dir
-        self.cameras: dict[str, CameraRuntime] = {}
+        shards = shard_cameras(config, recorder_count(config))
+        key = authkey or secrets.token_bytes(32)
+        self._own: ProcessPool | None = None
+        if authkey is None:
+            self._own = ProcessPool()
+            add_recorders(self._own, config, shards, key)
+        self.hubs: dict[tuple[str, str], LiveHub] = {}
+        self.links = [RecorderLink(config.data_dir, shard, key, self.hubs) for shard in range(len(shards))]
+        self._link_of = {name: self.links[shard] for shard, names in enumerate(shards) for name in names}
+        for camera in config.cameras:
+            if camera.name in self._link_of:
+                for role in camera.stream_urls:
+                    self.hubs[(camera.name, role)] = LiveHub(partial(self._watch, camera.name, role))
+        pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
+        for camera in config.cameras:
+            if camera.name in self._link_of and camera.detect.enabled:
+                pipeline.watch(camera.name, camera.detect.settings())
+        self.detection = LiveDetection(pipeline, self.events, self.event_bus, self.snapshots_dir,
+                                       self._work_pictures, self._snapshot)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
@@ -65,73 +79,47 @@ class Station:
         self._retention_thread = threading.Thread(target=self._retention_loop, name="retention", daemon=True)
 
     def start(self) -> None:
-        self.segments_dir.mkdir(parents=True, exist_ok=True)
-        ensure_first_admin(self.accounts, self.config.data_dir, os.environ)
-        reconcile(self.index, self.segments_dir)
-        self.index.close_outages(now_ms())  # whatever was open ended with the previous run
-        self.events.close_open(now_ms())
+        if self._own is not None:
+            prepare_catalog(self.config, self.index, self.accounts)
+            self._own.start()
+        self.events.close_open(now_ms())  # detection runs here: what it left open ended with its last run
+        for link in self.links:
+            link.start()
         self.detection.start()
-        for camera in self.config.cameras:
-            if camera.enabled:
-                self.cameras[camera.name] = self._start_camera(camera)
         self._retention_thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        workers = [w for runtime in self.cameras.values() for w in runtime.workers.values()]
-        for worker in workers:
-            worker.stop()
-        for worker in workers:
-            worker.join(timeout=self.config.ingest.read_timeout_seconds * 2 + 2)
         self.detection.stop()
+        for link in self.links:
+            link.stop()
+        if self._own is not None:
+            self._own.stop()
         self._retention_thread.join(timeout=5)
         self.index.close()
 
-    def _start_camera(self, camera: CameraConfig) -> CameraRuntime:
-        self.index.camera_id(camera.name)
-        recorder = SegmentRecorder(camera.name, self.segments_dir, self.config.storage.segment_seconds,
-                                   self._index_segment)
-        workers: dict[str, StreamWorker] = {}
-        hubs: dict[str, LiveHub] = {}
-        for role, url in camera.stream_urls.items():
-            hubs[role] = LiveHub()
-            sinks: list[PacketSink] = [hubs[role]]
-            if role == camera.detect_role and camera.detect.enabled:
-                sinks.append(self.detection.pipeline.add_camera(camera.name, camera.detect.settings()))
-            if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
-                sinks.append(recorder)
-            on_state = (lambda state, reason, name=camera.name: self._record_state(name, state, reason)) \
-                if role == "record" else None
-            workers[role] = StreamWorker(camera.name, role, url, self._source_options(), sinks=sinks,
-                                         stall_seconds=self.config.ingest.stall_seconds, backoff=self._backoff(),
-                                         on_state=on_state)
-            workers[role].start()
-        return CameraRuntime(camera, recorder, workers, hubs)
+    def wait_ready(self, timeout: float) -> bool:
+        """Every recorder process is connected."""
+        deadline = time.monotonic() + timeout
+        return all(link.wait_connected(max(0.0, deadline - time.monotonic())) for link in self.links)
 
-    def _source_options(self) -> SourceOptions:
-        ingest = self.config.ingest
-        return SourceOptions(connect_timeout=ingest.connect_timeout_seconds,
-                             read_timeout=ingest.read_timeout_seconds, demo_dir=self.config.data_dir / "demo")
+    def recorder_pid(self, camera: str) -> int | None:
+        """The process that reads `camera`, when this station runs its own recorders."""
+        link = self._link_of.get(camera)
+        return self._own.pid(recorder_name(link.shard)) if self._own is not None and link is not None else None
 
-    def _backoff(self) -> Backoff:
-        return Backoff(self.config.ingest.reconnect_min_seconds, self.config.ingest.reconnect_max_seconds)
+    # ------------------------------------------------------------------ what the API reads
 
-    def _index_segment(self, segment: Segment) -> None:
-        self.index.add_segment(segment)
+    def is_running(self, camera: str) -> bool:
+        return camera in self._link_of
 
-    def _record_state(self, camera: str, state: str, reason: str | None) -> None:
-        if state == "offline":
-            self.index.open_outage(camera, now_ms(), reason or "offline")
-        else:
-            self.index.close_outages(now_ms(), camera)
+    def report(self, camera: str) -> CameraReport | None:
+        """The camera's latest status from its recorder (None while the recorder is (re)starting)."""
+        link = self._link_of.get(camera)
+        return link.reports.get(camera) if link is not None else None
 
-    def _retention_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.retention.enforce(now_ms())
-            except Exception:
-                log.exception("retention pass failed; retrying")
-            self._stop.wait(self.config.storage.retention_check_seconds)
+    def hub(self, camera: str, role: str) -> LiveHub | None:
+        return self.hubs.get((camera, role))
 
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Indexed segments plus the one being written, overlapping [start_ms, end_ms)."""
@@ -148,6 +136,29 @@ class Station:
         return [*spans, (live.start_ms, live.end_ms)] if live else spans
 
     def _in_progress(self, camera: str, start_ms: int, end_ms: int) -> Segment | None:
-        runtime = self.cameras.get(camera)
-        live = runtime.recorder.in_progress() if runtime else None
+        report = self.report(camera)
+        live = report.in_progress if report else None
         return live if live and live.start_ms < end_ms and live.end_ms > start_ms else None
+
+    # ------------------------------------------------------------------ wiring
+
+    def _watch(self, camera: str, role: str, on: bool) -> None:
+        self._link_of[camera].watch(camera, role, on)
+
+    def _work_pictures(self) -> dict[str, WorkPicture]:
+        pictures: dict[str, WorkPicture] = {}
+        for link in self.links:
+            pictures.update(link.work_pictures())
+        return pictures
+
+    def _snapshot(self, camera: str) -> bytes | None:
+        link = self._link_of.get(camera)
+        return link.snapshot(camera) if link is not None else None
+
+    def _retention_loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.retention.enforce(now_ms())
+            except Exception:
+                log.exception("retention pass failed; retrying")
+            self._stop.wait(self.config.storage.retention_check_seconds)

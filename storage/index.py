@@ -107,14 +107,21 @@ class RecordingIndex:
         return found
 
     def add_segment(self, segment: Segment) -> int:
-        camera_id = self.camera_id(segment.camera)
         with self.session() as session, session.begin():
-            row = SegmentRow(camera_id=camera_id, path=segment.path, start_ms=segment.start_ms,
-                             end_ms=segment.end_ms, bytes=segment.bytes,
-                             keyframes_ms=json.dumps(list(segment.keyframes_ms)))
+            row = self._segment_row(segment)
             session.add(row)
             session.flush()
             return row.id
+
+    def add_segments(self, segments: list[Segment]) -> None:
+        """Several segments in one transaction (all or none)."""
+        with self.session() as session, session.begin():
+            session.add_all([self._segment_row(segment) for segment in segments])
+
+    def _segment_row(self, segment: Segment) -> SegmentRow:
+        return SegmentRow(camera_id=self.camera_id(segment.camera), path=segment.path, start_ms=segment.start_ms,
+                          end_ms=segment.end_ms, bytes=segment.bytes,
+                          keyframes_ms=json.dumps(list(segment.keyframes_ms)))
 
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Segments of `camera` overlapping [start_ms, end_ms), in time order."""

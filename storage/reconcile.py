@@ -24,17 +24,21 @@ class ReconcileReport:
     removed_files: list[str] = field(default_factory=list)  # our files with nothing readable in them
 
 
-def reconcile(index: RecordingIndex, segments_dir: Path) -> ReconcileReport:
+def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | None = None) -> ReconcileReport:
+    """Both directions, for every camera or only those in `cameras` (a restarted recorder's own)."""
     report = ReconcileReport()
     known: set[str] = set()
     for segment in index.all_segments():
+        if cameras is not None and segment.camera not in cameras:
+            continue
         if (segments_dir / segment.path).exists():
             known.add(segment.path)
         else:
             assert segment.id is not None
             index.delete_segment(segment.id)
             report.dropped_rows.append(segment.path)
-    for path in sorted(segments_dir.glob("*/*/*.mp4")):
+    folders = sorted(cameras) if cameras is not None else ["*"]
+    for path in sorted(p for folder in folders for p in segments_dir.glob(f"{folder}/*/*.mp4")):
         relpath = path.relative_to(segments_dir).as_posix()
         parsed = parse_relpath(relpath)
         if relpath in known or parsed is None:

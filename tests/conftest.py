@@ -103,6 +103,7 @@ def make_station() -> Iterator[Callable[[Config], Any]]:
         station = Station(config)
         station.start()
         started.append(station)
+        assert station.wait_ready(30), "the recorder processes did not come up"
         station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
         client = TestClient(create_app(station))
         token = client.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})

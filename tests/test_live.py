@@ -16,7 +16,6 @@ from api.app import create_app
 from api.live import CATCH_UP_FPS, LiveSessions, PassthroughTrack
 from api.rtp_sender import PassthroughSender
 from api.udp_segments import SegmentingSocket
-from ingest.clock import Stamp
 from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
 from tests.support.live import hub_of_camera
@@ -68,7 +67,7 @@ def test_viewer_gets_the_passed_through_picture_and_is_cleaned_up(cameras: RtspS
         assert {width for width, _ in frames} == {320}
         assert all(b > a for (_, a), (_, b) in zip(frames, frames[1:])), "frames keep coming, in order"
         assert first < 5
-        hub = station.cameras["cam0"].hubs["record"]
+        hub = station.hub("cam0", "record")
         wait_for(lambda: hub.viewer_count == 0 and client.app.state.live.count == 0, 15, "the viewer cleaned up")
         results = asyncio.run(_two_viewers(client))
         assert all(len(frames) == 10 for _, frames in results)
@@ -102,11 +101,11 @@ def test_viewers_share_one_split_from_the_last_keyframe(tmp_path: Path) -> None:
     async def watch() -> list[list]:
         loop = asyncio.get_running_loop()
         for packet in packets[:13]:
-            hub.packet(packet, Stamp(0.0, False))
+            hub.publish(packet)
         viewers = [LiveViewer(loop), LiveViewer(loop)]
         for viewer in viewers:
             hub.subscribe(viewer)
-        hub.packet(packets[13], Stamp(0.0, False))
+        hub.publish(packets[13])
         await asyncio.sleep(0)
         return [[viewer.queue.get_nowait() for _ in range(viewer.queue.qsize())] for viewer in viewers]
 
@@ -123,7 +122,7 @@ def test_a_new_viewers_backlog_is_spread_out_not_burst(tmp_path: Path) -> None:
 
     async def receive() -> list[float]:
         for packet in packets[:16]:  # the GOP held for a new viewer: a keyframe and 5 more
-            hub.packet(packet, Stamp(0.0, False))
+            hub.publish(packet)
         loop = asyncio.get_running_loop()
         track = PassthroughTrack(hub)
         started = loop.time()
@@ -168,7 +167,7 @@ def test_packets_the_socket_refuses_go_through_the_event_loops_transport_in_orde
         await viewer.setRemoteDescription(answer)
         track = await asyncio.wait_for(arrived, 10)
         for packet in packets:
-            hub.packet(packet, Stamp(0.0, False))
+            hub.publish(packet)
             await asyncio.sleep(1 / 15)
         try:
             return [(await asyncio.wait_for(track.recv(), 10)).pts for _ in range(len(packets) - 2)]

@@ -13,7 +13,6 @@ from aiortc.rtcrtpparameters import (RTCRtpCodecParameters, RTCRtpHeaderExtensio
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket, is_rtcp, unwrap_rtx
 
 from api.rtp_sender import PACING_BITS_PER_SECOND, PACING_BURST_BYTES, PassthroughSender
-from ingest.clock import Stamp
 from ingest.live_hub import LiveFrame, LiveViewer
 from tests.support.live import hub_of_camera
 
@@ -69,7 +68,7 @@ def frames_of_camera(tmp_path: Path) -> list[LiveFrame]:
         viewer = LiveViewer(asyncio.get_running_loop())
         hub.subscribe(viewer)
         for packet in packets[:12]:
-            hub.packet(packet, Stamp(0.0, False))
+            hub.publish(packet)
         await asyncio.sleep(0)
         return [viewer.queue.get_nowait() for _ in range(viewer.queue.qsize())]
 

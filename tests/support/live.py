@@ -6,16 +6,18 @@ from pathlib import Path
 
 import av
 
-from ingest.live_hub import LiveHub
+from ingest.annexb import AnnexBConverter
+from ingest.live_hub import EncodedFrame, LiveHub
 from tests.support.media import encode_video
 
 
-def hub_of_camera(tmp_path: Path) -> tuple[LiveHub, list[av.Packet]]:
-    """A hub started on a 15 fps camera with a keyframe every 10 frames, and the camera's packets."""
+def hub_of_camera(tmp_path: Path) -> tuple[LiveHub, list[EncodedFrame]]:
+    """A hub, and the frames of a 15 fps camera with a keyframe every 10 frames as the recorder process
+    sends them (Annex B, SPS/PPS in front of keyframes)."""
     video = encode_video(tmp_path / "camera.mp4", seconds=2, gop=10)
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
-        hub = LiveHub()
-        hub.start(stream)
-        packets = [packet for packet in container.demux(stream) if packet.size]
-    return hub, packets
+        converter = AnnexBConverter(stream)
+        frames = [EncodedFrame(converter.convert(packet), int(packet.pts), stream.time_base, bool(packet.is_keyframe))
+                  for packet in container.demux(stream) if packet.size]
+    return LiveHub(), frames

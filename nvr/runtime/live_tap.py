@@ -1,0 +1,61 @@
+"""A recorder-side PacketSink that keeps a stream's current GOP and forwards its frames to the station
+process while somebody there watches; a new watcher starts at the last keyframe."""
+
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+
+import av
+import av.stream
+
+from ingest.annexb import AnnexBConverter
+from ingest.clock import Stamp
+from ingest.live_hub import EncodedFrame
+from nvr.runtime.messages import LiveData, LiveReset
+from nvr.runtime.station_outlet import StationOutlet
+
+
+class LiveTap:
+    def __init__(self, camera: str, role: str, outlet: StationOutlet) -> None:
+        self.camera, self.role = camera, role
+        self._outlet = outlet
+        self._lock = threading.Lock()
+        self._converter: AnnexBConverter | None = None
+        self._time_base = Fraction(1, 90_000)
+        self._gop: list[LiveData] = []
+        self._watched = False
+
+    def watch(self, on: bool) -> None:
+        """Start (with the current GOP) or stop forwarding frames."""
+        with self._lock:
+            self._watched = on
+            if on:
+                for frame in self._gop:
+                    self._outlet.send(frame)
+
+    def start(self, stream: av.stream.Stream) -> None:
+        with self._lock:
+            self._converter = AnnexBConverter(stream)
+            self._time_base = stream.time_base or self._time_base
+            self._gop.clear()
+            self._outlet.send(LiveReset(self.camera, self.role))
+
+    def packet(self, packet: av.Packet, stamp: Stamp) -> None:
+        if self._converter is None or (not packet.is_keyframe and not self._gop):
+            return  # nothing decodable before the first keyframe
+        pts = packet.pts if packet.pts is not None else packet.dts
+        encoded = EncodedFrame(self._converter.convert(packet), int(pts or 0), self._time_base,
+                               bool(packet.is_keyframe))
+        frame = LiveData(self.camera, self.role, encoded)
+        with self._lock:
+            if encoded.keyframe:
+                self._gop.clear()
+            self._gop.append(frame)
+            if self._watched:
+                self._outlet.send(frame)
+
+    def stop(self, reason: str) -> None:
+        with self._lock:
+            self._converter = None
+            self._gop.clear()

@@ -1,0 +1,169 @@
+"""The station process's side of one recorder process: its cameras' latest reports, live frames into
+the hubs, work pictures out of shared memory, snapshots on request. Reconnects by itself when the
+recorder restarts."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from multiprocessing.connection import Client, Connection
+from pathlib import Path
+
+from ingest.live_hub import LiveHub
+from nvr.runtime.messages import (
+    CameraReport,
+    Hello,
+    LiveData,
+    LiveReset,
+    Reports,
+    SnapshotReply,
+    SnapshotRequest,
+    Watch,
+    recorder_address,
+)
+from nvr.runtime.work_pictures import WorkPicture, WorkPictureTable
+
+log = logging.getLogger(__name__)
+RECONNECT_SECONDS = 0.2
+SNAPSHOT_TIMEOUT_SECONDS = 3.0
+POLL_SECONDS = 0.25
+
+
+class RecorderLink:
+    def __init__(self, data_dir: Path, shard: int, authkey: bytes, hubs: dict[tuple[str, str], LiveHub]) -> None:
+        self.shard = shard
+        self._address = recorder_address(data_dir, shard)
+        self._authkey = authkey
+        self._hubs = hubs  # (camera, role) -> hub, shared with the station
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._table: WorkPictureTable | None = None
+        self._cameras_by_slot: dict[int, str] = {}
+        self.reports: dict[str, CameraReport] = {}
+        self._watched: set[tuple[str, str]] = set()
+        self._requests = itertools.count()
+        self._pending: dict[int, Future[bytes | None]] = {}
+        self._stop = threading.Event()
+        self._connected = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"recorder-link-{shard}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def wait_connected(self, timeout: float) -> bool:
+        return self._connected.wait(timeout)
+
+    # ------------------------------------------------------------------ requests
+
+    def watch(self, camera: str, role: str, on: bool) -> None:
+        with self._lock:
+            (self._watched.add if on else self._watched.discard)((camera, role))
+        self._send(Watch(camera, role, on))
+
+    def snapshot(self, camera: str) -> bytes | None:
+        """The camera's newest detect frame as a JPEG; None when there is none or the recorder is away."""
+        request = next(self._requests)
+        future: Future[bytes | None] = Future()
+        self._pending[request] = future
+        try:
+            if not self._send(SnapshotRequest(request, camera)):
+                return None
+            return future.result(SNAPSHOT_TIMEOUT_SECONDS)
+        except FutureTimeout:
+            return None
+        finally:
+            self._pending.pop(request, None)
+
+    def work_pictures(self) -> dict[str, WorkPicture]:
+        """The pictures written since the last call, by camera."""
+        with self._lock:
+            table, names = self._table, self._cameras_by_slot
+        if table is None:
+            return {}
+        return {names[slot]: picture for slot, picture in table.read_new().items() if slot in names}
+
+    def _send(self, message: object) -> bool:
+        with self._lock:
+            connection = self._connection
+            if connection is None:
+                return False
+            try:
+                connection.send(message)
+                return True
+            except (OSError, ValueError):
+                return False
+
+    # ------------------------------------------------------------------ receiving
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection = Client(self._address, "AF_UNIX", authkey=self._authkey)
+            except (OSError, EOFError):
+                self._stop.wait(RECONNECT_SECONDS)
+                continue
+            try:
+                self._receive(connection)
+            except (OSError, EOFError):
+                pass
+            finally:
+                self._disconnected(connection)
+
+    def _receive(self, connection: Connection) -> None:
+        while not self._stop.is_set():
+            if not connection.poll(POLL_SECONDS):  # `stop` is seen without closing under a blocked recv
+                continue
+            message = connection.recv()
+            match message:
+                case LiveData(camera, role, frame):
+                    hub = self._hubs.get((camera, role))
+                    if hub is not None:
+                        hub.publish(frame)
+                case Reports(cameras):
+                    self.reports = {**self.reports, **{report.camera: report for report in cameras}}
+                case LiveReset(camera, role):
+                    if (hub := self._hubs.get((camera, role))) is not None:
+                        hub.reset()
+                case SnapshotReply(request, jpeg):
+                    if (future := self._pending.get(request)) is not None and not future.done():
+                        future.set_result(jpeg)
+                case Hello():
+                    self._hello(connection, message)
+
+    def _hello(self, connection: Connection, hello: Hello) -> None:
+        table = WorkPictureTable(Path(hello.table_path), len(hello.slots), hello.work_size, create=False)
+        with self._lock:
+            old, self._table = self._table, table
+            self._cameras_by_slot = {slot: name for name, slot in hello.slots.items()}
+            self._connection = connection
+            watched = list(self._watched)
+        if old is not None:
+            old.close()
+        for camera, role in watched:  # viewers that were watching before a recorder restart
+            if (hub := self._hubs.get((camera, role))) is not None:
+                hub.reset()
+            self._send(Watch(camera, role, True))
+        log.info("connected to recorder %d (pid %d, %d cameras)", self.shard, hello.pid, len(hello.slots))
+        self._connected.set()
+
+    def _disconnected(self, connection: Connection) -> None:
+        with self._lock:
+            if self._connection is connection:
+                self._connection = None
+            table, self._table = self._table, None
+            self.reports = {}
+        connection.close()
+        if table is not None:
+            table.close()
+        self._connected.clear()
+        for future in list(self._pending.values()):
+            if not future.done():
+                future.set_result(None)
+
