@@ -1,0 +1,122 @@
+"""The station's processes: a recorder killed with SIGKILL comes back alone and quickly while the cameras of
+the other recorders never stop; the work-picture table and the catalog writer on their own."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from nvr.runtime.work_pictures import WorkPictureTable
+from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
+from storage.index import Segment
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer
+
+
+def status(client, name: str) -> dict:
+    return client.get(f"/api/cameras/{name}").json()
+
+
+def test_a_killed_recorder_is_back_within_5_s_and_the_other_cameras_never_stop(
+        cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    names = ["a", "b", "c", "d"]  # dealt round two recorders: a and c in one, b and d in the other
+    config = station_config(tmp_path, [{"name": n, "record_url": cameras.url(f"cam{k % 2}")} for k, n in enumerate(names)],
+                            runtime={"recorder_processes": 2})
+    station, client = make_station(config)
+    wait_for(lambda: all(len(station.index.segments(n, 0, 2**62)) >= 2 for n in names), 30, "every camera recording")
+    victim, survivor = station.recorder_pid("a"), station.recorder_pid("b")
+    assert victim is not None and victim == station.recorder_pid("c") and survivor != victim
+
+    os.kill(victim, signal.SIGKILL)
+    killed = time.monotonic()
+    wait_for(lambda: status(client, "a")["status"] != "online", 5, "the killed recorder's cameras seen as down")
+    wait_for(lambda: all(status(client, n)["status"] == "online" for n in ("a", "c")), 5, "a and c back online")
+    back_after = time.monotonic() - killed
+    assert back_after <= 5.0
+    assert station.recorder_pid("a") not in (None, victim) and station.recorder_pid("b") == survivor
+
+    since_kill_ms = round(time.time() * 1000) - round((time.monotonic() - killed) * 1000)
+    wait_for(lambda: all(station.index.segments(n, since_kill_ms + 4000, 2**62) for n in names), 20,
+             "every camera recording well after the kill")
+    for name in ("b", "d"):  # the other recorder's cameras: not one hole
+        listing = client.get(f"/api/cameras/{name}/recordings").json()
+        assert len(listing["ranges"]) == 1, (name, listing["ranges"], listing["gaps"])
+    on_disk = {p.relative_to(config.segments_dir).as_posix() for p in config.segments_dir.glob("a/*/*.mp4")}
+    indexed = {s.path for s in station.segments("a", 0, 2**62)}
+    assert on_disk <= indexed, "the segment open at the kill was indexed by the new recorder"
+
+
+def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -> None:
+    path = tmp_path / "table.work"
+    writer = WorkPictureTable(path, 3, (160, 90), create=True)
+    reader = WorkPictureTable(path, 3, (160, 90), create=False)
+    try:
+        assert reader.read_new() == {}
+        luma = np.full((90, 160), 7, np.uint8)
+        chroma = np.full((2, 8, 16), 140, np.uint8)
+        writer.write(0, luma, chroma, 10.0)
+        writer.write(2, luma + 1, None, 11.0)
+        writer.write(2, luma + 2, None, 12.0)  # replaces the one not read yet
+        found = reader.read_new()
+        assert sorted(found) == [0, 2]
+        assert found[0].t == 10.0 and int(found[0].luma[0, 0]) == 7 and found[0].chroma is not None
+        assert int(found[0].chroma[1, 7, 15]) == 140
+        assert found[2].t == 12.0 and int(found[2].luma[89, 159]) == 9 and found[2].chroma is None
+        assert reader.read_new() == {}, "each picture is handed over once"
+        luma[:] = 0
+        assert int(found[0].luma[0, 0]) == 7, "the reader got a copy"
+    finally:
+        reader.close()
+        writer.close()
+    with pytest.raises(ValueError, match="fewer than"):
+        WorkPictureTable(path, 4, (160, 90), create=False)
+
+
+class FlakyIndex:
+    """An index whose database is away for the first `down` calls, and which refuses one path for good."""
+
+    def __init__(self, down: int, refused: str) -> None:
+        self.down, self.refused = down, refused
+        self.rows: list[object] = []
+
+    def _call(self, row: object) -> None:
+        if self.down > 0:
+            self.down -= 1
+            raise OperationalError("INSERT", {}, Exception("connection refused"))
+        if isinstance(row, Segment) and row.path == self.refused:
+            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: segments.path"))
+        self.rows.append(row)
+
+    def add_segment(self, segment: Segment) -> None:
+        self._call(segment)
+
+    def add_segments(self, segments: list[Segment]) -> None:
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
+        self._call(OutageStart(camera, start_ms, reason))
+
+    def close_outages(self, end_ms: int, camera: str | None = None) -> None:
+        self._call(OutageEnd(camera or "", end_ms))
+
+
+def test_the_catalog_writer_keeps_rows_in_order_while_the_database_is_away() -> None:
+    index = FlakyIndex(down=3, refused="cam0/dup.mp4")
+    writer = CatalogWriter(index)  # type: ignore[arg-type]
+    rows = [Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
+            Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
+            Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
+    started = time.monotonic()
+    for row in rows:
+        writer.put(row)  # before the thread runs: nothing here may wait for the database
+    assert time.monotonic() - started < 0.5
+    writer.start()
+    assert writer.flush(20), "everything written once the database answered"
+    writer.stop()
+    assert index.rows == [rows[0], rows[1], rows[3], rows[4]], "in order; the refused row dropped, not retried"
