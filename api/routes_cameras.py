@@ -28,6 +28,8 @@ def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
         "width": snapshot.width,
         "height": snapshot.height,
         "codec": snapshot.codec,
+        "clock_offset_seconds": snapshot.clock_offset_seconds,
+        "clock_beyond_tolerance": snapshot.clock_beyond_tolerance,
     }
 
 

@@ -111,7 +111,8 @@ class Station:
     def _source_options(self) -> SourceOptions:
         ingest = self.config.ingest
         return SourceOptions(connect_timeout=ingest.connect_timeout_seconds,
-                             read_timeout=ingest.read_timeout_seconds, demo_dir=self.config.data_dir / "demo")
+                             read_timeout=ingest.read_timeout_seconds, demo_dir=self.config.data_dir / "demo",
+                             clock_tolerance=ingest.clock_tolerance_seconds)
 
     def _backoff(self) -> Backoff:
         return Backoff(self.config.ingest.reconnect_min_seconds, self.config.ingest.reconnect_max_seconds)
