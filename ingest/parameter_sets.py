@@ -49,7 +49,10 @@ class ParameterSets:
 
     @classmethod
     def from_units(cls, units: list[bytes]) -> ParameterSets:
-        return cls(tuple(u for u in units if u[0] & 0x1F == NAL_SPS), tuple(u for u in units if u[0] & 0x1F == NAL_PPS))
+        """The distinct SPS and PPS among `units` (a payloader may repeat the ones already in-band)."""
+        distinct = list(dict.fromkeys(units))
+        return cls(tuple(u for u in distinct if u[0] & 0x1F == NAL_SPS),
+                   tuple(u for u in distinct if u[0] & 0x1F == NAL_PPS))
 
     @classmethod
     def from_extradata(cls, extradata: bytes | None) -> ParameterSets:
