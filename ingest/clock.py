@@ -49,7 +49,7 @@ class ReceiveClock:
             self._anchor = (media_seconds, now_mono, time.time())
             return Stamp(self._anchor[2], discontinuity=False)
         if self._live and keyframe and lag > self._resync:
-            drift = min(lag, (now_mono - mono0) * MAX_DRIFT)
+            drift = min(lag, elapsed * MAX_DRIFT)
             self._anchor = (media_seconds, mono0 + elapsed + drift, wall0 + elapsed + drift)
             return Stamp(self._anchor[2], discontinuity=False)
         return Stamp(wall0 + elapsed, discontinuity=False)
