@@ -22,10 +22,12 @@ FRAME_MS = 1000 // 15 + 1  # one frame at 15 fps, rounded up
 SKEW = 7.0
 
 
-def camera(client: Any, name: str) -> dict[str, Any]:
+def measured_clock(client: Any, name: str) -> dict[str, Any] | None:
+    """The camera as the API shows it, once its clock offset is known."""
     response = client.get(f"/api/cameras/{name}")
     assert response.status_code == 200
-    return response.json()
+    shown: dict[str, Any] = response.json()
+    return shown if shown["clock_offset_seconds"] is not None else None
 
 
 def assert_monotonic(segments: list[Segment]) -> None:
@@ -38,7 +40,7 @@ def assert_monotonic(segments: list[Segment]) -> None:
 
 def decoded_sizes(data: bytes | str) -> list[tuple[tuple[int, int], int]]:
     """(width, height) of the decoded pictures, run-length encoded."""
-    with av.open(io.BytesIO(data) if isinstance(data, bytes) else data) as container:
+    with av.open(io.BytesIO(data) if isinstance(data, bytes) else data, "r") as container:
         sizes = [(frame.width, frame.height) for frame in container.decode(video=0)]
     return [(size, len(list(run))) for size, run in itertools.groupby(sizes)]
 
@@ -49,12 +51,11 @@ def test_a_camera_clock_seven_seconds_off_is_shown_and_not_believed(tmp_path: Pa
         config = station_config(tmp_path, [{"name": "skewed", "record_url": skewed.url("skewed")},
                                            {"name": "right", "record_url": cameras.url("cam0")}])
         station, client = make_station(config)
-        shown = wait_for(lambda: (c := camera(client, "skewed"))["clock_offset_seconds"] is not None and c, 30,
-                         "the camera's RTCP clock to be measured")
+        shown = wait_for(lambda: measured_clock(client, "skewed"), 30, "the camera's RTCP clock to be measured")
+        right = wait_for(lambda: measured_clock(client, "right"), 30, "the other camera's clock")
+        assert shown is not None and right is not None
         assert SKEW - 0.5 < shown["clock_offset_seconds"] < SKEW + 0.1  # minus the network delay
         assert shown["clock_beyond_tolerance"] is True
-        right = wait_for(lambda: (c := camera(client, "right"))["clock_offset_seconds"] is not None and c, 30,
-                         "the other camera's clock")
         assert abs(right["clock_offset_seconds"]) < 0.5 and right["clock_beyond_tolerance"] is False
 
         wait_for(lambda: len(station.index.segments("skewed", 0, 2**62)) >= 2, 30, "two segments")
@@ -72,13 +73,13 @@ def test_segment_boundaries_stay_monotonic_across_reconnects(tmp_path: Path, mak
         station, _client = make_station(config)
         for cycle, end in enumerate((server.stop, server.kill, server.stop)):
             count = len(station.index.segments("cam0", 0, 2**62))
-            wait_for(lambda c=count: len(station.index.segments("cam0", 0, 2**62)) >= c + 2, 30,
+            wait_for(lambda: len(station.index.segments("cam0", 0, 2**62)) >= count + 2, 30,  # noqa: B023
                      f"two segments in connection {cycle}")
             end()
             restarted_ms = time.time() * 1000
             server.start()
-            wait_for(lambda r=restarted_ms: any(s.start_ms >= r for s in station.index.segments("cam0", 0, 2**62)),
-                     30, f"a segment after reconnect {cycle}")
+            wait_for(lambda: any(s.start_ms >= restarted_ms  # noqa: B023
+                                 for s in station.index.segments("cam0", 0, 2**62)), 30, f"a segment after reconnect {cycle}")
             first = min((s for s in station.index.segments("cam0", 0, 2**62) if s.start_ms >= restarted_ms),
                         key=lambda s: s.start_ms)
             assert first.start_ms < restarted_ms + 3000, "the first picture after a reconnect is stamped on time"
