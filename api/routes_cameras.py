@@ -17,16 +17,21 @@ from storage.accounts import User
 router = APIRouter(prefix="/api")
 
 
+RECORDER_STARTING = StatusSnapshot("connecting", 0.0, "its recorder process is starting", 0.0, 0.0, None, None, None)
+
+
 def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
     return {
         "status": snapshot.state,
-        "since": format_instant(round(snapshot.since * 1000), station.config.zone),
+        "since": format_instant(round(snapshot.since * 1000), station.config.zone) if snapshot.since else None,
         "last_error": snapshot.last_error,
         "fps": snapshot.fps,
         "bitrate_kbps": snapshot.bitrate_kbps,
         "width": snapshot.width,
         "height": snapshot.height,
         "codec": snapshot.codec,
+        "clock_offset_seconds": snapshot.clock_offset_seconds,
+        "clock_beyond_tolerance": snapshot.clock_beyond_tolerance,
     }
 
 
@@ -39,8 +44,8 @@ def describe_camera(station: Station, name: str) -> dict[str, Any]:
         item.update(status="offline", last_error="disabled in the configuration")
         return item
     report = station.report(name)
-    if report is None:
-        item.update(status="connecting", last_error="its recorder process is starting", recording_error=None)
+    if report is None:  # its recorder process is (re)starting
+        item.update(_stream(RECORDER_STARTING, station), recording_error=None)
     else:
         item.update(_stream(report.record, station))
         if report.detect is not None:

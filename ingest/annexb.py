@@ -10,17 +10,11 @@ import av
 import av.stream
 from av.bitstream import BitStreamFilterContext
 
-START_CODE = b"\x00\x00\x00\x01"
-NAL_SPS = 7
+from ingest.parameter_sets import NAL_SPS, annexb_units
 
 
 def _nal_types(data: bytes) -> set[int]:
-    types = set()
-    at = data.find(b"\x00\x00\x01")
-    while at != -1 and at + 3 < len(data):
-        types.add(data[at + 3] & 0x1F)
-        at = data.find(b"\x00\x00\x01", at + 3)
-    return types
+    return {unit[0] & 0x1F for unit in annexb_units(data)}
 
 
 class AnnexBConverter:

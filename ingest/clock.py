@@ -4,14 +4,18 @@ Camera clocks drift and jump, so the camera's timestamps only measure durations.
 packet is the wall time of the anchor packet plus the camera-time elapsed since it. For live sources
 the anchor moves to any packet that arrives earlier than the anchor predicts (a packet cannot be
 captured after it was received: this drops the delay of bursts, such as the packets buffered while the
-stream was probed), and back onto the receive clock at a keyframe when packets run more than
-`resync_seconds` late (slow drift). A jump in camera time is reported as a discontinuity.
+stream was probed), and forward at a keyframe when packets run more than `resync_seconds` late, but
+only as far as a camera clock can drift (`MAX_DRIFT`): packets that a busy process reads late must
+not make their pictures late. A jump in camera time is reported as a discontinuity.
+See design/time.md.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+
+MAX_DRIFT = 0.001  # a camera clock slower than ours by this fraction (3.6 s an hour) is followed; no crystal is worse
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,11 @@ class ReceiveClock:
         media0, mono0, wall0 = self._anchor
         elapsed = media_seconds - media0
         lag = (now_mono - mono0) - elapsed
-        if self._live and (lag < 0 or (keyframe and lag > self._resync)):
+        if self._live and lag < 0:
             self._anchor = (media_seconds, now_mono, time.time())
+            return Stamp(self._anchor[2], discontinuity=False)
+        if self._live and keyframe and lag > self._resync:
+            drift = min(lag, elapsed * MAX_DRIFT)
+            self._anchor = (media_seconds, mono0 + elapsed + drift, wall0 + elapsed + drift)
             return Stamp(self._anchor[2], discontinuity=False)
         return Stamp(wall0 + elapsed, discontinuity=False)

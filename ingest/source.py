@@ -35,6 +35,7 @@ class SourceOptions:
     demo_dir: Path = Path("data/demo")
     realtime: bool = True  # files: replay at the recorded frame rate (a camera's pace)
     loop: bool = True  # files: start again at the end, like a camera that never stops
+    clock_tolerance: float = 2.0  # seconds a camera's own clock may differ from the station's
 
 
 class OpenedSource:
@@ -53,6 +54,18 @@ class OpenedSource:
 
     def close(self) -> None:
         self.container.close()
+
+    def camera_time(self, packet: av.Packet) -> float | None:
+        """The camera's own wall time (UTC s) of a packet, once its first RTCP sender report has come.
+
+        FFmpeg's RTSP demuxer gives the NTP time of timestamp zero, from the first report, as
+        `start_time_realtime` (microseconds). With one track it leaves timestamps on the camera's RTP
+        clock, so this follows that clock from the first report on; with several tracks it rewrites
+        them through every report (rtpdec.c, finalize_packet)."""
+        origin = self.container.start_time_realtime if self.live else None
+        if origin is None or packet.dts is None:
+            return None
+        return origin / 1e6 + float(packet.dts * self.stream.time_base)  # type: ignore[operator]
 
     def packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
         """Video packets with timestamps; a live stream's end is the end, a file is paced and looped."""

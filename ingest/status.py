@@ -24,6 +24,8 @@ class StatusSnapshot:
     width: int | None
     height: int | None
     codec: str | None
+    clock_offset_seconds: float | None = None  # the camera's own clock minus the station's (RTCP); None: unknown
+    clock_beyond_tolerance: bool = False  # the offset is beyond ingest.clock_tolerance_seconds
 
 
 class StreamStatus:
@@ -35,6 +37,7 @@ class StreamStatus:
         self._since = time.time()
         self._error: str | None = None
         self._video: tuple[int | None, int | None, str | None] = (None, None, None)
+        self._clock: tuple[float | None, bool] = (None, False)
         self._packets: deque[tuple[float, int]] = deque()  # (monotonic s, bytes) of recent video packets
 
     def _set(self, state: State) -> None:
@@ -49,6 +52,11 @@ class StreamStatus:
         with self._lock:
             self._set("online")
             self._video = (width, height, codec)
+            self._clock = (None, False)  # measured again on this connection
+
+    def clock(self, offset_seconds: float, beyond_tolerance: bool) -> None:
+        with self._lock:
+            self._clock = (offset_seconds, beyond_tolerance)
 
     def offline(self, reason: str) -> None:
         with self._lock:
@@ -71,5 +79,6 @@ class StreamStatus:
             fps = len(recent) / span if recent else 0.0
             kbps = sum(n for _, n in recent) * 8 / 1000 / span if recent else 0.0
             width, height, codec = self._video
+            offset, beyond = self._clock
             return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
-                                  width, height, codec)
+                                  width, height, codec, None if offset is None else round(offset, 3), beyond)

@@ -13,6 +13,7 @@ import av
 import av.stream
 
 from ingest.clock import ReceiveClock, Stamp
+from ingest.clock_check import ClockCheck
 from ingest.source import OpenedSource, SourceError, SourceOptions, open_source
 from ingest.status import StreamStatus
 from ingest.urls import redact_text, redact_url
@@ -127,6 +128,7 @@ class StreamWorker:
         """Forward packets until the stream ends (or raises)."""
         stream = source.stream
         clock = ReceiveClock(live=source.live)
+        check = ClockCheck(self._options.clock_tolerance)
         time_base = float(stream.time_base)  # type: ignore[arg-type]
         codec = stream.codec_context.name if stream.codec_context else None
         for packet in source.packets(self._stop, self._stall):
@@ -140,9 +142,24 @@ class StreamWorker:
             elif stamp.discontinuity:
                 self._each_sink(lambda sink: sink.stop("camera timestamps jumped"))
                 self._each_sink(lambda sink: sink.start(stream))
+            if packet.is_keyframe:
+                self._check_clock(source, packet, stamp, check)
             self.status.packet(packet.size)
             for sink in self._sinks:
                 self._guarded(sink, sink.packet, packet, stamp)
+
+    def _check_clock(self, source: OpenedSource, packet: av.Packet, stamp: Stamp, check: ClockCheck) -> None:
+        """Compare the camera's own time of a keyframe (when it sends RTCP reports) with the station's."""
+        camera = source.camera_time(packet)
+        if camera is None:
+            return
+        reading = check.read(camera, stamp.wall)
+        self.status.clock(reading.offset_seconds, reading.beyond_tolerance)
+        if reading.changed:
+            log.log(logging.WARNING if reading.beyond_tolerance else logging.INFO,
+                    "%s/%s: the camera's clock is %+.2f s off the station's (%s %g s); footage keeps the "
+                    "station's time", self.camera, self.role, reading.offset_seconds,
+                    "beyond the tolerance of" if reading.beyond_tolerance else "within", self._options.clock_tolerance)
 
     def _each_sink(self, call: Callable[[PacketSink], None]) -> None:
         for sink in self._sinks:

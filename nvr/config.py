@@ -72,6 +72,7 @@ class IngestConfig(_Section):
     stall_seconds: float = Field(10, gt=0, le=600)
     reconnect_min_seconds: float = Field(0.5, gt=0, le=60)
     reconnect_max_seconds: float = Field(3, gt=0, le=600)
+    clock_tolerance_seconds: float = Field(2, gt=0, le=3600)  # a camera clock further off the station's is reported
 
     @model_validator(mode="after")
     def _backoff_order(self) -> IngestConfig:

@@ -3,6 +3,11 @@
 The clip starts at the keyframe at or before the requested start (so it is at most one GOP longer than
 asked) and keeps real time: a gap in the recording stays a gap in the clip's timeline. The output is a
 fragmented MP4, so it can be streamed while it is assembled and still plays in browsers and VLC.
+
+When the H.264 parameters change between segments (a camera switched resolution), the clip stays one
+file: its sample entry is `avc3` (parameter sets may come in-band), it keeps the first segment's
+SPS/PPS in its header, and every later keyframe coded under others carries its own in front of it,
+which is how decoders learn a new resolution mid-stream. Another codec ends the clip there.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import Any
 import av
 import av.container
 
+from ingest.parameter_sets import NAL_SPS, ParameterSets, avcc_length_size, avcc_units
 from storage.index import Segment
 
 log = logging.getLogger(__name__)
@@ -58,6 +64,8 @@ class _Stitcher:
         self._plan = plan
         self._stream: Any = None
         self._extradata: bytes | None = None
+        self._codec: str | None = None
+        self._length_size = 4  # of the AVCC packets, from the first segment's avcC
         self._last_dts = -1
         self._origin: int | None = None
         self.written_ms = 0
@@ -66,11 +74,9 @@ class _Stitcher:
         """Copy the part of `segment` inside the plan; False when the clip must end here."""
         with av.open(str(path)) as source:
             stream = source.streams.video[0]
-            if self._stream is None:
-                self._stream = self._output.add_stream_from_template(stream)
-                self._extradata = stream.codec_context.extradata
-            elif stream.codec_context.extradata != self._extradata:
-                log.warning("%s: stream parameters change at %s; the clip ends there", segment.camera, segment.path)
+            prefix = self._parameter_prefix(stream)
+            if prefix is None:
+                log.warning("%s: the codec changes at %s; the clip ends there", segment.camera, segment.path)
                 return False
             in_tb = stream.time_base
             # integer rescaling from the segment's time base to output ticks: cheap per packet
@@ -92,11 +98,38 @@ class _Stitcher:
                     if dts >= end_ticks:
                         return False
                     pts = (packet.pts if packet.pts is not None else packet.dts) * ticks_num // ticks_den + offset
-                    self._mux(packet, dts, pts)
+                    self._mux(self._with_parameters(packet, prefix) if prefix and packet.is_keyframe else packet,
+                              dts, pts)
                     self.written_ms = dts * 1000 // OUTPUT_TICKS
             except (av.InvalidDataError, av.EOFError):
                 pass  # the segment being written ends in a fragment that is not complete yet
         return True
+
+    def _parameter_prefix(self, stream: Any) -> bytes | None:
+        """What the segment's keyframes need in front of them in this clip: nothing (b"") when the clip's
+        header describes them, its SPS/PPS when they differ, None when the codec differs."""
+        context = stream.codec_context
+        if self._stream is None:
+            self._stream = self._output.add_stream_from_template(stream)
+            if context.name == "h264":
+                self._stream.codec_context.codec_tag = "avc3"
+            self._extradata, self._codec = context.extradata, context.name
+            self._length_size = avcc_length_size(self._extradata) or self._length_size
+            return b""
+        if context.extradata == self._extradata:
+            return b""
+        if context.name != "h264" or self._codec != "h264":
+            return None
+        return ParameterSets.from_extradata(context.extradata).length_prefixed(self._length_size)
+
+    def _with_parameters(self, packet: av.Packet, prefix: bytes) -> av.Packet:
+        """The keyframe with the SPS/PPS it is coded under in front, unless it carries them already."""
+        data = bytes(packet)
+        if any(unit[0] & 0x1F == NAL_SPS for unit in avcc_units(data, self._length_size)):
+            return packet
+        own = av.Packet(prefix + data)
+        own.pts, own.dts, own.is_keyframe = packet.pts, packet.dts, True
+        return own
 
     def _mux(self, packet: av.Packet, dts: int, pts: int) -> None:
         if self._origin is None:

@@ -1,4 +1,11 @@
-"""The recording sink: cuts a camera's record stream into segment files at keyframes and indexes them."""
+"""The recording sink: cuts a camera's record stream into segment files at keyframes and indexes them.
+
+A segment's start is the wall time its first packet has in the light of the latest packet: the clock
+learns (from packets that arrive earlier than it predicted) that the packets buffered at connect were
+read late, and the start follows, so the first segment after a (re)connect is not stamped late. A
+segment never starts more than one frame before the previous one ended, whatever the clock says.
+A keyframe with new SPS/PPS (resolution or encoder change) starts a segment whose header carries them.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,10 @@ from pathlib import Path
 
 import av
 import av.stream
+from av.video.codeccontext import VideoCodecContext
 
 from ingest.clock import Stamp
+from ingest.parameter_sets import ParameterWatch, StreamParameters
 from storage.index import Segment
 from storage.layout import segment_relpath
 from storage.probe import probe_segment
@@ -30,29 +39,43 @@ class SegmentRecorder:
         self._on_finished = on_finished
         self._template: av.stream.Stream | None = None
         self._file: SegmentFile | None = None
+        self._watch: ParameterWatch | None = None  # H.264 only
+        self._parameters: StreamParameters | None = None  # changed in-band since the stream started
         self._start_ms = 0
+        self._floor_ms = 0  # no segment starts before this: the previous one's end, less one frame
         self._lock = threading.Lock()  # guards what `in_progress` reads
         self.last_error: str | None = None
 
     def start(self, stream: av.stream.Stream) -> None:
         self._finish()
         self._template = stream
+        context = stream.codec_context
+        self._watch = ParameterWatch(context.extradata, context.width, context.height) \
+            if isinstance(context, VideoCodecContext) and context.name == "h264" else None
+        self._parameters = None
 
     def packet(self, packet: av.Packet, stamp: Stamp) -> None:
         if self._template is None:
             return
+        changed = self._watch.changed(bytes(packet)) if packet.is_keyframe and self._watch else None
+        if changed is not None:
+            log.info("%s: stream parameters changed (%dx%d): new segment", self.camera, changed.width, changed.height)
+            self._parameters = changed
         current = self._file
-        if current is None or (packet.is_keyframe and current.duration_ms >= self._segment_ms):
+        if current is None or changed or (packet.is_keyframe and current.duration_ms >= self._segment_ms):
             if not packet.is_keyframe:
                 return  # a segment must open with a keyframe to be playable on its own
             self._finish()
-            self._open(round(stamp.wall * 1000))
+            self._open(max(round(stamp.wall * 1000), self._floor_ms))
         try:
             with self._lock:
                 assert self._file is not None
-                self._file.write(packet)
+                at_ms = self._file.write(packet)
         except (av.FFmpegError, OSError) as exc:
             self._fail(exc)
+            return
+        if at_ms is not None:
+            self._start_ms = max(round(stamp.wall * 1000) - at_ms, self._floor_ms)
 
     def stop(self, reason: str) -> None:
         self._finish()
@@ -63,14 +86,14 @@ class SegmentRecorder:
         with self._lock:
             if self._file is None or not self._file.keyframes_ms:
                 return None
-            return Segment(self.camera, segment_relpath(self.camera, self._start_ms), self._start_ms,
+            return Segment(self.camera, self._file.path.relative_to(self._dir).as_posix(), self._start_ms,
                            self._start_ms + self._file.duration_ms, 0, tuple(self._file.keyframes_ms))
 
     def _open(self, start_ms: int) -> None:
         assert self._template is not None
         path = self._dir / segment_relpath(self.camera, start_ms)
         try:
-            new = SegmentFile(path, self._template)
+            new = SegmentFile(path, self._template, self._parameters)
         except (av.FFmpegError, OSError) as exc:
             self._fail(exc)
             return
@@ -88,7 +111,7 @@ class SegmentRecorder:
             self._salvage(current, exc)
             return
         self.last_error = None
-        self._publish(current.path, self._start_ms, current.duration_ms, size, tuple(current.keyframes_ms))
+        self._publish(current, current.duration_ms, size, tuple(current.keyframes_ms))
 
     def _fail(self, exc: Exception) -> None:
         with self._lock:
@@ -109,11 +132,12 @@ class SegmentRecorder:
             current.path.unlink(missing_ok=True)
             return
         size = current.path.stat().st_size
-        self._publish(current.path, self._start_ms, probe.duration_ms, size, probe.keyframes_ms)
+        self._publish(current, probe.duration_ms, size, probe.keyframes_ms)
 
-    def _publish(self, path: Path, start_ms: int, duration_ms: int, size: int, keyframes: tuple[int, ...]) -> None:
-        segment = Segment(self.camera, path.relative_to(self._dir).as_posix(), start_ms, start_ms + duration_ms,
-                          size, keyframes)
+    def _publish(self, current: SegmentFile, duration_ms: int, size: int, keyframes: tuple[int, ...]) -> None:
+        segment = Segment(self.camera, current.path.relative_to(self._dir).as_posix(), self._start_ms,
+                          self._start_ms + duration_ms, size, keyframes)
+        self._floor_ms = segment.end_ms - current.frame_ms
         try:
             self._on_finished(segment)
         except Exception:

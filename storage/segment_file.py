@@ -12,6 +12,9 @@ from pathlib import Path
 import av
 import av.container
 import av.stream
+from av.video.codeccontext import VideoCodecContext
+
+from ingest.parameter_sets import StreamParameters
 
 FRAGMENTED_MP4 = {
     "movflags": "frag_keyframe+empty_moov+default_base_moof",
@@ -30,33 +33,44 @@ def fsync_path(path: Path) -> None:
 
 
 class SegmentFile:
-    def __init__(self, path: Path, template: av.stream.Stream) -> None:
+    def __init__(self, path: Path, template: av.stream.Stream, parameters: StreamParameters | None = None) -> None:
+        """`parameters`: the stream's parameters when they changed since `template` was opened."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._container: av.container.OutputContainer = av.open(str(path), "w", format="mp4",
                                                                  options=FRAGMENTED_MP4)
         self._stream = self._container.add_stream_from_template(template)
+        if parameters is not None:  # copied into the MP4 header when the first packet is muxed
+            context = self._stream.codec_context
+            assert isinstance(context, VideoCodecContext)
+            context.extradata = parameters.extradata
+            context.width, context.height = parameters.width, parameters.height
         self._time_base = float(template.time_base)  # type: ignore[arg-type]
         self._base: int | None = None
         self._last_dts = -1
         self.keyframes_ms: list[int] = []
         self.duration_ms = 0
+        self.frame_ms = 0  # the last step between two frames
 
-    def write(self, packet: av.Packet) -> None:
-        """Mux one packet (its timestamps are shifted so the segment starts at 0)."""
+    def write(self, packet: av.Packet) -> int | None:
+        """Mux one packet (its timestamps are shifted so the segment starts at 0); returns its time in the
+        segment in milliseconds, or None when it was skipped."""
         if self._base is None:
             self._base = packet.dts
         dts = packet.dts - self._base
         if dts <= self._last_dts:
-            return  # a repeated or backward timestamp cannot be muxed; one frame is not worth a new file
+            return None  # a repeated or backward timestamp cannot be muxed; one frame is not worth a new file
         pts = (packet.pts if packet.pts is not None else packet.dts) - self._base
         if packet.is_keyframe:
             self.keyframes_ms.append(round(pts * self._time_base * 1000))
+        if self._last_dts >= 0:
+            self.frame_ms = round((dts - self._last_dts) * self._time_base * 1000)
         packet.dts, packet.pts = dts, pts
         self._last_dts = dts
         packet.stream = self._stream
         self._container.mux(packet)
         self.duration_ms = round((dts + (packet.duration or 0)) * self._time_base * 1000)
+        return round(dts * self._time_base * 1000)
 
     def close(self) -> int:
         """Finish the file and make it durable; returns its size in bytes."""

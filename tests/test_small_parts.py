@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ingest.clock import ReceiveClock
+from ingest.clock_check import ClockCheck
 from ingest.urls import redact_text, redact_url
 from ingest.worker import Backoff
 from nvr.times import TimeFormatError, format_instant, parse_instant
@@ -47,6 +48,49 @@ def test_live_clock_resyncs_to_the_receive_clock_at_keyframes() -> None:
     first = clock.stamp(0.0, keyframe=True)
     drifted = clock.stamp(5.0, keyframe=True)  # 5 s of camera time arrived at once: camera clock runs fast
     assert not drifted.discontinuity and drifted.wall < first.wall + 1.0
+
+
+class FakeTime:
+    """Stands in for the `time` module of ingest.clock: the process reads packets when the test says."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return 1_800_000_000.0 + self.now
+
+
+def test_live_clock_does_not_follow_a_reader_that_falls_behind(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTime()
+    monkeypatch.setattr("ingest.clock.time", fake)
+    clock = ReceiveClock(live=True, resync_seconds=1.0)
+    first = clock.stamp(0.0, keyframe=True)
+    for second in range(1, 11):  # camera seconds 1..10 read 5 s late, each a keyframe
+        fake.now = 1000.0 + second + 5.0
+        late = clock.stamp(float(second), keyframe=True)
+    assert late.wall - first.wall == pytest.approx(10.0, abs=0.02), "a busy process does not make pictures late"
+
+
+def test_live_clock_follows_a_slow_camera_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeTime()
+    monkeypatch.setattr("ingest.clock.time", fake)
+    clock = ReceiveClock(live=True, resync_seconds=1.0)
+    first = clock.stamp(0.0, keyframe=True)
+    for second in range(1, 4001):  # the camera's second lasts 1.0005 of ours
+        fake.now = 1000.0 + second * 1.0005
+        stamp = clock.stamp(float(second), keyframe=True)
+    assert abs((stamp.wall - first.wall) - 4000 * 1.0005) <= 1.0
+
+
+def test_clock_check_flags_an_offset_beyond_the_tolerance_once() -> None:
+    check = ClockCheck(tolerance_seconds=2.0)
+    readings = [check.read(100.0 + offset, 100.0) for offset in (0.1, 0.2, 7.0, 7.1, 1.9, 1.7, -3.0)]
+    assert [r.beyond_tolerance for r in readings] == [False, False, True, True, True, False, True]
+    assert [r.changed for r in readings] == [True, False, True, False, False, True, True]
+    assert readings[2].offset_seconds == pytest.approx(7.0)
 
 
 def test_backoff_grows_to_its_cap_with_jitter_and_resets() -> None:

@@ -37,3 +37,23 @@ def onsets(spec: SceneSpec, fraction: float = 0.003) -> list[float]:
 def quiet_scene(seconds: float = 24.0) -> SceneSpec:
     """An alley at 640x360@15 in daylight where nothing moves."""
     return SceneSpec(seed=6, place="alley", width=640, height=360, fps=15, seconds=seconds)
+
+
+def encode_size_change(path: Path, sizes: tuple[str, ...] = ("320x240", "160x120"), *, seconds: float = 3,
+                       fps: int = 15, gop: int = 15) -> Path:
+    """An MP4 whose resolution changes mid-stream: ffmpeg encodes of each size, their H.264 byte streams
+    (in-band SPS/PPS) put one after the other, muxed without re-encoding."""
+    parts = []
+    for index, size in enumerate(sizes):
+        part = path.with_name(f"{path.stem}-{index}.h264")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}",
+                        "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-bf", "0", "-pix_fmt", "yuv420p",
+                        str(part)], check=True)
+        parts.append(part.read_bytes())
+        part.unlink()
+    raw = path.with_suffix(".h264")
+    raw.write_bytes(b"".join(parts))
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "h264", "-framerate", str(fps), "-i", str(raw),
+                    "-c", "copy", str(path)], check=True)
+    raw.unlink()
+    return path

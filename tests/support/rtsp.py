@@ -47,7 +47,9 @@ class RtspServer:
         user: str | None = None,
         password: str | None = None,
         files: dict[str, Path] | None = None,
+        clock_offset: float | None = None,
     ) -> None:
+        """`clock_offset`: seconds the cameras' RTCP sender reports are off the real time."""
         self.mounts = list(mounts) + list(files or {})
         self.port = port if port is not None else free_port()
         self.user = user
@@ -64,6 +66,8 @@ class RtspServer:
             self._args += ["--user", user]
         if password is not None:
             self._args += ["--password", password]
+        if clock_offset is not None:
+            self._args += ["--clock-offset", str(clock_offset)]
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 

@@ -1,10 +1,13 @@
 """Live H.264 RTSP test camera server (run with Debian's /usr/bin/python3, which has gi).
 
 Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1 [--file street=/path/street.mp4]
-       [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P]
+       [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P] [--clock-offset S]
 
 `--mount` encodes a test pattern live; `--file` serves a pre-encoded H.264 MP4 at its own pace, from
 its start for every client (not shared), ending when the file does.
+
+`--clock-offset` makes the cameras' RTCP sender reports give an NTP time S seconds ahead of the
+system clock (negative: behind), like a camera whose clock is wrong.
 
 Prints READY on stdout once listening on 127.0.0.1; exits cleanly on SIGTERM/SIGINT.
 """
@@ -17,10 +20,11 @@ import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, GObject, Gst, GstRtspServer  # noqa: E402
 
 PATTERNS = ("ball", "smpte", "snow", "pinwheel", "spokes", "circular")
 ROLE = "viewer"
+NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
 
 
 def parse_args() -> argparse.Namespace:
@@ -35,6 +39,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--gop", type=int, default=15, help="frames between keyframes")
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--clock-offset", type=float, default=None, help="seconds the RTCP NTP time is off")
     args = p.parse_args()
     if (args.user is None) != (args.password is None):
         p.error("--user and --password go together")
@@ -68,6 +73,22 @@ def make_auth(user: str, password: str) -> GstRtspServer.RTSPAuth:
     return auth
 
 
+def skew_clock(factory: GstRtspServer.RTSPMediaFactory, offset: float) -> None:
+    """RTCP NTP time = the media pipeline's clock (rtpbin ntp-time-source=clock-time, which takes the clock
+    time as NTP time as it is), here the system's real-time clock moved to the NTP epoch plus `offset`."""
+    clock = GObject.new(Gst.SystemClock, clock_type=Gst.ClockType.REALTIME)
+    clock.set_calibration(0, round((NTP_EPOCH_OFFSET + offset) * Gst.SECOND), 1, 1)
+    factory.set_clock(clock)
+
+    def on_element(_pipeline: Gst.Bin, element: Gst.Element) -> None:
+        made_by = element.get_factory()
+        if made_by is not None and made_by.get_name() == "rtpbin":  # added when the media is prepared
+            Gst.util_set_object_arg(element, "ntp-time-source", "clock-time")
+
+    factory.connect("media-configure", lambda _f, media: media.get_element().get_parent().connect(
+        "element-added", on_element))
+
+
 def main() -> int:
     """Build the server, serve until signalled."""
     args = parse_args()
@@ -84,6 +105,8 @@ def main() -> int:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
         factory.set_shared(shared)
+        if args.clock_offset is not None:
+            skew_clock(factory, args.clock_offset)
         if args.user is not None:
             perms = GstRtspServer.RTSPPermissions()
             perms.add_permission_for_role(ROLE, GstRtspServer.RTSP_PERM_MEDIA_FACTORY_ACCESS, True)
