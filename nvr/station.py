@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 import time
 from dataclasses import dataclass
 
@@ -24,9 +22,11 @@ from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 from storage.reconcile import reconcile
 from storage.recorder import SegmentRecorder
+from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
+from storage.space_watch import SpaceWatch
+from storage.start_room import make_room_to_start
 
-log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 
 
@@ -45,6 +45,8 @@ class CameraRuntime:
 class Station:
     def __init__(self, config: Config) -> None:
         self.config = config
+        self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
+        make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
         self.index = RecordingIndex(config.database_url)
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
@@ -60,9 +62,8 @@ class Station:
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
-                                   snapshots_dir=self.snapshots_dir)
-        self._stop = threading.Event()
-        self._retention_thread = threading.Thread(target=self._retention_loop, name="retention", daemon=True)
+                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve)
+        self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
 
     def start(self) -> None:
         self.segments_dir.mkdir(parents=True, exist_ok=True)
@@ -74,17 +75,16 @@ class Station:
         for camera in self.config.cameras:
             if camera.enabled:
                 self.cameras[camera.name] = self._start_camera(camera)
-        self._retention_thread.start()
+        self._space_watch.start()
 
     def stop(self) -> None:
-        self._stop.set()
         workers = [w for runtime in self.cameras.values() for w in runtime.workers.values()]
         for worker in workers:
             worker.stop()
         for worker in workers:
             worker.join(timeout=self.config.ingest.read_timeout_seconds * 2 + 2)
         self.detection.stop()
-        self._retention_thread.join(timeout=5)
+        self._space_watch.stop()
         self.index.close()
 
     def _start_camera(self, camera: CameraConfig) -> CameraRuntime:
@@ -124,14 +124,6 @@ class Station:
             self.index.open_outage(camera, now_ms(), reason or "offline")
         else:
             self.index.close_outages(now_ms(), camera)
-
-    def _retention_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.retention.enforce(now_ms())
-            except Exception:
-                log.exception("retention pass failed; retrying")
-            self._stop.wait(self.config.storage.retention_check_seconds)
 
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Indexed segments plus the one being written, overlapping [start_ms, end_ms)."""

@@ -11,6 +11,7 @@ import av
 import av.stream
 
 from ingest.clock import Stamp
+from storage.disk_space import is_disk_full
 from storage.index import Segment
 from storage.layout import segment_relpath
 from storage.probe import probe_segment
@@ -20,7 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class SegmentRecorder:
-    """A PacketSink. `on_finished` receives each durable segment (data fsynced before it is called)."""
+    """A PacketSink. `on_finished` receives each durable segment (data fsynced before it is called).
+
+    After a write error (a full disk), the next keyframe tries a new segment, so recording resumes by
+    itself once there is room; `last_error` says why recording stopped until a packet is written again.
+    A segment `on_finished` could not take (the index on a full disk) is offered again with the next one.
+    """
 
     def __init__(self, camera: str, segments_dir: Path, segment_seconds: float,
                  on_finished: Callable[[Segment], None]) -> None:
@@ -32,6 +38,7 @@ class SegmentRecorder:
         self._file: SegmentFile | None = None
         self._start_ms = 0
         self._lock = threading.Lock()  # guards what `in_progress` reads
+        self._unindexed: list[Segment] = []
         self.last_error: str | None = None
 
     def start(self, stream: av.stream.Stream) -> None:
@@ -53,6 +60,8 @@ class SegmentRecorder:
                 self._file.write(packet)
         except (av.FFmpegError, OSError) as exc:
             self._fail(exc)
+            return
+        self.last_error = None
 
     def stop(self, reason: str) -> None:
         self._finish()
@@ -87,7 +96,6 @@ class SegmentRecorder:
         except (av.FFmpegError, OSError) as exc:
             self._salvage(current, exc)
             return
-        self.last_error = None
         self._publish(current.path, self._start_ms, current.duration_ms, size, tuple(current.keyframes_ms))
 
     def _fail(self, exc: Exception) -> None:
@@ -96,13 +104,17 @@ class SegmentRecorder:
         if current is not None:
             self._salvage(current, exc)
         else:
-            self.last_error = f"cannot write recordings: {exc}"
-            log.error("%s: %s", self.camera, self.last_error)
+            self._report(exc)
+
+    def _report(self, exc: Exception) -> None:
+        error = "cannot write recordings: " + ("disk full" if is_disk_full(exc) else str(exc))
+        if error != self.last_error:  # once per failure, not once per keyframe while it lasts
+            log.error("%s: %s (%s)", self.camera, error, exc)
+        self.last_error = error
 
     def _salvage(self, current: SegmentFile, exc: Exception) -> None:
         """After a write error (disk full, ...), keep whatever of the segment is readable."""
-        self.last_error = f"cannot write recordings: {exc}"
-        log.error("%s: %s", self.camera, self.last_error)
+        self._report(exc)
         current.abort()
         probe = probe_segment(current.path)
         if probe.packets == 0:
@@ -112,10 +124,13 @@ class SegmentRecorder:
         self._publish(current.path, self._start_ms, probe.duration_ms, size, probe.keyframes_ms)
 
     def _publish(self, path: Path, start_ms: int, duration_ms: int, size: int, keyframes: tuple[int, ...]) -> None:
-        segment = Segment(self.camera, path.relative_to(self._dir).as_posix(), start_ms, start_ms + duration_ms,
-                          size, keyframes)
-        try:
-            self._on_finished(segment)
-        except Exception:
-            log.exception("%s: could not index %s (it will be indexed again at the next start)",
-                          self.camera, segment.path)
+        self._unindexed.append(Segment(self.camera, path.relative_to(self._dir).as_posix(), start_ms,
+                                       start_ms + duration_ms, size, keyframes))
+        while self._unindexed:
+            try:
+                self._on_finished(self._unindexed[0])
+            except Exception:
+                log.exception("%s: could not index %s (tried again with the next segment, and at the next start)",
+                              self.camera, self._unindexed[0].path)
+                return
+            self._unindexed.pop(0)
