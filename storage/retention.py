@@ -67,20 +67,29 @@ class Retention:
         """The quota pass alone: delete the oldest footage until the byte quota and the free floor hold,
         then allocate the space reserve again if it was released. Returns what was deleted."""
         self._drop_rows_without_file()
-        total = self._index.total_bytes()
-        free, target = self._free_bytes(), self._free_target()
-
-        def over_quota(segment: Segment, freed: int) -> bool:
-            too_big = self._policy.max_bytes is not None and total - freed > self._policy.max_bytes
-            return too_big or free + freed < target
-
-        deleted = self._delete_oldest(over_quota, before_ms=None)
+        deleted: list[Segment] = []
+        while batch := self._delete_oldest(self._over_quota(), before_ms=None):
+            deleted += batch
+            if self._free_bytes() >= self._free_target():
+                break  # else the index's own writes (or another program) took some of what was freed
         if deleted:
             log.info("retention deleted %d segments (oldest %s)", len(deleted), deleted[0].path)
-        if self._reserve is not None and self._free_bytes() >= target:
+        if self._reserve is not None and self._free_bytes() >= self._free_target():
             self._reserve.allocate()
         self._warn_if_short(self._free_bytes() < self._policy.min_free_bytes)
         return deleted
+
+    def _over_quota(self) -> Callable[[Segment, int], bool]:
+        """Whether to delete the next oldest segment, `freed` bytes into a pass (by the sizes in the index;
+        `make_room` asks the disk again after the pass)."""
+        total = self._index.total_bytes()
+        free, target = self._free_bytes(), self._free_target()
+
+        def over_quota(_segment: Segment, freed: int) -> bool:
+            too_big = self._policy.max_bytes is not None and total - freed > self._policy.max_bytes
+            return too_big or free + freed < target
+
+        return over_quota
 
     def _free_target(self) -> int:
         return self._policy.min_free_bytes + (self._reserve.missing_bytes if self._reserve else 0)
