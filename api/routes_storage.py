@@ -31,8 +31,8 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "cameras": [
             {"name": c.camera, "bytes": c.bytes, "segments": c.segments,
              "oldest": format_instant(c.oldest_ms, station.config.zone) if c.oldest_ms is not None else None,
-             "days_kept": round((now - c.oldest_ms) / DAY_MS, 3) if c.oldest_ms is not None else 0.0,
-             "recorded_days": round(c.recorded_ms / DAY_MS, 3)}
+             "days_kept": round((now - c.oldest_ms) / DAY_MS, 6) if c.oldest_ms is not None else 0.0,
+             "recorded_days": round(c.recorded_ms / DAY_MS, 6)}
             for c in usage.cameras
         ],
     }

@@ -74,8 +74,8 @@ class Retention:
                 break  # else the index's own writes (or another program) took some of what was freed
         if deleted:
             log.info("retention deleted %d segments (oldest %s)", len(deleted), deleted[0].path)
-        if self._reserve is not None and self._free_bytes() >= self._free_target():
-            self._reserve.allocate()
+        if self._reserve is not None and 0 < self._reserve.missing_bytes <= self._free_bytes():
+            self._reserve.allocate()  # the floor may dip for a moment; the next check restores it
         self._warn_if_short(self._free_bytes() < self._policy.min_free_bytes)
         return deleted
 

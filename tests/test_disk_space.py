@@ -82,6 +82,7 @@ def test_reserve_takes_real_space_and_gives_it_back(disk: Path) -> None:
     assert reserve.release() and not reserve.held and not reserve.release()
     assert free_bytes(disk) == empty
     fill_disk(disk / "filler")
+    assert free_bytes(disk) == 0
     assert not reserve.allocate(), "no room: not allocated"
     assert sorted(p.name for p in disk.iterdir()) == ["filler"], "no partial reserve left behind"
     (disk / "filler").unlink()
