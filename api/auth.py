@@ -48,6 +48,13 @@ def admin_user(user: User = Depends(current_user)) -> User:
     return user
 
 
+def staff_user(user: User = Depends(current_user)) -> User:
+    """An administrator or a duty officer (operator); households (viewers) get 403."""
+    if user.role not in ("admin", "operator"):
+        raise HTTPException(403, "only an administrator or an operator may do this")
+    return user
+
+
 def visible_camera(station: Station, user: User, name: str) -> str:
     """The camera's name if it exists and `user` may see it; otherwise 404, the same for both cases."""
     if station.config.camera(name) is None or not user.may_see(name):

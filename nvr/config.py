@@ -63,6 +63,7 @@ class StorageConfig(_Section):
     events_days: float = Field(90, gt=0)  # footage around detection events, and the events, are kept this long
     max_bytes: int | None = Field(None, gt=0)
     min_free_bytes: int = Field(2_000_000_000, ge=0)
+    reserve_bytes: int = Field(32_000_000, ge=0)  # released so the index can write on a full disk (0: none)
     retention_check_seconds: float = Field(30, gt=0, le=3600)
 
 

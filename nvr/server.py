@@ -27,6 +27,8 @@ from nvr.runtime.startup import prepare_catalog
 from nvr.station import Station
 from storage.accounts import AccountStore
 from storage.index import RecordingIndex
+from storage.reserve import RESERVE_FILE, SpaceReserve
+from storage.start_room import make_room_to_start
 
 log = logging.getLogger(__name__)
 STATION_PROCESS = "station"
@@ -52,6 +54,8 @@ class _StopRequest:
 def serve(config: Config, *, log_level: str = "INFO") -> None:
     setup_logging(log_level)
     _check_port(config)
+    make_room_to_start(SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes),
+                       config.segments_dir)  # opening the index writes
     index = RecordingIndex(config.database_url)
     try:
         prepare_catalog(config, index, AccountStore(index))

@@ -3,9 +3,7 @@ that read and record the cameras (see nvr/runtime)."""
 
 from __future__ import annotations
 
-import logging
 import secrets
-import threading
 import time
 from functools import partial
 
@@ -27,9 +25,11 @@ from storage.audit import AuditLog
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
+from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
+from storage.space_watch import SpaceWatch
+from storage.start_room import make_room_to_start
 
-log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 
 
@@ -43,6 +43,8 @@ class Station:
 
     def __init__(self, config: Config, *, authkey: bytes | None = None) -> None:
         self.config = config
+        self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
+        make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
         self.index = RecordingIndex(config.database_url)
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
@@ -74,9 +76,8 @@ class Station:
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
-                                   snapshots_dir=self.snapshots_dir)
-        self._stop = threading.Event()
-        self._retention_thread = threading.Thread(target=self._retention_loop, name="retention", daemon=True)
+                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve)
+        self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
 
     def start(self) -> None:
         if self._own is not None:
@@ -86,16 +87,15 @@ class Station:
         for link in self.links:
             link.start()
         self.detection.start()
-        self._retention_thread.start()
+        self._space_watch.start()
 
     def stop(self) -> None:
-        self._stop.set()
         self.detection.stop()
         for link in self.links:
             link.stop()
         if self._own is not None:
             self._own.stop()
-        self._retention_thread.join(timeout=5)
+        self._space_watch.stop()
         self.index.close()
 
     def wait_ready(self, timeout: float) -> bool:
@@ -154,11 +154,3 @@ class Station:
     def _snapshot(self, camera: str) -> bytes | None:
         link = self._link_of.get(camera)
         return link.snapshot(camera) if link is not None else None
-
-    def _retention_loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.retention.enforce(now_ms())
-            except Exception:
-                log.exception("retention pass failed; retrying")
-            self._stop.wait(self.config.storage.retention_check_seconds)

@@ -19,7 +19,7 @@ from storage.index import RecordingIndex, Segment
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 100_000  # rows held while the database is away (a day of 60 cameras' segments)
-RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 0.5, 30.0
+RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
 
 
 @dataclass(frozen=True)

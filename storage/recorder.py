@@ -20,6 +20,7 @@ from av.video.codeccontext import VideoCodecContext
 
 from ingest.clock import Stamp
 from ingest.parameter_sets import ParameterWatch, StreamParameters
+from storage.disk_space import is_disk_full
 from storage.index import Segment
 from storage.layout import segment_relpath
 from storage.probe import probe_segment
@@ -29,7 +30,12 @@ log = logging.getLogger(__name__)
 
 
 class SegmentRecorder:
-    """A PacketSink. `on_finished` receives each durable segment (data fsynced before it is called)."""
+    """A PacketSink. `on_finished` receives each durable segment (data fsynced before it is called).
+
+    After a write error (a full disk), the next keyframe tries a new segment, so recording resumes by
+    itself once there is room; `last_error` says why recording stopped until a packet is written again.
+    A segment `on_finished` could not take (the index on a full disk) is offered again with the next one.
+    """
 
     def __init__(self, camera: str, segments_dir: Path, segment_seconds: float,
                  on_finished: Callable[[Segment], None]) -> None:
@@ -76,6 +82,7 @@ class SegmentRecorder:
             return
         if at_ms is not None:
             self._start_ms = max(round(stamp.wall * 1000) - at_ms, self._floor_ms)
+        self.last_error = None
 
     def stop(self, reason: str) -> None:
         self._finish()
@@ -110,7 +117,6 @@ class SegmentRecorder:
         except (av.FFmpegError, OSError) as exc:
             self._salvage(current, exc)
             return
-        self.last_error = None
         self._publish(current, current.duration_ms, size, tuple(current.keyframes_ms))
 
     def _fail(self, exc: Exception) -> None:
@@ -119,13 +125,17 @@ class SegmentRecorder:
         if current is not None:
             self._salvage(current, exc)
         else:
-            self.last_error = f"cannot write recordings: {exc}"
-            log.error("%s: %s", self.camera, self.last_error)
+            self._report(exc)
+
+    def _report(self, exc: Exception) -> None:
+        error = "cannot write recordings: " + ("disk full" if is_disk_full(exc) else str(exc))
+        if error != self.last_error:  # once per failure, not once per keyframe while it lasts
+            log.error("%s: %s (%s)", self.camera, error, exc)
+        self.last_error = error
 
     def _salvage(self, current: SegmentFile, exc: Exception) -> None:
         """After a write error (disk full, ...), keep whatever of the segment is readable."""
-        self.last_error = f"cannot write recordings: {exc}"
-        log.error("%s: %s", self.camera, self.last_error)
+        self._report(exc)
         current.abort()
         probe = probe_segment(current.path)
         if probe.packets == 0:

@@ -2,19 +2,24 @@
 
 Footage around detection events is kept for `event_age_ms` (longer than continuous footage), so the
 clip of a theft outlives the hours around it; the quota, when the disk is full, still takes the oldest.
+On a disk too full for the index to write a deletion, the space reserve is released; without one, the
+file goes first and its row is dropped as soon as the index can write again (see design/storage.md).
 """
 
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage import disk_space
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
+from storage.reserve import SpaceReserve
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -32,36 +37,70 @@ class RetentionPolicy:
 class Retention:
     def __init__(self, index: RecordingIndex, segments_dir: Path, policy: RetentionPolicy,
                  leases: SegmentLeases, free_bytes: Callable[[], int] | None = None,
-                 events: EventStore | None = None, snapshots_dir: Path | None = None) -> None:
+                 events: EventStore | None = None, snapshots_dir: Path | None = None,
+                 reserve: SpaceReserve | None = None) -> None:
         self._index = index
         self._events = events
         self._snapshots_dir = snapshots_dir
         self._dir = segments_dir
         self._policy = policy
         self._leases = leases
-        self._free_bytes = free_bytes or (lambda: shutil.disk_usage(self._dir).free)
+        self._free_bytes = free_bytes or (lambda: disk_space.free_bytes(self._dir))
+        self._reserve = reserve
+        self._rows_without_file: set[int] = set()  # evicted files whose row the full disk kept
+        self._short_of_space = False  # warned that even deleting everything left too little free
 
     def enforce(self, now_ms: int) -> list[Segment]:
-        """One pass; returns what was deleted, oldest first."""
+        """One pass by age and quota; returns what was deleted, oldest first."""
         self._dir.mkdir(parents=True, exist_ok=True)
         event_cutoff = now_ms - max(self._policy.event_age_ms, self._policy.max_age_ms)
         near_event = self._near_event_predicate(event_cutoff)
         deleted = self._delete_oldest(lambda s, _: True, before_ms=now_ms - self._policy.max_age_ms, keep=near_event)
         self._forget_events(event_cutoff)
-        total = self._index.total_bytes()
-        free = self._free_bytes()
+        return deleted + self.make_room()
 
-        def over_quota(segment: Segment, freed: int) -> bool:
-            too_big = self._policy.max_bytes is not None and total - freed > self._policy.max_bytes
-            return too_big or free + freed < self._policy.min_free_bytes
+    def needs_room(self) -> bool:
+        """Whether free space is below the floor (plus the reserve, when it is not allocated): one statvfs."""
+        return self._free_bytes() < self._free_target()
 
-        deleted += self._delete_oldest(over_quota, before_ms=None)
+    def make_room(self) -> list[Segment]:
+        """The quota pass alone: delete the oldest footage until the byte quota and the free floor hold,
+        then allocate the space reserve again if it was released. Returns what was deleted."""
+        self._drop_rows_without_file()
+        deleted: list[Segment] = []
+        while batch := self._delete_oldest(self._over_quota(), before_ms=None):
+            deleted += batch
+            if self._free_bytes() >= self._free_target():
+                break  # else the index's own writes (or another program) took some of what was freed
         if deleted:
             log.info("retention deleted %d segments (oldest %s)", len(deleted), deleted[0].path)
-        if self._free_bytes() < self._policy.min_free_bytes:
+        if self._reserve is not None and 0 < self._reserve.missing_bytes <= self._free_bytes():
+            self._reserve.allocate()  # the floor may dip for a moment; the next check restores it
+        self._warn_if_short(self._free_bytes() < self._policy.min_free_bytes)
+        return deleted
+
+    def _over_quota(self) -> Callable[[Segment, int], bool]:
+        """Whether to delete the next oldest segment, `freed` bytes into a pass (by the sizes in the index;
+        `make_room` asks the disk again after the pass)."""
+        total = self._index.total_bytes()
+        free, target = self._free_bytes(), self._free_target()
+
+        def over_quota(_segment: Segment, freed: int) -> bool:
+            too_big = self._policy.max_bytes is not None and total - freed > self._policy.max_bytes
+            return too_big or free + freed < target
+
+        return over_quota
+
+    def _free_target(self) -> int:
+        return self._policy.min_free_bytes + (self._reserve.missing_bytes if self._reserve else 0)
+
+    def _warn_if_short(self, short: bool) -> None:
+        if short and not self._short_of_space:
             log.warning("disk free space %d bytes is below storage.min_free_bytes %d even after retention",
                         self._free_bytes(), self._policy.min_free_bytes)
-        return deleted
+        elif self._short_of_space and not short:
+            log.info("disk free space is back above storage.min_free_bytes")
+        self._short_of_space = short
 
     def _near_event_predicate(self, since_ms: int) -> Callable[[Segment], bool]:
         spans: dict[str, list[tuple[int, int]]] = {}
@@ -87,8 +126,9 @@ class Retention:
         freed = 0
         skipped: set[int] = set()
         while True:
-            batch = [s for s in self._index.oldest_segments(BATCH + len(skipped), before_ms=before_ms)
-                     if s.id not in skipped]
+            excluded = skipped | self._rows_without_file
+            batch = [s for s in self._index.oldest_segments(BATCH + len(excluded), before_ms=before_ms)
+                     if s.id not in excluded]
             if not batch:
                 return deleted
             for segment in batch:
@@ -98,10 +138,33 @@ class Retention:
                 if self._leases.is_held(segment.path) or keep(segment):
                     skipped.add(segment.id)  # being served right now (the next pass takes it), or kept
                     continue
-                self._index.delete_segment(segment.id)
-                self._remove_file(segment.path)
+                self._evict(segment.id, segment.path)
                 freed += segment.bytes
                 deleted.append(segment)
+
+    def _evict(self, segment_id: int, relpath: str) -> None:
+        """Index row first, file second; if the disk is too full even for the row, file first."""
+        row_deleted = self._delete_row(segment_id)
+        self._remove_file(relpath)
+        if not row_deleted and not self._delete_row(segment_id):  # the file's bytes usually suffice
+            self._rows_without_file.add(segment_id)
+
+    def _delete_row(self, segment_id: int) -> bool:
+        """Delete one index row; False when the disk is full and no reserve is left to release."""
+        try:
+            self._index.delete_segment(segment_id)
+        except SQLAlchemyError as exc:
+            if not disk_space.is_disk_full(exc):
+                raise
+            released = self._reserve is not None and self._reserve.release()
+            return released and self._delete_row(segment_id)
+        return True
+
+    def _drop_rows_without_file(self) -> None:
+        for segment_id in sorted(self._rows_without_file):
+            if not self._delete_row(segment_id):
+                return
+            self._rows_without_file.discard(segment_id)
 
     def _remove_file(self, relpath: str) -> None:
         path = self._dir / relpath

@@ -37,8 +37,15 @@ class SegmentFile:
         """`parameters`: the stream's parameters when they changed since `template` was opened."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._container: av.container.OutputContainer = av.open(str(path), "w", format="mp4",
-                                                                 options=FRAGMENTED_MP4)
+        # Our own unbuffered file, not FFmpeg's: when the first write fails (a full disk) FFmpeg never
+        # closes a file it opened, and a camera retrying at every keyframe would leak a descriptor each time.
+        self._file = path.open("wb", buffering=0)
+        try:
+            self._container: av.container.OutputContainer = av.open(self._file, "w", format="mp4",
+                                                                     options=FRAGMENTED_MP4)
+        except BaseException:
+            self._file.close()
+            raise
         self._stream = self._container.add_stream_from_template(template)
         if parameters is not None:  # copied into the MP4 header when the first packet is muxed
             context = self._stream.codec_context
@@ -74,7 +81,10 @@ class SegmentFile:
 
     def close(self) -> int:
         """Finish the file and make it durable; returns its size in bytes."""
-        self._container.close()
+        try:
+            self._container.close()
+        finally:
+            self._file.close()
         fsync_path(self.path)
         fsync_path(self.path.parent)
         return self.path.stat().st_size
@@ -85,3 +95,4 @@ class SegmentFile:
             self._container.close()
         except (av.FFmpegError, OSError):
             pass
+        self._file.close()

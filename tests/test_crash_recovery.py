@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -20,6 +21,19 @@ from tests.support.rtsp import RtspServer, free_port
 def start_nvr(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config_path), "run"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the supervisor's recorder and station processes)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def decodes_fully(path: Path) -> int:
@@ -48,7 +62,8 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
             known = {s.path for s in finished}
             wait_for(lambda: newest_file().relative_to(segments_dir).as_posix() not in known
                      and time.time() * 1000 - int(newest_file().stem) > 1500, 10, "the next segment under way")
-            process.send_signal(signal.SIGKILL)
+            for pid in [process.pid, *children(process.pid)]:  # every process at once, as a power cut would
+                os.kill(pid, signal.SIGKILL)
             killed_at = time.time()
             process.wait(10)
         finally:
@@ -56,7 +71,8 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
                 process.kill()
 
         orphan = newest_file()
-        assert orphan.relative_to(segments_dir).as_posix() not in {s.path for s in finished}
+        wait_for(lambda: not _healthy(port), 10, "the killed station's API gone")
+        assert orphan.relative_to(segments_dir).as_posix() not in {s.path for s in index.segments("cam0", 0, 2**62)}
         dangling = finished[0]
         (segments_dir / dangling.path).unlink()  # a row whose file is gone
 

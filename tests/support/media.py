@@ -9,10 +9,12 @@ from ingest.synthetic import SceneSpec, first_frames, ground_truth
 from ingest.synthetic_world import Mover
 
 
-def encode_video(path: Path, *, seconds: float, size: str = "160x120", fps: int = 15, gop: int = 15) -> Path:
-    """An MP4 of ffmpeg's moving test pattern: no B-frames, a keyframe every `gop` frames."""
+def encode_video(path: Path, *, seconds: float, size: str = "160x120", fps: int = 15, gop: int = 15,
+                 bitrate: str | None = None) -> Path:
+    """An MP4 of ffmpeg's moving test pattern: no B-frames, a keyframe every `gop` frames (`bitrate`: e.g. "2M")."""
+    rate = ["-b:v", bitrate] if bitrate else []
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}",
-                    "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-bf", "0", str(path)], check=True)
+                    "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-bf", "0", *rate, str(path)], check=True)
     return path
 
 

@@ -1,0 +1,38 @@
+"""Storage: how full the disk is and how much footage each camera keeps (duty officers and admins)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+
+from api.auth import staff_user
+from api.deps import get_station
+from nvr.station import DAY_MS, Station, now_ms
+from nvr.times import format_instant
+from storage.accounts import User
+from storage.usage import storage_usage
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/storage")
+def storage(_staff: Annotated[User, Depends(staff_user)],
+            station: Annotated[Station, Depends(get_station)]) -> dict[str, Any]:
+    """Total and free bytes of the segments' disk, the space reserve, and per camera the bytes and days kept."""
+    names = [camera.name for camera in station.config.cameras]
+    usage = storage_usage(station.index, station.segments_dir, station.reserve, names)
+    now = now_ms()
+    return {
+        "total_bytes": usage.disk.total,
+        "free_bytes": usage.disk.free,
+        "min_free_bytes": station.config.storage.min_free_bytes,
+        "reserve": {"bytes": usage.reserve_bytes, "held": usage.reserve_held},
+        "cameras": [
+            {"name": c.camera, "bytes": c.bytes, "segments": c.segments,
+             "oldest": format_instant(c.oldest_ms, station.config.zone) if c.oldest_ms is not None else None,
+             "days_kept": round((now - c.oldest_ms) / DAY_MS, 6) if c.oldest_ms is not None else 0.0,
+             "recorded_days": round(c.recorded_ms / DAY_MS, 6)}
+            for c in usage.cameras
+        ],
+    }

@@ -1,0 +1,44 @@
+"""What the footage takes: the disk's size and free space, and per camera its bytes and the time it covers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from storage.disk_space import DiskUsage, disk_usage
+from storage.index import RecordingIndex
+from storage.models import CameraRow, SegmentRow
+from storage.reserve import SpaceReserve
+
+
+@dataclass(frozen=True)
+class CameraUsage:
+    camera: str
+    bytes: int
+    segments: int
+    oldest_ms: int | None  # start of the oldest footage kept
+    recorded_ms: int  # the time actually recorded (gaps not counted)
+
+
+@dataclass(frozen=True)
+class StorageUsage:
+    disk: DiskUsage  # the filesystem of the segments folder
+    cameras: list[CameraUsage]
+    reserve_bytes: int
+    reserve_held: bool
+
+
+def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReserve,
+                  cameras: list[str]) -> StorageUsage:
+    """Usage of the segments' disk, one entry per name in `cameras` (zeros for one with no footage)."""
+    query = (select(CameraRow.name, func.coalesce(func.sum(SegmentRow.bytes), 0), func.count(SegmentRow.id),
+                    func.min(SegmentRow.start_ms),
+                    func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0))
+             .join(SegmentRow).group_by(CameraRow.name))
+    with index.session() as session:
+        found = {name: CameraUsage(name, int(size), int(count), oldest, int(recorded))
+                 for name, size, count, oldest, recorded in session.execute(query).all()}
+    usage = [found.get(name, CameraUsage(name, 0, 0, None, 0)) for name in cameras]
+    return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held)
