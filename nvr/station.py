@@ -3,9 +3,12 @@ that read and record the cameras (see nvr/runtime)."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from functools import partial
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
 from nvr.config import Config
@@ -30,7 +33,9 @@ from storage.retention import Retention, RetentionPolicy
 from storage.space_watch import SpaceWatch
 from storage.start_room import make_room_to_start
 
+log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
+RECORDER_LOST = "its recorder process ended unexpectedly and was restarted"
 
 
 def now_ms() -> int:
@@ -61,7 +66,8 @@ class Station:
             self._own = ProcessPool()
             add_recorders(self._own, config, shards, key)
         self.hubs: dict[tuple[str, str], LiveHub] = {}
-        self.links = [RecorderLink(config.data_dir, shard, key, self.hubs) for shard in range(len(shards))]
+        self.links = [RecorderLink(config.data_dir, shard, key, self.hubs, self._recorder_lost)
+                      for shard in range(len(shards))]
         self._link_of = {name: self.links[shard] for shard, names in enumerate(shards) for name in names}
         for camera in config.cameras:
             if camera.name in self._link_of:
@@ -144,6 +150,15 @@ class Station:
 
     def _watch(self, camera: str, role: str, on: bool) -> None:
         self._link_of[camera].watch(camera, role, on)
+
+    def _recorder_lost(self, cameras: list[str]) -> None:
+        """An outage for each camera of a recorder that died; its successor closes them once each camera
+        is back online, so the gap in `recordings` says why."""
+        for camera in cameras:
+            try:
+                self.index.open_outage(camera, now_ms(), RECORDER_LOST)
+            except SQLAlchemyError:
+                log.exception("%s: could not record the outage", camera)
 
     def _work_pictures(self) -> dict[str, WorkPicture]:
         pictures: dict[str, WorkPicture] = {}

@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import CameraRow, OutageRow, SegmentRow
@@ -95,6 +96,15 @@ class RecordingIndex:
         with self._lock:
             if name in self._camera_ids:
                 return self._camera_ids[name]
+        try:
+            found = self._find_or_add_camera(name)
+        except IntegrityError:  # another process added it between our look and our insert
+            found = self._find_or_add_camera(name)
+        with self._lock:
+            self._camera_ids[name] = found
+        return found
+
+    def _find_or_add_camera(self, name: str) -> int:
         with self.session() as session, session.begin():
             found = session.scalar(select(CameraRow.id).where(CameraRow.name == name))
             if found is None:
@@ -102,9 +112,7 @@ class RecordingIndex:
                 session.add(row)
                 session.flush()
                 found = row.id
-        with self._lock:
-            self._camera_ids[name] = found
-        return found
+            return found
 
     def add_segment(self, segment: Segment) -> int:
         with self.session() as session, session.begin():

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nvr.runtime.work_pictures import WorkPictureTable
+from nvr.station import RECORDER_LOST
 from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
 from storage.index import Segment
 from tests.conftest import station_config, wait_for
@@ -47,9 +48,12 @@ def test_a_killed_recorder_is_back_within_5_s_and_the_other_cameras_never_stop(
     for name in ("b", "d"):  # the other recorder's cameras: not one hole
         listing = client.get(f"/api/cameras/{name}/recordings").json()
         assert len(listing["ranges"]) == 1, (name, listing["ranges"], listing["gaps"])
+    outages = station.index.outages("a", 0, 2**62)
+    assert [(o.reason, o.end_ms is not None) for o in outages] == [(RECORDER_LOST, True)], \
+        "the restart is an outage with its reason, closed when the camera was back"
     on_disk = {p.relative_to(config.segments_dir).as_posix() for p in config.segments_dir.glob("a/*/*.mp4")}
-    indexed = {s.path for s in station.segments("a", 0, 2**62)}
-    assert on_disk <= indexed, "the segment open at the kill was indexed by the new recorder"
+    wait_for(lambda: on_disk <= {s.path for s in station.segments("a", 0, 2**62)}, 5,
+             "the segment open at the kill indexed by the new recorder")
 
 
 def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -> None:

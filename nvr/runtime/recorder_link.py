@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from multiprocessing.connection import Client, Connection
@@ -33,8 +34,10 @@ POLL_SECONDS = 0.25
 
 
 class RecorderLink:
-    def __init__(self, data_dir: Path, shard: int, authkey: bytes, hubs: dict[tuple[str, str], LiveHub]) -> None:
+    def __init__(self, data_dir: Path, shard: int, authkey: bytes, hubs: dict[tuple[str, str], LiveHub],
+                 on_lost: Callable[[list[str]], None] = lambda _cameras: None) -> None:
         self.shard = shard
+        self._on_lost = on_lost  # the recorder went away while the station runs: its cameras are not recorded
         self._address = recorder_address(data_dir, shard)
         self._authkey = authkey
         self._hubs = hubs  # (camera, role) -> hub, shared with the station
@@ -155,10 +158,15 @@ class RecorderLink:
 
     def _disconnected(self, connection: Connection) -> None:
         with self._lock:
-            if self._connection is connection:
+            was_up = self._connection is connection
+            if was_up:
                 self._connection = None
             table, self._table = self._table, None
+            cameras = list(self._cameras_by_slot.values())
             self.reports = {}
+        if was_up and not self._stop.is_set():
+            log.error("recorder %d went away; its cameras are not recorded until it is back", self.shard)
+            self._on_lost(cameras)
         connection.close()
         if table is not None:
             table.close()

@@ -16,5 +16,7 @@ from storage.reconcile import reconcile
 def prepare_catalog(config: Config, index: RecordingIndex, accounts: AccountStore) -> None:
     config.segments_dir.mkdir(parents=True, exist_ok=True)
     ensure_first_admin(accounts, config.data_dir, os.environ)
+    for camera in config.cameras:  # one process adds them, before several could race to
+        index.camera_id(camera.name)
     reconcile(index, config.segments_dir)
     index.close_outages(round(time.time() * 1000))  # whatever was open ended with the previous run
