@@ -102,3 +102,32 @@ def _healthy(port: int) -> bool:
         return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_children_end_with_a_killed_supervisor_and_close_their_segments(tmp_path: Path) -> None:
+    """SIGKILL of the supervisor alone: its recorder and station processes end by themselves (parent-death
+    signal) instead of recording on into a folder that a new station may own; they close what they wrote."""
+    port = free_port()
+    with RtspServer(["cam0"]) as server:
+        config_path = tmp_path / "config.yaml"
+        config_path.write_text(yaml.safe_dump({
+            "data_dir": "data", "server": {"host": "127.0.0.1", "port": port},
+            "storage": {"segment_seconds": 2, "min_free_bytes": 0},
+            "cameras": [{"name": "cam0", "record_url": server.url("cam0")}],
+        }))
+        process = start_nvr(config_path, tmp_path / "nvr.log")
+        try:
+            index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
+            wait_for(lambda: index.segments("cam0", 0, 2**62), 30, "a finished segment")
+            kids = children(process.pid)
+            assert len(kids) >= 2, "a recorder and the station process"
+            process.send_signal(signal.SIGKILL)
+            process.wait(10)
+        finally:
+            if process.poll() is None:
+                process.kill()
+        wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in kids), 15, "the children to end")
+        segments_dir = tmp_path / "data" / "segments"
+        on_disk = {p.relative_to(segments_dir).as_posix() for p in segments_dir.glob("cam0/*/*.mp4")}
+        assert on_disk == {s.path for s in index.segments("cam0", 0, 2**62)}, "they indexed what they wrote"
+        index.close()
