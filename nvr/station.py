@@ -17,6 +17,7 @@ from nvr.event_bus import EventBus
 from nvr.first_admin import ensure_first_admin
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import FailureLimiter
+from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.events import EventStore
@@ -45,7 +46,7 @@ class CameraRuntime:
 class Station:
     def __init__(self, config: Config) -> None:
         self.config = config
-        self.index = RecordingIndex(config.database_url)
+        self.index = RecordingIndex(config.database_url, station_id(config))
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
         self.event_bus = EventBus()

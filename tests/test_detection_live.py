@@ -91,8 +91,8 @@ def test_stopping_does_not_wait_out_the_silence_check(tmp_path: Path, monkeypatc
 
     monkeypatch.setattr(live_detection, "SILENCE_SECONDS", 60.0)
     pipeline = WatchedPipeline(BankSettings(), EventPolicy())
-    detection = live_detection.LiveDetection(pipeline, EventStore(RecordingIndex("sqlite:///:memory:")), EventBus(),
-                                             tmp_path / "snapshots")
+    events = EventStore(RecordingIndex("sqlite:///:memory:", "post"))
+    detection = live_detection.LiveDetection(pipeline, events, EventBus(), tmp_path / "snapshots")
     detection.start()
     assert pipeline.waiting.wait(5), "the thread never waited for frames"
     detection.stop()
