@@ -28,10 +28,17 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from nvr.server import serve
+    from storage.data_lock import DataFolderBusy, DataFolderLock
 
     config = _load(args.config)
-    serve(config, log_level=args.log_level)
+    try:
+        with DataFolderLock(config.data_dir):  # first: a second station on this folder must change nothing
+            from nvr.server import serve
+
+            serve(config, log_level=args.log_level)
+    except DataFolderBusy as exc:
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 
