@@ -27,8 +27,8 @@ def serve(config: Config, *, log_level: str = "INFO") -> None:
         # Stopping here, not after uvicorn returns: uvicorn re-raises SIGTERM once it has shut down,
         # and the last segment of every camera must be closed and indexed before that.
         await asyncio.to_thread(station.start)
-        log.info("recording %d cameras into %s; API on http://%s:%d", len(station.cameras), config.data_dir,
-                 config.server.host, config.server.port)
+        log.info("station %s: recording %d cameras into %s; API on http://%s:%d", station.index.station,
+                 len(station.cameras), config.data_dir, config.server.host, config.server.port)
         try:
             yield
         finally:
