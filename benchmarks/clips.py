@@ -76,7 +76,7 @@ def main() -> None:
     source = camera_minute_1080p()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        index = RecordingIndex(f"sqlite:///{work / 'index.db'}")
+        index = RecordingIndex(f"sqlite:///{work / 'index.db'}", "bench")
         segments = build_hour(source, work / "segments", index)
         start_ms = HOUR_START_MS + 20 * MINUTE_MS + 30_500
         end_ms = start_ms + 10 * MINUTE_MS

@@ -32,7 +32,7 @@ def rss_mb() -> float:
 
 def run_ours(source: Path, cameras: int, minutes_per_camera: int, work: Path) -> tuple[float, float, float]:
     """Returns (CPU s, wall s, peak RSS MB above the idle process)."""
-    index = RecordingIndex(f"sqlite:///{work / 'index.db'}")
+    index = RecordingIndex(f"sqlite:///{work / 'index.db'}", "bench")
     idle = rss_mb()
     workers: list[StreamWorker] = []
     done = threading.Semaphore(0)

@@ -1,4 +1,4 @@
-"""`nvr` command line: run the station, check a config, cut a clip."""
+"""`nvr` command line: run the station, migrate its database, check a config, cut a clip."""
 
 from __future__ import annotations
 
@@ -28,14 +28,37 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from nvr.server import ServeError, serve
+    from storage.data_lock import DataFolderBusy, DataFolderLock
 
     config = _load(args.config)
     try:
-        serve(config, log_level=args.log_level)
-    except ServeError as exc:
-        print(f"nvr run: {exc}", file=sys.stderr)
+        with DataFolderLock(config.data_dir):  # first: a second station on this folder must change nothing
+            from nvr.server import ServeError, serve
+
+            try:
+                serve(config, log_level=args.log_level)
+            except ServeError as exc:
+                print(f"nvr run: {exc}", file=sys.stderr)
+                return 2
+    except DataFolderBusy as exc:
+        print(exc, file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from nvr.station_identity import station_id
+    from storage.index import make_engine
+    from storage.schema import upgrade
+
+    config = _load(args.config)
+    station = station_id(config)
+    engine = make_engine(config.database_url)
+    try:
+        revision = upgrade(engine, station)
+    finally:
+        engine.dispose()
+    print(f"{engine.url.render_as_string(hide_password=True)}: schema at revision {revision} (station {station})")
     return 0
 
 
@@ -70,6 +93,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(func=cmd_run)
     check = commands.add_parser("check-config", help="validate the configuration and exit")
     check.set_defaults(func=cmd_check_config)
+    migrate = commands.add_parser("migrate", help="bring the database schema to this version (also done by run)")
+    migrate.set_defaults(func=cmd_migrate)
     clip = commands.add_parser("clip", help="write one camera's footage between two instants to an MP4 file")
     clip.add_argument("camera")
     clip.add_argument("start", help="ISO 8601 (local time unless an offset is given) or Unix seconds")
@@ -84,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = add_user_commands(commands)
     user.set_defaults(func=cmd_user)
-    for sub in (run, check, clip, analyze, user):  # `--config` is accepted after the command too
+    for sub in (run, check, migrate, clip, analyze, user):  # `--config` is accepted after the command too
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

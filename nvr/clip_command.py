@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from nvr.config import Config
+from nvr.station_identity import station_id
 from nvr.times import TimeFormatError, parse_instant
 from storage.clips import plan_clip, write_clip
 from storage.index import RecordingIndex
@@ -33,7 +34,7 @@ def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) ->
     if end_ms <= start_ms:
         print("end must be after start", file=sys.stderr)
         return 2
-    index = RecordingIndex(config.database_url)
+    index = RecordingIndex(config.database_url, station_id(config))
     try:
         plan = plan_clip(index.segments(camera, start_ms, end_ms), start_ms, end_ms)
     finally:

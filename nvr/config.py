@@ -35,6 +35,33 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _url_safe_name(name: str) -> str:
+    if not CAMERA_NAME.match(name):
+        raise ValueError(
+            "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    return name
+
+
+class StationConfig(_Section):
+    """Which post this box is: `id` scopes every catalog row (a shared PostgreSQL holds several stations)."""
+
+    id: str | None = None  # None: derived once from the host name and kept in data_dir/station-id
+    title: str = Field("", max_length=200)  # shown to people, e.g. "Công an phường Bến Nghé"
+
+    @field_validator("id")
+    @classmethod
+    def _url_safe_id(cls, station_id: str | None) -> str | None:
+        return None if station_id is None else _url_safe_name(station_id)
+
+    @field_validator("title")
+    @classmethod
+    def _printable(cls, title: str) -> str:
+        if not title.isprintable():
+            raise ValueError("must be one line of printable text")
+        return title.strip()
+
+
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -140,11 +167,7 @@ class CameraConfig(_Section):
     @field_validator("name")
     @classmethod
     def _url_safe(cls, name: str) -> str:
-        if not CAMERA_NAME.match(name):
-            raise ValueError(
-                "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit"
-            )
-        return name
+        return _url_safe_name(name)
 
     @field_validator("record_url", "detect_url")
     @classmethod
@@ -180,6 +203,7 @@ class RuntimeConfig(_Section):
 class Config(_Section):
     data_dir: Path = Path("./data")
     timezone: str = "Asia/Ho_Chi_Minh"
+    station: StationConfig = StationConfig()
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     storage: StorageConfig = StorageConfig()

@@ -25,6 +25,7 @@ from nvr.runtime.recorders import add_recorders
 from nvr.runtime.shards import recorder_count, shard_cameras
 from nvr.runtime.startup import prepare_catalog
 from nvr.station import Station
+from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.index import RecordingIndex
 from storage.reserve import RESERVE_FILE, SpaceReserve
@@ -56,7 +57,7 @@ def serve(config: Config, *, log_level: str = "INFO") -> None:
     _check_port(config)
     make_room_to_start(SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes),
                        config.segments_dir)  # opening the index writes
-    index = RecordingIndex(config.database_url)
+    index = RecordingIndex(config.database_url, station_id(config))
     try:
         prepare_catalog(config, index, AccountStore(index))
     finally:
@@ -68,8 +69,9 @@ def serve(config: Config, *, log_level: str = "INFO") -> None:
     pool.add(STATION_PROCESS, station_main, config, authkey, log_level)
     asked = _StopRequest()
     pool.start()
-    log.info("recording %d cameras in %d recorder processes into %s; API on http://%s:%d",
-             sum(map(len, shards)), len(shards), config.data_dir, config.server.host, config.server.port)
+    log.info("station %s: recording %d cameras in %d recorder processes into %s; API on http://%s:%d",
+             station_id(config), sum(map(len, shards)), len(shards), config.data_dir, config.server.host,
+             config.server.port)
     while not asked.stop:
         time.sleep(0.2)
     log.info("stopping")

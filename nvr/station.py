@@ -23,6 +23,7 @@ from nvr.runtime.recorders import add_recorders, recorder_name
 from nvr.runtime.shards import recorder_count, shard_cameras
 from nvr.runtime.startup import prepare_catalog
 from nvr.runtime.work_pictures import WorkPicture
+from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.events import EventStore
@@ -50,7 +51,7 @@ class Station:
         self.config = config
         self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
         make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
-        self.index = RecordingIndex(config.database_url)
+        self.index = RecordingIndex(config.database_url, station_id(config))
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
         self.event_bus = EventBus()

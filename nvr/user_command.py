@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from nvr.config import Config
+from nvr.station_identity import station_id
 from storage.accounts import ROLES, AccountError, AccountStore
 from storage.audit import AuditLog
 from storage.index import RecordingIndex
@@ -40,7 +41,7 @@ def _read_password() -> str:
 
 
 def run_user_command(config: Config, args: argparse.Namespace) -> int:
-    index = RecordingIndex(config.database_url)
+    index = RecordingIndex(config.database_url, station_id(config))
     accounts, audit = AccountStore(index), AuditLog(index)
     try:
         if args.action == "list":

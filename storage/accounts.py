@@ -1,4 +1,8 @@
-"""Accounts: users with roles, camera grants for viewers, and login tokens (stored hashed)."""
+"""Accounts: users with roles, camera grants for viewers, and login tokens (stored hashed).
+
+Users and tokens are not station-scoped yet; grants name cameras, which are, so a viewer sees on
+this box only the grants to this station's cameras.
+"""
 
 from __future__ import annotations
 
@@ -95,8 +99,9 @@ class AccountStore:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
             if row is None:
                 return None
-            cameras = session.scalars(select(CameraRow.name).join(GrantRow, GrantRow.camera_id == CameraRow.id)
-                                      .where(GrantRow.user_id == row.id)).all()
+            granted = (select(CameraRow.name).join(GrantRow, GrantRow.camera_id == CameraRow.id)
+                       .where(GrantRow.user_id == row.id, CameraRow.station == self._index.station))
+            cameras = session.scalars(granted).all()
             return User(row.id, row.username, row.role, frozenset(cameras))
 
     def get_required(self, username: str) -> User:

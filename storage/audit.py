@@ -1,4 +1,4 @@
-"""The audit log: who did what to which camera, when and from where."""
+"""The audit log: who did what to which camera, when and from where; each station keeps its own."""
 
 from __future__ import annotations
 
@@ -28,13 +28,14 @@ class AuditLog:
     def record(self, action: str, *, username: str | None, camera: str | None = None, detail: str = "",
                remote: str | None = None) -> None:
         with self._index.session() as session, session.begin():
-            session.add(AuditRow(at_ms=round(time.time() * 1000), username=username, action=action,
-                                 camera=camera, detail=detail, remote=remote))
+            session.add(AuditRow(station=self._index.station, at_ms=round(time.time() * 1000), username=username,
+                                 action=action, camera=camera, detail=detail, remote=remote))
 
     def entries(self, *, start_ms: int, end_ms: int, username: str | None = None, action: str | None = None,
                 camera: str | None = None, limit: int = 1000) -> list[AuditEntry]:
         """Newest first."""
-        query = select(AuditRow).where(AuditRow.at_ms >= start_ms, AuditRow.at_ms < end_ms)
+        query = select(AuditRow).where(AuditRow.station == self._index.station, AuditRow.at_ms >= start_ms,
+                                       AuditRow.at_ms < end_ms)
         for column, value in ((AuditRow.username, username), (AuditRow.action, action), (AuditRow.camera, camera)):
             if value is not None:
                 query = query.where(column == value)

@@ -1,4 +1,7 @@
-"""Detection events in the index: opened when something starts, updated while it lasts, closed at its end."""
+"""Detection events in the index: opened when something starts, updated while it lasts, closed at its end.
+
+Like the index, the store sees only its own station's events.
+"""
 
 from __future__ import annotations
 
@@ -40,12 +43,14 @@ def _to_event(row: EventRow, camera: str) -> Event:
 class EventStore:
     def __init__(self, index: RecordingIndex) -> None:
         self._index = index
+        self._ours = EventRow.station == index.station
 
     def open(self, camera: str, type_: str, start_ms: int, score: float, boxes: Collection[Box]) -> Event:
         camera_id = self._index.camera_id(camera)
         with self._index.session() as session, session.begin():
-            row = EventRow(camera_id=camera_id, type=type_, start_ms=start_ms, end_ms=None, score=score,
-                           boxes=json.dumps(rounded(boxes)), snapshot=None, updated_ms=_now_ms())
+            row = EventRow(station=self._index.station, camera_id=camera_id, type=type_, start_ms=start_ms,
+                           end_ms=None, score=score, boxes=json.dumps(rounded(boxes)), snapshot=None,
+                           updated_ms=_now_ms())
             session.add(row)
             session.flush()
             return _to_event(row, camera)
@@ -59,7 +64,7 @@ class EventStore:
         if boxes is not None:
             values["boxes"] = json.dumps(rounded(boxes))
         with self._index.session() as session, session.begin():
-            session.execute(update(EventRow).where(EventRow.id == event_id).values(**values))
+            session.execute(update(EventRow).where(self._ours, EventRow.id == event_id).values(**values))
         found = self.get(event_id)
         assert found is not None
         return found
@@ -67,14 +72,15 @@ class EventStore:
     def get(self, event_id: int) -> Event | None:
         with self._index.session() as session:
             found = session.execute(select(EventRow, CameraRow.name).join(CameraRow)
-                                    .where(EventRow.id == event_id)).first()
+                                    .where(self._ours, EventRow.id == event_id)).first()
             return _to_event(*found) if found else None
 
     def query(self, *, cameras: Collection[str] | None, type_: str | None, start_ms: int, end_ms: int,
               limit: int) -> list[Event]:
         """Events overlapping [start_ms, end_ms) of the given cameras (None: all), newest first."""
         query = (select(EventRow, CameraRow.name).join(CameraRow)
-                 .where(EventRow.start_ms < end_ms, (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
+                 .where(self._ours, EventRow.start_ms < end_ms,
+                        (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
                  .order_by(EventRow.start_ms.desc(), EventRow.id.desc()).limit(limit))
         if cameras is not None:
             query = query.where(CameraRow.name.in_(list(cameras)))
@@ -84,8 +90,8 @@ class EventStore:
 
     def open_events(self) -> list[Event]:
         """Events still going on (a screen that connects now must show them)."""
-        return self._fetch(select(EventRow, CameraRow.name).join(CameraRow).where(EventRow.end_ms.is_(None))
-                           .order_by(EventRow.id))
+        return self._fetch(select(EventRow, CameraRow.name).join(CameraRow)
+                           .where(self._ours, EventRow.end_ms.is_(None)).order_by(EventRow.id))
 
     def _fetch(self, query: Select[tuple[EventRow, str]]) -> list[Event]:
         with self._index.session() as session:
@@ -94,13 +100,13 @@ class EventStore:
     def close_open(self, end_ms: int) -> None:
         """At startup: whatever was open ended when the previous run did (at the latest)."""
         with self._index.session() as session, session.begin():
-            session.execute(update(EventRow).where(EventRow.end_ms.is_(None))
+            session.execute(update(EventRow).where(self._ours, EventRow.end_ms.is_(None))
                             .values(end_ms=end_ms, updated_ms=_now_ms()))
 
     def delete_ended_before(self, before_ms: int) -> list[str]:
         """Forget events that ended before `before_ms`; returns their snapshots, to delete."""
         with self._index.session() as session, session.begin():
-            old = EventRow.end_ms.is_not(None) & (EventRow.end_ms < before_ms)
+            old = self._ours & EventRow.end_ms.is_not(None) & (EventRow.end_ms < before_ms)
             snapshots = [s for s in session.scalars(select(EventRow.snapshot).where(old)) if s]
             session.execute(delete(EventRow).where(old))
             return snapshots
@@ -109,5 +115,5 @@ class EventStore:
         """(camera, start, end) of events since `since_ms`: the footage retention keeps longer."""
         with self._index.session() as session:
             rows = session.execute(select(CameraRow.name, EventRow.start_ms, EventRow.end_ms).join(CameraRow)
-                                   .where((EventRow.end_ms.is_(None)) | (EventRow.end_ms >= since_ms))).all()
+                                   .where(self._ours, EventRow.end_ms.is_(None) | (EventRow.end_ms >= since_ms))).all()
             return [(name, start, end) for name, start, end in rows]

@@ -1,4 +1,8 @@
-"""The recording index: cameras, finished segments and outages, on SQLite (WAL) or PostgreSQL."""
+"""The recording index: cameras, finished segments and outages, on SQLite (WAL) or PostgreSQL.
+
+An index belongs to one station: it sees, changes and deletes only that station's rows, so boxes
+sharing one PostgreSQL never touch each other's footage.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import create_engine, delete, event, func, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.models import CameraRow, OutageRow, SegmentRow
-
-MIGRATIONS = Path(__file__).with_name("migrations")
+from storage.schema import upgrade
 
 
 @dataclass(frozen=True)
@@ -61,26 +62,21 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
 
 
-def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision."""
-    cfg = AlembicConfig()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
-
-
 def _to_segment(row: SegmentRow, camera: str) -> Segment:
     return Segment(camera, row.path, row.start_ms, row.end_ms, row.bytes,
                    tuple(json.loads(row.keyframes_ms)), row.id)
 
 
 class RecordingIndex:
-    """Thread-safe access to the index; every method is one short transaction."""
+    """Thread-safe access to one station's index; every method is one short transaction.
 
-    def __init__(self, url: str) -> None:
+    Opening it brings the schema to the newest revision (under the migration lock).
+    """
+
+    def __init__(self, url: str, station: str) -> None:
+        self.station = station
         self.engine = make_engine(url)
-        migrate(self.engine)
+        upgrade(self.engine, station)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._camera_ids: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -106,9 +102,10 @@ class RecordingIndex:
 
     def _find_or_add_camera(self, name: str) -> int:
         with self.session() as session, session.begin():
-            found = session.scalar(select(CameraRow.id).where(CameraRow.name == name))
+            found = session.scalar(select(CameraRow.id).where(CameraRow.station == self.station,
+                                                              CameraRow.name == name))
             if found is None:
-                row = CameraRow(name=name)
+                row = CameraRow(station=self.station, name=name)
                 session.add(row)
                 session.flush()
                 found = row.id
@@ -127,7 +124,8 @@ class RecordingIndex:
             session.add_all([self._segment_row(segment) for segment in segments])
 
     def _segment_row(self, segment: Segment) -> SegmentRow:
-        return SegmentRow(camera_id=self.camera_id(segment.camera), path=segment.path, start_ms=segment.start_ms,
+        return SegmentRow(station=self.station, camera_id=self.camera_id(segment.camera), path=segment.path,
+                          start_ms=segment.start_ms,
                           end_ms=segment.end_ms, bytes=segment.bytes,
                           keyframes_ms=json.dumps(list(segment.keyframes_ms)))
 
@@ -157,24 +155,27 @@ class RecordingIndex:
     def oldest_segments(self, limit: int, *, before_ms: int | None = None) -> list[Segment]:
         """The oldest segments of all cameras (optionally only those ending before `before_ms`)."""
         with self.session() as session:
-            query = select(SegmentRow, CameraRow.name).join(CameraRow).order_by(SegmentRow.start_ms).limit(limit)
+            query = (select(SegmentRow, CameraRow.name).join(CameraRow).where(SegmentRow.station == self.station)
+                     .order_by(SegmentRow.start_ms).limit(limit))
             if before_ms is not None:
                 query = query.where(SegmentRow.end_ms <= before_ms)
             return [_to_segment(row, name) for row, name in session.execute(query).all()]
 
     def all_segments(self) -> Iterator[Segment]:
         with self.session() as session:
-            query = select(SegmentRow, CameraRow.name).join(CameraRow).order_by(SegmentRow.id)
+            query = (select(SegmentRow, CameraRow.name).join(CameraRow).where(SegmentRow.station == self.station)
+                     .order_by(SegmentRow.id))
             for row, name in session.execute(query).all():
                 yield _to_segment(row, name)
 
     def delete_segment(self, segment_id: int) -> None:
         with self.session() as session, session.begin():
-            session.execute(delete(SegmentRow).where(SegmentRow.id == segment_id))
+            session.execute(delete(SegmentRow).where(SegmentRow.id == segment_id, SegmentRow.station == self.station))
 
     def total_bytes(self) -> int:
         with self.session() as session:
-            return int(session.scalar(select(func.coalesce(func.sum(SegmentRow.bytes), 0))) or 0)
+            query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
+            return int(session.scalar(query) or 0)
 
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
         """Record that `camera` stopped recording; an outage already open keeps its start and first reason."""
@@ -183,11 +184,13 @@ class RecordingIndex:
             current = session.scalar(select(OutageRow).where(OutageRow.camera_id == camera_id,
                                                             OutageRow.end_ms.is_(None)))
             if current is None:
-                session.add(OutageRow(camera_id=camera_id, start_ms=start_ms, end_ms=None, reason=reason))
+                session.add(OutageRow(station=self.station, camera_id=camera_id, start_ms=start_ms, end_ms=None,
+                                      reason=reason))
 
     def close_outages(self, end_ms: int, camera: str | None = None) -> None:
-        """End the open outage of `camera` (or of every camera, at startup)."""
-        query = update(OutageRow).where(OutageRow.end_ms.is_(None)).values(end_ms=end_ms)
+        """End the open outage of `camera` (or of every camera of this station, at startup)."""
+        query = (update(OutageRow).where(OutageRow.station == self.station, OutageRow.end_ms.is_(None))
+                 .values(end_ms=end_ms))
         if camera is not None:
             query = query.where(OutageRow.camera_id == self.camera_id(camera))
         with self.session() as session, session.begin():

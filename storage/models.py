@@ -1,8 +1,12 @@
-"""Index tables. Instants are UTC milliseconds since the epoch (exact, and the same on SQLite and PostgreSQL)."""
+"""Index tables. Instants are UTC milliseconds since the epoch (exact, and the same on SQLite and PostgreSQL).
+
+Catalog rows carry the `station` that owns them: several boxes may share one PostgreSQL, and each
+reads, closes and deletes only its own rows. Accounts (users, grants, tokens) are not scoped yet.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -10,30 +14,38 @@ class Base(DeclarativeBase):
     pass
 
 
-class CameraRow(Base):
+class StationScoped:
+    station: Mapped[str] = mapped_column(String(63), nullable=False)
+
+
+class CameraRow(StationScoped, Base):
+    """Camera names are unique within a station; two posts may both have a `hem-4`."""
+
     __tablename__ = "cameras"
+    __table_args__ = (UniqueConstraint("station", "name", name="uq_cameras_station_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(63), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(63), nullable=False)
 
 
-class SegmentRow(Base):
+class SegmentRow(StationScoped, Base):
     """One finished recording file. `keyframes_ms` is a JSON list of keyframe offsets from `start_ms`."""
 
     __tablename__ = "segments"
     __table_args__ = (Index("ix_segments_camera_start", "camera_id", "start_ms"),
-                      Index("ix_segments_start", "start_ms"))
+                      Index("ix_segments_station_start", "station", "start_ms"),
+                      UniqueConstraint("station", "path", name="uq_segments_station_path"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
-    path: Mapped[str] = mapped_column(String(512), unique=True, nullable=False)  # relative to the segments dir
+    path: Mapped[str] = mapped_column(String(512), nullable=False)  # relative to the station's segments dir
     start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
     keyframes_ms: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-class OutageRow(Base):
+class OutageRow(StationScoped, Base):
     """A period when a camera could not be recorded, and why (end is NULL while it lasts)."""
 
     __tablename__ = "outages"
@@ -76,7 +88,7 @@ class TokenRow(Base):
     expires_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
-class AuditRow(Base):
+class AuditRow(StationScoped, Base):
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_at", "at_ms"),)
 
@@ -89,11 +101,12 @@ class AuditRow(Base):
     remote: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class EventRow(Base):
+class EventRow(StationScoped, Base):
     """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists."""
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_camera_start", "camera_id", "start_ms"), Index("ix_events_start", "start_ms"))
+    __table_args__ = (Index("ix_events_camera_start", "camera_id", "start_ms"),
+                      Index("ix_events_station_start", "station", "start_ms"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)

@@ -36,7 +36,7 @@ def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReser
     query = (select(CameraRow.name, func.coalesce(func.sum(SegmentRow.bytes), 0), func.count(SegmentRow.id),
                     func.min(SegmentRow.start_ms),
                     func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0))
-             .join(SegmentRow).group_by(CameraRow.name))
+             .join(SegmentRow).where(CameraRow.station == index.station).group_by(CameraRow.name))
     with index.session() as session:
         found = {name: CameraUsage(name, int(size), int(count), oldest, int(recorded))
                  for name, size, count, oldest, recorded in session.execute(query).all()}

@@ -108,7 +108,7 @@ def test_audit_records_each_audited_action_for_admins_only(station_and_operator)
 
 def test_first_admin_is_generated_once_into_a_private_file(tmp_path: Path,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
-    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}")
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
     accounts = AccountStore(index)
     ensure_first_admin(accounts, tmp_path, env={})
     saved = tmp_path / PASSWORD_FILE
@@ -124,7 +124,7 @@ def test_first_admin_is_generated_once_into_a_private_file(tmp_path: Path,
 
 
 def test_account_rules() -> None:
-    index = RecordingIndex("sqlite:///:memory:")
+    index = RecordingIndex("sqlite:///:memory:", "post")
     accounts = AccountStore(index)
     for username, password, role in (("Bad Name", "long-enough-pw", "viewer"), ("ok", "short", "viewer"),
                                      ("ok", "long-enough-pw", "superuser")):
@@ -138,7 +138,8 @@ def test_account_rules() -> None:
 
 def test_user_command_line(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"cameras": [{"name": "nha-5", "record_url": "demo://alley"}]}))
+    config.write_text(yaml.safe_dump({"station": {"id": "post"},
+                                      "cameras": [{"name": "nha-5", "record_url": "demo://alley"}]}))
 
     def nvr(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config), "user", *args],
@@ -152,7 +153,7 @@ def test_user_command_line(tmp_path: Path) -> None:
     assert nvr("revoke", HOUSEHOLD, "nha-5").returncode == 0
     assert nvr("passwd", HOUSEHOLD, stdin="another-long-password\n").returncode == 0
     assert nvr("list").stdout.strip() == f"{HOUSEHOLD}\tviewer\tnone"
-    index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}", "post")
     assert AccountStore(index).verify(HOUSEHOLD, "another-long-password") is not None
     index.close()
 

@@ -58,6 +58,9 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {sensitivty: high}}\n",
      "cameras[0].detect.sensitivty: unknown setting"),
     ("detection: {pre_roll_seconds: -1}\n", "detection.pre_roll_seconds: Input should be greater than or equal to 0"),
+    ("station: {id: 'Công an P.1'}\n", "station.id: must be 1-63 characters"),
+    ("station: {title: \"Công an\\tphường\"}\n", "station.title: must be one line of printable text"),
+    ("station: {name: p1}\n", "station.name: unknown setting"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)

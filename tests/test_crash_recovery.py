@@ -47,6 +47,7 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
         config_path = tmp_path / "config.yaml"
         config_path.write_text(yaml.safe_dump({
             "data_dir": "data",
+            "station": {"id": "post-1"},
             "server": {"host": "127.0.0.1", "port": port},
             "storage": {"segment_seconds": 2, "min_free_bytes": 0},
             "cameras": [{"name": "cam0", "record_url": server.url("cam0")}],
@@ -55,7 +56,7 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
         log = tmp_path / "nvr.log"
         process = start_nvr(config_path, log)
         try:
-            index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
+            index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}", "post-1")
             wait_for(lambda: len(index.segments("cam0", 0, 2**62)) >= 3, 30, "three finished segments")
             finished = index.segments("cam0", 0, 2**62)
             newest_file = lambda: max(segments_dir.glob("cam0/*/*.mp4"), key=lambda p: int(p.stem))  # noqa: E731
@@ -111,13 +112,13 @@ def test_children_end_with_a_killed_supervisor_and_close_their_segments(tmp_path
     with RtspServer(["cam0"]) as server:
         config_path = tmp_path / "config.yaml"
         config_path.write_text(yaml.safe_dump({
-            "data_dir": "data", "server": {"host": "127.0.0.1", "port": port},
+            "data_dir": "data", "station": {"id": "post-1"}, "server": {"host": "127.0.0.1", "port": port},
             "storage": {"segment_seconds": 2, "min_free_bytes": 0},
             "cameras": [{"name": "cam0", "record_url": server.url("cam0")}],
         }))
         process = start_nvr(config_path, tmp_path / "nvr.log")
         try:
-            index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}")
+            index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}", "post-1")
             wait_for(lambda: index.segments("cam0", 0, 2**62), 30, "a finished segment")
             kids = children(process.pid)
             assert len(kids) >= 2, "a recorder and the station process"

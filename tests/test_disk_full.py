@@ -55,6 +55,7 @@ def test_recording_continues_on_a_full_disk_and_nvr_run_starts_on_one(tmp_path: 
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump({
         "data_dir": str(disk / "data"),
+        "station": {"id": "disk-test"},
         "server": {"host": "127.0.0.1", "port": port},
         "storage": {"segment_seconds": 2, "min_free_bytes": MB, "reserve_bytes": MB,
                     "retention_check_seconds": 3600},  # only the fast free-space check may act
@@ -62,7 +63,7 @@ def test_recording_continues_on_a_full_disk_and_nvr_run_starts_on_one(tmp_path: 
     }))
     log = tmp_path / "nvr.log"
     reserve = disk / "data" / RESERVE_FILE
-    index = RecordingIndex(f"sqlite:///{disk / 'data' / 'nvr.db'}")
+    index = RecordingIndex(f"sqlite:///{disk / 'data' / 'nvr.db'}", "disk-test")
     seen: dict[str, Segment] = {}
 
     @contextmanager

@@ -33,7 +33,7 @@ def disk(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture
 def index(disk: Path) -> Iterator[RecordingIndex]:
-    created = RecordingIndex(f"sqlite:///{disk / 'nvr.db'}")
+    created = RecordingIndex(f"sqlite:///{disk / 'nvr.db'}", "post")
     yield created
     created.close()
 

@@ -15,7 +15,7 @@ def seg(camera: str, start_s: int, end_s: int, size: int = 100) -> Segment:
 
 @pytest.fixture
 def index(database_url: str) -> RecordingIndex:
-    created = RecordingIndex(database_url)
+    created = RecordingIndex(database_url, "post")
     yield created
     created.close()
 
@@ -24,9 +24,9 @@ def test_schema_is_migrated_and_migration_is_repeatable(index: RecordingIndex, d
     tables = set(inspect(index.engine).get_table_names())
     assert {"cameras", "segments", "outages", "users", "grants", "tokens", "audit", "events",
             "alembic_version"} <= tables
-    again = RecordingIndex(database_url)  # a restart runs migrations again: nothing changes
+    again = RecordingIndex(database_url, "post")  # a restart runs migrations again: nothing changes
     with again.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == "0004"
     again.close()
 
 

@@ -16,7 +16,7 @@ NOW = 10_000 * MINUTE
 
 @pytest.fixture
 def index(database_url: str) -> RecordingIndex:
-    created = RecordingIndex(database_url)
+    created = RecordingIndex(database_url, "post")
     yield created
     created.close()
 

@@ -34,7 +34,15 @@ class Hello:
     pid: int
     slots: dict[str, int]  # camera -> its slot in the work-picture table
     table_path: str
+    table_slots: int
     work_size: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Slots:
+    """The recorder's cameras changed: camera -> slot, for every camera it reads now."""
+
+    slots: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,11 @@ class Watch:
     camera: str
     role: str
     on: bool
+
+
+@dataclass(frozen=True)
+class Reload:
+    """Read the camera list again: one was added, changed or removed."""
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,9 @@ from nvr.runtime.messages import (
     Hello,
     LiveData,
     LiveReset,
+    Reload,
     Reports,
+    Slots,
     SnapshotReply,
     SnapshotRequest,
     Watch,
@@ -84,6 +86,10 @@ class RecorderLink:
         finally:
             self._pending.pop(request, None)
 
+    def reload(self) -> None:
+        """Ask the recorder to read its camera list again."""
+        self._send(Reload())
+
     def work_pictures(self) -> dict[str, WorkPicture]:
         """The pictures written since the last call, by camera."""
         with self._lock:
@@ -139,9 +145,12 @@ class RecorderLink:
                         future.set_result(jpeg)
                 case Hello():
                     self._hello(connection, message)
+                case Slots(slots):
+                    with self._lock:
+                        self._cameras_by_slot = {slot: name for name, slot in slots.items()}
 
     def _hello(self, connection: Connection, hello: Hello) -> None:
-        table = WorkPictureTable(Path(hello.table_path), len(hello.slots), hello.work_size, create=False)
+        table = WorkPictureTable(Path(hello.table_path), hello.table_slots, hello.work_size, create=False)
         with self._lock:
             old, self._table = self._table, table
             self._cameras_by_slot = {slot: name for name, slot in hello.slots.items()}

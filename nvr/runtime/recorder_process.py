@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing.connection import Connection, Listener
 
 from ingest.frame_tap import FrameTap
@@ -25,7 +26,9 @@ from nvr.runtime.live_tap import LiveTap
 from nvr.runtime.messages import (
     CameraReport,
     Hello,
+    Reload,
     Reports,
+    Slots,
     SnapshotReply,
     SnapshotRequest,
     Watch,
@@ -33,6 +36,7 @@ from nvr.runtime.messages import (
     work_table_name,
 )
 from nvr.runtime.parent_watch import exit_with_parent
+from nvr.station_identity import station_id
 from nvr.runtime.station_outlet import StationOutlet
 from nvr.runtime.work_pictures import WorkPictureTable, shared_folder
 from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
@@ -42,6 +46,7 @@ from storage.recorder import SegmentRecorder
 
 log = logging.getLogger(__name__)
 REPORT_SECONDS = 0.5
+MAX_CAMERAS = 512  # work-picture slots of one recorder (a sparse file: unused slots cost no memory)
 
 
 def now_ms() -> int:
@@ -54,6 +59,7 @@ class CameraRecorder:
     def __init__(self, camera: CameraConfig, config: Config, writer: CatalogWriter, outlet: StationOutlet,
                  feed: DetectFeed | None) -> None:
         self.name = camera.name
+        self.settings = camera
         self.feed = feed
         self.recorder = SegmentRecorder(camera.name, config.segments_dir, config.storage.segment_seconds, writer.put)
         self.taps: dict[str, LiveTap] = {}
@@ -88,58 +94,89 @@ class CameraRecorder:
 
 
 class RecorderProcess:
-    def __init__(self, config: Config, shard: int, cameras: list[str], authkey: bytes) -> None:
+    """`cameras` says which cameras this recorder reads; it is asked again when the station sends
+    `Reload` (a camera added, changed or removed at run time)."""
+
+    def __init__(self, config: Config, shard: int, cameras: Callable[[], list[CameraConfig]], authkey: bytes) -> None:
         self.config = config
         self.shard = shard
-        self.names = cameras
+        self._wanted = cameras
         self._authkey = authkey
         self._stop = threading.Event()
+        self._reload = threading.Event()
+        self._running: dict[str, CameraRecorder] = {}  # replaced whole, never changed in place
+        self._slots: dict[str, int] = {}
 
     def run(self) -> None:
         config = self.config
-        index = RecordingIndex(config.database_url)
-        reconcile(index, config.segments_dir, cameras=set(self.names))  # what a killed predecessor left open
-        writer = CatalogWriter(index)
-        writer.start()
-        work_size = config.detection.bank_settings().work_size
+        self._index = RecordingIndex(config.database_url, station_id(config))
+        self._writer = CatalogWriter(self._index)
+        self._writer.start()
+        self._work_size = config.detection.bank_settings().work_size
         table_path = shared_folder() / work_table_name(config.data_dir, self.shard)
-        table = WorkPictureTable(table_path, len(self.names), work_size, create=True)
-        outlet = StationOutlet()
-        cameras: dict[str, CameraRecorder] = {}
-        for slot, name in enumerate(self.names):
-            settings = config.camera(name)
-            assert settings is not None
-            feed = DetectFeed(table, slot, work_size) if settings.detect.enabled else None
-            cameras[name] = CameraRecorder(settings, config, writer, outlet, feed)
+        self._table = WorkPictureTable(table_path, MAX_CAMERAS, self._work_size, create=True)
+        self._outlet = StationOutlet()
+        self._apply(self._wanted())
         listener = Listener(recorder_address(config.data_dir, self.shard), "AF_UNIX", authkey=self._authkey)
-        hello = Hello(self.shard, os.getpid(), {n: i for i, n in enumerate(self.names)}, str(table_path), work_size)
-        threading.Thread(target=self._accept, args=(listener, outlet, hello, cameras), name="station-accept",
+        threading.Thread(target=self._accept, args=(listener, str(table_path)), name="station-accept",
                          daemon=True).start()
-        for recorder in cameras.values():
-            for worker in recorder.workers.values():
-                worker.start()
-        log.info("recorder %d (pid %d): %d cameras", self.shard, os.getpid(), len(cameras))
+        log.info("recorder %d (pid %d): %d cameras", self.shard, os.getpid(), len(self._running))
         try:
             while not self._stop.wait(REPORT_SECONDS):
-                outlet.send(Reports([recorder.report() for recorder in cameras.values()]))
+                if self._reload.is_set():
+                    self._reload.clear()
+                    self._apply(self._wanted())
+                self._outlet.send(Reports([recorder.report() for recorder in self._running.values()]))
         finally:
-            workers = [w for recorder in cameras.values() for w in recorder.workers.values()]
-            for worker in workers:
-                worker.stop()
-            for worker in workers:
-                worker.join(timeout=config.ingest.read_timeout_seconds * 2 + 2)
-            writer.stop()
+            self._stop_cameras(list(self._running.values()))
+            self._writer.stop()
             listener.close()
-            table.close()
+            self._table.close()
             table_path.unlink(missing_ok=True)
-            index.close()
+            self._index.close()
             log.info("recorder %d stopped; its open segments were closed and indexed", self.shard)
 
     def stop(self) -> None:
         self._stop.set()
 
-    def _accept(self, listener: Listener, outlet: StationOutlet, hello: Hello,
-                cameras: dict[str, CameraRecorder]) -> None:
+    def _apply(self, wanted: list[CameraConfig]) -> None:
+        """Start the cameras that are new or changed, stop those that are gone or changed; the others are
+        not touched."""
+        by_name = {camera.name: camera for camera in wanted}
+        running = dict(self._running)
+        leaving = [r for name, r in running.items() if by_name.get(name) != r.settings]
+        self._stop_cameras(leaving)
+        for recorder in leaving:
+            del running[recorder.name]
+            del self._slots[recorder.name]
+        free = sorted(set(range(MAX_CAMERAS)) - set(self._slots.values()))
+        arriving = [camera for name, camera in by_name.items() if name not in running]
+        if arriving:  # what a killed predecessor (or an earlier run) left open
+            reconcile(self._index, self.config.segments_dir, cameras={camera.name for camera in arriving})
+        for camera in arriving[:len(free)]:
+            slot = free.pop(0)
+            feed = DetectFeed(self._table, slot, self._work_size) if camera.detect.enabled else None
+            running[camera.name] = CameraRecorder(camera, self.config, self._writer, self._outlet, feed)
+            self._slots[camera.name] = slot
+            for worker in running[camera.name].workers.values():
+                worker.start()
+        for camera in arriving[len(free):]:
+            log.error("recorder %d: %s not started: a recorder reads at most %d cameras", self.shard,
+                      camera.name, MAX_CAMERAS)
+        self._running = running
+        if leaving or arriving:
+            log.info("recorder %d: %d cameras (%d started, %d stopped)", self.shard, len(running),
+                     len(arriving), len(leaving))
+        self._outlet.send(Slots(dict(self._slots)))
+
+    def _stop_cameras(self, recorders: list[CameraRecorder]) -> None:
+        workers = [w for recorder in recorders for w in recorder.workers.values()]
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            worker.join(timeout=self.config.ingest.read_timeout_seconds * 2 + 2)
+
+    def _accept(self, listener: Listener, table_path: str) -> None:
         while not self._stop.is_set():
             try:
                 connection = listener.accept()
@@ -148,27 +185,30 @@ class RecorderProcess:
                     return
                 log.warning("recorder %d: refused a connection: %s", self.shard, type(exc).__name__)
                 continue
-            for camera in cameras.values():
-                for tap in camera.taps.values():
+            for recorder in self._running.values():
+                for tap in recorder.taps.values():
                     tap.watch(False)
-            outlet.attach(connection)
-            outlet.send(hello)
-            threading.Thread(target=self._serve, args=(connection, outlet, cameras), name="station-commands",
-                             daemon=True).start()
+            self._outlet.attach(connection)
+            self._outlet.send(Hello(self.shard, os.getpid(), dict(self._slots), table_path, MAX_CAMERAS,
+                                    self._work_size))
+            threading.Thread(target=self._serve, args=(connection,), name="station-commands", daemon=True).start()
 
-    def _serve(self, connection: Connection, outlet: StationOutlet, cameras: dict[str, CameraRecorder]) -> None:
-        """Commands from the station: watch a stream, take a snapshot."""
+    def _serve(self, connection: Connection) -> None:
+        """Commands from the station: watch a stream, take a snapshot, read the camera list again."""
         while True:
             try:
                 message = connection.recv()
             except (OSError, EOFError):
                 return
+            running = self._running
             match message:
-                case Watch(camera, role, on) if camera in cameras and role in cameras[camera].taps:
-                    cameras[camera].taps[role].watch(on)
+                case Watch(camera, role, on) if camera in running and role in running[camera].taps:
+                    running[camera].taps[role].watch(on)
                 case SnapshotRequest(request, camera):
-                    feed = cameras[camera].feed if camera in cameras else None
-                    outlet.send(SnapshotReply(request, feed.snapshot() if feed else None))
+                    feed = running[camera].feed if camera in running else None
+                    self._outlet.send(SnapshotReply(request, feed.snapshot() if feed else None))
+                case Reload():
+                    self._reload.set()
 
 
 def recorder_main(config: Config, shard: int, cameras: list[str], authkey: bytes, log_level: str) -> None:
@@ -176,7 +216,11 @@ def recorder_main(config: Config, shard: int, cameras: list[str], authkey: bytes
     exit_with_parent()
     os.setpgrp()  # a terminal's Ctrl-C goes to the supervisor alone, which stops the processes in order
     setup_logging(log_level)
-    process = RecorderProcess(config, shard, cameras, authkey)
+
+    def wanted() -> list[CameraConfig]:
+        return [camera for name in cameras if (camera := config.camera(name)) is not None]
+
+    process = RecorderProcess(config, shard, wanted, authkey)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: process.stop())
     process.run()
 

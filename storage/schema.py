@@ -1,0 +1,61 @@
+"""Schema migrations as one locked step: safe when several boxes start at once on one PostgreSQL.
+
+PostgreSQL: a transaction-scoped advisory lock serializes the upgrades; whoever waited then finds the
+schema at head and does nothing. SQLite: BEGIN IMMEDIATE takes the write lock for the whole upgrade,
+with foreign keys off on that connection, because the table rebuilds SQLite needs for ALTER would
+otherwise cascade a dropped table's delete into every table that references it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+ADVISORY_LOCK_KEY = 0x4E56_524D_4947_5254  # "NVRMIGRT": the same on every box, unique to these migrations
+
+
+def _alembic_config(station: str) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["station"] = station  # rows older than station scoping become this station's
+    return cfg
+
+
+def _lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    else:  # SQLite: the pragma only takes effect outside a transaction, so before BEGIN
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _unlock(connection: Connection) -> None:
+    """End the transaction (nothing left to roll back after a commit) and restore the pooled connection."""
+    connection.rollback()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
+def upgrade(engine: Engine, station: str) -> str | None:
+    """Bring the schema to the newest revision under the migration lock; returns that revision.
+
+    `station` owns the rows that predate station scoping: upgrade a shared database first from the
+    box that wrote them.
+    """
+    cfg = _alembic_config(station)
+    with engine.connect() as connection:
+        try:
+            _lock(connection)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+            connection.commit()
+        finally:
+            _unlock(connection)
+        return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,124 @@
+"""Schema migrations: a locked step that two boxes may start at once, and that keeps every existing row."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
+
+from storage.accounts import AccountStore
+from storage.events import EventStore
+from storage.index import RecordingIndex, Segment, make_engine
+from storage.schema import MIGRATIONS, upgrade
+from tests.support.postgres import PostgresServer
+
+
+def _upgrade_to(url: str, revision: str) -> None:
+    """What a database written by an older release looks like."""
+    engine = make_engine(url)
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    engine.dispose()
+
+
+def _fill_release_0003(url: str) -> None:
+    camera = "(SELECT id FROM cameras WHERE name = 'hem-4')"
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        for statement in (
+            "INSERT INTO cameras (name) VALUES ('hem-4')",
+            ("INSERT INTO segments (camera_id, path, start_ms, end_ms, bytes, keyframes_ms)"
+             f" VALUES ({camera}, 'hem-4/d/1000.mp4', 1000, 61000, 500, '[0]')"),
+            f"INSERT INTO outages (camera_id, start_ms, end_ms, reason) VALUES ({camera}, 70000, NULL, 'timed out')",
+            ("INSERT INTO events (camera_id, type, start_ms, end_ms, score, boxes, snapshot, updated_ms)"
+             f" VALUES ({camera}, 'motion', 2000, 3000, 0.8, '[]', NULL, 3000)"),
+            "INSERT INTO users (username, password_hash, role, created_ms) VALUES ('nha-5', 'x', 'viewer', 0)",
+            f"INSERT INTO grants (user_id, camera_id) SELECT id, {camera} FROM users",
+            ("INSERT INTO audit (at_ms, username, action, camera, detail, remote)"
+             " VALUES (5, 'admin', 'clip', 'hem-4', '', NULL)"),
+        ):
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def test_upgrade_keeps_every_row_and_gives_it_to_the_station_that_upgrades(database_url: str) -> None:
+    _upgrade_to(database_url, "0003")
+    _fill_release_0003(database_url)
+    index = RecordingIndex(database_url, "post-a")
+    try:
+        assert [s.path for s in index.all_segments()] == ["hem-4/d/1000.mp4"]
+        assert [o.end_ms for o in index.outages("hem-4", 0, 10**6)] == [None]
+        assert [e.type for e in EventStore(index).query(cameras=None, type_=None, start_ms=0, end_ms=10**6,
+                                                         limit=10)] == ["motion"]
+        user = AccountStore(index).get("nha-5")
+        assert user is not None and user.cameras == {"hem-4"}, "a table rebuild must not cascade into grants"
+        with index.engine.connect() as connection:
+            for table in ("cameras", "segments", "outages", "events", "audit"):
+                owners = connection.execute(text(f"SELECT DISTINCT station FROM {table}")).scalars().all()
+                assert owners == ["post-a"], table
+        columns = {c["name"]: c for c in inspect(index.engine).get_columns("segments")}
+        assert columns["station"]["default"] is None, "no default station: every new row must name its own"
+    finally:
+        index.close()
+    other = RecordingIndex(database_url, "post-b")
+    try:
+        other.add_segment(Segment("hem-4", "hem-4/d/1000.mp4", 1000, 61000, 10))  # same camera name, same path
+        assert [s.bytes for s in other.all_segments()] == [10]
+        with pytest.raises(IntegrityError):
+            other.add_segment(Segment("hem-4", "hem-4/d/1000.mp4", 1000, 61000, 10))
+    finally:
+        other.close()
+
+
+def test_boxes_migrating_a_fresh_database_at_once_all_succeed(database_url: str) -> None:
+    boxes = 4
+    start = threading.Barrier(boxes)
+    revisions: list[str | None] = []
+    errors: list[Exception] = []
+
+    def box(number: int) -> None:
+        engine = make_engine(database_url)
+        try:
+            start.wait(10)
+            revisions.append(upgrade(engine, f"post-{number}"))
+        except Exception as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=box, args=(n,), daemon=True) for n in range(boxes)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    assert not any(thread.is_alive() for thread in threads), "a migration is stuck"
+    assert not errors, errors
+    assert revisions == ["0004"] * boxes
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["0004"]
+    engine.dispose()
+
+
+def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
+    postgres.create_database("migrate_cli")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": "data", "database": {"url": postgres.url("migrate_cli")}}))
+    done = subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config), "migrate"],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 0, done.stderr
+    station = (tmp_path / "data" / "station-id").read_text().strip()
+    assert f"schema at revision 0004 (station {station})" in done.stdout
