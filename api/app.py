@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import router as auth_router
 from api.live import LiveSessions
 from api.routes_admin import router as admin_router
+from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
@@ -46,6 +47,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(cameras_router)
+    app.include_router(camera_admin_router)
     app.include_router(live_router)
     app.include_router(events_router)
     app.include_router(users_router)

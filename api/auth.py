@@ -57,7 +57,7 @@ def staff_user(user: User = Depends(current_user)) -> User:
 
 def visible_camera(station: Station, user: User, name: str) -> str:
     """The camera's name if it exists and `user` may see it; otherwise 404, the same for both cases."""
-    if station.config.camera(name) is None or not user.may_see(name):
+    if station.camera(name) is None or not user.may_see(name):
         raise HTTPException(404, f"no camera named {name!r}")
     return name
 
@@ -98,5 +98,5 @@ def logout(request: Request, response: Response, user: User = Depends(current_us
 
 @router.get("/me")
 def me(user: User = Depends(current_user), station: Station = Depends(get_station)) -> dict[str, Any]:
-    cameras = [c.name for c in station.config.cameras if user.may_see(c.name)]
+    cameras = [c.name for c in station.camera_list() if user.may_see(c.name)]
     return {"username": user.username, "role": user.role, "cameras": cameras, "timezone": station.config.timezone}

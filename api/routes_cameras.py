@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 
 from api.auth import current_user, visible_camera
 from api.deps import get_station
@@ -36,12 +36,14 @@ def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
 
 
 def describe_camera(station: Station, name: str) -> dict[str, Any]:
-    config = station.config.camera(name)
-    assert config is not None
-    item: dict[str, Any] = {"name": name, "enabled": config.enabled, "record_url": redact_url(config.record_url),
+    config = station.camera(name)
+    if config is None:  # removed while the request ran
+        raise HTTPException(404, f"no camera named {name!r}")
+    item: dict[str, Any] = {"name": name, "title": config.title, "location": config.location,
+                            "enabled": config.enabled, "record_url": redact_url(config.record_url),
                             "detect_url": redact_url(config.detect_url) if config.detect_url else None}
     if not station.is_running(name):
-        item.update(status="offline", last_error="disabled in the configuration")
+        item.update(status="offline", last_error="disabled")
         return item
     report = station.report(name)
     if report is None:  # its recorder process is (re)starting
@@ -67,15 +69,15 @@ def _detection(station: Station, name: str) -> dict[str, Any]:
 
 @router.get("/health")
 def health(station: Station = Depends(get_station)) -> dict[str, Any]:
-    reports = [station.report(c.name) for c in station.config.cameras]
+    reports = [station.report(c.name) for c in station.camera_list()]
     states = [report.record.state for report in reports if report is not None]
-    return {"status": "ok", "cameras": len(station.config.cameras), "online": states.count("online")}
+    return {"status": "ok", "cameras": len(station.camera_list()), "online": states.count("online")}
 
 
 @router.get("/cameras")
 def list_cameras(user: User = Depends(current_user), station: Station = Depends(get_station)) -> list[dict[str, Any]]:
     """The cameras the caller may see, with their live status."""
-    return [describe_camera(station, c.name) for c in station.config.cameras if user.may_see(c.name)]
+    return [describe_camera(station, c.name) for c in station.camera_list() if user.may_see(c.name)]
 
 
 @router.get("/cameras/{name}")

@@ -37,7 +37,7 @@ def event_json(event: Event, station: Station) -> dict[str, Any]:
 
 def visible_event(station: Station, user: User, event_id: int) -> Event:
     event = station.events.get(event_id)
-    if event is None or not user.may_see(event.camera) or station.config.camera(event.camera) is None:
+    if event is None or not user.may_see(event.camera) or station.camera(event.camera) is None:
         raise HTTPException(404, f"no event {event_id}")
     return event
 
@@ -50,7 +50,7 @@ def list_events(camera: str | None = None, type: str | None = None, start: str |
     if type is not None and type not in EVENT_TYPES:
         raise HTTPException(400, f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
     cameras = [visible_camera(station, user, camera)] if camera else \
-        [c.name for c in station.config.cameras if user.may_see(c.name)]
+        [c.name for c in station.camera_list() if user.may_see(c.name)]
     window = time_window(station, start, end)
     found = station.events.query(cameras=cameras, type_=type, start_ms=window.start_ms, end_ms=window.end_ms,
                                  limit=limit)

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api")
 def storage(_staff: Annotated[User, Depends(staff_user)],
             station: Annotated[Station, Depends(get_station)]) -> dict[str, Any]:
     """Total and free bytes of the segments' disk, the space reserve, and per camera the bytes and days kept."""
-    names = [camera.name for camera in station.config.cameras]
+    names = [camera.name for camera in station.camera_list()]
     usage = storage_usage(station.index, station.segments_dir, station.reserve, names)
     now = now_ms()
     return {

@@ -68,7 +68,7 @@ def set_password(username: str, body: NewPassword, request: Request, admin: User
 def set_grants(username: str, body: Grants, request: Request, admin: User = Depends(admin_user),
                station: Station = Depends(get_station)) -> dict[str, Any]:
     """Replace the cameras a viewer may see."""
-    unknown = [c for c in body.cameras if station.config.camera(c) is None]
+    unknown = [c for c in body.cameras if station.camera(c) is None]
     if unknown:
         raise HTTPException(400, f"no camera named {', '.join(unknown)}")
     current = _account_change(lambda: station.accounts.get_required(username))

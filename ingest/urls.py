@@ -20,8 +20,14 @@ def redact_text(text: str) -> str:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden; the user name stays so the operator can tell accounts apart."""
-    return redact_text(url)
+    """The URL with its password hidden, whatever characters the password holds (spaces, quotes, '@', '/');
+    the user name stays so the operator can tell accounts apart."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url
+    userinfo, _, address = rest.rpartition("@")  # the last '@': people type raw '@' in passwords
+    user, has_password, _secret = userinfo.partition(":")
+    return f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
 
 
 def url_problem(url: str) -> str | None:

@@ -83,6 +83,12 @@ def cmd_user(args: argparse.Namespace) -> int:
     return run_user_command(_load(args.config), args)
 
 
+def cmd_camera(args: argparse.Namespace) -> int:
+    from nvr.camera_command import run_camera_command
+
+    return run_camera_command(_load(args.config), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -109,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     user = add_user_commands(commands)
     user.set_defaults(func=cmd_user)
-    for sub in (run, check, migrate, clip, analyze, user):  # `--config` is accepted after the command too
+    from nvr.camera_command import add_camera_commands
+
+    camera = add_camera_commands(commands)
+    camera.set_defaults(func=cmd_camera)
+    for sub in (run, check, migrate, clip, analyze, user, camera):  # `--config` is accepted after the command too
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

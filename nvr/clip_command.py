@@ -8,6 +8,7 @@ from pathlib import Path
 from nvr.config import Config
 from nvr.station_identity import station_id
 from nvr.times import TimeFormatError, parse_instant
+from storage.camera_store import CameraStore
 from storage.clips import plan_clip, write_clip
 from storage.index import RecordingIndex
 
@@ -23,9 +24,6 @@ def _progress(done_ms: int, total_ms: int) -> None:
 
 
 def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) -> int:
-    if config.camera(camera) is None:
-        print(f"no camera named {camera!r} in the configuration", file=sys.stderr)
-        return 2
     try:
         start_ms, end_ms = parse_instant(start, config.zone), parse_instant(end, config.zone)
     except TimeFormatError as exc:
@@ -36,6 +34,9 @@ def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) ->
         return 2
     index = RecordingIndex(config.database_url, station_id(config))
     try:
+        if config.camera(camera) is None and CameraStore(index).get(camera) is None:  # removed ones have footage
+            print(f"no camera named {camera!r}", file=sys.stderr)
+            return 2
         plan = plan_clip(index.segments(camera, start_ms, end_ms), start_ms, end_ms)
     finally:
         index.close()

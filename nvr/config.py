@@ -35,6 +35,13 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _one_line(text: str) -> str:
+    """Text shown to people (Vietnamese diacritics welcome): one line of printable characters."""
+    if not text.isprintable():
+        raise ValueError("must be one line of printable text")
+    return text.strip()
+
+
 def _url_safe_name(name: str) -> str:
     if not CAMERA_NAME.match(name):
         raise ValueError(
@@ -57,9 +64,7 @@ class StationConfig(_Section):
     @field_validator("title")
     @classmethod
     def _printable(cls, title: str) -> str:
-        if not title.isprintable():
-            raise ValueError("must be one line of printable text")
-        return title.strip()
+        return _one_line(title)
 
 
 class ServerConfig(_Section):
@@ -158,7 +163,9 @@ class DetectionConfig(_Section):
 
 
 class CameraConfig(_Section):
-    name: str
+    name: str  # the URL-safe id
+    title: str = Field("", max_length=200)  # shown to people, e.g. "Hẻm 4, ngõ 2"
+    location: str = Field("", max_length=200)  # where it is, e.g. "Trước nhà số 12, hướng ra chợ"
     record_url: str
     detect_url: str | None = None
     enabled: bool = True
@@ -168,6 +175,11 @@ class CameraConfig(_Section):
     @classmethod
     def _url_safe(cls, name: str) -> str:
         return _url_safe_name(name)
+
+    @field_validator("title", "location")
+    @classmethod
+    def _shown(cls, text: str) -> str:
+        return _one_line(text)
 
     @field_validator("record_url", "detect_url")
     @classmethod
@@ -304,10 +316,15 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        problems += [_describe(error) for error in exc.errors()]
+        problems += validation_problems(exc)
     if problems:
         raise ConfigError(source, problems)
     return _resolve_paths(config, base or Path.cwd())
+
+
+def validation_problems(exc: ValidationError) -> list[str]:
+    """One `path: message` line per problem, e.g. `record_url: unsupported scheme 'http'; ...`."""
+    return [_describe(error) for error in exc.errors()]
 
 
 def _describe(error: Any) -> str:

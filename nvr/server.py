@@ -22,7 +22,7 @@ from nvr.logs import setup_logging
 from nvr.runtime.parent_watch import exit_with_parent
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorders import add_recorders
-from nvr.runtime.shards import recorder_count, shard_cameras
+from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
 from nvr.station import Station
 from nvr.station_identity import station_id
@@ -63,15 +63,14 @@ def serve(config: Config, *, log_level: str = "INFO") -> None:
     finally:
         index.close()
     authkey = secrets.token_bytes(32)
-    shards = shard_cameras(config, recorder_count(config))
+    recorders = recorder_count(config)
     pool = ProcessPool()
-    add_recorders(pool, config, shards, authkey, log_level)
+    add_recorders(pool, config, recorders, authkey, log_level)
     pool.add(STATION_PROCESS, station_main, config, authkey, log_level)
     asked = _StopRequest()
     pool.start()
-    log.info("station %s: recording %d cameras in %d recorder processes into %s; API on http://%s:%d",
-             station_id(config), sum(map(len, shards)), len(shards), config.data_dir, config.server.host,
-             config.server.port)
+    log.info("station %s: %d recorder processes recording into %s; API on http://%s:%d", station_id(config),
+             recorders, config.data_dir, config.server.host, config.server.port)
     while not asked.stop:
         time.sleep(0.2)
     log.info("stopping")

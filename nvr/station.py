@@ -6,26 +6,28 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
-from nvr.config import Config
+from nvr.cameras import camera_settings
+from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import FailureLimiter
+from nvr.runtime.camera_sync import CameraSync
 from nvr.runtime.messages import CameraReport
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorder_link import RecorderLink
 from nvr.runtime.recorders import add_recorders, recorder_name
-from nvr.runtime.shards import recorder_count, shard_cameras
+from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
 from nvr.runtime.work_pictures import WorkPicture
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
+from storage.camera_store import CameraStore
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
@@ -60,24 +62,18 @@ class Station:
         self.audit = AuditLog(self.index)
         self.login_limiter = FailureLimiter()
         self.segments_dir = config.segments_dir
-        shards = shard_cameras(config, recorder_count(config))
+        recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)
         self._own: ProcessPool | None = None
         if authkey is None:
             self._own = ProcessPool()
-            add_recorders(self._own, config, shards, key)
+            add_recorders(self._own, config, recorders, key)
         self.hubs: dict[tuple[str, str], LiveHub] = {}
         self.links = [RecorderLink(config.data_dir, shard, key, self.hubs, self._recorder_lost)
-                      for shard in range(len(shards))]
-        self._link_of = {name: self.links[shard] for shard, names in enumerate(shards) for name in names}
-        for camera in config.cameras:
-            if camera.name in self._link_of:
-                for role in camera.stream_urls:
-                    self.hubs[(camera.name, role)] = LiveHub(partial(self._watch, camera.name, role))
+                      for shard in range(recorders)]
         pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
-        for camera in config.cameras:
-            if camera.name in self._link_of and camera.detect.enabled:
-                pipeline.watch(camera.name, camera.detect.settings())
+        self.camera_store = CameraStore(self.index)
+        self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
         self.detection = LiveDetection(pipeline, self.events, self.event_bus, self.snapshots_dir,
                                        self._work_pictures, self._snapshot)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
@@ -91,12 +87,14 @@ class Station:
             prepare_catalog(self.config, self.index, self.accounts)
             self._own.start()
         self.events.close_open(now_ms())  # detection runs here: what it left open ended with its last run
+        self._cameras.start()
         for link in self.links:
             link.start()
         self.detection.start()
         self._space_watch.start()
 
     def stop(self) -> None:
+        self._cameras.stop()
         self.detection.stop()
         for link in self.links:
             link.stop()
@@ -112,17 +110,37 @@ class Station:
 
     def recorder_pid(self, camera: str) -> int | None:
         """The process that reads `camera`, when this station runs its own recorders."""
-        link = self._link_of.get(camera)
-        return self._own.pid(recorder_name(link.shard)) if self._own is not None and link is not None else None
+        recorder = self._cameras.recorder_of.get(camera)
+        return self._own.pid(recorder_name(recorder)) if self._own is not None and recorder is not None else None
+
+    # ------------------------------------------------------------------ cameras
+
+    def camera(self, name: str) -> CameraConfig | None:
+        """A camera of this station (enabled or not; removed ones are gone)."""
+        return self._cameras.cameras.get(name)
+
+    def camera_list(self) -> list[CameraConfig]:
+        return list(self._cameras.cameras.values())
+
+    def put_camera(self, camera: CameraConfig) -> None:
+        """Add or change a camera at run time; from now on the catalog manages it."""
+        self.camera_store.put(camera.name, camera_settings(camera), "catalog", now_ms())
+        self._cameras.sync()
+
+    def remove_camera(self, name: str) -> bool:
+        """Stop recording `name` (its footage stays until retention); False if there is no such camera."""
+        removed = self.camera_store.remove(name, now_ms())
+        self._cameras.sync()
+        return removed
 
     # ------------------------------------------------------------------ what the API reads
 
     def is_running(self, camera: str) -> bool:
-        return camera in self._link_of
+        return camera in self._cameras.recorder_of
 
     def report(self, camera: str) -> CameraReport | None:
         """The camera's latest status from its recorder (None while the recorder is (re)starting)."""
-        link = self._link_of.get(camera)
+        link = self._link_of(camera)
         return link.reports.get(camera) if link is not None else None
 
     def hub(self, camera: str, role: str) -> LiveHub | None:
@@ -149,8 +167,13 @@ class Station:
 
     # ------------------------------------------------------------------ wiring
 
+    def _link_of(self, camera: str) -> RecorderLink | None:
+        recorder = self._cameras.recorder_of.get(camera)
+        return self.links[recorder] if recorder is not None else None
+
     def _watch(self, camera: str, role: str, on: bool) -> None:
-        self._link_of[camera].watch(camera, role, on)
+        if (link := self._link_of(camera)) is not None:
+            link.watch(camera, role, on)
 
     def _recorder_lost(self, cameras: list[str]) -> None:
         """An outage for each camera of a recorder that died; its successor closes them once each camera
@@ -168,5 +191,5 @@ class Station:
         return pictures
 
     def _snapshot(self, camera: str) -> bytes | None:
-        link = self._link_of.get(camera)
+        link = self._link_of(camera)
         return link.snapshot(camera) if link is not None else None

@@ -10,6 +10,7 @@ from nvr.config import Config
 from nvr.station_identity import station_id
 from storage.accounts import ROLES, AccountError, AccountStore
 from storage.audit import AuditLog
+from storage.camera_store import CameraStore
 from storage.index import RecordingIndex
 
 CONSOLE = "console"  # how changes made here appear in the audit log
@@ -50,9 +51,10 @@ def run_user_command(config: Config, args: argparse.Namespace) -> int:
                 print(f"{user.username}\t{user.role}\t{cameras}")
             return 0
         if args.action in ("grant", "revoke"):
-            unknown = [c for c in args.cameras if config.camera(c) is None]
+            known = {camera.name for camera in CameraStore(index).all()} | {camera.name for camera in config.cameras}
+            unknown = [c for c in args.cameras if c not in known]
             if unknown:
-                raise AccountError(f"no camera named {', '.join(unknown)} in the configuration")
+                raise AccountError(f"no camera named {', '.join(unknown)}")
             change = accounts.grant if args.action == "grant" else accounts.revoke
             change(args.username, args.cameras)
             for camera in args.cameras:

@@ -161,10 +161,13 @@ class RecordingIndex:
                 query = query.where(SegmentRow.end_ms <= before_ms)
             return [_to_segment(row, name) for row, name in session.execute(query).all()]
 
-    def all_segments(self) -> Iterator[Segment]:
+    def all_segments(self, cameras: set[str] | None = None) -> Iterator[Segment]:
+        """Every segment of this station, or of `cameras` only."""
         with self.session() as session:
             query = (select(SegmentRow, CameraRow.name).join(CameraRow).where(SegmentRow.station == self.station)
                      .order_by(SegmentRow.id))
+            if cameras is not None:
+                query = query.where(CameraRow.name.in_(sorted(cameras)))
             for row, name in session.execute(query).all():
                 yield _to_segment(row, name)
 

@@ -26,6 +26,11 @@ class CameraRow(StationScoped, Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(63), nullable=False)
+    settings: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON; None: known only from its footage
+    managed_by: Mapped[str | None] = mapped_column(String(16), nullable=True)  # config | catalog
+    recorder: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the recorder process that reads it
+    updated_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    removed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # removed: not recorded any more
 
 
 class SegmentRow(StationScoped, Base):

@@ -28,9 +28,7 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     """Both directions, for every camera or only those in `cameras` (a restarted recorder's own)."""
     report = ReconcileReport()
     known: set[str] = set()
-    for segment in index.all_segments():
-        if cameras is not None and segment.camera not in cameras:
-            continue
+    for segment in index.all_segments(cameras):
         if (segments_dir / segment.path).exists():
             known.add(segment.path)
         else:

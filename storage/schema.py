@@ -13,6 +13,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
@@ -59,3 +60,10 @@ def upgrade(engine: Engine, station: str) -> str | None:
         finally:
             _unlock(connection)
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest revision these migrations bring a database to."""
+    head = ScriptDirectory.from_config(_alembic_config("")).get_current_head()
+    assert head is not None
+    return head

@@ -33,6 +33,9 @@ def test_passwords_are_redacted_wherever_they_appear() -> None:
     message = "Connection refused: 'rtsp://admin:hunter2@10.0.0.2/ch1' and rtsps://u:v@h/y"
     assert "hunter2" not in redact_text(message) and ":v@" not in redact_text(message)
     assert redact_url("rtsp://10.0.0.2/ch1") == "rtsp://10.0.0.2/ch1"
+    for secret in ("mật khẩu", "it's", 'say "hi"', "a/b@c:d"):  # quotes, spaces, '/', '@', ':' and diacritics
+        assert redact_url(f"rtsp://admin:{secret}@10.0.0.2/ch1") == "rtsp://admin:***@10.0.0.2/ch1"
+    assert redact_url("rtsp://token-only@10.0.0.2/ch1") == "rtsp://***@10.0.0.2/ch1"
 
 
 def test_clock_keeps_camera_durations_and_flags_jumps() -> None:

@@ -13,12 +13,12 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
 from multiprocessing.connection import Connection, Listener
 
 from ingest.frame_tap import FrameTap
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, PacketSink, StreamWorker
+from nvr.cameras import recorder_cameras
 from nvr.config import CameraConfig, Config
 from nvr.logs import setup_logging
 from nvr.runtime.detect_feed import DetectFeed
@@ -39,6 +39,7 @@ from nvr.runtime.parent_watch import exit_with_parent
 from nvr.station_identity import station_id
 from nvr.runtime.station_outlet import StationOutlet
 from nvr.runtime.work_pictures import WorkPictureTable, shared_folder
+from storage.camera_store import CameraStore
 from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
@@ -94,13 +95,12 @@ class CameraRecorder:
 
 
 class RecorderProcess:
-    """`cameras` says which cameras this recorder reads; it is asked again when the station sends
-    `Reload` (a camera added, changed or removed at run time)."""
+    """Reads the cameras the catalog gives this recorder, and reads that list again when the station
+    sends `Reload` (a camera added, changed or removed at run time)."""
 
-    def __init__(self, config: Config, shard: int, cameras: Callable[[], list[CameraConfig]], authkey: bytes) -> None:
+    def __init__(self, config: Config, shard: int, authkey: bytes) -> None:
         self.config = config
         self.shard = shard
-        self._wanted = cameras
         self._authkey = authkey
         self._stop = threading.Event()
         self._reload = threading.Event()
@@ -110,13 +110,14 @@ class RecorderProcess:
     def run(self) -> None:
         config = self.config
         self._index = RecordingIndex(config.database_url, station_id(config))
+        cameras = CameraStore(self._index)
         self._writer = CatalogWriter(self._index)
         self._writer.start()
         self._work_size = config.detection.bank_settings().work_size
         table_path = shared_folder() / work_table_name(config.data_dir, self.shard)
         self._table = WorkPictureTable(table_path, MAX_CAMERAS, self._work_size, create=True)
         self._outlet = StationOutlet()
-        self._apply(self._wanted())
+        self._apply(recorder_cameras(cameras, self.shard))
         listener = Listener(recorder_address(config.data_dir, self.shard), "AF_UNIX", authkey=self._authkey)
         threading.Thread(target=self._accept, args=(listener, str(table_path)), name="station-accept",
                          daemon=True).start()
@@ -125,7 +126,7 @@ class RecorderProcess:
             while not self._stop.wait(REPORT_SECONDS):
                 if self._reload.is_set():
                     self._reload.clear()
-                    self._apply(self._wanted())
+                    self._apply(recorder_cameras(cameras, self.shard))
                 self._outlet.send(Reports([recorder.report() for recorder in self._running.values()]))
         finally:
             self._stop_cameras(list(self._running.values()))
@@ -211,16 +212,11 @@ class RecorderProcess:
                     self._reload.set()
 
 
-def recorder_main(config: Config, shard: int, cameras: list[str], authkey: bytes, log_level: str) -> None:
+def recorder_main(config: Config, shard: int, authkey: bytes, log_level: str) -> None:
     """Entry point of a recorder process (spawned by the supervisor)."""
     exit_with_parent()
     os.setpgrp()  # a terminal's Ctrl-C goes to the supervisor alone, which stops the processes in order
     setup_logging(log_level)
-
-    def wanted() -> list[CameraConfig]:
-        return [camera for name in cameras if (camera := config.camera(name)) is not None]
-
-    process = RecorderProcess(config, shard, wanted, authkey)
+    process = RecorderProcess(config, shard, authkey)
     signal.signal(signal.SIGTERM, lambda _signum, _frame: process.stop())
     process.run()
-

@@ -1,4 +1,4 @@
-"""The recorder processes of a station: one per shard of cameras, each restarted alone when it dies."""
+"""The recorder processes of a station, each restarted alone when it dies."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ def recorder_name(shard: int) -> str:
     return f"recorder-{shard}"
 
 
-def add_recorders(pool: ProcessPool, config: Config, shards: list[list[str]], authkey: bytes,
-                  log_level: str = "INFO") -> None:
-    for shard, cameras in enumerate(shards):
-        pool.add(recorder_name(shard), recorder_main, config, shard, cameras, authkey, log_level)
+def add_recorders(pool: ProcessPool, config: Config, count: int, authkey: bytes, log_level: str = "INFO") -> None:
+    for shard in range(count):
+        pool.add(recorder_name(shard), recorder_main, config, shard, authkey, log_level)

@@ -1,22 +1,28 @@
-"""What is done once before the cameras are read: folders, the first administrator, the catalog made to
-agree with the files, and the outages the previous run left open."""
+"""What is done once before the cameras are read: folders, the first administrator, the cameras of
+config.yaml written to the catalog and dealt round the recorders, the catalog made to agree with the
+files, and the outages the previous run left open."""
 
 from __future__ import annotations
 
 import os
 import time
 
+from nvr.cameras import assign_recorders, seed_from_config
 from nvr.config import Config
 from nvr.first_admin import ensure_first_admin
+from nvr.runtime.shards import recorder_count
 from storage.accounts import AccountStore
+from storage.camera_store import CameraStore
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
 
 
 def prepare_catalog(config: Config, index: RecordingIndex, accounts: AccountStore) -> None:
+    now_ms = round(time.time() * 1000)
     config.segments_dir.mkdir(parents=True, exist_ok=True)
     ensure_first_admin(accounts, config.data_dir, os.environ)
-    for camera in config.cameras:  # one process adds them, before several could race to
-        index.camera_id(camera.name)
+    cameras = CameraStore(index)
+    seed_from_config(config, cameras, now_ms)
+    assign_recorders(cameras, recorder_count(config))
     reconcile(index, config.segments_dir)
-    index.close_outages(round(time.time() * 1000))  # whatever was open ended with the previous run
+    index.close_outages(now_ms)  # whatever was open ended with the previous run

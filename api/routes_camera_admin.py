@@ -1,0 +1,87 @@
+"""Administrators add, change and remove cameras while the station runs; every change is audited.
+
+A camera changed here is managed by the catalog from then on (config.yaml's entry for it is ignored).
+Removing a camera stops its recording; its footage stays until retention takes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from api.auth import admin_user, remote_address, visible_camera
+from api.deps import get_station, record_audit
+from api.routes_cameras import describe_camera
+from ingest.urls import redact_url
+from nvr.config import CameraConfig, validation_problems
+from nvr.station import Station
+from storage.accounts import User
+
+router = APIRouter(prefix="/api/cameras")
+
+
+class CameraChange(BaseModel):
+    """The settings to change; those left out keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = None
+    location: str | None = None
+    record_url: str | None = None
+    detect_url: str | None = None
+    enabled: bool | None = None
+    detect: dict[str, Any] | None = None
+
+
+class NewCamera(CameraChange):
+    name: str
+    record_url: str  # type: ignore[assignment]
+
+
+def _validated(settings: dict[str, Any]) -> CameraConfig:
+    try:
+        return CameraConfig.model_validate(settings)
+    except ValidationError as exc:
+        raise HTTPException(400, "; ".join(validation_problems(exc))) from None
+
+
+def _detail(camera: CameraConfig) -> str:
+    """What the audit log keeps of a camera: never its password."""
+    return f"record_url {redact_url(camera.record_url)}" + (f" enabled {camera.enabled}" if not camera.enabled else "")
+
+
+@router.post("", status_code=201)
+async def add_camera(new: NewCamera, request: Request, admin: User = Depends(admin_user),
+                     station: Station = Depends(get_station)) -> dict[str, Any]:
+    camera = _validated(new.model_dump(exclude_none=True))
+    if station.camera(camera.name) is not None:
+        raise HTTPException(409, f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
+    await asyncio.to_thread(station.put_camera, camera)
+    await record_audit(station, "camera_add", username=admin.username, camera=camera.name, detail=_detail(camera),
+                       remote=remote_address(request))
+    return describe_camera(station, camera.name)
+
+
+@router.put("/{name}")
+async def change_camera(name: str, change: CameraChange, request: Request, admin: User = Depends(admin_user),
+                        station: Station = Depends(get_station)) -> dict[str, Any]:
+    visible_camera(station, admin, name)
+    current = station.camera(name)
+    assert current is not None
+    camera = _validated({**current.model_dump(), **change.model_dump(exclude_unset=True), "name": name})
+    await asyncio.to_thread(station.put_camera, camera)
+    await record_audit(station, "camera_set", username=admin.username, camera=name, detail=_detail(camera),
+                       remote=remote_address(request))
+    return describe_camera(station, name)
+
+
+@router.delete("/{name}", status_code=204)
+async def remove_camera(name: str, request: Request, admin: User = Depends(admin_user),
+                        station: Station = Depends(get_station)) -> Response:
+    visible_camera(station, admin, name)
+    if not await asyncio.to_thread(station.remove_camera, name):
+        raise HTTPException(404, f"no camera named {name!r}")
+    await record_audit(station, "camera_rm", username=admin.username, camera=name, remote=remote_address(request))
+    return Response(status_code=204)

@@ -1,0 +1,88 @@
+"""`nvr camera list|add|set|rm`: the station's cameras from the console of its box.
+
+Changes go to the catalog; a running station picks them up within a couple of seconds and touches no
+other camera. A camera changed here is managed by the catalog from then on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from ingest.urls import redact_url
+from nvr.cameras import camera_from, camera_settings
+from nvr.config import CameraConfig, Config, validation_problems
+from nvr.station_identity import station_id
+from nvr.user_command import CONSOLE
+from storage.audit import AuditLog
+from storage.camera_store import CameraStore
+from storage.index import RecordingIndex
+
+SETTINGS = ("title", "location", "record_url", "detect_url")
+
+
+def add_camera_commands(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+    camera = commands.add_parser("camera", help="manage cameras while the station runs (list, add, set, rm)")
+    actions = camera.add_subparsers(dest="action", required=True)
+    actions.add_parser("list", help="the cameras, their recorder and where their settings come from")
+    add = actions.add_parser("add", help="add a camera (recorded within seconds by a running station)")
+    change = actions.add_parser("set", help="change a camera's settings (the others are kept)")
+    for sub in (add, change):
+        sub.add_argument("name")
+        for setting in SETTINGS:
+            sub.add_argument(f"--{setting.replace('_', '-')}", dest=setting, required=sub is add and setting == "record_url")
+        switch = sub.add_mutually_exclusive_group()
+        switch.add_argument("--enable", dest="enabled", action="store_const", const=True)
+        switch.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    remove = actions.add_parser("rm", help="stop recording a camera (its footage stays until retention)")
+    remove.add_argument("name")
+    return camera
+
+
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    return {key: value for key in (*SETTINGS, "enabled") if (value := getattr(args, key)) is not None}
+
+
+def run_camera_command(config: Config, args: argparse.Namespace) -> int:
+    index = RecordingIndex(config.database_url, station_id(config))
+    store, audit = CameraStore(index), AuditLog(index)
+    now_ms = round(time.time() * 1000)
+    try:
+        current = store.get(args.name) if args.action != "list" else None
+        alive = current is not None and not current.removed
+        if args.action == "list":
+            for stored in store.all():
+                camera = camera_from(stored)
+                url = redact_url(camera.record_url) if camera else "(invalid settings)"
+                state = "enabled" if camera and camera.enabled else "disabled"
+                print(f"{stored.name}\t{state}\trecorder {stored.recorder}\t{stored.managed_by}\t{url}\t"
+                      f"{camera.title if camera else ''}")
+            return 0
+        if args.action == "rm":
+            if not store.remove(args.name, now_ms):
+                print(f"no camera named {args.name!r}", file=sys.stderr)
+                return 2
+            audit.record("camera_rm", username=CONSOLE, camera=args.name)
+        else:
+            if args.action == "add" and alive:
+                print(f"a camera named {args.name!r} exists; change it with `nvr camera set`", file=sys.stderr)
+                return 2
+            if args.action == "set" and not alive:
+                print(f"no camera named {args.name!r}", file=sys.stderr)
+                return 2
+            base = current.settings if args.action == "set" and current else {}
+            camera = CameraConfig.model_validate({**base, **_given(args), "name": args.name})
+            store.put(camera.name, camera_settings(camera), "catalog", now_ms)
+            audit.record(f"camera_{args.action}", username=CONSOLE, camera=camera.name,
+                         detail=f"record_url {redact_url(camera.record_url)}")
+        print(f"{args.action} {args.name}: done")
+        return 0
+    except ValidationError as exc:
+        print("\n".join(validation_problems(exc)), file=sys.stderr)
+        return 2
+    finally:
+        index.close()

@@ -1,0 +1,120 @@
+"""Cameras added, changed and removed while the station runs (API and `nvr camera`), without disturbing
+the others; the catalog is what runs, config.yaml seeds it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer
+
+OTHERS = [f"hem-{k}" for k in range(8)]
+
+
+def as_admin(client) -> None:
+    """Camera settings are the administrator's: the fixture's client logs in as the station's admin."""
+    token = client.post("/api/auth/login", json={"username": "admin",
+                                                 "password": os.environ["NVR_ADMIN_PASSWORD"]}).json()["token"]
+    client.headers["Authorization"] = f"Bearer {token}"
+
+
+def online(client, name: str) -> bool:
+    response = client.get(f"/api/cameras/{name}")
+    return response.status_code == 200 and response.json()["status"] == "online"
+
+
+def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
+        cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config = station_config(tmp_path, [{"name": n, "record_url": cameras.url(f"cam{k % 2}")}
+                                       for k, n in enumerate(OTHERS)], runtime={"recorder_processes": 2})
+    station, client = make_station(config)
+    as_admin(client)
+    wait_for(lambda: all(online(client, n) for n in OTHERS), 20, "the eight cameras online")
+    began_ms = round(time.time() * 1000)
+    secret_url = cameras.url("cam0", user="admin", password="mật-khẩu 'x'")
+
+    added = client.post("/api/cameras", json={"name": "cho-moi", "title": "Chợ mới, cổng sau",
+                                              "location": "Góc đường Lê Lợi", "record_url": cameras.url("cam1")})
+    assert added.status_code == 201, added.text
+    assert added.json()["title"] == "Chợ mới, cổng sau" and added.json()["location"] == "Góc đường Lê Lợi"
+    wait_for(lambda: online(client, "cho-moi"), 15, "the added camera online")
+    wait_for(lambda: station.index.segments("cho-moi", 0, 2**62), 15, "the added camera recorded")
+
+    changed = client.put("/api/cameras/cho-moi", json={"record_url": secret_url, "title": "Chợ mới"})
+    assert changed.status_code == 200 and changed.json()["title"] == "Chợ mới"
+    assert changed.json()["location"] == "Góc đường Lê Lợi", "what the change left out is kept"
+    assert "mật" not in changed.text and "admin:***@" in changed.json()["record_url"]
+
+    assert client.delete("/api/cameras/cho-moi").status_code == 204
+    assert client.get("/api/cameras/cho-moi").status_code == 404
+    assert "cho-moi" not in {c["name"] for c in client.get("/api/cameras").json()}
+    wait_for(lambda: station.recorder_pid("cho-moi") is None and station.report("cho-moi") is None, 10,
+             "the removed camera no longer read")
+    assert station.index.segments("cho-moi", 0, 2**62), "its footage stays"
+
+    end_ms = round(time.time() * 1000) + 3000
+    wait_for(lambda: all(station.index.segments(n, end_ms, 2**62) for n in OTHERS), 20, "the others recording on")
+    for name in OTHERS:
+        listing = client.get(f"/api/cameras/{name}/recordings",
+                             params={"start": began_ms / 1000, "end": end_ms / 1000}).json()
+        assert listing["gaps"] == [] and len(listing["ranges"]) == 1, (name, listing)
+    actions = [(e.action, e.camera) for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cho-moi")]
+    assert {"camera_add", "camera_set", "camera_rm"} <= {action for action, _ in actions}
+    assert all("mật" not in e.detail for e in station.audit.entries(start_ms=0, end_ms=2**62))
+
+
+def test_bad_camera_input_gets_a_clear_answer_and_only_admins_change_cameras(
+        cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config = station_config(tmp_path, [{"name": "hem-0", "record_url": cameras.url("cam0")}],
+                            runtime={"recorder_processes": 1})
+    station, operator = make_station(config)
+    admin = TestClient(create_app(station))
+    as_admin(admin)
+    headers = admin.headers
+    new = {"name": "cong-truong", "record_url": cameras.url("cam1")}
+    assert operator.post("/api/cameras", json=new).status_code == 403, "operators watch, admins configure"
+    bad_url = operator.post("/api/cameras", json={**new, "record_url": "http://10.0.0.2/x"}, headers=headers)
+    assert bad_url.status_code == 400 and "record_url" in bad_url.json()["detail"]
+    bad_name = operator.post("/api/cameras", json={**new, "name": "Cổng Trường"}, headers=headers)
+    assert bad_name.status_code == 400 and "name" in bad_name.json()["detail"]
+    unknown = operator.post("/api/cameras", json={**new, "colour": "red"}, headers=headers)
+    assert unknown.status_code == 422
+    assert operator.post("/api/cameras", json={**new, "name": "hem-0"}, headers=headers).status_code == 409
+    assert operator.put("/api/cameras/nowhere", json={"title": "x"}, headers=headers).status_code == 404
+    assert operator.delete("/api/cameras/nowhere", headers=headers).status_code == 404
+    disabled = operator.put("/api/cameras/hem-0", json={"enabled": False}, headers=headers)
+    assert disabled.status_code == 200 and disabled.json()["status"] == "offline"
+    wait_for(lambda: station.report("hem-0") is None, 10, "a disabled camera no longer read")
+
+
+def test_nvr_camera_commands_reach_a_running_station(cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config = station_config(tmp_path, [{"name": "hem-0", "record_url": cameras.url("cam0")}],
+                            runtime={"recorder_processes": 1})
+    station, client = make_station(config)
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump({"data_dir": str(config.data_dir), "station": {"id": station.index.station},
+                                           "cameras": [{"name": "hem-0", "record_url": cameras.url("cam0")}]}))
+
+    def nvr(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config_path), "camera", *args],
+                              capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+    added = nvr("add", "ngo-3", "--record-url", cameras.url("cam1", user="u", password="s3cret"), "--title", "Ngõ 3")
+    assert added.returncode == 0, added.stderr
+    wait_for(lambda: online(client, "ngo-3"), 20, "the camera added from the console online")
+    assert client.get("/api/cameras/ngo-3").json()["title"] == "Ngõ 3"
+    listed = nvr("list")
+    assert "ngo-3" in listed.stdout and "s3cret" not in listed.stdout and "u:***@" in listed.stdout
+    refused = nvr("add", "ngo-4", "--record-url", "ftp://x")
+    assert refused.returncode == 2 and "record_url" in refused.stderr
+    assert nvr("rm", "ngo-3").returncode == 0
+    wait_for(lambda: client.get("/api/cameras/ngo-3").status_code == 404, 10, "the removed camera gone")
+    assert nvr("rm", "ngo-3").returncode == 2
