@@ -186,6 +186,7 @@ class LoadFigures:
     p50_ms: float
     p95_ms: float
     first_errors: list[str]
+    generator_cpu_cores: float  # the load generator's own CPU: it shares the machine too
 
 
 def load_main(base: str, token: str, cameras: list[str], rate: float, stop: Any, out: Any) -> None:
@@ -195,7 +196,7 @@ def load_main(base: str, token: str, cameras: list[str], rate: float, stop: Any,
     counter, lock = itertools.count(), threading.Lock()
     latencies: list[float] = []
     errors: list[str] = []
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
 
     def worker() -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
@@ -222,10 +223,12 @@ def load_main(base: str, token: str, cameras: list[str], rate: float, stop: Any,
     for thread in threads:
         thread.join()
     seconds = time.monotonic() - started
+    cores = (time.process_time() - cpu) / seconds
     ordered = sorted(latencies) or [0.0]
     out.put(asdict(LoadFigures(round((len(latencies) + len(errors)) / seconds, 1), len(errors),
                                round(statistics.median(ordered) * 1000, 1),
-                               round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1), errors[:3])))
+                               round(ordered[int(0.95 * (len(ordered) - 1))] * 1000, 1), errors[:3],
+                               round(cores, 3))))
 
 
 class LoadGenerator:
@@ -390,6 +393,7 @@ class Step:
     machine_busy_cores: float | None = None
     ffmpeg_floor: Floor | None = None
     ratio_to_ffmpeg_floor: float | None = None
+    recorders_ratio_to_ffmpeg_floor: float | None = None  # the recorder processes alone do what the floor does
 
 
 class Bench:
@@ -438,9 +442,11 @@ class Bench:
             for path in (folder / "data").rglob("*.mp4"):
                 path.unlink()  # footage of a 64-camera step is a few GB
             step.ffmpeg_floor = self._floor(cameras, rtsp_pid, folder)
-            if step.cpu_percent_per_camera and step.ffmpeg_floor.cpu_percent_per_camera > 0:
-                step.ratio_to_ffmpeg_floor = round(step.cpu_percent_per_camera
-                                                   / step.ffmpeg_floor.cpu_percent_per_camera, 2)
+            floor = step.ffmpeg_floor.cpu_percent_per_camera
+            if step.cpu_percent_per_camera and step.cpu_cores_by_process and floor > 0:
+                step.ratio_to_ffmpeg_floor = round(step.cpu_percent_per_camera / floor, 2)
+                recorders = sum(step.cpu_cores_by_process["recorder"]) * 100 / n
+                step.recorders_ratio_to_ffmpeg_floor = round(recorders / floor, 2)
         return step
 
     def _measure(self, service: Service, names: list[str], rtsp_pid: int) -> Step:
@@ -580,6 +586,7 @@ def main() -> None:
         "steps": [asdict(s) for s in results],
         "max_cameras_ok": best.cameras if best else 0,
         "ratio_to_ffmpeg_floor": best.ratio_to_ffmpeg_floor if best else None,
+        "recorders_ratio_to_ffmpeg_floor": best.recorders_ratio_to_ffmpeg_floor if best else None,
         "cpu_percent_per_camera": best.cpu_percent_per_camera if best else None,
         "rss_mb_per_camera": best.rss_mb_per_camera if best else None,
         "rss_mb_per_camera_total": best.rss_mb_per_camera_total if best else None,
