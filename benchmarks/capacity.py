@@ -25,7 +25,8 @@ For each step of N cameras (16, 32, 48, ... until the first step that fails, or 
 3. The ffmpeg floor over the same N cameras and the same window length: per camera
    `ffmpeg -rtsp_transport tcp -i <main> -c copy -f segment -segment_time 60` and
    `ffmpeg -rtsp_transport tcp -i <sub> -f null -` (a decode), CPU measured the same way. The ratio is our
-   CPU per camera over the floor's CPU per camera.
+   CPU per camera over the floor's CPU per camera; `recorders_ratio_to_ffmpeg_floor` counts only the
+   recorder processes, which do the floor's work (plus the work pictures), without the API and detection.
 
 The RTSP server shares the machine: its CPU over each window is reported too, as is the whole machine's
 busy time (from /proc/stat), which shows when the machine itself was the limit (or other work on it).
@@ -292,8 +293,8 @@ class Service:
                     raise RuntimeError(f"the API did not come up: {self.log_tail()}") from None
                 time.sleep(0.3)
 
-    def log_tail(self) -> str:
-        return self.log_path.read_text(errors="replace")[-1500:]
+    def log_tail(self, limit: int = 1500) -> str:
+        return self.log_path.read_text(errors="replace")[-limit:]
 
     def pids(self) -> list[int]:
         return descendants(self.process.pid)
@@ -439,6 +440,8 @@ class Bench:
                     step = Step(n, False, [str(exc)])
                 except Exception as exc:
                     raise RuntimeError(f"step {n}: {exc}; nvr log: {service.log_tail()}") from exc
+                if not step.ok:  # what the service logged about it, for the reader (stderr: not the JSON line)
+                    print(f"step {n} failed; nvr log:\n{service.log_tail(6000)}", file=sys.stderr, flush=True)
             for path in (folder / "data").rglob("*.mp4"):
                 path.unlink()  # footage of a 64-camera step is a few GB
             step.ffmpeg_floor = self._floor(cameras, rtsp_pid, folder)
