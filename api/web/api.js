@@ -10,7 +10,11 @@ export async function api(path, options = {}) {
   if (response.status === 401) throw new Unauthorized();
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) {
-    const error = new Error(body?.detail || response.statusText);
+    // our own errors carry a text; FastAPI's validation errors a list of {loc, msg}
+    const detail = Array.isArray(body?.detail)
+      ? body.detail.map((problem) => `${problem.loc.slice(1).join(".")}: ${problem.msg}`).join("; ")
+      : body?.detail;
+    const error = new Error(detail || response.statusText);
     error.status = response.status;
     throw error;
   }

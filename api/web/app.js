@@ -1,6 +1,7 @@
-// Entry point: login, then the grid (#/) or one camera (#/camera/NAME).
+// Entry point: login, then the grid (#/), one camera (#/camera/NAME) or the admins' camera page (#/cameras).
 import { api, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
+import { showCameras } from "./cameras.js";
 import { disconnectEvents } from "./events.js";
 import { showGrid } from "./grid.js";
 import { applyTexts, t, toggleLanguage } from "./i18n.js";
@@ -13,6 +14,7 @@ function showLogin() {
   leave();
   leave = () => {};
   document.getElementById("logout").hidden = true;
+  document.getElementById("cameras-link").hidden = true;
   document.getElementById("who").textContent = "";
   view.replaceChildren(document.getElementById("login-template").content.cloneNode(true));
   applyTexts(view);
@@ -42,8 +44,10 @@ async function route() {
     setZone(me.timezone);
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
+    document.getElementById("cameras-link").hidden = me.role !== "admin";
     const match = location.hash.match(/^#\/camera\/(.+)$/);
-    leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
+    if (location.hash === "#/cameras") leave = await showCameras(view, me);
+    else leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
     else view.textContent = error.message;

@@ -1,6 +1,6 @@
 // One camera: live picture, a day's timeline of recordings and events, playback from any point, clip export.
 import { api, clipUrl } from "./api.js";
-import { badgeHtml } from "./grid.js";
+import { badgeHtml, displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { keepLive } from "./live.js";
 import { clock, today } from "./timefmt.js";
@@ -51,6 +51,8 @@ export async function showCamera(view, name) {
   const root = view.querySelector(".camera");
   root.querySelector(".name").textContent = name;
   const camera = await api(`/api/cameras/${encodeURIComponent(name)}`);
+  root.querySelector(".name").textContent = displayName(camera);
+  root.querySelector(".place").textContent = camera.location;
   root.querySelector(".badges").innerHTML = badgeHtml(camera, false);
   const stopLive = keepLive(root.querySelector(".live"), name, "main");
 

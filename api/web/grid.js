@@ -8,6 +8,10 @@ import { clock } from "./timefmt.js";
 const STATUS_POLL_MS = 5000;
 const ALERT_HOLD_MS = 10000; // a tile stays highlighted this long after its motion event ends
 
+export function displayName(camera) {
+  return camera.title || camera.name;
+}
+
 export function badgeHtml(camera, alerting) {
   const badges = [];
   if (camera.status !== "online") badges.push(`<span class="badge offline">${t(camera.status === "offline" ? "offline" : "connecting")}</span>`);
@@ -30,7 +34,9 @@ export async function showGrid(view) {
   for (const camera of cameras) {
     const tile = document.getElementById("tile-template").content.firstElementChild.cloneNode(true);
     tile.dataset.camera = camera.name;
-    tile.querySelector(".name").textContent = camera.name;
+    tile.querySelector(".name").textContent = displayName(camera);
+    tile.querySelector(".place").textContent = camera.location;
+    tile.querySelector(".tile-link").title = [displayName(camera), camera.location].filter(Boolean).join(" — ");
     tile.querySelector(".tile-link").href = `#/camera/${encodeURIComponent(camera.name)}`;
     grid.append(tile);
     tiles.set(camera.name, { tile, camera });
@@ -68,8 +74,8 @@ export async function showGrid(view) {
       while (feed.children.length > 50) feed.lastElementChild.remove();
     }
     const snapshot = event.has_snapshot ? `<img alt="" src="/api/events/${event.id}/snapshot.jpg?v=${event.updated_ms || 0}">` : "";
-    item.innerHTML = `${snapshot}<div><strong>${event.camera}</strong> ${t(event.type)}<br>` +
-      `<time>${clock(event.start_ms)}</time></div>`;
+    item.innerHTML = `${snapshot}<div><strong></strong> ${t(event.type)}<br><time>${clock(event.start_ms)}</time></div>`;
+    item.querySelector("strong").textContent = displayName(tiles.get(event.camera).camera);
     item.onclick = () => { location.hash = `#/camera/${encodeURIComponent(event.camera)}`; };
   };
 

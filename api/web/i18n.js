@@ -11,6 +11,16 @@ const TEXT = {
     motion: "Chuyển động", night_mode: "Chuyển sang hồng ngoại", day_mode: "Chuyển sang ban ngày",
     tamper_covered: "Camera bị che", tamper_moved: "Camera bị xoay", tamper_defocus: "Camera bị mờ",
     video_loss: "Mất tín hiệu", range_error: "Thời điểm kết thúc phải sau thời điểm bắt đầu",
+    cameras_page: "Quản lý camera", add_camera: "Thêm camera", edit_camera: "Sửa camera", cam_name: "Mã camera",
+    cam_title: "Tên hiển thị", cam_location: "Vị trí", record_url: "Địa chỉ luồng ghi",
+    detect_url: "Luồng phụ để phát hiện (tuỳ chọn)", enabled: "Đang bật", add: "Thêm", save: "Lưu", cancel: "Huỷ",
+    status: "Trạng thái", storage: "Lưu trữ", online: "Trực tuyến", disabled: "Đã tắt", edit: "Sửa", enable: "Bật",
+    disable: "Tắt", remove: "Xoá", keep_url: "Để trống để giữ địa chỉ hiện tại: ",
+    confirm_remove: "Xoá camera {name}? Camera sẽ ngừng ghi; phim đã ghi vẫn được giữ đến khi hết hạn lưu trữ.",
+    add_failed: "Không thêm được camera", save_failed: "Không lưu được thay đổi", remove_failed: "Không xoá được camera",
+    free_space: "Ổ đĩa còn trống {free} / {total}", kept: "giữ {days}", recorded_for: "đã ghi {days}",
+    days: "ngày", hours: "giờ", minutes: "phút", recording_error: "Lỗi ghi", admins_only: "Chỉ quản trị viên mới quản lý được camera.",
+    no_cameras: "Chưa có camera nào",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -23,13 +33,24 @@ const TEXT = {
     motion: "Motion", night_mode: "Switched to infrared", day_mode: "Switched to day",
     tamper_covered: "Camera covered", tamper_moved: "Camera turned away", tamper_defocus: "Camera blurred",
     video_loss: "Video lost", range_error: "The end must be after the start",
+    cameras_page: "Cameras", add_camera: "Add a camera", edit_camera: "Edit camera", cam_name: "Camera id",
+    cam_title: "Display name", cam_location: "Location", record_url: "Recording stream URL",
+    detect_url: "Sub stream for detection (optional)", enabled: "Enabled", add: "Add camera", save: "Save",
+    cancel: "Cancel", status: "Status", storage: "Storage", online: "Online", disabled: "Disabled", edit: "Edit",
+    enable: "Enable", disable: "Disable", remove: "Remove", keep_url: "Leave empty to keep the current URL: ",
+    confirm_remove: "Remove camera {name}? It stops recording; its footage stays until retention deletes it.",
+    add_failed: "The camera was not added", save_failed: "The change was not saved", remove_failed: "The camera was not removed",
+    free_space: "Disk free {free} of {total}", kept: "kept {days}", recorded_for: "recorded {days}",
+    days: "days", hours: "hours", minutes: "min", recording_error: "Recording error", admins_only: "Only administrators can manage cameras.",
+    no_cameras: "No cameras yet",
   },
 };
 
 let language = localStorage.getItem("nvr-language") === "en" ? "en" : "vi";
 
-export function t(key) {
-  return TEXT[language][key] ?? key;
+export function t(key, values = {}) {
+  const text = TEXT[language][key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
 }
 
 export function currentLanguage() {
