@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from ingest.urls import redact_url
 from nvr.cameras import camera_from, camera_settings
+from nvr.commands.user import CONSOLE
 from nvr.config import CameraConfig, Config, validation_problems
 from nvr.station_identity import station_id
-from nvr.user_command import CONSOLE
 from storage.audit import AuditLog
 from storage.camera_store import CameraStore
 from storage.index import RecordingIndex
