@@ -11,7 +11,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import router as auth_router
-from api.live import LiveSessions
 from api.routes_admin import router as admin_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
@@ -20,6 +19,7 @@ from api.routes_live import router as live_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.routes_recordings import router as recordings_router
+from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
 
 

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
-from nvr.station import Station, now_ms
+from nvr.station import Station
 from nvr.times import TimeFormatError, parse_instant
+from storage.clock import now_ms
 
 DEFAULT_WINDOW_MS = 86_400_000
 

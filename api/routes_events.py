@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from api.auth import COOKIE, current_user, remote_address, visible_camera
 from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
+from detect.events import EVENT_TYPES
 from nvr.event_bus import EventListener
 from nvr.station import Station
 from nvr.times import format_instant
@@ -20,7 +21,6 @@ from storage.events import Event
 router = APIRouter(prefix="/api/events")
 CLIP_PRE_ROLL_MS = 5_000
 CLIP_POST_ROLL_MS = 5_000
-EVENT_TYPES = ("motion", "night_mode", "day_mode", "tamper_covered", "tamper_moved", "tamper_defocus", "video_loss")
 
 
 def event_json(event: Event, station: Station) -> dict[str, Any]:

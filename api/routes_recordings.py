@@ -12,9 +12,10 @@ from api.auth import current_user, remote_address, visible_camera
 from api.clip_stream import stream_clip
 from api.deps import get_station, time_window
 from storage.accounts import User
-from nvr.station import Station, now_ms
+from nvr.station import Station
 from nvr.times import format_instant
 from storage.clips import plan_clip
+from storage.clock import now_ms
 from storage.timeline import gaps, recorded_ranges
 
 router = APIRouter(prefix="/api/cameras")

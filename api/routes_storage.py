@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends
 
 from api.auth import staff_user
 from api.deps import get_station
-from nvr.station import DAY_MS, Station, now_ms
+from nvr.station import DAY_MS, Station
 from nvr.times import format_instant
 from storage.accounts import User
+from storage.clock import now_ms
 from storage.usage import storage_usage
 
 router = APIRouter(prefix="/api")

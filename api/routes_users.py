@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from api.auth import admin_user, remote_address
 from api.deps import get_station
 from nvr.station import Station
-from storage.accounts import AccountError, User
+from storage.accounts import AccountError, Role, User
 
 router = APIRouter(prefix="/api/users")
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/api/users")
 class NewUser(BaseModel):
     username: str
     password: str
-    role: Literal["admin", "operator", "viewer"]
+    role: Role
 
 
 class NewPassword(BaseModel):

@@ -6,7 +6,7 @@ replays pre-encoded files (benchmarks/media.py), each client from the file's sta
 
 For each step of N cameras (16, 32, 48, ... until the first step that fails, or --max):
 
-1. The real service runs as `python -m nvr.cli --config X run` (the supervisor, its recorder processes
+1. The real service runs as `python -m nvr --config X run` (the supervisor, its recorder processes
    and its station process), with default settings (1-minute segments, detection on every sub stream).
 2. Once every camera is online, a load generator in a process of its own keeps the API answering 50
    requests a second (GET /api/cameras, /api/health and /api/cameras/{n}/recordings in turn, logged in
@@ -274,7 +274,7 @@ class Service:
         self._log = (work / "nvr.log").open("wb")
         self.log_path = work / "nvr.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "nvr.cli", "--config", str(config), "run", "--log-level", "WARNING"],
+            [sys.executable, "-m", "nvr", "--config", str(config), "run", "--log-level", "WARNING"],
             env={**os.environ, "NVR_ADMIN_PASSWORD": PASSWORD}, stdout=self._log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
         self.token = self._login(deadline=time.monotonic() + 60)

@@ -32,8 +32,8 @@ from benchmarks.media import CACHE  # noqa: E402
 from detect.bank import DetectorBank  # noqa: E402
 from detect.settings import CameraDetectSettings  # noqa: E402
 from ingest.demo import crossroad, ensure_encoded  # noqa: E402
+from ingest.demo.synthetic import SceneSpec  # noqa: E402
 from ingest.frame_tap import Chroma, detection_planes  # noqa: E402
-from ingest.synthetic import SceneSpec  # noqa: E402
 from tests.support.media import motorbike_scene, onsets, quiet_scene  # noqa: E402
 
 CAMERA_COUNTS = (1, 16, 64, 128)

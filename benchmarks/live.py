@@ -206,7 +206,7 @@ def main() -> None:
             "data_dir": "data", "server": {"port": port}, "storage": {"min_free_bytes": 0},
             # detection off: it would decode the 1080p stream, which is not what a viewer costs
             "cameras": [{"name": "cam", "record_url": f"file://{source}", "detect": {"enabled": False}}]}))
-        server = subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config), "run",
+        server = subprocess.Popen([sys.executable, "-m", "nvr", "--config", str(config), "run",
                                    "--log-level", "WARNING"], env={**os.environ, "NVR_ADMIN_PASSWORD": PASSWORD},
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from detect.observation import Box, Observation
 
 EventType = Literal["motion", "night_mode", "day_mode", "tamper_covered", "tamper_moved", "tamper_defocus",
                     "video_loss"]
+EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 UpdateKind = Literal["started", "updated", "ended"]
 
 

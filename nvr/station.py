@@ -28,6 +28,7 @@ from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.camera_store import CameraStore
+from storage.clock import now_ms
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
@@ -39,10 +40,6 @@ from storage.start_room import make_room_to_start
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 RECORDER_LOST = "its recorder process ended unexpectedly and was restarted"
-
-
-def now_ms() -> int:
-    return round(time.time() * 1000)
 
 
 class Station:

@@ -1,6 +1,6 @@
 """The labelled scenario corpus for detection quality, and its scoring. Run it to print the quality table.
 
-Scenes come from `ingest.synthetic` (streets, movers with ground-truth boxes, sensor noise, light
+Scenes come from `ingest.demo.synthetic` (streets, movers with ground-truth boxes, sensor noise, light
 changes, IR night, the camera clock); this module adds what a street camera also sees and the
 synthetic scenes lack: insects near the lens at night, swaying foliage (in a masked zone), a large
 clock overlay, covering, turning away, defocusing, and streams that stop. Frames are rendered as
@@ -31,9 +31,16 @@ from detect.bank import DetectorBank  # noqa: E402
 from detect.events import EventMachine, EventUpdate  # noqa: E402
 from detect.observation import Observation  # noqa: E402
 from detect.settings import BankSettings, CameraDetectSettings  # noqa: E402
-from ingest.synthetic import Box, Frame, LightEvent, SceneSpec, first_frames, render  # noqa: E402
-from ingest.synthetic_traffic import ROUTES, random_movers  # noqa: E402
-from ingest.synthetic_world import Place  # noqa: E402
+from ingest.demo.synthetic import (  # noqa: E402
+    Box,
+    Frame,
+    LightEvent,
+    SceneSpec,
+    first_frames,
+    render,
+)
+from ingest.demo.traffic import ROUTES, random_movers  # noqa: E402
+from ingest.demo.world import Place  # noqa: E402
 
 SIZE = (640, 360)  # the sub stream the bank usually gets
 NOISY_SIZE = (320, 180)  # static hours: a quarter of the pixels, twice the noise per work pixel, 2.5x faster

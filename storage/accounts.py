@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -17,6 +16,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
+from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.models import CameraRow, GrantRow, TokenRow, UserRow
 
@@ -39,10 +39,6 @@ class User:
 
     def may_see(self, camera: str) -> bool:
         return self.role in ("admin", "operator") or camera in self.cameras
-
-
-def _now_ms() -> int:
-    return round(time.time() * 1000)
 
 
 def _digest(token: str) -> str:
@@ -72,7 +68,7 @@ class AccountStore:
             if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
                 raise AccountError(f"user {username!r} already exists")
             session.add(UserRow(username=username, password_hash=self._hasher.hash(password), role=role,
-                                created_ms=_now_ms()))
+                                created_ms=now_ms()))
         return self.get_required(username)
 
     def set_password(self, username: str, password: str) -> None:
@@ -130,15 +126,15 @@ class AccountStore:
     def create_token(self, user: User, ttl_ms: int) -> str:
         token = secrets.token_urlsafe(32)
         with self._index.session() as session, session.begin():
-            session.execute(delete(TokenRow).where(TokenRow.expires_ms < _now_ms()))
-            session.add(TokenRow(token_hash=_digest(token), user_id=user.id, expires_ms=_now_ms() + ttl_ms))
+            session.execute(delete(TokenRow).where(TokenRow.expires_ms < now_ms()))
+            session.add(TokenRow(token_hash=_digest(token), user_id=user.id, expires_ms=now_ms() + ttl_ms))
         return token
 
     def user_for_token(self, token: str) -> User | None:
         """The user of a valid, unexpired token; None for anything else."""
         with self._index.session() as session:
             row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _digest(token)))
-            if row is None or row.expires_ms <= _now_ms():
+            if row is None or row.expires_ms <= now_ms():
                 return None
             username = session.scalar(select(UserRow.username).where(UserRow.id == row.user_id))
         return self.get(username) if username else None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.models import AuditRow
 
@@ -28,7 +28,7 @@ class AuditLog:
     def record(self, action: str, *, username: str | None, camera: str | None = None, detail: str = "",
                remote: str | None = None) -> None:
         with self._index.session() as session, session.begin():
-            session.add(AuditRow(station=self._index.station, at_ms=round(time.time() * 1000), username=username,
+            session.add(AuditRow(station=self._index.station, at_ms=now_ms(), username=username,
                                  action=action, camera=camera, detail=detail, remote=remote))
 
     def entries(self, *, start_ms: int, end_ms: int, username: str | None = None, action: str | None = None,

@@ -6,13 +6,13 @@ Like the index, the store sees only its own station's events.
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Select, delete, select, update
 
 from detect.observation import Box, rounded
+from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.models import CameraRow, EventRow
 
@@ -28,10 +28,6 @@ class Event:
     boxes: tuple[Box, ...]
     snapshot: str | None
     updated_ms: int
-
-
-def _now_ms() -> int:
-    return round(time.time() * 1000)
 
 
 def _to_event(row: EventRow, camera: str) -> Event:
@@ -50,14 +46,14 @@ class EventStore:
         with self._index.session() as session, session.begin():
             row = EventRow(station=self._index.station, camera_id=camera_id, type=type_, start_ms=start_ms,
                            end_ms=None, score=score, boxes=json.dumps(rounded(boxes)), snapshot=None,
-                           updated_ms=_now_ms())
+                           updated_ms=now_ms())
             session.add(row)
             session.flush()
             return _to_event(row, camera)
 
     def update(self, event_id: int, *, end_ms: int | None = None, score: float | None = None,
                boxes: Collection[Box] | None = None, snapshot: str | None = None) -> Event:
-        values: dict[str, object] = {"updated_ms": _now_ms()}
+        values: dict[str, object] = {"updated_ms": now_ms()}
         for name, value in (("end_ms", end_ms), ("score", score), ("snapshot", snapshot)):
             if value is not None:
                 values[name] = value
@@ -101,7 +97,7 @@ class EventStore:
         """At startup: whatever was open ended when the previous run did (at the latest)."""
         with self._index.session() as session, session.begin():
             session.execute(update(EventRow).where(self._ours, EventRow.end_ms.is_(None))
-                            .values(end_ms=end_ms, updated_ms=_now_ms()))
+                            .values(end_ms=end_ms, updated_ms=now_ms()))
 
     def delete_ended_before(self, before_ms: int) -> list[str]:
         """Forget events that ended before `before_ms`; returns their snapshots, to delete."""

@@ -27,7 +27,7 @@ def footage(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def analyze(*args: str, cwd: Path) -> tuple[int, list[dict], str]:
-    done = subprocess.run([sys.executable, "-m", "nvr.cli", "analyze", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "nvr", "analyze", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=120)
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
 
@@ -92,7 +92,7 @@ def test_ctrl_c_ends_the_analysis_of_every_file(footage: Path, tmp_path: Path) -
     for index in range(16):
         copies.append(str(tmp_path / f"{index}.mp4"))
         Path(copies[-1]).symlink_to(footage)
-    with subprocess.Popen([sys.executable, "-m", "nvr.cli", "analyze", *copies], cwd=tmp_path, text=True,
+    with subprocess.Popen([sys.executable, "-m", "nvr", "analyze", *copies], cwd=tmp_path, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         assert process.stdout is not None
         first = json.loads(process.stdout.readline())  # the first event: analysis is under way
@@ -106,7 +106,7 @@ def test_an_interrupt_stops_the_files_under_way_and_starts_no_other(tmp_path: Pa
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """What the signal test above cannot see: every file under way is told to stop (it would otherwise run to
     its end), and files still waiting are never opened."""
-    from nvr import analyze_command
+    from nvr.commands import analyze as analyze_command
     from nvr.config import Config
 
     files = [tmp_path / f"{name}.mp4" for name in "abcdef"]

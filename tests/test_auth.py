@@ -142,7 +142,7 @@ def test_user_command_line(tmp_path: Path) -> None:
                                       "cameras": [{"name": "nha-5", "record_url": "demo://alley"}]}))
 
     def nvr(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config), "user", *args],
+        return subprocess.run([sys.executable, "-m", "nvr", "--config", str(config), "user", *args],
                               input=stdin, capture_output=True, text=True, timeout=60)
 
     assert nvr("add", HOUSEHOLD, "--role", "viewer", stdin=HOUSEHOLD_PASSWORD + "\n").returncode == 0

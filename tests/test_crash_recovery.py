@@ -19,7 +19,7 @@ from tests.support.rtsp import RtspServer, free_port
 
 
 def start_nvr(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config_path), "run"],
+    return subprocess.Popen([sys.executable, "-m", "nvr", "--config", str(config_path), "run"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 

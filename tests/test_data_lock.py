@@ -28,7 +28,7 @@ def test_the_lock_is_exclusive_and_names_its_holder(tmp_path: Path) -> None:
 
 
 def _nvr_run(config: Path, log: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "nvr.cli", "--config", str(config), "run"], stdin=subprocess.DEVNULL,
+    return subprocess.Popen([sys.executable, "-m", "nvr", "--config", str(config), "run"], stdin=subprocess.DEVNULL,
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -68,7 +68,7 @@ def test_a_second_station_on_the_same_folder_is_refused_and_changes_nothing(tmp_
             lock_before = (data_dir / "station.lock").read_text()
 
             started = time.monotonic()
-            second = subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(tmp_path / "second.yaml"),
+            second = subprocess.run([sys.executable, "-m", "nvr", "--config", str(tmp_path / "second.yaml"),
                                      "run"], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30,
                                     check=False)
             assert second.returncode == 2, second.stderr

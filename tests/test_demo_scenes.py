@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from ingest.demo import DEMO_FPS, DEMO_SCENES, KEYFRAME_SECONDS, demo_spec, ensure_demo_video
-from ingest.synthetic import Mover, SceneSpec, gain_at, ground_truth, infrared_at, render
+from ingest.demo.synthetic import Mover, SceneSpec, gain_at, ground_truth, infrared_at, render
 from tests.conftest import wait_for
 
 SMALL = (320, 180)

@@ -13,9 +13,9 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.live import CATCH_UP_FPS, LiveSessions, PassthroughTrack
-from api.rtp_sender import PassthroughSender
-from api.udp_segments import SegmentingSocket
+from api.webrtc.sender import PassthroughSender
+from api.webrtc.sessions import CATCH_UP_FPS, LiveSessions, PassthroughTrack
+from api.webrtc.udp_segments import SegmentingSocket
 from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
 from tests.support.live import hub_of_camera

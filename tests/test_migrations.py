@@ -117,7 +117,7 @@ def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
     postgres.create_database("migrate_cli")
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"data_dir": "data", "database": {"url": postgres.url("migrate_cli")}}))
-    done = subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config), "migrate"],
+    done = subprocess.run([sys.executable, "-m", "nvr", "--config", str(config), "migrate"],
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
     assert done.returncode == 0, done.stderr
     station = (tmp_path / "data" / "station-id").read_text().strip()

@@ -91,7 +91,7 @@ def test_clip_command_writes_the_same_clip_with_progress(cameras: RtspServer, tm
     end_ms = segments[2].end_ms - 200
 
     def nvr(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "nvr.cli", "--config", str(config_path), *args],
+        return subprocess.run([sys.executable, "-m", "nvr", "--config", str(config_path), *args],
                               capture_output=True, text=True, timeout=60)
 
     out = tmp_path / "clip.mp4"

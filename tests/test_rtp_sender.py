@@ -12,7 +12,7 @@ from aiortc.rtcrtpparameters import (RTCRtpCodecParameters, RTCRtpHeaderExtensio
                                      RTCRtpSendParameters)
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket, is_rtcp, unwrap_rtx
 
-from api.rtp_sender import PACING_BITS_PER_SECOND, PACING_BURST_BYTES, PassthroughSender
+from api.webrtc.sender import PACING_BITS_PER_SECOND, PACING_BURST_BYTES, PassthroughSender
 from ingest.live_hub import LiveFrame, LiveViewer
 from tests.support.live import hub_of_camera
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.udp_segments import MAX_RUN_BYTES, MAX_SEGMENTS, SegmentingSocket, runs
+from api.webrtc.udp_segments import MAX_RUN_BYTES, MAX_SEGMENTS, SegmentingSocket, runs
 
 
 def sizes_of_runs(sizes: list[int]) -> list[list[int]]:

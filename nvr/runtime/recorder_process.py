@@ -12,7 +12,6 @@ import logging
 import os
 import signal
 import threading
-import time
 from multiprocessing.connection import Connection, Listener
 
 from ingest.frame_tap import FrameTap
@@ -41,6 +40,7 @@ from nvr.runtime.station_outlet import StationOutlet
 from nvr.runtime.work_pictures import WorkPictureTable, shared_folder
 from storage.camera_store import CameraStore
 from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
+from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
 from storage.recorder import SegmentRecorder
@@ -48,10 +48,6 @@ from storage.recorder import SegmentRecorder
 log = logging.getLogger(__name__)
 REPORT_SECONDS = 0.5
 MAX_CAMERAS = 512  # work-picture slots of one recorder (a sparse file: unused slots cost no memory)
-
-
-def now_ms() -> int:
-    return round(time.time() * 1000)
 
 
 class CameraRecorder:

@@ -5,7 +5,6 @@ files, and the outages the previous run left open."""
 from __future__ import annotations
 
 import os
-import time
 
 from nvr.cameras import assign_recorders, seed_from_config
 from nvr.config import Config
@@ -13,16 +12,17 @@ from nvr.first_admin import ensure_first_admin
 from nvr.runtime.shards import recorder_count
 from storage.accounts import AccountStore
 from storage.camera_store import CameraStore
+from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
 
 
 def prepare_catalog(config: Config, index: RecordingIndex, accounts: AccountStore) -> None:
-    now_ms = round(time.time() * 1000)
+    now = now_ms()
     config.segments_dir.mkdir(parents=True, exist_ok=True)
     ensure_first_admin(accounts, config.data_dir, os.environ)
     cameras = CameraStore(index)
-    seed_from_config(config, cameras, now_ms)
+    seed_from_config(config, cameras, now)
     assign_recorders(cameras, recorder_count(config))
     reconcile(index, config.segments_dir)
-    index.close_outages(now_ms)  # whatever was open ended with the previous run
+    index.close_outages(now)  # whatever was open ended with the previous run

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from ingest.synthetic import SceneSpec, first_frames, ground_truth
-from ingest.synthetic_world import Mover
+from ingest.demo.synthetic import SceneSpec, first_frames, ground_truth
+from ingest.demo.world import Mover
 
 
 def encode_video(path: Path, *, seconds: float, size: str = "160x120", fps: int = 15, gop: int = 15,

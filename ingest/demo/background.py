@@ -1,6 +1,6 @@
 """Procedural street backgrounds from a seed: ground, tube-house fronts, parked bikes, overhead cables.
 
-Everything is drawn as projected world rectangles (see `ingest.synthetic_world`), so walls, doors and
+Everything is drawn as projected world rectangles (see `ingest.demo.world`), so walls, doors and
 pavement converge to the vanishing point like a real street seen from a wall-mounted camera.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ingest import synthetic_sprites as sprites
-from ingest.synthetic_world import NEAREST, Camera, Mover, Pose, View, place
+from ingest.demo import sprites
+from ingest.demo.world import NEAREST, Camera, Mover, Pose, View, place
 
 _ASPHALT = (72, 74, 76)
 _WALLS = [(140, 205, 230), (215, 200, 170), (190, 190, 235), (225, 228, 228), (175, 210, 185), (160, 165, 170),

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from typing import Any
 
 from pydantic import ValidationError
 
 from ingest.urls import redact_url
 from nvr.cameras import camera_from, camera_settings
+from nvr.commands.user import CONSOLE
 from nvr.config import CameraConfig, Config, validation_problems
 from nvr.station_identity import station_id
-from nvr.user_command import CONSOLE
 from storage.audit import AuditLog
 from storage.camera_store import CameraStore
+from storage.clock import now_ms
 from storage.index import RecordingIndex
 
 SETTINGS = ("title", "location", "record_url", "detect_url")
@@ -50,7 +50,7 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
 def run_camera_command(config: Config, args: argparse.Namespace) -> int:
     index = RecordingIndex(config.database_url, station_id(config))
     store, audit = CameraStore(index), AuditLog(index)
-    now_ms = round(time.time() * 1000)
+    now = now_ms()
     try:
         current = store.get(args.name) if args.action != "list" else None
         alive = current is not None and not current.removed
@@ -63,7 +63,7 @@ def run_camera_command(config: Config, args: argparse.Namespace) -> int:
                       f"{camera.title if camera else ''}")
             return 0
         if args.action == "rm":
-            if not store.remove(args.name, now_ms):
+            if not store.remove(args.name, now):
                 print(f"no camera named {args.name!r}", file=sys.stderr)
                 return 2
             audit.record("camera_rm", username=CONSOLE, camera=args.name)
@@ -76,7 +76,7 @@ def run_camera_command(config: Config, args: argparse.Namespace) -> int:
                 return 2
             base = current.settings if args.action == "set" and current else {}
             camera = CameraConfig.model_validate({**base, **_given(args), "name": args.name})
-            store.put(camera.name, camera_settings(camera), "catalog", now_ms)
+            store.put(camera.name, camera_settings(camera), "catalog", now)
             audit.record(f"camera_{args.action}", username=CONSOLE, camera=camera.name,
                          detail=f"record_url {redact_url(camera.record_url)}")
         print(f"{args.action} {args.name}: done")

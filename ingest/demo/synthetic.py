@@ -1,7 +1,7 @@
 """Synthetic street-camera scenes with ground truth: demo cameras and a labelled corpus for detection tests.
 
 A `SceneSpec` describes a scene completely (same spec, same frames, bit for bit): a procedural street
-(`place`, `seed`), objects moving along paths (`movers`, in world metres, see `ingest.synthetic_world`),
+(`place`, `seed`), objects moving along paths (`movers`, in world metres, see `ingest.demo.world`),
 global illumination changes (`light`) and infrared night intervals (`infrared`). `render` yields one
 `Frame` per video frame with the picture and the boxes of the visible movers.
 
@@ -21,9 +21,9 @@ from itertools import pairwise
 import cv2
 import numpy as np
 
-from ingest import synthetic_sprites as sprites
-from ingest.synthetic_background import background
-from ingest.synthetic_world import LAYOUTS, Box, Camera, Mover, Place, Placement, placements
+from ingest.demo import sprites
+from ingest.demo.background import background
+from ingest.demo.world import LAYOUTS, Box, Camera, Mover, Place, Placement, placements
 
 __all__ = ["Box", "Frame", "LightEvent", "Mover", "SceneSpec", "first_frames", "gain_at", "ground_truth", "infrared_at",
            "render"]

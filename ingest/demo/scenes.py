@@ -22,9 +22,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from ingest.synthetic import LightEvent, SceneSpec, render
-from ingest.synthetic_traffic import ROUTES, random_movers
-from ingest.synthetic_world import Place
+from ingest.demo.synthetic import LightEvent, SceneSpec, render
+from ingest.demo.traffic import ROUTES, random_movers
+from ingest.demo.world import Place
 
 GENERATOR_VERSION = 1  # bump whenever the pictures change for the same SceneSpec
 DEMO_SIZE = (960, 540)  # 1280x720 took 37 CPU-s for the four scenes (28-30 s on 2 cores), over the ~25 s budget
@@ -38,7 +38,7 @@ ENCODER_OPTIONS = {  # libx264; no B-frames (WebRTC live view), a keyframe exact
     "bf": "0",
     "g": str(DEMO_FPS * KEYFRAME_SECONDS),
     # scenecut=0: no extra keyframes; repeat-headers: SPS/PPS before every keyframe, as cameras send them;
-    # BT.601 limited range is what the frames are in (see ingest.synthetic)
+    # BT.601 limited range is what the frames are in (see ingest.demo.synthetic)
     "x264-params": "scenecut=0:repeat-headers=1:colorprim=smpte170m:transfer=smpte170m:colormatrix=smpte170m",
 }
 

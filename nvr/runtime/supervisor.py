@@ -1,30 +1,23 @@
 """`nvr run`: the supervisor. It prepares the catalog, then runs the recorder processes and the station
-process (API and detection), restarts whichever dies, and stops them in order on SIGTERM or Ctrl-C."""
+process (API and detection), restarts whichever dies, and stops them in order on SIGTERM or Ctrl-C.
+The station process's entry point is a parameter: it is the composition root's (nvr/commands/run.py),
+which builds the API; the core does not import it."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import os
 import secrets
 import signal
 import socket
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 
-import uvicorn
-from fastapi import FastAPI
-
-from api.app import create_app
 from nvr.config import Config
 from nvr.logs import setup_logging
-from nvr.runtime.parent_watch import exit_with_parent
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorders import add_recorders
 from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
-from nvr.station import Station
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.index import RecordingIndex
@@ -33,6 +26,7 @@ from storage.start_room import make_room_to_start
 
 log = logging.getLogger(__name__)
 STATION_PROCESS = "station"
+StationMain = Callable[[Config, bytes, str], None]  # (config, the recorders' authkey, log level), in a spawned child
 
 
 class ServeError(Exception):
@@ -52,7 +46,7 @@ class _StopRequest:
         self.stop = True
 
 
-def serve(config: Config, *, log_level: str = "INFO") -> None:
+def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO") -> None:
     setup_logging(log_level)
     _check_port(config)
     make_room_to_start(SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes),
@@ -87,22 +81,3 @@ def _check_port(config: Config) -> None:
             probe.bind((config.server.host, config.server.port))
         except OSError as exc:
             raise ServeError(f"cannot listen on {config.server.host}:{config.server.port}: {exc.strerror}") from None
-
-
-def station_main(config: Config, authkey: bytes, log_level: str) -> None:
-    """Entry point of the station process: the API and detection, on the recorders' frames."""
-    exit_with_parent()
-    os.setpgrp()  # signals come from the supervisor, not from the terminal's process group
-    setup_logging(log_level)
-    station = Station(config, authkey=authkey)
-
-    @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await asyncio.to_thread(station.start)
-        try:
-            yield
-        finally:
-            await asyncio.to_thread(station.stop)
-
-    uvicorn.run(create_app(station, lifespan), host=config.server.host, port=config.server.port,
-                log_config=None, log_level=log_level.lower())

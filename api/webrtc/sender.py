@@ -26,7 +26,7 @@ from aiortc.rtcrtpsender import random_sequence_number
 from aiortc.rtp import RTP_HISTORY_SIZE, RtpPacket, wrap_rtx
 from aiortc.utils import random32, uint16_add, uint32_add
 
-from api.direct_route import DirectRoute
+from api.webrtc.direct_route import DirectRoute
 from ingest.live_hub import LiveFrame
 
 log = logging.getLogger(__name__)

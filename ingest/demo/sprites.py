@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import cv2
 import numpy as np
 
-from ingest.synthetic_world import STRIDE, Kind, Placement, View
+from ingest.demo.world import STRIDE, Kind, Placement, View
 
 Colour = tuple[float, float, float]  # BGR; for a one-channel canvas only the first value is used
 Part = tuple[str, str, tuple[float, ...], float]  # shape, colour key, unit coordinates, line width / box width

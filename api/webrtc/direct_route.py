@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from aioice.ice import CandidatePair
 from aiortc.rtcdtlstransport import RTCDtlsTransport, State
 
-from api.udp_segments import SegmentingSocket
+from api.webrtc.udp_segments import SegmentingSocket
 
 _COMPONENT_RTP = 1
 _TX_BYTES, _TX_PACKETS = "_RTCDtlsTransport__tx_bytes", "_RTCDtlsTransport__tx_packets"

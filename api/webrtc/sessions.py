@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from api.rtp_sender import PassthroughSender
+from api.webrtc.sender import PassthroughSender
 from ingest.live_hub import LiveFrame, LiveHub, LiveViewer
 
 log = logging.getLogger(__name__)

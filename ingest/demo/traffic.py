@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ingest.synthetic_world import Kind, Mover, Place, path_length
+from ingest.demo.world import Kind, Mover, Place, path_length
 
 SPEEDS: dict[Kind, tuple[float, float]] = {"person": (1.0, 1.6), "motorbike": (5.0, 9.0), "car": (5.0, 10.0)}  # m/s
 

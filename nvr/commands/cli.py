@@ -33,10 +33,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     config = _load(args.config)
     try:
         with DataFolderLock(config.data_dir):  # first: a second station on this folder must change nothing
-            from nvr.server import ServeError, serve
+            from nvr.commands.run import station_main
+            from nvr.runtime.supervisor import ServeError, serve
 
             try:
-                serve(config, log_level=args.log_level)
+                serve(config, station_main, log_level=args.log_level)
             except ServeError as exc:
                 print(f"nvr run: {exc}", file=sys.stderr)
                 return 2
@@ -63,13 +64,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_clip(args: argparse.Namespace) -> int:
-    from nvr.clip_command import cut_clip
+    from nvr.commands.clip import cut_clip
 
     return cut_clip(_load(args.config), args.camera, args.start, args.end, args.output)
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from nvr.analyze_command import run_analyze
+    from nvr.commands.analyze import run_analyze
 
     # a household's USB stick needs no station: without a config file, the default detection settings
     usable = args.config.exists() or args.config != DEFAULT_CONFIG or args.camera
@@ -78,13 +79,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    from nvr.user_command import run_user_command
+    from nvr.commands.user import run_user_command
 
     return run_user_command(_load(args.config), args)
 
 
 def cmd_camera(args: argparse.Namespace) -> int:
-    from nvr.camera_command import run_camera_command
+    from nvr.commands.camera import run_camera_command
 
     return run_camera_command(_load(args.config), args)
 
@@ -111,11 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("files", nargs="+", type=Path, metavar="FILE")
     analyze.add_argument("--camera", help="use this camera's zones, masks and sensitivity from the configuration")
     analyze.set_defaults(func=cmd_analyze)
-    from nvr.user_command import add_user_commands
+    from nvr.commands.user import add_user_commands
 
     user = add_user_commands(commands)
     user.set_defaults(func=cmd_user)
-    from nvr.camera_command import add_camera_commands
+    from nvr.commands.camera import add_camera_commands
 
     camera = add_camera_commands(commands)
     camera.set_defaults(func=cmd_camera)

@@ -1,0 +1,37 @@
+"""`nvr run`'s composition root: the station process's entry point, which puts the API on the station core.
+The supervisor (nvr/runtime/supervisor.py) spawns it by reference, so it must stay importable here."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from api.app import create_app
+from nvr.config import Config
+from nvr.logs import setup_logging
+from nvr.runtime.parent_watch import exit_with_parent
+from nvr.station import Station
+
+
+def station_main(config: Config, authkey: bytes, log_level: str) -> None:
+    """Entry point of the station process: the API and detection, on the recorders' frames."""
+    exit_with_parent()
+    os.setpgrp()  # signals come from the supervisor, not from the terminal's process group
+    setup_logging(log_level)
+    station = Station(config, authkey=authkey)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await asyncio.to_thread(station.start)
+        try:
+            yield
+        finally:
+            await asyncio.to_thread(station.stop)
+
+    uvicorn.run(create_app(station, lifespan), host=config.server.host, port=config.server.port,
+                log_config=None, log_level=log_level.lower())
