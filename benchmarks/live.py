@@ -25,8 +25,8 @@ from aiortc.mediastreams import MediaStreamError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.media import camera_minute_1080p  # noqa: E402
-from tests.support.rtsp import free_port  # noqa: E402
+from benchmarks.media import camera_minute_1080p
+from tests.support.rtsp import free_port
 
 PASSWORD = "benchmark-password"
 MEASURE_SECONDS = 10.0
@@ -43,7 +43,7 @@ TOKEN_VARIABLE = "NVR_BENCHMARK_TOKEN"  # how a viewer process gets its token: n
 class NullDecoder:
     """Viewers that receive and decrypt everything but do not decode: the server is what is measured."""
 
-    def decode(self, _frame):  # noqa: ANN001
+    def decode(self, _frame):
         return []
 
 
@@ -59,7 +59,7 @@ async def connect(base: str, token: str, *, decode: bool) -> tuple[RTCPeerConnec
     first: asyncio.Future = asyncio.get_running_loop().create_future()
     began = time.monotonic()
 
-    async def drain(track) -> None:  # noqa: ANN001
+    async def drain(track) -> None:
         try:
             await track.recv()
             first.set_result(time.monotonic() - began)

@@ -55,12 +55,11 @@ class FrameTap:
             frames = self._decoder.decode(packet)
         except av.InvalidDataError:
             return  # a damaged packet: the next keyframe recovers
-        for frame in frames:
+        for decoded in frames:
             if stamp.wall - self._last_wall < self._min_interval * 0.9:  # 0.9: frame times jitter
                 continue
             self._last_wall = stamp.wall
-            if frame.format.name not in PLANAR_YUV:
-                frame = frame.reformat(format="yuv420p")
+            frame = decoded if decoded.format.name in PLANAR_YUV else decoded.reformat(format="yuv420p")
             y, chroma = detection_planes(frame)
             self._on_frame(y, chroma, stamp.wall, frame)
 

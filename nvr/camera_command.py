@@ -34,7 +34,8 @@ def add_camera_commands(commands: argparse._SubParsersAction) -> argparse.Argume
     for sub in (add, change):
         sub.add_argument("name")
         for setting in SETTINGS:
-            sub.add_argument(f"--{setting.replace('_', '-')}", dest=setting, required=sub is add and setting == "record_url")
+            sub.add_argument(f"--{setting.replace('_', '-')}", dest=setting,
+                             required=sub is add and setting == "record_url")
         switch = sub.add_mutually_exclusive_group()
         switch.add_argument("--enable", dest="enabled", action="store_const", const=True)
         switch.add_argument("--disable", dest="enabled", action="store_const", const=False)

@@ -58,9 +58,8 @@ class EventStore:
     def update(self, event_id: int, *, end_ms: int | None = None, score: float | None = None,
                boxes: Collection[Box] | None = None, snapshot: str | None = None) -> Event:
         values: dict[str, object] = {"updated_ms": _now_ms()}
-        for name, value in (("end_ms", end_ms), ("score", score), ("snapshot", snapshot)):
-            if value is not None:
-                values[name] = value
+        values.update({name: value for name, value in (("end_ms", end_ms), ("score", score), ("snapshot", snapshot))
+                       if value is not None})
         if boxes is not None:
             values["boxes"] = json.dumps(rounded(boxes))
         with self._index.session() as session, session.begin():

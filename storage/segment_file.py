@@ -6,6 +6,7 @@ close, so a process killed at any moment leaves a playable file missing at most 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -91,8 +92,6 @@ class SegmentFile:
 
     def abort(self) -> None:
         """Close after a write error without raising; what reached the disk stays readable."""
-        try:
+        with contextlib.suppress(av.FFmpegError, OSError):
             self._container.close()
-        except (av.FFmpegError, OSError):
-            pass
         self._file.close()

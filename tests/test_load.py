@@ -38,7 +38,7 @@ def hammer(client, names: list[str], stop: threading.Event, done: list[int], fai
 
 def test_32_cameras_under_api_load_keep_camera_pace_with_no_gap(street: Path, tmp_path: Path, make_station) -> None:
     names = [f"cam{k:02d}" for k in range(CAMERAS)]
-    with RtspServer([], files={n: street for n in names}) as server:
+    with RtspServer([], files=dict.fromkeys(names, street)) as server:
         config = station_config(tmp_path, [{"name": n, "record_url": server.url(n)} for n in names],
                                 storage={"segment_seconds": 4})
         station, client = make_station(config)

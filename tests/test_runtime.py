@@ -27,7 +27,8 @@ def status(client, name: str) -> dict:
 def test_a_killed_recorder_is_back_within_5_s_and_the_other_cameras_never_stop(
         cameras: RtspServer, tmp_path: Path, make_station) -> None:
     names = ["a", "b", "c", "d"]  # dealt round two recorders: a and c in one, b and d in the other
-    config = station_config(tmp_path, [{"name": n, "record_url": cameras.url(f"cam{k % 2}")} for k, n in enumerate(names)],
+    config = station_config(tmp_path,
+                            [{"name": n, "record_url": cameras.url(f"cam{k % 2}")} for k, n in enumerate(names)],
                             runtime={"recorder_processes": 2})
     station, client = make_station(config)
     wait_for(lambda: all(len(station.index.segments(n, 0, 2**62)) >= 2 for n in names), 30, "every camera recording")
