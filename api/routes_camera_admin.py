@@ -37,7 +37,7 @@ class CameraChange(BaseModel):
 
 class NewCamera(CameraChange):
     name: str
-    record_url: str  # type: ignore[assignment]
+    record_url: str
 
 
 def _validated(settings: dict[str, Any]) -> CameraConfig:

@@ -56,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 

@@ -159,7 +159,7 @@ def _house(canvas: np.ndarray, camera: Camera, rng: np.random.Generator, wall: _
 
 def _parked(canvas: np.ndarray, camera: Camera, rng: np.random.Generator) -> None:
     """Rows of parked motorbikes, drawn with the same sprites as the moving ones."""
-    spots = []
+    spots: list[tuple[float, float, View, int]] = []
     for xa, za, xb, zb, count in camera.layout.parking:
         spots.extend((xa + f * (xb - xa), za + f * (zb - za), _PARKED_VIEWS[int(rng.integers(2))],
                       int(rng.integers(1 << 31))) for f in (np.arange(count) + rng.uniform(0.2, 0.8, count)) / count)

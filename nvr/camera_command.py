@@ -25,7 +25,7 @@ from storage.index import RecordingIndex
 SETTINGS = ("title", "location", "record_url", "detect_url")
 
 
-def add_camera_commands(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_camera_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     camera = commands.add_parser("camera", help="manage cameras while the station runs (list, add, set, rm)")
     actions = camera.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="the cameras, their recorder and where their settings come from")

@@ -91,7 +91,7 @@ class Insects(Effect):
                 f = (t - start) / life * (len(points) - 1)
                 i = min(int(f), len(points) - 2)
                 x, v = points[i] + (points[i + 1] - points[i]) * (f - i)
-                blob = np.zeros_like(y, dtype=np.float32)
+                blob: np.ndarray = np.zeros_like(y, dtype=np.float32)
                 cv2.circle(blob, (int(x * width), int(v * height)), max(2, int(radius * height)), 1.0, -1)
                 blob = cv2.GaussianBlur(blob, (0, 0), radius * height * 0.5)
                 y[...] = np.clip(y + blob * brightness, 0, 255).astype(np.uint8)
@@ -344,15 +344,15 @@ def tampering() -> list[Clip]:
         place = PLACES[n % 3]
         night = ((0.0, 60.0),) if n % 4 == 3 else ()
         movers = 10 if n % 2 else 0
-        kinds: list[tuple[TamperKind, Callable[[float, float], Effect]]] = [
-            ("covered", lambda a, b, n=n: Cover(a, b, bright=n % 2 == 1)),
-            ("moved", lambda a, b, n=n: Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0),
-                                                          tilt=n % 3 == 2)),
-            ("defocus", lambda a, b, n=n: Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
+        a, b = before, before + during
+        kinds: list[tuple[TamperKind, Effect]] = [
+            ("covered", Cover(a, b, bright=n % 2 == 1)),
+            ("moved", Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0), tilt=n % 3 == 2)),
+            ("defocus", Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
         ]
-        for k, (kind, make) in enumerate(kinds):  # each clip its own street
+        for k, (kind, effect) in enumerate(kinds):  # each clip its own street
             spec = _spec(1000 + 10 * n + k, place, before + during + 5.0, movers=movers, infrared=night)
-            clips.append(Clip(f"tamper-{kind}-{n}", spec, effects=(make(before, before + during),),
+            clips.append(Clip(f"tamper-{kind}-{n}", spec, effects=(effect,),
                               tampers=(TamperLabel(kind, before, before + during),), recall=False))
     return clips
 

@@ -36,7 +36,7 @@ def _now_ms() -> int:
 
 def _to_event(row: EventRow, camera: str) -> Event:
     boxes = tuple(tuple(box) for box in json.loads(row.boxes))
-    return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,  # type: ignore[arg-type]
+    return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,
                  row.snapshot, row.updated_ms)
 
 
@@ -92,7 +92,7 @@ class EventStore:
         return self._fetch(select(EventRow, CameraRow.name).join(CameraRow)
                            .where(self._ours, EventRow.end_ms.is_(None)).order_by(EventRow.id))
 
-    def _fetch(self, query: Select[tuple[EventRow, str]]) -> list[Event]:
+    def _fetch(self, query: Select[EventRow, str]) -> list[Event]:
         with self._index.session() as session:
             return [_to_event(row, name) for row, name in session.execute(query).all()]
 

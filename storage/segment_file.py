@@ -63,6 +63,7 @@ class SegmentFile:
     def write(self, packet: av.Packet) -> int | None:
         """Mux one packet (its timestamps are shifted so the segment starts at 0); returns its time in the
         segment in milliseconds, or None when it was skipped."""
+        assert packet.dts is not None, "sources time every packet"
         if self._base is None:
             self._base = packet.dts
         dts = packet.dts - self._base

@@ -29,6 +29,7 @@ def tap_all(path: Path, **options) -> list[tuple[np.ndarray, tuple[np.ndarray, n
     clock = ReceiveClock(live=False)
     try:
         for packet in source.packets(threading.Event(), 10):
+            assert packet.dts is not None
             tap.packet(packet, clock.stamp(float(packet.dts * packet.time_base), keyframe=packet.is_keyframe))
     finally:
         source.close()

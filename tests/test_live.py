@@ -9,7 +9,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -29,7 +29,12 @@ async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
     peer = RTCPeerConnection()
     peer.addTransceiver("video", direction="recvonly")
     arrived: asyncio.Future = asyncio.get_running_loop().create_future()
-    peer.on("track", lambda track: arrived.done() or arrived.set_result(track))
+
+    def on_track(track: MediaStreamTrack) -> None:
+        if not arrived.done():
+            arrived.set_result(track)
+
+    peer.on("track", on_track)
     await peer.setLocalDescription(await peer.createOffer())
     return peer, arrived
 
@@ -43,7 +48,7 @@ async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[fl
     assert response.status_code == 200, response.text
     await peer.setRemoteDescription(RTCSessionDescription(**response.json()))
     track = await asyncio.wait_for(arrived, 10)
-    frames = []
+    frames: list[tuple[int, int]] = []
     first = None
     try:
         while len(frames) < frames_wanted:
@@ -61,14 +66,15 @@ def test_viewer_gets_the_passed_through_picture_and_is_cleaned_up(cameras: RtspS
                                        {"name": "cam1", "record_url": cameras.url("cam1")}])
     station, operator = make_station(config)
     wait_for(lambda: station.index.segments("cam0", 0, 2**62), 20, "the camera streaming")
-    with TestClient(create_app(station)) as client:
+    app = create_app(station)
+    with TestClient(app) as client:
         client.headers.update(operator.headers)
         first, frames = asyncio.run(watch(client, "cam0", 20))
         assert {width for width, _ in frames} == {320}
         assert all(b > a for (_, a), (_, b) in pairwise(frames)), "frames keep coming, in order"
         assert first < 5
         hub = station.hub("cam0", "record")
-        wait_for(lambda: hub.viewer_count == 0 and client.app.state.live.count == 0, 15, "the viewer cleaned up")
+        wait_for(lambda: hub.viewer_count == 0 and app.state.live.count == 0, 15, "the viewer cleaned up")
         results = asyncio.run(_two_viewers(client))
         assert all(len(frames) == 10 for _, frames in results)
     actions = [e.action for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cam0")]

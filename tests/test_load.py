@@ -45,7 +45,9 @@ def test_32_cameras_under_api_load_keep_camera_pace_with_no_gap(street: Path, tm
         wait_for(lambda: all(station.report(n) and station.report(n).record.state == "online" for n in names), 30,
                  "every camera online")
         began_ms = round(time.time() * 1000) + 2000
-        stop, done, failures = threading.Event(), [], []
+        stop = threading.Event()
+        done: list[int] = []
+        failures: list[str] = []
         threads = [threading.Thread(target=hammer, args=(client, names, stop, done, failures)) for _ in range(AT_ONCE)]
         started = time.monotonic()
         for thread in threads:

@@ -20,9 +20,11 @@ FPS, GOP = 15, 15  # one keyframe a second
 
 
 def decode_times(data: bytes) -> list[float]:
-    with av.open(io.BytesIO(data)) as container:
+    with av.open(io.BytesIO(data), "r") as container:
         stream = container.streams.video[0]
-        return [float(frame.pts * stream.time_base) for frame in container.decode(stream)]
+        time_base = stream.time_base
+        assert time_base is not None
+        return [float(frame.pts * time_base) for frame in container.decode(stream) if frame.pts is not None]
 
 
 def test_two_cameras_recorded_and_clip_spans_segment_boundaries(cameras: RtspServer, tmp_path: Path,

@@ -84,6 +84,7 @@ def test_frames_go_out_as_consecutive_packets_and_lost_ones_are_resent_over_rtx(
         track = FramesTrack(frames)
         sender = RTCRtpSender(track, transport)  # type: ignore[arg-type]
         PassthroughSender.adopt(sender)
+        assert isinstance(sender, PassthroughSender)
         await sender.send(PARAMETERS)
         await asyncio.wait_for(track.sent.wait(), 10)
         await sender.stop()

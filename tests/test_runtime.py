@@ -114,9 +114,10 @@ class FlakyIndex:
 def test_the_catalog_writer_keeps_rows_in_order_while_the_database_is_away() -> None:
     index = FlakyIndex(down=3, refused="cam0/dup.mp4")
     writer = CatalogWriter(index)  # type: ignore[arg-type]
-    rows = [Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
-            Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
-            Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
+    rows: list[Segment | OutageStart | OutageEnd] = [
+        Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
+        Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
+        Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
     started = time.monotonic()
     for row in rows:
         writer.put(row)  # before the thread runs: nothing here may wait for the database
