@@ -19,6 +19,8 @@ run:
 test:
 	./scripts/install-system-packages test
 	$(MAKE) $(BIN)/nvr
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 check-config: $(BIN)/nvr

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -16,12 +16,11 @@ from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
+from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
-from api.routes_recordings import router as recordings_router
 from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
-
 
 WEB_DIR = Path(__file__).with_name("web")
 # Everything the station screen needs is served from here: the post's network may have no internet.

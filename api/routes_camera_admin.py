@@ -37,7 +37,7 @@ class CameraChange(BaseModel):
 
 class NewCamera(CameraChange):
     name: str
-    record_url: str  # type: ignore[assignment]
+    record_url: str
 
 
 def _validated(settings: dict[str, Any]) -> CameraConfig:
@@ -57,7 +57,8 @@ async def add_camera(new: NewCamera, request: Request, admin: User = Depends(adm
                      station: Station = Depends(get_station)) -> dict[str, Any]:
     camera = _validated(new.model_dump(exclude_none=True))
     if station.camera(camera.name) is not None:
-        raise HTTPException(409, f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
+        raise HTTPException(409,
+                            f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
     await asyncio.to_thread(station.put_camera, camera)
     await record_audit(station, "camera_add", username=admin.username, camera=camera.name, detail=_detail(camera),
                        remote=remote_address(request))

@@ -11,9 +11,9 @@ from fastapi.responses import StreamingResponse
 from api.auth import current_user, remote_address, visible_camera
 from api.clip_stream import stream_clip
 from api.deps import get_station, time_window
-from storage.accounts import User
 from nvr.station import Station
 from nvr.times import format_instant
+from storage.accounts import User
 from storage.clips import plan_clip
 from storage.clock import now_ms
 from storage.timeline import gaps, recorded_ranges

@@ -56,12 +56,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml  # type: ignore[import-untyped]
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.media import camera_minute_360p, camera_minute_1080p, looped  # noqa: E402
-from tests.support.rtsp import RtspServer, free_port  # noqa: E402
+from benchmarks.media import camera_minute_360p, camera_minute_1080p, looped
+from tests.support.rtsp import RtspServer, free_port
 
 DEFAULT_STEPS = (16, 32, 48, 64, 80, 96, 112, 128)
 DEFAULT_SECONDS = 35.0
@@ -421,7 +421,8 @@ class Bench:
             recorders = [pid for pid, role in roles.items() if role == "recorder"]
             self.baseline_recorders = len(recorders)
             self.recorder_rss_mb = rss_mb(recorders) / max(1, len(recorders))
-            by_role = {role: round(rss_mb([p for p, r in roles.items() if r == role]), 1) for role in set(roles.values())}
+            by_role = {role: round(rss_mb([p for p, r in roles.items() if r == role]), 1)
+                       for role in set(roles.values())}
         return {"rss_mb": round(self.baseline_rss_mb, 1), "rss_mb_by_process": by_role,
                 "cpu_cores": round(sum(spent.values()) / wall, 3)}
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from api.clip_stream import stream_clip  # noqa: E402
-from benchmarks.media import camera_minute_1080p  # noqa: E402
-from storage.clips import plan_clip  # noqa: E402
-from storage.index import RecordingIndex, Segment  # noqa: E402
-from storage.leases import SegmentLeases  # noqa: E402
-from storage.probe import probe_segment  # noqa: E402
+from api.clip_stream import stream_clip
+from benchmarks.media import camera_minute_1080p
+from storage.clips import plan_clip
+from storage.index import RecordingIndex, Segment
+from storage.leases import SegmentLeases
+from storage.probe import probe_segment
 
 HOUR_START_MS = 1_795_000_000_000
 MINUTE_MS = 60_000

@@ -28,13 +28,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.media import CACHE  # noqa: E402
-from detect.bank import DetectorBank  # noqa: E402
-from detect.settings import CameraDetectSettings  # noqa: E402
-from ingest.demo import crossroad, ensure_encoded  # noqa: E402
-from ingest.demo.synthetic import SceneSpec  # noqa: E402
-from ingest.frame_tap import Chroma, detection_planes  # noqa: E402
-from tests.support.media import motorbike_scene, onsets, quiet_scene  # noqa: E402
+from benchmarks.media import CACHE
+from detect.bank import DetectorBank
+from detect.settings import CameraDetectSettings
+from ingest.demo import crossroad, ensure_encoded
+from ingest.demo.synthetic import SceneSpec
+from ingest.frame_tap import Chroma, detection_planes
+from tests.support.media import motorbike_scene, onsets, quiet_scene
 
 CAMERA_COUNTS = (1, 16, 64, 128)
 FPS = 15

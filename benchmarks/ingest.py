@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.media import camera_minute_1080p  # noqa: E402
-from ingest.source import SourceOptions  # noqa: E402
-from ingest.worker import Backoff, StreamWorker  # noqa: E402
-from storage.index import RecordingIndex  # noqa: E402
-from storage.recorder import SegmentRecorder  # noqa: E402
+from benchmarks.media import camera_minute_1080p
+from ingest.source import SourceOptions
+from ingest.worker import Backoff, StreamWorker
+from storage.index import RecordingIndex
+from storage.recorder import SegmentRecorder
 
 
 def rss_mb() -> float:

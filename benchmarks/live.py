@@ -20,13 +20,16 @@ from pathlib import Path
 
 import httpx
 import yaml
-from aiortc import RTCPeerConnection, RTCSessionDescription, rtcrtpreceiver
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription, rtcrtpreceiver
+from aiortc.codecs.base import Decoder
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError
+from av.frame import Frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.media import camera_minute_1080p  # noqa: E402
-from tests.support.rtsp import free_port  # noqa: E402
+from benchmarks.media import camera_minute_1080p
+from tests.support.rtsp import free_port
 
 PASSWORD = "benchmark-password"
 MEASURE_SECONDS = 10.0
@@ -40,10 +43,10 @@ HANG_UP = "hang up"
 TOKEN_VARIABLE = "NVR_BENCHMARK_TOKEN"  # how a viewer process gets its token: not on a command line
 
 
-class NullDecoder:
+class NullDecoder(Decoder):
     """Viewers that receive and decrypt everything but do not decode: the server is what is measured."""
 
-    def decode(self, _frame):  # noqa: ANN001
+    def decode(self, encoded_frame: JitterFrame) -> list[Frame]:
         return []
 
 
@@ -59,7 +62,7 @@ async def connect(base: str, token: str, *, decode: bool) -> tuple[RTCPeerConnec
     first: asyncio.Future = asyncio.get_running_loop().create_future()
     began = time.monotonic()
 
-    async def drain(track) -> None:  # noqa: ANN001
+    async def drain(track: MediaStreamTrack) -> None:
         try:
             await track.recv()
             first.set_result(time.monotonic() - began)
@@ -142,7 +145,7 @@ async def hold_viewers(base: str, token: str) -> None:
     """The viewer process: connects as many more viewers as a line of stdin says, or hangs them all up; until
     stdin closes."""
     logging.disable(logging.WARNING)
-    rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()  # type: ignore[assignment]
+    rtcrtpreceiver.get_decoder = lambda codec: NullDecoder()
     loop = asyncio.get_running_loop()
     peers: list[RTCPeerConnection] = []
     while line := (await loop.run_in_executor(None, sys.stdin.readline)).strip():

@@ -342,14 +342,15 @@ class DetectorBank:
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         interval = table.interval[slots]
         needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
-        for i, (k, blobs) in enumerate(zip(members, found, strict=True)):
+        for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
             if not candidate[k]:
                 continue
             camera, t, slot = tick.cameras[k], float(tick.t[k]), int(slots[i])
             overlay = camera.overlay
+            blobs = found_blobs
             if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
-                         for blob in blobs]
+                         for blob in found_blobs]
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never)
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))

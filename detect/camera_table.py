@@ -83,7 +83,8 @@ class CameraTable:
         dims = {"H": height, "W": width}
         kept = min(self.capacity, capacity)
         for name, (shape, dtype, initial) in _COLUMNS.items():
-            column = np.full((capacity, *(dims.get(d, d) for d in shape)), initial, dtype)  # type: ignore[misc]
+            sizes = (dims[d] if isinstance(d, str) else d for d in shape)
+            column: np.ndarray = np.full((capacity, *sizes), initial, dtype)
             if kept:
                 column[:kept] = getattr(self, name)[:kept]
             setattr(self, name, column)

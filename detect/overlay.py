@@ -35,7 +35,7 @@ class OverlayLearner:
     def suspect(self, blob: Blob) -> bool:
         """Text-like: a line high, inside the top or bottom band, clear of the top and bottom edges."""
         height = self.mask.shape[0]
-        top = 0 < blob.y0 and blob.y1 <= self._band
+        top = blob.y0 > 0 and blob.y1 <= self._band
         bottom = blob.y0 >= height - self._band and blob.y1 < height
         return (top or bottom) and blob.y1 - blob.y0 <= self._line
 

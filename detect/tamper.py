@@ -181,15 +181,15 @@ def check_all(watches: list[TamperWatch], pictures: np.ndarray, is_ir: list[bool
     `signals`."""
     features = TamperFeatures.of(pictures)
     views = [watch.usual_view(ir) for watch, ir in zip(watches, is_ir, strict=True)]
-    compared = [i for i, (reference, _) in enumerate(views) if reference is not None]
+    compared = [(i, reference) for i, (reference, _) in enumerate(views) if reference is not None]
     matched = [1.0] * len(watches)
     if compared:
-        fractions = matching_many(np.stack([views[i][0].regions for i in compared]),  # type: ignore[union-attr]
-                                  np.stack([features[i].regions for i in compared]))
-        for i, fraction in zip(compared, fractions.tolist(), strict=True):
+        fractions = matching_many(np.stack([reference.regions for _, reference in compared]),
+                                  np.stack([features[i].regions for i, _ in compared]))
+        for (i, _), fraction in zip(compared, fractions.tolist(), strict=True):
             matched[i] = fraction
-    for watch, *arguments in zip(watches, features, views, matched, is_ir, strict=True):
-        watch.check(*arguments, interval)
+    for watch, feature, view, match, ir in zip(watches, features, views, matched, is_ir, strict=True):
+        watch.check(feature, view, match, ir, interval)
 
 
 def matching(reference: np.ndarray, current: np.ndarray) -> float:

@@ -22,7 +22,7 @@ FrameCallback = Callable[[np.ndarray, Chroma, float, av.VideoFrame], None]
 def plane_view(frame: av.VideoFrame, index: int) -> np.ndarray:
     """A plane as a 2-D uint8 view of the frame's own buffer (valid while the frame lives)."""
     plane = frame.planes[index]
-    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
     return rows[: plane.height, : plane.width]
 
 
@@ -39,11 +39,12 @@ class FrameTap:
         self._on_frame = on_frame
         self._min_interval = 1.0 / max_fps if max_fps else 0.0
         self._keyframes_only = keyframes_only
-        self._decoder: av.CodecContext | None = None
+        self._decoder: av.VideoCodecContext | None = None
         self._last_wall = float("-inf")
 
     def start(self, stream: av.stream.Stream) -> None:
         decoder = av.CodecContext.create(stream.codec_context.name, "r")
+        assert isinstance(decoder, av.VideoCodecContext), "a video stream's decoder"
         decoder.extradata = stream.codec_context.extradata
         decoder.thread_type = "NONE"  # frame threading would delay every frame by a thread's worth
         self._decoder = decoder
@@ -55,12 +56,11 @@ class FrameTap:
             frames = self._decoder.decode(packet)
         except av.InvalidDataError:
             return  # a damaged packet: the next keyframe recovers
-        for frame in frames:
+        for decoded in frames:
             if stamp.wall - self._last_wall < self._min_interval * 0.9:  # 0.9: frame times jitter
                 continue
             self._last_wall = stamp.wall
-            if frame.format.name not in PLANAR_YUV:
-                frame = frame.reformat(format="yuv420p")
+            frame = decoded if decoded.format.name in PLANAR_YUV else decoded.reformat(format="yuv420p")
             y, chroma = detection_planes(frame)
             self._on_frame(y, chroma, stamp.wall, frame)
 

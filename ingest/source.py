@@ -10,12 +10,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import av
 import av.container
-import av.stream
+import av.video.stream
 
 from ingest.urls import NETWORK_SCHEMES
 
@@ -48,9 +49,10 @@ class OpenedSource:
         videos = container.streams.video
         if not videos:
             raise SourceError("the stream has no video track")
-        self.stream: av.stream.Stream = videos[0]
+        self.stream: av.video.stream.VideoStream = videos[0]
         if self.stream.time_base is None:
             raise SourceError("the video track has no time base")
+        self.time_base: Fraction = self.stream.time_base
 
     def close(self) -> None:
         self.container.close()
@@ -65,7 +67,7 @@ class OpenedSource:
         origin = self.container.start_time_realtime if self.live else None
         if origin is None or packet.dts is None:
             return None
-        return origin / 1e6 + float(packet.dts * self.stream.time_base)  # type: ignore[operator]
+        return origin / 1e6 + float(packet.dts * self.time_base)
 
     def packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
         """Video packets with timestamps; a live stream's end is the end, a file is paced and looped."""
@@ -106,15 +108,17 @@ class OpenedSource:
         """A file as a camera: at its own frame rate, looping with timestamps that keep increasing."""
         offset = 0  # added to every timestamp after a loop, in time-base units
         pace_start: tuple[float, int] | None = None  # (monotonic s, first dts)
-        time_base = float(self.stream.time_base)  # type: ignore[arg-type]
+        time_base = float(self.time_base)
         while not stop.is_set():
             first_dts: int | None = None
             end: int | None = None
             for packet in self._video_packets(stop, stall_seconds):
-                first_dts = packet.dts if first_dts is None else first_dts
-                end = packet.dts + (packet.duration or self._frame_ticks())
-                packet.pts = (packet.pts if packet.pts is not None else packet.dts) + offset
-                packet.dts += offset
+                dts = packet.dts
+                assert dts is not None, "_video_packets times every packet"
+                first_dts = dts if first_dts is None else first_dts
+                end = dts + (packet.duration or self._frame_ticks())
+                packet.pts = (packet.pts if packet.pts is not None else dts) + offset
+                packet.dts = dts + offset
                 if self._options.realtime:
                     pace_start = pace_start or (time.monotonic(), packet.dts)
                     due = pace_start[0] + (packet.dts - pace_start[1]) * time_base

@@ -129,9 +129,10 @@ class StreamWorker:
         stream = source.stream
         clock = ReceiveClock(live=source.live)
         check = ClockCheck(self._options.clock_tolerance)
-        time_base = float(stream.time_base)  # type: ignore[arg-type]
+        time_base = float(source.time_base)
         codec = stream.codec_context.name if stream.codec_context else None
         for packet in source.packets(self._stop, self._stall):
+            assert packet.dts is not None, "packets() times every packet"
             stamp = clock.stamp(float(packet.dts) * time_base, keyframe=packet.is_keyframe)
             if not self._running:
                 self.status.online(stream.codec_context.width, stream.codec_context.height, codec)

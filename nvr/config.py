@@ -137,7 +137,8 @@ class CameraDetectConfig(_Section):
 
     def settings(self) -> CameraDetectSettings:
         overlay = self.overlay if isinstance(self.overlay, str) else tuple(tuple(p) for p in self.overlay)
-        return CameraDetectSettings(zones=tuple(tuple(p) for p in self.zones), masks=tuple(tuple(p) for p in self.masks),
+        return CameraDetectSettings(zones=tuple(tuple(p) for p in self.zones),
+                                    masks=tuple(tuple(p) for p in self.masks),
                                     sensitivity=self.sensitivity, min_object_size=self.min_object_size,
                                     overlay=overlay, max_fps=self.max_fps, keyframes_only=self.keyframes_only,
                                     tamper=self.tamper)

@@ -27,11 +27,11 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detect.bank import DetectorBank  # noqa: E402
-from detect.events import EventMachine, EventUpdate  # noqa: E402
-from detect.observation import Observation  # noqa: E402
-from detect.settings import BankSettings, CameraDetectSettings  # noqa: E402
-from ingest.demo.synthetic import (  # noqa: E402
+from detect.bank import DetectorBank
+from detect.events import EventMachine, EventUpdate
+from detect.observation import Observation
+from detect.settings import BankSettings, CameraDetectSettings
+from ingest.demo.synthetic import (
     Box,
     Frame,
     LightEvent,
@@ -39,8 +39,8 @@ from ingest.demo.synthetic import (  # noqa: E402
     first_frames,
     render,
 )
-from ingest.demo.traffic import ROUTES, random_movers  # noqa: E402
-from ingest.demo.world import Place  # noqa: E402
+from ingest.demo.traffic import ROUTES, random_movers
+from ingest.demo.world import Place
 
 SIZE = (640, 360)  # the sub stream the bank usually gets
 NOISY_SIZE = (320, 180)  # static hours: a quarter of the pixels, twice the noise per work pixel, 2.5x faster
@@ -98,7 +98,7 @@ class Insects(Effect):
                 f = (t - start) / life * (len(points) - 1)
                 i = min(int(f), len(points) - 2)
                 x, v = points[i] + (points[i + 1] - points[i]) * (f - i)
-                blob = np.zeros_like(y, dtype=np.float32)
+                blob: np.ndarray = np.zeros_like(y, dtype=np.float32)
                 cv2.circle(blob, (int(x * width), int(v * height)), max(2, int(radius * height)), 1.0, -1)
                 blob = cv2.GaussianBlur(blob, (0, 0), radius * height * 0.5)
                 y[...] = np.clip(y + blob * brightness, 0, 255).astype(np.uint8)
@@ -130,7 +130,7 @@ class Foliage(Effect):
         sway = 6.0 * math.sin(2 * math.pi * t / 1.7) + 3.0 * math.sin(2 * math.pi * t / 0.63)
         texture = cv2.resize(self._leaves, (x1 - x0 + 16, y1 - y0), interpolation=cv2.INTER_LINEAR)
         texture = cv2.GaussianBlur(texture, (0, 0), 1.2)
-        shifted = np.roll(texture, int(round(sway)), axis=1)[:, 8: 8 + x1 - x0]
+        shifted = np.roll(texture, round(sway), axis=1)[:, 8: 8 + x1 - x0]
         y[y0:y1, x0:x1] = (40 + 120 * shifted).astype(np.uint8)
         u[y0 // 2: y1 // 2, x0 // 2: x1 // 2] = 110
         v[y0 // 2: y1 // 2, x0 // 2: x1 // 2] = 115
@@ -351,15 +351,15 @@ def tampering() -> list[Clip]:
         place = PLACES[n % 3]
         night = ((0.0, 60.0),) if n % 4 == 3 else ()
         movers = 10 if n % 2 else 0
-        kinds: list[tuple[TamperKind, Callable[[float, float], Effect]]] = [
-            ("covered", lambda a, b, n=n: Cover(a, b, bright=n % 2 == 1)),
-            ("moved", lambda a, b, n=n: Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0),
-                                                          tilt=n % 3 == 2)),
-            ("defocus", lambda a, b, n=n: Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
+        a, b = before, before + during
+        kinds: list[tuple[TamperKind, Effect]] = [
+            ("covered", Cover(a, b, bright=n % 2 == 1)),
+            ("moved", Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0), tilt=n % 3 == 2)),
+            ("defocus", Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
         ]
-        for k, (kind, make) in enumerate(kinds):  # each clip its own street
+        for k, (kind, effect) in enumerate(kinds):  # each clip its own street
             spec = _spec(1000 + 10 * n + k, place, before + during + 5.0, movers=movers, infrared=night)
-            clips.append(Clip(f"tamper-{kind}-{n}", spec, effects=(make(before, before + during),),
+            clips.append(Clip(f"tamper-{kind}-{n}", spec, effects=(effect,),
                               tampers=(TamperLabel(kind, before, before + during),), recall=False))
     return clips
 
@@ -473,7 +473,8 @@ class Score:
     def table(self) -> dict[str, object]:
         row: dict[str, object] = {"objects": self.objects, "recall": _round(self.recall),
                                   "false_alarms": self.false_alarms, "hours": round(self.hours, 3),
-                                  "false_alarms_per_hour": round(self.false_alarms / self.hours, 2) if self.hours else None}
+                                  "false_alarms_per_hour":
+                                      round(self.false_alarms / self.hours, 2) if self.hours else None}
         if self.tampers:
             row |= {"tampers": self.tampers, "tamper_recall": _round(self.tamper_recall),
                     "tamper_delay_max": round(max(self.tamper_delays), 2) if self.tamper_delays else None}
@@ -509,14 +510,14 @@ def score(played: Played) -> Score:
             result.tamper_delays.append(started[0][0] - label.start)
         else:
             result.missed.append(f"{clip.name}: {label.kind} at {label.start}")
-    for emitted, update in played.updates:
+    for _emitted, update in played.updates:
         if update.kind == "started" and update.event.type.startswith("tamper_"):
             kind = update.event.type.removeprefix("tamper_")
             if not any(label.kind == kind and label.start - 1.0 <= update.event.start < label.end + 2.0
                        for label in clip.tampers):
                 result.false_tampers += 1
                 result.missed.append(f"{clip.name}: false {update.event.type} at {update.event.start:.1f}")
-    for start, end in clip.losses:
+    for start, _end in clip.losses:
         result.losses += 1
         found = [emitted for emitted, update in played.updates
                  if update.kind == "started" and update.event.type == "video_loss"

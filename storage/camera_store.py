@@ -72,4 +72,4 @@ class CameraStore:
         with self._index.session() as session:
             found = session.execute(select(func.count(CameraRow.id), func.coalesce(func.max(CameraRow.updated_ms), 0))
                                     .where(CameraRow.station == self._station)).one()
-            return int(found[0]), int(found[1])
+            return int(found[0]), int(found[1] or 0)

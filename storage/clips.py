@@ -79,6 +79,7 @@ class _Stitcher:
                 log.warning("%s: the codec changes at %s; the clip ends there", segment.camera, segment.path)
                 return False
             in_tb = stream.time_base
+            assert in_tb is not None, "a recorded segment has a time base"
             # integer rescaling from the segment's time base to output ticks: cheap per packet
             ticks_num, ticks_den = in_tb.numerator * OUTPUT_TICKS, in_tb.denominator
             offset = (segment.start_ms - self._plan.first_ms) * OUTPUT_TICKS // 1000

@@ -32,7 +32,7 @@ class Event:
 
 def _to_event(row: EventRow, camera: str) -> Event:
     boxes = tuple(tuple(box) for box in json.loads(row.boxes))
-    return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,  # type: ignore[arg-type]
+    return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,
                  row.snapshot, row.updated_ms)
 
 
@@ -54,9 +54,8 @@ class EventStore:
     def update(self, event_id: int, *, end_ms: int | None = None, score: float | None = None,
                boxes: Collection[Box] | None = None, snapshot: str | None = None) -> Event:
         values: dict[str, object] = {"updated_ms": now_ms()}
-        for name, value in (("end_ms", end_ms), ("score", score), ("snapshot", snapshot)):
-            if value is not None:
-                values[name] = value
+        values.update({name: value for name, value in (("end_ms", end_ms), ("score", score), ("snapshot", snapshot))
+                       if value is not None})
         if boxes is not None:
             values["boxes"] = json.dumps(rounded(boxes))
         with self._index.session() as session, session.begin():
@@ -89,7 +88,7 @@ class EventStore:
         return self._fetch(select(EventRow, CameraRow.name).join(CameraRow)
                            .where(self._ours, EventRow.end_ms.is_(None)).order_by(EventRow.id))
 
-    def _fetch(self, query: Select[tuple[EventRow, str]]) -> list[Event]:
+    def _fetch(self, query: Select[EventRow, str]) -> list[Event]:
         with self._index.session() as session:
             return [_to_event(row, name) for row, name in session.execute(query).all()]
 

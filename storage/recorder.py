@@ -38,7 +38,7 @@ class SegmentRecorder:
     """
 
     def __init__(self, camera: str, segments_dir: Path, segment_seconds: float,
-                 on_finished: Callable[[Segment], None]) -> None:
+                 on_finished: Callable[[Segment], object]) -> None:
         self.camera = camera
         self._dir = segments_dir
         self._segment_ms = round(segment_seconds * 1000)

@@ -8,6 +8,7 @@ file goes first and its row is dropped as soon as the index can write again (see
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,7 +170,5 @@ class Retention:
     def _remove_file(self, relpath: str) -> None:
         path = self._dir / relpath
         path.unlink(missing_ok=True)
-        try:
+        with contextlib.suppress(OSError):
             path.parent.rmdir()  # the day folder, once empty
-        except OSError:
-            pass

@@ -6,6 +6,7 @@ close, so a process killed at any moment leaves a playable file missing at most 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class SegmentFile:
     def write(self, packet: av.Packet) -> int | None:
         """Mux one packet (its timestamps are shifted so the segment starts at 0); returns its time in the
         segment in milliseconds, or None when it was skipped."""
+        assert packet.dts is not None, "sources time every packet"
         if self._base is None:
             self._base = packet.dts
         dts = packet.dts - self._base
@@ -91,8 +93,6 @@ class SegmentFile:
 
     def abort(self) -> None:
         """Close after a write error without raising; what reached the disk stays readable."""
-        try:
+        with contextlib.suppress(av.FFmpegError, OSError):
             self._container.close()
-        except (av.FFmpegError, OSError):
-            pass
         self._file.close()

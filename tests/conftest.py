@@ -20,8 +20,9 @@ OPERATOR, OPERATOR_PASSWORD = "duty", "duty-officer-pass"
 os.environ.setdefault("NVR_ADMIN_PASSWORD", "admin-test-password")
 
 
-def wait_for(condition: Callable[[], T], timeout: float, what: str, interval: float = 0.1) -> T:
+def wait_for(condition: Callable[..., T], timeout: float, what: str, interval: float = 0.1) -> T:
     """Poll `condition` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    # Callable[..., T], not Callable[[], T]: mypy cannot infer `lambda n=name: ...` against the latter
     deadline = time.monotonic() + timeout
     while True:
         value = condition()

@@ -28,7 +28,7 @@ def footage(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def analyze(*args: str, cwd: Path) -> tuple[int, list[dict], str]:
     done = subprocess.run([sys.executable, "-m", "nvr", "analyze", *args], capture_output=True, text=True,
-                          cwd=cwd, timeout=120)
+                          cwd=cwd, timeout=120, check=False)
     return done.returncode, [json.loads(line) for line in done.stdout.splitlines()], done.stderr
 
 
@@ -120,7 +120,9 @@ def test_an_interrupt_stops_the_files_under_way_and_starts_no_other(tmp_path: Pa
         with starting:
             started.append(path.name)
             if len(started) == 2:  # Ctrl-C, delivered to the main thread as it would be, while two files run
-                signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                main = threading.main_thread().ident
+                assert main is not None
+                signal.pthread_kill(main, signal.SIGINT)
         seen[path.name] = stop.wait(10)
         return analyze_command.FileSummary(str(path))
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from schemathesis.core.result import Ok
 
 from api.app import create_app
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
@@ -35,6 +35,7 @@ def test_generated_requests_never_cause_server_errors(api_under_test) -> None:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     checked = []
     for result in schema.get_all_operations():
+        assert isinstance(result, Ok), result
         operation = result.ok()
 
         @given(case=operation.as_strategy())

@@ -103,12 +103,12 @@ def test_shipped_configs_are_valid(name: str) -> None:
 
 def test_check_config_command(tmp_path: Path) -> None:
     ok = subprocess.run([sys.executable, "-m", "nvr", "check-config", "--config", str(REPO / "config.yaml")],
-                        capture_output=True, text=True)
+                        capture_output=True, text=True, check=False)
     assert ok.returncode == 0 and "OK (4 cameras" in ok.stdout
     bad = tmp_path / "bad.yaml"
     bad.write_text("cameras:\n  - {name: c, record_url: 'rtsp://u:pw@h:0/x'}\n  - {name: c, record_url: 'x'}\n")
     result = subprocess.run([sys.executable, "-m", "nvr", "--config", str(bad), "check-config"],
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, check=False)
     assert result.returncode == 2
     assert "cameras[0].record_url: port must be between 1 and 65535" in result.stderr
     assert "cameras[1].record_url: unsupported scheme" in result.stderr

@@ -87,7 +87,7 @@ def test_same_seed_same_scene_and_ground_truth() -> None:
     frames = range(0, first.frame_count, 5)
     assert [ground_truth(first, i) for i in frames] == [ground_truth(second, i) for i in frames]
     assert any(ground_truth(first, i) for i in frames)
-    for a, b, _ in zip(render(first), render(second), range(3)):
+    for a, b, _ in zip(render(first), render(second), range(3), strict=False):
         assert a.boxes == b.boxes and np.array_equal(a.image, b.image)
     other = dataclasses.replace(first, seed=first.seed + 1)
     assert not np.array_equal(next(render(other)).image, next(render(first)).image)
@@ -105,7 +105,7 @@ def test_demo_loop_point_cuts_nobody_and_every_mover_shows(scene: str) -> None:
 
 
 def test_unknown_scene_is_refused_with_the_known_names(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="'garage'.*alley, crossroad, shopfront, alley-night"):
+    with pytest.raises(ValueError, match=r"'garage'.*alley, crossroad, shopfront, alley-night"):
         ensure_demo_video("garage", tmp_path)
 
 

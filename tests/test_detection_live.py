@@ -52,7 +52,7 @@ def test_motion_becomes_an_event_on_the_websocket_and_in_the_api_with_snapshot_a
     wait_for(lambda: station.index.segments("cua-hang", event["start_ms"] + 4000, 2**62), 20, "footage after it")
     clip = client.get(f"/api/events/{live['id']}/clip.mp4")
     assert clip.status_code == 200
-    with av.open(io.BytesIO(clip.content)) as container:
+    with av.open(io.BytesIO(clip.content), "r") as container:
         assert sum(1 for _ in container.decode(video=0)) >= 4 * 15  # pre-roll and the event itself
 
     cameras = {c["name"]: c for c in client.get("/api/cameras").json()}

@@ -96,7 +96,8 @@ def test_recording_continues_on_a_full_disk_and_nvr_run_starts_on_one(tmp_path: 
     text = log.read_text()
     assert "retention pass failed" not in text and "Application startup failed" not in text, text[-3000:]
     kept = segments(index)
-    on_disk = {p.relative_to(disk / "data" / "segments").as_posix() for p in (disk / "data" / "segments").rglob("*.mp4")}
+    folder = disk / "data" / "segments"
+    on_disk = {p.relative_to(folder).as_posix() for p in folder.rglob("*.mp4")}
     assert on_disk == {s.path for s in kept}, "every file indexed, every row has its file"
     for segment in kept:
         assert probe_segment(disk / "data" / "segments" / segment.path).packets > 0, segment.path

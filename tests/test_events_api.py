@@ -37,7 +37,7 @@ def recorded(cameras: RtspServer, tmp_path: Path, make_station):
 
 
 def test_search_get_snapshot_and_clip_respect_grants(recorded) -> None:
-    station, operator, household, ours, theirs = recorded
+    _station, operator, household, ours, theirs = recorded
     assert {e["id"] for e in operator.get("/api/events").json()} == {ours.id, theirs.id}
     assert [e["id"] for e in household.get("/api/events").json()] == [ours.id]
     assert [e["id"] for e in operator.get("/api/events?type=tamper_covered").json()] == [theirs.id]
@@ -64,9 +64,8 @@ def test_websocket_streams_only_visible_cameras_and_refuses_strangers(recorded) 
         station.event_bus.publish(ours)
         assert socket.receive_json()["id"] == ours.id
     stranger = TestClient(create_app(station))
-    with pytest.raises(WebSocketDisconnect):
-        with stranger.websocket_connect("/api/events/ws") as socket:
-            socket.receive_json()
-    with pytest.raises(WebSocketDisconnect):
-        with household.websocket_connect("/api/events/ws", headers={"origin": "http://evil.example"}) as socket:
-            socket.receive_json()
+    with pytest.raises(WebSocketDisconnect), stranger.websocket_connect("/api/events/ws") as socket:
+        socket.receive_json()
+    with (pytest.raises(WebSocketDisconnect),
+          household.websocket_connect("/api/events/ws", headers={"origin": "http://evil.example"}) as socket):
+        socket.receive_json()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -28,6 +29,7 @@ def tap_all(path: Path, **options) -> list[tuple[np.ndarray, tuple[np.ndarray, n
     clock = ReceiveClock(live=False)
     try:
         for packet in source.packets(threading.Event(), 10):
+            assert packet.dts is not None
             tap.packet(packet, clock.stamp(float(packet.dts * packet.time_base), keyframe=packet.is_keyframe))
     finally:
         source.close()
@@ -37,7 +39,7 @@ def tap_all(path: Path, **options) -> list[tuple[np.ndarray, tuple[np.ndarray, n
 def test_planes_are_the_decoded_picture(four_seconds: Path) -> None:
     frames = tap_all(four_seconds)
     assert len(frames) == 60
-    y, (u, v), _t, frame = frames[10]
+    y, (u, _v), _t, frame = frames[10]
     assert y.shape == (120, 200) and u.shape == (15, 25)
     assert np.array_equal(y, frame.to_ndarray()[:120])  # yuv420p as an array: the Y rows come first
     assert abs(float(u.astype(int).mean()) - 128) > 2  # a colour picture has chroma
@@ -47,6 +49,6 @@ def test_frame_rate_cap_and_keyframes_only(four_seconds: Path) -> None:
     capped = tap_all(four_seconds, max_fps=5)
     assert len(capped) == 20
     times = [t for _y, _c, t, _f in capped]
-    assert min(b - a for a, b in zip(times, times[1:])) >= 0.18
+    assert min(b - a for a, b in pairwise(times)) >= 0.18
     keyframes = tap_all(four_seconds, keyframes_only=True)
     assert len(keyframes) == 4 and all(f.key_frame for *_rest, f in keyframes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -15,7 +17,7 @@ def seg(camera: str, start_s: int, end_s: int, size: int = 100) -> Segment:
 
 
 @pytest.fixture
-def index(database_url: str) -> RecordingIndex:
+def index(database_url: str) -> Iterator[RecordingIndex]:
     created = RecordingIndex(database_url, "post")
     yield created
     created.close()

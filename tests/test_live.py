@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
-
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -29,7 +29,12 @@ async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
     peer = RTCPeerConnection()
     peer.addTransceiver("video", direction="recvonly")
     arrived: asyncio.Future = asyncio.get_running_loop().create_future()
-    peer.on("track", lambda track: arrived.done() or arrived.set_result(track))
+
+    def on_track(track: MediaStreamTrack) -> None:
+        if not arrived.done():
+            arrived.set_result(track)
+
+    peer.on("track", on_track)
     await peer.setLocalDescription(await peer.createOffer())
     return peer, arrived
 
@@ -43,7 +48,7 @@ async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[fl
     assert response.status_code == 200, response.text
     await peer.setRemoteDescription(RTCSessionDescription(**response.json()))
     track = await asyncio.wait_for(arrived, 10)
-    frames = []
+    frames: list[tuple[int, int]] = []
     first = None
     try:
         while len(frames) < frames_wanted:
@@ -61,14 +66,15 @@ def test_viewer_gets_the_passed_through_picture_and_is_cleaned_up(cameras: RtspS
                                        {"name": "cam1", "record_url": cameras.url("cam1")}])
     station, operator = make_station(config)
     wait_for(lambda: station.index.segments("cam0", 0, 2**62), 20, "the camera streaming")
-    with TestClient(create_app(station)) as client:
+    app = create_app(station)
+    with TestClient(app) as client:
         client.headers.update(operator.headers)
         first, frames = asyncio.run(watch(client, "cam0", 20))
         assert {width for width, _ in frames} == {320}
-        assert all(b > a for (_, a), (_, b) in zip(frames, frames[1:])), "frames keep coming, in order"
+        assert all(b > a for (_, a), (_, b) in pairwise(frames)), "frames keep coming, in order"
         assert first < 5
         hub = station.hub("cam0", "record")
-        wait_for(lambda: hub.viewer_count == 0 and client.app.state.live.count == 0, 15, "the viewer cleaned up")
+        wait_for(lambda: hub.viewer_count == 0 and app.state.live.count == 0, 15, "the viewer cleaned up")
         results = asyncio.run(_two_viewers(client))
         assert all(len(frames) == 10 for _, frames in results)
     actions = [e.action for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cam0")]
@@ -114,7 +120,7 @@ def test_viewers_share_one_split_from_the_last_keyframe(tmp_path: Path) -> None:
     assert first[0].is_keyframe and not any(frame.is_keyframe for frame in first[1:])
     payloads, _ = first[0].rtp
     assert payloads[0][0] & 0x1F == NAL_STAP_A and payloads[0][3] & 0x1F == NAL_SPS, "SPS/PPS lead the keyframe"
-    assert [b.rtp[1] - a.rtp[1] for a, b in zip(first, first[1:])] == [6000] * 3, "90 kHz at 15 fps"
+    assert [b.rtp[1] - a.rtp[1] for a, b in pairwise(first)] == [6000] * 3, "90 kHz at 15 fps"
 
 
 def test_a_new_viewers_backlog_is_spread_out_not_burst(tmp_path: Path) -> None:
@@ -135,7 +141,7 @@ def test_a_new_viewers_backlog_is_spread_out_not_burst(tmp_path: Path) -> None:
 
     times = asyncio.run(receive())
     assert times[0] < 0.5 / CATCH_UP_FPS, "the keyframe goes out at once"
-    assert all(b - a >= 0.9 / CATCH_UP_FPS for a, b in zip(times, times[1:])), times
+    assert all(b - a >= 0.9 / CATCH_UP_FPS for a, b in pairwise(times)), times
 
 
 def test_packets_the_socket_refuses_go_through_the_event_loops_transport_in_order(
@@ -176,6 +182,6 @@ def test_packets_the_socket_refuses_go_through_the_event_loops_transport_in_orde
             await sessions.close_all()
 
     pts = asyncio.run(watch())
-    assert all(b > a for a, b in zip(pts, pts[1:])), pts
+    assert all(b > a for a, b in pairwise(pts)), pts
     assert sum(direct) > 0 and sum(refused) > 0, "both ways were taken"
     assert resent == [], "nothing lost, nothing out of order (the viewer asks at once for a gap)"

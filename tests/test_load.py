@@ -38,14 +38,16 @@ def hammer(client, names: list[str], stop: threading.Event, done: list[int], fai
 
 def test_32_cameras_under_api_load_keep_camera_pace_with_no_gap(street: Path, tmp_path: Path, make_station) -> None:
     names = [f"cam{k:02d}" for k in range(CAMERAS)]
-    with RtspServer([], files={n: street for n in names}) as server:
+    with RtspServer([], files=dict.fromkeys(names, street)) as server:
         config = station_config(tmp_path, [{"name": n, "record_url": server.url(n)} for n in names],
                                 storage={"segment_seconds": 4})
         station, client = make_station(config)
         wait_for(lambda: all(station.report(n) and station.report(n).record.state == "online" for n in names), 30,
                  "every camera online")
         began_ms = round(time.time() * 1000) + 2000
-        stop, done, failures = threading.Event(), [], []
+        stop = threading.Event()
+        done: list[int] = []
+        failures: list[str] = []
         threads = [threading.Thread(target=hammer, args=(client, names, stop, done, failures)) for _ in range(AT_ONCE)]
         started = time.monotonic()
         for thread in threads:

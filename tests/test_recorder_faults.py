@@ -30,7 +30,8 @@ def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], N
     try:
         for number, packet in enumerate(source.packets(threading.Event(), 10)):
             before_packet(number)
-            seconds = float(packet.dts * source.stream.time_base)
+            assert packet.dts is not None
+            seconds = float(packet.dts * source.time_base)
             recorder.packet(packet, clock.stamp(seconds, keyframe=packet.is_keyframe))
     finally:
         recorder.stop("end")

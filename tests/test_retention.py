@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ NOW = 10_000 * MINUTE
 
 
 @pytest.fixture
-def index(database_url: str) -> RecordingIndex:
+def index(database_url: str) -> Iterator[RecordingIndex]:
     created = RecordingIndex(database_url, "post")
     yield created
     created.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from itertools import accumulate
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 from aiortc import MediaStreamTrack, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError
-from aiortc.rtcrtpparameters import (RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters,
-                                     RTCRtpSendParameters)
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpHeaderExtensionParameters, RTCRtpSendParameters
 from aiortc.rtp import HeaderExtensionsMap, RtpPacket, is_rtcp, unwrap_rtx
 
 from api.webrtc.sender import PACING_BITS_PER_SECOND, PACING_BURST_BYTES, PassthroughSender
@@ -85,6 +84,7 @@ def test_frames_go_out_as_consecutive_packets_and_lost_ones_are_resent_over_rtx(
         track = FramesTrack(frames)
         sender = RTCRtpSender(track, transport)  # type: ignore[arg-type]
         PassthroughSender.adopt(sender)
+        assert isinstance(sender, PassthroughSender)
         await sender.send(PARAMETERS)
         await asyncio.wait_for(track.sent.wait(), 10)
         await sender.stop()
@@ -97,7 +97,7 @@ def test_frames_go_out_as_consecutive_packets_and_lost_ones_are_resent_over_rtx(
     transport, sender, sent = asyncio.run(send())
     packets = [RtpPacket.parse(data, extensions) for data in transport.rtp[:sent]]
     assert [p.payload for p in packets] == [payload for frame in frames for payload in frame.rtp[0]]
-    assert [b.sequence_number - a.sequence_number for a, b in zip(packets, packets[1:])] == [1] * (sent - 1)
+    assert [b.sequence_number - a.sequence_number for a, b in pairwise(packets)] == [1] * (sent - 1)
     last_of_each_frame = [n - 1 for n in accumulate(len(frame.rtp[0]) for frame in frames)]
     assert [i for i, packet in enumerate(packets) if packet.marker] == last_of_each_frame
     assert {packet.timestamp for packet in packets[:last_of_each_frame[0] + 1]} == {packets[0].timestamp}

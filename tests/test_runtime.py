@@ -27,7 +27,8 @@ def status(client, name: str) -> dict:
 def test_a_killed_recorder_is_back_within_5_s_and_the_other_cameras_never_stop(
         cameras: RtspServer, tmp_path: Path, make_station) -> None:
     names = ["a", "b", "c", "d"]  # dealt round two recorders: a and c in one, b and d in the other
-    config = station_config(tmp_path, [{"name": n, "record_url": cameras.url(f"cam{k % 2}")} for k, n in enumerate(names)],
+    config = station_config(tmp_path,
+                            [{"name": n, "record_url": cameras.url(f"cam{k % 2}")} for k, n in enumerate(names)],
                             runtime={"recorder_processes": 2})
     station, client = make_station(config)
     wait_for(lambda: all(len(station.index.segments(n, 0, 2**62)) >= 2 for n in names), 30, "every camera recording")
@@ -113,9 +114,10 @@ class FlakyIndex:
 def test_the_catalog_writer_keeps_rows_in_order_while_the_database_is_away() -> None:
     index = FlakyIndex(down=3, refused="cam0/dup.mp4")
     writer = CatalogWriter(index)  # type: ignore[arg-type]
-    rows = [Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
-            Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
-            Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
+    rows: list[Segment | OutageStart | OutageEnd] = [
+        Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
+        Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
+        Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
     started = time.monotonic()
     for row in rows:
         writer.put(row)  # before the thread runs: nothing here may wait for the database

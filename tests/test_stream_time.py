@@ -79,7 +79,8 @@ def test_segment_boundaries_stay_monotonic_across_reconnects(tmp_path: Path, mak
             restarted_ms = time.time() * 1000
             server.start()
             wait_for(lambda: any(s.start_ms >= restarted_ms  # noqa: B023
-                                 for s in station.index.segments("cam0", 0, 2**62)), 30, f"a segment after reconnect {cycle}")
+                                 for s in station.index.segments("cam0", 0, 2**62)), 30,
+                     f"a segment after reconnect {cycle}")
             first = min((s for s in station.index.segments("cam0", 0, 2**62) if s.start_ms >= restarted_ms),
                         key=lambda s: s.start_ms)
             assert first.start_ms < restarted_ms + 3000, "the first picture after a reconnect is stamped on time"

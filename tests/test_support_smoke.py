@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from fractions import Fraction
+from itertools import pairwise
 
 import av
 import av.error
@@ -55,11 +56,12 @@ def test_two_mounts_serve_live_h264_with_regular_keyframes(cams: RtspServer) -> 
             pkts = packets(c, 3 * GOP + 1)
             # The first packet of a session carries pts=None (observed); later ones are timed.
             pts = [p.pts for p in pkts if p.pts is not None]
-            assert len(pts) >= 3 * GOP and all(a < b for a, b in zip(pts, pts[1:]))
+            assert len(pts) >= 3 * GOP and all(a < b for a, b in pairwise(pts))
             key_idx = [i for i, p in enumerate(pkts) if p.is_keyframe]
-            assert len(key_idx) >= 3 and {b - a for a, b in zip(key_idx, key_idx[1:])} == {GOP}
-            key_pts = [pkts[i].pts for i in key_idx[1:]]
-            assert {(b - a) * stream.time_base for a, b in zip(key_pts, key_pts[1:])} == {Fraction(GOP, FPS)}
+            assert len(key_idx) >= 3 and {b - a for a, b in pairwise(key_idx)} == {GOP}
+            key_pts = [p.pts for p in (pkts[i] for i in key_idx[1:]) if p.pts is not None]
+            assert stream.time_base is not None
+            assert {(b - a) * stream.time_base for a, b in pairwise(key_pts)} == {Fraction(GOP, FPS)}
             frame = next(f for p in pkts[key_idx[0]:] for f in p.decode())
             lumas.append(frame.to_ndarray(format="gray").mean())
         assert abs(lumas[0] - lumas[1]) > 5, "mounts should show different test patterns"

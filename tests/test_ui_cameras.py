@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
@@ -109,25 +109,30 @@ def test_admin_adds_changes_disables_and_removes_a_camera(station, cameras: Rtsp
         expect(page.locator("#cameras-link")).to_have_text("Cameras")
 
 
+def phone_page(browser: Browser) -> Page:
+    return browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+
+
 def test_only_administrators_manage_cameras_and_the_page_fits_a_phone(station) -> None:
-    phone = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
     with serving(station) as base, chromium() as browser:
-        page = browser.new_page(**phone)
+        page = phone_page(browser)
         log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
         expect(page.locator('.tile[data-camera="hem-4"]')).to_be_visible(timeout=20_000)
         expect(page.locator("#cameras-link")).to_be_hidden()
         page.goto(f"{base}/#/cameras")
         expect(page.locator(".notice")).to_have_text("Chỉ quản trị viên mới quản lý được camera.")
         expect(page.locator("#cameras-link")).to_be_hidden()
-        refused = page.evaluate("""() => fetch('/api/cameras', {method: 'POST', headers: {'Content-Type': 'application/json'},
-                                   body: JSON.stringify({name: 'x', record_url: 'rtsp://10.0.0.2/x'})}).then(r => r.status)""")
+        refused = page.evaluate("""() => fetch('/api/cameras', {method: 'POST',
+            headers: {'Content-Type': 'application/json'},
+            body: JSON.stringify({name: 'x', record_url: 'rtsp://10.0.0.2/x'})}).then(r => r.status)""")
         assert refused == 403
 
-        admin = browser.new_page(**phone)
+        admin = phone_page(browser)
         log_in(admin, base, "admin", ADMIN_PASSWORD)
         admin.locator("#cameras-link").click()
         row = admin.locator(ROW.format("hem-4"))
         expect(row).to_have_attribute("data-status", "online", timeout=10_000)
         assert admin.evaluate("() => document.documentElement.scrollWidth") <= 390, "nothing wider than the phone"
         assert row.evaluate("row => getComputedStyle(row).display") == "block", "each camera a card"
-        assert row.locator("button.remove").bounding_box()["width"] > 0
+        box = row.locator("button.remove").bounding_box()
+        assert box is not None and box["width"] > 0

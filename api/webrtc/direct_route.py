@@ -58,7 +58,9 @@ class DirectRoute:
         protect = self._dtls._tx_srtp.protect
         encrypted = [protect(packet) for packet in packets]
         # behind data already queued in the transport, the socket would jump the queue
-        sent = self._socket.send(encrypted, self._address) if not self._transport.get_write_buffer_size() else 0
+        # typeshed's DatagramTransport lacks get_write_buffer_size; asyncio's and uvloop's UDP transports have it
+        buffered = self._transport.get_write_buffer_size()  # type: ignore[attr-defined]
+        sent = self._socket.send(encrypted, self._address) if not buffered else 0
         for packet in encrypted[sent:]:
             self._transport.sendto(packet, self._address)
         setattr(self._dtls, _TX_BYTES, getattr(self._dtls, _TX_BYTES) + sum(map(len, encrypted)))

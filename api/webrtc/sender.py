@@ -66,6 +66,7 @@ class PassthroughSender(RTCRtpSender):
         if missing:
             raise RuntimeError(f"this aiortc's RTCRtpSender has no {missing}: live view needs updating")
         sender.__class__ = cls
+        assert isinstance(sender, cls)
         sender._sent = {}
         sender._direct = None
 
@@ -82,10 +83,12 @@ class PassthroughSender(RTCRtpSender):
         timestamp_origin = random32()
         track = self._base("track")
         try:
+            payload_type = codec.payloadType
+            assert payload_type is not None, "a negotiated codec has a payload type"
             while True:
                 frame = await track.recv()
                 if self._enabled:
-                    sequence_number = await self._send_frame(frame, codec.payloadType, timestamp_origin,
+                    sequence_number = await self._send_frame(frame, payload_type, timestamp_origin,
                                                              sequence_number)
         except (asyncio.CancelledError, ConnectionError, MediaStreamError):
             pass

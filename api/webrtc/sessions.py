@@ -25,7 +25,7 @@ class PassthroughTrack(MediaStreamTrack):
     def __init__(self, hub: LiveHub) -> None:
         super().__init__()
         self._hub = hub
-        self._loop = asyncio.get_running_loop()
+        self._loop: asyncio.AbstractEventLoop = asyncio.get_running_loop()  # also pyee's (never None here)
         self._viewer = LiveViewer(self._loop)
         self._sent = -math.inf  # loop time of the last frame handed to the sender
         hub.subscribe(self._viewer)

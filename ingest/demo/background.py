@@ -117,7 +117,7 @@ def _facades(canvas: np.ndarray, camera: Camera, rng: np.random.Generator) -> No
                 _house(canvas, camera, rng, _Wall(False, depth), s0, s1)
     edges = [NEAREST, *[z for opening in layout.openings for z in opening], layout.far]
     for side in (-1.0, 1.0):
-        for start, end in zip(edges[0::2], edges[1::2]):
+        for start, end in zip(edges[0::2], edges[1::2], strict=True):
             for s0, s1 in _lots(rng, start, end):
                 _house(canvas, camera, rng, _Wall(True, side * layout.half_width), s0, s1)
 
@@ -159,11 +159,10 @@ def _house(canvas: np.ndarray, camera: Camera, rng: np.random.Generator, wall: _
 
 def _parked(canvas: np.ndarray, camera: Camera, rng: np.random.Generator) -> None:
     """Rows of parked motorbikes, drawn with the same sprites as the moving ones."""
-    spots = []
+    spots: list[tuple[float, float, View, int]] = []
     for xa, za, xb, zb, count in camera.layout.parking:
-        for f in (np.arange(count) + rng.uniform(0.2, 0.8, count)) / count:
-            spots.append((xa + f * (xb - xa), za + f * (zb - za), _PARKED_VIEWS[int(rng.integers(2))],
-                          int(rng.integers(1 << 31))))
+        spots.extend((xa + f * (xb - xa), za + f * (zb - za), _PARKED_VIEWS[int(rng.integers(2))],
+                      int(rng.integers(1 << 31))) for f in (np.arange(count) + rng.uniform(0.2, 0.8, count)) / count)
     for x, z, view, look in sorted(spots, key=lambda spot: -spot[1]):
         placed = place(camera, -1, Mover("motorbike", ((x, z),), 0.0, 0.0, look), Pose(x, z, view, 0.0))
         if placed:

@@ -53,10 +53,11 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
     source = open_source(path.resolve().as_uri(), SourceOptions(realtime=False, loop=False))
     try:
         tap.start(source.stream)
-        time_base = float(source.stream.time_base)  # type: ignore[arg-type]
+        time_base = float(source.time_base)
         first: float | None = None
         t = 0.0
         for packet in source.packets(stop, STALL_SECONDS):
+            assert packet.dts is not None, "packets() times every packet"
             t = float(packet.dts) * time_base
             first = t if first is None else first
             t -= first

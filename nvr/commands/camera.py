@@ -25,7 +25,7 @@ from storage.index import RecordingIndex
 SETTINGS = ("title", "location", "record_url", "detect_url")
 
 
-def add_camera_commands(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_camera_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     camera = commands.add_parser("camera", help="manage cameras while the station runs (list, add, set, rm)")
     actions = camera.add_subparsers(dest="action", required=True)
     actions.add_parser("list", help="the cameras, their recorder and where their settings come from")
@@ -34,7 +34,8 @@ def add_camera_commands(commands: argparse._SubParsersAction) -> argparse.Argume
     for sub in (add, change):
         sub.add_argument("name")
         for setting in SETTINGS:
-            sub.add_argument(f"--{setting.replace('_', '-')}", dest=setting, required=sub is add and setting == "record_url")
+            sub.add_argument(f"--{setting.replace('_', '-')}", dest=setting,
+                             required=sub is add and setting == "record_url")
         switch = sub.add_mutually_exclusive_group()
         switch.add_argument("--enable", dest="enabled", action="store_const", const=True)
         switch.add_argument("--disable", dest="enabled", action="store_const", const=False)

@@ -16,7 +16,7 @@ from storage.index import RecordingIndex
 CONSOLE = "console"  # how changes made here appear in the audit log
 
 
-def add_user_commands(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     user = commands.add_parser("user", help="manage accounts (add, passwd, grant, revoke, list)")
     actions = user.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="create an account; the password is read from stdin or prompted")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from functools import partial
 
 from ingest.live_hub import LiveHub
 from nvr.cameras import assign_recorders, camera_from
@@ -71,7 +72,7 @@ class CameraSync:
 
     def _admit(self, camera: CameraConfig) -> None:
         for role in camera.stream_urls:
-            self._hubs[(camera.name, role)] = LiveHub(lambda on, name=camera.name, role=role: self._watch(name, role, on))
+            self._hubs[(camera.name, role)] = LiveHub(partial(self._watch, camera.name, role))
         if camera.detect.enabled:
             self._pipeline.watch(camera.name, camera.detect.settings())
 

@@ -35,9 +35,9 @@ from nvr.runtime.messages import (
     work_table_name,
 )
 from nvr.runtime.parent_watch import exit_with_parent
-from nvr.station_identity import station_id
 from nvr.runtime.station_outlet import StationOutlet
 from nvr.runtime.work_pictures import WorkPictureTable, shared_folder
+from nvr.station_identity import station_id
 from storage.camera_store import CameraStore
 from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
 from storage.clock import now_ms

@@ -18,6 +18,7 @@ def hub_of_camera(tmp_path: Path) -> tuple[LiveHub, list[EncodedFrame]]:
     with av.open(str(video)) as container:
         stream = container.streams.video[0]
         converter = AnnexBConverter(stream)
-        frames = [EncodedFrame(converter.convert(packet), int(packet.pts), stream.time_base, bool(packet.is_keyframe))
-                  for packet in container.demux(stream) if packet.size]
+        assert stream.time_base is not None
+        frames = [EncodedFrame(converter.convert(packet), packet.pts, stream.time_base, bool(packet.is_keyframe))
+                  for packet in container.demux(stream) if packet.size and packet.pts is not None]
     return LiveHub(), frames

@@ -67,7 +67,7 @@ class PostgresServer:
 
     def _run(self, *cmd: str | Path) -> None:
         """Run a command as postgres; raise with its output on failure."""
-        r = subprocess.run(as_postgres(*cmd), capture_output=True, text=True, cwd=self._dir)
+        r = subprocess.run(as_postgres(*cmd), capture_output=True, text=True, cwd=self._dir, check=False)
         if r.returncode != 0:
             raise RuntimeError(f"{Path(cmd[0]).name} exited {r.returncode}: {r.stdout[-2000:]}{r.stderr[-2000:]}")
 
@@ -89,7 +89,7 @@ class PostgresServer:
             return
         if (self.data_dir / "postmaster.pid").exists():
             subprocess.run(as_postgres(PG_BIN / "pg_ctl", "-D", self.data_dir, "-m", "immediate", "-w", "stop"),
-                           capture_output=True, cwd=self._dir)
+                           capture_output=True, cwd=self._dir, check=False)
         shutil.rmtree(self._dir, ignore_errors=True)
         self._dir = None
 

@@ -85,7 +85,8 @@ class RtspServer:
         """Spawn the server and wait until it printed READY and accepts TCP connections."""
         if self.running:
             raise RuntimeError("RTSP server already running")
-        self._log = tempfile.TemporaryFile(prefix="rtsp-server-", suffix=".log")
+        # closed with the server (_end), not here: the log outlives this method
+        self._log = tempfile.TemporaryFile(prefix="rtsp-server-", suffix=".log")  # noqa: SIM115
         self._proc = subprocess.Popen(self._args, stdout=subprocess.PIPE, stderr=self._log, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         try:
