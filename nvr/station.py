@@ -14,6 +14,7 @@ from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
+from nvr.event_writer import EventWriter
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import FailureLimiter
 from nvr.runtime.camera_sync import CameraSync
@@ -71,8 +72,8 @@ class Station:
         pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
         self.camera_store = CameraStore(self.index)
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
-        self.detection = LiveDetection(pipeline, self.events, self.event_bus, self.snapshots_dir,
-                                       self._work_pictures, self._snapshot)
+        writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
+        self.detection = LiveDetection(pipeline, self._work_pictures, writer)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,

@@ -1,0 +1,94 @@
+"""Detection's results go to the catalog, the snapshot folder and the event bus from a thread of their
+own: a slow database, or a recorder slow to hand over a snapshot, never holds up the next tick."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from detect.events import Event as DetectedEvent
+from detect.events import EventUpdate
+from nvr.event_bus import EventBus
+from storage.events import Event, EventStore
+
+log = logging.getLogger(__name__)
+MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow
+Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
+
+
+def _ms(t: float) -> int:
+    return round(t * 1000)
+
+
+class EventWriter:
+    def __init__(self, events: EventStore, bus: EventBus, snapshots_dir: Path, snapshots: Snapshots) -> None:
+        self._events = events
+        self._bus = bus
+        self._snapshots_dir = snapshots_dir
+        self._snapshots = snapshots
+        self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
+        self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
+        self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
+
+    def start(self) -> None:
+        self._snapshots_dir.mkdir(parents=True, exist_ok=True)
+        self._thread.start()
+
+    def put(self, updates: list[EventUpdate]) -> None:
+        """Queue a tick's updates; never waits."""
+        if not updates:
+            return
+        try:
+            self._queue.put_nowait(updates)
+        except queue.Full:
+            log.error("event writer: %d ticks wait for the database; %d event updates dropped", MAX_WAITING,
+                      len(updates))
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is queued (up to `timeout`), then end the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while (updates := self._queue.get()) is not None:
+            for update in updates:
+                try:
+                    stored = self._record(update)
+                except Exception:
+                    log.exception("%s: could not store a %s event", update.event.camera, update.event.type)
+                    continue
+                if stored is not None:
+                    self._bus.publish(stored)
+
+    def _record(self, update: EventUpdate) -> Event | None:
+        event = update.event
+        key = (event.camera, event.type, event.start)
+        if update.kind == "started":
+            stored = self._events.open(event.camera, event.type, _ms(event.start), event.score, event.boxes)
+            self._open[key] = stored.id
+            return self._events.update(stored.id, snapshot=self._snapshot(event, stored.id))
+        event_id = self._open.get(key)
+        if event_id is None:  # its start could not be stored
+            return None
+        if update.kind == "updated":
+            return self._events.update(event_id, score=event.score, boxes=event.boxes,
+                                       snapshot=self._snapshot(event, event_id))
+        del self._open[key]
+        assert event.end is not None
+        return self._events.update(event_id, end_ms=_ms(event.end))
+
+    def _snapshot(self, event: DetectedEvent, event_id: int) -> str | None:
+        """The camera's picture now (the event's best frame so far), saved as `<id>.jpg`."""
+        if event.type == "video_loss":
+            return None
+        image = self._snapshots(event.camera)
+        if image is None:
+            return None
+        name = f"{event_id}.jpg"
+        partial = self._snapshots_dir / f".{name}.tmp"
+        partial.write_bytes(image)
+        partial.replace(self._snapshots_dir / name)
+        return name

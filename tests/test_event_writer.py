@@ -1,0 +1,47 @@
+"""Detection hands its results to the event writer and goes on: a database that takes its time delays
+the rows, never the next tick."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Collection
+from pathlib import Path
+
+from detect.events import Event as DetectedEvent
+from detect.events import EventUpdate
+from detect.observation import Box
+from nvr.event_bus import EventBus
+from nvr.event_writer import EventWriter
+from storage.events import Event, EventStore
+from storage.index import RecordingIndex
+
+
+class SlowEvents(EventStore):
+    """The real store on SQLite, behind a database that answers only when the test lets it."""
+
+    def __init__(self, index: RecordingIndex, gate: threading.Event) -> None:
+        super().__init__(index)
+        self._gate = gate
+
+    def open(self, camera: str, type_: str, start_ms: int, score: float, boxes: Collection[Box]) -> Event:
+        self._gate.wait(10)
+        return super().open(camera, type_, start_ms, score, boxes)
+
+
+def test_a_slow_database_never_holds_up_detection(tmp_path: Path) -> None:
+    gate = threading.Event()
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    writer = EventWriter(SlowEvents(index, gate), EventBus(), tmp_path / "snapshots", lambda _camera: b"jpeg")
+    writer.start()
+    motion = DetectedEvent("hem-4", "motion", 100.0, None, 0.8, (), 101.0, 95.0, None)
+    started = time.monotonic()
+    writer.put([EventUpdate("started", motion)])
+    writer.put([EventUpdate("ended", DetectedEvent("hem-4", "motion", 100.0, 104.0, 0.8, (), 101.0, 95.0, 109.0))])
+    assert time.monotonic() - started < 0.1, "handing over never waits for the database"
+    assert EventStore(index).query(cameras=["hem-4"], type_=None, start_ms=0, end_ms=2**62, limit=10) == []
+    gate.set()
+    writer.stop()
+    stored = EventStore(index).query(cameras=["hem-4"], type_=None, start_ms=0, end_ms=2**62, limit=10)
+    assert [(e.start_ms, e.end_ms, e.snapshot) for e in stored] == [(100_000, 104_000, f"{stored[0].id}.jpg")]
+    assert (tmp_path / "snapshots" / f"{stored[0].id}.jpg").read_bytes() == b"jpeg"
