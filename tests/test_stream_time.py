@@ -17,6 +17,7 @@ from storage.index import Segment
 from tests.conftest import station_config, wait_for
 from tests.support.media import encode_size_change
 from tests.support.rtsp import RtspServer
+from tests.support.web import chromium
 
 FRAME_MS = 1000 // 15 + 1  # one frame at 15 fps, rounded up
 SKEW = 7.0
@@ -123,3 +124,23 @@ def test_a_mid_stream_resolution_change_starts_a_segment_and_clips_across_it(
         runs = decoded_sizes(response.content)
         assert [run[0] for run in runs] == [(320, 240), (160, 120)], runs
         assert min(count for _, count in runs) >= 40, "both sides decode whole"
+        assert played_widths(response.content) == [320, 160], "Chromium plays it to the end, at both sizes"
+
+
+def played_widths(clip: bytes) -> list[int]:
+    """The picture widths Debian's Chromium shows while it plays `clip` to its end (it fails on an error)."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.route("http://clip.test/clip.mp4", lambda route: route.fulfill(body=clip, content_type="video/mp4"))
+        page.route("http://clip.test/", lambda route: route.fulfill(body="<video muted playsinline></video>",
+                                                                  content_type="text/html"))
+        page.goto("http://clip.test/")
+        return page.evaluate("""() => new Promise((done, fail) => {
+            const video = document.querySelector("video"), widths = [];
+            video.addEventListener("resize", () => widths.push(video.videoWidth));
+            video.addEventListener("ended", () => done(widths));
+            video.addEventListener("error", () => fail(new Error(`media error ${video.error.code}`)));
+            video.src = "http://clip.test/clip.mp4";
+            video.playbackRate = 4;
+            video.play();
+        })""")
