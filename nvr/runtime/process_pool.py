@@ -29,7 +29,6 @@ class ChildSpec:
     process: multiprocessing.process.BaseProcess | None = None
     started: float = 0.0
     delay: float = RESTART_MIN_SECONDS
-    restarts: int = 0
     due: float | None = None  # monotonic time of a restart waiting for its delay
 
 
@@ -106,6 +105,5 @@ class ProcessPool:
                           child.process.pid, child.process.exitcode, lived)
             for child in self.children.values():
                 if child.due is not None and now >= child.due:
-                    child.restarts += 1
                     self._launch(child)
         self._shutdown()

@@ -31,10 +31,6 @@ class StationOutlet:
         if old is not None:
             old.close()
 
-    @property
-    def connected(self) -> bool:
-        return self._connection is not None
-
     def send(self, message: object) -> None:
         """Queue `message` for the station; dropped when nobody listens or the queue is full."""
         if self._connection is None:
