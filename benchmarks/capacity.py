@@ -61,6 +61,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.media import camera_minute_360p, camera_minute_1080p, looped
+from tests.support.processes import descendants, listening_pid, stat_fields
 from tests.support.rtsp import RtspServer, free_port
 
 DEFAULT_STEPS = (16, 32, 48, 64, 80, 96, 112, 128)
@@ -81,34 +82,11 @@ INPUT = ("per camera: 1920x1080@15 H.264 ~4 Mbit/s main stream (recorded) + 640x
 # ---------------------------------------------------------------------------------------------- /proc
 
 
-def _stat_fields(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (field 3 onwards), or None once it is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2:].split()
-
-
-def descendants(root: int) -> list[int]:
-    """`root` and every process below it."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _stat_fields(int(entry.name))) is not None:
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
 def cpu_seconds(pids: list[int]) -> dict[int, float]:
     """utime + stime of each process still running."""
     times = {}
     for pid in pids:
-        if (fields := _stat_fields(pid)) is not None:
+        if (fields := stat_fields(pid)) is not None:
             times[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return times
 
@@ -134,28 +112,6 @@ def machine_busy_seconds() -> float:
     """CPU seconds the whole machine spent busy (all cores, everything but idle and iowait)."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     return (sum(values) - values[3] - values[4]) / CLOCK_TICKS
-
-
-def listening_pid(pids: list[int], port: int) -> int | None:
-    """Which of `pids` holds the listening TCP socket on 127.0.0.1:`port` (the station process)."""
-    wanted = f"0100007F:{port:04X}"
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        parts = line.split()
-        if parts[1] == wanted and parts[3] == "0A":  # 0A: LISTEN
-            inodes.add(f"socket:[{parts[9]}]")
-    for pid in pids:
-        try:
-            fds = list(Path(f"/proc/{pid}/fd").iterdir())
-        except OSError:
-            continue
-        for fd in fds:
-            try:
-                if os.readlink(fd) in inodes:
-                    return pid
-            except OSError:
-                continue
-    return None
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -15,25 +16,24 @@ import yaml
 
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
+from tests.support.processes import descendants, listening_pid
 from tests.support.rtsp import RtspServer, free_port
+
+
+def write_config(folder: Path, port: int, camera_url: str) -> Path:
+    """A station `post-1` with one camera and 2 s segments, its data in `folder`/data."""
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({
+        "data_dir": "data", "station": {"id": "post-1"}, "server": {"host": "127.0.0.1", "port": port},
+        "storage": {"segment_seconds": 2, "min_free_bytes": 0},
+        "cameras": [{"name": "cam0", "record_url": camera_url}],
+    }))
+    return path
 
 
 def start_nvr(config_path: Path, log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "nvr", "--config", str(config_path), "run"],
                             stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is `pid` (the supervisor's recorder and station processes)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def decodes_fully(path: Path) -> int:
@@ -44,14 +44,7 @@ def decodes_fully(path: Path) -> int:
 def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path) -> None:
     port = free_port()
     with RtspServer(["cam0"]) as server:
-        config_path = tmp_path / "config.yaml"
-        config_path.write_text(yaml.safe_dump({
-            "data_dir": "data",
-            "station": {"id": "post-1"},
-            "server": {"host": "127.0.0.1", "port": port},
-            "storage": {"segment_seconds": 2, "min_free_bytes": 0},
-            "cameras": [{"name": "cam0", "record_url": server.url("cam0")}],
-        }))
+        config_path = write_config(tmp_path, port, server.url("cam0"))
         segments_dir = tmp_path / "data" / "segments"
         log = tmp_path / "nvr.log"
         process = start_nvr(config_path, log)
@@ -63,7 +56,7 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
             known = {s.path for s in finished}
             wait_for(lambda: newest_file().relative_to(segments_dir).as_posix() not in known
                      and time.time() * 1000 - int(newest_file().stem) > 1500, 10, "the next segment under way")
-            for pid in [process.pid, *children(process.pid)]:  # every process at once, as a power cut would
+            for pid in descendants(process.pid):  # every process at once, as a power cut would
                 os.kill(pid, signal.SIGKILL)
             killed_at = time.time()
             process.wait(10)
@@ -110,17 +103,11 @@ def test_children_end_with_a_killed_supervisor_and_close_their_segments(tmp_path
     signal) instead of recording on into a folder that a new station may own; they close what they wrote."""
     port = free_port()
     with RtspServer(["cam0"]) as server:
-        config_path = tmp_path / "config.yaml"
-        config_path.write_text(yaml.safe_dump({
-            "data_dir": "data", "station": {"id": "post-1"}, "server": {"host": "127.0.0.1", "port": port},
-            "storage": {"segment_seconds": 2, "min_free_bytes": 0},
-            "cameras": [{"name": "cam0", "record_url": server.url("cam0")}],
-        }))
-        process = start_nvr(config_path, tmp_path / "nvr.log")
+        process = start_nvr(write_config(tmp_path, port, server.url("cam0")), tmp_path / "nvr.log")
         try:
             index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}", "post-1")
             wait_for(lambda: index.segments("cam0", 0, 2**62), 30, "a finished segment")
-            kids = children(process.pid)
+            kids = descendants(process.pid)[1:]
             assert len(kids) >= 2, "a recorder and the station process"
             process.send_signal(signal.SIGKILL)
             process.wait(10)
@@ -132,3 +119,32 @@ def test_children_end_with_a_killed_supervisor_and_close_their_segments(tmp_path
         on_disk = {p.relative_to(segments_dir).as_posix() for p in segments_dir.glob("cam0/*/*.mp4")}
         assert on_disk == {s.path for s in index.segments("cam0", 0, 2**62)}, "they indexed what they wrote"
         index.close()
+
+
+def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path: Path) -> None:
+    """SIGKILL of the station process (API, detection): the supervisor starts another, the recorders go on, and
+    the footage has no hole."""
+    port = free_port()
+    with RtspServer(["cam0"]) as server:
+        process = start_nvr(write_config(tmp_path, port, server.url("cam0")), tmp_path / "nvr.log")
+        index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}", "post-1")
+        try:
+            wait_for(lambda: _healthy(port) and index.segments("cam0", 0, 2**62), 30, "recording and the API")
+            station = wait_for(lambda: listening_pid(descendants(process.pid), port), 5, "the station process")
+            assert station is not None
+            recorders = set(descendants(process.pid)) - {process.pid, station}
+            began_ms = index.segments("cam0", 0, 2**62)[0].start_ms
+            os.kill(station, signal.SIGKILL)
+            killed_ms = round(time.time() * 1000)
+            wait_for(lambda: listening_pid(descendants(process.pid), port) not in (None, station), 15,
+                     "another station process")
+            wait_for(lambda: _healthy(port), 15, "the API back")
+            assert recorders <= set(descendants(process.pid)), "the recorder processes were not touched"
+            wait_for(lambda: index.segments("cam0", killed_ms + 4000, 2**62), 15, "recording well after the kill")
+            spans = sorted((s.start_ms, s.end_ms) for s in index.segments("cam0", began_ms, 2**62))
+            holes = [(end, start) for (_, end), (start, _) in itertools.pairwise(spans) if start - end > 1500]
+            assert holes == [], "the recorder kept recording while the API was down"
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+            index.close()
