@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
+from api.auth import current_user
 from api.auth import router as auth_router
 from api.routes_admin import router as admin_router
 from api.routes_camera_admin import router as camera_admin_router
@@ -40,7 +42,10 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
             finally:
                 await app.state.live.close_all()
 
-    app = FastAPI(title="Station NVR", version="0.1.0", lifespan=own_lifespan)
+    public_docs = station.config.server.public_docs
+    app = FastAPI(title="Station NVR", version="0.1.0", lifespan=own_lifespan,  # private docs: added below
+                  openapi_url="/openapi.json" if public_docs else None, docs_url="/docs" if public_docs else None,
+                  redoc_url="/redoc" if public_docs else None)
     app.state.station = station
     app.state.live = LiveSessions()
     app.include_router(auth_router)
@@ -54,6 +59,8 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(storage_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
+    if not public_docs:
+        _add_private_docs(app)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -65,6 +72,9 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
         response.headers.setdefault("Content-Security-Policy", CONTENT_POLICY)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers["X-Frame-Options"] = "DENY"
+        if request.url.path.startswith("/api/"):  # cameras, events, pictures, accounts: never kept by a browser
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     @app.exception_handler(ValueError)
@@ -72,3 +82,21 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
     return app
+
+
+def _add_private_docs(app: FastAPI) -> None:
+    """The API's description and its pages, for logged-in users only (`server.public_docs: false`): the
+    station faces the Internet, and the list of routes is a map for whoever probes it."""
+    title = f"{app.title} API"
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
+    def openapi() -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(current_user)])
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title=title)
+
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(current_user)])
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url="/openapi.json", title=title)

@@ -25,17 +25,21 @@ def get_station(request: Request) -> Station:
     return station
 
 
+def query_instant(station: Station, parameter: str, text: str) -> int:
+    """The instant in query parameter `parameter`; 400 whose detail begins with the parameter's name."""
+    try:
+        return parse_instant(text, station.config.zone)
+    except TimeFormatError as exc:
+        raise HTTPException(400, f"{parameter}: {exc}") from None
+
+
 def time_window(station: Station, start: str | None, end: str | None, *, max_ms: int | None = None,
                 required: bool = False) -> Window:
-    """Parse `start`/`end` (ISO 8601 or Unix seconds); 400 on bad, reversed or too long ranges."""
+    """Parse `start`/`end` (ISO 8601 or Unix seconds, 1970..9999); 400 on bad, reversed or too long ranges."""
     if required and (start is None or end is None):
         raise HTTPException(400, "both start and end are required")
-    zone = station.config.zone
-    try:
-        end_ms = parse_instant(end, zone) if end is not None else now_ms()
-        start_ms = parse_instant(start, zone) if start is not None else end_ms - DEFAULT_WINDOW_MS
-    except TimeFormatError as exc:
-        raise HTTPException(400, str(exc)) from None
+    end_ms = query_instant(station, "end", end) if end is not None else now_ms()
+    start_ms = query_instant(station, "start", start) if start is not None else end_ms - DEFAULT_WINDOW_MS
     if end_ms <= start_ms:
         raise HTTPException(400, "end must be after start")
     if max_ms is not None and end_ms - start_ms > max_ms:

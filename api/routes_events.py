@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, StreamingResponse
 
 from api.auth import COOKIE, current_user, remote_address, visible_camera
@@ -21,6 +21,8 @@ from storage.events import Event
 router = APIRouter(prefix="/api/events")
 CLIP_PRE_ROLL_MS = 5_000
 CLIP_POST_ROLL_MS = 5_000
+# Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
+EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
 
 
 def event_json(event: Event, station: Station) -> dict[str, Any]:
@@ -58,23 +60,23 @@ def list_events(camera: str | None = None, type: str | None = None, start: str |
 
 
 @router.get("/{event_id}")
-def get_event(event_id: int, user: User = Depends(current_user),
+def get_event(event_id: EventId, user: User = Depends(current_user),
               station: Station = Depends(get_station)) -> dict[str, Any]:
     return event_json(visible_event(station, user, event_id), station)
 
 
 @router.get("/{event_id}/snapshot.jpg", response_class=FileResponse)
-def snapshot(event_id: int, user: User = Depends(current_user),
+def snapshot(event_id: EventId, user: User = Depends(current_user),
              station: Station = Depends(get_station)) -> FileResponse:
     event = visible_event(station, user, event_id)
     path = station.snapshots_dir / event.snapshot if event.snapshot else None
     if path is None or not path.exists():
         raise HTTPException(404, f"event {event_id} has no snapshot")
-    return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})
+    return FileResponse(path, media_type="image/jpeg")  # not cached: every /api answer is no-store (api/app.py)
 
 
 @router.get("/{event_id}/clip.mp4", response_class=StreamingResponse)
-def event_clip(event_id: int, request: Request, user: User = Depends(current_user),
+def event_clip(event_id: EventId, request: Request, user: User = Depends(current_user),
                station: Station = Depends(get_station)) -> StreamingResponse:
     """The event's footage with a few seconds before and after."""
     event = visible_event(station, user, event_id)

@@ -12,13 +12,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import av
 import av.container
 import av.video.stream
 
-from ingest.urls import NETWORK_SCHEMES
+from ingest.urls import NETWORK_SCHEMES, file_path
 
 
 class SourceError(Exception):
@@ -144,7 +144,7 @@ def open_source(url: str, options: SourceOptions) -> OpenedSource:
 
         path = ensure_demo_video(parts.netloc, options.demo_dir)
     elif scheme == "file":
-        path = Path(unquote(parts.netloc + parts.path))
+        path = file_path(url)
     else:
         raise SourceError(f"unsupported URL scheme {scheme!r}")
     container = av.open(str(path), timeout=(options.connect_timeout, options.read_timeout))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+import threading
+from pathlib import Path
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps"})
 LOCAL_SCHEMES = frozenset({"file", "demo"})
@@ -12,22 +14,97 @@ SUPPORTED_SCHEMES = NETWORK_SCHEMES | LOCAL_SCHEMES
 # scheme://user:password@ — the password (up to the last @ of the URL, since people type raw @ in
 # passwords) is replaced wherever it appears in text.
 _CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):(?P<secret>[^\s'\"]*)@")
+# ?token=... (the WebSocket's login, in access logs) and ?password=... (cameras that take it in the query)
+_QUERY_SECRET_NAMES = ("token", "password", "passwd", "pwd")
+_QUERY_SECRETS = re.compile(r"(?i)(?P<head>[?&;](?:" + "|".join(_QUERY_SECRET_NAMES) + r")=)[^&\s'\"#]+")
+# Shorter passwords are left to the patterns above: replacing every "123" in every log line would hide
+# camera names, times and addresses, and a secret that short is no secret.
+MIN_REGISTERED_SECRET = 4
+
+
+class _SecretRegistry:
+    """The camera passwords this process knows, as one pattern; replaced whole, never changed in place, so
+    `redact_text` (any thread) reads it without a lock."""
+
+    def __init__(self) -> None:
+        self.secrets: frozenset[str] = frozenset()
+        self.pattern: re.Pattern[str] | None = None  # every form, longest first: no partial leftovers
+        self._lock = threading.Lock()
+
+    def add(self, found: set[str]) -> None:
+        if found <= self.secrets:
+            return
+        with self._lock:
+            secrets = self.secrets | found
+            self.pattern = re.compile("|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True)))
+            self.secrets = secrets
+
+
+_registry = _SecretRegistry()
+
+
+def register_url_secrets(url: str) -> None:
+    """Remember the password of a configured camera URL (and the forms it takes in FFmpeg's and Python's
+    messages), so `redact_text` hides it in free text even where no pattern can tell where it ends:
+    `rtsp://admin:pa ss'"w@...` quoted by an exception, or the password alone."""
+    _registry.add({form for secret in _url_secrets(url) for form in _written_forms(secret)
+                   if len(form) >= MIN_REGISTERED_SECRET})
+
+
+def _url_secrets(url: str) -> list[str]:
+    _scheme, userinfo, address = _split_userinfo(url)
+    secrets = []
+    if userinfo is not None:
+        user, has_password, password = userinfo.partition(":")
+        secrets.append(password if has_password else user)
+    query = address.partition("?")[2]
+    secrets += [value for name, value in parse_qsl(query) if name.lower() in _QUERY_SECRET_NAMES]
+    return secrets
+
+
+def _written_forms(secret: str) -> set[str]:
+    """The secret as typed in the URL, percent-decoded, and escaped as repr() and JSON quote it."""
+    forms = set()
+    for plain in {secret, unquote(secret)}:
+        escaped = plain.replace("\\", "\\\\")
+        forms |= {plain, escaped, escaped.replace("'", "\\'"), escaped.replace('"', '\\"'), repr(plain)[1:-1]}
+    return forms
 
 
 def redact_text(text: str) -> str:
-    """Replace every URL password inside `text` with `***` (for logs, status and API output)."""
-    return _CREDENTIALS.sub(lambda m: f"{m.group('head')}:***@", text)
+    """Replace every URL password inside `text` with `***` (for logs, status and API output): the
+    passwords of the configured cameras wherever they appear, `user:password@` in any URL, and
+    `token=` / `password=` query values."""
+    if (registered := _registry.pattern) is not None:
+        text = registered.sub("***", text)
+    text = _CREDENTIALS.sub(lambda m: f"{m.group('head')}:***@", text)
+    return _QUERY_SECRETS.sub(lambda m: f"{m.group('head')}***", text)
+
+
+def _split_userinfo(url: str) -> tuple[str, str | None, str]:
+    """(scheme, userinfo or None, the rest); the userinfo ends at the URL's last '@', since people type
+    raw '@' in passwords."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return scheme, None, rest
+    userinfo, _, address = rest.rpartition("@")
+    return scheme, userinfo, address
 
 
 def redact_url(url: str) -> str:
     """The URL with its password hidden, whatever characters the password holds (spaces, quotes, '@', '/');
     the user name stays so the operator can tell accounts apart."""
-    scheme, separator, rest = url.partition("://")
-    if not separator or "@" not in rest:
+    scheme, userinfo, address = _split_userinfo(url)
+    if userinfo is None:
         return url
-    userinfo, _, address = rest.rpartition("@")  # the last '@': people type raw '@' in passwords
     user, has_password, _secret = userinfo.partition(":")
     return f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
+
+
+def file_path(url: str) -> Path:
+    """The file a `file://` camera URL names (`file:///abs/x.mp4`; `file://rel/x.mp4` is relative)."""
+    parts = urlsplit(url)
+    return Path(unquote(parts.netloc + parts.path))
 
 
 def url_problem(url: str) -> str | None:

@@ -28,11 +28,13 @@ def camera_settings(camera: CameraConfig) -> dict[str, Any]:
 def camera_from(stored: StoredCamera) -> CameraConfig | None:
     """The stored camera as settings, or None (logged) when what is stored is no longer valid."""
     try:
-        return CameraConfig.model_validate({**stored.settings, "name": stored.name})
+        camera = CameraConfig.model_validate({**stored.settings, "name": stored.name})
     except ValidationError as exc:
         log.error("camera %s: its stored settings are not valid (%d problems); it is not recorded", stored.name,
                   exc.error_count())
         return None
+    camera.register_secrets()  # whichever process reads the camera (station, recorder) hides its passwords
+    return camera
 
 
 def seed_from_config(config: Config, store: CameraStore, now_ms: int) -> None:

@@ -10,16 +10,18 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from detect.events import EventPolicy
 from detect.settings import BankSettings, CameraDetectSettings
-from ingest.urls import url_problem
+from ingest.urls import file_path, register_url_secrets, url_problem
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# Validation context: also check what is outside the file (`nvr check-config`): file:// cameras' files exist.
+CHECK_SOURCES = "check_sources"
 
 
 class ConfigError(Exception):
@@ -70,6 +72,7 @@ class StationConfig(_Section):
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
+    public_docs: bool = False  # /docs, /redoc and /openapi.json for anybody (default: logged-in users only)
 
 
 class DatabaseConfig(_Section):
@@ -184,9 +187,14 @@ class CameraConfig(_Section):
 
     @field_validator("record_url", "detect_url")
     @classmethod
-    def _usable_url(cls, url: str | None) -> str | None:
+    def _usable_url(cls, url: str | None, info: ValidationInfo) -> str | None:
         if url is not None and (problem := url_problem(url)):
             raise ValueError(problem)
+        if url is not None and url.lower().startswith("file://") and (info.context or {}).get(CHECK_SOURCES):
+            path = file_path(url)
+            if not path.is_file():
+                raise ValueError(f"file {str(path)!r} does not exist" if not path.exists() else
+                                 f"{str(path)!r} is not a file")
         if url is not None and url.startswith("demo://"):
             from ingest.demo import DEMO_SCENES  # scene rendering is only loaded for configs that use it
 
@@ -194,6 +202,12 @@ class CameraConfig(_Section):
             if scene not in DEMO_SCENES:
                 raise ValueError(f"unknown demo scene {scene!r}; known scenes: {', '.join(DEMO_SCENES)}")
         return url
+
+    def register_secrets(self) -> None:
+        """Let every log line and error text of this process hide this camera's passwords (ingest.urls)."""
+        for url in (self.record_url, self.detect_url):
+            if url is not None:
+                register_url_secrets(url)
 
     @property
     def stream_urls(self) -> dict[str, str]:
@@ -237,11 +251,8 @@ class Config(_Section):
     @field_validator("cameras")
     @classmethod
     def _unique_names(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
-        seen: set[str] = set()
-        for camera in cameras:
-            if camera.name in seen:
-                raise ValueError(f"camera name {camera.name!r} is used more than once")
-            seen.add(camera.name)
+        if duplicates := _duplicate_names([camera.name for camera in cameras]):
+            raise ValueError(duplicates[0])
         return cameras
 
     @property
@@ -259,6 +270,28 @@ class Config(_Section):
     def camera(self, name: str) -> CameraConfig | None:
         return next((c for c in self.cameras if c.name == name), None)
 
+
+
+def _duplicate_names(names: list[Any]) -> list[str]:
+    """One message per camera name used more than once."""
+    seen: set[Any] = set()
+    messages = []
+    for name in names:
+        message = f"camera name {name!r} is used more than once"
+        if name in seen and message not in messages:
+            messages.append(message)
+        seen.add(name)
+    return messages
+
+
+def _raw_duplicate_names(raw: dict[Any, Any]) -> list[str]:
+    """Duplicate names among the cameras as written, also when some of them are invalid (then the model's
+    own check, which sees only a fully valid list, does not run)."""
+    cameras = raw.get("cameras")
+    if not isinstance(cameras, list):
+        return []
+    names = [c["name"] for c in cameras if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    return [f"cameras: {message}" for message in _duplicate_names(names)]
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -299,8 +332,9 @@ def _resolve_paths(config: Config, base: Path) -> Config:
 
 
 def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = None,
-                 env: dict[str, str] | None = None) -> Config:
-    """Validate YAML text into a Config, or raise ConfigError naming every problem by its path."""
+                 env: dict[str, str] | None = None, check_sources: bool = False) -> Config:
+    """Validate YAML text into a Config, or raise ConfigError naming every problem by its path;
+    `check_sources`: also that file:// cameras' files exist."""
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -315,11 +349,14 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
     problems: list[str] = []
     raw = _substitute_env(raw, (), dict(os.environ) if env is None else env, problems)
     try:
-        config = Config.model_validate(raw)
+        config = Config.model_validate(raw, context={CHECK_SOURCES: check_sources})
     except ValidationError as exc:
-        problems += validation_problems(exc)
+        found = validation_problems(exc)
+        problems += found + [p for p in _raw_duplicate_names(raw) if p not in found]
     if problems:
         raise ConfigError(source, problems)
+    for camera in config.cameras:
+        camera.register_secrets()
     return _resolve_paths(config, base or Path.cwd())
 
 
@@ -335,10 +372,10 @@ def _describe(error: Any) -> str:
     return f"{_location(tuple(error['loc']))}: {message}"
 
 
-def load_config(path: Path) -> Config:
-    """Read and validate a config file."""
+def load_config(path: Path, *, check_sources: bool = False) -> Config:
+    """Read and validate a config file (`check_sources`: see parse_config)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
-    return parse_config(text, source=str(path), base=path.resolve().parent)
+    return parse_config(text, source=str(path), base=path.resolve().parent, check_sources=check_sources)

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
+
+# Every instant the station accepts lies in 1970-01-01 .. 9999-12-30 UTC: it fits the index's 64-bit
+# columns and shows in any time zone (a day short of year 10000, which no zone's offset reaches past).
+MIN_INSTANT_MS = 0
+MAX_INSTANT_MS = round(datetime(9999, 12, 31, tzinfo=UTC).timestamp() * 1000) - 1
 
 
 class TimeFormatError(ValueError):
@@ -11,21 +17,40 @@ class TimeFormatError(ValueError):
 
 
 def parse_instant(text: str, zone: ZoneInfo) -> int:
-    """UTC milliseconds from ISO 8601 (with offset; without one it is the station's local time) or Unix seconds."""
+    """UTC milliseconds from ISO 8601 (with offset; without one it is the station's local time) or Unix seconds,
+    within MIN_INSTANT_MS..MAX_INSTANT_MS; TimeFormatError for anything else (inf, nan, 1e20, year 1)."""
     value = text.strip()
     try:
-        return round(float(value) * 1000)
+        seconds = float(value)
     except ValueError:
-        pass
+        seconds = None
+    if seconds is not None:
+        if math.isnan(seconds):
+            raise TimeFormatError(f"{_shown(text)} is not a number of seconds")
+        return _in_range(seconds * 1000, text)  # 'inf', 'Infinity' and a 5,000-digit number are out of range
     try:
         moment = datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone)
+        milliseconds = moment.timestamp() * 1000
     except ValueError:
         raise TimeFormatError(
-            f"{text!r} is not a time: use ISO 8601 such as 2026-11-22T14:30:00+07:00, or Unix seconds"
+            f"{_shown(text)} is not a time: use ISO 8601 such as 2026-11-22T14:30:00+07:00, or Unix seconds"
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return round(moment.timestamp() * 1000)
+    except OverflowError:  # year 1 or 9999 moved by the zone's offset beyond what datetime holds
+        milliseconds = math.inf
+    return _in_range(milliseconds, text)
+
+
+def _in_range(milliseconds: float, text: str) -> int:
+    if not MIN_INSTANT_MS <= milliseconds <= MAX_INSTANT_MS:
+        raise TimeFormatError(f"{_shown(text)} is out of range: times must lie between 1970 and 9999")
+    return round(milliseconds)
+
+
+def _shown(text: str) -> str:
+    """The input as quoted in an error, cut short: a 5,000-digit number is not echoed back whole."""
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
 
 
 def format_instant(ms: int, zone: ZoneInfo) -> str:

@@ -12,16 +12,16 @@ from nvr.config import Config, ConfigError, load_config
 DEFAULT_CONFIG = Path(os.environ.get("NVR_CONFIG", "config.yaml"))
 
 
-def _load(path: Path) -> Config:
+def _load(path: Path, *, check_sources: bool = False) -> Config:
     try:
-        return load_config(path)
+        return load_config(path, check_sources=check_sources)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
-    config = _load(args.config)
+    config = _load(args.config, check_sources=True)
     enabled = sum(c.enabled for c in config.cameras)
     print(f"{args.config}: OK ({len(config.cameras)} cameras, {enabled} enabled; data in {config.data_dir})")
     return 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import av
+
 from nvr.config import Config
 from nvr.station_identity import station_id
 from nvr.times import TimeFormatError, parse_instant
@@ -24,13 +26,20 @@ def _progress(done_ms: int, total_ms: int) -> None:
 
 
 def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) -> int:
-    try:
-        start_ms, end_ms = parse_instant(start, config.zone), parse_instant(end, config.zone)
-    except TimeFormatError as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    instants = []
+    for name, text in (("start", start), ("end", end)):
+        try:
+            instants.append(parse_instant(text, config.zone))
+        except TimeFormatError as exc:
+            print(f"{name}: {exc}", file=sys.stderr)
+            return 2
+    start_ms, end_ms = instants
     if end_ms <= start_ms:
         print("end must be after start", file=sys.stderr)
+        return 2
+    if not output.absolute().parent.is_dir() or output.is_dir():
+        print(f"cannot write {output}: " + ("it is a folder" if output.is_dir() else
+                                            f"the folder {output.absolute().parent} does not exist"), file=sys.stderr)
         return 2
     index = RecordingIndex(config.database_url, station_id(config))
     try:
@@ -43,7 +52,11 @@ def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) ->
     if plan is None:
         print(f"no footage of {camera} between {start} and {end}", file=sys.stderr)
         return 1
-    written = write_clip(plan, config.segments_dir, str(output), progress=_progress)
+    try:
+        written = write_clip(plan, config.segments_dir, str(output), progress=_progress)
+    except (OSError, av.FFmpegError) as exc:  # no permission, a full disk, a folder removed meanwhile
+        print(f"\ncannot write {output}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 2
     sys.stderr.write("\n")
     print(f"{output}: {written / 1000:.1f} s of {camera}")
     return 0

@@ -21,11 +21,12 @@ CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-network
 
 
 @contextmanager
-def serving(station: Station) -> Iterator[str]:
-    """Serve `station` on a free loopback port; yields the base URL."""
+def serving(station: Station, log_level: str = "warning") -> Iterator[str]:
+    """Serve `station` on a free loopback port; yields the base URL. `log_level="info"` turns uvicorn's
+    access log on (into the root logger's handlers, as `nvr run` does)."""
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(station), host="127.0.0.1", port=port, log_config=None,
-                                           log_level="warning"))
+                                           log_level=log_level))
     thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"

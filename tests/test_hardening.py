@@ -1,0 +1,226 @@
+"""Hardening, tried as an outsider against the real server (uvicorn): absurd inputs get a 4xx naming the
+parameter, camera passwords with quotes and spaces and the WebSocket's token stay out of every output and
+log line, security headers, docs for logged-in users only; `check-config` and `nvr clip` answer every
+mistake in one line."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import httpx
+import pytest
+import yaml
+from fastapi.testclient import TestClient
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
+
+from api.app import create_app
+from nvr.config import Config
+from nvr.logs import REDACTING_FILTER, URL_LOGGERS, setup_logging
+from nvr.station import Station
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.support.media import encode_video
+from tests.support.rtsp import free_port
+from tests.support.web import serving
+
+# a factory-set camera whose installer typed quotes, a space and an '@' into its password
+SECRET = "Qz9 k'\"x@7vB!"
+SECRET_PIECES = ("Qz9", "7vB")  # what a pattern that stops at the space or a quote would leave behind
+VIEWER, VIEWER_PASSWORD = "nha-so-5", "household-pass"
+
+
+@pytest.fixture(scope="module")
+def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
+    work = tmp_path_factory.mktemp("hardening")
+    video = encode_video(work / "camera.mp4", seconds=6)
+    station = Station(station_config(work, [{"name": "cam0", "record_url": f"file://{video}"}],
+                                     runtime={"recorder_processes": 1}))
+    station.start()
+    try:
+        assert station.wait_ready(30), "the recorder process did not come up"
+        station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
+        station.accounts.add(VIEWER, VIEWER_PASSWORD, "viewer")
+        station.accounts.grant(VIEWER, ["cam0"])
+        wait_for(lambda: station.index.segments("cam0", 0, 2**62), 20, "footage of cam0")
+        yield station
+    finally:
+        station.stop()
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """The station's logging as `nvr run` sets it up (one redacting handler on the root logger), writing
+    into the buffer yielded; undone afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    setup_logging("INFO")
+    buffer = io.StringIO()
+    cast(logging.StreamHandler, root.handlers[0]).setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        root.handlers[:], root.level = handlers, level
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(REDACTING_FILTER)
+
+
+def token_for(base: str, username: str, password: str) -> str:
+    answer = httpx.post(f"{base}/api/auth/login", json={"username": username, "password": password})
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+ABSURD_INSTANTS = ["inf", "-inf", "Infinity", "nan", "1" * 5000, "1e20", "-1e20", "-5", "0001-01-01T00:00:00"]
+
+
+def test_absurd_values_get_a_4xx_naming_the_parameter(station: Station) -> None:
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        client.headers["Authorization"] = f"Bearer {token_for(base, 'admin', os.environ['NVR_ADMIN_PASSWORD'])}"
+        routes = ["/api/events", "/api/audit", "/api/cameras/cam0/recordings", "/api/cameras/cam0/clip.mp4"]
+        for route in routes:
+            for value in ABSURD_INSTANTS:
+                for parameter, other in (("start", "end"), ("end", "start")):
+                    answer = client.get(route, params={parameter: value, other: "1795000000"})
+                    assert answer.status_code == 400, (route, parameter, value[:20], answer.text[:200])
+                    detail = answer.json()["detail"]
+                    assert detail.startswith(f"{parameter}: "), (route, detail)
+                    assert len(detail) < 300  # a 5,000-digit number is not echoed back
+        assert client.get("/api/events", params={"start": "1795000000", "end": "1795003600"}).status_code == 200
+        for event_id in (str(2**63), str(2**64), str(2**31), "-1", "0", "9" * 5000):
+            for route in ("", "/snapshot.jpg", "/clip.mp4"):
+                answer = client.get(f"/api/events/{event_id}{route}")
+                assert answer.status_code == 422, (event_id, route, answer.text[:200])
+                assert answer.json()["detail"][0]["loc"] == ["path", "event_id"]
+        assert client.get("/api/events/2147483647").status_code == 404  # the largest id there could be
+
+
+def test_camera_password_with_quotes_and_spaces_never_shows(capfd: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            make_station, logged: io.StringIO) -> None:
+    # started here, under capfd: the recorder process's log lines (its stderr) are captured too
+    locked = f"rtsp://admin:{SECRET}@127.0.0.1:{free_port()}/Streaming/Channels/101"  # nobody listens there
+    station, _client = make_station(station_config(tmp_path, [{"name": "locked", "record_url": locked}],
+                                                   runtime={"recorder_processes": 1}))
+    with serving(station) as base:
+        headers = {"Authorization": f"Bearer {token_for(base, OPERATOR, OPERATOR_PASSWORD)}"}
+
+        def refused() -> dict[str, Any]:
+            camera: dict[str, Any] = httpx.get(f"{base}/api/cameras/locked", headers=headers).json()
+            return camera if "refused" in (camera["last_error"] or "").lower() else {}
+
+        camera = wait_for(refused, 20, "the locked camera's connection refused")
+        logs: list[str] = []  # the recorder process keeps retrying, and logging it, while we look
+
+        def offline_lines() -> int:
+            logs.append(capfd.readouterr().err)
+            return "".join(logs).count("locked/record offline: opening the stream failed")
+
+        wait_for(lambda: offline_lines() >= 2, 15, "two offline log lines of the locked camera")
+        body = httpx.get(f"{base}/api/cameras", headers=headers).text
+    url = f"rtsp://admin:{SECRET}@127.0.0.1/x"
+    logging.getLogger("nvr.test").warning("an error quoting the URL: %r", ValueError(url))
+    try:
+        raise OSError(f"Connection refused: {url!r}")
+    except OSError:
+        logging.getLogger("nvr.test").exception("unexpected ingest error")
+    logs.append(capfd.readouterr().err)
+    recorder, ours = "".join(logs), logged.getvalue()
+    assert camera["record_url"].startswith("rtsp://admin:***@127.0.0.1:")
+    assert "Connection refused" in camera["last_error"] and "admin:***@" in camera["last_error"]
+    assert "an error quoting the URL" in ours and "unexpected ingest error" in ours and "Traceback" in ours
+    for text in (camera["last_error"], body, recorder, ours):
+        assert SECRET not in text
+        for piece in SECRET_PIECES:
+            assert piece not in text, text[-3000:]
+
+
+def test_websocket_token_never_reaches_the_access_log(station: Station, logged: io.StringIO) -> None:
+    with serving(station, log_level="info") as base:
+        token = token_for(base, VIEWER, VIEWER_PASSWORD)
+        with connect(f"{base.replace('http', 'ws', 1)}/api/events/ws?token={token}", open_timeout=10) as socket:
+            socket.ping().wait(5)
+        with pytest.raises(InvalidStatus):  # refused before accepting (403)
+            connect(f"{base.replace('http', 'ws', 1)}/api/events/ws?token=not-{token}", open_timeout=10)
+        httpx.get(f"{base}/api/health", params={"token": token, "password": "hunter22"})
+    err = logged.getvalue()
+    assert "/api/events/ws?token=***" in err and "/api/health?token=***&password=***" in err, err[-3000:]
+    assert token not in err and "hunter22" not in err
+
+
+def test_frames_caching_and_docs_only_for_logged_in_users(station: Station) -> None:
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        for path in ("/", "/ui/app.js", "/api/health", "/api/cameras", "/docs", "/nothing"):
+            assert client.get(path).headers["x-frame-options"] == "DENY", path
+        assert client.get("/api/health").headers["cache-control"] == "no-store"
+        assert client.get("/api/cameras").headers["cache-control"] == "no-store"  # a 401 too
+        for path in ("/docs", "/redoc", "/openapi.json"):
+            assert client.get(path).status_code == 401, path
+        token = token_for(base, VIEWER, VIEWER_PASSWORD)
+        client.cookies.clear()
+        client.headers["Authorization"] = f"Bearer {token}"
+        assert client.get("/openapi.json").json()["info"]["title"] == "Station NVR"
+        assert "swagger" in client.get("/docs").text.lower() and "redoc" in client.get("/redoc").text.lower()
+        for path in ("/api/cameras", "/api/auth/me", "/api/events", "/api/cameras/cam0/recordings"):
+            answer = client.get(path)
+            assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store", path
+        event = station.events.open("cam0", "motion", station.index.segments("cam0", 0, 2**62)[0].start_ms, 0.5, [])
+        station.snapshots_dir.mkdir(parents=True, exist_ok=True)
+        (station.snapshots_dir / "h.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+        station.events.update(event.id, snapshot="h.jpg")
+        picture = client.get(f"/api/events/{event.id}/snapshot.jpg")
+        assert picture.status_code == 200 and picture.headers["cache-control"] == "no-store"
+    public_config = Config.model_validate({"server": {"public_docs": True}})
+    public = TestClient(create_app(cast(Station, _ConfigOnly(public_config))))
+    assert public.get("/openapi.json").status_code == 200 and public.get("/docs").status_code == 200
+
+
+class _ConfigOnly:
+    """Enough of a station for the app to be built: the documentation routes touch nothing else."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+
+
+def nvr(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nvr", "--config", str(config), *args], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_check_config_reports_a_missing_file_and_every_problem(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"cameras": [
+        {"name": "a", "record_url": "file:///missing.mp4"},
+        {"name": "a", "record_url": "rtsp://u:pw@h:0/x"},
+        {"name": "b", "record_url": "demo://alley"},
+        {"name": "b", "record_url": "demo://alley"},
+    ]}))
+    result = nvr(config, "check-config")
+    assert result.returncode == 2, result
+    problems = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert problems == ["cameras[0].record_url: file '/missing.mp4' does not exist",
+                        "cameras[1].record_url: port must be between 1 and 65535",
+                        "cameras: camera name 'a' is used more than once",
+                        "cameras: camera name 'b' is used more than once"], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_clip_into_a_missing_folder_or_at_an_absurd_time_is_one_line(station: Station, tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"data_dir": str(station.config.data_dir),
+                                      "cameras": [{"name": "cam0", "record_url": "demo://alley"}]}))
+    first = station.index.segments("cam0", 0, 2**62)[0]
+    span = (str(first.start_ms / 1000), str(first.end_ms / 1000))
+    result = nvr(config, "clip", "cam0", *span, "-o", "/missing-dir/x.mp4")
+    assert result.returncode == 2, result
+    assert result.stderr.strip() == "cannot write /missing-dir/x.mp4: the folder /missing-dir does not exist"
+    absurd = nvr(config, "clip", "cam0", span[0], "1e20", "-o", str(tmp_path / "y.mp4"))
+    assert absurd.returncode == 2
+    assert absurd.stderr.strip() == "end: '1e20' is out of range: times must lie between 1970 and 9999"
+    out = tmp_path / "x.mp4"
+    assert nvr(config, "clip", "cam0", *span, "-o", str(out)).returncode == 0 and out.stat().st_size > 0
