@@ -21,13 +21,11 @@ from api.routes_live import router as live_router
 from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
+from api.security_headers import SecurityHeaders
 from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
 
 WEB_DIR = Path(__file__).with_name("web")
-# Everything the station screen needs is served from here: the post's network may have no internet.
-CONTENT_POLICY = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-                  "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; frame-ancestors 'none'")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -66,16 +64,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_POLICY)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers["X-Frame-Options"] = "DENY"
-        if request.url.path.startswith("/api/"):  # cameras, events, pictures, accounts: never kept by a browser
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

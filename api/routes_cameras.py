@@ -68,7 +68,8 @@ def _detection(station: Station, name: str) -> dict[str, Any]:
 
 
 @router.get("/health")
-def health(station: Station = Depends(get_station)) -> dict[str, Any]:
+async def health(station: Station = Depends(get_station)) -> dict[str, Any]:
+    """No database, no blocking call: answered on the event loop (monitors poll it often)."""
     reports = [station.report(c.name) for c in station.camera_list()]
     states = [report.record.state for report in reports if report is not None]
     return {"status": "ok", "cameras": len(station.camera_list()), "online": states.count("online")}

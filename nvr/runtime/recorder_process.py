@@ -46,7 +46,7 @@ from storage.reconcile import reconcile
 from storage.recorder import SegmentRecorder
 
 log = logging.getLogger(__name__)
-REPORT_SECONDS = 0.5
+REPORT_SECONDS = 1.0  # every camera's status; a state change is sent at once
 MAX_CAMERAS = 512  # work-picture slots of one recorder (a sparse file: unused slots cost no memory)
 
 
