@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
@@ -14,6 +15,7 @@ from storage.accounts import User
 router = APIRouter(prefix="/api/auth")
 COOKIE = "nvr_session"
 SESSION_MS = 12 * 3_600_000  # one duty shift
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Credentials(BaseModel):
@@ -25,16 +27,30 @@ def remote_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
 def presented_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return request.cookies.get(COOKIE) or None
+    return _bearer_token(request) or request.cookies.get(COOKIE) or None
+
+
+def _from_elsewhere(request: Request) -> bool:
+    """A change asked with the session cookie by a page that is not the station's own (CSRF). The cookie is
+    SameSite=Strict, but another port of the same host is the same site; browsers send Origin with every
+    POST, PUT and DELETE (Referer when a privacy setting drops Origin)."""
+    if request.method in SAFE_METHODS:
+        return False
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    return urlsplit(source).netloc != request.headers.get("host", "")
 
 
 def current_user(request: Request, station: Station = Depends(get_station)) -> User:
     token = presented_token(request)
+    if token is not None and _bearer_token(request) is None and _from_elsewhere(request):
+        raise HTTPException(403, "refused: a change with the session cookie must come from the station's own pages "
+                                 "(Origin)")
     user = station.accounts.user_for_token(token) if token else None
     if user is None:
         raise HTTPException(401, "log in first (missing, expired or unknown token)",

@@ -187,6 +187,24 @@ class _ConfigOnly:
         self.config = config
 
 
+def test_a_change_with_the_session_cookie_from_another_page_is_refused(station: Station) -> None:
+    """CSRF: another page of the same host (another port is the same site, so SameSite=Strict lets the cookie
+    through) posts a form to the station with the officer's cookie: refused, and the session lives on."""
+    with serving(station) as base, httpx.Client(base_url=base) as browser:
+        login = browser.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+        assert login.status_code == 200 and browser.cookies.get("nvr_session")
+        elsewhere = {"Origin": "http://127.0.0.1:9999"}
+        refused = browser.post("/api/auth/logout", headers=elsewhere)
+        assert refused.status_code == 403 and "Origin" in refused.json()["detail"]
+        assert browser.post("/api/auth/logout").status_code == 403, "no Origin nor Referer: not the station's page"
+        assert browser.get("/api/auth/me").status_code == 200, "the session lives on; reading is fine"
+        machine = httpx.post(f"{base}/api/auth/logout", headers={"Authorization": f"Bearer {login.json()['token']}"})
+        assert machine.status_code == 200, "a bearer token is no cookie: machines need no Origin"
+        again = browser.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+        own = browser.post("/api/auth/logout", headers={"Origin": base})
+        assert again.status_code == 200 and own.status_code == 200, "the station's own page logs out"
+
+
 def nvr(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "nvr", "--config", str(config), *args], capture_output=True,
                           text=True, timeout=60, check=False)
