@@ -48,13 +48,13 @@ def _from_elsewhere(request: Request) -> bool:
 
 def current_user(request: Request, station: Station = Depends(get_station)) -> User:
     token = presented_token(request)
-    if token is not None and _bearer_token(request) is None and _from_elsewhere(request):
-        raise HTTPException(403, "refused: a change with the session cookie must come from the station's own pages "
-                                 "(Origin)")
     user = station.accounts.user_for_token(token) if token else None
     if user is None:
         raise HTTPException(401, "log in first (missing, expired or unknown token)",
                             headers={"WWW-Authenticate": "Bearer"})
+    if _bearer_token(request) is None and _from_elsewhere(request):
+        raise HTTPException(403, "refused: a change with the session cookie must come from the station's own pages "
+                                 "(Origin)")
     return user
 
 
