@@ -50,7 +50,8 @@ class Station:
     def __init__(self, config: Config, *, authkey: bytes | None = None) -> None:
         self.config = config
         self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
-        make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
+        if authkey is None:  # under `nvr run` the supervisor made room before it started this process
+            make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
         self.index = RecordingIndex(config.database_url, station_id(config))
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
