@@ -4,7 +4,8 @@ Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1 [--file street=
        [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P] [--clock-offset S]
 
 `--mount` encodes a test pattern live; `--file` serves a pre-encoded H.264 MP4 at its own pace, from
-its start for every client (not shared), ending when the file does.
+its start, ending when the file does. Every client gets a pipeline of its own: gst-rtsp-server's shared
+media abort (`gst_rtsp_media_get_rates: assertion failed`) when clients come and go at the same moment.
 
 `--clock-offset` makes the cameras' RTCP sender reports give an NTP time S seconds ahead of the
 system clock (negative: behind), like a camera whose clock is wrong.
@@ -99,12 +100,11 @@ def main() -> int:
     if args.user is not None:
         server.set_auth(make_auth(args.user, args.password))
     mounts = server.get_mount_points()
-    served = [(name, launch_line(args, PATTERNS[i % len(PATTERNS)]), True) for i, name in enumerate(args.mount)]
-    served += [(name, file_launch_line(path), False) for name, path in (f.split("=", 1) for f in args.file)]
-    for name, launch, shared in served:
+    served = [(name, launch_line(args, PATTERNS[i % len(PATTERNS)])) for i, name in enumerate(args.mount)]
+    served += [(name, file_launch_line(path)) for name, path in (f.split("=", 1) for f in args.file)]
+    for name, launch in served:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
-        factory.set_shared(shared)
         if args.clock_offset is not None:
             skew_clock(factory, args.clock_offset)
         if args.user is not None:
