@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from typing import Literal, get_args
 
@@ -24,6 +26,7 @@ Role = Literal["admin", "operator", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 MIN_PASSWORD = 10
+TOKEN_CACHE_SECONDS = 2.0  # how stale a token's user may be after a change made by another process (the CLI)
 
 
 class AccountError(ValueError):
@@ -45,11 +48,39 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TokenCache:
+    """The user of each recently presented token, for a couple of seconds: checking a token was two catalog
+    queries, most of an API request's cost. Every change this process makes to accounts empties it at once."""
+
+    def __init__(self, seconds: float = TOKEN_CACHE_SECONDS) -> None:
+        self._seconds = seconds
+        self._lock = threading.Lock()
+        self._users: dict[str, tuple[float, int, User]] = {}  # digest -> (fetched, token expiry ms, user)
+
+    def get(self, digest: str) -> User | None:
+        with self._lock:
+            entry = self._users.get(digest)
+        if entry is None or time.monotonic() - entry[0] > self._seconds or entry[1] <= now_ms():
+            return None
+        return entry[2]
+
+    def put(self, digest: str, expires_ms: int, user: User) -> None:
+        with self._lock:
+            if len(self._users) > 1000:  # many tokens in a few seconds: forget the lot rather than grow
+                self._users.clear()
+            self._users[digest] = (time.monotonic(), expires_ms, user)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._users.clear()
+
+
 class AccountStore:
     def __init__(self, index: RecordingIndex) -> None:
         self._index = index
         self._hasher = PasswordHasher()
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))  # unknown users cost as much as known ones
+        self._tokens = TokenCache()
 
     def count(self, role: str | None = None) -> int:
         query = select(func.count(UserRow.id))
@@ -80,6 +111,7 @@ class AccountStore:
             assert row is not None
             row.password_hash = self._hasher.hash(password)
             session.execute(delete(TokenRow).where(TokenRow.user_id == user.id))
+        self._tokens.clear()
 
     def verify(self, username: str, password: str) -> User | None:
         with self._index.session() as session:
@@ -116,12 +148,14 @@ class AccountStore:
         with self._index.session() as session, session.begin():
             for camera in set(cameras) - user.cameras:
                 session.add(GrantRow(user_id=user.id, camera_id=self._index.camera_id(camera)))
+        self._tokens.clear()
 
     def revoke(self, username: str, cameras: list[str]) -> None:
         user = self.get_required(username)
         ids = [self._index.camera_id(c) for c in cameras]
         with self._index.session() as session, session.begin():
             session.execute(delete(GrantRow).where(GrantRow.user_id == user.id, GrantRow.camera_id.in_(ids)))
+        self._tokens.clear()
 
     def create_token(self, user: User, ttl_ms: int) -> str:
         token = secrets.token_urlsafe(32)
@@ -132,16 +166,24 @@ class AccountStore:
 
     def user_for_token(self, token: str) -> User | None:
         """The user of a valid, unexpired token; None for anything else."""
+        digest = _digest(token)
+        if (cached := self._tokens.get(digest)) is not None:
+            return cached
         with self._index.session() as session:
-            row = session.scalar(select(TokenRow).where(TokenRow.token_hash == _digest(token)))
+            row = session.scalar(select(TokenRow).where(TokenRow.token_hash == digest))
             if row is None or row.expires_ms <= now_ms():
                 return None
+            expires_ms = row.expires_ms
             username = session.scalar(select(UserRow.username).where(UserRow.id == row.user_id))
-        return self.get(username) if username else None
+        user = self.get(username) if username else None
+        if user is not None:
+            self._tokens.put(digest, expires_ms, user)
+        return user
 
     def revoke_token(self, token: str) -> None:
         with self._index.session() as session, session.begin():
             session.execute(delete(TokenRow).where(TokenRow.token_hash == _digest(token)))
+        self._tokens.clear()
 
     @staticmethod
     def _check_password(password: str) -> None:

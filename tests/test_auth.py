@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from api.app import create_app
 from nvr.first_admin import PASSWORD_FILE, ensure_first_admin
-from storage.accounts import AccountError, AccountStore
+from storage.accounts import TOKEN_CACHE_SECONDS, AccountError, AccountStore
 from storage.index import RecordingIndex
 from storage.models import UserRow
 from tests.conftest import station_config, wait_for
@@ -134,6 +134,41 @@ def test_account_rules() -> None:
     with pytest.raises(AccountError, match="already exists"):
         accounts.add("ok", "long-enough-pw", "viewer")
     index.close()
+
+
+def test_a_token_is_checked_once_in_a_while_and_every_change_counts_at_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'index.db'}"
+    index, elsewhere = RecordingIndex(url, "post"), RecordingIndex(url, "post")  # `elsewhere`: the CLI's process
+    accounts, cli = AccountStore(index), AccountStore(elsewhere)
+    index.camera_id("nha-5")
+    user = accounts.add("nha-so-5", "household-pass", "viewer")
+    queries: list[str] = []
+    event.listen(index.engine, "before_cursor_execute", lambda *args: queries.append(args[2]))
+
+    token = accounts.create_token(user, ttl_ms=60_000)
+    assert accounts.user_for_token(token) == user
+    asked = len(queries)
+    for _ in range(20):
+        assert accounts.user_for_token(token) == user
+    assert len(queries) == asked  # remembered: no query per request
+
+    accounts.grant("nha-so-5", ["nha-5"])
+    assert accounts.user_for_token(token).cameras == {"nha-5"}  # type: ignore[union-attr]
+    accounts.revoke("nha-so-5", ["nha-5"])
+    assert accounts.user_for_token(token).cameras == frozenset()  # type: ignore[union-attr]
+    accounts.set_password("nha-so-5", "another-household-pass")
+    assert accounts.user_for_token(token) is None
+    token = accounts.create_token(user, ttl_ms=60_000)
+    assert accounts.user_for_token(token) == user
+    accounts.revoke_token(token)
+    assert accounts.user_for_token(token) is None
+
+    token = accounts.create_token(user, ttl_ms=60_000)
+    assert accounts.user_for_token(token) == user
+    cli.set_password("nha-so-5", "third-household-pass")  # another process: seen within the cache's seconds
+    wait_for(lambda: accounts.user_for_token(token) is None, TOKEN_CACHE_SECONDS + 2, "the CLI's change")
+    index.close()
+    elsewhere.close()
 
 
 def test_user_command_line(tmp_path: Path) -> None:
