@@ -32,6 +32,7 @@ def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
         "codec": snapshot.codec,
         "clock_offset_seconds": snapshot.clock_offset_seconds,
         "clock_beyond_tolerance": snapshot.clock_beyond_tolerance,
+        "transport": snapshot.transport,
     }
 
 

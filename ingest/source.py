@@ -6,12 +6,14 @@ forever with timestamps that keep increasing. Benchmarks turn pacing and looping
 
 from __future__ import annotations
 
+import errno
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import av
@@ -29,6 +31,14 @@ class StallError(SourceError):
     """Other tracks still arrive but the video has stopped."""
 
 
+class TransportRefused(SourceError):
+    """The camera does not send RTP the way we asked (RTSP 461)."""
+
+
+Transport = Literal["auto", "tcp", "udp"]
+TRIED: dict[str, tuple[str, ...]] = {"auto": ("tcp", "udp"), "tcp": ("tcp",), "udp": ("udp",)}
+
+
 @dataclass(frozen=True)
 class SourceOptions:
     connect_timeout: float = 5.0
@@ -37,14 +47,17 @@ class SourceOptions:
     realtime: bool = True  # files: replay at the recorded frame rate (a camera's pace)
     loop: bool = True  # files: start again at the end, like a camera that never stops
     clock_tolerance: float = 2.0  # seconds a camera's own clock may differ from the station's
+    transport: Transport = "auto"  # RTSP: RTP over the RTSP connection (tcp), over UDP, or tcp then udp
 
 
 class OpenedSource:
     """An open container and its video stream; iterate `packets()` for the video packets."""
 
-    def __init__(self, container: av.container.InputContainer, *, live: bool, options: SourceOptions) -> None:
+    def __init__(self, container: av.container.InputContainer, *, live: bool, options: SourceOptions,
+                 transport: str | None = None) -> None:
         self.container = container
         self.live = live
+        self.transport = transport  # "tcp" or "udp" for RTSP; None for a file
         self._options = options
         videos = container.streams.video
         if not videos:
@@ -136,9 +149,7 @@ def open_source(url: str, options: SourceOptions) -> OpenedSource:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme in NETWORK_SCHEMES:
-        container = av.open(url, options={"rtsp_transport": "tcp", "analyzeduration": "1000000"},
-                            timeout=(options.connect_timeout, options.read_timeout))
-        return _checked(container, live=True, options=options)
+        return _open_rtsp(url, options)
     if scheme == "demo":
         from ingest.demo import ensure_demo_video  # scene rendering is only loaded when a demo camera is used
 
@@ -151,9 +162,40 @@ def open_source(url: str, options: SourceOptions) -> OpenedSource:
     return _checked(container, live=False, options=options)
 
 
-def _checked(container: av.container.InputContainer, *, live: bool, options: SourceOptions) -> OpenedSource:
+def _open_rtsp(url: str, options: SourceOptions) -> OpenedSource:
+    """Open with each transport `options.transport` allows, in turn; the next is tried only when the camera
+    refused the transport (not when it is down or refused the password: that would only double the wait)."""
+    *first, last = TRIED[options.transport]
+    for transport in first:
+        try:
+            return _open_over(url, transport, options)
+        except TransportRefused:
+            continue
+    return _open_over(url, last, options)
+
+
+def _open_over(url: str, transport: str, options: SourceOptions) -> OpenedSource:
+    started = time.monotonic()
     try:
-        return OpenedSource(container, live=live, options=options)
+        container = av.open(url, options={"rtsp_transport": transport, "analyzeduration": "1000000"},
+                            timeout=(options.connect_timeout, options.read_timeout))
+    except av.InvalidDataError as exc:
+        if time.monotonic() - started >= 0.9 * options.connect_timeout:  # FFmpeg's word for a silent server
+            raise SourceError(f"the camera accepted the connection but did not answer within "
+                              f"{options.connect_timeout:g} s (timed out)") from exc
+        raise
+    except OSError as exc:
+        if exc.errno == errno.EPROTONOSUPPORT:  # FFmpeg's answer to RTSP 461 Unsupported Transport
+            hint = "; set transport: udp (or auto)" if transport == "tcp" else ""
+            raise TransportRefused(f"the camera refused RTP over {transport.upper()} ({exc.strerror}){hint}") from exc
+        raise
+    return _checked(container, live=True, options=options, transport=transport)
+
+
+def _checked(container: av.container.InputContainer, *, live: bool, options: SourceOptions,
+             transport: str | None = None) -> OpenedSource:
+    try:
+        return OpenedSource(container, live=live, options=options, transport=transport)
     except Exception:
         container.close()
         raise

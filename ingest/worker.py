@@ -135,9 +135,10 @@ class StreamWorker:
             assert packet.dts is not None, "packets() times every packet"
             stamp = clock.stamp(float(packet.dts) * time_base, keyframe=packet.is_keyframe)
             if not self._running:
-                self.status.online(stream.codec_context.width, stream.codec_context.height, codec)
+                self.status.online(stream.codec_context.width, stream.codec_context.height, codec, source.transport)
                 self._notify("online", None)
-                log.info("%s/%s online: %s", self.camera, self.role, redact_url(self._url))
+                log.info("%s/%s online: %s%s", self.camera, self.role, redact_url(self._url),
+                         f" (RTP over {source.transport.upper()})" if source.transport else "")
                 self._each_sink(lambda sink: sink.start(stream))
                 self._running = True
             elif stamp.discontinuity:

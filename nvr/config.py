@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError
 
 from detect.events import EventPolicy
 from detect.settings import BankSettings, CameraDetectSettings
+from ingest.source import Transport
 from ingest.urls import file_path, register_url_secrets, url_problem
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
@@ -173,6 +174,7 @@ class CameraConfig(_Section):
     record_url: str
     detect_url: str | None = None
     enabled: bool = True
+    transport: Transport = "auto"  # RTP over the RTSP connection (tcp), over UDP, or tcp then udp (auto)
     detect: CameraDetectConfig = CameraDetectConfig()
 
     @field_validator("name")

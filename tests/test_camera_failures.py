@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import station_config, wait_for
@@ -67,6 +71,48 @@ def test_bad_url_and_wrong_password_are_offline_while_others_record(tmp_path: Pa
         assert "right-pass" not in body and "wrong-pass@" not in body and "secret-pw" not in body
         assert "admin:***@" in body
         assert camera_status(client, "good")["status"] == "online"
+        assert camera_status(client, "good")["transport"] == "tcp"
+
+
+@contextmanager
+def silent_server() -> Iterator[int]:
+    """A port that accepts TCP connections and never says a word: a camera whose RTSP service hangs."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        listener.close()
+        for connection in held:
+            connection.close()
+
+
+def test_udp_only_camera_is_read_over_udp_and_a_silent_one_is_said_to_time_out(tmp_path: Path,
+                                                                                make_station) -> None:
+    with RtspServer(["cam0"], udp_only=True) as server, silent_server() as port:
+        config = station_config(tmp_path, [
+            {"name": "auto", "record_url": server.url("cam0")},
+            {"name": "tcp-only", "record_url": server.url("cam0"), "transport": "tcp"},
+            {"name": "silent", "record_url": f"rtsp://127.0.0.1:{port}/x"},
+        ], ingest={"connect_timeout_seconds": 1})
+        station, client = make_station(config)
+        wait_for(lambda: len(station.index.segments("auto", 0, 2**62)) >= 1, 20, "the UDP camera recording")
+        assert camera_status(client, "auto")["transport"] == "udp"
+        refused = wait_for(lambda: (s := camera_status(client, "tcp-only"))["status"] == "offline" and s, 15,
+                           "the camera refusing TCP")
+        assert "refused RTP over TCP" in refused["last_error"] and "transport: udp" in refused["last_error"]
+        silent = wait_for(lambda: (s := camera_status(client, "silent"))["status"] == "offline" and s, 15,
+                          "the silent camera offline")
+        assert silent["last_error"].endswith("did not answer within 1 s (timed out)"), silent["last_error"]
 
 
 def test_hung_camera_is_reconnected_after_the_read_timeout(tmp_path: Path, make_station) -> None:

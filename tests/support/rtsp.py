@@ -48,8 +48,10 @@ class RtspServer:
         password: str | None = None,
         files: dict[str, Path] | None = None,
         clock_offset: float | None = None,
+        udp_only: bool = False,
     ) -> None:
-        """`clock_offset`: seconds the cameras' RTCP sender reports are off the real time."""
+        """`clock_offset`: seconds the cameras' RTCP sender reports are off the real time; `udp_only`: RTP
+        over UDP only, as some cameras send it."""
         self.mounts = list(mounts) + list(files or {})
         self.port = port if port is not None else free_port()
         self.user = user
@@ -68,6 +70,8 @@ class RtspServer:
             self._args += ["--password", password]
         if clock_offset is not None:
             self._args += ["--clock-offset", str(clock_offset)]
+        if udp_only:
+            self._args.append("--udp-only")
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 

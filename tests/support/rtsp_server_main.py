@@ -1,14 +1,15 @@
 """Live H.264 RTSP test camera server (run with Debian's /usr/bin/python3, which has gi).
 
 Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1 [--file street=/path/street.mp4]
-       [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P] [--clock-offset S]
+       [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P] [--clock-offset S] [--udp-only]
 
 `--mount` encodes a test pattern live; `--file` serves a pre-encoded H.264 MP4 at its own pace, from
 its start, ending when the file does. Every client gets a pipeline of its own: gst-rtsp-server's shared
 media abort (`gst_rtsp_media_get_rates: assertion failed`) when clients come and go at the same moment.
 
 `--clock-offset` makes the cameras' RTCP sender reports give an NTP time S seconds ahead of the
-system clock (negative: behind), like a camera whose clock is wrong.
+system clock (negative: behind), like a camera whose clock is wrong. `--udp-only` refuses RTP over the
+RTSP connection (TCP), like cameras that only send RTP over UDP.
 
 Prints READY on stdout once listening on 127.0.0.1; exits cleanly on SIGTERM/SIGINT.
 """
@@ -20,8 +21,9 @@ import sys
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstRtsp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, GObject, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, GObject, Gst, GstRtsp, GstRtspServer  # noqa: E402
 
 PATTERNS = ("ball", "smpte", "snow", "pinwheel", "spokes", "circular")
 ROLE = "viewer"
@@ -41,6 +43,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--user")
     p.add_argument("--password")
     p.add_argument("--clock-offset", type=float, default=None, help="seconds the RTCP NTP time is off")
+    p.add_argument("--udp-only", action="store_true", help="offer RTP over UDP only, not interleaved over TCP")
     args = p.parse_args()
     if (args.user is None) != (args.password is None):
         p.error("--user and --password go together")
@@ -105,6 +108,8 @@ def main() -> int:
     for name, launch in served:
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
+        if args.udp_only:
+            factory.set_protocols(GstRtsp.RTSPLowerTrans.UDP | GstRtsp.RTSPLowerTrans.UDP_MCAST)
         if args.clock_offset is not None:
             skew_clock(factory, args.clock_offset)
         if args.user is not None:
