@@ -22,6 +22,7 @@ from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
+from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
 
@@ -46,6 +47,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
                   redoc_url="/redoc" if public_docs else None)
     app.state.station = station
     app.state.live = LiveSessions()
+    app.state.live_sources = LiveSources()
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(cameras_router)

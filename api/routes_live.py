@@ -24,6 +24,8 @@ class Offer(BaseModel):
 class Answer(BaseModel):
     sdp: str
     type: str
+    quality: Literal["sub", "main"]  # the stream the picture comes from (the other when the asked one is not H.264)
+    transcoded: bool  # the camera sends no H.264: its H.265 is encoded again, at most 720 lines
 
 
 @router.post("/{name}/live", response_model=Answer)
@@ -32,8 +34,9 @@ async def live(name: str, offer: Offer, request: Request, user: User = Depends(c
     visible_camera(station, user, name)
     if not station.is_running(name):
         raise HTTPException(409, f"camera {name!r} is disabled")
-    hub = station.hub(name, "detect" if offer.quality == "sub" else "record") or station.hub(name, "record")
-    assert hub is not None
+    source = request.app.state.live_sources.pick(station, name, offer.quality)
+    if source is None:  # removed while the request ran
+        raise HTTPException(404, f"no camera named {name!r}")
     remote = remote_address(request)
     sessions = request.app.state.live
 
@@ -41,9 +44,9 @@ async def live(name: str, offer: Offer, request: Request, user: User = Depends(c
         await record_audit(station, "live_stop", username=user.username, camera=name, remote=remote)
 
     try:
-        answer = await sessions.answer(offer.sdp, offer.type, hub, ended)
+        answer = await sessions.answer(offer.sdp, offer.type, source.hub, ended)
     except ValueError as exc:
         raise HTTPException(400, f"unusable SDP offer: {exc}") from None
     await record_audit(station, "live_start", username=user.username, camera=name, remote=remote,
-                       detail=offer.quality)
-    return Answer(sdp=answer.sdp, type=answer.type)
+                       detail=source.quality + (" transcoded" if source.transcoded else ""))
+    return Answer(sdp=answer.sdp, type=answer.type, quality=source.quality, transcoded=source.transcoded)

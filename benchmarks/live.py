@@ -77,7 +77,7 @@ async def connect(base: str, token: str, *, decode: bool) -> tuple[RTCPeerConnec
         answer = await client.post("/api/cameras/cam/live", json={"sdp": peer.localDescription.sdp, "type": "offer",
                                                                   "quality": "main"}, timeout=30)
     answer.raise_for_status()
-    await peer.setRemoteDescription(RTCSessionDescription(**answer.json()))
+    await peer.setRemoteDescription(RTCSessionDescription(answer.json()["sdp"], answer.json()["type"]))
     return peer, first
 
 

@@ -37,23 +37,37 @@ class LiveFrame:
         return _PACKETIZER.pack(self.packet)
 
 
-class LiveViewer:
-    """One viewer's frame queue, on its event loop."""
+class FrameListener:
+    """Takes a hub's frames on its event loop; once it had to drop one, it waits for the next keyframe."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.queue: asyncio.Queue[LiveFrame] = asyncio.Queue(VIEWER_QUEUE)
         self._resync = False  # dropped something: wait for a keyframe
 
     def offer(self, frame: LiveFrame) -> None:
-        """Runs on the viewer's loop."""
+        """Runs on the listener's loop."""
         if self._resync and not frame.is_keyframe:
             return
+        self._resync = not self._put(frame)
+
+    def _put(self, frame: LiveFrame) -> bool:
+        """Keep the frame if there is room; False when it had to be dropped."""
+        raise NotImplementedError
+
+
+class LiveViewer(FrameListener):
+    """One viewer's frame queue, on its event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(loop)
+        self.queue: asyncio.Queue[LiveFrame] = asyncio.Queue(VIEWER_QUEUE)
+
+    def _put(self, frame: LiveFrame) -> bool:
         try:
             self.queue.put_nowait(frame)
-            self._resync = False
         except asyncio.QueueFull:
-            self._resync = True
+            return False
+        return True
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,7 @@ class LiveHub:
     def viewer_count(self) -> int:
         return self._viewers.count
 
-    def subscribe(self, viewer: LiveViewer) -> None:
+    def subscribe(self, viewer: FrameListener) -> None:
         """Add a viewer; it gets the current GOP at once, so the picture starts at the last keyframe."""
         with self._lock:
             self._viewers.subscribe(viewer, backlog=self._gop)
@@ -88,7 +102,7 @@ class LiveHub:
         if first:
             self._on_watch(True)
 
-    def unsubscribe(self, viewer: LiveViewer) -> None:
+    def unsubscribe(self, viewer: FrameListener) -> None:
         with self._lock:
             self._viewers.unsubscribe(viewer)
             last = self._viewers.count == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Sequence
 from itertools import pairwise
@@ -13,8 +14,10 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.webrtc.live_sources import choose_stream
 from api.webrtc.sender import PassthroughSender
 from api.webrtc.sessions import CATCH_UP_FPS, LiveSessions, PassthroughTrack
+from api.webrtc.transcoder import scaled_size
 from api.webrtc.udp_segments import SegmentingSocket
 from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
@@ -39,14 +42,16 @@ async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
     return peer, arrived
 
 
-async def watch(client: TestClient, camera: str, frames_wanted: int) -> tuple[float, list[tuple[int, int]]]:
+async def watch(client: TestClient, camera: str, frames_wanted: int,
+                quality: str = "sub") -> tuple[float, list[tuple[int, int]]]:
     """Seconds to the first decoded frame, and (width, pts) of the frames received."""
     peer, arrived = await offering_viewer()
     began = time.monotonic()
     response = await asyncio.to_thread(client.post, f"/api/cameras/{camera}/live",
-                                       json={"sdp": peer.localDescription.sdp, "type": "offer"})
+                                       json={"sdp": peer.localDescription.sdp, "type": "offer", "quality": quality})
     assert response.status_code == 200, response.text
-    await peer.setRemoteDescription(RTCSessionDescription(**response.json()))
+    answer = response.json()
+    await peer.setRemoteDescription(RTCSessionDescription(answer["sdp"], answer["type"]))
     track = await asyncio.wait_for(arrived, 10)
     frames: list[tuple[int, int]] = []
     first = None
@@ -79,6 +84,40 @@ def test_viewer_gets_the_passed_through_picture_and_is_cleaned_up(cameras: RtspS
         assert all(len(frames) == 10 for _, frames in results)
     actions = [e.action for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cam0")]
     assert actions.count("live_start") == 3 and actions.count("live_stop") >= 1
+
+
+def test_an_h265_camera_is_watched_as_h264_encoded_again_only_while_watched(tmp_path: Path,
+                                                                           make_station) -> None:
+    with RtspServer(["cam0"], codec="h265", width=640, height=360) as server:
+        config = station_config(tmp_path, [{"name": "hevc", "record_url": server.url("cam0")}])
+        station, operator = make_station(config)
+        wait_for(lambda: (report := station.report("hevc")) and report.record.codec == "hevc", 20, "the H.265 stream")
+        app = create_app(station)
+        with TestClient(app) as client:
+            client.headers.update(operator.headers)
+            answer = client.post("/api/cameras/hevc/live", json={"sdp": "v=0\r\n", "type": "offer"})
+            assert answer.status_code == 400  # nothing starts for an unusable offer
+            first, frames = asyncio.run(watch(client, "hevc", 20, quality="main"))
+            assert {width for width, _ in frames} == {640}
+            assert all(b > a for (_, a), (_, b) in pairwise(frames)), "frames keep coming, in order"
+            assert first < 8
+            source = station.hub("hevc", "record")
+            wait_for(lambda: source.viewer_count == 0, 15, "the transcoder leaving the camera's stream")
+            wait_for(lambda: "transcode-hevc/record" not in {t.name for t in threading.enumerate()}, 10,
+                     "the transcoding thread ended")
+    audit = [e.detail for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="hevc")
+             if e.action == "live_start"]
+    assert audit == ["main transcoded"]
+
+
+def test_the_live_stream_is_the_cameras_h264_when_it_has_some() -> None:
+    assert choose_stream("detect", {"detect": "h264", "record": "hevc"}) == ("detect", False)
+    assert choose_stream("record", {"detect": "h264", "record": "hevc"}) == ("detect", False)
+    assert choose_stream("detect", {"detect": "hevc", "record": "hevc"}) == ("detect", True)
+    assert choose_stream("detect", {"record": "hevc"}) == ("record", True)
+    assert choose_stream("record", {"record": None}) == ("record", False)  # not known yet: as most cameras send
+    assert scaled_size(1920, 1080) == (1280, 720) and scaled_size(2560, 1440) == (1280, 720)
+    assert scaled_size(640, 360) == (640, 360) and scaled_size(2592, 1944) == (960, 720)
 
 
 async def _two_viewers(client: TestClient):

@@ -82,3 +82,19 @@ def test_household_sees_only_its_camera_on_a_phone(station) -> None:
         assert page.eval_on_selector_all(".tile", "tiles => tiles.map(t => t.dataset.camera)") == ["hem-4"]
         width = page.eval_on_selector(".tile", "tile => tile.getBoundingClientRect().width")
         assert width > 300, "one tile fills the phone's width"
+
+
+def test_an_h265_camera_plays_live_in_chromium_and_says_it_is_transcoded(tmp_path: Path, make_station) -> None:
+    with RtspServer(["cam0"], codec="h265", width=640, height=360) as server:
+        config = station_config(tmp_path, [{"name": "hevc", "record_url": server.url("cam0")}])
+        station, _client = make_station(config)
+        wait_for(lambda: (report := station.report("hevc")) and report.record.codec == "hevc", 20, "the H.265 stream")
+        with serving(station) as base, chromium() as browser:
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+            page.wait_for_function(PLAYING % 1, timeout=20_000)
+            before = page.evaluate(FRAMES)
+            page.wait_for_function(f"() => ({FRAMES})().every((n, i) => n > {before}[i] + 10)", timeout=20_000)
+            assert page.evaluate("() => document.querySelector('.tile video').videoWidth") == 640
+            badge = page.locator('.tile[data-camera="hevc"] .transcoded')
+            assert badge.get_attribute("data-transcoded-label") == "Đã chuyển mã H.265 → H.264"

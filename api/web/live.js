@@ -1,5 +1,8 @@
 // A live picture over WebRTC: the browser offers to receive video, the station answers with the
-// camera's own H.264. aiortc does not trickle ICE, so the offer goes out once gathering is complete.
+// camera's own H.264 (or its H.265 encoded again, which the tile says). aiortc does not trickle ICE, so
+// the offer goes out once gathering is complete.
+import { t } from "./i18n.js";
+
 function gatheringComplete(peer) {
   if (peer.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
@@ -32,7 +35,11 @@ export async function playLive(video, camera, quality) {
     peer.close();
     throw new Error(`live ${camera}: ${response.status}`);
   }
-  await peer.setRemoteDescription(await response.json());
+  const answer = await response.json();
+  await peer.setRemoteDescription({ sdp: answer.sdp, type: answer.type });
+  const holder = video.parentElement;
+  holder.classList.toggle("transcoded", answer.transcoded);
+  holder.dataset.transcodedLabel = t("transcoded");
   return peer;
 }
 

@@ -49,6 +49,7 @@ class RtspServer:
         files: dict[str, Path] | None = None,
         clock_offset: float | None = None,
         udp_only: bool = False,
+        codec: str = "h264",
     ) -> None:
         """`clock_offset`: seconds the cameras' RTCP sender reports are off the real time; `udp_only`: RTP
         over UDP only, as some cameras send it."""
@@ -57,7 +58,7 @@ class RtspServer:
         self.user = user
         self.password = password
         self._args = [
-            SYSTEM_PYTHON, str(SCRIPT), "--port", str(self.port),
+            SYSTEM_PYTHON, str(SCRIPT), "--port", str(self.port), "--codec", codec,
             "--width", str(width), "--height", str(height), "--fps", str(fps), "--gop", str(gop),
         ]
         for m in mounts:

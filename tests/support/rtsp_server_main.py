@@ -2,6 +2,7 @@
 
 Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1 [--file street=/path/street.mp4]
        [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P] [--clock-offset S] [--udp-only]
+       [--codec h264|h265]
 
 `--mount` encodes a test pattern live; `--file` serves a pre-encoded H.264 MP4 at its own pace, from
 its start, ending when the file does. Every client gets a pipeline of its own: gst-rtsp-server's shared
@@ -44,6 +45,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--password")
     p.add_argument("--clock-offset", type=float, default=None, help="seconds the RTCP NTP time is off")
     p.add_argument("--udp-only", action="store_true", help="offer RTP over UDP only, not interleaved over TCP")
+    p.add_argument("--codec", choices=("h264", "h265"), default="h264", help="what the live mounts encode")
     args = p.parse_args()
     if (args.user is None) != (args.password is None):
         p.error("--user and --password go together")
@@ -52,13 +54,16 @@ def parse_args() -> argparse.Namespace:
 
 def launch_line(args: argparse.Namespace, pattern: str) -> str:
     """GStreamer launch line for one live-encoded mount."""
+    encode = (f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bframes=0"
+              " option-string=scenecut=0 ! video/x-h264,profile=constrained-baseline"
+              " ! rtph264pay name=pay0 pt=96 config-interval=1" if args.codec == "h264" else
+              f" ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop}"
+              ' option-string="bframes=0:scenecut=0" ! video/x-h265'
+              " ! rtph265pay name=pay0 pt=96 config-interval=1")
     return (
         f"( videotestsrc is-live=true pattern={pattern}"
         f" ! video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1"
-        f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bframes=0"
-        " option-string=scenecut=0"
-        " ! video/x-h264,profile=constrained-baseline"
-        " ! rtph264pay name=pay0 pt=96 config-interval=1 )"
+        f"{encode} )"
     )
 
 
