@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from storage.clips import ClipPlan, write_clip
@@ -35,8 +35,12 @@ class _QueueWriter:
         raise ClientGone()
 
 
-def stream_clip(plan: ClipPlan, segments_dir: Path, leases: SegmentLeases) -> Iterator[bytes]:
-    """Yield the clip's bytes as they are produced; segments are leased until the writer ends."""
+ClipWriter = Callable[..., object]  # write_clip's (plan, segments_dir, out, cancelled=...)
+
+
+def stream_clip(plan: ClipPlan, segments_dir: Path, leases: SegmentLeases,
+                write: ClipWriter = write_clip) -> Iterator[bytes]:
+    """Yield the clip's bytes as they are produced by `write`; segments are leased until the writer ends."""
     chunks: queue.Queue[object] = queue.Queue(maxsize=QUEUE_CHUNKS)
     gone = threading.Event()
     failure: list[BaseException] = []
@@ -44,7 +48,7 @@ def stream_clip(plan: ClipPlan, segments_dir: Path, leases: SegmentLeases) -> It
     def produce() -> None:
         try:
             with leases.hold(s.path for s in plan.segments):
-                write_clip(plan, segments_dir, _QueueWriter(chunks, gone), cancelled=gone.is_set)
+                write(plan, segments_dir, _QueueWriter(chunks, gone), cancelled=gone.is_set)
         except ClientGone:
             pass
         except BaseException as exc:  # reported to the reader below

@@ -14,7 +14,8 @@ from api.deps import get_station, time_window
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
-from storage.clips import plan_clip
+from storage.clip_transcode import PLAYABLE, segment_codec, write_transcoded_clip
+from storage.clips import plan_clip, write_clip
 from storage.clock import now_ms
 from storage.timeline import gaps, recorded_ranges
 
@@ -66,6 +67,8 @@ def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms
     station.audit.record("clip" if purpose == "download" else "playback", username=user.username, camera=name,
                          remote=remote, detail=f"{format_instant(start_ms, zone)} .. {format_instant(end_ms, zone)}")
     disposition = "attachment" if purpose == "download" else "inline"
-    return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases), media_type="video/mp4",
+    codec = segment_codec(station.segments_dir / plan.segments[0].path) if purpose == "playback" else None
+    write = write_transcoded_clip if codec not in (None, PLAYABLE) else write_clip  # browsers play no H.265
+    return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases, write), media_type="video/mp4",
                              headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
                                       "Cache-Control": "no-store"})

@@ -17,8 +17,8 @@ from api.app import create_app
 from api.webrtc.live_sources import choose_stream
 from api.webrtc.sender import PassthroughSender
 from api.webrtc.sessions import CATCH_UP_FPS, LiveSessions, PassthroughTrack
-from api.webrtc.transcoder import scaled_size
 from api.webrtc.udp_segments import SegmentingSocket
+from ingest.browser_h264 import scaled_size
 from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
 from tests.support.live import hub_of_camera

@@ -98,3 +98,22 @@ def test_an_h265_camera_plays_live_in_chromium_and_says_it_is_transcoded(tmp_pat
             assert page.evaluate("() => document.querySelector('.tile video').videoWidth") == 640
             badge = page.locator('.tile[data-camera="hevc"] .transcoded')
             assert badge.get_attribute("data-transcoded-label") == "Đã chuyển mã H.265 → H.264"
+
+            # recorded footage: the player's clip is H.264 and plays; the download stays the camera's H.265
+            segment = wait_for(lambda: station.index.segments("hevc", 0, 2**62), 20, "footage")[0]
+            window = f"start={segment.start_ms / 1000}&end={segment.end_ms / 1000}"
+            played = page.evaluate("""async (url) => {
+                const video = Object.assign(document.createElement("video"), {muted: true, src: url});
+                document.body.append(video);
+                await video.play();
+                await new Promise((done) => setTimeout(done, 1500));
+                return [video.videoWidth, video.currentTime];
+            }""", f"/api/cameras/hevc/clip.mp4?{window}&purpose=playback")
+            assert played[0] == 640 and played[1] > 0.5, played
+            for purpose, codec in (("playback", "h264"), ("download", "hevc")):
+                response = page.request.get(f"{base}/api/cameras/hevc/clip.mp4?{window}&purpose={purpose}")
+                clip = tmp_path / f"{purpose}.mp4"
+                clip.write_bytes(response.body())
+                with av.open(str(clip)) as container:
+                    assert container.streams.video[0].codec_context.name == codec
+                    assert sum(1 for _ in container.decode(video=0)) >= 15

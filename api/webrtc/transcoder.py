@@ -3,9 +3,9 @@ decoded and encoded again as H.264, which every browser plays over WebRTC.
 
 One transcoder per stream, shared by all its viewers, working only while someone watches: the first
 viewer of its output hub starts it, the last one leaving stops it. It runs in a thread of its own, whose
-decoding and encoding release the GIL; the picture is scaled down to at most MAX_HEIGHT lines to bound
-the cost. Frames reach it from the source hub like any viewer's; when it falls behind it drops frames up
-to the source's next keyframe, as a slow viewer does.
+decoding and encoding release the GIL; the picture is scaled down to at most 720 lines to bound the cost
+(ingest.browser_h264). Frames reach it from the source hub like any viewer's; when it falls behind it drops
+frames up to the source's next keyframe, as a slow viewer does.
 """
 
 from __future__ import annotations
@@ -21,27 +21,13 @@ import av
 import av.video.codeccontext
 from av.video.frame import PictureType
 
+from ingest.browser_h264 import encoder_options, scaled_size
 from ingest.live_hub import EncodedFrame, FrameListener, LiveFrame, LiveHub
 
 log = logging.getLogger(__name__)
-MAX_HEIGHT = 720
 KEYFRAME_SECONDS = 1.0  # a new viewer of the output waits at most this long for a picture (whatever the fps)
 QUEUE_FRAMES = 30
 TIME_BASE = Fraction(1, 90_000)
-ENCODER_OPTIONS = {
-    "preset": "ultrafast",
-    "tune": "zerolatency",  # no lookahead: a frame out for every frame in
-    "profile": "baseline",  # what aiortc offers and every browser decodes
-    "x264-params": "repeat-headers=1:scenecut=0:bframes=0:keyint=infinite",  # SPS/PPS before each keyframe
-}
-
-
-def scaled_size(width: int, height: int) -> tuple[int, int]:
-    """The output size: at most MAX_HEIGHT lines, the aspect kept, both sides even (4:2:0)."""
-    if height <= MAX_HEIGHT:
-        return width - width % 2, height - height % 2
-    scaled_width = round(width * MAX_HEIGHT / height)
-    return scaled_width - scaled_width % 2, MAX_HEIGHT
 
 
 class _SourceListener(FrameListener):
@@ -150,6 +136,6 @@ def _encoder(width: int, height: int) -> av.video.codeccontext.VideoCodecContext
     encoder.width, encoder.height = scaled_size(width, height)
     encoder.pix_fmt = "yuv420p"
     encoder.time_base = TIME_BASE
-    encoder.options = ENCODER_OPTIONS  # keyframes are asked for by time (pict_type), not by frame count
+    encoder.options = encoder_options(None)  # keyframes are asked for by time (pict_type), not by frame count
     encoder.open()
     return encoder
