@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import current_user
 from api.auth import router as auth_router
+from api.connections import Connections
 from api.routes_admin import router as admin_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
@@ -22,6 +24,7 @@ from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
+from api.session_watch import watch_sessions
 from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
@@ -36,18 +39,23 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     @asynccontextmanager
     async def own_lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with lifespan(app) if lifespan else nullcontext():
+            watch = asyncio.create_task(watch_sessions(app.state.connections, station.accounts))
             try:
                 yield
             finally:
+                watch.cancel()
                 await app.state.live.close_all()
 
-    public_docs = station.config.server.public_docs
+    server = station.config.server
+    public_docs = server.public_docs
     app = FastAPI(title="Station NVR", version="0.1.0", lifespan=own_lifespan,  # private docs: added below
                   openapi_url="/openapi.json" if public_docs else None, docs_url="/docs" if public_docs else None,
                   redoc_url="/redoc" if public_docs else None)
     app.state.station = station
-    app.state.live = LiveSessions()
+    app.state.live = LiveSessions(server.live_connect_timeout_seconds)
     app.state.live_sources = LiveSources()
+    app.state.connections = Connections({"live": server.max_live_views_per_user,
+                                         "websocket": server.max_websockets_per_user})
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(cameras_router)

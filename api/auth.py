@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
-from api.deps import get_station
+from api.connections import LOGGED_OUT, Connections
+from api.deps import get_connections, get_station
 from nvr.station import Station
 from storage.accounts import User
 
@@ -103,10 +105,14 @@ def login(credentials: Credentials, request: Request, response: Response,
 
 @router.post("/logout")
 def logout(request: Request, response: Response, user: User = Depends(current_user),
-           station: Station = Depends(get_station)) -> dict[str, str]:
+           station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
+           ) -> dict[str, str]:
+    """End the session, and the event streams and live views opened with it (the account's other sessions
+    keep theirs)."""
     token = presented_token(request)
     if token:
         station.accounts.revoke_token(token)
+        from_thread.run(connections.end_session, token, LOGGED_OUT)
     station.audit.record("logout", username=user.username, remote=remote_address(request))
     response.delete_cookie(COOKIE, path="/")
     return {"status": "logged out"}

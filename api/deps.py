@@ -1,4 +1,5 @@
-"""Shared request helpers: the station, the camera named in the path, time windows from the query."""
+"""Shared request helpers: the station, its open connections, time windows from the query, audit from async
+code."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 
+from api.connections import Connections
 from nvr.station import Station
 from nvr.times import TimeFormatError, parse_instant
 from storage.clock import now_ms
@@ -23,6 +25,11 @@ class Window:
 def get_station(request: Request) -> Station:
     station: Station = request.app.state.station
     return station
+
+
+def get_connections(request: Request) -> Connections:
+    connections: Connections = request.app.state.connections
+    return connections
 
 
 def query_instant(station: Station, parameter: str, text: str) -> int:

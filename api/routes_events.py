@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from contextlib import suppress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, StreamingResponse
 
 from api.auth import COOKIE, current_user, remote_address, visible_camera
+from api.connections import Closure, Connection, Connections, TooMany
 from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
 from detect.events import EVENT_TYPES
@@ -88,24 +91,64 @@ def event_clip(event_id: EventId, request: Request, user: User = Depends(current
 @router.websocket("/ws")
 async def event_stream(socket: WebSocket) -> None:
     """Every event update of the cameras the user may see, as JSON, as it happens; first the events
-    still going on."""
+    still going on. Closed with 4401 when the session ends (logout, new password), 4429 over
+    `server.max_websockets_per_user`; a revoked camera's events stop at once."""
     station: Station = socket.app.state.station
+    connections: Connections = socket.app.state.connections
     token = socket.cookies.get(COOKIE) or socket.query_params.get("token")
     user = await asyncio.to_thread(station.accounts.user_for_token, token) if token else None
     origin = socket.headers.get("origin")
-    if user is None or (origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")):
+    elsewhere = origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")
+    if token is None or user is None or elsewhere:
         await socket.close(code=4401)  # refused before accepting: no data ever flows
         return
-    await socket.accept()
-    listener = EventListener(asyncio.get_running_loop())
-    going_on = await asyncio.to_thread(station.events.open_events)
-    station.event_bus.subscribe(listener, backlog=going_on)  # a screen opened now shows the alerts of now
+    await socket.accept()  # a refusal past this point can say why, in the close frame
+    with suppress(WebSocketDisconnect):  # the viewer may leave at any moment
+        closure = await _serve(socket, station, connections, user, token)
+        if closure is not None:
+            await socket.close(code=closure.code, reason=closure.reason)
+
+
+async def _serve(socket: WebSocket, station: Station, connections: Connections, user: User,
+                 token: str) -> Closure | None:
+    """Stream events until the viewer leaves (None) or the station ends the stream (why)."""
     try:
-        while True:
-            update = await listener.queue.get()
-            if user.may_see(update.camera):
-                await socket.send_json(event_json(update, station))
-    except WebSocketDisconnect:
-        pass
+        held = connections.open("websocket", user, token)
+    except TooMany as exc:
+        return exc.closure
+    listener = EventListener(asyncio.get_running_loop())
+    try:
+        going_on = await asyncio.to_thread(station.events.open_events)
+        station.event_bus.subscribe(listener, backlog=going_on)  # a screen opened now shows the alerts of now
+        await _first_of(_deliver(socket, station, listener, held), _gone(socket), held.wait_ended())
     finally:
         station.event_bus.unsubscribe(listener)
+        connections.release(held)
+    return held.closure
+
+
+async def _deliver(socket: WebSocket, station: Station, listener: EventListener, held: Connection) -> None:
+    while True:
+        update = await listener.queue.get()
+        if held.closure is None and held.user.may_see(update.camera):  # the grants as they are now
+            await socket.send_json(event_json(update, station))
+
+
+async def _gone(socket: WebSocket) -> None:
+    """Returns when the viewer closes the socket (its messages are not read), so that it frees its place
+    at once rather than at the next event."""
+    while (await socket.receive())["type"] != "websocket.disconnect":
+        pass
+
+
+async def _first_of(*steps: Coroutine[Any, Any, None]) -> None:
+    """Run `steps` side by side until the first one returns or raises; the others are cancelled."""
+    tasks = [asyncio.create_task(step) for step in steps]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for task in done:
+        task.result()

@@ -7,8 +7,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from api.auth import current_user, remote_address, visible_camera
-from api.deps import get_station, record_audit
+from api.auth import current_user, presented_token, remote_address, visible_camera
+from api.connections import Connections, TooMany
+from api.deps import get_connections, get_station, record_audit
 from nvr.station import Station
 from storage.accounts import User
 
@@ -30,23 +31,34 @@ class Answer(BaseModel):
 
 @router.post("/{name}/live", response_model=Answer)
 async def live(name: str, offer: Offer, request: Request, user: User = Depends(current_user),
-               station: Station = Depends(get_station)) -> Answer:
+               station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
+               ) -> Answer:
+    """The view ends when the viewer leaves, when it has not connected in time, or when the session ends or
+    the camera's grant is revoked (api/connections.py); at most `server.max_live_views_per_user` at once."""
     visible_camera(station, user, name)
     if not station.is_running(name):
         raise HTTPException(409, f"camera {name!r} is disabled")
     source = request.app.state.live_sources.pick(station, name, offer.quality)
     if source is None:  # removed while the request ran
         raise HTTPException(404, f"no camera named {name!r}")
+    token = presented_token(request)
+    assert token is not None  # current_user accepted it
+    try:
+        held = connections.open("live", user, token, camera=name)
+    except TooMany as exc:
+        raise HTTPException(429, str(exc)) from None
     remote = remote_address(request)
-    sessions = request.app.state.live
 
     async def ended() -> None:
-        await record_audit(station, "live_stop", username=user.username, camera=name, remote=remote)
+        connections.release(held)
+        reason = held.closure.reason if held.closure else ""
+        await record_audit(station, "live_stop", username=user.username, camera=name, remote=remote, detail=reason)
 
     try:
-        answer = await sessions.answer(offer.sdp, offer.type, source.hub, ended)
+        view = await request.app.state.live.answer(offer.sdp, offer.type, source.hub, ended)
     except ValueError as exc:
         raise HTTPException(400, f"unusable SDP offer: {exc}") from None
+    await held.on_end(view.close)
     await record_audit(station, "live_start", username=user.username, camera=name, remote=remote,
                        detail=source.quality + (" transcoded" if source.transcoded else ""))
-    return Answer(sdp=answer.sdp, type=answer.type, quality=source.quality, transcoded=source.transcoded)
+    return Answer(sdp=view.answer.sdp, type=view.answer.type, quality=source.quality, transcoded=source.transcoded)

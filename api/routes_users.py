@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from api.auth import admin_user, remote_address
-from api.deps import get_station
+from api.connections import PASSWORD_CHANGED, Connections
+from api.deps import get_connections, get_station
 from nvr.station import Station
 from storage.accounts import AccountError, Role, User
 
@@ -57,8 +59,12 @@ def add_user(new: NewUser, request: Request, admin: User = Depends(admin_user),
 
 @router.post("/{username}/password")
 def set_password(username: str, body: NewPassword, request: Request, admin: User = Depends(admin_user),
-                 station: Station = Depends(get_station)) -> dict[str, str]:
-    _account_change(lambda: station.accounts.set_password(username, body.password))
+                 station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
+                 ) -> dict[str, str]:
+    """Every session of the user ends, with its event streams and live views: also the session that asks,
+    when administrators change their own password (they log in again with the new one)."""
+    changed = _account_change(lambda: station.accounts.set_password(username, body.password))
+    from_thread.run(connections.end_user, changed.id, PASSWORD_CHANGED)
     station.audit.record("user_passwd", username=admin.username, remote=remote_address(request),
                          detail=f"user {username}")
     return {"status": "password changed; the user's sessions have ended"}
@@ -66,8 +72,10 @@ def set_password(username: str, body: NewPassword, request: Request, admin: User
 
 @router.put("/{username}/grants")
 def set_grants(username: str, body: Grants, request: Request, admin: User = Depends(admin_user),
-               station: Station = Depends(get_station)) -> dict[str, Any]:
-    """Replace the cameras a viewer may see."""
+               station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
+               ) -> dict[str, Any]:
+    """Replace the cameras a viewer may see; its live views of the others end, its event streams stop
+    carrying their events."""
     unknown = [c for c in body.cameras if station.camera(c) is None]
     if unknown:
         raise HTTPException(400, f"no camera named {', '.join(unknown)}")
@@ -75,8 +83,10 @@ def set_grants(username: str, body: Grants, request: Request, admin: User = Depe
     added, removed = set(body.cameras) - current.cameras, current.cameras - set(body.cameras)
     station.accounts.grant(username, sorted(added))
     station.accounts.revoke(username, sorted(removed))
+    granted = station.accounts.get_required(username)
+    from_thread.run(connections.regrant, granted)
     for action, cameras in (("grant", added), ("revoke", removed)):
         for camera in sorted(cameras):
             station.audit.record(action, username=admin.username, camera=camera, remote=remote_address(request),
                                  detail=f"user {username}")
-    return user_json(station.accounts.get_required(username))
+    return user_json(granted)

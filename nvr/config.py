@@ -74,6 +74,10 @@ class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
     public_docs: bool = False  # /docs, /redoc and /openapi.json for anybody (default: logged-in users only)
+    # per account: a grid of all 64 cameras on two screens of a post fits; an account that offers more gets 429
+    max_live_views_per_user: int = Field(128, ge=1, le=10_000)
+    max_websockets_per_user: int = Field(16, ge=1, le=10_000)  # event streams (a browser tab holds one)
+    live_connect_timeout_seconds: float = Field(30, gt=0, le=600)  # an answered offer not connected by then ends
 
 
 class DatabaseConfig(_Section):

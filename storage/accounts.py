@@ -44,7 +44,8 @@ class User:
         return self.role in ("admin", "operator") or camera in self.cameras
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """How a token is stored, and how whoever must remember a token without holding the secret names it."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -102,7 +103,7 @@ class AccountStore:
                                 created_ms=now_ms()))
         return self.get_required(username)
 
-    def set_password(self, username: str, password: str) -> None:
+    def set_password(self, username: str, password: str) -> User:
         """Change a password; every session of that user ends."""
         self._check_password(password)
         user = self.get_required(username)
@@ -112,6 +113,7 @@ class AccountStore:
             row.password_hash = self._hasher.hash(password)
             session.execute(delete(TokenRow).where(TokenRow.user_id == user.id))
         self._tokens.clear()
+        return user
 
     def verify(self, username: str, password: str) -> User | None:
         with self._index.session() as session:
@@ -161,14 +163,19 @@ class AccountStore:
         token = secrets.token_urlsafe(32)
         with self._index.session() as session, session.begin():
             session.execute(delete(TokenRow).where(TokenRow.expires_ms < now_ms()))
-            session.add(TokenRow(token_hash=_digest(token), user_id=user.id, expires_ms=now_ms() + ttl_ms))
+            session.add(TokenRow(token_hash=token_digest(token), user_id=user.id, expires_ms=now_ms() + ttl_ms))
         return token
 
     def user_for_token(self, token: str) -> User | None:
         """The user of a valid, unexpired token; None for anything else."""
-        digest = _digest(token)
+        digest = token_digest(token)
         if (cached := self._tokens.get(digest)) is not None:
             return cached
+        return self.user_for_digest(digest)
+
+    def user_for_digest(self, digest: str) -> User | None:
+        """As `user_for_token`, for the token whose `token_digest` this is, read from the catalog (for
+        the session watch, which looks for changes made elsewhere); the answer is remembered."""
         with self._index.session() as session:
             row = session.scalar(select(TokenRow).where(TokenRow.token_hash == digest))
             if row is None or row.expires_ms <= now_ms():
@@ -182,7 +189,7 @@ class AccountStore:
 
     def revoke_token(self, token: str) -> None:
         with self._index.session() as session, session.begin():
-            session.execute(delete(TokenRow).where(TokenRow.token_hash == _digest(token)))
+            session.execute(delete(TokenRow).where(TokenRow.token_hash == token_digest(token)))
         self._tokens.clear()
 
     @staticmethod

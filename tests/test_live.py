@@ -10,7 +10,7 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -21,25 +21,10 @@ from api.webrtc.udp_segments import SegmentingSocket
 from ingest.browser_h264 import scaled_size
 from ingest.live_hub import LiveViewer
 from tests.conftest import station_config, wait_for
-from tests.support.live import hub_of_camera
+from tests.support.live import hub_of_camera, offering_viewer
 from tests.support.rtsp import RtspServer
 
 NAL_STAP_A, NAL_SPS = 24, 7
-
-
-async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
-    """A receive-only peer with its offer made; the future resolves with its video track."""
-    peer = RTCPeerConnection()
-    peer.addTransceiver("video", direction="recvonly")
-    arrived: asyncio.Future = asyncio.get_running_loop().create_future()
-
-    def on_track(track: MediaStreamTrack) -> None:
-        if not arrived.done():
-            arrived.set_result(track)
-
-    peer.on("track", on_track)
-    await peer.setLocalDescription(await peer.createOffer())
-    return peer, arrived
 
 
 async def watch(client: TestClient, camera: str, frames_wanted: int,
@@ -206,10 +191,10 @@ def test_packets_the_socket_refuses_go_through_the_event_loops_transport_in_orde
     monkeypatch.setattr(PassthroughSender, "_retransmit", record_resend)
 
     async def watch() -> list[int]:
-        sessions = LiveSessions()
+        sessions = LiveSessions(connect_timeout=30)
         viewer, arrived = await offering_viewer()
-        answer = await sessions.answer(viewer.localDescription.sdp, "offer", hub, on_end=ended)
-        await viewer.setRemoteDescription(answer)
+        view = await sessions.answer(viewer.localDescription.sdp, "offer", hub, on_end=ended)
+        await viewer.setRemoteDescription(view.answer)
         track = await asyncio.wait_for(arrived, 10)
         for packet in packets:
             hub.publish(packet)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
@@ -49,20 +50,29 @@ class PassthroughTrack(MediaStreamTrack):
         super().stop()
 
 
-class LiveSessions:
-    """Open peer connections; each is closed and forgotten when its viewer goes away."""
+@dataclass(frozen=True)
+class LiveView:
+    answer: RTCSessionDescription
+    close: Callable[[], Awaitable[None]]  # ends the view (peer connection closed, `on_end` called) at once
 
-    def __init__(self) -> None:
-        self._peers: set[RTCPeerConnection] = set()
+
+class LiveSessions:
+    """Open peer connections; each is closed and forgotten when its viewer goes away, or when it has not
+    connected `connect_timeout` seconds after its answer (a viewer that never came, or an offer sent for
+    nothing but to hold the station's sockets)."""
+
+    def __init__(self, connect_timeout: float) -> None:
+        self._open: set[Callable[[], Awaitable[None]]] = set()  # how to end each open view
+        self._connect_timeout = connect_timeout
+        self._expiring: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references to tasks
 
     @property
     def count(self) -> int:
-        return len(self._peers)
+        return len(self._open)
 
     async def answer(self, offer_sdp: str, offer_type: str, hub: LiveHub,
-                     on_end: Callable[[], Awaitable[None]]) -> RTCSessionDescription:
+                     on_end: Callable[[], Awaitable[None]]) -> LiveView:
         peer = RTCPeerConnection()
-        self._peers.add(peer)
         track = PassthroughTrack(hub)
         ended = False
 
@@ -71,10 +81,20 @@ class LiveSessions:
             if ended:
                 return
             ended = True
+            unconnected.cancel()
             track.stop()
-            self._peers.discard(peer)
+            self._open.discard(end)
             await peer.close()
             await on_end()
+
+        def expire() -> None:
+            if peer.connectionState != "connected":
+                task = asyncio.create_task(end())
+                self._expiring.add(task)
+                task.add_done_callback(self._expiring.discard)
+
+        self._open.add(end)
+        unconnected = asyncio.get_running_loop().call_later(self._connect_timeout, expire)
 
         @peer.on("connectionstatechange")
         async def _state() -> None:
@@ -93,8 +113,7 @@ class LiveSessions:
         except Exception:
             await end()
             raise
-        return peer.localDescription
+        return LiveView(peer.localDescription, end)
 
     async def close_all(self) -> None:
-        await asyncio.gather(*(peer.close() for peer in list(self._peers)), return_exceptions=True)
-        self._peers.clear()
+        await asyncio.gather(*(end() for end in list(self._open)), return_exceptions=True)

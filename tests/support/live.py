@@ -1,10 +1,12 @@
-"""A live hub on a small encoded camera, for tests of what viewers are sent."""
+"""A live hub on a small encoded camera, for tests of what viewers are sent; a viewer's side of WebRTC."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import av
+from aiortc import MediaStreamTrack, RTCPeerConnection
 
 from ingest.annexb import AnnexBConverter
 from ingest.live_hub import EncodedFrame, LiveHub
@@ -22,3 +24,18 @@ def hub_of_camera(tmp_path: Path) -> tuple[LiveHub, list[EncodedFrame]]:
         frames = [EncodedFrame(converter.convert(packet), packet.pts, stream.time_base, bool(packet.is_keyframe))
                   for packet in container.demux(stream) if packet.size and packet.pts is not None]
     return LiveHub(), frames
+
+
+async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
+    """A receive-only peer with its offer made; the future resolves with its video track."""
+    peer = RTCPeerConnection()
+    peer.addTransceiver("video", direction="recvonly")
+    arrived: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    def on_track(track: MediaStreamTrack) -> None:
+        if not arrived.done():
+            arrived.set_result(track)
+
+    peer.on("track", on_track)
+    await peer.setLocalDescription(await peer.createOffer())
+    return peer, arrived
