@@ -2,24 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import get_station
+from nvr.login_limiter import Block
 from nvr.station import Station
-from storage.accounts import User
+from storage.accounts import MAX_USERNAME, User
 
 router = APIRouter(prefix="/api/auth")
 COOKIE = "nvr_session"
 SESSION_MS = 12 * 3_600_000  # one duty shift
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+BLOCKED = {"address": "{seconds} s for this name from this address",
+           "name": "{seconds} s for this name from every address it has not logged in from"}
 
 
 class Credentials(BaseModel):
-    username: str
+    username: str = Field(max_length=MAX_USERNAME)  # refused (422) before any work: no name is longer
     password: str
 
 
@@ -81,24 +85,27 @@ def visible_camera(station: Station, user: User, name: str) -> str:
 @router.post("/login")
 def login(credentials: Credentials, request: Request, response: Response,
           station: Station = Depends(get_station)) -> dict[str, Any]:
-    remote = remote_address(request) or "unknown"
-    keys = (f"ip:{remote}", f"user:{credentials.username}")
-    wait = station.login_limiter.retry_after(*keys)
+    """Throttled per name and address, and per name (nvr/login_limiter.py); each wait is audited once."""
+    name, remote = credentials.username, remote_address(request) or "unknown"
+    wait = math.ceil(station.login_limiter.retry_after(name, remote))
     if wait > 0:
-        station.audit.record("login_blocked", username=credentials.username[:64], remote=remote)
-        raise HTTPException(429, "too many failed logins; try again later",
-                            headers={"Retry-After": str(int(wait) + 1)})
-    user = station.accounts.verify(credentials.username, credentials.password)
+        raise HTTPException(429, f"too many failed logins; try again in {wait} s", headers={"Retry-After": str(wait)})
+    user = station.accounts.verify(name, credentials.password)
     if user is None:
-        station.login_limiter.failed(*keys)
-        station.audit.record("login_failed", username=credentials.username[:64], remote=remote)
+        station.audit.record("login_failed", username=name, remote=remote)
+        for block in station.login_limiter.failed(name, remote):
+            station.audit.record("login_blocked", username=name, remote=remote, detail=_blocked(block))
         raise HTTPException(401, "wrong user name or password")
-    station.login_limiter.succeeded(*keys)
+    station.login_limiter.succeeded(name, remote)
     token = station.accounts.create_token(user, SESSION_MS)
     station.audit.record("login", username=user.username, remote=remote)
     response.set_cookie(COOKIE, token, max_age=SESSION_MS // 1000, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
     return {"token": token, "username": user.username, "role": user.role}
+
+
+def _blocked(block: Block) -> str:
+    return BLOCKED[block.scope].format(seconds=math.ceil(block.seconds))
 
 
 @router.post("/logout")

@@ -22,7 +22,8 @@ from storage.models import CameraRow, GrantRow, TokenRow, UserRow
 
 Role = Literal["admin", "operator", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_USERNAME = 64
+USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}$")
 MIN_PASSWORD = 10
 
 
@@ -60,7 +61,7 @@ class AccountStore:
 
     def add(self, username: str, password: str, role: str) -> User:
         if not USERNAME.match(username):
-            raise AccountError("username: 1-64 lowercase letters, digits, '.', '_' or '-'")
+            raise AccountError(f"username: 1-{MAX_USERNAME} lowercase letters, digits, '.', '_' or '-'")
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         self._check_password(password)

@@ -1,4 +1,5 @@
-"""Accounts and access: every route hides cameras the caller may not see; login edge cases; audit."""
+"""Accounts and access: every route hides cameras the caller may not see; login edge cases and the login
+throttle's memory; audit."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -15,10 +17,11 @@ from sqlalchemy import select
 
 from api.app import create_app
 from nvr.first_admin import PASSWORD_FILE, ensure_first_admin
+from nvr.login_limiter import CAPACITY, FAILURES_KEPT, LoginLimiter
 from storage.accounts import AccountError, AccountStore
 from storage.index import RecordingIndex
 from storage.models import UserRow
-from tests.conftest import station_config, wait_for
+from tests.conftest import ManualClock, station_config, wait_for
 from tests.support.rtsp import RtspServer
 
 HOUSEHOLD, HOUSEHOLD_PASSWORD = "nha-so-5", "household-pass"
@@ -121,6 +124,34 @@ def test_first_admin_is_generated_once_into_a_private_file(tmp_path: Path,
     with index.session() as session:
         assert all(h.startswith("$argon2") for h in session.scalars(select(UserRow.password_hash)))
     index.close()
+
+
+def test_the_login_limiter_keeps_bounded_records() -> None:
+    clock = ManualClock()
+    limiter = LoginLimiter(capacity=100, clock=clock)
+    for _ in range(5):
+        limiter.failed("admin", "203.0.113.1")
+    assert limiter.retry_after("admin", "203.0.113.1") == 300
+    for n in range(10_000):
+        limiter.failed(f"name-{n}", f"10.0.{n // 256}.{n % 256}")
+        limiter.succeeded(f"name-{n}", "192.0.2.1")
+    assert limiter.records() == 300  # at most 100 of each kind; the oldest went first
+    assert limiter.retry_after("admin", "203.0.113.1") == 0
+    clock.now += FAILURES_KEPT
+    limiter.failed("admin", "203.0.113.1")
+    assert limiter.records() == 2 + 100, "failures are forgotten after a day, logins after a month"
+
+    tracemalloc.start()
+    try:
+        limiter = LoginLimiter()
+        for n in range(3 * CAPACITY):
+            name = f"{n:064d}"  # as long as a name may be, from as long an address as there is
+            limiter.failed(name, f"2001:db8::{n:x}")
+            limiter.succeeded(name, f"2001:db8:1::{n:x}")
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert limiter.records() == 3 * CAPACITY and held < 12_000_000, held
 
 
 def test_account_rules() -> None:

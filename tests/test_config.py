@@ -38,6 +38,8 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("storage: {max_bytes: many}\n", "storage.max_bytes: Input should be a valid integer"),
     ("storage: {retain_dayz: 3}\n", "storage.retain_dayz: unknown setting"),
     ("server: {port: 70000}\n", "server.port: Input should be less than or equal to 65535"),
+    ("server: {trusted_proxies: [10.0.0.1, '*']}\n",
+     "server.trusted_proxies[1]: '*' is not an IP address or network (e.g. 192.168.1.10 or 10.0.0.0/8)"),
     ("timezone: Asia/Hanoi_City\n", "timezone: unknown time zone 'Asia/Hanoi_City'"),
     ("database: {url: 'mysql://u@h/db'}\n", "database.url: only sqlite:/// and postgresql://"),
     ("database: {url: 'not a url'}\n", "database.url: not a database URL"),
