@@ -18,6 +18,7 @@ router = APIRouter(prefix="/api/auth")
 COOKIE = "nvr_session"
 SESSION_MS = 12 * 3_600_000  # one duty shift
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MUST_CHANGE = "change the generated password first: POST /api/users/{username}/password with the new one"
 BLOCKED = {"address": "{seconds} s for this name from this address",
            "name": "{seconds} s for this name from every address it has not logged in from"}
 
@@ -50,7 +51,8 @@ def _from_elsewhere(request: Request) -> bool:
     return urlsplit(source).netloc != request.headers.get("host", "")
 
 
-def current_user(request: Request, station: Station = Depends(get_station)) -> User:
+def signed_in(request: Request, station: Station = Depends(get_station)) -> User:
+    """The caller's account, also while it must change its password (see current_user)."""
     token = presented_token(request)
     user = station.accounts.user_for_token(token) if token else None
     if user is None:
@@ -60,6 +62,20 @@ def current_user(request: Request, station: Station = Depends(get_station)) -> U
         raise HTTPException(403, "refused: a change with the session cookie must come from the station's own pages "
                                  "(Origin)")
     return user
+
+
+def current_user(user: User = Depends(signed_in)) -> User:
+    """The caller, who may use the station: one signed in with a generated password must change it first."""
+    if user.must_change_password:
+        raise HTTPException(403, MUST_CHANGE.format(username=user.username))
+    return user
+
+
+def password_setter(username: str, user: User = Depends(signed_in)) -> User:
+    """Who may set `username`'s password: an administrator, or that user while they must change it."""
+    if user.must_change_password and user.username == username:
+        return user
+    return admin_user(current_user(user))
 
 
 def admin_user(user: User = Depends(current_user)) -> User:
@@ -101,7 +117,8 @@ def login(credentials: Credentials, request: Request, response: Response,
     station.audit.record("login", username=user.username, remote=remote)
     response.set_cookie(COOKIE, token, max_age=SESSION_MS // 1000, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
-    return {"token": token, "username": user.username, "role": user.role}
+    return {"token": token, "username": user.username, "role": user.role,
+            "must_change_password": user.must_change_password}
 
 
 def _blocked(block: Block) -> str:
@@ -109,7 +126,7 @@ def _blocked(block: Block) -> str:
 
 
 @router.post("/logout")
-def logout(request: Request, response: Response, user: User = Depends(current_user),
+def logout(request: Request, response: Response, user: User = Depends(signed_in),
            station: Station = Depends(get_station)) -> dict[str, str]:
     token = presented_token(request)
     if token:
@@ -120,6 +137,7 @@ def logout(request: Request, response: Response, user: User = Depends(current_us
 
 
 @router.get("/me")
-def me(user: User = Depends(current_user), station: Station = Depends(get_station)) -> dict[str, Any]:
+def me(user: User = Depends(signed_in), station: Station = Depends(get_station)) -> dict[str, Any]:
     cameras = [c.name for c in station.camera_list() if user.may_see(c.name)]
-    return {"username": user.username, "role": user.role, "cameras": cameras, "timezone": station.config.timezone}
+    return {"username": user.username, "role": user.role, "cameras": cameras, "timezone": station.config.timezone,
+            "must_change_password": user.must_change_password}

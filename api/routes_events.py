@@ -93,7 +93,8 @@ async def event_stream(socket: WebSocket) -> None:
     token = socket.cookies.get(COOKIE) or socket.query_params.get("token")
     user = await asyncio.to_thread(station.accounts.user_for_token, token) if token else None
     origin = socket.headers.get("origin")
-    if user is None or (origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")):
+    elsewhere = origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")
+    if user is None or user.must_change_password or elsewhere:
         await socket.close(code=4401)  # refused before accepting: no data ever flows
         return
     await socket.accept()

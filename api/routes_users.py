@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from api.auth import admin_user, remote_address
+from api.auth import admin_user, password_setter, remote_address
 from api.deps import get_station
+from nvr.first_admin import set_password as change_password
 from nvr.station import Station
 from storage.accounts import AccountError, Role, User
 
@@ -56,10 +57,11 @@ def add_user(new: NewUser, request: Request, admin: User = Depends(admin_user),
 
 
 @router.post("/{username}/password")
-def set_password(username: str, body: NewPassword, request: Request, admin: User = Depends(admin_user),
+def set_password(username: str, body: NewPassword, request: Request, setter: User = Depends(password_setter),
                  station: Station = Depends(get_station)) -> dict[str, str]:
-    _account_change(lambda: station.accounts.set_password(username, body.password))
-    station.audit.record("user_passwd", username=admin.username, remote=remote_address(request),
+    """An administrator sets anyone's password; a user who must change theirs sets it here too."""
+    _account_change(lambda: change_password(station.accounts, station.config.data_dir, username, body.password))
+    station.audit.record("user_passwd", username=setter.username, remote=remote_address(request),
                          detail=f"user {username}")
     return {"status": "password changed; the user's sessions have ended"}
 
