@@ -99,7 +99,7 @@ async def event_stream(socket: WebSocket) -> None:
     user = await asyncio.to_thread(station.accounts.user_for_token, token) if token else None
     origin = socket.headers.get("origin")
     elsewhere = origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")
-    if token is None or user is None or elsewhere:
+    if token is None or user is None or user.must_change_password or elsewhere:
         await socket.close(code=4401)  # refused before accepting: no data ever flows
         return
     await socket.accept()  # a refusal past this point can say why, in the close frame

@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -70,6 +80,13 @@ class StationConfig(_Section):
         return _one_line(title)
 
 
+def _ip_network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address or network (e.g. 192.168.1.10 or 10.0.0.0/8)") from None
+
+
 class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -78,6 +95,8 @@ class ServerConfig(_Section):
     max_live_views_per_user: int = Field(128, ge=1, le=10_000)
     max_websockets_per_user: int = Field(16, ge=1, le=10_000)  # event streams (a browser tab holds one)
     live_connect_timeout_seconds: float = Field(30, gt=0, le=600)  # an answered offer not connected by then ends
+    # reverse proxies whose X-Forwarded-For (the client's address) and X-Forwarded-Proto are believed
+    trusted_proxies: list[Annotated[str, AfterValidator(_ip_network)]] = Field(default_factory=list)
 
 
 class DatabaseConfig(_Section):

@@ -16,7 +16,7 @@ from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.event_writer import EventWriter
 from nvr.live_detection import LiveDetection
-from nvr.login_limiter import FailureLimiter
+from nvr.login_limiter import LoginLimiter
 from nvr.runtime.camera_sync import CameraSync
 from nvr.runtime.messages import CameraReport
 from nvr.runtime.process_pool import ProcessPool
@@ -59,7 +59,7 @@ class Station:
         self.snapshots_dir = config.data_dir / "snapshots"
         self.accounts = AccountStore(self.index)
         self.audit = AuditLog(self.index)
-        self.login_limiter = FailureLimiter()
+        self.login_limiter = LoginLimiter()
         self.segments_dir = config.segments_dir
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)

@@ -6,7 +6,7 @@ reads, closes and deletes only its own rows. Accounts (users, grants, tokens) ar
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -71,6 +71,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # admin | operator | viewer
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                       server_default=false())
 
 
 class GrantRow(Base):

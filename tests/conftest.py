@@ -33,6 +33,16 @@ def wait_for(condition: Callable[..., T], timeout: float, what: str, interval: f
         time.sleep(interval)
 
 
+class ManualClock:
+    """Monotonic seconds that move only when a test moves them: waits are shown without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(scope="session")
 def cameras() -> Iterator[RtspServer]:
     """Two live H.264 cameras (320x240 at 15 fps, a keyframe a second) shared by the tests that only watch."""

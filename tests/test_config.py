@@ -43,6 +43,8 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("server: {max_websockets_per_user: lots}\n", "server.max_websockets_per_user: Input should be a valid integer"),
     ("server: {live_connect_timeout_seconds: 0}\n",
      "server.live_connect_timeout_seconds: Input should be greater than 0"),
+    ("server: {trusted_proxies: [10.0.0.1, '*']}\n",
+     "server.trusted_proxies[1]: '*' is not an IP address or network (e.g. 192.168.1.10 or 10.0.0.0/8)"),
     ("timezone: Asia/Hanoi_City\n", "timezone: unknown time zone 'Asia/Hanoi_City'"),
     ("database: {url: 'mysql://u@h/db'}\n", "database.url: only sqlite:/// and postgresql://"),
     ("database: {url: 'not a url'}\n", "database.url: not a database URL"),

@@ -10,29 +10,65 @@ import { setZone } from "./timefmt.js";
 const view = document.getElementById("view");
 let leave = () => {};
 
-function showLogin() {
+function logIn(username, password) {
+  return fetch("/api/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify({ username, password }),
+  });
+}
+
+function showForm(template) {
   leave();
   leave = () => {};
+  view.replaceChildren(document.getElementById(template).content.cloneNode(true));
+  applyTexts(view);
+  return view.querySelector("form");
+}
+
+function showLogin() {
   document.getElementById("logout").hidden = true;
   document.getElementById("cameras-link").hidden = true;
   document.getElementById("who").textContent = "";
-  view.replaceChildren(document.getElementById("login-template").content.cloneNode(true));
-  applyTexts(view);
-  const form = view.querySelector("#login-form");
+  const form = showForm("login-template");
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
     const data = new FormData(form);
-    const response = await fetch("/api/auth/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ username: data.get("username"), password: data.get("password") }),
-    });
+    const response = await logIn(data.get("username"), data.get("password"));
     if (response.ok) {
       route();
     } else {
-      view.querySelector("#login-error").textContent = t(response.status === 429 ? "too_many" : "bad_login");
+      view.querySelector("#login-error").textContent = response.status === 429
+        ? t("too_many", { seconds: response.headers.get("Retry-After") })
+        : t("bad_login");
     }
+  });
+}
+
+// A generated first password: nothing else until it is changed. The change ends every session of the user,
+// so the page logs in again with the new password.
+function showPasswordChange(me) {
+  const form = showForm("password-template");
+  form.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const data = new FormData(form);
+    const password = data.get("password");
+    const error = view.querySelector("#password-error");
+    if (password !== data.get("again")) {
+      error.textContent = t("passwords_differ");
+      return;
+    }
+    try {
+      await api(`/api/users/${encodeURIComponent(me.username)}/password`, {
+        method: "POST", body: JSON.stringify({ password }),
+      });
+    } catch (failure) {
+      error.textContent = failure.message;
+      return;
+    }
+    await logIn(me.username, password);
+    route();
   });
 }
 
@@ -44,7 +80,11 @@ async function route() {
     setZone(me.timezone);
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
-    document.getElementById("cameras-link").hidden = me.role !== "admin";
+    document.getElementById("cameras-link").hidden = me.role !== "admin" || me.must_change_password;
+    if (me.must_change_password) {
+      showPasswordChange(me);
+      return;
+    }
     const match = location.hash.match(/^#\/camera\/(.+)$/);
     if (location.hash === "#/cameras") leave = await showCameras(view, me);
     else leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);

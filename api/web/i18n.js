@@ -6,7 +6,7 @@ const TEXT = {
     back: "← Tất cả camera", live: "Trực tiếp", playback: "Xem lại", day: "Ngày", clip: "Trích xuất đoạn phim",
     from: "Từ", to: "Đến", download: "Tải về MP4", offline: "Mất kết nối", connecting: "Đang kết nối",
     night: "Hồng ngoại", tamper: "Bị che / xoay", alert: "Có chuyển động", bad_login: "Sai tên đăng nhập hoặc mật khẩu",
-    too_many: "Đăng nhập sai quá nhiều lần, hãy thử lại sau", no_footage: "Không có dữ liệu ghi hình",
+    too_many: "Đăng nhập sai quá nhiều lần, hãy thử lại sau {seconds} giây", no_footage: "Không có dữ liệu ghi hình",
     gaps: "Khoảng không ghi hình", no_events: "Chưa có sự kiện", recorded: "Đã ghi",
     motion: "Chuyển động", night_mode: "Chuyển sang hồng ngoại", day_mode: "Chuyển sang ban ngày",
     tamper_covered: "Camera bị che", tamper_moved: "Camera bị xoay", tamper_defocus: "Camera bị mờ",
@@ -21,6 +21,9 @@ const TEXT = {
     free_space: "Ổ đĩa còn trống {free} / {total}", kept: "giữ {days}", recorded_for: "đã ghi {days}",
     days: "ngày", hours: "giờ", minutes: "phút", recording_error: "Lỗi ghi", admins_only: "Chỉ quản trị viên mới quản lý được camera.",
     no_cameras: "Chưa có camera nào", transcoded: "Đã chuyển mã H.265 → H.264",
+    change_title: "Đổi mật khẩu", change_hint: "Mật khẩu này do hệ thống tạo khi cài đặt. Hãy đặt mật khẩu mới để tiếp tục.",
+    new_password: "Mật khẩu mới", new_password_again: "Nhập lại mật khẩu mới", change_password: "Đổi mật khẩu",
+    passwords_differ: "Hai mật khẩu không khớp",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -28,7 +31,7 @@ const TEXT = {
     back: "← All cameras", live: "Live", playback: "Playback", day: "Day", clip: "Export a clip",
     from: "From", to: "To", download: "Download MP4", offline: "Offline", connecting: "Connecting",
     night: "Infrared", tamper: "Covered / turned", alert: "Motion", bad_login: "Wrong user name or password",
-    too_many: "Too many failed logins, try again later", no_footage: "No footage",
+    too_many: "Too many failed logins, try again in {seconds} s", no_footage: "No footage",
     gaps: "Not recorded", no_events: "No events yet", recorded: "Recorded",
     motion: "Motion", night_mode: "Switched to infrared", day_mode: "Switched to day",
     tamper_covered: "Camera covered", tamper_moved: "Camera turned away", tamper_defocus: "Camera blurred",
@@ -43,6 +46,9 @@ const TEXT = {
     free_space: "Disk free {free} of {total}", kept: "kept {days}", recorded_for: "recorded {days}",
     days: "days", hours: "hours", minutes: "min", recording_error: "Recording error", admins_only: "Only administrators can manage cameras.",
     no_cameras: "No cameras yet", transcoded: "Transcoded H.265 → H.264",
+    change_title: "Change your password", change_hint: "This password was generated at installation. Choose a new one to continue.",
+    new_password: "New password", new_password_again: "New password again", change_password: "Change password",
+    passwords_differ: "The two passwords differ",
   },
 };
 
