@@ -10,6 +10,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
+from ingest.status import StatusSnapshot
 from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
@@ -41,6 +42,7 @@ from storage.start_room import make_room_to_start
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 RECORDER_LOST = "its recorder process ended unexpectedly and was restarted"
+RECORDER_STARTING = StatusSnapshot("connecting", 0.0, "its recorder process is starting", 0.0, 0.0, None, None, None)
 
 
 class Station:
@@ -73,7 +75,7 @@ class Station:
         pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
         self.camera_store = CameraStore(self.index)
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
-        writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
+        writer = EventWriter(self.events, self.event_bus.publish, self.snapshots_dir, self._snapshot)
         self.detection = LiveDetection(pipeline, self._work_pictures, writer)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
@@ -136,6 +138,13 @@ class Station:
 
     def is_running(self, camera: str) -> bool:
         return camera in self._cameras.recorder_of
+
+    def record_status(self, camera: str) -> StatusSnapshot | None:
+        """The status of the camera's main stream; None when it is not recorded (disabled)."""
+        if not self.is_running(camera):
+            return None
+        report = self.report(camera)
+        return report.record if report is not None else RECORDER_STARTING
 
     def report(self, camera: str) -> CameraReport | None:
         """The camera's latest status from its recorder (None while the recorder is (re)starting)."""
