@@ -1,7 +1,9 @@
-"""An event as JSON: the API's answer, and the message that MQTT and webhooks carry."""
+"""An event as JSON: the API's answer, and the message that MQTT and webhooks carry (the same fields plus
+the station and absolute links to the event's snapshot and clip)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,3 +21,12 @@ def event_json(event: Event, zone: ZoneInfo) -> dict[str, Any]:
         "updated_ms": event.updated_ms,
     }
 
+
+def event_message(event: Event, zone: ZoneInfo, station: str, base_url: str) -> bytes:
+    """The UTF-8 JSON sent for one event change. The links are the API's routes: they open with the bearer
+    token of a user who may see the camera."""
+    api = f"{base_url}/api/events/{event.id}"
+    message = {**event_json(event, zone), "station": station,
+               "snapshot_url": f"{api}/snapshot.jpg" if event.snapshot is not None else None,
+               "clip_url": f"{api}/clip.mp4"}
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode()
