@@ -150,7 +150,7 @@ def test_a_slow_receiver_delays_nothing_else(receiver: Receiver) -> None:
         took = offer(webhooks, event(1), event(2), event(3))
         assert took < 0.2, f"handing over took {took * 1000:.1f} ms, as if it waited for the receiver"
         wait_for(lambda: [e["id"] for e in receiver.events("/fast")] == [1, 2, 3], 5, "the fast receiver's three")
-        assert len(receiver.requests("/slow")) == 1, "the fast receiver never waited for the slow one"
+        assert len(receiver.requests("/slow")) <= 1, "the fast receiver never waited for the slow one"
         wait_for(lambda: [e["id"] for e in receiver.events("/slow")] == [1, 2, 3], 15, "the slow one's, in order")
     finally:
         webhooks.stop()
