@@ -216,12 +216,12 @@ def test_the_last_will_says_offline_when_the_station_process_is_killed(broker: M
                                    stdout=(tmp_path / "nvr.log").open("ab"), stderr=subprocess.STDOUT,
                                    start_new_session=True)
         try:
-            wait_for(lambda: watcher.payloads("nvr/available")[-1:] == [b"online"], 30, "the station online")
+            wait_for(lambda: watcher.payloads("nvr/available")[-1:] == [b"online"], 60, "the station online")
             station = wait_for(lambda: listening_pid(descendants(process.pid), port), 10, "the station process")
             assert station is not None
             os.kill(station, signal.SIGKILL)
             wait_for(lambda: watcher.payloads("nvr/available")[-1:] == [b"offline"], 10, "its last will")
-            wait_for(lambda: watcher.payloads("nvr/available")[-1:] == [b"online"], 30,
+            wait_for(lambda: watcher.payloads("nvr/available")[-1:] == [b"online"], 60,
                      "the station process the supervisor started again")
         finally:
             process.send_signal(signal.SIGTERM)
