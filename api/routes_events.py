@@ -16,8 +16,8 @@ from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
 from detect.events import EVENT_TYPES
 from nvr.event_bus import EventListener
+from nvr.integrations.event_json import event_json
 from nvr.station import Station
-from nvr.times import format_instant
 from storage.accounts import User
 from storage.events import Event
 
@@ -26,18 +26,6 @@ CLIP_PRE_ROLL_MS = 5_000
 CLIP_POST_ROLL_MS = 5_000
 # Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
-
-
-def event_json(event: Event, station: Station) -> dict[str, Any]:
-    zone = station.config.zone
-    return {
-        "id": event.id, "camera": event.camera, "type": event.type,
-        "start": format_instant(event.start_ms, zone),
-        "end": format_instant(event.end_ms, zone) if event.end_ms is not None else None,
-        "start_ms": event.start_ms, "end_ms": event.end_ms, "score": round(event.score, 3),
-        "boxes": [list(b) for b in event.boxes], "has_snapshot": event.snapshot is not None,
-        "updated_ms": event.updated_ms,
-    }
 
 
 def visible_event(station: Station, user: User, event_id: int) -> Event:
@@ -59,13 +47,13 @@ def list_events(camera: str | None = None, type: str | None = None, start: str |
     window = time_window(station, start, end)
     found = station.events.query(cameras=cameras, type_=type, start_ms=window.start_ms, end_ms=window.end_ms,
                                  limit=limit)
-    return [event_json(e, station) for e in found]
+    return [event_json(e, station.config.zone) for e in found]
 
 
 @router.get("/{event_id}")
 def get_event(event_id: EventId, user: User = Depends(current_user),
               station: Station = Depends(get_station)) -> dict[str, Any]:
-    return event_json(visible_event(station, user, event_id), station)
+    return event_json(visible_event(station, user, event_id), station.config.zone)
 
 
 @router.get("/{event_id}/snapshot.jpg", response_class=FileResponse)
@@ -131,7 +119,7 @@ async def _deliver(socket: WebSocket, station: Station, listener: EventListener,
     while True:
         update = await listener.queue.get()
         if held.closure is None and held.user.may_see(update.camera):  # the grants as they are now
-            await socket.send_json(event_json(update, station))
+            await socket.send_json(event_json(update, station.config.zone))
 
 
 async def _gone(socket: WebSocket) -> None:

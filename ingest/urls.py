@@ -23,7 +23,7 @@ MIN_REGISTERED_SECRET = 4
 
 
 class _SecretRegistry:
-    """The camera passwords this process knows, as one pattern; replaced whole, never changed in place, so
+    """The passwords and keys this process knows, as one pattern; replaced whole, never changed in place, so
     `redact_text` (any thread) reads it without a lock."""
 
     def __init__(self) -> None:
@@ -47,8 +47,14 @@ def register_url_secrets(url: str) -> None:
     """Remember the password of a configured camera URL (and the forms it takes in FFmpeg's and Python's
     messages), so `redact_text` hides it in free text even where no pattern can tell where it ends:
     `rtsp://admin:pa ss'"w@...` quoted by an exception, or the password alone."""
-    _registry.add({form for secret in _url_secrets(url) for form in _written_forms(secret)
-                   if len(form) >= MIN_REGISTERED_SECRET})
+    for secret in _url_secrets(url):
+        register_secret(secret)
+
+
+def register_secret(secret: str) -> None:
+    """Remember a password or key of the configuration (a camera's, the MQTT broker's, a webhook's), in every
+    form it takes when quoted, so `redact_text` hides it in any log line or error text."""
+    _registry.add({form for form in _written_forms(secret) if len(form) >= MIN_REGISTERED_SECRET})
 
 
 def _url_secrets(url: str) -> list[str]:

@@ -1,5 +1,6 @@
-"""Detection's results go to the catalog, the snapshot folder and the event bus from a thread of their
-own: a slow database, or a recorder slow to hand over a snapshot, never holds up the next tick."""
+"""Detection's results go to the catalog, the snapshot folder and then to whoever follows the events (the
+event bus, MQTT, webhooks) from a thread of their own: a slow database, or a recorder slow to hand over a
+snapshot, never holds up the next tick."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from pathlib import Path
 
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
-from nvr.event_bus import EventBus
 from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
+Publish = Callable[[Event], None]  # a stored change, handed on; must not wait
 
 
 def _ms(t: float) -> int:
@@ -24,9 +25,9 @@ def _ms(t: float) -> int:
 
 
 class EventWriter:
-    def __init__(self, events: EventStore, bus: EventBus, snapshots_dir: Path, snapshots: Snapshots) -> None:
+    def __init__(self, events: EventStore, publish: Publish, snapshots_dir: Path, snapshots: Snapshots) -> None:
         self._events = events
-        self._bus = bus
+        self._publish = publish
         self._snapshots_dir = snapshots_dir
         self._snapshots = snapshots
         self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
@@ -61,7 +62,7 @@ class EventWriter:
                     log.exception("%s: could not store a %s event", update.event.camera, update.event.type)
                     continue
                 if stored is not None:
-                    self._bus.publish(stored)
+                    self._publish(stored)
 
     def _record(self, update: EventUpdate) -> Event | None:
         event = update.event

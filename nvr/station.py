@@ -10,11 +10,13 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
+from ingest.status import StatusSnapshot
 from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.event_writer import EventWriter
+from nvr.integrations.dispatch import Integrations
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import LoginLimiter
 from nvr.runtime.camera_sync import CameraSync
@@ -30,7 +32,7 @@ from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.camera_store import CameraStore
 from storage.clock import now_ms
-from storage.events import EventStore
+from storage.events import Event, EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 from storage.reserve import RESERVE_FILE, SpaceReserve
@@ -41,6 +43,7 @@ from storage.start_room import make_room_to_start
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 RECORDER_LOST = "its recorder process ended unexpectedly and was restarted"
+RECORDER_STARTING = StatusSnapshot("connecting", 0.0, "its recorder process is starting", 0.0, 0.0, None, None, None)
 
 
 class Station:
@@ -52,7 +55,8 @@ class Station:
         self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
         if authkey is None:  # under `nvr run` the supervisor made room before it started this process
             make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
-        self.index = RecordingIndex(config.database_url, station_id(config))
+        identity = station_id(config)
+        self.index = RecordingIndex(config.database_url, identity)
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
         self.event_bus = EventBus()
@@ -73,7 +77,8 @@ class Station:
         pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
         self.camera_store = CameraStore(self.index)
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
-        writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
+        self.integrations = Integrations(config, identity, self)
+        writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot)
         self.detection = LiveDetection(pipeline, self._work_pictures, writer)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
@@ -89,12 +94,14 @@ class Station:
         self._cameras.start()
         for link in self.links:
             link.start()
+        self.integrations.start()
         self.detection.start()
         self._space_watch.start()
 
     def stop(self) -> None:
         self._cameras.stop()
         self.detection.stop()
+        self.integrations.stop()  # after detection: the events it closed at its stop are sent too
         for link in self.links:
             link.stop()
         if self._own is not None:
@@ -136,6 +143,13 @@ class Station:
 
     def is_running(self, camera: str) -> bool:
         return camera in self._cameras.recorder_of
+
+    def record_status(self, camera: str) -> StatusSnapshot | None:
+        """The status of the camera's main stream; None when it is not recorded (disabled)."""
+        if not self.is_running(camera):
+            return None
+        report = self.report(camera)
+        return report.record if report is not None else RECORDER_STARTING
 
     def report(self, camera: str) -> CameraReport | None:
         """The camera's latest status from its recorder (None while the recorder is (re)starting)."""
@@ -188,6 +202,11 @@ class Station:
         for link in self.links:
             pictures.update(link.work_pictures())
         return pictures
+
+    def _event_changed(self, event: Event) -> None:
+        """A stored event change, for the WebSocket listeners, MQTT and webhooks (none of them waits)."""
+        self.event_bus.publish(event)
+        self.integrations.event_changed(event)
 
     def _snapshot(self, camera: str) -> bytes | None:
         link = self._link_of(camera)

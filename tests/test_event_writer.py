@@ -32,7 +32,7 @@ class SlowEvents(EventStore):
 def test_a_slow_database_never_holds_up_detection(tmp_path: Path) -> None:
     gate = threading.Event()
     index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
-    writer = EventWriter(SlowEvents(index, gate), EventBus(), tmp_path / "snapshots", lambda _camera: b"jpeg")
+    writer = EventWriter(SlowEvents(index, gate), EventBus().publish, tmp_path / "snapshots", lambda _camera: b"jpeg")
     writer.start()
     motion = DetectedEvent("hem-4", "motion", 100.0, None, 0.8, (), 101.0, 95.0, None)
     started = time.monotonic()
