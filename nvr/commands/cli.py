@@ -90,6 +90,12 @@ def cmd_camera(args: argparse.Namespace) -> int:
     return run_camera_command(_load(args.config), args)
 
 
+def cmd_install_service(args: argparse.Namespace) -> int:
+    from nvr.commands.service import install_service
+
+    return install_service(_load(args.config), args.config, args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -120,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     camera = add_camera_commands(commands)
     camera.set_defaults(func=cmd_camera)
-    for sub in (run, check, migrate, clip, analyze, user, camera):  # `--config` is accepted after the command too
+    from nvr.commands.service import add_service_command
+
+    service = add_service_command(commands)
+    service.set_defaults(func=cmd_install_service)
+    # `--config` is accepted after the command too
+    for sub in (run, check, migrate, clip, analyze, user, camera, service):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 
