@@ -64,7 +64,7 @@ WantedBy=multi-user.target
 """
 
 
-def add_service_command(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_service_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     service = commands.add_parser("install-service", help="install and start the station as a systemd service")
     service.add_argument("--user", default="nvr", help="the system user it runs as (made if missing)")
     service.add_argument("--print", action="store_true", dest="print_only",
