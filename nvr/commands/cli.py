@@ -1,4 +1,4 @@
-"""`nvr` command line: run the station, migrate its database, check a config, cut a clip."""
+"""`nvr` command line: run the station, migrate its database, check a config, cut a clip, find cameras."""
 
 from __future__ import annotations
 
@@ -90,6 +90,12 @@ def cmd_camera(args: argparse.Namespace) -> int:
     return run_camera_command(_load(args.config), args)
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from nvr.commands.discover import run_discover
+
+    return run_discover(args, lambda: _load(args.config))  # only adding needs the configuration
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -120,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     camera = add_camera_commands(commands)
     camera.set_defaults(func=cmd_camera)
-    for sub in (run, check, migrate, clip, analyze, user, camera):  # `--config` is accepted after the command too
+    from nvr.commands.discover import add_discover_command
+
+    discover = add_discover_command(commands)
+    discover.set_defaults(func=cmd_discover)
+    # `--config` is accepted after the command too
+    for sub in (run, check, migrate, clip, analyze, user, camera, discover):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 
