@@ -18,6 +18,7 @@ from api.connections import Connections
 from api.routes_admin import router as admin_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
+from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
 from api.routes_recordings import router as recordings_router
@@ -60,6 +61,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(cameras_router)
     app.include_router(camera_admin_router)
+    app.include_router(discover_router)
     app.include_router(live_router)
     app.include_router(events_router)
     app.include_router(users_router)

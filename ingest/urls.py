@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps"})
 LOCAL_SCHEMES = frozenset({"file", "demo"})
@@ -105,6 +105,15 @@ def redact_url(url: str) -> str:
         return url
     user, has_password, _secret = userinfo.partition(":")
     return f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """`url` logging in as `user` with `password` (percent-encoded, so any character is safe), in place of
+    any credentials it held; unchanged without a user."""
+    if not user:
+        return url
+    scheme, _userinfo, address = _split_userinfo(url)
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{address}"
 
 
 def file_path(url: str) -> Path:

@@ -1,5 +1,7 @@
-// The administrators' camera page (#/cameras): status and storage of every camera; add, change, enable, remove.
+// The administrators' camera page (#/cameras): status and storage of every camera; add (by hand or found on the
+// network over ONVIF), change, enable, remove.
 import { api } from "./api.js";
+import { setUpDiscovery } from "./discover.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 
@@ -77,7 +79,7 @@ export async function showCameras(view, me) {
   view.replaceChildren(document.getElementById("cameras-template").content.cloneNode(true));
   applyTexts(view);
   const root = view.querySelector(".admin");
-  const body = root.querySelector("tbody");
+  const body = root.querySelector("#camera-list tbody");
   const form = root.querySelector("#camera-form");
   const fields = form.elements;
   const error = form.querySelector(".error");
@@ -186,6 +188,7 @@ export async function showCameras(view, me) {
     await refresh();
   });
 
+  setUpDiscovery(root, refresh);
   await refresh();
   const poll = setInterval(() => refresh().catch(() => {}), STATUS_POLL_MS);
   return () => clearInterval(poll);

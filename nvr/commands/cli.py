@@ -1,4 +1,4 @@
-"""`nvr` command line: run the station, migrate its database, check a config, cut a clip."""
+"""`nvr` command line: run the station, migrate its database, check a config, cut a clip, find cameras."""
 
 from __future__ import annotations
 
@@ -96,6 +96,12 @@ def cmd_install_service(args: argparse.Namespace) -> int:
     return install_service(_load(args.config), args.config, args)
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    from nvr.commands.discover import run_discover
+
+    return run_discover(args, lambda: _load(args.config))  # only adding needs the configuration
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -130,8 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     service = add_service_command(commands)
     service.set_defaults(func=cmd_install_service)
+    from nvr.commands.discover import add_discover_command
+
+    discover = add_discover_command(commands)
+    discover.set_defaults(func=cmd_discover)
     # `--config` is accepted after the command too
-    for sub in (run, check, migrate, clip, analyze, user, camera, service):
+    for sub in (run, check, migrate, clip, analyze, user, camera, service, discover):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 
