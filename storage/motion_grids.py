@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, tuple_
 
 from detect.motion_grid import GRID_BYTES, MotionSecond
 from storage.index import RecordingIndex
@@ -54,18 +54,17 @@ class MotionGridStore:
         for camera, second, cells in seconds:
             grids = minutes.setdefault((camera, second // 60 * MINUTE_MS), np.zeros((60, GRID_BYTES), np.uint8))
             grids[second % 60] |= np.frombuffer(cells, np.uint8)
-        keys = {key: self._index.camera_id(key[0]) for key in minutes}
+        by_id = {(self._index.camera_id(camera), minute_ms): grids for (camera, minute_ms), grids in minutes.items()}
         with self._index.session() as session, session.begin():
-            for key, grids in minutes.items():
-                camera_id, minute_ms = keys[key], key[1]
-                row = session.scalar(select(MotionGridRow).where(self._ours, MotionGridRow.camera_id == camera_id,
-                                                                 MotionGridRow.minute_ms == minute_ms))
-                if row is None:
-                    mask, cells = _row_values(grids)
-                    session.add(MotionGridRow(station=self._index.station, camera_id=camera_id, minute_ms=minute_ms,
-                                              seconds=mask, cells=cells))
-                else:
-                    row.seconds, row.cells = _row_values(grids | _minute(row.seconds, row.cells))
+            stored = session.scalars(select(MotionGridRow).where(
+                self._ours, tuple_(MotionGridRow.camera_id, MotionGridRow.minute_ms).in_(list(by_id))))
+            for row in stored:
+                row.seconds, row.cells = _row_values(by_id.pop((row.camera_id, row.minute_ms))
+                                                     | _minute(row.seconds, row.cells))
+            for (camera_id, minute_ms), grids in by_id.items():  # the minutes not stored yet
+                mask, cells = _row_values(grids)
+                session.add(MotionGridRow(station=self._index.station, camera_id=camera_id, minute_ms=minute_ms,
+                                          seconds=mask, cells=cells))
 
     def grids(self, camera: str, start_ms: int, end_ms: int) -> MotionGrids:
         """The seconds with motion of `camera` overlapping [start_ms, end_ms)."""
