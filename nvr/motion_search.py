@@ -28,7 +28,7 @@ class MotionRange:
 class MotionSearchResult:
     ranges: list[MotionRange]  # earliest first, at most the limit asked for
     truncated: bool  # more ranges matched than the limit
-    seconds: float  # time the search took (catalog read, bit tests, merging)
+    elapsed: float  # seconds the search took (catalog read, bit tests, merging)
 
 
 def search_motion(store: MotionGridStore, camera: str, start_ms: int, end_ms: int, area: bytes,

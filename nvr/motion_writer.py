@@ -60,5 +60,6 @@ class MotionGridWriter:
             self._waiting += seconds[:room]
             dropped = len(seconds) - room
             if dropped > 0 and not self._dropping:
-                log.error("motion grids: %d camera-seconds wait for the database; dropping the newest", MAX_WAITING)
+                log.error("motion grids: %d camera-seconds wait for the database; dropping what does not fit",
+                          MAX_WAITING)
             self._dropping = dropped > 0
