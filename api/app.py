@@ -21,6 +21,7 @@ from api.routes_cameras import router as cameras_router
 from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
+from api.routes_motion_search import router as motion_search_router
 from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
@@ -66,6 +67,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(events_router)
     app.include_router(users_router)
     app.include_router(recordings_router)
+    app.include_router(motion_search_router)
     app.include_router(storage_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")

@@ -19,6 +19,7 @@ from nvr.event_writer import EventWriter
 from nvr.integrations.dispatch import Integrations
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import LoginLimiter
+from nvr.motion_writer import MotionGridWriter
 from nvr.runtime.camera_sync import CameraSync
 from nvr.runtime.messages import CameraReport
 from nvr.runtime.process_pool import ProcessPool
@@ -35,6 +36,7 @@ from storage.clock import now_ms
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
+from storage.motion_grids import MotionGridStore
 from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
 from storage.space_watch import SpaceWatch
@@ -59,6 +61,7 @@ class Station:
         self.index = RecordingIndex(config.database_url, identity)
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
+        self.motion_grids = MotionGridStore(self.index)
         self.event_bus = EventBus()
         self.snapshots_dir = config.data_dir / "snapshots"
         self.accounts = AccountStore(self.index)
@@ -79,11 +82,11 @@ class Station:
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
         self.integrations = Integrations(config, identity, self)
         writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot)
-        self.detection = LiveDetection(pipeline, self._work_pictures, writer)
+        self.detection = LiveDetection(pipeline, self._work_pictures, writer, MotionGridWriter(self.motion_grids))
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
-                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve)
+                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve, grids=self.motion_grids)
         self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
 
     def start(self) -> None:

@@ -6,7 +6,19 @@ reads, closes and deletes only its own rows. Accounts (users, grants, tokens) ar
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -124,3 +136,15 @@ class EventRow(StationScoped, Base):
     boxes: Mapped[str] = mapped_column(Text, nullable=False)
     snapshot: Mapped[str | None] = mapped_column(String(512), nullable=True)  # relative to the snapshots dir
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class MotionGridRow(StationScoped, Base):
+    """Where a camera saw motion during one minute (see storage/motion_grids.py); minutes without motion have
+    no row. Bit i of `seconds` is second i of the minute; `cells` holds one 18-byte grid per set bit, in order."""
+
+    __tablename__ = "motion_grids"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    minute_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seconds: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cells: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)

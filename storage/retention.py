@@ -2,6 +2,7 @@
 
 Footage around detection events is kept for `event_age_ms` (longer than continuous footage), so the
 clip of a theft outlives the hours around it; the quota, when the disk is full, still takes the oldest.
+Motion grids go at each full pass once older than the footage kept.
 On a disk too full for the index to write a deletion, the space reserve is released; without one, the
 file goes first and its row is dropped as soon as the index can write again (see design/storage.md).
 """
@@ -20,6 +21,7 @@ from storage import disk_space
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
+from storage.motion_grids import MotionGridStore
 from storage.reserve import SpaceReserve
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,10 @@ class Retention:
     def __init__(self, index: RecordingIndex, segments_dir: Path, policy: RetentionPolicy,
                  leases: SegmentLeases, free_bytes: Callable[[], int] | None = None,
                  events: EventStore | None = None, snapshots_dir: Path | None = None,
-                 reserve: SpaceReserve | None = None) -> None:
+                 reserve: SpaceReserve | None = None, grids: MotionGridStore | None = None) -> None:
         self._index = index
         self._events = events
+        self._grids = grids
         self._snapshots_dir = snapshots_dir
         self._dir = segments_dir
         self._policy = policy
@@ -58,7 +61,10 @@ class Retention:
         near_event = self._near_event_predicate(event_cutoff)
         deleted = self._delete_oldest(lambda s, _: True, before_ms=now_ms - self._policy.max_age_ms, keep=near_event)
         self._forget_events(event_cutoff)
-        return deleted + self.make_room()
+        deleted += self.make_room()
+        if self._grids is not None:
+            self._grids.forget(event_cutoff)
+        return deleted
 
     def needs_room(self) -> bool:
         """Whether free space is below the floor (plus the reserve, when it is not allocated): one statvfs."""

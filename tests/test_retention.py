@@ -94,3 +94,21 @@ def test_footage_around_events_outlives_continuous_footage(index: RecordingIndex
     later = NOW + 2000 * MINUTE
     assert [s.start_ms // MINUTE for s in retention.enforce(later)] == [9002]
     assert events.get(theft.id) is None and not (tmp_path / "snaps" / "theft.jpg").exists()
+
+
+def test_motion_grids_go_with_the_footage(index: RecordingIndex, tmp_path: Path) -> None:
+    """A camera's grids older than its oldest footage kept go at the next pass; a camera with no footage
+    left keeps none older than the station's oldest; newer grids, of footage still being written, stay."""
+    from detect.motion_grid import MotionSecond
+    from storage.motion_grids import MotionGridStore
+
+    fill(index, tmp_path, [9000, 9500, 9900, 9990], camera="a")
+    grids = MotionGridStore(index)
+    cells = bytes([1] * 18)
+    grids.add([MotionSecond(camera, minute * 60 + 30, cells) for camera, minute in
+               (("a", 9000), ("a", 9500), ("a", 9899), ("a", 9900), ("a", 9999), ("gone", 9800), ("gone", 9950))])
+    policy = RetentionPolicy(max_age_ms=200 * MINUTE, max_bytes=None, min_free_bytes=0)
+    Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12, grids=grids).enforce(NOW)
+    assert remaining(index) == [9900, 9990]
+    assert (grids.grids("a", 0, 2**62).seconds // 60).tolist() == [9900, 9999]
+    assert (grids.grids("gone", 0, 2**62).seconds // 60).tolist() == [9950]
