@@ -26,6 +26,7 @@ import av
 import av.container
 
 from ingest.parameter_sets import NAL_SPS, ParameterSets, avcc_length_size, avcc_units
+from storage.custody import CheckedSegment
 from storage.index import Segment
 from storage.timed_text import Caption, TextTrack
 
@@ -36,7 +37,7 @@ OUTPUT_TIME_BASE = Fraction(1, OUTPUT_TICKS)
 TICK_TOLERANCE = OUTPUT_TICKS // 1000  # 1 ms: keyframe offsets in the index are rounded to the millisecond
 WRITE_BUFFER = 1 << 20  # bytes handed to a file object per write
 Progress = Callable[[int, int], None]  # (milliseconds written, milliseconds planned)
-SegmentOpener = Callable[[Segment], BinaryIO]  # the file to read a segment from; FileNotFoundError when gone
+SegmentOpener = Callable[[Segment], BinaryIO | CheckedSegment]  # FileNotFoundError when the file is gone
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ class _Stitcher:
         self._origin: int | None = None
         self.written_ms = 0
 
-    def add(self, segment: Segment, file: BinaryIO, cancelled: Callable[[], bool]) -> bool:
+    def add(self, segment: Segment, file: BinaryIO | CheckedSegment, cancelled: Callable[[], bool]) -> bool:
         """Copy the part of `segment` inside the plan; False when the clip must end here."""
         with av.open(file, "r") as source:
             stream = source.streams.video[0]

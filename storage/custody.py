@@ -66,20 +66,69 @@ class CustodyError(Exception):
         super().__init__(f"segment {relpath} {what}")
 
 
-def open_checked(segments_dir: Path, relpath: str, recorded: str | None) -> tuple[BinaryIO, str]:
-    """Open a segment and hash all of it; CustodyError when it is gone or its hash differs from `recorded`
-    (None: recorded before hashes were kept, nothing to compare). Returns the open file, at its start, and
-    its hash: the caller reads the very file it checked, not whatever the path names a moment later."""
-    try:
-        source = (segments_dir / relpath).open("rb")
-    except FileNotFoundError:
-        raise CustodyError(relpath, recorded, None) from None
-    try:
-        found = sha256_of(source)
-        if recorded is not None and found != recorded:
-            raise CustodyError(relpath, recorded, found)
-        source.seek(0)
-    except BaseException:
-        source.close()
-        raise
-    return source, found
+class CheckedSegment:
+    """A segment opened to be read as evidence: every byte is hashed as it is read, in file order, so the hash
+    compared with the recorded one is that of the bytes used. Bytes a seek skips are read and hashed on the
+    way; bytes read again after a seek back are not hashed twice. Closing it hashes what was not read and
+    raises CustodyError when the file differs from the one recorded (`recorded` None: recorded before
+    hashes were kept, nothing to compare); `sha256` is then the file's hash."""
+
+    def __init__(self, segments_dir: Path, relpath: str, recorded: str | None) -> None:
+        self.relpath = relpath
+        self.recorded = recorded
+        self.sha256: str | None = None
+        try:
+            self._file: BinaryIO = (segments_dir / relpath).open("rb")
+        except FileNotFoundError:
+            raise CustodyError(relpath, recorded, None) from None
+        self._hash = hashlib.sha256()
+        self._hashed = 0  # bytes [0, _hashed) are in the hash
+
+    def read(self, size: int = -1) -> bytes:
+        at = self._file.tell()
+        if at > self._hashed:
+            self._hash_up_to(at)
+        data = self._file.read(size)
+        if at + len(data) > self._hashed:
+            self._hash.update(memoryview(data)[self._hashed - at:])
+            self._hashed = at + len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        """Finish the hash and check it (CustodyError); the file is closed either way."""
+        if self._file.closed:
+            return
+        try:
+            self._hash_up_to(None)
+        finally:
+            self._file.close()
+        self.sha256 = self._hash.hexdigest()
+        if self.recorded is not None and self.sha256 != self.recorded:
+            raise CustodyError(self.relpath, self.recorded, self.sha256)
+
+    def __enter__(self) -> CheckedSegment:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+        if kind is None:
+            self.close()
+        else:  # the reader failed: what it read is moot, and its error is the one to see
+            self._file.close()
+
+    def _hash_up_to(self, end: int | None) -> None:
+        """Read and hash [_hashed, end) (end None: to the end of the file), then return to where the reader was."""
+        at = self._file.tell()
+        self._file.seek(self._hashed)
+        while end is None or self._hashed < end:
+            chunk = self._file.read(CHUNK if end is None else min(CHUNK, end - self._hashed))
+            if not chunk:
+                break
+            self._hash.update(chunk)
+            self._hashed += len(chunk)
+        self._file.seek(at)

@@ -48,16 +48,20 @@ class TextTrack:
         self._stream.time_base = time_base
         self._stream.disposition = av.stream.Disposition.default  # shown without the viewer choosing it
         self._output = output
-        self._ticks_per_ms = Fraction(time_base.denominator, time_base.numerator * 1000)
+        self._ticks_num, self._ticks_den = time_base.denominator, time_base.numerator * 1000  # ticks per ms
         self._first_ms = first_ms
         self._captions = iter(captions)
         self._next = next(self._captions, None)
+        self._next_start = self._ticks(self._next.start_ms) if self._next else None
 
     def mux_until(self, ticks: int) -> None:
-        """Mux the captions that start at or before clip time `ticks` (in the track's time base)."""
-        while self._next is not None and self._ticks(self._next.start_ms) <= ticks:
-            caption, self._next = self._next, next(self._captions, None)
-            start = self._ticks(caption.start_ms)
+        """Mux the captions that start at or before clip time `ticks` (in the track's time base); called for
+        every video packet, so the usual answer (nothing yet) is one comparison."""
+        while self._next_start is not None and self._next_start <= ticks:
+            assert self._next is not None
+            caption, start = self._next, self._next_start
+            self._next = next(self._captions, None)
+            self._next_start = self._ticks(self._next.start_ms) if self._next else None
             text = caption.text.encode()
             packet = av.Packet(struct.pack(">H", len(text)) + text)  # a tx3g sample: length, UTF-8 text
             packet.stream = self._stream
@@ -67,4 +71,4 @@ class TextTrack:
             self._output.mux(packet)
 
     def _ticks(self, wall_ms: int) -> int:
-        return max(0, int((wall_ms - self._first_ms) * self._ticks_per_ms))
+        return max(0, (wall_ms - self._first_ms) * self._ticks_num // self._ticks_den)

@@ -2,9 +2,9 @@
 key, the manifest and its signature (design/evidence.md).
 
 Each clip is cut by stream copy straight into the ZIP (stored, not compressed: H.264 does not shrink) with
-the station's wall-clock time as a timed-text track. Every segment is hashed as it is opened and compared
-with the hash taken when it was recorded: one that changed refuses the whole export (CustodyError), and the
-clip is read from the very file that was hashed. The manifest lists every other file with its SHA-256.
+the station's wall-clock time as a timed-text track. Every segment is hashed as the clip reads it and
+compared with the hash taken when it was recorded: one that changed refuses the whole export
+(CustodyError). The manifest lists every other file with its SHA-256.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from nvr.evidence import manifest as names
@@ -26,7 +26,7 @@ from nvr.evidence.wall_clock import wall_clock_captions
 from storage.cases import Case, CaseItem
 from storage.clips import ClipPlan, plan_clip, write_clip
 from storage.clock import now_ms
-from storage.custody import HashingWriter, open_checked
+from storage.custody import CheckedSegment, HashingWriter
 from storage.index import Segment
 from storage.leases import SegmentLeases
 
@@ -108,7 +108,7 @@ class _ClipWriter:
         self._item = item
         self._plan = plan
         self.name = entry.filename
-        self._segments: list[dict[str, Any]] = []
+        self._read: list[CheckedSegment] = []
         self.listing: dict[str, Any] = {}
 
     def write(self, progress: Callable[[int], None], cancelled: Callable[[], bool]) -> dict[str, Any]:
@@ -125,20 +125,24 @@ class _ClipWriter:
         if cancelled():
             raise ExportCancelled()
         self.listing = {"name": self.name, "bytes": sink.size, "sha256": sink.hexdigest()}
+        segments = {segment.path: segment for segment in plan.segments}
         return {
             "file": self.name, "item": self._item.id, "camera": self._item.camera, "title": camera.title,
             "location": camera.location, "note": self._item.note, **_requested(self._item, zone),
             "actual": {"start": instant(plan.first_ms, zone), "end": instant(plan.first_ms + written_ms, zone)},
-            "bytes": sink.size, "sha256": sink.hexdigest(), "segments": self._segments,
+            "bytes": sink.size, "sha256": sink.hexdigest(),
+            "segments": [_segment_entry(segments[read.relpath], read, zone) for read in self._read],
         }
 
-    def _open(self, segment: Segment) -> BinaryIO:
-        file, found = open_checked(self._source.segments_dir, segment.path, segment.sha256)
-        zone = self._source.zone
-        self._segments.append({"file": segment.path, "start": instant(segment.start_ms, zone),
-                               "end": instant(segment.end_ms, zone), "bytes": segment.bytes,
-                               "recorded_sha256": segment.sha256, "sha256": found})
-        return file
+    def _open(self, segment: Segment) -> CheckedSegment:
+        """The segment, hashed as the clip reads it and checked when it is closed (CustodyError)."""
+        self._read.append(CheckedSegment(self._source.segments_dir, segment.path, segment.sha256))
+        return self._read[-1]
+
+
+def _segment_entry(segment: Segment, read: CheckedSegment, zone: ZoneInfo) -> dict[str, Any]:
+    return {"file": segment.path, "start": instant(segment.start_ms, zone), "end": instant(segment.end_ms, zone),
+            "bytes": segment.bytes, "recorded_sha256": segment.sha256, "sha256": read.sha256}
 
 
 def _clip_name(number: int, item: CaseItem, plan: ClipPlan, zone: ZoneInfo) -> str:
