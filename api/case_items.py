@@ -7,21 +7,32 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth import visible_camera
 from api.deps import query_instant
 from api.routes_events import CLIP_POST_ROLL_MS, CLIP_PRE_ROLL_MS, visible_event
 from api.routes_recordings import MAX_CLIP_MS
+from nvr.config import one_line
 from nvr.station import Station
 from storage.accounts import User
 from storage.cases import NewItem
 
 BOOKMARK_BEFORE_MS = 30_000  # a bookmark's item, unless start and end are given: the minute around it
 BOOKMARK_AFTER_MS = 30_000
+
+
+def _readable(text: str) -> str:
+    """Text people wrote: lines of printable characters (no NUL, which PostgreSQL refuses, nor other controls)."""
+    if not all(line.isprintable() for line in text.replace("\t", " ").splitlines()):
+        raise ValueError("must be printable text")
+    return text
+
+
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Instant = str | float  # ISO 8601 text or Unix seconds
-Note = Annotated[str, Field(max_length=4000)]
+Note = Annotated[str, Field(max_length=4000), AfterValidator(_readable)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(one_line)]
 
 
 class ItemIn(BaseModel):

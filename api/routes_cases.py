@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import remote_address, staff_user
-from api.case_items import ItemIn, Note, resolve_item
+from api.case_items import ItemIn, Note, Title, resolve_item
 from api.deps import get_station
 from nvr.evidence.jobs import ExportJob
 from nvr.station import Station
@@ -22,7 +22,6 @@ router = APIRouter(prefix="/api/cases")
 MAX_ITEMS = 100
 CaseId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a case's id")]
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an item's id")]
-Title = Annotated[str, Field(min_length=1, max_length=200)]
 Staff = Annotated[User, Depends(staff_user)]
 StationDep = Annotated[Station, Depends(get_station)]
 

@@ -37,7 +37,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Text shown to people (Vietnamese diacritics welcome): one line of printable characters."""
     if not text.isprintable():
         raise ValueError("must be one line of printable text")
@@ -66,7 +66,7 @@ class StationConfig(_Section):
     @field_validator("title")
     @classmethod
     def _printable(cls, title: str) -> str:
-        return _one_line(title)
+        return one_line(title)
 
 
 class ServerConfig(_Section):
@@ -183,7 +183,7 @@ class CameraConfig(_Section):
     @field_validator("title", "location")
     @classmethod
     def _shown(cls, text: str) -> str:
-        return _one_line(text)
+        return one_line(text)
 
     @field_validator("record_url", "detect_url")
     @classmethod

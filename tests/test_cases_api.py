@@ -57,7 +57,7 @@ def post(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 def test_a_case_is_created_read_changed_and_deleted_with_every_step_audited(post: Post) -> None:
     start, end = post.recorded("hem-4")
-    created = post.operator.post("/api/cases", json={"title": "Mất xe máy", "note": "nhà số 12",
+    created = post.operator.post("/api/cases", json={"title": " Mất xe máy ", "note": "nhà số 12\n\tcửa sau",
                                                      "items": [{"camera": "hem-4", "start": start, "end": end}]})
     assert created.status_code == 201, created.text
     case = created.json()
@@ -131,7 +131,8 @@ def test_bad_items_are_refused_naming_the_field(post: Post) -> None:
     ]
     for response, status, detail in refused:
         assert response.status_code == status and detail in response.json()["detail"], response.text
-    for body in ({"title": "", "items": []}, {"title": "t", "tittle": "x"}, {"title": "t", "items": [{"cam": 1}]},
+    for body in ({"title": "", "items": []}, {"title": "  "}, {"title": "a\nb"}, {"title": "t", "note": "nul\u0000"},
+                 {"title": "t", "tittle": "x"}, {"title": "t", "items": [{"cam": 1}]},
                  {"title": "t", "items": [{"bookmark": 0}]}):
         assert post.operator.post("/api/cases", json=body).status_code == 422, body
     assert post.operator.get("/api/cases/0").status_code == 422
