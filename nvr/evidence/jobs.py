@@ -46,7 +46,10 @@ class ExportJob:
 
 
 def case_digest(case: Case) -> str:
-    content = [case.title, case.note, [(i.id, i.camera, i.start_ms, i.end_ms, i.note) for i in case.items]]
+    """What an export shows of its case, but its status (the creation time tells a case from a later one with
+    the same id, which SQLite may give again)."""
+    content = [case.created_ms, case.title, case.note,
+               [(i.id, i.camera, i.start_ms, i.end_ms, i.note) for i in case.items]]
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
 
 
@@ -114,6 +117,8 @@ class ExportJobs:
         try:
             self._build(case, job.by or "", partial, lambda share: setattr(job, "progress", round(share, 4)),
                         job.cancelled.is_set)
+            if job.cancelled.is_set():  # the case changed or went while its last file was written
+                raise ExportCancelled()
             fsync_path(partial)
             os.replace(partial, job.path)
             fsync_path(job.path.parent)
