@@ -18,6 +18,7 @@ import av
 import pytest
 from sqlalchemy import update
 
+from nvr.evidence.jobs import ExportJobs
 from nvr.evidence.wall_clock import caption_text
 from storage.custody import sha256_file
 from storage.models import SegmentRow
@@ -290,13 +291,17 @@ def test_an_export_is_served_until_its_case_changes(recorded: Recorded) -> None:
     first = recorded.export(case_id)
     assert recorded.client.get(f"/api/cases/{case_id}/export").json()["state"] == "ready"
     assert recorded.client.get(f"/api/cases/{case_id}/export.zip").content == first, "the same ZIP, not rebuilt"
+    exports = recorded.folder / "data" / "exports"
+    after_restart = ExportJobs(exports, lambda *_args: None, lambda _job: None)  # a later run of the station
+    found = after_restart.current(recorded.station.cases.get(case_id))
+    assert found is not None and found.state == "ready" and found.path.read_bytes() == first
+    after_restart.stop()
     assert recorded.client.patch(f"/api/cases/{case_id}", json={"status": "closed"}).status_code == 200
     assert recorded.client.get(f"/api/cases/{case_id}/export.zip").status_code == 200, "closing changes no content"
     assert recorded.client.patch(f"/api/cases/{case_id}", json={"note": "thêm"}).status_code == 200
     assert recorded.client.get(f"/api/cases/{case_id}/export").json()["state"] == "none"
     second = recorded.export(case_id)
     assert json.loads(zipfile.ZipFile(io.BytesIO(second)).read("manifest.json"))["case"]["note"] == "thêm"
-    exports = recorded.folder / "data" / "exports"
     assert len(list(exports.glob(f"case-{case_id}-*.zip"))) == 1, "the newer export replaced the older"
     assert recorded.client.delete(f"/api/cases/{case_id}").status_code == 204
     assert not list(exports.glob(f"case-{case_id}-*"))
