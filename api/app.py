@@ -1,4 +1,4 @@
-"""The HTTP API: health, cameras and their status, recordings and clips."""
+"""The HTTP API: health, cameras and their status, recordings and clips, cases, bookmarks and exports."""
 
 from __future__ import annotations
 
@@ -16,13 +16,17 @@ from api.auth import current_user
 from api.auth import router as auth_router
 from api.connections import Connections
 from api.routes_admin import router as admin_router
+from api.routes_bookmarks import router as bookmarks_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
+from api.routes_case_export import router as case_export_router
+from api.routes_cases import router as cases_router
 from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
 from api.routes_motion_search import router as motion_search_router
 from api.routes_recordings import router as recordings_router
+from api.routes_station import router as station_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
@@ -69,6 +73,10 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(recordings_router)
     app.include_router(motion_search_router)
     app.include_router(storage_router)
+    app.include_router(station_router)
+    app.include_router(cases_router)
+    app.include_router(case_export_router)
+    app.include_router(bookmarks_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
     if not public_docs:

@@ -51,7 +51,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Text shown to people (Vietnamese diacritics welcome): one line of printable characters."""
     if not text.isprintable():
         raise ValueError("must be one line of printable text")
@@ -100,7 +100,7 @@ class StationConfig(_Section):
     @field_validator("title")
     @classmethod
     def _printable(cls, title: str) -> str:
-        return _one_line(title)
+        return one_line(title)
 
 
 def _ip_network(text: str) -> str:
@@ -246,7 +246,7 @@ class CameraConfig(_Section):
     @field_validator("title", "location")
     @classmethod
     def _shown(cls, text: str) -> str:
-        return _one_line(text)
+        return one_line(text)
 
     @field_validator("record_url", "detect_url")
     @classmethod

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -16,6 +18,9 @@ from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.event_writer import EventWriter
+from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export
+from nvr.evidence.jobs import ExportJob, ExportJobs
+from nvr.evidence.signing import StationKey
 from nvr.integrations.dispatch import Integrations
 from nvr.live_detection import LiveDetection
 from nvr.login_limiter import LoginLimiter
@@ -31,7 +36,9 @@ from nvr.runtime.work_pictures import WorkPicture
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
+from storage.bookmarks import BookmarkStore
 from storage.camera_store import CameraStore
+from storage.cases import Case, CaseStore
 from storage.clock import now_ms
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex, Segment
@@ -68,6 +75,10 @@ class Station:
         self.audit = AuditLog(self.index)
         self.login_limiter = LoginLimiter()
         self.segments_dir = config.segments_dir
+        self.cases = CaseStore(self.index)
+        self.bookmarks = BookmarkStore(self.index)
+        self.key = StationKey.load_or_create(config.data_dir)  # made at the first start
+        self.exports = ExportJobs(config.data_dir / "exports", self._build_export, self._export_failed)
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)
         self._own: ProcessPool | None = None
@@ -110,6 +121,7 @@ class Station:
         if self._own is not None:
             self._own.stop()
         self._space_watch.stop()
+        self.exports.stop()
         self.index.close()
 
     def wait_ready(self, timeout: float) -> bool:
@@ -199,6 +211,18 @@ class Station:
                 self.index.open_outage(camera, now_ms(), RECORDER_LOST)
             except SQLAlchemyError:
                 log.exception("%s: could not record the outage", camera)
+
+    def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+        source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
+                              self.segments_dir, self.index.segments, self._camera_info, self.leases)
+        build_export(source, case, by, out, progress=progress, cancelled=cancelled)
+
+    def _camera_info(self, name: str) -> CameraInfo:
+        camera = self.camera(name)
+        return CameraInfo(camera.title, camera.location) if camera else CameraInfo("", "")
+
+    def _export_failed(self, job: ExportJob) -> None:
+        self.audit.record("case_export_failed", username=job.by, detail=f"case {job.case_id}: {job.error}")
 
     def _work_pictures(self) -> dict[str, WorkPicture]:
         pictures: dict[str, WorkPicture] = {}

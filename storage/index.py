@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.locks import locked_segment
 from storage.models import CameraRow, OutageRow, SegmentRow
 from storage.schema import upgrade
 
@@ -31,6 +32,7 @@ class Segment:
     bytes: int
     keyframes_ms: tuple[int, ...] = field(default=(0,))  # offsets from start_ms
     id: int | None = None
+    sha256: str | None = None  # of the file as written; None: recorded before hashes were kept
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def make_engine(url: str) -> Engine:
 
 def _to_segment(row: SegmentRow, camera: str) -> Segment:
     return Segment(camera, row.path, row.start_ms, row.end_ms, row.bytes,
-                   tuple(json.loads(row.keyframes_ms)), row.id)
+                   tuple(json.loads(row.keyframes_ms)), row.id, row.sha256)
 
 
 class RecordingIndex:
@@ -127,7 +129,7 @@ class RecordingIndex:
         return SegmentRow(station=self.station, camera_id=self.camera_id(segment.camera), path=segment.path,
                           start_ms=segment.start_ms,
                           end_ms=segment.end_ms, bytes=segment.bytes,
-                          keyframes_ms=json.dumps(list(segment.keyframes_ms)))
+                          keyframes_ms=json.dumps(list(segment.keyframes_ms)), sha256=segment.sha256)
 
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Segments of `camera` overlapping [start_ms, end_ms), in time order."""
@@ -152,13 +154,16 @@ class RecordingIndex:
             ).all()
             return [(start, end) for start, end in rows]
 
-    def oldest_segments(self, limit: int, *, before_ms: int | None = None) -> list[Segment]:
-        """The oldest segments of all cameras (optionally only those ending before `before_ms`)."""
+    def oldest_segments(self, limit: int, *, before_ms: int | None = None, unlocked: bool = False) -> list[Segment]:
+        """The oldest segments of all cameras (optionally only those ending before `before_ms`, or only those
+        no open case locks)."""
         with self.session() as session:
             query = (select(SegmentRow, CameraRow.name).join(CameraRow).where(SegmentRow.station == self.station)
                      .order_by(SegmentRow.start_ms).limit(limit))
             if before_ms is not None:
                 query = query.where(SegmentRow.end_ms <= before_ms)
+            if unlocked:
+                query = query.where(~locked_segment())
             return [_to_segment(row, name) for row, name in session.execute(query).all()]
 
     def all_segments(self, cameras: set[str] | None = None) -> Iterator[Segment]:
@@ -175,9 +180,12 @@ class RecordingIndex:
         with self.session() as session, session.begin():
             session.execute(delete(SegmentRow).where(SegmentRow.id == segment_id, SegmentRow.station == self.station))
 
-    def total_bytes(self) -> int:
+    def total_bytes(self, *, locked: bool = False) -> int:
+        """Bytes of this station's footage (`locked`: only what open cases lock)."""
+        query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
+        if locked:
+            query = query.where(locked_segment())
         with self.session() as session:
-            query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
             return int(session.scalar(query) or 0)
 
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:

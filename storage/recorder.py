@@ -146,7 +146,7 @@ class SegmentRecorder:
 
     def _publish(self, current: SegmentFile, duration_ms: int, size: int, keyframes: tuple[int, ...]) -> None:
         segment = Segment(self.camera, current.path.relative_to(self._dir).as_posix(), self._start_ms,
-                          self._start_ms + duration_ms, size, keyframes)
+                          self._start_ms + duration_ms, size, keyframes, sha256=current.sha256)
         self._floor_ms = segment.end_ms - current.frame_ms
         try:
             self._on_finished(segment)

@@ -16,6 +16,7 @@ import av.stream
 from av.video.codeccontext import VideoCodecContext
 
 from ingest.parameter_sets import StreamParameters
+from storage.custody import HashingWriter
 
 FRAGMENTED_MP4 = {
     "movflags": "frag_keyframe+empty_moov+default_base_moof",
@@ -40,9 +41,11 @@ class SegmentFile:
         self.path = path
         # Our own unbuffered file, not FFmpeg's: when the first write fails (a full disk) FFmpeg never
         # closes a file it opened, and a camera retrying at every keyframe would leak a descriptor each time.
+        # FFmpeg writes through a hashing writer: the segment's SHA-256 is known the moment it closes.
         self._file = path.open("wb", buffering=0)
+        self._sink = HashingWriter(self._file)
         try:
-            self._container: av.container.OutputContainer = av.open(self._file, "w", format="mp4",
+            self._container: av.container.OutputContainer = av.open(self._sink, "w", format="mp4",
                                                                      options=FRAGMENTED_MP4)
         except BaseException:
             self._file.close()
@@ -80,6 +83,11 @@ class SegmentFile:
         self._container.mux(packet)
         self.duration_ms = round((dts + (packet.duration or 0)) * self._time_base * 1000)
         return round(dts * self._time_base * 1000)
+
+    @property
+    def sha256(self) -> str:
+        """The hash of every byte written to the file so far (all of it, once closed)."""
+        return self._sink.hexdigest()
 
     def close(self) -> int:
         """Finish the file and make it durable; returns its size in bytes."""

@@ -99,28 +99,29 @@ def station_config(tmp_path: Path, cameras: list[dict[str, Any]], **overrides: A
     return parse_config(yaml.safe_dump(raw), base=tmp_path)
 
 
-@pytest.fixture
-def make_station() -> Iterator[Callable[[Config], Any]]:
-    """Start stations (and their API test clients); everything stops at teardown."""
+def start_station(config: Config, started: list[Any]) -> tuple[Any, Any]:
+    """A started station (appended to `started`, for the caller to stop) and an API client logged in as an
+    operator (who sees every camera)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from nvr.station import Station
 
-    started: list[Station] = []
+    station = Station(config)
+    station.start()
+    started.append(station)
+    assert station.wait_ready(30), "the recorder processes did not come up"
+    station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
+    client = TestClient(create_app(station))
+    token = client.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+    client.headers["Authorization"] = f"Bearer {token.json()['token']}"
+    return station, client
 
-    def start(config: Config) -> tuple[Station, TestClient]:
-        """The station and a client logged in as an operator (who sees every camera)."""
-        station = Station(config)
-        station.start()
-        started.append(station)
-        assert station.wait_ready(30), "the recorder processes did not come up"
-        station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
-        client = TestClient(create_app(station))
-        token = client.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
-        client.headers["Authorization"] = f"Bearer {token.json()['token']}"
-        return station, client
 
-    yield start
+@pytest.fixture
+def make_station() -> Iterator[Callable[[Config], Any]]:
+    """Start stations (and their API test clients); everything stops at teardown."""
+    started: list[Any] = []
+    yield lambda config: start_station(config, started)
     for station in started:
         station.stop()

@@ -59,7 +59,8 @@ def test_upgrade_keeps_every_row_and_gives_it_to_the_station_that_upgrades(datab
     _fill_release_0003(database_url)
     index = RecordingIndex(database_url, "post-a")
     try:
-        assert [s.path for s in index.all_segments()] == ["hem-4/d/1000.mp4"]
+        assert [(s.path, s.sha256) for s in index.all_segments()] == [("hem-4/d/1000.mp4", None)], \
+            "footage recorded before hashes were kept has none"
         assert [o.end_ms for o in index.outages("hem-4", 0, 10**6)] == [None]
         assert [e.type for e in EventStore(index).query(cameras=None, type_=None, start_ms=0, end_ms=10**6,
                                                          limit=10)] == ["motion"]

@@ -1,4 +1,5 @@
-"""`nvr` command line: run the station, migrate its database, check a config, cut a clip, find cameras."""
+"""`nvr` command line: run the station, migrate its database, check a config, cut a clip, find cameras, verify
+an export, install the service."""
 
 from __future__ import annotations
 
@@ -78,6 +79,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return run_analyze(config, args.files, args.camera)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from nvr.commands.verify import run_verify
+
+    return run_verify(args.export, args.key)  # needs no station: an investigator's PC has only the ZIP
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     from nvr.commands.user import run_user_command
 
@@ -124,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("files", nargs="+", type=Path, metavar="FILE")
     analyze.add_argument("--camera", help="use this camera's zones, masks and sensitivity from the configuration")
     analyze.set_defaults(func=cmd_analyze)
+    verify = commands.add_parser("verify", help="check a case export's signature and every file's SHA-256")
+    verify.add_argument("export", type=Path, metavar="EXPORT.zip")
+    verify.add_argument("--key", metavar="PUBLIC_KEY",
+                        help="the station's public key: a PEM file, or its base64 (GET /api/station); "
+                             "default: the key inside the export, which proves integrity but not origin")
+    verify.set_defaults(func=cmd_verify)
     from nvr.commands.user import add_user_commands
 
     user = add_user_commands(commands)
@@ -141,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     discover = add_discover_command(commands)
     discover.set_defaults(func=cmd_discover)
     # `--config` is accepted after the command too
-    for sub in (run, check, migrate, clip, analyze, user, camera, service, discover):
+    for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 
