@@ -13,16 +13,19 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import current_user
 from api.auth import router as auth_router
+from api.request_latency import RequestLatency, latency_histogram
 from api.routes_admin import router as admin_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
+from api.routes_metrics import router as metrics_router
 from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
 from api.webrtc.sessions import LiveSessions
+from nvr.metrics import metrics_registry
 from nvr.station import Station
 
 WEB_DIR = Path(__file__).with_name("web")
@@ -55,6 +58,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(recordings_router)
     app.include_router(storage_router)
+    app.include_router(metrics_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
     if not public_docs:
@@ -65,6 +69,9 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
         return FileResponse(WEB_DIR / "index.html")
 
     app.add_middleware(SecurityHeaders)
+    latency = latency_histogram()
+    app.state.metrics = metrics_registry(station, station.detection.tick_seconds, latency)
+    app.add_middleware(RequestLatency, histogram=latency)
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

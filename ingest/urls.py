@@ -47,8 +47,13 @@ def register_url_secrets(url: str) -> None:
     """Remember the password of a configured camera URL (and the forms it takes in FFmpeg's and Python's
     messages), so `redact_text` hides it in free text even where no pattern can tell where it ends:
     `rtsp://admin:pa ss'"w@...` quoted by an exception, or the password alone."""
-    _registry.add({form for secret in _url_secrets(url) for form in _written_forms(secret)
-                   if len(form) >= MIN_REGISTERED_SECRET})
+    for secret in _url_secrets(url):
+        register_secret(secret)
+
+
+def register_secret(secret: str) -> None:
+    """Hide `secret` (and its quoted forms) in every log line and error text of this process."""
+    _registry.add({form for form in _written_forms(secret) if len(form) >= MIN_REGISTERED_SECRET})
 
 
 def _url_secrets(url: str) -> list[str]:

@@ -10,19 +10,29 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from detect.events import EventPolicy
 from detect.settings import BankSettings, CameraDetectSettings
 from ingest.source import Transport
-from ingest.urls import file_path, register_url_secrets, url_problem
+from ingest.urls import file_path, register_secret, register_url_secrets, url_problem
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Validation context: also check what is outside the file (`nvr check-config`): file:// cameras' files exist.
 CHECK_SOURCES = "check_sources"
+MIN_METRICS_KEY = 16
 
 
 class ConfigError(Exception):
@@ -225,6 +235,23 @@ class CameraConfig(_Section):
         return "detect" if "detect" in self.stream_urls else "record"
 
 
+class MetricsConfig(_Section):
+    """`GET /metrics` (Prometheus): an administrator's token, or this key sent as `Authorization: Bearer <key>`."""
+
+    key: SecretStr | None = None  # None: administrators only
+
+    @field_validator("key")
+    @classmethod
+    def _strong(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        text = key.get_secret_value()
+        if len(text) < MIN_METRICS_KEY or not text.isprintable() or any(c.isspace() for c in text):
+            raise ValueError(f"must be at least {MIN_METRICS_KEY} printable characters without spaces "
+                             "(e.g. the output of `openssl rand -hex 24`)")
+        return key
+
+
 class RuntimeConfig(_Section):
     recorder_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
 
@@ -239,6 +266,7 @@ class Config(_Section):
     ingest: IngestConfig = IngestConfig()
     detection: DetectionConfig = DetectionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+    metrics: MetricsConfig = MetricsConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -359,6 +387,8 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
         raise ConfigError(source, problems)
     for camera in config.cameras:
         camera.register_secrets()
+    if config.metrics.key is not None:
+        register_secret(config.metrics.key.get_secret_value())
     return _resolve_paths(config, base or Path.cwd())
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from nvr.event_bus import EventBus
+from nvr.event_counts import EventCounts
 from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class EventWriter:
         self._snapshots_dir = snapshots_dir
         self._snapshots = snapshots
         self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
+        self.counts = EventCounts()
         self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
 
@@ -69,6 +71,7 @@ class EventWriter:
         if update.kind == "started":
             stored = self._events.open(event.camera, event.type, _ms(event.start), event.score, event.boxes)
             self._open[key] = stored.id
+            self.counts.add(event.camera, event.type)
             return self._events.update(stored.id, snapshot=self._snapshot(event, stored.id))
         event_id = self._open.get(key)
         if event_id is None:  # its start could not be stored

@@ -74,6 +74,7 @@ class Station:
         self.camera_store = CameraStore(self.index)
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
         writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
+        self.event_counts = writer.counts
         self.detection = LiveDetection(pipeline, self._work_pictures, writer)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))

@@ -61,6 +61,9 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("station: {id: 'Công an P.1'}\n", "station.id: must be 1-63 characters"),
     ("station: {title: \"Công an\\tphường\"}\n", "station.title: must be one line of printable text"),
     ("station: {name: p1}\n", "station.name: unknown setting"),
+    ("metrics: {key: short-key}\n", "metrics.key: must be at least 16 printable characters without spaces"),
+    ("metrics: {key: 'sixteen chars and a space'}\n", "metrics.key: must be at least 16 printable characters"),
+    ("metrics: {keys: x}\n", "metrics.keys: unknown setting"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)
@@ -113,3 +116,11 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert "cameras[0].record_url: port must be between 1 and 65535" in result.stderr
     assert "cameras[1].record_url: unsupported scheme" in result.stderr
     assert "pw" not in result.stderr
+
+
+def test_the_metrics_key_comes_from_the_environment_and_never_shows() -> None:
+    config = parse_config("metrics: {key: '${METRICS_KEY}'}\n", env={"METRICS_KEY": "k" * 24})
+    assert config.metrics.key is not None and config.metrics.key.get_secret_value() == "k" * 24
+    assert "k" * 24 not in repr(config) and "k" * 24 not in str(config.model_dump())
+    found = problems("metrics: {key: 'tiny-secret'}\n")
+    assert not any("tiny-secret" in p for p in found), found
