@@ -23,7 +23,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from detect.events import EventPolicy
+from detect.events import EventPolicy, EventType
 from detect.settings import BankSettings, CameraDetectSettings
 from ingest.source import Transport
 from ingest.urls import file_path, register_secret, register_url_secrets, url_problem
@@ -252,6 +252,20 @@ class MetricsConfig(_Section):
         return key
 
 
+class AlertsConfig(_Section):
+    """An alert event (`camera_offline`, `camera_tampered`) once a camera has been offline, or covered, turned
+    away or defocused, for this long; fractions of a minute are allowed, null turns the alert off."""
+
+    offline_minutes: float | None = Field(10, gt=0, le=10080)
+    tamper_minutes: float | None = Field(5, gt=0, le=10080)
+
+    def limits(self) -> dict[EventType, float]:
+        """Alert type -> seconds a camera may be in that state before it is raised."""
+        limits: dict[EventType, float | None] = {"camera_offline": self.offline_minutes,
+                                                  "camera_tampered": self.tamper_minutes}
+        return {kind: minutes * 60 for kind, minutes in limits.items() if minutes is not None}
+
+
 class RuntimeConfig(_Section):
     recorder_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
 
@@ -267,6 +281,7 @@ class Config(_Section):
     detection: DetectionConfig = DetectionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
     metrics: MetricsConfig = MetricsConfig()
+    alerts: AlertsConfig = AlertsConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")

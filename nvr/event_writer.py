@@ -17,6 +17,7 @@ from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow
+NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 
 
@@ -85,7 +86,7 @@ class EventWriter:
 
     def _snapshot(self, event: DetectedEvent, event_id: int) -> str | None:
         """The camera's picture now (the event's best frame so far), saved as `<id>.jpg`."""
-        if event.type == "video_loss":
+        if event.type in NO_PICTURE:
             return None
         image = self._snapshots(event.camera)
         if image is None:

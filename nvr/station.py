@@ -10,6 +10,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
+from nvr.camera_alerts import AlertRules, AlertWatch, CameraState, camera_state
 from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
@@ -76,6 +77,8 @@ class Station:
         writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
         self.event_counts = writer.counts
         self.detection = LiveDetection(pipeline, self._work_pictures, writer)
+        rules = AlertRules(config.alerts.limits(), config.detection.policy())
+        self._alerts = AlertWatch(rules, self._camera_states, writer.put)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
@@ -91,10 +94,12 @@ class Station:
         for link in self.links:
             link.start()
         self.detection.start()
+        self._alerts.start()
         self._space_watch.start()
 
     def stop(self) -> None:
         self._cameras.stop()
+        self._alerts.stop()  # before detection, whose stop ends the event writer
         self.detection.stop()
         for link in self.links:
             link.stop()
@@ -183,6 +188,10 @@ class Station:
                 self.index.open_outage(camera, now_ms(), RECORDER_LOST)
             except SQLAlchemyError:
                 log.exception("%s: could not record the outage", camera)
+
+    def _camera_states(self) -> dict[str, CameraState | None]:
+        observed = self.detection.pipeline.observed
+        return {name: camera_state(self.report(name), observed.get(name)) for name in list(self._cameras.recorder_of)}
 
     def _work_pictures(self) -> dict[str, WorkPicture]:
         pictures: dict[str, WorkPicture] = {}
