@@ -18,6 +18,7 @@ from api.routes_admin import router as admin_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_events import router as events_router
+from api.routes_health import router as health_router
 from api.routes_live import router as live_router
 from api.routes_metrics import router as metrics_router
 from api.routes_recordings import router as recordings_router
@@ -59,6 +60,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(recordings_router)
     app.include_router(storage_router)
     app.include_router(metrics_router)
+    app.include_router(health_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
     if not public_docs:

@@ -21,7 +21,10 @@ const TEXT = {
     add_failed: "Không thêm được camera", save_failed: "Không lưu được thay đổi", remove_failed: "Không xoá được camera",
     free_space: "Ổ đĩa còn trống {free} / {total}", kept: "giữ {days}", recorded_for: "đã ghi {days}",
     days: "ngày", hours: "giờ", minutes: "phút", recording_error: "Lỗi ghi", admins_only: "Chỉ quản trị viên mới quản lý được camera.",
-    no_cameras: "Chưa có camera nào",
+    no_cameras: "Chưa có camera nào", health_page: "Tình trạng camera", worst_first: "Camera kém nhất ở đầu",
+    uptime: "Thời gian hoạt động", outages: "Mất hình", tampering: "Bị che / xoay / mờ", last_picture: "Hình ảnh cuối",
+    last_n_days: "{n} ngày qua", times: "{n} lần, {time}", none: "không", no_data: "chưa có dữ liệu",
+    never_seen: "chưa có hình", ago: "cách đây {time}", seconds: "giây",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -44,7 +47,10 @@ const TEXT = {
     add_failed: "The camera was not added", save_failed: "The change was not saved", remove_failed: "The camera was not removed",
     free_space: "Disk free {free} of {total}", kept: "kept {days}", recorded_for: "recorded {days}",
     days: "days", hours: "hours", minutes: "min", recording_error: "Recording error", admins_only: "Only administrators can manage cameras.",
-    no_cameras: "No cameras yet",
+    no_cameras: "No cameras yet", health_page: "Camera health", worst_first: "Worst camera first",
+    uptime: "Uptime", outages: "Outages", tampering: "Covered / turned / blurred", last_picture: "Last picture",
+    last_n_days: "last {n} days", times: "{n} times, {time}", none: "none", no_data: "no data",
+    never_seen: "no picture yet", ago: "{time} ago", seconds: "s",
   },
 };
 

@@ -1,4 +1,4 @@
-"""`nvr` command line: run the station, migrate its database, check a config, cut a clip."""
+"""`nvr` command line: run the station, migrate its database, check a config, cut a clip, write reports."""
 
 from __future__ import annotations
 
@@ -90,6 +90,12 @@ def cmd_camera(args: argparse.Namespace) -> int:
     return run_camera_command(_load(args.config), args)
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from nvr.commands.report import run_report_command
+
+    return run_report_command(_load(args.config), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -120,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     camera = add_camera_commands(commands)
     camera.set_defaults(func=cmd_camera)
-    for sub in (run, check, migrate, clip, analyze, user, camera):  # `--config` is accepted after the command too
+    from nvr.commands.report import add_report_commands
+
+    report = add_report_commands(commands)
+    report.set_defaults(func=cmd_report)
+    # `--config` is accepted after the command too
+    for sub in (run, check, migrate, clip, analyze, user, camera, report):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 
