@@ -72,7 +72,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
 
     app.add_middleware(SecurityHeaders)
     latency = latency_histogram()
-    app.state.metrics = metrics_registry(station, station.detection.tick_seconds, latency)
+    app.state.metrics = metrics_registry(station, latency)
     app.add_middleware(RequestLatency, histogram=latency)
 
     @app.exception_handler(ValueError)

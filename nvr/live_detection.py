@@ -30,7 +30,7 @@ class LiveDetection:
         self.pipeline = pipeline
         self._pictures = pictures
         self._writer = writer
-        # observed once a tick (about 1 µs); registered with the app's metrics (api/app.py)
+        # observed once a tick (about 1 µs); read by the metrics (nvr/metrics.py)
         self.tick_seconds = Histogram("nvr_detection_tick_seconds", "Time one detection tick took (all cameras)",
                                       buckets=TICK_BUCKETS, registry=None)
         self._stop = threading.Event()

@@ -1,6 +1,6 @@
 """What `GET /metrics` shows, read from the station when Prometheus asks: the recorders' latest reports, the
-event counts, the disk and the catalog's oldest footage. Nothing on the recording or detection path
-updates a metric for it (the detection tick's histogram, one observation a tick, is the exception).
+event counts, the disk, the catalog's oldest footage and detection's tick times. Nothing on the recording
+or detection path updates a metric for it (the tick histogram, one observation a tick, is the exception).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -30,6 +30,7 @@ class Observed(Protocol):
     index: RecordingIndex
     segments_dir: Path
     event_counts: EventCounts
+    tick_seconds: Histogram  # detection's, observed by its thread
 
     def camera_list(self) -> list[CameraConfig]: ...
 
@@ -60,6 +61,7 @@ class StationCollector(Collector):
         yield from self._reported(reports, now)
         yield self._events()
         yield from self._storage(names, now)
+        yield from station.tick_seconds.collect()
 
     def _reported(self, reports: dict[str, CameraReport], now: float) -> Iterator[Metric]:
         """What each camera's recorder process said in its latest report (counters: since it started)."""

@@ -77,6 +77,7 @@ class Station:
         writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
         self.event_counts = writer.counts
         self.detection = LiveDetection(pipeline, self._work_pictures, writer)
+        self.tick_seconds = self.detection.tick_seconds
         rules = AlertRules(config.alerts.limits(), config.detection.policy())
         self._alerts = AlertWatch(rules, self._camera_states, writer.put)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
