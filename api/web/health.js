@@ -4,7 +4,7 @@ import { duration, line } from "./cameras.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 
-const POLL_MS = 30000;
+const POLL_MS = 60000; // a week of 64 cameras costs the station about a second of CPU (design/health.md)
 const DAY_CHOICES = [1, 7, 30];
 const COLUMNS = ["cam_title", "status", "uptime", "outages", "tampering", "last_picture"]; // a phone's cell labels
 
