@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import current_user
 from api.auth import router as auth_router
 from api.connections import Connections
+from api.request_latency import RequestLatency, latency_histogram
 from api.routes_admin import router as admin_router
 from api.routes_bookmarks import router as bookmarks_router
 from api.routes_camera_admin import router as camera_admin_router
@@ -23,7 +24,9 @@ from api.routes_case_export import router as case_export_router
 from api.routes_cases import router as cases_router
 from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
+from api.routes_health import router as health_router
 from api.routes_live import router as live_router
+from api.routes_metrics import router as metrics_router
 from api.routes_motion_search import router as motion_search_router
 from api.routes_recordings import router as recordings_router
 from api.routes_station import router as station_router
@@ -33,6 +36,7 @@ from api.security_headers import SecurityHeaders
 from api.session_watch import watch_sessions
 from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
+from nvr.metrics import metrics_registry
 from nvr.station import Station
 
 WEB_DIR = Path(__file__).with_name("web")
@@ -77,6 +81,8 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(cases_router)
     app.include_router(case_export_router)
     app.include_router(bookmarks_router)
+    app.include_router(metrics_router)
+    app.include_router(health_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
     if not public_docs:
@@ -87,6 +93,9 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
         return FileResponse(WEB_DIR / "index.html")
 
     app.add_middleware(SecurityHeaders)
+    latency = latency_histogram()
+    app.state.metrics = metrics_registry(station, latency)
+    app.add_middleware(RequestLatency, histogram=latency)
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

@@ -45,8 +45,8 @@ def list_events(camera: str | None = None, type: str | None = None, start: str |
     cameras = [visible_camera(station, user, camera)] if camera else \
         [c.name for c in station.camera_list() if user.may_see(c.name)]
     window = time_window(station, start, end)
-    found = station.events.query(cameras=cameras, type_=type, start_ms=window.start_ms, end_ms=window.end_ms,
-                                 limit=limit)
+    found = station.events.query(cameras=cameras, types=[type] if type else None, start_ms=window.start_ms,
+                                 end_ms=window.end_ms, limit=limit)
     return [event_json(e, station.config.zone) for e in found]
 
 

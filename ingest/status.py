@@ -27,6 +27,8 @@ class StatusSnapshot:
     clock_offset_seconds: float | None = None  # the camera's own clock minus the station's (RTCP); None: unknown
     clock_beyond_tolerance: bool = False  # the offset is beyond ingest.clock_tolerance_seconds
     transport: str | None = None  # how RTP comes: "tcp" (interleaved in the RTSP connection) or "udp"; None: a file
+    reconnects: int = 0  # times the stream was lost after it had been flowing (each loss is followed by reconnecting)
+    last_frame: float | None = None  # UTC seconds of the newest video packet; None: none yet
 
 
 class StreamStatus:
@@ -40,6 +42,8 @@ class StreamStatus:
         self._video: tuple[int | None, int | None, str | None, str | None] = (None, None, None, None)
         self._clock: tuple[float | None, bool] = (None, False)
         self._packets: deque[tuple[float, int]] = deque()  # (monotonic s, bytes) of recent video packets
+        self._last_packet: float | None = None  # monotonic s of the newest packet, kept when `_packets` is cleared
+        self._reconnects = 0
 
     def _set(self, state: State) -> None:
         if state != self._state:
@@ -61,6 +65,10 @@ class StreamStatus:
 
     def offline(self, reason: str) -> None:
         with self._lock:
+            if self._state == "online":
+                self._reconnects += 1
+            if self._packets:
+                self._last_packet = self._packets[-1][0]
             self._set("offline")
             self._error = redact_text(reason)
             self._packets.clear()
@@ -81,6 +89,7 @@ class StreamStatus:
             kbps = sum(n for _, n in recent) * 8 / 1000 / span if recent else 0.0
             width, height, codec, transport = self._video
             offset, beyond = self._clock
+            last = self._packets[-1][0] if self._packets else self._last_packet
             return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
                                   width, height, codec, None if offset is None else round(offset, 3), beyond,
-                                  transport)
+                                  transport, self._reconnects, None if last is None else time.time() - (now - last))

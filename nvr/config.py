@@ -36,6 +36,7 @@ _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Validation context: also check what is outside the file (`nvr check-config`): file:// cameras' files exist.
 CHECK_SOURCES = "check_sources"
 MIN_WEBHOOK_SECRET = 16
+MIN_METRICS_KEY = 16
 
 
 class ConfigError(Exception):
@@ -353,6 +354,35 @@ class WebhookConfig(_Section):
         """Let every log line and error text of this process hide the secret and any password in the URL."""
         register_secret(self.secret.get_secret_value())
         register_url_secrets(self.url)
+class MetricsConfig(_Section):
+    """`GET /metrics` (Prometheus): an administrator's token, or this key sent as `Authorization: Bearer <key>`."""
+
+    key: SecretStr | None = None  # None: administrators only
+
+    @field_validator("key")
+    @classmethod
+    def _strong(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        text = key.get_secret_value()
+        if len(text) < MIN_METRICS_KEY or not text.isprintable() or any(c.isspace() for c in text):
+            raise ValueError(f"must be at least {MIN_METRICS_KEY} printable characters without spaces "
+                             "(e.g. the output of `openssl rand -hex 24`)")
+        return key
+
+
+class AlertsConfig(_Section):
+    """An alert event (`camera_offline`, `camera_tampered`) once a camera has been offline, or covered, turned
+    away or defocused, for this long; fractions of a minute are allowed, null turns the alert off."""
+
+    offline_minutes: float | None = Field(10, gt=0, le=10080)
+    tamper_minutes: float | None = Field(5, gt=0, le=10080)
+
+    def limits(self) -> dict[EventType, float]:
+        """Alert type -> seconds a camera may be in that state before it is raised."""
+        limits: dict[EventType, float | None] = {"camera_offline": self.offline_minutes,
+                                                  "camera_tampered": self.tamper_minutes}
+        return {kind: minutes * 60 for kind, minutes in limits.items() if minutes is not None}
 
 
 class RuntimeConfig(_Section):
@@ -371,6 +401,8 @@ class Config(_Section):
     runtime: RuntimeConfig = RuntimeConfig()
     mqtt: MqttConfig | None = None
     webhooks: list[WebhookConfig] = Field(default_factory=list)
+    metrics: MetricsConfig = MetricsConfig()
+    alerts: AlertsConfig = AlertsConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -498,6 +530,10 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
     if problems:
         raise ConfigError(source, problems)
     config.register_secrets()
+    for camera in config.cameras:
+        camera.register_secrets()
+    if config.metrics.key is not None:
+        register_secret(config.metrics.key.get_secret_value())
     return _resolve_paths(config, base or Path.cwd())
 
 

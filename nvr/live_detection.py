@@ -9,6 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from prometheus_client import Histogram
+
 from nvr.detection import DetectionPipeline
 from nvr.event_writer import EventWriter
 from nvr.motion_writer import MotionGridWriter
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.05
 SILENCE_SECONDS = 1.0  # with no frames coming, look for cameras that went silent this often
 Pictures = Callable[[], dict[str, WorkPicture]]  # the pictures written since the last call, by camera
+TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
 class LiveDetection:
@@ -30,6 +33,9 @@ class LiveDetection:
         self._pictures = pictures
         self._writer = writer
         self._grids = grids
+        # observed once a tick (about 1 µs); read by the metrics (nvr/metrics.py)
+        self.tick_seconds = Histogram("nvr_detection_tick_seconds", "Time one detection tick took (all cameras)",
+                                      buckets=TICK_BUCKETS, registry=None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
 
@@ -61,5 +67,6 @@ class LiveDetection:
                 last_tick = time.monotonic()
                 self._writer.put(self.pipeline.tick(time.time()))
                 self._grids.put(self.pipeline.motion_seconds())
+                self.tick_seconds.observe(time.monotonic() - last_tick)
             except Exception:  # a bug must not end detection for every camera
                 log.exception("detection tick failed; going on")

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
 from ingest.status import StatusSnapshot
+from nvr.camera_alerts import AlertRules, AlertWatch, CameraState, camera_state
 from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
@@ -93,7 +94,11 @@ class Station:
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
         self.integrations = Integrations(config, identity, self)
         writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot)
+        self.event_counts = writer.counts
         self.detection = LiveDetection(pipeline, self._work_pictures, writer, MotionGridWriter(self.motion_grids))
+        self.tick_seconds = self.detection.tick_seconds
+        rules = AlertRules(config.alerts.limits(), config.detection.policy())
+        self._alerts = AlertWatch(rules, self._camera_states, writer.put)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
@@ -110,10 +115,12 @@ class Station:
             link.start()
         self.integrations.start()
         self.detection.start()
+        self._alerts.start()
         self._space_watch.start()
 
     def stop(self) -> None:
         self._cameras.stop()
+        self._alerts.stop()  # before detection, whose stop ends the event writer
         self.detection.stop()
         self.integrations.stop()  # after detection: the events it closed at its stop are sent too
         for link in self.links:
@@ -223,6 +230,9 @@ class Station:
 
     def _export_failed(self, job: ExportJob) -> None:
         self.audit.record("case_export_failed", username=job.by, detail=f"case {job.case_id}: {job.error}")
+    def _camera_states(self) -> dict[str, CameraState | None]:
+        observed = self.detection.pipeline.observed
+        return {name: camera_state(self.report(name), observed.get(name)) for name in list(self._cameras.recorder_of)}
 
     def _work_pictures(self) -> dict[str, WorkPicture]:
         pictures: dict[str, WorkPicture] = {}

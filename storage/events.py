@@ -70,17 +70,17 @@ class EventStore:
                                     .where(self._ours, EventRow.id == event_id)).first()
             return _to_event(*found) if found else None
 
-    def query(self, *, cameras: Collection[str] | None, type_: str | None, start_ms: int, end_ms: int,
+    def query(self, *, cameras: Collection[str] | None, types: Collection[str] | None, start_ms: int, end_ms: int,
               limit: int) -> list[Event]:
-        """Events overlapping [start_ms, end_ms) of the given cameras (None: all), newest first."""
+        """Events overlapping [start_ms, end_ms) of the given cameras and types (None: all), newest first."""
         query = (select(EventRow, CameraRow.name).join(CameraRow)
                  .where(self._ours, EventRow.start_ms < end_ms,
                         (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
                  .order_by(EventRow.start_ms.desc(), EventRow.id.desc()).limit(limit))
         if cameras is not None:
             query = query.where(CameraRow.name.in_(list(cameras)))
-        if type_ is not None:
-            query = query.where(EventRow.type == type_)
+        if types is not None:
+            query = query.where(EventRow.type.in_(list(types)))
         return self._fetch(query)
 
     def open_events(self) -> list[Event]:

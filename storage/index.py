@@ -22,6 +22,8 @@ from storage.locks import locked_segment
 from storage.models import CameraRow, OutageRow, SegmentRow
 from storage.schema import upgrade
 
+JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -144,15 +146,24 @@ class RecordingIndex:
             return [_to_segment(row, camera) for row in rows]
 
     def spans(self, camera: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
-        """(start, end) of the segments overlapping the window: a month of them loads in milliseconds."""
-        camera_id = self.camera_id(camera)
+        """(start, end) of the continuous recordings overlapping the window, in time order: segments less than
+        JOIN_TOLERANCE_MS apart are one. The database finds where recordings begin (one window function, on
+        SQLite and PostgreSQL), so a week of a camera's one-minute segments is a few rows, not 10,000 rows
+        for Python to merge (4 times faster with 64 cameras, benchmarks/metrics.py)."""
+        overlapping = (SegmentRow.camera_id == self.camera_id(camera), SegmentRow.start_ms < end_ms,
+                       SegmentRow.end_ms > start_ms)
+        ended_before = func.max(SegmentRow.end_ms).over(order_by=SegmentRow.start_ms, rows=(None, -1))
+        segments = select(SegmentRow.start_ms, ended_before.label("ended_before")).where(*overlapping).subquery()
+        opening = (segments.c.ended_before.is_(None) |
+                   (segments.c.start_ms - segments.c.ended_before > JOIN_TOLERANCE_MS))
         with self.session() as session:
-            rows = session.execute(
-                select(SegmentRow.start_ms, SegmentRow.end_ms)
-                .where(SegmentRow.camera_id == camera_id, SegmentRow.start_ms < end_ms, SegmentRow.end_ms > start_ms)
-                .order_by(SegmentRow.start_ms)
-            ).all()
-            return [(start, end) for start, end in rows]
+            starts = session.execute(select(segments.c.start_ms, segments.c.ended_before).where(opening)
+                                     .order_by(segments.c.start_ms)).all()
+            if not starts:
+                return []
+            last_end = session.scalar(select(func.max(SegmentRow.end_ms)).where(*overlapping))
+        ends = [ended_before for _start, ended_before in starts[1:]] + [last_end]  # a recording ends before the next
+        return [(start, end) for (start, _ended_before), end in zip(starts, ends, strict=True)]
 
     def oldest_segments(self, limit: int, *, before_ms: int | None = None, unlocked: bool = False) -> list[Segment]:
         """The oldest segments of all cameras (optionally only those ending before `before_ms`, or only those

@@ -51,6 +51,8 @@ class SegmentRecorder:
         self._floor_ms = 0  # no segment starts before this: the previous one's end, less one frame
         self._lock = threading.Lock()  # guards what `in_progress` reads
         self.last_error: str | None = None
+        self.segments_written = 0  # finished segments (and their bytes) since this process started
+        self.bytes_written = 0
 
     def start(self, stream: av.stream.Stream) -> None:
         self._finish()
@@ -148,6 +150,8 @@ class SegmentRecorder:
         segment = Segment(self.camera, current.path.relative_to(self._dir).as_posix(), self._start_ms,
                           self._start_ms + duration_ms, size, keyframes, sha256=current.sha256)
         self._floor_ms = segment.end_ms - current.frame_ms
+        self.segments_written += 1
+        self.bytes_written += size
         try:
             self._on_finished(segment)
         except Exception:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.index import Outage
+from storage.index import JOIN_TOLERANCE_MS, Outage
 
-JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 UNKNOWN_GAP = "not recorded (the service was not running)"
 
 

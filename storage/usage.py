@@ -50,3 +50,13 @@ def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReser
                  for name, size, count, oldest, recorded, locked in session.execute(query).all()}
     usage = [found.get(name, CameraUsage(name, 0, 0, None, 0, 0)) for name in cameras]
     return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held)
+
+
+def oldest_footage(index: RecordingIndex) -> dict[str, int]:
+    """Camera -> start of its oldest footage kept (cameras with none are left out). One index look-up per
+    camera: cheap enough for every scrape, where summing the segments' bytes is not."""
+    oldest = (select(SegmentRow.start_ms).where(SegmentRow.camera_id == CameraRow.id)
+              .order_by(SegmentRow.start_ms).limit(1).scalar_subquery())
+    with index.session() as session:
+        rows = session.execute(select(CameraRow.name, oldest).where(CameraRow.station == index.station)).all()
+    return {name: start for name, start in rows if start is not None}

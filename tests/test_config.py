@@ -89,6 +89,11 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("webhooks: [{url: 'https://h/x', secret: 0123456789abcdef, types: [moton]}]\n",
      "webhooks[0].types[0]: Input should be 'motion', 'night_mode'"),
     ("server: {public_url: 'ftp://nvr.local'}\n", "server.public_url: unsupported scheme 'ftp'"),
+    ("metrics: {key: short-key}\n", "metrics.key: must be at least 16 printable characters without spaces"),
+    ("metrics: {key: 'sixteen chars and a space'}\n", "metrics.key: must be at least 16 printable characters"),
+    ("metrics: {keys: x}\n", "metrics.keys: unknown setting"),
+    ("alerts: {offline_minutes: 0}\n", "alerts.offline_minutes: Input should be greater than 0"),
+    ("alerts: {tamper_minutes: soon}\n", "alerts.tamper_minutes: Input should be a valid number"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)
@@ -160,3 +165,13 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert "cameras[0].record_url: port must be between 1 and 65535" in result.stderr
     assert "cameras[1].record_url: unsupported scheme" in result.stderr
     assert "pw" not in result.stderr
+
+
+def test_the_metrics_key_comes_from_the_environment_and_never_shows() -> None:
+    config = parse_config("metrics: {key: '${METRICS_KEY}'}\nalerts: {offline_minutes: 0.05, tamper_minutes: null}\n",
+                          env={"METRICS_KEY": "k" * 24})
+    assert config.metrics.key is not None and config.metrics.key.get_secret_value() == "k" * 24
+    assert "k" * 24 not in repr(config) and "k" * 24 not in str(config.model_dump())
+    assert config.alerts.limits() == {"camera_offline": 3.0}
+    found = problems("metrics: {key: 'tiny-secret'}\n")
+    assert not any("tiny-secret" in p for p in found), found

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from api.app import create_app
+from api.auth import COOKIE
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
+from tests.support.web import serving
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 
@@ -57,15 +62,19 @@ def test_search_get_snapshot_and_clip_respect_grants(recorded) -> None:
 
 
 def test_websocket_streams_only_visible_cameras_and_refuses_strangers(recorded) -> None:
+    """Through the real server (uvicorn) and a real WebSocket client."""
     station, _operator, household, ours, theirs = recorded
-    with household.websocket_connect("/api/events/ws") as socket:
-        wait_for(lambda: station.event_bus.count, 5, "the socket subscribed")
-        station.event_bus.publish(theirs)
-        station.event_bus.publish(ours)
-        assert socket.receive_json()["id"] == ours.id
-    stranger = TestClient(create_app(station))
-    with pytest.raises(WebSocketDisconnect), stranger.websocket_connect("/api/events/ws") as socket:
-        socket.receive_json()
-    with (pytest.raises(WebSocketDisconnect),
-          household.websocket_connect("/api/events/ws", headers={"origin": "http://evil.example"}) as socket):
-        socket.receive_json()
+    token = household.cookies.get(COOKIE)
+    with serving(station) as base:
+        url = f"{base.replace('http', 'ws', 1)}/api/events/ws"
+        with connect(f"{url}?token={token}", open_timeout=10) as socket:
+            wait_for(lambda: station.event_bus.count, 5, "the socket subscribed")
+            station.event_bus.publish(theirs)
+            station.event_bus.publish(ours)
+            assert json.loads(socket.recv(timeout=10))["id"] == ours.id
+        for refused in (url, f"{url}?token=not-a-token"):
+            with pytest.raises((InvalidStatus, ConnectionClosed)), connect(refused, open_timeout=10) as socket:
+                socket.recv(timeout=10)
+        with (pytest.raises((InvalidStatus, ConnectionClosed)),
+              connect(f"{url}?token={token}", origin=Origin("http://evil.example"), open_timeout=10) as socket):
+            socket.recv(timeout=10)

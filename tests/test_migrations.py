@@ -62,7 +62,7 @@ def test_upgrade_keeps_every_row_and_gives_it_to_the_station_that_upgrades(datab
         assert [(s.path, s.sha256) for s in index.all_segments()] == [("hem-4/d/1000.mp4", None)], \
             "footage recorded before hashes were kept has none"
         assert [o.end_ms for o in index.outages("hem-4", 0, 10**6)] == [None]
-        assert [e.type for e in EventStore(index).query(cameras=None, type_=None, start_ms=0, end_ms=10**6,
+        assert [e.type for e in EventStore(index).query(cameras=None, types=None, start_ms=0, end_ms=10**6,
                                                          limit=10)] == ["motion"]
         user = AccountStore(index).get("nha-5")
         assert user is not None and user.cameras == {"hem-4"}, "a table rebuild must not cascade into grants"

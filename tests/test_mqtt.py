@@ -150,7 +150,7 @@ def test_a_broker_away_slows_nothing_and_what_waited_arrives_when_it_is_back(
         wait_for(lambda: not publisher.connected, 5, "the station to notice")
 
         def motion_since_down():
-            found = station.events.query(cameras=["cua-hang"], type_="motion", start_ms=down_ms, end_ms=2**62,
+            found = station.events.query(cameras=["cua-hang"], types=["motion"], start_ms=down_ms, end_ms=2**62,
                                          limit=10)
             return next((e for e in found if e.start_ms > down_ms), None)
 

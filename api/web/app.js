@@ -1,9 +1,11 @@
-// Entry point: login, then the grid (#/), one camera (#/camera/NAME) or the admins' camera page (#/cameras).
+// Entry point: login, then the grid (#/), one camera (#/camera/NAME), camera health (#/health) or the admins'
+// camera page (#/cameras).
 import { api, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
 import { disconnectEvents } from "./events.js";
 import { showGrid } from "./grid.js";
+import { showHealth } from "./health.js";
 import { applyTexts, t, toggleLanguage } from "./i18n.js";
 import { setZone } from "./timefmt.js";
 
@@ -30,6 +32,7 @@ function showForm(template) {
 function showLogin() {
   document.getElementById("logout").hidden = true;
   document.getElementById("cameras-link").hidden = true;
+  document.getElementById("health-link").hidden = true;
   document.getElementById("who").textContent = "";
   const form = showForm("login-template");
   form.addEventListener("submit", async (submit) => {
@@ -81,12 +84,14 @@ async function route() {
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
     document.getElementById("cameras-link").hidden = me.role !== "admin" || me.must_change_password;
+    document.getElementById("health-link").hidden = me.must_change_password;
     if (me.must_change_password) {
       showPasswordChange(me);
       return;
     }
     const match = location.hash.match(/^#\/camera\/(.+)$/);
     if (location.hash === "#/cameras") leave = await showCameras(view, me);
+    else if (location.hash === "#/health") leave = await showHealth(view);
     else leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();

@@ -19,13 +19,13 @@ function size(bytes) {
   return `${bytes.toFixed(unit && bytes < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-function duration(days) {
+export function duration(days) {
   if (days >= 1) return `${days.toFixed(1)} ${t("days")}`;
   if (days >= 1 / 24) return `${(days * 24).toFixed(1)} ${t("hours")}`;
   return `${Math.round(days * 1440)} ${t("minutes")}`;
 }
 
-function line(text, className = "") {
+export function line(text, className = "") {
   const element = document.createElement("div");
   element.className = className;
   element.textContent = text;

@@ -1,5 +1,5 @@
 """`nvr` command line: run the station, migrate its database, check a config, cut a clip, find cameras, verify
-an export, install the service."""
+an export, write reports, install the service."""
 
 from __future__ import annotations
 
@@ -109,6 +109,12 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return run_discover(args, lambda: _load(args.config))  # only adding needs the configuration
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from nvr.commands.report import run_report_command
+
+    return run_report_command(_load(args.config), args)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -153,8 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     discover = add_discover_command(commands)
     discover.set_defaults(func=cmd_discover)
+    from nvr.commands.report import add_report_commands
+
+    report = add_report_commands(commands)
+    report.set_defaults(func=cmd_report)
     # `--config` is accepted after the command too
-    for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover):
+    for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover, report):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

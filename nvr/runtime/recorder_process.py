@@ -87,7 +87,7 @@ class CameraRecorder:
         detect = self.workers.get("detect")
         return CameraReport(self.name, self.workers["record"].status.snapshot(),
                             detect.status.snapshot() if detect else None, self.recorder.last_error,
-                            self.recorder.in_progress())
+                            self.recorder.in_progress(), self.recorder.segments_written, self.recorder.bytes_written)
 
 
 class RecorderProcess:
