@@ -16,7 +16,7 @@ from multiprocessing.connection import Connection, Listener
 
 from ingest.frame_tap import FrameTap
 from ingest.source import SourceOptions
-from ingest.worker import Backoff, PacketSink, StreamWorker
+from ingest.worker import AudioSink, Backoff, PacketSink, StreamWorker
 from nvr.cameras import recorder_cameras
 from nvr.config import CameraConfig, Config
 from nvr.logs import setup_logging
@@ -68,10 +68,12 @@ class CameraRecorder:
         for role, url in camera.stream_urls.items():
             self.taps[role] = LiveTap(camera.name, role, outlet)
             sinks: list[PacketSink] = [self.taps[role]]
+            audio_sinks: list[AudioSink] = []
             if role == camera.detect_role and feed is not None:
                 sinks.append(FrameTap(feed, max_fps=camera.detect.max_fps, keyframes_only=camera.detect.keyframes_only))
             if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
                 sinks.append(self.recorder)
+                audio_sinks.append(self.recorder)
 
             def on_state(state: str, reason: str | None, name: str = camera.name) -> None:
                 writer.put(OutageStart(name, now_ms(), reason or "offline") if state == "offline"
@@ -79,7 +81,8 @@ class CameraRecorder:
                 outlet.send(Reports([self.report()]))  # the station shows the change now, not at the next report
 
             self.workers[role] = StreamWorker(
-                camera.name, role, url, options, sinks=sinks, stall_seconds=ingest.stall_seconds,
+                camera.name, role, url, options, sinks=sinks, audio_sinks=audio_sinks,
+                stall_seconds=ingest.stall_seconds,
                 backoff=Backoff(ingest.reconnect_min_seconds, ingest.reconnect_max_seconds),
                 on_state=on_state if role == "record" else None)
 
