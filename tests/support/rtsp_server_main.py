@@ -12,7 +12,7 @@ media abort (`gst_rtsp_media_get_rates: assertion failed`) when clients come and
 system clock (negative: behind), like a camera whose clock is wrong. `--udp-only` refuses RTP over the
 RTSP connection (TCP), like cameras that only send RTP over UDP. `--audio NAME=CODEC` gives a live mount a
 microphone: a sine tone as AAC (16 kHz mono, MPEG4-GENERIC as Hikvision and Dahua send it) or G.711
-A-law / mu-law (8 kHz mono), as a second track.
+A-law / mu-law (8 kHz mono, 40 ms a packet), as a second track.
 
 Prints READY on stdout once listening on 127.0.0.1; exits cleanly on SIGTERM/SIGINT.
 """
@@ -33,8 +33,8 @@ ROLE = "viewer"
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
 AUDIO = {  # what a camera's microphone track is encoded and payloaded with
     "aac": "audio/x-raw,rate=16000,channels=1 ! avenc_aac ! rtpmp4gpay pt=97",
-    "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay",
-    "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay",
+    "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay min-ptime=40000000 max-ptime=40000000",
+    "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay min-ptime=40000000 max-ptime=40000000",
 }
 
 
@@ -65,7 +65,8 @@ def parse_args() -> argparse.Namespace:
 
 def launch_line(args: argparse.Namespace, pattern: str, audio: str | None) -> str:
     """GStreamer launch line for one live-encoded mount, with a tone as its audio track when asked."""
-    microphone = (f" audiotestsrc is-live=true wave=sine freq=440 volume=0.3 ! audioconvert ! audioresample"
+    microphone = (f" audiotestsrc is-live=true wave=sine freq=440 volume=0.3 samplesperbuffer=320"
+                  " ! audioconvert ! audioresample"
                   f" ! {AUDIO[audio]} name=pay1") if audio else ""
     return (
         f"( videotestsrc is-live=true pattern={pattern}"
