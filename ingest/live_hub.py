@@ -1,4 +1,5 @@
-"""The live hub of one stream: the current GOP for instant starts, and fan-out to every viewer.
+"""The live hub of one stream: the current GOP for instant starts, fan-out to every viewer, and the camera's
+audio to the viewers who listen.
 
 Viewers live on the asyncio loop; the hub is fed by the thread that receives the recorder process's
 frames and hands them over with `call_soon_threadsafe`. A viewer that falls behind loses frames up to
@@ -66,6 +67,16 @@ class EncodedFrame:
     keyframe: bool
 
 
+@dataclass(frozen=True)
+class AudioChunk:
+    """One of the camera's audio packets as it travels from the recorder process, as the camera coded it."""
+
+    data: bytes
+    pts: int
+    time_base: Fraction
+    config: bytes | None = None  # the codec's configuration (AAC's AudioSpecificConfig): decodable from any chunk
+
+
 class LiveHub:
     """One stream's viewers in the station process. `on_watch(True)` is called when the first viewer
     comes and `on_watch(False)` when the last goes, so the recorder sends frames only while watched."""
@@ -74,6 +85,7 @@ class LiveHub:
         self._lock = threading.Lock()
         self._gop: list[LiveFrame] = []
         self._viewers: Fanout[LiveFrame] = Fanout()
+        self.listeners: Fanout[AudioChunk] = Fanout()  # a listener is also a viewer: frames come while watched
         self._on_watch = on_watch
 
     @property
@@ -110,6 +122,9 @@ class LiveHub:
                 self._gop.clear()
             self._gop.append(frame)
             self._viewers.publish(frame)
+
+    def publish_audio(self, chunk: AudioChunk) -> None:
+        self.listeners.publish(chunk)
 
     def reset(self) -> None:
         """The stream restarted (reconnect, recorder restart): wait for its next keyframe."""

@@ -4,6 +4,7 @@ audio is recorded as before; audio that fails never stops the pictures."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import subprocess
@@ -13,15 +14,20 @@ from itertools import pairwise
 from pathlib import Path
 
 import av
+import numpy as np
 import pytest
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
+from fastapi.testclient import TestClient
 
+from api.app import create_app
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, StreamWorker
 from storage.audio_track import TranscodedAudio
 from storage.index import Segment
 from storage.recorder import SegmentRecorder
-from tests.conftest import station_config, wait_for
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
+from tests.support.web import chromium, log_in, serving
 
 FPS = 15
 SYNC_SECONDS = 0.3  # audio and pictures of one recording start and end this close together
@@ -177,3 +183,123 @@ def test_a_gap_in_the_cameras_sound_stays_a_gap(tmp_path: Path) -> None:
     assert after[0] == 0 and {samples % 1024 for samples in after} == {0}, "AAC frames from 1.5 s on, not 1.0 s"
     assert times[-1] >= 2.3, "what follows the gap keeps its time (2.5 s of camera time)"
 
+
+async def listen(client: TestClient, camera: str, ask: bool, frames_wanted: int) -> tuple[dict, list[av.AudioFrame]]:
+    """A viewer that offers to receive sound; the answer, and the sound frames it decoded once it had a picture."""
+    peer = RTCPeerConnection()
+    peer.addTransceiver("video", direction="recvonly")
+    peer.addTransceiver("audio", direction="recvonly")
+    loop = asyncio.get_running_loop()
+    arrived: dict[str, asyncio.Future] = {"video": loop.create_future(), "audio": loop.create_future()}
+
+    @peer.on("track")
+    def _arrived(track: MediaStreamTrack) -> None:
+        if not arrived[track.kind].done():
+            arrived[track.kind].set_result(track)
+
+    await peer.setLocalDescription(await peer.createOffer())
+    response = await asyncio.to_thread(client.post, f"/api/cameras/{camera}/live", json={
+        "sdp": peer.localDescription.sdp, "type": "offer", "quality": "main", "audio": ask})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    await peer.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type=answer["type"]))
+    frames: list[av.AudioFrame] = []
+    try:
+        await asyncio.wait_for((await asyncio.wait_for(arrived["video"], 10)).recv(), 10)
+        if answer.get("audio"):
+            track = await asyncio.wait_for(arrived["audio"], 10)
+            while len(frames) < frames_wanted:
+                frames.append(await asyncio.wait_for(track.recv(), 10))
+    finally:
+        await peer.close()
+    return answer, frames
+
+
+def assert_hears_the_tone(frames: list[av.AudioFrame], sample_rate: int) -> None:
+    assert {frame.sample_rate for frame in frames} == {sample_rate}
+    pts = [frame.pts for frame in frames if frame.pts is not None]
+    assert len(pts) == len(frames) and all(b > a for a, b in pairwise(pts)), "the sound comes in order"
+    loudest = max(int(np.abs(frame.to_ndarray()).max()) for frame in frames[-10:])
+    assert loudest > 5000, "the camera's tone (a sine at 0.3, 9830), not silence"
+
+
+def test_live_view_carries_the_cameras_sound_when_asked(microphones: RtspServer, tmp_path: Path,
+                                                        make_station) -> None:
+    """G.711 passed through as PCMA; AAC as Opus; a camera without a microphone says so."""
+    names = ["cam-aac", "cam-pcma", "cam-mute"]
+    config = station_config(tmp_path, [{"name": name, "record_url": microphones.url(name)} for name in names])
+    station, operator = make_station(config)
+    for name in names:
+        wait_for(lambda n=name: (report := station.report(n)) and report.record.state == "online", 30,
+                 f"{name} online")
+    with TestClient(create_app(station)) as client:
+        client.headers.update(operator.headers)
+        answer, frames = asyncio.run(listen(client, "cam-pcma", True, 100))  # 100 frames of 20 ms: 2 s
+        assert answer["audio"] == "audio/PCMA" and "audio_unavailable" not in answer
+        assert_hears_the_tone(frames, 8000)
+        answer, frames = asyncio.run(listen(client, "cam-aac", True, 100))
+        assert answer["audio"] == "audio/opus"
+        assert_hears_the_tone(frames, 48000)  # what aiortc decodes Opus to
+
+        answer, frames = asyncio.run(listen(client, "cam-mute", True, 1))
+        assert "audio" not in answer and answer["audio_unavailable"] == "the camera sends no audio"
+        answer, frames = asyncio.run(listen(client, "cam-pcma", False, 1))
+        assert answer.keys() == {"sdp", "type"}, "no sound unless asked, and a plain session description"
+        hub = station.hub("cam-pcma", "record")
+        wait_for(lambda: hub.viewer_count == 0 and hub.listeners.count == 0, 15, "viewers and listeners gone")
+    details = [e.detail for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cam-pcma")
+               if e.action == "live_start"]
+    assert details == ["main", "main with sound"], "newest first"
+
+
+LOUDEST_HEARD = """async () => {
+  const stream = document.querySelector('video.live').srcObject;
+  const context = new AudioContext();
+  const analyser = context.createAnalyser();
+  context.createMediaStreamSource(stream).connect(analyser);
+  const samples = new Float32Array(analyser.fftSize);
+  let loudest = 0;
+  for (let i = 0; i < 30; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    analyser.getFloatTimeDomainData(samples);
+    loudest = Math.max(loudest, ...samples.map(Math.abs));
+  }
+  await context.close();
+  return loudest;
+}"""
+PLAY_WITH_SOUND = """async (url) => {
+  const video = document.querySelector('video.playback');
+  video.src = url;
+  video.muted = false;
+  await video.play();
+  await new Promise((resolve) => setTimeout(resolve, 2500));
+  return {time: video.currentTime, audio_bytes: video.webkitAudioDecodedByteCount, error: video.error?.code ?? null};
+}"""
+
+
+def test_chromium_hears_the_camera_live_and_in_playback(microphones: RtspServer, tmp_path: Path,
+                                                         make_station) -> None:
+    """The camera page's sound button brings each camera's tone into Debian's Chromium; recorded clips
+    (AAC at 8 kHz from G.711, AAC at 16 kHz as the camera sent it) play in its <video> with their sound."""
+    names = ["cam-aac", "cam-pcma"]
+    config = station_config(tmp_path, [{"name": name, "record_url": microphones.url(name)} for name in names])
+    station, _client = make_station(config)
+    for name in names:
+        wait_for(lambda n=name: len(station.index.segments(n, 0, 2**62)) >= 2, 60, f"footage of {name}")
+    with serving(station) as base, chromium() as browser:
+        page = browser.new_page()
+        log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+        page.wait_for_selector(".tile video")
+        for name in names:
+            page.goto(f"{base}/#/camera/{name}")
+            page.wait_for_function("() => document.querySelector('video.live')?.videoWidth > 0", timeout=20_000)
+            page.click(".sound")
+            page.wait_for_function("""() => document.querySelector('video.live').srcObject?.getAudioTracks().length
+                                      && document.querySelector('video.live').videoWidth > 0""", timeout=20_000)
+            assert page.inner_text(".sound") == "Tắt tiếng"
+            assert page.evaluate(LOUDEST_HEARD) > 0.1, f"{name}'s tone (a sine at 0.3) is heard"
+        for name in names:
+            first = station.index.segments(name, 0, 2**62)[0]
+            url = f"/api/cameras/{name}/clip.mp4?start={first.start_ms / 1000}&end={first.end_ms / 1000 + 2}"
+            played = page.evaluate(PLAY_WITH_SOUND, url)
+            assert played["error"] is None and played["time"] > 1 and played["audio_bytes"] > 0, (name, played)

@@ -169,7 +169,7 @@ def test_packets_the_socket_refuses_go_through_the_event_loops_transport_in_orde
     async def watch() -> list[int]:
         sessions = LiveSessions()
         viewer, arrived = await offering_viewer()
-        answer = await sessions.answer(viewer.localDescription.sdp, "offer", hub, on_end=ended)
+        answer, _heard = await sessions.answer(viewer.localDescription.sdp, "offer", hub, on_end=ended)
         await viewer.setRemoteDescription(answer)
         track = await asyncio.wait_for(arrived, 10)
         for packet in packets:

@@ -20,7 +20,7 @@ const TEXT = {
     add_failed: "Không thêm được camera", save_failed: "Không lưu được thay đổi", remove_failed: "Không xoá được camera",
     free_space: "Ổ đĩa còn trống {free} / {total}", kept: "giữ {days}", recorded_for: "đã ghi {days}",
     days: "ngày", hours: "giờ", minutes: "phút", recording_error: "Lỗi ghi", admins_only: "Chỉ quản trị viên mới quản lý được camera.",
-    no_cameras: "Chưa có camera nào",
+    no_cameras: "Chưa có camera nào", sound_on: "Bật tiếng", sound_off: "Tắt tiếng",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -42,7 +42,7 @@ const TEXT = {
     add_failed: "The camera was not added", save_failed: "The change was not saved", remove_failed: "The camera was not removed",
     free_space: "Disk free {free} of {total}", kept: "kept {days}", recorded_for: "recorded {days}",
     days: "days", hours: "hours", minutes: "min", recording_error: "Recording error", admins_only: "Only administrators can manage cameras.",
-    no_cameras: "No cameras yet",
+    no_cameras: "No cameras yet", sound_on: "Sound on", sound_off: "Sound off",
   },
 };
 

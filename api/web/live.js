@@ -1,5 +1,6 @@
-// A live picture over WebRTC: the browser offers to receive video, the station answers with the
-// camera's own H.264. aiortc does not trickle ICE, so the offer goes out once gathering is complete.
+// A live picture over WebRTC: the browser offers to receive video (and sound, when asked), the station
+// answers with the camera's own H.264 (and G.711). aiortc does not trickle ICE, so the offer goes out once
+// gathering is complete.
 function gatheringComplete(peer) {
   if (peer.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
@@ -14,11 +15,14 @@ function gatheringComplete(peer) {
   });
 }
 
-export async function playLive(video, camera, quality) {
+export async function playLive(video, camera, quality, audio = false) {
   const peer = new RTCPeerConnection();
   peer.addTransceiver("video", { direction: "recvonly" });
+  if (audio) peer.addTransceiver("audio", { direction: "recvonly" });
+  const tracks = [];
   peer.addEventListener("track", (event) => {
-    video.srcObject = event.streams[0] || new MediaStream([event.track]);
+    tracks.push(event.track); // picture and sound come as tracks of separate streams: one element plays both
+    video.srcObject = new MediaStream(tracks);
   });
   await peer.setLocalDescription(await peer.createOffer());
   await gatheringComplete(peer);
@@ -26,24 +30,25 @@ export async function playLive(video, camera, quality) {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     credentials: "same-origin",
-    body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", quality }),
+    body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", quality, audio }),
   });
   if (!response.ok) {
     peer.close();
     throw new Error(`live ${camera}: ${response.status}`);
   }
-  await peer.setRemoteDescription(await response.json());
+  const answer = await response.json();
+  await peer.setRemoteDescription({ sdp: answer.sdp, type: answer.type });
   return peer;
 }
 
 // Keeps a tile's live picture up: reconnects when the connection drops (camera or network back).
-export function keepLive(video, camera, quality) {
+export function keepLive(video, camera, quality, audio = false) {
   let peer = null;
   let stopped = false;
   const connect = async () => {
     if (stopped) return;
     try {
-      peer = await playLive(video, camera, quality);
+      peer = await playLive(video, camera, quality, audio);
       peer.addEventListener("connectionstatechange", () => {
         if (["failed", "disconnected", "closed"].includes(peer.connectionState) && !stopped) {
           peer.close();

@@ -7,9 +7,10 @@ import logging
 import math
 from collections.abc import Awaitable, Callable
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from api.webrtc.audio import CameraAudioTrack, live_audio_codec
 from api.webrtc.sender import PassthroughSender
 from ingest.live_hub import LiveFrame, LiveHub, LiveViewer
 
@@ -49,6 +50,16 @@ class PassthroughTrack(MediaStreamTrack):
         super().stop()
 
 
+def _transceiver(peer: RTCPeerConnection, track: MediaStreamTrack, mime_type: str) -> RTCRtpTransceiver:
+    """Add `track`, sent in `mime_type` only. Set before the offer is applied: afterwards aiortc answers
+    with its own choice (VP8 for video) and the browser shows nothing."""
+    sender = peer.addTrack(track)
+    transceiver = next(t for t in peer.getTransceivers() if t.sender is sender)
+    transceiver.setCodecPreferences([c for c in RTCRtpSender.getCapabilities(track.kind).codecs
+                                     if c.mimeType.lower() == mime_type.lower()])
+    return transceiver
+
+
 class LiveSessions:
     """Open peer connections; each is closed and forgotten when its viewer goes away."""
 
@@ -59,11 +70,16 @@ class LiveSessions:
     def count(self) -> int:
         return len(self._peers)
 
-    async def answer(self, offer_sdp: str, offer_type: str, hub: LiveHub,
-                     on_end: Callable[[], Awaitable[None]]) -> RTCSessionDescription:
+    async def answer(self, offer_sdp: str, offer_type: str, hub: LiveHub, on_end: Callable[[], Awaitable[None]],
+                     audio: str | None = None) -> tuple[RTCSessionDescription, bool]:
+        """The answer, and whether it carries the camera's sound: `audio` is the camera's audio codec when the
+        viewer asked for the sound and it can go live (see live_audio_codec); the offer must have an audio
+        section."""
         peer = RTCPeerConnection()
         self._peers.add(peer)
-        track = PassthroughTrack(hub)
+        picture = PassthroughTrack(hub)
+        sound = CameraAudioTrack(hub, audio) if audio is not None else None
+        tracks: list[MediaStreamTrack] = [picture] if sound is None else [picture, sound]
         ended = False
 
         async def end() -> None:
@@ -71,7 +87,8 @@ class LiveSessions:
             if ended:
                 return
             ended = True
-            track.stop()
+            for track in tracks:
+                track.stop()
             self._peers.discard(peer)
             await peer.close()
             await on_end()
@@ -82,18 +99,18 @@ class LiveSessions:
                 await end()
 
         try:
-            sender = peer.addTrack(track)
-            PassthroughSender.adopt(sender)
-            transceiver = next(t for t in peer.getTransceivers() if t.sender is sender)
-            # must be set before the offer is applied, or aiortc answers VP8 and the browser shows nothing
-            h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
-            transceiver.setCodecPreferences(h264)
+            PassthroughSender.adopt(_transceiver(peer, picture, "video/h264").sender)
+            mime_type = live_audio_codec(audio)
+            hearing = _transceiver(peer, sound, mime_type) if sound is not None and mime_type is not None else None
             await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type=offer_type))
             await peer.setLocalDescription(await peer.createAnswer())
         except Exception:
             await end()
             raise
-        return peer.localDescription
+        heard = hearing is not None and hearing.mid is not None  # matched with the offer's audio section
+        if sound is not None and not heard:
+            sound.stop()
+        return peer.localDescription, heard
 
     async def close_all(self) -> None:
         await asyncio.gather(*(peer.close() for peer in list(self._peers)), return_exceptions=True)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.live_hub import EncodedFrame
+from ingest.live_hub import AudioChunk, EncodedFrame
 from ingest.status import StatusSnapshot
 from storage.index import Segment
 
@@ -64,6 +64,13 @@ class LiveData:
     camera: str
     role: str
     frame: EncodedFrame
+
+
+@dataclass(frozen=True)
+class LiveAudio:
+    camera: str
+    role: str
+    chunk: AudioChunk
 
 
 @dataclass(frozen=True)

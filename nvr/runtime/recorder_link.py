@@ -17,6 +17,7 @@ from ingest.live_hub import LiveHub
 from nvr.runtime.messages import (
     CameraReport,
     Hello,
+    LiveAudio,
     LiveData,
     LiveReset,
     Reload,
@@ -135,6 +136,9 @@ class RecorderLink:
                     hub = self._hubs.get((camera, role))
                     if hub is not None:
                         hub.publish(frame)
+                case LiveAudio(camera, role, chunk):
+                    if (hub := self._hubs.get((camera, role))) is not None:
+                        hub.publish_audio(chunk)
                 case Reports(cameras):
                     self.reports = {**self.reports, **{report.camera: report for report in cameras}}
                 case LiveReset(camera, role):

@@ -68,7 +68,7 @@ class CameraRecorder:
         for role, url in camera.stream_urls.items():
             self.taps[role] = LiveTap(camera.name, role, outlet)
             sinks: list[PacketSink] = [self.taps[role]]
-            audio_sinks: list[AudioSink] = []
+            audio_sinks: list[AudioSink] = [self.taps[role]]
             if role == camera.detect_role and feed is not None:
                 sinks.append(FrameTap(feed, max_fps=camera.detect.max_fps, keyframes_only=camera.detect.keyframes_only))
             if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
