@@ -8,6 +8,7 @@ import asyncio
 import json
 import logging
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -20,8 +21,11 @@ from aiortc import MediaStreamTrack, RTCPeerConnection, RTCSessionDescription
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from ingest.source import SourceOptions
+from ingest.clock import Stamp
+from ingest.source import SourceOptions, open_source
 from ingest.worker import Backoff, StreamWorker
+from nvr.runtime.live_tap import LiveTap
+from nvr.runtime.messages import LiveData
 from storage.audio_track import TranscodedAudio
 from storage.index import Segment
 from storage.recorder import SegmentRecorder
@@ -246,7 +250,7 @@ def test_live_view_carries_the_cameras_sound_when_asked(microphones: RtspServer,
         answer, frames = asyncio.run(listen(client, "cam-pcma", False, 1))
         assert answer.keys() == {"sdp", "type"}, "no sound unless asked, and a plain session description"
         hub = station.hub("cam-pcma", "record")
-        wait_for(lambda: hub.viewer_count == 0 and hub.listeners.count == 0, 15, "viewers and listeners gone")
+        wait_for(lambda: hub.viewer_count == 0 and hub.listener_count == 0, 15, "viewers and listeners gone")
     details = [e.detail for e in station.audit.entries(start_ms=0, end_ms=2**62, camera="cam-pcma")
                if e.action == "live_start"]
     assert details == ["main", "main with sound"], "newest first"
@@ -303,3 +307,48 @@ def test_chromium_hears_the_camera_live_and_in_playback(microphones: RtspServer,
             url = f"/api/cameras/{name}/clip.mp4?start={first.start_ms / 1000}&end={first.end_ms / 1000 + 2}"
             played = page.evaluate(PLAY_WITH_SOUND, url)
             assert played["error"] is None and played["time"] > 1 and played["audio_bytes"] > 0, (name, played)
+
+
+class SentMessages:
+    """Stands in for the recorder's StationOutlet."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    def send(self, message: object) -> None:
+        self.sent.append(message)
+
+
+def test_the_recorder_sends_sound_only_while_someone_listens(microphones: RtspServer) -> None:
+    """A grid of tiles watches every camera and wants no sound: the camera's audio crosses to the station
+    process only while a listener wants it, and asking for the sound does not send the pictures again."""
+    outlet = SentMessages()
+    tap = LiveTap("cam-pcma", "record", outlet)  # type: ignore[arg-type]
+    source = open_source(microphones.url("cam-pcma"), SourceOptions())
+    sent: dict[str, list[str]] = {"unwatched": [], "watched": [], "listened": []}
+    try:
+        assert source.audio is not None
+        tap.start(source.stream)
+        tap.start_audio(source.audio)
+        for number, packet in enumerate(source.packets(threading.Event(), 10)):
+            if number == 60:
+                tap.watch(True)
+                assert outlet.sent and all(isinstance(m, LiveData) for m in outlet.sent), "the GOP, at once"
+                outlet.sent.clear()
+            if number == 120:
+                tap.watch(True, sound=True)
+                assert outlet.sent == [], "the pictures are not sent again"
+            if number == 180:
+                break
+            if packet.stream is source.audio:
+                tap.audio(packet)
+            else:
+                tap.packet(packet, Stamp(0.0, discontinuity=False))
+            phase = "unwatched" if number < 60 else "watched" if number < 120 else "listened"
+            sent[phase] += [type(message).__name__ for message in outlet.sent]
+            outlet.sent.clear()
+    finally:
+        source.close()
+    assert sent["unwatched"] == ["LiveReset"], "only that the stream (re)started"
+    assert set(sent["watched"]) == {"LiveData"}
+    assert set(sent["listened"]) == {"LiveData", "LiveAudio"}

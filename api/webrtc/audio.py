@@ -71,7 +71,7 @@ class CameraAudioTrack(MediaStreamTrack):
         self._hub = hub
         convert = AacToOpus().convert if LIVE_CODECS[camera_codec] == "audio/opus" else g711_packets
         self._listener = AudioListener(asyncio.get_running_loop(), convert)
-        hub.listeners.subscribe(self._listener)
+        hub.listen(self._listener)
 
     async def recv(self) -> av.Packet:
         if self.readyState != "live":
@@ -79,5 +79,5 @@ class CameraAudioTrack(MediaStreamTrack):
         return await self._listener.queue.get()
 
     def stop(self) -> None:
-        self._hub.listeners.unsubscribe(self._listener)
+        self._hub.stop_listening(self._listener)
         super().stop()

@@ -93,7 +93,8 @@ class SnapshotReply:
 class Watch:
     camera: str
     role: str
-    on: bool
+    on: bool  # send the stream's frames
+    sound: bool = False  # and its audio
 
 
 @dataclass(frozen=True)

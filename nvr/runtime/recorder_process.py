@@ -187,7 +187,7 @@ class RecorderProcess:
                 continue
             for recorder in self._running.values():
                 for tap in recorder.taps.values():
-                    tap.watch(False)
+                    tap.watch(False, sound=False)
             self._outlet.attach(connection)
             self._outlet.send(Hello(self.shard, os.getpid(), dict(self._slots), table_path, MAX_CAMERAS,
                                     self._work_size))
@@ -202,8 +202,8 @@ class RecorderProcess:
                 return
             running = self._running
             match message:
-                case Watch(camera, role, on) if camera in running and role in running[camera].taps:
-                    running[camera].taps[role].watch(on)
+                case Watch(camera, role, on, sound) if camera in running and role in running[camera].taps:
+                    running[camera].taps[role].watch(on, sound)
                 case SnapshotRequest(request, camera):
                     feed = running[camera].feed if camera in running else None
                     self._outlet.send(SnapshotReply(request, feed.snapshot() if feed else None))
