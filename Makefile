@@ -29,6 +29,7 @@ check-config: $(BIN)/nvr
 bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/clips.py
+	$(BIN)/python benchmarks/audio.py
 	$(BIN)/python benchmarks/live.py
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/capacity.py
