@@ -121,9 +121,9 @@ class SegmentRecorder:
         self._audio = None
 
     def in_progress(self) -> Segment | None:
-        """The segment being written, as far as it goes (not in the index yet)."""
+        """The segment being written, as far as it goes (not in the index yet), once it can be read."""
         with self._lock:
-            if self._file is None or not self._file.keyframes_ms:
+            if self._file is None or not self._file.keyframes_ms or not self._file.readable:
                 return None
             return Segment(self.camera, self._file.path.relative_to(self._dir).as_posix(), self._start_ms,
                            self._start_ms + self._file.duration_ms, 0, tuple(self._file.keyframes_ms))

@@ -99,6 +99,11 @@ class SegmentFile:
         self.duration_ms = round((dts + (packet.duration or 0)) * self._time_base * 1000)
         return round(dts * self._time_base * 1000)
 
+    @property
+    def readable(self) -> bool:
+        """Whether a reader can open the file yet: one with sound has no header before its first fragment."""
+        return os.fstat(self._file.fileno()).st_size > 0
+
     def write_audio(self, packet: av.Packet) -> None:
         """Mux one audio packet at its place against the pictures. Audio from before the first picture, out of
         order, or more than AUDIO_LEAD_SECONDS ahead of the last picture is left out."""

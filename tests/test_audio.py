@@ -165,6 +165,27 @@ def test_failing_sound_never_stops_the_pictures(microphones: RtspServer, tmp_pat
     assert all(segment.end_ms - segment.start_ms >= 900 for segment in finished[:-1]), "the pictures went on"
 
 
+def test_the_segment_being_written_is_shown_once_it_can_be_read(microphones: RtspServer, tmp_path: Path) -> None:
+    """A segment with sound has no header until its first fragment (delay_moov): until then a clip or a
+    timeline that took it would fail to open it."""
+    recorder = SegmentRecorder("cam-aac", tmp_path, 2, lambda _segment: None)
+    worker = StreamWorker("cam-aac", "record", microphones.url("cam-aac"), SourceOptions(), stall_seconds=10,
+                          backoff=Backoff(0.2, 1), sinks=[recorder], audio_sinks=[recorder])
+    opened: set[str] = set()
+    worker.start()
+    try:
+        def three_segments_opened() -> bool:
+            if (shown := recorder.in_progress()) is not None and shown.path not in opened:
+                with av.open(str(tmp_path / shown.path)) as container:  # raises if it cannot be read
+                    assert container.streams.audio, "with its sound"
+                opened.add(shown.path)
+            return len(opened) >= 3
+        wait_for(three_segments_opened, 60, "three segments shown while written", interval=0.01)
+    finally:
+        worker.stop()
+        worker.join(30)
+
+
 def test_a_gap_in_the_cameras_sound_stays_a_gap(tmp_path: Path) -> None:
     """A lost G.711 packet: the AAC after it keeps the camera's timing instead of closing the gap up."""
     source = tmp_path / "alaw.nut"
