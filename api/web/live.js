@@ -1,6 +1,6 @@
 // A live picture over WebRTC: the browser offers to receive video (and sound, when asked), the station
-// answers with the camera's own H.264 (and G.711). aiortc does not trickle ICE, so the offer goes out once
-// gathering is complete.
+// answers with the camera's own H.264 (and its sound: G.711 as it is, AAC as Opus). aiortc does not trickle
+// ICE, so the offer goes out once gathering is complete.
 function gatheringComplete(peer) {
   if (peer.iceGatheringState === "complete") return Promise.resolve();
   return new Promise((resolve) => {
