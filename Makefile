@@ -31,6 +31,7 @@ bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/clips.py
 	$(BIN)/python benchmarks/motion_search.py
 	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/audio.py
 	$(BIN)/python benchmarks/live.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/detect.py

@@ -31,6 +31,7 @@ def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
         "clock_offset_seconds": snapshot.clock_offset_seconds,
         "clock_beyond_tolerance": snapshot.clock_beyond_tolerance,
         "transport": snapshot.transport,
+        "audio_codec": snapshot.audio_codec,
     }
 
 

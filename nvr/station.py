@@ -206,9 +206,9 @@ class Station:
         recorder = self._cameras.recorder_of.get(camera)
         return self.links[recorder] if recorder is not None else None
 
-    def _watch(self, camera: str, role: str, on: bool) -> None:
+    def _watch(self, camera: str, role: str, on: bool, sound: bool) -> None:
         if (link := self._link_of(camera)) is not None:
-            link.watch(camera, role, on)
+            link.watch(camera, role, on, sound)
 
     def _recorder_lost(self, cameras: list[str]) -> None:
         """An outage for each camera of a recorder that died; its successor closes them once each camera

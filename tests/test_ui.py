@@ -11,7 +11,7 @@ import pytest
 from nvr.first_admin import PASSWORD_FILE
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
-from tests.support.web import chromium, serving
+from tests.support.web import chromium, log_in, serving
 
 PLAYING = """() => [...document.querySelectorAll('.tile video')].length === %d &&
   [...document.querySelectorAll('.tile video')].every(v => v.videoWidth > 0)"""
@@ -26,13 +26,6 @@ def station(scene_cameras: RtspServer, tmp_path: Path, make_station):
     station, _client = make_station(config)
     wait_for(lambda: len(station.index.segments("hem-4", 0, 2**62)) >= 2, 20, "footage")
     return station
-
-
-def log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(base)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
 
 
 def test_operator_watches_live_sees_alerts_browses_the_timeline_and_downloads_a_clip(station) -> None:

@@ -7,6 +7,7 @@ import { clock, today } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const PLAYBACK_MS = 30 * 60000; // one click plays this much from the chosen point
+const LIVE_SOUND = new Set(["pcm_alaw", "pcm_mulaw", "aac"]); // G.711 goes over WebRTC as it is, AAC as Opus
 
 function bar(className, startMs, endMs, dayStart, title) {
   const element = document.createElement("div");
@@ -54,7 +55,17 @@ export async function showCamera(view, name) {
   root.querySelector(".name").textContent = displayName(camera);
   root.querySelector(".place").textContent = camera.location;
   root.querySelector(".badges").innerHTML = badgeHtml(camera, false);
-  const stopLive = keepLive(root.querySelector(".live"), name, "main");
+  const live = root.querySelector(".live");
+  let stopLive = keepLive(live, name, "main");
+  const sound = root.querySelector(".sound");
+  sound.hidden = !LIVE_SOUND.has(camera.audio_codec);
+  sound.addEventListener("click", () => {
+    live.muted = !live.muted; // the click is the gesture browsers want before they play sound
+    sound.dataset.i18n = live.muted ? "sound_on" : "sound_off";
+    sound.textContent = t(sound.dataset.i18n);
+    stopLive();
+    stopLive = keepLive(live, name, "main", !live.muted);
+  });
 
   const dateInput = root.querySelector(".date");
   dateInput.value = today();

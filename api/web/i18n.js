@@ -38,6 +38,7 @@ const TEXT = {
     uptime: "Thời gian hoạt động", outages: "Mất hình", tampering: "Bị che / xoay / mờ", last_picture: "Hình ảnh cuối",
     last_n_days: "{n} ngày qua", times: "{n} lần, {time}", none: "không", no_data: "chưa có dữ liệu",
     never_seen: "chưa có hình", ago: "cách đây {time}", seconds: "giây",
+    sound_on: "Bật tiếng", sound_off: "Tắt tiếng",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -77,6 +78,7 @@ const TEXT = {
     uptime: "Uptime", outages: "Outages", tampering: "Covered / turned / blurred", last_picture: "Last picture",
     last_n_days: "last {n} days", times: "{n} times, {time}", none: "none", no_data: "no data",
     never_seen: "no picture yet", ago: "{time} ago", seconds: "s",
+    sound_on: "Sound on", sound_off: "Sound off",
   },
 };
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.live_hub import EncodedFrame
+from ingest.live_hub import AudioChunk, EncodedFrame
 from ingest.status import StatusSnapshot
 from storage.index import Segment
 
@@ -69,6 +69,13 @@ class LiveData:
 
 
 @dataclass(frozen=True)
+class LiveAudio:
+    camera: str
+    role: str
+    chunk: AudioChunk
+
+
+@dataclass(frozen=True)
 class LiveReset:
     """The stream restarted: what the viewers hold no longer continues."""
 
@@ -88,7 +95,8 @@ class SnapshotReply:
 class Watch:
     camera: str
     role: str
-    on: bool
+    on: bool  # send the stream's frames
+    sound: bool = False  # and its audio
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import httpx
 import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from api.app import create_app
 from nvr.commands.run import forwarding
@@ -53,3 +53,10 @@ def chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+def log_in(page: Page, base: str, username: str, password: str) -> None:
+    page.goto(base)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")
