@@ -5,10 +5,12 @@ audio is recorded as before; audio that fails never stops the pictures."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import subprocess
 import threading
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
@@ -116,6 +118,19 @@ def test_sound_is_recorded_in_segments_and_clips(microphones: RtspServer, tmp_pa
         kinds = {s["codec_type"]: s for s in ffprobe_streams(clip)}
         assert kinds["audio"]["codec_name"] == "aac" and kinds["audio"]["sample_rate"] == str(rate)
         assert ffmpeg_decode_errors(clip) == ""
+
+    # a case's export keeps the sound too: its clips are cut the same way, then signed
+    segments = sorted(station.index.segments("cam-pcma", 0, 2**62), key=lambda s: s.start_ms)
+    item = {"camera": "cam-pcma", "start": (segments[0].start_ms + 500) / 1000,
+            "end": (segments[2].start_ms + 500) / 1000}
+    case = client.post("/api/cases", json={"title": "Mất xe máy", "note": "", "items": [item]})
+    assert case.status_code == 201, case.text
+    url = f"/api/cases/{case.json()['id']}/export.zip"
+    export = wait_for(lambda: (r := client.get(url)).status_code == 200 and r, 60, "the export built")
+    with zipfile.ZipFile(io.BytesIO(export.content)) as archive:
+        clip_name = next(n for n in archive.namelist() if n.endswith(".mp4"))
+        (tmp_path / "exported.mp4").write_bytes(archive.read(clip_name))
+    assert_in_sync(tracks(tmp_path / "exported.mp4"), 8000)
 
     mute = station.index.segments("cam-mute", 0, 2**62)
     assert all(tracks(config.segments_dir / s.path).audio is None for s in mute)
