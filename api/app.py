@@ -18,12 +18,14 @@ from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_events import router as events_router
 from api.routes_live import router as live_router
+from api.routes_playback import router as playback_router
 from api.routes_recordings import router as recordings_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
 from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
+from storage.thumbnails import Thumbnails
 
 WEB_DIR = Path(__file__).with_name("web")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -46,6 +48,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
                   redoc_url="/redoc" if public_docs else None)
     app.state.station = station
     app.state.live = LiveSessions()
+    app.state.thumbnails = Thumbnails(station.segments_dir, station.leases)
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(cameras_router)
@@ -54,6 +57,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(events_router)
     app.include_router(users_router)
     app.include_router(recordings_router)
+    app.include_router(playback_router)
     app.include_router(storage_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")

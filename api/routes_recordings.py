@@ -21,6 +21,7 @@ from storage.timeline import gaps, recorded_ranges
 router = APIRouter(prefix="/api/cameras")
 MAX_CLIP_MS = 24 * 3_600_000
 MAX_LISTING_MS = 31 * 86_400_000
+CLIP_START_HEADER = "X-Clip-Start-Ms"  # the wall time (ms since 1970) of the clip's time zero, its first keyframe
 
 
 @router.get("/{name}/recordings")
@@ -68,4 +69,4 @@ def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms
     disposition = "attachment" if purpose == "download" else "inline"
     return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases), media_type="video/mp4",
                              headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
-                                      "Cache-Control": "no-store"})
+                                      "Cache-Control": "no-store", CLIP_START_HEADER: str(plan.first_ms)})

@@ -32,6 +32,11 @@ class Segment:
     keyframes_ms: tuple[int, ...] = field(default=(0,))  # offsets from start_ms
     id: int | None = None
 
+    def keyframe_offset(self, at_ms: int) -> int:
+        """The offset of the keyframe at or before `at_ms` (the first keyframe when `at_ms` precedes them all)."""
+        earlier = [k for k in self.keyframes_ms if self.start_ms + k <= at_ms]
+        return max(earlier) if earlier else min(self.keyframes_ms, default=0)
+
 
 @dataclass(frozen=True)
 class Outage:
