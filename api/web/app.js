@@ -1,10 +1,13 @@
-// Entry point: login, then the grid (#/), one camera (#/camera/NAME) or the admins' camera page (#/cameras).
+// Entry point: login, then the grid (#/), one camera (#/camera/NAME), playback (#/playback?cameras=..&at=..),
+// the events page (#/events) or the admins' camera page (#/cameras).
 import { api, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
 import { disconnectEvents } from "./events.js";
+import { showEventSearch } from "./eventsearch.js";
 import { showGrid } from "./grid.js";
 import { applyTexts, t, toggleLanguage } from "./i18n.js";
+import { showPlayback } from "./playback.js";
 import { setZone } from "./timefmt.js";
 
 const view = document.getElementById("view");
@@ -45,9 +48,12 @@ async function route() {
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
     document.getElementById("cameras-link").hidden = me.role !== "admin";
-    const match = location.hash.match(/^#\/camera\/(.+)$/);
-    if (location.hash === "#/cameras") leave = await showCameras(view, me);
-    else leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
+    const [path, search] = location.hash.slice(1).split("?");
+    const camera = path.match(/^\/camera\/(.+)$/);
+    if (path === "/cameras") leave = await showCameras(view, me);
+    else if (path === "/playback") leave = await showPlayback(view, me, new URLSearchParams(search));
+    else if (path === "/events") leave = await showEventSearch(view, me);
+    else leave = camera ? await showCamera(view, decodeURIComponent(camera[1])) : await showGrid(view);
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
     else view.textContent = error.message;

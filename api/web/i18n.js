@@ -7,7 +7,7 @@ const TEXT = {
     from: "Từ", to: "Đến", download: "Tải về MP4", offline: "Mất kết nối", connecting: "Đang kết nối",
     night: "Hồng ngoại", tamper: "Bị che / xoay", alert: "Có chuyển động", bad_login: "Sai tên đăng nhập hoặc mật khẩu",
     too_many: "Đăng nhập sai quá nhiều lần, hãy thử lại sau", no_footage: "Không có dữ liệu ghi hình",
-    gaps: "Khoảng không ghi hình", no_events: "Chưa có sự kiện", recorded: "Đã ghi",
+    no_events: "Chưa có sự kiện",
     motion: "Chuyển động", night_mode: "Chuyển sang hồng ngoại", day_mode: "Chuyển sang ban ngày",
     tamper_covered: "Camera bị che", tamper_moved: "Camera bị xoay", tamper_defocus: "Camera bị mờ",
     video_loss: "Mất tín hiệu", range_error: "Thời điểm kết thúc phải sau thời điểm bắt đầu",
@@ -21,6 +21,21 @@ const TEXT = {
     free_space: "Ổ đĩa còn trống {free} / {total}", kept: "giữ {days}", recorded_for: "đã ghi {days}",
     days: "ngày", hours: "giờ", minutes: "phút", recording_error: "Lỗi ghi", admins_only: "Chỉ quản trị viên mới quản lý được camera.",
     no_cameras: "Chưa có camera nào",
+    layout: "Bố cục", page_of: "Trang {page}/{pages}", prev_page: "Trang trước", next_page: "Trang sau",
+    sound_on: "Âm báo", sound_off: "Đã tắt âm", mute: "Tắt / bật âm báo", all_events: "Tất cả sự kiện →",
+    step_back: "Lùi một khung hình", step_forward: "Tới một khung hình", play: "Phát", pause: "Tạm dừng",
+    speed: "Tốc độ", jump: "Đến", jump_hint: "Nhập thời điểm, ví dụ 14:30:00 hoặc 22/11 14:30",
+    bad_time: "Không hiểu thời điểm này; ví dụ 14:30:00 hoặc 22/11/2026 14:30", timeline: "Dòng thời gian",
+    zoom_in: "Phóng to", zoom_out: "Thu nhỏ", loading: "Đang tải…", not_recorded: "Không ghi hình: {reason}",
+    playback_title: "Xem lại nhiều camera", choose_cameras: "Chọn camera", at_most: "Tối đa {n} camera cùng lúc",
+    show: "Xem", whole_area: "Cả khu vực", no_area: "Chưa xếp khu vực", nearby: "Thêm các camera cùng khu vực",
+    acknowledge: "Xác nhận đã xem", ack_note: "Ghi chú (tuỳ chọn)", acked_by: "Đã xác nhận bởi {by} lúc {at}",
+    ack_failed: "Không xác nhận được", camera: "Camera", type: "Loại", all: "Tất cả",
+    unacked_only: "Chỉ sự kiện chưa xác nhận", search: "Tìm", area: "Khu vực",
+    // the reasons of gaps the station gives in its own words (a camera's own errors are shown as they come)
+    "not recorded (the service was not running)": "dịch vụ không chạy",
+    "its recorder process ended unexpectedly and was restarted": "tiến trình ghi hình bị dừng và đã khởi động lại",
+    "stream ended (the camera closed the connection)": "camera đã đóng kết nối",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -29,7 +44,7 @@ const TEXT = {
     from: "From", to: "To", download: "Download MP4", offline: "Offline", connecting: "Connecting",
     night: "Infrared", tamper: "Covered / turned", alert: "Motion", bad_login: "Wrong user name or password",
     too_many: "Too many failed logins, try again later", no_footage: "No footage",
-    gaps: "Not recorded", no_events: "No events yet", recorded: "Recorded",
+    no_events: "No events yet",
     motion: "Motion", night_mode: "Switched to infrared", day_mode: "Switched to day",
     tamper_covered: "Camera covered", tamper_moved: "Camera turned away", tamper_defocus: "Camera blurred",
     video_loss: "Video lost", range_error: "The end must be after the start",
@@ -43,6 +58,18 @@ const TEXT = {
     free_space: "Disk free {free} of {total}", kept: "kept {days}", recorded_for: "recorded {days}",
     days: "days", hours: "hours", minutes: "min", recording_error: "Recording error", admins_only: "Only administrators can manage cameras.",
     no_cameras: "No cameras yet",
+    layout: "Layout", page_of: "Page {page} of {pages}", prev_page: "Previous page", next_page: "Next page",
+    sound_on: "Sound", sound_off: "Muted", mute: "Mute or unmute the alert sound", all_events: "All events →",
+    step_back: "Back one frame", step_forward: "Forward one frame", play: "Play", pause: "Pause",
+    speed: "Speed", jump: "Go", jump_hint: "Type a time, e.g. 14:30:00 or 22/11 14:30",
+    bad_time: "Not a time I understand; e.g. 14:30:00 or 22/11/2026 14:30", timeline: "Timeline",
+    zoom_in: "Zoom in", zoom_out: "Zoom out", loading: "Loading…", not_recorded: "Not recorded: {reason}",
+    playback_title: "Multi-camera playback", choose_cameras: "Choose cameras", at_most: "At most {n} cameras at once",
+    show: "Show", whole_area: "Whole area", no_area: "No area", nearby: "Add the cameras of its area",
+    acknowledge: "Acknowledge", ack_note: "Note (optional)", acked_by: "Acknowledged by {by} at {at}",
+    ack_failed: "Not acknowledged", camera: "Camera", type: "Type", all: "All",
+    unacked_only: "Only unacknowledged", search: "Search", area: "Area",
+    "not recorded (the service was not running)": "the service was not running",
   },
 };
 
@@ -61,6 +88,11 @@ export function applyTexts(root = document) {
   document.documentElement.lang = language;
   for (const element of root.querySelectorAll("[data-i18n]")) {
     element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-label]")) { // buttons with a sign for a text, fields
+    element.setAttribute("aria-label", t(element.dataset.i18nLabel));
+    element.title = t(element.dataset.i18nLabel);
+    if (element.matches("input")) element.placeholder = t(element.dataset.i18nLabel);
   }
 }
 
