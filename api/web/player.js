@@ -142,9 +142,11 @@ export class Player extends EventTarget {
       return video.seeking || video.readyState < HAVE_FUTURE_DATA ? "loading" : "ready";
     }
     if (!video.paused) video.pause();
-    const target = this.clock.playing ? stream.keyframeAtOrBefore(position) : position;
+    const target = mode.direction < 0 ? stream.keyframeAtOrBefore(position) : position;
     if (mode.idle && Math.abs(video.currentTime * 1000 - target) > 1) video.currentTime = target / 1000;
-    return video.readyState < HAVE_CURRENT_DATA ? "loading" : "ready";
+    // stepping, a video finding its next keyframe holds nothing (the next step waits for it); standing, it is
+    // ready once its picture is there
+    return this.clock.playing || video.readyState >= HAVE_CURRENT_DATA ? "ready" : "loading";
   }
 
   // Every camera is in a gap: on to the nearest footage of any of them, or stop.
