@@ -25,7 +25,6 @@ from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
 from api.webrtc.sessions import LiveSessions
 from nvr.station import Station
-from storage.thumbnails import Thumbnails
 
 WEB_DIR = Path(__file__).with_name("web")
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -48,7 +47,6 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
                   redoc_url="/redoc" if public_docs else None)
     app.state.station = station
     app.state.live = LiveSessions()
-    app.state.thumbnails = Thumbnails(station.segments_dir, station.leases)
     app.include_router(auth_router)
     app.include_router(admin_router)
     app.include_router(cameras_router)

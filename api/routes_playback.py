@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
 from api.auth import current_user, visible_camera
 from api.deps import get_station, query_instant, time_window
 from nvr.station import Station
 from storage.accounts import User
-from storage.thumbnails import Thumbnails
 from storage.timeline import keyframe_times
 
 router = APIRouter(prefix="/api/cameras")
@@ -29,13 +28,12 @@ def keyframes(name: str, start: str, end: str, user: User = Depends(current_user
 
 
 @router.get("/{name}/thumbnail.jpg", response_class=Response)
-def thumbnail(name: str, at: str, request: Request, user: User = Depends(current_user),
+def thumbnail(name: str, at: str, user: User = Depends(current_user),
               station: Station = Depends(get_station)) -> Response:
     """The keyframe at or before `at` as a small JPEG (192 pixels wide), for the timeline's hover."""
     visible_camera(station, user, name)
     at_ms = query_instant(station, "at", at)
-    thumbnails: Thumbnails = request.app.state.thumbnails
-    picture = thumbnails.picture(station.segments(name, at_ms, at_ms + 1), at_ms)
+    picture = station.thumbnails.picture(station.segments(name, at_ms, at_ms + 1), at_ms)
     if picture is None:
         raise HTTPException(404, "no footage of this camera at this time")
     return Response(picture, media_type="image/jpeg")

@@ -37,6 +37,7 @@ from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
 from storage.space_watch import SpaceWatch
 from storage.start_room import make_room_to_start
+from storage.thumbnails import Thumbnails
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
@@ -61,6 +62,7 @@ class Station:
         self.audit = AuditLog(self.index)
         self.login_limiter = FailureLimiter()
         self.segments_dir = config.segments_dir
+        self.thumbnails = Thumbnails(self.segments_dir, self.leases)
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)
         self._own: ProcessPool | None = None

@@ -204,9 +204,15 @@ def test_grid_alert_sound_mutes_and_an_event_in_the_feed_plays_and_is_acknowledg
 
         # a new alert: the tile lights up and the sound plays, twice two tones; muted, it is silent
         wait_for(lambda: station.event_bus.count, 10, "the screen listens")
-        station.event_bus.publish(station.events.open("b", "motion", int(time.time() * 1000), 0.9, []))
+        alert = station.events.open("b", "motion", int(time.time() * 1000), 0.9, [])
+        station.event_bus.publish(alert)
         expect(page.locator('.tile[data-camera="b"].alerting')).to_be_visible(timeout=10_000)
         page.wait_for_function("() => window.tones === 2", timeout=5_000)
+        station.events.acknowledge(alert.id, "duty", "")  # seen on another screen: the highlight goes
+        seen = station.events.get(alert.id)
+        assert seen is not None
+        station.event_bus.publish(seen)
+        expect(page.locator('.tile[data-camera="b"].alerting')).to_have_count(0, timeout=10_000)
         page.click(".grid-bar .mute")
         expect(page.locator(".grid-bar .mute")).to_have_attribute("aria-pressed", "true")
         muted = station.events.open("c", "tamper_covered", int(time.time() * 1000), 1.0, [])

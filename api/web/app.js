@@ -16,8 +16,7 @@ let leave = () => {};
 function showLogin() {
   leave();
   leave = () => {};
-  document.getElementById("logout").hidden = true;
-  document.getElementById("cameras-link").hidden = true;
+  for (const id of ["logout", "cameras-link", "playback-link", "events-link"]) document.getElementById(id).hidden = true;
   document.getElementById("who").textContent = "";
   view.replaceChildren(document.getElementById("login-template").content.cloneNode(true));
   applyTexts(view);
@@ -46,7 +45,7 @@ async function route() {
     const me = await api("/api/auth/me");
     setZone(me.timezone);
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
-    document.getElementById("logout").hidden = false;
+    for (const id of ["logout", "playback-link", "events-link"]) document.getElementById(id).hidden = false;
     document.getElementById("cameras-link").hidden = me.role !== "admin";
     const [path, search] = location.hash.slice(1).split("?");
     const camera = path.match(/^\/camera\/(.+)$/);

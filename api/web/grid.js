@@ -151,7 +151,8 @@ export async function showGrid(view) {
   connectEvents();
   const unsubscribe = onEvent((event) => {
     const fresh = addToFeed(event);
-    if (isAlert(event) && !event.ack) {
+    if (event.ack) alerts.delete(event.camera); // somebody has seen it
+    else if (isAlert(event)) {
       alerts.set(event.camera, event.end_ms ? Date.now() + ALERT_HOLD_MS : Infinity);
       if (fresh) alarm();
       render();
