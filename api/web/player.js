@@ -2,7 +2,8 @@
 // to the clock: forward up to 4x the videos play, and a video that drifts is pulled back by its own speed
 // (a little faster or slower) or, beyond half a second, by seeking; faster and backwards every video shows
 // the keyframe at or before the clock, all of them moved together once the last one has shown its picture.
-// A camera still loading the moment holds the clock; one with no footage then shows why and holds nothing.
+// A camera still loading the moment, or starting to play it, holds the clock (the others crawl meanwhile);
+// one with no footage then shows why and holds nothing.
 import { SharedClock } from "./clock.js";
 import { displayName, toggleFullscreen } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
@@ -11,9 +12,13 @@ import { dateTime } from "./timefmt.js";
 
 export const SPEEDS = [-16, -8, -4, -2, -1, 1, 2, 4, 8, 16];
 const SMOOTH_MAX_RATE = 4; // up to this speed forward the videos play; faster, and backwards, they show keyframes
-const SEEK_DRIFT_MS = 500; // a video further than this from the clock is put back by seeking; nearer, by its speed
-const NUDGE_MS = 1000; // a drift of this much would change a video's speed by 100 % (at most 25 %)
+const SEEK_BEHIND_MS = 500; // a video further behind the clock than this is brought to it by seeking ...
+const SEEK_AHEAD_WALL_MS = 1000; // ... and one ahead of it by more than this much of waiting at the speed played
+const WAIT_AHEAD_MS = 100; // a video further ahead than this crawls until the others reach it
+const NUDGE_MS = 1000; // nearer, a drift of this much would change a video's speed by 100 % (at most 25 %)
 const RATE_STEP = 0.01; // speed changes smaller than this (relative) are not worth telling the video
+const CRAWL_RATE = 0.0625; // while the clock waits for one video the others crawl (the slowest a video plays):
+// pausing and restarting them would make them wait in turn
 const LIVE_DELAY_MS = 3000; // the clock stops this long before now: the newest second is still being written
 const WINDOW_MS = 60000; // footage asked for at once at 1x ...
 const AHEAD_MS = 20000; // ... and kept ready ahead of the head at 1x (both grow with the speed)
@@ -27,7 +32,9 @@ export class Player extends EventTarget {
     this.root = root;
     this.footage = footage;
     this.clock = new SharedClock(position);
+    this.clock.leader = () => this.slowestPicture();
     this.frameMs = 1000 / Math.max(...cameras.map((camera) => camera.fps || 15));
+    this.smooth = false; // the videos are playing (the clock follows them)
     const grid = root.querySelector(".ptiles");
     const columns = Math.ceil(Math.sqrt(cameras.length));
     grid.style.setProperty("--columns", columns);
@@ -41,7 +48,8 @@ export class Player extends EventTarget {
       video.addEventListener("dblclick", () => toggleFullscreen(element));
       grid.append(element);
       applyTexts(element);
-      return { camera: camera.name, element, video, stream: new RecordedVideo(video, camera.name), note: "" };
+      return { camera: camera.name, element, video, stream: new RecordedVideo(video, camera.name), note: "",
+        lastTime: 0 };
     });
     this.bindControls();
     this.frame = requestAnimationFrame(() => this.tick());
@@ -58,7 +66,7 @@ export class Player extends EventTarget {
     const speed = controls.querySelector(".speed");
     speed.replaceChildren(...SPEEDS.map((rate) => new Option(rate < 0 ? `◀ ${-rate}x` : `${rate}x`, rate)));
     speed.value = "1";
-    speed.addEventListener("change", () => this.clock.setRate(Number(speed.value)));
+    speed.addEventListener("change", () => this.setRate(Number(speed.value)));
     controls.querySelector(".play").addEventListener("click", () => this.toggle());
     controls.querySelector(".step-back").addEventListener("click", () => this.step(-1));
     controls.querySelector(".step-forward").addEventListener("click", () => this.step(1));
@@ -78,12 +86,20 @@ export class Player extends EventTarget {
     else this.clock.play();
   }
 
+  // The videos playing take the new speed at once, not at the next frame: a busy browser's frames come late.
+  setRate(rate) {
+    this.clock.setRate(rate);
+    if (rate <= 0 || rate > SMOOTH_MAX_RATE) return;
+    for (const { video } of this.tiles) if (!video.paused) video.playbackRate = rate;
+  }
+
   step(frames) {
     this.clock.pause();
     this.seek(this.clock.now() + frames * this.frameMs);
   }
 
   seek(ms) {
+    this.smooth = false; // the pictures lead the clock again once they show the new moment
     this.clock.seek(Math.min(ms, Date.now() - LIVE_DELAY_MS));
   }
 
@@ -91,7 +107,7 @@ export class Player extends EventTarget {
     this.frame = requestAnimationFrame(() => this.tick());
     const { clock } = this;
     if (clock.now() > Date.now() - LIVE_DELAY_MS) {
-      clock.seek(Date.now() - LIVE_DELAY_MS);
+      this.seek(Date.now());
       if (clock.rate > 0) clock.pause();
     }
     const position = clock.now();
@@ -106,6 +122,8 @@ export class Player extends EventTarget {
     this.footage.ensure(position - mode.aheadMs, position + mode.aheadMs);
     const states = this.tiles.map((tile) => this.sync(tile, position, mode));
     clock.hold(states.includes("loading"));
+    this.smooth = mode.smooth;
+    if (mode.smooth) this.tiles.forEach((tile, index) => { if (states[index] !== "gap") this.pace(tile.video, position); });
     if (clock.playing && states.every((state) => state === "gap")) this.skipGap(position, mode.direction);
     this.showState(position);
   }
@@ -133,13 +151,15 @@ export class Player extends EventTarget {
   follow(tile, position, mode) {
     const { video, stream } = tile;
     if (mode.smooth) {
-      const drift = video.currentTime * 1000 - position;
-      if (Math.abs(drift) > SEEK_DRIFT_MS) video.currentTime = position / 1000;
-      const rate = this.clock.rate * (1 + Math.max(-0.25, Math.min(0.25, -drift / NUDGE_MS)));
-      if (Math.abs(rate - video.playbackRate) > RATE_STEP * this.clock.rate) video.playbackRate = rate;
-      if (this.clock.held) video.pause();
-      else if (video.paused) video.play().catch(() => {});
-      return video.seeking || video.readyState < HAVE_FUTURE_DATA ? "loading" : "ready";
+      const time = video.currentTime * 1000;
+      const drift = time - position;
+      if (drift < -SEEK_BEHIND_MS || drift > SEEK_AHEAD_WALL_MS * this.clock.rate) video.currentTime = position / 1000;
+      if (video.paused) video.play().catch(() => {});
+      // ready once its picture moves: a video starting (or restarting after a seek) takes a moment, which
+      // the clock waits for instead of running ahead of it
+      const moving = time !== tile.lastTime;
+      tile.lastTime = time;
+      return moving && !video.seeking && video.readyState >= HAVE_FUTURE_DATA ? "ready" : "loading";
     }
     if (!video.paused) video.pause();
     const target = mode.direction < 0 ? stream.keyframeAtOrBefore(position) : position;
@@ -147,6 +167,24 @@ export class Player extends EventTarget {
     // stepping, a video finding its next keyframe holds nothing (the next step waits for it); standing, it is
     // ready once its picture is there
     return this.clock.playing || video.readyState >= HAVE_CURRENT_DATA ? "ready" : "loading";
+  }
+
+  // While the videos play (1x to 4x forward), the time of the one furthest behind among those ready: the
+  // clock follows it between two frames of the page, so a video stalling then cannot be left behind.
+  slowestPicture() {
+    if (!this.smooth) return null;
+    const times = this.tiles.filter((tile) => tile.element.dataset.state === "ready")
+      .map((tile) => tile.video.currentTime * 1000);
+    return times.length ? Math.min(...times) : null;
+  }
+
+  // A playing video's speed: the clock's, nudged towards the clock; a crawl while the clock waits for another
+  // video, or while this one is ahead (the clock follows the slowest picture: the others wait for it).
+  pace(video, position) {
+    const drift = video.currentTime * 1000 - position;
+    const nudge = Math.max(-0.25, Math.min(0.25, -drift / NUDGE_MS));
+    const rate = this.clock.held || drift > WAIT_AHEAD_MS ? CRAWL_RATE : this.clock.rate * (1 + nudge);
+    if (Math.abs(rate - video.playbackRate) > RATE_STEP * rate) video.playbackRate = rate;
   }
 
   // Every camera is in a gap: on to the nearest footage of any of them, or stop.
