@@ -32,6 +32,7 @@ const TEXT = {
     acknowledge: "Xác nhận đã xem", ack_note: "Ghi chú (tuỳ chọn)", acked_by: "Đã xác nhận bởi {by} lúc {at}",
     ack_failed: "Không xác nhận được", camera: "Camera", type: "Loại", all: "Tất cả",
     unacked_only: "Chỉ sự kiện chưa xác nhận", search: "Tìm", area: "Khu vực",
+    cannot_play: "Trình duyệt không phát được đoạn phim của camera này",
     // the reasons of gaps the station gives in its own words (a camera's own errors are shown as they come)
     "not recorded (the service was not running)": "dịch vụ không chạy",
     "its recorder process ended unexpectedly and was restarted": "tiến trình ghi hình bị dừng và đã khởi động lại",
@@ -69,6 +70,7 @@ const TEXT = {
     acknowledge: "Acknowledge", ack_note: "Note (optional)", acked_by: "Acknowledged by {by} at {at}",
     ack_failed: "Not acknowledged", camera: "Camera", type: "Type", all: "All",
     unacked_only: "Only unacknowledged", search: "Search", area: "Area",
+    cannot_play: "This browser cannot play this camera's footage",
     "not recorded (the service was not running)": "the service was not running",
   },
 };

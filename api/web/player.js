@@ -1,16 +1,16 @@
-// Recorded footage of 1-9 cameras played together on one clock. Every animation frame each video is held
-// to the clock: forward up to 4x the videos play, and a video that drifts is pulled back by its own speed
-// (a little faster or slower) or, beyond half a second, by seeking; faster and backwards every video shows
-// the keyframe at or before the clock, all of them moved together once the last one has shown its picture.
-// A camera still loading the moment, or starting to play it, holds the clock (the others crawl meanwhile);
-// one with no footage then shows why and holds nothing.
+// Recorded footage of 1-9 cameras played together on one clock (design/playback.md). Every animation frame
+// each video is brought to the clock. Forward up to 4x the videos play and the clock follows the slowest
+// picture: one ahead waits for it (crawls), one a little off is nudged by its speed, one far off seeks.
+// Faster, every video is moved to the clock's moment together once all have shown the last one; backwards
+// the same, to the keyframe at or before the clock. A camera still loading the moment, or starting to play
+// it, holds the clock (the others crawl meanwhile); one with no footage then shows why and holds nothing.
 import { SharedClock } from "./clock.js";
 import { displayName, toggleFullscreen } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { RecordedVideo } from "./stream.js";
 import { dateTime } from "./timefmt.js";
 
-export const SPEEDS = [-16, -8, -4, -2, -1, 1, 2, 4, 8, 16];
+const SPEEDS = [-16, -8, -4, -2, -1, 1, 2, 4, 8, 16];
 const SMOOTH_MAX_RATE = 4; // up to this speed forward the videos play; faster, and backwards, they show keyframes
 const SEEK_BEHIND_MS = 500; // a video further behind the clock than this is brought to it by seeking ...
 const SEEK_AHEAD_WALL_MS = 1000; // ... and one ahead of it by more than this much of waiting at the speed played
@@ -123,23 +123,28 @@ export class Player extends EventTarget {
     const states = this.tiles.map((tile) => this.sync(tile, position, mode));
     clock.hold(states.includes("loading"));
     this.smooth = mode.smooth;
-    if (mode.smooth) this.tiles.forEach((tile, index) => { if (states[index] !== "gap") this.pace(tile.video, position); });
+    if (mode.smooth) {
+      this.tiles.filter((_, index) => ["ready", "loading"].includes(states[index]))
+        .forEach((tile) => this.pace(tile.video, position));
+    }
     if (clock.playing && states.every((state) => state === "gap")) this.skipGap(position, mode.direction);
     this.showState(position);
   }
 
-  // Bring one camera's picture to the clock; its state: "gap" (nothing recorded then), "loading" or "ready".
+  // Bring one camera's picture to the clock; its state: "gap" (nothing recorded then), "loading", "ready" or
+  // "failed" (the browser cannot play its footage: it holds nothing).
   sync(tile, position, mode) {
     const { video, stream } = tile;
     stream.fill(position, mode.direction, mode.windowMs, mode.aheadMs, this.footage);
     const known = this.footage.covers(position);
     let state = "loading"; // nothing known of the moment yet, or its footage not here yet
-    if (known && (!this.footage.recordedAt(tile.camera, position) || stream.isMissing(position))) state = "gap";
+    if (video.error) state = "failed";
+    else if (known && (!this.footage.recordedAt(tile.camera, position) || stream.isMissing(position))) state = "gap";
     else if (known && stream.spanAt(position)) state = this.follow(tile, position, mode);
     if ((state === "gap" || !stream.spanAt(position)) && !video.paused) video.pause();
     const reason = state === "gap" && this.footage.gapAt(tile.camera, position);
-    const note = state === "gap" ? (reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"))
-      : state === "loading" ? t("loading") : "";
+    const note = { gap: reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"), loading: t("loading"),
+      failed: t("cannot_play") }[state] || "";
     if (note !== tile.note || tile.element.dataset.state !== state) {
       tile.note = note;
       tile.element.dataset.state = state;
