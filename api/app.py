@@ -28,6 +28,7 @@ from api.routes_health import router as health_router
 from api.routes_live import router as live_router
 from api.routes_metrics import router as metrics_router
 from api.routes_motion_search import router as motion_search_router
+from api.routes_playback import router as playback_router
 from api.routes_recordings import router as recordings_router
 from api.routes_station import router as station_router
 from api.routes_storage import router as storage_router
@@ -76,6 +77,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(users_router)
     app.include_router(recordings_router)
     app.include_router(motion_search_router)
+    app.include_router(playback_router)
     app.include_router(storage_router)
     app.include_router(station_router)
     app.include_router(cases_router)

@@ -29,6 +29,7 @@ class CameraChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = None
     location: str | None = None
+    area: str | None = None
     record_url: str | None = None
     detect_url: str | None = None
     enabled: bool | None = None

@@ -39,7 +39,7 @@ def describe_camera(station: Station, name: str) -> dict[str, Any]:
     config = station.camera(name)
     if config is None:  # removed while the request ran
         raise HTTPException(404, f"no camera named {name!r}")
-    item: dict[str, Any] = {"name": name, "title": config.title, "location": config.location,
+    item: dict[str, Any] = {"name": name, "title": config.title, "location": config.location, "area": config.area,
                             "enabled": config.enabled, "record_url": redact_url(config.record_url),
                             "detect_url": redact_url(config.detect_url) if config.detect_url else None}
     status = station.record_status(name)

@@ -1,4 +1,4 @@
-"""Events: search, one event, its snapshot and clip, and the live stream of updates (WebSocket)."""
+"""Events: search, one event, its snapshot and clip, acknowledgement, and the live stream of updates (WebSocket)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import COOKIE, current_user, remote_address, visible_camera
+from api.auth import COOKIE, current_user, remote_address, staff_user, visible_camera
 from api.connections import Closure, Connection, Connections, TooMany
 from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
@@ -18,6 +19,7 @@ from detect.events import EVENT_TYPES
 from nvr.event_bus import EventListener
 from nvr.integrations.event_json import event_json
 from nvr.station import Station
+from nvr.times import format_instant
 from storage.accounts import User
 from storage.events import Event
 
@@ -26,6 +28,13 @@ CLIP_PRE_ROLL_MS = 5_000
 CLIP_POST_ROLL_MS = 5_000
 # Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
+
+
+class Acknowledge(BaseModel):
+    """What the officer noted when acknowledging an event (may be empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field("", max_length=1000)
 
 
 def visible_event(station: Station, user: User, event_id: int) -> Event:
@@ -37,16 +46,17 @@ def visible_event(station: Station, user: User, event_id: int) -> Event:
 
 @router.get("")
 def list_events(camera: str | None = None, type: str | None = None, start: str | None = None,  # noqa: A002
-                end: str | None = None, limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
-                station: Station = Depends(get_station)) -> list[dict[str, Any]]:
-    """Events overlapping the window (default: the last 24 hours), newest first."""
+                end: str | None = None, acknowledged: bool | None = None, limit: int = Query(200, ge=1, le=5000),
+                user: User = Depends(current_user), station: Station = Depends(get_station)) -> list[dict[str, Any]]:
+    """Events overlapping the window (default: the last 24 hours), newest first; `acknowledged=false`: only
+    those nobody has acknowledged yet."""
     if type is not None and type not in EVENT_TYPES:
         raise HTTPException(400, f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
     cameras = [visible_camera(station, user, camera)] if camera else \
         [c.name for c in station.camera_list() if user.may_see(c.name)]
     window = time_window(station, start, end)
     found = station.events.query(cameras=cameras, types=[type] if type else None, start_ms=window.start_ms,
-                                 end_ms=window.end_ms, limit=limit)
+                                 end_ms=window.end_ms, limit=limit, acknowledged=acknowledged)
     return [event_json(e, station.config.zone) for e in found]
 
 
@@ -74,6 +84,26 @@ def event_clip(event_id: EventId, request: Request, user: User = Depends(current
     end_ms = event.end_ms if event.end_ms is not None else event.updated_ms
     return clip_response(station, user, event.camera, event.start_ms - CLIP_PRE_ROLL_MS, end_ms + CLIP_POST_ROLL_MS,
                          remote_address(request))
+
+
+@router.post("/{event_id}/ack")
+def acknowledge(event_id: EventId, body: Acknowledge, request: Request, user: User = Depends(staff_user),
+                station: Station = Depends(get_station)) -> dict[str, Any]:
+    """An operator or administrator has seen the event and says so, with a note; audited, told to every screen.
+    409 when somebody acknowledged it already (their acknowledgement stands)."""
+    event = visible_event(station, user, event_id)
+    note = body.note.strip()
+    if not station.events.acknowledge(event_id, user.username, note):
+        done = station.events.get(event_id)
+        by = f" by {done.ack.by}" if done and done.ack else ""
+        raise HTTPException(409, f"event {event_id} is already acknowledged{by}")
+    what = f"event {event_id} ({event.type} at {format_instant(event.start_ms, station.config.zone)})"
+    station.audit.record("event_ack", username=user.username, camera=event.camera, remote=remote_address(request),
+                         detail=f"{what}: {note}" if note else what)
+    updated = station.events.get(event_id)
+    assert updated is not None
+    station.event_bus.publish(updated)  # every screen shows it acknowledged
+    return event_json(updated, station.config.zone)
 
 
 @router.websocket("/ws")

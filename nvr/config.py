@@ -233,6 +233,7 @@ class CameraConfig(_Section):
     name: str  # the URL-safe id
     title: str = Field("", max_length=200)  # shown to people, e.g. "Hẻm 4, ngõ 2"
     location: str = Field("", max_length=200)  # where it is, e.g. "Trước nhà số 12, hướng ra chợ"
+    area: str = Field("", max_length=100)  # the cameras of one area (e.g. "Hẻm 4") are played back together
     record_url: str
     detect_url: str | None = None
     enabled: bool = True
@@ -244,7 +245,7 @@ class CameraConfig(_Section):
     def _url_safe(cls, name: str) -> str:
         return _url_safe_name(name)
 
-    @field_validator("title", "location")
+    @field_validator("title", "location", "area")
     @classmethod
     def _shown(cls, text: str) -> str:
         return one_line(text)

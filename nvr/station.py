@@ -49,6 +49,7 @@ from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
 from storage.space_watch import SpaceWatch
 from storage.start_room import make_room_to_start
+from storage.thumbnails import Thumbnails
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
@@ -80,6 +81,7 @@ class Station:
         self.bookmarks = BookmarkStore(self.index)
         self.key = StationKey.load_or_create(config.data_dir)  # made at the first start
         self.exports = ExportJobs(config.data_dir / "exports", self._build_export, self._export_failed)
+        self.thumbnails = Thumbnails(self.segments_dir, self.leases)
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)
         self._own: ProcessPool | None = None

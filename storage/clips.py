@@ -60,9 +60,7 @@ def plan_clip(segments: list[Segment], start_ms: int, end_ms: int) -> ClipPlan |
     if not chosen:
         return None
     first = chosen[0]
-    earlier = [k for k in first.keyframes_ms if first.start_ms + k <= start_ms]
-    first_ms = first.start_ms + (max(earlier) if earlier else min(first.keyframes_ms, default=0))
-    return ClipPlan(tuple(chosen), first_ms, min(end_ms, chosen[-1].end_ms))
+    return ClipPlan(tuple(chosen), first.start_ms + first.keyframe_offset(start_ms), min(end_ms, chosen[-1].end_ms))
 
 
 def _scale(time_base: Fraction | None) -> tuple[int, int]:

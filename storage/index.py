@@ -36,6 +36,11 @@ class Segment:
     id: int | None = None
     sha256: str | None = None  # of the file as written; None: recorded before hashes were kept
 
+    def keyframe_offset(self, at_ms: int) -> int:
+        """The offset of the keyframe at or before `at_ms` (the first keyframe when `at_ms` precedes them all)."""
+        earlier = [k for k in self.keyframes_ms if self.start_ms + k <= at_ms]
+        return max(earlier) if earlier else min(self.keyframes_ms, default=0)
+
 
 @dataclass(frozen=True)
 class Outage:

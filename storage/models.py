@@ -123,7 +123,8 @@ class AuditRow(StationScoped, Base):
 
 
 class EventRow(StationScoped, Base):
-    """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists."""
+    """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists.
+    `ack_ms` is NULL until a user (`ack_by`) acknowledges it, with a note."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_camera_start", "camera_id", "start_ms"),
@@ -138,6 +139,9 @@ class EventRow(StationScoped, Base):
     boxes: Mapped[str] = mapped_column(Text, nullable=False)
     snapshot: Mapped[str | None] = mapped_column(String(512), nullable=True)  # relative to the snapshots dir
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ack_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ack_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ack_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class MotionGridRow(StationScoped, Base):

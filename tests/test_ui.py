@@ -45,7 +45,7 @@ def test_operator_watches_live_sees_alerts_browses_the_timeline_and_downloads_a_
         assert page.locator('#feed li[data-camera="hem-4"]').count() == 0
 
         page.click('.tile[data-camera="hem-4"] a')
-        page.wait_for_selector(".timeline .range", timeout=10_000)
+        page.wait_for_function("() => Number(document.querySelector('.timeline')?.dataset.ranges) > 0", timeout=10_000)
         page.wait_for_function("() => document.querySelector('video.live').videoWidth > 0", timeout=20_000)
         first = station.index.segments("hem-4", 0, 2**62)[0]
         zone = station.config.zone

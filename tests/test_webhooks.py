@@ -131,7 +131,7 @@ def test_a_real_event_is_posted_signed_retried_after_a_500_and_filtered(
 
 
 def event(event_id: int, camera: str = "hem-4", type_: str = "motion") -> Event:
-    return Event(event_id, camera, type_, 1_700_000_000_000, None, 0.5, (), None, 1_700_000_000_100)
+    return Event(event_id, camera, type_, 1_700_000_000_000, None, 0.5, (), None, 1_700_000_000_100, None)
 
 
 def offer(webhooks: Webhooks, *events: Event) -> float:

@@ -1,12 +1,14 @@
-// Entry point: login, then the grid (#/), one camera (#/camera/NAME), camera health (#/health) or the admins'
-// camera page (#/cameras).
+// Entry point: login, then the grid (#/), one camera (#/camera/NAME), playback (#/playback?cameras=..&at=..),
+// the events page (#/events), camera health (#/health) or the admins' camera page (#/cameras).
 import { api, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
 import { disconnectEvents } from "./events.js";
+import { showEventSearch } from "./eventsearch.js";
 import { showGrid } from "./grid.js";
 import { showHealth } from "./health.js";
 import { applyTexts, t, toggleLanguage } from "./i18n.js";
+import { showPlayback } from "./playback.js";
 import { setZone } from "./timefmt.js";
 
 const view = document.getElementById("view");
@@ -30,9 +32,7 @@ function showForm(template) {
 }
 
 function showLogin() {
-  document.getElementById("logout").hidden = true;
-  document.getElementById("cameras-link").hidden = true;
-  document.getElementById("health-link").hidden = true;
+  for (const id of ["logout", "cameras-link", "health-link", "playback-link", "events-link"]) document.getElementById(id).hidden = true;
   document.getElementById("who").textContent = "";
   const form = showForm("login-template");
   form.addEventListener("submit", async (submit) => {
@@ -84,15 +84,18 @@ async function route() {
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
     document.getElementById("cameras-link").hidden = me.role !== "admin" || me.must_change_password;
-    document.getElementById("health-link").hidden = me.must_change_password;
+    for (const id of ["health-link", "playback-link", "events-link"]) document.getElementById(id).hidden = me.must_change_password;
     if (me.must_change_password) {
       showPasswordChange(me);
       return;
     }
-    const match = location.hash.match(/^#\/camera\/(.+)$/);
-    if (location.hash === "#/cameras") leave = await showCameras(view, me);
-    else if (location.hash === "#/health") leave = await showHealth(view);
-    else leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
+    const [path, search] = location.hash.slice(1).split("?");
+    const camera = path.match(/^\/camera\/(.+)$/);
+    if (path === "/cameras") leave = await showCameras(view, me);
+    else if (path === "/health") leave = await showHealth(view);
+    else if (path === "/playback") leave = await showPlayback(view, me, new URLSearchParams(search));
+    else if (path === "/events") leave = await showEventSearch(view, me);
+    else leave = camera ? await showCamera(view, decodeURIComponent(camera[1])) : await showGrid(view);
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
     else view.textContent = error.message;

@@ -57,7 +57,8 @@ function fillRow(row, camera, usage) {
   const status = camera.enabled ? camera.status : "disabled";
   row.dataset.status = status;
   who.replaceChildren(line(displayName(camera), "strong"), line(camera.name, "muted"));
-  where.textContent = camera.location;
+  where.replaceChildren(line(camera.location));
+  if (camera.area) where.append(line(`${t("area")}: ${camera.area}`, "muted"));
   state.replaceChildren(line(t(status), `state ${status}`));
   if (camera.enabled && status !== "online" && camera.last_error) state.append(line(camera.last_error, "muted"));
   if (camera.recording_error) state.append(line(`${t("recording_error")}: ${camera.recording_error}`, "error"));
@@ -126,6 +127,7 @@ export async function showCameras(view, me) {
     fields.name.readOnly = true;
     fields.title.value = camera.title;
     fields.location.value = camera.location;
+    fields.area.value = camera.area;
     fields.enabled.checked = camera.enabled;
     // URLs come back redacted: the fields start empty, and empty keeps the camera's current URL
     fields.record_url.value = "";
@@ -144,6 +146,7 @@ export async function showCameras(view, me) {
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
     const values = { title: fields.title.value.trim(), location: fields.location.value.trim(),
+      area: fields.area.value.trim(),
       enabled: fields.enabled.checked };
     for (const key of ["record_url", "detect_url"]) {
       if (fields[key].value.trim()) values[key] = fields[key].value.trim();

@@ -7,7 +7,7 @@ const TEXT = {
     from: "Từ", to: "Đến", download: "Tải về MP4", offline: "Mất kết nối", connecting: "Đang kết nối",
     night: "Hồng ngoại", tamper: "Bị che / xoay", alert: "Có chuyển động", bad_login: "Sai tên đăng nhập hoặc mật khẩu",
     too_many: "Đăng nhập sai quá nhiều lần, hãy thử lại sau {seconds} giây", no_footage: "Không có dữ liệu ghi hình",
-    gaps: "Khoảng không ghi hình", no_events: "Chưa có sự kiện", recorded: "Đã ghi",
+    no_events: "Chưa có sự kiện",
     motion: "Chuyển động", night_mode: "Chuyển sang hồng ngoại", day_mode: "Chuyển sang ban ngày",
     tamper_covered: "Camera bị che", tamper_moved: "Camera bị xoay", tamper_defocus: "Camera bị mờ",
     video_loss: "Mất tín hiệu", camera_offline: "Camera mất kết nối quá lâu",
@@ -39,6 +39,22 @@ const TEXT = {
     last_n_days: "{n} ngày qua", times: "{n} lần, {time}", none: "không", no_data: "chưa có dữ liệu",
     never_seen: "chưa có hình", ago: "cách đây {time}", seconds: "giây",
     sound_on: "Bật tiếng", sound_off: "Tắt tiếng",
+        layout: "Bố cục", page_of: "Trang {page}/{pages}", prev_page: "Trang trước", next_page: "Trang sau",
+    alert_on: "Âm báo", alert_off: "Đã tắt âm", mute: "Tắt / bật âm báo", all_events: "Tất cả sự kiện →",
+    step_back: "Lùi một khung hình", step_forward: "Tới một khung hình", play: "Phát", pause: "Tạm dừng",
+    speed: "Tốc độ", jump: "Đến", jump_hint: "Nhập thời điểm, ví dụ 14:30:00 hoặc 22/11 14:30",
+    bad_time: "Không hiểu thời điểm này; ví dụ 14:30:00 hoặc 22/11/2026 14:30", timeline: "Dòng thời gian",
+    zoom_in: "Phóng to", zoom_out: "Thu nhỏ", loading: "Đang tải…", not_recorded: "Không ghi hình: {reason}",
+    playback_title: "Xem lại nhiều camera", choose_cameras: "Chọn camera", at_most: "Tối đa {n} camera cùng lúc",
+    show: "Xem", whole_area: "Cả khu vực", no_area: "Chưa xếp khu vực", nearby: "Thêm các camera cùng khu vực",
+    acknowledge: "Xác nhận đã xem", ack_note: "Ghi chú (tuỳ chọn)", acked_by: "Đã xác nhận bởi {by} lúc {at}",
+    ack_failed: "Không xác nhận được", camera: "Camera", type: "Loại", all: "Tất cả",
+    unacked_only: "Chỉ sự kiện chưa xác nhận", search: "Tìm", area: "Khu vực",
+    cannot_play: "Trình duyệt không phát được đoạn phim của camera này",
+    // the reasons of gaps the station gives in its own words (a camera's own errors are shown as they come)
+    "not recorded (the service was not running)": "dịch vụ không chạy",
+    "its recorder process ended unexpectedly and was restarted": "tiến trình ghi hình bị dừng và đã khởi động lại",
+    "stream ended (the camera closed the connection)": "camera đã đóng kết nối",
   },
   en: {
     title: "Security cameras", login_title: "Log in", username: "User name", password: "Password",
@@ -47,7 +63,7 @@ const TEXT = {
     from: "From", to: "To", download: "Download MP4", offline: "Offline", connecting: "Connecting",
     night: "Infrared", tamper: "Covered / turned", alert: "Motion", bad_login: "Wrong user name or password",
     too_many: "Too many failed logins, try again in {seconds} s", no_footage: "No footage",
-    gaps: "Not recorded", no_events: "No events yet", recorded: "Recorded",
+    no_events: "No events yet",
     motion: "Motion", night_mode: "Switched to infrared", day_mode: "Switched to day",
     tamper_covered: "Camera covered", tamper_moved: "Camera turned away", tamper_defocus: "Camera blurred",
     video_loss: "Video lost", camera_offline: "Camera offline too long",
@@ -79,6 +95,19 @@ const TEXT = {
     last_n_days: "last {n} days", times: "{n} times, {time}", none: "none", no_data: "no data",
     never_seen: "no picture yet", ago: "{time} ago", seconds: "s",
     sound_on: "Sound on", sound_off: "Sound off",
+        layout: "Layout", page_of: "Page {page} of {pages}", prev_page: "Previous page", next_page: "Next page",
+    alert_on: "Sound", alert_off: "Muted", mute: "Mute or unmute the alert sound", all_events: "All events →",
+    step_back: "Back one frame", step_forward: "Forward one frame", play: "Play", pause: "Pause",
+    speed: "Speed", jump: "Go", jump_hint: "Type a time, e.g. 14:30:00 or 22/11 14:30",
+    bad_time: "Not a time I understand; e.g. 14:30:00 or 22/11/2026 14:30", timeline: "Timeline",
+    zoom_in: "Zoom in", zoom_out: "Zoom out", loading: "Loading…", not_recorded: "Not recorded: {reason}",
+    playback_title: "Multi-camera playback", choose_cameras: "Choose cameras", at_most: "At most {n} cameras at once",
+    show: "Show", whole_area: "Whole area", no_area: "No area", nearby: "Add the cameras of its area",
+    acknowledge: "Acknowledge", ack_note: "Note (optional)", acked_by: "Acknowledged by {by} at {at}",
+    ack_failed: "Not acknowledged", camera: "Camera", type: "Type", all: "All",
+    unacked_only: "Only unacknowledged", search: "Search", area: "Area",
+    cannot_play: "This browser cannot play this camera's footage",
+    "not recorded (the service was not running)": "the service was not running",
   },
 };
 
@@ -97,6 +126,11 @@ export function applyTexts(root = document) {
   document.documentElement.lang = language;
   for (const element of root.querySelectorAll("[data-i18n]")) {
     element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-label]")) { // buttons with a sign for a text, fields
+    element.setAttribute("aria-label", t(element.dataset.i18nLabel));
+    element.title = t(element.dataset.i18nLabel);
+    if (element.matches("input")) element.placeholder = t(element.dataset.i18nLabel);
   }
 }
 

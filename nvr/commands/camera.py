@@ -24,7 +24,7 @@ from storage.camera_store import CameraStore
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 
-SETTINGS = ("title", "location", "record_url", "detect_url")
+SETTINGS = ("title", "location", "area", "record_url", "detect_url")
 
 
 def add_camera_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

@@ -19,6 +19,8 @@ def event_json(event: Event, zone: ZoneInfo) -> dict[str, Any]:
         "start_ms": event.start_ms, "end_ms": event.end_ms, "score": round(event.score, 3),
         "boxes": [list(b) for b in event.boxes], "has_snapshot": event.snapshot is not None,
         "updated_ms": event.updated_ms,
+        "ack": {"by": event.ack.by, "at": format_instant(event.ack.at_ms, zone), "at_ms": event.ack.at_ms,
+                "note": event.ack.note} if event.ack else None,
     }
 
 
