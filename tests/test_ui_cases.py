@@ -181,9 +181,9 @@ def test_a_case_built_in_the_ui_from_two_cameras_exports_and_verifies(station: t
         for clip in manifest["clips"]:
             body = archive.read(clip["file"])
             assert_covers_its_range(body, clip)
-            with av.open(io.BytesIO(body)) as container:
+            with av.open(io.BytesIO(body), "r") as container:
                 sound = list(container.streams.audio)
-                heard = sum(frame.samples / sound[0].rate for frame in container.decode(*sound)) if sound else 0
+                heard = sum(frame.samples for frame in container.decode(*sound)) / sound[0].rate if sound else 0.0
             if clip["camera"] == "loa":
                 assert heard > 5, "the microphone's sound is in the clip, as long as the pictures"
             else:

@@ -125,7 +125,9 @@ export async function showCase(view, me, id) {
   const section = root.querySelector(".case-export");
   const [cameras, station] = await Promise.all([api("/api/cameras"), api("/api/station")]);
   const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
-  section.querySelector(".fingerprint").textContent = t("key_fingerprint", { fingerprint: station.key_fingerprint });
+  const fingerprint = document.createElement("code");
+  fingerprint.textContent = station.key_fingerprint;
+  section.querySelector(".fingerprint").replaceChildren(`${t("key_fingerprint")} `, fingerprint);
   let found = null;
   let poll = 0;
 

@@ -11,6 +11,16 @@ import { clock, dateTime, parseTyped, today } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const MINUTE_MS = 60000;
+const PICTURE_BACK_MS = 2000; // the picture: a keyframe this far before the newest footage (at most) ...
+const PICTURE_LOOK_MS = 3600000; // ... recorded within this long before the moment asked for
+
+// The moment whose picture to draw on: `at` if it was recorded, else the latest recorded before it.
+async function pictureTime(camera, at) {
+  const query = new URLSearchParams({ start: (at - PICTURE_LOOK_MS) / 1000, end: at / 1000 });
+  const listing = await api(`/api/cameras/${encodeURIComponent(camera)}/recordings?${query}`);
+  const last = listing.ranges.map((range) => [Date.parse(range.start), Date.parse(range.end)]).at(-1);
+  return last ? Math.min(at, Math.max(last[0], last[1] - PICTURE_BACK_MS)) : at;
+}
 
 function localInput(ms) {
   return dateTime(ms).slice(0, 16).replace(" ", "T"); // what <input type="datetime-local"> holds
@@ -67,13 +77,15 @@ export async function showMotionSearch(view, query) {
     drawing.showCells([], 1, 1, "moved");
     drawing.showCells([], 1, 1, "area-cell");
   };
-  const showPicture = () => {
-    const camera = encodeURIComponent(fields.camera.value);
+  let shownAt = at;
+  const showPicture = async () => {
+    const camera = fields.camera.value;
     note.textContent = t("loading");
-    picture.src = `/api/cameras/${camera}/thumbnail.jpg?at=${at / 1000}`;
+    shownAt = await pictureTime(camera, at).catch(() => at);
+    picture.src = `/api/cameras/${encodeURIComponent(camera)}/thumbnail.jpg?at=${shownAt / 1000}`;
   };
   picture.addEventListener("load", () => {
-    note.textContent = t("picture_at", { at: dateTime(at) });
+    note.textContent = t("picture_at", { at: dateTime(shownAt) });
     drawing.setPicture(picture.naturalWidth, picture.naturalHeight);
     root.dataset.picture = "ready";
   });
