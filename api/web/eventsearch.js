@@ -1,6 +1,7 @@
 // The events page (#/events): events found by camera, type and time (and whether anyone acknowledged them);
-// each one plays its footage when clicked, and operators acknowledge it there with a note.
-import { api } from "./api.js";
+// each one plays its footage when clicked, and operators acknowledge it there with a note or add it to a case.
+import { addToCase } from "./addtocase.js";
+import { api, isStaff } from "./api.js";
 import { eventItem, showAck } from "./eventlist.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
@@ -16,6 +17,18 @@ function localInput(ms) {
 
 function option(value, text) {
   return new Option(text, value);
+}
+
+function caseButton(event, cameraName) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "ghost add-to-case";
+  button.textContent = t("add_to_case");
+  button.addEventListener("click", (click) => {
+    click.stopPropagation(); // inside a list item that plays on click
+    addToCase({ event: event.id, label: `${t(event.type)}, ${cameraName}, ${dateTime(event.start_ms)}` });
+  });
+  return button;
 }
 
 export async function showEventSearch(view, me) {
@@ -48,12 +61,13 @@ export async function showEventSearch(view, me) {
       const found = await api(`/api/events?${query}`);
       error.textContent = found.length ? "" : t("no_events");
       list.replaceChildren(...found.map((event) => {
-        const item = eventItem(event, names.get(event.camera) || event.camera);
+        const name = names.get(event.camera) || event.camera;
+        const item = eventItem(event, name);
         const box = document.createElement("div");
         box.className = "ack-box";
-        item.append(box);
-        showAck(box, event, me, (updated) => eventItem(updated, names.get(event.camera) || event.camera, item)
-          .append(box));
+        const extra = isStaff(me) ? [caseButton(event, name)] : [];
+        item.append(box, ...extra);
+        showAck(box, event, me, (updated) => eventItem(updated, name, item).append(box, ...extra));
         return item;
       }));
     } catch (failure) {
