@@ -18,6 +18,7 @@ from typing import Literal, get_args
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.clock import now_ms
 from storage.index import RecordingIndex
@@ -100,11 +101,15 @@ class AccountStore:
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         self._check_password(password)
-        with self._index.session() as session, session.begin():
-            if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-                raise AccountError(f"user {username!r} already exists")
-            session.add(UserRow(username=username, password_hash=self._hasher.hash(password), role=role,
-                                created_ms=now_ms()))
+        taken = AccountError(f"user {username!r} already exists")
+        try:
+            with self._index.session() as session, session.begin():
+                if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+                    raise taken
+                session.add(UserRow(username=username, password_hash=self._hasher.hash(password), role=role,
+                                    created_ms=now_ms()))
+        except IntegrityError:  # added meanwhile by another process (another box of a shared database)
+            raise taken from None
         return self.get_required(username)
 
     def set_password(self, username: str, password: str) -> User:
