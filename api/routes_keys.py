@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Annotated, Any
 
 from anyio import from_thread
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, Field
 
 from api.auth import admin_user, remote_address
@@ -20,6 +20,7 @@ from storage.accounts import AccountError, User
 from storage.machine_keys import MAX_LABEL, MachineKey, MachineKeys
 
 router = APIRouter(prefix="/api/users/{username}/keys")
+KeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a key's id (GET lists them)")]
 
 
 class NewKey(BaseModel):
@@ -66,7 +67,7 @@ def create_key(username: str, body: NewKey, request: Request, admin: User = Depe
 
 
 @router.delete("/{key_id}")
-def revoke_key(username: str, key_id: int, request: Request, admin: User = Depends(admin_user),
+def revoke_key(username: str, key_id: KeyId, request: Request, admin: User = Depends(admin_user),
                station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
                ) -> dict[str, Any]:
     with _not_found():
