@@ -510,19 +510,7 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
                  env: dict[str, str] | None = None, check_sources: bool = False) -> Config:
     """Validate YAML text into a Config, or raise ConfigError naming every problem by its path;
     `check_sources`: also that file:// cameras' files exist."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [f"{where}: not valid YAML: {reason}"]) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(source, ["(top level): must be a mapping of settings (data_dir, cameras, ...)"])
-    problems: list[str] = []
-    raw = _substitute_env(raw, (), dict(os.environ) if env is None else env, problems)
+    raw, problems = read_settings(text, source, "data_dir, cameras, ...", env)
     try:
         config = Config.model_validate(raw, context={CHECK_SOURCES: check_sources})
     except ValidationError as exc:
@@ -536,6 +524,25 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
     if config.metrics.key is not None:
         register_secret(config.metrics.key.get_secret_value())
     return _resolve_paths(config, base or Path.cwd())
+
+
+def read_settings(text: str, source: str, example: str, env: dict[str, str] | None = None
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """The YAML mapping in `text` with `${NAME}` replaced from `env` (default: the environment), and the
+    problems met doing so; ConfigError when it is not a YAML mapping (`example` names a few settings)."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [f"{where}: not valid YAML: {reason}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(source, [f"(top level): must be a mapping of settings ({example})"])
+    problems: list[str] = []
+    return _substitute_env(raw, (), dict(os.environ) if env is None else env, problems), problems
 
 
 def validation_problems(exc: ValidationError) -> list[str]:

@@ -1,5 +1,5 @@
 """The station's processes: a recorder killed with SIGKILL comes back alone and quickly while the cameras of
-the other recorders never stop; the work-picture table and the catalog writer on their own."""
+the other recorders never stop; the work-picture table on its own (the catalog writer: test_catalog_journal.py)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from nvr.runtime.work_pictures import WorkPictureTable
 from nvr.station import RECORDER_LOST
-from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
-from storage.index import Segment
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
 
@@ -83,46 +80,3 @@ def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -
         WorkPictureTable(path, 4, (160, 90), create=False)
 
 
-class FlakyIndex:
-    """An index whose database is away for the first `down` calls, and which refuses one path for good."""
-
-    def __init__(self, down: int, refused: str) -> None:
-        self.down, self.refused = down, refused
-        self.rows: list[object] = []
-
-    def _call(self, row: object) -> None:
-        if self.down > 0:
-            self.down -= 1
-            raise OperationalError("INSERT", {}, Exception("connection refused"))
-        if isinstance(row, Segment) and row.path == self.refused:
-            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: segments.path"))
-        self.rows.append(row)
-
-    def add_segment(self, segment: Segment) -> None:
-        self._call(segment)
-
-    def add_segments(self, segments: list[Segment]) -> None:
-        raise OperationalError("INSERT", {}, Exception("connection refused"))
-
-    def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
-        self._call(OutageStart(camera, start_ms, reason))
-
-    def close_outages(self, end_ms: int, camera: str | None = None) -> None:
-        self._call(OutageEnd(camera or "", end_ms))
-
-
-def test_the_catalog_writer_keeps_rows_in_order_while_the_database_is_away() -> None:
-    index = FlakyIndex(down=3, refused="cam0/dup.mp4")
-    writer = CatalogWriter(index)  # type: ignore[arg-type]
-    rows: list[Segment | OutageStart | OutageEnd] = [
-        Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
-        Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
-        Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
-    started = time.monotonic()
-    for row in rows:
-        writer.put(row)  # before the thread runs: nothing here may wait for the database
-    assert time.monotonic() - started < 0.5
-    writer.start()
-    assert writer.flush(20), "everything written once the database answered"
-    writer.stop()
-    assert index.rows == [rows[0], rows[1], rows[3], rows[4]], "in order; the refused row dropped, not retried"
