@@ -16,6 +16,9 @@ from nvr.station import RECORDER_LOST
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
 
+# Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
+pytestmark = pytest.mark.solo
+
 
 def status(client, name: str) -> dict:
     return client.get(f"/api/cameras/{name}").json()

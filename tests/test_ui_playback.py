@@ -4,15 +4,15 @@ timeline, events that lead to footage and are acknowledged, and the grid's layou
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from nvr.station import Station
-from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, start_station, station_config, wait_for
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium, serving
 from tests.test_ui import log_in
@@ -30,19 +30,24 @@ SAMPLE = """() => {
 ALL_READY = "() => [...document.querySelectorAll('.ptile')].every(t => t.dataset.state === 'ready')"
 
 
-@pytest.fixture
-def station(cameras: RtspServer, tmp_path: Path, make_station) -> Station:
+@pytest.fixture(scope="module")
+def station(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
     """Four cameras (320x240, 15 fps, a keyframe a second) with FOOTAGE_S seconds recorded, a and b in one
-    area; no detection (events are made by hand); and a fifth, disabled, camera."""
+    area; no detection (events are made by hand); and a fifth, disabled, camera. One station for the module:
+    its set-up (the footage) is most of the tests' time."""
     off = {"enabled": False}
-    config = station_config(tmp_path, [*({"name": name, "record_url": cameras.url(f"cam{i % 2}"), "detect": off,
-                                          "title": f"Camera {name.upper()}", "area": "Hẻm 4" if name < "c" else ""}
-                                         for i, name in enumerate(CAMERAS)),
-                                       {"name": "e", "record_url": cameras.url("cam0"), "enabled": False}])
-    station, _client = make_station(config)
-    wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= FOOTAGE_S * 1000
-                         for name in CAMERAS), FOOTAGE_S + 60, f"{FOOTAGE_S} s of footage of every camera")
-    return station
+    config = station_config(tmp_path_factory.mktemp("playback"), [
+        *({"name": name, "record_url": cameras.url(f"cam{i % 2}"), "detect": off, "title": f"Camera {name.upper()}",
+           "area": "Hẻm 4" if name < "c" else ""} for i, name in enumerate(CAMERAS)),
+        {"name": "e", "record_url": cameras.url("cam0"), "enabled": False}])
+    started: list[Any] = []
+    station, _client = start_station(config, started)
+    try:
+        wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= FOOTAGE_S * 1000
+                             for name in CAMERAS), FOOTAGE_S + 60, f"{FOOTAGE_S} s of footage of every camera")
+        yield station
+    finally:
+        station.stop()
 
 
 def recorded_ms(station: Station, camera: str) -> tuple[int, int]:
