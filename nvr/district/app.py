@@ -54,10 +54,11 @@ def create_district_app(district: District) -> FastAPI:
         """Each post: reachability, cameras online of total, days of footage kept, when it was last seen."""
         visible = user.stations(district)
         cameras = [c for c in district.catalog.cameras(visible) if user.may_see(c.station, c.name)]
+        footages = district.catalog.footage(visible)
         listed = []
         for link in (s for s in district.config.stations if s.id in visible):
             own = [c for c in cameras if c.station == link.id]
-            footage = district.catalog.footage(link.id)
+            footage = footages[link.id]
             reach = district.reach.reach.get(link.id)
             seen = max((ms for ms in (footage.newest_ms, reach.last_answer_ms if reach else None) if ms is not None),
                        default=None)
