@@ -141,7 +141,9 @@ def test_the_district_lists_every_post_and_camera(district: Setup) -> None:
     assert [(s["id"], s["title"], s["cameras_total"], s["mqtt"]) for s in listed] == [
         ("phuong-a", "Công an phuong-a", 1, "online"), ("phuong-b", "Công an phuong-b", 1, "online")]
     assert all(s["last_seen"] and s["oldest"] and s["disk_days_kept"] >= 0 for s in listed)
-    assert district.get("/api/cameras").json() == [
+    listing = district.get("/api/cameras")
+    assert listing.headers["cache-control"] == "no-store" and listing.headers["x-frame-options"] == "DENY"
+    assert listing.json() == [
         {"station": "phuong-a", "name": "cam0", "title": "Hẻm 4", "status": "online"},
         {"station": "phuong-b", "name": "cong-b", "title": "Cổng chợ", "status": "online"}]
     assert httpx.get(f"{district.base}/api/cameras", timeout=10).status_code == 401

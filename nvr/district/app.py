@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Query
 
 from api.deps import zoned_window
+from api.security_headers import SecurityHeaders
 from detect.events import EVENT_TYPES
 from nvr.district.access import DistrictUser, district_user
 from nvr.district.catalog import EventQuery, Place
@@ -43,6 +44,7 @@ def create_district_app(district: District) -> FastAPI:
 
     app = FastAPI(title="Station NVR district", lifespan=lifespan)
     app.state.district = district
+    app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
     app.include_router(footage_router)
 
     @app.get("/api/health")
