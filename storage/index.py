@@ -87,9 +87,11 @@ class RecordingIndex:
     which connects to nothing yet (a recorder started while the catalog is away).
     """
 
-    def __init__(self, url: str, station: str, *, migrate: bool = True) -> None:
+    def __init__(self, url: str, station: str, *, migrate: bool = True, engine: Engine | None = None) -> None:
+        """`engine`: share another's connections (the district reads many stations' rows) instead of a pool of
+        its own for `url`; it is then the other's to dispose of."""
         self.station = station
-        self.engine = make_engine(url)
+        self.engine = engine or make_engine(url)
         if migrate:
             upgrade(self.engine, station)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

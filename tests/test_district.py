@@ -1,24 +1,33 @@
 """The district server (`nvr district`) over two posts, each `nvr run` in its own process and data folder,
 one real PostgreSQL (the shared catalog) and one real mosquitto: it lists every post with its health and every
-camera with its status, and sees a camera of post b go offline within 10 s. Only district users (admins and
-operators, by token or machine key) are let in; the posts' keys never reach its log."""
+camera with its status, sees a camera of post b go offline within 10 s and its alert in the district's event
+feed, gives a camera's recordings from the catalog and its clip pulled through from the post (audited on both
+sides). Administrators and operators see everything, a viewer the cameras granted at the posts; the posts'
+keys never reach its log."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import av
 import httpx
 import pytest
 import yaml
 
 from nvr.config import ConfigError
 from nvr.district.config import load_district_config
+from storage.audit import AuditEntry, AuditLog
+from storage.index import RecordingIndex
 from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
@@ -40,6 +49,7 @@ def post_config(folder: Path, post: str, port: int, database: str, broker: Mosqu
         "data_dir": "data", "station": {"id": post, "title": f"Công an {post}"},
         "server": {"host": "127.0.0.1", "port": port}, "database": {"url": database},
         "runtime": {"recorder_processes": 1}, "storage": {"segment_seconds": 2, "min_free_bytes": 0},
+        "alerts": {"offline_minutes": 0.05},  # a camera offline for 3 s is an event
         "ingest": {"read_timeout_seconds": 3, "reconnect_min_seconds": 0.5, "reconnect_max_seconds": 2},
         "mqtt": {"host": "127.0.0.1", "port": broker.port, "username": USER, "password": PASSWORD,
                  "topic_prefix": f"nvr/{post}"},
@@ -52,14 +62,34 @@ def nvr(config: Path, *args: str, stdin: str = "") -> str:
                           capture_output=True, text=True, timeout=60, check=True).stdout.strip()
 
 
-def test_the_district_lists_every_post_and_camera_and_sees_a_camera_go_offline(
-        cameras: RtspServer, postgres: PostgresServer, tmp_path: Path) -> None:
+@dataclass
+class Setup:
+    base: str  # the district's address
+    key: str  # the district's machine key (operator `district`), also its own login here
+    household: str  # a viewer's key, granted post b's camera
+    configs: dict[str, Path]
+    ports: dict[str, int]
+    gate_camera: RtspServer  # post b's camera
+    catalog: str  # the shared catalog's URL
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
+        return httpx.get(f"{self.base}{path}", params=params, timeout=30,
+                         headers={"Authorization": f"Bearer {key or self.key}"})
+
+
+@pytest.fixture(scope="module")
+def district(cameras: RtspServer, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Setup]:
+    """Two posts, the broker and the district server, started once for this module's tests (in their order:
+    the last ones stop post b's camera and post a)."""
+    tmp_path = tmp_path_factory.mktemp("district")
     database = f"district_{int(time.time() * 1000) % 1_000_000}"
     postgres.create_database(database)
     url = postgres.url(database)
     ports = {post: free_port() for post in POSTS}
     district_port = free_port()
-    processes: list[subprocess.Popen[bytes]] = []
+    processes: dict[str, subprocess.Popen[bytes]] = {}
     with Mosquitto() as broker, RtspServer(["cong"]) as gate_camera:
         configs = {
             "phuong-a": post_config(tmp_path / "a", "phuong-a", ports["phuong-a"], url, broker,
@@ -69,13 +99,15 @@ def test_the_district_lists_every_post_and_camera_and_sees_a_camera_go_offline(
                                     {"name": "cong-b", "title": "Cổng chợ", "record_url": gate_camera.url("cong"),
                                      "detect": {"enabled": False}})}
         try:
-            processes.extend(start(["--config", str(c), "run"], c.parent / "nvr.log") for c in configs.values())
+            processes.update({post: start(["--config", str(c), "run"], c.parent / "nvr.log")
+                              for post, c in configs.items()})
             for post in POSTS:
                 wait_for(lambda p=post: _answers(f"http://127.0.0.1:{ports[p]}/api/health"), 60, f"{post}'s API")
             nvr(configs["phuong-a"], "user", "add", "district", "--role", "operator", stdin="district-password\n")
             key = nvr(configs["phuong-a"], "user", "key", "district", "--label", "district")  # users are shared
             nvr(configs["phuong-a"], "user", "add", "nha-so-5", "--role", "viewer", stdin="household-pass\n")
             household = nvr(configs["phuong-a"], "user", "key", "nha-so-5")
+            nvr(configs["phuong-b"], "user", "grant", "nha-so-5", "cong-b")  # a grant names post b's camera
 
             district_yaml = tmp_path / "district.yaml"
             district_yaml.write_text(yaml.safe_dump({
@@ -84,45 +116,138 @@ def test_the_district_lists_every_post_and_camera_and_sees_a_camera_go_offline(
                 "mqtt": {"host": "127.0.0.1", "port": broker.port, "username": USER, "password": PASSWORD},
                 "stations": [{"id": post, "url": f"http://127.0.0.1:{ports[post]}", "api_key": "${KEY_DISTRICT}",
                               "title": f"Công an {post}"} for post in POSTS]}))
-            processes.append(start(["district", "--config", str(district_yaml)], tmp_path / "district.log",
-                                   env={"KEY_DISTRICT": key}))
+            processes["district"] = start(["district", "--config", str(district_yaml)], tmp_path / "district.log",
+                                          env={"KEY_DISTRICT": key})
             base = f"http://127.0.0.1:{district_port}"
             wait_for(lambda: _answers(f"{base}/api/health"), 60, "the district's API")
-            headers = {"Authorization": f"Bearer {key}"}
-
-            def stations() -> list[dict[str, Any]]:
-                return httpx.get(f"{base}/api/stations", headers=headers, timeout=10).json()
-
-            def camera_list() -> list[dict[str, Any]]:
-                return httpx.get(f"{base}/api/cameras", headers=headers, timeout=10).json()
-
-            wait_for(lambda: all(s["reachable"] and s["cameras_online"] == 1 for s in stations()), 30,
-                     "both posts reachable with their camera online")
-            listed = stations()
-            assert [(s["id"], s["title"], s["cameras_total"], s["mqtt"]) for s in listed] == [
-                ("phuong-a", "Công an phuong-a", 1, "online"), ("phuong-b", "Công an phuong-b", 1, "online")]
-            assert all(s["last_seen"] and s["oldest"] and s["disk_days_kept"] >= 0 for s in listed)
-            assert camera_list() == [
-                {"station": "phuong-a", "name": "cam0", "title": "Hẻm 4", "status": "online"},
-                {"station": "phuong-b", "name": "cong-b", "title": "Cổng chợ", "status": "online"}]
-
-            gate_camera.stop()
-            stopped = time.monotonic()
-            wait_for(lambda: {c["name"]: c["status"] for c in camera_list()} == {"cam0": "online",
-                                                                                 "cong-b": "offline"},
-                     10, "post b's camera offline in the district")
-            print(f"post b's camera shown offline by the district {time.monotonic() - stopped:.1f} s after it went")
-
-            assert httpx.get(f"{base}/api/cameras", timeout=10).status_code == 401
-            assert httpx.get(f"{base}/api/cameras", headers={"Authorization": f"Bearer {household}"},
-                             timeout=10).status_code == 403
+            yield Setup(base, key, household, configs, ports, gate_camera, url, processes)
         finally:
-            for process in reversed(processes):
-                process.send_signal(signal.SIGTERM)
-            for process in processes:
+            for process in reversed(processes.values()):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes.values():
                 process.wait(60)
     district_log = (tmp_path / "district.log").read_text()
     assert key not in district_log and "Traceback" not in district_log, district_log[-3000:]
+
+
+def test_the_district_lists_every_post_and_camera(district: Setup) -> None:
+    def stations() -> list[dict[str, Any]]:
+        return district.get("/api/stations").json()
+
+    wait_for(lambda: all(s["reachable"] and s["cameras_online"] == 1 for s in stations()), 30,
+             "both posts reachable with their camera online")
+    listed = stations()
+    assert [(s["id"], s["title"], s["cameras_total"], s["mqtt"]) for s in listed] == [
+        ("phuong-a", "Công an phuong-a", 1, "online"), ("phuong-b", "Công an phuong-b", 1, "online")]
+    assert all(s["last_seen"] and s["oldest"] and s["disk_days_kept"] >= 0 for s in listed)
+    listing = district.get("/api/cameras")
+    assert listing.headers["cache-control"] == "no-store" and listing.headers["x-frame-options"] == "DENY"
+    assert listing.json() == [
+        {"station": "phuong-a", "name": "cam0", "title": "Hẻm 4", "status": "online"},
+        {"station": "phuong-b", "name": "cong-b", "title": "Cổng chợ", "status": "online"}]
+    assert httpx.get(f"{district.base}/api/cameras", timeout=10).status_code == 401
+
+
+def test_a_camera_s_recordings_come_from_the_catalog_as_its_post_gives_them(district: Setup) -> None:
+    def recorded() -> list[dict[str, str]]:
+        ranges: list[dict[str, str]] = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["ranges"]
+        return ranges
+
+    wait_for(lambda: recorded() and _seconds(recorded()[-1]) >= 8, 60, "8 s of post b's camera in the catalog")
+    answer = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()
+    at_post = httpx.get(f"http://127.0.0.1:{district.ports['phuong-b']}/api/cameras/cong-b/recordings",
+                        headers={"Authorization": f"Bearer {district.key}"}, timeout=10).json()
+    assert set(answer) == {"station", *at_post} and answer["station"] == "phuong-b" and answer["camera"] == "cong-b"
+    assert answer["ranges"][0]["start"] == at_post["ranges"][0]["start"]  # the same footage, as the post sees it
+    for missing in ("/api/stations/phuong-b/cameras/cam0/recordings",  # post a's camera, not b's
+                    "/api/stations/phuong-x/cameras/cong-b/recordings"):
+        assert district.get(missing).status_code == 404
+    assert district.get("/api/stations/phuong-b/cameras/cong-b/recordings", start="soon").status_code == 400
+
+
+def test_a_clip_of_post_b_comes_through_the_district_and_decodes(district: Setup) -> None:
+    last = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["ranges"][-1]
+    end = datetime.fromisoformat(last["end"]) - timedelta(seconds=1)
+    start = end - timedelta(seconds=4)
+    asked = time.time()
+    with httpx.stream("GET", f"{district.base}/api/stations/phuong-b/cameras/cong-b/clip.mp4",
+                      params={"start": start.isoformat(), "end": end.isoformat()},
+                      headers={"Authorization": f"Bearer {district.key}"}, timeout=60) as answer:
+        assert answer.status_code == 200, answer.read()
+        assert answer.headers["content-type"] == "video/mp4"
+        assert answer.headers["content-disposition"].startswith('attachment; filename="cong-b_')
+        first_ms = int(answer.headers["x-clip-start-ms"])
+        body = b"".join(answer.iter_bytes())
+    with av.open(io.BytesIO(body), "r") as container:
+        stream = container.streams.video[0]
+        frames = [frame.time for frame in container.decode(stream) if frame.time is not None]
+    shown = max(frames) - min(frames)
+    assert 3 <= shown <= 7, shown  # from the keyframe at or before start (2 s segments) to end
+    assert start.timestamp() - 2.5 <= first_ms / 1000 <= start.timestamp()
+
+    def clip_rows(station: str) -> list[AuditEntry]:
+        index = RecordingIndex(district.catalog, station, migrate=False)
+        try:
+            return AuditLog(index).entries(start_ms=int(asked * 1000) - 1000, end_ms=int(time.time() * 1000) + 1000,
+                                           action="clip")
+        finally:
+            index.close()
+
+    at_district, at_post = clip_rows("district"), clip_rows("phuong-b")
+    assert [(e.username, e.camera) for e in at_district] == [("district", "phuong-b/cong-b")]
+    assert [(e.username, e.camera) for e in at_post] == [("district", "cong-b")]
+    assert at_district[0].detail == at_post[0].detail  # the same range, in the same zone
+    nothing = district.get("/api/stations/phuong-b/cameras/cong-b/clip.mp4", start="2020-01-01T00:00:00",
+                           end="2020-01-01T00:01:00")
+    assert nothing.status_code == 404 and "phuong-b" in nothing.json()["detail"]
+
+
+def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> None:
+    household = district.household
+    assert [s["id"] for s in district.get("/api/stations", household).json()] == ["phuong-b"]
+    assert [(c["station"], c["name"]) for c in district.get("/api/cameras", household).json()] == [
+        ("phuong-b", "cong-b")]
+    assert district.get("/api/stations/phuong-b/cameras/cong-b/recordings", household).status_code == 200
+    day = {"start": "2026-01-01T00:00:00", "end": "2026-01-01T00:01:00"}
+    for route in ("recordings", "clip.mp4"):
+        assert district.get(f"/api/stations/phuong-a/cameras/cam0/{route}", household, **day).status_code == 404
+    assert district.get("/api/events", household, station="phuong-a").status_code == 404
+
+
+def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_offline(district: Setup) -> None:
+    district.gate_camera.stop()
+    stopped = time.monotonic()
+    wait_for(lambda: {c["name"]: c["status"] for c in district.get("/api/cameras").json()} == {
+        "cam0": "online", "cong-b": "offline"}, 10, "post b's camera offline in the district")
+    print(f"post b's camera shown offline by the district {time.monotonic() - stopped:.1f} s after it went")
+
+    def alerts(key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = district.get("/api/events", key, type="camera_offline", **params).json()
+        return found
+
+    wait_for(alerts, 30, "post b's camera_offline alert in the district's feed")
+    print(f"post b's alert in the district's feed {time.monotonic() - stopped:.1f} s after the camera went")
+    (event,) = alerts()
+    assert (event["station"], event["camera"], event["type"], event["end"]) == (
+        "phuong-b", "cong-b", "camera_offline", None)
+    at_post = httpx.get(f"http://127.0.0.1:{district.ports['phuong-b']}/api/events/{event['id']}",
+                        headers={"Authorization": f"Bearer {district.key}"}, timeout=10).json()
+    assert event == {**at_post, "station": "phuong-b"}  # the post's JSON, and its station
+    assert alerts(station="phuong-b") == [event] and alerts(station="phuong-a") == []
+    assert alerts(camera="cong-b") == [event] and alerts(camera="cam0") == []
+    assert alerts(acknowledged=False) == [event] and alerts(acknowledged=True) == []
+    assert alerts(district.household) == [event]
+    assert district.get("/api/events", type="fire").status_code == 400
+
+
+def test_a_clip_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
+    post = district.processes["phuong-a"]
+    post.send_signal(signal.SIGTERM)
+    post.wait(60)
+    answer = district.get("/api/stations/phuong-a/cameras/cam0/clip.mp4", start="2026-01-01T00:00:00",
+                          end="2026-01-01T00:01:00")
+    assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
 
 
 def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -151,3 +276,7 @@ def _answers(url: str) -> bool:
         return httpx.get(url, timeout=2).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def _seconds(span: dict[str, str]) -> float:
+    return (datetime.fromisoformat(span["end"]) - datetime.fromisoformat(span["start"])).total_seconds()

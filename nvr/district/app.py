@@ -1,67 +1,28 @@
 """The district server's API (same conventions as a station's: bearer tokens or machine keys of the shared
-accounts, ISO 8601 times in the district's zone). District users are administrators and operators; a
-household's account (viewer) is refused, since grants by station are not built yet."""
+accounts, ISO 8601 times in the district's zone). Administrators and operators see every post; a viewer
+only the posts and cameras granted (nvr/district/access.py)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager, suppress
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query
 
-from nvr.district.catalog import DistrictCatalog
-from nvr.district.config import DistrictConfig
-from nvr.district.reachability import Reachability
-from nvr.district.status import StatusBoard
-from nvr.times import format_instant
-from storage.accounts import AccountStore, User
+from api.deps import zoned_window
+from api.security_headers import SecurityHeaders
+from detect.events import EVENT_TYPES
+from nvr.district.access import DistrictUser, district_user
+from nvr.district.catalog import EventQuery, Place
+from nvr.district.footage import router as footage_router
+from nvr.district.relay import station_clients
+from nvr.district.state import District
+from nvr.integrations.event_json import event_json
 from storage.clock import now_ms
 
 DAY_MS = 86_400_000
-
-
-class District:
-    """What the routes read: the configuration, the shared catalog, the MQTT status, the boxes' reachability."""
-
-    def __init__(self, config: DistrictConfig, catalog: DistrictCatalog, accounts: AccountStore,
-                 board: StatusBoard | None, reach: Reachability) -> None:
-        self.config = config
-        self.catalog = catalog
-        self.accounts = accounts
-        self.board = board
-        self.reach = reach
-        self.zone = ZoneInfo(config.timezone)
-
-    def when(self, ms: int | None) -> str | None:
-        return format_instant(ms, self.zone) if ms is not None else None
-
-    def camera_status(self, station: str, camera: str) -> str:
-        """online | offline as the post last said on MQTT; unknown without MQTT, before it said anything, or
-        while the post itself is offline there (its cameras' retained states are then its last words)."""
-        if self.board is None or self.board.available(station) == "offline":
-            return "unknown"
-        return self.board.camera(station, camera) or "unknown"
-
-
-def district_of(request: Request) -> District:
-    district: District = request.app.state.district
-    return district
-
-
-def district_user(request: Request, district: District = Depends(district_of)) -> User:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    user = district.accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if user is None:
-        raise HTTPException(401, "log in first (missing, expired or unknown token)",
-                            headers={"WWW-Authenticate": "Bearer"})
-    if user.must_change_password:
-        raise HTTPException(403, "change the generated password first")
-    if user.role not in ("admin", "operator"):
-        raise HTTPException(403, "only an administrator or an operator may use the district server")
-    return user
 
 
 def create_district_app(district: District) -> FastAPI:
@@ -69,32 +30,37 @@ def create_district_app(district: District) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if district.board is not None:
             district.board.start()
-        polling = asyncio.create_task(district.reach.run())
+        district.clients = station_clients(district.config.stations)
+        polling = asyncio.create_task(district.reach.run(district.clients))
         try:
             yield
         finally:
             polling.cancel()
             with suppress(asyncio.CancelledError):
                 await polling
+            await asyncio.gather(*(client.aclose() for client in district.clients.values()))
             if district.board is not None:
                 district.board.stop()
 
     app = FastAPI(title="Station NVR district", lifespan=lifespan)
     app.state.district = district
+    app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
+    app.include_router(footage_router)
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:
         return {"status": "ok", "stations": len(district.config.stations)}
 
     @app.get("/api/stations")
-    def stations(_user: User = Depends(district_user)) -> list[dict[str, Any]]:
+    def stations(user: DistrictUser = Depends(district_user)) -> list[dict[str, Any]]:
         """Each post: reachability, cameras online of total, days of footage kept, when it was last seen."""
-        links = district.config.stations
-        cameras = district.catalog.cameras([s.id for s in links])
+        visible = user.stations(district)
+        cameras = [c for c in district.catalog.cameras(visible) if user.may_see(c.station, c.name)]
+        footages = district.catalog.footage(visible)
         listed = []
-        for link in links:
+        for link in (s for s in district.config.stations if s.id in visible):
             own = [c for c in cameras if c.station == link.id]
-            footage = district.catalog.footage(link.id)
+            footage = footages[link.id]
             reach = district.reach.reach.get(link.id)
             seen = max((ms for ms in (footage.newest_ms, reach.last_answer_ms if reach else None) if ms is not None),
                        default=None)
@@ -109,10 +75,32 @@ def create_district_app(district: District) -> FastAPI:
         return listed
 
     @app.get("/api/cameras")
-    def cameras(_user: User = Depends(district_user)) -> list[dict[str, Any]]:
+    def cameras(user: DistrictUser = Depends(district_user)) -> list[dict[str, Any]]:
         """Every camera of every post, from the shared catalog, with its status from MQTT."""
-        found = district.catalog.cameras([s.id for s in district.config.stations])
+        found = district.catalog.cameras(user.stations(district))
         return [{"station": c.station, "name": c.name, "title": c.title,
-                 "status": district.camera_status(c.station, c.name)} for c in found]
+                 "status": district.camera_status(c.station, c.name)}
+                for c in found if user.may_see(c.station, c.name)]
+
+    @app.get("/api/events")
+    def events(station: str | None = None, camera: str | None = None, type: str | None = None,  # noqa: A002
+               start: str | None = None, end: str | None = None, acknowledged: bool | None = None,
+               limit: int = Query(200, ge=1, le=5000),
+               user: DistrictUser = Depends(district_user)) -> list[dict[str, Any]]:
+        """A post's event search across the posts (default: the last 24 hours), newest first; each event
+        with its `station`. `camera` names a camera of `station` (or of every post, without one)."""
+        if type is not None and type not in EVENT_TYPES:
+            raise HTTPException(400, f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
+        visible = user.stations(district)
+        if station is not None and station not in visible:
+            raise HTTPException(404, f"no station {station!r}")
+        chosen = [station] if station else visible
+        window = zoned_window(district.zone, start, end)
+        places: Collection[Place] | None = user.places
+        if camera is not None:
+            places = {(s, camera) for s in chosen if user.may_see(s, camera)}
+        found = district.catalog.events(EventQuery(chosen, places, [type] if type else None, window.start_ms,
+                                                   window.end_ms, limit, acknowledged)) if chosen else []
+        return [{**event_json(event, district.zone), "station": where} for where, event in found]
 
     return app

@@ -30,23 +30,17 @@ class Reachability:
         self._stations = stations
         self.reach: dict[str, Reach] = {}
 
-    async def run(self) -> None:
-        """Until cancelled."""
-        clients = {s.id: httpx.AsyncClient(base_url=s.url, verify=s.tls_verify, timeout=TIMEOUT_SECONDS,
-                                           headers={"Authorization": f"Bearer {s.api_key.get_secret_value()}"})
-                   for s in self._stations}
-        try:
-            while True:
-                await asyncio.gather(*(self._check(station, client) for station, client in clients.items()))
-                await asyncio.sleep(POLL_SECONDS)
-        finally:
-            await asyncio.gather(*(client.aclose() for client in clients.values()))
+    async def run(self, clients: dict[str, httpx.AsyncClient]) -> None:
+        """Until cancelled; `clients`: each post's, with its machine key (relay.station_clients)."""
+        while True:
+            await asyncio.gather(*(self._check(s.id, clients[s.id]) for s in self._stations))
+            await asyncio.sleep(POLL_SECONDS)
 
     async def _check(self, station: str, client: httpx.AsyncClient) -> None:
         before = self.reach.get(station)
         last = before.last_answer_ms if before else None
         try:
-            answer = await client.get("/api/station")
+            answer = await client.get("/api/station", timeout=TIMEOUT_SECONDS)
             error = None if answer.status_code == 200 else f"answered {answer.status_code}"
             if answer.status_code == 200 and answer.json().get("id") != station:
                 error = f"the box there is station {answer.json().get('id')!r}"

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import uvicorn
 
-from nvr.district.app import District, create_district_app
+from nvr.district.app import create_district_app
 from nvr.district.catalog import DistrictCatalog
 from nvr.district.config import DistrictConfig
 from nvr.district.reachability import Reachability
+from nvr.district.state import District
 from nvr.district.status import StatusBoard
 from nvr.logs import setup_logging
 from storage.accounts import AccountStore
+from storage.audit import AuditLog
 from storage.index import RecordingIndex
 
-DISTRICT_STATION = "district"  # how the district's own rows would be scoped; it writes none yet
+DISTRICT_STATION = "district"  # the district's own rows (its audit log) are scoped as a station's
 
 
 def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
@@ -21,13 +23,12 @@ def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
     config.data_dir.mkdir(parents=True, exist_ok=True)
     url = config.database.url
     assert url is not None  # the configuration requires it
-    index = RecordingIndex(url, DISTRICT_STATION, migrate=False)  # the posts migrate the shared catalog
     catalog = DistrictCatalog(url)
+    index = RecordingIndex(url, DISTRICT_STATION, migrate=False, engine=catalog.engine)  # the posts migrate it
     board = StatusBoard(config.mqtt, {s.id: s.prefix for s in config.stations}) if config.mqtt else None
-    district = District(config, catalog, AccountStore(index), board, Reachability(config.stations))
+    district = District(config, catalog, AccountStore(index), AuditLog(index), board, Reachability(config.stations))
     try:
         uvicorn.run(create_district_app(district), host=config.server.host, port=config.server.port,
                     log_config=None, log_level=log_level.lower())
     finally:
         catalog.close()
-        index.close()
