@@ -23,7 +23,7 @@ FrameCallback = Callable[[np.ndarray, Chroma, float, av.VideoFrame], None]
 def plane_view(plane: av.video.plane.VideoPlane, step: int = 1) -> np.ndarray:
     """Every `step`-th sample of a plane as a 2-D uint8 view of the frame's own buffer (valid while the frame
     lives)."""
-    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
     return rows[: plane.height: step, : plane.width: step]
 
 
