@@ -13,17 +13,8 @@ from ingest.source import SourceOptions, open_source
 from nvr.runtime.live_tap import LiveTap
 from nvr.runtime.messages import LiveData, LiveReset
 from storage.recorder import SegmentRecorder
+from tests.support.live import SentMessages
 from tests.support.media import encode_video
-
-
-class SentMessages:
-    """Stands in for the recorder's StationOutlet."""
-
-    def __init__(self) -> None:
-        self.sent: list[object] = []
-
-    def send(self, message: object) -> None:
-        self.sent.append(message)
 
 
 def test_a_watcher_mid_gop_gets_the_gop_from_its_keyframe_after_the_recorder_muxed_it(tmp_path: Path) -> None:
