@@ -66,27 +66,38 @@ def signed_in(request: Request, station: Station = Depends(get_station)) -> User
     return user
 
 
-def current_user(user: User = Depends(signed_in)) -> User:
-    """The caller, who may use the station: one signed in with a generated password must change it first."""
+def may_use(user: User) -> User:
+    """`user`, who may use the station: one signed in with a generated password must change it first."""
     if user.must_change_password:
         raise HTTPException(403, MUST_CHANGE.format(username=user.username))
     return user
+
+
+def is_admin(user: User) -> User:
+    if user.role != "admin":
+        raise HTTPException(403, "only an administrator may do this")
+    return user
+
+
+# The checks below read only the user: `async def`, so that FastAPI does not hand each to its thread pool
+# (see api/deps.py).
+async def current_user(user: User = Depends(signed_in)) -> User:
+    """The caller, who may use the station: one signed in with a generated password must change it first."""
+    return may_use(user)
 
 
 def password_setter(username: str, user: User = Depends(signed_in)) -> User:
     """Who may set `username`'s password: an administrator, or that user while they must change it."""
     if user.must_change_password and user.username == username:
         return user
-    return admin_user(current_user(user))
+    return is_admin(may_use(user))
 
 
-def admin_user(user: User = Depends(current_user)) -> User:
-    if user.role != "admin":
-        raise HTTPException(403, "only an administrator may do this")
-    return user
+async def admin_user(user: User = Depends(current_user)) -> User:
+    return is_admin(user)
 
 
-def staff_user(user: User = Depends(current_user)) -> User:
+async def staff_user(user: User = Depends(current_user)) -> User:
     """An administrator or a duty officer (operator); households (viewers) get 403."""
     if user.role not in ("admin", "operator"):
         raise HTTPException(403, "only an administrator or an operator may do this")

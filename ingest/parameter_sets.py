@@ -49,8 +49,9 @@ class ParameterSets:
 
     @classmethod
     def from_units(cls, units: list[bytes]) -> ParameterSets:
-        """The distinct SPS and PPS among `units` (a payloader may repeat the ones already in-band)."""
-        distinct = list(dict.fromkeys(units))
+        """The distinct SPS and PPS among `units` (a payloader may repeat the ones already in-band). Picked before
+        they are told apart: hashing a keyframe's picture data (hundreds of KB) to compare it cost 0.1 ms."""
+        distinct = list(dict.fromkeys(u for u in units if u[0] & 0x1F in (NAL_SPS, NAL_PPS)))
         return cls(tuple(u for u in distinct if u[0] & 0x1F == NAL_SPS),
                    tuple(u for u in distinct if u[0] & 0x1F == NAL_PPS))
 

@@ -8,12 +8,17 @@ import signal
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
+from detect.frames import CHROMA_GRID, reduce_luma, sample_chroma
+from ingest.frame_tap import detection_planes
+from nvr.runtime.detect_feed import DetectFeed
 from nvr.runtime.work_pictures import WorkPictureTable
 from nvr.station import RECORDER_LOST
 from tests.conftest import station_config, wait_for
+from tests.support.media import encode_video
 from tests.support.rtsp import RtspServer
 
 # Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
@@ -83,3 +88,26 @@ def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -
         WorkPictureTable(path, 4, (160, 90), create=False)
 
 
+def test_the_recorder_writes_the_banks_own_work_picture_into_its_slot(tmp_path: Path) -> None:
+    """Decoded frames reduced by the recorder straight into shared memory are the pictures the detector bank
+    makes of them itself (box-averaged luma, the chroma grid), at every frame."""
+    video = encode_video(tmp_path / "camera.mp4", seconds=1, size="640x360")
+    path = tmp_path / "table.work"
+    writer = WorkPictureTable(path, 2, (160, 90), create=True)
+    reader = WorkPictureTable(path, 2, (160, 90), create=False)
+    feed = DetectFeed(writer, 1, (160, 90))
+    try:
+        with av.open(str(video)) as container:
+            for number, frame in enumerate(container.decode(video=0)):
+                y, chroma = detection_planes(frame)
+                feed(y, chroma, 100.0 + number, frame)
+                picture = reader.read_new()[1]
+                expected = np.empty((2, *CHROMA_GRID), np.uint8)
+                sample_chroma(chroma, expected)
+                assert picture.t == 100.0 + number
+                assert np.array_equal(picture.luma, reduce_luma(y, (160, 90)))
+                assert picture.chroma is not None and np.array_equal(picture.chroma, expected)
+        assert number == 14
+    finally:
+        reader.close()
+        writer.close()
