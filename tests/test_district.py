@@ -23,6 +23,7 @@ import av
 import httpx
 import pytest
 import yaml
+from sqlalchemy import text
 
 from nvr.config import ConfigError
 from nvr.district.config import load_district_config
@@ -32,8 +33,9 @@ from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer, free_port
+from tests.support.web import chromium, log_in
 
-POSTS = ("phuong-a", "phuong-b")
+POSTS = ("phuong-a", "phuong-b", "phuong-c")
 
 
 def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -97,6 +99,9 @@ def district(cameras: RtspServer, postgres: PostgresServer, tmp_path_factory: py
                                      "detect": {"enabled": False}}),
             "phuong-b": post_config(tmp_path / "b", "phuong-b", ports["phuong-b"], url, broker,
                                     {"name": "cong-b", "title": "Cổng chợ", "record_url": gate_camera.url("cong"),
+                                     "detect": {"enabled": False}}),
+            "phuong-c": post_config(tmp_path / "c", "phuong-c", ports["phuong-c"], url, broker,
+                                    {"name": "cam1", "title": "Bến xe", "record_url": cameras.url("cam1"),
                                      "detect": {"enabled": False}})}
         try:
             processes.update({post: start(["--config", str(c), "run"], c.parent / "nvr.log")
@@ -136,16 +141,18 @@ def test_the_district_lists_every_post_and_camera(district: Setup) -> None:
         return district.get("/api/stations").json()
 
     wait_for(lambda: all(s["reachable"] and s["cameras_online"] == 1 for s in stations()), 30,
-             "both posts reachable with their camera online")
+             "every post reachable with its camera online")
     listed = stations()
     assert [(s["id"], s["title"], s["cameras_total"], s["mqtt"]) for s in listed] == [
-        ("phuong-a", "Công an phuong-a", 1, "online"), ("phuong-b", "Công an phuong-b", 1, "online")]
+        ("phuong-a", "Công an phuong-a", 1, "online"), ("phuong-b", "Công an phuong-b", 1, "online"),
+        ("phuong-c", "Công an phuong-c", 1, "online")]
     assert all(s["last_seen"] and s["oldest"] and s["disk_days_kept"] >= 0 for s in listed)
     listing = district.get("/api/cameras")
     assert listing.headers["cache-control"] == "no-store" and listing.headers["x-frame-options"] == "DENY"
     assert listing.json() == [
         {"station": "phuong-a", "name": "cam0", "title": "Hẻm 4", "status": "online"},
-        {"station": "phuong-b", "name": "cong-b", "title": "Cổng chợ", "status": "online"}]
+        {"station": "phuong-b", "name": "cong-b", "title": "Cổng chợ", "status": "online"},
+        {"station": "phuong-c", "name": "cam1", "title": "Bến xe", "status": "online"}]
     assert httpx.get(f"{district.base}/api/cameras", timeout=10).status_code == 401
 
 
@@ -186,15 +193,7 @@ def test_a_clip_of_post_b_comes_through_the_district_and_decodes(district: Setup
     assert 3 <= shown <= 7, shown  # from the keyframe at or before start (2 s segments) to end
     assert start.timestamp() - 2.5 <= first_ms / 1000 <= start.timestamp()
 
-    def clip_rows(station: str) -> list[AuditEntry]:
-        index = RecordingIndex(district.catalog, station, migrate=False)
-        try:
-            return AuditLog(index).entries(start_ms=int(asked * 1000) - 1000, end_ms=int(time.time() * 1000) + 1000,
-                                           action="clip")
-        finally:
-            index.close()
-
-    at_district, at_post = clip_rows("district"), clip_rows("phuong-b")
+    at_district, at_post = _audit(district, "district", "clip", asked), _audit(district, "phuong-b", "clip", asked)
     assert [(e.username, e.camera) for e in at_district] == [("district", "phuong-b/cong-b")]
     assert [(e.username, e.camera) for e in at_post] == [("district", "cong-b")]
     assert at_district[0].detail == at_post[0].detail  # the same range, in the same zone
@@ -219,7 +218,7 @@ def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_off
     district.gate_camera.stop()
     stopped = time.monotonic()
     wait_for(lambda: {c["name"]: c["status"] for c in district.get("/api/cameras").json()} == {
-        "cam0": "online", "cong-b": "offline"}, 10, "post b's camera offline in the district")
+        "cam0": "online", "cong-b": "offline", "cam1": "online"}, 10, "post b's camera offline in the district")
     print(f"post b's camera shown offline by the district {time.monotonic() - stopped:.1f} s after it went")
 
     def alerts(key: str | None = None, **params: Any) -> list[dict[str, Any]]:
@@ -241,6 +240,77 @@ def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_off
     assert district.get("/api/events", type="fire").status_code == 400
 
 
+def test_a_person_logs_in_at_the_district_with_the_shared_accounts(district: Setup) -> None:
+    asked = time.time()
+    login = f"{district.base}/api/auth/login"
+    wrong = httpx.post(login, json={"username": "district", "password": "not-it"}, timeout=10)
+    assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+    with httpx.Client(base_url=district.base, timeout=10) as browser:
+        answer = browser.post("/api/auth/login", json={"username": "district", "password": "district-password"})
+        assert answer.status_code == 200 and answer.json()["role"] == "operator"
+        cookie = answer.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        token = answer.json()["token"]
+        assert browser.get("/api/auth/me").json()["stations"] == list(POSTS)  # by the cookie
+        assert len(browser.get("/api/cameras").json()) == len(POSTS)
+        refused = browser.post("/api/auth/logout", headers={"Origin": "http://elsewhere.example"})
+        assert refused.status_code == 403  # a change with the cookie from another page (CSRF)
+        assert browser.post("/api/auth/logout", headers={"Origin": district.base}).status_code == 200
+        assert browser.get("/api/cameras").status_code == 401
+    assert district.get("/api/cameras", token).status_code == 401  # the session ended, not just its cookie
+    rows = [(e.action, e.username) for e in _audit(district, "district", None, asked)]
+    assert rows == [("logout", "district"), ("login", "district"), ("login_failed", "district")]  # newest first
+    assert _audit(district, "phuong-a", "login", asked) == []  # the district's rows, not a post's
+
+
+def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(district: Setup) -> None:
+    last = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["ranges"][-1]
+    end = datetime.fromisoformat(last["end"]) - timedelta(seconds=1)
+    start = end - timedelta(seconds=5)
+    problems: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
+                else None)
+        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
+                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        log_in(page, district.base, "district", "district-password")
+        page.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 3", timeout=20_000)
+        assert page.locator("header .brand").inner_text() == "Camera an ninh cấp quận"  # Vietnamese first
+        posts = {row.get_attribute("data-station"): row.locator("td").all_inner_texts()
+                 for row in page.locator("#posts tbody tr").all()}
+        assert [(cells[0], cells[2]) for cells in posts.values()] == [
+            ("Công an phuong-a", "1/1"), ("Công an phuong-b", "0/1"), ("Công an phuong-c", "1/1")]
+        assert list(posts) == list(POSTS) and posts["phuong-a"][1] == "Có"
+        alert = page.locator('#events tbody tr[data-station="phuong-b"][data-type="camera_offline"]')
+        alert.wait_for(timeout=20_000)
+        assert alert.locator("td").all_inner_texts()[1:] == ["Công an phuong-b", "Cổng chợ",
+                                                              "Camera mất kết nối quá lâu"]
+        page.select_option("#event-filters select[name=station]", "phuong-a")
+        page.wait_for_function("() => !document.querySelector('#events tbody tr')", timeout=10_000)
+        page.click("#lang")
+        assert page.locator("#posts th").first.inner_text() == "Post"
+
+        page.select_option("#day-form select[name=camera]", "phuong-b/cong-b")
+        page.fill("#day-form input[name=day]", start.date().isoformat())
+        page.click("#day-form button[type=submit]")
+        page.locator("#ranges button").first.wait_for(timeout=10_000)
+        page.fill("#clip-form input[name=from]", start.strftime("%H:%M:%S"))
+        page.fill("#clip-form input[name=to]", end.strftime("%H:%M:%S"))
+        page.click("#clip-form button[type=submit]")
+        page.wait_for_function("() => document.getElementById('player').currentTime > 1", timeout=30_000)
+        assert page.locator("#player").get_attribute("src").startswith(  # type: ignore[union-attr]
+            "/api/stations/phuong-b/cameras/cong-b/clip.mp4?")
+
+        viewer = browser.new_page()
+        log_in(viewer, district.base, "nha-so-5", "household-pass")
+        viewer.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 1", timeout=20_000)
+        assert viewer.locator("#posts tbody tr").get_attribute("data-station") == "phuong-b"
+        assert viewer.locator("#day-form select[name=camera] option").evaluate_all(
+            "options => options.map(o => o.value)") == ["phuong-b/cong-b"]
+    assert not problems, problems  # nothing refused by the page's policy (no inline script or style), no asset missing
+
+
 def test_a_clip_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
     post = district.processes["phuong-a"]
     post.send_signal(signal.SIGTERM)
@@ -248,6 +318,25 @@ def test_a_clip_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
     answer = district.get("/api/stations/phuong-a/cameras/cam0/clip.mp4", start="2026-01-01T00:00:00",
                           end="2026-01-01T00:01:00")
     assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+
+
+def test_a_post_restarted_on_an_empty_disk_leaves_the_other_posts_rows_intact(district: Setup) -> None:
+    """Post a (stopped by the test before) comes back with a new data folder and the same station id: its
+    reconciliation drops its own rows whose files are gone, and nothing of b's or c's."""
+    others = {post: _rows(district, post) for post in ("phuong-b", "phuong-c")}
+    own_before = _rows(district, "phuong-a")["segments"]
+    assert own_before and all(rows["segments"] and rows["cameras"] for rows in others.values())
+    old = district.configs["phuong-a"]
+    empty = old.with_name("config-empty-disk.yaml")
+    empty.write_text(yaml.safe_dump({**yaml.safe_load(old.read_text()), "data_dir": "data-new"}))
+    district.processes["phuong-a-again"] = start(["--config", str(empty), "run"], old.parent / "nvr.log")
+    wait_for(lambda: not any(row in own_before for row in _rows(district, "phuong-a")["segments"]), 60,
+             "post a's reconciliation dropping its rows of the lost disk")
+    wait_for(lambda: _rows(district, "phuong-a")["segments"], 30, "post a recording on its new disk")
+    for post, before in others.items():
+        after = _rows(district, post)
+        for table, rows in before.items():
+            assert all(row in after[table] for row in rows), f"{post}'s {table} rows changed"
 
 
 def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -269,6 +358,28 @@ def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatc
     config = load_district_config(path)
     assert config.stations[0].prefix == "nvr/phuong-a" and config.data_dir == tmp_path / "district-data"
     assert "nvrk_" not in repr(config)
+
+
+def _audit(district: Setup, station: str, action: str | None, since: float) -> list[AuditEntry]:
+    """`station`'s audit rows since `since` (a time.time()), of `action` or of any."""
+    index = RecordingIndex(district.catalog, station, migrate=False)
+    try:
+        return AuditLog(index).entries(start_ms=int(since * 1000) - 1000, end_ms=int(time.time() * 1000) + 1000,
+                                       action=action)
+    finally:
+        index.close()
+
+
+def _rows(district: Setup, station: str) -> dict[str, list[tuple[Any, ...]]]:
+    """`station`'s segment and camera rows in the shared catalog."""
+    index = RecordingIndex(district.catalog, station, migrate=False)
+    try:
+        with index.engine.connect() as connection:
+            return {table: [tuple(row) for row in connection.execute(
+                        text(f"SELECT * FROM {table} WHERE station = :station ORDER BY id"), {"station": station})]
+                    for table in ("segments", "cameras")}
+    finally:
+        index.close()
 
 
 def _answers(url: str) -> bool:

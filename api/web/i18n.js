@@ -179,6 +179,11 @@ export function t(key, values = {}) {
   return text.replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
 }
 
+// A page set of its own (the district's) brings its texts; the keys it shares keep the station's wording.
+export function addTexts(more) {
+  for (const [code, texts] of Object.entries(more)) Object.assign(TEXT[code], texts);
+}
+
 export function currentLanguage() {
   return language;
 }

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, HTTPException, Request
 
+from api.auth import session_user
 from nvr.district.catalog import Place
 from nvr.district.state import District
 from storage.accounts import User
@@ -37,13 +38,10 @@ def district_of(request: Request) -> District:
 
 
 def district_user(request: Request, district: District = Depends(district_of)) -> DistrictUser:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    user = district.accounts.user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-    if user is None:
-        raise HTTPException(401, "log in first (missing, expired or unknown token)",
-                            headers={"WWW-Authenticate": "Bearer"})
+    """The caller by bearer token, machine key or the district's session cookie (api/auth.py's rules)."""
+    user = session_user(district.accounts, request)
     if user.must_change_password:
-        raise HTTPException(403, "change the generated password first")
+        raise HTTPException(403, "change the generated password first (at a post)")
     if user.role in ("admin", "operator"):
         return DistrictUser(user, None)
     return DistrictUser(user, district.catalog.grants(user.id, [s.id for s in district.config.stations]))

@@ -1,28 +1,35 @@
-"""The district server's API (same conventions as a station's: bearer tokens or machine keys of the shared
-accounts, ISO 8601 times in the district's zone). Administrators and operators see every post; a viewer
-only the posts and cameras granted (nvr/district/access.py)."""
+"""The district server's API and web page (same conventions as a station's: the session cookie of a login
+here, bearer tokens or machine keys of the shared accounts, ISO 8601 times in the district's zone).
+Administrators and operators see every post; a viewer only the posts and cameras granted
+(nvr/district/access.py)."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 
+from api.app import WEB_DIR
 from api.deps import zoned_window
 from api.security_headers import SecurityHeaders
 from detect.events import EVENT_TYPES
 from nvr.district.access import DistrictUser, district_user
 from nvr.district.catalog import EventQuery, Place
 from nvr.district.footage import router as footage_router
+from nvr.district.login import router as login_router
 from nvr.district.relay import station_clients
 from nvr.district.state import District
 from nvr.integrations.event_json import event_json
 from storage.clock import now_ms
 
 DAY_MS = 86_400_000
+DISTRICT_WEB_DIR = Path(__file__).with_name("web")
 
 
 def create_district_app(district: District) -> FastAPI:
@@ -45,7 +52,14 @@ def create_district_app(district: District) -> FastAPI:
     app = FastAPI(title="Station NVR district", lifespan=lifespan)
     app.state.district = district
     app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
+    app.include_router(login_router)
     app.include_router(footage_router)
+    app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")  # the station's i18n, api.js and style
+    app.mount("/district-ui", StaticFiles(directory=DISTRICT_WEB_DIR), name="district-ui")
+
+    @app.get("/", include_in_schema=False)
+    def index() -> FileResponse:
+        return FileResponse(DISTRICT_WEB_DIR / "index.html")
 
     @app.get("/api/health")
     def health() -> dict[str, Any]:

@@ -1,5 +1,5 @@
 """What the district's routes read: the configuration, the shared catalog, the MQTT status, the boxes'
-reachability, a client per box, and the district's own audit log."""
+reachability, a client per box, the district's own audit log and its login throttle."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from nvr.district.catalog import DistrictCatalog
 from nvr.district.config import DistrictConfig
 from nvr.district.reachability import Reachability
 from nvr.district.status import StatusBoard
+from nvr.login_limiter import LoginLimiter
 from nvr.times import format_instant
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
@@ -23,6 +24,7 @@ class District:
         self.catalog = catalog
         self.accounts = accounts
         self.audit = audit
+        self.login_limiter = LoginLimiter()  # the post's throttle, for logins at the district
         self.board = board
         self.reach = reach
         self.zone = ZoneInfo(config.timezone)
