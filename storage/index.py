@@ -7,7 +7,9 @@ sharing one PostgreSQL never touch each other's footage.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from storage.models import CameraRow, OutageRow, SegmentRow
 from storage.schema import upgrade
 
 CONNECT_TIMEOUT_SECONDS = 10  # to a PostgreSQL server
+WAL_SWITCH_SECONDS = 10  # as long as SQLite's busy timeout
 JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 
 
@@ -53,11 +56,26 @@ class Outage:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _enter_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _enter_wal(cursor: Any) -> None:
+    """Switch a database file to WAL. Turning a new file to WAL needs it alone for a moment, and SQLite answers
+    "database is locked" at once, without its busy wait, when another connection (a box starting beside this
+    one) is doing the same: try again for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def make_engine(url: str) -> Engine:
