@@ -101,11 +101,14 @@ def watch_sync(page: Page, seconds: float, rate: float) -> tuple[float, float]:
 
 
 def jump(page: Page, station: Station, target: int) -> None:
-    """Type the time `target` (to the second) into the player and wait until every camera shows it."""
+    """Type the time `target` (to the second) into the player and wait until every camera shows it: each
+    video ready and on the clock (a seek has landed once every picture is at the clock)."""
     page.fill(".jump input", wall_clock(station, target))
     page.press(".jump input", "Enter")
     page.wait_for_function(f"() => Math.abs({CLOCK}.now() - {target}) < 3000", timeout=10_000)
     page.wait_for_function(ALL_READY, timeout=30_000)
+    page.wait_for_function(f"() => {{ const s = ({SAMPLE})(); return s.videos.every(v => Math.abs(v - s.clock)"
+                           f" < {SYNC_S * 1000}); }}", timeout=10_000)
 
 
 def test_four_cameras_play_on_one_clock_across_play_seek_and_4x(station: Station) -> None:
@@ -139,10 +142,11 @@ def test_four_cameras_play_on_one_clock_across_play_seek_and_4x(station: Station
         page.wait_for_function(f"() => {CLOCK}.rate === -4")
         before = page.evaluate(SAMPLE)["clock"]
         page.wait_for_function(f"() => {CLOCK}.now() < {before} - 4000", timeout=15_000)
-        page.click(".controls .play")  # pause: every video on the clock's frame
+        page.click(".controls .play")  # pause: every video comes to the clock's frame
         page.wait_for_function(ALL_READY, timeout=15_000)
+        page.wait_for_function(f"() => {{ const s = ({SAMPLE})(); return !s.playing"
+                               " && s.videos.every(v => Math.abs(v - s.clock) < 70); }", timeout=10_000)
         still = page.evaluate(SAMPLE)
-        assert not still["playing"] and all(abs(v - still["clock"]) < 70 for v in still["videos"]), still
         page.click(".controls .step-forward")
         page.wait_for_function(f"() => Math.abs({CLOCK}.now() - {still['clock']} - 1000 / 15) < 5")
         assert not errors
