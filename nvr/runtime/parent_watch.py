@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 
 PR_SET_PDEATHSIG = 1
 CHECK_SECONDS = 1.0
@@ -32,8 +33,6 @@ def exit_with_parent() -> None:
 
 
 def _watch(parent_pid: int) -> None:
-    stop = threading.Event()
-    while not stop.wait(CHECK_SECONDS):
-        if os.getppid() != parent_pid:
-            os.kill(os.getpid(), signal.SIGTERM)
-            return
+    while os.getppid() == parent_pid:
+        time.sleep(CHECK_SECONDS)
+    os.kill(os.getpid(), signal.SIGTERM)
