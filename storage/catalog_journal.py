@@ -11,6 +11,7 @@ outage opened once per start and closed only by an end after it).
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -71,7 +72,7 @@ class CatalogJournal:
 
     def rows(self, limit: int) -> list[Row]:
         """The first `limit` rows not yet in the catalog, in order."""
-        return [row for row, _size in list(self._pending)[:limit]]
+        return [row for row, _size in itertools.islice(self._pending, limit)]
 
     def append(self, rows: list[Row]) -> None:
         """Rows on disk (fsynced) before they go to the catalog; OSError (a full disk) leaves them out."""

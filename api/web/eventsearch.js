@@ -6,18 +6,10 @@ import { eventItem, showAck } from "./eventlist.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { EVENT_TYPES } from "./timeline.js";
-import { dateTime, parseTyped } from "./timefmt.js";
+import { dateTime, localInput, parseTyped } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const FOUND_AT_MOST = 500;
-
-function localInput(ms) {
-  return dateTime(ms).slice(0, 16).replace(" ", "T"); // what <input type="datetime-local"> holds
-}
-
-function option(value, text) {
-  return new Option(text, value);
-}
 
 function caseButton(event, cameraName) {
   const button = document.createElement("button");
@@ -40,8 +32,8 @@ export async function showEventSearch(view, me) {
   const cameras = await api("/api/cameras");
   const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
   const fields = form.elements;
-  fields.camera.replaceChildren(option("", t("all")), ...cameras.map((camera) => option(camera.name, displayName(camera))));
-  fields.type.replaceChildren(option("", t("all")), ...EVENT_TYPES.map((type) => option(type, t(type))));
+  fields.camera.replaceChildren(new Option(t("all"), ""), ...cameras.map((camera) => new Option(displayName(camera), camera.name)));
+  fields.type.replaceChildren(new Option(t("all"), ""), ...EVENT_TYPES.map((type) => new Option(t(type), type)));
   fields.start.value = localInput(Date.now() - DAY_MS);
 
   const search = async () => {

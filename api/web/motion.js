@@ -7,7 +7,7 @@ import { AreaDrawing } from "./areadrawing.js";
 import { playbackHash, PRE_ROLL_MS } from "./eventlist.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
-import { clock, dateTime, parseTyped, today } from "./timefmt.js";
+import { clock, dateTime, localInput, parseTyped, when } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const MINUTE_MS = 60000;
@@ -20,14 +20,6 @@ async function pictureTime(camera, at) {
   const listing = await api(`/api/cameras/${encodeURIComponent(camera)}/recordings?${query}`);
   const last = listing.ranges.map((range) => [Date.parse(range.start), Date.parse(range.end)]).at(-1);
   return last ? Math.min(at, Math.max(last[0], last[1] - PICTURE_BACK_MS)) : at;
-}
-
-function localInput(ms) {
-  return dateTime(ms).slice(0, 16).replace(" ", "T"); // what <input type="datetime-local"> holds
-}
-
-function when(ms) {
-  return dateTime(ms).startsWith(today()) ? clock(ms) : dateTime(ms);
 }
 
 function resultItem(range, camera, onShow) {

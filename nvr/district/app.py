@@ -6,6 +6,7 @@ Administrators and operators see every post; a viewer only the posts and cameras
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -20,7 +21,7 @@ from api.deps import zoned_window
 from api.security_headers import SecurityHeaders
 from detect.events import EVENT_TYPES
 from nvr.district.access import DistrictUser, district_user
-from nvr.district.catalog import EventQuery, Place
+from nvr.district.catalog import CatalogCamera, EventQuery, Place
 from nvr.district.footage import router as footage_router
 from nvr.district.login import router as login_router
 from nvr.district.relay import station_clients
@@ -71,9 +72,12 @@ def create_district_app(district: District) -> FastAPI:
         visible = user.stations(district)
         cameras = [c for c in district.catalog.cameras(visible) if user.may_see(c.station, c.name)]
         footages = district.catalog.footage(visible)
+        by_station: dict[str, list[CatalogCamera]] = defaultdict(list)
+        for camera in cameras:
+            by_station[camera.station].append(camera)
         listed = []
         for link in (s for s in district.config.stations if s.id in visible):
-            own = [c for c in cameras if c.station == link.id]
+            own = by_station[link.id]
             footage = footages[link.id]
             reach = district.reach.reach.get(link.id)
             seen = max((ms for ms in (footage.newest_ms, reach.last_answer_ms if reach else None) if ms is not None),

@@ -3,7 +3,7 @@
 import { api, Unauthorized } from "/ui/api.js";
 import { addTexts, applyTexts, t, toggleLanguage } from "/ui/i18n.js";
 import { EVENT_TYPES } from "/ui/timeline.js";
-import { dateTime, setZone, today } from "/ui/timefmt.js";
+import { clock, dateTime, setZone, today } from "/ui/timefmt.js";
 
 addTexts({
   vi: {
@@ -37,13 +37,6 @@ function row(...cells) {
   return tr;
 }
 
-function option(value, text) {
-  const element = document.createElement("option");
-  element.value = value;
-  element.textContent = text;
-  return element;
-}
-
 function stationTitle(id) {
   return stations.find((station) => station.id === id)?.title ?? id;
 }
@@ -67,12 +60,12 @@ async function loadPosts() {
   [stations, cameras] = await Promise.all([api("/api/stations"), api("/api/cameras")]);
   showPosts();
   const chosen = $("#event-filters").station.value;
-  $("#event-filters").station.replaceChildren(option("", t("all")),
-    ...stations.map((station) => option(station.id, station.title)));
+  $("#event-filters").station.replaceChildren(new Option(t("all"), ""),
+    ...stations.map((station) => new Option(station.title, station.id)));
   $("#event-filters").station.value = chosen;
   const picked = $("#day-form").camera.value;
   $("#day-form").camera.replaceChildren(...cameras.map((camera) =>
-    option(`${camera.station}/${camera.name}`, `${stationTitle(camera.station)} · ${camera.title || camera.name}`)));
+    new Option(`${stationTitle(camera.station)} · ${camera.title || camera.name}`, `${camera.station}/${camera.name}`)));
   if (picked) $("#day-form").camera.value = picked;
 }
 
@@ -112,10 +105,10 @@ async function loadDay(event) {
     button.type = "button";
     button.className = "ghost";
     const [from, to] = [Date.parse(range.start), Date.parse(range.end)];
-    button.textContent = `${dateTime(from).slice(11)} – ${dateTime(to).slice(11)}`;
+    button.textContent = `${clock(from)} – ${clock(to)}`;
     button.addEventListener("click", () => {
-      $("#clip-form").from.value = dateTime(from).slice(11);
-      $("#clip-form").to.value = dateTime(Math.min(to, from + FIRST_CLIP_MS)).slice(11);
+      $("#clip-form").from.value = clock(from);
+      $("#clip-form").to.value = clock(Math.min(to, from + FIRST_CLIP_MS));
     });
     item.append(button);
     return item;
@@ -199,7 +192,7 @@ function languageButton() {
 
 function typeOptions() {
   const chosen = $("#event-filters").type.value;
-  $("#event-filters").type.replaceChildren(option("", t("all")), ...EVENT_TYPES.map((type) => option(type, t(type))));
+  $("#event-filters").type.replaceChildren(new Option(t("all"), ""), ...EVENT_TYPES.map((type) => new Option(t(type), type)));
   $("#event-filters").type.value = chosen;
 }
 
