@@ -40,7 +40,12 @@ def alive(pid: int) -> bool:
 
 def test_a_child_whose_parent_ended_before_it_asked_still_ends() -> None:
     script = "from tests.test_parent_watch import start_late_child; start_late_child()"
-    parent = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                            capture_output=True, text=True, timeout=30, check=True)
-    pid = int(parent.stdout.split()[0])
+    # the child inherits the pipe: read its pid and close our end rather than wait for the pipe to close
+    with subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          stdout=subprocess.PIPE, text=True) as parent:
+        assert parent.stdout is not None
+        pid = int(parent.stdout.readline())
+        parent.stdout.close()
+        parent.wait(10)
+    assert alive(pid), "the child outlived its parent at first"
     wait_for(lambda: not alive(pid), 15, "the orphaned child to end by itself")
