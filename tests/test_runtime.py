@@ -62,6 +62,16 @@ def test_a_killed_recorder_is_back_within_5_s_and_the_other_cameras_never_stop(
              "the segment open at the kill indexed by the new recorder")
 
 
+def write(table: WorkPictureTable, slot: int, luma: np.ndarray, chroma: np.ndarray | None, t: float) -> None:
+    """A whole picture into `slot`, as a recorder's feed writes one."""
+    writer = table.writer(slot)
+    writer.begin()
+    writer.luma[...] = luma
+    if chroma is not None:
+        writer.chroma[...] = chroma
+    writer.commit(t, chroma is not None)
+
+
 def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -> None:
     path = tmp_path / "table.work"
     writer = WorkPictureTable(path, 3, (160, 90), create=True)
@@ -70,9 +80,9 @@ def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -
         assert reader.read_new() == {}
         luma = np.full((90, 160), 7, np.uint8)
         chroma = np.full((2, 8, 16), 140, np.uint8)
-        writer.write(0, luma, chroma, 10.0)
-        writer.write(2, luma + 1, None, 11.0)
-        writer.write(2, luma + 2, None, 12.0)  # replaces the one not read yet
+        write(writer, 0, luma, chroma, 10.0)
+        write(writer, 2, luma + 1, None, 11.0)
+        write(writer, 2, luma + 2, None, 12.0)  # replaces the one not read yet
         found = reader.read_new()
         assert sorted(found) == [0, 2]
         assert found[0].t == 10.0 and int(found[0].luma[0, 0]) == 7 and found[0].chroma is not None

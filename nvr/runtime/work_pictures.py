@@ -58,27 +58,14 @@ class WorkPictureTable:
             os.close(fd)
         self._slots = np.ndarray((max(1, slots),), dtype, buffer=self._map)[:slots]
         self._seen = np.zeros(slots, np.uint64)
-        self._writers: dict[int, SlotWriter] = {}
 
     def close(self) -> None:
-        self._writers.clear()
         del self._slots
         self._map.close()
 
     def writer(self, slot: int) -> SlotWriter:
-        """Writer side of `slot` (one writer per slot)."""
-        if slot not in self._writers:
-            self._writers[slot] = SlotWriter(self._slots[slot:slot + 1])
-        return self._writers[slot]
-
-    def write(self, slot: int, luma: np.ndarray, chroma: np.ndarray | None, t: float) -> None:
-        """Writer side: a whole picture at once."""
-        writer = self.writer(slot)
-        writer.begin()
-        writer.luma[...] = luma
-        if chroma is not None:
-            writer.chroma[...] = chroma
-        writer.commit(t, chroma is not None)
+        """Writer side of `slot` (one writer per slot: its owner keeps it)."""
+        return SlotWriter(self._slots[slot:slot + 1])
 
     def read_new(self) -> dict[int, WorkPicture]:
         """Reader side: the pictures written since the last call, by slot; a slot being written right now
