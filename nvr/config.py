@@ -48,6 +48,18 @@ class ConfigError(Exception):
         super().__init__(f"{source}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
 
 
+def known_zone(zone: str) -> str:
+    """`zone` when it names an IANA time zone; a ValueError that says so otherwise (config validators)."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Ho_Chi_Minh)") from None
+    return zone
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_zone)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -392,7 +404,7 @@ class RuntimeConfig(_Section):
 
 class Config(_Section):
     data_dir: Path = Path("./data")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: TimeZoneName = "Asia/Ho_Chi_Minh"
     station: StationConfig = StationConfig()
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -406,14 +418,6 @@ class Config(_Section):
     alerts: AlertsConfig = AlertsConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Ho_Chi_Minh)") from None
-        return zone
 
     @field_validator("cameras")
     @classmethod

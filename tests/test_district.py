@@ -343,13 +343,14 @@ def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatc
     monkeypatch.delenv("KEY_NOWHERE", raising=False)
     path = tmp_path / "district.yaml"
     link = {"id": "phuong-a", "url": "https://10.1.2.3:8080", "api_key": "${KEY_NOWHERE}"}
-    path.write_text(yaml.safe_dump({"stations": [link, {**link, "url": "10.1.2.4"}]}))
+    path.write_text(yaml.safe_dump({"timezone": "Asia/Hanoi_City", "stations": [link, {**link, "url": "10.1.2.4"}]}))
     with pytest.raises(ConfigError) as failed:
         load_district_config(path)
     problems = str(failed.value)
     assert "stations[0].api_key: environment variable KEY_NOWHERE is not set" in problems
     assert "database: Field required" in problems
     assert "stations[1].url: must be the box's address" in problems
+    assert "timezone: unknown time zone 'Asia/Hanoi_City'" in problems
     monkeypatch.setenv("KEY_NOWHERE", "nvrk_" + "k" * 43)
     path.write_text(yaml.safe_dump({"database": {"url": "postgresql://db/catalog"}, "stations": [link, link]}))
     with pytest.raises(ConfigError, match="listed more than once"):

@@ -13,6 +13,7 @@ from nvr.config import (
     MqttConfig,
     ServerConfig,
     StationConfig,
+    TimeZoneName,
     _Section,
     read_settings,
     validation_problems,
@@ -49,7 +50,7 @@ class StationLink(_Section):
 
 class DistrictConfig(_Section):
     data_dir: Path = Path("./district-data")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: TimeZoneName = "Asia/Ho_Chi_Minh"
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig
     mqtt: MqttConfig | None = None
