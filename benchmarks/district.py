@@ -162,7 +162,8 @@ def main() -> None:
         with PostgresServer("district_bench") as server:
             figures = run(server.url())
     minutes = args.days * 1440
-    p95s = [figures[name]["p95_ms"] for name in ("camera_list", "camera_day_recordings", "day_event_feed")]
+    p95s = [figures[name]["p95_ms"]
+            for name in ("camera_list", "station_list", "camera_day_recordings", "day_event_feed")]
     print(json.dumps({
         "benchmark": "district",
         "input": f"{args.cameras} cameras in {args.stations} stations, 1-minute segments and "
