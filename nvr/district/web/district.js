@@ -171,7 +171,7 @@ async function logIn(event) {
     await api("/api/auth/login", { method: "POST",
       body: JSON.stringify({ username: form.username.value, password: form.password.value }) });
   } catch (error) {
-    const seconds = error.status === 429 ? error.message.match(/\d+/)?.[0] : null;
+    const seconds = error.status === 429 ? error.retryAfter : null;
     $("#login-error").textContent = seconds ? t("too_many", { seconds }) : t("bad_login");
     return;
   }
