@@ -3,7 +3,7 @@
 import { addToCase } from "./addtocase.js";
 import { api, isStaff } from "./api.js";
 import { eventItem, showAck } from "./eventlist.js";
-import { displayName } from "./grid.js";
+import { displayName, displayNames } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { EVENT_TYPES } from "./timeline.js";
 import { dateTime, localInput, parseTyped } from "./timefmt.js";
@@ -30,7 +30,7 @@ export async function showEventSearch(view, me) {
   const list = view.querySelector(".event-list");
   const error = view.querySelector(".error");
   const cameras = await api("/api/cameras");
-  const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
+  const names = displayNames(cameras);
   const fields = form.elements;
   fields.camera.replaceChildren(new Option(t("all"), ""), ...cameras.map((camera) => new Option(displayName(camera), camera.name)));
   fields.type.replaceChildren(new Option(t("all"), ""), ...EVENT_TYPES.map((type) => new Option(t(type), type)));

@@ -18,6 +18,11 @@ export function displayName(camera) {
   return camera.title || camera.name;
 }
 
+// name -> what the screens show for it
+export function displayNames(cameras) {
+  return new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
+}
+
 export function badgeHtml(camera, alerting) {
   const badges = [];
   if (camera.status !== "online") badges.push(`<span class="badge offline">${t(camera.status === "offline" ? "offline" : "connecting")}</span>`);
