@@ -218,3 +218,47 @@ class BookmarkRow(StationScoped, Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class DistrictCaseRow(Base):
+    """A case of the district server (`nvr district`): items of several posts. Each involved post holds a
+    mirror of it (a case of its own, `DistrictCasePostRow`), which is what locks the footage there."""
+
+    __tablename__ = "district_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(8), nullable=False)  # open | closed
+    created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class DistrictCaseItemRow(Base):
+    """A range of one post's camera (named, not a camera row: the post owns its rows); `post_item_id` is the
+    item's id in that post's mirror case."""
+
+    __tablename__ = "district_case_items"
+    __table_args__ = (Index("ix_district_case_items_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("district_cases.id", ondelete="CASCADE"), nullable=False)
+    station: Mapped[str] = mapped_column(String(63), nullable=False)
+    camera: Mapped[str] = mapped_column(String(63), nullable=False)
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    added_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    added_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    post_item_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class DistrictCasePostRow(Base):
+    """The case on post `station` that mirrors a district case."""
+
+    __tablename__ = "district_case_posts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("district_cases.id", ondelete="CASCADE"), primary_key=True)
+    station: Mapped[str] = mapped_column(String(63), primary_key=True)
+    post_case_id: Mapped[int] = mapped_column(Integer, nullable=False)

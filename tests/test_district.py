@@ -7,12 +7,16 @@ keys never reach its log."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,10 +27,12 @@ import av
 import httpx
 import pytest
 import yaml
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from nvr.config import ConfigError
 from nvr.district.config import load_district_config
+from nvr.evidence.signing import load_public_key
 from storage.audit import AuditEntry, AuditLog
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
@@ -34,6 +40,7 @@ from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer, free_port
 from tests.support.web import chromium, log_in
+from tests.test_export import flip, nvr_verify, rewritten
 
 POSTS = ("phuong-a", "phuong-b", "phuong-c")
 
@@ -78,6 +85,10 @@ class Setup:
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.base}{path}", params=params, timeout=30,
                          headers={"Authorization": f"Bearer {key or self.key}"})
+
+    def call(self, method: str, path: str, key: str | None = None, **options: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.base}{path}", timeout=30,
+                             headers={"Authorization": f"Bearer {key or self.key}"}, **options)
 
 
 @pytest.fixture(scope="module")
@@ -214,6 +225,163 @@ def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> No
     assert district.get("/api/events", household, station="phuong-a").status_code == 404
 
 
+@dataclass
+class CaseExport:
+    case: dict[str, Any]  # the district case as its API gave it after the export
+    path: Path  # the district's ZIP
+    seconds: float  # from POST .../export to the ZIP downloaded
+
+
+def _recent(district: Setup, station: str, camera: str, seconds: float = 4) -> dict[str, str]:
+    """A range of `seconds` ending a second before the end of the camera's newest recorded range."""
+    last = district.get(f"/api/stations/{station}/cameras/{camera}/recordings").json()["ranges"][-1]
+    end = datetime.fromisoformat(last["end"]) - timedelta(seconds=1)
+    return {"start": (end - timedelta(seconds=seconds)).isoformat(), "end": end.isoformat()}
+
+
+def _at_post(district: Setup, station: str, path: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{district.ports[station]}{path}",
+                     headers={"Authorization": f"Bearer {district.key}"}, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def case_export(district: Setup, tmp_path_factory: pytest.TempPathFactory) -> CaseExport:
+    """A district case of post a's and post b's cameras, exported through the district and downloaded."""
+    wait_for(lambda: all(district.get(f"/api/stations/{s}/cameras/{c}/recordings").json()["ranges"]
+                         for s, c in (("phuong-a", "cam0"), ("phuong-b", "cong-b"))), 60, "footage at posts a and b")
+    made = district.call("POST", "/api/cases", json={
+        "title": "Cướp giật liên phường", "note": "từ chợ đến bến xe",
+        "items": [{"station": "phuong-a", "camera": "cam0", **_recent(district, "phuong-a", "cam0")}]})
+    assert made.status_code == 201, made.text
+    case_id = made.json()["id"]
+    added = district.call("POST", f"/api/cases/{case_id}/items", json={
+        "station": "phuong-b", "camera": "cong-b", "note": "cổng chợ", **_recent(district, "phuong-b", "cong-b")})
+    assert added.status_code == 201, added.text
+    asked = time.monotonic()
+    assert district.call("POST", f"/api/cases/{case_id}/export").status_code == 202
+    wait_for(lambda: district.get(f"/api/cases/{case_id}/export").json()["state"] in ("ready", "failed"), 120,
+             "the district's export")
+    path = tmp_path_factory.mktemp("district-export") / "district.zip"
+    with httpx.stream("GET", f"{district.base}/api/cases/{case_id}/export.zip", timeout=60,
+                      headers={"Authorization": f"Bearer {district.key}"}) as answer, path.open("wb") as file:
+        assert answer.status_code == 200, answer.read()
+        for chunk in answer.iter_bytes():
+            file.write(chunk)
+    seconds = time.monotonic() - asked
+    print(f"district export of 2 posts x 4 s: {seconds:.1f} s to the downloaded ZIP ({path.stat().st_size} bytes)")
+    return CaseExport(district.get(f"/api/cases/{case_id}").json(), path, seconds)
+
+
+def test_a_district_case_of_two_posts_is_held_at_each_post_and_exported_signed(
+        district: Setup, case_export: CaseExport, tmp_path: Path) -> None:
+    case = case_export.case
+    assert [(i["station"], i["camera"]) for i in case["items"]] == [("phuong-a", "cam0"), ("phuong-b", "cong-b")]
+    assert case["status"] == "open" and case["export"]["state"] == "ready" and set(case["posts"]) == {
+        "phuong-a", "phuong-b"}
+    for item in case["items"]:  # each post's own case holds its items: the post's lock keeps that footage
+        mirror = _at_post(district, item["station"], f"/api/cases/{case['posts'][item['station']]}").json()
+        assert mirror["title"] == f"[Quận #{case['id']}] Cướp giật liên phường" and mirror["locked"] is True
+        assert [(i["id"], i["camera"], i["start_ms"], i["end_ms"]) for i in mirror["items"]] == [
+            (item["post_item"], item["camera"], item["start_ms"], item["end_ms"])]
+
+    key = district.get("/api/district").json()
+    with zipfile.ZipFile(case_export.path) as archive:
+        assert sorted(archive.namelist()) == ["README-vi.txt", "district-public-key.pem", "manifest.json",
+                                              "manifest.sig", "stations/phuong-a.zip", "stations/phuong-b.zip"]
+        manifest = json.loads(archive.read("manifest.json"))
+        for station in ("phuong-a", "phuong-b"):
+            (tmp_path / f"{station}.zip").write_bytes(archive.read(f"stations/{station}.zip"))
+    assert manifest["format"] == "station-nvr/district-case-export/1" and manifest["exported_by"] == "district"
+    assert manifest["district"]["key_fingerprint"] == key["key_fingerprint"]
+    assert manifest["case"]["id"] == case["id"] and manifest["case"]["note"] == "từ chợ đến bến xe"
+    for entry in manifest["stations"]:
+        post = _at_post(district, entry["id"], "/api/station").json()
+        inner = tmp_path / f"{entry['id']}.zip"
+        assert (entry["public_key"], entry["key_fingerprint"]) == (post["public_key"], post["key_fingerprint"])
+        assert entry["export"]["sha256"] == hashlib.sha256(inner.read_bytes()).hexdigest()
+        with zipfile.ZipFile(inner) as export:
+            assert base64.b64decode(entry["export"]["manifest_sig"]) == export.read("manifest.sig")
+            clips = json.loads(export.read("manifest.json"))["clips"]
+        assert [(c["camera"], c["requested"]["start"]["unix_ms"]) for c in clips] == [
+            (i["camera"], i["requested"]["start"]["unix_ms"]) for i in entry["items"]]
+        alone = nvr_verify(str(inner), "--key", post["public_key"])  # each post's export still checks alone
+        assert alone.returncode == 0 and alone.stdout == "ok\n", alone.stdout + alone.stderr
+
+    verified = nvr_verify(str(case_export.path), "--key", key["public_key"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    lines = verified.stdout.splitlines()
+    assert lines[0] == "ok" and [line.split(":")[0] for line in lines[1:]] == ["station phuong-a", "station phuong-b"]
+    rows = [e.action for e in _audit(district, "district", None, time.time() - 600) if e.action.startswith("case")]
+    assert {"case_create", "case_item_add", "case_export", "case_export_download"} <= set(rows)
+
+
+def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, tmp_path: Path) -> None:
+    """A byte of the district's manifest; a byte of a post's export inside; a byte of a clip inside a post's
+    export, the district's manifest brought up to date and signed again with another key (a forger's): each is
+    refused, the last by the post's own signature and hashes once the district's key is not asked for."""
+    data = case_export.path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        inner = archive.read("stations/phuong-b.zip")
+        manifest = json.loads(archive.read("manifest.json"))
+    with zipfile.ZipFile(io.BytesIO(inner)) as export:
+        clip = json.loads(export.read("manifest.json"))["clips"][0]["file"]
+    forged_inner = rewritten(inner, clip, lambda b: flip(b, len(b) // 2))
+    entry = next(s for s in manifest["stations"] if s["id"] == "phuong-b")
+    entry["export"].update(bytes=len(forged_inner), sha256=hashlib.sha256(forged_inner).hexdigest())
+    for listed in manifest["files"]:
+        if listed["name"] == "stations/phuong-b.zip":
+            listed.update(bytes=len(forged_inner), sha256=entry["export"]["sha256"])
+    forger = Ed25519PrivateKey.generate()
+    manifest["district"]["public_key"] = base64.b64encode(forger.public_key().public_bytes_raw()).decode()
+    forged_manifest = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    forged = rewritten(rewritten(rewritten(data, "stations/phuong-b.zip", lambda _b: forged_inner),
+                                 "manifest.json", lambda _b: forged_manifest),
+                       "manifest.sig", lambda _b: forger.sign(forged_manifest))
+    district_key = base64.b64encode(load_public_key(
+        zipfile.ZipFile(io.BytesIO(data)).read("district-public-key.pem").decode()).public_bytes_raw()).decode()
+    cases = {
+        "district manifest": (rewritten(data, "manifest.json", lambda b: flip(b, b.index("giật".encode()))), [],
+                              "manifest.sig"),
+        "post b's export": (rewritten(data, "stations/phuong-b.zip", lambda b: flip(b, len(b) // 2)), [],
+                            "stations/phuong-b.zip: its size or SHA-256 differs"),
+        "post b's clip, re-signed": (forged, [], f"stations/phuong-b.zip: {clip}: its size or SHA-256 differs"),
+        "post b's clip, district key": (forged, ["--key", district_key], "manifest.sig"),
+    }
+    for what, (changed, key, named) in cases.items():
+        path = tmp_path / "changed.zip"
+        path.write_bytes(changed)
+        refused = nvr_verify(str(path), *key)
+        assert refused.returncode == 1 and refused.stdout.startswith(f"FAILED {named}"), (what, refused.stdout)
+
+
+def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_post(district: Setup) -> None:
+    item = {"station": "phuong-b", "camera": "cong-b", **_recent(district, "phuong-b", "cong-b", 2)}
+    for method, path, body in (("GET", "/api/cases", None), ("POST", "/api/cases", {"title": "x", "items": [item]})):
+        refused = district.call(method, path, district.household, json=body)  # a viewer, granted post b's camera
+        assert refused.status_code == 403, refused.text
+    unknown = district.call("POST", "/api/cases", json={"title": "x", "items": [{**item, "camera": "cam0"}]})
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "no camera 'cam0' at station 'phuong-b'"
+    no_footage = district.call("POST", "/api/cases", json={"title": "x", "items": [
+        item, {**item, "station": "phuong-c", "camera": "cam1", "start": "2020-01-01T00:00:00",
+               "end": "2020-01-01T00:01:00"}]})
+    assert no_footage.status_code == 404 and no_footage.json()["detail"].startswith("station phuong-c: ")
+    assert district.get("/api/cases").json()[0]["title"] == "Cướp giật liên phường", "the refused case is not kept"
+    assert _at_post(district, "phuong-b", "/api/cases").json()[0]["title"].endswith("Cướp giật liên phường"), \
+        "what post b was given for the refused case is taken back"
+
+    case = district.call("POST", "/api/cases", json={"title": "Tạm", "items": [item]}).json()
+    mirror = f"/api/cases/{case['posts']['phuong-b']}"
+    closed = district.call("PATCH", f"/api/cases/{case['id']}", json={"status": "closed", "title": "Đã xong"})
+    assert closed.status_code == 200 and closed.json()["locked"] is False
+    at_post = _at_post(district, "phuong-b", mirror).json()
+    assert (at_post["locked"], at_post["title"]) == (False, f"[Quận #{case['id']}] Đã xong")
+    assert district.call("DELETE", f"/api/cases/{case['id']}/items/{case['items'][0]['id']}").status_code == 204
+    assert _at_post(district, "phuong-b", mirror).json()["items"] == []
+    assert district.call("DELETE", f"/api/cases/{case['id']}").status_code == 204
+    assert _at_post(district, "phuong-b", mirror).status_code == 404
+    assert district.get(f"/api/cases/{case['id']}").status_code == 404
+
+
 def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_offline(district: Setup) -> None:
     district.gate_camera.stop()
     stopped = time.monotonic()
@@ -318,6 +486,22 @@ def test_a_clip_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
     answer = district.get("/api/stations/phuong-a/cameras/cam0/clip.mp4", start="2026-01-01T00:00:00",
                           end="2026-01-01T00:01:00")
     assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+
+
+def test_a_district_export_with_a_post_down_fails_naming_it(district: Setup, case_export: CaseExport) -> None:
+    """Post a was stopped by the test before."""
+    case_id = case_export.case["id"]
+    assert district.call("POST", f"/api/cases/{case_id}/export").status_code == 202
+    wait_for(lambda: district.get(f"/api/cases/{case_id}/export").json()["state"] == "failed", 60, "the failure")
+    state = district.get(f"/api/cases/{case_id}/export").json()
+    assert state["error"] == "station phuong-a is unreachable (ConnectError)"
+    refused = district.get(f"/api/cases/{case_id}/export.zip")
+    assert refused.status_code == 409 and refused.json()["detail"].endswith(state["error"])
+    more = district.call("POST", f"/api/cases/{case_id}/items", json={
+        "station": "phuong-a", "camera": "cam0", "start": "2026-01-01T00:00:00", "end": "2026-01-01T00:01:00"})
+    assert more.status_code == 502 and more.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+    assert [e.detail for e in _audit(district, "district", "case_export_failed", time.time() - 120)] == [
+        f"case {case_id}: {state['error']}"]
 
 
 def test_a_post_restarted_on_an_empty_disk_leaves_the_other_posts_rows_intact(district: Setup) -> None:
