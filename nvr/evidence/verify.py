@@ -60,11 +60,11 @@ def _verify(archive: zipfile.ZipFile, key: Ed25519PublicKey | None) -> Verdict:
     if twice:
         raise Failed(f"{twice[0]}: appears more than once in the ZIP")
     manifest_bytes, signature = _read(archive, MANIFEST), _read(archive, SIGNATURE)
-    manifest = _parse(manifest_bytes)
-    district = manifest.get("format") == DISTRICT_FORMAT
-    signer = key or _export_key(manifest, "district" if district else "station")
+    signer = key or _export_key(_parse(manifest_bytes))  # a key given: the signature is checked before parsing
     if not signature_holds(signer, signature, manifest_bytes):
         raise Failed(f"{SIGNATURE}: the signature does not match {MANIFEST} (key {fingerprint(signer)})")
+    manifest = _parse(manifest_bytes)
+    district = manifest.get("format") == DISTRICT_FORMAT
     _check_files(archive, manifest)
     if district:
         return Verdict(None, None, fingerprint(signer), key is None, _verify_stations(archive, manifest))
@@ -152,8 +152,9 @@ def _parse(data: bytes) -> dict[str, Any]:
     return manifest
 
 
-def _export_key(manifest: dict[str, Any], signer: str) -> Ed25519PublicKey:
-    """The public key the export carries: the station's, or the district's (`signer`)."""
+def _export_key(manifest: dict[str, Any]) -> Ed25519PublicKey:
+    """The public key the export carries: the station's, or a district export's the district's."""
+    signer = "district" if manifest.get("format") == DISTRICT_FORMAT else "station"
     try:
         return load_public_key(str(manifest[signer]["public_key"]))
     except (KeyError, TypeError, KeyFormatError) as exc:
