@@ -275,7 +275,7 @@ def case_export(district: Setup, tmp_path_factory: pytest.TempPathFactory) -> Ca
 def test_a_district_case_of_two_posts_is_held_at_each_post_and_exported_signed(
         district: Setup, case_export: CaseExport, tmp_path: Path) -> None:
     case = case_export.case
-    assert [(i["station"], i["camera"]) for i in case["items"]] == [("phuong-a", "cam0"), ("phuong-b", "cong-b")]
+    assert sorted((i["station"], i["camera"]) for i in case["items"]) == [("phuong-a", "cam0"), ("phuong-b", "cong-b")]
     assert case["status"] == "open" and case["export"]["state"] == "ready" and set(case["posts"]) == {
         "phuong-a", "phuong-b"}
     for item in case["items"]:  # each post's own case holds its items: the post's lock keeps that footage
@@ -380,6 +380,50 @@ def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_
     assert district.call("DELETE", f"/api/cases/{case['id']}").status_code == 204
     assert _at_post(district, "phuong-b", mirror).status_code == 404
     assert district.get(f"/api/cases/{case['id']}").status_code == 404
+
+
+def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(district: Setup, tmp_path: Path) -> None:
+    played = _recent(district, "phuong-b", "cong-b", 3)
+    start, end = datetime.fromisoformat(played["start"]), datetime.fromisoformat(played["end"])
+    problems: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page(accept_downloads=True)
+        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
+                else None)
+        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
+                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        log_in(page, district.base, "district", "district-password")
+        page.locator("#cases-section h2").wait_for(timeout=20_000)
+        assert page.locator("#cases-section h2").inner_text() == "Hồ sơ vụ việc"
+        page.select_option("#day-form select[name=camera]", "phuong-b/cong-b")
+        page.fill("#day-form input[name=day]", start.date().isoformat())
+        page.fill("#clip-form input[name=from]", start.strftime("%H:%M:%S"))
+        page.fill("#clip-form input[name=to]", end.strftime("%H:%M:%S"))
+        page.fill("#case-form input[name=title]", "Từ trang quận")
+        page.click("#case-form button[type=submit]")
+        page.wait_for_function("() => document.querySelector('#add-range-form select').selectedOptions[0]"
+                               "?.text.endsWith('Từ trang quận')", timeout=20_000)  # the new case, chosen
+        page.click("#add-range-form button[type=submit]")
+        row = page.locator("#cases tbody tr", has_text="Từ trang quận")
+        page.wait_for_function("() => [...document.querySelectorAll('#cases tbody tr')].some(row => "
+                               "row.textContent.includes('Từ trang quận') && row.cells[2].textContent === '1')",
+                               timeout=20_000)
+        assert page.locator("#case-said").inner_text() == "Đã thêm vào hồ sơ «Từ trang quận»"
+        assert row.locator("td").all_inner_texts()[1:4] == ["phuong-b", "1", "Đang mở"]
+        row.locator("button[data-export]").click()
+        link = row.locator("a[download]")
+        link.wait_for(timeout=60_000)
+        with page.expect_download(timeout=20_000) as download:
+            link.click()
+        saved = tmp_path / "from-page.zip"
+        saved.write_bytes(Path(download.value.path()).read_bytes())
+        page.click("#lang")
+        assert page.locator("#cases-section h2").inner_text() == "Cases"
+        assert row.locator("td").nth(3).inner_text() == "Open"
+    verified = nvr_verify(str(saved), "--key", district.get("/api/district").json()["public_key"])
+    assert verified.returncode == 0 and verified.stdout.splitlines()[1].startswith("station phuong-b: ok"), \
+        verified.stdout
+    assert not problems, problems
 
 
 def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_offline(district: Setup) -> None:

@@ -54,8 +54,8 @@ class DistrictCase:
     mirrors: dict[str, int]  # station -> the id of its mirror case
 
     def stations(self) -> list[str]:
-        """The posts holding items, in the order of their first item."""
-        return list(dict.fromkeys(item.station for item in self.items))
+        """The posts holding items, by id."""
+        return sorted({item.station for item in self.items})
 
 
 class DistrictCaseStore:
