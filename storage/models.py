@@ -170,11 +170,8 @@ class MotionGridRow(StationScoped, Base):
     cells: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
-class CaseRow(StationScoped, Base):
-    """A case: the unit of evidence. While it is `open`, the footage of its items is locked against retention."""
-
-    __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_station_status", "station", "status"),)
+class CaseFields:
+    """What a case is, at a station (`cases`) or at the district (`district_cases`)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -183,6 +180,13 @@ class CaseRow(StationScoped, Base):
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # any change to the case or its items
+
+
+class CaseRow(StationScoped, CaseFields, Base):
+    """A case: the unit of evidence. While it is `open`, the footage of its items is locked against retention."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_station_status", "station", "status"),)
 
 
 class CaseItemRow(Base):
@@ -220,19 +224,11 @@ class BookmarkRow(StationScoped, Base):
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
-class DistrictCaseRow(Base):
+class DistrictCaseRow(CaseFields, Base):
     """A case of the district server (`nvr district`): items of several posts. Each involved post holds a
     mirror of it (a case of its own, `DistrictCasePostRow`), which is what locks the footage there."""
 
     __tablename__ = "district_cases"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200), nullable=False)
-    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    status: Mapped[str] = mapped_column(String(8), nullable=False)  # open | closed
-    created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
-    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class DistrictCaseItemRow(Base):

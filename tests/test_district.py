@@ -371,6 +371,14 @@ def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_
 
     case = district.call("POST", "/api/cases", json={"title": "Tạm", "items": [item]}).json()
     mirror = f"/api/cases/{case['posts']['phuong-b']}"
+    taken = httpx.delete(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}/items/{case['items'][0]['post_item']}",
+                         headers={"Authorization": f"Bearer {district.key}"}, timeout=10)
+    assert taken.status_code == 204  # someone at post b took the item out of its case
+    assert district.call("POST", f"/api/cases/{case['id']}/export").status_code == 202
+    wait_for(lambda: district.get(f"/api/cases/{case['id']}/export").json()["state"] == "failed", 30, "refusal")
+    assert district.get(f"/api/cases/{case['id']}/export").json()["error"] == (
+        f"station phuong-b: its case {case['posts']['phuong-b']} no longer holds the district case's items as "
+        "they were given (changed at the post)")
     closed = district.call("PATCH", f"/api/cases/{case['id']}", json={"status": "closed", "title": "Đã xong"})
     assert closed.status_code == 200 and closed.json()["locked"] is False
     at_post = _at_post(district, "phuong-b", mirror).json()
@@ -544,7 +552,8 @@ def test_a_district_export_with_a_post_down_fails_naming_it(district: Setup, cas
     more = district.call("POST", f"/api/cases/{case_id}/items", json={
         "station": "phuong-a", "camera": "cam0", "start": "2026-01-01T00:00:00", "end": "2026-01-01T00:01:00"})
     assert more.status_code == 502 and more.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
-    assert [e.detail for e in _audit(district, "district", "case_export_failed", time.time() - 120)] == [
+    failures = _audit(district, "district", "case_export_failed", time.time() - 120)
+    assert [e.detail for e in failures if e.detail.startswith(f"case {case_id}:")] == [
         f"case {case_id}: {state['error']}"]
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.orm import sessionmaker
 
-from storage.cases import CaseStatus
+from storage.cases import CaseStatus, change_case_row
 from storage.clock import now_ms
 from storage.locks import OPEN
 from storage.models import DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
@@ -91,10 +91,7 @@ class DistrictCaseStore:
             row = session.get(DistrictCaseRow, case_id)
             if row is None:
                 return None
-            for name, value in (("title", title), ("note", note), ("status", status)):
-                if value is not None:
-                    setattr(row, name, value)
-            row.updated_ms = now_ms()
+            change_case_row(row, title, note, status)
         return self.get(case_id)
 
     def delete(self, case_id: int) -> bool:

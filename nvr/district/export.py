@@ -46,7 +46,10 @@ def build_district_export(source: DistrictExportSource, case: DistrictCase, by: 
     if not involved:
         raise ExportRefused(f"district case {case.id} has no items")
     links = {station: _link(source, case, station) for station in involved}
-    asked = {station: ask_post_export(links[station], case.mirrors[station]) for station in involved}
+    asked = {station: ask_post_export(links[station], case.mirrors[station],
+                                      {(i.post_item_id, i.camera, i.start_ms, i.end_ms)
+                                       for i in case.items if i.station == station})
+             for station in involved}
     parts: list[PostExport] = []
     try:
         for number, station in enumerate(involved):

@@ -27,6 +27,7 @@ POLL_SECONDS = 0.5
 BUILD_SECONDS = 4 * 3600.0  # a post's export of 100 items of up to a day each is long; this is only a backstop
 CHUNK = 1 << 20
 BUILD_SHARE = 0.7  # of a post's part of the progress: its build; the rest is the download
+Held = tuple[int, str, int, int]  # an item of a post's case: its id there, camera, start and end (ms)
 
 
 @dataclass(frozen=True)
@@ -50,15 +51,19 @@ def post_client(link: StationLink) -> httpx.Client:
                         headers={"Authorization": f"Bearer {link.api_key.get_secret_value()}"})
 
 
-def ask_post_export(link: StationLink, post_case_id: int) -> dict[str, Any]:
-    """Start the post's export of its case (so the posts build theirs side by side); the post's
-    `GET /api/station` answer, with its public key."""
+def ask_post_export(link: StationLink, post_case_id: int, items: set[Held]) -> dict[str, Any]:
+    """Start the post's export of its case (so the posts build theirs side by side), once it is seen to hold
+    exactly `items`; the post's `GET /api/station` answer, with its public key."""
     station = link.id
     try:
         with post_client(link) as client:
             identity = _json(client.get("/api/station"), station)
             if identity.get("id") != station:
                 raise ExportRefused(f"station {station}: the box there is station {identity.get('id')!r}")
+            held = _json(client.get(f"/api/cases/{post_case_id}"), station)["items"]
+            if {(i["id"], i["camera"], i["start_ms"], i["end_ms"]) for i in held} != items:
+                raise ExportRefused(f"station {station}: its case {post_case_id} no longer holds the district "
+                                    "case's items as they were given (changed at the post)")
             _json(client.post(f"/api/cases/{post_case_id}/export"), station)
     except httpx.HTTPError as exc:
         raise ExportRefused(f"station {station} is unreachable ({type(exc).__name__})") from None
