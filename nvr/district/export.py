@@ -51,17 +51,17 @@ def build_district_export(source: DistrictExportSource, case: DistrictCase, by: 
                                        for i in case.items if i.station == station})
              for station in involved}
     parts: list[PostExport] = []
-    try:
+    try:  # each post's export is kept beside `out` while the ZIP is written (`.partial`: gone at a restart)
         for number, station in enumerate(involved):
             share = _share(progress, number, len(involved))
             parts.append(fetch_post_export(links[station], asked[station], case.mirrors[station],
-                                           out.with_name(f"{out.name}.{station}.zip"), share, cancelled))
+                                           out.with_name(f"{out.name}-{station}.partial"), share, cancelled))
         if cancelled():
             raise ExportCancelled()
         _write(source, case, by, out, parts)
     finally:
         for station in involved:
-            out.with_name(f"{out.name}.{station}.zip").unlink(missing_ok=True)
+            out.with_name(f"{out.name}-{station}.partial").unlink(missing_ok=True)
 
 
 def _link(source: DistrictExportSource, case: DistrictCase, station: str) -> StationLink:
