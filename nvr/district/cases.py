@@ -105,6 +105,11 @@ def case_json(case: DistrictCase, cases: DistrictCases) -> dict[str, Any]:
             "export": export_json(cases.exports.current(case), case.id, district.zone)}
 
 
+async def answer(cases: DistrictCases, found: list[DistrictCase]) -> list[dict[str, Any]]:
+    """The cases as JSON, off the event loop (an export's state may look at its file)."""
+    return await asyncio.to_thread(lambda: [case_json(case, cases) for case in found])
+
+
 async def existing_case(cases: DistrictCases, case_id: int) -> DistrictCase:
     case = await asyncio.to_thread(cases.store.get, case_id)
     if case is None:
@@ -140,7 +145,7 @@ async def _add(cases: DistrictCases, case: DistrictCase, asked: list[Wanted], by
 async def list_cases(staff: Staff, cases: Cases, status: CaseStatus | None = None) -> list[dict[str, Any]]:
     """The district's cases, newest first (`status=open` or `closed` to choose)."""
     found = await asyncio.to_thread(cases.store.all, status)
-    return [case_json(case, cases) for case in found]
+    return await answer(cases, found)
 
 
 @router.post("", status_code=201)
@@ -157,12 +162,12 @@ async def create_case(new: NewDistrictCase, request: Request, staff: Staff, case
             await asyncio.to_thread(cases.store.delete, case.id)
             raise
     await audit(cases, request, staff, "case_create", f"case {case.id} {case.title!r}: {len(asked)} items")
-    return case_json(await existing_case(cases, case.id), cases)
+    return (await answer(cases, [await existing_case(cases, case.id)]))[0]
 
 
 @router.get("/{case_id}")
 async def get_case(case_id: CaseId, staff: Staff, cases: Cases) -> dict[str, Any]:
-    return case_json(await existing_case(cases, case_id), cases)
+    return (await answer(cases, [await existing_case(cases, case_id)]))[0]
 
 
 @router.patch("/{case_id}")
@@ -178,7 +183,7 @@ async def change_case(case_id: CaseId, change: CaseChange, request: Request, sta
         raise HTTPException(404, f"no case {case_id}")
     what = ", ".join(f"{name} {value!r}" for name, value in change.model_dump(exclude_none=True).items())
     await audit(cases, request, staff, "case_update", f"case {case_id}: {what}")
-    return case_json(changed, cases)
+    return (await answer(cases, [changed]))[0]
 
 
 @router.delete("/{case_id}", status_code=204)

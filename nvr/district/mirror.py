@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import HTTPException
@@ -46,7 +47,7 @@ def mirror_note(case_id: int, note: str) -> str:
 
 
 class Mirrors:
-    def __init__(self, clients: dict[str, httpx.AsyncClient], zone: Any) -> None:
+    def __init__(self, clients: dict[str, httpx.AsyncClient], zone: ZoneInfo) -> None:
         self._clients = clients
         self._zone = zone
 
