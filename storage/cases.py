@@ -42,7 +42,9 @@ class CaseItem:
 
 
 @dataclass(frozen=True)
-class Case:
+class CaseHead:
+    """What a case is besides its items: a station's or the district's (nvr/district/case_store.py)."""
+
     id: int
     title: str
     note: str
@@ -50,6 +52,10 @@ class Case:
     created_ms: int
     created_by: str | None
     updated_ms: int
+
+
+@dataclass(frozen=True)
+class Case(CaseHead):
     items: tuple[CaseItem, ...]
 
 

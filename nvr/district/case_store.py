@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.orm import sessionmaker
 
-from storage.cases import CaseStatus, change_case_row
+from storage.cases import CaseHead, CaseStatus, change_case_row
 from storage.clock import now_ms
 from storage.locks import OPEN
 from storage.models import DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
@@ -42,14 +42,7 @@ class DistrictItem:
 
 
 @dataclass(frozen=True)
-class DistrictCase:
-    id: int
-    title: str
-    note: str
-    status: CaseStatus
-    created_ms: int
-    created_by: str | None
-    updated_ms: int
+class DistrictCase(CaseHead):
     items: tuple[DistrictItem, ...]
     mirrors: dict[str, int]  # station -> the id of its mirror case
 
