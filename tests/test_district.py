@@ -27,6 +27,7 @@ import av
 import httpx
 import pytest
 import yaml
+from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
@@ -35,12 +36,14 @@ from nvr.district.config import load_district_config
 from nvr.evidence.signing import load_public_key
 from storage.audit import AuditEntry, AuditLog
 from storage.index import RecordingIndex
+from storage.schema import head_revision
 from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer, free_port
 from tests.support.web import chromium, log_in
 from tests.test_export import flip, nvr_verify, rewritten
+from tests.test_migrations import _migrate_to
 
 POSTS = ("phuong-a", "phuong-b", "phuong-c")
 
@@ -629,3 +632,19 @@ def _answers(url: str) -> bool:
 
 def _seconds(span: dict[str, str]) -> float:
     return (datetime.fromisoformat(span["end"]) - datetime.fromisoformat(span["start"])).total_seconds()
+
+
+def test_the_district_refuses_a_catalog_older_than_its_case_tables(postgres: PostgresServer, tmp_path: Path) -> None:
+    """The district never migrates the catalog (the posts do): on an older one it says what it needs, and exits."""
+    name = f"district_old_{int(time.time() * 1000) % 1_000_000}"
+    postgres.create_database(name)
+    RecordingIndex(postgres.url(name), "phuong-a").close()  # a post migrates it
+    _migrate_to(postgres.url(name), "0010", command.downgrade)  # as the release before district cases left it
+    path = tmp_path / "district.yaml"
+    path.write_text(yaml.safe_dump({"data_dir": "district-data", "database": {"url": postgres.url(name)},
+                                    "stations": [{"id": "phuong-a", "url": "http://127.0.0.1:9", "api_key": "k"}]}))
+    done = subprocess.run([sys.executable, "-m", "nvr", "district", "--config", str(path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert f"the shared catalog is at schema revision 0010, this district server needs {head_revision()}" in \
+        done.stderr, done.stderr[-2000:]
