@@ -3,7 +3,8 @@ one real PostgreSQL (the shared catalog) and one real mosquitto: it lists every 
 camera with its status, sees a camera of post b go offline within 10 s and its alert in the district's event
 feed, gives a camera's recordings from the catalog and its clip pulled through from the post (audited on both
 sides). Administrators and operators see everything, a viewer the cameras granted at the posts; the posts'
-keys never reach its log."""
+keys never reach its log. A case of two posts' cameras is held in a case at each post and exported as one ZIP
+signed by the district with each post's signed export inside, which `nvr verify` checks."""
 
 from __future__ import annotations
 
