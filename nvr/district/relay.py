@@ -39,12 +39,12 @@ async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start
     if answer.status_code != 200:
         await answer.aread()
         await answer.aclose()
-        raise _refusal(station, answer)
+        raise post_refusal(station, answer)
     headers = {name: answer.headers[name] for name in PASSED_ON if name in answer.headers}
     return StreamingResponse(_body(answer), media_type="video/mp4", headers={**headers, "Cache-Control": "no-store"})
 
 
-def _refusal(station: str, answer: httpx.Response) -> HTTPException:
+def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
     try:
         detail = str(answer.json().get("detail", ""))
     except ValueError:
