@@ -109,6 +109,22 @@ def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
     assert rows == [("nha-so-5", "phuong-b/cong-b")]
 
 
+def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> None:
+    asked = time.time()
+    login = httpx.post(f"{district.base}/api/auth/login", timeout=10,
+                       json={"username": "district", "password": "district-password"}).json()
+    viewer = Watcher(district, key=login["token"])
+    viewer.start()
+    wait_for(lambda: len(viewer.body) > 5_000, 20, "the live view with a session")
+    logged_out = httpx.post(f"{district.base}/api/auth/logout", headers={"Authorization": f"Bearer {login['token']}"},
+                            timeout=10)
+    assert logged_out.status_code == 200
+    viewer.join(15)  # ends by itself: the district reads the session again every 5 s
+    assert not viewer.is_alive()
+    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "district"]
+    assert stops == ["the session has ended"]
+
+
 def test_the_district_page_plays_a_live_view(district: Setup) -> None:
     problems: list[str] = []
     with chromium() as browser:

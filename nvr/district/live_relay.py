@@ -21,7 +21,7 @@ from nvr.district.relay import open_stream
 
 log = logging.getLogger(__name__)
 LINGER_SECONDS = 3.0  # a reload or a second tab within this reuses the upstream
-VIEWER_FRAGMENTS = 40  # ~10 s of 0.5 s fragments waiting for one viewer, then it skips to a keyframe
+VIEWER_FRAGMENTS = 40  # ~20 s of 0.5 s fragments waiting for one viewer, then it skips to a keyframe's
 PASSED_ON = ("x-live-quality", "x-live-transcoded")
 Key = tuple[str, str, str]  # station, camera, quality
 
