@@ -82,6 +82,7 @@ class Upstream:
             self._relays.forget(self)
             self.ready.set_exception(exc if isinstance(exc, HTTPException)
                                      else HTTPException(502, f"station {station}: the live relay was closed"))
+            self.ready.exception()  # taken: when every viewer left meanwhile, nobody else will
             if not isinstance(exc, HTTPException):
                 raise
             return
@@ -116,6 +117,7 @@ class Upstream:
                     if keyframe or self._gop:
                         self._gop.append(head + data)
                     self._publish(head + data, keyframe)
+                    head = b""
 
     def _publish(self, chunk: bytes, keyframe: bool, init: bool = False) -> None:
         for viewer in self.viewers:
