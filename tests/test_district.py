@@ -24,6 +24,7 @@ import av
 import httpx
 import pytest
 import yaml
+from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
 from ingest.fmp4 import BoxReader, starts_with_keyframe
@@ -278,11 +279,7 @@ def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> Non
 def test_the_district_page_plays_a_live_view(district: Setup) -> None:
     problems: list[str] = []
     with chromium() as browser:
-        page = browser.new_page()
-        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
-                else None)
-        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
-                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        page = _page(browser, problems)
         log_in(page, district.base, "district", "district-password")
         button = page.locator('#live-cameras button[data-camera="phuong-b/cong-b"]')
         button.wait_for(timeout=20_000)
@@ -370,11 +367,7 @@ def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(distric
     start = end - timedelta(seconds=5)
     problems: list[str] = []
     with chromium() as browser:
-        page = browser.new_page()
-        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
-                else None)
-        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
-                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        page = _page(browser, problems)
         log_in(page, district.base, "district", "district-password")
         page.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 3", timeout=20_000)
         assert page.locator("header .brand").inner_text() == "Camera an ninh cấp quận"  # Vietnamese first
@@ -466,6 +459,16 @@ def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatc
     config = load_district_config(path)
     assert config.stations[0].prefix == "nvr/phuong-a" and config.data_dir == tmp_path / "district-data"
     assert "nvrk_" not in repr(config)
+
+
+def _page(browser: Browser, problems: list[str]) -> Page:
+    """A new page whose CSP refusals and failed requests (besides the `me` before login) go to `problems`."""
+    page = browser.new_page()
+    page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
+            else None)
+    page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+    return page
 
 
 def _audit(district: Setup, station: str, action: str | None, since: float) -> list[AuditEntry]:
