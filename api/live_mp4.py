@@ -142,10 +142,11 @@ class LiveResponse(StreamingResponse):
     server cancelling it at shutdown (Starlette would leave the generator to the garbage collector)."""
 
     body_iterator: AsyncGenerator[bytes, None]
+    media_type = "video/mp4"
 
     def __init__(self, content: AsyncGenerator[bytes, None], on_close: Callable[[], Awaitable[None]],
                  headers: dict[str, str]) -> None:
-        super().__init__(content, media_type="video/mp4", headers={**headers, "Cache-Control": "no-store"})
+        super().__init__(content, headers={**headers, "Cache-Control": "no-store"})
         self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -20,7 +20,7 @@ from storage.accounts import User
 router = APIRouter(prefix="/api/cameras")
 
 
-@router.get("/{name}/live.mp4", response_class=LiveResponse)
+@router.get("/{name}/live.mp4", response_class=LiveResponse, status_code=200)
 async def live_stream(name: str, request: Request, quality: Literal["sub", "main"] = Query("sub"),
                       user: User = Depends(current_user), station: Station = Depends(get_station),
                       connections: Connections = Depends(get_connections)) -> LiveResponse:

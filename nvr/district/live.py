@@ -39,7 +39,7 @@ def _ended_why(district: District, token: str, station: str, name: str) -> str |
     return None
 
 
-@router.get("/live.mp4", response_class=LiveResponse)
+@router.get("/live.mp4", response_class=LiveResponse, status_code=200)
 async def live(station: str, name: str, request: Request, quality: Literal["sub", "main"] = Query("sub"),
                user: DistrictUser = Depends(district_user), district: District = Depends(district_of)
                ) -> LiveResponse:
