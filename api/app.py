@@ -29,6 +29,7 @@ from api.routes_events import router as events_router
 from api.routes_health import router as health_router
 from api.routes_keys import router as keys_router
 from api.routes_live import router as live_router
+from api.routes_live_mp4 import router as live_mp4_router
 from api.routes_metrics import router as metrics_router
 from api.routes_motion_search import router as motion_search_router
 from api.routes_playback import router as playback_router
@@ -78,6 +79,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(camera_admin_router)
     app.include_router(discover_router)
     app.include_router(live_router)
+    app.include_router(live_mp4_router)
     app.include_router(events_router)
     app.include_router(users_router)
     app.include_router(keys_router)

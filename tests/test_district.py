@@ -2,9 +2,10 @@
 one real PostgreSQL (the shared catalog) and one real mosquitto: it lists every post with its health and every
 camera with its status, sees a camera of post b go offline within 10 s and its alert in the district's event
 feed, gives a camera's recordings from the catalog and its clip pulled through from the post (audited on both
-sides). Administrators and operators see everything, a viewer the cameras granted at the posts; the posts'
-keys never reach its log. A case of two posts' cameras is held in a case at each post and exported as one ZIP
-signed by the district with each post's signed export inside, which `nvr verify` checks."""
+sides), and relays its live picture (one upstream from the post shared by the district's viewers).
+Administrators and operators see everything, a viewer the cameras granted at the posts; the posts' keys never
+reach its log. A case of two posts' cameras is held in a case at each post and exported as one ZIP signed by
+the district with each post's signed export inside, which `nvr verify` checks."""
 
 from __future__ import annotations
 
@@ -30,8 +31,10 @@ import pytest
 import yaml
 from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
+from ingest.fmp4 import BoxReader, starts_with_keyframe
 from nvr.config import ConfigError
 from nvr.district.config import load_district_config
 from nvr.evidence.signing import load_public_key
@@ -42,11 +45,13 @@ from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer, free_port
+from tests.support.streams import Watcher, cpu_seconds
 from tests.support.web import chromium, log_in
 from tests.test_export import flip, nvr_verify, rewritten
 from tests.test_migrations import _migrate_to
 
 POSTS = ("phuong-a", "phuong-b", "phuong-c")
+LIVE = "/api/stations/phuong-b/cameras/cong-b/live.mp4"
 
 
 def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -215,6 +220,99 @@ def test_a_clip_of_post_b_comes_through_the_district_and_decodes(district: Setup
     nothing = district.get("/api/stations/phuong-b/cameras/cong-b/clip.mp4", start="2020-01-01T00:00:00",
                            end="2020-01-01T00:01:00")
     assert nothing.status_code == 404 and "phuong-b" in nothing.json()["detail"]
+
+
+def test_two_district_viewers_share_one_upstream_whose_pictures_decode(district: Setup) -> None:
+    wait_for(lambda: any(c["status"] == "online" for c in district.get("/api/cameras").json()
+                         if c["name"] == "cong-b"), 30, "post b's camera online")
+    asked = time.time()
+    first = Watcher(f"{district.base}{LIVE}", district.key)
+    first.start()
+    wait_for(lambda: len(first.body) > 20_000, 20, "the first viewer's pictures")
+    second = Watcher(f"{district.base}{LIVE}", district.key)
+    second.start()
+    wait_for(lambda: len(second.body) > 20_000, 20, "the second viewer's pictures")
+    print(f"first bytes through the district after {first.first_bytes:.2f} s (upstream opened), "
+          f"{second.first_bytes:.2f} s (upstream shared)")
+    pid = district.processes["district"].pid
+    before, sent = cpu_seconds(pid), len(first.body) + len(second.body)
+    time.sleep(5)  # a measurement over a fixed span, not an assertion
+    used, relayed = cpu_seconds(pid) - before, len(first.body) + len(second.body) - sent
+    print(f"district CPU relaying one 320x240 camera to two viewers: {used / 5 * 100:.1f} % of a core "
+          f"for {relayed / 5 / 1000:.0f} kB/s out")
+    first.end()
+    second.end()
+    assert first.status == second.status == 200
+    for watcher in (first, second):
+        shown = watcher.pictures()
+        assert len(shown) >= 15 and set(shown) == {(320, 240)}
+        boxes = list(BoxReader().feed(bytes(watcher.body)))
+        assert [kind for kind, _ in boxes[:3]] == [b"ftyp", b"moov", b"moof"]
+        assert starts_with_keyframe(boxes[2][1]), "a late joiner starts at a keyframe too"
+
+    starts = _audit(district, "phuong-b", "live_start", asked)
+    assert [(e.username, e.camera, e.detail) for e in starts] == [("district", "cong-b", "main mp4")]  # one upstream
+    at_district = _audit(district, "district", "live_start", asked)
+    assert [(e.username, e.camera) for e in at_district] == [("district", "phuong-b/cong-b")] * 2
+    wait_for(lambda: _audit(district, "phuong-b", "live_stop", asked), 20, "the upstream closed at post b")
+    stops = _audit(district, "district", "live_stop", asked)
+    assert len(stops) == 2
+
+
+def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
+    asked = time.time()
+    refused = district.get("/api/stations/phuong-a/cameras/cam0/live.mp4", district.household)
+    assert refused.status_code == 404  # the district's rule: a camera not granted is one that does not exist
+    assert district.get("/api/stations/phuong-b/cameras/nowhere/live.mp4").status_code == 404
+    assert district.get(LIVE, quality="best").status_code == 422
+    assert httpx.get(f"{district.base}{LIVE}", timeout=10).status_code == 401
+    viewer = Watcher(f"{district.base}{LIVE}", district.household)
+    viewer.start()
+    wait_for(lambda: len(viewer.body) > 5_000, 20, "the granted camera's pictures")
+    viewer.end()
+    assert viewer.status == 200
+    rows = [(e.username, e.camera) for e in _audit(district, "district", "live_start", asked)]
+    assert rows == [("nha-so-5", "phuong-b/cong-b")]
+
+
+def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> None:
+    asked = time.time()
+    login = httpx.post(f"{district.base}/api/auth/login", timeout=10,
+                       json={"username": "district", "password": "district-password"}).json()
+    viewer = Watcher(f"{district.base}{LIVE}", login["token"])
+    viewer.start()
+    wait_for(lambda: len(viewer.body) > 5_000, 20, "the live view with a session")
+    logged_out = httpx.post(f"{district.base}/api/auth/logout", headers={"Authorization": f"Bearer {login['token']}"},
+                            timeout=10)
+    assert logged_out.status_code == 200
+    viewer.join(15)  # ends by itself: the district reads the session again every 5 s
+    assert not viewer.is_alive()
+    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "district"]
+    assert stops == ["the session has ended"]
+
+
+def test_the_district_page_plays_a_live_view(district: Setup) -> None:
+    problems: list[str] = []
+    with chromium() as browser:
+        page = _page(browser, problems)
+        log_in(page, district.base, "district", "district-password")
+        button = page.locator('#live-cameras button[data-camera="phuong-b/cong-b"]')
+        button.wait_for(timeout=20_000)
+        assert button.inner_text() == "Trực tiếp: Công an phuong-b · Cổng chợ"  # Vietnamese first
+        began = time.monotonic()
+        button.click()
+        page.wait_for_function("() => document.getElementById('live-player').videoWidth > 0", timeout=20_000)
+        print(f"first live picture in Chromium {time.monotonic() - began:.2f} s after the click")
+        start: Any = page.evaluate("() => document.getElementById('live-player').currentTime")
+        page.wait_for_function(f"() => document.getElementById('live-player').currentTime > {start} + 2",
+                               timeout=20_000)
+        lag = page.evaluate("() => { const v = document.getElementById('live-player');"
+                            " return v.buffered.end(v.buffered.length - 1) - v.currentTime; }")
+        assert page.evaluate("() => document.getElementById('live-player').videoWidth") == 320
+        assert lag < 2.5, lag  # near the live edge
+        page.click("#live-stop")
+        assert page.locator("#live-player").is_hidden()
+    assert not problems, problems
 
 
 def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> None:
@@ -399,11 +497,7 @@ def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(distr
     start, end = datetime.fromisoformat(played["start"]), datetime.fromisoformat(played["end"])
     problems: list[str] = []
     with chromium() as browser:
-        page = browser.new_page(accept_downloads=True)
-        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
-                else None)
-        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
-                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        page = _page(browser, problems, accept_downloads=True)
         log_in(page, district.base, "district", "district-password")
         page.locator("#cases-section h2").wait_for(timeout=20_000)
         assert page.locator("#cases-section h2").inner_text() == "Hồ sơ vụ việc"
@@ -493,11 +587,7 @@ def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(distric
     start = end - timedelta(seconds=5)
     problems: list[str] = []
     with chromium() as browser:
-        page = browser.new_page()
-        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
-                else None)
-        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
-                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        page = _page(browser, problems)
         log_in(page, district.base, "district", "district-password")
         page.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 3", timeout=20_000)
         assert page.locator("header .brand").inner_text() == "Camera an ninh cấp quận"  # Vietnamese first
@@ -561,6 +651,12 @@ def test_a_district_export_with_a_post_down_fails_naming_it(district: Setup, cas
         f"case {case_id}: {state['error']}"]
 
 
+def test_a_live_view_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
+    """Post a, stopped by the test before."""
+    answer = district.get("/api/stations/phuong-a/cameras/cam0/live.mp4")
+    assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+
+
 def test_a_post_restarted_on_an_empty_disk_leaves_the_other_posts_rows_intact(district: Setup) -> None:
     """Post a (stopped by the test before) comes back with a new data folder and the same station id: its
     reconciliation drops its own rows whose files are gone, and nothing of b's or c's."""
@@ -600,6 +696,16 @@ def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatc
     config = load_district_config(path)
     assert config.stations[0].prefix == "nvr/phuong-a" and config.data_dir == tmp_path / "district-data"
     assert "nvrk_" not in repr(config)
+
+
+def _page(browser: Browser, problems: list[str], **options: Any) -> Page:
+    """A new page whose CSP refusals and failed requests (besides the `me` before login) go to `problems`."""
+    page = browser.new_page(**options)
+    page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
+            else None)
+    page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+    return page
 
 
 def _audit(district: Setup, station: str, action: str | None, since: float) -> list[AuditEntry]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from nvr.commands.run import STREAMS_CUT_SECONDS
 from nvr.district.app import create_district_app
 from nvr.district.catalog import DistrictCatalog
 from nvr.district.config import DistrictConfig
@@ -35,6 +36,6 @@ def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
     district = District(config, catalog, AccountStore(index), AuditLog(index), board, Reachability(config.stations))
     try:
         uvicorn.run(create_district_app(district), host=config.server.host, port=config.server.port,
-                    log_config=None, log_level=log_level.lower())
+                    log_config=None, log_level=log_level.lower(), timeout_graceful_shutdown=STREAMS_CUT_SECONDS)
     finally:
         catalog.close()
