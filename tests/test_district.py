@@ -259,7 +259,7 @@ def test_two_district_viewers_share_one_upstream_whose_pictures_decode(district:
     assert len(stops) == 2
 
 
-def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
+def test_a_viewer_watches_live_only_what_is_granted_and_stops_when_the_grant_goes(district: Setup) -> None:
     asked = time.time()
     refused = district.get("/api/stations/phuong-a/cameras/cam0/live.mp4", district.household)
     assert refused.status_code == 404  # the district's rule: a camera not granted is one that does not exist
@@ -269,10 +269,18 @@ def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
     viewer = Watcher(f"{district.base}{LIVE}", district.household)
     viewer.start()
     wait_for(lambda: len(viewer.body) > 5_000, 20, "the granted camera's pictures")
-    viewer.end()
     assert viewer.status == 200
+    nvr(district.configs["phuong-b"], "user", "revoke", "nha-so-5", "cong-b")  # at the post, while watching
+    try:
+        viewer.join(15)  # ends by itself: the district reads the grants again every 5 s
+        assert not viewer.is_alive()
+    finally:
+        viewer.end()
+        nvr(district.configs["phuong-b"], "user", "grant", "nha-so-5", "cong-b")  # as the later tests expect
     rows = [(e.username, e.camera) for e in _audit(district, "district", "live_start", asked)]
     assert rows == [("nha-so-5", "phuong-b/cong-b")]
+    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "nha-so-5"]
+    assert stops == ["this camera is no longer granted"]
 
 
 def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> None:
