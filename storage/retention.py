@@ -33,7 +33,7 @@ from storage.reserve import SpaceReserve
 log = logging.getLogger(__name__)
 BATCH = 200
 SPARE_FILES = 10_000  # oldest unlocked files noted for an outage of the catalog (~1 MB; 100 minutes of 100 cameras)
-SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again
+SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again (at once after a case changed)
 EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
 
 
@@ -78,6 +78,12 @@ class Retention:
             self._spare = self._index.oldest_unlocked_files(SPARE_FILES)[::-1]
             self._spare_noted = time.monotonic()
         return deleted
+
+    def forget_noted_files(self) -> None:
+        """A case may have locked some of the files noted for an outage: note them again at the next full pass
+        (until then an outage evicts nothing)."""
+        self._spare = []
+        self._spare_noted = float("-inf")
 
     def needs_room(self) -> bool:
         """Whether free space is below the floor (plus the reserve, when it is not allocated): one statvfs."""
