@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from nvr.district.config import StationLink
+from nvr.district.relay import post_detail
 from nvr.evidence.export import ExportCancelled, Progress
 from nvr.evidence.jobs import ExportRefused
 from nvr.evidence.manifest import MANIFEST, SIGNATURE
@@ -145,9 +146,6 @@ def _json(answer: httpx.Response, station: str) -> dict[str, Any]:
 
 
 def _refusal(station: str, answer: httpx.Response) -> str:
-    try:
-        detail = str(answer.json().get("detail", ""))
-    except ValueError:
-        detail = ""
+    detail = post_detail(answer)
     where = answer.request.url.path
     return f"station {station} answered {answer.status_code} to {where}" + (f": {detail}" if detail else "")

@@ -52,11 +52,16 @@ async def open_stream(client: httpx.AsyncClient, station: str, path: str, params
     return answer
 
 
-def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
+def post_detail(answer: httpx.Response) -> str:
+    """The reason a post gave with an answer that is not 200 (its JSON `detail`), or ""."""
     try:
-        detail = str(answer.json().get("detail", ""))
+        return str(answer.json().get("detail", ""))
     except ValueError:
-        detail = ""
+        return ""
+
+
+def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
+    detail = post_detail(answer)
     if answer.status_code in (400, 404, 409):
         return HTTPException(answer.status_code, f"station {station}: {detail}")
     return HTTPException(502, f"station {station} answered {answer.status_code}" + (f": {detail}" if detail else ""))
