@@ -157,8 +157,8 @@ class CaseStore:
         for item, camera in found:
             items[item.case_id].append(CaseItem(item.id, camera, item.start_ms, item.end_ms, item.note, item.event_id,
                                                 item.bookmark_id, item.added_ms, item.added_by))
-        return [Case(row.id, row.title, row.note, _status(row.status), row.created_ms, row.created_by, row.updated_ms,
-                     tuple(items[row.id])) for row in rows]
+        return [Case(row.id, row.title, row.note, case_status(row.status), row.created_ms, row.created_by,
+                     row.updated_ms, tuple(items[row.id])) for row in rows]
 
 
 def change_case_row(row: CaseFields, title: str | None, note: str | None, status: CaseStatus | None) -> None:
@@ -169,5 +169,5 @@ def change_case_row(row: CaseFields, title: str | None, note: str | None, status
     row.updated_ms = now_ms()
 
 
-def _status(text: str) -> CaseStatus:
+def case_status(text: str) -> CaseStatus:
     return "open" if text == OPEN else "closed"
