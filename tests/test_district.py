@@ -271,7 +271,8 @@ def test_a_viewer_watches_live_only_what_is_granted_and_stops_when_the_grant_goe
         nvr(district.configs["phuong-b"], "user", "grant", "nha-so-5", "cong-b")  # as the later tests expect
     rows = [(e.username, e.camera) for e in _audit(district, "district", "live_start", asked)]
     assert rows == [("nha-so-5", "phuong-b/cong-b")]
-    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "nha-so-5"]
+    stops = wait_for(lambda: [e.detail for e in _audit(district, "district", "live_stop", asked)
+                              if e.username == "nha-so-5"], 10, "the view's end audited")  # written as it closes
     assert stops == ["this camera is no longer granted"]
 
 
@@ -287,7 +288,8 @@ def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> Non
     assert logged_out.status_code == 200
     viewer.join(15)  # ends by itself: the district reads the session again every 5 s
     assert not viewer.is_alive()
-    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "district"]
+    stops = wait_for(lambda: [e.detail for e in _audit(district, "district", "live_stop", asked)
+                              if e.username == "district"], 10, "the view's end audited")  # written as it closes
     assert stops == ["the session has ended"]
 
 
@@ -456,7 +458,9 @@ def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, t
         assert refused.returncode == 1 and refused.stdout.startswith(f"FAILED {named}"), (what, refused.stdout)
 
 
-def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_post(district: Setup) -> None:
+def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_post(
+        district: Setup, case_export: CaseExport) -> None:
+    """`case_export`: the case made before, the newest at the district and at post b."""
     item = {"station": "phuong-b", "camera": "cong-b", **_recent(district, "phuong-b", "cong-b", 2)}
     for method, path, body in (("GET", "/api/cases", None), ("POST", "/api/cases", {"title": "x", "items": [item]})):
         refused = district.call(method, path, district.household, json=body)  # a viewer, granted post b's camera
