@@ -6,7 +6,6 @@ public key and a README (design/district.md, "Cases across posts")."""
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -20,9 +19,9 @@ from zoneinfo import ZoneInfo
 from nvr.district.case_store import DistrictCase
 from nvr.district.config import StationLink
 from nvr.district.post_export import PostExport, ask_post_export, fetch_post_export
-from nvr.evidence.export import ExportCancelled, Progress, zip_entry
+from nvr.evidence.export import ExportCancelled, Progress, seal, zip_entry
 from nvr.evidence.jobs import ExportRefused
-from nvr.evidence.manifest import DISTRICT_FORMAT, MANIFEST, README, SIGNATURE, STATIONS, encode, instant
+from nvr.evidence.manifest import DISTRICT_FORMAT, README, STATIONS, instant
 from nvr.evidence.signing import StationKey, fingerprint, public_base64, public_pem
 from nvr.evidence.verify import CHUNK
 from storage.clock import now_ms
@@ -82,18 +81,12 @@ def _write(source: DistrictExportSource, case: DistrictCase, by: str, out: Path,
     body = _body(source, case, by, exported_ms, parts)
     documents = [(DISTRICT_PUBLIC_KEY, public_pem(source.key.public).encode()), (README, _readme(body))]
     files = [{"name": f"{STATIONS}/{part.station}.zip", "bytes": part.bytes, "sha256": part.sha256} for part in parts]
-    files += [{"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-              for name, data in documents]
-    manifest = encode({**body, "files": files})
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for part in parts:
             with part.path.open("rb") as inner, archive.open(zip_entry(f"{STATIONS}/{part.station}.zip", local), "w",
                                                               force_zip64=True) as member:
                 shutil.copyfileobj(inner, member, CHUNK)
-        for name, data in documents:
-            archive.writestr(zip_entry(name, local), data)
-        archive.writestr(zip_entry(MANIFEST, local), manifest)
-        archive.writestr(zip_entry(SIGNATURE, local), source.key.sign(manifest))
+        seal(archive, local, source.key, body, files, documents)
 
 
 def _body(source: DistrictExportSource, case: DistrictCase, by: str, exported_ms: int,

@@ -5,10 +5,8 @@ district's export thread, with a blocking client of its own."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import time
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +18,8 @@ from nvr.district.config import StationLink
 from nvr.district.relay import client_options, post_detail
 from nvr.evidence.export import ExportCancelled, Progress
 from nvr.evidence.jobs import ExportRefused
-from nvr.evidence.manifest import MANIFEST, SIGNATURE
 from nvr.evidence.signing import KeyFormatError, load_public_key
-from nvr.evidence.verify import CHUNK, verify_export
+from nvr.evidence.verify import CHUNK, manifest_seal, verify_export
 
 POLL_SECONDS = 0.5
 BUILD_SECONDS = 4 * 3600.0  # a post's export of 100 items of up to a day each is long; this is only a backstop
@@ -88,11 +85,9 @@ def fetch_post_export(link: StationLink, identity: dict[str, Any], post_case_id:
     if not verdict.ok or verdict.station != station:
         raise ExportRefused(f"station {station}: its export does not verify with its key: "
                             f"{verdict.failure or 'it is of station ' + str(verdict.station)}")
-    with zipfile.ZipFile(out) as archive:
-        manifest, signature = archive.read(MANIFEST), archive.read(SIGNATURE)
+    manifest_sha256, manifest_sig = manifest_seal(out)
     return PostExport(station, str(identity.get("title") or station), post_case_id, out, size, sha256,
-                      hashlib.sha256(manifest).hexdigest(), base64.b64encode(signature).decode(),
-                      str(identity["public_key"]), str(identity.get("key_fingerprint")))
+                      manifest_sha256, manifest_sig, str(identity["public_key"]), str(identity.get("key_fingerprint")))
 
 
 def _wait_until_built(client: httpx.Client, station: str, post_case_id: int, progress: Progress,

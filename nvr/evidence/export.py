@@ -82,13 +82,21 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
             files.append(clip.listing)
             done_ms += plan.duration_ms
         body = _body(source, case, by, exported_ms, clips, skipped)
-        for name, data in _documents(source, body):
-            archive.writestr(zip_entry(name, local), data)
-            files.append({"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
-        manifest = encode({**body, "files": files})
-        archive.writestr(zip_entry(names.MANIFEST, local), manifest)
-        archive.writestr(zip_entry(names.SIGNATURE, local), source.key.sign(manifest))
+        seal(archive, local, source.key, body, files, _documents(source, body))
     progress(1.0)
+
+
+def seal(archive: zipfile.ZipFile, local: datetime, key: StationKey, body: dict[str, Any],
+         files: list[dict[str, Any]], documents: list[tuple[str, bytes]]) -> None:
+    """Write `documents`, then the manifest (`body` with `files` and the documents listed) and its signature:
+    the end of every export, a post's or a district's."""
+    for name, data in documents:
+        archive.writestr(zip_entry(name, local), data)
+    listed = files + [{"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+                      for name, data in documents]
+    manifest = encode({**body, "files": listed})
+    archive.writestr(zip_entry(names.MANIFEST, local), manifest)
+    archive.writestr(zip_entry(names.SIGNATURE, local), key.sign(manifest))
 
 
 def _share(progress: Progress, done_ms: int, total_ms: int) -> Callable[[int], None]:

@@ -109,13 +109,17 @@ def _verify_stations(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> tupl
                 raise Failed(f"{name}: {verdict.failure}")
             if verdict.station != station:
                 raise Failed(f"{name}: an export of station {verdict.station}, not of {station}")
-            with zipfile.ZipFile(inner) as export:
-                inner_manifest, inner_signature = export.read(MANIFEST), export.read(SIGNATURE)
-            if (hashlib.sha256(inner_manifest).hexdigest() != manifest_sha256
-                    or base64.b64encode(inner_signature).decode() != manifest_sig):
+            if manifest_seal(inner) != (manifest_sha256, manifest_sig):
                 raise Failed(f"{name}: its manifest or signature is not the one the district recorded")
             verdicts.append(verdict)
     return tuple(verdicts)
+
+
+def manifest_seal(path: Path) -> tuple[str, str]:
+    """The SHA-256 of a verified export's manifest and its signature in base64: what a district records of
+    each post's export, and checks again."""
+    with zipfile.ZipFile(path) as export:
+        return hashlib.sha256(export.read(MANIFEST)).hexdigest(), base64.b64encode(export.read(SIGNATURE)).decode()
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes:
