@@ -1,10 +1,15 @@
 """A district viewer whose browser reads slowly loses fragments up to the next keyframe's, never the picture's
 coherence (a fragment after a skipped one would not decode), and never holds up the upstream or its other
-viewers; a new init segment always reaches it."""
+viewers; a new init segment always reaches it. A server that stops ends every relay before its clients close."""
 
 from __future__ import annotations
 
-from nvr.district.live_relay import VIEWER_FRAGMENTS, Viewer
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+
+from nvr.district.live_relay import VIEWER_FRAGMENTS, LiveRelays, Viewer
 
 
 def drained(viewer: Viewer) -> list[bytes | None]:
@@ -38,3 +43,32 @@ def test_a_new_init_segment_and_the_end_always_reach_a_viewer() -> None:
     viewer.end()
     items = drained(viewer)
     assert items[-2:] == [b"init", None]
+
+
+def test_closing_the_relays_ends_each_upstream_and_its_viewers() -> None:
+    """The post side is a small fake: a stream that sends nothing until it is closed."""
+    async def scenario() -> tuple[bytes | None, bool]:
+        closed = asyncio.Event()
+
+        async def endless() -> AsyncIterator[bytes]:
+            try:
+                await asyncio.Event().wait()
+                yield b""
+            finally:
+                closed.set()
+
+        transport = httpx.MockTransport(lambda _request: httpx.Response(200, content=endless()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://post") as client:
+            relays = LiveRelays()
+            _upstream, viewer = await relays.watch(client, ("post-b", "cam0", "sub"))
+            await relays.close()
+            end = await asyncio.wait_for(viewer.queue.get(), 5)
+            await asyncio.wait_for(closed.wait(), 5)
+            again, _viewer = await relays.watch(client, ("post-b", "cam0", "sub"))
+            reopened = again is not _upstream
+            await relays.close()
+        return end, reopened
+
+    end, reopened = asyncio.run(scenario())
+    assert end is None, "the viewer's stream ends"
+    assert reopened, "a closed upstream is forgotten"

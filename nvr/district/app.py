@@ -25,6 +25,7 @@ from nvr.district.case_routes import router as cases_router
 from nvr.district.catalog import CatalogCamera, EventQuery, Place
 from nvr.district.footage import router as footage_router
 from nvr.district.live import router as live_router
+from nvr.district.live_relay import LiveRelays
 from nvr.district.login import router as login_router
 from nvr.district.relay import station_clients
 from nvr.district.state import District
@@ -37,10 +38,11 @@ DISTRICT_WEB_DIR = Path(__file__).with_name("web")
 
 def create_district_app(district: District) -> FastAPI:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if district.board is not None:
             district.board.start()
         district.clients = station_clients(district.config.stations)
+        app.state.live_relays = LiveRelays()
         polling = asyncio.create_task(district.reach.run(district.clients))
         try:
             yield
@@ -48,6 +50,7 @@ def create_district_app(district: District) -> FastAPI:
             polling.cancel()
             with suppress(asyncio.CancelledError):
                 await polling
+            await app.state.live_relays.close()
             await asyncio.gather(*(client.aclose() for client in district.clients.values()))
             if district.board is not None:
                 district.board.stop()

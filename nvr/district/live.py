@@ -21,11 +21,8 @@ RECHECK_SECONDS = 5.0  # a viewer's session and grant are read again this often 
 
 
 def relays_of(request: Request) -> LiveRelays:
-    """The district's relays, made with its first live viewer."""
-    state = request.app.state
-    if not hasattr(state, "live_relays"):
-        state.live_relays = LiveRelays()
-    relays: LiveRelays = state.live_relays
+    """The district's relays (made and closed by the app's lifespan)."""
+    relays: LiveRelays = request.app.state.live_relays
     return relays
 
 

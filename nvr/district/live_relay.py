@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 import httpx
@@ -68,6 +69,11 @@ class Upstream:
         for chunk in ([self._init] if self._init else []) + self._gop:
             viewer.queue.put_nowait(chunk)
         self.viewers.add(viewer)
+
+    async def close(self) -> None:
+        self._task.cancel()
+        with suppress(asyncio.CancelledError):
+            await self._task
 
     def leave(self, viewer: Viewer) -> None:
         self.viewers.discard(viewer)
@@ -148,3 +154,7 @@ class LiveRelays:
     def forget(self, upstream: Upstream) -> None:
         if self._open.get(upstream.key) is upstream:
             del self._open[upstream.key]
+
+    async def close(self) -> None:
+        """End every upstream (their viewers' streams end): the server is stopping, before its clients close."""
+        await asyncio.gather(*(upstream.close() for upstream in list(self._open.values())))
