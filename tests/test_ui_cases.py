@@ -287,10 +287,12 @@ def test_a_household_sees_no_case_screens_and_the_api_refuses_it(station: tuple[
             assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
 
 
-def test_the_case_dialog_submitted_while_it_loads_leaves_the_page_where_it_is(station: tuple[Station, Client]) -> None:
+def test_the_case_dialog_submitted_early_or_twice_leaves_the_page_and_adds_once(station: tuple[Station, Client]
+                                                                                 ) -> None:
     """A quick officer (or a slow station) submits the add-to-case dialog before its list of open cases came:
-    the page stays (no reload with the fields in the address), and the dialog works once it has loaded."""
-    nvr, _client = station
+    the page stays (no reload with the fields in the address), and the dialog works once it has loaded. A
+    second submit while the first is on its way makes no second case."""
+    nvr, client = station
     first = nvr.index.segments("hem-4", 0, 2**62)[1]
     event = nvr.events.open("hem-4", "motion", first.start_ms, 0.9, [])
     nvr.events.update(event.id, end_ms=first.start_ms + 1000)
@@ -313,4 +315,20 @@ def test_the_case_dialog_submitted_while_it_loads_leaves_the_page_where_it_is(st
         held[0].continue_()
         add_to_case(page, "Bấm vội")
         assert page.url == f"{base}/#/events"
+
+        dialog.locator(".close").click()
+        page.unroute("**/api/cases?status=open")
+        page.locator(f'.event-list li[data-event="{event.id}"] .add-to-case').click()
+        dialog.locator("select[name=case]").select_option("new")
+        dialog.locator("input[name=title]").fill("Bấm hai lần")
+        held.clear()
+        page.route("**/api/cases", lambda route: hold(route) if route.request.method == "POST" else route.continue_())
+        dialog.locator("button[type=submit]").click()
+        wait_for(lambda: page.evaluate("1") and bool(held), 10, "the new case sent")
+        page.evaluate("document.querySelector('dialog.case-dialog form').requestSubmit()")
+        page.wait_for_function("() => true")
+        held[0].continue_()
+        expect(dialog.locator(".done-text")).to_contain_text("Đã thêm")
+        assert len(held) == 1, "sent once"
+        assert [c["title"] for c in client.get("/api/cases").json()].count("Bấm hai lần") == 1
         assert not errors, errors

@@ -61,9 +61,14 @@ export async function addToCase(source, onAdded = () => {}) {
     fields.start.value = dateTime(source.start);
     fields.end.value = dateTime(source.end);
   }
+  const submitButton = form.querySelector("button[type=submit]");
+  let sending = false;
   // the form is answered here from the start: a submit while the open cases load must not leave the page
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
+    if (sending) return; // a second click (or Enter) while the first is on its way adds nothing twice
+    sending = true;
+    submitButton.disabled = true;
     const error = form.querySelector(".error");
     try {
       const note = fields.note.value.trim();
@@ -81,9 +86,10 @@ export async function addToCase(source, onAdded = () => {}) {
       onAdded(found);
     } catch (failure) {
       error.textContent = failure.message;
+      sending = false;
+      submitButton.disabled = false;
     }
   });
-  const submitButton = form.querySelector("button[type=submit]");
   submitButton.disabled = true;
   const open = await api("/api/cases?status=open").catch(() => []);
   const last = sessionStorage.getItem(LAST_CASE_KEY);
@@ -96,6 +102,6 @@ export async function addToCase(source, onAdded = () => {}) {
   };
   fields.case.addEventListener("change", titled);
   titled();
-  submitButton.disabled = false;
+  submitButton.disabled = sending;
   return dialog;
 }
