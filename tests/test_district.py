@@ -419,28 +419,40 @@ def test_a_district_case_of_two_posts_is_held_at_each_post_and_exported_signed(
     assert {"case_create", "case_item_add", "case_export", "case_export_download"} <= set(rows)
 
 
-def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, tmp_path: Path) -> None:
-    """A byte of the district's manifest; a byte of a post's export inside; a byte of a clip inside a post's
-    export, the district's manifest brought up to date and signed again with another key (a forger's): each is
-    refused, the last by the post's own signature and hashes once the district's key is not asked for."""
-    data = case_export.path.read_bytes()
+def forged_by_another_key(data: bytes, members: dict[str, bytes]) -> bytes:
+    """The district's export with `members` put in (replaced or added), its manifest's listing brought up to
+    date and signed again with a forger's key, which it carries as the district's."""
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        inner = archive.read("stations/phuong-b.zip")
         manifest = json.loads(archive.read("manifest.json"))
-    with zipfile.ZipFile(io.BytesIO(inner)) as export:
-        clip = json.loads(export.read("manifest.json"))["clips"][0]["file"]
-    forged_inner = rewritten(inner, clip, lambda b: flip(b, len(b) // 2))
-    entry = next(s for s in manifest["stations"] if s["id"] == "phuong-b")
-    entry["export"].update(bytes=len(forged_inner), sha256=hashlib.sha256(forged_inner).hexdigest())
-    for listed in manifest["files"]:
-        if listed["name"] == "stations/phuong-b.zip":
-            listed.update(bytes=len(forged_inner), sha256=entry["export"]["sha256"])
+        kept = {info.filename: archive.read(info) for info in archive.infolist()}
+    for name, body in members.items():
+        listing = {"name": name, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        manifest["files"] = [f for f in manifest["files"] if f["name"] != name] + [listing]
+        for entry in manifest["stations"]:
+            if entry["export"]["file"] == name:
+                entry["export"].update(bytes=listing["bytes"], sha256=listing["sha256"])
     forger = Ed25519PrivateKey.generate()
     manifest["district"]["public_key"] = base64.b64encode(forger.public_key().public_bytes_raw()).decode()
-    forged_manifest = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
-    forged = rewritten(rewritten(rewritten(data, "stations/phuong-b.zip", lambda _b: forged_inner),
-                                 "manifest.json", lambda _b: forged_manifest),
-                       "manifest.sig", lambda _b: forger.sign(forged_manifest))
+    signed = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for name, body in {**kept, **members, "manifest.json": signed, "manifest.sig": forger.sign(signed)}.items():
+            target.writestr(name, body)
+    return out.getvalue()
+
+
+def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, tmp_path: Path) -> None:
+    """A byte of the district's manifest; a byte of a post's export inside; then, the district's manifest brought
+    up to date and signed again with another key (a forger's): a byte of a clip inside a post's export, the two
+    posts' exports swapped, a third export added. Each is refused, the forgeries by the posts' own signatures and
+    hashes once the district's key is not asked for, and by the district's signature when it is."""
+    data = case_export.path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        inner = {station: archive.read(f"stations/{station}.zip") for station in ("phuong-a", "phuong-b")}
+    with zipfile.ZipFile(io.BytesIO(inner["phuong-b"])) as export:
+        clip = json.loads(export.read("manifest.json"))["clips"][0]["file"]
+    forged_clip = forged_by_another_key(data, {
+        "stations/phuong-b.zip": rewritten(inner["phuong-b"], clip, lambda b: flip(b, len(b) // 2))})
     district_key = base64.b64encode(load_public_key(
         zipfile.ZipFile(io.BytesIO(data)).read("district-public-key.pem").decode()).public_bytes_raw()).decode()
     cases = {
@@ -448,8 +460,13 @@ def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, t
                               "manifest.sig"),
         "post b's export": (rewritten(data, "stations/phuong-b.zip", lambda b: flip(b, len(b) // 2)), [],
                             "stations/phuong-b.zip: its size or SHA-256 differs"),
-        "post b's clip, re-signed": (forged, [], f"stations/phuong-b.zip: {clip}: its size or SHA-256 differs"),
-        "post b's clip, district key": (forged, ["--key", district_key], "manifest.sig"),
+        "post b's clip, re-signed": (forged_clip, [], f"stations/phuong-b.zip: {clip}: its size or SHA-256 differs"),
+        "post b's clip, district key": (forged_clip, ["--key", district_key], "manifest.sig"),
+        "the posts' exports swapped": (forged_by_another_key(data, {"stations/phuong-a.zip": inner["phuong-b"],
+                                                                    "stations/phuong-b.zip": inner["phuong-a"]}), [],
+                                       "stations/phuong-a.zip: manifest.sig: the signature does not match"),
+        "a third export": (forged_by_another_key(data, {"stations/phuong-x.zip": inner["phuong-a"]}), [],
+                           "stations/phuong-x.zip: not one station's export each"),
     }
     for what, (changed, key, named) in cases.items():
         path = tmp_path / "changed.zip"
