@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -39,6 +40,7 @@ from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
 from api.session_watch import watch_sessions
+from api.validation_errors import validation_error
 from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
 from nvr.metrics import metrics_registry
@@ -106,6 +108,8 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     latency = latency_histogram()
     app.state.metrics = metrics_registry(station, latency)
     app.add_middleware(RequestLatency, histogram=latency)
+
+    app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

@@ -584,6 +584,8 @@ def test_a_person_logs_in_at_the_district_with_the_shared_accounts(district: Set
     login = f"{district.base}/api/auth/login"
     wrong = httpx.post(login, json={"username": "district", "password": "not-it"}, timeout=10)
     assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+    misspelt = httpx.post(login, json={"username": "district", "pasword": "district-password"}, timeout=10)
+    assert misspelt.status_code == 422 and "district-password" not in misspelt.text, misspelt.text  # not echoed
     with httpx.Client(base_url=district.base, timeout=10) as browser:
         answer = browser.post("/api/auth/login", json={"username": "district", "password": "district-password"})
         assert answer.status_code == 200 and answer.json()["role"] == "operator"

@@ -102,6 +102,26 @@ def test_absurd_values_get_a_4xx_naming_the_parameter(station: Station) -> None:
         assert client.get("/api/events/2147483647").status_code == 404  # the largest id there could be
 
 
+def test_a_refused_body_never_echoes_what_was_sent(station: Station) -> None:
+    """A password under a misspelt field or of the wrong type, a camera URL with its password where a string
+    was expected: the 422 names the field, never the value."""
+    url = f"rtsp://admin:{SECRET}@10.0.0.21:554/Streaming/Channels/101"
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        admin = {"Authorization": f"Bearer {token_for(base, 'admin', os.environ['NVR_ADMIN_PASSWORD'])}"}
+        refused = [
+            ("/api/auth/login", {"username": "admin", "pasword": SECRET}, {}, ["body", "password"]),
+            ("/api/auth/login", {"username": "admin", "password": [SECRET]}, {}, ["body", "password"]),
+            ("/api/users", {"username": "u", "password": SECRET, "role": "chief"}, admin, ["body", "role"]),
+            ("/api/users/admin/password", {"new_password": SECRET}, admin, ["body", "password"]),
+            ("/api/cameras", {"name": "cam9", "record_url": [url]}, admin, ["body", "record_url"]),
+        ]
+        for route, body, headers, loc in refused:
+            answer = client.post(route, json=body, headers=headers)
+            assert answer.status_code == 422, (route, answer.text)
+            assert loc in [error["loc"] for error in answer.json()["detail"]], (route, answer.text)
+            assert not any(piece in answer.text for piece in SECRET_PIECES), (route, answer.text)
+
+
 def test_camera_password_with_quotes_and_spaces_never_shows(capfd: pytest.CaptureFixture[str], tmp_path: Path,
                                                             make_station, logged: io.StringIO) -> None:
     # started here, under capfd: the recorder process's log lines (its stderr) are captured too
