@@ -62,11 +62,14 @@ def export_json(job: ExportJob | None, case_id: int, zone: ZoneInfo) -> dict[str
             "bytes": job.bytes, "error": job.error, "download": f"/api/cases/{case_id}/export.zip"}
 
 
-def case_json(case: Case, station: Station) -> dict[str, Any]:
+def case_json(case: Case, station: Station, held: dict[int, int] | None = None) -> dict[str, Any]:
+    """`held`: the station's cases held for the district (CaseStore.held_for_district), when already read."""
     zone = station.config.zone
+    district_case = (station.cases.held_for_district() if held is None else held).get(case.id)
     return {"id": case.id, "title": case.title, "note": case.note, "status": case.status,
             "locked": case.status == "open", "created": format_instant(case.created_ms, zone),
             "created_by": case.created_by, "updated": format_instant(case.updated_ms, zone),
+            "district_case": district_case,
             "items": [item_json(item, station) for item in case.items],
             "export": export_json(station.exports.current(case), case.id, station.config.zone)}
 
@@ -75,6 +78,17 @@ def existing_case(station: Station, case_id: int) -> Case:
     case = station.cases.get(case_id)
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
+    return case
+
+
+def changeable_case(station: Station, case_id: int, user: User) -> Case:
+    """The case, when `user` may change it. One that holds a district case's items is changed by the district
+    (its creator) alone: closing it, or taking an item out, here would unlock footage the district still holds."""
+    case = existing_case(station, case_id)
+    district_case = station.cases.held_for_district().get(case_id)
+    if district_case is not None and user.username != case.created_by:
+        raise HTTPException(409, f"case {case_id} holds the footage of district case #{district_case}: "
+                                 "it is changed at the district server")
     return case
 
 
@@ -87,7 +101,8 @@ def audit(station: Station, request: Request, user: User, action: str, detail: s
 @router.get("")
 def list_cases(staff: Staff, station: StationDep, status: CaseStatus | None = None) -> list[dict[str, Any]]:
     """Cases, newest first (`status=open` or `closed` to choose)."""
-    return [case_json(case, station) for case in station.cases.all(status)]
+    held = station.cases.held_for_district()
+    return [case_json(case, station, held) for case in station.cases.all(status)]
 
 
 @router.post("", status_code=201)
@@ -107,7 +122,7 @@ def get_case(case_id: CaseId, staff: Staff, station: StationDep) -> dict[str, An
 @router.patch("/{case_id}")
 def change_case(case_id: CaseId, change: CaseChange, request: Request, staff: Staff,
                 station: StationDep) -> dict[str, Any]:
-    existing_case(station, case_id)
+    changeable_case(station, case_id, staff)
     case = station.cases.update(case_id, title=change.title, note=change.note, status=change.status)
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
@@ -119,7 +134,7 @@ def change_case(case_id: CaseId, change: CaseChange, request: Request, staff: St
 @router.delete("/{case_id}", status_code=204)
 def delete_case(case_id: CaseId, request: Request, staff: Staff, station: StationDep) -> Response:
     """The case, its items and its export go; its footage is no longer locked."""
-    case = existing_case(station, case_id)
+    case = changeable_case(station, case_id, staff)
     if not station.cases.delete(case_id):
         raise HTTPException(404, f"no case {case_id}")
     station.exports.forget(case_id)
@@ -130,7 +145,7 @@ def delete_case(case_id: CaseId, request: Request, staff: Staff, station: Statio
 @router.post("/{case_id}/items", status_code=201)
 def add_item(case_id: CaseId, item: ItemIn, request: Request, staff: Staff, station: StationDep) -> dict[str, Any]:
     """One more item: `{"camera", "start", "end", "note"}`, `{"event": id}` or `{"bookmark": id}`."""
-    case = existing_case(station, case_id)
+    case = changeable_case(station, case_id, staff)
     if len(case.items) >= MAX_ITEMS:
         raise HTTPException(400, f"a case holds at most {MAX_ITEMS} items")
     added = station.cases.add_item(case_id, resolve_item(station, staff, item), staff.username)
@@ -144,7 +159,7 @@ def add_item(case_id: CaseId, item: ItemIn, request: Request, staff: Staff, stat
 
 @router.delete("/{case_id}/items/{item_id}", status_code=204)
 def remove_item(case_id: CaseId, item_id: ItemId, request: Request, staff: Staff, station: StationDep) -> Response:
-    case = existing_case(station, case_id)
+    case = changeable_case(station, case_id, staff)
     item = next((i for i in case.items if i.id == item_id), None)
     if item is None or not station.cases.remove_item(case_id, item_id):
         raise HTTPException(404, f"case {case_id} has no item {item_id}")

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.locks import OPEN
-from storage.models import CameraRow, CaseFields, CaseItemRow, CaseRow
+from storage.models import CameraRow, CaseFields, CaseItemRow, CaseRow, DistrictCasePostRow
 
 CaseStatus = Literal["open", "closed"]
 
@@ -82,6 +82,14 @@ class CaseStore:
     def get(self, case_id: int) -> Case | None:
         found = self._cases(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id))
         return found[0] if found else None
+
+    def held_for_district(self) -> dict[int, int]:
+        """This station's cases that hold a district case's items (nvr/district/mirror.py): {case id: the
+        district case's id}. Only the district changes them: closing one here would unlock footage it holds."""
+        with self._index.session() as session:
+            rows = session.execute(select(DistrictCasePostRow.post_case_id, DistrictCasePostRow.case_id)
+                                   .where(DistrictCasePostRow.station == self._station)).all()
+        return {row.post_case_id: row.case_id for row in rows}
 
     def all(self, status: CaseStatus | None = None) -> list[Case]:
         """Newest first."""

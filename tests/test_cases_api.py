@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from nvr.evidence.signing import KEY_FILE, StationKey, public_base64
 from tests.conftest import start_station, station_config, wait_for
+from tests.support.district_hold import hold_for_district
 from tests.support.rtsp import RtspServer
 
 VIEWER, VIEWER_PASSWORD = "nha-so-5", "household-pass"
@@ -187,6 +188,28 @@ def test_storage_shows_the_footage_open_cases_lock(post: Post) -> None:
     assert shown["shortage"] is None
     post.operator.patch(f"/api/cases/{case['id']}", json={"status": "closed"})
     assert storage()[0] == before
+
+
+def test_a_case_held_for_the_district_is_changed_by_the_district_alone(post: Post) -> None:
+    """Closing the post's part of a district case here would unlock footage the district still holds: only its
+    creator (the district's account) changes it; others get a 409 naming the district case."""
+    start, end = post.recorded("nga-tu")
+    item = {"camera": "nga-tu", "start": start, "end": end}
+    case = post.operator.post("/api/cases", json={"title": "[Quận #1] t", "items": [item]}).json()
+    district_case = hold_for_district(post.station.index, case["id"])
+    path = f"/api/cases/{case['id']}"
+    admin = post.client(ADMIN, ADMIN_PASSWORD)
+    assert admin.get(path).json()["district_case"] == district_case
+    assert {c["id"]: c["district_case"] for c in admin.get("/api/cases").json()}[case["id"]] == district_case
+    item_path = f"{path}/items/{case['items'][0]['id']}"
+    for method, url, body in (("patch", path, {"status": "closed"}), ("delete", path, None),
+                              ("post", f"{path}/items", item), ("delete", item_path, None)):
+        refused = admin.request(method, url, json=body)
+        assert refused.status_code == 409, (method, url, refused.text)
+        assert f"district case #{district_case}" in refused.json()["detail"]
+    held = admin.get(path).json()
+    assert held["status"] == "open" and len(held["items"]) == 1, "nothing changed"
+    assert post.operator.patch(path, json={"status": "closed"}).json()["status"] == "closed", "its creator may"
 
 
 def test_the_station_key_is_made_once_private_and_published(post: Post, tmp_path: Path) -> None:

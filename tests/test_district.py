@@ -494,9 +494,14 @@ def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_
 
     case = district.call("POST", "/api/cases", json={"title": "Tạm", "items": [item]}).json()
     mirror = f"/api/cases/{case['posts']['phuong-b']}"
+    nvr(district.configs["phuong-b"], "user", "add", "truc-ban-b", "--role", "operator", stdin="officer-password\n")
+    officer = {"Authorization": f"Bearer {nvr(district.configs['phuong-b'], 'user', 'key', 'truc-ban-b')}"}
+    refused = httpx.patch(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}", json={"status": "closed"},
+                          headers=officer, timeout=10)  # an officer at post b: the district's footage stays locked
+    assert refused.status_code == 409 and f"district case #{case['id']}" in refused.json()["detail"], refused.text
     taken = httpx.delete(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}/items/{case['items'][0]['post_item']}",
                          headers={"Authorization": f"Bearer {district.key}"}, timeout=10)
-    assert taken.status_code == 204  # someone at post b took the item out of its case
+    assert taken.status_code == 204  # the district's own account took the item out at post b, not through the district
     assert district.call("POST", f"/api/cases/{case['id']}/export").status_code == 202
     wait_for(lambda: district.get(f"/api/cases/{case['id']}/export").json()["state"] == "failed", 30, "refusal")
     assert district.get(f"/api/cases/{case['id']}/export").json()["error"] == (

@@ -18,6 +18,7 @@ from playwright.sync_api import Page, Route, expect
 
 from nvr.station import Station
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, start_station, station_config, wait_for
+from tests.support.district_hold import hold_for_district
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium, log_in, serving
 from tests.test_export import assert_covers_its_range, assert_verify_refuses_every_change, nvr_verify
@@ -285,6 +286,31 @@ def test_a_household_sees_no_case_screens_and_the_api_refuses_it(station: tuple[
                        api.get("/api/cases/1/export.zip"), api.get("/api/bookmarks"),
                        api.post("/api/bookmarks", json={"camera": "hem-4", "at": segments[1].start_ms / 1000})]
             assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
+
+
+def test_a_case_held_for_the_district_says_so_and_offers_no_change(station: tuple[Station, Client]) -> None:
+    nvr, client = station
+    first = nvr.index.segments("hem-4", 0, 2**62)[1]
+    event = nvr.events.open("hem-4", "motion", first.start_ms, 0.9, [])
+    nvr.events.update(event.id, end_ms=first.start_ms + 1000)
+    case = client.post("/api/cases", json={"title": "Giữ cho quận", "items": [
+        {"camera": "hem-4", "start": first.start_ms / 1000, "end": first.end_ms / 1000}]}).json()
+    district_case = hold_for_district(nvr.index, case["id"])
+    with serving(nvr) as base, chromium() as browser:
+        page, errors = operator_page(browser, base)
+        page.goto(f"{base}/#/case/{case['id']}")
+        expect(page.locator(".district-note")).to_contain_text(f"#{district_case} của máy chủ quận")
+        for hidden in (".case-edit .toggle-status", ".case-edit .delete-case", ".case-items .remove"):
+            expect(page.locator(hidden)).to_be_hidden()
+        expect(page.locator(".case-edit input[name=title]")).to_be_disabled()
+        page.goto(f"{base}/#/events")
+        page.locator(f'.event-list li[data-event="{event.id}"] .add-to-case').click()
+        submit = page.locator("dialog.case-dialog button[type=submit]")
+        expect(submit).to_be_enabled()  # the open cases came
+        offered = page.locator("dialog.case-dialog select[name=case] option").evaluate_all(
+            "options => options.map((option) => option.value)")
+        assert str(case["id"]) not in offered, offered
+        assert not errors, errors
 
 
 def test_the_case_dialog_submitted_early_or_twice_leaves_the_page_and_adds_once(station: tuple[Station, Client]

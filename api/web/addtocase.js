@@ -91,7 +91,8 @@ export async function addToCase(source, onAdded = () => {}) {
     }
   });
   submitButton.disabled = true;
-  const open = await api("/api/cases?status=open").catch(() => []);
+  const open = (await api("/api/cases?status=open").catch(() => []))
+    .filter((found) => found.district_case == null); // held for the district: it adds to them itself
   const last = sessionStorage.getItem(LAST_CASE_KEY);
   fields.case.replaceChildren(new Option(t("new_case_option"), NEW_CASE),
     ...open.map((found) => new Option(`${found.title} (#${found.id})`, found.id)));

@@ -144,8 +144,14 @@ export async function showCase(view, me, id) {
     root.querySelector(".case-status").textContent = t(`case_${found.status}`);
     root.querySelector(".case-status").className = `case-status state ${found.status}`;
     root.querySelector(".lock-note").textContent = t(found.locked ? "case_locked" : "case_unlocked");
+    const held = found.district_case != null; // changed at the district server alone (the API answers 409)
+    root.dataset.held = held;
+    const districtNote = root.querySelector(".district-note");
+    districtNote.hidden = !held;
+    districtNote.textContent = held ? t("case_held_for_district", { n: found.district_case }) : "";
     form.elements.title.value = found.title;
     form.elements.note.value = found.note;
+    form.elements.title.disabled = form.elements.note.disabled = held;
     form.querySelector(".toggle-status").textContent = t(found.status === "open" ? "close_case" : "reopen_case");
     root.querySelector(".case-items tbody").replaceChildren(...found.items.map((item) => itemRow(item, names,
       () => api(`/api/cases/${id}/items/${item.id}`, { method: "DELETE" }).then(load).catch(fail))));
