@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from api.auth import visible_camera
 from api.deps import query_instant
-from api.routes_events import CLIP_POST_ROLL_MS, CLIP_PRE_ROLL_MS, visible_event
+from api.routes_events import event_range, visible_event
 from api.routes_recordings import MAX_CLIP_MS
 from nvr.config import one_line
 from nvr.station import Station
@@ -65,8 +65,7 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     camera, start_ms, end_ms, note = item.camera, None, None, item.note
     if item.event is not None:
         event = visible_event(station, user, item.event)
-        camera, start_ms = event.camera, event.start_ms - CLIP_PRE_ROLL_MS
-        end_ms = (event.end_ms if event.end_ms is not None else event.updated_ms) + CLIP_POST_ROLL_MS
+        camera, (start_ms, end_ms) = event.camera, event_range(event)
     if item.bookmark is not None:
         bookmark = station.bookmarks.get(item.bookmark)
         if bookmark is None or station.camera(bookmark.camera) is None:

@@ -26,6 +26,12 @@ from storage.events import Event
 router = APIRouter(prefix="/api/events")
 CLIP_PRE_ROLL_MS = 5_000
 CLIP_POST_ROLL_MS = 5_000
+
+
+def event_range(event: Event) -> tuple[int, int]:
+    """An event's clip: from 5 s before it to 5 s after its end (or its last update, while it goes on)."""
+    return (event.start_ms - CLIP_PRE_ROLL_MS,
+            (event.end_ms if event.end_ms is not None else event.updated_ms) + CLIP_POST_ROLL_MS)
 # Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
 
@@ -81,9 +87,7 @@ def event_clip(event_id: EventId, request: Request, user: User = Depends(current
                station: Station = Depends(get_station)) -> StreamingResponse:
     """The event's footage with a few seconds before and after."""
     event = visible_event(station, user, event_id)
-    end_ms = event.end_ms if event.end_ms is not None else event.updated_ms
-    return clip_response(station, user, event.camera, event.start_ms - CLIP_PRE_ROLL_MS, end_ms + CLIP_POST_ROLL_MS,
-                         remote_address(request))
+    return clip_response(station, user, event.camera, *event_range(event), remote_address(request))
 
 
 @router.post("/{event_id}/ack")

@@ -39,6 +39,7 @@ from nvr.config import ConfigError
 from nvr.district.config import load_district_config
 from nvr.evidence.signing import load_public_key
 from storage.audit import AuditEntry, AuditLog
+from storage.events import EventStore
 from storage.index import RecordingIndex
 from storage.schema import head_revision
 from tests.conftest import wait_for
@@ -518,9 +519,46 @@ def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_
     assert district.get(f"/api/cases/{case['id']}").status_code == 404
 
 
+def _motion_at_post(district: Setup, station: str, camera: str) -> int:
+    """A motion event of `camera` over its recent footage, written to the catalog as its post's detection would."""
+    played = _recent(district, station, camera, 2)
+    start_ms, end_ms = (round(datetime.fromisoformat(played[key]).timestamp() * 1000) for key in ("start", "end"))
+    index = RecordingIndex(district.catalog, station, migrate=False)
+    try:
+        events = EventStore(index)
+        event = events.open(camera, "motion", start_ms, 0.9, [])
+        events.update(event.id, end_ms=end_ms)
+        return event.id
+    finally:
+        index.close()
+
+
+def test_an_event_of_the_district_feed_goes_into_a_case_with_its_clip_range(district: Setup) -> None:
+    event_id = _motion_at_post(district, "phuong-b", "cong-b")
+    (event,) = [e for e in district.get("/api/events", station="phuong-b", type="motion").json() if e["id"] == event_id]
+    made = district.call("POST", "/api/cases", json={"title": "Từ sự kiện", "items": [
+        {"station": "phuong-b", "event": event_id, "note": "xe lạ"}]})
+    assert made.status_code == 201, made.text
+    case = made.json()
+    [item] = case["items"]
+    assert (item["station"], item["camera"], item["note"]) == ("phuong-b", "cong-b", "xe lạ")
+    assert (item["start_ms"], item["end_ms"]) == (event["start_ms"] - 5000, event["end_ms"] + 5000)  # as at a post
+    [held] = _at_post(district, "phuong-b", f"/api/cases/{case['posts']['phuong-b']}").json()["items"]
+    assert (held["camera"], held["start_ms"], held["end_ms"]) == ("cong-b", item["start_ms"], item["end_ms"])
+    for body, status, detail in (
+            ({"station": "phuong-a", "event": event_id}, 404, f"no event {event_id} at station 'phuong-a'"),
+            ({"station": "phuong-b", "event": 2_000_000}, 404, "no event 2000000 at station 'phuong-b'"),
+            ({"station": "phuong-b", "event": event_id, "camera": "khac"}, 400, "camera: the event is of camera"),
+            ({"station": "phuong-b"}, 400, "camera, start, end: required (or an event)")):
+        refused = district.call("POST", f"/api/cases/{case['id']}/items", json=body)
+        assert refused.status_code == status and detail in refused.json()["detail"], refused.text
+    assert district.call("DELETE", f"/api/cases/{case['id']}").status_code == 204
+
+
 def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(district: Setup, tmp_path: Path) -> None:
     played = _recent(district, "phuong-b", "cong-b", 3)
     start, end = datetime.fromisoformat(played["start"]), datetime.fromisoformat(played["end"])
+    event_id = _motion_at_post(district, "phuong-b", "cong-b")  # in the feed when the page loads
     problems: list[str] = []
     with chromium() as browser:
         page = _page(browser, problems, accept_downloads=True)
@@ -542,6 +580,10 @@ def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(distr
                                timeout=20_000)
         assert page.locator("#case-said").inner_text() == "Đã thêm vào hồ sơ «Từ trang quận»"
         assert row.locator("td").all_inner_texts()[1:4] == ["phuong-b", "1", "Đang mở"]
+        page.locator(f'#events tr[data-event="{event_id}"] .add-event').click()  # from the feed, with its clip range
+        page.wait_for_function("() => [...document.querySelectorAll('#cases tbody tr')].some(row => "
+                               "row.textContent.includes('Từ trang quận') && row.cells[2].textContent === '2')",
+                               timeout=20_000)
         row.locator("button[data-export]").click()
         link = row.locator("a[download]")
         link.wait_for(timeout=60_000)
@@ -627,7 +669,7 @@ def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(distric
         alert = page.locator('#events tbody tr[data-station="phuong-b"][data-type="camera_offline"]')
         alert.wait_for(timeout=20_000)
         assert alert.locator("td").all_inner_texts()[1:] == ["Công an phuong-b", "Cổng chợ",
-                                                              "Camera mất kết nối quá lâu"]
+                                                              "Camera mất kết nối quá lâu", "Thêm vào hồ sơ"]
         page.select_option("#event-filters select[name=station]", "phuong-a")
         page.wait_for_function("() => !document.querySelector('#events tbody tr')", timeout=10_000)
         page.click("#lang")

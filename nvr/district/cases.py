@@ -14,9 +14,10 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import remote_address
-from api.case_items import Instant, Note, Title, check_range
+from api.case_items import Instant, Note, RowId, Title, check_range
 from api.deps import zoned_instant
 from api.routes_cases import MAX_ITEMS, CaseChange, CaseId, ItemId, export_json
+from api.routes_events import event_range
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
 from nvr.district.case_store import DistrictCase, DistrictCaseStore, DistrictItem
 from nvr.district.export import DISTRICT_KEY_FILE, DistrictExportSource, build_district_export
@@ -25,6 +26,7 @@ from nvr.district.state import District
 from nvr.evidence.jobs import ExportJob, ExportJobs
 from nvr.evidence.signing import StationKey
 from storage.cases import CaseStatus
+from storage.events import Event
 
 
 class DistrictCases:
@@ -74,11 +76,15 @@ Cases = Annotated[DistrictCases, Depends(cases_of)]
 
 
 class DistrictItemIn(BaseModel):
+    """`station` with `camera`, `start` and `end`; or with `event` (its camera, and its clip's time unless
+    start and end are given), as the district's feed lists it."""
+
     model_config = ConfigDict(extra="forbid")
     station: str = Field(max_length=63)
-    camera: str = Field(max_length=63)
-    start: Instant
-    end: Instant
+    camera: str | None = Field(None, max_length=63)
+    start: Instant | None = None
+    end: Instant | None = None
+    event: RowId | None = None
     note: Note = ""
 
 
@@ -125,11 +131,29 @@ async def audit(cases: DistrictCases, request: Request, user: DistrictUser, acti
 def wanted(district: District, user: DistrictUser, item: DistrictItemIn, where: str = "") -> Wanted:
     """The item checked here (the post checks its footage): a camera of a configured post this user may see
     (else 404), a range of at most 24 hours."""
-    visible_place(district, user, item.station, item.camera)
-    start_ms = zoned_instant(district.zone, f"{where}start", str(item.start))
-    end_ms = zoned_instant(district.zone, f"{where}end", str(item.end))
+    camera, start_ms, end_ms = item.camera, None, None
+    if item.event is not None:
+        event = _visible_event(district, user, item.station, item.event)
+        if camera is not None and camera != event.camera:
+            raise HTTPException(400, f"{where}camera: the event is of camera {event.camera!r}")
+        camera, (start_ms, end_ms) = event.camera, event_range(event)
+    if item.start is not None:
+        start_ms = zoned_instant(district.zone, f"{where}start", str(item.start))
+    if item.end is not None:
+        end_ms = zoned_instant(district.zone, f"{where}end", str(item.end))
+    if camera is None or start_ms is None or end_ms is None:
+        raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event)")
+    visible_place(district, user, item.station, camera)
     check_range(start_ms, end_ms, where)
-    return Wanted(item.station, item.camera, start_ms, end_ms, item.note)
+    return Wanted(item.station, camera, start_ms, end_ms, item.note)
+
+
+def _visible_event(district: District, user: DistrictUser, station: str, event_id: int) -> Event:
+    """404, the same for an event that does not exist and one of a camera the user may not see."""
+    event = district.catalog.event(station, event_id) if station in {s.id for s in district.config.stations} else None
+    if event is None or not user.may_see(station, event.camera):
+        raise HTTPException(404, f"no event {event_id} at station {station!r}")
+    return event
 
 
 async def _add(cases: DistrictCases, case: DistrictCase, asked: list[Wanted], by: str) -> list[DistrictItem]:

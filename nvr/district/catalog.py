@@ -109,6 +109,13 @@ class DistrictCatalog:
         with Session(self.engine) as session:
             return [(row.station, to_event(row, name)) for row, name in session.execute(query).all()]
 
+    def event(self, station: str, event_id: int) -> Event | None:
+        query = (select(EventRow, CameraRow.name).join(CameraRow)
+                 .where(EventRow.station == station, EventRow.id == event_id))
+        with Session(self.engine) as session:
+            found = session.execute(query).first()
+        return to_event(found[0], found[1]) if found is not None else None
+
     def spans(self, station: str, camera: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
         """A camera's continuous recordings in the window (call `has_camera` first: an unknown name would
         be added to the station's cameras)."""

@@ -6,9 +6,11 @@ import { addTexts, applyTexts, t } from "/ui/i18n.js";
 
 addTexts({
   vi: { dc_add_range: "Thêm đoạn đang xem vào hồ sơ", dc_no_range: "Hãy chọn camera, ngày và khoảng thời gian ở phần Xem lại",
-    dc_added: "Đã thêm vào hồ sơ «{title}»" },
+    dc_added: "Đã thêm vào hồ sơ «{title}»",
+    dc_no_case: "Hãy tạo hoặc chọn một hồ sơ đang mở ở phần Hồ sơ vụ việc" },
   en: { dc_add_range: "Add the range being played to the case", dc_no_range: "Choose a camera, a day and a time range under Playback",
-    dc_added: "Added to the case “{title}”" },
+    dc_added: "Added to the case “{title}”",
+    dc_no_case: "Make or choose an open case under Cases" },
 });
 
 const POLL_MS = 1000;
@@ -96,19 +98,34 @@ function playedRange() {
   return { station, camera: name.join("/"), start: `${day}T${from.value}`, end: `${day}T${to.value}` };
 }
 
-async function addRange(event) {
-  event.preventDefault();
+// One item into the case chosen in the add-range form: the range being played, or an event of the feed.
+async function addItem(item) {
   $("#case-error").textContent = "";
   $("#case-said").textContent = "";
+  const id = $("#add-range-form").case.value;
+  if (!id) {
+    $("#case-error").textContent = t("dc_no_case");
+    return;
+  }
+  await api(`/api/cases/${id}/items`, { method: "POST", body: JSON.stringify(item) });
+  await load();
+  $("#case-said").textContent = t("dc_added", { title: cases.find((found) => String(found.id) === id)?.title ?? id });
+}
+
+async function addRange(event) {
+  event.preventDefault();
   const range = playedRange();
   if (!range) {
     $("#case-error").textContent = t("dc_no_range");
     return;
   }
-  const id = $("#add-range-form").case.value;
-  await api(`/api/cases/${id}/items`, { method: "POST", body: JSON.stringify(range) });
-  await load();
-  $("#case-said").textContent = t("dc_added", { title: cases.find((item) => String(item.id) === id)?.title ?? id });
+  await addItem(range);
+}
+
+async function addEvent(click) {
+  const row = click.target.closest(".add-event") && click.target.closest("tr");
+  if (!row) return;
+  await addItem({ station: row.dataset.station, event: Number(row.dataset.event) });
 }
 
 async function waitForExport(id) {
@@ -139,6 +156,7 @@ async function startExport(event) {
 async function begin() {
   const me = await api("/api/auth/me");
   $("#cases-section").hidden = !isStaff(me);
+  $("#district").dataset.staff = String(isStaff(me)); // the feed's "add to the case" buttons
   if (isStaff(me)) await load();
 }
 
@@ -149,6 +167,7 @@ new MutationObserver(() => {
 $("#case-form").addEventListener("submit", (event) => create(event).catch(failed));
 $("#add-range-form").addEventListener("submit", (event) => addRange(event).catch(failed));
 $("#cases").addEventListener("click", (event) => startExport(event).catch(failed));
+$("#events").addEventListener("click", (event) => addEvent(event).catch(failed));
 $("#lang").addEventListener("click", () => { if (!$("#cases-section").hidden) show(); });
 applyTexts($("#cases-section"));
 if (!$("#district").hidden) begin().catch(failed);

@@ -11,11 +11,13 @@ addTexts({
     district_title: "Camera an ninh cấp quận", posts: "Các trạm", post: "Trạm", reachable: "Kết nối",
     cameras_online: "Camera trực tuyến", days_kept: "Số ngày lưu", last_seen: "Lần cuối", time: "Thời điểm",
     yes: "Có", no: "Mất kết nối", unknown: "Chưa rõ", must_change_at_post: "Hãy đổi mật khẩu ở một trạm trước",
+    dc_add_event: "Thêm vào hồ sơ",
   },
   en: {
     district_title: "District security cameras", posts: "Posts", post: "Post", reachable: "Link",
     cameras_online: "Cameras online", days_kept: "Days kept", last_seen: "Last seen", time: "Time",
     yes: "Up", no: "Down", unknown: "Unknown", must_change_at_post: "Change your password at a post first",
+    dc_add_event: "Add to the case",
   },
 });
 
@@ -84,10 +86,17 @@ async function loadEvents() {
   if (filters.type.value) query.set("type", filters.type.value);
   const events = await api(`/api/events?${query}`);
   $("#events tbody").replaceChildren(...events.map((event) => {
+    const toCase = document.createElement("button"); // for duty officers (cases.js): the event into the case chosen
+    toCase.type = "button";
+    toCase.className = "ghost add-event";
+    toCase.textContent = t("dc_add_event");
+    const actions = cell("", "staff-only");
+    actions.append(toCase);
     const tr = row(cell(dateTime(event.start_ms)), cell(stationTitle(event.station)),
-      cell(cameraTitle(event.station, event.camera)), cell(t(event.type)));
+      cell(cameraTitle(event.station, event.camera)), cell(t(event.type)), actions);
     tr.dataset.station = event.station;
     tr.dataset.type = event.type;
+    tr.dataset.event = String(event.id);
     return tr;
   }));
   $("#no-events").hidden = events.length > 0;
