@@ -35,6 +35,7 @@ bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/export.py
 	$(BIN)/python benchmarks/audio.py
 	$(BIN)/python benchmarks/live.py
+	$(BIN)/python benchmarks/relay.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/capacity.py
