@@ -5,8 +5,11 @@ learns (from packets that arrive earlier than it predicted) that the packets buf
 read late, and the start follows, so the first segment after a (re)connect is not stamped late. A
 segment never starts more than one frame before the previous one ended, whatever the clock says.
 A keyframe with new SPS/PPS (resolution or encoder change) starts a segment whose header carries them.
-The camera's audio goes into the segment open when it arrives (AAC copied, other codecs converted to AAC);
-audio that fails to convert is dropped until the next connection, never the video.
+The camera's audio goes into the segment of its time (AAC copied, other codecs converted to AAC): a camera's
+sound often reaches us later than its pictures (its encoder holds a frame or two), so a cut waits, holding the
+new segment's first pictures, until the sound has reached the keyframe that cuts (at most AUDIO_LAG_SECONDS of
+pictures); what came before it closes the old segment instead of being left out of both. Audio that fails to
+convert is dropped until the next connection, never the video.
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ from storage.probe import probe_segment
 from storage.segment_file import SegmentFile
 
 log = logging.getLogger(__name__)
+AUDIO_LAG_SECONDS = 1.0  # pictures held at a cut while the sound catches up with them, at most
+
+
+def _seconds(packet: av.Packet) -> float | None:
+    """The packet's time on the camera's timeline (its streams share it)."""
+    if packet.dts is None or packet.time_base is None:
+        return None
+    return float(packet.dts * packet.time_base)
 
 
 class SegmentRecorder:
@@ -54,12 +65,15 @@ class SegmentRecorder:
         self._parameters: StreamParameters | None = None  # changed in-band since the stream started
         self._start_ms = 0
         self._floor_ms = 0  # no segment starts before this: the previous one's end, less one frame
+        self._held: list[tuple[av.Packet, Stamp]] = []  # a cut's keyframe and what followed, while sound catches up
+        self._held_at = 0.0  # that keyframe's time (seconds, the camera's timeline)
         self._lock = threading.Lock()  # guards what `in_progress` reads
         self.last_error: str | None = None
         self.segments_written = 0  # finished segments (and their bytes) since this process started
         self.bytes_written = 0
 
     def start(self, stream: av.stream.Stream) -> None:
+        self._cut_held()
         self._finish()
         self._template = stream
         self._audio = None
@@ -72,6 +86,12 @@ class SegmentRecorder:
         if self._template is None:
             return
         changed = self._watch.changed(bytes(packet)) if packet.is_keyframe and self._watch else None
+        if self._held:
+            at = _seconds(packet)
+            if changed is None and at is not None and at - self._held_at <= AUDIO_LAG_SECONDS:
+                self._held.append((packet, stamp))
+                return
+            self._cut_held()  # the sound is this late or gone: cut now
         if changed is not None:
             log.info("%s: stream parameters changed (%dx%d): new segment", self.camera, changed.width, changed.height)
             self._parameters = changed
@@ -79,11 +99,19 @@ class SegmentRecorder:
         if current is None or changed or (packet.is_keyframe and current.duration_ms >= self._segment_ms):
             if not packet.is_keyframe:
                 return  # a segment must open with a keyframe to be playable on its own
+            at = _seconds(packet)
+            if current is not None and self._audio is not None and at is not None:
+                self._held, self._held_at = [(packet, stamp)], at
+                return
             self._finish()
             self._open(max(round(stamp.wall * 1000), self._floor_ms))
+        self._write(packet, stamp)
+
+    def _write(self, packet: av.Packet, stamp: Stamp) -> None:
         try:
             with self._lock:
-                assert self._file is not None
+                if self._file is None:  # it could not be opened (a full disk): the next keyframe tries again
+                    return
                 at_ms = self._file.write(packet)
         except (av.FFmpegError, OSError) as exc:
             self._fail(exc)
@@ -92,24 +120,40 @@ class SegmentRecorder:
             self._start_ms = max(round(stamp.wall * 1000) - at_ms, self._floor_ms)
         self.last_error = None
 
+    def _cut_held(self) -> None:
+        """The cut that waited for the sound: the old segment closes, the held pictures open the new one."""
+        held, self._held = self._held, []
+        if not held:
+            return
+        self._finish()
+        self._open(max(round(held[0][1].wall * 1000), self._floor_ms))
+        for packet, stamp in held:
+            self._write(packet, stamp)
+
     def start_audio(self, stream: av.audio.stream.AudioStream) -> None:
         self._audio = audio_track(stream)
 
     def audio(self, packet: av.Packet) -> None:
         """Raises when the audio cannot be converted or muxed: the worker then stops sending it, and segments
         opened from now on have no audio track; the pictures go on. A full disk is handled as for them."""
-        audio, current = self._audio, self._file
-        if audio is not None and current is not None:
-            self._write_audio(current, lambda: audio.convert(packet))
+        audio = self._audio
+        if audio is None:
+            return
+        at = _seconds(packet)
+        if self._held and (at is None or at >= self._held_at):  # the sound reached the held cut's keyframe
+            self._cut_held()
+        if self._file is not None:
+            self._write_audio(lambda: audio.convert(packet))
 
-    def _write_audio(self, current: SegmentFile, produce: Callable[[], list[av.Packet]]) -> None:
-        """Write the packets `produce` gives into `current`. A full disk fails the segment as for the pictures;
-        any other error drops the audio (segments opened from now on have none) and is raised."""
+    def _write_audio(self, produce: Callable[[], list[av.Packet]]) -> None:
+        """Write the packets `produce` gives into the open segment. A full disk fails the segment as for the
+        pictures; any other error drops the audio (segments opened from now on have none) and is raised."""
         try:
             recorded = produce()
             with self._lock:
-                for each in recorded:
-                    current.write_audio(each)
+                if self._file is not None:
+                    for each in recorded:
+                        self._file.write_audio(each)
         except (av.FFmpegError, OSError) as exc:
             if is_disk_full(exc):
                 self._fail(exc)
@@ -118,6 +162,7 @@ class SegmentRecorder:
             raise
 
     def stop(self, reason: str) -> None:
+        self._cut_held()
         self._finish()
         self._template = None
         self._audio = None
@@ -145,7 +190,7 @@ class SegmentRecorder:
     def _finish(self) -> None:
         if self._audio is not None and self._file is not None:
             try:  # the audio the converter still holds belongs before the picture that cuts the segment
-                self._write_audio(self._file, self._audio.flush)
+                self._write_audio(self._audio.flush)
             except (av.FFmpegError, OSError):
                 log.exception("%s: the audio is dropped until the next connection", self.camera)
         with self._lock:

@@ -374,3 +374,33 @@ def test_the_recorder_sends_sound_only_while_someone_listens(microphones: RtspSe
     assert sent["unwatched"] == ["LiveReset"], "only that the stream (re)started"
     assert set(sent["watched"]) == {"LiveData"}
     assert set(sent["listened"]) == {"LiveData", "LiveAudio"}
+
+
+@pytest.mark.parametrize("lag", [0.0, 0.4])
+def test_sound_later_than_the_pictures_stays_in_the_segment_of_its_time(tmp_path: Path, lag: float) -> None:
+    """A camera whose sound reaches us `lag` seconds after its pictures (its encoder holds some): each segment
+    still holds the sound of its own pictures to their end, none of it left out at the cuts."""
+    source = tmp_path / "camera.mp4"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size=160x120:rate={FPS}",
+                    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "7", "-c:v", "libx264",
+                    "-g", str(FPS), "-bf", "0", "-c:a", "aac", "-ac", "1", str(source)], check=True)
+    finished: list[Segment] = []
+    recorder = SegmentRecorder("cam", tmp_path / "segments", 2.0, finished.append)
+    with av.open(str(source)) as container:
+        video, sound = container.streams.video[0], container.streams.audio[0]
+        recorder.start(video)
+        recorder.start_audio(sound)
+        packets = [p for p in container.demux(video, sound) if p.size and p.dts is not None and p.time_base]
+        arrival = {id(p): float((p.dts or 0) * (p.time_base or 0)) + (lag if p.stream is sound else 0.0)
+                   for p in packets}
+        for packet in sorted(packets, key=lambda p: arrival[id(p)]):  # in the order they come over the network
+            if packet.stream is video:
+                recorder.packet(packet, Stamp(1_800_000_000 + arrival[id(packet)], False))
+            else:
+                recorder.audio(packet)
+        recorder.stop("end of the test")
+    assert len(finished) >= 3
+    for segment in finished[:-1]:  # the last one's sound ends with the source's
+        found = tracks(tmp_path / "segments" / segment.path)
+        assert found.audio is not None and found.audio[1] >= found.video[1] - 0.1, (segment.path, found)
+        assert found.largest_hole <= HOLE_SECONDS, (segment.path, found)
