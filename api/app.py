@@ -98,7 +98,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
     if not public_docs:
-        _add_private_docs(app)
+        add_private_docs(app, current_user)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
@@ -126,19 +126,20 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     return app
 
 
-def _add_private_docs(app: FastAPI) -> None:
-    """The API's description and its pages, for logged-in users only (`server.public_docs: false`): the
-    station faces the Internet, and the list of routes is a map for whoever probes it."""
+def add_private_docs(app: FastAPI, logged_in: Callable[..., object]) -> None:
+    """The API's description and its pages, for users `logged_in` accepts only (a station's
+    `server.public_docs: false`, and the district's): the box faces the Internet, and the list of routes is a
+    map for whoever probes it. The app is made with `openapi_url`, `docs_url` and `redoc_url` None."""
     title = f"{app.title} API"
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(current_user)])
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[Depends(logged_in)])
     def openapi() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    @app.get("/docs", include_in_schema=False, dependencies=[Depends(current_user)])
+    @app.get("/docs", include_in_schema=False, dependencies=[Depends(logged_in)])
     def docs() -> HTMLResponse:
         return get_swagger_ui_html(openapi_url="/openapi.json", title=title)
 
-    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(current_user)])
+    @app.get("/redoc", include_in_schema=False, dependencies=[Depends(logged_in)])
     def redoc() -> HTMLResponse:
         return get_redoc_html(openapi_url="/openapi.json", title=title)

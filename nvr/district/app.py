@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.app import WEB_DIR
+from api.app import WEB_DIR, add_private_docs
 from api.deps import zoned_window
 from api.security_headers import SecurityHeaders
 from api.validation_errors import validation_error
@@ -57,7 +57,8 @@ def create_district_app(district: District) -> FastAPI:
             if district.board is not None:
                 district.board.stop()
 
-    app = FastAPI(title="Station NVR district", lifespan=lifespan)
+    app = FastAPI(title="Station NVR district", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    add_private_docs(app, district_user)
     app.state.district = district
     app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
     app.add_exception_handler(RequestValidationError, validation_error)  # the station's: nothing sent echoed
