@@ -88,10 +88,11 @@ class SegmentRecorder:
         changed = self._watch.changed(bytes(packet)) if packet.is_keyframe and self._watch else None
         if self._held:
             at = _seconds(packet)
-            if changed is None and at is not None and at - self._held_at <= AUDIO_LAG_SECONDS:
+            if changed is None and at is not None and not stamp.discontinuity \
+                    and 0 <= at - self._held_at <= AUDIO_LAG_SECONDS:
                 self._held.append((packet, stamp))
                 return
-            self._cut_held()  # the sound is this late or gone: cut now
+            self._cut_held()  # the sound is this late or gone, or the camera's time jumped: cut now
         if changed is not None:
             log.info("%s: stream parameters changed (%dx%d): new segment", self.camera, changed.width, changed.height)
             self._parameters = changed
