@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,8 @@ from storage.segment_file import SegmentFile
 
 log = logging.getLogger(__name__)
 AUDIO_LAG_SECONDS = 1.0  # pictures held at a cut while the sound catches up with them, at most
+HELD_MAX = 120  # packets held at a cut, at most (a second of 60 fps, with room)
+HEARD_SECONDS = 2.0  # a cut waits for the sound only if some came this recently
 
 
 def _seconds(packet: av.Packet) -> float | None:
@@ -67,6 +70,7 @@ class SegmentRecorder:
         self._floor_ms = 0  # no segment starts before this: the previous one's end, less one frame
         self._held: list[tuple[av.Packet, Stamp]] = []  # a cut's keyframe and what followed, while sound catches up
         self._held_at = 0.0  # that keyframe's time (seconds, the camera's timeline)
+        self._heard: float | None = None  # monotonic time of the last sound packet
         self._lock = threading.Lock()  # guards what `in_progress` reads
         self.last_error: str | None = None
         self.segments_written = 0  # finished segments (and their bytes) since this process started
@@ -77,6 +81,7 @@ class SegmentRecorder:
         self._finish()
         self._template = stream
         self._audio = None
+        self._heard = None
         context = stream.codec_context
         self._watch = ParameterWatch(context.extradata, context.width, context.height) \
             if isinstance(context, VideoCodecContext) and context.name == "h264" else None
@@ -88,11 +93,11 @@ class SegmentRecorder:
         changed = self._watch.changed(bytes(packet)) if packet.is_keyframe and self._watch else None
         if self._held:
             at = _seconds(packet)
-            if changed is None and at is not None and not stamp.discontinuity \
-                    and 0 <= at - self._held_at <= AUDIO_LAG_SECONDS:
+            if changed is None and at is not None and 0 <= at - self._held_at <= AUDIO_LAG_SECONDS \
+                    and stamp.wall - self._held[0][1].wall <= AUDIO_LAG_SECONDS and len(self._held) < HELD_MAX:
                 self._held.append((packet, stamp))
                 return
-            self._cut_held()  # the sound is this late or gone, or the camera's time jumped: cut now
+            self._cut_held()  # the sound is this late or gone, or the camera's time jumped or froze: cut now
         if changed is not None:
             log.info("%s: stream parameters changed (%dx%d): new segment", self.camera, changed.width, changed.height)
             self._parameters = changed
@@ -101,7 +106,8 @@ class SegmentRecorder:
             if not packet.is_keyframe:
                 return  # a segment must open with a keyframe to be playable on its own
             at = _seconds(packet)
-            if current is not None and self._audio is not None and at is not None:
+            heard = self._heard is not None and time.monotonic() - self._heard <= HEARD_SECONDS
+            if current is not None and self._audio is not None and heard and at is not None:
                 self._held, self._held_at = [(packet, stamp)], at
                 return
             self._finish()
@@ -140,6 +146,7 @@ class SegmentRecorder:
         audio = self._audio
         if audio is None:
             return
+        self._heard = time.monotonic()
         at = _seconds(packet)
         if self._held and (at is None or at >= self._held_at):  # the sound reached the held cut's keyframe
             self._cut_held()

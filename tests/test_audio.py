@@ -376,16 +376,21 @@ def test_the_recorder_sends_sound_only_while_someone_listens(microphones: RtspSe
     assert set(sent["listened"]) == {"LiveData", "LiveAudio"}
 
 
-@pytest.mark.parametrize("lag", [0.0, 0.4])
-def test_sound_later_than_the_pictures_stays_in_the_segment_of_its_time(tmp_path: Path, lag: float) -> None:
-    """A camera whose sound reaches us `lag` seconds after its pictures (its encoder holds some): each segment
-    still holds the sound of its own pictures to their end, none of it left out at the cuts."""
-    source = tmp_path / "camera.mp4"
+@pytest.fixture(scope="module")
+def camera_with_sound(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """7 s of pictures (a keyframe a second) and a tone as AAC."""
+    source = tmp_path_factory.mktemp("sound") / "camera.mp4"
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size=160x120:rate={FPS}",
                     "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "7", "-c:v", "libx264",
                     "-g", str(FPS), "-bf", "0", "-c:a", "aac", "-ac", "1", str(source)], check=True)
-    finished: list[Segment] = []
-    recorder = SegmentRecorder("cam", tmp_path / "segments", 2.0, finished.append)
+    return source
+
+
+def play_to_recorder(source: Path, recorder: SegmentRecorder, lag: float, *, sound_until: float = 1e9,
+                     frozen_from: float = 1e9) -> None:
+    """The file's packets to `recorder` in the order a network brings them when the sound comes `lag` s after
+    the pictures: sound only up to `sound_until`; from `frozen_from` on the pictures' own time stands still
+    (their arrival goes on). Stamps are arrival times."""
     with av.open(str(source)) as container:
         video, sound = container.streams.video[0], container.streams.audio[0]
         recorder.start(video)
@@ -393,14 +398,59 @@ def test_sound_later_than_the_pictures_stays_in_the_segment_of_its_time(tmp_path
         packets = [p for p in container.demux(video, sound) if p.size and p.dts is not None and p.time_base]
         arrival = {id(p): float((p.dts or 0) * (p.time_base or 0)) + (lag if p.stream is sound else 0.0)
                    for p in packets}
-        for packet in sorted(packets, key=lambda p: arrival[id(p)]):  # in the order they come over the network
-            if packet.stream is video:
-                recorder.packet(packet, Stamp(1_800_000_000 + arrival[id(packet)], False))
-            else:
-                recorder.audio(packet)
+        frozen: int | None = None
+        for packet in sorted(packets, key=lambda p: arrival[id(p)]):
+            at = arrival[id(packet)]
+            if packet.stream is sound:
+                if at < sound_until:
+                    recorder.audio(packet)
+                continue
+            if at >= frozen_from:
+                frozen = packet.dts if frozen is None else frozen
+                packet.dts = packet.pts = frozen
+            recorder.packet(packet, Stamp(1_800_000_000 + at, False))
         recorder.stop("end of the test")
+
+
+@pytest.mark.parametrize("lag", [0.0, 0.4])
+def test_sound_later_than_the_pictures_stays_in_the_segment_of_its_time(camera_with_sound: Path, tmp_path: Path,
+                                                                        lag: float) -> None:
+    """A camera whose sound reaches us `lag` seconds after its pictures (its encoder holds some): each segment
+    still holds the sound of its own pictures to their end, none of it left out at the cuts."""
+    finished: list[Segment] = []
+    play_to_recorder(camera_with_sound, SegmentRecorder("cam", tmp_path / "segments", 2.0, finished.append), lag)
     assert len(finished) >= 3
     for segment in finished[:-1]:  # the last one's sound ends with the source's
         found = tracks(tmp_path / "segments" / segment.path)
         assert found.audio is not None and found.audio[1] >= found.video[1] - 0.1, (segment.path, found)
         assert found.largest_hole <= HOLE_SECONDS, (segment.path, found)
+    assert sum(len(s.keyframes_ms) for s in finished) == 7, "every picture recorded: a keyframe a second"
+
+
+def held_at_each_picture(recorder: SegmentRecorder) -> list[int]:
+    """How many pictures wait at a cut after each picture is given to `recorder` (watching its state)."""
+    held: list[int] = []
+    given = recorder.packet
+
+    def watched(packet: av.Packet, stamp: Stamp) -> None:
+        given(packet, stamp)
+        held.append(len(recorder._held))
+
+    recorder.packet = watched  # type: ignore[method-assign]
+    return held
+
+
+def test_a_cut_waits_for_sound_only_while_it_comes_and_never_past_a_second(camera_with_sound: Path,
+                                                                          tmp_path: Path) -> None:
+    """A camera announcing sound it never sends cuts at the keyframe; one whose sound stops, and whose
+    pictures' time then stands still, cuts after a second of arrivals at most."""
+    silent_segments: list[Segment] = []
+    silent = SegmentRecorder("cam", tmp_path / "silent", 2.0, silent_segments.append)
+    silent_held = held_at_each_picture(silent)
+    play_to_recorder(camera_with_sound, silent, 0.4, sound_until=0.0)
+    assert len(silent_segments) >= 3 and max(silent_held) == 0, "no sound came: nothing to wait for"
+
+    stalled = SegmentRecorder("cam", tmp_path / "stalled", 2.0, lambda _segment: None)
+    stalled_held = held_at_each_picture(stalled)
+    play_to_recorder(camera_with_sound, stalled, 0.4, sound_until=2.3, frozen_from=2.3)
+    assert 0 < max(stalled_held) <= FPS + 1, "a second of pictures at most, though their time stands still"
