@@ -11,6 +11,8 @@ outage opened once per start and closed only by an end after it).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import itertools
 import json
 import logging
@@ -101,13 +103,18 @@ class CatalogJournal:
         """Rows on disk (fsynced) before they go to the catalog; OSError (a full disk) leaves them out, and
         nothing of them in the file."""
         data = memoryview(b"".join(_encode(row, self.station) for row in rows))
+        os.ftruncate(self._file.fileno(), self._size)  # what a failed append left, if undoing it failed too
         try:
             written = 0
             while written < len(data):  # a nearly full disk takes part of a write
-                written += self._file.write(data[written:]) or 0
+                step = self._file.write(data[written:])
+                if not step:
+                    raise OSError(errno.EIO, "the journal took nothing of a write")
+                written += step
             os.fsync(self._file.fileno())
         except OSError:
-            os.ftruncate(self._file.fileno(), self._size)  # frees space: works on a full disk
+            with contextlib.suppress(OSError):  # frees space, so it works on a full disk; else done above next time
+                os.ftruncate(self._file.fileno(), self._size)
             raise
         self._size += len(data)
         self._pending += len(rows)
