@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from api.auth import current_user
@@ -112,7 +113,9 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.add_exception_handler(RequestValidationError, validation_error)
 
     @app.exception_handler(ValueError)
-    async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
+    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
+        if isinstance(exc, ValidationError):  # its text repeats the refused value: answered as a 422, without it
+            return await validation_error(request, RequestValidationError(exc.errors()))
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.exception_handler(OperationalError)
