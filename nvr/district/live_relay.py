@@ -157,4 +157,4 @@ class LiveRelays:
 
     async def close(self) -> None:
         """End every upstream (their viewers' streams end): the server is stopping, before its clients close."""
-        await asyncio.gather(*(upstream.close() for upstream in list(self._open.values())))
+        await asyncio.gather(*(upstream.close() for upstream in list(self._open.values())), return_exceptions=True)

@@ -123,9 +123,15 @@ async function addRange(event) {
 }
 
 async function addEvent(click) {
-  const row = click.target.closest(".add-event") && click.target.closest("tr");
-  if (!row) return;
-  await addItem({ station: row.dataset.station, event: Number(row.dataset.event) });
+  const button = click.target.closest(".add-event");
+  if (!button || button.disabled) return;
+  const row = button.closest("tr");
+  button.disabled = true; // once per click: a second one while the first is on its way adds nothing twice
+  try {
+    await addItem({ station: row.dataset.station, event: Number(row.dataset.event) });
+  } finally {
+    button.disabled = false;
+  }
 }
 
 async function waitForExport(id) {
