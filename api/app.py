@@ -9,11 +9,9 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcon
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 
 from api.auth import current_user
@@ -41,7 +39,7 @@ from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
 from api.session_watch import watch_sessions
-from api.validation_errors import validation_error
+from api.validation_errors import refuse_without_echo
 from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
 from nvr.metrics import metrics_registry
@@ -110,12 +108,10 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.state.metrics = metrics_registry(station, latency)
     app.add_middleware(RequestLatency, histogram=latency)
 
-    app.add_exception_handler(RequestValidationError, validation_error)
+    refuse_without_echo(app)
 
     @app.exception_handler(ValueError)
-    async def bad_value(request: Request, exc: ValueError) -> JSONResponse:
-        if isinstance(exc, ValidationError):  # its text repeats the refused value: answered as a 422, without it
-            return await validation_error(request, RequestValidationError(exc.errors()))
+    async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
     @app.exception_handler(OperationalError)

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.app import WEB_DIR, add_private_docs
 from api.deps import zoned_window
 from api.security_headers import SecurityHeaders
-from api.validation_errors import validation_error
+from api.validation_errors import refuse_without_echo
 from detect.events import EVENT_TYPES
 from nvr.district.access import DistrictUser, district_user
 from nvr.district.case_routes import router as cases_router
@@ -61,7 +60,7 @@ def create_district_app(district: District) -> FastAPI:
     add_private_docs(app, district_user)
     app.state.district = district
     app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
-    app.add_exception_handler(RequestValidationError, validation_error)  # the station's: nothing sent echoed
+    refuse_without_echo(app)  # the station's: nothing sent echoed
     app.include_router(login_router)
     app.include_router(footage_router)
     app.include_router(cases_router)
