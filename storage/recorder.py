@@ -147,8 +147,7 @@ class SegmentRecorder:
         if audio is None:
             return
         self._heard = time.monotonic()
-        at = _seconds(packet)
-        if self._held and (at is None or at >= self._held_at):  # the sound reached the held cut's keyframe
+        if self._held and ((at := _seconds(packet)) is None or at >= self._held_at):  # it reached the held cut
             self._cut_held()
         if self._file is not None:
             self._write_audio(lambda: audio.convert(packet))
