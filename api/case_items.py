@@ -5,12 +5,13 @@ field's 400 names it (`items[1].start: ...`)."""
 from __future__ import annotations
 
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth import visible_camera
-from api.deps import query_instant
+from api.deps import zoned_instant
 from api.routes_events import event_range, visible_event
 from api.routes_recordings import MAX_CLIP_MS
 from nvr.config import one_line
@@ -50,13 +51,23 @@ class ItemIn(BaseModel):
     bookmark: RowId | None = None
 
 
-
 def check_range(start_ms: int, end_ms: int, where: str = "") -> None:
     """400 unless [start_ms, end_ms) is a range of at most MAX_CLIP_MS, as a case item must be."""
     if end_ms <= start_ms:
         raise HTTPException(400, f"{where}end: must be after start")
     if end_ms - start_ms > MAX_CLIP_MS:
         raise HTTPException(400, f"{where}end: the range is longer than the limit of {MAX_CLIP_MS // 3_600_000} hours")
+
+def typed_over(zone: ZoneInfo, start: Instant | None, end: Instant | None, start_ms: int | None,
+               end_ms: int | None, where: str = "") -> tuple[int | None, int | None]:
+    """An item's range: what its event or bookmark gives (`start_ms`, `end_ms`), each end replaced by the one
+    typed; 400 naming the field for a time that cannot be read."""
+    if start is not None:
+        start_ms = zoned_instant(zone, f"{where}start", str(start))
+    if end is not None:
+        end_ms = zoned_instant(zone, f"{where}end", str(end))
+    return start_ms, end_ms
+
 
 def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") -> NewItem:
     """The item to store; `where` prefixes the field names in errors (`items[0].`)."""
@@ -75,10 +86,7 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
         note = bookmark.note if note is None else note
     if item.camera is not None and item.camera != camera:
         raise HTTPException(400, f"{where}camera: the {'event' if item.event else 'bookmark'} is of camera {camera!r}")
-    if item.start is not None:
-        start_ms = query_instant(station, f"{where}start", str(item.start))
-    if item.end is not None:
-        end_ms = query_instant(station, f"{where}end", str(item.end))
+    start_ms, end_ms = typed_over(station.config.zone, item.start, item.end, start_ms, end_ms, where)
     if camera is None or start_ms is None or end_ms is None:
         raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event or a bookmark)")
     visible_camera(station, user, camera)

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import remote_address
-from api.case_items import Instant, Note, RowId, Title, check_range
-from api.deps import zoned_instant
+from api.case_items import Instant, Note, RowId, Title, check_range, typed_over
 from api.routes_cases import MAX_ITEMS, CaseChange, CaseId, ItemId, export_json
 from api.routes_events import event_range
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
@@ -137,10 +136,7 @@ def wanted(district: District, user: DistrictUser, item: DistrictItemIn, where: 
         if camera is not None and camera != event.camera:
             raise HTTPException(400, f"{where}camera: the event is of camera {event.camera!r}")
         camera, (start_ms, end_ms) = event.camera, event_range(event)
-    if item.start is not None:
-        start_ms = zoned_instant(district.zone, f"{where}start", str(item.start))
-    if item.end is not None:
-        end_ms = zoned_instant(district.zone, f"{where}end", str(item.end))
+    start_ms, end_ms = typed_over(district.zone, item.start, item.end, start_ms, end_ms, where)
     if camera is None or start_ms is None or end_ms is None:
         raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event)")
     visible_place(district, user, item.station, camera)
