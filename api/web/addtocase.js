@@ -62,12 +62,11 @@ export async function addToCase(source, onAdded = () => {}) {
     fields.end.value = dateTime(source.end);
   }
   const submitButton = form.querySelector("button[type=submit]");
-  let sending = false;
   // the form is answered here from the start: a submit while the open cases load must not leave the page
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
-    if (sending) return; // a second click (or Enter) while the first is on its way adds nothing twice
-    sending = true;
+    // disabled while the open cases load and while a request is on its way: Enter or a second click adds nothing
+    if (submitButton.disabled) return;
     submitButton.disabled = true;
     const error = form.querySelector(".error");
     try {
@@ -86,7 +85,6 @@ export async function addToCase(source, onAdded = () => {}) {
       onAdded(found);
     } catch (failure) {
       error.textContent = failure.message;
-      sending = false;
       submitButton.disabled = false;
     }
   });
@@ -103,6 +101,6 @@ export async function addToCase(source, onAdded = () => {}) {
   };
   fields.case.addEventListener("change", titled);
   titled();
-  submitButton.disabled = sending;
+  submitButton.disabled = false;
   return dialog;
 }
