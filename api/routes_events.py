@@ -27,13 +27,14 @@ router = APIRouter(prefix="/api/events")
 CLIP_PRE_ROLL_MS = 5_000
 CLIP_POST_ROLL_MS = 5_000
 
+# Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
+EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
+
 
 def event_range(event: Event) -> tuple[int, int]:
     """An event's clip: from 5 s before it to 5 s after its end (or its last update, while it goes on)."""
     return (event.start_ms - CLIP_PRE_ROLL_MS,
             (event.end_ms if event.end_ms is not None else event.updated_ms) + CLIP_POST_ROLL_MS)
-# Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
-EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
 
 
 class Acknowledge(BaseModel):
