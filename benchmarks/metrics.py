@@ -51,7 +51,8 @@ class StandIn:
         self.cameras = [CameraConfig(name=f"cam{k:03d}", record_url=f"rtsp://10.0.0.{k}/x") for k in range(CAMERAS)]
         status = StatusSnapshot("online", now - 3600, None, 15.0, 4000.0, 1920, 1080, "h264", 0.1, False, "tcp", 2,
                                 now - 0.05)
-        self.reports = {c.name: CameraReport(c.name, status, None, None, None, 60, 30_000_000) for c in self.cameras}
+        self.reports = {c.name: CameraReport(c.name, status, None, None, None, (), 60, 30_000_000)
+                        for c in self.cameras}
         for camera in self.cameras:
             for type_ in EVENT_TYPES:
                 self.event_counts.add(camera.name, type_)

@@ -186,23 +186,25 @@ class Station:
         return self.hubs.get((camera, role))
 
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
-        """Indexed segments plus the one being written, overlapping [start_ms, end_ms)."""
+        """Indexed segments plus those not indexed yet (the one being written included), overlapping
+        [start_ms, end_ms)."""
         found = self.index.segments(camera, start_ms, end_ms)
-        live = self._in_progress(camera, start_ms, end_ms)
-        if live and all(s.path != live.path for s in found):
-            found.append(live)
-        return found
+        paths = {segment.path for segment in found}
+        return found + [segment for segment in self._unindexed(camera, start_ms, end_ms) if segment.path not in paths]
 
     def recorded_spans(self, camera: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
-        """(start, end) of what was recorded in the window, the segment being written included."""
+        """(start, end) of what was recorded in the window, the segments not indexed yet included."""
         spans = self.index.spans(camera, start_ms, end_ms)
-        live = self._in_progress(camera, start_ms, end_ms)
-        return [*spans, (live.start_ms, live.end_ms)] if live else spans
+        return spans + [(segment.start_ms, segment.end_ms) for segment in self._unindexed(camera, start_ms, end_ms)]
 
-    def _in_progress(self, camera: str, start_ms: int, end_ms: int) -> Segment | None:
+    def _unindexed(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
+        """What the camera's recorder has written and the catalog does not have yet: between two segments,
+        the one closing is in neither the catalog nor `in_progress`."""
         report = self.report(camera)
-        live = report.in_progress if report else None
-        return live if live and live.start_ms < end_ms and live.end_ms > start_ms else None
+        if report is None:
+            return []
+        shown = [*report.unindexed, report.in_progress] if report.in_progress else list(report.unindexed)
+        return [segment for segment in shown if segment.start_ms < end_ms and segment.end_ms > start_ms]
 
     # ------------------------------------------------------------------ wiring
 

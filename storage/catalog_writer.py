@@ -32,6 +32,7 @@ class CatalogWriter:
         self._index = index
         self._journal = journal
         self._waiting: deque[Row] = deque()
+        self._unindexed: set[str] = set()  # paths of the segments put and not yet done with
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = False
@@ -47,10 +48,18 @@ class CatalogWriter:
         with self._cond:
             if len(self._waiting) >= MAX_WAITING:
                 lost = self._waiting.popleft()
+                self._done_with([lost])
                 log.error("catalog writer: %d rows waiting for the journal; dropped the oldest (%s)",
                           MAX_WAITING, type(lost).__name__)
             self._waiting.append(row)
+            if isinstance(row, Segment):
+                self._unindexed.add(row.path)
             self._cond.notify()
+
+    def indexed(self, path: str) -> bool:
+        """False while the segment at `path` is put and not yet in the catalog (nor refused by it)."""
+        with self._cond:
+            return path not in self._unindexed
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything queued so far is in the catalog (True) or `timeout` passes (False)."""
@@ -70,6 +79,10 @@ class CatalogWriter:
 
     def _settled(self) -> bool:
         return not self._waiting and not self._busy
+
+    def _done_with(self, rows: list[Row]) -> None:
+        """Rows written or dropped (the caller holds the condition's lock)."""
+        self._unindexed.difference_update(row.path for row in rows if isinstance(row, Segment))
 
     def _run(self) -> None:
         delay = RETRY_FIRST_SECONDS
@@ -117,6 +130,8 @@ class CatalogWriter:
             batch = self._journal.rows(BATCH)
             done = self._write(batch)
             self._journal.applied(done)
+            with self._cond:
+                self._done_with(batch[:done])
             if done < len(batch):
                 return False
         return True

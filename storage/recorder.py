@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 AUDIO_LAG_SECONDS = 1.0  # pictures held at a cut while the sound catches up with them, at most
 HELD_MAX = 120  # packets held at a cut, at most (a second of 60 fps, with room)
 HEARD_SECONDS = 2.0  # a cut waits for the sound only if some came this recently
+UNINDEXED_SHOWN = 4  # finished segments shown until the catalog has them (while it is away longer, a gap shows)
 
 
 def _seconds(packet: av.Packet) -> float | None:
@@ -53,14 +55,19 @@ class SegmentRecorder:
     After a write error (a full disk), the next keyframe tries a new segment, so recording resumes by
     itself once there is room; `last_error` says why recording stopped until a packet is written again.
     A segment `on_finished` could not take (the index on a full disk) is offered again with the next one.
+    `unindexed` shows the segment being closed and the finished ones `indexed` (the catalog writer) does not
+    have yet, so that with `in_progress` the live edge of the recordings has no hole between two segments.
     """
 
     def __init__(self, camera: str, segments_dir: Path, segment_seconds: float,
-                 on_finished: Callable[[Segment], object]) -> None:
+                 on_finished: Callable[[Segment], object], indexed: Callable[[str], bool] = lambda _path: True) -> None:
         self.camera = camera
         self._dir = segments_dir
         self._segment_ms = round(segment_seconds * 1000)
         self._on_finished = on_finished
+        self._indexed = indexed
+        self._closing: Segment | None = None  # the segment being closed, as far as it went
+        self._finished: deque[Segment] = deque(maxlen=UNINDEXED_SHOWN)
         self._template: av.stream.Stream | None = None
         self._audio: AudioTrack | None = None
         self._file: SegmentFile | None = None
@@ -177,10 +184,20 @@ class SegmentRecorder:
     def in_progress(self) -> Segment | None:
         """The segment being written, as far as it goes (not in the index yet), once it can be read."""
         with self._lock:
-            if self._file is None or not self._file.keyframes_ms or not self._file.readable:
-                return None
-            return Segment(self.camera, self._file.path.relative_to(self._dir).as_posix(), self._start_ms,
-                           self._start_ms + self._file.duration_ms, 0, tuple(self._file.keyframes_ms))
+            return self._so_far()
+
+    def unindexed(self) -> tuple[Segment, ...]:
+        """The finished segments not in the catalog yet, and the one being closed, in time order."""
+        with self._lock:
+            shown = [segment for segment in self._finished if not self._indexed(segment.path)]
+            return (*shown, self._closing) if self._closing is not None else tuple(shown)
+
+    def _so_far(self) -> Segment | None:
+        """The open segment as far as it goes (the caller holds the lock)."""
+        if self._file is None or not self._file.keyframes_ms or not self._file.readable:
+            return None
+        return Segment(self.camera, self._file.path.relative_to(self._dir).as_posix(), self._start_ms,
+                       self._start_ms + self._file.duration_ms, 0, tuple(self._file.keyframes_ms))
 
     def _open(self, start_ms: int) -> None:
         assert self._template is not None
@@ -201,15 +218,20 @@ class SegmentRecorder:
             except (av.FFmpegError, OSError):
                 log.exception("%s: the audio is dropped until the next connection", self.camera)
         with self._lock:
+            self._closing = self._so_far()
             current, self._file = self._file, None
         if current is None:
             return
         try:
-            size = current.close()
-        except (av.FFmpegError, OSError) as exc:
-            self._salvage(current, exc)
-            return
-        self._publish(current, current.duration_ms, size, tuple(current.keyframes_ms))
+            try:
+                size = current.close()
+            except (av.FFmpegError, OSError) as exc:
+                self._salvage(current, exc)
+                return
+            self._publish(current, current.duration_ms, size, tuple(current.keyframes_ms))
+        finally:
+            with self._lock:
+                self._closing = None
 
     def _fail(self, exc: Exception) -> None:
         with self._lock:
@@ -247,3 +269,5 @@ class SegmentRecorder:
         except Exception:
             log.exception("%s: could not index %s (it will be indexed again at the next start)",
                           self.camera, segment.path)
+        with self._lock:  # after `on_finished`: until then `_closing` shows it
+            self._finished.append(segment)

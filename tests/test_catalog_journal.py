@@ -58,6 +58,7 @@ def test_rows_written_while_postgresql_is_stopped_reach_it_in_order_each_once(
     writer.put(refused)
     writer.put(segment(1))
     assert writer.flush(10), "a row refused for good is dropped, not tried for ever"
+    assert writer.indexed(segment(1).path) and writer.indexed(refused.path), "done with: not shown as waiting"
     assert path.read_bytes() == b"", "the journal is emptied once the catalog has its rows"
 
     pausable_postgres.pause()
@@ -70,6 +71,7 @@ def test_rows_written_while_postgresql_is_stopped_reach_it_in_order_each_once(
         assert time.monotonic() - started < 0.1, "nothing waits for the database"
         wait_for(lambda: path.read_bytes().count(b"\n") == len(away), 10, "the rows in the journal on disk")
         assert not writer.flush(1), "the catalog does not have them"
+        assert not writer.indexed(segment(2).path), "the recorder goes on showing it beside the catalog's"
         began = time.monotonic()
         writer.stop()  # as a recorder stops: what is in the journal need not wait for the database
         assert time.monotonic() - began < 3

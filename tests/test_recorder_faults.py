@@ -1,10 +1,12 @@
-"""The recorder when the disk fails under it: what was written stays indexed, recording resumes."""
+"""The recorder when the disk fails under it (what was written stays indexed, recording resumes) or the catalog
+is slow (what it has not indexed yet is shown)."""
 
 from __future__ import annotations
 
 import errno
 import threading
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from ingest.clock import ReceiveClock
 from ingest.source import SourceOptions, open_source
 from storage.index import Segment
 from storage.probe import probe_segment
-from storage.recorder import SegmentRecorder
+from storage.recorder import UNINDEXED_SHOWN, SegmentRecorder
 from storage.segment_file import SegmentFile
 from tests.support.media import encode_video
 
@@ -64,3 +66,29 @@ def test_disk_full_keeps_what_was_written_and_recording_resumes(ten_seconds: Pat
     assert rest[0].start_ms - first.end_ms >= 1000, "the lost stretch is a gap, not papered over"
     for segment in rest:
         assert probe_segment(tmp_path / segment.path).packets > 0
+
+
+def test_segments_closing_or_not_yet_in_the_catalog_are_shown_with_no_hole_at_the_live_edge(
+        ten_seconds: Path, tmp_path: Path) -> None:
+    """Between two segments the old one is closed (fsynced) before the new one opens, and the catalog writer
+    takes it a moment later: all that time it is shown, so `recordings` shows no gap at the live edge."""
+    catalog: set[str] = set()
+    shown_while_published: list[bool] = []
+
+    def published(segment: Segment) -> None:  # called while the recorder is between two segments
+        shown = recorder.unindexed()
+        shown_while_published.append(recorder.in_progress() is None and [s.path for s in shown[-1:]] == [segment.path])
+
+    def no_hole(_number: int) -> None:
+        live = recorder.in_progress()
+        shown = [*recorder.unindexed(), *([live] if live else [])]
+        for before, after in pairwise(shown):
+            assert after.start_ms - before.end_ms <= 100, (before, after)
+
+    recorder = SegmentRecorder("cam", tmp_path, 2, published, indexed=catalog.__contains__)
+    feed(recorder, ten_seconds, no_hole)
+    assert len(shown_while_published) == 5 and all(shown_while_published)
+    newest = recorder.unindexed()
+    assert len(newest) == UNINDEXED_SHOWN, "the newest ones while the catalog lags"
+    catalog.update(segment.path for segment in newest[:-1])
+    assert recorder.unindexed() == newest[-1:], "a segment the catalog has is no longer shown by the recorder"

@@ -52,6 +52,7 @@ class CameraReport:
     detect: StatusSnapshot | None  # the sub stream, when it is a separate one
     recording_error: str | None
     in_progress: Segment | None  # the segment being written
+    unindexed: tuple[Segment, ...]  # finished (or being closed) and not in the catalog yet
     segments_written: int  # finished segments and their bytes, since the recorder process started
     bytes_written: int
 

@@ -63,7 +63,8 @@ class CameraRecorder:
         self.name = camera.name
         self.settings = camera
         self.feed = feed
-        self.recorder = SegmentRecorder(camera.name, config.segments_dir, config.storage.segment_seconds, writer.put)
+        self.recorder = SegmentRecorder(camera.name, config.segments_dir, config.storage.segment_seconds, writer.put,
+                                        writer.indexed)
         self.taps: dict[str, LiveTap] = {}
         self.workers: dict[str, StreamWorker] = {}
         ingest = config.ingest
@@ -95,7 +96,8 @@ class CameraRecorder:
         detect = self.workers.get("detect")
         return CameraReport(self.name, self.workers["record"].status.snapshot(),
                             detect.status.snapshot() if detect else None, self.recorder.last_error,
-                            self.recorder.in_progress(), self.recorder.segments_written, self.recorder.bytes_written)
+                            self.recorder.in_progress(), self.recorder.unindexed(), self.recorder.segments_written,
+                            self.recorder.bytes_written)
 
 
 class RecorderProcess:
