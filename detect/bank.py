@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass, field
+from functools import partial
 
 import cv2
 import numpy as np
@@ -34,9 +35,16 @@ from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_c
 from detect.masks import watched
 from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
-from detect.regions import Blob, Tracker, find_blobs, is_soft
+from detect.particles import RATE as SPECKLE_RATE
+from detect.particles import raining, speckle, specks_removed, without_specks
+from detect.regions import CROSS, Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
+from detect.shake import moved_back, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
+from detect.texture import not_an_object
+from detect.variability import step_sizes
+from detect.variability import thresholds as raised
+from detect.variability import update as update_variability
 from detect.workspace import Workspace
 
 GAIN_EPSILON = 0.003  # smaller gain changes are left to the background update
@@ -50,6 +58,9 @@ NOISE_FACTOR = (5.0, 1.0)  # threshold = factor x noise: factor at sensitivity 0
 THRESHOLD_FLOOR = (4, 5)  # minimum threshold, colour and IR (8-bit levels at work resolution)
 THRESHOLD_CEILING = 60
 MAX_LEARNING_LEVEL = 12  # background rate 2**-level
+SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
+SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
+SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
 
 
 @dataclass
@@ -89,12 +100,15 @@ class _Tick:
     overlay_grew: np.ndarray = field(init=False)
     scores: list[float] = field(init=False)
     boxes: list[tuple[Box, ...]] = field(init=False)
+    objects: list[tuple[int, Blob]] = field(default_factory=list)  # (k, blob) of every track's blob
+    offsets: np.ndarray = field(init=False)  # (x, y) the frame was moved back by (shake), pixels at work size
 
     def __post_init__(self) -> None:
         count = len(self.slots)
         self.overlay_grew = np.zeros(count, bool)
         self.scores = [0.0] * count
         self.boxes = [()] * count
+        self.offsets = np.zeros((count, 2))
 
 
 class DetectorBank:
@@ -112,6 +126,7 @@ class DetectorBank:
         self._clock = -math.inf  # newest frame time seen
         self._table = CameraTable(self.settings.work_size, 8)
         self._workspace = Workspace()
+        self._ticks = 0
 
     # ------------------------------------------------------------------ cameras
 
@@ -196,32 +211,57 @@ class DetectorBank:
         width, height = self.settings.work_size
         flat = (count * height, width)
         background, background8 = self._rows("background", tick), self._rows("background8", tick)
-        recent, thresholds = self._rows("recent", tick), self._rows("threshold_map", tick)
+        recent, noise_thresholds = self._rows("recent", tick), self._rows("threshold_map", tick)
+        self._steady(tick, background, background8)
+        rainy, without_specks = self._particles(tick, background8)
+        variability, previous = self._rows("variability", tick), self._rows("last_foreground", tick)
+        thresholds = self._rows("limits", tick)  # the noise thresholds, raised where the background moves
         frame_gains = gains(frames, background)
         for k in np.flatnonzero(np.abs(frame_gains - 1.0) > GAIN_EPSILON):
             apply_gain(background[k], frames[k], float(frame_gains[k]))
             cv2.convertScaleAbs(background[k], dst=background8[k])
         tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat), dst=space.array("difference", flat))
+        if len(rainy):
+            specks_removed(difference.reshape(frames.shape), without_specks, background8, rainy, space)
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
         # compared now, while `difference` is still in cache
         still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
         counts = count_per_camera(foreground, count)
+        table.changed[tick.slots] = counts / table.watched_pixels[tick.slots]
+        # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
+        # frame only
+        lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
+        cv2.bitwise_and(foreground, lasting, dst=lasting)
+        np.copyto(previous.reshape(flat), foreground)
 
         self._advance(tick, counts, background8)
         self._upkeep(tick, background)
-        foreground3 = foreground.reshape(frames.shape)
+        foreground3, lasting3 = foreground.reshape(frames.shape), lasting.reshape(frames.shape)
         # cameras with tracks go on anyway; those in a global change do not at all (_advance cleared their tracks)
         may_move = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
         min_pixels = table.min_pixels[tick.slots]
         undecided = np.flatnonzero(~may_move & ~tick.global_change & (counts >= min_pixels))
         if len(undecided):
-            stack = foreground3 if len(undecided) == count else space.take_rows("undecided", foreground3, undecided)
+            stack = lasting3 if len(undecided) == count else space.take_rows("undecided", lasting3, undecided)
             may_move[undecided] = neighbour_pairs(stack, space) >= min_pixels[undecided]
         if may_move.any():
-            self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
-                          may_move)
+            self._regions(tick, background, recent, noise_thresholds,
+                          difference.reshape(frames.shape), foreground3, lasting3, thresholds, may_move)
 
+        self._ticks += 1
+        steps = step_sizes(self._ticks, table.seen[tick.slots])
+        table.seen[tick.slots] += 1
+        if steps.any():  # every few ticks: the change since the recent frames moves the variability, which raises the
+            # thresholds
+            fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
+            if len(rainy):
+                specks_removed(fresh.reshape(frames.shape), without_specks, recent, rainy, space)
+            update_variability(variability, fresh.reshape(frames.shape), steps,
+                               [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects], space)
+            raised(noise_thresholds.reshape(flat), variability.reshape(flat), thresholds.reshape(flat))
+            table.moving[tick.slots] = cv2.reduce(variability.reshape(count, -1), 1, cv2.REDUCE_AVG,
+                                                  dtype=cv2.CV_32F)[:, 0]
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
@@ -240,8 +280,41 @@ class DetectorBank:
         if not tick.whole:
             table.background[tick.slots], table.background8[tick.slots] = background, background8
             table.recent[tick.slots] = recent
+            table.variability[tick.slots], table.last_foreground[tick.slots] = variability, previous
+            table.limits[tick.slots] = thresholds
         self._refresh_thresholds(tick)
         return self._observations(tick)
+
+    def _steady(self, tick: _Tick, background: np.ndarray, background8: np.ndarray) -> None:
+        """Camera shake (`detect.shake`): the frames of the cameras whose last frame changed much, or that shook
+        lately, moved back onto their backgrounds."""
+        table, slots = self._table, tick.slots
+        measured = np.flatnonzero((table.changed[slots] > SHAKE_CHANGED) | (tick.t < table.shaken_until[slots])
+                                   | (table.moving[slots] > SHAKE_MOVING))
+        if not len(measured):
+            return
+        space = self._workspace
+        found = shifts(space.take_rows("shaken frames", tick.frames, measured),
+                       space.take_rows("shaken backgrounds", background, measured))
+        for k, shift in zip(measured[found.any(axis=1)].tolist(), found[found.any(axis=1)], strict=True):
+            moved_back(tick.frames[k], background8[k], shift)
+            tick.offsets[k] = shift
+            table.shaken_until[slots[k]] = tick.t[k] + SHAKE_SECONDS
+
+    def _particles(self, tick: _Tick, background8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rain and snow (`detect.particles`): measured on the frames of the cameras whose upkeep is due; returns
+        the cameras where it rains or snows (indices into the tick) and their frames without the specks."""
+        table, space, slots = self._table, self._workspace, tick.slots
+        due = np.flatnonzero((tick.t >= table.next_upkeep[slots]) & (table.seen[slots] > 0))  # a background to compare
+        if len(due):
+            whole = len(due) == len(slots)
+            measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due),
+                               background8 if whole else space.take_rows("due backgrounds", background8, due))
+            table.speckle[slots[due]] += SPECKLE_RATE * (measured - table.speckle[slots[due]])
+            table.raining[slots[due]] = raining(table.raining[slots[due]], table.speckle[slots[due]],
+                                                table.noise[slots[due]])
+        rainy = np.flatnonzero(table.raining[slots])
+        return rainy, without_specks(space.take_rows("rainy frames", tick.frames, rainy)) if len(rainy) else tick.frames
 
     def _rows(self, column: str, tick: _Tick) -> np.ndarray:
         """The tick's rows of a table column: views when the tick has every camera, else a copy (see `_process`
@@ -314,8 +387,11 @@ class DetectorBank:
                       self.settings.housekeeping_seconds)
 
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
-                 difference: np.ndarray, foreground: np.ndarray, candidate: np.ndarray) -> None:
-        """Blobs of the cameras that may see motion (`candidate`), in one stack; then tracking per camera."""
+                 difference: np.ndarray, foreground: np.ndarray, lasting: np.ndarray, limits: np.ndarray,
+                 candidate: np.ndarray) -> None:
+        """Blobs of the cameras that may see motion (`candidate`), in one stack, from the foreground that lasted
+        two frames; then tracking per camera. Pixels differing from the recent frames by more than the noise
+        `thresholds` are changing."""
         count, height, width = tick.frames.shape
         candidates = np.flatnonzero(candidate)
         space = self._workspace
@@ -337,9 +413,9 @@ class DetectorBank:
         changing[tick.jumped[members]] = 0  # the light changed: differences from the recent frames mean nothing now
         table = self._table
         slots = tick.slots[members]
-        found = find_blobs(picked(foreground, "foreground"), changing, table.min_pixels[slots], candidate[members],
-                           space)
+        found = find_blobs(picked(lasting, "lasting"), changing, table.min_pixels[slots], candidate[members], space)
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
+        persist = np.where(table.raining[slots], np.maximum(persist, self.settings.persist_seconds_rain), persist)
         interval = table.interval[slots]
         needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
         for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
@@ -351,12 +427,16 @@ class DetectorBank:
             if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in found_blobs]
-            moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never)
+            moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
+                                                  partial(not_an_object, tick.frames[k], difference[k], background[k],
+                                                          lasting[k], foreground[k], thresholds[k], limits[k],
+                                                          bool(table.raining[slot] and not table.is_ir[slot])))
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)
             tick.overlay_grew[k] = overlay is not None and overlay.observe(blobs, t)
-            tick.boxes[k] = tuple(_box(blob, self.settings.work_size) for blob in moving)
+            tick.boxes[k] = tuple(_box(blob, self.settings.work_size, tick.offsets[k]) for blob in moving)
+            tick.objects += [(int(k), blob) for blob in camera.tracker.blobs()]
             if moving:
                 fraction = sum(blob.pixels for blob in moving) / int(table.watched_pixels[slot])
                 tick.scores[k] = round(fraction / (fraction + camera.settings.min_object_size), 3)
@@ -387,6 +467,7 @@ class DetectorBank:
             table.threshold[slot] = values[i]
             table.threshold_map[slot] = values[i]
             table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
+            raised(table.threshold_map[slot], table.variability[slot], table.limits[slot])
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         observations = []
@@ -424,6 +505,8 @@ def _never(_: Blob) -> bool:
     return False
 
 
-def _box(blob: Blob, size: tuple[int, int]) -> Box:
+def _box(blob: Blob, size: tuple[int, int], offset: np.ndarray) -> Box:
+    """The blob's box in the frame (normalized): the blob was found on the frame moved back by `offset` (shake)."""
     width, height = size
-    return blob.x0 / width, blob.y0 / height, (blob.x1 - blob.x0) / width, (blob.y1 - blob.y0) / height
+    x, y = (float(value) for value in offset)
+    return (blob.x0 + x) / width, (blob.y0 + y) / height, (blob.x1 - blob.x0) / width, (blob.y1 - blob.y0) / height

@@ -19,6 +19,7 @@ from detect.background import SQUARE
 from detect.workspace import Workspace
 
 ADJACENT = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
+CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)  # a pixel and its four neighbours
 CHANGING = 0.05  # a blob with this fraction of its pixels changing since the last frame is moving
 SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
 CLIPPED = 245  # luma from which a pixel counts as clipped white
@@ -41,6 +42,10 @@ class Blob(NamedTuple):
     @property
     def size(self) -> int:
         return max(self.x1 - self.x0, self.y1 - self.y0)
+
+    @property
+    def area(self) -> int:
+        return (self.x1 - self.x0) * (self.y1 - self.y0)
 
 
 def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray, searched: np.ndarray,
@@ -140,7 +145,9 @@ def _near(a: Blob, b: Blob) -> bool:
 
 class Tracker:
     """Confirms blobs that persist and move steadily: seen changing in `frames` frames of a track (one
-    missed frame forgiven; a lighting residue changes once, when it appears), not jumping about.
+    missed frame forgiven; a lighting residue changes once, when it appears), not jumping about. Until a
+    track is confirmed, a frame where its blob is `not_an_object` (out of focus, or the background moved a
+    little: `detect.texture`) does not count as a change.
 
     A blob that `stationary_suspect` flags (e.g. text-like, in the overlay band) is confirmed only once
     its track has travelled twice its size: a clock changing its digits never does. A track
@@ -158,8 +165,8 @@ class Tracker:
     def clear(self) -> None:
         self._tracks = []
 
-    def update(self, blobs: list[Blob], t: float, frames: int,
-               stationary_suspect: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
+    def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
+               not_an_object: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
         STILL_SECONDS, and blobs of any track that has not changed for that long."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
@@ -169,11 +176,11 @@ class Tracker:
             for j, track in enumerate(free):
                 if _near(track.blob, blob):
                     del free[j]
-                    track.continue_with(blob, t, changing)
+                    track.continue_with(blob, t, changing and (track.confirmed or not not_an_object(blob)))
                     tracks.append(track)
                     break
             else:
-                tracks.append(_Track(blob, blob, 1, int(changing), t))
+                tracks.append(_Track(blob, blob, 1, int(changing and not not_an_object(blob)), t))
         for track in free:
             if track.misses == 0:
                 track.misses = 1
@@ -191,6 +198,11 @@ class Tracker:
             if track.confirmed:
                 moving.append(track.blob)
         return moving, still
+
+
+    def blobs(self) -> list[Blob]:
+        """The latest blob of every track (seen in this frame or the one before)."""
+        return [track.blob for track in self._tracks]
 
 
 def _largest_first(blob: Blob) -> int:

@@ -1,0 +1,73 @@
+"""What moves in place: per-pixel variability of the picture, and the thresholds it raises.
+
+Rain on a wet road, water, leaves and awnings in the wind keep the background moving where they are. Each
+pixel keeps a running median of |frame - recent frames| (a sigma-delta estimate: a level up when the change
+is above it, a level down when below, every EVERY ticks): about 4 levels a second where the background keeps
+moving, so it adapts within seconds, and it stays low where the background is still. The boxes of the blobs
+being tracked are left out, so that people and vehicles, even a group walking along a path, are no
+background; sparse rain streaks, at a pixel in a few frames of a hundred, do not move a median at all (they
+are the region stage's: `detect.regions`, `detect.particles`). It is the change from the recent frames
+that is measured, not the difference from the background: the background is what has not moved for a
+while, and something arriving and lingering would raise its own threshold.
+
+A pixel's threshold is then the camera's noise threshold, or VARIABILITY_FACTOR times the highest median
+around it (5x5: a swaying edge reaches beyond where it was last seen) less NOISE_OFFSET times the noise
+threshold, whichever is higher. Everything is whole-stack: a few uint8 passes every EVERY ticks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import cv2
+import numpy as np
+
+from detect.workspace import Workspace
+
+VARIABILITY_FACTOR = 6  # threshold = this x the running median of the change around the pixel ...
+NOISE_OFFSET = 3  # ... less this x the noise threshold (sensor noise alone has a median change of a quarter of it)
+EVERY = 4  # the median takes a step every this many ticks (about 4 levels a second at 15 fps) ...
+WARMING_STEP = 4  # ... and this many levels at every frame while a camera's first pictures come in
+WARMING_FRAMES = 15
+AROUND = np.ones((5, 5), np.uint8)  # a texture's threshold reaches two pixels beyond where it was seen moving
+
+
+def step_sizes(ticks: int, frames: np.ndarray) -> np.ndarray:
+    """How far each camera's median may move at this tick (the bank's `ticks`-th), from the `frames` it has seen."""
+    result: np.ndarray = np.where(frames < WARMING_FRAMES, WARMING_STEP, int(ticks % EVERY == 0))
+    return result
+
+
+def update(variability: np.ndarray, change: np.ndarray, steps: np.ndarray,
+           objects: Iterable[tuple[int, int, int, int, int]], space: Workspace) -> None:
+    """One sigma-delta step of each pixel's median towards this frame's `change` ((n, H, W) uint8 stacks,
+    `variability` updated in place) of `steps[k]` levels for camera k (0: not this frame), except inside the
+    boxes of `objects` ((camera, x0, y0, x1, y1)): people and vehicles are not the background."""
+    count, height, width = variability.shape
+    flat = (count * height, width)
+    up = cv2.compare(change.reshape(flat), variability.reshape(flat), cv2.CMP_GT,
+                     dst=space.array("variability up", flat))
+    down = cv2.compare(change.reshape(flat), variability.reshape(flat), cv2.CMP_LT,
+                       dst=space.array("variability down", flat))
+    up3, down3 = up.reshape(variability.shape), down.reshape(variability.shape)
+    for k, x0, y0, x1, y1 in objects:
+        up3[k, y0:y1, x0:x1] = down3[k, y0:y1, x0:x1] = 0
+    if (steps == steps[0]).all():
+        _step(variability.reshape(flat), up, down, int(steps[0]))
+        return
+    for row in np.flatnonzero(steps).tolist():  # some cameras warming, or only they update: a few rows
+        _step(variability[row], up3[row], down3[row], int(steps[row]))
+
+
+def _step(variability: np.ndarray, up: np.ndarray, down: np.ndarray, step: int) -> None:
+    cv2.add(variability, np.array([float(step)]), dst=variability, mask=up)
+    cv2.subtract(variability, np.array([float(step)]), dst=variability, mask=down)
+
+
+def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """Per pixel, the higher of the `noise` threshold and VARIABILITY_FACTOR x the variability around it less
+    NOISE_OFFSET x the noise threshold, into `out` (all 2-D views of the same shape, cameras' rows one after the
+    other)."""
+    cv2.dilate(variability, AROUND, dst=out)
+    cv2.addWeighted(out, VARIABILITY_FACTOR, noise, -NOISE_OFFSET, 0.0, dst=out)  # saturated to 0..255
+    return cv2.max(noise, out, dst=out)
