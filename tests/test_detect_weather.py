@@ -1,0 +1,104 @@
+"""The parts of detection that keep it quiet in rain, wind and shaking, each on pictures made for it (the
+scenario corpus, tests/test_detect_corpus.py, plays them together on whole scenes)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from detect.particles import speckle, without_specks
+from detect.regions import Blob
+from detect.shake import moved_back, shifts
+from detect.texture import moved_background
+from detect.variability import step_sizes, thresholds, update
+from detect.workspace import Workspace
+
+SIZE = (90, 160)
+
+
+def scene(seed: int = 1) -> np.ndarray:
+    """A textured work picture (uint8, 90x160): blocks of 5x5 pixels with edges softened as a work picture's are
+    (box-averaged from a sub stream)."""
+    rng = np.random.default_rng(seed)
+    blocks = cv2.resize(rng.uniform(40, 200, (18, 32)).astype(np.float32), SIZE[::-1], interpolation=cv2.INTER_NEAREST)
+    return np.asarray(cv2.GaussianBlur(blocks, (0, 0), 1.0), np.uint8)
+
+
+def test_the_variability_raises_thresholds_where_the_picture_flickers_and_nowhere_else() -> None:
+    rng = np.random.default_rng(2)
+    variability = np.zeros((1, *SIZE), np.uint8)
+    noise = np.full(SIZE, 4, np.uint8)
+    space = Workspace()
+    for tick in range(1, 200):
+        change = rng.integers(0, 2, (1, *SIZE), dtype=np.uint8)  # sensor noise
+        change[0, 10:30, 20:60] = rng.integers(0, 40, (20, 40))  # water: a median change of 20
+        steps = step_sizes(tick, np.array([tick]))
+        if steps.any():
+            update(variability, change, steps, [(0, 100, 50, 140, 80)], space)
+    raised = thresholds(noise, variability[0], np.empty(SIZE, np.uint8))
+    assert raised[15:25, 30:50].min() >= 60  # about 6 x 20 - 3 x 4
+    assert (raised[50:, :90] == 4).all()  # still background keeps the noise threshold
+
+
+def test_a_passing_object_is_left_out_of_the_variability() -> None:
+    variability = np.zeros((1, *SIZE), np.uint8)
+    change = np.zeros((1, *SIZE), np.uint8)
+    change[0, 40:60, 70:90] = 80
+    space = Workspace()
+    for tick in range(16, 60):  # past the first frames, which warm up faster
+        steps = step_sizes(tick, np.array([tick]))
+        if steps.any():
+            update(variability, change, steps, [(0, 70, 40, 90, 60)], space)
+    assert variability.max() == 0
+
+
+def test_a_shift_of_the_whole_picture_is_found_to_a_tenth_of_a_pixel_and_undone() -> None:
+    background = scene().astype(np.float32)
+    for shift in ((1.5, -0.5), (-2.0, 1.0), (0.6, 0.0)):
+        matrix = np.array([[1, 0, shift[0]], [0, 1, shift[1]]], np.float32)
+        frame = cv2.warpAffine(background, matrix, SIZE[::-1], borderMode=cv2.BORDER_REFLECT101).round()
+        found = shifts(frame.astype(np.uint8)[None], background[None])[0]
+        assert np.abs(found - shift).max() < 0.15, (shift, found)
+        steady = frame.astype(np.uint8)
+        moved_back(steady, background.astype(np.uint8), found)
+        inner = (slice(4, -4), slice(4, -4))
+        before = np.abs(frame[inner] - background[inner]).mean()
+        assert np.abs(steady[inner] - background[inner]).mean() < 0.5 * before  # resampled twice: a little blur
+
+
+def test_a_person_walking_in_a_still_picture_is_no_shift() -> None:
+    background = scene().astype(np.float32)
+    frame = background.astype(np.uint8)
+    frame[30:60, 70:80] = 20
+    assert (shifts(frame[None], background[None]) == 0).all()
+
+
+def test_specks_are_measured_and_taken_out_and_objects_stay() -> None:
+    background = np.full((1, *SIZE), 100, np.uint8)
+    rng = np.random.default_rng(3)
+    frame = background.copy()
+    rows, columns = rng.integers(0, SIZE[0], 300), rng.integers(0, SIZE[1], 300)
+    frame[0, rows, columns] = 160  # drops and flakes of a pixel
+    frame[0, 40:48, 70:76] = 180  # a person
+    assert speckle(frame, background)[0] > 3 * speckle(background, background)[0] + 1
+    cleared = without_specks(frame.copy())
+    assert (cleared[0, 41:47, 71:75] == 180).all()
+    outside = np.ones(SIZE, bool)
+    outside[39:49, 69:77] = False
+    assert (cleared[0][outside] == 100).all()
+
+
+def test_a_blob_that_is_only_the_background_moved_is_texture_and_a_new_thing_is_not() -> None:
+    background = scene().astype(np.float32)
+    noise = np.full(SIZE, 4, np.uint8)
+    limits = noise.copy()
+    swayed = np.roll(background, 2, axis=1).astype(np.uint8)  # leaves two pixels to the side
+    foreground = np.zeros(SIZE, np.uint8)
+    area = (slice(20, 40), slice(40, 70))
+    foreground[area] = np.where(np.abs(swayed[area] - background[area]) > 4, 255, 0)
+    blob = Blob(40, 20, 70, 40, int(np.count_nonzero(foreground)), 0)
+    assert moved_background(swayed, background, foreground, noise, limits, blob)
+    person = background.astype(np.uint8)
+    person[area] = 15
+    foreground[area] = 255
+    assert not moved_background(person, background, foreground, noise, limits, blob)
