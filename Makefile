@@ -29,10 +29,14 @@ check-config: $(BIN)/nvr
 bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/clips.py
+	$(BIN)/python benchmarks/motion_search.py
+	$(BIN)/python benchmarks/export.py
+	$(BIN)/python benchmarks/audio.py
 	$(BIN)/python benchmarks/live.py
 	$(BIN)/python benchmarks/transcode.py
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/capacity.py
+	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python scripts/make_detect_corpus.py
 
 clean:

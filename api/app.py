@@ -1,4 +1,4 @@
-"""The HTTP API: health, cameras and their status, recordings and clips."""
+"""The HTTP API: health, cameras and their status, recordings and clips, cases, bookmarks and exports."""
 
 from __future__ import annotations
 
@@ -15,18 +15,29 @@ from fastapi.staticfiles import StaticFiles
 from api.auth import current_user
 from api.auth import router as auth_router
 from api.connections import Connections
+from api.request_latency import RequestLatency, latency_histogram
 from api.routes_admin import router as admin_router
+from api.routes_bookmarks import router as bookmarks_router
 from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
+from api.routes_case_export import router as case_export_router
+from api.routes_cases import router as cases_router
+from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
+from api.routes_health import router as health_router
 from api.routes_live import router as live_router
+from api.routes_metrics import router as metrics_router
+from api.routes_motion_search import router as motion_search_router
+from api.routes_playback import router as playback_router
 from api.routes_recordings import router as recordings_router
+from api.routes_station import router as station_router
 from api.routes_storage import router as storage_router
 from api.routes_users import router as users_router
 from api.security_headers import SecurityHeaders
 from api.session_watch import watch_sessions
 from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
+from nvr.metrics import metrics_registry
 from nvr.station import Station
 
 WEB_DIR = Path(__file__).with_name("web")
@@ -60,11 +71,20 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(admin_router)
     app.include_router(cameras_router)
     app.include_router(camera_admin_router)
+    app.include_router(discover_router)
     app.include_router(live_router)
     app.include_router(events_router)
     app.include_router(users_router)
     app.include_router(recordings_router)
+    app.include_router(motion_search_router)
+    app.include_router(playback_router)
     app.include_router(storage_router)
+    app.include_router(station_router)
+    app.include_router(cases_router)
+    app.include_router(case_export_router)
+    app.include_router(bookmarks_router)
+    app.include_router(metrics_router)
+    app.include_router(health_router)
 
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")
     if not public_docs:
@@ -75,6 +95,9 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
         return FileResponse(WEB_DIR / "index.html")
 
     app.add_middleware(SecurityHeaders)
+    latency = latency_histogram()
+    app.state.metrics = metrics_registry(station, latency)
+    app.add_middleware(RequestLatency, histogram=latency)
 
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 from urllib.parse import urlsplit
 
 from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.connections import LOGGED_OUT, Connections
 from api.deps import get_connections, get_station
+from nvr.login_limiter import Block
 from nvr.station import Station
-from storage.accounts import User
+from storage.accounts import MAX_USERNAME, User
 
 router = APIRouter(prefix="/api/auth")
 COOKIE = "nvr_session"
 SESSION_MS = 12 * 3_600_000  # one duty shift
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MUST_CHANGE = "change the generated password first: POST /api/users/{username}/password with the new one"
+BLOCKED = {"address": "{seconds} s for this name from this address",
+           "name": "{seconds} s for this name from every address it has not logged in from"}
 
 
 class Credentials(BaseModel):
-    username: str
+    username: str = Field(max_length=MAX_USERNAME)  # refused (422) before any work: no name is longer
     password: str
 
 
@@ -48,7 +53,8 @@ def _from_elsewhere(request: Request) -> bool:
     return urlsplit(source).netloc != request.headers.get("host", "")
 
 
-def current_user(request: Request, station: Station = Depends(get_station)) -> User:
+def signed_in(request: Request, station: Station = Depends(get_station)) -> User:
+    """The caller's account, also while it must change its password (see current_user)."""
     token = presented_token(request)
     user = station.accounts.user_for_token(token) if token else None
     if user is None:
@@ -58,6 +64,20 @@ def current_user(request: Request, station: Station = Depends(get_station)) -> U
         raise HTTPException(403, "refused: a change with the session cookie must come from the station's own pages "
                                  "(Origin)")
     return user
+
+
+def current_user(user: User = Depends(signed_in)) -> User:
+    """The caller, who may use the station: one signed in with a generated password must change it first."""
+    if user.must_change_password:
+        raise HTTPException(403, MUST_CHANGE.format(username=user.username))
+    return user
+
+
+def password_setter(username: str, user: User = Depends(signed_in)) -> User:
+    """Who may set `username`'s password: an administrator, or that user while they must change it."""
+    if user.must_change_password and user.username == username:
+        return user
+    return admin_user(current_user(user))
 
 
 def admin_user(user: User = Depends(current_user)) -> User:
@@ -83,28 +103,32 @@ def visible_camera(station: Station, user: User, name: str) -> str:
 @router.post("/login")
 def login(credentials: Credentials, request: Request, response: Response,
           station: Station = Depends(get_station)) -> dict[str, Any]:
-    remote = remote_address(request) or "unknown"
-    keys = (f"ip:{remote}", f"user:{credentials.username}")
-    wait = station.login_limiter.retry_after(*keys)
+    """Throttled per name and address, and per name (nvr/login_limiter.py); each wait is audited once."""
+    name, remote = credentials.username, remote_address(request) or "unknown"
+    wait = math.ceil(station.login_limiter.retry_after(name, remote))
     if wait > 0:
-        station.audit.record("login_blocked", username=credentials.username[:64], remote=remote)
-        raise HTTPException(429, "too many failed logins; try again later",
-                            headers={"Retry-After": str(int(wait) + 1)})
-    user = station.accounts.verify(credentials.username, credentials.password)
+        raise HTTPException(429, f"too many failed logins; try again in {wait} s", headers={"Retry-After": str(wait)})
+    user = station.accounts.verify(name, credentials.password)
     if user is None:
-        station.login_limiter.failed(*keys)
-        station.audit.record("login_failed", username=credentials.username[:64], remote=remote)
+        station.audit.record("login_failed", username=name, remote=remote)
+        for block in station.login_limiter.failed(name, remote):
+            station.audit.record("login_blocked", username=name, remote=remote, detail=_blocked(block))
         raise HTTPException(401, "wrong user name or password")
-    station.login_limiter.succeeded(*keys)
+    station.login_limiter.succeeded(name, remote)
     token = station.accounts.create_token(user, SESSION_MS)
     station.audit.record("login", username=user.username, remote=remote)
     response.set_cookie(COOKIE, token, max_age=SESSION_MS // 1000, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
-    return {"token": token, "username": user.username, "role": user.role}
+    return {"token": token, "username": user.username, "role": user.role,
+            "must_change_password": user.must_change_password}
+
+
+def _blocked(block: Block) -> str:
+    return BLOCKED[block.scope].format(seconds=math.ceil(block.seconds))
 
 
 @router.post("/logout")
-def logout(request: Request, response: Response, user: User = Depends(current_user),
+def logout(request: Request, response: Response, user: User = Depends(signed_in),
            station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
            ) -> dict[str, str]:
     """End the session, and the event streams and live views opened with it (the account's other sessions
@@ -119,6 +143,7 @@ def logout(request: Request, response: Response, user: User = Depends(current_us
 
 
 @router.get("/me")
-def me(user: User = Depends(current_user), station: Station = Depends(get_station)) -> dict[str, Any]:
+def me(user: User = Depends(signed_in), station: Station = Depends(get_station)) -> dict[str, Any]:
     cameras = [c.name for c in station.camera_list() if user.may_see(c.name)]
-    return {"username": user.username, "role": user.role, "cameras": cameras, "timezone": station.config.timezone}
+    return {"username": user.username, "role": user.role, "cameras": cameras, "timezone": station.config.timezone,
+            "must_change_password": user.must_change_password}

@@ -50,7 +50,8 @@ def time_window(station: Station, start: str | None, end: str | None, *, max_ms:
     if end_ms <= start_ms:
         raise HTTPException(400, "end must be after start")
     if max_ms is not None and end_ms - start_ms > max_ms:
-        raise HTTPException(400, f"the range is longer than the limit of {max_ms // 3_600_000} hours")
+        hours = max_ms // 3_600_000
+        raise HTTPException(400, f"the range is longer than the limit of {hours} hour{'' if hours == 1 else 's'}")
     return Window(start_ms, end_ms)
 
 

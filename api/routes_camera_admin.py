@@ -29,6 +29,7 @@ class CameraChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = None
     location: str | None = None
+    area: str | None = None
     record_url: str | None = None
     detect_url: str | None = None
     enabled: bool | None = None
@@ -55,13 +56,19 @@ def _detail(camera: CameraConfig) -> str:
 @router.post("", status_code=201)
 async def add_camera(new: NewCamera, request: Request, admin: User = Depends(admin_user),
                      station: Station = Depends(get_station)) -> dict[str, Any]:
-    camera = _validated(new.model_dump(exclude_none=True))
+    return await add_new_camera(station, new.model_dump(exclude_none=True), admin, request)
+
+
+async def add_new_camera(station: Station, settings: dict[str, Any], admin: User, request: Request,
+                         origin: str = "") -> dict[str, Any]:
+    """Add a camera (400 for a bad setting, 409 for a name in use), audited with `origin` after its URL."""
+    camera = _validated(settings)
     if station.camera(camera.name) is not None:
         raise HTTPException(409,
                             f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
     await asyncio.to_thread(station.put_camera, camera)
-    await record_audit(station, "camera_add", username=admin.username, camera=camera.name, detail=_detail(camera),
-                       remote=remote_address(request))
+    await record_audit(station, "camera_add", username=admin.username, camera=camera.name,
+                       detail=_detail(camera) + origin, remote=remote_address(request))
     return describe_camera(station, camera.name)
 
 

@@ -10,14 +10,12 @@ from api.auth import current_user, visible_camera
 from api.deps import get_station
 from ingest.status import StatusSnapshot
 from ingest.urls import redact_url
+from nvr.cameras import DISABLED
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
 
 router = APIRouter(prefix="/api")
-
-
-RECORDER_STARTING = StatusSnapshot("connecting", 0.0, "its recorder process is starting", 0.0, 0.0, None, None, None)
 
 
 def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
@@ -33,6 +31,7 @@ def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
         "clock_offset_seconds": snapshot.clock_offset_seconds,
         "clock_beyond_tolerance": snapshot.clock_beyond_tolerance,
         "transport": snapshot.transport,
+        "audio_codec": snapshot.audio_codec,
     }
 
 
@@ -40,20 +39,18 @@ def describe_camera(station: Station, name: str) -> dict[str, Any]:
     config = station.camera(name)
     if config is None:  # removed while the request ran
         raise HTTPException(404, f"no camera named {name!r}")
-    item: dict[str, Any] = {"name": name, "title": config.title, "location": config.location,
+    item: dict[str, Any] = {"name": name, "title": config.title, "location": config.location, "area": config.area,
                             "enabled": config.enabled, "record_url": redact_url(config.record_url),
                             "detect_url": redact_url(config.detect_url) if config.detect_url else None}
-    if not station.is_running(name):
-        item.update(status="offline", last_error="disabled")
+    status = station.record_status(name)
+    if status is None:
+        item.update(status="offline", last_error=DISABLED)
         return item
+    item.update(_stream(status, station))
     report = station.report(name)
-    if report is None:  # its recorder process is (re)starting
-        item.update(_stream(RECORDER_STARTING, station), recording_error=None)
-    else:
-        item.update(_stream(report.record, station))
-        if report.detect is not None:
-            item["detect"] = _stream(report.detect, station)
-        item["recording_error"] = report.recording_error
+    if report is not None and report.detect is not None:
+        item["detect"] = _stream(report.detect, station)
+    item["recording_error"] = report.recording_error if report is not None else None
     item.update(_detection(station, name))
     return item
 

@@ -1,4 +1,4 @@
-"""Events: search, one event, its snapshot and clip, and the live stream of updates (WebSocket)."""
+"""Events: search, one event, its snapshot and clip, acknowledgement, and the live stream of updates (WebSocket)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import COOKIE, current_user, remote_address, visible_camera
+from api.auth import COOKIE, current_user, remote_address, staff_user, visible_camera
 from api.connections import Closure, Connection, Connections, TooMany
 from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
 from detect.events import EVENT_TYPES
 from nvr.event_bus import EventListener
+from nvr.integrations.event_json import event_json
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
@@ -28,16 +30,11 @@ CLIP_POST_ROLL_MS = 5_000
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
 
 
-def event_json(event: Event, station: Station) -> dict[str, Any]:
-    zone = station.config.zone
-    return {
-        "id": event.id, "camera": event.camera, "type": event.type,
-        "start": format_instant(event.start_ms, zone),
-        "end": format_instant(event.end_ms, zone) if event.end_ms is not None else None,
-        "start_ms": event.start_ms, "end_ms": event.end_ms, "score": round(event.score, 3),
-        "boxes": [list(b) for b in event.boxes], "has_snapshot": event.snapshot is not None,
-        "updated_ms": event.updated_ms,
-    }
+class Acknowledge(BaseModel):
+    """What the officer noted when acknowledging an event (may be empty)."""
+
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field("", max_length=1000)
 
 
 def visible_event(station: Station, user: User, event_id: int) -> Event:
@@ -49,23 +46,24 @@ def visible_event(station: Station, user: User, event_id: int) -> Event:
 
 @router.get("")
 def list_events(camera: str | None = None, type: str | None = None, start: str | None = None,  # noqa: A002
-                end: str | None = None, limit: int = Query(200, ge=1, le=5000), user: User = Depends(current_user),
-                station: Station = Depends(get_station)) -> list[dict[str, Any]]:
-    """Events overlapping the window (default: the last 24 hours), newest first."""
+                end: str | None = None, acknowledged: bool | None = None, limit: int = Query(200, ge=1, le=5000),
+                user: User = Depends(current_user), station: Station = Depends(get_station)) -> list[dict[str, Any]]:
+    """Events overlapping the window (default: the last 24 hours), newest first; `acknowledged=false`: only
+    those nobody has acknowledged yet."""
     if type is not None and type not in EVENT_TYPES:
         raise HTTPException(400, f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
     cameras = [visible_camera(station, user, camera)] if camera else \
         [c.name for c in station.camera_list() if user.may_see(c.name)]
     window = time_window(station, start, end)
-    found = station.events.query(cameras=cameras, type_=type, start_ms=window.start_ms, end_ms=window.end_ms,
-                                 limit=limit)
-    return [event_json(e, station) for e in found]
+    found = station.events.query(cameras=cameras, types=[type] if type else None, start_ms=window.start_ms,
+                                 end_ms=window.end_ms, limit=limit, acknowledged=acknowledged)
+    return [event_json(e, station.config.zone) for e in found]
 
 
 @router.get("/{event_id}")
 def get_event(event_id: EventId, user: User = Depends(current_user),
               station: Station = Depends(get_station)) -> dict[str, Any]:
-    return event_json(visible_event(station, user, event_id), station)
+    return event_json(visible_event(station, user, event_id), station.config.zone)
 
 
 @router.get("/{event_id}/snapshot.jpg", response_class=FileResponse)
@@ -88,6 +86,26 @@ def event_clip(event_id: EventId, request: Request, user: User = Depends(current
                          remote_address(request))
 
 
+@router.post("/{event_id}/ack")
+def acknowledge(event_id: EventId, body: Acknowledge, request: Request, user: User = Depends(staff_user),
+                station: Station = Depends(get_station)) -> dict[str, Any]:
+    """An operator or administrator has seen the event and says so, with a note; audited, told to every screen.
+    409 when somebody acknowledged it already (their acknowledgement stands)."""
+    event = visible_event(station, user, event_id)
+    note = body.note.strip()
+    if not station.events.acknowledge(event_id, user.username, note):
+        done = station.events.get(event_id)
+        by = f" by {done.ack.by}" if done and done.ack else ""
+        raise HTTPException(409, f"event {event_id} is already acknowledged{by}")
+    what = f"event {event_id} ({event.type} at {format_instant(event.start_ms, station.config.zone)})"
+    station.audit.record("event_ack", username=user.username, camera=event.camera, remote=remote_address(request),
+                         detail=f"{what}: {note}" if note else what)
+    updated = station.events.get(event_id)
+    assert updated is not None
+    station.event_bus.publish(updated)  # every screen shows it acknowledged
+    return event_json(updated, station.config.zone)
+
+
 @router.websocket("/ws")
 async def event_stream(socket: WebSocket) -> None:
     """Every event update of the cameras the user may see, as JSON, as it happens; first the events
@@ -99,7 +117,7 @@ async def event_stream(socket: WebSocket) -> None:
     user = await asyncio.to_thread(station.accounts.user_for_token, token) if token else None
     origin = socket.headers.get("origin")
     elsewhere = origin is not None and origin.split("://", 1)[-1] != socket.headers.get("host")
-    if token is None or user is None or elsewhere:
+    if token is None or user is None or user.must_change_password or elsewhere:
         await socket.close(code=4401)  # refused before accepting: no data ever flows
         return
     await socket.accept()  # a refusal past this point can say why, in the close frame
@@ -131,7 +149,7 @@ async def _deliver(socket: WebSocket, station: Station, listener: EventListener,
     while True:
         update = await listener.queue.get()
         if held.closure is None and held.user.may_see(update.camera):  # the grants as they are now
-            await socket.send_json(event_json(update, station))
+            await socket.send_json(event_json(update, station.config.zone))
 
 
 async def _gone(socket: WebSocket) -> None:

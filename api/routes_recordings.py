@@ -22,6 +22,7 @@ from storage.timeline import gaps, recorded_ranges
 router = APIRouter(prefix="/api/cameras")
 MAX_CLIP_MS = 24 * 3_600_000
 MAX_LISTING_MS = 31 * 86_400_000
+CLIP_START_HEADER = "X-Clip-Start-Ms"  # the wall time (ms since 1970) of the clip's time zero, its first keyframe
 
 
 @router.get("/{name}/recordings")
@@ -71,4 +72,4 @@ def clip_response(station: Station, user: User, name: str, start_ms: int, end_ms
     write = write_transcoded_clip if codec not in (None, PLAYABLE) else write_clip  # browsers play no H.265
     return StreamingResponse(stream_clip(plan, station.segments_dir, station.leases, write), media_type="video/mp4",
                              headers={"Content-Disposition": f'{disposition}; filename="{filename}"',
-                                      "Cache-Control": "no-store"})
+                                      "Cache-Control": "no-store", CLIP_START_HEADER: str(plan.first_ms)})

@@ -20,7 +20,8 @@ router = APIRouter(prefix="/api")
 @router.get("/storage")
 def storage(_staff: Annotated[User, Depends(staff_user)],
             station: Annotated[Station, Depends(get_station)]) -> dict[str, Any]:
-    """Total and free bytes of the segments' disk, the space reserve, and per camera the bytes and days kept."""
+    """Total and free bytes of the segments' disk, the space reserve, footage locked by open cases, why space is
+    short if it is, and per camera the bytes (locked among them) and days kept."""
     names = [camera.name for camera in station.camera_list()]
     usage = storage_usage(station.index, station.segments_dir, station.reserve, names)
     now = now_ms()
@@ -29,8 +30,10 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "free_bytes": usage.disk.free,
         "min_free_bytes": station.config.storage.min_free_bytes,
         "reserve": {"bytes": usage.reserve_bytes, "held": usage.reserve_held},
+        "locked_bytes": usage.locked_bytes,
+        "shortage": station.retention.shortage,
         "cameras": [
-            {"name": c.camera, "bytes": c.bytes, "segments": c.segments,
+            {"name": c.camera, "bytes": c.bytes, "locked_bytes": c.locked_bytes, "segments": c.segments,
              "oldest": format_instant(c.oldest_ms, station.config.zone) if c.oldest_ms is not None else None,
              "days_kept": round((now - c.oldest_ms) / DAY_MS, 6) if c.oldest_ms is not None else 0.0,
              "recorded_days": round(c.recorded_ms / DAY_MS, 6)}

@@ -8,9 +8,10 @@ from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
-from api.auth import admin_user, remote_address
+from api.auth import admin_user, password_setter, remote_address
 from api.connections import PASSWORD_CHANGED, Connections
 from api.deps import get_connections, get_station
+from nvr.first_admin import set_password as change_password
 from nvr.station import Station
 from storage.accounts import AccountError, Role, User
 
@@ -58,14 +59,16 @@ def add_user(new: NewUser, request: Request, admin: User = Depends(admin_user),
 
 
 @router.post("/{username}/password")
-def set_password(username: str, body: NewPassword, request: Request, admin: User = Depends(admin_user),
+def set_password(username: str, body: NewPassword, request: Request, setter: User = Depends(password_setter),
                  station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
                  ) -> dict[str, str]:
-    """Every session of the user ends, with its event streams and live views: also the session that asks,
-    when administrators change their own password (they log in again with the new one)."""
-    changed = _account_change(lambda: station.accounts.set_password(username, body.password))
+    """An administrator sets anyone's password; a user who must change theirs sets it here too. Every
+    session of the user ends, with its event streams and live views: also the session that asks (they log
+    in again with the new password)."""
+    changed = _account_change(lambda: change_password(station.accounts, station.config.data_dir, username,
+                                                      body.password))
     from_thread.run(connections.end_user, changed.id, PASSWORD_CHANGED)
-    station.audit.record("user_passwd", username=admin.username, remote=remote_address(request),
+    station.audit.record("user_passwd", username=setter.username, remote=remote_address(request),
                          detail=f"user {username}")
     return {"status": "password changed; the user's sessions have ended"}
 

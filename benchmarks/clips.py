@@ -14,30 +14,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.clip_stream import stream_clip
+from benchmarks.footage import MINUTE_MS, build_segments, concat_listing
 from benchmarks.media import camera_minute_1080p
 from storage.clips import plan_clip
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
-from storage.probe import probe_segment
 
 HOUR_START_MS = 1_795_000_000_000
-MINUTE_MS = 60_000
-
-
-def build_hour(source: Path, segments_dir: Path, index: RecordingIndex) -> list[Segment]:
-    """Sixty 1-minute segments indexed back to back (copies of one real recorded minute)."""
-    segments = []
-    probe = probe_segment(source)
-    data = source.read_bytes()
-    for minute in range(60):
-        start_ms = HOUR_START_MS + minute * MINUTE_MS
-        relpath = f"cam/2026-11-18/{start_ms}.mp4"
-        (segments_dir / relpath).parent.mkdir(parents=True, exist_ok=True)
-        (segments_dir / relpath).write_bytes(data)
-        segment = Segment("cam", relpath, start_ms, start_ms + probe.duration_ms, len(data), probe.keyframes_ms)
-        index.add_segment(segment)
-        segments.append(segment)
-    return segments
 
 
 def time_ours(segments_dir: Path, index: RecordingIndex, start_ms: int, end_ms: int) -> tuple[float, float, int]:
@@ -54,16 +37,7 @@ def time_ours(segments_dir: Path, index: RecordingIndex, start_ms: int, end_ms: 
 
 
 def time_ffmpeg(segments_dir: Path, segments: list[Segment], start_ms: int, end_ms: int, work: Path) -> float:
-    chosen = [s for s in segments if s.start_ms < end_ms and s.end_ms > start_ms]
-    lines = ["ffconcat version 1.0"]
-    for segment in chosen:
-        lines.append(f"file '{segments_dir / segment.path}'")
-        if segment is chosen[0]:
-            lines.append(f"inpoint {(start_ms - segment.start_ms) / 1000:.3f}")
-        if segment is chosen[-1]:
-            lines.append(f"outpoint {(end_ms - segment.start_ms) / 1000:.3f}")
-    listing = work / "list.ffconcat"
-    listing.write_text("\n".join(lines) + "\n")
+    listing = concat_listing(segments_dir, segments, start_ms, end_ms, work / "list.ffconcat")
     began = time.perf_counter()
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy",
                     "-movflags", "frag_keyframe+empty_moov+default_base_moof", "-f", "mp4", "pipe:1"],
@@ -77,7 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         index = RecordingIndex(f"sqlite:///{work / 'index.db'}", "bench")
-        segments = build_hour(source, work / "segments", index)
+        segments = build_segments(source, work / "segments", index, "cam", 60, HOUR_START_MS)
         start_ms = HOUR_START_MS + 20 * MINUTE_MS + 30_500
         end_ms = start_ms + 10 * MINUTE_MS
         time_ours(work / "segments", index, start_ms, end_ms)  # warm the page cache for both contenders

@@ -17,12 +17,16 @@ Only cameras whose counts say something may move go through blob extraction and 
 (`detect.regions`); cameras whose picture changed almost everywhere are checked for a lighting change
 (view still matches: rebuild the background, no alert). Twice a second per camera, upkeep re-estimates
 its noise and runs the tamper checks (`detect.tamper`), for all the cameras due in one go.
+
+Where confirmed blobs moved is also kept as a coarse grid per camera and wall-clock second
+(`detect.motion_grid`), the index of motion search; `motion_seconds` hands over the finished seconds.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -33,6 +37,7 @@ from detect.background import GAIN_JUMP, apply_gain, count_per_camera, gains, ne
 from detect.camera_table import CameraTable
 from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
 from detect.masks import watched
+from detect.motion_grid import MotionGrid, MotionSecond
 from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
 from detect.particles import RATE as SPECKLE_RATE
@@ -61,6 +66,7 @@ MAX_LEARNING_LEVEL = 12  # background rate 2**-level
 SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
 SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
 SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
+MAX_MOTION_SECONDS = 100_000  # finished seconds kept for `motion_seconds` (a bank nobody asks keeps no more)
 
 
 @dataclass
@@ -102,6 +108,7 @@ class _Tick:
     boxes: list[tuple[Box, ...]] = field(init=False)
     objects: list[tuple[int, Blob]] = field(default_factory=list)  # (k, blob) of every track's blob
     offsets: np.ndarray = field(init=False)  # (x, y) the frame was moved back by (shake), pixels at work size
+    moving: dict[int, list[Blob]] = field(default_factory=dict)  # the confirmed blobs of the cameras with some
 
     def __post_init__(self) -> None:
         count = len(self.slots)
@@ -127,6 +134,8 @@ class DetectorBank:
         self._table = CameraTable(self.settings.work_size, 8)
         self._workspace = Workspace()
         self._ticks = 0
+        self._grid = MotionGrid(self.settings.work_size)
+        self._finished: deque[MotionSecond] = deque(maxlen=MAX_MOTION_SECONDS)
 
     # ------------------------------------------------------------------ cameras
 
@@ -157,6 +166,19 @@ class DetectorBank:
 
     def cameras(self) -> list[str]:
         return list(self._cameras)
+
+    def motion_seconds(self) -> list[MotionSecond]:
+        """The seconds with motion finished since the last call: a camera's second is finished by its first
+        frame of a later second (or by `finish_seconds`, or by its removal)."""
+        with self._state_lock:
+            finished = list(self._finished)
+            self._finished.clear()
+        return finished
+
+    def finish_seconds(self) -> None:
+        """Finish every camera's second in progress (at shutdown, at the end of a file)."""
+        with self._state_lock:
+            self._finish(np.arange(len(self._slots)))
 
     # ------------------------------------------------------------------ frames in
 
@@ -248,6 +270,7 @@ class DetectorBank:
         if may_move.any():
             self._regions(tick, background, recent, noise_thresholds,
                           difference.reshape(frames.shape), foreground3, lasting3, thresholds, may_move)
+        self._index_motion(tick, foreground3)
 
         self._ticks += 1
         steps = step_sizes(self._ticks, table.seen[tick.slots])
@@ -438,8 +461,36 @@ class DetectorBank:
             tick.boxes[k] = tuple(_box(blob, self.settings.work_size, tick.offsets[k]) for blob in moving)
             tick.objects += [(int(k), blob) for blob in camera.tracker.blobs()]
             if moving:
+                tick.moving[int(k)] = moving
                 fraction = sum(blob.pixels for blob in moving) / int(table.watched_pixels[slot])
                 tick.scores[k] = round(fraction / (fraction + camera.settings.min_object_size), 3)
+
+    def _index_motion(self, tick: _Tick, foreground: np.ndarray) -> None:
+        """OR the cells where this tick's cameras saw confirmed motion into their wall-clock second; a camera
+        whose frame starts a new second finishes the one before."""
+        table, slots = self._table, tick.slots
+        seconds = np.floor(tick.t).astype(np.int64)
+        turned = seconds != table.grid_second[slots]
+        if turned.any():
+            self._finish(slots[turned])
+            table.grid_second[slots] = seconds
+        if not tick.moving:
+            return
+        movers = np.fromiter(tick.moving, int, len(tick.moving))
+        stack = foreground if len(movers) == len(slots) else self._workspace.take_rows("movers' foreground",
+                                                                                      foreground, movers)
+        table.grid_cells[slots[movers]] |= self._grid.cells(stack, list(tick.moving.values()), self._workspace)
+
+    def _finish(self, slots: np.ndarray) -> None:
+        """Hand over the seconds in progress of these slots that saw motion, and clear them."""
+        table = self._table
+        moved = slots[table.grid_cells[slots].any(axis=1)]
+        if not len(moved):
+            return
+        self._finished.extend(MotionSecond(self._slots[slot].name, second, cells.tobytes()) for slot, second, cells
+                              in zip(moved.tolist(), table.grid_second[moved].tolist(), table.grid_cells[moved],
+                                     strict=True))
+        table.grid_cells[moved] = 0
 
     def _learning_levels(self, slots: np.ndarray) -> np.ndarray:
         """Background rate 2**-level per camera: about interval/background_seconds, faster after a rebuild."""
@@ -492,6 +543,7 @@ class DetectorBank:
 
     def _remove(self, name: str) -> None:
         camera = self._cameras[name]
+        self._finish(np.array([camera.slot]))
         with self._pending_lock:
             del self._cameras[name]
             last = self._slots.pop()

@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from detect.frames import CHROMA_GRID
+from detect.motion_grid import GRID_BYTES
 
 # name: (shape after the slot axis, with "H" and "W" for the work size; dtype; initial value)
 _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
@@ -47,6 +48,9 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "noise": ((), np.float64, math.nan),  # temporal noise, 8-bit levels at work resolution
     "threshold": ((), np.int64, -1),
     "next_upkeep": ((), np.float64, -math.inf),
+    # motion index: the wall-clock second being gathered and its cells so far (packed, see detect.motion_grid)
+    "grid_second": ((), np.int64, -1),
+    "grid_cells": ((GRID_BYTES,), np.uint8, 0),
     # settings
     "min_pixels": ((), np.int64, 0),  # foreground pixels a blob needs
     "watched_pixels": ((), np.int64, 1),
@@ -86,6 +90,8 @@ class CameraTable:
     noise: np.ndarray
     threshold: np.ndarray
     next_upkeep: np.ndarray
+    grid_second: np.ndarray
+    grid_cells: np.ndarray
     min_pixels: np.ndarray
     watched_pixels: np.ndarray
     level: np.ndarray

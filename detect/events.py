@@ -16,8 +16,9 @@ from typing import Literal, get_args
 
 from detect.observation import Box, Observation
 
+# the last two are the station's alerts (nvr/camera_alerts.py): a camera offline, or tampered with, for too long
 EventType = Literal["motion", "night_mode", "day_mode", "tamper_covered", "tamper_moved", "tamper_defocus",
-                    "video_loss"]
+                    "video_loss", "camera_offline", "camera_tampered"]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)
 UpdateKind = Literal["started", "updated", "ended"]
 

@@ -16,7 +16,7 @@ Overlay = Literal["auto", "off"] | tuple[Polygon, ...]
 SENSITIVITY_LEVELS: dict[str, float] = {"low": 0.25, "medium": 0.5, "high": 0.75}
 
 
-def _check_polygons(what: str, polygons: tuple[Polygon, ...]) -> None:
+def check_polygons(what: str, polygons: tuple[Polygon, ...]) -> None:
     for polygon in polygons:
         if len(polygon) < 3:
             raise ValueError(f"{what}: a polygon needs at least 3 points, not {len(polygon)}")
@@ -45,10 +45,10 @@ class CameraDetectSettings:
     tamper: bool = True
 
     def __post_init__(self) -> None:
-        _check_polygons("zones", self.zones)
-        _check_polygons("masks", self.masks)
+        check_polygons("zones", self.zones)
+        check_polygons("masks", self.masks)
         if not isinstance(self.overlay, str):
-            _check_polygons("overlay", self.overlay)
+            check_polygons("overlay", self.overlay)
         elif self.overlay not in ("auto", "off"):
             raise ValueError(f"overlay must be 'auto', 'off' or polygons, not {self.overlay!r}")
         if isinstance(self.sensitivity, str):

@@ -1,4 +1,5 @@
-"""The live hub of one stream: the current GOP for instant starts, and fan-out to every viewer.
+"""The live hub of one stream: the current GOP for instant starts, fan-out to every viewer, and the camera's
+audio to the viewers who listen.
 
 Viewers live on the asyncio loop; the hub is fed by the thread that receives the recorder process's
 frames and hands them over with `call_soon_threadsafe`. A viewer that falls behind loses frames up to
@@ -17,7 +18,7 @@ from functools import cached_property
 import av
 from aiortc.codecs.h264 import H264Encoder
 
-from ingest.fanout import Fanout
+from ingest.fanout import Fanout, LoopListener
 
 VIEWER_QUEUE = 120  # frames (~8 s at 15 fps)
 _PACKETIZER = H264Encoder()  # only its `pack` is used, which keeps no state
@@ -80,36 +81,64 @@ class EncodedFrame:
     keyframe: bool
 
 
-class LiveHub:
-    """One stream's viewers in the station process. `on_watch(True)` is called when the first viewer
-    comes and `on_watch(False)` when the last goes, so the recorder sends frames only while watched."""
+@dataclass(frozen=True)
+class AudioChunk:
+    """One of the camera's audio packets as it travels from the recorder process, as the camera coded it."""
 
-    def __init__(self, on_watch: Callable[[bool], None] = lambda _on: None) -> None:
+    data: bytes
+    pts: int
+    time_base: Fraction
+    config: bytes | None = None  # the codec's configuration (AAC's AudioSpecificConfig): decodable from any chunk
+
+
+class LiveHub:
+    """One stream's viewers and listeners in the station process. `on_watch(pictures, sound)` is called when
+    the first viewer comes or the last goes, and the same for listeners, so the recorder sends frames only
+    while watched and sound only while someone listens (a grid of tiles wants no sound)."""
+
+    def __init__(self, on_watch: Callable[[bool, bool], None] = lambda _pictures, _sound: None) -> None:
         self._lock = threading.Lock()
         self._gop: list[LiveFrame] = []
         self._viewers: Fanout[LiveFrame] = Fanout()
+        self._listeners: Fanout[AudioChunk] = Fanout()
         self._on_watch = on_watch
+        self._wanted = (False, False)  # what `on_watch` was last told
 
     @property
     def viewer_count(self) -> int:
         return self._viewers.count
 
+    @property
+    def listener_count(self) -> int:
+        return self._listeners.count
+
     def subscribe(self, viewer: FrameListener) -> None:
         """Add a viewer; it gets the current GOP at once, so the picture starts at the last keyframe."""
         with self._lock:
             self._viewers.subscribe(viewer, backlog=self._gop)
-            first = self._viewers.count == 1
-        if first:
-            self._on_watch(True)
+        self._tell()
 
     def unsubscribe(self, viewer: FrameListener) -> None:
         with self._lock:
             self._viewers.unsubscribe(viewer)
-            last = self._viewers.count == 0
-            if last:
+            if self._viewers.count == 0:
                 self._gop.clear()  # frames stop coming: what is kept would be stale for the next viewer
-        if last:
-            self._on_watch(False)
+        self._tell()
+
+    def listen(self, listener: LoopListener[AudioChunk]) -> None:
+        self._listeners.subscribe(listener)
+        self._tell()
+
+    def stop_listening(self, listener: LoopListener[AudioChunk]) -> None:
+        self._listeners.unsubscribe(listener)
+        self._tell()
+
+    def _tell(self) -> None:
+        with self._lock:
+            wanted = (self._viewers.count > 0, self._listeners.count > 0)
+            changed, self._wanted = wanted != self._wanted, wanted
+        if changed:
+            self._on_watch(*wanted)
 
     def publish(self, encoded: EncodedFrame) -> None:
         if not encoded.keyframe and not self._gop:
@@ -124,6 +153,9 @@ class LiveHub:
                 self._gop.clear()
             self._gop.append(frame)
             self._viewers.publish(frame)
+
+    def publish_audio(self, chunk: AudioChunk) -> None:
+        self._listeners.publish(chunk)
 
     def reset(self) -> None:
         """The stream restarted (reconnect, recorder restart): wait for its next keyframe."""

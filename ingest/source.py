@@ -1,7 +1,8 @@
 """Opening a camera stream: RTSP cameras, local files and demo scenes through one code path.
 
 Files and demo scenes behave like cameras by default: replayed at their own frame rate, looping
-forever with timestamps that keep increasing. Benchmarks turn pacing and looping off.
+forever with timestamps that keep increasing. Benchmarks turn pacing and looping off. A camera's audio
+track (its microphone) comes along with the video; files are replayed without theirs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 import av
+import av.audio.stream
 import av.container
 import av.video.stream
 
@@ -51,7 +53,8 @@ class SourceOptions:
 
 
 class OpenedSource:
-    """An open container and its video stream; iterate `packets()` for the video packets."""
+    """An open container, its video stream and a live source's audio stream (None: the camera has no
+    microphone); iterate `packets()` for their packets."""
 
     def __init__(self, container: av.container.InputContainer, *, live: bool, options: SourceOptions,
                  transport: str | None = None) -> None:
@@ -66,6 +69,8 @@ class OpenedSource:
         if self.stream.time_base is None:
             raise SourceError("the video track has no time base")
         self.time_base: Fraction = self.stream.time_base
+        audios = container.streams.audio
+        self.audio: av.audio.stream.AudioStream | None = audios[0] if live and audios else None
 
     def close(self) -> None:
         self.container.close()
@@ -83,9 +88,11 @@ class OpenedSource:
         return origin / 1e6 + float(packet.dts * self.time_base)
 
     def packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
-        """Video packets with timestamps; a live stream's end is the end, a file is paced and looped."""
+        """Video packets and `audio`'s, with timestamps (`packet.stream` tells which); a live stream's end is
+        the end, a file is paced and looped. With several tracks FFmpeg puts them on one timeline through
+        the camera's RTCP sender reports, so audio and video timestamps can be compared."""
         if self.live:
-            yield from self._video_packets(stop, stall_seconds)
+            yield from self._timed_packets(stop, stall_seconds)
         else:
             yield from self._replayed(stop, stall_seconds)
 
@@ -95,7 +102,7 @@ class OpenedSource:
         time_base = self.stream.time_base
         return max(1, round(1 / (rate * time_base))) if rate and time_base else 1
 
-    def _video_packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
+    def _timed_packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
         """One pass over the container. RTSP delivers the first keyframe without timestamps (before the
         first RTCP report); it gets the time of one frame before the packet that follows, not dropped."""
         last_video = time.monotonic()
@@ -106,6 +113,8 @@ class OpenedSource:
             if packet.stream is not self.stream or packet.size == 0:
                 if time.monotonic() - last_video > stall_seconds:
                     raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
+                if packet.stream is self.audio and packet.dts is not None and packet.size:
+                    yield packet
                 continue
             last_video = time.monotonic()
             if packet.dts is None:
@@ -125,9 +134,9 @@ class OpenedSource:
         while not stop.is_set():
             first_dts: int | None = None
             end: int | None = None
-            for packet in self._video_packets(stop, stall_seconds):
+            for packet in self._timed_packets(stop, stall_seconds):
                 dts = packet.dts
-                assert dts is not None, "_video_packets times every packet"
+                assert dts is not None, "_timed_packets times every packet"
                 first_dts = dts if first_dts is None else first_dts
                 end = dts + (packet.duration or self._frame_ticks())
                 packet.pts = (packet.pts if packet.pts is not None else dts) + offset

@@ -27,6 +27,9 @@ class StatusSnapshot:
     clock_offset_seconds: float | None = None  # the camera's own clock minus the station's (RTCP); None: unknown
     clock_beyond_tolerance: bool = False  # the offset is beyond ingest.clock_tolerance_seconds
     transport: str | None = None  # how RTP comes: "tcp" (interleaved in the RTSP connection) or "udp"; None: a file
+    reconnects: int = 0  # times the stream was lost after it had been flowing (each loss is followed by reconnecting)
+    last_frame: float | None = None  # UTC seconds of the newest video packet; None: none yet
+    audio_codec: str | None = None  # the camera's audio track as FFmpeg names it ("aac", "pcm_alaw", ...); None: none
 
 
 class StreamStatus:
@@ -37,9 +40,11 @@ class StreamStatus:
         self._state: State = "connecting"
         self._since = time.time()
         self._error: str | None = None
-        self._video: tuple[int | None, int | None, str | None, str | None] = (None, None, None, None)
+        self._video: tuple[int | None, int | None, str | None, str | None, str | None] = (None,) * 5
         self._clock: tuple[float | None, bool] = (None, False)
         self._packets: deque[tuple[float, int]] = deque()  # (monotonic s, bytes) of recent video packets
+        self._last_packet: float | None = None  # monotonic s of the newest packet, kept when `_packets` is cleared
+        self._reconnects = 0
 
     def _set(self, state: State) -> None:
         if state != self._state:
@@ -49,10 +54,11 @@ class StreamStatus:
         with self._lock:
             self._set("connecting")
 
-    def online(self, width: int | None, height: int | None, codec: str | None, transport: str | None) -> None:
+    def online(self, width: int | None, height: int | None, codec: str | None, transport: str | None,
+               audio_codec: str | None = None) -> None:
         with self._lock:
             self._set("online")
-            self._video = (width, height, codec, transport)
+            self._video = (width, height, codec, transport, audio_codec)
             self._clock = (None, False)  # measured again on this connection
 
     def clock(self, offset_seconds: float, beyond_tolerance: bool) -> None:
@@ -61,6 +67,10 @@ class StreamStatus:
 
     def offline(self, reason: str) -> None:
         with self._lock:
+            if self._state == "online":
+                self._reconnects += 1
+            if self._packets:
+                self._last_packet = self._packets[-1][0]
             self._set("offline")
             self._error = redact_text(reason)
             self._packets.clear()
@@ -79,8 +89,10 @@ class StreamStatus:
             span = max(now - recent[0][0], 1.0) if recent else 1.0
             fps = len(recent) / span if recent else 0.0
             kbps = sum(n for _, n in recent) * 8 / 1000 / span if recent else 0.0
-            width, height, codec, transport = self._video
+            width, height, codec, transport, audio_codec = self._video
             offset, beyond = self._clock
+            last = self._packets[-1][0] if self._packets else self._last_packet
             return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
                                   width, height, codec, None if offset is None else round(offset, 3), beyond,
-                                  transport)
+                                  transport, self._reconnects, None if last is None else time.time() - (now - last),
+                                  audio_codec)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps"})
 LOCAL_SCHEMES = frozenset({"file", "demo"})
@@ -23,7 +23,7 @@ MIN_REGISTERED_SECRET = 4
 
 
 class _SecretRegistry:
-    """The camera passwords this process knows, as one pattern; replaced whole, never changed in place, so
+    """The passwords and keys this process knows, as one pattern; replaced whole, never changed in place, so
     `redact_text` (any thread) reads it without a lock."""
 
     def __init__(self) -> None:
@@ -47,8 +47,14 @@ def register_url_secrets(url: str) -> None:
     """Remember the password of a configured camera URL (and the forms it takes in FFmpeg's and Python's
     messages), so `redact_text` hides it in free text even where no pattern can tell where it ends:
     `rtsp://admin:pa ss'"w@...` quoted by an exception, or the password alone."""
-    _registry.add({form for secret in _url_secrets(url) for form in _written_forms(secret)
-                   if len(form) >= MIN_REGISTERED_SECRET})
+    for secret in _url_secrets(url):
+        register_secret(secret)
+
+
+def register_secret(secret: str) -> None:
+    """Remember a password or key of the configuration (a camera's, the MQTT broker's, a webhook's), in every
+    form it takes when quoted, so `redact_text` hides it in any log line or error text."""
+    _registry.add({form for form in _written_forms(secret) if len(form) >= MIN_REGISTERED_SECRET})
 
 
 def _url_secrets(url: str) -> list[str]:
@@ -99,6 +105,15 @@ def redact_url(url: str) -> str:
         return url
     user, has_password, _secret = userinfo.partition(":")
     return f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """`url` logging in as `user` with `password` (percent-encoded, so any character is safe), in place of
+    any credentials it held; unchanged without a user."""
+    if not user:
+        return url
+    scheme, _userinfo, address = _split_userinfo(url)
+    return f"{scheme}://{quote(user, safe='')}:{quote(password, safe='')}@{address}"
 
 
 def file_path(url: str) -> Path:

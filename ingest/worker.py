@@ -6,10 +6,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 import av
+import av.audio.stream
 import av.stream
 
 from ingest.clock import ReceiveClock, Stamp
@@ -34,6 +35,17 @@ class PacketSink(Protocol):
         """The run ended (disconnect, stall, shutdown); `reason` is safe to show."""
 
 
+class AudioSink(Protocol):
+    """Also receives the stream's audio, when the camera sends some; a PacketSink too, whose `start` and
+    `stop` bound the run. Audio packets keep their camera timestamps, on the video's timeline (see
+    OpenedSource.packets): a segment places them against its first video packet, not by wall time."""
+
+    def start_audio(self, stream: av.audio.stream.AudioStream) -> None:
+        """The run that just started carries this audio track (called right after `start`)."""
+
+    def audio(self, packet: av.Packet) -> None: ...
+
+
 class Backoff:
     """Exponential reconnect delay with jitter, never above `maximum`."""
 
@@ -55,13 +67,17 @@ class StreamWorker:
 
     def __init__(self, camera: str, role: str, url: str, options: SourceOptions, *,
                  stall_seconds: float, backoff: Backoff, sinks: list[PacketSink],
+                 audio_sinks: Sequence[AudioSink] = (),
                  on_state: Callable[[str, str | None], None] | None = None) -> None:
+        """`audio_sinks`: those of `sinks` that also take the audio track."""
         self.camera, self.role = camera, role
         self._url = url
         self._options = options
         self._stall = stall_seconds
         self._backoff = backoff
         self._sinks = sinks
+        self._audio_sinks = audio_sinks
+        self._hearing: list[AudioSink] = []  # the audio sinks of this run that have not failed
         self._on_state = on_state
         self.status = StreamStatus()
         self._running = False  # sinks have been started for the current connection
@@ -131,19 +147,26 @@ class StreamWorker:
         check = ClockCheck(self._options.clock_tolerance)
         time_base = float(source.time_base)
         codec = stream.codec_context.name if stream.codec_context else None
+        audio_codec = source.audio.codec_context.name if source.audio is not None else None
         for packet in source.packets(self._stop, self._stall):
             assert packet.dts is not None, "packets() times every packet"
+            if packet.stream is not stream:
+                if self._running:  # nothing before the first picture: no sink has started
+                    self._hear(packet)
+                continue
             stamp = clock.stamp(float(packet.dts) * time_base, keyframe=packet.is_keyframe)
             if not self._running:
-                self.status.online(stream.codec_context.width, stream.codec_context.height, codec, source.transport)
+                self.status.online(stream.codec_context.width, stream.codec_context.height, codec, source.transport,
+                                   audio_codec)
                 self._notify("online", None)
-                log.info("%s/%s online: %s%s", self.camera, self.role, redact_url(self._url),
-                         f" (RTP over {source.transport.upper()})" if source.transport else "")
-                self._each_sink(lambda sink: sink.start(stream))
+                log.info("%s/%s online: %s%s%s", self.camera, self.role, redact_url(self._url),
+                         f" (RTP over {source.transport.upper()})" if source.transport else "",
+                         f", audio {audio_codec}" if audio_codec else "")
+                self._start_sinks(source)
                 self._running = True
             elif stamp.discontinuity:
                 self._each_sink(lambda sink: sink.stop("camera timestamps jumped"))
-                self._each_sink(lambda sink: sink.start(stream))
+                self._start_sinks(source)
             if packet.is_keyframe:
                 self._check_clock(source, packet, stamp, check)
             self.status.packet(packet.size)
@@ -162,6 +185,28 @@ class StreamWorker:
                     "%s/%s: the camera's clock is %+.2f s off the station's (%s %g s); footage keeps the "
                     "station's time", self.camera, self.role, reading.offset_seconds,
                     "beyond the tolerance of" if reading.beyond_tolerance else "within", self._options.clock_tolerance)
+
+    def _start_sinks(self, source: OpenedSource) -> None:
+        self._each_sink(lambda sink: sink.start(source.stream))
+        self._hearing = []
+        if source.audio is not None:
+            self._hearing = list(self._audio_sinks)
+            for sink in self._audio_sinks:
+                self._hear_with(sink, sink.start_audio, source.audio)
+
+    def _hear(self, packet: av.Packet) -> None:
+        for sink in list(self._hearing):
+            self._hear_with(sink, sink.audio, packet)
+
+    def _hear_with(self, sink: AudioSink, call: Callable[..., None], *args: object) -> None:
+        """A sink whose audio fails hears no more of this run; the video goes on (logged once per run)."""
+        try:
+            call(*args)
+        except Exception:
+            log.exception("%s/%s: %s dropped the audio until the next connection", self.camera, self.role,
+                          type(sink).__name__)
+            if sink in self._hearing:
+                self._hearing.remove(sink)
 
     def _each_sink(self, call: Callable[[PacketSink], None]) -> None:
         for sink in self._sinks:

@@ -18,6 +18,7 @@ from nvr.config import CameraConfig, Config
 from storage.camera_store import CameraStore, StoredCamera
 
 log = logging.getLogger(__name__)
+DISABLED = "disabled"  # why a camera that is not recorded is offline (the API's last_error, MQTT's reason)
 
 
 def camera_settings(camera: CameraConfig) -> dict[str, Any]:

@@ -2,27 +2,41 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+import socket
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from detect.events import EventPolicy
+from detect.events import EventPolicy, EventType
 from detect.settings import BankSettings, CameraDetectSettings
 from ingest.source import Transport
-from ingest.urls import file_path, register_url_secrets, url_problem
+from ingest.urls import file_path, register_secret, register_url_secrets, url_problem
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Validation context: also check what is outside the file (`nvr check-config`): file:// cameras' files exist.
 CHECK_SOURCES = "check_sources"
+MIN_WEBHOOK_SECRET = 16
+MIN_METRICS_KEY = 16
 
 
 class ConfigError(Exception):
@@ -38,7 +52,7 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     """Text shown to people (Vietnamese diacritics welcome): one line of printable characters."""
     if not text.isprintable():
         raise ValueError("must be one line of printable text")
@@ -51,6 +65,26 @@ def _url_safe_name(name: str) -> str:
             "must be 1-63 characters of lowercase letters, digits, '-' or '_', starting with a letter or digit"
         )
     return name
+
+
+CameraName = Annotated[str, AfterValidator(_url_safe_name)]
+
+
+def _http_url(url: str) -> str:
+    """An absolute http:// or https:// URL with a host (webhooks, the station's own address)."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ValueError(f"unsupported scheme {parts.scheme!r}; use http or https" if parts.scheme else
+                         "must be an absolute http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("is missing the host name")
+    try:
+        port = parts.port
+    except ValueError:  # beyond 65535, or not a number
+        port = 0
+    if port is not None and not 1 <= port <= 65535:
+        raise ValueError("port must be 1-65535")
+    return url
 
 
 class StationConfig(_Section):
@@ -67,7 +101,14 @@ class StationConfig(_Section):
     @field_validator("title")
     @classmethod
     def _printable(cls, title: str) -> str:
-        return _one_line(title)
+        return one_line(title)
+
+
+def _ip_network(text: str) -> str:
+    try:
+        return str(ipaddress.ip_network(text, strict=False))
+    except ValueError:
+        raise ValueError(f"{text!r} is not an IP address or network (e.g. 192.168.1.10 or 10.0.0.0/8)") from None
 
 
 class ServerConfig(_Section):
@@ -78,6 +119,23 @@ class ServerConfig(_Section):
     max_live_views_per_user: int = Field(128, ge=1, le=10_000)
     max_websockets_per_user: int = Field(16, ge=1, le=10_000)  # event streams (a browser tab holds one)
     live_connect_timeout_seconds: float = Field(30, gt=0, le=600)  # an answered offer not connected by then ends
+    # reverse proxies whose X-Forwarded-For (the client's address) and X-Forwarded-Proto are believed
+    trusted_proxies: list[Annotated[str, AfterValidator(_ip_network)]] = Field(default_factory=list)
+
+    public_url: str | None = None  # how others reach the station: the links in MQTT and webhook messages
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute(cls, url: str | None) -> str | None:
+        return None if url is None else _http_url(url).rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        """`public_url`, else this host and port (a wildcard address is named by the machine's host name)."""
+        if self.public_url is not None:
+            return self.public_url
+        host = socket.gethostname() if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
 
 class DatabaseConfig(_Section):
@@ -175,6 +233,7 @@ class CameraConfig(_Section):
     name: str  # the URL-safe id
     title: str = Field("", max_length=200)  # shown to people, e.g. "Hẻm 4, ngõ 2"
     location: str = Field("", max_length=200)  # where it is, e.g. "Trước nhà số 12, hướng ra chợ"
+    area: str = Field("", max_length=100)  # the cameras of one area (e.g. "Hẻm 4") are played back together
     record_url: str
     detect_url: str | None = None
     enabled: bool = True
@@ -186,10 +245,10 @@ class CameraConfig(_Section):
     def _url_safe(cls, name: str) -> str:
         return _url_safe_name(name)
 
-    @field_validator("title", "location")
+    @field_validator("title", "location", "area")
     @classmethod
     def _shown(cls, text: str) -> str:
-        return _one_line(text)
+        return one_line(text)
 
     @field_validator("record_url", "detect_url")
     @classmethod
@@ -229,6 +288,104 @@ class CameraConfig(_Section):
         return "detect" if "detect" in self.stream_urls else "record"
 
 
+class MqttConfig(_Section):
+    """The MQTT broker the station publishes to; without this section there is no MQTT."""
+
+    host: str
+    port: int | None = Field(None, ge=1, le=65535)  # None: 1883, or 8883 with tls
+    username: str | None = None
+    password: SecretStr | None = None  # never logged, never shown (repr: '**********')
+    tls: bool = False  # the broker's certificate is checked against the system's authorities
+    topic_prefix: str = "nvr"
+
+    @field_validator("host")
+    @classmethod
+    def _host_name(cls, host: str) -> str:
+        if not host or not host.isprintable() or any(c.isspace() or c in "/@" for c in host):
+            raise ValueError("must be the broker's host name or address, e.g. 192.168.1.10 or broker.local")
+        return host
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic_levels(cls, prefix: str) -> str:
+        levels = prefix.split("/")
+        if not all(levels) or any(c in prefix for c in "+#") or not prefix.isprintable():
+            raise ValueError("must be MQTT topic levels without wildcards or empty levels, e.g. nvr or "
+                             "quan-1/ca-ben-nghe")
+        return prefix
+
+    @model_validator(mode="after")
+    def _password_has_user(self) -> MqttConfig:
+        if self.password is not None and self.username is None:
+            raise ValueError("a password needs a username")
+        return self
+
+    @property
+    def broker_port(self) -> int:
+        return self.port or (8883 if self.tls else 1883)
+
+    def register_secrets(self) -> None:
+        """Let every log line and error text of this process hide the broker's password."""
+        if self.password is not None:
+            register_secret(self.password.get_secret_value())
+
+
+class WebhookConfig(_Section):
+    """One receiver of event changes, POSTed as JSON and signed with `secret` (HMAC-SHA256)."""
+
+    url: str
+    secret: SecretStr  # never logged, never shown
+    cameras: list[CameraName] = Field(default_factory=list)  # only these cameras' events (empty: every camera)
+    types: list[EventType] = Field(default_factory=list)  # only these event types (empty: every type)
+
+    @field_validator("url")
+    @classmethod
+    def _absolute(cls, url: str) -> str:
+        return _http_url(url)
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, secret: SecretStr) -> SecretStr:
+        if len(secret.get_secret_value()) < MIN_WEBHOOK_SECRET:
+            raise ValueError(f"must be at least {MIN_WEBHOOK_SECRET} characters (a random key shared with the "
+                             "receiver, e.g. from `openssl rand -hex 32`)")
+        return secret
+
+    def register_secrets(self) -> None:
+        """Let every log line and error text of this process hide the secret and any password in the URL."""
+        register_secret(self.secret.get_secret_value())
+        register_url_secrets(self.url)
+class MetricsConfig(_Section):
+    """`GET /metrics` (Prometheus): an administrator's token, or this key sent as `Authorization: Bearer <key>`."""
+
+    key: SecretStr | None = None  # None: administrators only
+
+    @field_validator("key")
+    @classmethod
+    def _strong(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        text = key.get_secret_value()
+        if len(text) < MIN_METRICS_KEY or not text.isprintable() or any(c.isspace() for c in text):
+            raise ValueError(f"must be at least {MIN_METRICS_KEY} printable characters without spaces "
+                             "(e.g. the output of `openssl rand -hex 24`)")
+        return key
+
+
+class AlertsConfig(_Section):
+    """An alert event (`camera_offline`, `camera_tampered`) once a camera has been offline, or covered, turned
+    away or defocused, for this long; fractions of a minute are allowed, null turns the alert off."""
+
+    offline_minutes: float | None = Field(10, gt=0, le=10080)
+    tamper_minutes: float | None = Field(5, gt=0, le=10080)
+
+    def limits(self) -> dict[EventType, float]:
+        """Alert type -> seconds a camera may be in that state before it is raised."""
+        limits: dict[EventType, float | None] = {"camera_offline": self.offline_minutes,
+                                                  "camera_tampered": self.tamper_minutes}
+        return {kind: minutes * 60 for kind, minutes in limits.items() if minutes is not None}
+
+
 class RuntimeConfig(_Section):
     recorder_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
 
@@ -243,6 +400,10 @@ class Config(_Section):
     ingest: IngestConfig = IngestConfig()
     detection: DetectionConfig = DetectionConfig()
     runtime: RuntimeConfig = RuntimeConfig()
+    mqtt: MqttConfig | None = None
+    webhooks: list[WebhookConfig] = Field(default_factory=list)
+    metrics: MetricsConfig = MetricsConfig()
+    alerts: AlertsConfig = AlertsConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("timezone")
@@ -260,6 +421,14 @@ class Config(_Section):
         if duplicates := _duplicate_names([camera.name for camera in cameras]):
             raise ValueError(duplicates[0])
         return cameras
+
+    def register_secrets(self) -> None:
+        """Let every log line and error text of this process hide the passwords and keys of this file."""
+        for camera in self.cameras:
+            camera.register_secrets()
+        for section in [self.mqtt, *self.webhooks]:
+            if section is not None:
+                section.register_secrets()
 
     @property
     def zone(self) -> ZoneInfo:
@@ -361,8 +530,11 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
         problems += found + [p for p in _raw_duplicate_names(raw) if p not in found]
     if problems:
         raise ConfigError(source, problems)
+    config.register_secrets()
     for camera in config.cameras:
         camera.register_secrets()
+    if config.metrics.key is not None:
+        register_secret(config.metrics.key.get_secret_value())
     return _resolve_paths(config, base or Path.cwd())
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from detect.bank import DetectorBank
 from detect.events import EventMachine, EventPolicy, EventUpdate
+from detect.motion_grid import MotionSecond
 from detect.observation import Observation
 from detect.settings import BankSettings, CameraDetectSettings
 from ingest.frame_tap import Chroma, FrameTap
@@ -53,7 +54,12 @@ class DetectionPipeline:
                 self.observed[observation.camera] = observation
             return self.machine.feed(observations)
 
+    def motion_seconds(self) -> list[MotionSecond]:
+        """Where each camera saw motion, per second, for the seconds finished since the last call."""
+        return self.bank.motion_seconds()
+
     def close(self, t: float) -> list[EventUpdate]:
-        """End every open event (shutdown, end of a file)."""
+        """End every open event and motion second (shutdown, end of a file)."""
         with self._lock:
+            self.bank.finish_seconds()
             return self.machine.close_all(t)

@@ -1,5 +1,6 @@
-"""Detection's results go to the catalog, the snapshot folder and the event bus from a thread of their
-own: a slow database, or a recorder slow to hand over a snapshot, never holds up the next tick."""
+"""Detection's results go to the catalog, the snapshot folder and then to whoever follows the events (the
+event bus, MQTT, webhooks) from a thread of their own: a slow database, or a recorder slow to hand over a
+snapshot, never holds up the next tick."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ from pathlib import Path
 
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
-from nvr.event_bus import EventBus
+from nvr.event_counts import EventCounts
 from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow
+NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
+Publish = Callable[[Event], None]  # a stored change, handed on; must not wait
 
 
 def _ms(t: float) -> int:
@@ -24,12 +27,13 @@ def _ms(t: float) -> int:
 
 
 class EventWriter:
-    def __init__(self, events: EventStore, bus: EventBus, snapshots_dir: Path, snapshots: Snapshots) -> None:
+    def __init__(self, events: EventStore, publish: Publish, snapshots_dir: Path, snapshots: Snapshots) -> None:
         self._events = events
-        self._bus = bus
+        self._publish = publish
         self._snapshots_dir = snapshots_dir
         self._snapshots = snapshots
         self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
+        self.counts = EventCounts()
         self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
 
@@ -61,7 +65,7 @@ class EventWriter:
                     log.exception("%s: could not store a %s event", update.event.camera, update.event.type)
                     continue
                 if stored is not None:
-                    self._bus.publish(stored)
+                    self._publish(stored)
 
     def _record(self, update: EventUpdate) -> Event | None:
         event = update.event
@@ -69,6 +73,7 @@ class EventWriter:
         if update.kind == "started":
             stored = self._events.open(event.camera, event.type, _ms(event.start), event.score, event.boxes)
             self._open[key] = stored.id
+            self.counts.add(event.camera, event.type)
             return self._events.update(stored.id, snapshot=self._snapshot(event, stored.id))
         event_id = self._open.get(key)
         if event_id is None:  # its start could not be stored
@@ -82,7 +87,7 @@ class EventWriter:
 
     def _snapshot(self, event: DetectedEvent, event_id: int) -> str | None:
         """The camera's picture now (the event's best frame so far), saved as `<id>.jpg`."""
-        if event.type == "video_loss":
+        if event.type in NO_PICTURE:
             return None
         image = self._snapshots(event.camera)
         if image is None:

@@ -1,6 +1,6 @@
 """Live detection: a thread takes the work pictures the recorder processes have put in shared memory and
 ticks the pipeline; what it finds goes to the event writer (index rows, snapshots, the event bus that
-feeds the WebSocket and the station screen)."""
+feeds the WebSocket and the station screen), and where it saw motion to the motion grid writer."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import threading
 import time
 from collections.abc import Callable
 
+from prometheus_client import Histogram
+
 from nvr.detection import DetectionPipeline
 from nvr.event_writer import EventWriter
+from nvr.motion_writer import MotionGridWriter
 from nvr.runtime.work_pictures import WorkPicture
 
 log = logging.getLogger(__name__)
@@ -20,25 +23,34 @@ log = logging.getLogger(__name__)
 TICK_SECONDS = 0.05
 SILENCE_SECONDS = 1.0  # with no frames coming, look for cameras that went silent this often
 Pictures = Callable[[], dict[str, WorkPicture]]  # the pictures written since the last call, by camera
+TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
 class LiveDetection:
-    def __init__(self, pipeline: DetectionPipeline, pictures: Pictures, writer: EventWriter) -> None:
+    def __init__(self, pipeline: DetectionPipeline, pictures: Pictures, writer: EventWriter,
+                 grids: MotionGridWriter) -> None:
         self.pipeline = pipeline
         self._pictures = pictures
         self._writer = writer
+        self._grids = grids
+        # observed once a tick (about 1 µs); read by the metrics (nvr/metrics.py)
+        self.tick_seconds = Histogram("nvr_detection_tick_seconds", "Time one detection tick took (all cameras)",
+                                      buckets=TICK_BUCKETS, registry=None)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
 
     def start(self) -> None:
         self._writer.start()
+        self._grids.start()
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
         self._writer.put(self.pipeline.close(time.time()))
+        self._grids.put(self.pipeline.motion_seconds())
         self._writer.stop()
+        self._grids.stop()
 
     def _run(self) -> None:
         """Tick when pictures have come, or every SILENCE_SECONDS to notice cameras that went silent (not
@@ -54,5 +66,7 @@ class LiveDetection:
                     continue
                 last_tick = time.monotonic()
                 self._writer.put(self.pipeline.tick(time.time()))
+                self._grids.put(self.pipeline.motion_seconds())
+                self.tick_seconds.observe(time.monotonic() - last_tick)
             except Exception:  # a bug must not end detection for every camera
                 log.exception("detection tick failed; going on")

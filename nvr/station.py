@@ -6,17 +6,26 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from ingest.live_hub import LiveHub
+from ingest.status import StatusSnapshot
+from nvr.camera_alerts import AlertRules, AlertWatch, CameraState, camera_state
 from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.event_writer import EventWriter
+from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export
+from nvr.evidence.jobs import ExportJob, ExportJobs
+from nvr.evidence.signing import StationKey
+from nvr.integrations.dispatch import Integrations
 from nvr.live_detection import LiveDetection
-from nvr.login_limiter import FailureLimiter
+from nvr.login_limiter import LoginLimiter
+from nvr.motion_writer import MotionGridWriter
 from nvr.runtime.camera_sync import CameraSync
 from nvr.runtime.messages import CameraReport
 from nvr.runtime.process_pool import ProcessPool
@@ -28,19 +37,24 @@ from nvr.runtime.work_pictures import WorkPicture
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
+from storage.bookmarks import BookmarkStore
 from storage.camera_store import CameraStore
+from storage.cases import Case, CaseStore
 from storage.clock import now_ms
-from storage.events import EventStore
+from storage.events import Event, EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
+from storage.motion_grids import MotionGridStore
 from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
 from storage.space_watch import SpaceWatch
 from storage.start_room import make_room_to_start
+from storage.thumbnails import Thumbnails
 
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 RECORDER_LOST = "its recorder process ended unexpectedly and was restarted"
+RECORDER_STARTING = StatusSnapshot("connecting", 0.0, "its recorder process is starting", 0.0, 0.0, None, None, None)
 
 
 class Station:
@@ -52,15 +66,22 @@ class Station:
         self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
         if authkey is None:  # under `nvr run` the supervisor made room before it started this process
             make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
-        self.index = RecordingIndex(config.database_url, station_id(config))
+        identity = station_id(config)
+        self.index = RecordingIndex(config.database_url, identity)
         self.leases = SegmentLeases()
         self.events = EventStore(self.index)
+        self.motion_grids = MotionGridStore(self.index)
         self.event_bus = EventBus()
         self.snapshots_dir = config.data_dir / "snapshots"
         self.accounts = AccountStore(self.index)
         self.audit = AuditLog(self.index)
-        self.login_limiter = FailureLimiter()
+        self.login_limiter = LoginLimiter()
         self.segments_dir = config.segments_dir
+        self.cases = CaseStore(self.index)
+        self.bookmarks = BookmarkStore(self.index)
+        self.key = StationKey.load_or_create(config.data_dir)  # made at the first start
+        self.exports = ExportJobs(config.data_dir / "exports", self._build_export, self._export_failed)
+        self.thumbnails = Thumbnails(self.segments_dir, self.leases)
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)
         self._own: ProcessPool | None = None
@@ -73,12 +94,17 @@ class Station:
         pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
         self.camera_store = CameraStore(self.index)
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
-        writer = EventWriter(self.events, self.event_bus, self.snapshots_dir, self._snapshot)
-        self.detection = LiveDetection(pipeline, self._work_pictures, writer)
+        self.integrations = Integrations(config, identity, self)
+        writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot)
+        self.event_counts = writer.counts
+        self.detection = LiveDetection(pipeline, self._work_pictures, writer, MotionGridWriter(self.motion_grids))
+        self.tick_seconds = self.detection.tick_seconds
+        rules = AlertRules(config.alerts.limits(), config.detection.policy())
+        self._alerts = AlertWatch(rules, self._camera_states, writer.put)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
-                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve)
+                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve, grids=self.motion_grids)
         self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
 
     def start(self) -> None:
@@ -89,17 +115,22 @@ class Station:
         self._cameras.start()
         for link in self.links:
             link.start()
+        self.integrations.start()
         self.detection.start()
+        self._alerts.start()
         self._space_watch.start()
 
     def stop(self) -> None:
         self._cameras.stop()
+        self._alerts.stop()  # before detection, whose stop ends the event writer
         self.detection.stop()
+        self.integrations.stop()  # after detection: the events it closed at its stop are sent too
         for link in self.links:
             link.stop()
         if self._own is not None:
             self._own.stop()
         self._space_watch.stop()
+        self.exports.stop()
         self.index.close()
 
     def wait_ready(self, timeout: float) -> bool:
@@ -137,6 +168,13 @@ class Station:
     def is_running(self, camera: str) -> bool:
         return camera in self._cameras.recorder_of
 
+    def record_status(self, camera: str) -> StatusSnapshot | None:
+        """The status of the camera's main stream; None when it is not recorded (disabled)."""
+        if not self.is_running(camera):
+            return None
+        report = self.report(camera)
+        return report.record if report is not None else RECORDER_STARTING
+
     def report(self, camera: str) -> CameraReport | None:
         """The camera's latest status from its recorder (None while the recorder is (re)starting)."""
         link = self._link_of(camera)
@@ -170,9 +208,9 @@ class Station:
         recorder = self._cameras.recorder_of.get(camera)
         return self.links[recorder] if recorder is not None else None
 
-    def _watch(self, camera: str, role: str, on: bool) -> None:
+    def _watch(self, camera: str, role: str, on: bool, sound: bool) -> None:
         if (link := self._link_of(camera)) is not None:
-            link.watch(camera, role, on)
+            link.watch(camera, role, on, sound)
 
     def _recorder_lost(self, cameras: list[str]) -> None:
         """An outage for each camera of a recorder that died; its successor closes them once each camera
@@ -183,11 +221,31 @@ class Station:
             except SQLAlchemyError:
                 log.exception("%s: could not record the outage", camera)
 
+    def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
+        source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
+                              self.segments_dir, self.index.segments, self._camera_info, self.leases)
+        build_export(source, case, by, out, progress=progress, cancelled=cancelled)
+
+    def _camera_info(self, name: str) -> CameraInfo:
+        camera = self.camera(name)
+        return CameraInfo(camera.title, camera.location) if camera else CameraInfo("", "")
+
+    def _export_failed(self, job: ExportJob) -> None:
+        self.audit.record("case_export_failed", username=job.by, detail=f"case {job.case_id}: {job.error}")
+    def _camera_states(self) -> dict[str, CameraState | None]:
+        observed = self.detection.pipeline.observed
+        return {name: camera_state(self.report(name), observed.get(name)) for name in list(self._cameras.recorder_of)}
+
     def _work_pictures(self) -> dict[str, WorkPicture]:
         pictures: dict[str, WorkPicture] = {}
         for link in self.links:
             pictures.update(link.work_pictures())
         return pictures
+
+    def _event_changed(self, event: Event) -> None:
+        """A stored event change, for the WebSocket listeners, MQTT and webhooks (none of them waits)."""
+        self.event_bus.publish(event)
+        self.integrations.event_changed(event)
 
     def _snapshot(self, camera: str) -> bytes | None:
         link = self._link_of(camera)

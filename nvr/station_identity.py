@@ -8,14 +8,13 @@ with the same host name (every fresh install of one image) apart on a shared dat
 from __future__ import annotations
 
 import logging
-import os
 import re
 import secrets
 import socket
-import tempfile
 from pathlib import Path
 
 from nvr.config import CAMERA_NAME, Config
+from nvr.write_once import write_once
 
 log = logging.getLogger(__name__)
 ID_FILE = "station-id"
@@ -54,18 +53,7 @@ def _read(path: Path) -> str | None:
 
 def _store_once(path: Path, candidate: str) -> str:
     """Write `candidate` unless another process got there first; either way return the stored id."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".station-id.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(candidate + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.link(temporary, path)  # atomic, and fails if the file exists: the first writer wins
-    except FileExistsError:
-        pass
-    finally:
-        os.unlink(temporary)
+    write_once(path, (candidate + "\n").encode())
     stored = _read(path)
     assert stored is not None
     return stored

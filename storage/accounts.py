@@ -24,7 +24,8 @@ from storage.models import CameraRow, GrantRow, TokenRow, UserRow
 
 Role = Literal["admin", "operator", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+MAX_USERNAME = 64
+USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}$")
 MIN_PASSWORD = 10
 TOKEN_CACHE_SECONDS = 2.0  # how stale a token's user may be after a change made by another process (the CLI)
 
@@ -39,6 +40,7 @@ class User:
     username: str
     role: str
     cameras: frozenset[str]  # granted cameras; only meaningful for viewers
+    must_change_password: bool = False  # the generated first password: nothing else until it is changed
 
     def may_see(self, camera: str) -> bool:
         return self.role in ("admin", "operator") or camera in self.cameras
@@ -92,7 +94,7 @@ class AccountStore:
 
     def add(self, username: str, password: str, role: str) -> User:
         if not USERNAME.match(username):
-            raise AccountError("username: 1-64 lowercase letters, digits, '.', '_' or '-'")
+            raise AccountError(f"username: 1-{MAX_USERNAME} lowercase letters, digits, '.', '_' or '-'")
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         self._check_password(password)
@@ -104,25 +106,41 @@ class AccountStore:
         return self.get_required(username)
 
     def set_password(self, username: str, password: str) -> User:
-        """Change a password; every session of that user ends."""
+        """Change a password; every session of that user ends. A password that must be changed may not be
+        set again."""
         self._check_password(password)
         user = self.get_required(username)
         with self._index.session() as session, session.begin():
             row = session.get(UserRow, user.id)
             assert row is not None
+            if row.must_change_password and self._matches(row.password_hash, password):
+                raise AccountError("the new password must differ from the one to be changed")
             row.password_hash = self._hasher.hash(password)
+            row.must_change_password = False
             session.execute(delete(TokenRow).where(TokenRow.user_id == user.id))
         self._tokens.clear()
         return user
 
+    def require_new_password(self, username: str) -> None:
+        """Until they set another password, the user may do nothing else (a generated first password)."""
+        user = self.get_required(username)
+        with self._index.session() as session, session.begin():
+            row = session.get(UserRow, user.id)
+            assert row is not None
+            row.must_change_password = True
+        self._tokens.clear()
+
     def verify(self, username: str, password: str) -> User | None:
         with self._index.session() as session:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
+        matches = self._matches(row.password_hash if row else self._dummy_hash, password)
+        return self.get(username) if row and matches else None
+
+    def _matches(self, password_hash: str, password: str) -> bool:
         try:
-            self._hasher.verify(row.password_hash if row else self._dummy_hash, password)
+            return self._hasher.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
-            return None
-        return self.get(username) if row else None
+            return False
 
     def get(self, username: str) -> User | None:
         with self._index.session() as session:
@@ -132,7 +150,7 @@ class AccountStore:
             granted = (select(CameraRow.name).join(GrantRow, GrantRow.camera_id == CameraRow.id)
                        .where(GrantRow.user_id == row.id, CameraRow.station == self._index.station))
             cameras = session.scalars(granted).all()
-            return User(row.id, row.username, row.role, frozenset(cameras))
+            return User(row.id, row.username, row.role, frozenset(cameras), row.must_change_password)
 
     def get_required(self, username: str) -> User:
         user = self.get(username)

@@ -18,6 +18,15 @@ from storage.models import CameraRow, EventRow
 
 
 @dataclass(frozen=True)
+class Acknowledgement:
+    """Who acknowledged an event, when, and what they noted."""
+
+    by: str
+    at_ms: int
+    note: str
+
+
+@dataclass(frozen=True)
 class Event:
     id: int
     camera: str
@@ -28,12 +37,14 @@ class Event:
     boxes: tuple[Box, ...]
     snapshot: str | None
     updated_ms: int
+    ack: Acknowledgement | None
 
 
 def _to_event(row: EventRow, camera: str) -> Event:
     boxes = tuple(tuple(box) for box in json.loads(row.boxes))
+    ack = Acknowledgement(row.ack_by or "", row.ack_ms, row.ack_note or "") if row.ack_ms is not None else None
     return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,
-                 row.snapshot, row.updated_ms)
+                 row.snapshot, row.updated_ms, ack)
 
 
 class EventStore:
@@ -64,23 +75,34 @@ class EventStore:
         assert found is not None
         return found
 
+    def acknowledge(self, event_id: int, username: str, note: str) -> bool:
+        """Mark the event acknowledged by `username` now; False when it already was (the first one stands)."""
+        with self._index.session() as session, session.begin():
+            done = session.execute(update(EventRow)
+                                   .where(self._ours, EventRow.id == event_id, EventRow.ack_ms.is_(None))
+                                   .values(ack_ms=now_ms(), ack_by=username, ack_note=note))
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
     def get(self, event_id: int) -> Event | None:
         with self._index.session() as session:
             found = session.execute(select(EventRow, CameraRow.name).join(CameraRow)
                                     .where(self._ours, EventRow.id == event_id)).first()
             return _to_event(*found) if found else None
 
-    def query(self, *, cameras: Collection[str] | None, type_: str | None, start_ms: int, end_ms: int,
-              limit: int) -> list[Event]:
-        """Events overlapping [start_ms, end_ms) of the given cameras (None: all), newest first."""
+    def query(self, *, cameras: Collection[str] | None, types: Collection[str] | None, start_ms: int, end_ms: int,
+              limit: int, acknowledged: bool | None = None) -> list[Event]:
+        """Events overlapping [start_ms, end_ms) of the given cameras and types (None: all), newest first;
+        `acknowledged` True or False keeps only the events that are (or are not) acknowledged."""
         query = (select(EventRow, CameraRow.name).join(CameraRow)
                  .where(self._ours, EventRow.start_ms < end_ms,
                         (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
                  .order_by(EventRow.start_ms.desc(), EventRow.id.desc()).limit(limit))
         if cameras is not None:
             query = query.where(CameraRow.name.in_(list(cameras)))
-        if type_ is not None:
-            query = query.where(EventRow.type == type_)
+        if types is not None:
+            query = query.where(EventRow.type.in_(list(types)))
+        if acknowledged is not None:
+            query = query.where(EventRow.ack_ms.is_not(None) if acknowledged else EventRow.ack_ms.is_(None))
         return self._fetch(query)
 
     def open_events(self) -> list[Event]:

@@ -6,7 +6,19 @@ reads, closes and deletes only its own rows. Accounts (users, grants, tokens) ar
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -34,7 +46,8 @@ class CameraRow(StationScoped, Base):
 
 
 class SegmentRow(StationScoped, Base):
-    """One finished recording file. `keyframes_ms` is a JSON list of keyframe offsets from `start_ms`."""
+    """One finished recording file. `keyframes_ms` is a JSON list of keyframe offsets from `start_ms`;
+    `sha256` is the file's hash taken as it was written (NULL for footage recorded before hashes were kept)."""
 
     __tablename__ = "segments"
     __table_args__ = (Index("ix_segments_camera_start", "camera_id", "start_ms"),
@@ -48,6 +61,7 @@ class SegmentRow(StationScoped, Base):
     end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     bytes: Mapped[int] = mapped_column(BigInteger, nullable=False)
     keyframes_ms: Mapped[str] = mapped_column(Text, nullable=False)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class OutageRow(StationScoped, Base):
@@ -71,6 +85,8 @@ class UserRow(Base):
     password_hash: Mapped[str] = mapped_column(Text, nullable=False)
     role: Mapped[str] = mapped_column(String(16), nullable=False)  # admin | operator | viewer
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False,
+                                                       server_default=false())
 
 
 class GrantRow(Base):
@@ -107,7 +123,8 @@ class AuditRow(StationScoped, Base):
 
 
 class EventRow(StationScoped, Base):
-    """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists."""
+    """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists.
+    `ack_ms` is NULL until a user (`ack_by`) acknowledges it, with a note."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_camera_start", "camera_id", "start_ms"),
@@ -122,3 +139,68 @@ class EventRow(StationScoped, Base):
     boxes: Mapped[str] = mapped_column(Text, nullable=False)
     snapshot: Mapped[str | None] = mapped_column(String(512), nullable=True)  # relative to the snapshots dir
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    ack_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ack_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    ack_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class MotionGridRow(StationScoped, Base):
+    """Where a camera saw motion during one minute (see storage/motion_grids.py); minutes without motion have
+    no row. Bit i of `seconds` is second i of the minute; `cells` holds one 18-byte grid per set bit, in order."""
+
+    __tablename__ = "motion_grids"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), primary_key=True)
+    minute_ms: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seconds: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    cells: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class CaseRow(StationScoped, Base):
+    """A case: the unit of evidence. While it is `open`, the footage of its items is locked against retention."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_station_status", "station", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    status: Mapped[str] = mapped_column(String(8), nullable=False)  # open | closed
+    created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # any change to the case or its items
+
+
+class CaseItemRow(Base):
+    """A range of one camera in a case (its station is the case's); `event_id` / `bookmark_id` say where it
+    was added from (kept as plain numbers: the event or bookmark may be deleted later)."""
+
+    __tablename__ = "case_items"
+    __table_args__ = (Index("ix_case_items_camera_start", "camera_id", "start_ms"),
+                      Index("ix_case_items_case", "case_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    bookmark_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    added_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    added_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class BookmarkRow(StationScoped, Base):
+    """A moment on a camera with a note."""
+
+    __tablename__ = "bookmarks"
+    __table_args__ = (Index("ix_bookmarks_camera_at", "camera_id", "at_ms"),
+                      Index("ix_bookmarks_station_at", "station", "at_ms"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
+    at_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -1,7 +1,8 @@
 """Startup reconciliation of files and index rows, in both directions.
 
 A row whose file is gone is removed; a segment file with no row (the one being written when the
-process died, or one whose row could not be written) is probed and indexed.
+process died, or one whose row could not be written) is probed, hashed and indexed: its hash is then
+taken at this start, not as it was written.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from storage.custody import sha256_file
 from storage.index import RecordingIndex, Segment
 from storage.layout import parse_relpath
 from storage.probe import probe_segment
@@ -48,7 +50,7 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
             report.removed_files.append(relpath)
             continue
         index.add_segment(Segment(camera, relpath, start_ms, start_ms + probe.duration_ms,
-                                  path.stat().st_size, probe.keyframes_ms))
+                                  path.stat().st_size, probe.keyframes_ms, sha256=sha256_file(path)))
         report.indexed.append(relpath)
     if report.indexed or report.dropped_rows or report.removed_files:
         log.info("reconciled: %d files indexed, %d rows without file dropped, %d empty files removed",

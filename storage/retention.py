@@ -2,6 +2,10 @@
 
 Footage around detection events is kept for `event_age_ms` (longer than continuous footage), so the
 clip of a theft outlives the hours around it; the quota, when the disk is full, still takes the oldest.
+Footage of an open case is locked: neither the age limit nor the quota ever deletes it. When what is left
+is locked and the disk still fills up, recording stops (the cameras say `disk full`) rather than evidence
+going: `shortage` says so, in the log once and in `GET /api/storage`.
+Motion grids go at each full pass once older than the footage kept.
 On a disk too full for the index to write a deletion, the space reserve is released; without one, the
 file goes first and its row is dropped as soon as the index can write again (see design/storage.md).
 """
@@ -20,6 +24,7 @@ from storage import disk_space
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
+from storage.motion_grids import MotionGridStore
 from storage.reserve import SpaceReserve
 
 log = logging.getLogger(__name__)
@@ -39,9 +44,10 @@ class Retention:
     def __init__(self, index: RecordingIndex, segments_dir: Path, policy: RetentionPolicy,
                  leases: SegmentLeases, free_bytes: Callable[[], int] | None = None,
                  events: EventStore | None = None, snapshots_dir: Path | None = None,
-                 reserve: SpaceReserve | None = None) -> None:
+                 reserve: SpaceReserve | None = None, grids: MotionGridStore | None = None) -> None:
         self._index = index
         self._events = events
+        self._grids = grids
         self._snapshots_dir = snapshots_dir
         self._dir = segments_dir
         self._policy = policy
@@ -49,7 +55,7 @@ class Retention:
         self._free_bytes = free_bytes or (lambda: disk_space.free_bytes(self._dir))
         self._reserve = reserve
         self._rows_without_file: set[int] = set()  # evicted files whose row the full disk kept
-        self._short_of_space = False  # warned that even deleting everything left too little free
+        self.shortage: str | None = None  # why free space stays below the floor even after retention
 
     def enforce(self, now_ms: int) -> list[Segment]:
         """One pass by age and quota; returns what was deleted, oldest first."""
@@ -58,7 +64,10 @@ class Retention:
         near_event = self._near_event_predicate(event_cutoff)
         deleted = self._delete_oldest(lambda s, _: True, before_ms=now_ms - self._policy.max_age_ms, keep=near_event)
         self._forget_events(event_cutoff)
-        return deleted + self.make_room()
+        deleted += self.make_room()
+        if self._grids is not None:
+            self._grids.forget(event_cutoff)
+        return deleted
 
     def needs_room(self) -> bool:
         """Whether free space is below the floor (plus the reserve, when it is not allocated): one statvfs."""
@@ -96,12 +105,21 @@ class Retention:
         return self._policy.min_free_bytes + (self._reserve.missing_bytes if self._reserve else 0)
 
     def _warn_if_short(self, short: bool) -> None:
-        if short and not self._short_of_space:
-            log.warning("disk free space %d bytes is below storage.min_free_bytes %d even after retention",
-                        self._free_bytes(), self._policy.min_free_bytes)
-        elif self._short_of_space and not short:
+        if short and self.shortage is None:
+            self.shortage = self._shortage()
+            log.warning("%s", self.shortage)
+        elif self.shortage is not None and not short:
             log.info("disk free space is back above storage.min_free_bytes")
-        self._short_of_space = short
+            self.shortage = None
+
+    def _shortage(self) -> str:
+        text = (f"disk free space {self._free_bytes()} bytes is below storage.min_free_bytes "
+                f"{self._policy.min_free_bytes} even after retention")
+        locked = self._index.total_bytes(locked=True)
+        if locked:
+            text += (f"; {locked} bytes of footage are locked by open cases and are never deleted: close a case or "
+                     "free disk space, or recording stops when the disk is full")
+        return text
 
     def _near_event_predicate(self, since_ms: int) -> Callable[[Segment], bool]:
         spans: dict[str, list[tuple[int, int]]] = {}
@@ -128,7 +146,7 @@ class Retention:
         skipped: set[int] = set()
         while True:
             excluded = skipped | self._rows_without_file
-            batch = [s for s in self._index.oldest_segments(BATCH + len(excluded), before_ms=before_ms)
+            batch = [s for s in self._index.oldest_segments(BATCH + len(excluded), before_ms=before_ms, unlocked=True)
                      if s.id not in excluded]
             if not batch:
                 return deleted

@@ -1,13 +1,13 @@
-"""What was recorded in a window: merged ranges, and the gaps between them with their reasons."""
+"""What was recorded in a window: merged ranges, the gaps between them with their reasons, and keyframes."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from storage.index import Outage
+from storage.index import JOIN_TOLERANCE_MS, Outage, Segment
 
-JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 UNKNOWN_GAP = "not recorded (the service was not running)"
 
 
@@ -48,3 +48,10 @@ def _reason(outages: list[Outage], start_ms: int, end_ms: int) -> str:
     if not overlapping:
         return UNKNOWN_GAP
     return "; ".join(dict.fromkeys(o.reason for o in overlapping))
+
+
+def keyframe_times(segments: Iterable[Segment], start_ms: int, end_ms: int) -> list[int]:
+    """Wall times of the keyframes in [start_ms, end_ms), led by the one at or before start_ms: the pictures a
+    player can show without decoding others."""
+    times = sorted({segment.start_ms + offset for segment in segments for offset in segment.keyframes_ms})
+    return times[max(bisect_right(times, start_ms) - 1, 0):bisect_left(times, end_ms)]

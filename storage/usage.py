@@ -1,14 +1,16 @@
-"""What the footage takes: the disk's size and free space, and per camera its bytes and the time it covers."""
+"""What the footage takes: the disk's size and free space, and per camera its bytes (and how many of them open
+cases lock) and the time it covers."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from storage.disk_space import DiskUsage, disk_usage
 from storage.index import RecordingIndex
+from storage.locks import locked_segment
 from storage.models import CameraRow, SegmentRow
 from storage.reserve import SpaceReserve
 
@@ -20,6 +22,7 @@ class CameraUsage:
     segments: int
     oldest_ms: int | None  # start of the oldest footage kept
     recorded_ms: int  # the time actually recorded (gaps not counted)
+    locked_bytes: int  # footage of open cases, which retention never deletes
 
 
 @dataclass(frozen=True)
@@ -29,16 +32,31 @@ class StorageUsage:
     reserve_bytes: int
     reserve_held: bool
 
+    @property
+    def locked_bytes(self) -> int:
+        return sum(camera.locked_bytes for camera in self.cameras)
+
 
 def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReserve,
                   cameras: list[str]) -> StorageUsage:
     """Usage of the segments' disk, one entry per name in `cameras` (zeros for one with no footage)."""
     query = (select(CameraRow.name, func.coalesce(func.sum(SegmentRow.bytes), 0), func.count(SegmentRow.id),
                     func.min(SegmentRow.start_ms),
-                    func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0))
+                    func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0),
+                    func.coalesce(func.sum(case((locked_segment(), SegmentRow.bytes), else_=0)), 0))
              .join(SegmentRow).where(CameraRow.station == index.station).group_by(CameraRow.name))
     with index.session() as session:
-        found = {name: CameraUsage(name, int(size), int(count), oldest, int(recorded))
-                 for name, size, count, oldest, recorded in session.execute(query).all()}
-    usage = [found.get(name, CameraUsage(name, 0, 0, None, 0)) for name in cameras]
+        found = {name: CameraUsage(name, int(size), int(count), oldest, int(recorded), int(locked))
+                 for name, size, count, oldest, recorded, locked in session.execute(query).all()}
+    usage = [found.get(name, CameraUsage(name, 0, 0, None, 0, 0)) for name in cameras]
     return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held)
+
+
+def oldest_footage(index: RecordingIndex) -> dict[str, int]:
+    """Camera -> start of its oldest footage kept (cameras with none are left out). One index look-up per
+    camera: cheap enough for every scrape, where summing the segments' bytes is not."""
+    oldest = (select(SegmentRow.start_ms).where(SegmentRow.camera_id == CameraRow.id)
+              .order_by(SegmentRow.start_ms).limit(1).scalar_subquery())
+    with index.session() as session:
+        rows = session.execute(select(CameraRow.name, oldest).where(CameraRow.station == index.station)).all()
+    return {name: start for name, start in rows if start is not None}

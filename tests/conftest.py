@@ -33,6 +33,16 @@ def wait_for(condition: Callable[..., T], timeout: float, what: str, interval: f
         time.sleep(interval)
 
 
+class ManualClock:
+    """Monotonic seconds that move only when a test moves them: waits are shown without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 @pytest.fixture(scope="session")
 def cameras() -> Iterator[RtspServer]:
     """Two live H.264 cameras (320x240 at 15 fps, a keyframe a second) shared by the tests that only watch."""
@@ -89,28 +99,29 @@ def station_config(tmp_path: Path, cameras: list[dict[str, Any]], **overrides: A
     return parse_config(yaml.safe_dump(raw), base=tmp_path)
 
 
-@pytest.fixture
-def make_station() -> Iterator[Callable[[Config], Any]]:
-    """Start stations (and their API test clients); everything stops at teardown."""
+def start_station(config: Config, started: list[Any]) -> tuple[Any, Any]:
+    """A started station (appended to `started`, for the caller to stop) and an API client logged in as an
+    operator (who sees every camera)."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
     from nvr.station import Station
 
-    started: list[Station] = []
+    station = Station(config)
+    station.start()
+    started.append(station)
+    assert station.wait_ready(30), "the recorder processes did not come up"
+    station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
+    client = TestClient(create_app(station))
+    token = client.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
+    client.headers["Authorization"] = f"Bearer {token.json()['token']}"
+    return station, client
 
-    def start(config: Config) -> tuple[Station, TestClient]:
-        """The station and a client logged in as an operator (who sees every camera)."""
-        station = Station(config)
-        station.start()
-        started.append(station)
-        assert station.wait_ready(30), "the recorder processes did not come up"
-        station.accounts.add(OPERATOR, OPERATOR_PASSWORD, "operator")
-        client = TestClient(create_app(station))
-        token = client.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
-        client.headers["Authorization"] = f"Bearer {token.json()['token']}"
-        return station, client
 
-    yield start
+@pytest.fixture
+def make_station() -> Iterator[Callable[[Config], Any]]:
+    """Start stations (and their API test clients); everything stops at teardown."""
+    started: list[Any] = []
+    yield lambda config: start_station(config, started)
     for station in started:
         station.stop()

@@ -1,4 +1,5 @@
-"""Accounts and access: every route hides cameras the caller may not see; login edge cases; audit."""
+"""Accounts and access: every route hides cameras the caller may not see; login edge cases and the login
+throttle's memory; the first administrator's generated password; audit."""
 
 from __future__ import annotations
 
@@ -6,20 +7,26 @@ import os
 import stat
 import subprocess
 import sys
+import tracemalloc
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import event, select
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from api.app import create_app
 from nvr.first_admin import PASSWORD_FILE, ensure_first_admin
+from nvr.login_limiter import CAPACITY, FAILURES_KEPT, LoginLimiter
 from storage.accounts import TOKEN_CACHE_SECONDS, AccountError, AccountStore
 from storage.index import RecordingIndex
 from storage.models import UserRow
-from tests.conftest import station_config, wait_for
+from tests.conftest import ManualClock, station_config, wait_for
 from tests.support.rtsp import RtspServer
+from tests.support.web import serving
 
 HOUSEHOLD, HOUSEHOLD_PASSWORD = "nha-so-5", "household-pass"
 
@@ -106,21 +113,108 @@ def test_audit_records_each_audited_action_for_admins_only(station_and_operator)
     assert [e["action"] for e in admin.get("/api/audit?action=clip").json()] == ["clip"]
 
 
-def test_first_admin_is_generated_once_into_a_private_file(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_first_admin_is_generated_once_into_a_private_file_and_shown_only_on_a_terminal(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
     accounts = AccountStore(index)
-    ensure_first_admin(accounts, tmp_path, env={})
+    ensure_first_admin(accounts, tmp_path, env={})  # the console is captured: a file, as under a service manager
     saved = tmp_path / PASSWORD_FILE
     password = saved.read_text().strip()
     assert stat.S_IMODE(saved.stat().st_mode) == 0o600
-    assert password in capsys.readouterr().out
+    told = capsys.readouterr().out
+    assert password not in told and str(saved) in told
     assert accounts.verify("admin", password) is not None
+    assert accounts.get_required("admin").must_change_password
     ensure_first_admin(accounts, tmp_path, env={})  # second start: nothing changes
     assert saved.read_text().strip() == password and accounts.count() == 1
     with index.session() as session:
         assert all(h.startswith("$argon2") for h in session.scalars(select(UserRow.password_hash)))
     index.close()
+
+    on_terminal = tmp_path / "on-terminal"
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'terminal.db'}", "post")
+    leader, follower = os.openpty()
+    with open(follower, "w") as terminal, monkeypatch.context() as patch:
+        patch.setattr(sys, "stdout", terminal)
+        ensure_first_admin(AccountStore(index), on_terminal, env={})
+    shown = os.read(leader, 4096).decode()
+    os.close(leader)
+    index.close()
+    assert (on_terminal / PASSWORD_FILE).read_text().strip() in shown
+
+
+def test_a_saved_password_is_settled_at_start(tmp_path: Path) -> None:
+    """A station from before passwords had to be changed keeps the generated one in its file: still the
+    administrator's, it must now be changed; changed meanwhile (another box of the database), the file goes."""
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    accounts = AccountStore(index)
+    accounts.add("admin", "generated-long-password", "admin")
+    saved = tmp_path / PASSWORD_FILE
+    saved.write_text("generated-long-password\n")
+    ensure_first_admin(accounts, tmp_path, env={})
+    assert accounts.get_required("admin").must_change_password and saved.exists()
+    accounts.set_password("admin", "changed-on-another-box")
+    ensure_first_admin(accounts, tmp_path, env={})
+    assert not saved.exists() and not accounts.get_required("admin").must_change_password
+    index.close()
+
+
+def test_the_generated_password_must_be_changed_at_the_first_login(tmp_path: Path, make_station,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NVR_ADMIN_PASSWORD")
+    station, _operator = make_station(station_config(tmp_path, [], runtime={"recorder_processes": 1}))
+    saved = station.config.data_dir / PASSWORD_FILE
+    generated = saved.read_text().strip()
+    must_change = "change the generated password first: POST /api/users/admin/password with the new one"
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        first = client.post("/api/auth/login", json={"username": "admin", "password": generated})
+        assert first.status_code == 200 and first.json()["must_change_password"] is True
+        token = first.json()["token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        for method, path in (("GET", "/api/cameras"), ("GET", "/api/users"), ("GET", "/api/audit"),
+                             ("GET", "/openapi.json"), ("POST", "/api/users/duty/password")):
+            refused = client.request(method, path, json={"password": "another-long-password"})
+            assert refused.status_code == 403 and refused.json()["detail"] == must_change, path
+        with pytest.raises(InvalidStatus):
+            connect(f"{base.replace('http', 'ws', 1)}/api/events/ws?token={token}", open_timeout=10)
+        assert client.get("/api/auth/me").json()["must_change_password"] is True
+        same = client.post("/api/users/admin/password", json={"password": generated})
+        assert same.status_code == 400 and "must differ" in same.json()["detail"]
+        assert client.post("/api/users/admin/password", json={"password": "a-new-admin-password"}).status_code == 200
+        assert not saved.exists()
+        assert client.get("/api/auth/me").status_code == 401, "the change ended the session"
+        again = client.post("/api/auth/login", json={"username": "admin", "password": "a-new-admin-password"})
+        assert again.json()["must_change_password"] is False
+        client.headers["Authorization"] = f"Bearer {again.json()['token']}"
+        assert client.get("/api/users").status_code == 200
+
+
+def test_the_login_limiter_keeps_bounded_records() -> None:
+    clock = ManualClock()
+    limiter = LoginLimiter(capacity=100, clock=clock)
+    for _ in range(5):
+        limiter.failed("admin", "203.0.113.1")
+    assert limiter.retry_after("admin", "203.0.113.1") == 300
+    for n in range(10_000):
+        limiter.failed(f"name-{n}", f"10.0.{n // 256}.{n % 256}")
+        limiter.succeeded(f"name-{n}", "192.0.2.1")
+    assert limiter.records() == 300  # at most 100 of each kind; the oldest went first
+    assert limiter.retry_after("admin", "203.0.113.1") == 0
+    clock.now += FAILURES_KEPT
+    limiter.failed("admin", "203.0.113.1")
+    assert limiter.records() == 2 + 100, "failures are forgotten after a day, logins after a month"
+
+    tracemalloc.start()
+    try:
+        limiter = LoginLimiter()
+        for n in range(3 * CAPACITY):
+            name = f"{n:064d}"  # as long as a name may be, from as long an address as there is
+            limiter.failed(name, f"2001:db8::{n:x}")
+            limiter.succeeded(name, f"2001:db8:1::{n:x}")
+        held, _peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert limiter.records() == 3 * CAPACITY and held < 12_000_000, held
 
 
 def test_account_rules() -> None:
@@ -189,7 +283,11 @@ def test_user_command_line(tmp_path: Path) -> None:
     assert nvr("passwd", HOUSEHOLD, stdin="another-long-password\n").returncode == 0
     assert nvr("list").stdout.strip() == f"{HOUSEHOLD}\tviewer\tnone"
     index = RecordingIndex(f"sqlite:///{tmp_path / 'data' / 'nvr.db'}", "post")
-    assert AccountStore(index).verify(HOUSEHOLD, "another-long-password") is not None
+    accounts = AccountStore(index)
+    assert accounts.verify(HOUSEHOLD, "another-long-password") is not None
+    ensure_first_admin(accounts, tmp_path / "data", env={})  # as the first `nvr run` does
+    assert nvr("passwd", "admin", stdin="an-admin-password\n").returncode == 0
+    assert not (tmp_path / "data" / PASSWORD_FILE).exists() and not accounts.get_required("admin").must_change_password
     index.close()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.urls import redact_text
 from nvr.config import ConfigError, load_config, parse_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,6 +44,8 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("server: {max_websockets_per_user: lots}\n", "server.max_websockets_per_user: Input should be a valid integer"),
     ("server: {live_connect_timeout_seconds: 0}\n",
      "server.live_connect_timeout_seconds: Input should be greater than 0"),
+    ("server: {trusted_proxies: [10.0.0.1, '*']}\n",
+     "server.trusted_proxies[1]: '*' is not an IP address or network (e.g. 192.168.1.10 or 10.0.0.0/8)"),
     ("timezone: Asia/Hanoi_City\n", "timezone: unknown time zone 'Asia/Hanoi_City'"),
     ("database: {url: 'mysql://u@h/db'}\n", "database.url: only sqlite:/// and postgresql://"),
     ("database: {url: 'not a url'}\n", "database.url: not a database URL"),
@@ -66,6 +69,31 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("station: {id: 'Công an P.1'}\n", "station.id: must be 1-63 characters"),
     ("station: {title: \"Công an\\tphường\"}\n", "station.title: must be one line of printable text"),
     ("station: {name: p1}\n", "station.name: unknown setting"),
+    ("mqtt: {port: 1883}\n", "mqtt.host: Field required"),
+    ("mqtt: {host: 'broker local'}\n", "mqtt.host: must be the broker's host name or address"),
+    ("mqtt: {host: b, port: 0}\n", "mqtt.port: Input should be greater than or equal to 1"),
+    ("mqtt: {host: b, topic_prefix: 'nvr/#'}\n", "mqtt.topic_prefix: must be MQTT topic levels"),
+    ("mqtt: {host: b, topic_prefix: 'nvr//p1'}\n", "mqtt.topic_prefix: must be MQTT topic levels"),
+    ("mqtt: {host: b, password: pw-only}\n", "mqtt: a password needs a username"),
+    ("mqtt: {host: b, tls: maybe}\n", "mqtt.tls: Input should be a valid boolean"),
+    ("mqtt: {host: b, qos: 2}\n", "mqtt.qos: unknown setting"),
+    ("webhooks: [{secret: 0123456789abcdef}]\n", "webhooks[0].url: Field required"),
+    ("webhooks: [{url: 'ftp://h/x', secret: 0123456789abcdef}]\n", "webhooks[0].url: unsupported scheme 'ftp'"),
+    ("webhooks: [{url: 'h/x', secret: 0123456789abcdef}]\n", "webhooks[0].url: must be an absolute http://"),
+    ("webhooks: [{url: 'https:///x', secret: 0123456789abcdef}]\n", "webhooks[0].url: is missing the host name"),
+    ("webhooks: [{url: 'https://h:0/x', secret: 0123456789abcdef}]\n", "webhooks[0].url: port must be 1-65535"),
+    ("webhooks: [{url: 'https://h/x'}]\n", "webhooks[0].secret: Field required"),
+    ("webhooks: [{url: 'https://h/x', secret: short}]\n", "webhooks[0].secret: must be at least 16 characters"),
+    ("webhooks: [{url: 'https://h/x', secret: 0123456789abcdef, cameras: [Hem 4]}]\n",
+     "webhooks[0].cameras[0]: must be 1-63 characters"),
+    ("webhooks: [{url: 'https://h/x', secret: 0123456789abcdef, types: [moton]}]\n",
+     "webhooks[0].types[0]: Input should be 'motion', 'night_mode'"),
+    ("server: {public_url: 'ftp://nvr.local'}\n", "server.public_url: unsupported scheme 'ftp'"),
+    ("metrics: {key: short-key}\n", "metrics.key: must be at least 16 printable characters without spaces"),
+    ("metrics: {key: 'sixteen chars and a space'}\n", "metrics.key: must be at least 16 printable characters"),
+    ("metrics: {keys: x}\n", "metrics.keys: unknown setting"),
+    ("alerts: {offline_minutes: 0}\n", "alerts.offline_minutes: Input should be greater than 0"),
+    ("alerts: {tamper_minutes: soon}\n", "alerts.tamper_minutes: Input should be a valid number"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)
@@ -84,6 +112,25 @@ def test_environment_supplies_passwords_and_they_never_show_in_errors() -> None:
     assert config.cameras[0].record_url == "rtsp://admin:s3cr3t@10.0.0.2/x"
     found = problems("cameras:\n  - {name: BAD, record_url: 'rtsp://admin:${P}@10.0.0.2/x'}\n", env={"P": "s3cr3t"})
     assert not any("s3cr3t" in p for p in found)
+
+
+def test_integrations_default_off_and_their_secrets_never_show() -> None:
+    assert parse_config("cameras: []\n").mqtt is None and parse_config("cameras: []\n").webhooks == []
+    config = parse_config("mqtt: {host: broker.local, username: nvr, password: '${MQTT_PASS}', tls: true}\n"
+                          "webhooks: [{url: 'https://district.example/hook', secret: '${HOOK_SECRET}'}]\n",
+                          env={"MQTT_PASS": "mqtt-pass-123", "HOOK_SECRET": "hook-secret-0123456789"})
+    assert config.mqtt is not None and config.mqtt.topic_prefix == "nvr" and config.mqtt.broker_port == 8883
+    assert config.mqtt.password is not None and config.mqtt.password.get_secret_value() == "mqtt-pass-123"
+    assert config.webhooks[0].secret.get_secret_value() == "hook-secret-0123456789"
+    shown = repr(config) + str(config.model_dump())
+    assert "mqtt-pass-123" not in shown and "hook-secret-0123456789" not in shown
+    assert redact_text("connecting with mqtt-pass-123, signing with hook-secret-0123456789") == \
+        "connecting with ***, signing with ***", "registered: hidden in every log line"
+    found = problems("mqtt: {host: 'bad host', password: '${P}'}\n", env={"P": "mqtt-pass-456"})
+    assert not any("mqtt-pass-456" in p for p in found)
+    assert parse_config("mqtt: {host: b}\n").mqtt.broker_port == 1883  # type: ignore[union-attr]
+    assert parse_config("server: {host: 127.0.0.1, port: 8080}\n").server.base_url == "http://127.0.0.1:8080"
+    assert parse_config("server: {public_url: 'https://nvr.example/'}\n").server.base_url == "https://nvr.example"
 
 
 def test_defaults_and_relative_paths_follow_the_config_file(tmp_path: Path) -> None:
@@ -118,3 +165,13 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert "cameras[0].record_url: port must be between 1 and 65535" in result.stderr
     assert "cameras[1].record_url: unsupported scheme" in result.stderr
     assert "pw" not in result.stderr
+
+
+def test_the_metrics_key_comes_from_the_environment_and_never_shows() -> None:
+    config = parse_config("metrics: {key: '${METRICS_KEY}'}\nalerts: {offline_minutes: 0.05, tamper_minutes: null}\n",
+                          env={"METRICS_KEY": "k" * 24})
+    assert config.metrics.key is not None and config.metrics.key.get_secret_value() == "k" * 24
+    assert "k" * 24 not in repr(config) and "k" * 24 not in str(config.model_dump())
+    assert config.alerts.limits() == {"camera_offline": 3.0}
+    found = problems("metrics: {key: 'tiny-secret'}\n")
+    assert not any("tiny-secret" in p for p in found), found

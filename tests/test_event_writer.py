@@ -32,16 +32,16 @@ class SlowEvents(EventStore):
 def test_a_slow_database_never_holds_up_detection(tmp_path: Path) -> None:
     gate = threading.Event()
     index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
-    writer = EventWriter(SlowEvents(index, gate), EventBus(), tmp_path / "snapshots", lambda _camera: b"jpeg")
+    writer = EventWriter(SlowEvents(index, gate), EventBus().publish, tmp_path / "snapshots", lambda _camera: b"jpeg")
     writer.start()
     motion = DetectedEvent("hem-4", "motion", 100.0, None, 0.8, (), 101.0, 95.0, None)
     started = time.monotonic()
     writer.put([EventUpdate("started", motion)])
     writer.put([EventUpdate("ended", DetectedEvent("hem-4", "motion", 100.0, 104.0, 0.8, (), 101.0, 95.0, 109.0))])
     assert time.monotonic() - started < 0.1, "handing over never waits for the database"
-    assert EventStore(index).query(cameras=["hem-4"], type_=None, start_ms=0, end_ms=2**62, limit=10) == []
+    assert EventStore(index).query(cameras=["hem-4"], types=None, start_ms=0, end_ms=2**62, limit=10) == []
     gate.set()
     writer.stop()
-    stored = EventStore(index).query(cameras=["hem-4"], type_=None, start_ms=0, end_ms=2**62, limit=10)
+    stored = EventStore(index).query(cameras=["hem-4"], types=None, start_ms=0, end_ms=2**62, limit=10)
     assert [(e.start_ms, e.end_ms, e.snapshot) for e in stored] == [(100_000, 104_000, f"{stored[0].id}.jpg")]
     assert (tmp_path / "snapshots" / f"{stored[0].id}.jpg").read_bytes() == b"jpeg"

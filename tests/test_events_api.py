@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
+from websockets.typing import Origin
 
 from api.app import create_app
+from api.auth import COOKIE
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
+from tests.support.web import serving
 
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64 + b"\xff\xd9"
 
@@ -57,15 +62,50 @@ def test_search_get_snapshot_and_clip_respect_grants(recorded) -> None:
 
 
 def test_websocket_streams_only_visible_cameras_and_refuses_strangers(recorded) -> None:
+    """Through the real server (uvicorn) and a real WebSocket client."""
     station, _operator, household, ours, theirs = recorded
-    with household.websocket_connect("/api/events/ws") as socket:
+    token = household.cookies.get(COOKIE)
+    with serving(station) as base:
+        url = f"{base.replace('http', 'ws', 1)}/api/events/ws"
+        with connect(f"{url}?token={token}", open_timeout=10) as socket:
+            wait_for(lambda: station.event_bus.count, 5, "the socket subscribed")
+            station.event_bus.publish(theirs)
+            station.event_bus.publish(ours)
+            assert json.loads(socket.recv(timeout=10))["id"] == ours.id
+        for refused in (url, f"{url}?token=not-a-token"):
+            with pytest.raises((InvalidStatus, ConnectionClosed)), connect(refused, open_timeout=10) as socket:
+                socket.recv(timeout=10)
+        with (pytest.raises((InvalidStatus, ConnectionClosed)),
+              connect(f"{url}?token={token}", origin=Origin("http://evil.example"), open_timeout=10) as socket):
+            socket.recv(timeout=10)
+
+
+def test_staff_acknowledge_an_event_once_with_a_note_audited_and_told_to_every_screen(recorded) -> None:
+    station, operator, household, ours, theirs = recorded
+    assert operator.get(f"/api/events/{ours.id}").json()["ack"] is None
+    note = {"note": "  Người nhà đi về, không có gì  "}
+    assert household.post(f"/api/events/{ours.id}/ack", json=note).status_code == 403, "households only look"
+    for bad in ({"note": "x" * 1001}, {"note": "ok", "by": "someone-else"}, {"note": 5}):
+        assert operator.post(f"/api/events/{ours.id}/ack", json=bad).status_code == 422, bad
+    assert operator.post("/api/events/999999/ack", json=note).status_code == 404
+
+    token = household.cookies.get(COOKIE)
+    with serving(station) as base, connect(f"{base.replace('http', 'ws', 1)}/api/events/ws?token={token}",
+                                           open_timeout=10) as socket:
         wait_for(lambda: station.event_bus.count, 5, "the socket subscribed")
-        station.event_bus.publish(theirs)
-        station.event_bus.publish(ours)
-        assert socket.receive_json()["id"] == ours.id
-    stranger = TestClient(create_app(station))
-    with pytest.raises(WebSocketDisconnect), stranger.websocket_connect("/api/events/ws") as socket:
-        socket.receive_json()
-    with (pytest.raises(WebSocketDisconnect),
-          household.websocket_connect("/api/events/ws", headers={"origin": "http://evil.example"}) as socket):
-        socket.receive_json()
+        done = operator.post(f"/api/events/{ours.id}/ack", json=note)
+        assert done.status_code == 200
+        ack = done.json()["ack"]
+        assert ack["by"] == "duty" and ack["note"] == "Người nhà đi về, không có gì" and ack["at"].endswith("+07:00")
+        told = json.loads(socket.recv(timeout=10))
+        assert told["id"] == ours.id and told["ack"] == ack
+
+    again = operator.post(f"/api/events/{ours.id}/ack", json={"note": "later"})
+    assert again.status_code == 409 and again.json()["detail"] == f"event {ours.id} is already acknowledged by duty"
+    assert household.get(f"/api/events/{ours.id}").json()["ack"] == ack, "the first acknowledgement stands"
+    assert [e["id"] for e in operator.get("/api/events?acknowledged=false").json()] == [theirs.id]
+    assert [e["id"] for e in operator.get("/api/events?acknowledged=true").json()] == [ours.id]
+    entry = station.audit.entries(start_ms=0, end_ms=2**62, action="event_ack")
+    assert [(e.username, e.camera) for e in entry] == [("duty", "nha-5")]
+    assert entry[0].detail.startswith(f"event {ours.id} (motion at ") and entry[0].detail.endswith(
+        "): Người nhà đi về, không có gì")

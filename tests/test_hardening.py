@@ -1,7 +1,8 @@
 """Hardening, tried as an outsider against the real server (uvicorn): absurd inputs get a 4xx naming the
 parameter, camera passwords with quotes and spaces and the WebSocket's token stay out of every output and
-log line, security headers, docs for logged-in users only; `check-config` and `nvr clip` answer every
-mistake in one line."""
+log line, security headers, docs for logged-in users only, a login throttle that keeps no guesser's
+records for ever and locks nobody out, X-Forwarded-For only from trusted proxies; `check-config` and
+`nvr clip` answer every mistake in one line."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from api.app import create_app
-from nvr.config import Config
+from nvr.config import Config, ServerConfig
+from nvr.login_limiter import LoginLimiter
 from nvr.logs import REDACTING_FILTER, URL_LOGGERS, setup_logging
 from nvr.station import Station
-from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from storage.clock import now_ms
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, ManualClock, station_config, wait_for
 from tests.support.media import encode_video
 from tests.support.rtsp import free_port
 from tests.support.web import serving
@@ -34,6 +37,8 @@ from tests.support.web import serving
 SECRET = "Qz9 k'\"x@7vB!"
 SECRET_PIECES = ("Qz9", "7vB")  # what a pattern that stops at the space or a quote would leave behind
 VIEWER, VIEWER_PASSWORD = "nha-so-5", "household-pass"
+# where logins come from, as a trusted proxy reports them (documentation address ranges)
+POST_PC, HOME, GUESSER, NEW_PHONE = "192.0.2.10", "198.51.100.5", "203.0.113.66", "198.51.100.7"
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +74,20 @@ def logged() -> Iterator[io.StringIO]:
         root.handlers[:], root.level = handlers, level
         for name in URL_LOGGERS:
             logging.getLogger(name).removeFilter(REDACTING_FILTER)
+
+
+@pytest.fixture
+def clock(station: Station, monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """A fresh login limiter (the module's station is shared) on a clock the test moves."""
+    clock = ManualClock()
+    monkeypatch.setattr(station, "login_limiter", LoginLimiter(clock=clock))
+    return clock
+
+
+def log_in(client: httpx.Client, username: str, password: str, address: str | None = None) -> httpx.Response:
+    """A login; `address`: the client's, as a proxy in front of the station reports it."""
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/api/auth/login", json={"username": username, "password": password}, headers=headers)
 
 
 def token_for(base: str, username: str, password: str) -> str:
@@ -203,6 +222,91 @@ def test_a_change_with_the_session_cookie_from_another_page_is_refused(station: 
         again = browser.post("/api/auth/login", json={"username": OPERATOR, "password": OPERATOR_PASSWORD})
         own = browser.post("/api/auth/logout", headers={"Origin": base})
         assert again.status_code == 200 and own.status_code == 200, "the station's own page logs out"
+
+
+def test_over_long_names_are_refused_before_any_work(station: Station, clock: ManualClock) -> None:
+    """200 logins with 256 KB names kept 30 MB for ever: now no name is longer than an account's may be."""
+    since = now_ms()
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        for _ in range(50):
+            answer = log_in(client, "x" * 256 * 1024, "not-the-password")
+            assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "username"]
+        assert log_in(client, "x" * 64, "not-the-password").status_code == 401  # the longest name an account has
+    assert station.login_limiter.records() == 2  # its count from that address, and for the name
+    assert [e.username for e in station.audit.entries(start_ms=since, end_ms=2**62)] == ["x" * 64]
+
+
+def test_a_block_shows_how_long_to_wait_and_is_audited_once(station: Station, clock: ManualClock) -> None:
+    since = now_ms()
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        for _ in range(5):
+            assert log_in(client, OPERATOR, "not-the-password").status_code == 401
+        for _ in range(20):
+            refused = log_in(client, OPERATOR, OPERATOR_PASSWORD)
+            assert refused.status_code == 429 and refused.headers["retry-after"] == "300"
+            assert refused.json()["detail"] == "too many failed logins; try again in 300 s"
+        clock.now += 120
+        assert log_in(client, OPERATOR, OPERATOR_PASSWORD).headers["retry-after"] == "180"
+        clock.now += 180
+        assert log_in(client, OPERATOR, OPERATOR_PASSWORD).status_code == 200
+    blocks = station.audit.entries(start_ms=since, end_ms=2**62, action="login_blocked")
+    assert [(e.username, e.remote, e.detail) for e in blocks] == [
+        (OPERATOR, "127.0.0.1", "300 s for this name from this address")]
+
+
+def test_a_guesser_cannot_lock_out_the_post(station: Station, clock: ManualClock) -> None:
+    """Throttled per name and address, and per name with a short backoff that the addresses a name has
+    logged in from skip (design/security.md). The addresses come from a trusted proxy."""
+    admin_password = os.environ["NVR_ADMIN_PASSWORD"]
+    proxied = ServerConfig(trusted_proxies=["127.0.0.1"])
+    with serving(station, server_config=proxied) as base, httpx.Client(base_url=base, timeout=10) as client:
+        # the post's shared PC: a household's five wrong passwords keep the administrator out neither there
+        # nor the household at home
+        for _ in range(5):
+            assert log_in(client, VIEWER, "not-the-password", POST_PC).status_code == 401
+        assert log_in(client, VIEWER, VIEWER_PASSWORD, POST_PC).status_code == 429
+        assert log_in(client, "admin", admin_password, POST_PC).status_code == 200
+        assert log_in(client, VIEWER, VIEWER_PASSWORD, HOME).status_code == 200
+
+        # one address guesses the administrator's password: only that address waits
+        for _ in range(5):
+            assert log_in(client, "admin", "a-good-guess", GUESSER).status_code == 401
+        assert log_in(client, "admin", admin_password, GUESSER).status_code == 429
+        assert log_in(client, "admin", admin_password, NEW_PHONE).status_code == 200, "a first login from there"
+
+        # many addresses guess: from the name's tenth failure each one makes the next wait, 1 s doubling to 60 s
+        waits = []
+        for n in range(13):
+            guess = log_in(client, "admin", "a-good-guess", f"203.0.113.{n}")
+            if guess.status_code == 429:
+                waits.append(int(guess.headers["retry-after"]))
+                clock.now += waits[-1]
+                guess = log_in(client, "admin", "a-good-guess", f"203.0.113.{n}")
+            assert guess.status_code == 401
+        assert waits == [1, 2, 4, 8, 16, 32, 60, 60]
+
+        # an address the name never logged in from waits that minute at most; the post's PC does not wait
+        stranger = log_in(client, "admin", admin_password, "198.51.100.8")
+        assert stranger.status_code == 429 and stranger.headers["retry-after"] == "60"
+        assert log_in(client, "admin", admin_password, POST_PC).status_code == 200
+        assert log_in(client, "admin", admin_password, NEW_PHONE).status_code == 200
+        clock.now += 60
+        assert log_in(client, "admin", admin_password, "198.51.100.8").status_code == 200
+
+
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(station: Station, clock: ManualClock) -> None:
+    since = now_ms()
+    with serving(station) as base, httpx.Client(base_url=base, timeout=10) as client:
+        for n in range(5):
+            assert log_in(client, OPERATOR, "not-the-password", f"203.0.113.{n}").status_code == 401
+        refused = log_in(client, OPERATOR, OPERATOR_PASSWORD, "203.0.113.9")
+        assert refused.status_code == 429, "a new X-Forwarded-For is no new address"
+    proxied = ServerConfig(trusted_proxies=["10.0.0.0/8", "127.0.0.0/8"])
+    with serving(station, server_config=proxied) as base, httpx.Client(base_url=base, timeout=10) as client:
+        assert log_in(client, OPERATOR, OPERATOR_PASSWORD, "203.0.113.9, 10.1.2.3").status_code == 200
+    entries = station.audit.entries(start_ms=since, end_ms=2**62, username=OPERATOR)
+    assert {(e.action, e.remote) for e in entries} == {("login_failed", "127.0.0.1"), ("login_blocked", "127.0.0.1"),
+                                                      ("login", "203.0.113.9")}
 
 
 def nvr(config: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from storage.index import RecordingIndex, Segment
+from storage.index import JOIN_TOLERANCE_MS, RecordingIndex, Segment
 from storage.schema import head_revision
+from storage.timeline import recorded_ranges
 
 
 def seg(camera: str, start_s: int, end_s: int, size: int = 100) -> Segment:
@@ -42,7 +44,25 @@ def test_segments_overlapping_a_window_in_time_order(index: RecordingIndex) -> N
     assert found[0].keyframes_ms == (0, 1000) and found[0].id is not None
     assert index.segments("a", 240_000, 300_000) == []
     assert [s.camera for s in index.segments("b", 0, 10**9)] == ["b"]
-    assert index.spans("a", 59_000, 121_000) == [(0, 60_000), (60_000, 120_000), (120_000, 180_000)]
+    assert index.spans("a", 59_000, 121_000) == [(0, 180_000)], "back to back: one recording"
+    assert index.spans("a", 240_000, 300_000) == []
+
+
+def test_spans_join_what_the_timeline_would_join(index: RecordingIndex) -> None:
+    """The database's join of segments into recordings gives the ranges Python's merge gives (storage.timeline),
+    with overlaps, segments inside others, gaps just under and just over the tolerance."""
+    rng = random.Random(7)
+    raw, at = [], 0
+    for n in range(400):
+        start = max(0, at + rng.choice((-5_000, -1, 0, 10, JOIN_TOLERANCE_MS, JOIN_TOLERANCE_MS + 1, 30_000)))
+        end = start + rng.choice((500, 2_000, 60_000))
+        raw.append((start, end))
+        index.add_segment(Segment("a", f"a/{n}.mp4", start, end, 1))
+        at = max(at, end)
+    for window in ((0, at), (at // 3, at // 2), (raw[100][0] + 1, raw[100][1] - 1)):
+        joined = index.spans("a", *window)
+        assert len(joined) < len(raw)
+        assert recorded_ranges(joined, *window) == recorded_ranges(raw, *window), window
 
 
 def test_oldest_first_across_cameras_and_totals(index: RecordingIndex) -> None:

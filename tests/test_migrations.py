@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,14 +23,14 @@ from storage.schema import MIGRATIONS, head_revision, upgrade
 from tests.support.postgres import PostgresServer
 
 
-def _upgrade_to(url: str, revision: str) -> None:
-    """What a database written by an older release looks like."""
+def _migrate_to(url: str, revision: str, step: Callable[[AlembicConfig, str], None] = command.upgrade) -> None:
+    """What a database written by an older release looks like (or one brought back down by `step`)."""
     engine = make_engine(url)
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
     engine.dispose()
 
 
@@ -54,13 +55,14 @@ def _fill_release_0003(url: str) -> None:
 
 
 def test_upgrade_keeps_every_row_and_gives_it_to_the_station_that_upgrades(database_url: str) -> None:
-    _upgrade_to(database_url, "0003")
+    _migrate_to(database_url, "0003")
     _fill_release_0003(database_url)
     index = RecordingIndex(database_url, "post-a")
     try:
-        assert [s.path for s in index.all_segments()] == ["hem-4/d/1000.mp4"]
+        assert [(s.path, s.sha256) for s in index.all_segments()] == [("hem-4/d/1000.mp4", None)], \
+            "footage recorded before hashes were kept has none"
         assert [o.end_ms for o in index.outages("hem-4", 0, 10**6)] == [None]
-        assert [e.type for e in EventStore(index).query(cameras=None, type_=None, start_ms=0, end_ms=10**6,
+        assert [e.type for e in EventStore(index).query(cameras=None, types=None, start_ms=0, end_ms=10**6,
                                                          limit=10)] == ["motion"]
         user = AccountStore(index).get("nha-5")
         assert user is not None and user.cameras == {"hem-4"}, "a table rebuild must not cascade into grants"
@@ -122,3 +124,24 @@ def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
     assert done.returncode == 0, done.stderr
     station = (tmp_path / "data" / "station-id").read_text().strip()
     assert f"schema at revision {head_revision()} (station {station})" in done.stdout
+
+
+def test_the_motion_grid_table_is_the_models_and_comes_off_again(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from storage.models import Base
+
+    index = RecordingIndex(database_url, "post-a")
+    index.close()
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert [d for d in differences if "motion_grids" in repr(d)] == []
+    _migrate_to(database_url, "0005", command.downgrade)
+    assert "motion_grids" not in inspect(engine).get_table_names()
+    engine.dispose()
+    RecordingIndex(database_url, "post-a").close()  # and up again
+    engine = make_engine(database_url)
+    assert "motion_grids" in inspect(engine).get_table_names()
+    engine.dispose()

@@ -94,3 +94,70 @@ def test_footage_around_events_outlives_continuous_footage(index: RecordingIndex
     later = NOW + 2000 * MINUTE
     assert [s.start_ms // MINUTE for s in retention.enforce(later)] == [9002]
     assert events.get(theft.id) is None and not (tmp_path / "snaps" / "theft.jpg").exists()
+
+
+def test_motion_grids_go_with_the_footage(index: RecordingIndex, tmp_path: Path) -> None:
+    """A camera's grids older than its oldest footage kept go at the next pass; a camera with no footage
+    left keeps none older than the station's oldest; newer grids, of footage still being written, stay."""
+    from detect.motion_grid import MotionSecond
+    from storage.motion_grids import MotionGridStore
+
+    fill(index, tmp_path, [9000, 9500, 9900, 9990], camera="a")
+    grids = MotionGridStore(index)
+    cells = bytes([1] * 18)
+    grids.add([MotionSecond(camera, minute * 60 + 30, cells) for camera, minute in
+               (("a", 9000), ("a", 9500), ("a", 9899), ("a", 9900), ("a", 9999), ("gone", 9800), ("gone", 9950))])
+    policy = RetentionPolicy(max_age_ms=200 * MINUTE, max_bytes=None, min_free_bytes=0)
+    Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12, grids=grids).enforce(NOW)
+    assert remaining(index) == [9900, 9990]
+    assert (grids.grids("a", 0, 2**62).seconds // 60).tolist() == [9900, 9999]
+    assert (grids.grids("gone", 0, 2**62).seconds // 60).tolist() == [9950]
+
+
+def open_case(index: RecordingIndex, camera: str, first_min: int, last_min: int) -> int:
+    """An open case with one item from the middle of minute `first_min` to the middle of `last_min`."""
+    from storage.cases import CaseStore, NewItem
+
+    item = NewItem(camera, first_min * MINUTE + 30_000, last_min * MINUTE + 30_000)
+    return CaseStore(index).create("Mất xe máy", "", [item], "duty").id
+
+
+def test_footage_of_an_open_case_outlives_the_age_limit(index: RecordingIndex, tmp_path: Path) -> None:
+    from storage.cases import CaseStore
+
+    fill(index, tmp_path, [9000, 9001, 9002, 9003, 9004], camera="a")
+    fill(index, tmp_path, [9001, 9002], camera="b")  # the same minutes of another camera are not the case's
+    case = open_case(index, "a", 9001, 9002)
+    policy = RetentionPolicy(max_age_ms=100 * MINUTE, max_bytes=None, min_free_bytes=0)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12)
+    deleted = retention.enforce(NOW)
+    assert sorted((s.camera, s.start_ms // MINUTE) for s in deleted) == [
+        ("a", 9000), ("a", 9003), ("a", 9004), ("b", 9001), ("b", 9002)]
+    assert remaining(index) == [9001, 9002] and (tmp_path / f"a/day/{9001 * MINUTE}.mp4").exists()
+    assert index.total_bytes(locked=True) == 2000
+    CaseStore(index).update(case, status="closed")  # closing the case unlocks its footage
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9001, 9002]
+    assert remaining(index) == []
+
+
+def test_footage_of_an_open_case_outlives_the_disk_quota(index: RecordingIndex, tmp_path: Path) -> None:
+    fill(index, tmp_path, [9990, 9991, 9992, 9993, 9994])
+    open_case(index, "a", 9990, 9991)
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=2500, min_free_bytes=0)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12)
+    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9992, 9993, 9994]
+    assert remaining(index) == [9990, 9991], "the quota takes the oldest footage that is not locked"
+    assert retention.make_room() == [] and remaining(index) == [9990, 9991]
+
+
+def test_a_disk_full_of_locked_footage_is_said_once(index: RecordingIndex, tmp_path: Path,
+                                                     caplog: pytest.LogCaptureFixture) -> None:
+    fill(index, tmp_path, [9990, 9991, 9992])
+    open_case(index, "a", 9989, 9992)
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=10_000)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 500)
+    with caplog.at_level("WARNING", logger="storage.retention"):
+        assert retention.make_room() == [] and retention.make_room() == []
+    assert remaining(index) == [9990, 9991, 9992]
+    assert retention.shortage is not None and "3000 bytes of footage are locked by open cases" in retention.shortage
+    assert [r.getMessage() for r in caplog.records] == [retention.shortage], "said once, not at every pass"

@@ -11,6 +11,8 @@ from sqlalchemy import text
 
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
+from storage.bookmarks import BookmarkStore
+from storage.cases import CaseStore, NewItem
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.layout import segment_relpath
@@ -75,7 +77,7 @@ def test_each_query_sees_and_changes_only_its_own_station(database_url: str) -> 
             events_b.update(theirs.id, end_ms=4000)
         assert events_a.get(old.id) is not None and events_a.open_events() == [theirs]
         assert events_b.get(theirs.id) is None
-        assert events_b.query(cameras=None, type_=None, start_ms=0, end_ms=10**9, limit=10) == []
+        assert events_b.query(cameras=None, types=None, start_ms=0, end_ms=10**9, limit=10) == []
         assert events_b.spans(0) == [] and events_b.open_events() == []
         assert [camera for camera, _start, _end in events_a.spans(0)] == ["cam0", "cam0"]
 
@@ -85,6 +87,20 @@ def test_each_query_sees_and_changes_only_its_own_station(database_url: str) -> 
         accounts_a.add("nha-5", "household-pass", "viewer")
         accounts_a.grant("nha-5", ["cam0"])
         assert accounts_b.get_required("nha-5").cameras == frozenset()
+
+        cases_a, cases_b = CaseStore(post_a), CaseStore(post_b)
+        case = cases_a.create("A's case", "", [NewItem("cam0", 0, 60_000)], "duty")
+        assert post_a.total_bytes(locked=True) == 7 and post_b.total_bytes(locked=True) == 0
+        assert len(post_b.oldest_segments(10, unlocked=True)) == 2, "A's case locks A's footage only"
+        assert cases_b.get(case.id) is None and cases_b.all() == [] and not cases_b.delete(case.id)
+        assert cases_b.update(case.id, status="closed") is None
+        assert cases_b.add_item(case.id, NewItem("cam0", 0, 1000), "x") is None
+        assert not cases_b.remove_item(case.id, case.items[0].id) and cases_a.get(case.id) == case
+        bookmarks_a, bookmarks_b = BookmarkStore(post_a), BookmarkStore(post_b)
+        mark = bookmarks_a.add("cam0", 1000, "A's", "duty")
+        assert bookmarks_b.get(mark.id) is None and bookmarks_b.query(["cam0"], 0, 10**9, 10) == []
+        assert bookmarks_b.update(mark.id, "x") is None and not bookmarks_b.delete(mark.id)
+        assert bookmarks_a.get(mark.id) == mark
     finally:
         post_a.close()
         post_b.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from storage.index import Outage
-from storage.timeline import UNKNOWN_GAP, gaps, recorded_ranges
+from storage.index import Outage, Segment
+from storage.timeline import UNKNOWN_GAP, gaps, keyframe_times, recorded_ranges
 
 
 def test_adjacent_segments_merge_and_gaps_carry_reasons() -> None:
@@ -22,3 +22,13 @@ def test_adjacent_segments_merge_and_gaps_carry_reasons() -> None:
 
 def test_no_footage_is_one_gap() -> None:
     assert [(g.start_ms, g.end_ms) for g in gaps([], [Outage("a", 0, None, "offline")], 0, 5000)] == [(0, 5000)]
+
+
+def test_keyframes_of_a_window_are_led_by_the_one_at_or_before_its_start() -> None:
+    first = Segment("a", "a/1.mp4", 10_000, 12_000, 1, (0, 1000))
+    second = Segment("a", "a/2.mp4", 11_990, 14_000, 1, (0, 1000))  # a frame of overlap after a resync
+    assert keyframe_times([second, first], 11_500, 13_000) == [11_000, 11_990, 12_990] == \
+        keyframe_times([first, second], 11_000, 13_000)
+    assert keyframe_times([first], 5_000, 10_500) == [10_000], "before the first keyframe: the first one"
+    assert keyframe_times([first], 12_500, 20_000) == [11_000]
+    assert first.keyframe_offset(11_999) == 1000 and first.keyframe_offset(9_000) == 0

@@ -8,9 +8,10 @@ from pathlib import Path
 import av
 import pytest
 
+from nvr.first_admin import PASSWORD_FILE
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
-from tests.support.web import chromium, serving
+from tests.support.web import chromium, log_in, serving
 
 PLAYING = """() => [...document.querySelectorAll('.tile video')].length === %d &&
   [...document.querySelectorAll('.tile video')].every(v => v.videoWidth > 0)"""
@@ -25,13 +26,6 @@ def station(scene_cameras: RtspServer, tmp_path: Path, make_station):
     station, _client = make_station(config)
     wait_for(lambda: len(station.index.segments("hem-4", 0, 2**62)) >= 2, 20, "footage")
     return station
-
-
-def log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(base)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("#login-form button[type=submit]")
 
 
 def test_operator_watches_live_sees_alerts_browses_the_timeline_and_downloads_a_clip(station) -> None:
@@ -51,7 +45,7 @@ def test_operator_watches_live_sees_alerts_browses_the_timeline_and_downloads_a_
         assert page.locator('#feed li[data-camera="hem-4"]').count() == 0
 
         page.click('.tile[data-camera="hem-4"] a')
-        page.wait_for_selector(".timeline .range", timeout=10_000)
+        page.wait_for_function("() => Number(document.querySelector('.timeline')?.dataset.ranges) > 0", timeout=10_000)
         page.wait_for_function("() => document.querySelector('video.live').videoWidth > 0", timeout=20_000)
         first = station.index.segments("hem-4", 0, 2**62)[0]
         zone = station.config.zone
@@ -117,3 +111,35 @@ def test_an_h265_camera_plays_live_in_chromium_and_says_it_is_transcoded(tmp_pat
                 with av.open(str(clip)) as container:
                     assert container.streams.video[0].codec_context.name == codec
                     assert sum(1 for _ in container.decode(video=0)) >= 15
+
+
+def test_the_generated_password_is_changed_on_the_first_login(tmp_path: Path, make_station,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NVR_ADMIN_PASSWORD")
+    station, _client = make_station(station_config(tmp_path, [], runtime={"recorder_processes": 1}))
+    generated = (station.config.data_dir / PASSWORD_FILE).read_text().strip()
+    with serving(station) as base, chromium() as browser:
+        page = browser.new_page()
+        for _ in range(5):
+            log_in(page, base, "nobody", "not-the-password")
+            page.wait_for_selector("#login-error:not(:empty)")
+        log_in(page, base, "nobody", "not-the-password")
+        page.wait_for_function("() => /thử lại sau \\d+ giây/.test(document.getElementById('login-error')?.innerText)")
+        log_in(page, base, "admin", generated)
+        page.wait_for_selector("#password-form")
+        assert page.inner_text("#password-form h1") == "Đổi mật khẩu"
+        assert page.is_hidden("#cameras-link")
+        page.eval_on_selector("#password-form", "form => form.dataset.before = 'lang'")
+        page.click("#lang")
+        page.wait_for_selector("#password-form:not([data-before])")  # drawn again, in English
+        assert page.inner_text("#password-form h1") == "Change your password"
+        page.fill("input[name=password]", "a-new-admin-password")
+        page.fill("input[name=again]", "a-new-admin-passwort")
+        page.click("#password-form button[type=submit]")
+        page.wait_for_selector("#password-error:not(:empty)")
+        assert page.inner_text("#password-error") == "The two passwords differ"
+        page.fill("input[name=again]", "a-new-admin-password")
+        page.click("#password-form button[type=submit]")
+        page.wait_for_selector("#grid")
+        assert page.is_visible("#cameras-link") and page.inner_text("#who") == "admin (admin)"
+    assert station.accounts.verify("admin", "a-new-admin-password") is not None

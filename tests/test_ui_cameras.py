@@ -13,8 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
-from tests.support.web import chromium, serving
-from tests.test_ui import log_in
+from tests.support.web import chromium, log_in, serving
 
 ADMIN_PASSWORD = os.environ["NVR_ADMIN_PASSWORD"]
 ROW = 'tr[data-camera="{}"]'

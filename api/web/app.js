@@ -1,38 +1,77 @@
-// Entry point: login, then the grid (#/), one camera (#/camera/NAME) or the admins' camera page (#/cameras).
+// Entry point: login, then the grid (#/), one camera (#/camera/NAME), playback (#/playback?cameras=..&at=..),
+// the events page (#/events), camera health (#/health) or the admins' camera page (#/cameras).
 import { api, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
 import { disconnectEvents } from "./events.js";
+import { showEventSearch } from "./eventsearch.js";
 import { showGrid } from "./grid.js";
+import { showHealth } from "./health.js";
 import { applyTexts, t, toggleLanguage } from "./i18n.js";
+import { showPlayback } from "./playback.js";
 import { setZone } from "./timefmt.js";
 
 const view = document.getElementById("view");
 let leave = () => {};
 
-function showLogin() {
+function logIn(username, password) {
+  return fetch("/api/auth/login", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    credentials: "same-origin",
+    body: JSON.stringify({ username, password }),
+  });
+}
+
+function showForm(template) {
   leave();
   leave = () => {};
-  document.getElementById("logout").hidden = true;
-  document.getElementById("cameras-link").hidden = true;
-  document.getElementById("who").textContent = "";
-  view.replaceChildren(document.getElementById("login-template").content.cloneNode(true));
+  view.replaceChildren(document.getElementById(template).content.cloneNode(true));
   applyTexts(view);
-  const form = view.querySelector("#login-form");
+  return view.querySelector("form");
+}
+
+function showLogin() {
+  for (const id of ["logout", "cameras-link", "health-link", "playback-link", "events-link"]) document.getElementById(id).hidden = true;
+  document.getElementById("who").textContent = "";
+  const form = showForm("login-template");
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
     const data = new FormData(form);
-    const response = await fetch("/api/auth/login", {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify({ username: data.get("username"), password: data.get("password") }),
-    });
+    const response = await logIn(data.get("username"), data.get("password"));
     if (response.ok) {
       route();
     } else {
-      view.querySelector("#login-error").textContent = t(response.status === 429 ? "too_many" : "bad_login");
+      view.querySelector("#login-error").textContent = response.status === 429
+        ? t("too_many", { seconds: response.headers.get("Retry-After") })
+        : t("bad_login");
     }
+  });
+}
+
+// A generated first password: nothing else until it is changed. The change ends every session of the user,
+// so the page logs in again with the new password.
+function showPasswordChange(me) {
+  const form = showForm("password-template");
+  form.addEventListener("submit", async (submit) => {
+    submit.preventDefault();
+    const data = new FormData(form);
+    const password = data.get("password");
+    const error = view.querySelector("#password-error");
+    if (password !== data.get("again")) {
+      error.textContent = t("passwords_differ");
+      return;
+    }
+    try {
+      await api(`/api/users/${encodeURIComponent(me.username)}/password`, {
+        method: "POST", body: JSON.stringify({ password }),
+      });
+    } catch (failure) {
+      error.textContent = failure.message;
+      return;
+    }
+    await logIn(me.username, password);
+    route();
   });
 }
 
@@ -44,10 +83,19 @@ async function route() {
     setZone(me.timezone);
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
-    document.getElementById("cameras-link").hidden = me.role !== "admin";
-    const match = location.hash.match(/^#\/camera\/(.+)$/);
-    if (location.hash === "#/cameras") leave = await showCameras(view, me);
-    else leave = match ? await showCamera(view, decodeURIComponent(match[1])) : await showGrid(view);
+    document.getElementById("cameras-link").hidden = me.role !== "admin" || me.must_change_password;
+    for (const id of ["health-link", "playback-link", "events-link"]) document.getElementById(id).hidden = me.must_change_password;
+    if (me.must_change_password) {
+      showPasswordChange(me);
+      return;
+    }
+    const [path, search] = location.hash.slice(1).split("?");
+    const camera = path.match(/^\/camera\/(.+)$/);
+    if (path === "/cameras") leave = await showCameras(view, me);
+    else if (path === "/health") leave = await showHealth(view);
+    else if (path === "/playback") leave = await showPlayback(view, me, new URLSearchParams(search));
+    else if (path === "/events") leave = await showEventSearch(view, me);
+    else leave = camera ? await showCamera(view, decodeURIComponent(camera[1])) : await showGrid(view);
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
     else view.textContent = error.message;

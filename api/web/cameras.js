@@ -1,5 +1,7 @@
-// The administrators' camera page (#/cameras): status and storage of every camera; add, change, enable, remove.
+// The administrators' camera page (#/cameras): status and storage of every camera; add (by hand or found on the
+// network over ONVIF), change, enable, remove.
 import { api } from "./api.js";
+import { setUpDiscovery } from "./discover.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 
@@ -17,13 +19,13 @@ function size(bytes) {
   return `${bytes.toFixed(unit && bytes < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
-function duration(days) {
+export function duration(days) {
   if (days >= 1) return `${days.toFixed(1)} ${t("days")}`;
   if (days >= 1 / 24) return `${(days * 24).toFixed(1)} ${t("hours")}`;
   return `${Math.round(days * 1440)} ${t("minutes")}`;
 }
 
-function line(text, className = "") {
+export function line(text, className = "") {
   const element = document.createElement("div");
   element.className = className;
   element.textContent = text;
@@ -55,7 +57,8 @@ function fillRow(row, camera, usage) {
   const status = camera.enabled ? camera.status : "disabled";
   row.dataset.status = status;
   who.replaceChildren(line(displayName(camera), "strong"), line(camera.name, "muted"));
-  where.textContent = camera.location;
+  where.replaceChildren(line(camera.location));
+  if (camera.area) where.append(line(`${t("area")}: ${camera.area}`, "muted"));
   state.replaceChildren(line(t(status), `state ${status}`));
   if (camera.enabled && status !== "online" && camera.last_error) state.append(line(camera.last_error, "muted"));
   if (camera.recording_error) state.append(line(`${t("recording_error")}: ${camera.recording_error}`, "error"));
@@ -77,7 +80,7 @@ export async function showCameras(view, me) {
   view.replaceChildren(document.getElementById("cameras-template").content.cloneNode(true));
   applyTexts(view);
   const root = view.querySelector(".admin");
-  const body = root.querySelector("tbody");
+  const body = root.querySelector("#camera-list tbody");
   const form = root.querySelector("#camera-form");
   const fields = form.elements;
   const error = form.querySelector(".error");
@@ -124,6 +127,7 @@ export async function showCameras(view, me) {
     fields.name.readOnly = true;
     fields.title.value = camera.title;
     fields.location.value = camera.location;
+    fields.area.value = camera.area;
     fields.enabled.checked = camera.enabled;
     // URLs come back redacted: the fields start empty, and empty keeps the camera's current URL
     fields.record_url.value = "";
@@ -142,6 +146,7 @@ export async function showCameras(view, me) {
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
     const values = { title: fields.title.value.trim(), location: fields.location.value.trim(),
+      area: fields.area.value.trim(),
       enabled: fields.enabled.checked };
     for (const key of ["record_url", "detect_url"]) {
       if (fields[key].value.trim()) values[key] = fields[key].value.trim();
@@ -186,6 +191,7 @@ export async function showCameras(view, me) {
     await refresh();
   });
 
+  setUpDiscovery(root, refresh);
   await refresh();
   const poll = setInterval(() => refresh().catch(() => {}), STATUS_POLL_MS);
   return () => clearInterval(poll);

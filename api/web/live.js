@@ -1,6 +1,7 @@
-// A live picture over WebRTC: the browser offers to receive video, the station answers with the
-// camera's own H.264 (or its H.265 encoded again, which the tile says). aiortc does not trickle ICE, so
-// the offer goes out once gathering is complete.
+// A live picture over WebRTC: the browser offers to receive video (and sound, when asked), the station
+// answers with the camera's own H.264 (or its H.265 encoded again, which the tile says) and its sound
+// (G.711 as it is, AAC as Opus). aiortc does not trickle ICE, so the offer goes out once gathering is
+// complete.
 import { t } from "./i18n.js";
 
 function gatheringComplete(peer) {
@@ -17,11 +18,14 @@ function gatheringComplete(peer) {
   });
 }
 
-export async function playLive(video, camera, quality) {
+export async function playLive(video, camera, quality, audio = false) {
   const peer = new RTCPeerConnection();
   peer.addTransceiver("video", { direction: "recvonly" });
+  if (audio) peer.addTransceiver("audio", { direction: "recvonly" });
+  const tracks = [];
   peer.addEventListener("track", (event) => {
-    video.srcObject = event.streams[0] || new MediaStream([event.track]);
+    tracks.push(event.track); // picture and sound come as tracks of separate streams: one element plays both
+    video.srcObject = new MediaStream(tracks);
   });
   await peer.setLocalDescription(await peer.createOffer());
   await gatheringComplete(peer);
@@ -29,7 +33,7 @@ export async function playLive(video, camera, quality) {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     credentials: "same-origin",
-    body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", quality }),
+    body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", quality, audio }),
   });
   if (!response.ok) {
     peer.close();
@@ -44,13 +48,13 @@ export async function playLive(video, camera, quality) {
 }
 
 // Keeps a tile's live picture up: reconnects when the connection drops (camera or network back).
-export function keepLive(video, camera, quality) {
+export function keepLive(video, camera, quality, audio = false) {
   let peer = null;
   let stopped = false;
   const connect = async () => {
     if (stopped) return;
     try {
-      peer = await playLive(video, camera, quality);
+      peer = await playLive(video, camera, quality, audio);
       peer.addEventListener("connectionstatechange", () => {
         if (["failed", "disconnected", "closed"].includes(peer.connectionState) && !stopped) {
           peer.close();

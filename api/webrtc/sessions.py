@@ -8,9 +8,10 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
+from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
+from api.webrtc.audio import CameraAudioTrack, live_audio_codec
 from api.webrtc.sender import PassthroughSender
 from ingest.live_hub import LiveFrame, LiveHub, LiveViewer
 
@@ -54,6 +55,19 @@ class PassthroughTrack(MediaStreamTrack):
 class LiveView:
     answer: RTCSessionDescription
     close: Callable[[], Awaitable[None]]  # ends the view (peer connection closed, `on_end` called) at once
+    heard: bool  # the answer carries the camera's sound
+
+
+def _transceiver(peer: RTCPeerConnection, track: MediaStreamTrack, mime_type: str) -> RTCRtpTransceiver:
+    """Add `track`, sent in `mime_type` only. Set before the offer is applied: afterwards aiortc answers
+    with its own choice (VP8 for video) and the browser shows nothing."""
+    sender = peer.addTrack(track)
+    transceiver = next(t for t in peer.getTransceivers() if t.sender is sender)
+    transceiver.setCodecPreferences([c for c in RTCRtpSender.getCapabilities(track.kind).codecs
+                                     if c.mimeType.lower() == mime_type.lower()])
+    return transceiver
+
+
 
 
 class LiveSessions:
@@ -70,10 +84,15 @@ class LiveSessions:
     def count(self) -> int:
         return len(self._open)
 
-    async def answer(self, offer_sdp: str, offer_type: str, hub: LiveHub,
-                     on_end: Callable[[], Awaitable[None]]) -> LiveView:
+    async def answer(self, offer_sdp: str, offer_type: str, hub: LiveHub, on_end: Callable[[], Awaitable[None]],
+                     audio: str | None = None, sound_from: LiveHub | None = None) -> LiveView:
+        """The answer, and whether it carries the camera's sound: `audio` is the camera's audio codec when the
+        viewer asked for the sound and it can go live (see live_audio_codec), taken from `sound_from` (the
+        camera's own stream when `hub` is a transcoder's; default `hub`); the offer must have an audio section."""
         peer = RTCPeerConnection()
-        track = PassthroughTrack(hub)
+        picture = PassthroughTrack(hub)
+        sound = CameraAudioTrack(sound_from or hub, audio) if audio is not None else None
+        tracks: list[MediaStreamTrack] = [picture] if sound is None else [picture, sound]
         ended = False
 
         async def end() -> None:
@@ -82,7 +101,8 @@ class LiveSessions:
                 return
             ended = True
             unconnected.cancel()
-            track.stop()
+            for track in tracks:
+                track.stop()
             self._open.discard(end)
             await peer.close()
             await on_end()
@@ -102,18 +122,18 @@ class LiveSessions:
                 await end()
 
         try:
-            sender = peer.addTrack(track)
-            PassthroughSender.adopt(sender)
-            transceiver = next(t for t in peer.getTransceivers() if t.sender is sender)
-            # must be set before the offer is applied, or aiortc answers VP8 and the browser shows nothing
-            h264 = [c for c in RTCRtpSender.getCapabilities("video").codecs if c.mimeType.lower() == "video/h264"]
-            transceiver.setCodecPreferences(h264)
+            PassthroughSender.adopt(_transceiver(peer, picture, "video/h264").sender)
+            mime_type = live_audio_codec(audio)
+            hearing = _transceiver(peer, sound, mime_type) if sound is not None and mime_type is not None else None
             await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type=offer_type))
             await peer.setLocalDescription(await peer.createAnswer())
         except Exception:
             await end()
             raise
-        return LiveView(peer.localDescription, end)
+        heard = hearing is not None and hearing.mid is not None  # matched with the offer's audio section
+        if sound is not None and not heard:
+            sound.stop()
+        return LiveView(peer.localDescription, end, heard)
 
     async def close_all(self) -> None:
         await asyncio.gather(*(end() for end in list(self._open)), return_exceptions=True)

@@ -61,8 +61,9 @@ class LiveTranscoder:
         running = self._running
         return running[2].qsize() if running is not None else 0
 
-    def _watch(self, on: bool) -> None:
-        """Called by the output hub on its first viewer (on the event loop) and after its last."""
+    def _watch(self, on: bool, _sound: bool) -> None:
+        """Called by the output hub on its first viewer (on the event loop) and after its last; its sound, when
+        a viewer wants it, comes from the camera's own stream (api/webrtc/sessions.py)."""
         with self._lock:
             if on and self._running is None:
                 frames: queue.Queue[LiveFrame | None] = queue.Queue(QUEUE_FRAMES)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import ValidationError
@@ -22,7 +24,7 @@ from storage.camera_store import CameraStore
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 
-SETTINGS = ("title", "location", "record_url", "detect_url")
+SETTINGS = ("title", "location", "area", "record_url", "detect_url")
 
 
 def add_camera_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -48,13 +50,47 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
     return {key: value for key in (*SETTINGS, "enabled") if (value := getattr(args, key)) is not None}
 
 
-def run_camera_command(config: Config, args: argparse.Namespace) -> int:
+@contextmanager
+def _catalog(config: Config) -> Iterator[tuple[CameraStore, AuditLog]]:
     index = RecordingIndex(config.database_url, station_id(config))
-    store, audit = CameraStore(index), AuditLog(index)
-    now = now_ms()
     try:
-        current = store.get(args.name) if args.action != "list" else None
-        alive = current is not None and not current.removed
+        yield CameraStore(index), AuditLog(index)
+    finally:
+        index.close()
+
+
+def add_camera(config: Config, settings: dict[str, Any], origin: str = "") -> int:
+    """Add a camera to the catalog as `nvr camera add` does (status 2, and why, if it is refused); `origin`
+    is added to the audit entry."""
+    with _catalog(config) as (store, audit):
+        return _save(store, audit, "add", settings, origin)
+
+
+def _save(store: CameraStore, audit: AuditLog, action: str, settings: dict[str, Any], origin: str = "") -> int:
+    name = settings["name"]
+    current = store.get(name)
+    alive = current is not None and not current.removed
+    if action == "add" and alive:
+        print(f"a camera named {name!r} exists; change it with `nvr camera set`", file=sys.stderr)
+        return 2
+    if action == "set" and not alive:
+        print(f"no camera named {name!r}", file=sys.stderr)
+        return 2
+    base = current.settings if action == "set" and current else {}
+    try:
+        camera = CameraConfig.model_validate({**base, **settings})
+    except ValidationError as exc:
+        print("\n".join(validation_problems(exc)), file=sys.stderr)
+        return 2
+    store.put(camera.name, camera_settings(camera), "catalog", now_ms())
+    audit.record(f"camera_{action}", username=CONSOLE, camera=camera.name,
+                 detail=f"record_url {redact_url(camera.record_url)}{origin}")
+    print(f"{action} {name}: done")
+    return 0
+
+
+def run_camera_command(config: Config, args: argparse.Namespace) -> int:
+    with _catalog(config) as (store, audit):
         if args.action == "list":
             for stored in store.all():
                 camera = camera_from(stored)
@@ -64,26 +100,10 @@ def run_camera_command(config: Config, args: argparse.Namespace) -> int:
                       f"{camera.title if camera else ''}")
             return 0
         if args.action == "rm":
-            if not store.remove(args.name, now):
+            if not store.remove(args.name, now_ms()):
                 print(f"no camera named {args.name!r}", file=sys.stderr)
                 return 2
             audit.record("camera_rm", username=CONSOLE, camera=args.name)
-        else:
-            if args.action == "add" and alive:
-                print(f"a camera named {args.name!r} exists; change it with `nvr camera set`", file=sys.stderr)
-                return 2
-            if args.action == "set" and not alive:
-                print(f"no camera named {args.name!r}", file=sys.stderr)
-                return 2
-            base = current.settings if args.action == "set" and current else {}
-            camera = CameraConfig.model_validate({**base, **_given(args), "name": args.name})
-            store.put(camera.name, camera_settings(camera), "catalog", now)
-            audit.record(f"camera_{args.action}", username=CONSOLE, camera=camera.name,
-                         detail=f"record_url {redact_url(camera.record_url)}")
-        print(f"{args.action} {args.name}: done")
-        return 0
-    except ValidationError as exc:
-        print("\n".join(validation_problems(exc)), file=sys.stderr)
-        return 2
-    finally:
-        index.close()
+            print(f"rm {args.name}: done")
+            return 0
+        return _save(store, audit, args.action, {**_given(args), "name": args.name})

@@ -1,4 +1,5 @@
-"""`nvr` command line: run the station, migrate its database, check a config, cut a clip."""
+"""`nvr` command line: run the station, migrate its database, check a config, cut a clip, find cameras, verify
+an export, write reports, install the service."""
 
 from __future__ import annotations
 
@@ -78,6 +79,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return run_analyze(config, args.files, args.camera)
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from nvr.commands.verify import run_verify
+
+    return run_verify(args.export, args.key)  # needs no station: an investigator's PC has only the ZIP
+
+
 def cmd_user(args: argparse.Namespace) -> int:
     from nvr.commands.user import run_user_command
 
@@ -88,6 +95,24 @@ def cmd_camera(args: argparse.Namespace) -> int:
     from nvr.commands.camera import run_camera_command
 
     return run_camera_command(_load(args.config), args)
+
+
+def cmd_install_service(args: argparse.Namespace) -> int:
+    from nvr.commands.service import install_service
+
+    return install_service(_load(args.config), args.config, args)
+
+
+def cmd_discover(args: argparse.Namespace) -> int:
+    from nvr.commands.discover import run_discover
+
+    return run_discover(args, lambda: _load(args.config))  # only adding needs the configuration
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from nvr.commands.report import run_report_command
+
+    return run_report_command(_load(args.config), args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -112,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("files", nargs="+", type=Path, metavar="FILE")
     analyze.add_argument("--camera", help="use this camera's zones, masks and sensitivity from the configuration")
     analyze.set_defaults(func=cmd_analyze)
+    verify = commands.add_parser("verify", help="check a case export's signature and every file's SHA-256")
+    verify.add_argument("export", type=Path, metavar="EXPORT.zip")
+    verify.add_argument("--key", metavar="PUBLIC_KEY",
+                        help="the station's public key: a PEM file, or its base64 (GET /api/station); "
+                             "default: the key inside the export, which proves integrity but not origin")
+    verify.set_defaults(func=cmd_verify)
     from nvr.commands.user import add_user_commands
 
     user = add_user_commands(commands)
@@ -120,7 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     camera = add_camera_commands(commands)
     camera.set_defaults(func=cmd_camera)
-    for sub in (run, check, migrate, clip, analyze, user, camera):  # `--config` is accepted after the command too
+    from nvr.commands.service import add_service_command
+
+    service = add_service_command(commands)
+    service.set_defaults(func=cmd_install_service)
+    from nvr.commands.discover import add_discover_command
+
+    discover = add_discover_command(commands)
+    discover.set_defaults(func=cmd_discover)
+    from nvr.commands.report import add_report_commands
+
+    report = add_report_commands(commands)
+    report.set_defaults(func=cmd_report)
+    # `--config` is accepted after the command too
+    for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover, report):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

@@ -7,12 +7,13 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TypedDict
 
 import uvicorn
 from fastapi import FastAPI
 
 from api.app import create_app
-from nvr.config import Config
+from nvr.config import Config, ServerConfig
 from nvr.logs import setup_logging
 from nvr.runtime.parent_watch import exit_with_parent
 from nvr.station import Station
@@ -34,4 +35,15 @@ def station_main(config: Config, authkey: bytes, log_level: str) -> None:
             await asyncio.to_thread(station.stop)
 
     uvicorn.run(create_app(station, lifespan), host=config.server.host, port=config.server.port,
-                log_config=None, log_level=log_level.lower())
+                log_config=None, log_level=log_level.lower(), **forwarding(config.server))
+
+
+class Forwarding(TypedDict):
+    proxy_headers: bool
+    forwarded_allow_ips: list[str]
+
+
+def forwarding(server: ServerConfig) -> Forwarding:
+    """uvicorn's options for X-Forwarded-For and -Proto: believed only from `server.trusted_proxies`
+    (uvicorn's defaults believe them from any local process, or from whatever FORWARDED_ALLOW_IPS says)."""
+    return {"proxy_headers": bool(server.trusted_proxies), "forwarded_allow_ips": server.trusted_proxies}

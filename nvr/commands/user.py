@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from nvr.config import Config
+from nvr.first_admin import set_password
 from nvr.station_identity import station_id
 from storage.accounts import ROLES, AccountError, AccountStore
 from storage.audit import AuditLog
@@ -63,7 +64,7 @@ def run_user_command(config: Config, args: argparse.Namespace) -> int:
             accounts.add(args.username, _read_password(), args.role)
             audit.record("user_add", username=CONSOLE, detail=f"user {args.username} role {args.role}")
         else:
-            accounts.set_password(args.username, _read_password())
+            set_password(accounts, config.data_dir, args.username, _read_password())
             audit.record("user_passwd", username=CONSOLE, detail=f"user {args.username}")
         print(f"{args.action}: done")
         return 0

@@ -22,7 +22,7 @@ POLL_SECONDS = 2.0  # how soon a change made by another process (`nvr camera`) i
 
 class CameraSync:
     def __init__(self, store: CameraStore, links: list[RecorderLink], pipeline: DetectionPipeline,
-                 hubs: dict[tuple[str, str], LiveHub], watch: Callable[[str, str, bool], None]) -> None:
+                 hubs: dict[tuple[str, str], LiveHub], watch: Callable[[str, str, bool, bool], None]) -> None:
         self._store = store
         self._links = links
         self._pipeline = pipeline

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.live_hub import EncodedFrame
+from ingest.live_hub import AudioChunk, EncodedFrame
 from ingest.status import StatusSnapshot
 from storage.index import Segment
 
@@ -52,6 +52,8 @@ class CameraReport:
     detect: StatusSnapshot | None  # the sub stream, when it is a separate one
     recording_error: str | None
     in_progress: Segment | None  # the segment being written
+    segments_written: int  # finished segments and their bytes, since the recorder process started
+    bytes_written: int
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,13 @@ class LiveData:
     camera: str
     role: str
     frame: EncodedFrame
+
+
+@dataclass(frozen=True)
+class LiveAudio:
+    camera: str
+    role: str
+    chunk: AudioChunk
 
 
 @dataclass(frozen=True)
@@ -86,7 +95,8 @@ class SnapshotReply:
 class Watch:
     camera: str
     role: str
-    on: bool
+    on: bool  # send the stream's frames
+    sound: bool = False  # and its audio
 
 
 @dataclass(frozen=True)

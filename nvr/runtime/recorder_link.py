@@ -17,6 +17,7 @@ from ingest.live_hub import LiveHub
 from nvr.runtime.messages import (
     CameraReport,
     Hello,
+    LiveAudio,
     LiveData,
     LiveReset,
     Reload,
@@ -48,7 +49,7 @@ class RecorderLink:
         self._table: WorkPictureTable | None = None
         self._cameras_by_slot: dict[int, str] = {}
         self.reports: dict[str, CameraReport] = {}
-        self._watched: set[tuple[str, str]] = set()
+        self._watched: dict[tuple[str, str], tuple[bool, bool]] = {}  # (camera, role) -> (frames, sound) wanted
         self._requests = itertools.count()
         self._pending: dict[int, Future[bytes | None]] = {}
         self._stop = threading.Event()
@@ -67,10 +68,13 @@ class RecorderLink:
 
     # ------------------------------------------------------------------ requests
 
-    def watch(self, camera: str, role: str, on: bool) -> None:
+    def watch(self, camera: str, role: str, on: bool, sound: bool = False) -> None:
         with self._lock:
-            (self._watched.add if on else self._watched.discard)((camera, role))
-        self._send(Watch(camera, role, on))
+            if on or sound:
+                self._watched[(camera, role)] = (on, sound)
+            else:
+                self._watched.pop((camera, role), None)
+        self._send(Watch(camera, role, on, sound))
 
     def snapshot(self, camera: str) -> bytes | None:
         """The camera's newest detect frame as a JPEG; None when there is none or the recorder is away."""
@@ -135,6 +139,9 @@ class RecorderLink:
                     hub = self._hubs.get((camera, role))
                     if hub is not None:
                         hub.publish(frame)
+                case LiveAudio(camera, role, chunk):
+                    if (hub := self._hubs.get((camera, role))) is not None:
+                        hub.publish_audio(chunk)
                 case Reports(cameras):
                     self.reports = {**self.reports, **{report.camera: report for report in cameras}}
                 case LiveReset(camera, role):
@@ -155,13 +162,13 @@ class RecorderLink:
             old, self._table = self._table, table
             self._cameras_by_slot = {slot: name for name, slot in hello.slots.items()}
             self._connection = connection
-            watched = list(self._watched)
+            watched = list(self._watched.items())
         if old is not None:
             old.close()
-        for camera, role in watched:  # viewers that were watching before a recorder restart
+        for (camera, role), (on, sound) in watched:  # viewers that were watching before a recorder restart
             if (hub := self._hubs.get((camera, role))) is not None:
                 hub.reset()
-            self._send(Watch(camera, role, True))
+            self._send(Watch(camera, role, on, sound))
         log.info("connected to recorder %d (pid %d, %d cameras)", self.shard, hello.pid, len(hello.slots))
         self._connected.set()
 

@@ -16,7 +16,7 @@ from multiprocessing.connection import Connection, Listener
 
 from ingest.frame_tap import FrameTap
 from ingest.source import SourceOptions
-from ingest.worker import Backoff, PacketSink, StreamWorker
+from ingest.worker import AudioSink, Backoff, PacketSink, StreamWorker
 from nvr.cameras import recorder_cameras
 from nvr.config import CameraConfig, Config
 from nvr.logs import setup_logging
@@ -68,10 +68,12 @@ class CameraRecorder:
         for role, url in camera.stream_urls.items():
             self.taps[role] = LiveTap(camera.name, role, outlet)
             sinks: list[PacketSink] = [self.taps[role]]
+            audio_sinks: list[AudioSink] = [self.taps[role]]
             if role == camera.detect_role and feed is not None:
                 sinks.append(FrameTap(feed, max_fps=camera.detect.max_fps, keyframes_only=camera.detect.keyframes_only))
             if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
                 sinks.append(self.recorder)
+                audio_sinks.append(self.recorder)
 
             def on_state(state: str, reason: str | None, name: str = camera.name) -> None:
                 writer.put(OutageStart(name, now_ms(), reason or "offline") if state == "offline"
@@ -79,7 +81,8 @@ class CameraRecorder:
                 outlet.send(Reports([self.report()]))  # the station shows the change now, not at the next report
 
             self.workers[role] = StreamWorker(
-                camera.name, role, url, options, sinks=sinks, stall_seconds=ingest.stall_seconds,
+                camera.name, role, url, options, sinks=sinks, audio_sinks=audio_sinks,
+                stall_seconds=ingest.stall_seconds,
                 backoff=Backoff(ingest.reconnect_min_seconds, ingest.reconnect_max_seconds),
                 on_state=on_state if role == "record" else None)
 
@@ -87,7 +90,7 @@ class CameraRecorder:
         detect = self.workers.get("detect")
         return CameraReport(self.name, self.workers["record"].status.snapshot(),
                             detect.status.snapshot() if detect else None, self.recorder.last_error,
-                            self.recorder.in_progress())
+                            self.recorder.in_progress(), self.recorder.segments_written, self.recorder.bytes_written)
 
 
 class RecorderProcess:
@@ -184,7 +187,7 @@ class RecorderProcess:
                 continue
             for recorder in self._running.values():
                 for tap in recorder.taps.values():
-                    tap.watch(False)
+                    tap.watch(False, sound=False)
             self._outlet.attach(connection)
             self._outlet.send(Hello(self.shard, os.getpid(), dict(self._slots), table_path, MAX_CAMERAS,
                                     self._work_size))
@@ -199,8 +202,8 @@ class RecorderProcess:
                 return
             running = self._running
             match message:
-                case Watch(camera, role, on) if camera in running and role in running[camera].taps:
-                    running[camera].taps[role].watch(on)
+                case Watch(camera, role, on, sound) if camera in running and role in running[camera].taps:
+                    running[camera].taps[role].watch(on, sound)
                 case SnapshotRequest(request, camera):
                     feed = running[camera].feed if camera in running else None
                     self._outlet.send(SnapshotReply(request, feed.snapshot() if feed else None))

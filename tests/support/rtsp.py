@@ -50,9 +50,10 @@ class RtspServer:
         clock_offset: float | None = None,
         udp_only: bool = False,
         codec: str = "h264",
+        audio: dict[str, str] | None = None,
     ) -> None:
         """`clock_offset`: seconds the cameras' RTCP sender reports are off the real time; `udp_only`: RTP
-        over UDP only, as some cameras send it."""
+        over UDP only, as some cameras send it; `audio`: mount -> "aac", "pcma" or "pcmu", a microphone."""
         self.mounts = list(mounts) + list(files or {})
         self.port = port if port is not None else free_port()
         self.user = user
@@ -73,6 +74,8 @@ class RtspServer:
             self._args += ["--clock-offset", str(clock_offset)]
         if udp_only:
             self._args.append("--udp-only")
+        for name, codec in (audio or {}).items():
+            self._args += ["--audio", f"{name}={codec}"]
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
 

@@ -2,7 +2,7 @@
 
 Usage: rtsp_server_main.py --port 8554 --mount cam0 --mount cam1 [--file street=/path/street.mp4]
        [--width 320 --height 240 --fps 15 --gop 15] [--user U --password P] [--clock-offset S] [--udp-only]
-       [--codec h264|h265]
+       [--codec h264|h265] [--audio cam0=aac|pcma|pcmu]
 
 `--mount` encodes a test pattern live; `--file` serves a pre-encoded H.264 MP4 at its own pace, from
 its start, ending when the file does. Every client gets a pipeline of its own: gst-rtsp-server's shared
@@ -10,7 +10,9 @@ media abort (`gst_rtsp_media_get_rates: assertion failed`) when clients come and
 
 `--clock-offset` makes the cameras' RTCP sender reports give an NTP time S seconds ahead of the
 system clock (negative: behind), like a camera whose clock is wrong. `--udp-only` refuses RTP over the
-RTSP connection (TCP), like cameras that only send RTP over UDP.
+RTSP connection (TCP), like cameras that only send RTP over UDP. `--audio NAME=CODEC` gives a live mount a
+microphone: a sine tone as AAC (16 kHz mono, MPEG4-GENERIC as Hikvision and Dahua send it) or G.711
+A-law / mu-law (8 kHz mono, 40 ms a packet), as a second track.
 
 Prints READY on stdout once listening on 127.0.0.1; exits cleanly on SIGTERM/SIGINT.
 """
@@ -29,6 +31,11 @@ from gi.repository import GLib, GObject, Gst, GstRtsp, GstRtspServer  # noqa: E4
 PATTERNS = ("ball", "smpte", "snow", "pinwheel", "spokes", "circular")
 ROLE = "viewer"
 NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900 (NTP) to 1970 (Unix)
+AUDIO = {  # what a camera's microphone track is encoded and payloaded with
+    "aac": "audio/x-raw,rate=16000,channels=1 ! avenc_aac ! rtpmp4gpay pt=97",
+    "pcma": "audio/x-raw,rate=8000,channels=1 ! alawenc ! rtppcmapay min-ptime=40000000 max-ptime=40000000",
+    "pcmu": "audio/x-raw,rate=8000,channels=1 ! mulawenc ! rtppcmupay min-ptime=40000000 max-ptime=40000000",
+}
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,14 +53,22 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--clock-offset", type=float, default=None, help="seconds the RTCP NTP time is off")
     p.add_argument("--udp-only", action="store_true", help="offer RTP over UDP only, not interleaved over TCP")
     p.add_argument("--codec", choices=("h264", "h265"), default="h264", help="what the live mounts encode")
+    p.add_argument("--audio", action="append", default=[], help=f"NAME=CODEC: an audio track on a live mount, "
+                   f"CODEC one of {', '.join(AUDIO)} (repeatable)")
     args = p.parse_args()
     if (args.user is None) != (args.password is None):
         p.error("--user and --password go together")
+    args.audio = dict(item.split("=", 1) for item in args.audio)
+    if unknown := set(args.audio.values()) - set(AUDIO):
+        p.error(f"unknown audio codec {sorted(unknown)}")
     return args
 
 
-def launch_line(args: argparse.Namespace, pattern: str) -> str:
-    """GStreamer launch line for one live-encoded mount."""
+def launch_line(args: argparse.Namespace, pattern: str, audio: str | None) -> str:
+    """GStreamer launch line for one live-encoded mount, with a tone as its audio track when asked."""
+    microphone = (f" audiotestsrc is-live=true wave=sine freq=440 volume=0.3 samplesperbuffer=320"
+                  " ! audioconvert ! audioresample"
+                  f" ! {AUDIO[audio]} name=pay1") if audio else ""
     encode = (f" ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={args.gop} bframes=0"
               " option-string=scenecut=0 ! video/x-h264,profile=constrained-baseline"
               " ! rtph264pay name=pay0 pt=96 config-interval=1" if args.codec == "h264" else
@@ -63,7 +78,7 @@ def launch_line(args: argparse.Namespace, pattern: str) -> str:
     return (
         f"( videotestsrc is-live=true pattern={pattern}"
         f" ! video/x-raw,format=I420,width={args.width},height={args.height},framerate={args.fps}/1"
-        f"{encode} )"
+        f"{encode}{microphone} )"
     )
 
 
@@ -108,7 +123,8 @@ def main() -> int:
     if args.user is not None:
         server.set_auth(make_auth(args.user, args.password))
     mounts = server.get_mount_points()
-    served = [(name, launch_line(args, PATTERNS[i % len(PATTERNS)])) for i, name in enumerate(args.mount)]
+    served = [(name, launch_line(args, PATTERNS[i % len(PATTERNS)], args.audio.get(name)))
+              for i, name in enumerate(args.mount)]
     served += [(name, file_launch_line(path)) for name, path in (f.split("=", 1) for f in args.file)]
     for name, launch in served:
         factory = GstRtspServer.RTSPMediaFactory()

@@ -1,0 +1,82 @@
+"""What a case item is made from: a camera range typed or picked on the timeline, an event, or a bookmark.
+Times are read as everywhere in the API (ISO 8601, local without an offset, or Unix seconds); each bad
+field's 400 names it (`items[1].start: ...`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import HTTPException
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from api.auth import visible_camera
+from api.deps import query_instant
+from api.routes_events import CLIP_POST_ROLL_MS, CLIP_PRE_ROLL_MS, visible_event
+from api.routes_recordings import MAX_CLIP_MS
+from nvr.config import one_line
+from nvr.station import Station
+from storage.accounts import User
+from storage.cases import NewItem
+
+BOOKMARK_BEFORE_MS = 30_000  # a bookmark's item, unless start and end are given: the minute around it
+BOOKMARK_AFTER_MS = 30_000
+
+
+def _readable(text: str) -> str:
+    """Text people wrote: lines of printable characters (no NUL, which PostgreSQL refuses, nor other controls)."""
+    if not all(line.isprintable() for line in text.replace("\t", " ").splitlines()):
+        raise ValueError("must be printable text")
+    return text
+
+
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Instant = str | float  # ISO 8601 text or Unix seconds
+Note = Annotated[str, Field(max_length=4000), AfterValidator(_readable)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(one_line)]
+
+
+class ItemIn(BaseModel):
+    """`camera`, `start` and `end`; or `event` or `bookmark` (its camera, and its time unless start and end
+    are given)."""
+
+    model_config = ConfigDict(extra="forbid")
+    camera: str | None = None
+    start: Instant | None = None
+    end: Instant | None = None
+    note: Note | None = None
+    event: RowId | None = None
+    bookmark: RowId | None = None
+
+
+def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") -> NewItem:
+    """The item to store; `where` prefixes the field names in errors (`items[0].`)."""
+    if item.event is not None and item.bookmark is not None:
+        raise HTTPException(400, f"{where}event, {where}bookmark: give one of them, not both")
+    camera, start_ms, end_ms, note = item.camera, None, None, item.note
+    if item.event is not None:
+        event = visible_event(station, user, item.event)
+        camera, start_ms = event.camera, event.start_ms - CLIP_PRE_ROLL_MS
+        end_ms = (event.end_ms if event.end_ms is not None else event.updated_ms) + CLIP_POST_ROLL_MS
+    if item.bookmark is not None:
+        bookmark = station.bookmarks.get(item.bookmark)
+        if bookmark is None or station.camera(bookmark.camera) is None:
+            raise HTTPException(404, f"no bookmark {item.bookmark}")
+        camera = bookmark.camera
+        start_ms, end_ms = bookmark.at_ms - BOOKMARK_BEFORE_MS, bookmark.at_ms + BOOKMARK_AFTER_MS
+        note = bookmark.note if note is None else note
+    if item.camera is not None and item.camera != camera:
+        raise HTTPException(400, f"{where}camera: the {'event' if item.event else 'bookmark'} is of camera {camera!r}")
+    if item.start is not None:
+        start_ms = query_instant(station, f"{where}start", str(item.start))
+    if item.end is not None:
+        end_ms = query_instant(station, f"{where}end", str(item.end))
+    if camera is None or start_ms is None or end_ms is None:
+        raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event or a bookmark)")
+    visible_camera(station, user, camera)
+    if end_ms <= start_ms:
+        raise HTTPException(400, f"{where}end: must be after start")
+    if end_ms - start_ms > MAX_CLIP_MS:
+        raise HTTPException(400, f"{where}end: the range is longer than the limit of {MAX_CLIP_MS // 3_600_000} hours")
+    if not station.recorded_spans(camera, start_ms, end_ms):
+        raise HTTPException(404, f"{where}start: no footage of {camera} in the requested range")
+    return NewItem(camera, start_ms, end_ms, note or "", item.event, item.bookmark)

@@ -1,0 +1,93 @@
+// What was recorded and what happened, for the cameras of one playback: recorded ranges, gaps with their
+// reasons and events. Loaded for a span around what is looked at, again when the look moves out of it, and
+// every few seconds while the span reaches now (the recording grows). Listeners hear "change".
+import { api } from "./api.js";
+
+const REFRESH_MS = 15000;
+const MARGIN_MS = 3600000; // loaded beyond what is looked at, at least this much on each side
+const LIVE_MS = 60000; // a span ending this close to its loading time reaches now
+const MAX_SPAN_MS = 3 * 86400000; // what is loaded grows to cover every look (the head, the timeline) up to this
+
+function search(spans, ms) {
+  // index of the last span starting at or before ms, or -1
+  let [low, high] = [0, spans.length - 1];
+  let found = -1;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    if (spans[middle][0] <= ms) {
+      found = middle;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}
+
+export class Footage extends EventTarget {
+  constructor(cameras) {
+    super();
+    this.cameras = cameras;
+    this.ranges = new Map(); // camera -> [[start, end], ...] in time order
+    this.gaps = new Map(); // camera -> [[start, end, reason], ...]
+    this.events = [];
+    this.span = null; // { start, end, at }: what is loaded, and when it was
+    this.pending = null;
+  }
+
+  ensure(start, end) {
+    const span = this.span;
+    const covered = span && span.start <= start && span.end >= end;
+    const stale = span && span.end > span.at - LIVE_MS && Date.now() - span.at > REFRESH_MS;
+    if (this.pending || (covered && !stale)) return;
+    const margin = Math.max(end - start, MARGIN_MS);
+    let [from, to] = [start - margin, Math.min(end + margin, Date.now() + LIVE_MS)];
+    if (span && Math.max(to, span.end) - Math.min(from, span.start) <= MAX_SPAN_MS) {
+      [from, to] = [Math.min(from, span.start), Math.max(to, span.end)];
+    }
+    this.pending = this.load(from, to)
+      .catch(() => {}) // kept as it was; the next look asks again
+      .finally(() => { this.pending = null; });
+  }
+
+  async load(start, end) {
+    const query = `start=${start / 1000}&end=${end / 1000}`;
+    const [listings, events] = await Promise.all([
+      Promise.all(this.cameras.map((camera) => api(`/api/cameras/${encodeURIComponent(camera)}/recordings?${query}`))),
+      api(`/api/events?${query}&limit=5000`),
+    ]);
+    for (const listing of listings) {
+      this.ranges.set(listing.camera, listing.ranges.map((r) => [Date.parse(r.start), Date.parse(r.end)]));
+      this.gaps.set(listing.camera, listing.gaps.map((g) => [Date.parse(g.start), Date.parse(g.end), g.reason]));
+    }
+    this.events = events.filter((event) => this.cameras.includes(event.camera));
+    this.span = { start, end, at: Date.now() };
+    this.dispatchEvent(new Event("change"));
+  }
+
+  // Whether `ms` is within what is loaded (before that, nothing is known of it: neither footage nor gap).
+  covers(ms) {
+    return Boolean(this.span) && this.span.start <= ms && ms <= this.span.end;
+  }
+
+  recordedAt(camera, ms) {
+    const spans = this.ranges.get(camera) || [];
+    const index = search(spans, ms);
+    return index >= 0 && ms < spans[index][1];
+  }
+
+  gapAt(camera, ms) {
+    const spans = this.gaps.get(camera) || [];
+    const index = search(spans, ms);
+    return index >= 0 && ms < spans[index][1] ? spans[index][2] : null;
+  }
+
+  // The first recorded moment from `ms` on in `direction` (+1 later, -1 earlier), or null.
+  footageFrom(camera, ms, direction) {
+    if (this.recordedAt(camera, ms)) return ms;
+    const spans = this.ranges.get(camera) || [];
+    const index = search(spans, ms);
+    if (direction > 0) return index + 1 < spans.length ? spans[index + 1][0] : null;
+    return index >= 0 ? spans[index][1] - 1 : null;
+  }
+}

@@ -1,0 +1,129 @@
+"""Alerts for a camera offline, or covered, turned away or defocused, for longer than `alerts` allows.
+
+An alert is an event (`camera_offline`, `camera_tampered`) handed to the event writer like detection's, so
+whatever follows events (the index, the screen's WebSocket, MQTT and webhooks built on them) carries it.
+One event per episode: it starts when the camera went bad (it appears once the episode has lasted the
+configured time) and ends when the camera is back. A camera must stay good for `SETTLE_SECONDS` before the
+episode ends, so one that flaps (back for a second, gone again) raises one alert, not one per flap.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from detect.events import Event, EventPolicy, EventType, EventUpdate
+from detect.observation import Observation
+from nvr.runtime.messages import CameraReport
+
+log = logging.getLogger(__name__)
+CHECK_SECONDS = 1.0
+SETTLE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """Since when (UTC seconds) a camera is offline / tampered with; None: it is not."""
+
+    offline_since: float | None
+    tampered_since: float | None
+
+
+def camera_state(report: CameraReport | None, seen: Observation | None) -> CameraState | None:
+    """A running camera's state from its recorder's report and detection's newest observation; None while its
+    recorder process is (re)starting and nothing is known (a recorder takes seconds to spawn)."""
+    if report is None:
+        return None
+    tampered = seen is not None and (seen.covered or seen.moved or seen.defocused)
+    return CameraState(None if report.record.state == "online" else report.record.since,
+                       seen.t if seen is not None and tampered else None)
+
+
+@dataclass
+class _Episode:
+    start: float
+    good_since: float | None = None  # the camera is back since then (not yet for SETTLE_SECONDS)
+    alert: Event | None = None
+
+
+class AlertRules:
+    """Decides, from the cameras' states checked over time, when alerts start and end."""
+
+    def __init__(self, limits: dict[EventType, float], policy: EventPolicy) -> None:
+        self._limits = limits  # alert type -> seconds the camera may be in that state before it
+        self._policy = policy
+        self._episodes: dict[tuple[str, EventType], _Episode] = {}
+
+    def check(self, now: float, states: dict[str, CameraState | None]) -> list[EventUpdate]:
+        """`states`: every camera being recorded (None: not known now, nothing changes); an episode of a camera
+        no longer there ends now."""
+        updates: list[EventUpdate] = []
+        for camera, state in states.items():
+            if state is None:
+                continue
+            for kind, since in (("camera_offline", state.offline_since), ("camera_tampered", state.tampered_since)):
+                if kind in self._limits:
+                    updates += self._follow(camera, kind, since, now)
+        for camera, kind in [key for key in self._episodes if key[0] not in states]:
+            updates += self._end(camera, kind, now)
+        return updates
+
+    def close(self, now: float) -> list[EventUpdate]:
+        """End every alert (the station stops)."""
+        return [update for camera, kind in list(self._episodes) for update in self._end(camera, kind, now)]
+
+    def _follow(self, camera: str, kind: EventType, since: float | None, now: float) -> list[EventUpdate]:
+        episode = self._episodes.get((camera, kind))
+        if since is None:
+            if episode is None:
+                return []
+            if episode.good_since is None:
+                episode.good_since = now
+            return self._end(camera, kind, episode.good_since) if now - episode.good_since >= SETTLE_SECONDS else []
+        if episode is None:
+            episode = self._episodes[(camera, kind)] = _Episode(min(since, now))
+        episode.good_since = None
+        if episode.alert is not None or now - episode.start < self._limits[kind]:
+            return []
+        episode.alert = Event(camera, kind, episode.start, None, 1.0, (), now,
+                              episode.start - self._policy.pre_roll_seconds, None)
+        log.warning("%s: %s for %.0f s: alert", camera, kind, now - episode.start)
+        return [EventUpdate("started", episode.alert)]
+
+    def _end(self, camera: str, kind: EventType, end: float) -> list[EventUpdate]:
+        episode = self._episodes.pop((camera, kind))
+        if episode.alert is None:
+            return []
+        log.info("%s: %s ended", camera, kind)
+        return [EventUpdate("ended", replace(episode.alert, end=end, clip_end=end + self._policy.post_roll_seconds))]
+
+
+class AlertWatch:
+    """Checks every camera once a second, in a thread of its own; alerts go to `emit` (the event writer)."""
+
+    def __init__(self, rules: AlertRules, states: Callable[[], dict[str, CameraState | None]],
+                 emit: Callable[[list[EventUpdate]], None]) -> None:
+        self._rules = rules
+        self._states = states
+        self._emit = emit
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="camera-alerts", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop checking; alerts still open end now."""
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._emit(self._rules.close(time.time()))
+
+    def _run(self) -> None:
+        while not self._stop.wait(CHECK_SECONDS):
+            try:
+                self._emit(self._rules.check(time.time(), self._states()))
+            except Exception:  # a bug must not end the alerts for good
+                log.exception("camera alerts: check failed; going on")

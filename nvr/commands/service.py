@@ -1,0 +1,112 @@
+"""`nvr install-service`: the station as a systemd service that starts at boot, restarts when it fails, and
+runs as its own unprivileged user in a read-only system (it may write only its data folder)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from nvr.config import Config
+
+UNIT_NAME = "station-nvr.service"
+UNIT_DIR = Path("/etc/systemd/system")
+ENV_FILE = Path("/etc/station-nvr/env")  # camera passwords as NVR_... variables, readable by root only
+
+
+def unit_text(executable: Path, config_path: Path, data_dir: Path, user: str) -> str:
+    """The unit file. KillMode=mixed: SIGTERM reaches the supervisor alone, which stops its recorder and
+    station processes in order (closing the open segments); whatever is left after TimeoutStopSec is killed."""
+    return f"""[Unit]
+Description=Station NVR: cameras, recording, detection and the post's screen
+After=network-online.target postgresql.service mosquitto.service
+Wants=network-online.target
+
+[Service]
+Type=simple
+User={user}
+Group={user}
+ExecStart={executable} --config {config_path} run
+EnvironmentFile=-{ENV_FILE}
+Environment=PYTHONUNBUFFERED=1
+WorkingDirectory={data_dir}
+Restart=on-failure
+RestartSec=5
+KillMode=mixed
+TimeoutStopSec=60
+LimitNOFILE=65536
+UMask=0027
+ProtectSystem=strict
+ReadWritePaths={data_dir}
+ProtectHome=read-only
+PrivateTmp=yes
+NoNewPrivileges=yes
+CapabilityBoundingSet=
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictSUIDSGID=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+LockPersonality=yes
+SystemCallArchitectures=native
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK
+
+[Install]
+WantedBy=multi-user.target
+"""
+
+
+def add_service_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    service = commands.add_parser("install-service", help="install and start the station as a systemd service")
+    service.add_argument("--user", default="nvr", help="the system user it runs as (made if missing)")
+    service.add_argument("--print", action="store_true", dest="print_only",
+                         help="print the unit file and change nothing")
+    service.add_argument("--no-start", action="store_true", help="install and enable, but do not start it now")
+    return service
+
+
+def install_service(config: Config, config_path: Path, args: argparse.Namespace) -> int:
+    executable = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "nvr" else _nvr_executable()
+    data_dir = config.data_dir.resolve()
+    text = unit_text(executable, config_path.resolve(), data_dir, args.user)
+    if args.print_only:
+        print(text, end="")
+        return 0
+    if os.geteuid() != 0:
+        print("nvr install-service: run it as root (or with --print to see the unit)", file=sys.stderr)
+        return 2
+    if shutil.which("systemctl") is None:
+        print("nvr install-service: this system has no systemd; use --print, or the Docker image", file=sys.stderr)
+        return 2
+    _ensure_user(args.user, data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.chown(data_dir, args.user, args.user)
+    for path in data_dir.rglob("*"):  # a folder used before by another account (a first `make run`)
+        shutil.chown(path, args.user, args.user)
+    (UNIT_DIR / UNIT_NAME).write_text(text)
+    subprocess.run(["systemctl", "daemon-reload"], check=True)
+    subprocess.run(["systemctl", "enable", *([] if args.no_start else ["--now"]), UNIT_NAME], check=True)
+    print(f"installed {UNIT_DIR / UNIT_NAME}: runs as {args.user}, data in {data_dir}; camera passwords may go "
+          f"in {ENV_FILE} (mode 0600). `journalctl -u {UNIT_NAME}` shows its log.")
+    return 0
+
+
+def _nvr_executable() -> Path:
+    found = shutil.which("nvr")
+    return Path(found).resolve() if found else Path(sys.executable).with_name("nvr")
+
+
+def _ensure_user(user: str, home: Path) -> None:
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--home-dir", str(home), "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", user], check=True)

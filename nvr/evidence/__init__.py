@@ -1,0 +1,1 @@
+"""Evidence: the station's signing key, signed case exports, and their verification."""

@@ -1,0 +1,143 @@
+"""Exports built in the background, one at a time (an export reads and hashes gigabytes: the API and the
+recorders keep the rest of the machine), with their progress.
+
+A finished export is `data_dir/exports/case-<id>-<digest>.zip`, the digest being that of the case's content
+(title, note, items): it is served until the case changes, even after a restart, and a later export of
+the case replaces it. Closing or reopening a case does not change its content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from nvr.evidence.export import ExportCancelled, Progress
+from storage.cases import Case
+from storage.clock import now_ms
+from storage.custody import CustodyError
+from storage.segment_file import fsync_path
+
+log = logging.getLogger(__name__)
+Builder = Callable[[Case, str, Path, Progress, Callable[[], bool]], None]  # case, by, out, progress, cancelled
+JobState = Literal["queued", "running", "ready", "failed"]
+
+
+@dataclass
+class ExportJob:
+    case_id: int
+    digest: str  # of the case's content when the export started
+    by: str | None
+    path: Path
+    state: JobState = "queued"
+    progress: float = 0.0
+    started_ms: int = field(default_factory=now_ms)
+    finished_ms: int | None = None
+    error: str | None = None
+    bytes: int | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+
+def case_digest(case: Case) -> str:
+    """What an export shows of its case, but its status (the creation time tells a case from a later one with
+    the same id, which SQLite may give again)."""
+    content = [case.created_ms, case.title, case.note,
+               [(i.id, i.camera, i.start_ms, i.end_ms, i.note) for i in case.items]]
+    return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
+
+
+class ExportJobs:
+    def __init__(self, folder: Path, build: Builder, on_failure: Callable[[ExportJob], None]) -> None:
+        self._folder = folder
+        self._build = build
+        self._on_failure = on_failure
+        self._jobs: dict[int, ExportJob] = {}
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export")
+        folder.mkdir(parents=True, exist_ok=True)
+        for partial in folder.glob("*.partial"):  # left by a process that stopped mid-export
+            partial.unlink(missing_ok=True)
+
+    def start(self, case: Case, by: str | None) -> ExportJob:
+        """Build the case's export (again); an export of the same content already under way is kept."""
+        digest = case_digest(case)
+        with self._lock:
+            current = self._jobs.get(case.id)
+            if current is not None and current.state in ("queued", "running"):
+                if current.digest == digest:
+                    return current
+                current.cancelled.set()  # the case changed: that export would be stale
+            job = ExportJob(case.id, digest, by, self._folder / f"case-{case.id}-{digest}.zip")
+            self._jobs[case.id] = job
+        self._pool.submit(self._run, job, case)
+        return job
+
+    def current(self, case: Case) -> ExportJob | None:
+        """The export of the case as it is now (under way, finished or failed), or None."""
+        digest = case_digest(case)
+        with self._lock:
+            job = self._jobs.get(case.id)
+            if job is not None and job.digest == digest:
+                return job
+            path = self._folder / f"case-{case.id}-{digest}.zip"
+            if not path.exists():
+                return None
+            stat = path.stat()  # built by an earlier run of the station
+            found = ExportJob(case.id, digest, None, path, "ready", 1.0, round(stat.st_mtime * 1000),
+                              round(stat.st_mtime * 1000), bytes=stat.st_size)
+            self._jobs[case.id] = found
+            return found
+
+    def forget(self, case_id: int) -> None:
+        """The case is gone: stop its export and delete its files."""
+        with self._lock:
+            job = self._jobs.pop(case_id, None)
+        if job is not None:
+            job.cancelled.set()
+        self._remove_exports(case_id, keep=None)
+
+    def stop(self) -> None:
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancelled.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run(self, job: ExportJob, case: Case) -> None:
+        if job.cancelled.is_set():
+            return
+        job.state = "running"
+        partial = job.path.with_name(job.path.name + ".partial")
+        try:
+            self._build(case, job.by or "", partial, lambda share: setattr(job, "progress", round(share, 4)),
+                        job.cancelled.is_set)
+            if job.cancelled.is_set():  # the case changed or went while its last file was written
+                raise ExportCancelled()
+            fsync_path(partial)
+            os.replace(partial, job.path)
+            fsync_path(job.path.parent)
+        except ExportCancelled:
+            partial.unlink(missing_ok=True)
+            return
+        except Exception as exc:
+            partial.unlink(missing_ok=True)
+            if isinstance(exc, CustodyError):
+                log.error("export of case %d refused: %s", job.case_id, exc)
+            else:
+                log.exception("export of case %d failed", job.case_id)
+            job.error, job.finished_ms, job.state = str(exc), now_ms(), "failed"
+            self._on_failure(job)
+            return
+        self._remove_exports(job.case_id, keep=job.path)
+        job.bytes, job.progress, job.finished_ms, job.state = job.path.stat().st_size, 1.0, now_ms(), "ready"
+
+    def _remove_exports(self, case_id: int, keep: Path | None) -> None:
+        for old in self._folder.glob(f"case-{case_id}-*.zip"):
+            if old != keep:
+                old.unlink(missing_ok=True)

@@ -1,0 +1,117 @@
+"""What `GET /metrics` shows, read from the station when Prometheus asks: the recorders' latest reports, the
+event counts, the disk, the catalog's oldest footage and detection's tick times. Nothing on the recording
+or detection path updates a metric for it (the tick histogram, one observation a tick, is the exception).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from prometheus_client import CollectorRegistry, Histogram
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from nvr.config import CameraConfig
+from nvr.event_counts import EventCounts
+from nvr.runtime.messages import CameraReport
+from storage.disk_space import disk_usage
+from storage.index import RecordingIndex
+from storage.usage import oldest_footage
+
+DAY_SECONDS = 86_400
+
+
+class Observed(Protocol):
+    """What the collector reads of the station (nvr.station.Station)."""
+
+    index: RecordingIndex
+    segments_dir: Path
+    event_counts: EventCounts
+    tick_seconds: Histogram  # detection's, observed by its thread
+
+    def camera_list(self) -> list[CameraConfig]: ...
+
+    def is_running(self, camera: str) -> bool: ...
+
+    def report(self, camera: str) -> CameraReport | None: ...
+
+
+class StationCollector(Collector):
+    def __init__(self, station: Observed) -> None:
+        self._station = station
+
+    def collect(self) -> Iterator[Metric]:
+        """Called by the scrape, in a worker thread (the catalog is read)."""
+        station = self._station
+        now = time.time()
+        names = [camera.name for camera in station.camera_list()]
+        running = {name for name in names if station.is_running(name)}
+        reports = {name: report for name in running if (report := station.report(name)) is not None}
+        enabled = _gauge("nvr_camera_enabled", "1 when the camera is enabled (recorded)")
+        up = _gauge("nvr_camera_up", "1 while the camera's record stream flows")
+        for name in names:
+            enabled.add_metric([name], float(name in running))
+            report = reports.get(name)
+            up.add_metric([name], float(report is not None and report.record.state == "online"))
+        yield enabled
+        yield up
+        yield from self._reported(reports, now)
+        yield self._events()
+        yield from self._storage(names, now)
+        yield from station.tick_seconds.collect()
+
+    def _reported(self, reports: dict[str, CameraReport], now: float) -> Iterator[Metric]:
+        """What each camera's recorder process said in its latest report (counters: since it started)."""
+        fps = _gauge("nvr_camera_fps", "Frames a second of the record stream (last 5 s)")
+        bitrate = _gauge("nvr_camera_bitrate_bits_per_second", "Bitrate of the record stream (last 5 s)")
+        age = _gauge("nvr_camera_last_frame_age_seconds", "Seconds since the camera's last frame")
+        recorded = _counter("nvr_camera_recorded_bytes", "Bytes of finished segments written")
+        segments = _counter("nvr_camera_segments_written", "Segments finished and written")
+        reconnects = _counter("nvr_camera_reconnects", "Times the record stream was lost after it had been flowing")
+        for name, report in reports.items():
+            record = report.record
+            fps.add_metric([name], record.fps)
+            bitrate.add_metric([name], record.bitrate_kbps * 1000)
+            if record.last_frame is not None:
+                age.add_metric([name], max(0.0, now - record.last_frame))
+            recorded.add_metric([name], report.bytes_written)
+            segments.add_metric([name], report.segments_written)
+            reconnects.add_metric([name], record.reconnects)
+        yield from (fps, bitrate, age, recorded, segments, reconnects)
+
+    def _events(self) -> Metric:
+        events = CounterMetricFamily("nvr_camera_events", "Events started since the station process started",
+                                     labels=["camera", "type"])
+        for (camera, type_), count in sorted(self._station.event_counts.snapshot().items()):
+            events.add_metric([camera, type_], count)
+        return events
+
+    def _storage(self, names: list[str], now: float) -> Iterator[Metric]:
+        disk = disk_usage(self._station.segments_dir)
+        yield GaugeMetricFamily("nvr_disk_free_bytes", "Free bytes on the segments' disk", value=disk.free)
+        yield GaugeMetricFamily("nvr_disk_total_bytes", "Size of the segments' disk", value=disk.total)
+        kept = _gauge("nvr_camera_footage_days", "Days from the camera's oldest footage kept to now")
+        oldest = oldest_footage(self._station.index)
+        for name in names:
+            if name in oldest:
+                kept.add_metric([name], max(0.0, now - oldest[name] / 1000) / DAY_SECONDS)
+        yield kept
+
+
+def _gauge(name: str, text: str) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, text, labels=["camera"])
+
+
+def _counter(name: str, text: str) -> CounterMetricFamily:
+    return CounterMetricFamily(name, text, labels=["camera"])
+
+
+def metrics_registry(station: Observed, *others: Collector) -> CollectorRegistry:
+    """A registry of its own per app (never the process-wide default), so stations in one process do not mix."""
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in (StationCollector(station), *others):
+        registry.register(collector)
+    return registry

@@ -1,0 +1,158 @@
+"""Cases, the unit of evidence: a title, a note, a status and camera ranges (items). While a case is open its
+items' footage is locked (storage/locks.py). Like the index, the store sees only its own station's cases."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.orm import Session
+
+from storage.clock import now_ms
+from storage.index import RecordingIndex
+from storage.locks import OPEN
+from storage.models import CameraRow, CaseItemRow, CaseRow
+
+CaseStatus = Literal["open", "closed"]
+
+
+@dataclass(frozen=True)
+class NewItem:
+    camera: str
+    start_ms: int
+    end_ms: int
+    note: str = ""
+    event_id: int | None = None
+    bookmark_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CaseItem:
+    id: int
+    camera: str
+    start_ms: int
+    end_ms: int
+    note: str
+    event_id: int | None
+    bookmark_id: int | None
+    added_ms: int
+    added_by: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    id: int
+    title: str
+    note: str
+    status: CaseStatus
+    created_ms: int
+    created_by: str | None
+    updated_ms: int
+    items: tuple[CaseItem, ...]
+
+
+class CaseStore:
+    def __init__(self, index: RecordingIndex) -> None:
+        self._index = index
+        self._station = index.station
+
+    def create(self, title: str, note: str, items: Iterable[NewItem], by: str | None) -> Case:
+        now = now_ms()
+        with self._index.session() as session, session.begin():
+            row = CaseRow(station=self._station, title=title, note=note, status=OPEN, created_ms=now, created_by=by,
+                          updated_ms=now)
+            session.add(row)
+            session.flush()
+            session.add_all([self._item_row(row.id, item, now, by) for item in items])
+            case_id = row.id
+        found = self.get(case_id)
+        assert found is not None
+        return found
+
+    def get(self, case_id: int) -> Case | None:
+        found = self._cases(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id))
+        return found[0] if found else None
+
+    def all(self, status: CaseStatus | None = None) -> list[Case]:
+        """Newest first."""
+        query = select(CaseRow).where(CaseRow.station == self._station)
+        if status is not None:
+            query = query.where(CaseRow.status == status)
+        return self._cases(query.order_by(CaseRow.id.desc()))
+
+    def update(self, case_id: int, *, title: str | None = None, note: str | None = None,
+               status: CaseStatus | None = None) -> Case | None:
+        """Change what is given; None when there is no such case."""
+        with self._index.session() as session, session.begin():
+            row = self._row(session, case_id)
+            if row is None:
+                return None
+            for name, value in (("title", title), ("note", note), ("status", status)):
+                if value is not None:
+                    setattr(row, name, value)
+            row.updated_ms = now_ms()
+        return self.get(case_id)
+
+    def delete(self, case_id: int) -> bool:
+        with self._index.session() as session, session.begin():
+            row = self._row(session, case_id)
+            if row is None:
+                return False
+            session.execute(delete(CaseItemRow).where(CaseItemRow.case_id == case_id))
+            session.delete(row)
+            return True
+
+    def add_item(self, case_id: int, item: NewItem, by: str | None) -> CaseItem | None:
+        """None when there is no such case."""
+        now = now_ms()
+        with self._index.session() as session, session.begin():
+            case = self._row(session, case_id)
+            if case is None:
+                return None
+            row = self._item_row(case_id, item, now, by)
+            session.add(row)
+            case.updated_ms = now
+            session.flush()
+            item_id = row.id
+        found = self.get(case_id)
+        assert found is not None
+        return next(i for i in found.items if i.id == item_id)
+
+    def remove_item(self, case_id: int, item_id: int) -> bool:
+        with self._index.session() as session, session.begin():
+            case = self._row(session, case_id)
+            if case is None:
+                return False
+            item = session.scalar(select(CaseItemRow).where(CaseItemRow.case_id == case_id, CaseItemRow.id == item_id))
+            if item is None:
+                return False
+            session.delete(item)
+            case.updated_ms = now_ms()
+            return True
+
+    def _row(self, session: Session, case_id: int) -> CaseRow | None:
+        return session.scalar(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id))
+
+    def _item_row(self, case_id: int, item: NewItem, now: int, by: str | None) -> CaseItemRow:
+        return CaseItemRow(case_id=case_id, camera_id=self._index.camera_id(item.camera), start_ms=item.start_ms,
+                           end_ms=item.end_ms, note=item.note, event_id=item.event_id, bookmark_id=item.bookmark_id,
+                           added_ms=now, added_by=by)
+
+    def _cases(self, query: Select[CaseRow]) -> list[Case]:
+        with self._index.session() as session:
+            rows = session.scalars(query).all()
+            items: dict[int, list[CaseItem]] = {row.id: [] for row in rows}
+            found = session.execute(select(CaseItemRow, CameraRow.name).join(CameraRow)
+                                    .where(CaseItemRow.case_id.in_(list(items)))
+                                    .order_by(CaseItemRow.start_ms, CaseItemRow.id)).all()
+        for item, camera in found:
+            items[item.case_id].append(CaseItem(item.id, camera, item.start_ms, item.end_ms, item.note, item.event_id,
+                                                item.bookmark_id, item.added_ms, item.added_by))
+        return [Case(row.id, row.title, row.note, _status(row.status), row.created_ms, row.created_by, row.updated_ms,
+                     tuple(items[row.id])) for row in rows]
+
+
+def _status(text: str) -> CaseStatus:
+    return "open" if text == OPEN else "closed"

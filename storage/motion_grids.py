@@ -1,0 +1,98 @@
+"""Motion grids in the catalog: where each camera saw motion, one row per camera and minute that had some.
+
+A row holds a 60-bit mask of the minute's seconds with motion and, for each of them in order, its 18-byte
+grid (`detect.motion_grid`): a quiet minute costs nothing, a minute of constant motion 1,080 bytes.
+Seconds arrive in batches and are OR-ed into their rows, so a minute written again (the writer's next
+batch, a restart) only ever gains cells. Like the index, the store sees only its own station's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import delete, func, select, tuple_
+
+from detect.motion_grid import GRID_BYTES, MotionSecond
+from storage.index import RecordingIndex
+from storage.models import CameraRow, MotionGridRow, SegmentRow
+
+MINUTE_MS = 60_000
+_BITS = np.arange(60, dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class MotionGrids:
+    """Seconds with motion (Unix seconds, ascending) and their packed grids, (len(seconds), GRID_BYTES)."""
+
+    seconds: np.ndarray
+    cells: np.ndarray
+
+
+def _minute(mask: int, cells: bytes) -> np.ndarray:
+    """A row's contents as a (60, GRID_BYTES) array, zero in the seconds without motion."""
+    grids = np.zeros((60, GRID_BYTES), np.uint8)
+    grids[(np.uint64(mask) >> _BITS) & np.uint64(1) == 1] = np.frombuffer(cells, np.uint8).reshape(-1, GRID_BYTES)
+    return grids
+
+
+def _row_values(grids: np.ndarray) -> tuple[int, bytes]:
+    """(seconds mask, cells) of a (60, GRID_BYTES) minute."""
+    moved = grids.any(axis=1)
+    return int((moved.astype(np.uint64) << _BITS).sum()), grids[moved].tobytes()
+
+
+class MotionGridStore:
+    def __init__(self, index: RecordingIndex) -> None:
+        self._index = index
+        self._ours = MotionGridRow.station == index.station
+
+    def add(self, seconds: Iterable[MotionSecond]) -> None:
+        """OR the seconds' cells into their minutes' rows, in one transaction."""
+        minutes: dict[tuple[str, int], np.ndarray] = {}
+        for camera, second, cells in seconds:
+            grids = minutes.setdefault((camera, second // 60 * MINUTE_MS), np.zeros((60, GRID_BYTES), np.uint8))
+            grids[second % 60] |= np.frombuffer(cells, np.uint8)
+        by_id = {(self._index.camera_id(camera), minute_ms): grids for (camera, minute_ms), grids in minutes.items()}
+        with self._index.session() as session, session.begin():
+            stored = session.scalars(select(MotionGridRow).where(
+                self._ours, tuple_(MotionGridRow.camera_id, MotionGridRow.minute_ms).in_(list(by_id))))
+            for row in stored:
+                row.seconds, row.cells = _row_values(by_id.pop((row.camera_id, row.minute_ms))
+                                                     | _minute(row.seconds, row.cells))
+            for (camera_id, minute_ms), grids in by_id.items():  # the minutes not stored yet
+                mask, cells = _row_values(grids)
+                session.add(MotionGridRow(station=self._index.station, camera_id=camera_id, minute_ms=minute_ms,
+                                          seconds=mask, cells=cells))
+
+    def grids(self, camera: str, start_ms: int, end_ms: int) -> MotionGrids:
+        """The seconds with motion of `camera` overlapping [start_ms, end_ms)."""
+        query = (select(MotionGridRow.minute_ms, MotionGridRow.seconds, MotionGridRow.cells)
+                 .where(self._ours, MotionGridRow.camera_id == self._index.camera_id(camera),
+                        MotionGridRow.minute_ms > start_ms - MINUTE_MS, MotionGridRow.minute_ms < end_ms)
+                 .order_by(MotionGridRow.minute_ms))
+        with self._index.session() as session:
+            rows = session.execute(query).all()
+        if not rows:
+            return MotionGrids(np.zeros(0, np.int64), np.zeros((0, GRID_BYTES), np.uint8))
+        minutes, masks, blobs = zip(*rows, strict=True)
+        present = (np.array(masks, np.uint64)[:, None] >> _BITS) & np.uint64(1) == 1
+        row, second = np.nonzero(present)  # row by row, seconds ascending: the order of the grids in the blobs
+        seconds = np.array(minutes, np.int64)[row] // 1000 + second
+        cells = np.frombuffer(b"".join(blobs), np.uint8).reshape(-1, GRID_BYTES)
+        inside = (seconds * 1000 < end_ms) & (seconds * 1000 + 1000 > start_ms)
+        return MotionGrids(seconds[inside], cells[inside])
+
+    def forget(self, before_ms: int) -> None:
+        """Delete the grids older than the footage kept: per camera, the minutes that end by its oldest
+        segment's start (a camera with no footage left: by the station's oldest), and any before `before_ms`."""
+        station = self._index.station
+        with self._index.session() as session, session.begin():
+            oldest = dict(session.execute(select(SegmentRow.camera_id, func.min(SegmentRow.start_ms))
+                                          .where(SegmentRow.station == station).group_by(SegmentRow.camera_id)).all())
+            fallback = min(oldest.values(), default=before_ms)
+            for camera_id in session.scalars(select(CameraRow.id).where(CameraRow.station == station)):
+                cutoff = max(before_ms, oldest.get(camera_id, fallback))
+                session.execute(delete(MotionGridRow).where(self._ours, MotionGridRow.camera_id == camera_id,
+                                                            MotionGridRow.minute_ms <= cutoff - MINUTE_MS))

@@ -1,0 +1,202 @@
+"""Cases and bookmarks through the API of a recording station: who may use them, what they accept, what
+the audit log and the storage figures say, and the station's public key."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from nvr.evidence.signing import KEY_FILE, StationKey, public_base64
+from tests.conftest import start_station, station_config, wait_for
+from tests.support.rtsp import RtspServer
+
+VIEWER, VIEWER_PASSWORD = "nha-so-5", "household-pass"
+ADMIN, ADMIN_PASSWORD = "admin", os.environ["NVR_ADMIN_PASSWORD"]
+
+
+class Post:
+    def __init__(self, station: Any, operator: TestClient) -> None:
+        self.station, self.operator = station, operator
+
+    def client(self, username: str, password: str) -> TestClient:
+        client = TestClient(create_app(self.station))
+        token = client.post("/api/auth/login", json={"username": username, "password": password}).json()["token"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        return client
+
+    def recorded(self, camera: str) -> tuple[float, float]:
+        """Unix seconds of a recorded stretch of `camera`."""
+        segments = self.station.index.segments(camera, 0, 2**62)
+        return segments[0].start_ms / 1000 + 0.2, segments[-1].end_ms / 1000 - 0.2
+
+    def audit(self, action: str) -> list[Any]:
+        return self.station.audit.entries(start_ms=0, end_ms=2**62, action=action)
+
+
+@pytest.fixture(scope="module")
+def post(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Post]:
+    config = station_config(tmp_path_factory.mktemp("cases"), [{"name": "hem-4", "record_url": cameras.url("cam0")},
+                                                                 {"name": "nga-tu", "record_url": cameras.url("cam1")}])
+    started: list[Any] = []
+    station, operator = start_station(config, started)
+    try:
+        station.accounts.add(VIEWER, VIEWER_PASSWORD, "viewer")
+        station.accounts.grant(VIEWER, ["hem-4"])
+        for name in ("hem-4", "nga-tu"):
+            wait_for(lambda n=name: len(station.index.segments(n, 0, 2**62)) >= 2, 30, f"footage of {name}")
+        yield Post(station, operator)
+    finally:
+        station.stop()
+
+
+def test_a_case_is_created_read_changed_and_deleted_with_every_step_audited(post: Post) -> None:
+    start, end = post.recorded("hem-4")
+    created = post.operator.post("/api/cases", json={"title": " Mất xe máy ", "note": "nhà số 12\n\tcửa sau",
+                                                     "items": [{"camera": "hem-4", "start": start, "end": end}]})
+    assert created.status_code == 201, created.text
+    case = created.json()
+    assert case["status"] == "open" and case["locked"] and case["created_by"] == "duty"
+    assert [(i["camera"], i["start_ms"], i["end_ms"]) for i in case["items"]] == [
+        ("hem-4", round(start * 1000), round(end * 1000))]
+    assert case["export"] == {"case": case["id"], "state": "none"}
+    path = f"/api/cases/{case['id']}"
+    assert post.operator.get(path).json()["title"] == "Mất xe máy"
+    assert case["id"] in [c["id"] for c in post.operator.get("/api/cases?status=open").json()]
+
+    other_start, other_end = post.recorded("nga-tu")
+    added = post.operator.post(f"{path}/items", json={"camera": "nga-tu", "start": str(other_start),
+                                                      "end": str(other_end), "note": "hướng ra chợ"})
+    assert added.status_code == 201 and added.json()["note"] == "hướng ra chợ"
+    assert len(post.operator.get(path).json()["items"]) == 2
+    assert post.operator.delete(f"{path}/items/{added.json()['id']}").status_code == 204
+    assert post.operator.delete(f"{path}/items/{added.json()['id']}").status_code == 404
+    changed = post.operator.patch(path, json={"title": "Mất xe máy Honda", "status": "closed"}).json()
+    assert changed["title"] == "Mất xe máy Honda" and changed["status"] == "closed" and not changed["locked"]
+    assert case["id"] in [c["id"] for c in post.operator.get("/api/cases?status=closed").json()]
+    assert post.operator.delete(path).status_code == 204
+    assert post.operator.get(path).status_code == 404
+
+    for action, camera in (("case_create", None), ("case_item_add", "nga-tu"), ("case_item_remove", "nga-tu"),
+                           ("case_update", None), ("case_delete", None)):
+        entries = [e for e in post.audit(action) if f"case {case['id']}" in e.detail]
+        assert entries and entries[0].username == "duty" and entries[0].camera == camera, action
+    assert "status 'closed'" in next(e for e in post.audit("case_update") if f"case {case['id']}" in e.detail).detail
+
+
+def test_only_operators_and_admins_may_use_cases_and_bookmarks(post: Post) -> None:
+    start, end = post.recorded("hem-4")
+    body = {"title": "t", "items": [{"camera": "hem-4", "start": start, "end": end}]}
+    case = post.operator.post("/api/cases", json=body).json()
+    admin = post.client(ADMIN, ADMIN_PASSWORD)
+    assert admin.post("/api/cases", json=body).status_code == 201
+    assert admin.get(f"/api/cases/{case['id']}").status_code == 200
+    viewer = post.client(VIEWER, VIEWER_PASSWORD)
+    anonymous = TestClient(create_app(post.station))
+    calls = [("get", "/api/cases", None), ("post", "/api/cases", body), ("get", f"/api/cases/{case['id']}", None),
+             ("patch", f"/api/cases/{case['id']}", {"note": "x"}), ("delete", f"/api/cases/{case['id']}", None),
+             ("post", f"/api/cases/{case['id']}/items", body["items"][0]),
+             ("delete", f"/api/cases/{case['id']}/items/1", None), ("post", f"/api/cases/{case['id']}/export", None),
+             ("get", f"/api/cases/{case['id']}/export", None), ("get", f"/api/cases/{case['id']}/export.zip", None),
+             ("get", "/api/bookmarks", None), ("post", "/api/bookmarks", {"camera": "hem-4", "at": start}),
+             ("get", "/api/bookmarks/1", None), ("delete", "/api/bookmarks/1", None)]
+    for method, url, json in calls:
+        assert viewer.request(method, url, json=json).status_code == 403, (method, url)
+        assert anonymous.request(method, url, json=json).status_code == 401, (method, url)
+    assert post.operator.get(f"/api/cases/{case['id']}").json()["note"] == "", "nothing the viewer asked was done"
+
+
+def test_bad_items_are_refused_naming_the_field(post: Post) -> None:
+    start, end = post.recorded("hem-4")
+
+    def create(*items: dict[str, Any]) -> Any:
+        return post.operator.post("/api/cases", json={"title": "t", "items": list(items)})
+
+    good = {"camera": "hem-4", "start": start, "end": end}
+    refused = [
+        (create(good, {**good, "start": "hôm qua"}), 400, "items[1].start: 'hôm qua' is not a time"),
+        (create({**good, "end": start - 1}), 400, "items[0].end: must be after start"),
+        (create({**good, "start": start - 2 * 86_400}), 400, "items[0].end: the range is longer than the limit"),
+        (create({**good, "camera": "ghost"}), 404, "no camera named 'ghost'"),
+        (create({**good, "start": 1000, "end": 2000}), 404, "items[0].start: no footage of hem-4"),
+        (create({"camera": "hem-4"}), 400, "items[0].camera, items[0].start, items[0].end: required"),
+        (create({"event": 1, "bookmark": 1}), 400, "give one of them, not both"),
+        (create({"bookmark": 2_000_000}), 404, "no bookmark 2000000"),
+        (create({"event": 2_000_000}), 404, "no event 2000000"),
+    ]
+    for response, status, detail in refused:
+        assert response.status_code == status and detail in response.json()["detail"], response.text
+    for body in ({"title": "", "items": []}, {"title": "  "}, {"title": "a\nb"}, {"title": "t", "note": "nul\u0000"},
+                 {"title": "t", "tittle": "x"}, {"title": "t", "items": [{"cam": 1}]},
+                 {"title": "t", "items": [{"bookmark": 0}]}):
+        assert post.operator.post("/api/cases", json=body).status_code == 422, body
+    assert post.operator.get("/api/cases/0").status_code == 422
+    assert post.operator.get("/api/cases/2000000").status_code == 404
+    assert post.operator.patch("/api/cases/2000000", json={"note": "x"}).status_code == 404
+    assert post.operator.patch("/api/cases/1", json={"status": "lost"}).status_code == 422
+
+
+def test_items_come_from_bookmarks_and_events(post: Post) -> None:
+    _start, end = post.recorded("hem-4")
+    at = end - 1
+    made = post.operator.post("/api/bookmarks", json={"camera": "hem-4", "at": at, "note": "người lạ"})
+    assert made.status_code == 201 and made.json()["created_by"] == "duty"
+    bookmark = made.json()
+    assert post.operator.get(f"/api/bookmarks/{bookmark['id']}").json()["note"] == "người lạ"
+    assert bookmark["id"] in [b["id"] for b in post.operator.get("/api/bookmarks?camera=hem-4").json()]
+    assert post.operator.patch(f"/api/bookmarks/{bookmark['id']}", json={"note": "xe SH"}).json()["note"] == "xe SH"
+    event = post.station.events.open("hem-4", "motion", round(at * 1000) - 4000, 0.9, [])
+    post.station.events.update(event.id, end_ms=round(at * 1000) - 1000)
+
+    case = post.operator.post("/api/cases", json={"title": "t", "items": [{"bookmark": bookmark["id"]}]}).json()
+    [from_bookmark] = case["items"]
+    assert (from_bookmark["camera"], from_bookmark["bookmark"], from_bookmark["note"]) == ("hem-4", bookmark["id"],
+                                                                                         "xe SH")
+    assert (from_bookmark["start_ms"], from_bookmark["end_ms"]) == (bookmark["at_ms"] - 30_000,
+                                                                  bookmark["at_ms"] + 30_000)
+    from_event = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": event.id}).json()
+    assert (from_event["camera"], from_event["event"]) == ("hem-4", event.id)
+    assert (from_event["start_ms"], from_event["end_ms"]) == (event.start_ms - 5000, round(at * 1000) - 1000 + 5000)
+    wrong = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": event.id, "camera": "nga-tu"})
+    assert wrong.status_code == 400 and "camera: the event is of camera 'hem-4'" in wrong.json()["detail"]
+    assert post.operator.delete(f"/api/bookmarks/{bookmark['id']}").status_code == 204
+    assert post.operator.get(f"/api/bookmarks/{bookmark['id']}").status_code == 404
+    for action in ("bookmark_add", "bookmark_update", "bookmark_delete"):
+        assert [e for e in post.audit(action) if f"bookmark {bookmark['id']}" in e.detail and e.camera == "hem-4"]
+
+
+def test_storage_shows_the_footage_open_cases_lock(post: Post) -> None:
+    def nga_tu() -> dict[str, Any]:
+        shown = post.operator.get("/api/storage").json()
+        return {"total": shown["locked_bytes"], "shortage": shown["shortage"],
+                **{c["name"]: c for c in shown["cameras"]}["nga-tu"]}
+
+    before = nga_tu()  # other tests' open cases lock what they lock, whatever is recorded since
+    start, end = post.recorded("nga-tu")
+    case = post.operator.post("/api/cases", json={"title": "t", "items": [
+        {"camera": "nga-tu", "start": start, "end": end}]}).json()
+    locked = nga_tu()
+    assert locked["locked_bytes"] > before["locked_bytes"]
+    assert locked["total"] - before["total"] == locked["locked_bytes"] - before["locked_bytes"]
+    assert locked["shortage"] is None
+    post.operator.patch(f"/api/cases/{case['id']}", json={"status": "closed"})
+    assert nga_tu()["locked_bytes"] == before["locked_bytes"]
+
+
+def test_the_station_key_is_made_once_private_and_published(post: Post, tmp_path: Path) -> None:
+    shown = post.operator.get("/api/station").json()
+    assert shown["id"] == post.station.index.station and shown["timezone"] == "Asia/Ho_Chi_Minh"
+    assert shown["public_key"] == public_base64(post.station.key.public)
+    assert shown["public_key_pem"].startswith("-----BEGIN PUBLIC KEY-----")
+    assert shown["key_fingerprint"].startswith("sha256:") and len(shown["key_fingerprint"]) == 71
+    key_file = post.station.config.data_dir / KEY_FILE
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert public_base64(StationKey.load_or_create(post.station.config.data_dir).public) == shown["public_key"]
+    fresh = StationKey.load_or_create(tmp_path)
+    assert public_base64(fresh.public) != shown["public_key"], "each station makes its own key"
+    assert post.client(VIEWER, VIEWER_PASSWORD).get("/api/station").status_code == 200, "public for any user"
