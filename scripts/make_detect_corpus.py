@@ -7,7 +7,7 @@ clock overlay, covering, turning away, defocusing, and streams that stop. Frames
 NumPy arrays (no encoding) at a small size, and played through the real `DetectorBank` and
 `EventMachine`, several clips side by side as cameras of one bank.
 
-    python scripts/make_detect_corpus.py [--scenario NAME ...]
+    python scripts/make_detect_corpus.py [--scenario NAME ...] [--cache DIR] [--missed]
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ from ingest.demo.synthetic import (
 )
 from ingest.demo.traffic import ROUTES, random_movers
 from ingest.demo.world import LAYOUTS, Place
+from scripts.corpus_cache import WorkFrame, cached, reduced
 from scripts.weather_effects import Awning, Effect, Rain, Shake, Snow, Tree, Water, WetRoad
 
 SIZE = (640, 360)  # the sub stream the bank usually gets
@@ -494,27 +495,30 @@ class Played:
     frames: int = 0  # handed to the bank
 
 
-def play(clips: list[Clip]) -> list[Played]:
-    """Run the clips side by side through one bank and one event machine, frame by frame."""
+def play(clips: list[Clip], cache: Path | None = None) -> list[Played]:
+    """Run the clips side by side through one bank and one event machine, frame by frame; with a `cache`
+    directory, each clip's work frames are rendered once and kept there (`scripts.corpus_cache`)."""
     bank, machine = DetectorBank(), EventMachine()
+    size = bank.settings.work_size
     played = {clip.name: Played(clip) for clip in clips}
-    streams = {clip.name: clip.frames() for clip in clips}
+    streams: dict[str, Iterator[WorkFrame]] = {
+        clip.name: iter(cached(clip.name, clip.frames(), size, cache)) if cache else reduced(clip.frames(), size)
+        for clip in clips}
     for clip in clips:
         bank.add_camera(clip.name, clip.settings)
     index = 0
     while streams:
         now = index / FPS
         for name, stream in list(streams.items()):
-            item = next(stream, None)
-            if item is None:
+            frame = next(stream, None)
+            if frame is None:
                 del streams[name]
                 bank.remove_camera(name)
                 played[name].updates += [(now, u) for u in machine.close(name, now)]
                 continue
-            frame, lost = item
             played[name].truth.append(frame.boxes)
-            if not lost:
-                bank.submit(name, frame.y, (frame.u, frame.v), frame.time)
+            if not frame.lost:
+                bank.submit(name, frame.y, (frame.chroma[0], frame.chroma[1]), frame.time)
                 played[name].frames += 1
         for obs in bank.tick(now):
             if obs.motion:
@@ -681,25 +685,29 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
             result.missed.append(f"{played.clip.name}: mover {mover} at {t0:.2f}")
 
 
-def scenario_score(name: str) -> Score:
-    """Play a scenario's clips and score them together."""
+def scenario_score(name: str, cache: Path | None = None) -> Score:
+    """Play a scenario's clips (their work frames kept in `cache`, if given) and score them together."""
     total = Score()
-    for played in play(SCENARIOS[name]()):
+    for played in play(SCENARIOS[name](), cache):
         total.add(score(played))
     return total
 
 
-def quality(names: list[str]) -> dict[str, dict[str, object]]:
-    """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay."""
-    return {name: scenario_score(name).table() for name in names}
+def quality(names: list[str], cache: Path | None = None, missed: bool = False) -> dict[str, dict[str, object]]:
+    """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay (and, with
+    `missed`, what was missed and what was false)."""
+    scores = {name: scenario_score(name, cache) for name in names}
+    return {name: result.table() | ({"missed": result.missed} if missed else {}) for name, result in scores.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
+    parser.add_argument("--cache", type=Path, help="keep the clips' work frames in this directory")
+    parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     arguments = parser.parse_args()
     started = time.process_time()
-    table = quality(arguments.scenario or list(SCENARIOS))
+    table = quality(arguments.scenario or list(SCENARIOS), arguments.cache, arguments.missed)
     print(json.dumps({"quality": table, "cpu_seconds": round(time.process_time() - started, 1)}))
 
 

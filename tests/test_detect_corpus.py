@@ -1,13 +1,15 @@
 """Detection quality on the labelled scenario corpus (scripts/make_detect_corpus.py), scenario by scenario.
 
 The scenarios are rendered and played through the real detector bank and event machine; the two
-cores each take half of them.
+cores each take half of them. The weather scenarios' work frames are kept in pytest's cache directory
+(`scripts/corpus_cache.py`, named by a hash of what draws them): rendering is most of their cost.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -22,11 +24,13 @@ NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream
 
 
 @pytest.fixture(scope="module")
-def quality() -> dict[str, Score]:
+def quality(pytestconfig: pytest.Config) -> dict[str, Score]:
     assert sorted(ORDER) == sorted(SCENARIOS)
+    cache = pytestconfig.cache.mkdir("detect-corpus") if pytestconfig.cache else None
+    caches: list[Path | None] = [cache if name in WEATHER else None for name in ORDER]
     # spawned, not forked: other tests' threads may hold locks at the moment of a fork
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return dict(zip(ORDER, pool.map(scenario_score, ORDER), strict=True))
+        return dict(zip(ORDER, pool.map(scenario_score, ORDER, caches), strict=True))
 
 
 @pytest.mark.parametrize("name", RECALLED)
