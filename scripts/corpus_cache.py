@@ -49,7 +49,7 @@ def reduced(frames: Iterable[tuple[Frame, bool]], size: tuple[int, int]) -> Iter
 
 def cached(name: str, frames: Iterable[tuple[Frame, bool]], size: tuple[int, int], directory: Path) -> list[WorkFrame]:
     """The work frames of clip `name`, read from `directory`, or reduced from `frames` and written there."""
-    path = directory / f"{name}.{_fingerprint(name, size)}.npz"
+    path = directory / f"{name}.{fingerprint(name, size)}.npz"
     if path.exists():
         return _read(path)
     work = list(reduced(frames, size))
@@ -64,7 +64,8 @@ def cached(name: str, frames: Iterable[tuple[Frame, bool]], size: tuple[int, int
     return work
 
 
-def _fingerprint(name: str, size: tuple[int, int]) -> str:
+def fingerprint(name: str, size: tuple[int, int]) -> str:
+    """A hash of clip `name` at `size` and of the sources that draw it."""
     digest = hashlib.sha256(f"{name} {size}".encode())
     for source in SOURCES:
         path = ROOT / source

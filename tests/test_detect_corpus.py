@@ -2,7 +2,8 @@
 
 The scenarios are rendered and played through the real detector bank and event machine; the two
 cores each take half of them. The weather scenarios' work frames are kept in pytest's cache directory
-(`scripts/corpus_cache.py`, named by a hash of what draws them): rendering is most of their cost.
+(.cache/detect-corpus, `scripts/corpus_cache.py`, named by a hash of what draws them): rendering is most of
+their cost.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import pytest
 
 from scripts.make_detect_corpus import SCENARIOS, WEATHER, Score, scenario_score
 
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "detect-corpus"
+
 # the longest first, so that both workers finish at about the same time
 ORDER = ["static-ir", "static-day", "shake", "tamper", "snow", "rain-ir", "rain-ramp", "rain-day", "water", "wind",
          "light-changes", "foliage", "insects", "night-objects", "day-objects", "ir-switches", "overlay", "stream-loss"]
@@ -24,10 +27,9 @@ NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream
 
 
 @pytest.fixture(scope="module")
-def quality(pytestconfig: pytest.Config) -> dict[str, Score]:
+def quality() -> dict[str, Score]:
     assert sorted(ORDER) == sorted(SCENARIOS)
-    cache = pytestconfig.cache.mkdir("detect-corpus") if pytestconfig.cache else None
-    caches: list[Path | None] = [cache if name in WEATHER else None for name in ORDER]
+    caches = [CACHE if name in WEATHER else None for name in ORDER]
     # spawned, not forked: other tests' threads may hold locks at the moment of a fork
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         return dict(zip(ORDER, pool.map(scenario_score, ORDER, caches), strict=True))
