@@ -199,7 +199,6 @@ class Tracker:
                 moving.append(track.blob)
         return moving, still
 
-
     def blobs(self) -> list[Blob]:
         """The latest blob of every track (seen in this frame or the one before)."""
         return [track.blob for track in self._tracks]
