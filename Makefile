@@ -21,7 +21,9 @@ test:
 	$(MAKE) $(BIN)/nvr
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	# two test processes share the machine; the pace and timing tests then run alone
+	$(BIN)/pytest -q -n 2 --dist loadfile -m "not solo"
+	$(BIN)/pytest -q -m solo
 
 check-config: $(BIN)/nvr
 	$(BIN)/nvr --config config.yaml check-config

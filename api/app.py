@@ -25,6 +25,7 @@ from api.routes_cases import router as cases_router
 from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
 from api.routes_health import router as health_router
+from api.routes_keys import router as keys_router
 from api.routes_live import router as live_router
 from api.routes_metrics import router as metrics_router
 from api.routes_motion_search import router as motion_search_router
@@ -75,6 +76,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(live_router)
     app.include_router(events_router)
     app.include_router(users_router)
+    app.include_router(keys_router)
     app.include_router(recordings_router)
     app.include_router(motion_search_router)
     app.include_router(playback_router)

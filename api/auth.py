@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from anyio import from_thread
@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 
 from api.connections import LOGGED_OUT, Connections
 from api.deps import get_connections, get_station
-from nvr.login_limiter import Block
+from nvr.login_limiter import Block, LoginLimiter
 from nvr.station import Station
-from storage.accounts import MAX_USERNAME, User
+from storage.accounts import MAX_USERNAME, AccountStore, User
+from storage.audit import AuditLog
 
 router = APIRouter(prefix="/api/auth")
 COOKIE = "nvr_session"
@@ -55,8 +56,14 @@ def _from_elsewhere(request: Request) -> bool:
 
 def signed_in(request: Request, station: Station = Depends(get_station)) -> User:
     """The caller's account, also while it must change its password (see current_user)."""
+    return session_user(station.accounts, request)
+
+
+def session_user(accounts: AccountStore, request: Request) -> User:
+    """The account of the presented token or cookie (401 without one); a change asked with the cookie must
+    come from the server's own pages."""
     token = presented_token(request)
-    user = station.accounts.user_for_token(token) if token else None
+    user = accounts.user_for_token(token) if token else None
     if user is None:
         raise HTTPException(401, "log in first (missing, expired or unknown token)",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -66,27 +73,38 @@ def signed_in(request: Request, station: Station = Depends(get_station)) -> User
     return user
 
 
-def current_user(user: User = Depends(signed_in)) -> User:
-    """The caller, who may use the station: one signed in with a generated password must change it first."""
+def may_use(user: User) -> User:
+    """`user`, who may use the station: one signed in with a generated password must change it first."""
     if user.must_change_password:
         raise HTTPException(403, MUST_CHANGE.format(username=user.username))
     return user
+
+
+def is_admin(user: User) -> User:
+    if user.role != "admin":
+        raise HTTPException(403, "only an administrator may do this")
+    return user
+
+
+# The checks below read only the user: `async def`, so that FastAPI does not hand each to its thread pool
+# (see api/deps.py).
+async def current_user(user: User = Depends(signed_in)) -> User:
+    """The caller, who may use the station: one signed in with a generated password must change it first."""
+    return may_use(user)
 
 
 def password_setter(username: str, user: User = Depends(signed_in)) -> User:
     """Who may set `username`'s password: an administrator, or that user while they must change it."""
     if user.must_change_password and user.username == username:
         return user
-    return admin_user(current_user(user))
+    return is_admin(may_use(user))
 
 
-def admin_user(user: User = Depends(current_user)) -> User:
-    if user.role != "admin":
-        raise HTTPException(403, "only an administrator may do this")
-    return user
+async def admin_user(user: User = Depends(current_user)) -> User:
+    return is_admin(user)
 
 
-def staff_user(user: User = Depends(current_user)) -> User:
+async def staff_user(user: User = Depends(current_user)) -> User:
     """An administrator or a duty officer (operator); households (viewers) get 403."""
     if user.role not in ("admin", "operator"):
         raise HTTPException(403, "only an administrator or an operator may do this")
@@ -100,27 +118,48 @@ def visible_camera(station: Station, user: User, name: str) -> str:
     return name
 
 
-@router.post("/login")
-def login(credentials: Credentials, request: Request, response: Response,
-          station: Station = Depends(get_station)) -> dict[str, Any]:
+class LoginDesk(Protocol):
+    """Where people log in: a station, or the district server (the same shared accounts)."""
+    accounts: AccountStore
+    audit: AuditLog
+    login_limiter: LoginLimiter
+
+
+def log_in(desk: LoginDesk, credentials: Credentials, request: Request, response: Response) -> dict[str, Any]:
     """Throttled per name and address, and per name (nvr/login_limiter.py); each wait is audited once."""
     name, remote = credentials.username, remote_address(request) or "unknown"
-    wait = math.ceil(station.login_limiter.retry_after(name, remote))
+    wait = math.ceil(desk.login_limiter.retry_after(name, remote))
     if wait > 0:
         raise HTTPException(429, f"too many failed logins; try again in {wait} s", headers={"Retry-After": str(wait)})
-    user = station.accounts.verify(name, credentials.password)
+    user = desk.accounts.verify(name, credentials.password)
     if user is None:
-        station.audit.record("login_failed", username=name, remote=remote)
-        for block in station.login_limiter.failed(name, remote):
-            station.audit.record("login_blocked", username=name, remote=remote, detail=_blocked(block))
+        desk.audit.record("login_failed", username=name, remote=remote)
+        for block in desk.login_limiter.failed(name, remote):
+            desk.audit.record("login_blocked", username=name, remote=remote, detail=_blocked(block))
         raise HTTPException(401, "wrong user name or password")
-    station.login_limiter.succeeded(name, remote)
-    token = station.accounts.create_token(user, SESSION_MS)
-    station.audit.record("login", username=user.username, remote=remote)
+    desk.login_limiter.succeeded(name, remote)
+    token = desk.accounts.create_token(user, SESSION_MS)
+    desk.audit.record("login", username=user.username, remote=remote)
     response.set_cookie(COOKIE, token, max_age=SESSION_MS // 1000, httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", path="/")
     return {"token": token, "username": user.username, "role": user.role,
             "must_change_password": user.must_change_password}
+
+
+def log_out(desk: LoginDesk, user: User, request: Request, response: Response) -> str | None:
+    """End the presented session (revoked, audited, its cookie dropped); returns its token."""
+    token = presented_token(request)
+    if token:
+        desk.accounts.revoke_token(token)
+    desk.audit.record("logout", username=user.username, remote=remote_address(request))
+    response.delete_cookie(COOKIE, path="/")
+    return token
+
+
+@router.post("/login")
+def login(credentials: Credentials, request: Request, response: Response,
+          station: Station = Depends(get_station)) -> dict[str, Any]:
+    return log_in(station, credentials, request, response)
 
 
 def _blocked(block: Block) -> str:
@@ -133,12 +172,9 @@ def logout(request: Request, response: Response, user: User = Depends(signed_in)
            ) -> dict[str, str]:
     """End the session, and the event streams and live views opened with it (the account's other sessions
     keep theirs)."""
-    token = presented_token(request)
+    token = log_out(station, user, request, response)
     if token:
-        station.accounts.revoke_token(token)
         from_thread.run(connections.end_session, token, LOGGED_OUT)
-    station.audit.record("logout", username=user.username, remote=remote_address(request))
-    response.delete_cookie(COOKIE, path="/")
     return {"status": "logged out"}
 
 

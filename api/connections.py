@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from storage.accounts import User, token_digest
+from storage.machine_keys import is_machine_key
 
 log = logging.getLogger(__name__)
 Kind = Literal["websocket", "live"]
@@ -29,6 +30,7 @@ class Closure:
 LOGGED_OUT = Closure(4401, "logged out")
 PASSWORD_CHANGED = Closure(4401, "the password was changed: log in again")
 SESSION_ENDED = Closure(4401, "the session has ended: log in again")
+KEY_REVOKED = Closure(4401, "the machine key was revoked")
 NOT_GRANTED = Closure(4403, "this camera is no longer granted")
 
 
@@ -49,6 +51,7 @@ class Connection:
     user: User
     session: str  # token_digest of the session's token: the registry never holds the secret
     camera: str | None  # a live view's camera
+    machine: bool  # opened with a machine key, which outlives a password change
     closure: Closure | None = field(default=None, init=False)  # set when the registry ended the connection
     _stop: Stop | None = field(default=None, init=False, repr=False)
     _ended: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
@@ -85,7 +88,7 @@ class Connections:
         limit = self._limits[kind]
         if sum(1 for held in self._open if held.kind == kind and held.user.id == user.id) >= limit:
             raise TooMany(kind, limit)
-        held = Connection(kind, user, token_digest(token), camera)
+        held = Connection(kind, user, token_digest(token), camera, is_machine_key(token))
         self._open.add(held)
         return held
 
@@ -98,14 +101,18 @@ class Connections:
 
     async def end_session(self, token: str, closure: Closure) -> None:
         """Logging out: the connections opened with that token."""
+        await self.end_digest(token_digest(token), closure)
+
+    async def end_digest(self, session: str, closure: Closure) -> None:
+        """The connections opened with the token (or machine key) whose `token_digest` this is."""
         self.changes += 1
-        session = token_digest(token)
         await self._end((held for held in self._open if held.session == session), closure)
 
     async def end_user(self, user_id: int, closure: Closure) -> None:
-        """A new password: every connection of the account, whichever session opened it (the asking one too)."""
+        """A new password: every connection of the account opened by a session, whichever session opened it
+        (the asking one too); those of its machine keys go on, as the keys do."""
         self.changes += 1
-        await self._end((held for held in self._open if held.user.id == user_id), closure)
+        await self._end((held for held in self._open if held.user.id == user_id and not held.machine), closure)
 
     async def regrant(self, user: User) -> None:
         """The account's grants (or role) as they are now: event streams filter by them from the next event on,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
 
@@ -22,20 +23,26 @@ class Window:
     end_ms: int
 
 
-def get_station(request: Request) -> Station:
+# Dependencies that only read the request are `async def`: FastAPI runs a plain `def` dependency in its
+# thread pool, a hand-over to a worker thread and back (about 0.1 ms of CPU) for every request.
+async def get_station(request: Request) -> Station:
     station: Station = request.app.state.station
     return station
 
 
-def get_connections(request: Request) -> Connections:
+async def get_connections(request: Request) -> Connections:
     connections: Connections = request.app.state.connections
     return connections
 
 
 def query_instant(station: Station, parameter: str, text: str) -> int:
     """The instant in query parameter `parameter`; 400 whose detail begins with the parameter's name."""
+    return zoned_instant(station.config.zone, parameter, text)
+
+
+def zoned_instant(zone: ZoneInfo, parameter: str, text: str) -> int:
     try:
-        return parse_instant(text, station.config.zone)
+        return parse_instant(text, zone)
     except TimeFormatError as exc:
         raise HTTPException(400, f"{parameter}: {exc}") from None
 
@@ -43,10 +50,16 @@ def query_instant(station: Station, parameter: str, text: str) -> int:
 def time_window(station: Station, start: str | None, end: str | None, *, max_ms: int | None = None,
                 required: bool = False) -> Window:
     """Parse `start`/`end` (ISO 8601 or Unix seconds, 1970..9999); 400 on bad, reversed or too long ranges."""
+    return zoned_window(station.config.zone, start, end, max_ms=max_ms, required=required)
+
+
+def zoned_window(zone: ZoneInfo, start: str | None, end: str | None, *, max_ms: int | None = None,
+                 required: bool = False) -> Window:
+    """`time_window` in `zone` (the district server has no station)."""
     if required and (start is None or end is None):
         raise HTTPException(400, "both start and end are required")
-    end_ms = query_instant(station, "end", end) if end is not None else now_ms()
-    start_ms = query_instant(station, "start", start) if start is not None else end_ms - DEFAULT_WINDOW_MS
+    end_ms = zoned_instant(zone, "end", end) if end is not None else now_ms()
+    start_ms = zoned_instant(zone, "start", start) if start is not None else end_ms - DEFAULT_WINDOW_MS
     if end_ms <= start_ms:
         raise HTTPException(400, "end must be after start")
     if max_ms is not None and end_ms - start_ms > max_ms:

@@ -7,7 +7,7 @@ import hmac
 from fastapi import APIRouter, Depends, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from api.auth import admin_user, current_user, presented_token, signed_in
+from api.auth import is_admin, may_use, presented_token, signed_in
 from api.deps import get_station
 from nvr.station import Station
 
@@ -27,6 +27,6 @@ def metrics(request: Request, station: Station = Depends(get_station)) -> Respon
     """The station's metrics in Prometheus's text format; 401 without a login or key, 403 for a non-administrator.
     A plain `def`: the scrape reads the catalog, in a worker thread."""
     if not _holds_key(request, station):
-        admin_user(current_user(signed_in(request, station)))
+        is_admin(may_use(signed_in(request, station)))
     registry: CollectorRegistry = request.app.state.metrics
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})

@@ -16,8 +16,9 @@ CHROMA_GRID = (8, 16)  # rows, columns of chroma samples kept per frame
 _DEVIATION = np.abs(np.arange(256) - 128).astype(np.uint8)
 
 
-def reduce_luma(y: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """`y` box-averaged to `size` (width, height), as a new array.
+def reduce_luma(y: np.ndarray, size: tuple[int, int], out: np.ndarray | None = None) -> np.ndarray:
+    """`y` box-averaged to `size` (width, height), into `out` (a C-contiguous uint8 array of that size,
+    such as a shared-memory slot) or a new array; returns it.
 
     Halves with INTER_AREA while the picture is at least twice the work size, then resizes the rest
     of the way.
@@ -25,13 +26,16 @@ def reduce_luma(y: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     width, height = size
     level = y
     while level.shape[1] >= 2 * width and level.shape[0] >= 2 * height:
-        level = cv2.resize(level, (level.shape[1] // 2, level.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        half = (level.shape[1] // 2, level.shape[0] // 2)
+        level = cv2.resize(level, half, dst=out if half == size else None, interpolation=cv2.INTER_AREA)
     if level.shape[:2] != (height, width):
         shrink = level.shape[1] > width
-        level = cv2.resize(level, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    elif level is y:
-        level = y.copy()
-    return level
+        level = cv2.resize(level, size, dst=out, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    if out is None:
+        return y.copy() if level is y else level
+    if level is not out:
+        out[...] = level
+    return out
 
 
 def sample_chroma(chroma: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:

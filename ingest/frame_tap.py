@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import av
 import av.stream
+import av.video.plane
 import numpy as np
 
 from ingest.clock import Stamp
@@ -19,17 +20,17 @@ Chroma = tuple[np.ndarray, np.ndarray]
 FrameCallback = Callable[[np.ndarray, Chroma, float, av.VideoFrame], None]
 
 
-def plane_view(frame: av.VideoFrame, index: int) -> np.ndarray:
-    """A plane as a 2-D uint8 view of the frame's own buffer (valid while the frame lives)."""
-    plane = frame.planes[index]
+def plane_view(plane: av.video.plane.VideoPlane, step: int = 1) -> np.ndarray:
+    """Every `step`-th sample of a plane as a 2-D uint8 view of the frame's own buffer (valid while the frame
+    lives)."""
     rows = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)
-    return rows[: plane.height, : plane.width]
+    return rows[: plane.height: step, : plane.width: step]
 
 
 def detection_planes(frame: av.VideoFrame) -> tuple[np.ndarray, Chroma]:
     """What detection gets of a planar YUV frame: the Y plane and every CHROMA_STEP-th chroma sample, as views."""
-    return plane_view(frame, 0), (plane_view(frame, 1)[::CHROMA_STEP, ::CHROMA_STEP],
-                                  plane_view(frame, 2)[::CHROMA_STEP, ::CHROMA_STEP])
+    y, u, v = frame.planes[:3]  # `planes` makes new plane objects at each call: once per frame
+    return plane_view(y), (plane_view(u, CHROMA_STEP), plane_view(v, CHROMA_STEP))
 
 
 class FrameTap:

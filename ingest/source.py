@@ -184,10 +184,14 @@ def _open_rtsp(url: str, options: SourceOptions) -> OpenedSource:
 
 
 def _open_over(url: str, transport: str, options: SourceOptions) -> OpenedSource:
+    """The read timeout is the RTSP socket's own (`timeout`, in µs), not PyAV's: PyAV checks its timeout in an
+    interrupt callback that FFmpeg calls several times per RTP packet and that takes the GIL each time, which
+    every camera thread of the process then contends for (design/runtime.md). PyAV's serves the connect."""
     started = time.monotonic()
     try:
-        container = av.open(url, options={"rtsp_transport": transport, "analyzeduration": "1000000"},
-                            timeout=(options.connect_timeout, options.read_timeout))
+        container = av.open(url, options={"rtsp_transport": transport, "analyzeduration": "1000000",
+                                          "timeout": str(round(options.read_timeout * 1e6))},
+                            timeout=(options.connect_timeout, None))
     except av.InvalidDataError as exc:
         if time.monotonic() - started >= 0.9 * options.connect_timeout:  # FFmpeg's word for a silent server
             raise SourceError(f"the camera accepted the connection but did not answer within "

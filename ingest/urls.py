@@ -17,6 +17,8 @@ _CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):(?P
 # ?token=... (the WebSocket's login, in access logs) and ?password=... (cameras that take it in the query)
 _QUERY_SECRET_NAMES = ("token", "password", "passwd", "pwd")
 _QUERY_SECRETS = re.compile(r"(?i)(?P<head>[?&;](?:" + "|".join(_QUERY_SECRET_NAMES) + r")=)[^&\s'\"#]+")
+# A station's machine keys (storage/machine_keys.py: "nvrk_" and 43 URL-safe characters), wherever they appear
+_MACHINE_KEYS = re.compile(r"nvrk_[A-Za-z0-9_-]{20,}")
 # Shorter passwords are left to the patterns above: replacing every "123" in every log line would hide
 # camera names, times and addresses, and a secret that short is no secret.
 MIN_REGISTERED_SECRET = 4
@@ -80,9 +82,10 @@ def _written_forms(secret: str) -> set[str]:
 def redact_text(text: str) -> str:
     """Replace every URL password inside `text` with `***` (for logs, status and API output): the
     passwords of the configured cameras wherever they appear, `user:password@` in any URL, and
-    `token=` / `password=` query values."""
+    `token=` / `password=` query values, machine keys."""
     if (registered := _registry.pattern) is not None:
         text = registered.sub("***", text)
+    text = _MACHINE_KEYS.sub("nvrk_***", text)
     text = _CREDENTIALS.sub(lambda m: f"{m.group('head')}:***@", text)
     return _QUERY_SECRETS.sub(lambda m: f"{m.group('head')}***", text)
 

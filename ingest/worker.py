@@ -123,7 +123,7 @@ class StreamWorker:
             source = open_source(self._url, self._options)
             reason = "stream ended (the camera closed the connection)" if source.live else "file ended"
             self._pump(source)
-        except av.ExitError:  # FFmpeg's interrupt: our timeout fired
+        except (av.ExitError, TimeoutError):  # our timeout fired: PyAV's interrupt, or the RTSP socket's (reading)
             reason = (f"no data from the camera for {self._options.read_timeout:g} s or more (read timeout)"
                       if source is not None else
                       f"the camera did not answer within {self._options.connect_timeout:g} s (connect timeout)")

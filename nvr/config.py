@@ -48,6 +48,18 @@ class ConfigError(Exception):
         super().__init__(f"{source}: invalid configuration\n" + "\n".join(f"  {p}" for p in problems))
 
 
+def known_zone(zone: str) -> str:
+    """`zone` when it names an IANA time zone; a ValueError that says so otherwise (config validators)."""
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Ho_Chi_Minh)") from None
+    return zone
+
+
+TimeZoneName = Annotated[str, AfterValidator(known_zone)]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -392,7 +404,7 @@ class RuntimeConfig(_Section):
 
 class Config(_Section):
     data_dir: Path = Path("./data")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: TimeZoneName = "Asia/Ho_Chi_Minh"
     station: StationConfig = StationConfig()
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -406,14 +418,6 @@ class Config(_Section):
     alerts: AlertsConfig = AlertsConfig()
     cameras: list[CameraConfig] = Field(default_factory=list)
 
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, zone: str) -> str:
-        try:
-            ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {zone!r} (use an IANA name such as Asia/Ho_Chi_Minh)") from None
-        return zone
 
     @field_validator("cameras")
     @classmethod
@@ -510,19 +514,7 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
                  env: dict[str, str] | None = None, check_sources: bool = False) -> Config:
     """Validate YAML text into a Config, or raise ConfigError naming every problem by its path;
     `check_sources`: also that file:// cameras' files exist."""
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(source, [f"{where}: not valid YAML: {reason}"]) from None
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise ConfigError(source, ["(top level): must be a mapping of settings (data_dir, cameras, ...)"])
-    problems: list[str] = []
-    raw = _substitute_env(raw, (), dict(os.environ) if env is None else env, problems)
+    raw, problems = read_settings(text, source, "data_dir, cameras, ...", env)
     try:
         config = Config.model_validate(raw, context={CHECK_SOURCES: check_sources})
     except ValidationError as exc:
@@ -536,6 +528,25 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
     if config.metrics.key is not None:
         register_secret(config.metrics.key.get_secret_value())
     return _resolve_paths(config, base or Path.cwd())
+
+
+def read_settings(text: str, source: str, example: str, env: dict[str, str] | None = None
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """The YAML mapping in `text` with `${NAME}` replaced from `env` (default: the environment), and the
+    problems met doing so; ConfigError when it is not a YAML mapping (`example` names a few settings)."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(source, [f"{where}: not valid YAML: {reason}"]) from None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError(source, [f"(top level): must be a mapping of settings ({example})"])
+    problems: list[str] = []
+    return _substitute_env(raw, (), dict(os.environ) if env is None else env, problems), problems
 
 
 def validation_problems(exc: ValidationError) -> list[str]:

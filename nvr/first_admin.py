@@ -28,8 +28,8 @@ def ensure_first_admin(accounts: AccountStore, data_dir: Path, env: Mapping[str,
         raise AccountError(f"there is no administrator and the name {ADMIN!r} is taken by another role")
     password = env.get("NVR_ADMIN_PASSWORD")
     if password:
-        accounts.add(ADMIN, password, "admin")
-        log.info("created the administrator %r with the password from NVR_ADMIN_PASSWORD", ADMIN)
+        if _add_admin(accounts, password):
+            log.info("created the administrator %r with the password from NVR_ADMIN_PASSWORD", ADMIN)
         return
     password = secrets.token_urlsafe(15)
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -37,12 +37,27 @@ def ensure_first_admin(accounts: AccountStore, data_dir: Path, env: Mapping[str,
     with os.fdopen(fd, "w") as handle:
         handle.write(password + "\n")
     os.chmod(path, 0o600)
-    accounts.add(ADMIN, password, "admin")
+    if not _add_admin(accounts, password):
+        path.unlink()
+        return
     accounts.require_new_password(ADMIN)
     saved = f"saved, readable only by this user, in {path}"
     told = f"password {password} ({saved})" if sys.stdout.isatty() else f"password {saved}"
     print(f"First start: administrator {ADMIN!r} created with the {told}; it must be changed at the first "
           f"login (or with `nvr user passwd {ADMIN}`)", flush=True)
+
+
+def _add_admin(accounts: AccountStore, password: str) -> bool:
+    """False when another box of a shared database created the administrator at the same moment (two posts
+    starting at once on a new catalog): theirs stands, with its password in their data folder."""
+    try:
+        accounts.add(ADMIN, password, "admin")
+    except AccountError:
+        if accounts.count(role="admin"):
+            log.info("the administrator %r was created by another station of this database", ADMIN)
+            return False
+        raise
+    return True
 
 
 def set_password(accounts: AccountStore, data_dir: Path, username: str, password: str) -> User:

@@ -218,8 +218,8 @@ class Station:
         for camera in cameras:
             try:
                 self.index.open_outage(camera, now_ms(), RECORDER_LOST)
-            except SQLAlchemyError:
-                log.exception("%s: could not record the outage", camera)
+            except SQLAlchemyError as exc:  # the catalog is away: the gap shows, without its reason
+                log.warning("%s: could not record the outage (%s)", camera, type(exc).__name__)
 
     def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
         source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,

@@ -1,4 +1,5 @@
-"""Accounts: users with roles, camera grants for viewers, and login tokens (stored hashed).
+"""Accounts: users with roles, camera grants for viewers, and login tokens (stored hashed); the lookup of
+machine keys too (storage/machine_keys.py makes and revokes them).
 
 Users and tokens are not station-scoped yet; grants name cameras, which are, so a viewer sees on
 this box only the grants to this station's cameras.
@@ -16,17 +17,19 @@ from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.clock import now_ms
 from storage.index import RecordingIndex
-from storage.models import CameraRow, GrantRow, TokenRow, UserRow
+from storage.models import CameraRow, GrantRow, MachineKeyRow, TokenRow, UserRow
 
 Role = Literal["admin", "operator", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
 MAX_USERNAME = 64
 USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}$")
 MIN_PASSWORD = 10
+NEVER_MS = 2**62  # when a machine key expires
 TOKEN_CACHE_SECONDS = 2.0  # how stale a token's user may be after a change made by another process (the CLI)
 
 
@@ -98,11 +101,15 @@ class AccountStore:
         if role not in ROLES:
             raise AccountError(f"role must be one of {', '.join(ROLES)}")
         self._check_password(password)
-        with self._index.session() as session, session.begin():
-            if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
-                raise AccountError(f"user {username!r} already exists")
-            session.add(UserRow(username=username, password_hash=self._hasher.hash(password), role=role,
-                                created_ms=now_ms()))
+        taken = AccountError(f"user {username!r} already exists")
+        try:
+            with self._index.session() as session, session.begin():
+                if session.scalar(select(UserRow.id).where(UserRow.username == username)) is not None:
+                    raise taken
+                session.add(UserRow(username=username, password_hash=self._hasher.hash(password), role=role,
+                                    created_ms=now_ms()))
+        except IntegrityError:  # added meanwhile by another process (another box of a shared database)
+            raise taken from None
         return self.get_required(username)
 
     def set_password(self, username: str, password: str) -> User:
@@ -192,18 +199,27 @@ class AccountStore:
         return self.user_for_digest(digest)
 
     def user_for_digest(self, digest: str) -> User | None:
-        """As `user_for_token`, for the token whose `token_digest` this is, read from the catalog (for
-        the session watch, which looks for changes made elsewhere); the answer is remembered."""
+        """As `user_for_token`, for the token (or machine key) whose `token_digest` this is, read from the
+        catalog (for the session watch, which looks for changes made elsewhere); the answer is remembered."""
         with self._index.session() as session:
-            row = session.scalar(select(TokenRow).where(TokenRow.token_hash == digest))
-            if row is None or row.expires_ms <= now_ms():
+            token = session.execute(select(TokenRow.user_id, TokenRow.expires_ms)
+                                    .where(TokenRow.token_hash == digest, TokenRow.expires_ms > now_ms())).first()
+            if token is None:
+                token = session.execute(select(MachineKeyRow.user_id, literal(NEVER_MS))
+                                        .where(MachineKeyRow.key_hash == digest,
+                                               MachineKeyRow.revoked_ms.is_(None))).first()
+            if token is None:
                 return None
-            expires_ms = row.expires_ms
-            username = session.scalar(select(UserRow.username).where(UserRow.id == row.user_id))
+            user_id, expires_ms = token
+            username = session.scalar(select(UserRow.username).where(UserRow.id == user_id))
         user = self.get(username) if username else None
         if user is not None:
             self._tokens.put(digest, expires_ms, user)
         return user
+
+    def forget_cached(self) -> None:
+        """Read every token's user from the catalog again (a key was revoked)."""
+        self._tokens.clear()
 
     def revoke_token(self, token: str) -> None:
         with self._index.session() as session, session.begin():

@@ -1,130 +1,166 @@
 """One thread that writes a recorder's catalog rows, so that a slow, locked or unreachable database never
 holds up the threads reading the cameras.
 
-Rows wait in memory while the database is away and are written in order when it answers again; a row
-the database refuses for good (a segment already indexed) is dropped with a log line. Files are on disk
-before their rows are queued, so even rows lost with the process are found again by reconciliation.
+`put` only appends to a list in memory. The thread appends what is there to the journal on disk
+(storage/catalog_journal.py) and then applies the journal to the catalog in order. While the database is
+away the rows gather in the journal, on disk, for as long as it takes (a post's link to the district's
+PostgreSQL may be down for hours, the recorder may be restarted meanwhile); when it answers again they are
+written in order, each once. A row the database refuses for good is dropped with a log line.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
-from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from storage.catalog_journal import CatalogJournal
+from storage.catalog_rows import OutageEnd, OutageStart, Row
 from storage.index import RecordingIndex, Segment
 
 log = logging.getLogger(__name__)
-MAX_WAITING = 100_000  # rows held while the database is away (a day of 60 cameras' segments)
+MAX_WAITING = 100_000  # rows held in memory when even the journal cannot be written (a full disk)
+BATCH = 500  # rows written to the catalog in one go
 RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
 
 
-@dataclass(frozen=True)
-class OutageStart:
-    camera: str
-    start_ms: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class OutageEnd:
-    camera: str
-    end_ms: int
-
-
-Row = Segment | OutageStart | OutageEnd
-
-
 class CatalogWriter:
-    def __init__(self, index: RecordingIndex) -> None:
+    def __init__(self, index: RecordingIndex, journal: CatalogJournal) -> None:
         self._index = index
+        self._journal = journal
         self._waiting: deque[Row] = deque()
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = False
+        self._away = False  # the database did not answer the last attempt
+        self._retry_at = 0.0  # monotonic time of the next attempt while it is away
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def put(self, row: Row) -> None:
-        """Queue a row; never blocks on the database."""
+        """Queue a row; never blocks on the database or the disk."""
         with self._cond:
             if len(self._waiting) >= MAX_WAITING:
                 lost = self._waiting.popleft()
-                log.error("catalog writer: %d rows waiting for the database; dropped the oldest (%s)",
+                log.error("catalog writer: %d rows waiting for the journal; dropped the oldest (%s)",
                           MAX_WAITING, type(lost).__name__)
             self._waiting.append(row)
             self._cond.notify()
 
     def flush(self, timeout: float) -> bool:
-        """Wait until everything queued so far is written (True) or `timeout` passes (False)."""
+        """Wait until everything queued so far is in the catalog (True) or `timeout` passes (False)."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._waiting and not self._busy, timeout)
+            return self._cond.wait_for(lambda: self._settled() and not self._journal.pending, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Write what is queued (up to `timeout`), then end the thread."""
-        self.flush(timeout)
+        """Write what is queued to the catalog, or at least to the journal when the database is away (up to
+        `timeout`), then end the thread."""
         with self._cond:
+            self._cond.wait_for(lambda: self._settled() and (self._away or not self._journal.pending), timeout)
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=2)
+        if not self._thread.is_alive():  # else it is stuck in a call to the database; the process is ending
+            self._journal.close()
+
+    def _settled(self) -> bool:
+        return not self._waiting and not self._busy
 
     def _run(self) -> None:
         delay = RETRY_MIN_SECONDS
         while True:
             with self._cond:
-                self._cond.wait_for(lambda: self._waiting or self._stopping)
+                self._cond.wait_for(lambda: self._stopping or self._waiting or self._due(), self._wait_seconds())
                 if self._stopping:
                     return
-                batch = list(self._waiting)
+                taken = list(self._waiting)
+                self._waiting.clear()
                 self._busy = True
             try:
-                written = self._write(batch)
+                self._to_journal(taken)
+                if self._due():
+                    was_away, self._away = self._away, not self._apply_journal()
+                    if was_away and not self._away:
+                        log.info("catalog writer: the database is back; the journal's rows are written")
+                    self._retry_at = time.monotonic() + delay if self._away else 0.0
+                    delay = min(RETRY_MAX_SECONDS, delay * 2) if self._away else RETRY_MIN_SECONDS
             finally:
                 with self._cond:
-                    for _ in range(written):
-                        self._waiting.popleft()
                     self._busy = False
                     self._cond.notify_all()
-            if written < len(batch):  # the database is away: wait, then try again from where it stopped
-                with self._cond:
-                    self._cond.wait_for(lambda: self._stopping, delay)
-                delay = min(RETRY_MAX_SECONDS, delay * 2)
-            else:
-                delay = RETRY_MIN_SECONDS
+
+    def _due(self) -> bool:
+        return bool(self._journal.pending) and time.monotonic() >= self._retry_at
+
+    def _wait_seconds(self) -> float | None:
+        return max(0.0, self._retry_at - time.monotonic()) if self._journal.pending else None
+
+    def _to_journal(self, rows: list[Row]) -> None:
+        if not rows:
+            return
+        try:
+            self._journal.append(rows)
+        except OSError as exc:  # the disk is full or failing: keep them in memory and try again later
+            log.error("catalog writer: journal not written (%s); %d rows wait in memory", exc, len(rows))
+            with self._cond:
+                self._waiting.extendleft(reversed(rows))
+                self._cond.wait_for(lambda: self._stopping, RETRY_MAX_SECONDS)
+
+    def _apply_journal(self) -> bool:
+        """Write the journal's rows to the catalog in order; False when the database stopped answering."""
+        while self._journal.pending:
+            batch = self._journal.rows(BATCH)
+            done = self._write(batch)
+            self._journal.applied(done)
+            if done < len(batch):
+                return False
+        return True
 
     def _write(self, batch: list[Row]) -> int:
         """Write rows in order; returns how many are done with (written, or refused for good)."""
-        segments = [row for row in batch if isinstance(row, Segment)]
-        if len(segments) == len(batch) and len(batch) > 1:
+        done, singly = 0, False
+        while done < len(batch):
+            run = _segment_run(batch, done)[:1 if singly else None]
             try:
-                self._index.add_segments(segments)
-                return len(batch)
-            except SQLAlchemyError:
-                pass  # one by one below, to tell a refused row from an absent database
-        for done, row in enumerate(batch):
-            try:
-                self._apply(row)
-            except IntegrityError as exc:
-                log.error("catalog writer: the database refused %s for good: %s", _describe(row), exc.orig)
+                if run:
+                    self._index.add_new_segments(run)
+                else:
+                    self._apply(batch[done])
+            except (IntegrityError, DataError) as exc:  # this row, not the database
+                if len(run) > 1:  # one by one, to find the row refused
+                    singly = True
+                    continue
+                log.error("catalog writer: the database refused %s for good: %s", _describe(batch[done]), exc.orig)
             except SQLAlchemyError as exc:
-                log.warning("catalog writer: database unavailable (%s); %d rows wait", type(exc).__name__,
-                            len(batch) - done)
+                if not self._away:
+                    log.warning("catalog writer: database unavailable (%s); rows wait in the journal %s",
+                                type(exc).__name__, self._journal.path)
                 return done
-        return len(batch)
+            done += max(1, len(run))
+        return done
 
     def _apply(self, row: Row) -> None:
         match row:
-            case Segment():
-                self._index.add_segment(row)
             case OutageStart(camera, start_ms, reason):
                 self._index.open_outage(camera, start_ms, reason)
             case OutageEnd(camera, end_ms):
                 self._index.close_outages(end_ms, camera)
+
+
+def _segment_run(batch: list[Row], start: int) -> list[Segment]:
+    """The segments in a row from `start` (written in one transaction)."""
+    run: list[Segment] = []
+    for row in batch[start:]:
+        if not isinstance(row, Segment):
+            break
+        run.append(row)
+    return run
+
 
 def _describe(row: Row) -> str:
     return f"segment {row.path}" if isinstance(row, Segment) else f"{type(row).__name__} of {row.camera}"

@@ -40,7 +40,7 @@ class Event:
     ack: Acknowledgement | None
 
 
-def _to_event(row: EventRow, camera: str) -> Event:
+def to_event(row: EventRow, camera: str) -> Event:
     boxes = tuple(tuple(box) for box in json.loads(row.boxes))
     ack = Acknowledgement(row.ack_by or "", row.ack_ms, row.ack_note or "") if row.ack_ms is not None else None
     return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,
@@ -60,7 +60,7 @@ class EventStore:
                            updated_ms=now_ms())
             session.add(row)
             session.flush()
-            return _to_event(row, camera)
+            return to_event(row, camera)
 
     def update(self, event_id: int, *, end_ms: int | None = None, score: float | None = None,
                boxes: Collection[Box] | None = None, snapshot: str | None = None) -> Event:
@@ -87,7 +87,7 @@ class EventStore:
         with self._index.session() as session:
             found = session.execute(select(EventRow, CameraRow.name).join(CameraRow)
                                     .where(self._ours, EventRow.id == event_id)).first()
-            return _to_event(*found) if found else None
+            return to_event(*found) if found else None
 
     def query(self, *, cameras: Collection[str] | None, types: Collection[str] | None, start_ms: int, end_ms: int,
               limit: int, acknowledged: bool | None = None) -> list[Event]:
@@ -112,7 +112,7 @@ class EventStore:
 
     def _fetch(self, query: Select[EventRow, str]) -> list[Event]:
         with self._index.session() as session:
-            return [_to_event(row, name) for row, name in session.execute(query).all()]
+            return [to_event(row, name) for row, name in session.execute(query).all()]
 
     def close_open(self, end_ms: int) -> None:
         """At startup: whatever was open ended when the previous run did (at the latest)."""

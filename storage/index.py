@@ -7,7 +7,9 @@ sharing one PostgreSQL never touch each other's footage.
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,8 @@ from storage.locks import locked_segment
 from storage.models import CameraRow, OutageRow, SegmentRow
 from storage.schema import upgrade
 
+CONNECT_TIMEOUT_SECONDS = 10  # to a PostgreSQL server
+WAL_SWITCH_SECONDS = 10  # as long as SQLite's busy timeout
 JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 
 
@@ -52,11 +56,26 @@ class Outage:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    _enter_wal(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _enter_wal(cursor: Any) -> None:
+    """Switch a database file to WAL. Turning a new file to WAL needs it alone for a moment, and SQLite answers
+    "database is locked" at once, without its busy wait, when another connection (a box starting beside this
+    one) is doing the same: try again for as long as the busy timeout would have waited."""
+    deadline = time.monotonic() + WAL_SWITCH_SECONDS
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def make_engine(url: str) -> Engine:
@@ -68,7 +87,10 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # a catalog across a network: an address gone silent answers nothing, and the kernel's connect would wait
+    # for minutes
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
 
 def _to_segment(row: SegmentRow, camera: str) -> Segment:
@@ -79,13 +101,17 @@ def _to_segment(row: SegmentRow, camera: str) -> Segment:
 class RecordingIndex:
     """Thread-safe access to one station's index; every method is one short transaction.
 
-    Opening it brings the schema to the newest revision (under the migration lock).
+    Opening it brings the schema to the newest revision (under the migration lock) unless `migrate` is false,
+    which connects to nothing yet (a recorder started while the catalog is away).
     """
 
-    def __init__(self, url: str, station: str) -> None:
+    def __init__(self, url: str, station: str, *, migrate: bool = True, engine: Engine | None = None) -> None:
+        """`engine`: share another's connections (the district reads many stations' rows) instead of a pool of
+        its own for `url`; it is then the other's to dispose of."""
         self.station = station
-        self.engine = make_engine(url)
-        upgrade(self.engine, station)
+        self.engine = engine or make_engine(url)
+        if migrate:
+            upgrade(self.engine, station)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._camera_ids: dict[str, int] = {}
         self._lock = threading.Lock()
@@ -131,6 +157,20 @@ class RecordingIndex:
         """Several segments in one transaction (all or none)."""
         with self.session() as session, session.begin():
             session.add_all([self._segment_row(segment) for segment in segments])
+
+    def add_new_segments(self, segments: list[Segment]) -> int:
+        """Add, in one transaction, those of `segments` whose path this station has not indexed yet; how many
+        were new. So a journal replayed again, or a batch whose commit went through unanswered, adds nothing
+        twice (reconciliation may also have indexed a file first)."""
+        first: dict[str, Segment] = {}
+        for segment in segments:
+            first.setdefault(segment.path, segment)
+        with self.session() as session, session.begin():
+            known = set(session.scalars(select(SegmentRow.path).where(SegmentRow.station == self.station,
+                                                                      SegmentRow.path.in_(list(first)))))
+            new = [segment for path, segment in first.items() if path not in known]
+            session.add_all([self._segment_row(segment) for segment in new])
+        return len(new)
 
     def _segment_row(self, segment: Segment) -> SegmentRow:
         return SegmentRow(station=self.station, camera_id=self.camera_id(segment.camera), path=segment.path,
@@ -205,18 +245,22 @@ class RecordingIndex:
             return int(session.scalar(query) or 0)
 
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
-        """Record that `camera` stopped recording; an outage already open keeps its start and first reason."""
+        """Record that `camera` stopped recording; an outage already open keeps its start and first reason, and
+        one that began at `start_ms` is not opened again (a journal replayed twice)."""
         camera_id = self.camera_id(camera)
         with self.session() as session, session.begin():
-            current = session.scalar(select(OutageRow).where(OutageRow.camera_id == camera_id,
-                                                            OutageRow.end_ms.is_(None)))
+            current = session.scalar(select(OutageRow.id).where(
+                OutageRow.camera_id == camera_id, OutageRow.end_ms.is_(None) | (OutageRow.start_ms == start_ms))
+                .limit(1))
             if current is None:
                 session.add(OutageRow(station=self.station, camera_id=camera_id, start_ms=start_ms, end_ms=None,
                                       reason=reason))
 
     def close_outages(self, end_ms: int, camera: str | None = None) -> None:
-        """End the open outage of `camera` (or of every camera of this station, at startup)."""
-        query = (update(OutageRow).where(OutageRow.station == self.station, OutageRow.end_ms.is_(None))
+        """End the open outage of `camera` (or of every camera of this station, at startup) if it began by
+        `end_ms`: a journal replayed again does not end a later outage with an earlier end."""
+        query = (update(OutageRow).where(OutageRow.station == self.station, OutageRow.end_ms.is_(None),
+                                         OutageRow.start_ms <= end_ms)
                  .values(end_ms=end_ms))
         if camera is not None:
             query = query.where(OutageRow.camera_id == self.camera_id(camera))

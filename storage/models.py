@@ -109,6 +109,20 @@ class TokenRow(Base):
     expires_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
+class MachineKeyRow(Base):
+    """A long-lived API key of a user, for machines (the district server); only its SHA-256 is stored. A
+    revoked key keeps its row (`revoked_ms`), so the listing and the audit log still name it."""
+
+    __tablename__ = "machine_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    label: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    revoked_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
 class AuditRow(StationScoped, Base):
     __tablename__ = "audit"
     __table_args__ = (Index("ix_audit_at", "at_ms"),)

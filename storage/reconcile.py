@@ -26,8 +26,11 @@ class ReconcileReport:
     removed_files: list[str] = field(default_factory=list)  # our files with nothing readable in them
 
 
-def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | None = None) -> ReconcileReport:
-    """Both directions, for every camera or only those in `cameras` (a restarted recorder's own)."""
+def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | None = None,
+              before_ms: dict[str, int] | None = None) -> ReconcileReport:
+    """Both directions, for every camera or only those in `cameras` (a restarted recorder's own); with
+    `before_ms`, only the files of each camera that began before its instant there (the ones after are being
+    recorded)."""
     report = ReconcileReport()
     known: set[str] = set()
     for segment in index.all_segments(cameras):
@@ -44,6 +47,8 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
         if relpath in known or parsed is None:
             continue
         camera, start_ms = parsed
+        if before_ms is not None and start_ms >= before_ms.get(camera, 0):
+            continue
         probe = probe_segment(path)
         if probe.packets == 0:
             path.unlink(missing_ok=True)

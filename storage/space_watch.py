@@ -12,6 +12,9 @@ import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.catalog_away import CatalogAway
 from storage.retention import Retention
 
 log = logging.getLogger(__name__)
@@ -38,13 +41,18 @@ class SpaceWatch:
 
     def _run(self) -> None:
         next_full_pass = time.monotonic()
+        away = CatalogAway(log, "retention")
         while not self._stop.is_set():
             try:
                 if time.monotonic() >= next_full_pass:
                     next_full_pass = time.monotonic() + self._full_pass_seconds
                     self._retention.enforce(self._now_ms())
+                    away.answered()
                 elif self._retention.needs_room():
                     self._retention.make_room()
+                    away.answered()
+            except SQLAlchemyError as exc:
+                away.failed(exc)
             except Exception:
                 log.exception("retention pass failed; retrying")
             self._stop.wait(self._check_seconds)

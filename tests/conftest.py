@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 import yaml
 
 from nvr.config import Config, parse_config
+from nvr.logs import REDACTING_FILTER, URL_LOGGERS, setup_logging
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer
 
@@ -125,3 +128,20 @@ def make_station() -> Iterator[Callable[[Config], Any]]:
     yield lambda config: start_station(config, started)
     for station in started:
         station.stop()
+
+
+@pytest.fixture
+def logged() -> Iterator[io.StringIO]:
+    """The station's logging as `nvr run` sets it up (one redacting handler on the root logger), writing
+    into the buffer yielded; undone afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    setup_logging("INFO")
+    buffer = io.StringIO()
+    cast(logging.StreamHandler, root.handlers[0]).setStream(buffer)
+    try:
+        yield buffer
+    finally:
+        root.handlers[:], root.level = handlers, level
+        for name in URL_LOGGERS:
+            logging.getLogger(name).removeFilter(REDACTING_FILTER)

@@ -32,6 +32,7 @@ from storage.audio_track import TranscodedAudio
 from storage.index import Segment
 from storage.recorder import SegmentRecorder
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.support.live import SentMessages
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium, log_in, serving
 
@@ -338,16 +339,6 @@ def test_chromium_hears_the_camera_live_and_in_playback(microphones: RtspServer,
             page.click(".ptile .sound")
             page.click(".controls .play")
             page.wait_for_function(PLAYBACK_HEARD, timeout=20_000)
-
-
-class SentMessages:
-    """Stands in for the recorder's StationOutlet."""
-
-    def __init__(self) -> None:
-        self.sent: list[object] = []
-
-    def send(self, message: object) -> None:
-        self.sent.append(message)
 
 
 def test_the_recorder_sends_sound_only_while_someone_listens(microphones: RtspServer) -> None:

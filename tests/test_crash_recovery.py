@@ -12,12 +12,16 @@ from pathlib import Path
 
 import av
 import httpx
+import pytest
 import yaml
 
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
 from tests.support.processes import descendants, listening_pid
 from tests.support.rtsp import RtspServer, free_port
+
+# Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
+pytestmark = pytest.mark.solo
 
 
 def write_config(folder: Path, port: int, camera_url: str) -> Path:

@@ -23,6 +23,9 @@ from tests.support.media import encode_video
 from tests.support.rtsp import free_port
 from tests.test_crash_recovery import _healthy, start_nvr
 
+# Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
+pytestmark = pytest.mark.solo
+
 MB = 1 << 20
 CAMERAS = ("cam0", "cam1")
 

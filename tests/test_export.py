@@ -85,6 +85,21 @@ def nvr_verify(*args: str) -> subprocess.CompletedProcess[str]:
                           check=False)
 
 
+def assert_covers_its_range(body: bytes, clip: dict[str, Any]) -> None:
+    """An exported clip (its manifest entry `clip`) decodes from the keyframe at or before the requested start
+    (within one GOP) to the requested end."""
+    start_ms, end_ms = (clip["requested"][end]["unix_ms"] for end in ("start", "end"))
+    actual = clip["actual"]["start"]["unix_ms"]
+    assert start_ms - GOP_S * 1000 - 5 <= actual <= start_ms, "the clip starts at the keyframe before the start"
+    with av.open(io.BytesIO(body), "r") as container:
+        video = container.streams.video[0]
+        assert video.time_base is not None
+        times = [float(f.pts * video.time_base) for f in container.decode(video) if f.pts is not None]
+    assert times[0] == 0 and len(times) > 10
+    covered = (end_ms - actual) / 1000
+    assert covered - GOP_S <= times[-1] + FRAME_S <= covered + FRAME_S, "the clip ends at the requested end"
+
+
 def test_every_segment_is_hashed_as_it_is_recorded(recorded: Recorded) -> None:
     for camera in ("cam0", "cam1"):
         segments = recorded.closed_segments(camera)
@@ -121,24 +136,17 @@ def test_a_two_camera_case_exports_one_signed_clip_per_item(recorded: Recorded,
         start_ms, end_ms = ranges[clip["camera"]]
         assert clip["requested"]["start"]["unix_ms"] == start_ms and clip["requested"]["end"]["unix_ms"] == end_ms
         actual = clip["actual"]["start"]["unix_ms"]
-        assert start_ms - GOP_S * 1000 - 5 <= actual <= start_ms, "the clip starts at the keyframe before the start"
+        assert_covers_its_range(body, clip)
         segments = recorded.closed_segments(clip["camera"])
         used = [s for s in segments if s.start_ms < end_ms and s.end_ms > start_ms]
         assert [s["file"] for s in clip["segments"]] == [s.path for s in used]
         assert all(s["sha256"] == s["recorded_sha256"] == u.sha256 for s, u in zip(clip["segments"], used, strict=True))
 
         with av.open(io.BytesIO(body), "r") as container:
-            video = container.streams.video[0]
-            assert video.time_base is not None
-            times = [float(f.pts * video.time_base) for f in container.decode(video) if f.pts is not None]
-        with av.open(io.BytesIO(body), "r") as container:
             text = container.streams.subtitles[0]
             assert text.time_base is not None
             captions = [(float((p.pts or 0) * text.time_base), bytes(p)[2:].decode()) for p in container.demux(text)
                         if p.size > 2]
-        assert times[0] == 0 and len(times) > 10
-        covered = (end_ms - actual) / 1000
-        assert covered - GOP_S <= times[-1] + FRAME_S <= covered + FRAME_S, "the clip ends at the requested end"
         assert captions[0] == (0.0, caption_text(actual - actual % 1000, zone))
         second = captions[1]  # the next whole second of the station's clock
         assert abs(second[0] - (1000 - actual % 1000) / 1000) < 0.002
@@ -197,23 +205,12 @@ def flip(body: bytes, at: int) -> bytes:
     return body[:at] + bytes([body[at] ^ 0x01]) + body[at + 1:]
 
 
-def test_nvr_verify_accepts_the_export_and_rejects_any_change(recorded: Recorded, tmp_path: Path,
-                                                              exported: Exported) -> None:
-    data = exported[0]
-    original = tmp_path / "case.zip"
-    original.write_bytes(data)
-    accepted = nvr_verify(str(original))
-    assert accepted.returncode == 0 and accepted.stdout == "ok\n", accepted.stdout + accepted.stderr
-    assert "the key inside the export" in accepted.stderr
-    station = recorded.client.get("/api/station").json()
-    with_key = nvr_verify(str(original), "--key", station["public_key"])
-    assert with_key.returncode == 0 and with_key.stdout == "ok\n" and "the key given" in with_key.stderr
-    pem = tmp_path / "station.pem"
-    pem.write_text(station["public_key_pem"])
-    assert nvr_verify(str(original), "--key", str(pem)).returncode == 0
-
-    with zipfile.ZipFile(original) as archive:
-        clip = archive.getinfo(json.loads(archive.read("manifest.json"))["clips"][1]["file"])
+def assert_verify_refuses_every_change(data: bytes, folder: Path, key: str) -> None:
+    """`nvr verify --key KEY` refuses the export `data` after one byte of a clip, of the manifest or of the
+    signature is changed (in place, or with the ZIP rewritten with good CRCs) or the player is replaced, and
+    names the member that fails."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        clip = archive.getinfo(json.loads(archive.read("manifest.json"))["clips"][-1]["file"])
         manifest = archive.getinfo("manifest.json")
         signature = archive.getinfo("manifest.sig")
 
@@ -232,11 +229,29 @@ def test_nvr_verify_accepts_the_export_and_rejects_any_change(recorded: Recorded
         "player replaced": (rewritten(data, "index.html", lambda b: b.replace(b"<title>", b"<title>X")), "index.html"),
     }
     for what, (changed, named) in tampered.items():
-        path = tmp_path / "changed.zip"
+        path = folder / "changed.zip"
         path.write_bytes(changed)
-        refused = nvr_verify(str(path), "--key", station["public_key"])
+        refused = nvr_verify(str(path), "--key", key)
         assert refused.returncode == 1, what
         assert refused.stdout.startswith(f"FAILED {named}"), (what, refused.stdout)
+
+
+def test_nvr_verify_accepts_the_export_and_rejects_any_change(recorded: Recorded, tmp_path: Path,
+                                                              exported: Exported) -> None:
+    data = exported[0]
+    original = tmp_path / "case.zip"
+    original.write_bytes(data)
+    accepted = nvr_verify(str(original))
+    assert accepted.returncode == 0 and accepted.stdout == "ok\n", accepted.stdout + accepted.stderr
+    assert "the key inside the export" in accepted.stderr
+    station = recorded.client.get("/api/station").json()
+    with_key = nvr_verify(str(original), "--key", station["public_key"])
+    assert with_key.returncode == 0 and with_key.stdout == "ok\n" and "the key given" in with_key.stderr
+    pem = tmp_path / "station.pem"
+    pem.write_text(station["public_key_pem"])
+    assert nvr_verify(str(original), "--key", str(pem)).returncode == 0
+
+    assert_verify_refuses_every_change(data, tmp_path, station["public_key"])
     extra = io.BytesIO(data)
     with zipfile.ZipFile(extra, "a") as archive:
         archive.writestr("clips/99-forged.mp4", b"not recorded here")

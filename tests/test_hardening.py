@@ -25,7 +25,6 @@ from websockets.sync.client import connect
 from api.app import create_app
 from nvr.config import Config, ServerConfig
 from nvr.login_limiter import LoginLimiter
-from nvr.logs import REDACTING_FILTER, URL_LOGGERS, setup_logging
 from nvr.station import Station
 from storage.clock import now_ms
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, ManualClock, station_config, wait_for
@@ -57,23 +56,6 @@ def station(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
         yield station
     finally:
         station.stop()
-
-
-@pytest.fixture
-def logged() -> Iterator[io.StringIO]:
-    """The station's logging as `nvr run` sets it up (one redacting handler on the root logger), writing
-    into the buffer yielded; undone afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    setup_logging("INFO")
-    buffer = io.StringIO()
-    cast(logging.StreamHandler, root.handlers[0]).setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:], root.level = handlers, level
-        for name in URL_LOGGERS:
-            logging.getLogger(name).removeFilter(REDACTING_FILTER)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from nvr.cameras import seed_from_config
 from nvr.config import CameraConfig, Config, load_config
 from nvr.health import camera_health
 from nvr.health_report import duration
+from nvr.station import Station
 from nvr.station_identity import station_id
 from storage.camera_store import CameraStore
 from storage.clock import now_ms
@@ -126,6 +127,14 @@ def station(cameras: RtspServer, tmp_path: Path, make_station):
     return start_health_station(cameras, tmp_path, make_station)
 
 
+def add_past_footage(station: Station, segment: Segment) -> None:
+    """A segment row with a file behind it: a recorder reconciling after its start drops rows without one."""
+    path = station.config.segments_dir / segment.path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    station.index.add_segment(segment)
+
+
 def start_health_station(cameras: RtspServer, tmp_path: Path, make_station):
     """hem-4 records, and was recorded before until an hour ago; cho's camera refuses connections, and before
     that it was recorded for 12 of the 24 hours."""
@@ -135,8 +144,8 @@ def start_health_station(cameras: RtspServer, tmp_path: Path, make_station):
         {"name": "tat", "record_url": cameras.url("cam1"), "enabled": False}])
     station, client = make_station(config)
     end = now_ms()
-    station.index.add_segment(Segment("cho", "cho/old.mp4", end - 24 * HOUR, end - 12 * HOUR, 1000))
-    station.index.add_segment(Segment("hem-4", "hem-4/old.mp4", end - 24 * HOUR, end - HOUR, 1000))
+    add_past_footage(station, Segment("cho", "cho/old.mp4", end - 24 * HOUR, end - 12 * HOUR, 1000))
+    add_past_footage(station, Segment("hem-4", "hem-4/old.mp4", end - 24 * HOUR, end - HOUR, 1000))
     wait_for(lambda: station.index.segments("hem-4", end - HOUR, 2**62), 20, "footage of hem-4")
     return station, client
 

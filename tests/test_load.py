@@ -14,6 +14,9 @@ from tests.conftest import station_config, wait_for
 from tests.support.media import encode_video
 from tests.support.rtsp import RtspServer
 
+# Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
+pytestmark = pytest.mark.solo
+
 CAMERAS = 32
 REQUESTS, AT_ONCE = 2000, 10
 

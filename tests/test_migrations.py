@@ -126,7 +126,8 @@ def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
     assert f"schema at revision {head_revision()} (station {station})" in done.stdout
 
 
-def test_the_motion_grid_table_is_the_models_and_comes_off_again(database_url: str) -> None:
+@pytest.mark.parametrize(("table", "before"), [("motion_grids", "0005"), ("machine_keys", "0009")])
+def test_a_new_table_is_the_models_and_comes_off_again(database_url: str, table: str, before: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
@@ -137,11 +138,11 @@ def test_the_motion_grid_table_is_the_models_and_comes_off_again(database_url: s
     engine = make_engine(database_url)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
-    assert [d for d in differences if "motion_grids" in repr(d)] == []
-    _migrate_to(database_url, "0005", command.downgrade)
-    assert "motion_grids" not in inspect(engine).get_table_names()
+    assert [d for d in differences if table in repr(d)] == []
+    _migrate_to(database_url, before, command.downgrade)
+    assert table not in inspect(engine).get_table_names()
     engine.dispose()
     RecordingIndex(database_url, "post-a").close()  # and up again
     engine = make_engine(database_url)
-    assert "motion_grids" in inspect(engine).get_table_names()
+    assert table in inspect(engine).get_table_names()
     engine.dispose()

@@ -1,5 +1,5 @@
 """The station's processes: a recorder killed with SIGKILL comes back alone and quickly while the cameras of
-the other recorders never stop; the work-picture table and the catalog writer on their own."""
+the other recorders never stop; the work-picture table on its own (the catalog writer: test_catalog_journal.py)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,21 @@ import signal
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
-from sqlalchemy.exc import IntegrityError, OperationalError
 
+from detect.frames import CHROMA_GRID, reduce_luma, sample_chroma
+from ingest.frame_tap import detection_planes
+from nvr.runtime.detect_feed import DetectFeed
 from nvr.runtime.work_pictures import WorkPictureTable
 from nvr.station import RECORDER_LOST
-from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
-from storage.index import Segment
 from tests.conftest import station_config, wait_for
+from tests.support.media import encode_video
 from tests.support.rtsp import RtspServer
+
+# Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
+pytestmark = pytest.mark.solo
 
 
 def status(client, name: str) -> dict:
@@ -57,6 +62,16 @@ def test_a_killed_recorder_is_back_within_5_s_and_the_other_cameras_never_stop(
              "the segment open at the kill indexed by the new recorder")
 
 
+def write(table: WorkPictureTable, slot: int, luma: np.ndarray, chroma: np.ndarray | None, t: float) -> None:
+    """A whole picture into `slot`, as a recorder's feed writes one."""
+    writer = table.writer(slot)
+    writer.begin()
+    writer.luma[...] = luma
+    if chroma is not None:
+        writer.chroma[...] = chroma
+    writer.commit(t, chroma is not None)
+
+
 def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -> None:
     path = tmp_path / "table.work"
     writer = WorkPictureTable(path, 3, (160, 90), create=True)
@@ -65,9 +80,9 @@ def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -
         assert reader.read_new() == {}
         luma = np.full((90, 160), 7, np.uint8)
         chroma = np.full((2, 8, 16), 140, np.uint8)
-        writer.write(0, luma, chroma, 10.0)
-        writer.write(2, luma + 1, None, 11.0)
-        writer.write(2, luma + 2, None, 12.0)  # replaces the one not read yet
+        write(writer, 0, luma, chroma, 10.0)
+        write(writer, 2, luma + 1, None, 11.0)
+        write(writer, 2, luma + 2, None, 12.0)  # replaces the one not read yet
         found = reader.read_new()
         assert sorted(found) == [0, 2]
         assert found[0].t == 10.0 and int(found[0].luma[0, 0]) == 7 and found[0].chroma is not None
@@ -83,46 +98,26 @@ def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -
         WorkPictureTable(path, 4, (160, 90), create=False)
 
 
-class FlakyIndex:
-    """An index whose database is away for the first `down` calls, and which refuses one path for good."""
-
-    def __init__(self, down: int, refused: str) -> None:
-        self.down, self.refused = down, refused
-        self.rows: list[object] = []
-
-    def _call(self, row: object) -> None:
-        if self.down > 0:
-            self.down -= 1
-            raise OperationalError("INSERT", {}, Exception("connection refused"))
-        if isinstance(row, Segment) and row.path == self.refused:
-            raise IntegrityError("INSERT", {}, Exception("UNIQUE constraint failed: segments.path"))
-        self.rows.append(row)
-
-    def add_segment(self, segment: Segment) -> None:
-        self._call(segment)
-
-    def add_segments(self, segments: list[Segment]) -> None:
-        raise OperationalError("INSERT", {}, Exception("connection refused"))
-
-    def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
-        self._call(OutageStart(camera, start_ms, reason))
-
-    def close_outages(self, end_ms: int, camera: str | None = None) -> None:
-        self._call(OutageEnd(camera or "", end_ms))
-
-
-def test_the_catalog_writer_keeps_rows_in_order_while_the_database_is_away() -> None:
-    index = FlakyIndex(down=3, refused="cam0/dup.mp4")
-    writer = CatalogWriter(index)  # type: ignore[arg-type]
-    rows: list[Segment | OutageStart | OutageEnd] = [
-        Segment("cam0", "cam0/1.mp4", 0, 1000, 10), OutageStart("cam0", 1000, "offline"),
-        Segment("cam0", "cam0/dup.mp4", 1000, 2000, 10), OutageEnd("cam0", 3000),
-        Segment("cam0", "cam0/3.mp4", 3000, 4000, 10)]
-    started = time.monotonic()
-    for row in rows:
-        writer.put(row)  # before the thread runs: nothing here may wait for the database
-    assert time.monotonic() - started < 0.5
-    writer.start()
-    assert writer.flush(20), "everything written once the database answered"
-    writer.stop()
-    assert index.rows == [rows[0], rows[1], rows[3], rows[4]], "in order; the refused row dropped, not retried"
+def test_the_recorder_writes_the_banks_own_work_picture_into_its_slot(tmp_path: Path) -> None:
+    """Decoded frames reduced by the recorder straight into shared memory are the pictures the detector bank
+    makes of them itself (box-averaged luma, the chroma grid), at every frame."""
+    video = encode_video(tmp_path / "camera.mp4", seconds=1, size="640x360")
+    path = tmp_path / "table.work"
+    writer = WorkPictureTable(path, 2, (160, 90), create=True)
+    reader = WorkPictureTable(path, 2, (160, 90), create=False)
+    feed = DetectFeed(writer, 1, (160, 90))
+    try:
+        with av.open(str(video)) as container:
+            for number, frame in enumerate(container.decode(video=0)):
+                y, chroma = detection_planes(frame)
+                feed(y, chroma, 100.0 + number, frame)
+                picture = reader.read_new()[1]
+                expected = np.empty((2, *CHROMA_GRID), np.uint8)
+                sample_chroma(chroma, expected)
+                assert picture.t == 100.0 + number
+                assert np.array_equal(picture.luma, reduce_luma(y, (160, 90)))
+                assert picture.chroma is not None and np.array_equal(picture.chroma, expected)
+        assert number == 14
+    finally:
+        reader.close()
+        writer.close()

@@ -4,15 +4,15 @@ timeline, events that lead to footage and are acknowledged, and the grid's layou
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from nvr.station import Station
-from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, start_station, station_config, wait_for
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium, serving
 from tests.test_ui import log_in
@@ -30,19 +30,24 @@ SAMPLE = """() => {
 ALL_READY = "() => [...document.querySelectorAll('.ptile')].every(t => t.dataset.state === 'ready')"
 
 
-@pytest.fixture
-def station(cameras: RtspServer, tmp_path: Path, make_station) -> Station:
+@pytest.fixture(scope="module")
+def station(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
     """Four cameras (320x240, 15 fps, a keyframe a second) with FOOTAGE_S seconds recorded, a and b in one
-    area; no detection (events are made by hand); and a fifth, disabled, camera."""
+    area; no detection (events are made by hand); and a fifth, disabled, camera. One station for the module:
+    its set-up (the footage) is most of the tests' time."""
     off = {"enabled": False}
-    config = station_config(tmp_path, [*({"name": name, "record_url": cameras.url(f"cam{i % 2}"), "detect": off,
-                                          "title": f"Camera {name.upper()}", "area": "Hẻm 4" if name < "c" else ""}
-                                         for i, name in enumerate(CAMERAS)),
-                                       {"name": "e", "record_url": cameras.url("cam0"), "enabled": False}])
-    station, _client = make_station(config)
-    wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= FOOTAGE_S * 1000
-                         for name in CAMERAS), FOOTAGE_S + 60, f"{FOOTAGE_S} s of footage of every camera")
-    return station
+    config = station_config(tmp_path_factory.mktemp("playback"), [
+        *({"name": name, "record_url": cameras.url(f"cam{i % 2}"), "detect": off, "title": f"Camera {name.upper()}",
+           "area": "Hẻm 4" if name < "c" else ""} for i, name in enumerate(CAMERAS)),
+        {"name": "e", "record_url": cameras.url("cam0"), "enabled": False}])
+    started: list[Any] = []
+    station, _client = start_station(config, started)
+    try:
+        wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= FOOTAGE_S * 1000
+                             for name in CAMERAS), FOOTAGE_S + 60, f"{FOOTAGE_S} s of footage of every camera")
+        yield station
+    finally:
+        station.stop()
 
 
 def recorded_ms(station: Station, camera: str) -> tuple[int, int]:
@@ -96,11 +101,14 @@ def watch_sync(page: Page, seconds: float, rate: float) -> tuple[float, float]:
 
 
 def jump(page: Page, station: Station, target: int) -> None:
-    """Type the time `target` (to the second) into the player and wait until every camera shows it."""
+    """Type the time `target` (to the second) into the player and wait until every camera shows it: each
+    video ready and on the clock (a seek has landed once every picture is at the clock)."""
     page.fill(".jump input", wall_clock(station, target))
     page.press(".jump input", "Enter")
     page.wait_for_function(f"() => Math.abs({CLOCK}.now() - {target}) < 3000", timeout=10_000)
     page.wait_for_function(ALL_READY, timeout=30_000)
+    page.wait_for_function(f"() => {{ const s = ({SAMPLE})(); return s.videos.every(v => Math.abs(v - s.clock)"
+                           f" < {SYNC_S * 1000}); }}", timeout=10_000)
 
 
 def test_four_cameras_play_on_one_clock_across_play_seek_and_4x(station: Station) -> None:
@@ -134,10 +142,11 @@ def test_four_cameras_play_on_one_clock_across_play_seek_and_4x(station: Station
         page.wait_for_function(f"() => {CLOCK}.rate === -4")
         before = page.evaluate(SAMPLE)["clock"]
         page.wait_for_function(f"() => {CLOCK}.now() < {before} - 4000", timeout=15_000)
-        page.click(".controls .play")  # pause: every video on the clock's frame
+        page.click(".controls .play")  # pause: every video comes to the clock's frame
         page.wait_for_function(ALL_READY, timeout=15_000)
+        page.wait_for_function(f"() => {{ const s = ({SAMPLE})(); return !s.playing"
+                               " && s.videos.every(v => Math.abs(v - s.clock) < 70); }", timeout=10_000)
         still = page.evaluate(SAMPLE)
-        assert not still["playing"] and all(abs(v - still["clock"]) < 70 for v in still["videos"]), still
         page.click(".controls .step-forward")
         page.wait_for_function(f"() => Math.abs({CLOCK}.now() - {still['clock']} - 1000 / 15) < 5")
         assert not errors

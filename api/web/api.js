@@ -25,3 +25,8 @@ export function clipUrl(camera, start, end, purpose = "download") {
   const query = new URLSearchParams({ start, end, purpose });
   return `/api/cameras/${encodeURIComponent(camera)}/clip.mp4?${query}`;
 }
+
+// Operators and administrators: cases, bookmarks and exports are theirs (households see none of it).
+export function isStaff(me) {
+  return me.role === "admin" || me.role === "operator";
+}

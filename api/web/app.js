@@ -1,13 +1,16 @@
 // Entry point: login, then the grid (#/), one camera (#/camera/NAME), playback (#/playback?cameras=..&at=..),
-// the events page (#/events), camera health (#/health) or the admins' camera page (#/cameras).
-import { api, Unauthorized } from "./api.js";
+// the events page (#/events), camera health (#/health), the admins' camera page (#/cameras), motion search
+// (#/motion?camera=..&at=..), and for duty officers the cases (#/cases) and one case (#/case/ID).
+import { api, isStaff, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
+import { showCase, showCases } from "./cases.js";
 import { disconnectEvents } from "./events.js";
 import { showEventSearch } from "./eventsearch.js";
 import { showGrid } from "./grid.js";
 import { showHealth } from "./health.js";
 import { applyTexts, t, toggleLanguage } from "./i18n.js";
+import { showMotionSearch } from "./motion.js";
 import { showPlayback } from "./playback.js";
 import { setZone } from "./timefmt.js";
 
@@ -32,7 +35,9 @@ function showForm(template) {
 }
 
 function showLogin() {
-  for (const id of ["logout", "cameras-link", "health-link", "playback-link", "events-link"]) document.getElementById(id).hidden = true;
+  for (const id of ["logout", "cameras-link", "health-link", "playback-link", "events-link", "motion-link", "cases-link"]) {
+    document.getElementById(id).hidden = true;
+  }
   document.getElementById("who").textContent = "";
   const form = showForm("login-template");
   form.addEventListener("submit", async (submit) => {
@@ -84,18 +89,25 @@ async function route() {
     document.getElementById("who").textContent = `${me.username} (${me.role})`;
     document.getElementById("logout").hidden = false;
     document.getElementById("cameras-link").hidden = me.role !== "admin" || me.must_change_password;
-    for (const id of ["health-link", "playback-link", "events-link"]) document.getElementById(id).hidden = me.must_change_password;
+    for (const id of ["health-link", "playback-link", "events-link", "motion-link"]) {
+      document.getElementById(id).hidden = me.must_change_password;
+    }
+    document.getElementById("cases-link").hidden = !isStaff(me) || me.must_change_password;
     if (me.must_change_password) {
       showPasswordChange(me);
       return;
     }
     const [path, search] = location.hash.slice(1).split("?");
     const camera = path.match(/^\/camera\/(.+)$/);
+    const caseId = path.match(/^\/case\/(\d+)$/);
     if (path === "/cameras") leave = await showCameras(view, me);
     else if (path === "/health") leave = await showHealth(view);
     else if (path === "/playback") leave = await showPlayback(view, me, new URLSearchParams(search));
     else if (path === "/events") leave = await showEventSearch(view, me);
-    else leave = camera ? await showCamera(view, decodeURIComponent(camera[1])) : await showGrid(view);
+    else if (path === "/motion") leave = await showMotionSearch(view, new URLSearchParams(search));
+    else if (path === "/cases") leave = await showCases(view, me);
+    else if (caseId) leave = await showCase(view, me, Number(caseId[1]));
+    else leave = camera ? await showCamera(view, decodeURIComponent(camera[1]), me) : await showGrid(view);
   } catch (error) {
     if (error instanceof Unauthorized) showLogin();
     else view.textContent = error.message;

@@ -9,7 +9,7 @@ import { today } from "./timefmt.js";
 const START_BACK_MS = 60000; // the player opens on a minute ago
 const LIVE_SOUND = new Set(["pcm_alaw", "pcm_mulaw", "aac"]); // G.711 goes over WebRTC as it is, AAC as Opus
 
-export async function showCamera(view, name) {
+export async function showCamera(view, name, me) {
   view.replaceChildren(document.getElementById("camera-template").content.cloneNode(true));
   applyTexts(view);
   const root = view.querySelector(".camera");
@@ -29,7 +29,7 @@ export async function showCamera(view, name) {
     stopLive();
     stopLive = keepLive(live, name, "main", !live.muted);
   });
-  const playback = mountPlayer(root.querySelector(".player-slot"), [camera], Date.now() - START_BACK_MS);
+  const playback = mountPlayer(root.querySelector(".player-slot"), [camera], Date.now() - START_BACK_MS, me);
 
   const form = root.querySelector(".clip");
   form.elements.day.value = today();

@@ -9,7 +9,7 @@ const STATUS_POLL_MS = 3000;
 const COLUMNS = ["cam_title", "cam_location", "status", "record_url", "storage"]; // labels of a row's cells on a phone
 const ACTIONS = ["edit", "toggle", "remove"];
 
-function size(bytes) {
+export function size(bytes) {
   const units = ["B", "KB", "MB", "GB", "TB"];
   let unit = 0;
   while (bytes >= 1000 && unit < units.length - 1) {
@@ -68,6 +68,7 @@ function fillRow(row, camera, usage) {
   if (usage) {
     kept.append(line(size(usage.bytes)), line(`${t("kept", { days: duration(usage.days_kept) })}, ` +
       t("recorded_for", { days: duration(usage.recorded_days) }), "muted"));
+    if (usage.locked_bytes) kept.append(line(t("locked_bytes", { size: size(usage.locked_bytes) }), "locked"));
   }
   row.querySelector(".toggle").textContent = t(camera.enabled ? "disable" : "enable");
 }
@@ -91,7 +92,8 @@ export async function showCameras(view, me) {
     const [cameras, storage] = await Promise.all([api("/api/cameras"), api("/api/storage")]);
     const usage = new Map(storage.cameras.map((entry) => [entry.name, entry]));
     root.querySelector(".disk").textContent = t("free_space",
-      { free: size(storage.free_bytes), total: size(storage.total_bytes) });
+      { free: size(storage.free_bytes), total: size(storage.total_bytes) })
+      + (storage.locked_bytes ? `, ${t("locked_bytes", { size: size(storage.locked_bytes) })}` : "");
     const names = new Set(cameras.map((camera) => camera.name));
     for (const [name, entry] of rows) {
       if (!names.has(name)) {

@@ -2,7 +2,7 @@
 // footage, played from a little before it), and acknowledging one with a note.
 import { api } from "./api.js";
 import { applyTexts, t } from "./i18n.js";
-import { clock, dateTime, today } from "./timefmt.js";
+import { when } from "./timefmt.js";
 
 export const PRE_ROLL_MS = 5000; // an event is played from this long before it
 
@@ -10,10 +10,6 @@ export function playbackHash(cameras, at, eventId = null) {
   const query = new URLSearchParams({ cameras: cameras.join(","), at: Math.round(at) });
   if (eventId !== null) query.set("event", eventId);
   return `#/playback?${query}`;
-}
-
-function when(ms) {
-  return dateTime(ms).startsWith(today()) ? clock(ms) : dateTime(ms);
 }
 
 // A list item (new, or `item` redrawn): snapshot, camera, type, time, who acknowledged it; a click plays it.

@@ -1,21 +1,26 @@
 // The events page (#/events): events found by camera, type and time (and whether anyone acknowledged them);
-// each one plays its footage when clicked, and operators acknowledge it there with a note.
-import { api } from "./api.js";
+// each one plays its footage when clicked, and operators acknowledge it there with a note or add it to a case.
+import { addToCase } from "./addtocase.js";
+import { api, isStaff } from "./api.js";
 import { eventItem, showAck } from "./eventlist.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { EVENT_TYPES } from "./timeline.js";
-import { dateTime, parseTyped } from "./timefmt.js";
+import { dateTime, localInput, parseTyped } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const FOUND_AT_MOST = 500;
 
-function localInput(ms) {
-  return dateTime(ms).slice(0, 16).replace(" ", "T"); // what <input type="datetime-local"> holds
-}
-
-function option(value, text) {
-  return new Option(text, value);
+function caseButton(event, cameraName) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "ghost add-to-case";
+  button.textContent = t("add_to_case");
+  button.addEventListener("click", (click) => {
+    click.stopPropagation(); // inside a list item that plays on click
+    addToCase({ event: event.id, label: `${t(event.type)}, ${cameraName}, ${dateTime(event.start_ms)}` });
+  });
+  return button;
 }
 
 export async function showEventSearch(view, me) {
@@ -27,8 +32,8 @@ export async function showEventSearch(view, me) {
   const cameras = await api("/api/cameras");
   const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
   const fields = form.elements;
-  fields.camera.replaceChildren(option("", t("all")), ...cameras.map((camera) => option(camera.name, displayName(camera))));
-  fields.type.replaceChildren(option("", t("all")), ...EVENT_TYPES.map((type) => option(type, t(type))));
+  fields.camera.replaceChildren(new Option(t("all"), ""), ...cameras.map((camera) => new Option(displayName(camera), camera.name)));
+  fields.type.replaceChildren(new Option(t("all"), ""), ...EVENT_TYPES.map((type) => new Option(t(type), type)));
   fields.start.value = localInput(Date.now() - DAY_MS);
 
   const search = async () => {
@@ -48,12 +53,13 @@ export async function showEventSearch(view, me) {
       const found = await api(`/api/events?${query}`);
       error.textContent = found.length ? "" : t("no_events");
       list.replaceChildren(...found.map((event) => {
-        const item = eventItem(event, names.get(event.camera) || event.camera);
+        const name = names.get(event.camera) || event.camera;
+        const item = eventItem(event, name);
         const box = document.createElement("div");
         box.className = "ack-box";
-        item.append(box);
-        showAck(box, event, me, (updated) => eventItem(updated, names.get(event.camera) || event.camera, item)
-          .append(box));
+        const extra = isStaff(me) ? [caseButton(event, name)] : [];
+        item.append(box, ...extra);
+        showAck(box, event, me, (updated) => eventItem(updated, name, item).append(box, ...extra));
         return item;
       }));
     } catch (failure) {

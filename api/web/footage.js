@@ -1,5 +1,5 @@
 // What was recorded and what happened, for the cameras of one playback: recorded ranges, gaps with their
-// reasons and events. Loaded for a span around what is looked at, again when the look moves out of it, and
+// reasons and events; for duty officers also their bookmarks and the ranges locked by open cases. Loaded for a span around what is looked at, again when the look moves out of it, and
 // every few seconds while the span reaches now (the recording grows). Listeners hear "change".
 import { api } from "./api.js";
 
@@ -25,9 +25,13 @@ function search(spans, ms) {
 }
 
 export class Footage extends EventTarget {
-  constructor(cameras) {
+  // `staff`: an operator or administrator (bookmarks and cases are theirs alone).
+  constructor(cameras, staff = false) {
     super();
     this.cameras = cameras;
+    this.staff = staff;
+    this.bookmarks = []; // API objects, of these cameras
+    this.locks = []; // { camera, start, end, case, title }: items of open cases
     this.ranges = new Map(); // camera -> [[start, end], ...] in time order
     this.gaps = new Map(); // camera -> [[start, end, reason], ...]
     this.events = [];
@@ -50,12 +54,26 @@ export class Footage extends EventTarget {
       .finally(() => { this.pending = null; });
   }
 
+  // Load the span again now (a bookmark or a case changed).
+  reload() {
+    if (!this.span) return;
+    const { start, end } = this.span;
+    this.pending = Promise.resolve(this.pending).then(() => this.load(start, end)).catch(() => {})
+      .finally(() => { this.pending = null; });
+  }
+
   async load(start, end) {
     const query = `start=${start / 1000}&end=${end / 1000}`;
-    const [listings, events] = await Promise.all([
+    const [listings, events, bookmarks, cases] = await Promise.all([
       Promise.all(this.cameras.map((camera) => api(`/api/cameras/${encodeURIComponent(camera)}/recordings?${query}`))),
       api(`/api/events?${query}&limit=5000`),
+      this.staff ? api(`/api/bookmarks?${query}&limit=5000`) : [],
+      this.staff ? api("/api/cases?status=open") : [],
     ]);
+    this.bookmarks = bookmarks.filter((bookmark) => this.cameras.includes(bookmark.camera))
+      .sort((a, b) => a.at_ms - b.at_ms);
+    this.locks = cases.flatMap((found) => found.items.filter((item) => this.cameras.includes(item.camera))
+      .map((item) => ({ camera: item.camera, start: item.start_ms, end: item.end_ms, case: found.id, title: found.title })));
     for (const listing of listings) {
       this.ranges.set(listing.camera, listing.ranges.map((r) => [Date.parse(r.start), Date.parse(r.end)]));
       this.gaps.set(listing.camera, listing.gaps.map((g) => [Date.parse(g.start), Date.parse(g.end), g.reason]));

@@ -51,6 +51,37 @@ const TEXT = {
     ack_failed: "Không xác nhận được", camera: "Camera", type: "Loại", all: "Tất cả",
     unacked_only: "Chỉ sự kiện chưa xác nhận", search: "Tìm", area: "Khu vực",
     cannot_play: "Trình duyệt không phát được đoạn phim của camera này",
+    // cases, bookmarks, exports (duty officers) and motion search
+    cases: "Hồ sơ vụ việc", case: "Hồ sơ", new_case: "Hồ sơ mới", new_case_option: "— Hồ sơ mới —",
+    case_title: "Tên hồ sơ mới", case_title_column: "Hồ sơ", case_note: "Ghi chú", create: "Tạo",
+    add_to_case: "Thêm vào hồ sơ", add_to_case_title: "Thêm vào hồ sơ vụ việc",
+    item_note: "Ghi chú cho đoạn phim (tuỳ chọn)", open_case: "Mở hồ sơ", close: "Đóng",
+    added_to_case: "Đã thêm {n} đoạn phim vào hồ sơ «{title}»", choose_a_camera: "Hãy chọn ít nhất một camera",
+    staff_only: "Chỉ cán bộ trực và quản trị viên mới dùng được hồ sơ vụ việc.", no_cases: "Chưa có hồ sơ nào",
+    case_open: "Đang mở", case_closed: "Đã đóng", items: "Đoạn phim", export: "Xuất hồ sơ", updated: "Cập nhật",
+    all_cases: "← Tất cả hồ sơ", range: "Khoảng thời gian", item_note_column: "Ghi chú", added_by: "Người thêm",
+    from_event: "từ sự kiện #{id}", from_bookmark: "từ đánh dấu #{id}",
+    case_locked: "Hồ sơ đang mở: phim của các đoạn này được khoá, không bị xoá khi hết hạn lưu trữ.",
+    case_unlocked: "Hồ sơ đã đóng: phim của các đoạn này lại bị xoá theo hạn lưu trữ như thường.",
+    close_case: "Đóng hồ sơ", reopen_case: "Mở lại hồ sơ", delete_case: "Xoá hồ sơ",
+    confirm_delete_case: "Xoá hồ sơ «{title}» cùng các đoạn phim và bản xuất của nó? Không thể hoàn tác.",
+    play_all: "Xem các camera của hồ sơ cùng lúc",
+    no_items: "Hồ sơ chưa có đoạn phim nào: thêm từ màn hình xem lại, một sự kiện hoặc một đánh dấu.",
+    export_title: "Xuất hồ sơ có chữ ký số",
+    export_hint: "Mỗi đoạn phim một tệp MP4, kèm bảng kê có mã băm SHA-256, chữ ký Ed25519 của trạm và trình phát ngoại tuyến.",
+    export_start: "Xuất hồ sơ", export_again: "Xuất lại", export_none: "Chưa xuất", export_queued: "Đang chờ",
+    export_running: "Đang xuất", export_ready: "Đã xuất xong", export_failed: "Xuất thất bại",
+    export_download: "Tải về tệp ZIP ({size})",
+    key_fingerprint: "Dấu vân tay khoá của trạm (để đối chiếu khi kiểm tra):",
+    locked: "Đã khoá (hồ sơ)", locked_by: "🔒 Khoá bởi hồ sơ «{title}»", locked_bytes: "khoá {size}",
+    bookmarks: "Đánh dấu", bookmark_add: "Đánh dấu", bookmark_note: "Ghi chú",
+    confirm_remove_bookmark: "Xoá đánh dấu này?", mark_in: "[ Đầu đoạn", mark_out: "Cuối đoạn ]",
+    motion_search: "Tìm chuyển động", draw_hint: "Bấm lên hình để vẽ vùng cần tìm (ít nhất 3 điểm).",
+    undo_point: "Bỏ điểm cuối", clear_area: "Xoá vùng", picture_at: "Hình lúc {at}",
+    draw_first: "Hãy vẽ vùng cần tìm trên hình (ít nhất 3 điểm)",
+    motion_found: "Có chuyển động {n} lần trong vùng ({ms} ms)",
+    motion_found_more: "Có chuyển động hơn {n} lần trong vùng: thu hẹp khoảng thời gian",
+    motion_none: "Không có chuyển động trong vùng này",
     // the reasons of gaps the station gives in its own words (a camera's own errors are shown as they come)
     "not recorded (the service was not running)": "dịch vụ không chạy",
     "its recorder process ended unexpectedly and was restarted": "tiến trình ghi hình bị dừng và đã khởi động lại",
@@ -107,6 +138,36 @@ const TEXT = {
     ack_failed: "Not acknowledged", camera: "Camera", type: "Type", all: "All",
     unacked_only: "Only unacknowledged", search: "Search", area: "Area",
     cannot_play: "This browser cannot play this camera's footage",
+    cases: "Cases", case: "Case", new_case: "New case", new_case_option: "— New case —",
+    case_title: "Title of the new case", case_title_column: "Case", case_note: "Note", create: "Create",
+    add_to_case: "Add to case", add_to_case_title: "Add to a case",
+    item_note: "Note for the footage (optional)", open_case: "Open the case", close: "Close",
+    added_to_case: "{n} ranges added to the case “{title}”", choose_a_camera: "Choose at least one camera",
+    staff_only: "Only duty officers and administrators use cases.", no_cases: "No cases yet",
+    case_open: "Open", case_closed: "Closed", items: "Footage", export: "Export", updated: "Updated",
+    all_cases: "← All cases", range: "Time range", item_note_column: "Note", added_by: "Added by",
+    from_event: "from event #{id}", from_bookmark: "from bookmark #{id}",
+    case_locked: "The case is open: the footage of these ranges is locked, retention does not delete it.",
+    case_unlocked: "The case is closed: the footage of these ranges is deleted by retention as usual.",
+    close_case: "Close the case", reopen_case: "Reopen the case", delete_case: "Delete the case",
+    confirm_delete_case: "Delete the case “{title}” with its footage ranges and export? This cannot be undone.",
+    play_all: "Play the case's cameras together",
+    no_items: "The case has no footage yet: add it from the playback, an event or a bookmark.",
+    export_title: "Signed export",
+    export_hint: "One MP4 per range, with a manifest of SHA-256 hashes, the station's Ed25519 signature and an offline player.",
+    export_start: "Export the case", export_again: "Export again", export_none: "Not exported",
+    export_queued: "Queued", export_running: "Exporting", export_ready: "Exported", export_failed: "Export failed",
+    export_download: "Download the ZIP ({size})",
+    key_fingerprint: "The station's key fingerprint (to compare when checking):",
+    locked: "Locked (case)", locked_by: "🔒 Locked by the case “{title}”", locked_bytes: "locked {size}",
+    bookmarks: "Bookmarks", bookmark_add: "Bookmark", bookmark_note: "Note",
+    confirm_remove_bookmark: "Delete this bookmark?", mark_in: "[ Range start", mark_out: "Range end ]",
+    motion_search: "Motion search", draw_hint: "Click on the picture to draw the area to search (3 points at least).",
+    undo_point: "Undo the last point", clear_area: "Clear the area", picture_at: "Picture of {at}",
+    draw_first: "Draw the area to search on the picture (3 points at least)",
+    motion_found: "Motion {n} times in the area ({ms} ms)",
+    motion_found_more: "Motion more than {n} times in the area: narrow the time range",
+    motion_none: "No motion in this area",
     "not recorded (the service was not running)": "the service was not running",
   },
 };
@@ -116,6 +177,11 @@ let language = localStorage.getItem("nvr-language") === "en" ? "en" : "vi";
 export function t(key, values = {}) {
   const text = TEXT[language][key] ?? key;
   return text.replace(/\{(\w+)\}/g, (whole, name) => values[name] ?? whole);
+}
+
+// A page set of its own (the district's) brings its texts; the keys it shares keep the station's wording.
+export function addTexts(more) {
+  for (const [code, texts] of Object.entries(more)) Object.assign(TEXT[code], texts);
 }
 
 export function currentLanguage() {

@@ -1,7 +1,9 @@
 // Playback (#/playback?cameras=a,b&at=MS&event=ID): up to nine cameras on one clock with one timeline; the
 // cameras are chosen one by one or an area at a time. Opened from an event, the event is shown (and can be
-// acknowledged) and the other cameras of its area join on demand.
-import { api } from "./api.js";
+// acknowledged) and the other cameras of its area join on demand. Duty officers add what they see to a case.
+import { addToCase } from "./addtocase.js";
+import { api, isStaff } from "./api.js";
+import { setUpCaseActions } from "./caseactions.js";
 import { playbackHash, showAck } from "./eventlist.js";
 import { Footage } from "./footage.js";
 import { displayName } from "./grid.js";
@@ -14,18 +16,26 @@ const MAX_CAMERAS = 9;
 const DEFAULT_CAMERAS = 4;
 const DEFAULT_BACK_MS = 60000; // opened without a time: a minute ago
 
-// The player (its template cloned into `slot`) with its timeline; returns what closes them.
-export function mountPlayer(slot, cameras, at) {
+// The player (its template cloned into `slot`) with its timeline, for the user `me`; returns what closes them.
+export function mountPlayer(slot, cameras, at, me) {
   slot.replaceChildren(document.getElementById("player-template").content.cloneNode(true));
   applyTexts(slot);
   const root = slot.querySelector(".player");
-  const footage = new Footage(cameras.map((camera) => camera.name));
+  const footage = new Footage(cameras.map((camera) => camera.name), isStaff(me));
   const player = new Player(root, footage, cameras, at);
   const timeline = new Timeline(root.querySelector(".timeline"), footage, cameras, at, (ms) => {
     player.seek(ms); // a moment chosen on the timeline plays
     player.clock.play();
   });
   player.addEventListener("tick", (tick) => timeline.setHead(tick.detail));
+  for (const tile of player.tiles) { // a search for motion on this camera's picture as it is at the head
+    const link = tile.element.querySelector(".motion-link");
+    const aim = () => { link.href = `#/motion?${new URLSearchParams({ camera: tile.camera, at: Math.round(player.clock.now()) })}`; };
+    aim();
+    link.addEventListener("pointerdown", aim);
+    link.addEventListener("focus", aim);
+  }
+  if (footage.staff) setUpCaseActions(root, player, timeline, footage, cameras);
   const jump = root.querySelector(".jump");
   const typed = jump.elements.at;
   typed.addEventListener("input", () => typed.setCustomValidity(""));
@@ -41,7 +51,7 @@ export function mountPlayer(slot, cameras, at) {
     typed.value = "";
   });
   root.player = player; // for whoever inspects the page (the tests read its clock)
-  return { player, close: () => { player.close(); timeline.close(); } };
+  return { player, footage, close: () => { player.close(); timeline.close(); } };
 }
 
 function areaOf(camera) {
@@ -95,7 +105,7 @@ function showPicker(form, cameras, chosen, open) {
   limit();
 }
 
-async function showEvent(panel, id, me, cameras, chosen, open) {
+async function showEvent(panel, id, me, cameras, chosen, open, onAdded) {
   const event = await api(`/api/events/${encodeURIComponent(id)}`);
   const camera = cameras.find((candidate) => candidate.name === event.camera);
   panel.hidden = false;
@@ -113,6 +123,10 @@ async function showEvent(panel, id, me, cameras, chosen, open) {
   const nearby = panel.querySelector(".nearby");
   nearby.hidden = near.length === 0;
   nearby.addEventListener("click", () => open([...chosen, ...near.map((other) => other.name)].slice(0, MAX_CAMERAS)));
+  const toCase = panel.querySelector(".add-to-case");
+  toCase.hidden = !isStaff(me);
+  toCase.addEventListener("click", () => addToCase({ event: event.id,
+    label: `${t(event.type)}, ${panel.querySelector(".where").textContent}, ${dateTime(event.start_ms)}` }, onAdded));
 }
 
 export async function showPlayback(view, me, query) {
@@ -129,14 +143,15 @@ export async function showPlayback(view, me, query) {
   }
   const eventId = query.get("event");
   const mounted = mountPlayer(view.querySelector(".player-slot"), chosen.map((name) => known.get(name)),
-    Number(query.get("at")) || Date.now() - DEFAULT_BACK_MS);
-  if (eventId) mounted.player.clock.play(); // an event opens playing
+    Number(query.get("at")) || Date.now() - DEFAULT_BACK_MS, me);
+  if (eventId || query.get("play")) mounted.player.clock.play(); // an event (or a motion found) opens playing
   const open = (names) => {
     location.hash = playbackHash(names, mounted.player.clock.now(), eventId);
   };
   showPicker(view.querySelector(".picker-form"), cameras, chosen, open);
   if (eventId) {
-    await showEvent(view.querySelector(".event-panel"), eventId, me, cameras, chosen, open).catch(() => {});
+    await showEvent(view.querySelector(".event-panel"), eventId, me, cameras, chosen, open,
+      () => mounted.footage.reload()).catch(() => {});
   }
   return mounted.close;
 }

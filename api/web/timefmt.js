@@ -44,6 +44,16 @@ export function dayStart(ms) {
 }
 
 // "2026-11-22 14:30:05" in the station's zone.
+// What <input type="datetime-local"> holds for `ms`.
+export function localInput(ms) {
+  return dateTime(ms).slice(0, 16).replace(" ", "T");
+}
+
+// The time alone today, the date and time otherwise.
+export function when(ms) {
+  return dateTime(ms).startsWith(today()) ? clock(ms) : dateTime(ms);
+}
+
 export function dateTime(ms) {
   const p = zonedParts(ms);
   const two = (n) => String(n).padStart(2, "0");

@@ -2,6 +2,8 @@
 // pointer) and its events by type and colour; the play head and now. Zoom from a day to a minute with the
 // wheel, a pinch, the + and - keys or buttons; pan with a sideways wheel, two fingers or the arrow keys. Under
 // the pointer, hovering or dragging, the keyframe of that moment; a click, or the end of a drag, seeks there.
+// For duty officers also their bookmarks (a mark with its note under the pointer), the footage locked by open
+// cases (a stripe along the row's top) and the range marked for a case (shaded).
 import { t } from "./i18n.js";
 import { clock, dateTime, dayStart } from "./timefmt.js";
 
@@ -16,6 +18,8 @@ const KEY_ZOOM = 2;
 const KEY_PAN = 0.2; // of the view's width
 const FOLLOW_AT = 0.2; // a head leaving the view puts it back this far from the edge it comes from
 const EVENT_PART = 0.4; // of a row, at its bottom: the events
+const LOCK_PX = 3; // the locked stripe along a row's top
+const NEAR_PX = 4; // a bookmark this close to the pointer is named in the tip
 
 export const EVENT_TYPES = ["motion", "tamper_covered", "tamper_moved", "tamper_defocus", "video_loss", "night_mode",
   "day_mode"];
@@ -35,6 +39,7 @@ export class Timeline {
     this.drag = null; // { x, row, moved } while one pointer is down
     this.pinch = null; // { distance, middle, view } while two are
     this.preview = null; // the moment under a dragging pointer
+    this.selection = null; // { start, end }: the range marked for a case (either may be null while marking)
     this.drawn = 0;
     this.nowX = 0;
     this.legend();
@@ -53,12 +58,18 @@ export class Timeline {
   }
 
   legend() {
-    this.root.querySelector(".legend").replaceChildren(...EVENT_TYPES.map((type) => {
+    const keys = [...EVENT_TYPES, ...(this.footage.staff ? ["bookmark", "locked"] : [])];
+    this.root.querySelector(".legend").replaceChildren(...keys.map((type) => {
       const item = document.createElement("span");
       item.className = `key ${type}`;
-      item.textContent = t(type);
+      item.textContent = t(type === "bookmark" ? "bookmarks" : type);
       return item;
     }));
+  }
+
+  setSelection(selection) {
+    this.selection = selection;
+    this.invalidate();
   }
 
   bind() {
@@ -199,6 +210,11 @@ export class Timeline {
     const reason = this.footage.gapAt(camera.name, ms);
     if (!recorded) lines.push(reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"));
     lines.push(...happened.map((event) => `${t(event.type)} ${clock(event.start_ms)}`));
+    const near = this.msPerPx() * NEAR_PX;
+    lines.push(...this.footage.bookmarks.filter((mark) => mark.camera === camera.name && Math.abs(mark.at_ms - ms) <= near)
+      .map((mark) => `★ ${clock(mark.at_ms)} ${mark.note}`));
+    lines.push(...this.footage.locks.filter((lock) => lock.camera === camera.name && lock.start <= ms && ms < lock.end)
+      .map((lock) => t("locked_by", { title: lock.title })));
     this.tip.querySelector(".tip-text").textContent = lines.join("\n");
     this.tip.hidden = false;
     this.tip.style.left = `${Math.max(0, Math.min(this.canvas.clientWidth - this.tip.offsetWidth, x - this.tip.offsetWidth / 2))}px`;
@@ -261,6 +277,8 @@ export class Timeline {
     };
     const eventColours = Object.fromEntries(EVENT_TYPES.map((type) => [type, colour(`event-${type}`)]));
     let ranges = 0;
+    let locked = 0;
+    let marks = 0;
     cameras.forEach((camera, row) => {
       const y = row * ROW_PX;
       g.fillStyle = colour("gap");
@@ -275,6 +293,24 @@ export class Timeline {
         g.fillStyle = eventColours[event.type] || colour("bad");
         bar(event.start_ms, event.end_ms ?? Date.now(), y + ROW_PX * (1 - EVENT_PART), ROW_PX * EVENT_PART - 2);
       }
+      g.fillStyle = colour("locked");
+      for (const lock of footage.locks) {
+        if (lock.camera !== camera.name) continue;
+        bar(lock.start, lock.end, y, LOCK_PX);
+        locked += 1;
+      }
+      g.fillStyle = colour("bookmark");
+      for (const mark of footage.bookmarks) {
+        if (mark.camera !== camera.name) continue;
+        const x = Math.round(this.xAt(mark.at_ms));
+        g.fillRect(x - 1, y, 2, ROW_PX - 2);
+        g.beginPath(); // a flag at its top
+        g.moveTo(x + 1, y);
+        g.lineTo(x + 7, y + 3);
+        g.lineTo(x + 1, y + 6);
+        g.fill();
+        marks += 1;
+      }
       if (cameras.length > 1) {
         g.fillStyle = colour("text");
         g.font = "11px system-ui, sans-serif";
@@ -282,6 +318,9 @@ export class Timeline {
       }
     });
     this.root.dataset.ranges = ranges;
+    this.root.dataset.locked = locked;
+    this.root.dataset.bookmarks = marks;
+    this.drawSelection(g, height, colour);
     this.drawAxis(g, width, height - AXIS_PX, colour);
     const line = (ms, style, lineWidth) => {
       g.fillStyle = style;
@@ -292,6 +331,18 @@ export class Timeline {
     if (this.preview !== null) line(this.preview, colour("muted"), 1);
     line(this.head, colour("text"), 2);
     this.root.setAttribute("aria-valuetext", dateTime(this.head));
+  }
+
+  drawSelection(g, height, colour) {
+    const { start, end } = this.selection || {};
+    if (start == null && end == null) return;
+    g.fillStyle = colour("selection");
+    if (start != null && end != null && end > start) {
+      g.globalAlpha = 0.25;
+      g.fillRect(this.xAt(start), 0, this.xAt(end) - this.xAt(start), height);
+      g.globalAlpha = 1;
+    }
+    for (const ms of [start, end]) if (ms != null) g.fillRect(Math.round(this.xAt(ms)) - 1, 0, 2, height);
   }
 
   drawAxis(g, width, top, colour) {

@@ -115,6 +115,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return run_report_command(_load(args.config), args)
 
 
+def cmd_district(args: argparse.Namespace) -> int:
+    from nvr.district.config import load_district_config
+    from nvr.district.serve import serve_district
+
+    try:
+        config = load_district_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    serve_district(config, args.log_level)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nvr", description="Station NVR: record, index and serve cameras.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG,
@@ -143,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the station's public key: a PEM file, or its base64 (GET /api/station); "
                              "default: the key inside the export, which proves integrity but not origin")
     verify.set_defaults(func=cmd_verify)
+    district = commands.add_parser("district", help="serve the district's view of many posts (district.yaml)")
+    district.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    district.set_defaults(func=cmd_district)
     from nvr.commands.user import add_user_commands
 
     user = add_user_commands(commands)
@@ -164,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = add_report_commands(commands)
     report.set_defaults(func=cmd_report)
     # `--config` is accepted after the command too
-    for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover, report):
+    for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover, report, district):
         sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
 

@@ -1,4 +1,4 @@
-"""`nvr user add|passwd|grant|revoke|list`: accounts from the console of the station's box."""
+"""`nvr user add|passwd|grant|revoke|list|key`: accounts and machine keys from the console of the station's box."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ import sys
 from nvr.config import Config
 from nvr.first_admin import set_password
 from nvr.station_identity import station_id
+from nvr.times import format_instant
 from storage.accounts import ROLES, AccountError, AccountStore
 from storage.audit import AuditLog
 from storage.camera_store import CameraStore
 from storage.index import RecordingIndex
+from storage.machine_keys import MachineKeys
 
 CONSOLE = "console"  # how changes made here appear in the audit log
 
 
 def add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    user = commands.add_parser("user", help="manage accounts (add, passwd, grant, revoke, list)")
+    user = commands.add_parser("user", help="manage accounts (add, passwd, grant, revoke, list, key)")
     actions = user.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="create an account; the password is read from stdin or prompted")
     add.add_argument("username")
@@ -30,6 +32,13 @@ def add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
         sub.add_argument("username")
         sub.add_argument("cameras", nargs="+")
     actions.add_parser("list", help="accounts, roles and granted cameras")
+    key = actions.add_parser("key", help="print a new machine key of the user (Authorization: Bearer KEY); "
+                                         "--list its keys, --revoke one or all")
+    key.add_argument("username")
+    key.add_argument("--label", default="", help="what the key is for, e.g. district")
+    what = key.add_mutually_exclusive_group()
+    what.add_argument("--list", action="store_true", help="the user's keys: id, created, revoked, label")
+    what.add_argument("--revoke", metavar="ID|all", help="revoke key ID (see --list), or every key of the user")
     return user
 
 
@@ -51,6 +60,8 @@ def run_user_command(config: Config, args: argparse.Namespace) -> int:
                 cameras = "all cameras" if user.role != "viewer" else (", ".join(sorted(user.cameras)) or "none")
                 print(f"{user.username}\t{user.role}\t{cameras}")
             return 0
+        if args.action == "key":
+            return _key_command(config, index, accounts, audit, args)
         if args.action in ("grant", "revoke"):
             known = {camera.name for camera in CameraStore(index).all()} | {camera.name for camera in config.cameras}
             unknown = [c for c in args.cameras if c not in known]
@@ -73,3 +84,29 @@ def run_user_command(config: Config, args: argparse.Namespace) -> int:
         return 2
     finally:
         index.close()
+
+
+def _key_command(config: Config, index: RecordingIndex, accounts: AccountStore, audit: AuditLog,
+                 args: argparse.Namespace) -> int:
+    """A new key goes to stdout alone (`KEY=$(nvr user key district)`), what it is to stderr."""
+    keys = MachineKeys(index, accounts)
+    if args.list:
+        for listed in keys.listed(args.username):
+            revoked = format_instant(listed.revoked_ms, config.zone) if listed.revoked_ms is not None else "valid"
+            print(f"{listed.id}\t{format_instant(listed.created_ms, config.zone)}\t{revoked}\t{listed.label}")
+        return 0
+    if args.revoke is not None:
+        if args.revoke != "all" and not args.revoke.isdigit():
+            raise AccountError("--revoke takes a key id (see --list) or 'all'")
+        revoked_keys = keys.revoke(args.username, None if args.revoke == "all" else int(args.revoke))
+        for gone in revoked_keys:
+            audit.record("key_revoke", username=CONSOLE, detail=gone.described)
+        count = len(revoked_keys)
+        print(f"revoked {count} key{'' if count == 1 else 's'} of {args.username}", file=sys.stderr)
+        return 0
+    created, secret = keys.create(args.username, args.label)
+    audit.record("key_create", username=CONSOLE, detail=created.described)
+    print(f"key {created.id} of {args.username} (shown once; revoke: nvr user key {args.username} "
+          f"--revoke {created.id})", file=sys.stderr)
+    print(secret)
+    return 0

@@ -9,12 +9,15 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ingest.live_hub import LiveHub
 from nvr.cameras import assign_recorders, camera_from
 from nvr.config import CameraConfig
 from nvr.detection import DetectionPipeline
 from nvr.runtime.recorder_link import RecorderLink
 from storage.camera_store import CameraStore
+from storage.catalog_away import CatalogAway
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0  # how soon a change made by another process (`nvr camera`) is seen
@@ -78,11 +81,15 @@ class CameraSync:
 
     def _poll(self) -> None:
         seen = self._store.version()
+        away = CatalogAway(log, "camera list")
         while not self._stop.wait(POLL_SECONDS):
             try:
                 now = self._store.version()
+                away.answered()
                 if now != seen:
                     seen = now
                     self.sync()
+            except SQLAlchemyError as exc:
+                away.failed(exc)
             except Exception:  # the database away for a moment must not end the following
                 log.exception("could not read the camera list; trying again")

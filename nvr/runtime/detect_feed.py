@@ -9,7 +9,7 @@ import av
 import cv2
 import numpy as np
 
-from detect.frames import CHROMA_GRID, reduce_luma, sample_chroma
+from detect.frames import reduce_luma, sample_chroma
 from ingest.frame_tap import Chroma
 from nvr.runtime.work_pictures import WorkPictureTable
 
@@ -25,16 +25,17 @@ class DetectFeed:
     """The FrameTap callback of one camera."""
 
     def __init__(self, table: WorkPictureTable, slot: int, work_size: tuple[int, int]) -> None:
-        self._table = table
-        self._slot = slot
+        self._slot = table.writer(slot)
         self._work_size = work_size
-        self._chroma = np.empty((2, *CHROMA_GRID), np.uint8)
         self._latest: av.VideoFrame | None = None
         self._lock = threading.Lock()
 
     def __call__(self, y: np.ndarray, chroma: Chroma, t: float, frame: av.VideoFrame) -> None:
-        sample_chroma(chroma, self._chroma)
-        self._table.write(self._slot, reduce_luma(y, self._work_size), self._chroma, t)
+        slot = self._slot
+        slot.begin()
+        reduce_luma(y, self._work_size, out=slot.luma)
+        sample_chroma(chroma, slot.chroma)
+        slot.commit(t, has_chroma=True)
         with self._lock:
             self._latest = frame
 

@@ -1,11 +1,15 @@
 """A recorder-side PacketSink that keeps a stream's current GOP and forwards its frames to the station
 process while somebody there watches; a new watcher starts at the last keyframe. The camera's audio goes
-too while somebody listens, as the camera coded it (the station converts it for each listener)."""
+too while somebody listens, as the camera coded it (the station converts it for each listener).
+
+Nobody watches most streams most of the time: the GOP then holds the demuxer's packets themselves (a
+reference, no copy) and each is converted to a live frame only when a watcher needs it."""
 
 from __future__ import annotations
 
 import threading
 from fractions import Fraction
+from typing import NamedTuple
 
 import av
 import av.audio.stream
@@ -18,6 +22,15 @@ from nvr.runtime.messages import LiveAudio, LiveData, LiveReset
 from nvr.runtime.station_outlet import StationOutlet
 
 
+class _Held(NamedTuple):
+    """A GOP packet not converted yet. Its timestamp is taken when it arrives: the recorder, the last sink,
+    rewrites the packet's own when it muxes it (the payload is never changed)."""
+
+    packet: av.Packet
+    pts: int
+    keyframe: bool
+
+
 class LiveTap:
     def __init__(self, camera: str, role: str, outlet: StationOutlet) -> None:
         self.camera, self.role = camera, role
@@ -25,7 +38,8 @@ class LiveTap:
         self._lock = threading.Lock()
         self._converter: AnnexBConverter | None = None
         self._time_base = Fraction(1, 90_000)
-        self._gop: list[LiveData] = []
+        self._gop: list[_Held | LiveData] = []  # converted in order, from the front, when first needed
+        self._converted = 0  # how many of the GOP's entries are LiveData
         self._watched = False
         self._listened = False
         self._audio_config: bytes | None = None
@@ -34,30 +48,46 @@ class LiveTap:
         """Start (with the current GOP) or stop forwarding frames; and the same for the sound."""
         with self._lock:
             if on and not self._watched:
-                for frame in self._gop:
-                    self._outlet.send(frame)
+                for index in range(len(self._gop)):
+                    self._outlet.send(self._frame(index))
             self._watched, self._listened = on, sound
 
     def start(self, stream: av.stream.Stream) -> None:
         with self._lock:
             self._converter = AnnexBConverter(stream)
             self._time_base = stream.time_base or self._time_base
-            self._gop.clear()
+            self._new_gop()
             self._outlet.send(LiveReset(self.camera, self.role))
 
     def packet(self, packet: av.Packet, stamp: Stamp) -> None:
-        if self._converter is None or (not packet.is_keyframe and not self._gop):
+        keyframe = packet.is_keyframe
+        if self._converter is None or (not keyframe and not self._gop):
             return  # nothing decodable before the first keyframe
         pts = packet.pts if packet.pts is not None else packet.dts
-        encoded = EncodedFrame(self._converter.convert(packet), int(pts or 0), self._time_base,
-                               bool(packet.is_keyframe))
-        frame = LiveData(self.camera, self.role, encoded)
         with self._lock:
-            if encoded.keyframe:
-                self._gop.clear()
-            self._gop.append(frame)
+            if keyframe:
+                self._new_gop()
+            self._gop.append(_Held(packet, int(pts or 0), keyframe))
             if self._watched:
-                self._outlet.send(frame)
+                self._outlet.send(self._frame(len(self._gop) - 1))
+
+    def _frame(self, index: int) -> LiveData:
+        """GOP entry `index` as a live frame, converting it (and those held before it) now; under the lock.
+        The converter sees the packets in stream order (H.264 from a file goes through a bitstream filter)."""
+        assert self._converter is not None, "a GOP exists only while the stream runs"
+        while self._converted <= index:
+            held = self._gop[self._converted]
+            assert isinstance(held, _Held)
+            self._gop[self._converted] = LiveData(self.camera, self.role, EncodedFrame(
+                self._converter.convert(held.packet), held.pts, self._time_base, held.keyframe))
+            self._converted += 1
+        frame = self._gop[index]
+        assert isinstance(frame, LiveData)
+        return frame
+
+    def _new_gop(self) -> None:
+        self._gop.clear()
+        self._converted = 0
 
     def start_audio(self, stream: av.audio.stream.AudioStream) -> None:
         self._audio_config = stream.codec_context.extradata
@@ -70,4 +100,4 @@ class LiveTap:
     def stop(self, reason: str) -> None:
         with self._lock:
             self._converter = None
-            self._gop.clear()
+            self._new_gop()

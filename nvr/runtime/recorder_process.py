@@ -14,12 +14,15 @@ import signal
 import threading
 from multiprocessing.connection import Connection, Listener
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from ingest.frame_tap import FrameTap
 from ingest.source import SourceOptions
 from ingest.worker import AudioSink, Backoff, PacketSink, StreamWorker
 from nvr.cameras import recorder_cameras
 from nvr.config import CameraConfig, Config
 from nvr.logs import setup_logging
+from nvr.runtime.camera_cache import cache_path, load_cameras, save_cameras
 from nvr.runtime.detect_feed import DetectFeed
 from nvr.runtime.live_tap import LiveTap
 from nvr.runtime.messages import (
@@ -39,7 +42,9 @@ from nvr.runtime.station_outlet import StationOutlet
 from nvr.runtime.work_pictures import WorkPictureTable, shared_folder
 from nvr.station_identity import station_id
 from storage.camera_store import CameraStore
-from storage.catalog_writer import CatalogWriter, OutageEnd, OutageStart
+from storage.catalog_journal import CatalogJournal, journal_path
+from storage.catalog_rows import OutageEnd, OutageStart
+from storage.catalog_writer import CatalogWriter
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
@@ -105,18 +110,22 @@ class RecorderProcess:
         self._reload = threading.Event()
         self._running: dict[str, CameraRecorder] = {}  # replaced whole, never changed in place
         self._slots: dict[str, int] = {}
+        self._unreconciled: dict[str, int] = {}  # camera -> when its streams started here: older files to check
+        self._cache = cache_path(config.data_dir, shard)
 
     def run(self) -> None:
         config = self.config
-        self._index = RecordingIndex(config.database_url, station_id(config))
+        # the supervisor migrated at start; a recorder started again while the catalog is away must not wait
+        self._index = RecordingIndex(config.database_url, station_id(config), migrate=False)
         cameras = CameraStore(self._index)
-        self._writer = CatalogWriter(self._index)
+        self._writer = CatalogWriter(self._index, CatalogJournal(journal_path(config.data_dir, self.shard),
+                                                                 self._index.station))
         self._writer.start()
         self._work_size = config.detection.bank_settings().work_size
         table_path = shared_folder() / work_table_name(config.data_dir, self.shard)
         self._table = WorkPictureTable(table_path, MAX_CAMERAS, self._work_size, create=True)
         self._outlet = StationOutlet()
-        self._apply(recorder_cameras(cameras, self.shard))
+        self._apply(self._cameras(cameras))
         listener = Listener(recorder_address(config.data_dir, self.shard), "AF_UNIX", authkey=self._authkey)
         threading.Thread(target=self._accept, args=(listener, str(table_path)), name="station-accept",
                          daemon=True).start()
@@ -125,7 +134,8 @@ class RecorderProcess:
             while not self._stop.wait(REPORT_SECONDS):
                 if self._reload.is_set():
                     self._reload.clear()
-                    self._apply(recorder_cameras(cameras, self.shard))
+                    self._apply(self._cameras(cameras))
+                self._reconcile()
                 self._outlet.send(Reports([recorder.report() for recorder in self._running.values()]))
         finally:
             self._stop_cameras(list(self._running.values()))
@@ -139,6 +149,33 @@ class RecorderProcess:
     def stop(self) -> None:
         self._stop.set()
 
+    def _cameras(self, store: CameraStore) -> list[CameraConfig]:
+        """This recorder's cameras from the catalog; while it does not answer, those it read last."""
+        try:
+            wanted = recorder_cameras(store, self.shard)
+        except SQLAlchemyError as exc:
+            log.warning("recorder %d: the catalog does not answer (%s); recording the cameras it gave last",
+                        self.shard, type(exc).__name__)
+            return load_cameras(self._cache)
+        save_cameras(self._cache, wanted)
+        return wanted
+
+    def _reconcile(self) -> None:
+        """Index what a killed predecessor (or an earlier run) left of the cameras started here: files older
+        than their new streams, once the rows queued before are written (the journal's rows, hashed as they
+        were recorded, come first) and the catalog answers."""
+        if not self._unreconciled or not self._writer.flush(0):
+            return
+        started = dict(self._unreconciled)
+        try:
+            reconcile(self._index, self.config.segments_dir, cameras=set(started), before_ms=started)
+        except SQLAlchemyError as exc:
+            log.warning("recorder %d: reconciliation waits for the catalog (%s)", self.shard, type(exc).__name__)
+            return
+        for camera, since in started.items():
+            if self._unreconciled.get(camera) == since:
+                del self._unreconciled[camera]
+
     def _apply(self, wanted: list[CameraConfig]) -> None:
         """Start the cameras that are new or changed, stop those that are gone or changed; the others are
         not touched."""
@@ -151,13 +188,13 @@ class RecorderProcess:
             del self._slots[recorder.name]
         free = sorted(set(range(MAX_CAMERAS)) - set(self._slots.values()))
         arriving = [camera for name, camera in by_name.items() if name not in running]
-        if arriving:  # what a killed predecessor (or an earlier run) left open
-            reconcile(self._index, self.config.segments_dir, cameras={camera.name for camera in arriving})
+        started_ms = now_ms()  # files from now on are this run's; the older ones are reconciled
         for camera in arriving[:len(free)]:
             slot = free.pop(0)
             feed = DetectFeed(self._table, slot, self._work_size) if camera.detect.enabled else None
             running[camera.name] = CameraRecorder(camera, self.config, self._writer, self._outlet, feed)
             self._slots[camera.name] = slot
+            self._unreconciled[camera.name] = started_ms
             for worker in running[camera.name].workers.values():
                 worker.start()
         for camera in arriving[len(free):]:

@@ -20,6 +20,7 @@ from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
+from storage.catalog_journal import adopt_orphans
 from storage.index import RecordingIndex
 from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.start_room import make_room_to_start
@@ -58,6 +59,7 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
         index.close()
     authkey = secrets.token_bytes(32)
     recorders = recorder_count(config)
+    adopt_orphans(config.data_dir, recorders, station_id(config))
     pool = ProcessPool()
     add_recorders(pool, config, recorders, authkey, log_level)
     pool.add(STATION_PROCESS, station_main, config, authkey, log_level)

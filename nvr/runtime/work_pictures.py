@@ -63,17 +63,9 @@ class WorkPictureTable:
         del self._slots
         self._map.close()
 
-    def write(self, slot: int, luma: np.ndarray, chroma: np.ndarray | None, t: float) -> None:
-        """Writer side (one writer per slot)."""
-        entry = self._slots[slot:slot + 1]
-        seq = int(entry["seq"][0])
-        entry["seq"] = seq + 1  # odd: being written
-        entry["luma"][0] = luma
-        entry["has_chroma"] = chroma is not None
-        if chroma is not None:
-            entry["chroma"][0] = chroma
-        entry["t"] = t
-        entry["seq"] = seq + 2
+    def writer(self, slot: int) -> SlotWriter:
+        """Writer side of `slot` (one writer per slot: its owner keeps it)."""
+        return SlotWriter(self._slots[slot:slot + 1])
 
     def read_new(self) -> dict[int, WorkPicture]:
         """Reader side: the pictures written since the last call, by slot; a slot being written right now
@@ -90,3 +82,23 @@ class WorkPictureTable:
             self._seen[slot] = seqs[slot]
             found[slot] = WorkPicture(luma, chroma, t)
         return found
+
+
+class SlotWriter:
+    """One slot's fields as views made once: the writer reduces each picture straight into `luma` and
+    `chroma` between `begin` and `commit`, with no copy and few calls (it runs for every decoded frame)."""
+
+    def __init__(self, entry: np.ndarray) -> None:
+        self._seq = entry["seq"]
+        self._t = entry["t"]
+        self._has_chroma = entry["has_chroma"]
+        self.luma: np.ndarray = entry["luma"][0]
+        self.chroma: np.ndarray = entry["chroma"][0]
+
+    def begin(self) -> None:
+        self._seq += 1  # odd: being written, readers leave it for their next look
+
+    def commit(self, t: float, has_chroma: bool) -> None:
+        self._has_chroma[0] = has_chroma
+        self._t[0] = t
+        self._seq += 1

@@ -39,3 +39,13 @@ async def offering_viewer() -> tuple[RTCPeerConnection, asyncio.Future]:
     peer.on("track", on_track)
     await peer.setLocalDescription(await peer.createOffer())
     return peer, arrived
+
+
+class SentMessages:
+    """Stands in for the recorder's StationOutlet: keeps what a live tap sends."""
+
+    def __init__(self) -> None:
+        self.sent: list[object] = []
+
+    def send(self, message: object) -> None:
+        self.sent.append(message)

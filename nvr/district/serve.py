@@ -1,0 +1,34 @@
+"""`nvr district --config district.yaml`: the district server in one process."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from nvr.district.app import create_district_app
+from nvr.district.catalog import DistrictCatalog
+from nvr.district.config import DistrictConfig
+from nvr.district.reachability import Reachability
+from nvr.district.state import District
+from nvr.district.status import StatusBoard
+from nvr.logs import setup_logging
+from storage.accounts import AccountStore
+from storage.audit import AuditLog
+from storage.index import RecordingIndex
+
+DISTRICT_STATION = "district"  # the district's own rows (its audit log) are scoped as a station's
+
+
+def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
+    setup_logging(log_level)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    url = config.database.url
+    assert url is not None  # the configuration requires it
+    catalog = DistrictCatalog(url)
+    index = RecordingIndex(url, DISTRICT_STATION, migrate=False, engine=catalog.engine)  # the posts migrate it
+    board = StatusBoard(config.mqtt, {s.id: s.prefix for s in config.stations}) if config.mqtt else None
+    district = District(config, catalog, AccountStore(index), AuditLog(index), board, Reachability(config.stations))
+    try:
+        uvicorn.run(create_district_app(district), host=config.server.host, port=config.server.port,
+                    log_config=None, log_level=log_level.lower())
+    finally:
+        catalog.close()

@@ -1,0 +1,157 @@
+"""The catalog writer's journal: a recorder's segment and outage rows are appended here (JSON lines,
+fsynced) before they are written to the catalog, and applied from here in order. Rows therefore survive a
+catalog that is away for hours (a post's link to the district's PostgreSQL) and the recorder being
+restarted meanwhile; the journal is emptied each time the catalog has caught up.
+
+`<name>.jsonl` holds the rows; `<name>.applied` the byte offset up to which they are in the catalog. The
+offset is written after each committed batch: a crash between the commit and that write makes the batch be
+applied again, which the catalog's writes tolerate (storage/index.py: a segment is added once per path, an
+outage opened once per start and closed only by an end after it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import os
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from storage.catalog_rows import OutageEnd, OutageStart, Row
+from storage.index import Segment
+
+log = logging.getLogger(__name__)
+JOURNAL_DIR = "catalog-journal"  # under the data folder
+
+
+def journal_path(data_dir: Path, shard: int) -> Path:
+    return data_dir / JOURNAL_DIR / f"recorder-{shard}.jsonl"
+
+
+def _encode(row: Row, station: str) -> bytes:
+    fields: dict[str, Any]
+    match row:
+        case Segment():
+            fields = {"kind": "segment", "camera": row.camera, "path": row.path, "start_ms": row.start_ms,
+                      "end_ms": row.end_ms, "bytes": row.bytes, "keyframes_ms": list(row.keyframes_ms),
+                      "sha256": row.sha256}
+        case OutageStart(camera, start_ms, reason):
+            fields = {"kind": "outage_start", "camera": camera, "start_ms": start_ms, "reason": reason}
+        case OutageEnd(camera, end_ms):
+            fields = {"kind": "outage_end", "camera": camera, "end_ms": end_ms}
+    return json.dumps({"station": station, **fields}, separators=(",", ":")).encode() + b"\n"
+
+
+def _decode(fields: dict[str, Any]) -> Row:
+    kind = fields.pop("kind")
+    if kind == "segment":
+        return Segment(fields["camera"], fields["path"], fields["start_ms"], fields["end_ms"], fields["bytes"],
+                       tuple(fields["keyframes_ms"]), None, fields["sha256"])
+    if kind == "outage_start":
+        return OutageStart(fields["camera"], fields["start_ms"], fields["reason"])
+    return OutageEnd(fields["camera"], fields["end_ms"])
+
+
+class CatalogJournal:
+    """Not thread-safe: the catalog writer's thread alone uses it."""
+
+    def __init__(self, path: Path, station: str) -> None:
+        self.path = path
+        self.station = station
+        self._applied_path = path.with_suffix(".applied")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._pending: deque[tuple[Row, int]] = deque()  # rows not yet in the catalog, with their line's length
+        self._applied = self._load()
+        self._file = path.open("ab")
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def rows(self, limit: int) -> list[Row]:
+        """The first `limit` rows not yet in the catalog, in order."""
+        return [row for row, _size in itertools.islice(self._pending, limit)]
+
+    def append(self, rows: list[Row]) -> None:
+        """Rows on disk (fsynced) before they go to the catalog; OSError (a full disk) leaves them out."""
+        lines = [_encode(row, self.station) for row in rows]
+        self._file.write(b"".join(lines))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._pending.extend((row, len(line)) for row, line in zip(rows, lines, strict=True))
+
+    def applied(self, count: int) -> None:
+        """The first `count` pending rows are in the catalog; once none is left, the journal is emptied."""
+        for _ in range(count):
+            self._applied += self._pending.popleft()[1]
+        if not self._pending:
+            self._file.truncate(0)
+            self._applied = 0
+            self._applied_path.unlink(missing_ok=True)
+        elif count:
+            partial = self._applied_path.with_suffix(".tmp")
+            partial.write_text(str(self._applied))
+            partial.replace(self._applied_path)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _load(self) -> int:
+        """Read what an earlier run left: the rows past the applied offset. A line cut short by a power loss
+        is dropped (its segment file is found again by reconciliation); another station's rows are refused."""
+        if not self.path.exists():
+            self._applied_path.unlink(missing_ok=True)
+            return 0
+        data = self.path.read_bytes()
+        try:
+            applied = int(self._applied_path.read_text())
+        except (OSError, ValueError):
+            applied = 0
+        if applied > len(data):  # the journal was emptied before the offset file went
+            applied = 0
+        complete = data.rfind(b"\n") + 1
+        if complete < len(data):
+            log.warning("catalog journal %s: dropped a last line cut short (%d bytes)", self.path.name,
+                        len(data) - complete)
+            with self.path.open("r+b") as cut:
+                cut.truncate(complete)
+        foreign: dict[str, int] = {}
+        skipped = 0  # bytes of refused lines, counted with the next row of ours
+        for line in data[applied:complete].splitlines(keepends=True):
+            fields = json.loads(line)
+            owner = fields.pop("station")
+            if owner == self.station:
+                self._pending.append((_decode(fields), skipped + len(line)))
+                skipped = 0
+            else:
+                foreign[owner] = foreign.get(owner, 0) + 1
+                skipped += len(line)
+        for owner, count in foreign.items():
+            log.error("catalog journal %s: %d rows of station %r refused: this is station %r", self.path.name,
+                      count, owner, self.station)
+        if not self._pending:  # nothing of ours left to write
+            self.path.write_bytes(b"")
+            self._applied_path.unlink(missing_ok=True)
+            return 0
+        log.info("catalog journal %s: %d rows to write to the catalog", self.path.name, len(self._pending))
+        return applied
+
+
+def adopt_orphans(data_dir: Path, shards: int, station: str) -> None:
+    """The journals of recorders that no longer exist (the station now runs fewer) go to recorder 0's, before
+    the recorders start: their rows are still to be written."""
+    for path in sorted((data_dir / JOURNAL_DIR).glob("recorder-*.jsonl")):
+        shard = path.stem.removeprefix("recorder-")
+        if not shard.isdigit() or int(shard) < shards:
+            continue
+        orphan, heir = CatalogJournal(path, station), CatalogJournal(journal_path(data_dir, 0), station)
+        try:
+            heir.append(orphan.rows(orphan.pending))
+        finally:
+            heir.close()
+            orphan.close()
+        path.unlink()
+        path.with_suffix(".applied").unlink(missing_ok=True)
+        log.info("catalog journal %s: its rows go to recorder 0's", path.name)

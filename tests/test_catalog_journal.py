@@ -1,0 +1,117 @@
+"""The catalog writer's journal: rows written while PostgreSQL is stopped wait on disk, survive the writer
+being stopped and started again, and reach the catalog in order, each once, also when the journal is applied
+a second time; another station's rows in the journal are refused."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.catalog_journal import CatalogJournal, adopt_orphans, journal_path
+from storage.catalog_rows import OutageEnd, OutageStart, Row
+from storage.catalog_writer import CatalogWriter
+from storage.index import Outage, RecordingIndex, Segment
+from storage.models import SegmentRow
+from tests.conftest import wait_for
+from tests.support.postgres import PostgresServer
+
+STATION = "post-a"
+
+
+@pytest.fixture(scope="module")
+def pausable_postgres() -> Iterator[PostgresServer]:
+    """A server of this module's own: it is stopped and started again, which the shared one must not be."""
+    with PostgresServer() as server:
+        yield server
+
+
+def segment(n: int) -> Segment:
+    return Segment("cam0", f"cam0/{n}.mp4", n * 1000, n * 1000 + 1000, 10, (0,), None, f"{n:064x}")
+
+
+def catalog(index: RecordingIndex) -> tuple[list[tuple[str, int]], list[Outage]]:
+    """(path, how many rows it has) of every segment, and the outages."""
+    with index.session() as session:
+        counts = session.execute(select(SegmentRow.path, func.count()).where(SegmentRow.station == index.station)
+                                 .group_by(SegmentRow.path).order_by(SegmentRow.path)).all()
+    return [(path, count) for path, count in counts], index.outages("cam0", 0, 2**62)
+
+
+def writer_on(index: RecordingIndex, path: Path) -> CatalogWriter:
+    writer = CatalogWriter(index, CatalogJournal(path, index.station))
+    writer.start()
+    return writer
+
+
+def test_rows_written_while_postgresql_is_stopped_reach_it_in_order_each_once(
+        pausable_postgres: PostgresServer, tmp_path: Path) -> None:
+    index = RecordingIndex(pausable_postgres.url(), STATION)
+    path = journal_path(tmp_path, 0)
+    writer = writer_on(index, path)
+    refused = Segment("cam0", "cam0/" + "x" * 600 + ".mp4", 0, 1000, 10)  # longer than the catalog takes
+    writer.put(refused)
+    writer.put(segment(1))
+    assert writer.flush(10), "a row refused for good is dropped, not tried for ever"
+    assert path.read_bytes() == b"", "the journal is emptied once the catalog has its rows"
+
+    pausable_postgres.pause()
+    try:
+        away: list[Row] = [OutageStart("cam0", 2000, "offline"), segment(2), OutageEnd("cam0", 3000), segment(3),
+                           segment(3)]  # a repeated row is written once
+        started = time.monotonic()
+        for row in away:
+            writer.put(row)
+        assert time.monotonic() - started < 0.1, "nothing waits for the database"
+        wait_for(lambda: path.read_bytes().count(b"\n") == len(away), 10, "the rows in the journal on disk")
+        assert not writer.flush(1), "the catalog does not have them"
+        began = time.monotonic()
+        writer.stop()  # as a recorder stops: what is in the journal need not wait for the database
+        assert time.monotonic() - began < 3
+    finally:
+        pausable_postgres.resume()
+    saved = path.read_bytes()
+
+    writer = writer_on(index, path)  # a recorder started again finds the rows and writes them
+    assert writer.flush(30)
+    writer.stop()
+    expected = ([("cam0/1.mp4", 1), ("cam0/2.mp4", 1), ("cam0/3.mp4", 1)], [Outage("cam0", 2000, 3000, "offline")])
+    assert catalog(index) == expected
+    assert index.segments("cam0", 3000, 4000)[0].sha256 == f"{3:064x}", "every field of the row kept"
+
+    path.write_bytes(saved)  # as if the offset written after the commit had been lost
+    writer = writer_on(index, path)
+    assert writer.flush(30)
+    writer.stop()
+    assert catalog(index) == expected, "applied again, it adds nothing"
+    index.close()
+
+
+def test_only_this_stations_rows_in_a_journal_are_written(tmp_path: Path) -> None:
+    """A data folder moved to a box with another station id: the rows journaled under the old id are not
+    written under the new one (nor, by this box, under the old)."""
+    folder = tmp_path / "data"
+    theirs = CatalogJournal(journal_path(folder, 1), "post-b")
+    theirs.append([segment(1), OutageStart("cam0", 1500, "offline")])
+    theirs.close()
+    ours = CatalogJournal(journal_path(folder, 1), STATION)
+    ours.append([segment(2)])
+    ours.close()
+    with journal_path(folder, 1).open("ab") as cut:
+        cut.write(b'{"station":"post-a","kind":"seg')  # a power cut in the middle of a line
+
+    adopt_orphans(folder, 1, STATION)  # one recorder now: recorder 1's journal goes to recorder 0's
+    assert not journal_path(folder, 1).exists()
+    url = f"sqlite:///{tmp_path / 'nvr.db'}"
+    index, other = RecordingIndex(url, STATION), RecordingIndex(url, "post-b")
+    writer = writer_on(index, journal_path(folder, 0))
+    writer.put(segment(3))
+    assert writer.flush(10)
+    writer.stop()
+    assert catalog(index) == ([("cam0/2.mp4", 1), ("cam0/3.mp4", 1)], [])
+    assert catalog(other) == ([], [])
+    index.close()
+    other.close()

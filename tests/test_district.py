@@ -1,0 +1,394 @@
+"""The district server (`nvr district`) over two posts, each `nvr run` in its own process and data folder,
+one real PostgreSQL (the shared catalog) and one real mosquitto: it lists every post with its health and every
+camera with its status, sees a camera of post b go offline within 10 s and its alert in the district's event
+feed, gives a camera's recordings from the catalog and its clip pulled through from the post (audited on both
+sides). Administrators and operators see everything, a viewer the cameras granted at the posts; the posts'
+keys never reach its log."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import av
+import httpx
+import pytest
+import yaml
+from sqlalchemy import text
+
+from nvr.config import ConfigError
+from nvr.district.config import load_district_config
+from storage.audit import AuditEntry, AuditLog
+from storage.index import RecordingIndex
+from tests.conftest import wait_for
+from tests.support.mosquitto import PASSWORD, USER, Mosquitto
+from tests.support.postgres import PostgresServer
+from tests.support.rtsp import RtspServer, free_port
+from tests.support.web import chromium, log_in
+
+POSTS = ("phuong-a", "phuong-b", "phuong-c")
+
+
+def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "nvr", *args], stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True, env={**os.environ, **(env or {})})
+
+
+def post_config(folder: Path, post: str, port: int, database: str, broker: Mosquitto, camera: dict[str, Any]
+                ) -> Path:
+    folder.mkdir()
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump({
+        "data_dir": "data", "station": {"id": post, "title": f"Công an {post}"},
+        "server": {"host": "127.0.0.1", "port": port}, "database": {"url": database},
+        "runtime": {"recorder_processes": 1}, "storage": {"segment_seconds": 2, "min_free_bytes": 0},
+        "alerts": {"offline_minutes": 0.05},  # a camera offline for 3 s is an event
+        "ingest": {"read_timeout_seconds": 3, "reconnect_min_seconds": 0.5, "reconnect_max_seconds": 2},
+        "mqtt": {"host": "127.0.0.1", "port": broker.port, "username": USER, "password": PASSWORD,
+                 "topic_prefix": f"nvr/{post}"},
+        "cameras": [camera]}))
+    return path
+
+
+def nvr(config: Path, *args: str, stdin: str = "") -> str:
+    return subprocess.run([sys.executable, "-m", "nvr", "--config", str(config), *args], input=stdin,
+                          capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+
+
+@dataclass
+class Setup:
+    base: str  # the district's address
+    key: str  # the district's machine key (operator `district`), also its own login here
+    household: str  # a viewer's key, granted post b's camera
+    configs: dict[str, Path]
+    ports: dict[str, int]
+    gate_camera: RtspServer  # post b's camera
+    catalog: str  # the shared catalog's URL
+    processes: dict[str, subprocess.Popen[bytes]]
+
+    def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
+        return httpx.get(f"{self.base}{path}", params=params, timeout=30,
+                         headers={"Authorization": f"Bearer {key or self.key}"})
+
+
+@pytest.fixture(scope="module")
+def district(cameras: RtspServer, postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Setup]:
+    """Two posts, the broker and the district server, started once for this module's tests (in their order:
+    the last ones stop post b's camera and post a)."""
+    tmp_path = tmp_path_factory.mktemp("district")
+    database = f"district_{int(time.time() * 1000) % 1_000_000}"
+    postgres.create_database(database)
+    url = postgres.url(database)
+    ports = {post: free_port() for post in POSTS}
+    district_port = free_port()
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    with Mosquitto() as broker, RtspServer(["cong"]) as gate_camera:
+        configs = {
+            "phuong-a": post_config(tmp_path / "a", "phuong-a", ports["phuong-a"], url, broker,
+                                    {"name": "cam0", "title": "Hẻm 4", "record_url": cameras.url("cam0"),
+                                     "detect": {"enabled": False}}),
+            "phuong-b": post_config(tmp_path / "b", "phuong-b", ports["phuong-b"], url, broker,
+                                    {"name": "cong-b", "title": "Cổng chợ", "record_url": gate_camera.url("cong"),
+                                     "detect": {"enabled": False}}),
+            "phuong-c": post_config(tmp_path / "c", "phuong-c", ports["phuong-c"], url, broker,
+                                    {"name": "cam1", "title": "Bến xe", "record_url": cameras.url("cam1"),
+                                     "detect": {"enabled": False}})}
+        try:
+            processes.update({post: start(["--config", str(c), "run"], c.parent / "nvr.log")
+                              for post, c in configs.items()})
+            for post in POSTS:
+                wait_for(lambda p=post: _answers(f"http://127.0.0.1:{ports[p]}/api/health"), 60, f"{post}'s API")
+            nvr(configs["phuong-a"], "user", "add", "district", "--role", "operator", stdin="district-password\n")
+            key = nvr(configs["phuong-a"], "user", "key", "district", "--label", "district")  # users are shared
+            nvr(configs["phuong-a"], "user", "add", "nha-so-5", "--role", "viewer", stdin="household-pass\n")
+            household = nvr(configs["phuong-a"], "user", "key", "nha-so-5")
+            nvr(configs["phuong-b"], "user", "grant", "nha-so-5", "cong-b")  # a grant names post b's camera
+
+            district_yaml = tmp_path / "district.yaml"
+            district_yaml.write_text(yaml.safe_dump({
+                "data_dir": "district-data", "server": {"host": "127.0.0.1", "port": district_port},
+                "database": {"url": url},
+                "mqtt": {"host": "127.0.0.1", "port": broker.port, "username": USER, "password": PASSWORD},
+                "stations": [{"id": post, "url": f"http://127.0.0.1:{ports[post]}", "api_key": "${KEY_DISTRICT}",
+                              "title": f"Công an {post}"} for post in POSTS]}))
+            processes["district"] = start(["district", "--config", str(district_yaml)], tmp_path / "district.log",
+                                          env={"KEY_DISTRICT": key})
+            base = f"http://127.0.0.1:{district_port}"
+            wait_for(lambda: _answers(f"{base}/api/health"), 60, "the district's API")
+            yield Setup(base, key, household, configs, ports, gate_camera, url, processes)
+        finally:
+            for process in reversed(processes.values()):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes.values():
+                process.wait(60)
+    district_log = (tmp_path / "district.log").read_text()
+    assert key not in district_log and "Traceback" not in district_log, district_log[-3000:]
+
+
+def test_the_district_lists_every_post_and_camera(district: Setup) -> None:
+    def stations() -> list[dict[str, Any]]:
+        return district.get("/api/stations").json()
+
+    wait_for(lambda: all(s["reachable"] and s["cameras_online"] == 1 for s in stations()), 30,
+             "every post reachable with its camera online")
+    listed = stations()
+    assert [(s["id"], s["title"], s["cameras_total"], s["mqtt"]) for s in listed] == [
+        ("phuong-a", "Công an phuong-a", 1, "online"), ("phuong-b", "Công an phuong-b", 1, "online"),
+        ("phuong-c", "Công an phuong-c", 1, "online")]
+    assert all(s["last_seen"] and s["oldest"] and s["disk_days_kept"] >= 0 for s in listed)
+    listing = district.get("/api/cameras")
+    assert listing.headers["cache-control"] == "no-store" and listing.headers["x-frame-options"] == "DENY"
+    assert listing.json() == [
+        {"station": "phuong-a", "name": "cam0", "title": "Hẻm 4", "status": "online"},
+        {"station": "phuong-b", "name": "cong-b", "title": "Cổng chợ", "status": "online"},
+        {"station": "phuong-c", "name": "cam1", "title": "Bến xe", "status": "online"}]
+    assert httpx.get(f"{district.base}/api/cameras", timeout=10).status_code == 401
+
+
+def test_a_camera_s_recordings_come_from_the_catalog_as_its_post_gives_them(district: Setup) -> None:
+    def recorded() -> list[dict[str, str]]:
+        ranges: list[dict[str, str]] = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["ranges"]
+        return ranges
+
+    wait_for(lambda: recorded() and _seconds(recorded()[-1]) >= 8, 60, "8 s of post b's camera in the catalog")
+    answer = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()
+    at_post = httpx.get(f"http://127.0.0.1:{district.ports['phuong-b']}/api/cameras/cong-b/recordings",
+                        headers={"Authorization": f"Bearer {district.key}"}, timeout=10).json()
+    assert set(answer) == {"station", *at_post} and answer["station"] == "phuong-b" and answer["camera"] == "cong-b"
+    assert answer["ranges"][0]["start"] == at_post["ranges"][0]["start"]  # the same footage, as the post sees it
+    for missing in ("/api/stations/phuong-b/cameras/cam0/recordings",  # post a's camera, not b's
+                    "/api/stations/phuong-x/cameras/cong-b/recordings"):
+        assert district.get(missing).status_code == 404
+    assert district.get("/api/stations/phuong-b/cameras/cong-b/recordings", start="soon").status_code == 400
+
+
+def test_a_clip_of_post_b_comes_through_the_district_and_decodes(district: Setup) -> None:
+    last = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["ranges"][-1]
+    end = datetime.fromisoformat(last["end"]) - timedelta(seconds=1)
+    start = end - timedelta(seconds=4)
+    asked = time.time()
+    with httpx.stream("GET", f"{district.base}/api/stations/phuong-b/cameras/cong-b/clip.mp4",
+                      params={"start": start.isoformat(), "end": end.isoformat()},
+                      headers={"Authorization": f"Bearer {district.key}"}, timeout=60) as answer:
+        assert answer.status_code == 200, answer.read()
+        assert answer.headers["content-type"] == "video/mp4"
+        assert answer.headers["content-disposition"].startswith('attachment; filename="cong-b_')
+        first_ms = int(answer.headers["x-clip-start-ms"])
+        body = b"".join(answer.iter_bytes())
+    with av.open(io.BytesIO(body), "r") as container:
+        stream = container.streams.video[0]
+        frames = [frame.time for frame in container.decode(stream) if frame.time is not None]
+    shown = max(frames) - min(frames)
+    assert 3 <= shown <= 7, shown  # from the keyframe at or before start (2 s segments) to end
+    assert start.timestamp() - 2.5 <= first_ms / 1000 <= start.timestamp()
+
+    at_district, at_post = _audit(district, "district", "clip", asked), _audit(district, "phuong-b", "clip", asked)
+    assert [(e.username, e.camera) for e in at_district] == [("district", "phuong-b/cong-b")]
+    assert [(e.username, e.camera) for e in at_post] == [("district", "cong-b")]
+    assert at_district[0].detail == at_post[0].detail  # the same range, in the same zone
+    nothing = district.get("/api/stations/phuong-b/cameras/cong-b/clip.mp4", start="2020-01-01T00:00:00",
+                           end="2020-01-01T00:01:00")
+    assert nothing.status_code == 404 and "phuong-b" in nothing.json()["detail"]
+
+
+def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> None:
+    household = district.household
+    assert [s["id"] for s in district.get("/api/stations", household).json()] == ["phuong-b"]
+    assert [(c["station"], c["name"]) for c in district.get("/api/cameras", household).json()] == [
+        ("phuong-b", "cong-b")]
+    assert district.get("/api/stations/phuong-b/cameras/cong-b/recordings", household).status_code == 200
+    day = {"start": "2026-01-01T00:00:00", "end": "2026-01-01T00:01:00"}
+    for route in ("recordings", "clip.mp4"):
+        assert district.get(f"/api/stations/phuong-a/cameras/cam0/{route}", household, **day).status_code == 404
+    assert district.get("/api/events", household, station="phuong-a").status_code == 404
+
+
+def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_offline(district: Setup) -> None:
+    district.gate_camera.stop()
+    stopped = time.monotonic()
+    wait_for(lambda: {c["name"]: c["status"] for c in district.get("/api/cameras").json()} == {
+        "cam0": "online", "cong-b": "offline", "cam1": "online"}, 10, "post b's camera offline in the district")
+    print(f"post b's camera shown offline by the district {time.monotonic() - stopped:.1f} s after it went")
+
+    def alerts(key: str | None = None, **params: Any) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = district.get("/api/events", key, type="camera_offline", **params).json()
+        return found
+
+    wait_for(alerts, 30, "post b's camera_offline alert in the district's feed")
+    print(f"post b's alert in the district's feed {time.monotonic() - stopped:.1f} s after the camera went")
+    (event,) = alerts()
+    assert (event["station"], event["camera"], event["type"], event["end"]) == (
+        "phuong-b", "cong-b", "camera_offline", None)
+    at_post = httpx.get(f"http://127.0.0.1:{district.ports['phuong-b']}/api/events/{event['id']}",
+                        headers={"Authorization": f"Bearer {district.key}"}, timeout=10).json()
+    assert event == {**at_post, "station": "phuong-b"}  # the post's JSON, and its station
+    assert alerts(station="phuong-b") == [event] and alerts(station="phuong-a") == []
+    assert alerts(camera="cong-b") == [event] and alerts(camera="cam0") == []
+    assert alerts(acknowledged=False) == [event] and alerts(acknowledged=True) == []
+    assert alerts(district.household) == [event]
+    assert district.get("/api/events", type="fire").status_code == 400
+
+
+def test_a_person_logs_in_at_the_district_with_the_shared_accounts(district: Setup) -> None:
+    asked = time.time()
+    login = f"{district.base}/api/auth/login"
+    wrong = httpx.post(login, json={"username": "district", "password": "not-it"}, timeout=10)
+    assert wrong.status_code == 401 and "set-cookie" not in wrong.headers
+    with httpx.Client(base_url=district.base, timeout=10) as browser:
+        answer = browser.post("/api/auth/login", json={"username": "district", "password": "district-password"})
+        assert answer.status_code == 200 and answer.json()["role"] == "operator"
+        cookie = answer.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=strict" in cookie
+        token = answer.json()["token"]
+        assert browser.get("/api/auth/me").json()["stations"] == list(POSTS)  # by the cookie
+        assert len(browser.get("/api/cameras").json()) == len(POSTS)
+        refused = browser.post("/api/auth/logout", headers={"Origin": "http://elsewhere.example"})
+        assert refused.status_code == 403  # a change with the cookie from another page (CSRF)
+        assert browser.post("/api/auth/logout", headers={"Origin": district.base}).status_code == 200
+        assert browser.get("/api/cameras").status_code == 401
+    assert district.get("/api/cameras", token).status_code == 401  # the session ended, not just its cookie
+    rows = [(e.action, e.username) for e in _audit(district, "district", None, asked)]
+    assert rows == [("logout", "district"), ("login", "district"), ("login_failed", "district")]  # newest first
+    assert _audit(district, "phuong-a", "login", asked) == []  # the district's rows, not a post's
+
+
+def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(district: Setup) -> None:
+    last = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["ranges"][-1]
+    end = datetime.fromisoformat(last["end"]) - timedelta(seconds=1)
+    start = end - timedelta(seconds=5)
+    problems: list[str] = []
+    with chromium() as browser:
+        page = browser.new_page()
+        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
+                else None)
+        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
+                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        log_in(page, district.base, "district", "district-password")
+        page.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 3", timeout=20_000)
+        assert page.locator("header .brand").inner_text() == "Camera an ninh cấp quận"  # Vietnamese first
+        posts = {row.get_attribute("data-station"): row.locator("td").all_inner_texts()
+                 for row in page.locator("#posts tbody tr").all()}
+        assert [(cells[0], cells[2]) for cells in posts.values()] == [
+            ("Công an phuong-a", "1/1"), ("Công an phuong-b", "0/1"), ("Công an phuong-c", "1/1")]
+        assert list(posts) == list(POSTS) and posts["phuong-a"][1] == "Có"
+        alert = page.locator('#events tbody tr[data-station="phuong-b"][data-type="camera_offline"]')
+        alert.wait_for(timeout=20_000)
+        assert alert.locator("td").all_inner_texts()[1:] == ["Công an phuong-b", "Cổng chợ",
+                                                              "Camera mất kết nối quá lâu"]
+        page.select_option("#event-filters select[name=station]", "phuong-a")
+        page.wait_for_function("() => !document.querySelector('#events tbody tr')", timeout=10_000)
+        page.click("#lang")
+        assert page.locator("#posts th").first.inner_text() == "Post"
+
+        page.select_option("#day-form select[name=camera]", "phuong-b/cong-b")
+        page.fill("#day-form input[name=day]", start.date().isoformat())
+        page.click("#day-form button[type=submit]")
+        page.locator("#ranges button").first.wait_for(timeout=10_000)
+        page.fill("#clip-form input[name=from]", start.strftime("%H:%M:%S"))
+        page.fill("#clip-form input[name=to]", end.strftime("%H:%M:%S"))
+        page.click("#clip-form button[type=submit]")
+        page.wait_for_function("() => document.getElementById('player').currentTime > 1", timeout=30_000)
+        assert page.locator("#player").get_attribute("src").startswith(  # type: ignore[union-attr]
+            "/api/stations/phuong-b/cameras/cong-b/clip.mp4?")
+
+        viewer = browser.new_page()
+        log_in(viewer, district.base, "nha-so-5", "household-pass")
+        viewer.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 1", timeout=20_000)
+        assert viewer.locator("#posts tbody tr").get_attribute("data-station") == "phuong-b"
+        assert viewer.locator("#day-form select[name=camera] option").evaluate_all(
+            "options => options.map(o => o.value)") == ["phuong-b/cong-b"]
+    assert not problems, problems  # nothing refused by the page's policy (no inline script or style), no asset missing
+
+
+def test_a_clip_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
+    post = district.processes["phuong-a"]
+    post.send_signal(signal.SIGTERM)
+    post.wait(60)
+    answer = district.get("/api/stations/phuong-a/cameras/cam0/clip.mp4", start="2026-01-01T00:00:00",
+                          end="2026-01-01T00:01:00")
+    assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+
+
+def test_a_post_restarted_on_an_empty_disk_leaves_the_other_posts_rows_intact(district: Setup) -> None:
+    """Post a (stopped by the test before) comes back with a new data folder and the same station id: its
+    reconciliation drops its own rows whose files are gone, and nothing of b's or c's."""
+    others = {post: _rows(district, post) for post in ("phuong-b", "phuong-c")}
+    own_before = _rows(district, "phuong-a")["segments"]
+    assert own_before and all(rows["segments"] and rows["cameras"] for rows in others.values())
+    old = district.configs["phuong-a"]
+    empty = old.with_name("config-empty-disk.yaml")
+    empty.write_text(yaml.safe_dump({**yaml.safe_load(old.read_text()), "data_dir": "data-new"}))
+    district.processes["phuong-a-again"] = start(["--config", str(empty), "run"], old.parent / "nvr.log")
+    wait_for(lambda: not any(row in own_before for row in _rows(district, "phuong-a")["segments"]), 60,
+             "post a's reconciliation dropping its rows of the lost disk")
+    wait_for(lambda: _rows(district, "phuong-a")["segments"], 30, "post a recording on its new disk")
+    for post, before in others.items():
+        after = _rows(district, post)
+        for table, rows in before.items():
+            assert all(row in after[table] for row in rows), f"{post}'s {table} rows changed"
+
+
+def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KEY_NOWHERE", raising=False)
+    path = tmp_path / "district.yaml"
+    link = {"id": "phuong-a", "url": "https://10.1.2.3:8080", "api_key": "${KEY_NOWHERE}"}
+    path.write_text(yaml.safe_dump({"timezone": "Asia/Hanoi_City", "stations": [link, {**link, "url": "10.1.2.4"}]}))
+    with pytest.raises(ConfigError) as failed:
+        load_district_config(path)
+    problems = str(failed.value)
+    assert "stations[0].api_key: environment variable KEY_NOWHERE is not set" in problems
+    assert "database: Field required" in problems
+    assert "stations[1].url: must be the box's address" in problems
+    assert "timezone: unknown time zone 'Asia/Hanoi_City'" in problems
+    monkeypatch.setenv("KEY_NOWHERE", "nvrk_" + "k" * 43)
+    path.write_text(yaml.safe_dump({"database": {"url": "postgresql://db/catalog"}, "stations": [link, link]}))
+    with pytest.raises(ConfigError, match="listed more than once"):
+        load_district_config(path)
+    path.write_text(yaml.safe_dump({"database": {"url": "postgresql://db/catalog"}, "stations": [link]}))
+    config = load_district_config(path)
+    assert config.stations[0].prefix == "nvr/phuong-a" and config.data_dir == tmp_path / "district-data"
+    assert "nvrk_" not in repr(config)
+
+
+def _audit(district: Setup, station: str, action: str | None, since: float) -> list[AuditEntry]:
+    """`station`'s audit rows since `since` (a time.time()), of `action` or of any."""
+    index = RecordingIndex(district.catalog, station, migrate=False)
+    try:
+        return AuditLog(index).entries(start_ms=int(since * 1000) - 1000, end_ms=int(time.time() * 1000) + 1000,
+                                       action=action)
+    finally:
+        index.close()
+
+
+def _rows(district: Setup, station: str) -> dict[str, list[tuple[Any, ...]]]:
+    """`station`'s segment and camera rows in the shared catalog."""
+    index = RecordingIndex(district.catalog, station, migrate=False)
+    try:
+        with index.engine.connect() as connection:
+            return {table: [tuple(row) for row in connection.execute(
+                        text(f"SELECT * FROM {table} WHERE station = :station ORDER BY id"), {"station": station})]
+                    for table in ("segments", "cameras")}
+    finally:
+        index.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _seconds(span: dict[str, str]) -> float:
+    return (datetime.fromisoformat(span["end"]) - datetime.fromisoformat(span["start"])).total_seconds()
