@@ -33,7 +33,7 @@ from functools import partial
 import cv2
 import numpy as np
 
-from detect.background import GAIN_JUMP, apply_gain, count_per_camera, gains, neighbour_pairs
+from detect.background import BLACK, GAIN_JUMP, apply_gain, count_per_camera, gains, neighbour_pairs
 from detect.camera_table import CameraTable
 from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
 from detect.masks import watched
@@ -241,6 +241,9 @@ class DetectorBank:
         frame_gains = gains(frames, background)
         for k in np.flatnonzero(np.abs(frame_gains - 1.0) > GAIN_EPSILON):
             apply_gain(background[k], frames[k], float(frame_gains[k]))
+            # the recent frames too: a light ramp is no change in place (they lag it by 3-4 frames)
+            gain = float(frame_gains[k])
+            cv2.addWeighted(recent[k], gain, recent[k], 0.0, BLACK * (1.0 - gain), dst=recent[k])
             cv2.convertScaleAbs(background[k], dst=background8[k])
         tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat), dst=space.array("difference", flat))
@@ -450,10 +453,11 @@ class DetectorBank:
             if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in found_blobs]
+            raining = bool(table.raining[slot])
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
-                                                          lasting[k], foreground[k], thresholds[k], limits[k],
-                                                          bool(table.raining[slot] and not table.is_ir[slot])))
+                                                          lasting[k], foreground[k], thresholds[k], limits[k], raining,
+                                                          raining and not table.is_ir[slot]))
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

@@ -45,14 +45,16 @@ def moved_background(frame: np.ndarray, background: np.ndarray, foreground: np.n
 
 
 def not_an_object(frame: np.ndarray, difference: np.ndarray, background: np.ndarray, lasting: np.ndarray,
-                  foreground: np.ndarray, noise: np.ndarray, limits: np.ndarray, soft: bool, blob: Blob) -> bool:
-    """Is the blob (found in the `lasting` foreground) no object? Without a core in the frame's `foreground` (no
-    pixel with its four neighbours in it too: the edge of something that moved a pixel, a streak), out of focus
+                  foreground: np.ndarray, noise: np.ndarray, limits: np.ndarray, raining: bool, soft: bool,
+                  blob: Blob) -> bool:
+    """Is the blob (found in the `lasting` foreground) no object? Where it rains or snows (`raining`), without a
+    core in the frame's `foreground` (no pixel with its four neighbours in it too: streaks and flakes side by side;
+    elsewhere a thin, dim person far off or at the picture's edge has none either), out of focus
     when `soft` is to be checked (a snowflake or a drop right in front of the lens: `detect.regions.is_soft`),
     or, where the background is known to move (`limits` above `noise` in TEXTURED of its box), the background
     moved a little (`moved_background`)."""
     box = (slice(max(0, blob.y0 - 1), blob.y1 + 1), slice(max(0, blob.x0 - 1), blob.x1 + 1))
-    if not cv2.countNonZero(cv2.erode(np.ascontiguousarray(foreground[box]), CROSS)):
+    if raining and not cv2.countNonZero(cv2.erode(np.ascontiguousarray(foreground[box]), CROSS)):
         return True
     if soft and is_soft(difference, frame, blob):
         return True

@@ -2,7 +2,7 @@
 
 Rain on a wet road, water, leaves and awnings in the wind keep the background moving where they are. Each
 pixel keeps a running median of |frame - recent frames| (a sigma-delta estimate: a level up when the change
-is above it, a level down when below, every EVERY ticks): about 4 levels a second where the background keeps
+is above it, a level down when below, every EVERY ticks): about 2 levels a second where the background keeps
 moving, so it adapts within seconds, and it stays low where the background is still. The boxes of the blobs
 being tracked are left out, so that people and vehicles, even a group walking along a path, are no
 background; sparse rain streaks, at a pixel in a few frames of a hundred, do not move a median at all (they
@@ -26,7 +26,8 @@ from detect.workspace import Workspace
 
 VARIABILITY_FACTOR = 6  # threshold = this x the running median of the change around the pixel ...
 NOISE_OFFSET = 3  # ... less this x the noise threshold (sensor noise alone has a median change of a quarter of it)
-EVERY = 4  # the median takes a step every this many ticks (about 4 levels a second at 15 fps) ...
+EVERY = 8  # the median takes a step every this many ticks (about 2 levels a second at 15 fps: a person passing a
+# pixel raises it a level or two, not five) ...
 WARMING_STEP = 4  # ... and this many levels at every frame while a camera's first pictures come in
 WARMING_FRAMES = 15
 AROUND = np.ones((5, 5), np.uint8)  # a texture's threshold reaches two pixels beyond where it was seen moving
