@@ -261,7 +261,7 @@ class DetectorBank:
         np.copyto(previous.reshape(flat), foreground)
 
         self._advance(tick, counts, background8)
-        self._upkeep(tick, background)
+        self._upkeep(tick, background, difference.reshape(frames.shape))
         foreground3, lasting3 = foreground.reshape(frames.shape), lasting.reshape(frames.shape)
         # cameras with tracks go on anyway; those in a global change do not at all (_advance cleared their tracks)
         may_move = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
@@ -392,15 +392,18 @@ class DetectorBank:
         tick.upkeep = (t >= next_upkeep) | np.isnan(table.noise[slots])
         table.next_upkeep[slots] = np.where(tick.upkeep, t + settings.housekeeping_seconds, next_upkeep)
 
-    def _upkeep(self, tick: _Tick, background: np.ndarray) -> None:
-        """Noise estimate and tamper checks of the cameras due (all of them in one go), before region work."""
+    def _upkeep(self, tick: _Tick, background: np.ndarray, difference: np.ndarray) -> None:
+        """Noise estimate and tamper checks of the cameras due (all of them in one go), before region work. Where it
+        rains or snows, the noise is that of the `difference` without the specks, which is what is compared with it
+        (rain and snow, left in, raise it by half)."""
         table = self._table
         due = np.flatnonzero(tick.upkeep)
         if not len(due):
             return
         noisy = due[~tick.reset[due]]
         if len(noisy):  # the median |frame - background| on a sparse grid (robust to movers)
-            deviation = np.abs(tick.frames[noisy, 1::3, 2::4] - background[noisy, 1::3, 2::4])
+            deviation = np.where(table.raining[tick.slots[noisy], None, None], difference[noisy, 1::3, 2::4],
+                                 np.abs(tick.frames[noisy, 1::3, 2::4] - background[noisy, 1::3, 2::4]))
             sigma = 1.4826 * np.median(deviation.reshape(len(noisy), -1), axis=1)
             noise = table.noise[tick.slots[noisy]]
             table.noise[tick.slots[noisy]] = np.where(np.isnan(noise), sigma, noise + 0.3 * (sigma - noise))

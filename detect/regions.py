@@ -120,21 +120,23 @@ class _Track:
     blob: Blob
     origin: Blob  # where the track was first seen
     frames: int  # frames seen
-    changes: int  # frames in which the blob was changing
+    changes: int  # frames in which the blob was changing, less those in which it was no object (never below 0)
     changed_t: float  # when it last changed (or appeared)
     travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
     misses: int = 0
     confirmed: bool = False
 
-    def continue_with(self, blob: Blob, t: float, changing: bool) -> None:
-        """The track's object is `blob` in this frame."""
+    def continue_with(self, blob: Blob, t: float, changing: bool, an_object: bool) -> None:
+        """The track's object is `blob` in this frame (`changing`, and whether it looked like `an_object`)."""
         self.travel += _centre_distance(self.blob, blob)
         self.blob = blob
         self.frames += 1
         self.misses = 0
-        if changing:
+        if changing and an_object:
             self.changes += 1
             self.changed_t = t
+        elif changing:  # flicker in place: one frame of it undoes one of change
+            self.changes = max(0, self.changes - 1)
 
 
 def _near(a: Blob, b: Blob) -> bool:
@@ -147,7 +149,8 @@ class Tracker:
     """Confirms blobs that persist and move steadily: seen changing in `frames` frames of a track (one
     missed frame forgiven; a lighting residue changes once, when it appears), not jumping about. Until a
     track is confirmed, a frame where its blob is `not_an_object` (out of focus, or the background moved a
-    little: `detect.texture`) does not count as a change.
+    little: `detect.texture`) takes one frame of change back: a tree in a gust is a track for seconds, and
+    the odd frame its leaves are not explained must not add up to an object.
 
     A blob that `stationary_suspect` flags (e.g. text-like, in the overlay band) is confirmed only once
     its track has travelled twice its size: a clock changing its digits never does. A track
@@ -176,7 +179,7 @@ class Tracker:
             for j, track in enumerate(free):
                 if _near(track.blob, blob):
                     del free[j]
-                    track.continue_with(blob, t, changing and (track.confirmed or not not_an_object(blob)))
+                    track.continue_with(blob, t, changing, changing and (track.confirmed or not not_an_object(blob)))
                     tracks.append(track)
                     break
             else:
@@ -200,8 +203,9 @@ class Tracker:
         return moving, still
 
     def blobs(self) -> list[Blob]:
-        """The latest blob of every track (seen in this frame or the one before)."""
-        return [track.blob for track in self._tracks]
+        """The latest blob of every track that may be an object (seen in this frame or the one before): confirmed,
+        or with more frames of change than of flicker in place so far."""
+        return [track.blob for track in self._tracks if track.confirmed or track.changes]
 
 
 def _largest_first(blob: Blob) -> int:

@@ -5,7 +5,9 @@ picture inside such a blob is the background's own picture shifted by a pixel or
 variability model (`detect.variability`) has not caught up with yet. A person or a vehicle is new
 content that no small shift of the background explains. The test is one `cv2.matchTemplate` of the
 blob's box over the background around it (about 10 µs at work size), run only for tracks not confirmed
-yet.
+yet, wherever they are: right after a switch to infrared the variability learnt in colour does not raise the
+thresholds of a tree that the infrared noise threshold leaves as foreground, but its blob is still the
+background moved.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from detect.regions import CROSS, Blob, is_soft
 
 REACH = 3  # the background is searched this far each way (pixels at work size: 12 at 640 across)
 EXPLAINED = 0.6  # moved background: at the best shift, this share of the blob's pixels is explained: ...
-TEXTURED = 0.3  # a blob is looked at so where the thresholds are raised in this share of its box at least
+TEXTURED = 0.3  # a blob needs a core where the thresholds are raised in this share of its box at least
 LEFT_OVER = 0.6  # ... what is left of its difference is within the noise threshold, or the pixel's threshold
 # where the background moves (its flutter), as long as that is at most this fraction of the difference
 
@@ -47,17 +49,17 @@ def moved_background(frame: np.ndarray, background: np.ndarray, foreground: np.n
 def not_an_object(frame: np.ndarray, difference: np.ndarray, background: np.ndarray, lasting: np.ndarray,
                   foreground: np.ndarray, noise: np.ndarray, limits: np.ndarray, raining: bool, soft: bool,
                   blob: Blob) -> bool:
-    """Is the blob (found in the `lasting` foreground) no object? Where it rains or snows (`raining`), without a
-    core in the frame's `foreground` (no pixel with its four neighbours in it too: streaks and flakes side by side;
-    elsewhere a thin, dim person far off or at the picture's edge has none either), out of focus
-    when `soft` is to be checked (a snowflake or a drop right in front of the lens: `detect.regions.is_soft`),
-    or, where the background is known to move (`limits` above `noise` in TEXTURED of its box), the background
-    moved a little (`moved_background`)."""
+    """Is the blob (found in the `lasting` foreground) no object? Where it rains or snows (`raining`) or the
+    background is known to move (`limits` above `noise` in TEXTURED of its box), without a core in the frame's
+    `foreground` (no pixel with its four neighbours in it too: streaks and flakes side by side, the edges of leaves
+    that moved a pixel; elsewhere a thin, dim person far off or at the picture's edge has none either); out of
+    focus when `soft` is to be checked (a snowflake or a drop right in front of the lens:
+    `detect.regions.is_soft`); or the background moved a little (`moved_background`)."""
+    inside = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
+    textured = np.count_nonzero(limits[inside] > noise[inside]) >= TEXTURED * blob.area
     box = (slice(max(0, blob.y0 - 1), blob.y1 + 1), slice(max(0, blob.x0 - 1), blob.x1 + 1))
-    if raining and not cv2.countNonZero(cv2.erode(np.ascontiguousarray(foreground[box]), CROSS)):
+    if (raining or textured) and not cv2.countNonZero(cv2.erode(np.ascontiguousarray(foreground[box]), CROSS)):
         return True
     if soft and is_soft(difference, frame, blob):
         return True
-    inside = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
-    textured = np.count_nonzero(limits[inside] > noise[inside]) >= TEXTURED * blob.area
-    return bool(textured and moved_background(frame, background, lasting, noise, limits, blob))
+    return bool(moved_background(frame, background, lasting, noise, limits, blob))
