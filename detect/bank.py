@@ -44,7 +44,7 @@ from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
-from detect.shake import moved_back, shifts
+from detect.shake import above_edges, edges_raised, moved_back, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import not_an_object
 from detect.variability import step_sizes
@@ -252,6 +252,9 @@ class DetectorBank:
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
         # compared now, while `difference` is still in cache
         still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
+        for k in np.flatnonzero(tick.t < table.shaken_until[tick.slots]).tolist():
+            edges_raised(difference.reshape(frames.shape)[k], background8[k], thresholds[k],
+                         foreground.reshape(frames.shape)[k], still.reshape(frames.shape)[k])
         counts = count_per_camera(foreground, count)
         table.changed[tick.slots] = counts / table.watched_pixels[tick.slots]
         # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
@@ -334,8 +337,12 @@ class DetectorBank:
         due = np.flatnonzero((tick.t >= table.next_upkeep[slots]) & (table.seen[slots] > 0))  # a background to compare
         if len(due):
             whole = len(due) == len(slots)
-            measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due),
-                               background8 if whole else space.take_rows("due backgrounds", background8, due))
+            shaken = np.flatnonzero(tick.t[due] < table.shaken_until[slots[due]])
+            references = background8 if whole and not len(shaken) else space.take_rows("due backgrounds",
+                                                                                         background8, due)
+            for i in shaken.tolist():  # what is left of a shake along edges is no rain
+                references[i] = above_edges(references[i])
+            measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due), references)
             table.speckle[slots[due]] += SPECKLE_RATE * (measured - table.speckle[slots[due]])
             table.raining[slots[due]] = raining(table.raining[slots[due]], table.speckle[slots[due]],
                                                 table.noise[slots[due]])
@@ -375,8 +382,11 @@ class DetectorBank:
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
+        shaking = t < table.shaken_until[slots]
+        blurred = big & shaking  # a jolt: the picture swings and blurs for a second; no motion, and no rebuild from it
         for k in np.flatnonzero(big):
-            if matching(coarse_regions(background8[k]), coarse_regions(tick.frames[k])) >= LIGHTING_MATCHING:
+            if not shaking[k] and matching(coarse_regions(background8[k]),
+                                           coarse_regions(tick.frames[k])) >= LIGHTING_MATCHING:
                 tick.reset[k] = True  # lighting: same view, other brightness pattern
             elif math.isnan(big_since[k]):
                 big_since[k] = t[k]
@@ -384,7 +394,7 @@ class DetectorBank:
                 tick.reset[k] = True
         big_since[~big] = math.nan
         table.big_since[slots] = big_since
-        tick.global_change = tick.reset | suppress
+        tick.global_change = tick.reset | suppress | blurred
         for k in np.flatnonzero(tick.global_change):
             tick.cameras[k].tracker.clear()
         table.since_reset[slots] = np.where(tick.reset, 0, table.since_reset[slots] + 1)

@@ -17,7 +17,10 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from detect.background import SQUARE
+
 REACH = 4  # pixels at work size each way (16 at 640 across)
+EDGE_SHARE = 0.25  # a shaken camera's threshold at an edge: this share of the background's 3x3 range (half a pixel off)
 SMALLEST = 0.1  # a shift smaller than this (pixels at work size) is left alone
 CLEAR = 0.9  # ... and so is one whose best match is not clearly better than none: at most this fraction of its cost
 
@@ -38,6 +41,25 @@ def moved_back(frame: np.ndarray, background: np.ndarray, shift: np.ndarray) -> 
     cv2.warpAffine(frame, matrix, (frame.shape[1], frame.shape[0]), dst=moved, flags=cv2.INTER_LINEAR,
                    borderMode=cv2.BORDER_TRANSPARENT)
     np.copyto(frame, moved)
+
+
+def edges_raised(difference: np.ndarray, background: np.ndarray, thresholds: np.ndarray, foreground: np.ndarray,
+                 still: np.ndarray) -> None:
+    """One shaken camera's `foreground` and `still` masks (0/255, written in place) from its `difference` with the
+    thresholds raised along the background's edges: a frame moved back is off by a fraction of a pixel, which on a
+    sharp edge is a difference of a fraction of the edge's step."""
+    edges = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, SQUARE)
+    limits = cv2.addWeighted(edges, EDGE_SHARE, thresholds, 1.0, 0.0)  # saturated to 0..255
+    cv2.compare(difference, limits, cv2.CMP_GT, dst=foreground)
+    cv2.compare(difference, limits, cv2.CMP_LE, dst=still)
+
+
+def above_edges(background: np.ndarray) -> np.ndarray:
+    """One (uint8) background raised by what a frame moved back leaves along its edges (see `edges_raised`): what a
+    shaken picture has brighter than this is no rain or snow."""
+    edges = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, SQUARE)
+    raised: np.ndarray = cv2.addWeighted(edges, EDGE_SHARE, background, 1.0, 0.0)
+    return raised
 
 
 def _profile(pictures: np.ndarray, axis: int) -> np.ndarray:
