@@ -47,7 +47,7 @@ from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, edges_raised, moved_back, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import not_an_object
-from detect.variability import step_sizes
+from detect.variability import WARMING_FRAMES, step_sizes
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
 from detect.workspace import Workspace
@@ -378,7 +378,7 @@ class DetectorBank:
         table.settle_until[slots] = settle_until = np.where(starts, t + settings.settle_seconds,
                                                             table.settle_until[slots])
         tick.reset = starts
-        suppress = t < settle_until
+        suppress = (t < settle_until) | (table.seen[slots] < WARMING_FRAMES)  # the variability is learnt meanwhile
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
@@ -470,7 +470,7 @@ class DetectorBank:
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
                                                           lasting[k], foreground[k], thresholds[k], limits[k], raining,
-                                                          raining and not table.is_ir[slot]))
+                                                          raining and not table.is_ir[slot]), raining)
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

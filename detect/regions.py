@@ -25,6 +25,7 @@ SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
 CLIPPED = 245  # luma from which a pixel counts as clipped white
 MEDIAN_PIXELS = 40  # see is_soft
 MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 15 fps
+FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 
 
@@ -169,9 +170,10 @@ class Tracker:
         self._tracks = []
 
     def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
-               not_an_object: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
+               not_an_object: Callable[[Blob], bool], falling: bool = False) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
-        STILL_SECONDS, and blobs of any track that has not changed for that long."""
+        STILL_SECONDS, and blobs of any track that has not changed for that long. Where things are `falling` (rain,
+        snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
@@ -196,7 +198,7 @@ class Tracker:
             if t - track.changed_t >= STILL_SECONDS:
                 still.append(track.blob)
                 continue
-            if not track.confirmed and track.changes >= frames and _steady(track):
+            if not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track)):
                 track.confirmed = not stationary_suspect(track.blob) or _moved(track)
             if track.confirmed:
                 moving.append(track.blob)
@@ -217,6 +219,12 @@ def _steady(track: _Track) -> bool:
     insects and rain drops lit right in front of the lens jump about by more than their (blurred) size."""
     steps = max(1, track.frames - 1)
     return track.travel / steps <= MAX_STEP * max(track.origin.size, track.blob.size)
+
+
+def _falls(track: _Track) -> bool:
+    """Has its centre dropped by FALL pixels a frame or more since it was first seen?"""
+    drop = (track.blob.y0 + track.blob.y1 - track.origin.y0 - track.origin.y1) / 2
+    return drop >= FALL * max(1, track.frames - 1)
 
 
 def _moved(track: _Track) -> bool:
