@@ -46,7 +46,7 @@ from detect.regions import CROSS, Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, edges_raised, moved_back, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
-from detect.texture import not_an_object
+from detect.texture import in_strong_texture, not_an_object
 from detect.variability import WARMING_FRAMES, step_sizes
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
@@ -470,7 +470,8 @@ class DetectorBank:
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
                                                           lasting[k], foreground[k], thresholds[k], limits[k], raining,
-                                                          raining and not table.is_ir[slot]), raining)
+                                                          raining and not table.is_ir[slot]), raining,
+                                                  partial(in_strong_texture, thresholds[k], limits[k]))
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

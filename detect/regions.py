@@ -25,6 +25,7 @@ SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
 CLIPPED = 245  # luma from which a pixel counts as clipped white
 MEDIAN_PIXELS = 40  # see is_soft
 MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 15 fps
+TEXTURE_TRAVEL = 0.25  # see Tracker.update
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 
@@ -170,10 +171,13 @@ class Tracker:
         self._tracks = []
 
     def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
-               not_an_object: Callable[[Blob], bool], falling: bool = False) -> tuple[list[Blob], list[Blob]]:
+               not_an_object: Callable[[Blob], bool], falling: bool,
+               in_texture: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
         STILL_SECONDS, and blobs of any track that has not changed for that long. Where things are `falling` (rain,
-        snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens."""
+        snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
+        background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
+        gust stays where it is)."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
@@ -198,8 +202,9 @@ class Tracker:
             if t - track.changed_t >= STILL_SECONDS:
                 still.append(track.blob)
                 continue
-            if not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track)):
-                track.confirmed = not stationary_suspect(track.blob) or _moved(track)
+            if (not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track))
+                    and (_travelled(track, TEXTURE_TRAVEL) or not in_texture(track.blob))):
+                track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
             if track.confirmed:
                 moving.append(track.blob)
         return moving, still
@@ -227,10 +232,9 @@ def _falls(track: _Track) -> bool:
     return drop >= FALL * max(1, track.frames - 1)
 
 
-def _moved(track: _Track) -> bool:
-    """Has the blob travelled twice its size from where it was first seen? (Text that changes, grows or
-    shrinks stays within its line.)"""
-    return _centre_distance(track.origin, track.blob) >= 2 * max(track.origin.size, track.blob.size)
+def _travelled(track: _Track, sizes: float) -> bool:
+    """Has the blob travelled this many times its size from where it was first seen?"""
+    return _centre_distance(track.origin, track.blob) >= sizes * max(track.origin.size, track.blob.size)
 
 
 def _centre_distance(a: Blob, b: Blob) -> float:

@@ -20,6 +20,7 @@ from detect.regions import CROSS, Blob, is_soft
 REACH = 3  # the background is searched this far each way (pixels at work size: 12 at 640 across)
 EXPLAINED = 0.6  # moved background: at the best shift, this share of the blob's pixels is explained: ...
 TEXTURED = 0.3  # a blob needs a core where the thresholds are raised in this share of its box at least
+STRONG, STRONG_SHARE = 2, 0.5  # see in_strong_texture
 LEFT_OVER = 0.6  # ... what is left of its difference is within the noise threshold, or the pixel's threshold
 # where the background moves (its flutter), as long as that is at most this fraction of the difference
 
@@ -46,6 +47,19 @@ def moved_background(frame: np.ndarray, background: np.ndarray, foreground: np.n
     return bool(np.count_nonzero(explained) >= EXPLAINED * np.count_nonzero(mask))
 
 
+def in_texture(noise: np.ndarray, limits: np.ndarray, blob: Blob, share: float = TEXTURED, times: int = 1) -> bool:
+    """Is the blob where the background is known to move (`limits` above `times` the `noise` threshold in `share` of
+    its box)?"""
+    inside = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
+    return bool(np.count_nonzero(limits[inside] > times * noise[inside].astype(np.int16)) >= share * blob.area)
+
+
+def in_strong_texture(noise: np.ndarray, limits: np.ndarray, blob: Blob) -> bool:
+    """Is the blob where the background moves much (`limits` over STRONG times the noise threshold in STRONG_SHARE of
+    its box): leaves, awnings and water, not a path that people keep walking?"""
+    return in_texture(noise, limits, blob, STRONG_SHARE, STRONG)
+
+
 def not_an_object(frame: np.ndarray, difference: np.ndarray, background: np.ndarray, lasting: np.ndarray,
                   foreground: np.ndarray, noise: np.ndarray, limits: np.ndarray, raining: bool, soft: bool,
                   blob: Blob) -> bool:
@@ -55,8 +69,7 @@ def not_an_object(frame: np.ndarray, difference: np.ndarray, background: np.ndar
     that moved a pixel; elsewhere a thin, dim person far off or at the picture's edge has none either); out of
     focus when `soft` is to be checked (a snowflake or a drop right in front of the lens:
     `detect.regions.is_soft`); or the background moved a little (`moved_background`)."""
-    inside = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
-    textured = np.count_nonzero(limits[inside] > noise[inside]) >= TEXTURED * blob.area
+    textured = in_texture(noise, limits, blob)
     box = (slice(max(0, blob.y0 - 1), blob.y1 + 1), slice(max(0, blob.x0 - 1), blob.x1 + 1))
     if (raining or textured) and not cv2.countNonZero(cv2.erode(np.ascontiguousarray(foreground[box]), CROSS)):
         return True
