@@ -26,6 +26,7 @@ from detect.workspace import Workspace
 
 VARIABILITY_FACTOR = 6  # threshold = this x the running median of the change around the pixel ...
 NOISE_OFFSET = 3  # ... less this x the noise threshold (sensor noise alone has a median change of a quarter of it)
+CEILING = 96  # no texture hides more than this difference (levels): something that bright or dark is no leaf flutter
 EVERY = 8  # the median takes a step every this many ticks (about 2 levels a second at 15 fps: a person passing a
 # pixel raises it a level or two, not five) ...
 WARMING_STEP = 4  # ... and this many levels at every frame while a camera's first pictures come in
@@ -71,4 +72,5 @@ def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> n
     other)."""
     cv2.dilate(variability, AROUND, dst=out)
     cv2.addWeighted(out, VARIABILITY_FACTOR, noise, -NOISE_OFFSET, 0.0, dst=out)  # saturated to 0..255
+    cv2.min(out, CEILING, dst=out)
     return cv2.max(noise, out, dst=out)
