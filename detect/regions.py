@@ -28,6 +28,7 @@ MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 1
 TEXTURE_TRAVEL = 0.25  # see Tracker.update
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
+MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
 
 
 class Blob(NamedTuple):
@@ -174,7 +175,8 @@ class Tracker:
                not_an_object: Callable[[Blob], bool], falling: bool,
                in_texture: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
-        STILL_SECONDS, and blobs of any track that has not changed for that long. Where things are `falling` (rain,
+        MOVING_SECONDS (a ghost left where something was does not hold an event for seconds), and blobs of any track
+        that has not changed for STILL_SECONDS. Where things are `falling` (rain,
         snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
         background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
         gust stays where it is)."""
@@ -205,7 +207,7 @@ class Tracker:
             if (not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track))
                     and (_travelled(track, TEXTURE_TRAVEL) or not in_texture(track.blob))):
                 track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
-            if track.confirmed:
+            if track.confirmed and t - track.changed_t < MOVING_SECONDS:
                 moving.append(track.blob)
         return moving, still
 
