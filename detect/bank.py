@@ -252,9 +252,9 @@ class DetectorBank:
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
         # compared now, while `difference` is still in cache
         still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
-        for k in np.flatnonzero(tick.t < table.shaken_until[tick.slots]).tolist():
-            edges_raised(difference.reshape(frames.shape)[k], background8[k], thresholds[k],
-                         foreground.reshape(frames.shape)[k], still.reshape(frames.shape)[k])
+        for row in np.flatnonzero(tick.t < table.shaken_until[tick.slots]).tolist():
+            edges_raised(difference.reshape(frames.shape)[row], background8[row], thresholds[row],
+                         foreground.reshape(frames.shape)[row], still.reshape(frames.shape)[row])
         counts = count_per_camera(foreground, count)
         table.changed[tick.slots] = counts / table.watched_pixels[tick.slots]
         # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one

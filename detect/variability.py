@@ -72,5 +72,5 @@ def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> n
     other)."""
     cv2.dilate(variability, AROUND, dst=out)
     cv2.addWeighted(out, VARIABILITY_FACTOR, noise, -NOISE_OFFSET, 0.0, dst=out)  # saturated to 0..255
-    cv2.min(out, CEILING, dst=out)
+    np.minimum(out, CEILING, out=out)
     return cv2.max(noise, out, dst=out)
