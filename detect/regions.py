@@ -26,6 +26,7 @@ CLIPPED = 245  # luma from which a pixel counts as clipped white
 MEDIAN_PIXELS = 40  # see is_soft
 MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 15 fps
 TEXTURE_TRAVEL = 0.25  # see Tracker.update
+STRAIGHT = 0.5  # see _went
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
@@ -205,7 +206,7 @@ class Tracker:
                 still.append(track.blob)
                 continue
             if (not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track))
-                    and (_travelled(track, TEXTURE_TRAVEL) or not in_texture(track.blob))):
+                    and (_went(track) or not in_texture(track.blob))):
                 track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
             if track.confirmed and t - track.changed_t < MOVING_SECONDS:
                 moving.append(track.blob)
@@ -232,6 +233,14 @@ def _falls(track: _Track) -> bool:
     """Has its centre dropped by FALL pixels a frame or more since it was first seen?"""
     drop = (track.blob.y0 + track.blob.y1 - track.origin.y0 - track.origin.y1) / 2
     return drop >= FALL * max(1, track.frames - 1)
+
+
+def _went(track: _Track) -> bool:
+    """Has the blob travelled TEXTURE_TRAVEL of its size from where it was first seen, along a path that mostly went
+    that way (at least STRAIGHT of it)? A patch of water or leaves wanders to and fro, and jumps when it merges with
+    another."""
+    return (_travelled(track, TEXTURE_TRAVEL)
+            and _centre_distance(track.origin, track.blob) >= STRAIGHT * track.travel)
 
 
 def _travelled(track: _Track, sizes: float) -> bool:
