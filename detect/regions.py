@@ -236,11 +236,14 @@ def _falls(track: _Track) -> bool:
 
 
 def _went(track: _Track) -> bool:
-    """Has the blob travelled TEXTURE_TRAVEL of its size from where it was first seen, along a path that mostly went
-    that way (at least STRAIGHT of it)? A patch of water or leaves wanders to and fro, and jumps when it merges with
-    another."""
-    return (_travelled(track, TEXTURE_TRAVEL)
-            and _centre_distance(track.origin, track.blob) >= STRAIGHT * track.travel)
+    """Has the blob travelled TEXTURE_TRAVEL of its extent across or down (a person walking across: of its width)
+    from where it was first seen, along a path that mostly went that way (at least STRAIGHT of it)? A patch of water
+    or leaves wanders to and fro, and jumps when it merges with another."""
+    a, b = track.origin, track.blob
+    across, down = abs(b.x0 + b.x1 - a.x0 - a.x1) / 2, abs(b.y0 + b.y1 - a.y0 - a.y1) / 2
+    far = (across >= TEXTURE_TRAVEL * max(a.x1 - a.x0, b.x1 - b.x0)
+           or down >= TEXTURE_TRAVEL * max(a.y1 - a.y0, b.y1 - b.y0))
+    return far and _centre_distance(a, b) >= STRAIGHT * track.travel
 
 
 def _travelled(track: _Track, sizes: float) -> bool:
