@@ -65,6 +65,7 @@ THRESHOLD_CEILING = 60
 MAX_LEARNING_LEVEL = 12  # background rate 2**-level
 SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
 SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
+JOLT_FRACTION = 0.1  # a shaken camera whose picture changed this much (share of the watched picture) is jolted
 SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
 MAX_MOTION_SECONDS = 100_000  # finished seconds kept for `motion_seconds` (a bank nobody asks keeps no more)
 
@@ -383,7 +384,8 @@ class DetectorBank:
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
         shaking = t < table.shaken_until[slots]
-        blurred = big & shaking  # a jolt: the picture swings and blurs for a second; no motion, and no rebuild from it
+        # a jolt: the picture swings and blurs for a second; no motion, and no rebuild from it
+        blurred = shaking & (big | ((changed > JOLT_FRACTION) & ~suppress))
         for k in np.flatnonzero(big):
             if not shaking[k] and matching(coarse_regions(background8[k]),
                                            coarse_regions(tick.frames[k])) >= LIGHTING_MATCHING:
