@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -11,6 +12,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 
 from api.auth import current_user
 from api.auth import router as auth_router
@@ -27,6 +29,7 @@ from api.routes_events import router as events_router
 from api.routes_health import router as health_router
 from api.routes_keys import router as keys_router
 from api.routes_live import router as live_router
+from api.routes_live_mp4 import router as live_mp4_router
 from api.routes_metrics import router as metrics_router
 from api.routes_motion_search import router as motion_search_router
 from api.routes_playback import router as playback_router
@@ -41,7 +44,9 @@ from api.webrtc.sessions import LiveSessions
 from nvr.metrics import metrics_registry
 from nvr.station import Station
 
+log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).with_name("web")
+CATALOG_AWAY = "the catalog (database) does not answer; recording goes on and its rows are written once it is back"
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
@@ -74,6 +79,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(camera_admin_router)
     app.include_router(discover_router)
     app.include_router(live_router)
+    app.include_router(live_mp4_router)
     app.include_router(events_router)
     app.include_router(users_router)
     app.include_router(keys_router)
@@ -104,6 +110,14 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(OperationalError)
+    async def catalog_away(request: Request, exc: OperationalError) -> JSONResponse:
+        """A post whose link to the district's PostgreSQL is down: its recorders go on into their journals
+        (design/district.md), and what needs the catalog says so rather than answering 500 with a traceback."""
+        log.warning("%s %s: the catalog does not answer (%s)", request.method, request.url.path,
+                    type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+        return JSONResponse({"detail": CATALOG_AWAY}, status_code=503, headers={"Retry-After": "5"})
 
     return app
 

@@ -24,14 +24,14 @@ def start_export(case_id: CaseId, request: Request, staff: Staff, station: Stati
     case = existing_case(station, case_id)
     job = station.exports.start(case, staff.username)
     audit(station, request, staff, "case_export", f"case {case_id} {case.title!r}")
-    return export_json(job, case_id, station)
+    return export_json(job, case_id, station.config.zone)
 
 
 @router.get("/{case_id}/export")
 def export_state(case_id: CaseId, staff: Staff, station: StationDep) -> dict[str, Any]:
     """The state of the case's export: `none`, `queued`, `running` (`progress` 0..1), `ready` or `failed`."""
     case = existing_case(station, case_id)
-    return export_json(station.exports.current(case), case_id, station)
+    return export_json(station.exports.current(case), case_id, station.config.zone)
 
 
 @router.get("/{case_id}/export.zip", response_model=None,
@@ -50,4 +50,4 @@ def download_export(case_id: CaseId, request: Request, staff: Staff,
     if job is None:
         job = station.exports.start(case, staff.username)
         audit(station, request, staff, "case_export", f"case {case_id} {case.title!r}")
-    return JSONResponse(export_json(job, case_id, station), status_code=202)
+    return JSONResponse(export_json(job, case_id, station.config.zone), status_code=202)

@@ -5,6 +5,7 @@ against retention. Exports: api/routes_case_export.py."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -50,11 +51,11 @@ def item_json(item: CaseItem, station: Station) -> dict[str, Any]:
             "added": format_instant(item.added_ms, zone), "added_by": item.added_by}
 
 
-def export_json(job: ExportJob | None, case_id: int, station: Station) -> dict[str, Any]:
-    """An export's state: `none`, `queued`, `running` (with `progress`, 0..1), `ready` or `failed` (`error`)."""
+def export_json(job: ExportJob | None, case_id: int, zone: ZoneInfo) -> dict[str, Any]:
+    """An export's state: `none`, `queued`, `running` (with `progress`, 0..1), `ready` or `failed` (`error`);
+    a station's or the district's (nvr/district/case_export.py)."""
     if job is None:
         return {"case": case_id, "state": "none"}
-    zone = station.config.zone
     return {"case": case_id, "state": job.state, "progress": job.progress, "exported_by": job.by,
             "started": format_instant(job.started_ms, zone),
             "finished": format_instant(job.finished_ms, zone) if job.finished_ms is not None else None,
@@ -67,7 +68,7 @@ def case_json(case: Case, station: Station) -> dict[str, Any]:
             "locked": case.status == "open", "created": format_instant(case.created_ms, zone),
             "created_by": case.created_by, "updated": format_instant(case.updated_ms, zone),
             "items": [item_json(item, station) for item in case.items],
-            "export": export_json(station.exports.current(case), case.id, station)}
+            "export": export_json(station.exports.current(case), case.id, station.config.zone)}
 
 
 def existing_case(station: Station, case_id: int) -> Case:

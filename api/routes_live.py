@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from api.auth import current_user, presented_token, remote_address, visible_camera
-from api.connections import Connections, TooMany
+from api.connections import Connection, Connections, TooMany
 from api.deps import get_connections, get_station, record_audit
 from api.webrtc.audio import live_audio_codec, unavailable_reason
-from api.webrtc.live_sources import ROLE_OF_QUALITY
+from api.webrtc.live_sources import ROLE_OF_QUALITY, LiveSource
 from nvr.station import Station
 from storage.accounts import User
 
@@ -37,16 +38,38 @@ class Answer(BaseModel):
     audio_unavailable: str | None = None  # why there is no sound, when it was asked for
 
 
-@router.post("/{name}/live", response_model=Answer, response_model_exclude_none=True)
-async def live(name: str, offer: Offer, request: Request, user: User = Depends(current_user),
-               station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
-               ) -> Answer:
-    """The view ends when the viewer leaves, when it has not connected in time, or when the session ends or
-    the camera's grant is revoked (api/connections.py); at most `server.max_live_views_per_user` at once."""
+@dataclass(frozen=True)
+class OpenView:
+    """A live view allowed and counted: where its picture comes from, and its place in the registry."""
+
+    source: LiveSource
+    held: Connection
+    station: Station
+    connections: Connections
+    user: User
+    camera: str
+    remote: str | None
+
+    async def started(self, detail: str) -> None:
+        await record_audit(self.station, "live_start", username=self.user.username, camera=self.camera,
+                           remote=self.remote, detail=detail)
+
+    async def ended(self) -> None:
+        """The view is over (the viewer left, or the registry ended it): out of the registry, audited."""
+        self.connections.release(self.held)
+        reason = self.held.closure.reason if self.held.closure else ""
+        await record_audit(self.station, "live_stop", username=self.user.username, camera=self.camera,
+                           remote=self.remote, detail=reason)
+
+
+def open_view(name: str, quality: str, request: Request, user: User, station: Station,
+              connections: Connections) -> OpenView:
+    """The checks every live view passes: the camera visible to `user` (404), running (409), and within
+    the account's share of live views (429)."""
     visible_camera(station, user, name)
     if not station.is_running(name):
         raise HTTPException(409, f"camera {name!r} is disabled")
-    source = request.app.state.live_sources.pick(station, name, offer.quality)
+    source = request.app.state.live_sources.pick(station, name, quality)
     if source is None:  # removed while the request ran
         raise HTTPException(404, f"no camera named {name!r}")
     token = presented_token(request)
@@ -55,25 +78,28 @@ async def live(name: str, offer: Offer, request: Request, user: User = Depends(c
         held = connections.open("live", user, token, camera=name)
     except TooMany as exc:
         raise HTTPException(429, str(exc)) from None
+    return OpenView(source, held, station, connections, user, name, remote_address(request))
+
+
+@router.post("/{name}/live", response_model=Answer, response_model_exclude_none=True)
+async def live(name: str, offer: Offer, request: Request, user: User = Depends(current_user),
+               station: Station = Depends(get_station), connections: Connections = Depends(get_connections)
+               ) -> Answer:
+    """The view ends when the viewer leaves, when it has not connected in time, or when the session ends or
+    the camera's grant is revoked (api/connections.py); at most `server.max_live_views_per_user` at once."""
+    opened = open_view(name, offer.quality, request, user, station, connections)
+    source = opened.source
     role = ROLE_OF_QUALITY[source.quality]
     camera_audio = _audio_codec(station, name, role) if offer.audio else None
     audio = live_audio_codec(camera_audio)  # what the sound goes out as
-    remote = remote_address(request)
-
-    async def ended() -> None:
-        connections.release(held)
-        reason = held.closure.reason if held.closure else ""
-        await record_audit(station, "live_stop", username=user.username, camera=name, remote=remote, detail=reason)
-
     try:
-        view = await request.app.state.live.answer(offer.sdp, offer.type, source.hub, ended,
+        view = await request.app.state.live.answer(offer.sdp, offer.type, source.hub, opened.ended,
                                                    camera_audio if audio else None, station.hub(name, role))
     except ValueError as exc:
         raise HTTPException(400, f"unusable SDP offer: {exc}") from None
-    await held.on_end(view.close)
-    await record_audit(station, "live_start", username=user.username, camera=name, remote=remote,
-                       detail=source.quality + (" transcoded" if source.transcoded else "")
-                       + (" with sound" if view.heard else ""))
+    await opened.held.on_end(view.close)
+    await opened.started(source.quality + (" transcoded" if source.transcoded else "")
+                         + (" with sound" if view.heard else ""))
     unavailable = None
     if offer.audio and not view.heard:
         unavailable = unavailable_reason(camera_audio) if audio is None else "the offer has no audio section"

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
 from api.auth import current_user, remote_address, visible_camera
 from api.clip_stream import stream_clip
-from api.deps import get_station, time_window
+from api.deps import Window, get_station, time_window
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
 from storage.clip_transcode import PLAYABLE, segment_codec, write_transcoded_clip
 from storage.clips import plan_clip, write_clip
 from storage.clock import now_ms
+from storage.index import Outage
 from storage.timeline import gaps, recorded_ranges
 
 router = APIRouter(prefix="/api/cameras")
@@ -31,12 +35,19 @@ def recordings(name: str, start: str | None = None, end: str | None = None, user
     """Recorded ranges and gaps (with reasons) of one camera; default: the last 24 hours."""
     visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
+    return {"camera": name, **recordings_answer(partial(station.recorded_spans, name),
+                                                partial(station.index.outages, name), window,
+                                                station.config.zone)}
+
+
+def recordings_answer(spans: Callable[[int, int], Iterable[tuple[int, int]]],
+                      outages: Callable[[int, int], list[Outage]], window: Window, zone: ZoneInfo) -> dict[str, Any]:
+    """The window, its recorded ranges and its gaps with their reasons, as a post and the district answer
+    them; `spans` and `outages` read the camera's rows between two instants."""
     until = min(window.end_ms, now_ms())  # the future is not a gap
-    ranges = recorded_ranges(station.recorded_spans(name, window.start_ms, until), window.start_ms, until)
-    holes = gaps(ranges, station.index.outages(name, window.start_ms, until), window.start_ms, until)
-    zone = station.config.zone
+    ranges = recorded_ranges(spans(window.start_ms, until), window.start_ms, until)
+    holes = gaps(ranges, outages(window.start_ms, until), window.start_ms, until)
     return {
-        "camera": name,
         "start": format_instant(window.start_ms, zone),
         "end": format_instant(window.end_ms, zone),
         "ranges": [{"start": format_instant(r.start_ms, zone), "end": format_instant(r.end_ms, zone)}

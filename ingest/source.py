@@ -193,9 +193,10 @@ def _open_over(url: str, transport: str, options: SourceOptions) -> OpenedSource
                                           "timeout": str(round(options.read_timeout * 1e6))},
                             timeout=(options.connect_timeout, None))
     except av.InvalidDataError as exc:
-        if time.monotonic() - started >= 0.9 * options.connect_timeout:  # FFmpeg's word for a silent server
-            raise SourceError(f"the camera accepted the connection but did not answer within "
-                              f"{options.connect_timeout:g} s (timed out)") from exc
+        limit = min(options.connect_timeout, options.read_timeout)  # whichever of PyAV's and the socket's fires first
+        if time.monotonic() - started >= 0.9 * limit:  # FFmpeg's word for a silent server
+            raise SourceError(f"the camera accepted the connection but did not answer within {limit:g} s "
+                              "(timed out)") from exc
         raise
     except OSError as exc:
         if exc.errno == errno.EPROTONOSUPPORT:  # FFmpeg's answer to RTSP 461 Unsupported Transport

@@ -10,13 +10,18 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
+
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from nvr.event_counts import EventCounts
+from storage.catalog_away import CatalogAway
 from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
-MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow
+MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
+RETRY_FIRST_SECONDS = 0.5
+RETRY_MAX_SECONDS = 5.0
 NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 Publish = Callable[[Event], None]  # a stored change, handed on; must not wait
@@ -36,6 +41,8 @@ class EventWriter:
         self.counts = EventCounts()
         self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
+        self._stopping = threading.Event()
+        self._away = CatalogAway(log, "event writer")
 
     def start(self) -> None:
         self._snapshots_dir.mkdir(parents=True, exist_ok=True)
@@ -52,29 +59,57 @@ class EventWriter:
                       len(updates))
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Write what is queued (up to `timeout`), then end the thread."""
+        """Write what is queued (up to `timeout`), then end the thread; while the catalog is away, what waits
+        for it is given up at once (it is in memory only)."""
         self._queue.put(None)
+        if self._away.away:
+            self._stopping.set()
         self._thread.join(timeout)
+        self._stopping.set()
+        self._thread.join(1.0)
 
     def _run(self) -> None:
         while (updates := self._queue.get()) is not None:
             for update in updates:
-                try:
-                    stored = self._record(update)
-                except Exception:
-                    log.exception("%s: could not store a %s event", update.event.camera, update.event.type)
-                    continue
+                stored = self._record_until_stored(update)
                 if stored is not None:
                     self._publish(stored)
+
+    def _record_until_stored(self, update: EventUpdate) -> Event | None:
+        """A catalog that is away (a post's link to the district's PostgreSQL) is waited for, the update kept
+        and tried again, so the events of an outage are stored, late, rather than lost; a row the database
+        refuses for good is logged and dropped."""
+        wait = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                stored = self._record(update)
+            except (IntegrityError, DataError) as exc:
+                log.error("%s: the database refused a %s event: %s", update.event.camera, update.event.type,
+                          exc.orig)
+                return None
+            except SQLAlchemyError as exc:
+                self._away.failed(exc)
+                if self._stopping.wait(wait):
+                    log.error("%s: a %s event was not stored: the catalog did not answer before the stop",
+                              update.event.camera, update.event.type)
+                    return None
+                wait = min(wait * 2, RETRY_MAX_SECONDS)
+                continue
+            except Exception:
+                log.exception("%s: could not store a %s event", update.event.camera, update.event.type)
+                return None
+            self._away.answered()
+            return stored
 
     def _record(self, update: EventUpdate) -> Event | None:
         event = update.event
         key = (event.camera, event.type, event.start)
         if update.kind == "started":
-            stored = self._events.open(event.camera, event.type, _ms(event.start), event.score, event.boxes)
-            self._open[key] = stored.id
-            self.counts.add(event.camera, event.type)
-            return self._events.update(stored.id, snapshot=self._snapshot(event, stored.id))
+            if key not in self._open:  # else opened on an earlier try, whose snapshot could not be stored
+                self._open[key] = self._events.open(event.camera, event.type, _ms(event.start), event.score,
+                                                    event.boxes).id
+                self.counts.add(event.camera, event.type)
+            return self._events.update(self._open[key], snapshot=self._snapshot(event, self._open[key]))
         event_id = self._open.get(key)
         if event_id is None:  # its start could not be stored
             return None

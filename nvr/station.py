@@ -80,7 +80,8 @@ class Station:
         self.cases = CaseStore(self.index)
         self.bookmarks = BookmarkStore(self.index)
         self.key = StationKey.load_or_create(config.data_dir)  # made at the first start
-        self.exports = ExportJobs(config.data_dir / "exports", self._build_export, self._export_failed)
+        self.exports: ExportJobs[Case] = ExportJobs(config.data_dir / "exports", self._build_export,
+                                                    self._export_failed)
         self.thumbnails = Thumbnails(self.segments_dir, self.leases)
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)

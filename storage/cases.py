@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.locks import OPEN
-from storage.models import CameraRow, CaseItemRow, CaseRow
+from storage.models import CameraRow, CaseFields, CaseItemRow, CaseRow
 
 CaseStatus = Literal["open", "closed"]
 
@@ -42,7 +42,9 @@ class CaseItem:
 
 
 @dataclass(frozen=True)
-class Case:
+class CaseHead:
+    """What a case is besides its items: a station's or the district's (nvr/district/case_store.py)."""
+
     id: int
     title: str
     note: str
@@ -50,6 +52,10 @@ class Case:
     created_ms: int
     created_by: str | None
     updated_ms: int
+
+
+@dataclass(frozen=True)
+class Case(CaseHead):
     items: tuple[CaseItem, ...]
 
 
@@ -89,10 +95,7 @@ class CaseStore:
             row = self._row(session, case_id)
             if row is None:
                 return None
-            for name, value in (("title", title), ("note", note), ("status", status)):
-                if value is not None:
-                    setattr(row, name, value)
-            row.updated_ms = now_ms()
+            change_case_row(row, title, note, status)
         return self.get(case_id)
 
     def delete(self, case_id: int) -> bool:
@@ -152,6 +155,14 @@ class CaseStore:
                                                 item.bookmark_id, item.added_ms, item.added_by))
         return [Case(row.id, row.title, row.note, _status(row.status), row.created_ms, row.created_by, row.updated_ms,
                      tuple(items[row.id])) for row in rows]
+
+
+def change_case_row(row: CaseFields, title: str | None, note: str | None, status: CaseStatus | None) -> None:
+    """Set what is given (a station's case or the district's) and mark it changed."""
+    for name, value in (("title", title), ("note", note), ("status", status)):
+        if value is not None:
+            setattr(row, name, value)
+    row.updated_ms = now_ms()
 
 
 def _status(text: str) -> CaseStatus:

@@ -170,11 +170,8 @@ class MotionGridRow(StationScoped, Base):
     cells: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
-class CaseRow(StationScoped, Base):
-    """A case: the unit of evidence. While it is `open`, the footage of its items is locked against retention."""
-
-    __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_station_status", "station", "status"),)
+class CaseFields:
+    """What a case is, at a station (`cases`) or at the district (`district_cases`)."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -183,6 +180,13 @@ class CaseRow(StationScoped, Base):
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # any change to the case or its items
+
+
+class CaseRow(StationScoped, CaseFields, Base):
+    """A case: the unit of evidence. While it is `open`, the footage of its items is locked against retention."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_station_status", "station", "status"),)
 
 
 class CaseItemRow(Base):
@@ -218,3 +222,39 @@ class BookmarkRow(StationScoped, Base):
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")
     created_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class DistrictCaseRow(CaseFields, Base):
+    """A case of the district server (`nvr district`): items of several posts. Each involved post holds a
+    mirror of it (a case of its own, `DistrictCasePostRow`), which is what locks the footage there."""
+
+    __tablename__ = "district_cases"
+
+
+class DistrictCaseItemRow(Base):
+    """A range of one post's camera (named, not a camera row: the post owns its rows); `post_item_id` is the
+    item's id in that post's mirror case."""
+
+    __tablename__ = "district_case_items"
+    __table_args__ = (Index("ix_district_case_items_case", "case_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("district_cases.id", ondelete="CASCADE"), nullable=False)
+    station: Mapped[str] = mapped_column(String(63), nullable=False)
+    camera: Mapped[str] = mapped_column(String(63), nullable=False)
+    start_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    end_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    note: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    added_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    added_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    post_item_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class DistrictCasePostRow(Base):
+    """The case on post `station` that mirrors a district case."""
+
+    __tablename__ = "district_case_posts"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("district_cases.id", ondelete="CASCADE"), primary_key=True)
+    station: Mapped[str] = mapped_column(String(63), primary_key=True)
+    post_case_id: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -103,7 +103,7 @@ def test_udp_only_camera_is_read_over_udp_and_a_silent_one_is_said_to_time_out(t
             {"name": "auto", "record_url": server.url("cam0")},
             {"name": "tcp-only", "record_url": server.url("cam0"), "transport": "tcp"},
             {"name": "silent", "record_url": f"rtsp://127.0.0.1:{port}/x"},
-        ], ingest={"connect_timeout_seconds": 1})
+        ], ingest={"connect_timeout_seconds": 3, "read_timeout_seconds": 1})  # the socket's read timeout fires first
         station, client = make_station(config)
         wait_for(lambda: len(station.index.segments("auto", 0, 2**62)) >= 1, 20, "the UDP camera recording")
         assert camera_status(client, "auto")["transport"] == "udp"

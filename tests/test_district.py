@@ -2,17 +2,23 @@
 one real PostgreSQL (the shared catalog) and one real mosquitto: it lists every post with its health and every
 camera with its status, sees a camera of post b go offline within 10 s and its alert in the district's event
 feed, gives a camera's recordings from the catalog and its clip pulled through from the post (audited on both
-sides). Administrators and operators see everything, a viewer the cameras granted at the posts; the posts'
-keys never reach its log."""
+sides), and relays its live picture (one upstream from the post shared by the district's viewers).
+Administrators and operators see everything, a viewer the cameras granted at the posts; the posts' keys never
+reach its log. A case of two posts' cameras is held in a case at each post and exported as one ZIP signed by
+the district with each post's signed export inside, which `nvr verify` checks."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,19 +29,29 @@ import av
 import httpx
 import pytest
 import yaml
+from alembic import command
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 
+from ingest.fmp4 import BoxReader, starts_with_keyframe
 from nvr.config import ConfigError
 from nvr.district.config import load_district_config
+from nvr.evidence.signing import load_public_key
 from storage.audit import AuditEntry, AuditLog
 from storage.index import RecordingIndex
+from storage.schema import head_revision
 from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer, free_port
+from tests.support.streams import Watcher, cpu_seconds
 from tests.support.web import chromium, log_in
+from tests.test_export import flip, nvr_verify, rewritten
+from tests.test_migrations import _migrate_to
 
 POSTS = ("phuong-a", "phuong-b", "phuong-c")
+LIVE = "/api/stations/phuong-b/cameras/cong-b/live.mp4"
 
 
 def start(args: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
@@ -78,6 +94,10 @@ class Setup:
     def get(self, path: str, key: str | None = None, **params: Any) -> httpx.Response:
         return httpx.get(f"{self.base}{path}", params=params, timeout=30,
                          headers={"Authorization": f"Bearer {key or self.key}"})
+
+    def call(self, method: str, path: str, key: str | None = None, **options: Any) -> httpx.Response:
+        return httpx.request(method, f"{self.base}{path}", timeout=30,
+                             headers={"Authorization": f"Bearer {key or self.key}"}, **options)
 
 
 @pytest.fixture(scope="module")
@@ -202,6 +222,99 @@ def test_a_clip_of_post_b_comes_through_the_district_and_decodes(district: Setup
     assert nothing.status_code == 404 and "phuong-b" in nothing.json()["detail"]
 
 
+def test_two_district_viewers_share_one_upstream_whose_pictures_decode(district: Setup) -> None:
+    wait_for(lambda: any(c["status"] == "online" for c in district.get("/api/cameras").json()
+                         if c["name"] == "cong-b"), 30, "post b's camera online")
+    asked = time.time()
+    first = Watcher(f"{district.base}{LIVE}", district.key)
+    first.start()
+    wait_for(lambda: len(first.body) > 20_000, 20, "the first viewer's pictures")
+    second = Watcher(f"{district.base}{LIVE}", district.key)
+    second.start()
+    wait_for(lambda: len(second.body) > 20_000, 20, "the second viewer's pictures")
+    print(f"first bytes through the district after {first.first_bytes:.2f} s (upstream opened), "
+          f"{second.first_bytes:.2f} s (upstream shared)")
+    pid = district.processes["district"].pid
+    before, sent = cpu_seconds(pid), len(first.body) + len(second.body)
+    time.sleep(5)  # a measurement over a fixed span, not an assertion
+    used, relayed = cpu_seconds(pid) - before, len(first.body) + len(second.body) - sent
+    print(f"district CPU relaying one 320x240 camera to two viewers: {used / 5 * 100:.1f} % of a core "
+          f"for {relayed / 5 / 1000:.0f} kB/s out")
+    first.end()
+    second.end()
+    assert first.status == second.status == 200
+    for watcher in (first, second):
+        shown = watcher.pictures()
+        assert len(shown) >= 15 and set(shown) == {(320, 240)}
+        boxes = list(BoxReader().feed(bytes(watcher.body)))
+        assert [kind for kind, _ in boxes[:3]] == [b"ftyp", b"moov", b"moof"]
+        assert starts_with_keyframe(boxes[2][1]), "a late joiner starts at a keyframe too"
+
+    starts = _audit(district, "phuong-b", "live_start", asked)
+    assert [(e.username, e.camera, e.detail) for e in starts] == [("district", "cong-b", "main mp4")]  # one upstream
+    at_district = _audit(district, "district", "live_start", asked)
+    assert [(e.username, e.camera) for e in at_district] == [("district", "phuong-b/cong-b")] * 2
+    wait_for(lambda: _audit(district, "phuong-b", "live_stop", asked), 20, "the upstream closed at post b")
+    stops = _audit(district, "district", "live_stop", asked)
+    assert len(stops) == 2
+
+
+def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
+    asked = time.time()
+    refused = district.get("/api/stations/phuong-a/cameras/cam0/live.mp4", district.household)
+    assert refused.status_code == 404  # the district's rule: a camera not granted is one that does not exist
+    assert district.get("/api/stations/phuong-b/cameras/nowhere/live.mp4").status_code == 404
+    assert district.get(LIVE, quality="best").status_code == 422
+    assert httpx.get(f"{district.base}{LIVE}", timeout=10).status_code == 401
+    viewer = Watcher(f"{district.base}{LIVE}", district.household)
+    viewer.start()
+    wait_for(lambda: len(viewer.body) > 5_000, 20, "the granted camera's pictures")
+    viewer.end()
+    assert viewer.status == 200
+    rows = [(e.username, e.camera) for e in _audit(district, "district", "live_start", asked)]
+    assert rows == [("nha-so-5", "phuong-b/cong-b")]
+
+
+def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> None:
+    asked = time.time()
+    login = httpx.post(f"{district.base}/api/auth/login", timeout=10,
+                       json={"username": "district", "password": "district-password"}).json()
+    viewer = Watcher(f"{district.base}{LIVE}", login["token"])
+    viewer.start()
+    wait_for(lambda: len(viewer.body) > 5_000, 20, "the live view with a session")
+    logged_out = httpx.post(f"{district.base}/api/auth/logout", headers={"Authorization": f"Bearer {login['token']}"},
+                            timeout=10)
+    assert logged_out.status_code == 200
+    viewer.join(15)  # ends by itself: the district reads the session again every 5 s
+    assert not viewer.is_alive()
+    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "district"]
+    assert stops == ["the session has ended"]
+
+
+def test_the_district_page_plays_a_live_view(district: Setup) -> None:
+    problems: list[str] = []
+    with chromium() as browser:
+        page = _page(browser, problems)
+        log_in(page, district.base, "district", "district-password")
+        button = page.locator('#live-cameras button[data-camera="phuong-b/cong-b"]')
+        button.wait_for(timeout=20_000)
+        assert button.inner_text() == "Trực tiếp: Công an phuong-b · Cổng chợ"  # Vietnamese first
+        began = time.monotonic()
+        button.click()
+        page.wait_for_function("() => document.getElementById('live-player').videoWidth > 0", timeout=20_000)
+        print(f"first live picture in Chromium {time.monotonic() - began:.2f} s after the click")
+        start: Any = page.evaluate("() => document.getElementById('live-player').currentTime")
+        page.wait_for_function(f"() => document.getElementById('live-player').currentTime > {start} + 2",
+                               timeout=20_000)
+        lag = page.evaluate("() => { const v = document.getElementById('live-player');"
+                            " return v.buffered.end(v.buffered.length - 1) - v.currentTime; }")
+        assert page.evaluate("() => document.getElementById('live-player').videoWidth") == 320
+        assert lag < 2.5, lag  # near the live edge
+        page.click("#live-stop")
+        assert page.locator("#live-player").is_hidden()
+    assert not problems, problems
+
+
 def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> None:
     household = district.household
     assert [s["id"] for s in district.get("/api/stations", household).json()] == ["phuong-b"]
@@ -212,6 +325,211 @@ def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> No
     for route in ("recordings", "clip.mp4"):
         assert district.get(f"/api/stations/phuong-a/cameras/cam0/{route}", household, **day).status_code == 404
     assert district.get("/api/events", household, station="phuong-a").status_code == 404
+
+
+@dataclass
+class CaseExport:
+    case: dict[str, Any]  # the district case as its API gave it after the export
+    path: Path  # the district's ZIP
+    seconds: float  # from POST .../export to the ZIP downloaded
+
+
+def _recent(district: Setup, station: str, camera: str, seconds: float = 4) -> dict[str, str]:
+    """A range of `seconds` ending a second before the end of the camera's newest recorded range."""
+    last = district.get(f"/api/stations/{station}/cameras/{camera}/recordings").json()["ranges"][-1]
+    end = datetime.fromisoformat(last["end"]) - timedelta(seconds=1)
+    return {"start": (end - timedelta(seconds=seconds)).isoformat(), "end": end.isoformat()}
+
+
+def _at_post(district: Setup, station: str, path: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{district.ports[station]}{path}",
+                     headers={"Authorization": f"Bearer {district.key}"}, timeout=10)
+
+
+@pytest.fixture(scope="module")
+def case_export(district: Setup, tmp_path_factory: pytest.TempPathFactory) -> CaseExport:
+    """A district case of post a's and post b's cameras, exported through the district and downloaded."""
+    wait_for(lambda: all(district.get(f"/api/stations/{s}/cameras/{c}/recordings").json()["ranges"]
+                         for s, c in (("phuong-a", "cam0"), ("phuong-b", "cong-b"))), 60, "footage at posts a and b")
+    made = district.call("POST", "/api/cases", json={
+        "title": "Cướp giật liên phường", "note": "từ chợ đến bến xe",
+        "items": [{"station": "phuong-a", "camera": "cam0", **_recent(district, "phuong-a", "cam0")}]})
+    assert made.status_code == 201, made.text
+    case_id = made.json()["id"]
+    added = district.call("POST", f"/api/cases/{case_id}/items", json={
+        "station": "phuong-b", "camera": "cong-b", "note": "cổng chợ", **_recent(district, "phuong-b", "cong-b")})
+    assert added.status_code == 201, added.text
+    asked = time.monotonic()
+    assert district.call("POST", f"/api/cases/{case_id}/export").status_code == 202
+    wait_for(lambda: district.get(f"/api/cases/{case_id}/export").json()["state"] in ("ready", "failed"), 120,
+             "the district's export")
+    path = tmp_path_factory.mktemp("district-export") / "district.zip"
+    with httpx.stream("GET", f"{district.base}/api/cases/{case_id}/export.zip", timeout=60,
+                      headers={"Authorization": f"Bearer {district.key}"}) as answer, path.open("wb") as file:
+        assert answer.status_code == 200, answer.read()
+        for chunk in answer.iter_bytes():
+            file.write(chunk)
+    seconds = time.monotonic() - asked
+    print(f"district export of 2 posts x 4 s: {seconds:.1f} s to the downloaded ZIP ({path.stat().st_size} bytes)")
+    return CaseExport(district.get(f"/api/cases/{case_id}").json(), path, seconds)
+
+
+def test_a_district_case_of_two_posts_is_held_at_each_post_and_exported_signed(
+        district: Setup, case_export: CaseExport, tmp_path: Path) -> None:
+    case = case_export.case
+    assert sorted((i["station"], i["camera"]) for i in case["items"]) == [("phuong-a", "cam0"), ("phuong-b", "cong-b")]
+    assert case["status"] == "open" and case["export"]["state"] == "ready" and set(case["posts"]) == {
+        "phuong-a", "phuong-b"}
+    for item in case["items"]:  # each post's own case holds its items: the post's lock keeps that footage
+        mirror = _at_post(district, item["station"], f"/api/cases/{case['posts'][item['station']]}").json()
+        assert mirror["title"] == f"[Quận #{case['id']}] Cướp giật liên phường" and mirror["locked"] is True
+        assert [(i["id"], i["camera"], i["start_ms"], i["end_ms"]) for i in mirror["items"]] == [
+            (item["post_item"], item["camera"], item["start_ms"], item["end_ms"])]
+
+    key = district.get("/api/district").json()
+    with zipfile.ZipFile(case_export.path) as archive:
+        assert sorted(archive.namelist()) == ["README-vi.txt", "district-public-key.pem", "manifest.json",
+                                              "manifest.sig", "stations/phuong-a.zip", "stations/phuong-b.zip"]
+        manifest = json.loads(archive.read("manifest.json"))
+        for station in ("phuong-a", "phuong-b"):
+            (tmp_path / f"{station}.zip").write_bytes(archive.read(f"stations/{station}.zip"))
+    assert manifest["format"] == "station-nvr/district-case-export/1" and manifest["exported_by"] == "district"
+    assert manifest["district"]["key_fingerprint"] == key["key_fingerprint"]
+    assert manifest["case"]["id"] == case["id"] and manifest["case"]["note"] == "từ chợ đến bến xe"
+    for entry in manifest["stations"]:
+        post = _at_post(district, entry["id"], "/api/station").json()
+        inner = tmp_path / f"{entry['id']}.zip"
+        assert (entry["public_key"], entry["key_fingerprint"]) == (post["public_key"], post["key_fingerprint"])
+        assert entry["export"]["sha256"] == hashlib.sha256(inner.read_bytes()).hexdigest()
+        with zipfile.ZipFile(inner) as export:
+            assert base64.b64decode(entry["export"]["manifest_sig"]) == export.read("manifest.sig")
+            clips = json.loads(export.read("manifest.json"))["clips"]
+        assert [(c["camera"], c["requested"]["start"]["unix_ms"]) for c in clips] == [
+            (i["camera"], i["requested"]["start"]["unix_ms"]) for i in entry["items"]]
+        alone = nvr_verify(str(inner), "--key", post["public_key"])  # each post's export still checks alone
+        assert alone.returncode == 0 and alone.stdout == "ok\n", alone.stdout + alone.stderr
+
+    verified = nvr_verify(str(case_export.path), "--key", key["public_key"])
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    lines = verified.stdout.splitlines()
+    assert lines[0] == "ok" and [line.split(":")[0] for line in lines[1:]] == ["station phuong-a", "station phuong-b"]
+    rows = [e.action for e in _audit(district, "district", None, time.time() - 600) if e.action.startswith("case")]
+    assert {"case_create", "case_item_add", "case_export", "case_export_download"} <= set(rows)
+
+
+def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, tmp_path: Path) -> None:
+    """A byte of the district's manifest; a byte of a post's export inside; a byte of a clip inside a post's
+    export, the district's manifest brought up to date and signed again with another key (a forger's): each is
+    refused, the last by the post's own signature and hashes once the district's key is not asked for."""
+    data = case_export.path.read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        inner = archive.read("stations/phuong-b.zip")
+        manifest = json.loads(archive.read("manifest.json"))
+    with zipfile.ZipFile(io.BytesIO(inner)) as export:
+        clip = json.loads(export.read("manifest.json"))["clips"][0]["file"]
+    forged_inner = rewritten(inner, clip, lambda b: flip(b, len(b) // 2))
+    entry = next(s for s in manifest["stations"] if s["id"] == "phuong-b")
+    entry["export"].update(bytes=len(forged_inner), sha256=hashlib.sha256(forged_inner).hexdigest())
+    for listed in manifest["files"]:
+        if listed["name"] == "stations/phuong-b.zip":
+            listed.update(bytes=len(forged_inner), sha256=entry["export"]["sha256"])
+    forger = Ed25519PrivateKey.generate()
+    manifest["district"]["public_key"] = base64.b64encode(forger.public_key().public_bytes_raw()).decode()
+    forged_manifest = json.dumps(manifest, ensure_ascii=False, indent=2).encode()
+    forged = rewritten(rewritten(rewritten(data, "stations/phuong-b.zip", lambda _b: forged_inner),
+                                 "manifest.json", lambda _b: forged_manifest),
+                       "manifest.sig", lambda _b: forger.sign(forged_manifest))
+    district_key = base64.b64encode(load_public_key(
+        zipfile.ZipFile(io.BytesIO(data)).read("district-public-key.pem").decode()).public_bytes_raw()).decode()
+    cases = {
+        "district manifest": (rewritten(data, "manifest.json", lambda b: flip(b, b.index("giật".encode()))), [],
+                              "manifest.sig"),
+        "post b's export": (rewritten(data, "stations/phuong-b.zip", lambda b: flip(b, len(b) // 2)), [],
+                            "stations/phuong-b.zip: its size or SHA-256 differs"),
+        "post b's clip, re-signed": (forged, [], f"stations/phuong-b.zip: {clip}: its size or SHA-256 differs"),
+        "post b's clip, district key": (forged, ["--key", district_key], "manifest.sig"),
+    }
+    for what, (changed, key, named) in cases.items():
+        path = tmp_path / "changed.zip"
+        path.write_bytes(changed)
+        refused = nvr_verify(str(path), *key)
+        assert refused.returncode == 1 and refused.stdout.startswith(f"FAILED {named}"), (what, refused.stdout)
+
+
+def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_post(district: Setup) -> None:
+    item = {"station": "phuong-b", "camera": "cong-b", **_recent(district, "phuong-b", "cong-b", 2)}
+    for method, path, body in (("GET", "/api/cases", None), ("POST", "/api/cases", {"title": "x", "items": [item]})):
+        refused = district.call(method, path, district.household, json=body)  # a viewer, granted post b's camera
+        assert refused.status_code == 403, refused.text
+    unknown = district.call("POST", "/api/cases", json={"title": "x", "items": [{**item, "camera": "cam0"}]})
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "no camera 'cam0' at station 'phuong-b'"
+    no_footage = district.call("POST", "/api/cases", json={"title": "x", "items": [
+        item, {**item, "station": "phuong-c", "camera": "cam1", "start": "2020-01-01T00:00:00",
+               "end": "2020-01-01T00:01:00"}]})
+    assert no_footage.status_code == 404 and no_footage.json()["detail"].startswith("station phuong-c: ")
+    assert district.get("/api/cases").json()[0]["title"] == "Cướp giật liên phường", "the refused case is not kept"
+    assert _at_post(district, "phuong-b", "/api/cases").json()[0]["title"].endswith("Cướp giật liên phường"), \
+        "what post b was given for the refused case is taken back"
+
+    case = district.call("POST", "/api/cases", json={"title": "Tạm", "items": [item]}).json()
+    mirror = f"/api/cases/{case['posts']['phuong-b']}"
+    taken = httpx.delete(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}/items/{case['items'][0]['post_item']}",
+                         headers={"Authorization": f"Bearer {district.key}"}, timeout=10)
+    assert taken.status_code == 204  # someone at post b took the item out of its case
+    assert district.call("POST", f"/api/cases/{case['id']}/export").status_code == 202
+    wait_for(lambda: district.get(f"/api/cases/{case['id']}/export").json()["state"] == "failed", 30, "refusal")
+    assert district.get(f"/api/cases/{case['id']}/export").json()["error"] == (
+        f"station phuong-b: its case {case['posts']['phuong-b']} no longer holds the district case's items as "
+        "they were given (changed at the post)")
+    closed = district.call("PATCH", f"/api/cases/{case['id']}", json={"status": "closed", "title": "Đã xong"})
+    assert closed.status_code == 200 and closed.json()["locked"] is False
+    at_post = _at_post(district, "phuong-b", mirror).json()
+    assert (at_post["locked"], at_post["title"]) == (False, f"[Quận #{case['id']}] Đã xong")
+    assert district.call("DELETE", f"/api/cases/{case['id']}/items/{case['items'][0]['id']}").status_code == 204
+    assert _at_post(district, "phuong-b", mirror).json()["items"] == []
+    assert district.call("DELETE", f"/api/cases/{case['id']}").status_code == 204
+    assert _at_post(district, "phuong-b", mirror).status_code == 404
+    assert district.get(f"/api/cases/{case['id']}").status_code == 404
+
+
+def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(district: Setup, tmp_path: Path) -> None:
+    played = _recent(district, "phuong-b", "cong-b", 3)
+    start, end = datetime.fromisoformat(played["start"]), datetime.fromisoformat(played["end"])
+    problems: list[str] = []
+    with chromium() as browser:
+        page = _page(browser, problems, accept_downloads=True)
+        log_in(page, district.base, "district", "district-password")
+        page.locator("#cases-section h2").wait_for(timeout=20_000)
+        assert page.locator("#cases-section h2").inner_text() == "Hồ sơ vụ việc"
+        page.select_option("#day-form select[name=camera]", "phuong-b/cong-b")
+        page.fill("#day-form input[name=day]", start.date().isoformat())
+        page.fill("#clip-form input[name=from]", start.strftime("%H:%M:%S"))
+        page.fill("#clip-form input[name=to]", end.strftime("%H:%M:%S"))
+        page.fill("#case-form input[name=title]", "Từ trang quận")
+        page.click("#case-form button[type=submit]")
+        page.wait_for_function("() => document.querySelector('#add-range-form select').selectedOptions[0]"
+                               "?.text.endsWith('Từ trang quận')", timeout=20_000)  # the new case, chosen
+        page.click("#add-range-form button[type=submit]")
+        row = page.locator("#cases tbody tr", has_text="Từ trang quận")
+        page.wait_for_function("() => [...document.querySelectorAll('#cases tbody tr')].some(row => "
+                               "row.textContent.includes('Từ trang quận') && row.cells[2].textContent === '1')",
+                               timeout=20_000)
+        assert page.locator("#case-said").inner_text() == "Đã thêm vào hồ sơ «Từ trang quận»"
+        assert row.locator("td").all_inner_texts()[1:4] == ["phuong-b", "1", "Đang mở"]
+        row.locator("button[data-export]").click()
+        link = row.locator("a[download]")
+        link.wait_for(timeout=60_000)
+        with page.expect_download(timeout=20_000) as download:
+            link.click()
+        saved = tmp_path / "from-page.zip"
+        saved.write_bytes(Path(download.value.path()).read_bytes())
+        page.click("#lang")
+        assert page.locator("#cases-section h2").inner_text() == "Cases"
+        assert row.locator("td").nth(3).inner_text() == "Open"
+    verified = nvr_verify(str(saved), "--key", district.get("/api/district").json()["public_key"])
+    assert verified.returncode == 0 and verified.stdout.splitlines()[1].startswith("station phuong-b: ok"), \
+        verified.stdout
+    assert not problems, problems
 
 
 def test_an_event_on_post_b_appears_in_the_district_feed_and_its_camera_goes_offline(district: Setup) -> None:
@@ -269,11 +587,7 @@ def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(distric
     start = end - timedelta(seconds=5)
     problems: list[str] = []
     with chromium() as browser:
-        page = browser.new_page()
-        page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
-                else None)
-        page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
-                if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+        page = _page(browser, problems)
         log_in(page, district.base, "district", "district-password")
         page.wait_for_function("() => document.querySelectorAll('#posts tbody tr').length === 3", timeout=20_000)
         assert page.locator("header .brand").inner_text() == "Camera an ninh cấp quận"  # Vietnamese first
@@ -320,6 +634,29 @@ def test_a_clip_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
     assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
 
 
+def test_a_district_export_with_a_post_down_fails_naming_it(district: Setup, case_export: CaseExport) -> None:
+    """Post a was stopped by the test before."""
+    case_id = case_export.case["id"]
+    assert district.call("POST", f"/api/cases/{case_id}/export").status_code == 202
+    wait_for(lambda: district.get(f"/api/cases/{case_id}/export").json()["state"] == "failed", 60, "the failure")
+    state = district.get(f"/api/cases/{case_id}/export").json()
+    assert state["error"] == "station phuong-a is unreachable (ConnectError)"
+    refused = district.get(f"/api/cases/{case_id}/export.zip")
+    assert refused.status_code == 409 and refused.json()["detail"].endswith(state["error"])
+    more = district.call("POST", f"/api/cases/{case_id}/items", json={
+        "station": "phuong-a", "camera": "cam0", "start": "2026-01-01T00:00:00", "end": "2026-01-01T00:01:00"})
+    assert more.status_code == 502 and more.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+    failures = _audit(district, "district", "case_export_failed", time.time() - 120)
+    assert [e.detail for e in failures if e.detail.startswith(f"case {case_id}:")] == [
+        f"case {case_id}: {state['error']}"]
+
+
+def test_a_live_view_of_a_post_that_is_down_is_a_clear_502(district: Setup) -> None:
+    """Post a, stopped by the test before."""
+    answer = district.get("/api/stations/phuong-a/cameras/cam0/live.mp4")
+    assert answer.status_code == 502 and answer.json()["detail"] == "station phuong-a is unreachable (ConnectError)"
+
+
 def test_a_post_restarted_on_an_empty_disk_leaves_the_other_posts_rows_intact(district: Setup) -> None:
     """Post a (stopped by the test before) comes back with a new data folder and the same station id: its
     reconciliation drops its own rows whose files are gone, and nothing of b's or c's."""
@@ -361,6 +698,16 @@ def test_a_district_configuration_names_every_problem(tmp_path: Path, monkeypatc
     assert "nvrk_" not in repr(config)
 
 
+def _page(browser: Browser, problems: list[str], **options: Any) -> Page:
+    """A new page whose CSP refusals and failed requests (besides the `me` before login) go to `problems`."""
+    page = browser.new_page(**options)
+    page.on("console", lambda message: problems.append(message.text) if "Content Security" in message.text
+            else None)
+    page.on("response", lambda answer: problems.append(f"{answer.status} {answer.url}")
+            if answer.status >= 400 and not answer.url.endswith(("/favicon.ico", "/api/auth/me")) else None)
+    return page
+
+
 def _audit(district: Setup, station: str, action: str | None, since: float) -> list[AuditEntry]:
     """`station`'s audit rows since `since` (a time.time()), of `action` or of any."""
     index = RecordingIndex(district.catalog, station, migrate=False)
@@ -392,3 +739,19 @@ def _answers(url: str) -> bool:
 
 def _seconds(span: dict[str, str]) -> float:
     return (datetime.fromisoformat(span["end"]) - datetime.fromisoformat(span["start"])).total_seconds()
+
+
+def test_the_district_refuses_a_catalog_older_than_its_case_tables(postgres: PostgresServer, tmp_path: Path) -> None:
+    """The district never migrates the catalog (the posts do): on an older one it says what it needs, and exits."""
+    name = f"district_old_{int(time.time() * 1000) % 1_000_000}"
+    postgres.create_database(name)
+    RecordingIndex(postgres.url(name), "phuong-a").close()  # a post migrates it
+    _migrate_to(postgres.url(name), "0010", command.downgrade)  # as the release before district cases left it
+    path = tmp_path / "district.yaml"
+    path.write_text(yaml.safe_dump({"data_dir": "district-data", "database": {"url": postgres.url(name)},
+                                    "stations": [{"id": "phuong-a", "url": "http://127.0.0.1:9", "api_key": "k"}]}))
+    done = subprocess.run([sys.executable, "-m", "nvr", "district", "--config", str(path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode != 0
+    assert f"the shared catalog is at schema revision 0010, this district server needs {head_revision()}" in \
+        done.stderr, done.stderr[-2000:]

@@ -20,6 +20,7 @@ from sqlalchemy import update
 
 from nvr.evidence.jobs import ExportJobs
 from nvr.evidence.wall_clock import caption_text
+from storage.cases import Case
 from storage.custody import sha256_file
 from storage.models import SegmentRow
 from tests.conftest import start_station, station_config, wait_for
@@ -307,7 +308,7 @@ def test_an_export_is_served_until_its_case_changes(recorded: Recorded) -> None:
     assert recorded.client.get(f"/api/cases/{case_id}/export").json()["state"] == "ready"
     assert recorded.client.get(f"/api/cases/{case_id}/export.zip").content == first, "the same ZIP, not rebuilt"
     exports = recorded.folder / "data" / "exports"
-    after_restart = ExportJobs(exports, lambda *_args: None, lambda _job: None)  # a later run of the station
+    after_restart: ExportJobs[Case] = ExportJobs(exports, lambda *_args: None, lambda _job: None)  # a later run
     found = after_restart.current(recorded.station.cases.get(case_id))
     assert found is not None and found.state == "ready" and found.path.read_bytes() == first
     after_restart.stop()

@@ -48,6 +48,24 @@ def test_segments_overlapping_a_window_in_time_order(index: RecordingIndex) -> N
     assert index.spans("a", 240_000, 300_000) == []
 
 
+def test_a_window_finds_every_segment_reaching_into_it_however_long_before_it_began(index: RecordingIndex) -> None:
+    """The search starts at the last segment beginning before the window (less a margin), not at the camera's
+    first: a segment longer than the margin, and one overlapping a shorter successor, are still found."""
+    hour = 3600
+    index.add_segment(seg("a", 0, 3 * hour))  # longer than any margin
+    for minute in range(3 * 60, 3 * 60 + 120):
+        index.add_segment(seg("a", minute * 60, minute * 60 + 60))
+    index.add_segment(seg("a", 10 * hour, 10 * hour + 40 * 60))  # a recording that another, inside it, overlaps
+    index.add_segment(seg("a", 10 * hour + 20 * 60, 10 * hour + 21 * 60))
+    assert [s.start_ms for s in index.segments("a", int(2.5 * hour * 1000), int(2.6 * hour * 1000))] == [0]
+    assert index.spans("a", int(2.5 * hour * 1000), int(2.6 * hour * 1000)) == [(0, 3 * hour * 1000)]
+    inside = index.segments("a", (10 * hour + 30 * 60) * 1000, (10 * hour + 31 * 60) * 1000)
+    assert [s.start_ms for s in inside] == [10 * hour * 1000]
+    assert index.spans("a", (10 * hour + 30 * 60) * 1000, (10 * hour + 31 * 60) * 1000) == [
+        (10 * hour * 1000, (10 * hour + 40 * 60) * 1000)]
+    assert [s.start_ms // 1000 for s in index.segments("a", 4 * hour * 1000, 4 * hour * 1000 + 1)] == [4 * hour]
+
+
 def test_spans_join_what_the_timeline_would_join(index: RecordingIndex) -> None:
     """The database's join of segments into recordings gives the ranges Python's merge gives (storage.timeline),
     with overlaps, segments inside others, gaps just under and just over the tolerance."""

@@ -126,7 +126,9 @@ def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
     assert f"schema at revision {head_revision()} (station {station})" in done.stdout
 
 
-@pytest.mark.parametrize(("table", "before"), [("motion_grids", "0005"), ("machine_keys", "0009")])
+@pytest.mark.parametrize(("table", "before"), [("motion_grids", "0005"), ("machine_keys", "0009"),
+                                                 ("district_cases", "0010"), ("district_case_items", "0010"),
+                                                 ("district_case_posts", "0010")])
 def test_a_new_table_is_the_models_and_comes_off_again(database_url: str, table: str, before: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext

@@ -1,7 +1,7 @@
 // "Add to case" (operators and administrators): a range of the cameras shown in the playback, an event or a
 // bookmark goes into a new case or an open one. The case last used on this screen is offered first.
 import { api } from "./api.js";
-import { displayName } from "./grid.js";
+import { cameraCheckbox } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { dateTime, parseTyped } from "./timefmt.js";
 
@@ -54,13 +54,8 @@ export async function addToCase(source, onAdded = () => {}) {
   dialog.querySelector(".what").textContent = ranged ? "" : source.label;
   if (ranged) {
     dialog.querySelector(".case-cameras").replaceChildren(...source.cameras.map((camera) => {
-      const label = document.createElement("label");
+      const label = cameraCheckbox(camera, true);
       label.className = "check";
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = camera.name;
-      box.checked = true;
-      label.append(box, ` ${displayName(camera)}`);
       return label;
     }));
     fields.start.value = dateTime(source.start);

@@ -16,6 +16,7 @@ export async function api(path, options = {}) {
       : body?.detail;
     const error = new Error(detail || response.statusText);
     error.status = response.status;
+    error.retryAfter = response.headers.get("Retry-After");  // seconds, on 429 and 503
     throw error;
   }
   return body;

@@ -3,7 +3,7 @@
 // the moment with a note, and the list of the bookmarks around (play, edit, delete, add to a case).
 import { addToCase, openDialog } from "./addtocase.js";
 import { api } from "./api.js";
-import { displayName } from "./grid.js";
+import { displayName, displayNames } from "./grid.js";
 import { t } from "./i18n.js";
 import { dateTime } from "./timefmt.js";
 
@@ -76,7 +76,7 @@ function bookmarkItem(mark, names, player, footage) {
 }
 
 export function setUpCaseActions(root, player, timeline, footage, cameras) {
-  const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
+  const names = displayNames(cameras);
   const controls = root.querySelector(".controls .evidence");
   controls.hidden = false;
   const selection = { start: null, end: null };

@@ -4,7 +4,7 @@
 // with the station's key fingerprint to read out to whoever checks it.
 import { api, isStaff } from "./api.js";
 import { line, size } from "./cameras.js";
-import { displayName } from "./grid.js";
+import { displayNames } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { playbackHash } from "./eventlist.js";
 import { clock, dateTime } from "./timefmt.js";
@@ -124,7 +124,7 @@ export async function showCase(view, me, id) {
   const error = form.querySelector(".error");
   const section = root.querySelector(".case-export");
   const [cameras, station] = await Promise.all([api("/api/cameras"), api("/api/station")]);
-  const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
+  const names = displayNames(cameras);
   const fingerprint = document.createElement("code");
   fingerprint.textContent = station.key_fingerprint;
   section.querySelector(".fingerprint").replaceChildren(`${t("key_fingerprint")} `, fingerprint);

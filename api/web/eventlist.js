@@ -2,9 +2,18 @@
 // footage, played from a little before it), and acknowledging one with a note.
 import { api } from "./api.js";
 import { applyTexts, t } from "./i18n.js";
-import { when } from "./timefmt.js";
+import { dateTime, when } from "./timefmt.js";
 
 export const PRE_ROLL_MS = 5000; // an event is played from this long before it
+
+export function snapshotUrl(event) {
+  return `/api/events/${event.id}/snapshot.jpg?v=${event.updated_ms || 0}`;
+}
+
+// What an event is called where it is added to a case: its type, where, when
+export function eventLabel(event, where) {
+  return `${t(event.type)}, ${where}, ${dateTime(event.start_ms)}`;
+}
 
 export function playbackHash(cameras, at, eventId = null) {
   const query = new URLSearchParams({ cameras: cameras.join(","), at: Math.round(at) });
@@ -17,7 +26,7 @@ export function eventItem(event, cameraName, item = document.createElement("li")
   item.dataset.event = event.id;
   item.dataset.camera = event.camera;
   item.classList.toggle("acked", Boolean(event.ack));
-  const snapshot = event.has_snapshot ? `<img alt="" src="/api/events/${event.id}/snapshot.jpg?v=${event.updated_ms || 0}">` : "";
+  const snapshot = event.has_snapshot ? `<img alt="" src="${snapshotUrl(event)}">` : "";
   item.innerHTML = `${snapshot}<div><strong></strong> <span class="what"></span><br><time></time> <span class="ack-mark"></span></div>`;
   item.querySelector("strong").textContent = cameraName;
   item.querySelector(".what").textContent = t(event.type);

@@ -2,11 +2,11 @@
 // each one plays its footage when clicked, and operators acknowledge it there with a note or add it to a case.
 import { addToCase } from "./addtocase.js";
 import { api, isStaff } from "./api.js";
-import { eventItem, showAck } from "./eventlist.js";
-import { displayName } from "./grid.js";
+import { eventItem, eventLabel, showAck } from "./eventlist.js";
+import { displayName, displayNames } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { EVENT_TYPES } from "./timeline.js";
-import { dateTime, localInput, parseTyped } from "./timefmt.js";
+import { localInput, parseTyped } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const FOUND_AT_MOST = 500;
@@ -18,7 +18,7 @@ function caseButton(event, cameraName) {
   button.textContent = t("add_to_case");
   button.addEventListener("click", (click) => {
     click.stopPropagation(); // inside a list item that plays on click
-    addToCase({ event: event.id, label: `${t(event.type)}, ${cameraName}, ${dateTime(event.start_ms)}` });
+    addToCase({ event: event.id, label: eventLabel(event, cameraName) });
   });
   return button;
 }
@@ -30,7 +30,7 @@ export async function showEventSearch(view, me) {
   const list = view.querySelector(".event-list");
   const error = view.querySelector(".error");
   const cameras = await api("/api/cameras");
-  const names = new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
+  const names = displayNames(cameras);
   const fields = form.elements;
   fields.camera.replaceChildren(new Option(t("all"), ""), ...cameras.map((camera) => new Option(displayName(camera), camera.name)));
   fields.type.replaceChildren(new Option(t("all"), ""), ...EVENT_TYPES.map((type) => new Option(t(type), type)));

@@ -18,6 +18,22 @@ export function displayName(camera) {
   return camera.title || camera.name;
 }
 
+// name -> what the screens show for it
+export function displayNames(cameras) {
+  return new Map(cameras.map((camera) => [camera.name, displayName(camera)]));
+}
+
+// A camera's checkbox with its name as the value, in a label that shows its display name
+export function cameraCheckbox(camera, checked) {
+  const label = document.createElement("label");
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.value = camera.name;
+  box.checked = checked;
+  label.append(box, ` ${displayName(camera)}`);
+  return label;
+}
+
 export function badgeHtml(camera, alerting) {
   const badges = [];
   if (camera.status !== "online") badges.push(`<span class="badge offline">${t(camera.status === "offline" ? "offline" : "connecting")}</span>`);

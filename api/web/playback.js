@@ -4,9 +4,9 @@
 import { addToCase } from "./addtocase.js";
 import { api, isStaff } from "./api.js";
 import { setUpCaseActions } from "./caseactions.js";
-import { playbackHash, showAck } from "./eventlist.js";
+import { eventLabel, playbackHash, showAck, snapshotUrl } from "./eventlist.js";
 import { Footage } from "./footage.js";
-import { displayName } from "./grid.js";
+import { cameraCheckbox, displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { Player } from "./player.js";
 import { Timeline } from "./timeline.js";
@@ -73,13 +73,9 @@ function showPicker(form, cameras, chosen, open) {
     legend.append(" ", whole);
     group.append(legend);
     const mine = members.map((camera) => {
-      const label = document.createElement("label");
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = camera.name;
-      box.checked = chosen.includes(camera.name);
-      label.append(box, ` ${displayName(camera)}`);
+      const label = cameraCheckbox(camera, chosen.includes(camera.name));
       group.append(label);
+      const box = label.querySelector("input");
       boxes.push(box);
       return box;
     });
@@ -112,7 +108,7 @@ async function showEvent(panel, id, me, cameras, chosen, open, onAdded) {
   panel.dataset.event = event.id;
   const snapshot = panel.querySelector(".snapshot");
   snapshot.hidden = !event.has_snapshot;
-  if (event.has_snapshot) snapshot.src = `/api/events/${event.id}/snapshot.jpg?v=${event.updated_ms || 0}`;
+  if (event.has_snapshot) snapshot.src = snapshotUrl(event);
   panel.querySelector(".what").textContent = t(event.type);
   panel.querySelector(".where").textContent = camera ? displayName(camera) : event.camera;
   panel.querySelector("time").textContent = dateTime(event.start_ms);
@@ -126,7 +122,7 @@ async function showEvent(panel, id, me, cameras, chosen, open, onAdded) {
   const toCase = panel.querySelector(".add-to-case");
   toCase.hidden = !isStaff(me);
   toCase.addEventListener("click", () => addToCase({ event: event.id,
-    label: `${t(event.type)}, ${panel.querySelector(".where").textContent}, ${dateTime(event.start_ms)}` }, onAdded));
+    label: eventLabel(event, panel.querySelector(".where").textContent) }, onAdded));
 }
 
 export async function showPlayback(view, me, query) {

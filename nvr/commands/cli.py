@@ -150,10 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("files", nargs="+", type=Path, metavar="FILE")
     analyze.add_argument("--camera", help="use this camera's zones, masks and sensitivity from the configuration")
     analyze.set_defaults(func=cmd_analyze)
-    verify = commands.add_parser("verify", help="check a case export's signature and every file's SHA-256")
+    verify = commands.add_parser("verify", help="check a case export's signature and every file's SHA-256 "
+                                                "(a district's: then each post's export inside)")
     verify.add_argument("export", type=Path, metavar="EXPORT.zip")
     verify.add_argument("--key", metavar="PUBLIC_KEY",
-                        help="the station's public key: a PEM file, or its base64 (GET /api/station); "
+                        help="the station's (or, for a district's export, the district's) public key: a PEM "
+                             "file, or its base64 (GET /api/station); "
                              "default: the key inside the export, which proves integrity but not origin")
     verify.set_defaults(func=cmd_verify)
     district = commands.add_parser("district", help="serve the district's view of many posts (district.yaml)")

@@ -18,6 +18,10 @@ from nvr.logs import setup_logging
 from nvr.runtime.parent_watch import exit_with_parent
 from nvr.station import Station
 
+# At a stop, answers still streaming this long after are cut: a live MP4 never ends by itself, and uvicorn
+# would otherwise wait for it (and for a long clip download) until the supervisor kills the process.
+STREAMS_CUT_SECONDS = 5
+
 
 def station_main(config: Config, authkey: bytes, log_level: str) -> None:
     """Entry point of the station process: the API and detection, on the recorders' frames."""
@@ -35,7 +39,8 @@ def station_main(config: Config, authkey: bytes, log_level: str) -> None:
             await asyncio.to_thread(station.stop)
 
     uvicorn.run(create_app(station, lifespan), host=config.server.host, port=config.server.port,
-                log_config=None, log_level=log_level.lower(), **forwarding(config.server))
+                log_config=None, log_level=log_level.lower(), timeout_graceful_shutdown=STREAMS_CUT_SECONDS,
+                **forwarding(config.server))
 
 
 class Forwarding(TypedDict):

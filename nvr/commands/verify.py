@@ -10,8 +10,9 @@ from nvr.evidence.verify import verify_export
 
 
 def run_verify(export: Path, key: str | None) -> int:
-    """0 and `ok` when everything holds; 1 and the first failing file or signature; 2 for an unusable key.
-    `key`: a file holding the station's public key (PEM, or base64 as `GET /api/station` gives it), or the
+    """0 and `ok` when everything holds (and, for a district's export, a line per post's export inside); 1 and
+    the first failing file or signature; 2 for an unusable key. `key`: a file holding the station's (or the
+    district's) public key (PEM, or base64 as `GET /api/station` gives it), or the
     base64 itself."""
     public = None
     if key is not None:
@@ -25,7 +26,10 @@ def run_verify(export: Path, key: str | None) -> int:
         print(f"FAILED {verdict.failure}")
         return 1
     print("ok")
-    source = "the key inside the export: compare its fingerprint with the station's, or pass --key" \
+    signer = f"station {verdict.station}" if verdict.station is not None else "the district"
+    source = f"the key inside the export: compare its fingerprint with {signer}'s, or pass --key" \
         if verdict.key_from_export else "the key given"
-    print(f"signed by station {verdict.station} with key {verdict.fingerprint} ({source})", file=sys.stderr)
+    print(f"signed by {signer} with key {verdict.fingerprint} ({source})", file=sys.stderr)
+    for inner in verdict.stations:  # a district's export: each post's, checked with the key the district recorded
+        print(f"station {inner.station}: ok, signed with key {inner.fingerprint}")
     return 0

@@ -21,8 +21,10 @@ from api.deps import zoned_window
 from api.security_headers import SecurityHeaders
 from detect.events import EVENT_TYPES
 from nvr.district.access import DistrictUser, district_user
+from nvr.district.case_routes import router as cases_router
 from nvr.district.catalog import CatalogCamera, EventQuery, Place
 from nvr.district.footage import router as footage_router
+from nvr.district.live import router as live_router
 from nvr.district.login import router as login_router
 from nvr.district.relay import station_clients
 from nvr.district.state import District
@@ -55,6 +57,8 @@ def create_district_app(district: District) -> FastAPI:
     app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
     app.include_router(login_router)
     app.include_router(footage_router)
+    app.include_router(cases_router)
+    app.include_router(live_router)
     app.mount("/ui", StaticFiles(directory=WEB_DIR), name="ui")  # the station's i18n, api.js and style
     app.mount("/district-ui", StaticFiles(directory=DISTRICT_WEB_DIR), name="district-ui")
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
@@ -51,6 +52,11 @@ class DistrictCatalog:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def schema_revision(self) -> str | None:
+        """The catalog's migration revision (the posts migrate it; the district only reads it)."""
+        with self.engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
 
     def cameras(self, stations: list[str]) -> list[CatalogCamera]:
         """The recorded cameras of `stations`, by station, in the order they were added."""

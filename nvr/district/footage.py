@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -10,13 +11,11 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import remote_address
 from api.deps import zoned_window
-from api.routes_recordings import MAX_CLIP_MS, MAX_LISTING_MS
+from api.routes_recordings import MAX_CLIP_MS, MAX_LISTING_MS, recordings_answer
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
 from nvr.district.relay import relay_clip
 from nvr.district.state import District
 from nvr.times import format_instant
-from storage.clock import now_ms
-from storage.timeline import gaps, recorded_ranges
 
 router = APIRouter(prefix="/api/stations/{station}/cameras/{name}")
 
@@ -29,18 +28,9 @@ def recordings(station: str, name: str, start: str | None = None, end: str | Non
     the last few seconds, is not there yet)."""
     visible_place(district, user, station, name)
     window = zoned_window(district.zone, start, end, max_ms=MAX_LISTING_MS)
-    until = min(window.end_ms, now_ms())
-    ranges = recorded_ranges(district.catalog.spans(station, name, window.start_ms, until), window.start_ms, until)
-    holes = gaps(ranges, district.catalog.outages(station, name, window.start_ms, until), window.start_ms, until)
-    zone = district.zone
-    return {
-        "station": station, "camera": name,
-        "start": format_instant(window.start_ms, zone), "end": format_instant(window.end_ms, zone),
-        "ranges": [{"start": format_instant(r.start_ms, zone), "end": format_instant(r.end_ms, zone)}
-                   for r in ranges],
-        "gaps": [{"start": format_instant(g.start_ms, zone), "end": format_instant(g.end_ms, zone),
-                  "reason": g.reason} for g in holes],
-    }
+    return {"station": station, "camera": name,
+            **recordings_answer(partial(district.catalog.spans, station, name),
+                                partial(district.catalog.outages, station, name), window, district.zone)}
 
 
 @router.get("/clip.mp4", response_class=StreamingResponse)

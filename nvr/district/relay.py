@@ -29,7 +29,16 @@ async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start
                      ) -> StreamingResponse:
     """The post's `clip.mp4` of [start, end). Its 4xx answers are passed on (no footage there: 404);
     a post that does not answer is 504, one that fails or answers otherwise 502."""
-    asked = client.build_request("GET", f"/api/cameras/{camera}/clip.mp4", params={"start": start, "end": end})
+    answer = await open_stream(client, station, f"/api/cameras/{camera}/clip.mp4", {"start": start, "end": end})
+    headers = {name: answer.headers[name] for name in PASSED_ON if name in answer.headers}
+    return StreamingResponse(_body(answer), media_type="video/mp4", headers={**headers, "Cache-Control": "no-store"})
+
+
+async def open_stream(client: httpx.AsyncClient, station: str, path: str, params: dict[str, str]
+                      ) -> httpx.Response:
+    """The post's streaming answer to GET `path` once it said 200; the caller closes it. Otherwise the
+    HTTPException to answer: the post's 400, 404 and 409 passed on, 504 for a post silent too long, 502 else."""
+    asked = client.build_request("GET", path, params=params)
     try:
         answer = await client.send(asked, stream=True)
     except httpx.TimeoutException:
@@ -39,17 +48,16 @@ async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start
     if answer.status_code != 200:
         await answer.aread()
         await answer.aclose()
-        raise _refusal(station, answer)
-    headers = {name: answer.headers[name] for name in PASSED_ON if name in answer.headers}
-    return StreamingResponse(_body(answer), media_type="video/mp4", headers={**headers, "Cache-Control": "no-store"})
+        raise post_refusal(station, answer)
+    return answer
 
 
-def _refusal(station: str, answer: httpx.Response) -> HTTPException:
+def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
     try:
         detail = str(answer.json().get("detail", ""))
     except ValueError:
         detail = ""
-    if answer.status_code in (400, 404):
+    if answer.status_code in (400, 404, 409):
         return HTTPException(answer.status_code, f"station {station}: {detail}")
     return HTTPException(502, f"station {station} answered {answer.status_code}" + (f": {detail}" if detail else ""))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
+from nvr.commands.run import STREAMS_CUT_SECONDS
 from nvr.district.app import create_district_app
 from nvr.district.catalog import DistrictCatalog
 from nvr.district.config import DistrictConfig
@@ -14,6 +15,7 @@ from nvr.logs import setup_logging
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.index import RecordingIndex
+from storage.schema import head_revision
 
 DISTRICT_STATION = "district"  # the district's own rows (its audit log) are scoped as a station's
 
@@ -24,11 +26,16 @@ def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
     url = config.database.url
     assert url is not None  # the configuration requires it
     catalog = DistrictCatalog(url)
+    revision, needed = catalog.schema_revision(), head_revision()
+    if revision is None or revision < needed:  # revisions are numbered 0001, 0002, ...
+        catalog.close()
+        raise SystemExit(f"the shared catalog is at schema revision {revision}, this district server needs "
+                         f"{needed} (its case tables): start a post of this release, or run `nvr migrate` there")
     index = RecordingIndex(url, DISTRICT_STATION, migrate=False, engine=catalog.engine)  # the posts migrate it
     board = StatusBoard(config.mqtt, {s.id: s.prefix for s in config.stations}) if config.mqtt else None
     district = District(config, catalog, AccountStore(index), AuditLog(index), board, Reachability(config.stations))
     try:
         uvicorn.run(create_district_app(district), host=config.server.host, port=config.server.port,
-                    log_config=None, log_level=log_level.lower())
+                    log_config=None, log_level=log_level.lower(), timeout_graceful_shutdown=STREAMS_CUT_SECONDS)
     finally:
         catalog.close()

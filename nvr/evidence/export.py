@@ -76,18 +76,18 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
                 skipped.append({"item": item.id, "camera": item.camera, **_requested(item, source.zone),
                                 "reason": "no footage left in the requested range"})
                 continue
-            clip = _ClipWriter(source, archive, _entry(_clip_name(number, item, plan, source.zone), local), case, item,
-                               plan)
+            clip = _ClipWriter(source, archive, zip_entry(_clip_name(number, item, plan, source.zone), local), case,
+                               item, plan)
             clips.append(clip.write(_share(progress, done_ms, total_ms), cancelled))
             files.append(clip.listing)
             done_ms += plan.duration_ms
         body = _body(source, case, by, exported_ms, clips, skipped)
         for name, data in _documents(source, body):
-            archive.writestr(_entry(name, local), data)
+            archive.writestr(zip_entry(name, local), data)
             files.append({"name": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()})
         manifest = encode({**body, "files": files})
-        archive.writestr(_entry(names.MANIFEST, local), manifest)
-        archive.writestr(_entry(names.SIGNATURE, local), source.key.sign(manifest))
+        archive.writestr(zip_entry(names.MANIFEST, local), manifest)
+        archive.writestr(zip_entry(names.SIGNATURE, local), source.key.sign(manifest))
     progress(1.0)
 
 
@@ -150,7 +150,7 @@ def _clip_name(number: int, item: CaseItem, plan: ClipPlan, zone: ZoneInfo) -> s
     return f"{names.CLIPS}/{number:02d}-{item.camera}-{local:%Y%m%d-%H%M%S}.mp4"
 
 
-def _entry(name: str, local: datetime) -> zipfile.ZipInfo:
+def zip_entry(name: str, local: datetime) -> zipfile.ZipInfo:
     """A stored member dated with the export's local time, readable by all once extracted."""
     entry = zipfile.ZipInfo(name, date_time=local.timetuple()[:6])
     entry.compress_type = zipfile.ZIP_STORED

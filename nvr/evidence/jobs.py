@@ -13,21 +13,23 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Generic, Literal, Protocol, TypeVar
 
 from nvr.evidence.export import ExportCancelled, Progress
-from storage.cases import Case
 from storage.clock import now_ms
 from storage.custody import CustodyError
 from storage.segment_file import fsync_path
 
 log = logging.getLogger(__name__)
-Builder = Callable[[Case, str, Path, Progress, Callable[[], bool]], None]  # case, by, out, progress, cancelled
 JobState = Literal["queued", "running", "ready", "failed"]
+
+
+class ExportRefused(Exception):
+    """An export that cannot be made, for a reason said in words (logged without a traceback)."""
 
 
 @dataclass
@@ -45,7 +47,39 @@ class ExportJob:
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
-def case_digest(case: Case) -> str:
+class _Item(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def camera(self) -> str: ...
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+    @property
+    def note(self) -> str: ...
+
+
+class ExportableCase(Protocol):
+    """What the jobs read of a case: a station's (storage/cases.py) or the district's (nvr/district)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def created_ms(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def note(self) -> str: ...
+    @property
+    def items(self) -> Sequence[_Item]: ...
+
+
+CaseT = TypeVar("CaseT", bound=ExportableCase)
+Builder = Callable[[CaseT, str, Path, Progress, Callable[[], bool]], None]  # case, by, out, progress, cancelled
+
+
+def case_digest(case: ExportableCase) -> str:
     """What an export shows of its case, but its status (the creation time tells a case from a later one with
     the same id, which SQLite may give again)."""
     content = [case.created_ms, case.title, case.note,
@@ -53,8 +87,8 @@ def case_digest(case: Case) -> str:
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
 
 
-class ExportJobs:
-    def __init__(self, folder: Path, build: Builder, on_failure: Callable[[ExportJob], None]) -> None:
+class ExportJobs(Generic[CaseT]):
+    def __init__(self, folder: Path, build: Builder[CaseT], on_failure: Callable[[ExportJob], None]) -> None:
         self._folder = folder
         self._build = build
         self._on_failure = on_failure
@@ -65,7 +99,7 @@ class ExportJobs:
         for partial in folder.glob("*.partial"):  # left by a process that stopped mid-export
             partial.unlink(missing_ok=True)
 
-    def start(self, case: Case, by: str | None) -> ExportJob:
+    def start(self, case: CaseT, by: str | None) -> ExportJob:
         """Build the case's export (again); an export of the same content already under way is kept."""
         digest = case_digest(case)
         with self._lock:
@@ -79,7 +113,7 @@ class ExportJobs:
         self._pool.submit(self._run, job, case)
         return job
 
-    def current(self, case: Case) -> ExportJob | None:
+    def current(self, case: CaseT) -> ExportJob | None:
         """The export of the case as it is now (under way, finished or failed), or None."""
         digest = case_digest(case)
         with self._lock:
@@ -109,7 +143,7 @@ class ExportJobs:
                 job.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _run(self, job: ExportJob, case: Case) -> None:
+    def _run(self, job: ExportJob, case: CaseT) -> None:
         if job.cancelled.is_set():
             return
         job.state = "running"
@@ -127,7 +161,7 @@ class ExportJobs:
             return
         except Exception as exc:
             partial.unlink(missing_ok=True)
-            if isinstance(exc, CustodyError):
+            if isinstance(exc, (CustodyError, ExportRefused)):
                 log.error("export of case %d refused: %s", job.case_id, exc)
             else:
                 log.exception("export of case %d failed", job.case_id)

@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 from nvr.times import format_instant
 
 FORMAT = "station-nvr/case-export/1"
+DISTRICT_FORMAT = "station-nvr/district-case-export/1"  # a district's: posts' exports inside (nvr/district/export.py)
+STATIONS = "stations"  # where a district's export holds each post's, as stations/<id>.zip
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 PUBLIC_KEY = "station-public-key.pem"

@@ -29,15 +29,15 @@ class StationKey:
         self.public = private.public_key()
 
     @classmethod
-    def load_or_create(cls, data_dir: Path) -> StationKey:
-        """The key in `data_dir`, made there first if there is none (processes racing agree on one)."""
-        path = data_dir / KEY_FILE
+    def load_or_create(cls, data_dir: Path, name: str = KEY_FILE) -> StationKey:
+        """The key `name` in `data_dir`, made there first if there is none (processes racing agree on one)."""
+        path = data_dir / name
         if not path.exists():
             made = Ed25519PrivateKey.generate().private_bytes(serialization.Encoding.PEM,
                                                               serialization.PrivateFormat.PKCS8,
                                                               serialization.NoEncryption())
             if write_once(path, made):
-                log.info("made the station's signing key %s", path)
+                log.info("made the signing key %s", path)
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)  # a key copied in by hand with a lax mode
         private = serialization.load_pem_private_key(path.read_bytes(), password=None)

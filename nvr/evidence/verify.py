@@ -6,8 +6,11 @@ The first failure is named ("clips/01-hem-4-20261122-143000.mp4: its SHA-256 dif
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import shutil
+import tempfile
 import zipfile
 import zlib
 from collections import Counter
@@ -17,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from nvr.evidence.manifest import MANIFEST, SIGNATURE, UNLISTED
+from nvr.evidence.manifest import DISTRICT_FORMAT, MANIFEST, SIGNATURE, STATIONS, UNLISTED
 from nvr.evidence.signing import KeyFormatError, fingerprint, load_public_key, signature_holds
 
 CHUNK = 1 << 20
@@ -30,9 +33,10 @@ class Failed(Exception):
 @dataclass(frozen=True)
 class Verdict:
     failure: str | None  # None: everything holds
-    station: str | None = None
+    station: str | None = None  # None for a district's export
     fingerprint: str | None = None  # of the key the signature was checked with
     key_from_export: bool = False  # checked with the key the export carries, not one given by the caller
+    stations: tuple[Verdict, ...] = ()  # a district's export: each post's export inside, checked alone
 
     @property
     def ok(self) -> bool:
@@ -40,7 +44,8 @@ class Verdict:
 
 
 def verify_export(path: Path, key: Ed25519PublicKey | None = None) -> Verdict:
-    """Check the export at `path` with `key` (None: the public key written in the export itself)."""
+    """Check the export at `path` with `key` (None: the public key written in the export itself). A district's
+    export is checked with the district's key, then each post's export inside it with the post's key."""
     try:
         with zipfile.ZipFile(path) as archive:
             return _verify(archive, key)
@@ -55,10 +60,19 @@ def _verify(archive: zipfile.ZipFile, key: Ed25519PublicKey | None) -> Verdict:
     if twice:
         raise Failed(f"{twice[0]}: appears more than once in the ZIP")
     manifest_bytes, signature = _read(archive, MANIFEST), _read(archive, SIGNATURE)
-    signer = key or _export_key(_parse(manifest_bytes))
+    signer = key or _export_key(_parse(manifest_bytes))  # a key given: the signature is checked before parsing
     if not signature_holds(signer, signature, manifest_bytes):
         raise Failed(f"{SIGNATURE}: the signature does not match {MANIFEST} (key {fingerprint(signer)})")
     manifest = _parse(manifest_bytes)
+    district = manifest.get("format") == DISTRICT_FORMAT
+    _check_files(archive, manifest)
+    if district:
+        return Verdict(None, None, fingerprint(signer), key is None, _verify_stations(archive, manifest))
+    return Verdict(None, str(manifest.get("station", {}).get("id")), fingerprint(signer), key is None)
+
+
+def _check_files(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> None:
+    """Every member listed with its size and SHA-256, and no other but the manifest and its signature."""
     listed = _listed(manifest)
     for name, size, sha256 in listed:
         if _digest(archive, name) != (size, sha256):
@@ -66,7 +80,42 @@ def _verify(archive: zipfile.ZipFile, key: Ed25519PublicKey | None) -> Verdict:
     unlisted = sorted(set(archive.namelist()) - UNLISTED - {name for name, _size, _sha in listed})
     if unlisted:
         raise Failed(f"{unlisted[0]}: not listed in the manifest")
-    return Verdict(None, str(manifest.get("station", {}).get("id")), fingerprint(signer), key is None)
+
+
+def _verify_stations(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> tuple[Verdict, ...]:
+    """Each post's export in a district's: its manifest and signature are those the district recorded, and it
+    verifies alone with the post's key as the district recorded it (from the post's GET /api/station). Its
+    bytes were checked against `files` before."""
+    try:
+        entries = [(str(s["id"]), str(s["export"]["file"]), str(s["export"]["manifest_sha256"]),
+                    str(s["export"]["manifest_sig"]), str(s["public_key"])) for s in manifest["stations"]]
+    except (KeyError, TypeError) as exc:
+        raise Failed(f"{MANIFEST}: its list of stations is unreadable ({exc})") from None
+    inside = {name for name in archive.namelist() if name.startswith(STATIONS + "/")}
+    named = {entry[1] for entry in entries}
+    if inside != named:
+        raise Failed(f"{min(inside ^ named)}: not one station's export each")
+    verdicts = []
+    with tempfile.TemporaryDirectory(prefix="nvr-verify-") as folder:
+        for station, name, manifest_sha256, manifest_sig, public in entries:
+            inner = Path(folder) / "station.zip"
+            with archive.open(name) as member, inner.open("wb") as out:
+                shutil.copyfileobj(member, out, CHUNK)
+            try:
+                verdict = verify_export(inner, load_public_key(public))
+            except KeyFormatError as exc:
+                raise Failed(f"{MANIFEST}: station {station}'s public key is unusable ({exc})") from None
+            if not verdict.ok:
+                raise Failed(f"{name}: {verdict.failure}")
+            if verdict.station != station:
+                raise Failed(f"{name}: an export of station {verdict.station}, not of {station}")
+            with zipfile.ZipFile(inner) as export:
+                inner_manifest, inner_signature = export.read(MANIFEST), export.read(SIGNATURE)
+            if (hashlib.sha256(inner_manifest).hexdigest() != manifest_sha256
+                    or base64.b64encode(inner_signature).decode() != manifest_sig):
+                raise Failed(f"{name}: its manifest or signature is not the one the district recorded")
+            verdicts.append(verdict)
+    return tuple(verdicts)
 
 
 def _read(archive: zipfile.ZipFile, name: str) -> bytes:
@@ -104,10 +153,12 @@ def _parse(data: bytes) -> dict[str, Any]:
 
 
 def _export_key(manifest: dict[str, Any]) -> Ed25519PublicKey:
+    """The public key the export carries: the station's, or a district export's the district's."""
+    signer = "district" if manifest.get("format") == DISTRICT_FORMAT else "station"
     try:
-        return load_public_key(str(manifest["station"]["public_key"]))
+        return load_public_key(str(manifest[signer]["public_key"]))
     except (KeyError, TypeError, KeyFormatError) as exc:
-        raise Failed(f"{MANIFEST}: no usable station public key in it ({exc})") from None
+        raise Failed(f"{MANIFEST}: no usable {signer} public key in it ({exc})") from None
 
 
 def _listed(manifest: dict[str, Any]) -> list[tuple[str, int, str]]:

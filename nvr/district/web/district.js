@@ -4,6 +4,7 @@ import { api, Unauthorized } from "/ui/api.js";
 import { addTexts, applyTexts, t, toggleLanguage } from "/ui/i18n.js";
 import { EVENT_TYPES } from "/ui/timeline.js";
 import { clock, dateTime, setZone, today } from "/ui/timefmt.js";
+import { LivePlayer, showLiveCameras } from "/district-ui/live.js";
 
 addTexts({
   vi: {
@@ -23,6 +24,12 @@ const FIRST_CLIP_MS = 60000; // a range chosen from the day's list starts as its
 const $ = (selector) => document.querySelector(selector);
 let stations = [];
 let cameras = [];
+const livePlayer = new LivePlayer($("#live-player"), (text, bad) => {
+  $("#live-status").textContent = text;
+  $("#live-status").classList.toggle("bad", bad);
+  $("#live-player").hidden = false;
+  $("#live-stop").hidden = false;
+});
 
 function cell(text, className = "") {
   const td = document.createElement("td");
@@ -64,6 +71,7 @@ async function loadPosts() {
     ...stations.map((station) => new Option(station.title, station.id)));
   $("#event-filters").station.value = chosen;
   const picked = $("#day-form").camera.value;
+  showLiveCameras($("#live-cameras"), cameras, stationTitle, livePlayer);
   $("#day-form").camera.replaceChildren(...cameras.map((camera) =>
     new Option(`${stationTitle(camera.station)} · ${camera.title || camera.name}`, `${camera.station}/${camera.name}`)));
   if (picked) $("#day-form").camera.value = picked;
@@ -171,7 +179,7 @@ async function logIn(event) {
     await api("/api/auth/login", { method: "POST",
       body: JSON.stringify({ username: form.username.value, password: form.password.value }) });
   } catch (error) {
-    const seconds = error.status === 429 ? error.message.match(/\d+/)?.[0] : null;
+    const seconds = error.status === 429 ? error.retryAfter : null;
     $("#login-error").textContent = seconds ? t("too_many", { seconds }) : t("bad_login");
     return;
   }
@@ -202,7 +210,14 @@ $("#lang").addEventListener("click", () => {
   typeOptions();
   if (!$("#district").hidden) guarded(loadPosts)().then(guarded(loadEvents));
 });
+$("#live-stop").addEventListener("click", () => {
+  livePlayer.stop();
+  $("#live-status").textContent = "";
+  $("#live-player").hidden = true;
+  $("#live-stop").hidden = true;
+});
 $("#logout").addEventListener("click", async () => {
+  livePlayer.stop();
   await api("/api/auth/logout", { method: "POST" }).catch(() => {});
   showLogin();
 });

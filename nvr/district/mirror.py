@@ -1,0 +1,123 @@
+"""A district case's items kept in a case on each involved post, through the post's own case API with the
+district's machine key: the post's lock then keeps that footage from its retention while the case is open,
+and the post's export of it is what the district's export holds. Calls run on the event loop with the
+posts' clients (relay.station_clients).
+
+Every change reaches the posts before the district's rows change; a post that cannot be reached refuses the
+change (502/504 naming it) and a retry is safe: a mirror already gone counts as deleted."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from fastapi import HTTPException
+
+from nvr.district.case_store import DistrictCase, PostItem
+from nvr.district.relay import post_refusal
+from nvr.times import format_instant
+from storage.cases import CaseStatus
+
+TITLE_MAX = 200
+NOTE_MAX = 4000
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """An item asked of the district, checked there: which post's camera, when (UTC ms)."""
+
+    station: str
+    camera: str
+    start_ms: int
+    end_ms: int
+    note: str
+
+
+def mirror_title(case_id: int, title: str) -> str:
+    return f"[Quận #{case_id}] {title}"[:TITLE_MAX]
+
+
+def mirror_note(case_id: int, note: str) -> str:
+    said = (f"Bản sao vụ việc #{case_id} của máy chủ quận: giữ đoạn ghi hình khi vụ việc quận còn mở. "
+            "Thay đổi vụ việc ở máy chủ quận, không ở đây.")
+    return (said + ("\n\n" + note if note else ""))[:NOTE_MAX]
+
+
+class Mirrors:
+    def __init__(self, clients: dict[str, httpx.AsyncClient], zone: ZoneInfo) -> None:
+        self._clients = clients
+        self._zone = zone
+
+    async def add(self, case: DistrictCase, wanted: list[Wanted]) -> tuple[dict[str, int], list[PostItem]]:
+        """The items added to each post's mirror case (made first where there is none): the mirrors made and
+        the items as held. On a refusal, what was added at the posts is taken away again and the refusal raised."""
+        made: dict[str, int] = {}
+        added: list[PostItem] = []
+        try:
+            for item in wanted:
+                post_case = case.mirrors.get(item.station) or made.get(item.station)
+                if post_case is None:
+                    post_case = made[item.station] = await self._new_mirror(case, item.station)
+                answer = await self._call(item.station, "POST", f"/api/cases/{post_case}/items", {
+                    "camera": item.camera, "start": format_instant(item.start_ms, self._zone),
+                    "end": format_instant(item.end_ms, self._zone), "note": item.note})
+                added.append(PostItem(item.station, item.camera, item.start_ms, item.end_ms, item.note,
+                                      int(answer["id"])))
+        except HTTPException:
+            await self._undo(case, made, added)
+            raise
+        return made, added
+
+    async def change(self, case: DistrictCase, title: str | None, note: str | None,
+                     status: CaseStatus | None) -> None:
+        change: dict[str, Any] = {"status": status} if status else {}
+        if title is not None:
+            change["title"] = mirror_title(case.id, title)
+        if note is not None:
+            change["note"] = mirror_note(case.id, note)
+        for station, post_case in case.mirrors.items():
+            await self._call(station, "PATCH", f"/api/cases/{post_case}", change, gone_ok=True)
+
+    async def delete(self, case: DistrictCase) -> None:
+        for station, post_case in case.mirrors.items():
+            await self._call(station, "DELETE", f"/api/cases/{post_case}", gone_ok=True)
+
+    async def remove(self, case: DistrictCase, station: str, post_item: int) -> None:
+        post_case = case.mirrors.get(station)
+        if post_case is not None:
+            await self._call(station, "DELETE", f"/api/cases/{post_case}/items/{post_item}", gone_ok=True)
+
+    async def _new_mirror(self, case: DistrictCase, station: str) -> int:
+        made = await self._call(station, "POST", "/api/cases", {"title": mirror_title(case.id, case.title),
+                                                                "note": mirror_note(case.id, case.note)})
+        if case.status == "closed":
+            await self._call(station, "PATCH", f"/api/cases/{made['id']}", {"status": "closed"})
+        return int(made["id"])
+
+    async def _undo(self, case: DistrictCase, made: dict[str, int], added: list[PostItem]) -> None:
+        """Best effort: a post that fails now keeps an item in its mirror (shown there, named by its title)."""
+        for item in added:
+            if item.station not in made:
+                with suppress(HTTPException):
+                    await self.remove(case, item.station, item.post_item_id)
+        for station, post_case in made.items():
+            with suppress(HTTPException):
+                await self._call(station, "DELETE", f"/api/cases/{post_case}", gone_ok=True)
+
+    async def _call(self, station: str, method: str, path: str, body: dict[str, Any] | None = None, *,
+                    gone_ok: bool = False) -> dict[str, Any]:
+        """The post's JSON answer; 502/504 when it cannot be reached, its 400/404 passed on naming it."""
+        try:
+            answer = await self._clients[station].request(method, path, json=body)
+        except httpx.TimeoutException:
+            raise HTTPException(504, f"station {station} did not answer in time") from None
+        except httpx.HTTPError as exc:
+            raise HTTPException(502, f"station {station} is unreachable ({type(exc).__name__})") from None
+        if answer.status_code == 404 and gone_ok:
+            return {}
+        if answer.status_code >= 300:
+            raise post_refusal(station, answer)
+        return answer.json() if answer.content else {}

@@ -1,0 +1,82 @@
+"""The scenario corpus scored after passing through H.264 as a camera's sub stream does: each clip's rendered
+frames are encoded (libx264, Main profile, 512 kbit/s, a keyframe every 2 s) and decoded again, with the
+decoder's options under test, before the bank gets them. It shows what the coding does to detection (block
+noise, smeared edges, IR grain) and what a decoder shortcut would cost in quality.
+
+    python scripts/corpus_through_h264.py [--decoder-option skip_loop_filter=all] [--scenario NAME ...]
+
+Prints one JSON line. About 75 CPU-s per scenario on this machine (rendering and encoding dominate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import fields, replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import make_detect_corpus as corpus
+
+from ingest.demo.synthetic import Frame
+
+BIT_RATE = 512_000
+GOP = 2 * corpus.FPS
+
+
+class CodedClip(corpus.Clip):
+    """A corpus clip whose frames come out of an H.264 encoder and decoder."""
+
+    decoder_options: dict[str, str] = {}  # noqa: RUF012 (set once per run, before any clip plays)
+
+    def frames(self) -> Iterator[tuple[Frame, bool]]:
+        width, height = self.spec.width, self.spec.height
+        encoder = av.CodecContext.create("libx264", "w")
+        assert isinstance(encoder, av.VideoCodecContext)
+        encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+        encoder.time_base, encoder.framerate = Fraction(1, corpus.FPS), Fraction(corpus.FPS)
+        encoder.bit_rate, encoder.gop_size = BIT_RATE, GOP
+        encoder.options = {"preset": "veryfast", "profile": "main", "tune": "zerolatency"}  # a frame in, a frame out
+        decoder = av.CodecContext.create("h264", "r")
+        assert isinstance(decoder, av.VideoCodecContext)
+        decoder.thread_type = "NONE"
+        decoder.options = dict(self.decoder_options)
+        for index, (rendered, lost) in enumerate(super().frames()):
+            picture = av.VideoFrame.from_ndarray(rendered.image, format="yuv420p")
+            picture.pts = index
+            decoded = [out for packet in encoder.encode(picture) for out in decoder.decode(packet)]
+            yield (replace(rendered, image=decoded[-1].to_ndarray(format="yuv420p")) if decoded else rendered), lost
+
+
+def coded(clip: corpus.Clip) -> CodedClip:
+    return CodedClip(**{f.name: getattr(clip, f.name) for f in fields(clip)})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", action="append", choices=sorted(corpus.SCENARIOS), help="default: all")
+    parser.add_argument("--decoder-option", action="append", default=[], metavar="NAME=VALUE",
+                        help="an FFmpeg decoder option, e.g. skip_loop_filter=all")
+    arguments = parser.parse_args()
+    CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
+    started = time.process_time()
+    table = {}
+    for name in arguments.scenario or list(corpus.SCENARIOS):
+        total = corpus.Score()
+        for played in corpus.play([coded(clip) for clip in corpus.SCENARIOS[name]()]):
+            total.add(corpus.score(played))
+        table[name] = total.table()
+    print(json.dumps({"decoder_options": CodedClip.decoder_options, "bit_rate": BIT_RATE, "quality": table,
+                      "cpu_seconds": round(time.process_time() - started, 1)}))
+
+
+if __name__ == "__main__":
+    main()
