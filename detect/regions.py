@@ -30,6 +30,7 @@ STRAIGHT = 0.5  # see _went
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
+LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
 
 
 class Blob(NamedTuple):
@@ -180,19 +181,24 @@ class Tracker:
         that has not changed for STILL_SECONDS. Where things are `falling` (rain,
         snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
         background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
-        gust stays where it is)."""
+        gust stays where it is). Where it rains, a frame counts as change for a track not confirmed yet only when
+        LIVELY of its blob's pixels changed since the recent frames: a coded stream turns streaks into blotches that
+        the encoder keeps for a few frames (skipped blocks), a blob that differs from the background but hardly
+        changes, where a person's or a motorbike's changes along its edges."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
             changing = not blob.soft and blob.changing >= max(3.0, CHANGING * blob.pixels)
+            lively = blob.changing >= LIVELY * blob.pixels or not falling
             for j, track in enumerate(free):
                 if _near(track.blob, blob):
                     del free[j]
-                    track.continue_with(blob, t, changing, changing and (track.confirmed or not not_an_object(blob)))
+                    track.continue_with(blob, t, changing and (track.confirmed or lively),
+                                        changing and (track.confirmed or not not_an_object(blob)))
                     tracks.append(track)
                     break
             else:
-                tracks.append(_Track(blob, blob, 1, int(changing and not not_an_object(blob)), t))
+                tracks.append(_Track(blob, blob, 1, int(changing and lively and not not_an_object(blob)), t))
         for track in free:
             if track.misses == 0:
                 track.misses = 1
