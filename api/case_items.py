@@ -31,8 +31,10 @@ def _readable(text: str) -> str:
 
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Instant = str | float  # ISO 8601 text or Unix seconds
-Note = Annotated[str, Field(max_length=4000), AfterValidator(_readable)]
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(one_line)]
+NOTE_MAX, TITLE_MAX = 4000, 200
+Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(_readable)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
+                  AfterValidator(one_line)]
 
 
 class ItemIn(BaseModel):
@@ -47,6 +49,14 @@ class ItemIn(BaseModel):
     event: RowId | None = None
     bookmark: RowId | None = None
 
+
+
+def check_range(start_ms: int, end_ms: int, where: str = "") -> None:
+    """400 unless [start_ms, end_ms) is a range of at most MAX_CLIP_MS, as a case item must be."""
+    if end_ms <= start_ms:
+        raise HTTPException(400, f"{where}end: must be after start")
+    if end_ms - start_ms > MAX_CLIP_MS:
+        raise HTTPException(400, f"{where}end: the range is longer than the limit of {MAX_CLIP_MS // 3_600_000} hours")
 
 def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") -> NewItem:
     """The item to store; `where` prefixes the field names in errors (`items[0].`)."""
@@ -73,10 +83,7 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     if camera is None or start_ms is None or end_ms is None:
         raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event or a bookmark)")
     visible_camera(station, user, camera)
-    if end_ms <= start_ms:
-        raise HTTPException(400, f"{where}end: must be after start")
-    if end_ms - start_ms > MAX_CLIP_MS:
-        raise HTTPException(400, f"{where}end: the range is longer than the limit of {MAX_CLIP_MS // 3_600_000} hours")
+    check_range(start_ms, end_ms, where)
     if not station.recorded_spans(camera, start_ms, end_ms):
         raise HTTPException(404, f"{where}start: no footage of {camera} in the requested range")
     return NewItem(camera, start_ms, end_ms, note or "", item.event, item.bookmark)

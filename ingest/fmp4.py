@@ -42,11 +42,6 @@ def avcc(parameter_sets: ParameterSets) -> bytes:
     return record
 
 
-def codec_string(parameter_sets: ParameterSets) -> str:
-    """The RFC 6381 name MSE's `addSourceBuffer` wants, e.g. avc1.42c01e."""
-    return "avc1." + parameter_sets.sps[0][1:4].hex()
-
-
 def init_segment(parameter_sets: ParameterSets, width: int, height: int) -> bytes:
     """ftyp and moov of a single video track with no samples of its own (they come in fragments)."""
     ftyp = box(b"ftyp", b"iso5", struct.pack(">I", 512), b"iso5iso6avc1mp41")

@@ -15,13 +15,11 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from nvr.event_counts import EventCounts
-from storage.catalog_away import CatalogAway
+from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
 from storage.events import Event, EventStore
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
-RETRY_FIRST_SECONDS = 0.5
-RETRY_MAX_SECONDS = 5.0
 NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 Publish = Callable[[Event], None]  # a stored change, handed on; must not wait

@@ -106,6 +106,7 @@ class Station:
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
                                    snapshots_dir=self.snapshots_dir, reserve=self.reserve, grids=self.motion_grids)
+        self.cases.locks_changed = self.retention.forget_noted_files
         self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
 
     def start(self) -> None:

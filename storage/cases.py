@@ -3,7 +3,7 @@ items' footage is locked (storage/locks.py). Like the index, the store sees only
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -63,6 +63,7 @@ class CaseStore:
     def __init__(self, index: RecordingIndex) -> None:
         self._index = index
         self._station = index.station
+        self.locks_changed: Callable[[], None] = lambda: None  # called after a change that may lock footage
 
     def create(self, title: str, note: str, items: Iterable[NewItem], by: str | None) -> Case:
         now = now_ms()
@@ -73,6 +74,7 @@ class CaseStore:
             session.flush()
             session.add_all([self._item_row(row.id, item, now, by) for item in items])
             case_id = row.id
+        self.locks_changed()
         found = self.get(case_id)
         assert found is not None
         return found
@@ -96,6 +98,7 @@ class CaseStore:
             if row is None:
                 return None
             change_case_row(row, title, note, status)
+        self.locks_changed()  # a case opened again
         return self.get(case_id)
 
     def delete(self, case_id: int) -> bool:
@@ -119,6 +122,7 @@ class CaseStore:
             case.updated_ms = now
             session.flush()
             item_id = row.id
+        self.locks_changed()
         found = self.get(case_id)
         assert found is not None
         return next(i for i in found.items if i.id == item_id)
@@ -153,8 +157,8 @@ class CaseStore:
         for item, camera in found:
             items[item.case_id].append(CaseItem(item.id, camera, item.start_ms, item.end_ms, item.note, item.event_id,
                                                 item.bookmark_id, item.added_ms, item.added_by))
-        return [Case(row.id, row.title, row.note, _status(row.status), row.created_ms, row.created_by, row.updated_ms,
-                     tuple(items[row.id])) for row in rows]
+        return [Case(row.id, row.title, row.note, case_status(row.status), row.created_ms, row.created_by,
+                     row.updated_ms, tuple(items[row.id])) for row in rows]
 
 
 def change_case_row(row: CaseFields, title: str | None, note: str | None, status: CaseStatus | None) -> None:
@@ -165,5 +169,5 @@ def change_case_row(row: CaseFields, title: str | None, note: str | None, status
     row.updated_ms = now_ms()
 
 
-def _status(text: str) -> CaseStatus:
+def case_status(text: str) -> CaseStatus:
     return "open" if text == OPEN else "closed"

@@ -8,6 +8,8 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0  # the wait before trying again, doubling up to the most
+
 
 class CatalogAway:
     def __init__(self, log: logging.Logger, what: str) -> None:

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,9 @@ class CatalogJournal:
         self._applied = self._load()
         self._ahead: deque[tuple[Row, int]] = deque()  # rows read from the file, with their bytes, not yet applied
         self._read_at = self._applied  # where the next line to read starts
-        self._file = path.open("ab")
+        # Unbuffered: after a failed write a buffered file keeps the rows and writes them again with the next
+        # ones, or leaves half a line; either would make the byte counts below lie and lose rows.
+        self._file = path.open("ab", buffering=0)
         self._reader = path.open("rb")
 
     @property
@@ -94,12 +97,18 @@ class CatalogJournal:
                 skipped += len(line)
         return [row for row, _size in itertools.islice(self._ahead, limit)]
 
-    def append(self, rows: list[Row]) -> None:
-        """Rows on disk (fsynced) before they go to the catalog; OSError (a full disk) leaves them out."""
-        data = b"".join(_encode(row, self.station) for row in rows)
-        self._file.write(data)
-        self._file.flush()
-        os.fsync(self._file.fileno())
+    def append(self, rows: Sequence[Row]) -> None:
+        """Rows on disk (fsynced) before they go to the catalog; OSError (a full disk) leaves them out, and
+        nothing of them in the file."""
+        data = memoryview(b"".join(_encode(row, self.station) for row in rows))
+        try:
+            written = 0
+            while written < len(data):  # a nearly full disk takes part of a write
+                written += self._file.write(data[written:]) or 0
+            os.fsync(self._file.fileno())
+        except OSError:
+            os.ftruncate(self._file.fileno(), self._size)  # frees space: works on a full disk
+            raise
         self._size += len(data)
         self._pending += len(rows)
 

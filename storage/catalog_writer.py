@@ -17,6 +17,7 @@ from collections import deque
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
+from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
 from storage.catalog_journal import CatalogJournal
 from storage.catalog_rows import OutageEnd, OutageStart, Row
 from storage.index import RecordingIndex, Segment
@@ -24,7 +25,6 @@ from storage.index import RecordingIndex, Segment
 log = logging.getLogger(__name__)
 MAX_WAITING = 100_000  # rows held in memory when even the journal cannot be written (a full disk)
 BATCH = 500  # rows written to the catalog in one go
-RETRY_MIN_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0
 
 
 class CatalogWriter:
@@ -35,7 +35,7 @@ class CatalogWriter:
         self._cond = threading.Condition()
         self._stopping = False
         self._busy = False
-        self._away = False  # the database did not answer the last attempt
+        self._catalog = CatalogAway(log, f"catalog writer (rows wait in the journal {journal.path})")
         self._retry_at = 0.0  # monotonic time of the next attempt while it is away
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
 
@@ -61,7 +61,7 @@ class CatalogWriter:
         """Write what is queued to the catalog, or at least to the journal when the database is away (up to
         `timeout`), then end the thread."""
         with self._cond:
-            self._cond.wait_for(lambda: self._settled() and (self._away or not self._journal.pending), timeout)
+            self._cond.wait_for(lambda: self._settled() and (self._catalog.away or not self._journal.pending), timeout)
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=2)
@@ -72,7 +72,7 @@ class CatalogWriter:
         return not self._waiting and not self._busy
 
     def _run(self) -> None:
-        delay = RETRY_MIN_SECONDS
+        delay = RETRY_FIRST_SECONDS
         while True:
             with self._cond:
                 self._cond.wait_for(lambda: self._stopping or self._waiting or self._due(), self._wait_seconds())
@@ -84,11 +84,11 @@ class CatalogWriter:
             try:
                 self._to_journal(taken)
                 if self._due():
-                    was_away, self._away = self._away, not self._apply_journal()
-                    if was_away and not self._away:
-                        log.info("catalog writer: the database is back; the journal's rows are written")
-                    self._retry_at = time.monotonic() + delay if self._away else 0.0
-                    delay = min(RETRY_MAX_SECONDS, delay * 2) if self._away else RETRY_MIN_SECONDS
+                    if self._apply_journal():
+                        self._catalog.answered()
+                    away = self._catalog.away
+                    self._retry_at = time.monotonic() + delay if away else 0.0
+                    delay = min(RETRY_MAX_SECONDS, delay * 2) if away else RETRY_FIRST_SECONDS
             finally:
                 with self._cond:
                     self._busy = False
@@ -137,9 +137,7 @@ class CatalogWriter:
                     continue
                 log.error("catalog writer: the database refused %s for good: %s", _describe(batch[done]), exc.orig)
             except SQLAlchemyError as exc:
-                if not self._away:
-                    log.warning("catalog writer: database unavailable (%s); rows wait in the journal %s",
-                                type(exc).__name__, self._journal.path)
+                self._catalog.failed(exc)
                 return done
             done += max(1, len(run))
         return done

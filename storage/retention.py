@@ -8,12 +8,15 @@ going: `shortage` says so, in the log once and in `GET /api/storage`.
 Motion grids go at each full pass once older than the footage kept.
 On a disk too full for the index to write a deletion, the space reserve is released; without one, the
 file goes first and its row is dropped as soon as the index can write again (see design/storage.md).
+While the catalog is away (a post's link to the district's PostgreSQL), the oldest unlocked files noted at
+the last full pass are evicted the same way, file first (see design/district.md).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,8 @@ from storage.reserve import SpaceReserve
 
 log = logging.getLogger(__name__)
 BATCH = 200
+SPARE_FILES = 10_000  # oldest unlocked files noted for an outage of the catalog (~1 MB; 100 minutes of 100 cameras)
+SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again (at once after a case changed)
 EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
 
 
@@ -54,7 +59,9 @@ class Retention:
         self._leases = leases
         self._free_bytes = free_bytes or (lambda: disk_space.free_bytes(self._dir))
         self._reserve = reserve
-        self._rows_without_file: set[int] = set()  # evicted files whose row the full disk kept
+        self._rows_without_file: set[int] = set()  # evicted files whose row the full disk or an outage kept
+        self._spare: list[tuple[int, str, int]] = []  # (id, path, bytes) of the oldest unlocked files, oldest last
+        self._spare_noted = float("-inf")  # monotonic time of the last note
         self.shortage: str | None = None  # why free space stays below the floor even after retention
 
     def enforce(self, now_ms: int) -> list[Segment]:
@@ -67,7 +74,16 @@ class Retention:
         deleted += self.make_room()
         if self._grids is not None:
             self._grids.forget(event_cutoff)
+        if time.monotonic() - self._spare_noted >= SPARE_REFRESH_SECONDS:
+            self._spare = self._index.oldest_unlocked_files(SPARE_FILES)[::-1]
+            self._spare_noted = time.monotonic()
         return deleted
+
+    def forget_noted_files(self) -> None:
+        """A case may have locked some of the files noted for an outage: note them again at the next full pass
+        (until then an outage evicts nothing)."""
+        self._spare = []
+        self._spare_noted = float("-inf")
 
     def needs_room(self) -> bool:
         """Whether free space is below the floor (plus the reserve, when it is not allocated): one statvfs."""
@@ -75,7 +91,32 @@ class Retention:
 
     def make_room(self) -> list[Segment]:
         """The quota pass alone: delete the oldest footage until the byte quota and the free floor hold,
-        then allocate the space reserve again if it was released. Returns what was deleted."""
+        then allocate the space reserve again if it was released. Returns what was deleted. While the catalog
+        does not answer, the files noted at the last full pass go, file first, and the error is raised on."""
+        try:
+            return self._make_room()
+        except SQLAlchemyError as exc:
+            if not disk_space.is_disk_full(exc):
+                self._evict_noted_files()
+            raise
+
+    def _evict_noted_files(self) -> None:
+        """No new lock can appear while the catalog is away (cases are kept in it), so the files noted unlocked
+        at the last full pass still are; their rows go when the catalog is back (`_drop_rows_without_file`)."""
+        evicted = 0
+        while self._spare and self._free_bytes() < self._free_target():
+            segment_id, relpath, _size = self._spare.pop()
+            if self._leases.is_held(relpath) or segment_id in self._rows_without_file:
+                continue
+            self._remove_file(relpath)
+            self._rows_without_file.add(segment_id)
+            evicted += 1
+        if evicted:
+            log.warning("retention: the catalog does not answer; deleted the %d oldest files noted at its last "
+                        "pass to keep %d bytes free (their rows go when it is back)", evicted,
+                        self._policy.min_free_bytes)
+
+    def _make_room(self) -> list[Segment]:
         self._drop_rows_without_file()
         deleted: list[Segment] = []
         while batch := self._delete_oldest(self._over_quota(), before_ms=None):

@@ -18,6 +18,7 @@ from storage.catalog_writer import CatalogWriter
 from storage.index import Outage, RecordingIndex, Segment
 from storage.models import SegmentRow
 from tests.conftest import wait_for
+from tests.support.disk import fill_disk, small_disk
 from tests.support.postgres import PostgresServer
 
 STATION = "post-a"
@@ -145,3 +146,26 @@ def test_a_long_outages_journal_is_read_a_batch_at_a_time(tmp_path: Path) -> Non
     assert seen == rows
     assert path.read_bytes() == b""
     assert peak < 4_000_000, f"{peak} bytes at the peak for a {rows}-row journal"
+
+
+@pytest.mark.parametrize(("rows_before", "rows_failed"), [(0, 1), (1, 100)])
+def test_rows_that_met_a_full_disk_are_journaled_once_when_space_returns(tmp_path: Path, rows_before: int,
+                                                                          rows_failed: int) -> None:
+    """The catalog writer keeps rows the journal could not take and appends them again, with the next ones,
+    once there is space. A failed write must leave nothing behind: a stale copy made the journal's byte count
+    end before the last row, which was then truncated away unwritten; half a line broke the journal. An empty
+    journal (as after each catch-up) fails its first write whole, one part of a page long may take part."""
+    with small_disk(tmp_path / "disk", 1) as disk:
+        journal = CatalogJournal(journal_path(disk, 0), STATION)
+        before = [segment(n) for n in range(rows_before)]
+        journal.append(before)
+        fill_disk(disk / "filler")
+        failed = [segment(n) for n in range(100, 100 + rows_failed)]
+        with pytest.raises(OSError, match="No space left"):
+            journal.append(failed)
+        (disk / "filler").unlink()
+        journal.append([*failed, segment(1000)])
+        read = journal.rows(1000)
+        journal.applied(len(read))
+        journal.close()
+    assert read == [*before, *failed, segment(1000)]

@@ -45,7 +45,7 @@ from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer, free_port
-from tests.support.streams import Watcher, cpu_seconds
+from tests.support.streams import Watcher
 from tests.support.web import chromium, log_in
 from tests.test_export import flip, nvr_verify, rewritten
 from tests.test_migrations import _migrate_to
@@ -232,14 +232,6 @@ def test_two_district_viewers_share_one_upstream_whose_pictures_decode(district:
     second = Watcher(f"{district.base}{LIVE}", district.key)
     second.start()
     wait_for(lambda: len(second.body) > 20_000, 20, "the second viewer's pictures")
-    print(f"first bytes through the district after {first.first_bytes:.2f} s (upstream opened), "
-          f"{second.first_bytes:.2f} s (upstream shared)")
-    pid = district.processes["district"].pid
-    before, sent = cpu_seconds(pid), len(first.body) + len(second.body)
-    time.sleep(5)  # a measurement over a fixed span, not an assertion
-    used, relayed = cpu_seconds(pid) - before, len(first.body) + len(second.body) - sent
-    print(f"district CPU relaying one 320x240 camera to two viewers: {used / 5 * 100:.1f} % of a core "
-          f"for {relayed / 5 / 1000:.0f} kB/s out")
     first.end()
     second.end()
     assert first.status == second.status == 200
@@ -259,7 +251,7 @@ def test_two_district_viewers_share_one_upstream_whose_pictures_decode(district:
     assert len(stops) == 2
 
 
-def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
+def test_a_viewer_watches_live_only_what_is_granted_and_stops_when_the_grant_goes(district: Setup) -> None:
     asked = time.time()
     refused = district.get("/api/stations/phuong-a/cameras/cam0/live.mp4", district.household)
     assert refused.status_code == 404  # the district's rule: a camera not granted is one that does not exist
@@ -269,10 +261,19 @@ def test_a_viewer_watches_live_only_what_is_granted(district: Setup) -> None:
     viewer = Watcher(f"{district.base}{LIVE}", district.household)
     viewer.start()
     wait_for(lambda: len(viewer.body) > 5_000, 20, "the granted camera's pictures")
-    viewer.end()
     assert viewer.status == 200
+    nvr(district.configs["phuong-b"], "user", "revoke", "nha-so-5", "cong-b")  # at the post, while watching
+    try:
+        viewer.join(15)  # ends by itself: the district reads the grants again every 5 s
+        assert not viewer.is_alive()
+    finally:
+        viewer.end()
+        nvr(district.configs["phuong-b"], "user", "grant", "nha-so-5", "cong-b")  # as the later tests expect
     rows = [(e.username, e.camera) for e in _audit(district, "district", "live_start", asked)]
     assert rows == [("nha-so-5", "phuong-b/cong-b")]
+    stops = wait_for(lambda: [e.detail for e in _audit(district, "district", "live_stop", asked)
+                              if e.username == "nha-so-5"], 10, "the view's end audited")  # written as it closes
+    assert stops == ["this camera is no longer granted"]
 
 
 def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> None:
@@ -287,7 +288,8 @@ def test_a_district_live_view_ends_when_its_session_does(district: Setup) -> Non
     assert logged_out.status_code == 200
     viewer.join(15)  # ends by itself: the district reads the session again every 5 s
     assert not viewer.is_alive()
-    stops = [e.detail for e in _audit(district, "district", "live_stop", asked) if e.username == "district"]
+    stops = wait_for(lambda: [e.detail for e in _audit(district, "district", "live_stop", asked)
+                              if e.username == "district"], 10, "the view's end audited")  # written as it closes
     assert stops == ["the session has ended"]
 
 
@@ -456,7 +458,9 @@ def test_nvr_verify_refuses_a_changed_district_export(case_export: CaseExport, t
         assert refused.returncode == 1 and refused.stdout.startswith(f"FAILED {named}"), (what, refused.stdout)
 
 
-def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_post(district: Setup) -> None:
+def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_post(
+        district: Setup, case_export: CaseExport) -> None:
+    """`case_export`: the case made before, the newest at the district and at post b."""
     item = {"station": "phuong-b", "camera": "cong-b", **_recent(district, "phuong-b", "cong-b", 2)}
     for method, path, body in (("GET", "/api/cases", None), ("POST", "/api/cases", {"title": "x", "items": [item]})):
         refused = district.call(method, path, district.household, json=body)  # a viewer, granted post b's camera

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from itertools import pairwise
+from fractions import Fraction
+from itertools import accumulate, pairwise
 from pathlib import Path
 
 import av
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.live_mp4 import Fragmenter
+from api.live_mp4 import Fragmenter, keyframe_size
 from ingest.fmp4 import BoxReader, starts_with_keyframe
 from ingest.live_hub import LiveFrame
 from tests.conftest import station_config, wait_for
@@ -138,3 +139,38 @@ def test_fragments_start_at_keyframes_and_time_goes_on_across_a_restart(tmp_path
     assert len(frames) * 2 - 8 <= len(shown) < len(frames) * 2  # the last fragment waits for a frame after it
     assert all(b[2] > a[2] for a, b in pairwise(shown))
     assert abs(shown[-1][2] - (len(shown) - 1) / 15) < 0.05  # one frame's step across the restart
+
+
+def test_a_new_resolution_mid_stream_brings_a_new_init_segment_and_plays_at_its_size() -> None:
+    """The camera changes resolution without reconnecting (new SPS/PPS on a keyframe): the stream goes on with
+    a new init segment, as MSE expects, and each part decodes at its own size."""
+    frames: list[LiveFrame] = []
+    for width, height in ((320, 240), (640, 360)):
+        encoder = av.CodecContext.create("libx264", "w")
+        assert isinstance(encoder, av.VideoCodecContext)
+        encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
+        encoder.time_base, encoder.gop_size = Fraction(1, 15), 10
+        encoder.options = {"preset": "ultrafast", "tune": "zerolatency"}
+        for n in range(20):
+            picture = av.VideoFrame(width, height, "yuv420p")
+            picture.pts = len(frames) + n
+            for packet in encoder.encode(picture):
+                packet.time_base = Fraction(1, 15)
+                frames.append(LiveFrame(packet))
+
+    async def run() -> bytes:
+        fragmenter = Fragmenter(keyframe_size)
+        out = b""
+        for frame in frames:
+            out += await fragmenter.add(frame)
+        return out
+
+    body = asyncio.run(run())
+    boxes = list(BoxReader().feed(body))
+    assert [kind for kind, _ in boxes].count(b"moov") == 2
+    starts = list(accumulate((len(data) for _, data in boxes), initial=0))
+    second = [start for start, (kind, _) in zip(starts, boxes, strict=False) if kind == b"ftyp"][1]
+    assert {(w, h) for w, h, _ in pictures(body[:second])} == {(320, 240)}
+    assert {(w, h) for w, h, _ in pictures(body[second:])} == {(640, 360)}
+    first_fragment = next(data for kind, data in BoxReader().feed(body[second:]) if kind == b"moof")
+    assert starts_with_keyframe(first_fragment)

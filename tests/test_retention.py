@@ -6,10 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import SQLAlchemyError
 
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 from storage.retention import Retention, RetentionPolicy
+from tests.support.postgres import PostgresServer
 
 MINUTE = 60_000
 NOW = 10_000 * MINUTE
@@ -161,3 +163,51 @@ def test_a_disk_full_of_locked_footage_is_said_once(index: RecordingIndex, tmp_p
     assert remaining(index) == [9990, 9991, 9992]
     assert retention.shortage is not None and "3000 bytes of footage are locked by open cases" in retention.shortage
     assert [r.getMessage() for r in caplog.records] == [retention.shortage], "said once, not at every pass"
+
+
+def test_while_the_catalog_is_away_the_oldest_unlocked_files_make_room(tmp_path: Path) -> None:
+    """A post's link to the district's PostgreSQL is down and its disk fills: the oldest files that were
+    unlocked at the last full pass go, file first, never a case's (a case made since that pass makes the
+    next outage wait for a new one); their rows go once the catalog is back."""
+    from storage.cases import CaseStore, NewItem
+
+    with PostgresServer() as server:
+        index = RecordingIndex(server.url(), "post")
+        fill(index, tmp_path, list(range(9990, 9998)))  # 8 files of 1000 bytes
+        open_case(index, "a", 9990, 9990)  # the oldest minute is evidence
+
+        def disk_free() -> int:  # a 12,000-byte disk holding our files and nothing else
+            return 12_000 - sum(p.stat().st_size for p in tmp_path.rglob("*.mp4"))
+
+        def on_disk() -> list[int]:
+            return sorted(int(p.stem) // MINUTE for p in tmp_path.rglob("*.mp4"))
+
+        policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=2500)
+        retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=disk_free)
+        cases = CaseStore(index)
+        cases.locks_changed = retention.forget_noted_files  # as the station wires them
+        assert retention.enforce(NOW) == []  # room enough: nothing goes, the oldest files are noted
+        cases.create("Trộm xe đạp", "", [NewItem("a", 9991 * MINUTE, 9991 * MINUTE + 30_000)], "duty")
+        for start in (9998, 9999, 10_000):  # recorded meanwhile, their rows in the recorders' journals
+            (tmp_path / f"a/day/{start * MINUTE}.mp4").write_bytes(b"x" * 1000)
+        server.pause()
+        try:
+            with pytest.raises(SQLAlchemyError):
+                retention.make_room()
+            assert on_disk() == list(range(9990, 10_001)), "a case changed since the note: nothing goes"
+        finally:
+            server.resume()
+        assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9992, 9993]  # back: rows first, and noted
+        for start in (10_001, 10_002):
+            (tmp_path / f"a/day/{start * MINUTE}.mp4").write_bytes(b"x" * 1000)
+        server.pause()
+        try:
+            with pytest.raises(SQLAlchemyError):
+                retention.make_room()
+            assert disk_free() >= 2500
+            assert on_disk() == [9990, 9991, *range(9996, 10_003)], "the oldest unlocked files went; the cases' stay"
+        finally:
+            server.resume()
+        retention.make_room()
+        assert remaining(index) == [9990, 9991, 9996, 9997], "the evicted files' rows dropped once it is back"
+        index.close()

@@ -14,7 +14,7 @@ from typing import Any
 import av
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from nvr.station import Station
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, start_station, station_config, wait_for
@@ -285,3 +285,32 @@ def test_a_household_sees_no_case_screens_and_the_api_refuses_it(station: tuple[
                        api.get("/api/cases/1/export.zip"), api.get("/api/bookmarks"),
                        api.post("/api/bookmarks", json={"camera": "hem-4", "at": segments[1].start_ms / 1000})]
             assert [r.status_code for r in refused] == [403] * len(refused), [r.text for r in refused]
+
+
+def test_the_case_dialog_submitted_while_it_loads_leaves_the_page_where_it_is(station: tuple[Station, Client]) -> None:
+    """A quick officer (or a slow station) submits the add-to-case dialog before its list of open cases came:
+    the page stays (no reload with the fields in the address), and the dialog works once it has loaded."""
+    nvr, _client = station
+    first = nvr.index.segments("hem-4", 0, 2**62)[1]
+    event = nvr.events.open("hem-4", "motion", first.start_ms, 0.9, [])
+    nvr.events.update(event.id, end_ms=first.start_ms + 1000)
+    held: list[Route] = []
+    with serving(nvr) as base, chromium() as browser:
+        page, errors = operator_page(browser, base)
+        def hold(route: Route) -> None:  # its answer waits for the test (Playwright takes no builtin here)
+            held.append(route)
+
+        page.route("**/api/cases?status=open", hold)
+        page.goto(f"{base}/#/events")
+        page.locator(f'.event-list li[data-event="{event.id}"] .add-to-case').click()
+        dialog = page.locator("dialog.case-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("button[type=submit]")).to_be_disabled()
+        page.evaluate("document.querySelector('dialog.case-dialog form').requestSubmit()")
+        page.wait_for_function("() => true")  # a turn of the page's event loop
+        assert page.url == f"{base}/#/events", page.url
+        wait_for(lambda: page.evaluate("1") and bool(held), 10, "the open cases asked for")  # evaluate: events come
+        held[0].continue_()
+        add_to_case(page, "Bấm vội")
+        assert page.url == f"{base}/#/events"
+        assert not errors, errors

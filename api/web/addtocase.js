@@ -61,17 +61,7 @@ export async function addToCase(source, onAdded = () => {}) {
     fields.start.value = dateTime(source.start);
     fields.end.value = dateTime(source.end);
   }
-  const open = await api("/api/cases?status=open").catch(() => []);
-  const last = sessionStorage.getItem(LAST_CASE_KEY);
-  fields.case.replaceChildren(new Option(t("new_case_option"), NEW_CASE),
-    ...open.map((found) => new Option(`${found.title} (#${found.id})`, found.id)));
-  if (open.some((found) => String(found.id) === last)) fields.case.value = last;
-  const titled = () => {
-    dialog.querySelector(".new-title").hidden = fields.case.value !== NEW_CASE;
-    fields.title.required = fields.case.value === NEW_CASE;
-  };
-  fields.case.addEventListener("change", titled);
-  titled();
+  // the form is answered here from the start: a submit while the open cases load must not leave the page
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
     const error = form.querySelector(".error");
@@ -93,5 +83,19 @@ export async function addToCase(source, onAdded = () => {}) {
       error.textContent = failure.message;
     }
   });
+  const submitButton = form.querySelector("button[type=submit]");
+  submitButton.disabled = true;
+  const open = await api("/api/cases?status=open").catch(() => []);
+  const last = sessionStorage.getItem(LAST_CASE_KEY);
+  fields.case.replaceChildren(new Option(t("new_case_option"), NEW_CASE),
+    ...open.map((found) => new Option(`${found.title} (#${found.id})`, found.id)));
+  if (open.some((found) => String(found.id) === last)) fields.case.value = last;
+  const titled = () => {
+    dialog.querySelector(".new-title").hidden = fields.case.value !== NEW_CASE;
+    fields.title.required = fields.case.value === NEW_CASE;
+  };
+  fields.case.addEventListener("change", titled);
+  titled();
+  submitButton.disabled = false;
   return dialog;
 }

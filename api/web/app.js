@@ -129,6 +129,9 @@ document.getElementById("logout").addEventListener("click", async () => {
   showLogin();
 });
 window.addEventListener("hashchange", route);
+// Every form is answered by script: one submitted before its handler is attached (a screen still loading)
+// must not reload the page with its fields in the address.
+document.addEventListener("submit", (submit) => submit.preventDefault(), true);
 applyTexts();
 document.getElementById("lang").textContent = document.documentElement.lang === "vi" ? "EN" : "VI";
 route();

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.orm import sessionmaker
 
-from storage.cases import CaseHead, CaseStatus, change_case_row
+from storage.cases import CaseHead, CaseStatus, case_status, change_case_row
 from storage.clock import now_ms
 from storage.locks import OPEN
 from storage.models import DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
@@ -139,7 +139,7 @@ class DistrictCaseStore:
                 items[item.case_id].append(_item(item))
             for mirror in session.scalars(select(DistrictCasePostRow).where(DistrictCasePostRow.case_id.in_(ids))):
                 mirrors[mirror.case_id][mirror.station] = mirror.post_case_id
-        return [DistrictCase(row.id, row.title, row.note, "open" if row.status == OPEN else "closed", row.created_ms,
+        return [DistrictCase(row.id, row.title, row.note, case_status(row.status), row.created_ms,
                              row.created_by, row.updated_ms, tuple(items[row.id]), mirrors[row.id]) for row in rows]
 
 

@@ -14,10 +14,9 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Respons
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import remote_address
-from api.case_items import Instant, Note, Title
+from api.case_items import Instant, Note, Title, check_range
 from api.deps import zoned_instant
 from api.routes_cases import MAX_ITEMS, CaseChange, CaseId, ItemId, export_json
-from api.routes_recordings import MAX_CLIP_MS
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
 from nvr.district.case_store import DistrictCase, DistrictCaseStore, DistrictItem
 from nvr.district.export import DISTRICT_KEY_FILE, DistrictExportSource, build_district_export
@@ -129,10 +128,7 @@ def wanted(district: District, user: DistrictUser, item: DistrictItemIn, where: 
     visible_place(district, user, item.station, item.camera)
     start_ms = zoned_instant(district.zone, f"{where}start", str(item.start))
     end_ms = zoned_instant(district.zone, f"{where}end", str(item.end))
-    if end_ms <= start_ms:
-        raise HTTPException(400, f"{where}end: must be after start")
-    if end_ms - start_ms > MAX_CLIP_MS:
-        raise HTTPException(400, f"{where}end: the range is longer than the limit of {MAX_CLIP_MS // 3_600_000} hours")
+    check_range(start_ms, end_ms, where)
     return Wanted(item.station, item.camera, start_ms, end_ms, item.note)
 
 

@@ -24,11 +24,11 @@ from nvr.evidence.export import ExportCancelled, Progress, zip_entry
 from nvr.evidence.jobs import ExportRefused
 from nvr.evidence.manifest import DISTRICT_FORMAT, MANIFEST, README, SIGNATURE, STATIONS, encode, instant
 from nvr.evidence.signing import StationKey, fingerprint, public_base64, public_pem
+from nvr.evidence.verify import CHUNK
 from storage.clock import now_ms
 
 DISTRICT_KEY_FILE = "district-key.pem"
 DISTRICT_PUBLIC_KEY = "district-public-key.pem"
-CHUNK = 1 << 20
 README_TEMPLATE = Path(__file__).with_name("README-district-vi.txt")
 
 

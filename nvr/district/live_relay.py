@@ -111,12 +111,12 @@ class Upstream:
                     self._init, self._gop = head + data, []
                     self._publish(self._init, True, init=True)
                 elif kind == b"mdat" and head:
-                    keyframe = starts_with_keyframe(head)
+                    keyframe, fragment = starts_with_keyframe(head), head + data
                     if keyframe:
                         self._gop = []
                     if keyframe or self._gop:
-                        self._gop.append(head + data)
-                    self._publish(head + data, keyframe)
+                        self._gop.append(fragment)
+                    self._publish(fragment, keyframe)
                     head = b""
 
     def _publish(self, chunk: bytes, keyframe: bool, init: bool = False) -> None:
@@ -129,10 +129,6 @@ class LiveRelays:
 
     def __init__(self) -> None:
         self._open: dict[Key, Upstream] = {}
-
-    @property
-    def count(self) -> int:
-        return len(self._open)
 
     async def watch(self, client: httpx.AsyncClient, key: Key) -> tuple[Upstream, Viewer]:
         """A new viewer of `key`, joined to its upstream (opened now if there is none); the upstream's

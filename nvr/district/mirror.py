@@ -16,13 +16,11 @@ from zoneinfo import ZoneInfo
 import httpx
 from fastapi import HTTPException
 
+from api.case_items import NOTE_MAX, TITLE_MAX
 from nvr.district.case_store import DistrictCase, PostItem
 from nvr.district.relay import post_refusal
 from nvr.times import format_instant
 from storage.cases import CaseStatus
-
-TITLE_MAX = 200
-NOTE_MAX = 4000
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,15 @@ from typing import Any
 import httpx
 
 from nvr.district.config import StationLink
+from nvr.district.relay import client_options, post_detail
 from nvr.evidence.export import ExportCancelled, Progress
 from nvr.evidence.jobs import ExportRefused
 from nvr.evidence.manifest import MANIFEST, SIGNATURE
 from nvr.evidence.signing import KeyFormatError, load_public_key
-from nvr.evidence.verify import verify_export
+from nvr.evidence.verify import CHUNK, verify_export
 
 POLL_SECONDS = 0.5
 BUILD_SECONDS = 4 * 3600.0  # a post's export of 100 items of up to a day each is long; this is only a backstop
-CHUNK = 1 << 20
 BUILD_SHARE = 0.7  # of a post's part of the progress: its build; the rest is the download
 Held = tuple[int, str, int, int]  # an item of a post's case: its id there, camera, start and end (ms)
 
@@ -47,8 +47,7 @@ class PostExport:
 
 
 def post_client(link: StationLink) -> httpx.Client:
-    return httpx.Client(base_url=link.url, verify=link.tls_verify, timeout=httpx.Timeout(30.0, connect=5.0),
-                        headers={"Authorization": f"Bearer {link.api_key.get_secret_value()}"})
+    return httpx.Client(**client_options(link))
 
 
 def ask_post_export(link: StationLink, post_case_id: int, items: set[Held]) -> dict[str, Any]:
@@ -145,9 +144,6 @@ def _json(answer: httpx.Response, station: str) -> dict[str, Any]:
 
 
 def _refusal(station: str, answer: httpx.Response) -> str:
-    try:
-        detail = str(answer.json().get("detail", ""))
-    except ValueError:
-        detail = ""
+    detail = post_detail(answer)
     where = answer.request.url.path
     return f"station {station} answered {answer.status_code} to {where}" + (f": {detail}" if detail else "")

@@ -5,6 +5,7 @@ clip route always does."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 from fastapi import HTTPException
@@ -17,12 +18,16 @@ READ_SECONDS = 30.0  # a post cuts a clip as it streams it: the first bytes come
 PASSED_ON = ("content-disposition", "x-clip-start-ms")
 
 
+def client_options(link: StationLink) -> dict[str, Any]:
+    """How the district speaks to a post: its address, its TLS check, the timeouts, the post's machine key."""
+    return {"base_url": link.url, "verify": link.tls_verify,
+            "timeout": httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS),
+            "headers": {"Authorization": f"Bearer {link.api_key.get_secret_value()}"}}
+
+
 def station_clients(stations: list[StationLink]) -> dict[str, httpx.AsyncClient]:
     """One client (its own pool of connections) per post, with the post's machine key."""
-    return {s.id: httpx.AsyncClient(base_url=s.url, verify=s.tls_verify,
-                                    timeout=httpx.Timeout(READ_SECONDS, connect=CONNECT_SECONDS),
-                                    headers={"Authorization": f"Bearer {s.api_key.get_secret_value()}"})
-            for s in stations}
+    return {s.id: httpx.AsyncClient(**client_options(s)) for s in stations}
 
 
 async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start: str, end: str
@@ -52,11 +57,16 @@ async def open_stream(client: httpx.AsyncClient, station: str, path: str, params
     return answer
 
 
-def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
+def post_detail(answer: httpx.Response) -> str:
+    """The reason a post gave with an answer that is not 200 (its JSON `detail`), or ""."""
     try:
-        detail = str(answer.json().get("detail", ""))
+        return str(answer.json().get("detail", ""))
     except ValueError:
-        detail = ""
+        return ""
+
+
+def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
+    detail = post_detail(answer)
     if answer.status_code in (400, 404, 409):
         return HTTPException(answer.status_code, f"station {station}: {detail}")
     return HTTPException(502, f"station {station} answered {answer.status_code}" + (f": {detail}" if detail else ""))

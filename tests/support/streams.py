@@ -1,11 +1,9 @@
-"""Reading an endless streamed answer (a live MP4) in the background, and a process's CPU time."""
+"""Reading an endless streamed answer (a live MP4) in the background."""
 
 from __future__ import annotations
 
 import io
-import os
 import threading
-import time
 
 import av
 import httpx
@@ -19,15 +17,12 @@ class Watcher(threading.Thread):
         self.url, self.key = url, key
         self.body = bytearray()
         self.status = 0
-        self.first_bytes = 0.0  # seconds from the request to the first bytes
         self.stop = threading.Event()
 
     def run(self) -> None:
-        began = time.monotonic()
         with httpx.stream("GET", self.url, headers={"Authorization": f"Bearer {self.key}"}, timeout=30) as answer:
             self.status = answer.status_code
             for chunk in answer.iter_raw():
-                self.first_bytes = self.first_bytes or time.monotonic() - began
                 self.body += chunk
                 if self.stop.is_set():
                     return
@@ -41,9 +36,3 @@ class Watcher(threading.Thread):
         with av.open(io.BytesIO(bytes(self.body)), "r") as container:
             return [(frame.width, frame.height) for frame in container.decode(video=0)]
 
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
