@@ -47,7 +47,7 @@ from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, edges_raised, moved_back, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
-from detect.variability import WARMING_FRAMES, mean_change, rises, step_sizes
+from detect.variability import RELEARN_SECONDS, WARMING_FRAMES, mean_change, relearn, rises, step_sizes
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
 from detect.workspace import Workspace
@@ -66,6 +66,8 @@ MAX_LEARNING_LEVEL = 12  # background rate 2**-level
 SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
 SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
 JOLT_FRACTION = 0.1  # a shaken camera whose picture changed this much (share of the watched picture) is jolted
+KEPT_MARGIN = 1.0  # the tracks' boxes at a switch to IR, widened by this x their size on each side (people walk
+# on while the variability is relearnt), are left out of the relearning
 SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
 MAX_MOTION_SECONDS = 100_000  # finished seconds kept for `motion_seconds` (a bank nobody asks keeps no more)
 
@@ -81,6 +83,7 @@ class _Camera:
     overlay: OverlayLearner | None
     tamper: TamperWatch
     tracker: Tracker = field(default_factory=Tracker)
+    kept: list[tuple[int, int, int, int]] = field(default_factory=list)  # left out of relearning (KEPT_MARGIN)
 
     def blocked(self) -> np.ndarray:
         """Pixels never to detect in: outside zones, masks, explicit or learnt overlay."""
@@ -322,13 +325,20 @@ class DetectorBank:
         cv2.add(gathered.reshape(flat), fresh, dst=gathered.reshape(flat), dtype=cv2.CV_16U)
         gathered_frames = table.gathered_frames[tick.slots] + 1
         stepped = np.flatnonzero(steps)
+        relearning = np.flatnonzero((tick.t >= table.settle_until[tick.slots])
+                                    & (tick.t < table.relearn_until[tick.slots]))  # just switched to infrared
+        objects = [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects]
         if len(stepped):
             means = space.array("mean change", frames.shape)
             mean_change(gathered, gathered_frames, stepped, means)
             gathered[stepped], gathered_frames[stepped] = 0, 0
-            objects = [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects]
             update_variability(variability, fresh.reshape(frames.shape), steps, objects, space)
             update_variability(bursts, means, steps, objects, space, ups)
+        if len(relearning):
+            kept = [(k, *box) for k in relearning.tolist() for box in tick.cameras[k].kept]
+            relearn((variability, bursts), fresh.reshape(frames.shape), noise_thresholds, relearning.tolist(),
+                    objects + kept)
+        if len(stepped) or len(relearning):
             either = cv2.max(variability.reshape(flat), bursts.reshape(flat), dst=space.array("either", flat))
             raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat))
             table.moving[tick.slots] = cv2.reduce(either.reshape(count, -1), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
@@ -418,6 +428,11 @@ class DetectorBank:
         big_since[~big] = math.nan
         table.big_since[slots] = big_since
         tick.global_change = tick.reset | suppress | blurred
+        to_ir = switched & frame_ir  # its texture is relearnt (`detect.variability.relearn`), not its people
+        table.relearn_until[slots] = np.where(to_ir, settle_until + RELEARN_SECONDS, table.relearn_until[slots])
+        for k in np.flatnonzero(to_ir):
+            tick.cameras[k].kept = [widened(blob, KEPT_MARGIN, self.settings.work_size)
+                                    for blob in tick.cameras[k].tracker.blobs()]
         for k in np.flatnonzero(tick.global_change):
             tick.cameras[k].tracker.clear()
         table.since_reset[slots] = np.where(tick.reset, 0, table.since_reset[slots] + 1)
@@ -596,6 +611,13 @@ class DetectorBank:
 
 def _never(_: Blob) -> bool:
     return False
+
+
+def widened(blob: Blob, margin: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The blob's box (x0, y0, x1, y1) widened by `margin` x its width and height on each side, within the picture
+    of `size` (width, height)."""
+    dx, dy = math.ceil(margin * (blob.x1 - blob.x0)), math.ceil(margin * (blob.y1 - blob.y0))
+    return max(0, blob.x0 - dx), max(0, blob.y0 - dy), min(size[0], blob.x1 + dx), min(size[1], blob.y1 + dy)
 
 
 def _box(blob: Blob, size: tuple[int, int], offset: np.ndarray) -> Box:

@@ -39,6 +39,7 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "reported_ir": ((), np.bool_, False),  # the mode reported: is_ir once it held mode_confirm_seconds
     "mode_since": ((), np.float64, -math.inf),
     "settle_until": ((), np.float64, -math.inf),
+    "relearn_until": ((), np.float64, -math.inf),  # the variability is relearnt after a switch to IR until then
     "since_reset": ((), np.int64, 0),  # frames since the background was rebuilt
     "seen": ((), np.int64, 0),  # frames processed since the camera was added
     "big_since": ((), np.float64, math.nan),  # a global change (not lighting) has lasted since then
@@ -85,6 +86,7 @@ class CameraTable:
     reported_ir: np.ndarray
     mode_since: np.ndarray
     settle_until: np.ndarray
+    relearn_until: np.ndarray
     since_reset: np.ndarray
     seen: np.ndarray
     big_since: np.ndarray

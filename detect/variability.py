@@ -17,6 +17,11 @@ mean change over the EVERY ticks between two steps: bursts that come back in mos
 where a rain streak, there in a window now and then, does not (its mean change is high in few windows). A
 pixel's variability is the higher of the two.
 
+After a switch to infrared the picture's texture is another (leaves and water lit by the lamp, differing from
+the background rebuilt at the switch by more than the colour variability allows), so for RELEARN_SECONDS both
+stacks follow each frame's change a level a frame, except where the change is large (a person) or in the boxes
+of the tracks there were at the switch, widened (the bank's), or of the tracks since.
+
 A pixel's threshold is then the camera's noise threshold, or VARIABILITY_FACTOR times the highest variability
 around it (5x5: a swaying edge reaches beyond where it was last seen) less NOISE_OFFSET times the noise
 threshold, whichever is higher. Everything is whole-stack: a few uint8 passes every EVERY ticks, and the
@@ -39,6 +44,9 @@ EVERY = 8  # the median takes a step every this many ticks (about 2 levels a sec
 # pixel raises it a level or two, not five) ...
 WARMING_STEP = 4  # ... and this many levels at every frame while a camera's first pictures come in
 WARMING_FRAMES = 15
+RELEARN_SECONDS = 1.0  # after a switch to infrared, the variability is relearnt this long (once the settle is over)
+RELEARN_STEP = 1  # ... this many levels a frame ...
+RELEARN_CAP = 1.5  # ... where the change is at most this x the noise threshold
 AROUND = np.ones((5, 5), np.uint8)  # a texture's threshold reaches two pixels beyond where it was seen moving
 
 
@@ -93,6 +101,24 @@ def _step(variability: np.ndarray, up: np.ndarray, down: np.ndarray, rise: int, 
     if rise:
         cv2.add(variability, np.array([float(rise)]), dst=variability, mask=up)
     cv2.subtract(variability, np.array([float(fall)]), dst=variability, mask=down)
+
+
+def relearn(stacks: Iterable[np.ndarray], change: np.ndarray, noise: np.ndarray, rows: Iterable[int],
+            objects: Iterable[tuple[int, int, int, int, int]]) -> None:
+    """RELEARN_STEP levels of each of `stacks` ((n, H, W) uint8) towards this frame's `change` in `rows` (the
+    cameras just switched to infrared), only where the change is at most RELEARN_CAP x the `noise` threshold (a
+    person coming into the picture meanwhile, not a track yet, changes it by more than the leaves do) and not in
+    the boxes of `objects` ((row, x0, y0, x1, y1)). A row at a time: a camera switches a few times a day."""
+    boxes = list(objects)
+    for row in rows:
+        mask = cv2.compare(change[row], cv2.convertScaleAbs(noise[row], alpha=RELEARN_CAP), cv2.CMP_LE)
+        for k, x0, y0, x1, y1 in boxes:
+            if k == row:
+                mask[y0:y1, x0:x1] = 0
+        for stack in stacks:
+            up = cv2.bitwise_and(cv2.compare(change[row], stack[row], cv2.CMP_GT), mask)
+            down = cv2.bitwise_and(cv2.compare(change[row], stack[row], cv2.CMP_LT), mask)
+            _step(stack[row], up, down, RELEARN_STEP, RELEARN_STEP)
 
 
 def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from detect.particles import speckle, without_specks
 from detect.regions import Blob
 from detect.shake import moved_back, shifts
 from detect.texture import moved_background
-from detect.variability import mean_change, rises, step_sizes, thresholds, update
+from detect.variability import RELEARN_SECONDS, mean_change, relearn, rises, step_sizes, thresholds, update
 from detect.workspace import Workspace
 
 SIZE = (90, 160)
@@ -79,6 +79,24 @@ def test_a_passing_object_is_left_out_of_the_variability() -> None:
         if steps.any():
             update(variability, change, steps, [(0, 70, 40, 90, 60)], space)
     assert variability.max() == 0
+
+
+def test_after_a_switch_to_infrared_the_lit_leaves_are_relearnt_and_the_people_are_not() -> None:
+    """For RELEARN_SECONDS both stacks follow the change a level a frame, where it is leaf-like (at most 1.5 x the
+    noise threshold): not where a person comes in (larger), nor in the boxes of those tracked at the switch."""
+    rng = np.random.default_rng(4)
+    stacks = np.zeros((1, *SIZE), np.uint8), np.zeros((1, *SIZE), np.uint8)
+    noise = np.full((1, *SIZE), 9, np.uint8)  # infrared grain
+    for _ in range(round(15 * RELEARN_SECONDS)):
+        change = rng.integers(0, 2, (1, *SIZE), dtype=np.uint8)
+        change[0, 0:30, 100:160] = rng.integers(6, 14, (30, 60))  # the tree lit by the lamp
+        change[0, 50:80, 150:160] = rng.integers(20, 60, (30, 10))  # someone coming in at the edge, no track yet
+        change[0, 50:80, 40:50] = rng.integers(6, 14, (30, 10))  # someone tracked at the switch, as dim as leaves
+        relearn(stacks, change, noise, [0], [(0, 30, 40, 60, 90)])
+    for stack in stacks:
+        assert np.median(stack[0, 0:30, 100:160]) >= 8
+        assert stack[0, 50:80, 150:160].max() <= 1 and stack[0, 50:80, 40:50].max() == 0
+        assert stack[0, 40:, :30].max() <= 1  # the still background: its noise
 
 
 def test_a_shift_of_the_whole_picture_is_found_to_a_tenth_of_a_pixel_and_undone() -> None:
