@@ -66,7 +66,7 @@ MAX_LEARNING_LEVEL = 12  # background rate 2**-level
 SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
 SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
 JOLT_FRACTION = 0.1  # a shaken camera whose picture changed this much (share of the watched picture) is jolted
-KEPT_MARGIN = 1.0  # the tracks' boxes at a switch to IR, widened by this x their size on each side (people walk
+KEPT_MARGIN = 1.5  # the tracks' boxes at a switch to IR, widened by this x their size on each side (people walk
 # on while the variability is relearnt), are left out of the relearning
 SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
 MAX_MOTION_SECONDS = 100_000  # finished seconds kept for `motion_seconds` (a bank nobody asks keeps no more)
