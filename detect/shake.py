@@ -8,6 +8,16 @@ vehicles move a few rows and columns of the profiles; a shake moves all of them.
 back onto the background (bilinear, what it does not cover taken from the background), and everything
 after compares like with like; boxes are moved the other way when reported.
 
+A frame moved back is still not the background's picture: the shift is off by a tenth of a pixel or two, the
+shake blurs the frame, the resampling smooths it, and the background, averaged over frames moved back by
+different fractions, is softer than any of them (a thin wire loses half its contrast). Each of these makes a
+pixel a blend of its neighbours, so a shaken camera's difference is how far the frame is outside what the
+background covers within REACH of a pixel around it, and the background outside what the frame covers within
+BACK_REACH around it (`out_of_reach`): an edge, a wire or a blurred step is within reach; a person, darker or
+brighter than anything around it in the background, is not. The same goes for the change from the recent
+frames that the variability learns, which otherwise learns the shake as texture and raises the thresholds
+where people walk.
+
 Profiles cost two reductions per picture; the bank measures only the cameras whose picture changed much in
 their last frame or that shook lately (`detect.bank`).
 """
@@ -18,9 +28,14 @@ import cv2
 import numpy as np
 
 from detect.background import SQUARE
+from detect.workspace import Workspace
 
 REACH = 4  # pixels at work size each way (16 at 640 across)
-EDGE_SHARE = 0.25  # a shaken camera's threshold at an edge: this share of the background's 3x3 range (half a pixel off)
+EDGE_SHARE = 0.25  # what a shaken camera's frame may be brighter than its background along an edge, as a share of the
+# background's 3x3 range, and still be no rain or snow (see `above_edges`)
+WITHIN = 0.75  # see out_of_reach: the background's range towards each neighbour, this share of the way
+BACK_WITHIN = 0.35  # ... and the frame's (0.3: shake false alarms; 0.4-0.5: small, distant people missed)
+JOLT_SHIFT = 1.0  # a sudden big change with a shift this large (pixels at work size) is a jolt (see `jolted`)
 SMALLEST = 0.1  # a shift smaller than this (pixels at work size) is left alone
 CLEAR = 0.9  # ... and so is one whose best match is not clearly better than none: at most this fraction of its cost
 
@@ -43,15 +58,39 @@ def moved_back(frame: np.ndarray, background: np.ndarray, shift: np.ndarray) -> 
     np.copyto(frame, moved)
 
 
-def edges_raised(difference: np.ndarray, background: np.ndarray, thresholds: np.ndarray, foreground: np.ndarray,
-                 still: np.ndarray) -> None:
-    """One shaken camera's `foreground` and `still` masks (0/255, written in place) from its `difference` with the
-    thresholds raised along the background's edges: a frame moved back is off by a fraction of a pixel, which on a
-    sharp edge is a difference of a fraction of the edge's step."""
-    edges = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, SQUARE)
-    limits = cv2.addWeighted(edges, EDGE_SHARE, thresholds, 1.0, 0.0)  # saturated to 0..255
-    cv2.compare(difference, limits, cv2.CMP_GT, dst=foreground)
-    cv2.compare(difference, limits, cv2.CMP_LE, dst=still)
+def out_of_reach(frames: np.ndarray, references: np.ndarray, differences: np.ndarray, space: Workspace) -> None:
+    """Lower the `differences` of shaken cameras' `frames` from their `references` (background or recent frames;
+    (n, H, W) uint8 stacks, `differences` written in place) to how far each frame pixel is outside the range its
+    reference covers within WITHIN of the way to its eight neighbours, or the reference pixel outside what the frame
+    covers within BACK_WITHIN, whichever is less. Whole-stack: a camera's first and last rows see the next one's
+    through the 3x3 neighbourhood, which only makes them more tolerant there."""
+    flat = (frames.shape[0] * frames.shape[1], frames.shape[2])
+    frames2, references2, differences2 = frames.reshape(flat), references.reshape(flat), differences.reshape(flat)
+    beyond = space.array("out of reach", flat)
+    _outside(frames2, references2, WITHIN, beyond, space)
+    cv2.min(differences2, beyond, dst=differences2)
+    _outside(references2, frames2, BACK_WITHIN, beyond, space)
+    cv2.min(differences2, beyond, dst=differences2)
+
+
+def _outside(pictures: np.ndarray, references: np.ndarray, share: float, out: np.ndarray, space: Workspace) -> None:
+    """How far each pixel of `pictures` is below or above the `references`' range towards their 3x3 neighbours,
+    `share` of the way (saturated uint8, into `out`)."""
+    low = cv2.erode(references, SQUARE, dst=space.array("reach low", references.shape))
+    high = cv2.dilate(references, SQUARE, dst=space.array("reach high", references.shape))
+    cv2.addWeighted(references, 1.0 - share, low, share, 0.0, dst=low)
+    cv2.addWeighted(references, 1.0 - share, high, share, 0.0, dst=high)
+    cv2.subtract(low, pictures, dst=low)
+    cv2.subtract(pictures, high, dst=high)
+    cv2.max(low, high, dst=out)
+
+
+def jolted(frames: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:
+    """Which of the (n, H, W) frames, each a sudden big change from its background, moved by JOLT_SHIFT or more: a
+    truck hit the pole (the first frame of a jolt, before the camera was known to shake, looks like a change of
+    lighting over the same view, and was made the new background, a few pixels off)."""
+    moved: np.ndarray = np.abs(shifts(frames, backgrounds)).max(axis=1) >= JOLT_SHIFT
+    return moved
 
 
 def above_edges(background: np.ndarray) -> np.ndarray:
