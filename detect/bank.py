@@ -33,7 +33,7 @@ from functools import partial
 import cv2
 import numpy as np
 
-from detect.background import BLACK, GAIN_JUMP, apply_gain, count_per_camera, gains, neighbour_pairs
+from detect.background import BLACK, GAIN_JUMP, SQUARE, apply_gain, count_per_camera, gains, neighbour_pairs
 from detect.camera_table import CameraTable
 from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
 from detect.masks import watched
@@ -261,6 +261,10 @@ class DetectorBank:
         # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
         # frame only
         lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
+        if len(shaken):  # each frame moved back is off by its own fraction of a pixel, diagonally too
+            lasting3 = lasting.reshape(frames.shape)
+            lasting3[shaken] = cv2.dilate(space.take_rows("shaken foreground", previous, shaken).reshape(
+                len(shaken) * height, width), SQUARE).reshape(len(shaken), height, width)
         cv2.bitwise_and(foreground, lasting, dst=lasting)
         np.copyto(previous.reshape(flat), foreground)
 
