@@ -47,7 +47,7 @@ from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
-from detect.variability import WARMING_FRAMES, step_sizes
+from detect.variability import WARMING_FRAMES, mean_change, rises, step_sizes
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
 from detect.workspace import Workspace
@@ -284,20 +284,7 @@ class DetectorBank:
         self._index_motion(tick, foreground3)
 
         self._ticks += 1
-        steps = step_sizes(self._ticks, table.seen[tick.slots])
-        table.seen[tick.slots] += 1
-        if steps.any():  # every few ticks: the change since the recent frames moves the variability, which raises the
-            # thresholds
-            fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
-            if len(rainy):
-                specks_removed(fresh.reshape(frames.shape), without_specks, recent, rainy, space)
-            if len(shaken):  # ... and no change that the variability should learn
-                self._within_reach(frames, recent, fresh.reshape(frames.shape), shaken)
-            update_variability(variability, fresh.reshape(frames.shape), steps,
-                               [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects], space)
-            raised(noise_thresholds.reshape(flat), variability.reshape(flat), thresholds.reshape(flat))
-            table.moving[tick.slots] = cv2.reduce(variability.reshape(count, -1), 1, cv2.REDUCE_AVG,
-                                                  dtype=cv2.CV_32F)[:, 0]
+        self._learn_variability(tick, rainy, without_specks, recent, variability, noise_thresholds, thresholds, shaken)
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
@@ -320,6 +307,42 @@ class DetectorBank:
             table.limits[tick.slots] = thresholds
         self._refresh_thresholds(tick)
         return self._observations(tick)
+
+    def _learn_variability(self, tick: _Tick, rainy: np.ndarray, without_specks: np.ndarray, recent: np.ndarray,
+                           variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray,
+                           shaken: np.ndarray) -> None:
+        """`detect.variability`: the change since the recent frames (without the specks where it rains, and
+        without what a shake leaves for the `shaken` cameras) summed at
+        every tick; every few ticks, that change and the mean of the sum move the two running quantiles, and the
+        higher of them raises the thresholds."""
+        table, space, frames = self._table, self._workspace, tick.frames
+        count = len(tick.slots)
+        flat = (count * frames.shape[1], frames.shape[2])
+        steps = step_sizes(self._ticks, table.seen[tick.slots])
+        ups = rises(self._ticks, table.seen[tick.slots], steps)
+        table.seen[tick.slots] += 1
+        fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
+        if len(rainy):
+            specks_removed(fresh.reshape(frames.shape), without_specks, recent, rainy, space)
+        if len(shaken):
+            self._within_reach(frames, recent, fresh.reshape(frames.shape), shaken)
+        gathered, bursts = self._rows("gathered", tick), self._rows("bursts", tick)
+        cv2.add(gathered.reshape(flat), fresh, dst=gathered.reshape(flat), dtype=cv2.CV_16U)
+        gathered_frames = table.gathered_frames[tick.slots] + 1
+        stepped = np.flatnonzero(steps)
+        if len(stepped):
+            means = space.array("mean change", frames.shape)
+            mean_change(gathered, gathered_frames, stepped, means)
+            gathered[stepped], gathered_frames[stepped] = 0, 0
+            objects = [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects]
+            update_variability(variability, fresh.reshape(frames.shape), steps, objects, space)
+            update_variability(bursts, means, steps, objects, space, ups)
+            either = cv2.max(variability.reshape(flat), bursts.reshape(flat), dst=space.array("either", flat))
+            raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat))
+            table.moving[tick.slots] = cv2.reduce(either.reshape(count, -1), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
+        table.gathered_frames[tick.slots] = gathered_frames
+        if not tick.whole:
+            table.gathered[tick.slots], table.bursts[tick.slots] = gathered, bursts
 
     def _steady(self, tick: _Tick, background: np.ndarray, background8: np.ndarray) -> None:
         """Camera shake (`detect.shake`): the frames of the cameras whose last frame changed much, or that shook
@@ -564,7 +587,7 @@ class DetectorBank:
             table.threshold[slot] = values[i]
             table.threshold_map[slot] = values[i]
             table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
-            raised(table.threshold_map[slot], table.variability[slot], table.limits[slot])
+            raised(table.threshold_map[slot], cv2.max(table.variability[slot], table.bursts[slot]), table.limits[slot])
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         observations = []

@@ -22,7 +22,10 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "background8": (("H", "W"), np.uint8, 0),
     "threshold_map": (("H", "W"), np.uint8, 255),  # per-pixel noise threshold; 255 where never detected
     "limits": (("H", "W"), np.uint8, 255),  # the noise thresholds raised where the background moves
-    "variability": (("H", "W"), np.uint8, 0),  # running median of |frame - background| (detect.variability)
+    "variability": (("H", "W"), np.uint8, 0),  # running median of |frame - recent| (detect.variability)
+    "bursts": (("H", "W"), np.uint8, 0),  # running lower third of its mean between two steps (detect.variability)
+    "gathered": (("H", "W"), np.uint16, 0),  # |frame - recent| summed since the last step ...
+    "gathered_frames": ((), np.int64, 0),  # ... over this many frames
     "last_foreground": (("H", "W"), np.uint8, 0),  # the last frame's foreground mask (0/255)
     "chroma": ((2, *CHROMA_GRID), np.uint8, 128),
     # frames handed over by submit, waiting for a tick
@@ -68,6 +71,9 @@ class CameraTable:
     threshold_map: np.ndarray
     limits: np.ndarray
     variability: np.ndarray
+    bursts: np.ndarray
+    gathered: np.ndarray
+    gathered_frames: np.ndarray
     last_foreground: np.ndarray
     chroma: np.ndarray
     pending: np.ndarray

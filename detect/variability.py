@@ -10,9 +10,17 @@ are the region stage's: `detect.regions`, `detect.particles`). It is the change 
 that is measured, not the difference from the background: the background is what has not moved for a
 while, and something arriving and lingering would raise its own threshold.
 
-A pixel's threshold is then the camera's noise threshold, or VARIABILITY_FACTOR times the highest median
+A coded stream (H.264) holds moving texture still in most frames and updates it in bursts: a tree's pixel
+does not change at all in half its frames, and the median of single changes stays at nothing there. So a
+second stack keeps a running lower third (a level up every other step, a level down at every step) of the
+mean change over the EVERY ticks between two steps: bursts that come back in most such windows raise it,
+where a rain streak, there in a window now and then, does not (its mean change is high in few windows). A
+pixel's variability is the higher of the two.
+
+A pixel's threshold is then the camera's noise threshold, or VARIABILITY_FACTOR times the highest variability
 around it (5x5: a swaying edge reaches beyond where it was last seen) less NOISE_OFFSET times the noise
-threshold, whichever is higher. Everything is whole-stack: a few uint8 passes every EVERY ticks.
+threshold, whichever is higher. Everything is whole-stack: a few uint8 passes every EVERY ticks, and the
+change summed every tick.
 """
 
 from __future__ import annotations
@@ -40,11 +48,31 @@ def step_sizes(ticks: int, frames: np.ndarray) -> np.ndarray:
     return result
 
 
+def rises(ticks: int, frames: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The steps up of the bursts' stack (its lower third): every other step, and every step while warming."""
+    result: np.ndarray = np.where((frames < WARMING_FRAMES) | (ticks // EVERY % 2 == 0), steps, 0)
+    return result
+
+
+def mean_change(gathered: np.ndarray, counted: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
+    """Into rows `rows` of `out` ((n, H, W) uint8), the mean change of those rows of `gathered` (the uint16 sums
+    of `counted[k]` frames' change)."""
+    counts = counted[rows]
+    if len(rows) == len(out) and (counts == counts[0]).all():  # the usual tick: one call
+        width = out.shape[-1]
+        cv2.convertScaleAbs(gathered.reshape(-1, width), dst=out.reshape(-1, width), alpha=1.0 / int(counts[0]))
+        return
+    for row, count in zip(rows.tolist(), counts.tolist(), strict=True):
+        cv2.convertScaleAbs(gathered[row], dst=out[row], alpha=1.0 / count)
+
+
 def update(variability: np.ndarray, change: np.ndarray, steps: np.ndarray,
-           objects: Iterable[tuple[int, int, int, int, int]], space: Workspace) -> None:
+           objects: Iterable[tuple[int, int, int, int, int]], space: Workspace, ups: np.ndarray | None = None) -> None:
     """One sigma-delta step of each pixel's median towards this frame's `change` ((n, H, W) uint8 stacks,
-    `variability` updated in place) of `steps[k]` levels for camera k (0: not this frame), except inside the
-    boxes of `objects` ((camera, x0, y0, x1, y1)): people and vehicles are not the background."""
+    `variability` updated in place) of `steps[k]` levels for camera k (0: not this frame; `ups[k]` levels up
+    instead where given: a lower quantile), except inside the boxes of `objects` ((camera, x0, y0, x1, y1)):
+    people and vehicles are not the background."""
+    ups = steps if ups is None else ups
     count, height, width = variability.shape
     flat = (count * height, width)
     up = cv2.compare(change.reshape(flat), variability.reshape(flat), cv2.CMP_GT,
@@ -54,16 +82,17 @@ def update(variability: np.ndarray, change: np.ndarray, steps: np.ndarray,
     up3, down3 = up.reshape(variability.shape), down.reshape(variability.shape)
     for k, x0, y0, x1, y1 in objects:
         up3[k, y0:y1, x0:x1] = down3[k, y0:y1, x0:x1] = 0
-    if (steps == steps[0]).all():
-        _step(variability.reshape(flat), up, down, int(steps[0]))
+    if (steps == steps[0]).all() and (ups == ups[0]).all():
+        _step(variability.reshape(flat), up, down, int(ups[0]), int(steps[0]))
         return
     for row in np.flatnonzero(steps).tolist():  # some cameras warming, or only they update: a few rows
-        _step(variability[row], up3[row], down3[row], int(steps[row]))
+        _step(variability[row], up3[row], down3[row], int(ups[row]), int(steps[row]))
 
 
-def _step(variability: np.ndarray, up: np.ndarray, down: np.ndarray, step: int) -> None:
-    cv2.add(variability, np.array([float(step)]), dst=variability, mask=up)
-    cv2.subtract(variability, np.array([float(step)]), dst=variability, mask=down)
+def _step(variability: np.ndarray, up: np.ndarray, down: np.ndarray, rise: int, fall: int) -> None:
+    if rise:
+        cv2.add(variability, np.array([float(rise)]), dst=variability, mask=up)
+    cv2.subtract(variability, np.array([float(fall)]), dst=variability, mask=down)
 
 
 def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from detect.particles import speckle, without_specks
 from detect.regions import Blob
 from detect.shake import jolted, moved_back, out_of_reach, shifts
 from detect.texture import moved_background
-from detect.variability import step_sizes, thresholds, update
+from detect.variability import mean_change, rises, step_sizes, thresholds, update
 from detect.workspace import Workspace
 
 SIZE = (90, 160)
@@ -38,6 +38,35 @@ def test_the_variability_raises_thresholds_where_the_picture_flickers_and_nowher
     raised = thresholds(noise, variability[0], np.empty(SIZE, np.uint8))
     assert raised[15:25, 30:50].min() >= 60  # about 6 x 20 - 3 x 4
     assert (raised[50:, :90] == 4).all()  # still background keeps the noise threshold
+
+
+def test_texture_that_a_codec_updates_in_bursts_raises_the_bursts_stack_and_a_passing_streak_does_not() -> None:
+    """A coded tree holds still in most frames and jumps in the others: the median of single changes misses it,
+    the lower third of the mean change between two steps does not; a streak now and then moves neither."""
+    rng = np.random.default_rng(3)
+    variability, bursts = np.zeros((1, *SIZE), np.uint8), np.zeros((1, *SIZE), np.uint8)
+    gathered, frames = np.zeros((1, *SIZE), np.uint16), np.zeros(1, np.int64)
+    means, space = np.empty((1, *SIZE), np.uint8), Workspace()
+    for tick in range(1, 400):
+        change = np.zeros((1, *SIZE), np.uint8)
+        if rng.random() < 0.4:  # the tree's blocks are updated in 4 frames of 10, by 20-40 levels
+            change[0, 10:30, 20:60] = rng.integers(20, 40, (20, 40))
+        if tick % 50 == 0:  # a streak crosses the sky every few seconds
+            change[0, 50:80, 100] = 120
+        cv2.add(gathered[0], change[0], dst=gathered[0], dtype=cv2.CV_16U)
+        frames += 1
+        seen = np.array([tick])
+        steps = step_sizes(tick, seen)
+        if steps.any():
+            mean_change(gathered, frames, np.array([0]), means)
+            gathered[:], frames[:] = 0, 0
+            update(variability, change, steps, [], space)
+            update(bursts, means, steps, [], space, rises(tick, seen, steps))
+    assert np.median(variability[0, 10:30, 20:60]) <= 2  # most single changes are none
+    assert np.median(bursts[0, 10:30, 20:60]) >= 8  # a mean change of 12 in most windows
+    assert bursts[0, 40:, 90:].max() == 0 and variability[0, 40:, 90:].max() == 0
+    raised = thresholds(np.full(SIZE, 4, np.uint8), cv2.max(variability[0], bursts[0]), np.empty(SIZE, np.uint8))
+    assert raised[15:25, 30:50].min() >= 36 and (raised[40:, 90:] == 4).all()
 
 
 def test_a_passing_object_is_left_out_of_the_variability() -> None:
