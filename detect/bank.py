@@ -33,7 +33,7 @@ from functools import partial
 import cv2
 import numpy as np
 
-from detect.background import BLACK, GAIN_JUMP, apply_gain, count_per_camera, gains, neighbour_pairs
+from detect.background import BLACK, GAIN_JUMP, SQUARE, apply_gain, count_per_camera, gains, neighbour_pairs
 from detect.camera_table import CameraTable
 from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
 from detect.masks import watched
@@ -44,7 +44,7 @@ from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
-from detect.shake import above_edges, edges_raised, moved_back, shifts
+from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
 from detect.variability import RELEARN_SECONDS, WARMING_FRAMES, mean_change, relearn, rises, step_sizes
@@ -253,17 +253,21 @@ class DetectorBank:
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat), dst=space.array("difference", flat))
         if len(rainy):
             specks_removed(difference.reshape(frames.shape), without_specks, background8, rainy, space)
+        shaken = np.flatnonzero(tick.t < table.shaken_until[tick.slots])
+        if len(shaken):  # what the frame moved back is off by (detect.shake) is no difference
+            self._within_reach(frames, background8, difference.reshape(frames.shape), shaken)
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
         # compared now, while `difference` is still in cache
         still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
-        for row in np.flatnonzero(tick.t < table.shaken_until[tick.slots]).tolist():
-            edges_raised(difference.reshape(frames.shape)[row], background8[row], thresholds[row],
-                         foreground.reshape(frames.shape)[row], still.reshape(frames.shape)[row])
         counts = count_per_camera(foreground, count)
         table.changed[tick.slots] = counts / table.watched_pixels[tick.slots]
         # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
         # frame only
         lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
+        if len(shaken):  # each frame moved back is off by its own fraction of a pixel, diagonally too
+            lasting3 = lasting.reshape(frames.shape)
+            lasting3[shaken] = cv2.dilate(space.take_rows("shaken foreground", previous, shaken).reshape(
+                len(shaken) * height, width), SQUARE).reshape(len(shaken), height, width)
         cv2.bitwise_and(foreground, lasting, dst=lasting)
         np.copyto(previous.reshape(flat), foreground)
 
@@ -283,7 +287,7 @@ class DetectorBank:
         self._index_motion(tick, foreground3)
 
         self._ticks += 1
-        self._learn_variability(tick, rainy, without_specks, recent, variability, noise_thresholds, thresholds)
+        self._learn_variability(tick, rainy, without_specks, recent, variability, noise_thresholds, thresholds, shaken)
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
@@ -308,8 +312,10 @@ class DetectorBank:
         return self._observations(tick)
 
     def _learn_variability(self, tick: _Tick, rainy: np.ndarray, without_specks: np.ndarray, recent: np.ndarray,
-                           variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray) -> None:
-        """`detect.variability`: the change since the recent frames (without the specks where it rains) summed at
+                           variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray,
+                           shaken: np.ndarray) -> None:
+        """`detect.variability`: the change since the recent frames (without the specks where it rains, and
+        without what a shake leaves for the `shaken` cameras) summed at
         every tick; every few ticks, that change and the mean of the sum move the two running quantiles, and the
         higher of them raises the thresholds."""
         table, space, frames = self._table, self._workspace, tick.frames
@@ -321,6 +327,8 @@ class DetectorBank:
         fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
         if len(rainy):
             specks_removed(fresh.reshape(frames.shape), without_specks, recent, rainy, space)
+        if len(shaken):
+            self._within_reach(frames, recent, fresh.reshape(frames.shape), shaken)
         gathered, bursts = self._rows("gathered", tick), self._rows("bursts", tick)
         cv2.add(gathered.reshape(flat), fresh, dst=gathered.reshape(flat), dtype=cv2.CV_16U)
         gathered_frames = table.gathered_frames[tick.slots] + 1
@@ -361,6 +369,19 @@ class DetectorBank:
             moved_back(tick.frames[k], background8[k], shift)
             tick.offsets[k] = shift
             table.shaken_until[slots[k]] = tick.t[k] + SHAKE_SECONDS
+
+    def _within_reach(self, frames: np.ndarray, references: np.ndarray, differences: np.ndarray,
+                      shaken: np.ndarray) -> None:
+        """`differences` (from `references`) of the `shaken` cameras (indices into the tick) lowered by what the shake
+        leaves (`detect.shake.out_of_reach`), in place."""
+        if len(shaken) == len(frames):
+            out_of_reach(frames, references, differences, self._workspace)
+            return
+        space = self._workspace
+        picked = space.take_rows("reach differences", differences, shaken)
+        out_of_reach(space.take_rows("reach frames", frames, shaken),
+                     space.take_rows("reach references", references, shaken), picked, space)
+        differences[shaken] = picked
 
     def _particles(self, tick: _Tick, background8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Rain and snow (`detect.particles`): measured on the frames of the cameras whose upkeep is due; returns
@@ -415,6 +436,13 @@ class DetectorBank:
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
         shaking = t < table.shaken_until[slots]
+        sudden = np.flatnonzero(big & ~shaking)
+        if len(sudden):  # a jolt's first frame: not lighting
+            space = self._workspace
+            hit = sudden[jolted(space.take_rows("sudden frames", tick.frames, sudden),
+                                space.take_rows("sudden backgrounds", background8, sudden))]
+            shaking[hit] = True
+            table.shaken_until[slots[hit]] = t[hit] + SHAKE_SECONDS
         # a jolt: the picture swings and blurs for a second; no motion, and no rebuild from it
         blurred = shaking & (big | ((changed > JOLT_FRACTION) & ~suppress))
         for k in np.flatnonzero(big):

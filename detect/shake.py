@@ -8,6 +8,16 @@ vehicles move a few rows and columns of the profiles; a shake moves all of them.
 back onto the background (bilinear, what it does not cover taken from the background), and everything
 after compares like with like; boxes are moved the other way when reported.
 
+A frame moved back is still not the background's picture: the shift is off by a tenth of a pixel or two, the
+shake blurs the frame, the resampling smooths it, and the background, averaged over frames moved back by
+different fractions, is softer than any of them (a thin wire loses half its contrast). Each of these makes a
+pixel a blend of its neighbours, so a shaken camera's difference is how far the frame is outside what the
+background covers within REACH of a pixel around it, and the background outside what the frame covers within
+BACK_REACH around it (`out_of_reach`): an edge, a wire or a blurred step is within reach; a person, darker or
+brighter than anything around it in the background, is not. The same goes for the change from the recent
+frames that the variability learns, which otherwise learns the shake as texture and raises the thresholds
+where people walk.
+
 Profiles cost two reductions per picture; the bank measures only the cameras whose picture changed much in
 their last frame or that shook lately (`detect.bank`).
 """
@@ -18,9 +28,15 @@ import cv2
 import numpy as np
 
 from detect.background import SQUARE
+from detect.workspace import Workspace
 
 REACH = 4  # pixels at work size each way (16 at 640 across)
-EDGE_SHARE = 0.25  # a shaken camera's threshold at an edge: this share of the background's 3x3 range (half a pixel off)
+EDGE_SHARE = 0.25  # what a shaken camera's frame may be brighter than its background along an edge, as a share of the
+# background's 3x3 range, and still be no rain or snow (see `above_edges`)
+WITHIN = 0.75  # see out_of_reach: the background's range towards each neighbour, this share of the way
+BACK_WITHIN = 0.35  # ... and the frame's (0.3: shake false alarms; 0.4-0.5: small, distant people missed), ...
+BACK_CAP = 0.5  # ... at most this share of the background's own 3x3 range (0.35: false alarms at wires)
+JOLT_SHIFT = 1.0  # a sudden big change with a shift this large (pixels at work size) is a jolt (see `jolted`)
 SMALLEST = 0.1  # a shift smaller than this (pixels at work size) is left alone
 CLEAR = 0.9  # ... and so is one whose best match is not clearly better than none: at most this fraction of its cost
 
@@ -43,20 +59,53 @@ def moved_back(frame: np.ndarray, background: np.ndarray, shift: np.ndarray) -> 
     np.copyto(frame, moved)
 
 
-def edges_raised(difference: np.ndarray, background: np.ndarray, thresholds: np.ndarray, foreground: np.ndarray,
-                 still: np.ndarray) -> None:
-    """One shaken camera's `foreground` and `still` masks (0/255, written in place) from its `difference` with the
-    thresholds raised along the background's edges: a frame moved back is off by a fraction of a pixel, which on a
-    sharp edge is a difference of a fraction of the edge's step."""
-    edges = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, SQUARE)
-    limits = cv2.addWeighted(edges, EDGE_SHARE, thresholds, 1.0, 0.0)  # saturated to 0..255
-    cv2.compare(difference, limits, cv2.CMP_GT, dst=foreground)
-    cv2.compare(difference, limits, cv2.CMP_LE, dst=still)
+def out_of_reach(frames: np.ndarray, references: np.ndarray, differences: np.ndarray, space: Workspace) -> None:
+    """Lower the `differences` of shaken cameras' `frames` from their `references` (background or recent frames;
+    (n, H, W) uint8 stacks, `differences` written in place) to how far each frame pixel is outside the range its
+    reference covers within WITHIN of the way to its eight neighbours, or the reference pixel outside what the frame
+    covers within BACK_WITHIN, but by no more than BACK_CAP of the reference's own 3x3 range (what a softer
+    background can have lost of a sharp feature: a motorbike's dark wheels beside its bright body are no reason to
+    let the road through), whichever is less. Whole-stack: a camera's first and last rows see the next one's
+    through the 3x3 neighbourhood, which only makes them more tolerant there."""
+    flat = (frames.shape[0] * frames.shape[1], frames.shape[2])
+    frames2, references2, differences2 = frames.reshape(flat), references.reshape(flat), differences.reshape(flat)
+    lowest = cv2.erode(references2, SQUARE, dst=space.array("reach lowest", flat))
+    highest = cv2.dilate(references2, SQUARE, dst=space.array("reach highest", flat))
+    cap = cv2.subtract(highest, lowest, dst=space.array("reach cap", flat))
+    cv2.convertScaleAbs(cap, dst=cap, alpha=BACK_CAP)
+    low = cv2.addWeighted(references2, 1.0 - WITHIN, lowest, WITHIN, 0.0, dst=lowest)
+    high = cv2.addWeighted(references2, 1.0 - WITHIN, highest, WITHIN, 0.0, dst=highest)
+    _beyond(frames2, low, high, differences2)
+    down = cv2.erode(frames2, SQUARE, dst=low)
+    up = cv2.dilate(frames2, SQUARE, dst=high)
+    cv2.subtract(frames2, down, dst=down)
+    cv2.subtract(up, frames2, dst=up)
+    for allowance in (down, up):
+        cv2.convertScaleAbs(allowance, dst=allowance, alpha=BACK_WITHIN)
+        cv2.min(allowance, cap, dst=allowance)
+    _beyond(references2, cv2.subtract(frames2, down, dst=down), cv2.add(frames2, up, dst=up), differences2)
+
+
+def _beyond(pictures: np.ndarray, low: np.ndarray, high: np.ndarray, differences: np.ndarray) -> None:
+    """`differences` lowered to how far `pictures` are below `low` or above `high` (uint8, all in place: `low` and
+    `high` are overwritten)."""
+    cv2.subtract(low, pictures, dst=low)
+    cv2.subtract(pictures, high, dst=high)
+    cv2.max(low, high, dst=low)
+    cv2.min(differences, low, dst=differences)
+
+
+def jolted(frames: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:
+    """Which of the (n, H, W) frames, each a sudden big change from its background, moved by JOLT_SHIFT or more: a
+    truck hit the pole (the first frame of a jolt, before the camera was known to shake, looks like a change of
+    lighting over the same view, and was made the new background, a few pixels off)."""
+    moved: np.ndarray = np.abs(shifts(frames, backgrounds)).max(axis=1) >= JOLT_SHIFT
+    return moved
 
 
 def above_edges(background: np.ndarray) -> np.ndarray:
-    """One (uint8) background raised by what a frame moved back leaves along its edges (see `edges_raised`): what a
-    shaken picture has brighter than this is no rain or snow."""
+    """One (uint8) background raised by EDGE_SHARE of its 3x3 range (what a frame moved back may leave along its
+    edges): what a shaken picture has brighter than this is no rain or snow."""
     edges = cv2.morphologyEx(background, cv2.MORPH_GRADIENT, SQUARE)
     raised: np.ndarray = cv2.addWeighted(edges, EDGE_SHARE, background, 1.0, 0.0)
     return raised
