@@ -28,20 +28,28 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
+from functools import partial
 
 import cv2
 import numpy as np
 
-from detect.background import GAIN_JUMP, apply_gain, count_per_camera, gains, neighbour_pairs
+from detect.background import BLACK, GAIN_JUMP, SQUARE, apply_gain, count_per_camera, gains, neighbour_pairs
 from detect.camera_table import CameraTable
 from detect.frames import IR_COLOURFULNESS, colourfulness, reduce_luma, sample_chroma
 from detect.masks import watched
 from detect.motion_grid import MotionGrid, MotionSecond
 from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
-from detect.regions import Blob, Tracker, find_blobs, is_soft
+from detect.particles import RATE as SPECKLE_RATE
+from detect.particles import raining, speckle, specks_removed, without_specks
+from detect.regions import CROSS, Blob, Tracker, find_blobs, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
+from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
+from detect.texture import in_strong_texture, not_an_object
+from detect.variability import RELEARN_SECONDS, WARMING_FRAMES, mean_change, relearn, rises, step_sizes
+from detect.variability import thresholds as raised
+from detect.variability import update as update_variability
 from detect.workspace import Workspace
 
 GAIN_EPSILON = 0.003  # smaller gain changes are left to the background update
@@ -55,6 +63,12 @@ NOISE_FACTOR = (5.0, 1.0)  # threshold = factor x noise: factor at sensitivity 0
 THRESHOLD_FLOOR = (4, 5)  # minimum threshold, colour and IR (8-bit levels at work resolution)
 THRESHOLD_CEILING = 60
 MAX_LEARNING_LEVEL = 12  # background rate 2**-level
+SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
+SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
+JOLT_FRACTION = 0.1  # a shaken camera whose picture changed this much (share of the watched picture) is jolted
+KEPT_MARGIN = 1.5  # the tracks' boxes at a switch to IR, widened by this x their size on each side (people walk
+# on while the variability is relearnt), are left out of the relearning
+SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
 MAX_MOTION_SECONDS = 100_000  # finished seconds kept for `motion_seconds` (a bank nobody asks keeps no more)
 
 
@@ -69,6 +83,7 @@ class _Camera:
     overlay: OverlayLearner | None
     tamper: TamperWatch
     tracker: Tracker = field(default_factory=Tracker)
+    kept: list[tuple[int, int, int, int]] = field(default_factory=list)  # left out of relearning (KEPT_MARGIN)
 
     def blocked(self) -> np.ndarray:
         """Pixels never to detect in: outside zones, masks, explicit or learnt overlay."""
@@ -95,6 +110,8 @@ class _Tick:
     overlay_grew: np.ndarray = field(init=False)
     scores: list[float] = field(init=False)
     boxes: list[tuple[Box, ...]] = field(init=False)
+    objects: list[tuple[int, Blob]] = field(default_factory=list)  # (k, blob) of every track's blob
+    offsets: np.ndarray = field(init=False)  # (x, y) the frame was moved back by (shake), pixels at work size
     moving: dict[int, list[Blob]] = field(default_factory=dict)  # the confirmed blobs of the cameras with some
 
     def __post_init__(self) -> None:
@@ -102,6 +119,7 @@ class _Tick:
         self.overlay_grew = np.zeros(count, bool)
         self.scores = [0.0] * count
         self.boxes = [()] * count
+        self.offsets = np.zeros((count, 2))
 
 
 class DetectorBank:
@@ -119,6 +137,7 @@ class DetectorBank:
         self._clock = -math.inf  # newest frame time seen
         self._table = CameraTable(self.settings.work_size, 8)
         self._workspace = Workspace()
+        self._ticks = 0
         self._grid = MotionGrid(self.settings.work_size)
         self._finished: deque[MotionSecond] = deque(maxlen=MAX_MOTION_SECONDS)
 
@@ -218,33 +237,57 @@ class DetectorBank:
         width, height = self.settings.work_size
         flat = (count * height, width)
         background, background8 = self._rows("background", tick), self._rows("background8", tick)
-        recent, thresholds = self._rows("recent", tick), self._rows("threshold_map", tick)
+        recent, noise_thresholds = self._rows("recent", tick), self._rows("threshold_map", tick)
+        self._steady(tick, background, background8)
+        rainy, without_specks = self._particles(tick, background8)
+        variability, previous = self._rows("variability", tick), self._rows("last_foreground", tick)
+        thresholds = self._rows("limits", tick)  # the noise thresholds, raised where the background moves
         frame_gains = gains(frames, background)
         for k in np.flatnonzero(np.abs(frame_gains - 1.0) > GAIN_EPSILON):
             apply_gain(background[k], frames[k], float(frame_gains[k]))
+            # the recent frames too: a light ramp is no change in place (they lag it by 3-4 frames)
+            gain = float(frame_gains[k])
+            cv2.addWeighted(recent[k], gain, recent[k], 0.0, BLACK * (1.0 - gain), dst=recent[k])
             cv2.convertScaleAbs(background[k], dst=background8[k])
         tick.jumped = np.abs(frame_gains - 1.0) > GAIN_JUMP
         difference = cv2.absdiff(frames.reshape(flat), background8.reshape(flat), dst=space.array("difference", flat))
+        if len(rainy):
+            specks_removed(difference.reshape(frames.shape), without_specks, background8, rainy, space)
+        shaken = np.flatnonzero(tick.t < table.shaken_until[tick.slots])
+        if len(shaken):  # what the frame moved back is off by (detect.shake) is no difference
+            self._within_reach(frames, background8, difference.reshape(frames.shape), shaken)
         foreground = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_GT, dst=space.array("foreground", flat))
         # compared now, while `difference` is still in cache
         still = cv2.compare(difference, thresholds.reshape(flat), cv2.CMP_LE, dst=space.array("still", flat))
         counts = count_per_camera(foreground, count)
+        table.changed[tick.slots] = counts / table.watched_pixels[tick.slots]
+        # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
+        # frame only
+        lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
+        if len(shaken):  # each frame moved back is off by its own fraction of a pixel, diagonally too
+            lasting3 = lasting.reshape(frames.shape)
+            lasting3[shaken] = cv2.dilate(space.take_rows("shaken foreground", previous, shaken).reshape(
+                len(shaken) * height, width), SQUARE).reshape(len(shaken), height, width)
+        cv2.bitwise_and(foreground, lasting, dst=lasting)
+        np.copyto(previous.reshape(flat), foreground)
 
         self._advance(tick, counts, background8)
-        self._upkeep(tick, background)
-        foreground3 = foreground.reshape(frames.shape)
+        self._upkeep(tick, background, difference.reshape(frames.shape))
+        foreground3, lasting3 = foreground.reshape(frames.shape), lasting.reshape(frames.shape)
         # cameras with tracks go on anyway; those in a global change do not at all (_advance cleared their tracks)
         may_move = np.fromiter((camera.tracker.active for camera in tick.cameras), bool, count)
         min_pixels = table.min_pixels[tick.slots]
         undecided = np.flatnonzero(~may_move & ~tick.global_change & (counts >= min_pixels))
         if len(undecided):
-            stack = foreground3 if len(undecided) == count else space.take_rows("undecided", foreground3, undecided)
+            stack = lasting3 if len(undecided) == count else space.take_rows("undecided", lasting3, undecided)
             may_move[undecided] = neighbour_pairs(stack, space) >= min_pixels[undecided]
         if may_move.any():
-            self._regions(tick, background, recent, thresholds, difference.reshape(frames.shape), foreground3,
-                          may_move)
+            self._regions(tick, background, recent, noise_thresholds,
+                          difference.reshape(frames.shape), foreground3, lasting3, thresholds, may_move)
         self._index_motion(tick, foreground3)
 
+        self._ticks += 1
+        self._learn_variability(tick, rainy, without_specks, recent, variability, noise_thresholds, thresholds, shaken)
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
@@ -263,8 +306,101 @@ class DetectorBank:
         if not tick.whole:
             table.background[tick.slots], table.background8[tick.slots] = background, background8
             table.recent[tick.slots] = recent
+            table.variability[tick.slots], table.last_foreground[tick.slots] = variability, previous
+            table.limits[tick.slots] = thresholds
         self._refresh_thresholds(tick)
         return self._observations(tick)
+
+    def _learn_variability(self, tick: _Tick, rainy: np.ndarray, without_specks: np.ndarray, recent: np.ndarray,
+                           variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray,
+                           shaken: np.ndarray) -> None:
+        """`detect.variability`: the change since the recent frames (without the specks where it rains, and
+        without what a shake leaves for the `shaken` cameras) summed at
+        every tick; every few ticks, that change and the mean of the sum move the two running quantiles, and the
+        higher of them raises the thresholds."""
+        table, space, frames = self._table, self._workspace, tick.frames
+        count = len(tick.slots)
+        flat = (count * frames.shape[1], frames.shape[2])
+        steps = step_sizes(self._ticks, table.seen[tick.slots])
+        ups = rises(self._ticks, table.seen[tick.slots], steps)
+        table.seen[tick.slots] += 1
+        fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
+        if len(rainy):
+            specks_removed(fresh.reshape(frames.shape), without_specks, recent, rainy, space)
+        if len(shaken):
+            self._within_reach(frames, recent, fresh.reshape(frames.shape), shaken)
+        gathered, bursts = self._rows("gathered", tick), self._rows("bursts", tick)
+        cv2.add(gathered.reshape(flat), fresh, dst=gathered.reshape(flat), dtype=cv2.CV_16U)
+        gathered_frames = table.gathered_frames[tick.slots] + 1
+        stepped = np.flatnonzero(steps)
+        relearning = np.flatnonzero((tick.t >= table.settle_until[tick.slots])
+                                    & (tick.t < table.relearn_until[tick.slots]))  # just switched to infrared
+        objects = [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects]
+        if len(stepped):
+            means = space.array("mean change", frames.shape)
+            mean_change(gathered, gathered_frames, stepped, means)
+            gathered[stepped], gathered_frames[stepped] = 0, 0
+            update_variability(variability, fresh.reshape(frames.shape), steps, objects, space)
+            update_variability(bursts, means, steps, objects, space, ups)
+        if len(relearning):
+            kept = [(k, *box) for k in relearning.tolist() for box in tick.cameras[k].kept]
+            relearn((variability, bursts), fresh.reshape(frames.shape), noise_thresholds, relearning.tolist(),
+                    objects + kept)
+        if len(stepped) or len(relearning):
+            either = cv2.max(variability.reshape(flat), bursts.reshape(flat), dst=space.array("either", flat))
+            raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat))
+            table.moving[tick.slots] = cv2.reduce(either.reshape(count, -1), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
+        table.gathered_frames[tick.slots] = gathered_frames
+        if not tick.whole:
+            table.gathered[tick.slots], table.bursts[tick.slots] = gathered, bursts
+
+    def _steady(self, tick: _Tick, background: np.ndarray, background8: np.ndarray) -> None:
+        """Camera shake (`detect.shake`): the frames of the cameras whose last frame changed much, or that shook
+        lately, moved back onto their backgrounds."""
+        table, slots = self._table, tick.slots
+        measured = np.flatnonzero((table.changed[slots] > SHAKE_CHANGED) | (tick.t < table.shaken_until[slots])
+                                   | (table.moving[slots] > SHAKE_MOVING))
+        if not len(measured):
+            return
+        space = self._workspace
+        found = shifts(space.take_rows("shaken frames", tick.frames, measured),
+                       space.take_rows("shaken backgrounds", background, measured))
+        for k, shift in zip(measured[found.any(axis=1)].tolist(), found[found.any(axis=1)], strict=True):
+            moved_back(tick.frames[k], background8[k], shift)
+            tick.offsets[k] = shift
+            table.shaken_until[slots[k]] = tick.t[k] + SHAKE_SECONDS
+
+    def _within_reach(self, frames: np.ndarray, references: np.ndarray, differences: np.ndarray,
+                      shaken: np.ndarray) -> None:
+        """`differences` (from `references`) of the `shaken` cameras (indices into the tick) lowered by what the shake
+        leaves (`detect.shake.out_of_reach`), in place."""
+        if len(shaken) == len(frames):
+            out_of_reach(frames, references, differences, self._workspace)
+            return
+        space = self._workspace
+        picked = space.take_rows("reach differences", differences, shaken)
+        out_of_reach(space.take_rows("reach frames", frames, shaken),
+                     space.take_rows("reach references", references, shaken), picked, space)
+        differences[shaken] = picked
+
+    def _particles(self, tick: _Tick, background8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Rain and snow (`detect.particles`): measured on the frames of the cameras whose upkeep is due; returns
+        the cameras where it rains or snows (indices into the tick) and their frames without the specks."""
+        table, space, slots = self._table, self._workspace, tick.slots
+        due = np.flatnonzero((tick.t >= table.next_upkeep[slots]) & (table.seen[slots] > 0))  # a background to compare
+        if len(due):
+            whole = len(due) == len(slots)
+            shaken = np.flatnonzero(tick.t[due] < table.shaken_until[slots[due]])
+            references = background8 if whole and not len(shaken) else space.take_rows("due backgrounds",
+                                                                                         background8, due)
+            for i in shaken.tolist():  # what is left of a shake along edges is no rain
+                references[i] = above_edges(references[i])
+            measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due), references)
+            table.speckle[slots[due]] += SPECKLE_RATE * (measured - table.speckle[slots[due]])
+            table.raining[slots[due]] = raining(table.raining[slots[due]], table.speckle[slots[due]],
+                                                table.noise[slots[due]])
+        rainy = np.flatnonzero(table.raining[slots])
+        return rainy, without_specks(space.take_rows("rainy frames", tick.frames, rainy)) if len(rainy) else tick.frames
 
     def _rows(self, column: str, tick: _Tick) -> np.ndarray:
         """The tick's rows of a table column: views when the tick has every camera, else a copy (see `_process`
@@ -295,12 +431,23 @@ class DetectorBank:
         table.settle_until[slots] = settle_until = np.where(starts, t + settings.settle_seconds,
                                                             table.settle_until[slots])
         tick.reset = starts
-        suppress = t < settle_until
+        suppress = (t < settle_until) | (table.seen[slots] < WARMING_FRAMES)  # the variability is learnt meanwhile
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
+        shaking = t < table.shaken_until[slots]
+        sudden = np.flatnonzero(big & ~shaking)
+        if len(sudden):  # a jolt's first frame: not lighting
+            space = self._workspace
+            hit = sudden[jolted(space.take_rows("sudden frames", tick.frames, sudden),
+                                space.take_rows("sudden backgrounds", background8, sudden))]
+            shaking[hit] = True
+            table.shaken_until[slots[hit]] = t[hit] + SHAKE_SECONDS
+        # a jolt: the picture swings and blurs for a second; no motion, and no rebuild from it
+        blurred = shaking & (big | ((changed > JOLT_FRACTION) & ~suppress))
         for k in np.flatnonzero(big):
-            if matching(coarse_regions(background8[k]), coarse_regions(tick.frames[k])) >= LIGHTING_MATCHING:
+            if not shaking[k] and matching(coarse_regions(background8[k]),
+                                           coarse_regions(tick.frames[k])) >= LIGHTING_MATCHING:
                 tick.reset[k] = True  # lighting: same view, other brightness pattern
             elif math.isnan(big_since[k]):
                 big_since[k] = t[k]
@@ -308,7 +455,12 @@ class DetectorBank:
                 tick.reset[k] = True
         big_since[~big] = math.nan
         table.big_since[slots] = big_since
-        tick.global_change = tick.reset | suppress
+        tick.global_change = tick.reset | suppress | blurred
+        to_ir = switched & frame_ir  # its texture is relearnt (`detect.variability.relearn`), not its people
+        table.relearn_until[slots] = np.where(to_ir, settle_until + RELEARN_SECONDS, table.relearn_until[slots])
+        for k in np.flatnonzero(to_ir):
+            tick.cameras[k].kept = [widened(blob, KEPT_MARGIN, self.settings.work_size)
+                                    for blob in tick.cameras[k].tracker.blobs()]
         for k in np.flatnonzero(tick.global_change):
             tick.cameras[k].tracker.clear()
         table.since_reset[slots] = np.where(tick.reset, 0, table.since_reset[slots] + 1)
@@ -316,15 +468,18 @@ class DetectorBank:
         tick.upkeep = (t >= next_upkeep) | np.isnan(table.noise[slots])
         table.next_upkeep[slots] = np.where(tick.upkeep, t + settings.housekeeping_seconds, next_upkeep)
 
-    def _upkeep(self, tick: _Tick, background: np.ndarray) -> None:
-        """Noise estimate and tamper checks of the cameras due (all of them in one go), before region work."""
+    def _upkeep(self, tick: _Tick, background: np.ndarray, difference: np.ndarray) -> None:
+        """Noise estimate and tamper checks of the cameras due (all of them in one go), before region work. Where it
+        rains or snows, the noise is that of the `difference` without the specks, which is what is compared with it
+        (rain and snow, left in, raise it by half)."""
         table = self._table
         due = np.flatnonzero(tick.upkeep)
         if not len(due):
             return
         noisy = due[~tick.reset[due]]
         if len(noisy):  # the median |frame - background| on a sparse grid (robust to movers)
-            deviation = np.abs(tick.frames[noisy, 1::3, 2::4] - background[noisy, 1::3, 2::4])
+            deviation = np.where(table.raining[tick.slots[noisy], None, None], difference[noisy, 1::3, 2::4],
+                                 np.abs(tick.frames[noisy, 1::3, 2::4] - background[noisy, 1::3, 2::4]))
             sigma = 1.4826 * np.median(deviation.reshape(len(noisy), -1), axis=1)
             noise = table.noise[tick.slots[noisy]]
             table.noise[tick.slots[noisy]] = np.where(np.isnan(noise), sigma, noise + 0.3 * (sigma - noise))
@@ -337,8 +492,11 @@ class DetectorBank:
                       self.settings.housekeeping_seconds)
 
     def _regions(self, tick: _Tick, background: np.ndarray, recent: np.ndarray, thresholds: np.ndarray,
-                 difference: np.ndarray, foreground: np.ndarray, candidate: np.ndarray) -> None:
-        """Blobs of the cameras that may see motion (`candidate`), in one stack; then tracking per camera."""
+                 difference: np.ndarray, foreground: np.ndarray, lasting: np.ndarray, limits: np.ndarray,
+                 candidate: np.ndarray) -> None:
+        """Blobs of the cameras that may see motion (`candidate`), in one stack, from the foreground that lasted
+        two frames; then tracking per camera. Pixels differing from the recent frames by more than the noise
+        `thresholds` are changing."""
         count, height, width = tick.frames.shape
         candidates = np.flatnonzero(candidate)
         space = self._workspace
@@ -360,9 +518,9 @@ class DetectorBank:
         changing[tick.jumped[members]] = 0  # the light changed: differences from the recent frames mean nothing now
         table = self._table
         slots = tick.slots[members]
-        found = find_blobs(picked(foreground, "foreground"), changing, table.min_pixels[slots], candidate[members],
-                           space)
+        found = find_blobs(picked(lasting, "lasting"), changing, table.min_pixels[slots], candidate[members], space)
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
+        persist = np.where(table.raining[slots], np.maximum(persist, self.settings.persist_seconds_rain), persist)
         interval = table.interval[slots]
         needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
         for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
@@ -374,12 +532,18 @@ class DetectorBank:
             if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in found_blobs]
-            moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never)
+            raining = bool(table.raining[slot])
+            moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
+                                                  partial(not_an_object, tick.frames[k], difference[k], background[k],
+                                                          lasting[k], foreground[k], thresholds[k], limits[k], raining,
+                                                          raining and not table.is_ir[slot]), raining,
+                                                  partial(in_strong_texture, thresholds[k], limits[k]))
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)
             tick.overlay_grew[k] = overlay is not None and overlay.observe(blobs, t)
-            tick.boxes[k] = tuple(_box(blob, self.settings.work_size) for blob in moving)
+            tick.boxes[k] = tuple(_box(blob, self.settings.work_size, tick.offsets[k]) for blob in moving)
+            tick.objects += [(int(k), blob) for blob in camera.tracker.blobs()]
             if moving:
                 tick.moving[int(k)] = moving
                 fraction = sum(blob.pixels for blob in moving) / int(table.watched_pixels[slot])
@@ -438,6 +602,7 @@ class DetectorBank:
             table.threshold[slot] = values[i]
             table.threshold_map[slot] = values[i]
             table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
+            raised(table.threshold_map[slot], cv2.max(table.variability[slot], table.bursts[slot]), table.limits[slot])
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         observations = []
@@ -476,6 +641,15 @@ def _never(_: Blob) -> bool:
     return False
 
 
-def _box(blob: Blob, size: tuple[int, int]) -> Box:
+def widened(blob: Blob, margin: float, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """The blob's box (x0, y0, x1, y1) widened by `margin` x its width and height on each side, within the picture
+    of `size` (width, height)."""
+    dx, dy = math.ceil(margin * (blob.x1 - blob.x0)), math.ceil(margin * (blob.y1 - blob.y0))
+    return max(0, blob.x0 - dx), max(0, blob.y0 - dy), min(size[0], blob.x1 + dx), min(size[1], blob.y1 + dy)
+
+
+def _box(blob: Blob, size: tuple[int, int], offset: np.ndarray) -> Box:
+    """The blob's box in the frame (normalized): the blob was found on the frame moved back by `offset` (shake)."""
     width, height = size
-    return blob.x0 / width, blob.y0 / height, (blob.x1 - blob.x0) / width, (blob.y1 - blob.y0) / height
+    x, y = (float(value) for value in offset)
+    return (blob.x0 + x) / width, (blob.y0 + y) / height, (blob.x1 - blob.x0) / width, (blob.y1 - blob.y0) / height

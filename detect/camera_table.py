@@ -20,7 +20,13 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "recent": (("H", "W"), np.uint8, 0),  # the last few frames averaged
     "background": (("H", "W"), np.float32, 0),
     "background8": (("H", "W"), np.uint8, 0),
-    "threshold_map": (("H", "W"), np.uint8, 255),  # per-pixel threshold; 255 where never detected
+    "threshold_map": (("H", "W"), np.uint8, 255),  # per-pixel noise threshold; 255 where never detected
+    "limits": (("H", "W"), np.uint8, 255),  # the noise thresholds raised where the background moves
+    "variability": (("H", "W"), np.uint8, 0),  # running median of |frame - recent| (detect.variability)
+    "bursts": (("H", "W"), np.uint8, 0),  # running lower third of its mean between two steps (detect.variability)
+    "gathered": (("H", "W"), np.uint16, 0),  # |frame - recent| summed since the last step ...
+    "gathered_frames": ((), np.int64, 0),  # ... over this many frames
+    "last_foreground": (("H", "W"), np.uint8, 0),  # the last frame's foreground mask (0/255)
     "chroma": ((2, *CHROMA_GRID), np.uint8, 128),
     # frames handed over by submit, waiting for a tick
     "pending": ((), np.bool_, False),
@@ -33,8 +39,15 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "reported_ir": ((), np.bool_, False),  # the mode reported: is_ir once it held mode_confirm_seconds
     "mode_since": ((), np.float64, -math.inf),
     "settle_until": ((), np.float64, -math.inf),
+    "relearn_until": ((), np.float64, -math.inf),  # the variability is relearnt after a switch to IR until then
     "since_reset": ((), np.int64, 0),  # frames since the background was rebuilt
+    "seen": ((), np.int64, 0),  # frames processed since the camera was added
     "big_since": ((), np.float64, math.nan),  # a global change (not lighting) has lasted since then
+    "changed": ((), np.float64, 0.0),  # share of the watched picture in the last frame's foreground
+    "moving": ((), np.float64, 0.0),  # the variability's mean over the picture
+    "shaken_until": ((), np.float64, -math.inf),  # shake is measured until then (detect.shake)
+    "speckle": ((), np.float64, 0.0),  # rain and snow in the picture (detect.particles), smoothed
+    "raining": ((), np.bool_, False),  # ... and whether they are taken out of it
     # upkeep
     "noise": ((), np.float64, math.nan),  # temporal noise, 8-bit levels at work resolution
     "threshold": ((), np.int64, -1),
@@ -57,6 +70,12 @@ class CameraTable:
     background: np.ndarray
     background8: np.ndarray
     threshold_map: np.ndarray
+    limits: np.ndarray
+    variability: np.ndarray
+    bursts: np.ndarray
+    gathered: np.ndarray
+    gathered_frames: np.ndarray
+    last_foreground: np.ndarray
     chroma: np.ndarray
     pending: np.ndarray
     pending_t: np.ndarray
@@ -67,8 +86,15 @@ class CameraTable:
     reported_ir: np.ndarray
     mode_since: np.ndarray
     settle_until: np.ndarray
+    relearn_until: np.ndarray
     since_reset: np.ndarray
+    seen: np.ndarray
     big_since: np.ndarray
+    changed: np.ndarray
+    moving: np.ndarray
+    shaken_until: np.ndarray
+    speckle: np.ndarray
+    raining: np.ndarray
     noise: np.ndarray
     threshold: np.ndarray
     next_upkeep: np.ndarray

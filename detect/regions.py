@@ -19,12 +19,18 @@ from detect.background import SQUARE
 from detect.workspace import Workspace
 
 ADJACENT = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
+CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], np.uint8)  # a pixel and its four neighbours
 CHANGING = 0.05  # a blob with this fraction of its pixels changing since the last frame is moving
 SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
 CLIPPED = 245  # luma from which a pixel counts as clipped white
 MEDIAN_PIXELS = 40  # see is_soft
 MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 15 fps
+TEXTURE_TRAVEL = 0.25  # see Tracker.update
+STRAIGHT = 0.5  # see _went
+FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
+MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
+LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
 
 
 class Blob(NamedTuple):
@@ -41,6 +47,10 @@ class Blob(NamedTuple):
     @property
     def size(self) -> int:
         return max(self.x1 - self.x0, self.y1 - self.y0)
+
+    @property
+    def area(self) -> int:
+        return (self.x1 - self.x0) * (self.y1 - self.y0)
 
 
 def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndarray, searched: np.ndarray,
@@ -115,21 +125,23 @@ class _Track:
     blob: Blob
     origin: Blob  # where the track was first seen
     frames: int  # frames seen
-    changes: int  # frames in which the blob was changing
+    changes: int  # frames in which the blob was changing, less those in which it was no object (never below 0)
     changed_t: float  # when it last changed (or appeared)
     travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
     misses: int = 0
     confirmed: bool = False
 
-    def continue_with(self, blob: Blob, t: float, changing: bool) -> None:
-        """The track's object is `blob` in this frame."""
+    def continue_with(self, blob: Blob, t: float, changing: bool, an_object: bool) -> None:
+        """The track's object is `blob` in this frame (`changing`, and whether it looked like `an_object`)."""
         self.travel += _centre_distance(self.blob, blob)
         self.blob = blob
         self.frames += 1
         self.misses = 0
-        if changing:
+        if changing and an_object:
             self.changes += 1
             self.changed_t = t
+        elif changing:  # flicker in place: one frame of it undoes one of change
+            self.changes = max(0, self.changes - 1)
 
 
 def _near(a: Blob, b: Blob) -> bool:
@@ -140,7 +152,10 @@ def _near(a: Blob, b: Blob) -> bool:
 
 class Tracker:
     """Confirms blobs that persist and move steadily: seen changing in `frames` frames of a track (one
-    missed frame forgiven; a lighting residue changes once, when it appears), not jumping about.
+    missed frame forgiven; a lighting residue changes once, when it appears), not jumping about. Until a
+    track is confirmed, a frame where its blob is `not_an_object` (out of focus, or the background moved a
+    little: `detect.texture`) takes one frame of change back: a tree in a gust is a track for seconds, and
+    the odd frame its leaves are not explained must not add up to an object.
 
     A blob that `stationary_suspect` flags (e.g. text-like, in the overlay band) is confirmed only once
     its track has travelled twice its size: a clock changing its digits never does. A track
@@ -158,22 +173,32 @@ class Tracker:
     def clear(self) -> None:
         self._tracks = []
 
-    def update(self, blobs: list[Blob], t: float, frames: int,
-               stationary_suspect: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
+    def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
+               not_an_object: Callable[[Blob], bool], falling: bool,
+               in_texture: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
-        STILL_SECONDS, and blobs of any track that has not changed for that long."""
+        MOVING_SECONDS (a ghost left where something was does not hold an event for seconds), and blobs of any track
+        that has not changed for STILL_SECONDS. Where things are `falling` (rain,
+        snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
+        background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
+        gust stays where it is). Where it rains, a frame counts as change for a track not confirmed yet only when
+        LIVELY of its blob's pixels changed since the recent frames: a coded stream turns streaks into blotches that
+        the encoder keeps for a few frames (skipped blocks), a blob that differs from the background but hardly
+        changes, where a person's or a motorbike's changes along its edges."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
             changing = not blob.soft and blob.changing >= max(3.0, CHANGING * blob.pixels)
+            lively = blob.changing >= LIVELY * blob.pixels or not falling
             for j, track in enumerate(free):
                 if _near(track.blob, blob):
                     del free[j]
-                    track.continue_with(blob, t, changing)
+                    track.continue_with(blob, t, changing and (track.confirmed or lively),
+                                        changing and (track.confirmed or not not_an_object(blob)))
                     tracks.append(track)
                     break
             else:
-                tracks.append(_Track(blob, blob, 1, int(changing), t))
+                tracks.append(_Track(blob, blob, 1, int(changing and lively and not not_an_object(blob)), t))
         for track in free:
             if track.misses == 0:
                 track.misses = 1
@@ -186,11 +211,17 @@ class Tracker:
             if t - track.changed_t >= STILL_SECONDS:
                 still.append(track.blob)
                 continue
-            if not track.confirmed and track.changes >= frames and _steady(track):
-                track.confirmed = not stationary_suspect(track.blob) or _moved(track)
-            if track.confirmed:
+            if (not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track))
+                    and (_went(track) or not in_texture(track.blob))):
+                track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
+            if track.confirmed and t - track.changed_t < MOVING_SECONDS:
                 moving.append(track.blob)
         return moving, still
+
+    def blobs(self) -> list[Blob]:
+        """The latest blob of every track that may be an object (seen in this frame or the one before): confirmed,
+        or with more frames of change than of flicker in place so far."""
+        return [track.blob for track in self._tracks if track.confirmed or track.changes]
 
 
 def _largest_first(blob: Blob) -> int:
@@ -204,10 +235,26 @@ def _steady(track: _Track) -> bool:
     return track.travel / steps <= MAX_STEP * max(track.origin.size, track.blob.size)
 
 
-def _moved(track: _Track) -> bool:
-    """Has the blob travelled twice its size from where it was first seen? (Text that changes, grows or
-    shrinks stays within its line.)"""
-    return _centre_distance(track.origin, track.blob) >= 2 * max(track.origin.size, track.blob.size)
+def _falls(track: _Track) -> bool:
+    """Has its centre dropped by FALL pixels a frame or more since it was first seen?"""
+    drop = (track.blob.y0 + track.blob.y1 - track.origin.y0 - track.origin.y1) / 2
+    return drop >= FALL * max(1, track.frames - 1)
+
+
+def _went(track: _Track) -> bool:
+    """Has the blob travelled TEXTURE_TRAVEL of its extent across or down (a person walking across: of its width)
+    from where it was first seen, along a path that mostly went that way (at least STRAIGHT of it)? A patch of water
+    or leaves wanders to and fro, and jumps when it merges with another."""
+    a, b = track.origin, track.blob
+    across, down = abs(b.x0 + b.x1 - a.x0 - a.x1) / 2, abs(b.y0 + b.y1 - a.y0 - a.y1) / 2
+    far = (across >= TEXTURE_TRAVEL * max(a.x1 - a.x0, b.x1 - b.x0)
+           or down >= TEXTURE_TRAVEL * max(a.y1 - a.y0, b.y1 - b.y0))
+    return far and _centre_distance(a, b) >= STRAIGHT * track.travel
+
+
+def _travelled(track: _Track, sizes: float) -> bool:
+    """Has the blob travelled this many times its size from where it was first seen?"""
+    return _centre_distance(track.origin, track.blob) >= sizes * max(track.origin.size, track.blob.size)
 
 
 def _centre_distance(a: Blob, b: Blob) -> float:

@@ -84,6 +84,7 @@ class BankSettings:
     housekeeping_seconds: float = 0.5  # noise, tamper and overlay upkeep per camera, this often
     persist_seconds: float = 0.12  # a moving region must last this long (day) before it counts
     persist_seconds_ir: float = 0.2  # ... and this long at night (IR noise, insects, rain near the lens)
+    persist_seconds_rain: float = 0.33  # ... and this long in rain or snow (clusters of drops and flakes)
     mode_confirm_seconds: float = 0.5  # colour/IR must hold this long to be reported as a mode switch
     settle_seconds: float = 0.2  # no motion this long after the first frame or a mode change (detection follows
     # the frames' mode at once): the background is rebuilt and the mode's noise learnt meanwhile

@@ -4,8 +4,11 @@ decoder's options under test, before the bank gets them. It shows what the codin
 noise, smeared edges, IR grain) and what a decoder shortcut would cost in quality.
 
     python scripts/corpus_through_h264.py [--decoder-option skip_loop_filter=all] [--scenario NAME ...]
+                                          [--cache DIR] [--missed]
 
-Prints one JSON line. About 75 CPU-s per scenario on this machine (rendering and encoding dominate).
+Prints one JSON line. About 75 CPU-s per scenario on this machine (rendering and encoding dominate); with
+`--cache`, the decoded work frames are kept (in a subdirectory named by the bit rate and the decoder's options)
+and a scenario plays again in a few CPU-s.
 """
 
 from __future__ import annotations
@@ -60,20 +63,29 @@ def coded(clip: corpus.Clip) -> CodedClip:
     return CodedClip(**{f.name: getattr(clip, f.name) for f in fields(clip)})
 
 
+def _coding_name() -> str:
+    """The cache's subdirectory for this coding: the bit rate and the decoder's options."""
+    options = "".join(f"-{name}={value}" for name, value in sorted(CodedClip.decoder_options.items()))
+    return f"h264-{BIT_RATE // 1000}k{options}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", action="append", choices=sorted(corpus.SCENARIOS), help="default: all")
     parser.add_argument("--decoder-option", action="append", default=[], metavar="NAME=VALUE",
                         help="an FFmpeg decoder option, e.g. skip_loop_filter=all")
+    parser.add_argument("--cache", type=Path, help="keep the clips' decoded work frames under this directory")
+    parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     arguments = parser.parse_args()
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
     started = time.process_time()
+    cache = arguments.cache / _coding_name() if arguments.cache else None
     table = {}
     for name in arguments.scenario or list(corpus.SCENARIOS):
         total = corpus.Score()
-        for played in corpus.play([coded(clip) for clip in corpus.SCENARIOS[name]()]):
+        for played in corpus.play([coded(clip) for clip in corpus.SCENARIOS[name]()], cache):
             total.add(corpus.score(played))
-        table[name] = total.table()
+        table[name] = total.table() | ({"missed": total.missed} if arguments.missed else {})
     print(json.dumps({"decoder_options": CodedClip.decoder_options, "bit_rate": BIT_RATE, "quality": table,
                       "cpu_seconds": round(time.process_time() - started, 1)}))
 

@@ -7,7 +7,7 @@ clock overlay, covering, turning away, defocusing, and streams that stop. Frames
 NumPy arrays (no encoding) at a small size, and played through the real `DetectorBank` and
 `EventMachine`, several clips side by side as cameras of one bank.
 
-    python scripts/make_detect_corpus.py [--scenario NAME ...]
+    python scripts/make_detect_corpus.py [--scenario NAME ...] [--cache DIR] [--missed]
 """
 
 from __future__ import annotations
@@ -40,7 +40,9 @@ from ingest.demo.synthetic import (
     render,
 )
 from ingest.demo.traffic import ROUTES, random_movers
-from ingest.demo.world import Place
+from ingest.demo.world import LAYOUTS, Place
+from scripts.corpus_cache import WorkFrame, cached, reduced
+from scripts.weather_effects import Awning, Effect, Rain, Shake, Snow, Tree, Water, WetRoad
 
 SIZE = (640, 360)  # the sub stream the bank usually gets
 NOISY_SIZE = (320, 180)  # static hours: a quarter of the pixels, twice the noise per work pixel, 2.5x faster
@@ -50,24 +52,12 @@ ONSET_SECONDS = 0.5  # ... within this long of reaching that size
 TAMPER_SECONDS = 3.0  # tamper must be reported within this long
 LOSS_SECONDS = BankSettings().video_loss_seconds + 1.0  # video loss must be reported within this long
 TAMPER_INSTANCES = 8  # of each kind
+QUIET_SECONDS = 3.0  # no mover in sight for this long: a quiet stretch, where no motion event may be held
 PLACES: tuple[Place, ...] = ("alley", "crossroad", "shopfront")
 TamperKind = str  # "covered", "moved", "defocus"
 
 
 # ---------------------------------------------------------------------------------------------- effects
-
-class Effect:
-    """Something drawn over a rendered frame (in place, on its planes) from `start` to `end` s."""
-
-    start: float
-    end: float
-
-    def draw(self, frame: Frame, t: float) -> None:
-        raise NotImplementedError
-
-    def active(self, t: float) -> bool:
-        return self.start <= t < self.end
-
 
 @dataclass
 class Insects(Effect):
@@ -245,12 +235,14 @@ class Clip:
 
     def frames(self) -> Iterator[tuple[Frame, bool]]:
         """Each rendered frame (effects drawn over it) and whether the stream is lost then: not handed over."""
-        for frame in render(self.spec):
+        for rendered in render(self.spec):
+            frame = rendered
             lost = any(start <= frame.time < end for start, end in self.losses)
             if not lost:
                 for effect in self.effects:
                     if effect.active(frame.time):
                         effect.draw(frame, frame.time)
+                        frame = replace(frame, boxes=effect.moved(frame, frame.time))
             yield frame, lost
 
 
@@ -370,6 +362,102 @@ def stream_loss() -> list[Clip]:
             for i, place in enumerate(PLACES)]
 
 
+WEATHER_QUIET = 15.0  # s of the scene's own moving background alone, before and after ...
+WEATHER_BUSY = 30.0  # ... people and motorbikes crossing it
+
+
+def _weather(name: str, seed: int, place: Place, effects: tuple[Effect, ...], night: bool = False,
+             dusk: bool = False, movers: int = 14) -> Clip:
+    """A clip of weather, wind or shaking: WEATHER_QUIET s of it alone, WEATHER_BUSY s with movers crossing,
+    WEATHER_QUIET s alone again; all of it in infrared (`night`), or switching to infrared and back in the quiet
+    stretches (`dusk`)."""
+    seconds = 2 * WEATHER_QUIET + WEATHER_BUSY
+    busy = random_movers(np.random.default_rng(seed), ROUTES[place], movers, WEATHER_BUSY)
+    light: tuple[LightEvent, ...] = ()
+    infrared: tuple[tuple[float, float], ...] = ((0.0, seconds + 1),) if night else ()
+    if dusk:  # dimming, infrared within the first quiet stretch, colour again within the last one
+        light = (LightEvent(2.0, 0.5, 6.0), LightEvent(0.2 * seconds, 1.0), LightEvent(0.85 * seconds, 0.5),
+                 LightEvent(0.87 * seconds, 1.0, 3.0))
+        infrared = ((0.2 * seconds, 0.85 * seconds),)
+    spec = replace(_spec(seed, place, seconds, light=light, infrared=infrared),
+                   movers=tuple(replace(mover, start=mover.start + WEATHER_QUIET) for mover in busy))
+    return Clip(name, spec, effects=effects)
+
+
+def _ground(place: Place) -> float:
+    """Where the ground starts (fraction of the height): just below the horizon."""
+    return LAYOUTS[place].horizon + 0.03
+
+
+def rain_day() -> list[Clip]:
+    """Heavy rain by day: streaks, splashes, a wet road that shimmers and reflects the movers."""
+    return [_weather(f"rain-day-{place}", 1200 + i, place,
+                     (Rain(1200 + i, drops=(260, 260), ground=_ground(place)), WetRoad(1200 + i, _ground(place))))
+            for i, place in enumerate(PLACES)]
+
+
+def rain_infrared() -> list[Clip]:
+    """Rain at night in the camera's own infrared light: bright drops, some right in front of the lens."""
+    return [_weather(f"rain-ir-{place}", 1300 + i, place,
+                     (Rain(1300 + i, drops=(200, 200), infrared=True, ground=_ground(place)),
+                      WetRoad(1300 + i, _ground(place), shimmer=3.0, reflection=0.45)), night=True)
+            for i, place in enumerate(PLACES)]
+
+
+def rain_ramp() -> list[Clip]:
+    """Drizzle turning into a downpour over the whole clip, by day and in infrared."""
+    seconds = 2 * WEATHER_QUIET + WEATHER_BUSY
+    clips = []
+    for i, place in enumerate(PLACES):
+        night = i == 1
+        rain = Rain(1400 + i, drops=(15, 600), infrared=night, ground=_ground(place), ramp_end=seconds)
+        clips.append(_weather(f"rain-ramp-{place}", 1400 + i, place, (rain, WetRoad(1400 + i, _ground(place))),
+                              night=night))
+    return clips
+
+
+def snow() -> list[Clip]:
+    """Snow-like particles, light to heavy, one clip in infrared."""
+    return [_weather(f"snow-{place}", 1500 + i, place, (Snow(1500 + i, flakes=flakes),), night=i == 2)
+            for i, (place, flakes) in enumerate(zip(PLACES, (400, 600, 800), strict=True))]
+
+
+def shake() -> list[Clip]:
+    """A camera on a pole: slow sub-pixel drift, 2-4 px jitter, jolts, and jitter with a jolt at night."""
+    kinds: list[tuple[Place, Shake, bool]] = [
+        ("alley", Shake(1600, drift=3.0), False),
+        ("crossroad", Shake(1601, jitter=3.0), False),
+        ("shopfront", Shake(1602, jolts=(6.0, 22.0, 33.0, 50.0)), False),
+        ("alley", Shake(1603, jitter=2.0, jolts=(9.0, 28.0, 52.0), jolt=10.0), True),
+        ("crossroad", Shake(1604, drift=1.5, jitter=4.0), False),
+    ]
+    return [_weather(f"shake-{i}-{place}", 1600 + i, place, (effect,), night=night)
+            for i, (place, effect, night) in enumerate(kinds)]
+
+
+def wind() -> list[Clip]:
+    """Trees and awnings in gusty wind, not masked; one clip goes to infrared and back among them."""
+    return [
+        _weather("wind-crossroad", 1700, "crossroad", (Tree((0.0, 0.0, 0.3, 0.42), 1700),
+                                                     Tree((0.74, 0.02, 1.0, 0.4), 1701, strength=1.4))),
+        _weather("wind-shopfront", 1710, "shopfront", (Awning((0.02, 0.31, 0.46, 0.4), 1710),
+                                                     Awning((0.54, 0.31, 0.98, 0.4), 1711, strength=1.3),
+                                                     Tree((0.8, 0.0, 1.0, 0.3), 1712))),
+        _weather("wind-alley-dusk", 1720, "alley", (Tree((0.62, 0.0, 1.0, 0.34), 1720, strength=1.3),
+                                                    Tree((0.0, 0.0, 0.3, 0.3), 1721)), dusk=True),
+    ]
+
+
+def water() -> list[Clip]:
+    """Water surfaces: a flooded strip of road, a puddle vehicles drive through, and one at dusk into infrared."""
+    return [
+        _weather("water-shopfront", 1800, "shopfront", (Water((0.0, 0.84, 1.0, 1.0), 1800),)),
+        _weather("water-crossroad", 1810, "crossroad", (Water((0.0, 0.78, 0.3, 1.0), 1810, ripple=18.0),)),
+        _weather("water-shopfront-dusk", 1820, "shopfront", (Water((0.0, 0.82, 1.0, 1.0), 1820),
+                                                           Tree((0.75, 0.0, 1.0, 0.3), 1821)), dusk=True),
+    ]
+
+
 SCENARIOS: dict[str, Callable[[], list[Clip]]] = {
     "day-objects": day_objects,
     "static-day": static_hour,
@@ -382,7 +470,15 @@ SCENARIOS: dict[str, Callable[[], list[Clip]]] = {
     "overlay": overlay,
     "tamper": tampering,
     "stream-loss": stream_loss,
+    "rain-day": rain_day,
+    "rain-ir": rain_infrared,
+    "rain-ramp": rain_ramp,
+    "snow": snow,
+    "shake": shake,
+    "wind": wind,
+    "water": water,
 }
+WEATHER = ["rain-day", "rain-ir", "rain-ramp", "snow", "shake", "wind", "water"]  # each clip: quiet, busy, quiet
 
 
 # ---------------------------------------------------------------------------------------------- playing
@@ -399,27 +495,30 @@ class Played:
     frames: int = 0  # handed to the bank
 
 
-def play(clips: list[Clip]) -> list[Played]:
-    """Run the clips side by side through one bank and one event machine, frame by frame."""
+def play(clips: list[Clip], cache: Path | None = None) -> list[Played]:
+    """Run the clips side by side through one bank and one event machine, frame by frame; with a `cache`
+    directory, each clip's work frames are rendered once and kept there (`scripts.corpus_cache`)."""
     bank, machine = DetectorBank(), EventMachine()
+    size = bank.settings.work_size
     played = {clip.name: Played(clip) for clip in clips}
-    streams = {clip.name: clip.frames() for clip in clips}
+    streams: dict[str, Iterator[WorkFrame]] = {
+        clip.name: iter(cached(clip.name, clip.frames(), size, cache)) if cache else reduced(clip.frames(), size)
+        for clip in clips}
     for clip in clips:
         bank.add_camera(clip.name, clip.settings)
     index = 0
     while streams:
         now = index / FPS
         for name, stream in list(streams.items()):
-            item = next(stream, None)
-            if item is None:
+            frame = next(stream, None)
+            if frame is None:
                 del streams[name]
                 bank.remove_camera(name)
                 played[name].updates += [(now, u) for u in machine.close(name, now)]
                 continue
-            frame, lost = item
             played[name].truth.append(frame.boxes)
-            if not lost:
-                bank.submit(name, frame.y, (frame.u, frame.v), frame.time)
+            if not frame.lost:
+                bank.submit(name, frame.y, (frame.chroma[0], frame.chroma[1]), frame.time)
                 played[name].frames += 1
         for obs in bank.tick(now):
             if obs.motion:
@@ -456,6 +555,8 @@ class Score:
     false_tampers: int = 0
     losses: int = 0
     losses_found: int = 0
+    quiet_seconds: float = 0.0  # in quiet stretches
+    held_seconds: float = 0.0  # of them inside motion events
     missed: list[str] = field(default_factory=list)
 
     def add(self, other: Score) -> None:
@@ -474,7 +575,9 @@ class Score:
         row: dict[str, object] = {"objects": self.objects, "recall": _round(self.recall),
                                   "false_alarms": self.false_alarms, "hours": round(self.hours, 3),
                                   "false_alarms_per_hour":
-                                      round(self.false_alarms / self.hours, 2) if self.hours else None}
+                                      round(self.false_alarms / self.hours, 2) if self.hours else None,
+                                  "quiet_seconds": round(self.quiet_seconds, 1),
+                                  "held_seconds": round(self.held_seconds, 2)}
         if self.tampers:
             row |= {"tampers": self.tampers, "tamper_recall": _round(self.tamper_recall),
                     "tamper_delay_max": round(max(self.tamper_delays), 2) if self.tamper_delays else None}
@@ -495,11 +598,18 @@ def score(played: Played) -> Score:
     motion_events = _events(played, "motion")
     if clip.recall:
         _score_recall(played, truth, motion_events, result)
-    for start, end in motion_events:  # an event no mover explains is a false alarm
+    for start, _end in motion_events:  # an event no mover explains as it starts is a false alarm
         explained = any(_overlap(box, truth_box)
-                        for t, obs in played.motion.items() if start <= t <= (end if end is not None else math.inf)
+                        for t, obs in played.motion.items() if start <= t <= start + ONSET_SECONDS
                         for box in obs.boxes for _, truth_box in truth[min(round(t * FPS), len(truth) - 1)])
         result.false_alarms += not explained
+        if not explained:
+            result.missed.append(f"{clip.name}: false motion at {start:.2f}")
+    last = len(played.truth) / FPS
+    for quiet_start, quiet_end in _quiet_stretches(played):
+        result.quiet_seconds += quiet_end - quiet_start
+        for start, end in motion_events:
+            result.held_seconds += max(0.0, min(quiet_end, last if end is None else end) - max(quiet_start, start))
     for label in clip.tampers:
         result.tampers += 1
         started = [(emitted, update) for emitted, update in played.updates
@@ -525,6 +635,19 @@ def score(played: Played) -> Score:
                  and emitted <= start + LOSS_SECONDS]
         result.losses_found += bool(found)
     return result
+
+
+def _quiet_stretches(played: Played) -> list[tuple[float, float]]:
+    """[start, end) s of the stretches of QUIET_SECONDS or more with no mover in sight (of any size)."""
+    stretches, since = [], None
+    for index, boxes in enumerate([*played.truth, (Box(0, "person", 0, 0, 1, 1),)]):  # a mover closes the last
+        if not boxes and since is None:
+            since = index
+        elif boxes and since is not None:
+            if (index - since) / FPS >= QUIET_SECONDS:
+                stretches.append((since / FPS, index / FPS))
+            since = None
+    return stretches
 
 
 def _events(played: Played, type_: str) -> list[tuple[float, float | None]]:
@@ -562,25 +685,29 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
             result.missed.append(f"{played.clip.name}: mover {mover} at {t0:.2f}")
 
 
-def scenario_score(name: str) -> Score:
-    """Play a scenario's clips and score them together."""
+def scenario_score(name: str, cache: Path | None = None) -> Score:
+    """Play a scenario's clips (their work frames kept in `cache`, if given) and score them together."""
     total = Score()
-    for played in play(SCENARIOS[name]()):
+    for played in play(SCENARIOS[name](), cache):
         total.add(score(played))
     return total
 
 
-def quality(names: list[str]) -> dict[str, dict[str, object]]:
-    """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay."""
-    return {name: scenario_score(name).table() for name in names}
+def quality(names: list[str], cache: Path | None = None, missed: bool = False) -> dict[str, dict[str, object]]:
+    """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay (and, with
+    `missed`, what was missed and what was false)."""
+    scores = {name: scenario_score(name, cache) for name in names}
+    return {name: result.table() | ({"missed": result.missed} if missed else {}) for name, result in scores.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
+    parser.add_argument("--cache", type=Path, help="keep the clips' work frames in this directory")
+    parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     arguments = parser.parse_args()
     started = time.process_time()
-    table = quality(arguments.scenario or list(SCENARIOS))
+    table = quality(arguments.scenario or list(SCENARIOS), arguments.cache, arguments.missed)
     print(json.dumps({"quality": table, "cpu_seconds": round(time.process_time() - started, 1)}))
 
 

@@ -8,11 +8,14 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from ingest.demo import encode
+from detect.observation import rounded
+from detect.settings import CameraDetectSettings
+from ingest.demo import encode, encode_frames
 from tests.conftest import wait_for
 from tests.support.media import motorbike_scene, onsets
 
@@ -132,3 +135,63 @@ def test_an_interrupt_stops_the_files_under_way_and_starts_no_other(tmp_path: Pa
     # a Ctrl-C landing while a worker thread starts leaves that thread to the interpreter's exit to join
     wait_for(lambda: len(seen) == 2, 10, "both files under way to end")
     assert seen == {"a.mp4": True, "b.mp4": True} and sorted(started) == ["a.mp4", "b.mp4"]
+
+
+def live_path_events(path: Path, shared: Path) -> list[dict]:
+    """The file's events as the station finds them: each frame decoded by the camera's tap into the recorder's
+    work picture in shared memory (`DetectFeed`), read from there and ticked, one frame at a time (the station's
+    ticks take every frame of a camera that keeps up)."""
+    from detect.settings import BankSettings
+    from ingest.clock import Stamp
+    from ingest.frame_tap import FrameTap
+    from ingest.source import SourceOptions, open_source
+    from nvr.detection import DetectionPipeline
+    from nvr.runtime.detect_feed import DetectFeed
+    from nvr.runtime.work_pictures import WorkPictureTable
+
+    work_size = BankSettings().work_size
+    table = WorkPictureTable(shared, 1, work_size, create=True)
+    pipeline = DetectionPipeline()
+    pipeline.watch("file", CameraDetectSettings())
+    tap = FrameTap(DetectFeed(table, 0, work_size))
+    source = open_source(path.resolve().as_uri(), SourceOptions(realtime=False, loop=False))
+    updates, t, first = [], 0.0, None
+    try:
+        tap.start(source.stream)
+        for packet in source.packets(threading.Event(), 3600.0):
+            assert packet.dts is not None
+            t = float(packet.dts * source.time_base)
+            first = t if first is None else first
+            t -= first
+            tap.packet(packet, Stamp(t, discontinuity=False))
+            for picture in table.read_new().values():
+                pipeline.submit("file", picture.luma, None if picture.chroma is None else tuple(picture.chroma),
+                                picture.t)
+            updates += pipeline.tick(t)
+        updates += pipeline.close(t)
+    finally:
+        source.close()
+        table.close()
+    return [{"type": u.event.type, "start": round(u.event.start, 2), "end": round(u.event.end, 2),
+             "score": round(u.event.score, 3), "boxes": rounded(u.event.boxes)}
+            for u in updates if u.kind == "ended" and u.event.end is not None]
+
+
+@pytest.mark.parametrize(("scenario", "clip"), [("rain-ir", "rain-ir-crossroad"), ("shake", "shake-4-crossroad")])
+def test_a_night_of_rain_and_a_shaking_camera_give_what_the_live_path_gives(scenario: str, clip: str,
+                                                                          tmp_path: Path) -> None:
+    """The corpus' rain in infrared and its jittering pole (15 s of it alone, then movers), encoded as a camera
+    would: `nvr analyze` reports the events the station would, and motion only once the movers come."""
+    from scripts.make_detect_corpus import SCENARIOS, WEATHER_QUIET
+
+    chosen = next(c for c in SCENARIOS[scenario]() if c.name == clip)
+    chosen = replace(chosen, spec=replace(chosen.spec, seconds=WEATHER_QUIET + 9.0))
+    path = tmp_path / f"{clip}.mp4"
+    encode_frames((frame.image for frame, _ in chosen.frames()), (chosen.spec.width, chosen.spec.height),
+                  chosen.spec.fps, path, bit_rate=512_000)
+    code, lines, stderr = analyze(str(path), cwd=tmp_path)
+    assert code == 0, stderr
+    found = [{key: value for key, value in line.items() if key != "file"} for line in lines[:-1]]
+    assert found == live_path_events(path, tmp_path / "work-pictures")
+    motion = [event for event in found if event["type"] == "motion"]
+    assert motion and all(event["start"] >= WEATHER_QUIET - 0.5 for event in motion), found

@@ -1,32 +1,47 @@
 """Detection quality on the labelled scenario corpus (scripts/make_detect_corpus.py), scenario by scenario.
 
 The scenarios are rendered and played through the real detector bank and event machine; the two
-cores each take half of them.
+cores each take half of them. The weather scenarios' work frames are kept in pytest's cache directory
+(.cache/detect-corpus, `scripts/corpus_cache.py`, named by a hash of what draws them): rendering is most of
+their cost.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from scripts.make_detect_corpus import SCENARIOS, Score, scenario_score
+from scripts.make_detect_corpus import SCENARIOS, WEATHER, Score, scenario_score
+
+CACHE = Path(__file__).resolve().parent.parent / ".cache" / "detect-corpus"
 
 # the longest first, so that both workers finish at about the same time
-ORDER = ["static-ir", "static-day", "tamper", "light-changes", "foliage", "insects", "night-objects",
-         "day-objects", "ir-switches", "overlay", "stream-loss"]
+ORDER = ["static-ir", "static-day", "shake", "tamper", "snow", "rain-ir", "rain-ramp", "rain-day", "water", "wind",
+         "light-changes", "foliage", "insects", "night-objects", "day-objects", "ir-switches", "overlay", "stream-loss"]
 RECALLED = ["day-objects", "night-objects", "foliage", "light-changes", "ir-switches"]
 QUIET = ["static-day", "static-ir", "insects"]  # at most one false motion alarm per camera-hour
 NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream-loss"]
+# issue 15's targets not met yet (design/detection_weather.md); strict, so that meeting one fails until it is
+# taken off this list
+UNMET = {"held": {"snow"}, "false alarms": {"snow"}, "recall": {"rain-ir", "rain-ramp", "snow", "water"}}
+
+
+def weather(target: str) -> list[object]:
+    """The weather scenarios, those that miss `target` marked as expected to fail."""
+    unmet = pytest.mark.xfail(strict=True, reason=f"issue 15: {target} not met yet")
+    return [pytest.param(name, marks=unmet) if name in UNMET[target] else name for name in WEATHER]
 
 
 @pytest.fixture(scope="module")
 def quality() -> dict[str, Score]:
     assert sorted(ORDER) == sorted(SCENARIOS)
+    caches = [CACHE if name in WEATHER else None for name in ORDER]
     # spawned, not forked: other tests' threads may hold locks at the moment of a fork
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return dict(zip(ORDER, pool.map(scenario_score, ORDER), strict=True))
+        return dict(zip(ORDER, pool.map(scenario_score, ORDER, caches), strict=True))
 
 
 @pytest.mark.parametrize("name", RECALLED)
@@ -63,3 +78,28 @@ def test_each_tamper_kind_is_reported_within_three_seconds(quality: dict[str, Sc
 def test_stream_loss_is_reported(quality: dict[str, Score]) -> None:
     result = quality["stream-loss"]
     assert result.losses == result.losses_found == 3
+
+
+@pytest.mark.parametrize("name", weather("held"))
+def test_rain_snow_wind_water_and_shake_hold_no_alarm_through_the_quiet_stretches(quality: dict[str, Score],
+                                                                                name: str) -> None:
+    """Each clip has 15 s of the scene's own moving background before and after the movers: motion events may
+    cover at most 1 % of that time (the issue's real clips were one event from start to end)."""
+    result = quality[name]
+    assert result.quiet_seconds >= 90
+    assert result.held_seconds <= 0.01 * result.quiet_seconds, (result.held_seconds, result.missed)
+
+
+@pytest.mark.parametrize("name", weather("false alarms"))
+def test_rain_snow_wind_water_and_shake_raise_at_most_one_false_alarm_per_camera_hour(quality: dict[str, Score],
+                                                                                    name: str) -> None:
+    result = quality[name]
+    assert result.false_alarms <= result.hours, (result.false_alarms, result.hours, result.missed)
+
+
+@pytest.mark.parametrize("name", weather("recall"))
+def test_people_and_motorbikes_in_rain_snow_wind_water_and_shake_are_found_within_half_a_second(
+        quality: dict[str, Score], name: str) -> None:
+    result = quality[name]
+    assert result.objects >= 20
+    assert result.recall is not None and result.recall >= 0.95, result.missed

@@ -8,9 +8,10 @@ from ingest.demo.scenes import (
     crossroad,
     demo_spec,
     encode,
+    encode_frames,
     ensure_demo_video,
     ensure_encoded,
 )
 
-__all__ = ["DEMO_FPS", "DEMO_SCENES", "KEYFRAME_SECONDS", "crossroad", "demo_spec", "encode", "ensure_demo_video",
-           "ensure_encoded"]
+__all__ = ["DEMO_FPS", "DEMO_SCENES", "KEYFRAME_SECONDS", "crossroad", "demo_spec", "encode", "encode_frames",
+           "ensure_demo_video", "ensure_encoded"]

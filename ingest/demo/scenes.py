@@ -14,7 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -118,7 +118,13 @@ def ensure_encoded(spec: SceneSpec, directory: Path, stem: str, bit_rate: int | 
 
 
 def encode(spec: SceneSpec, path: Path, bit_rate: int | None = None) -> None:
-    """Render `spec` to an H.264 MP4 at `path`, flushed to disk.
+    """Render `spec` to an H.264 MP4 at `path`, flushed to disk (see `encode_frames`)."""
+    encode_frames((frame.image for frame in render(spec)), (spec.width, spec.height), spec.fps, path, bit_rate)
+
+
+def encode_frames(images: Iterable[np.ndarray], size: tuple[int, int], fps: int, path: Path,
+                  bit_rate: int | None = None) -> None:
+    """Encode I420 `images` of `size` (width, height), `fps` a second, to an H.264 MP4 at `path`, flushed to disk.
 
     Constant quality by default (clean synthetic pictures then take few bits); with `bit_rate`, the
     average rate a camera's encoder is set to instead, which keeps more of the sensor noise.
@@ -128,13 +134,13 @@ def encode(spec: SceneSpec, path: Path, bit_rate: int | None = None) -> None:
         options = {name: value for name, value in ENCODER_OPTIONS.items() if name != "crf"}
         options |= {"maxrate": str(bit_rate), "bufsize": str(2 * bit_rate)}
     with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=spec.fps, options=options)
+        stream = container.add_stream("libx264", rate=fps, options=options)
         if bit_rate is not None:
             stream.bit_rate = bit_rate
-        stream.width, stream.height, stream.pix_fmt = spec.width, spec.height, "yuv420p"
-        for frame in render(spec):
-            picture = av.VideoFrame.from_ndarray(frame.image, format="yuv420p")
-            picture.pts, picture.time_base = frame.index, Fraction(1, spec.fps)
+        (stream.width, stream.height), stream.pix_fmt = size, "yuv420p"
+        for index, image in enumerate(images):
+            picture = av.VideoFrame.from_ndarray(image, format="yuv420p")
+            picture.pts, picture.time_base = index, Fraction(1, fps)
             container.mux(stream.encode(picture))
         container.mux(stream.encode(None))
     with open(path, "rb") as written:
