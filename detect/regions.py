@@ -116,6 +116,8 @@ def is_soft(difference: np.ndarray, frame: np.ndarray, blob: Blob) -> bool:
     lit = frame[blob.y0:blob.y1, blob.x0:blob.x1] < CLIPPED
     down = np.abs(np.diff(area, axis=0))[lit[1:] & lit[:-1]]
     across = np.abs(np.diff(area, axis=1))[lit[:, 1:] & lit[:, :-1]]
+    if not down.size and not across.size:  # clipped all over: nothing tells its focus (a white block, a lamp)
+        return False
     steepest = max(int(down.max(initial=0)), int(across.max(initial=0)))
     return steepest < SOFT * peak
 

@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from detect.particles import speckle, without_specks
-from detect.regions import Blob
+from detect.regions import Blob, is_soft
 from detect.shake import jolted, moved_back, out_of_reach, shifts
 from detect.texture import moved_background
 from detect.variability import RELEARN_SECONDS, mean_change, relearn, rises, step_sizes, thresholds, update
@@ -199,3 +199,19 @@ def test_a_blob_that_is_only_the_background_moved_is_texture_and_a_new_thing_is_
     person[area] = 15
     foreground[area] = 255
     assert not moved_background(person, background, foreground, noise, limits, blob)
+
+
+def test_a_blob_clipped_white_all_over_is_not_out_of_focus_and_a_soft_disc_is() -> None:
+    """Out of focus (`is_soft`) is judged by the steps between pixels that are not clipped white; a blob clipped all
+    over (a white van in the infrared lamp's light, a lamp) has none, and says nothing about its focus: it used to
+    count as soft, which is no object in infrared and where it rains."""
+    background = scene(5)
+    frame = background.copy()
+    frame[30:45, 40:55] = 250  # clipped all over
+    layer = np.zeros(SIZE, np.float32)
+    cv2.circle(layer, (110, 40), 8, 1.0, -1)
+    frame = np.maximum(frame, (background + (235 - background.astype(np.float32)) * 0.5
+                               * cv2.GaussianBlur(layer, (0, 0), 4.0)).astype(np.uint8))
+    difference = cv2.absdiff(frame, background)
+    assert not is_soft(difference, frame, Blob(40, 30, 55, 45, 225, 225))
+    assert is_soft(difference, frame, Blob(96, 26, 125, 55, 600, 600))
