@@ -400,6 +400,9 @@ class AlertsConfig(_Section):
 
 class RuntimeConfig(_Section):
     recorder_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
+    # the station process (API, detection) runs this much nicer than the recorders: when the cores are short,
+    # recording keeps camera pace and detection takes fewer frames (0: the same priority)
+    station_nice: int = Field(5, ge=0, le=19)
 
 
 class Config(_Section):

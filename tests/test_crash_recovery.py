@@ -95,6 +95,10 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
         index.close()
 
 
+def _nice(pid: int) -> int:
+    return os.getpriority(os.PRIO_PROCESS, pid)
+
+
 def _healthy(port: int) -> bool:
     try:
         return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).status_code == 200
@@ -137,12 +141,15 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             station = wait_for(lambda: listening_pid(descendants(process.pid), port), 5, "the station process")
             assert station is not None
             recorders = set(descendants(process.pid)) - {process.pid, station}
+            assert recorders and all(_nice(station) == _nice(r) + 5 for r in recorders), "recording first"
             began_ms = index.segments("cam0", 0, 2**62)[0].start_ms
             os.kill(station, signal.SIGKILL)
             killed_ms = round(time.time() * 1000)
             wait_for(lambda: listening_pid(descendants(process.pid), port) not in (None, station), 15,
                      "another station process")
             wait_for(lambda: _healthy(port), 15, "the API back")
+            again = listening_pid(descendants(process.pid), port)
+            assert again is not None and _nice(again) == _nice(min(recorders)) + 5, "the new one as nice"
             assert recorders <= set(descendants(process.pid)), "the recorder processes were not touched"
             wait_for(lambda: index.segments("cam0", killed_ms + 4000, 2**62), 15, "recording well after the kill")
             spans = sorted((s.start_ms, s.end_ms) for s in index.segments("cam0", began_ms, 2**62))

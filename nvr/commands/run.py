@@ -27,6 +27,7 @@ def station_main(config: Config, authkey: bytes, log_level: str) -> None:
     """Entry point of the station process: the API and detection, on the recorders' frames."""
     exit_with_parent()
     os.setpgrp()  # signals come from the supervisor, not from the terminal's process group
+    os.nice(config.runtime.station_nice)  # recording first when the cores are short (design/runtime.md)
     setup_logging(log_level)
     station = Station(config, authkey=authkey)
 
