@@ -17,6 +17,9 @@ For each step of N cameras (16, 32, 48, ... until the first step that fails, or 
      the same service with no camera (measured once at the start of the run), plus an idle recorder
      process's RSS for each recorder process more than that service had;
    - pace: every camera's `fps` (main and sub stream) from GET /api/cameras at every sample;
+   - detection: the pictures each camera's detection analysed over the window (`/metrics`,
+     nvr_camera_detection_frames_total), per second; reported, not a condition (the station process yields
+     the CPU to the recorders, `runtime.station_nice`, and detection then takes fewer frames);
    - recording: after the window, /api/cameras/{n}/recordings over the window must list no gap and its
      last range must reach to within 3 s of the moment it was asked.
    The step passes when every camera held >= 14 fps on both streams at every sample, no camera was late or
@@ -57,6 +60,7 @@ from typing import Any
 
 import httpx
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -271,6 +275,12 @@ class Service:
     def cameras(self) -> list[dict[str, Any]]:
         return list(self.client.get("/api/cameras").json())
 
+    def detection_frames(self) -> dict[str, float]:
+        """Pictures analysed so far, by camera."""
+        text = self.client.get("/metrics").text
+        return {sample.labels["camera"]: sample.value for family in text_string_to_metric_families(text)
+                for sample in family.samples if sample.name == "nvr_camera_detection_frames_total"}
+
     def wait_online(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while True:
@@ -341,6 +351,7 @@ class Step:
     rss_mb_per_camera_total: float | None = None
     rss_mb_per_camera: float | None = None
     min_fps: float | None = None
+    detection_fps: dict[str, float] | None = None  # pictures analysed a second per camera: min, median
     late_cameras: int | None = None
     max_lag_s: float | None = None
     gaps: int | None = None
@@ -420,6 +431,7 @@ class Bench:
         recorders = sum(role == "recorder" for role in roles.values())
         rtsp_window, window = Window([rtsp_pid]), Window(pids)
         start = time.time()
+        analysed = service.detection_frames()
         min_fps, peak_rss = math.inf, 0.0
         deadline = time.monotonic() + self.seconds
         while (left := deadline - time.monotonic()) > 0:
@@ -431,6 +443,8 @@ class Bench:
             peak_rss = max(peak_rss, rss_mb(service.pids()))
         now_pids = service.pids()
         wall, spent, machine = window.end(now_pids)
+        analysed_after = service.detection_frames()
+        detection_fps = [(analysed_after.get(name, 0.0) - analysed.get(name, 0.0)) / wall for name in names]
         rtsp_wall, rtsp_spent, _ = rtsp_window.end([rtsp_pid])
         api = load.stop()
         checks = [recording_check(service, name, start) for name in names]
@@ -458,6 +472,7 @@ class Bench:
             cpu_cores_by_process=by_process, cpu_percent_per_camera=round(cores * 100 / n, 2),
             rss_mb=round(peak_rss, 1), rss_mb_per_camera_total=round(peak_rss / n, 2),
             rss_mb_per_camera=round((peak_rss - fixed_rss) / n, 2), min_fps=round(min_fps, 2),
+            detection_fps={"min": round(min(detection_fps), 2), "median": round(statistics.median(detection_fps), 2)},
             late_cameras=late, max_lag_s=round(max(lags), 2), gaps=gaps, restarts=restarts, api=api,
             rtsp_server_cpu_cores=round(sum(rtsp_spent.values()) / rtsp_wall, 3), machine_busy_cores=round(machine, 2))
 

@@ -53,6 +53,7 @@ class StandIn:
                                 now - 0.05)
         self.reports = {c.name: CameraReport(c.name, status, None, None, None, (), 60, 30_000_000)
                         for c in self.cameras}
+        self.detection_frames = {camera.name: 54_000 for camera in self.cameras}
         for camera in self.cameras:
             for type_ in EVENT_TYPES:
                 self.event_counts.add(camera.name, type_)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from prometheus_client import Histogram
@@ -36,6 +37,7 @@ class LiveDetection:
         # observed once a tick (about 1 µs); read by the metrics (nvr/metrics.py)
         self.tick_seconds = Histogram("nvr_detection_tick_seconds", "Time one detection tick took (all cameras)",
                                       buckets=TICK_BUCKETS, registry=None)
+        self.analysed: Counter[str] = Counter()  # pictures taken per camera (fewer than it sends when short of CPU)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
 
@@ -62,6 +64,7 @@ class LiveDetection:
                 for camera, picture in arrived.items():
                     chroma = (picture.chroma[0], picture.chroma[1]) if picture.chroma is not None else None
                     self.pipeline.submit(camera, picture.luma, chroma, picture.t)
+                    self.analysed[camera] += 1
                 if not arrived and time.monotonic() - last_tick < SILENCE_SECONDS:
                     continue
                 last_tick = time.monotonic()

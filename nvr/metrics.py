@@ -6,7 +6,7 @@ or detection path updates a metric for it (the tick histogram, one observation a
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +31,9 @@ class Observed(Protocol):
     segments_dir: Path
     event_counts: EventCounts
     tick_seconds: Histogram  # detection's, observed by its thread
+
+    @property
+    def detection_frames(self) -> Mapping[str, int]: ...  # pictures detection took, by camera
 
     def camera_list(self) -> list[CameraConfig]: ...
 
@@ -60,6 +63,11 @@ class StationCollector(Collector):
         yield up
         yield from self._reported(reports, now)
         yield self._events()
+        analysed = _counter("nvr_camera_detection_frames", "Pictures detection analysed since the station process "
+                                                           "started")
+        for name, frames in list(station.detection_frames.items()):
+            analysed.add_metric([name], frames)
+        yield analysed
         yield from self._storage(names, now)
         yield from station.tick_seconds.collect()
 

@@ -110,6 +110,9 @@ def test_metrics_describe_each_camera_and_the_station(recording) -> None:
 
     later = scrape(client, KEY)
     ticks = value(later, "nvr_detection_tick_seconds_count")
+    analysed = value(first, "nvr_camera_detection_frames_total", camera="cam0")
+    assert value(later, "nvr_camera_detection_frames_total", camera="cam0") > analysed > 0
+    assert not has(later, "nvr_camera_detection_frames_total", camera="spare")
     assert ticks > 0 and value(later, "nvr_detection_tick_seconds_bucket", le="+Inf") == ticks
     client.get("/api/cameras/cam0")
     client.get("/api/cameras/cam1")
