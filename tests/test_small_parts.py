@@ -1,4 +1,4 @@
-"""Small pure parts: time parsing, URL redaction, receive clock, backoff."""
+"""Small pure parts: time parsing, URL redaction, receive clock, backoff, detection's tick rate."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ingest.clock import ReceiveClock
 from ingest.clock_check import ClockCheck
 from ingest.urls import redact_text, redact_url
 from ingest.worker import Backoff
+from nvr.live_detection import REST_SECONDS, TICK_SECONDS, rest_after
 from nvr.times import TimeFormatError, format_instant, parse_instant
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -102,3 +103,11 @@ def test_backoff_grows_to_its_cap_with_jitter_and_resets() -> None:
     assert 0.375 <= delays[0] <= 0.5 and all(d <= 3.0 for d in delays) and delays[-1] >= 2.25
     backoff.reset()
     assert backoff.next_delay() <= 0.5
+
+
+def test_detection_ticks_keep_their_period_and_rest_between_long_ones() -> None:
+    """A tick of 20 ms is followed by 30 ms of rest (20 ticks a second, faster than the cameras' frames), not 50 ms
+    (14 a second: a 15 fps camera's frames skipped); one longer than the period by the short rest alone."""
+    assert rest_after(0.02) == pytest.approx(TICK_SECONDS - 0.02)
+    assert rest_after(0.0) == TICK_SECONDS
+    assert rest_after(0.2) == REST_SECONDS
