@@ -132,7 +132,8 @@ def encode_frames(images: Iterable[np.ndarray], size: tuple[int, int], fps: int,
     options = ENCODER_OPTIONS
     if bit_rate is not None:
         options = {name: value for name, value in ENCODER_OPTIONS.items() if name != "crf"}
-        options |= {"maxrate": str(bit_rate), "bufsize": str(2 * bit_rate)}
+        # one thread: x264's rate control across frame threads gives another file from one run to the next
+        options |= {"maxrate": str(bit_rate), "bufsize": str(2 * bit_rate), "threads": "1"}
     with av.open(str(path), "w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps, options=options)
         if bit_rate is not None:
