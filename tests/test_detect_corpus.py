@@ -24,14 +24,15 @@ ORDER = ["static-ir", "static-day", "shake", "tamper", "snow", "rain-ir", "rain-
 RECALLED = ["day-objects", "night-objects", "foliage", "light-changes", "ir-switches"]
 QUIET = ["static-day", "static-ir", "insects"]  # at most one false motion alarm per camera-hour
 NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream-loss"]
-# issue 15's targets not met yet (design/detection_weather.md); strict, so that meeting one fails until it is
-# taken off this list
+# issue 15's targets not met yet (design/detection_weather.md): expected to fail; one that passes shows as XPASS
+# in the summary (not strict: water and the drizzle-to-downpour ramp are a mover short, and a machine whose
+# floating point differs in the last bit may find it), and is then taken off this list
 UNMET = {"held": {"snow"}, "false alarms": {"snow"}, "recall": {"rain-ir", "rain-ramp", "snow", "water"}}
 
 
 def weather(target: str) -> list[object]:
     """The weather scenarios, those that miss `target` marked as expected to fail."""
-    unmet = pytest.mark.xfail(strict=True, reason=f"issue 15: {target} not met yet")
+    unmet = pytest.mark.xfail(strict=False, reason=f"issue 15: {target} not met yet")
     return [pytest.param(name, marks=unmet) if name in UNMET[target] else name for name in WEATHER]
 
 
