@@ -65,6 +65,7 @@ THRESHOLD_CEILING = 60
 MAX_LEARNING_LEVEL = 12  # background rate 2**-level
 SHAKE_CHANGED = 0.05  # a camera whose last frame differed from its background this much (share of the watched
 SHAKE_MOVING = 2.0  # picture), or whose variability is this high on average (a shake it has learnt), is measured
+SHAKE_MOVING_NOISE = 1.5  # ... and this many times its noise (a still, noisy picture learns about 0.9 of its noise)
 JOLT_FRACTION = 0.1  # a shaken camera whose picture changed this much (share of the watched picture) is jolted
 KEPT_MARGIN = 1.5  # the tracks' boxes at a switch to IR, widened by this x their size on each side (people walk
 # on while the variability is relearnt), are left out of the relearning
@@ -358,8 +359,9 @@ class DetectorBank:
         """Camera shake (`detect.shake`): the frames of the cameras whose last frame changed much, or that shook
         lately, moved back onto their backgrounds."""
         table, slots = self._table, tick.slots
+        learnt = np.fmax(SHAKE_MOVING, SHAKE_MOVING_NOISE * table.noise[slots])  # the noise is NaN until known
         measured = np.flatnonzero((table.changed[slots] > SHAKE_CHANGED) | (tick.t < table.shaken_until[slots])
-                                   | (table.moving[slots] > SHAKE_MOVING))
+                                   | (table.moving[slots] > learnt))
         if not len(measured):
             return
         space = self._workspace
