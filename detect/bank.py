@@ -47,7 +47,7 @@ from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
-from detect.variability import RELEARN_SECONDS, WARMING_FRAMES, mean_change, relearn, rises, step_sizes
+from detect.variability import RELEARN_SECONDS, WARMING_FRAMES, combined, mean_change, relearn, rises, step_sizes
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
 from detect.workspace import Workspace
@@ -348,7 +348,7 @@ class DetectorBank:
             relearn((variability, bursts), fresh.reshape(frames.shape), noise_thresholds, relearning.tolist(),
                     objects + kept)
         if len(stepped) or len(relearning):
-            either = cv2.max(variability.reshape(flat), bursts.reshape(flat), dst=space.array("either", flat))
+            either = combined(variability.reshape(flat), bursts.reshape(flat), space.array("either", flat))
             raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat))
             table.moving[tick.slots] = cv2.reduce(either.reshape(count, -1), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
         table.gathered_frames[tick.slots] = gathered_frames
@@ -604,7 +604,7 @@ class DetectorBank:
             table.threshold[slot] = values[i]
             table.threshold_map[slot] = values[i]
             table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
-            raised(table.threshold_map[slot], cv2.max(table.variability[slot], table.bursts[slot]), table.limits[slot])
+            raised(table.threshold_map[slot], combined(table.variability[slot], table.bursts[slot]), table.limits[slot])
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         observations = []

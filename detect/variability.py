@@ -121,6 +121,12 @@ def relearn(stacks: Iterable[np.ndarray], change: np.ndarray, noise: np.ndarray,
             _step(stack[row], up, down, RELEARN_STEP, RELEARN_STEP)
 
 
+def combined(median: np.ndarray, bursts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """A pixel's variability: the higher of its two stacks (same-shape uint8 arrays; into `out` if given)."""
+    higher: np.ndarray = cv2.max(median, bursts) if out is None else cv2.max(median, bursts, dst=out)
+    return higher
+
+
 def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Per pixel, the higher of the `noise` threshold and VARIABILITY_FACTOR x the variability around it less
     NOISE_OFFSET x the noise threshold, into `out` (all 2-D views of the same shape, cameras' rows one after the

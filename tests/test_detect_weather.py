@@ -14,7 +14,7 @@ from detect.regions import Blob, is_soft
 from detect.settings import CameraDetectSettings
 from detect.shake import jolted, moved_back, out_of_reach, shifts
 from detect.texture import moved_background
-from detect.variability import RELEARN_SECONDS, mean_change, relearn, rises, step_sizes, thresholds, update
+from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, step_sizes, thresholds, update
 from detect.workspace import Workspace
 
 SIZE = (90, 160)
@@ -69,7 +69,7 @@ def test_texture_that_a_codec_updates_in_bursts_raises_the_bursts_stack_and_a_pa
     assert np.median(variability[0, 10:30, 20:60]) <= 2  # most single changes are none
     assert np.median(bursts[0, 10:30, 20:60]) >= 8  # a mean change of 12 in most windows
     assert bursts[0, 40:, 90:].max() == 0 and variability[0, 40:, 90:].max() == 0
-    raised = thresholds(np.full(SIZE, 4, np.uint8), cv2.max(variability[0], bursts[0]), np.empty(SIZE, np.uint8))
+    raised = thresholds(np.full(SIZE, 4, np.uint8), combined(variability[0], bursts[0]), np.empty(SIZE, np.uint8))
     assert raised[15:25, 30:50].min() >= 36 and (raised[40:, 90:] == 4).all()
 
 
