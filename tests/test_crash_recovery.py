@@ -15,10 +15,13 @@ import httpx
 import pytest
 import yaml
 
+from nvr.config import RuntimeConfig
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
 from tests.support.processes import descendants, listening_pid
 from tests.support.rtsp import RtspServer, free_port
+
+NICER = RuntimeConfig().station_nice  # the default the test's config keeps
 
 # Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
 pytestmark = pytest.mark.solo
@@ -141,7 +144,7 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             station = wait_for(lambda: listening_pid(descendants(process.pid), port), 5, "the station process")
             assert station is not None
             recorders = set(descendants(process.pid)) - {process.pid, station}
-            assert recorders and all(_nice(station) == _nice(r) + 5 for r in recorders), "recording first"
+            assert recorders and all(_nice(station) == _nice(r) + NICER for r in recorders), "recording first"
             began_ms = index.segments("cam0", 0, 2**62)[0].start_ms
             os.kill(station, signal.SIGKILL)
             killed_ms = round(time.time() * 1000)
@@ -149,7 +152,7 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
                      "another station process")
             wait_for(lambda: _healthy(port), 15, "the API back")
             again = listening_pid(descendants(process.pid), port)
-            assert again is not None and _nice(again) == _nice(min(recorders)) + 5, "the new one as nice"
+            assert again is not None and _nice(again) == _nice(min(recorders)) + NICER, "the new one as nice"
             assert recorders <= set(descendants(process.pid)), "the recorder processes were not touched"
             wait_for(lambda: index.segments("cam0", killed_ms + 4000, 2**62), 15, "recording well after the kill")
             spans = sorted((s.start_ms, s.end_ms) for s in index.segments("cam0", began_ms, 2**62))
