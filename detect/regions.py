@@ -25,6 +25,7 @@ SOFT = 0.4  # see is_soft; a Gaussian blob of sigma s pixels has 0.6 / s
 CLIPPED = 245  # luma from which a pixel counts as clipped white
 MEDIAN_PIXELS = 40  # see is_soft
 MAX_STEP = 0.6  # see _steady; ground truth movers of the corpus reach 0.31 at 15 fps
+MAX_STEP_STRAIGHT, STRAIGHT_LINE = 1.0, 0.8  # see _steady
 TEXTURE_TRAVEL = 0.25  # see Tracker.update
 STRAIGHT = 0.5  # see _went
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
@@ -232,9 +233,14 @@ def _largest_first(blob: Blob) -> int:
 
 def _steady(track: _Track) -> bool:
     """Does it move like a person or a vehicle? At most MAX_STEP of its size per frame on average:
-    insects and rain drops lit right in front of the lens jump about by more than their (blurred) size."""
+    insects and rain drops lit right in front of the lens jump about by more than their (blurred) size. A blob
+    that keeps to a line (its centre as far from where it was first seen as STRAIGHT_LINE of the way it travelled)
+    may step MAX_STEP_STRAIGHT of its size: what a dim picture shows of a fast vehicle (a few rows of it) is
+    smaller than the vehicle."""
     steps = max(1, track.frames - 1)
-    return track.travel / steps <= MAX_STEP * max(track.origin.size, track.blob.size)
+    straight = _centre_distance(track.origin, track.blob) >= STRAIGHT_LINE * track.travel
+    return track.travel / steps <= (MAX_STEP_STRAIGHT if straight else MAX_STEP) * max(track.origin.size,
+                                                                                       track.blob.size)
 
 
 def _falls(track: _Track) -> bool:
