@@ -42,7 +42,7 @@ from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
 from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
-from detect.regions import CROSS, Blob, Tracker, find_blobs, is_soft
+from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
@@ -113,6 +113,7 @@ class _Tick:
     boxes: list[tuple[Box, ...]] = field(init=False)
     objects: list[tuple[int, Blob]] = field(default_factory=list)  # (k, blob) of every track's blob
     offsets: np.ndarray = field(init=False)  # (x, y) the frame was moved back by (shake), pixels at work size
+    steps: np.ndarray = field(init=False)  # frames at the tuned frame rate since the last (`regions.frame_steps`)
     moving: dict[int, list[Blob]] = field(default_factory=dict)  # the confirmed blobs of the cameras with some
 
     def __post_init__(self) -> None:
@@ -265,6 +266,13 @@ class DetectorBank:
         # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
         # frame only
         lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
+        tick.steps = frame_steps(table.interval[tick.slots])
+        for steps in sorted(set(tick.steps[tick.steps > 1].tolist())):  # a lower frame rate: objects move farther
+            rows = np.flatnonzero(tick.steps == steps)
+            lasting.reshape(frames.shape)[rows] = cv2.dilate(
+                space.take_rows("slower foreground", previous, rows).reshape(len(rows) * height, width),
+                cv2.getStructuringElement(cv2.MORPH_CROSS, (2 * steps + 1, 2 * steps + 1))).reshape(
+                    len(rows), height, width)
         if len(shaken):  # each frame moved back is off by its own fraction of a pixel, diagonally too
             lasting3 = lasting.reshape(frames.shape)
             lasting3[shaken] = cv2.dilate(space.take_rows("shaken foreground", previous, shaken).reshape(
@@ -539,7 +547,8 @@ class DetectorBank:
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
                                                           lasting[k], foreground[k], thresholds[k], limits[k], raining,
                                                           raining and not table.is_ir[slot]), raining,
-                                                  partial(in_strong_texture, thresholds[k], limits[k]))
+                                                  partial(in_strong_texture, thresholds[k], limits[k]),
+                                                  int(tick.steps[k]))
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

@@ -32,6 +32,7 @@ FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of 
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
 LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
+TUNED_FPS = 15  # the per-frame rules below were tuned at this frame rate; see frame_steps
 
 
 class Blob(NamedTuple):
@@ -147,9 +148,19 @@ class _Track:
             self.changes = max(0, self.changes - 1)
 
 
-def _near(a: Blob, b: Blob) -> bool:
-    """Could b be a's object one frame later? Boxes overlap once a's is widened by half its size."""
-    margin = max(2, a.size // 2)
+def frame_steps(interval: np.ndarray) -> np.ndarray:
+    """How many frames at TUNED_FPS each camera's frames are apart (`interval`, seconds; NaN until known): 1 from
+    about 10 fps up, 2 at 7.5 fps, 3 at 5 fps. An object moves that many times as far from one analysed frame to
+    the next, and the rules that bound a frame's move (`_near`, `_steady`, `_falls`, the foreground that must
+    last from one frame to the next) widen as many times; at 1 they are exactly what was tuned."""
+    steps: np.ndarray = np.maximum(1, np.rint(np.nan_to_num(interval, nan=0.0) * TUNED_FPS)).astype(int)
+    return steps
+
+
+def _near(a: Blob, b: Blob, steps: int) -> bool:
+    """Could b be a's object one frame later (`steps` frames at TUNED_FPS)? Boxes overlap once a's is widened by
+    half its size for each step."""
+    margin = max(2, a.size // 2) * steps
     return a.x0 - margin < b.x1 and b.x0 < a.x1 + margin and a.y0 - margin < b.y1 and b.y0 < a.y1 + margin
 
 
@@ -178,7 +189,7 @@ class Tracker:
 
     def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
                not_an_object: Callable[[Blob], bool], falling: bool,
-               in_texture: Callable[[Blob], bool]) -> tuple[list[Blob], list[Blob]]:
+               in_texture: Callable[[Blob], bool], steps: int) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
         MOVING_SECONDS (a ghost left where something was does not hold an event for seconds), and blobs of any track
         that has not changed for STILL_SECONDS. Where things are `falling` (rain,
@@ -187,14 +198,14 @@ class Tracker:
         gust stays where it is). Where it rains, a frame counts as change for a track not confirmed yet only when
         LIVELY of its blob's pixels changed since the recent frames: a coded stream turns streaks into blotches that
         the encoder keeps for a few frames (skipped blocks), a blob that differs from the background but hardly
-        changes, where a person's or a motorbike's changes along its edges."""
+        changes, where a person's or a motorbike's changes along its edges. `steps`: see `frame_steps`."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
             changing = not blob.soft and blob.changing >= max(3.0, CHANGING * blob.pixels)
             lively = blob.changing >= LIVELY * blob.pixels or not falling
             for j, track in enumerate(free):
-                if _near(track.blob, blob):
+                if _near(track.blob, blob, steps):
                     del free[j]
                     track.continue_with(blob, t, changing and (track.confirmed or lively),
                                         changing and (track.confirmed or not not_an_object(blob)))
@@ -214,7 +225,8 @@ class Tracker:
             if t - track.changed_t >= STILL_SECONDS:
                 still.append(track.blob)
                 continue
-            if (not track.confirmed and track.changes >= frames and _steady(track) and not (falling and _falls(track))
+            if (not track.confirmed and track.changes >= frames and _steady(track, steps)
+                    and not (falling and _falls(track, steps))
                     and (_went(track) or not in_texture(track.blob))):
                 track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
             if track.confirmed and t - track.changed_t < MOVING_SECONDS:
@@ -231,22 +243,22 @@ def _largest_first(blob: Blob) -> int:
     return -blob.pixels
 
 
-def _steady(track: _Track) -> bool:
+def _steady(track: _Track, steps: int) -> bool:
     """Does it move like a person or a vehicle? At most MAX_STEP of its size per frame on average:
     insects and rain drops lit right in front of the lens jump about by more than their (blurred) size. A blob
     that keeps to a line (its centre as far from where it was first seen as STRAIGHT_LINE of the way it travelled)
     may step MAX_STEP_STRAIGHT of its size: what a dim picture shows of a fast vehicle (a few rows of it) is
     smaller than the vehicle."""
-    steps = max(1, track.frames - 1)
+    frames = max(1, track.frames - 1)
     straight = _centre_distance(track.origin, track.blob) >= STRAIGHT_LINE * track.travel
-    return track.travel / steps <= (MAX_STEP_STRAIGHT if straight else MAX_STEP) * max(track.origin.size,
-                                                                                       track.blob.size)
+    limit = (MAX_STEP_STRAIGHT if straight else MAX_STEP) * steps  # per frame of `steps` at TUNED_FPS
+    return track.travel / frames <= limit * max(track.origin.size, track.blob.size)
 
 
-def _falls(track: _Track) -> bool:
-    """Has its centre dropped by FALL pixels a frame or more since it was first seen?"""
+def _falls(track: _Track, steps: int) -> bool:
+    """Has its centre dropped by FALL pixels a frame (of `steps` at TUNED_FPS) or more since it was first seen?"""
     drop = (track.blob.y0 + track.blob.y1 - track.origin.y0 - track.origin.y1) / 2
-    return drop >= FALL * max(1, track.frames - 1)
+    return drop >= FALL * steps * max(1, track.frames - 1)
 
 
 def _went(track: _Track) -> bool:

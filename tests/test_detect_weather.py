@@ -10,7 +10,7 @@ import pytest
 import detect.bank as bank_module
 from detect.bank import DetectorBank
 from detect.particles import speckle, without_specks
-from detect.regions import Blob, Tracker, is_soft
+from detect.regions import Blob, Tracker, frame_steps, is_soft
 from detect.settings import CameraDetectSettings
 from detect.shake import jolted, moved_back, out_of_reach, shifts
 from detect.texture import moved_background
@@ -221,13 +221,13 @@ def test_a_blob_clipped_white_all_over_is_not_out_of_focus_and_a_soft_disc_is() 
     assert is_soft(difference, frame, Blob(96, 26, 125, 55, 600, 600))
 
 
-def confirmed_within(lefts: list[int], frames: int = 5) -> int | None:
+def confirmed_within(lefts: list[int], frames: int = 5, steps: int = 1) -> int | None:
     """The frame at which a tracker confirms a 7x4 blob whose left edge is at `lefts` frame after frame (changing all
-    over), or None."""
+    over), frames `steps` frames at the tuned frame rate apart, or None."""
     tracker = Tracker()
     for index, left in enumerate(lefts):
-        moving, _ = tracker.update([Blob(left, 68, left + 7, 72, 24, 24)], index / 15, frames, lambda _: False,
-                                   lambda _: False, False, lambda _: False)
+        moving, _ = tracker.update([Blob(left, 68, left + 7, 72, 24, 24)], index * steps / 15, frames,
+                                   lambda _: False, lambda _: False, False, lambda _: False, steps)
         if moving:
             return index
     return None
@@ -239,6 +239,15 @@ def test_the_small_visible_part_of_a_fast_vehicle_is_confirmed_and_a_speck_jumpi
     line tells them apart (water's vehicle at dusk was confirmed a frame too late for its onset)."""
     assert confirmed_within([0, 5, 9, 14, 18, 23, 27, 32]) == 4
     assert confirmed_within([20, 25, 21, 16, 20, 25, 21, 16]) is None
+
+
+def test_at_half_the_frame_rate_an_object_may_move_twice_as_far_between_frames() -> None:
+    """A camera analysed at 7.5 fps (a sub stream set so, `max_fps`, or a station short of CPU) sees a motorbike move
+    twice as far from one analysed frame to the next as the rules tuned at 15 fps allow (`regions.frame_steps`)."""
+    riding = [0, 9, 18, 27, 36, 45]  # 9 pixels a frame, more than its size: at 15 fps 4.5, less
+    assert confirmed_within(riding, frames=3, steps=1) is None
+    assert confirmed_within(riding, frames=3, steps=2) == 2
+    assert frame_steps(np.array([1 / 15, 1 / 12.5, 1 / 7.5, 1 / 5, np.nan])).tolist() == [1, 1, 2, 3, 1]
 
 
 def test_a_still_grainy_picture_is_not_measured_for_shake_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
