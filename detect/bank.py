@@ -47,7 +47,7 @@ from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
-from detect.variability import RELEARN_SECONDS, WARMING_FRAMES, combined, mean_change, relearn, rises, step_sizes
+from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, step_sizes, warming
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
 from detect.workspace import Workspace
@@ -330,8 +330,8 @@ class DetectorBank:
         table, space, frames = self._table, self._workspace, tick.frames
         count = len(tick.slots)
         flat = (count * frames.shape[1], frames.shape[2])
-        steps = step_sizes(self._ticks, table.seen[tick.slots])
-        ups = rises(self._ticks, table.seen[tick.slots], steps)
+        steps = step_sizes(self._ticks, table.seen[tick.slots], tick.steps)
+        ups = rises(self._ticks, table.seen[tick.slots], tick.steps, steps)
         table.seen[tick.slots] += 1
         fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
         if len(rainy):
@@ -441,7 +441,7 @@ class DetectorBank:
         table.settle_until[slots] = settle_until = np.where(starts, t + settings.settle_seconds,
                                                             table.settle_until[slots])
         tick.reset = starts
-        suppress = (t < settle_until) | (table.seen[slots] < WARMING_FRAMES)  # the variability is learnt meanwhile
+        suppress = (t < settle_until) | warming(table.seen[slots], tick.steps)  # the variability is learnt meanwhile
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
