@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.make_detect_corpus import SCENARIOS, WEATHER, Score, scenario_score
+from scripts.make_detect_corpus import SCENARIOS, WEATHER, Score, scenario_scores
 
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "detect-corpus"
 
@@ -22,6 +22,7 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "detect-corpus"
 ORDER = ["static-ir", "static-day", "shake", "tamper", "snow", "rain-ir", "rain-ramp", "rain-day", "water", "wind",
          "light-changes", "foliage", "insects", "night-objects", "day-objects", "ir-switches", "overlay", "stream-loss"]
 RECALLED = ["day-objects", "night-objects", "foliage", "light-changes", "ir-switches"]
+HALF_RATE = ["day-objects", "night-objects"]  # also played with every other frame analysed (7.5 fps)
 QUIET = ["static-day", "static-ir", "insects"]  # at most one false motion alarm per camera-hour
 NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream-loss"]
 # issue 15's targets not met yet (design/detection_weather.md): expected to fail; one that passes shows as XPASS
@@ -37,12 +38,19 @@ def weather(target: str) -> list[object]:
 
 
 @pytest.fixture(scope="module")
-def quality() -> dict[str, Score]:
+def scores() -> dict[str, dict[int, Score]]:
+    """Per scenario, its score with every frame analysed (1), and for HALF_RATE with every other one (2)."""
     assert sorted(ORDER) == sorted(SCENARIOS)
     caches = [CACHE if name in WEATHER else None for name in ORDER]
+    everies = [(1, 2) if name in HALF_RATE else (1,) for name in ORDER]
     # spawned, not forked: other tests' threads may hold locks at the moment of a fork
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        return dict(zip(ORDER, pool.map(scenario_score, ORDER, caches), strict=True))
+        return dict(zip(ORDER, pool.map(scenario_scores, ORDER, caches, everies), strict=True))
+
+
+@pytest.fixture(scope="module")
+def quality(scores: dict[str, dict[int, Score]]) -> dict[str, Score]:
+    return {name: by_rate[1] for name, by_rate in scores.items()}
 
 
 @pytest.mark.parametrize("name", RECALLED)
@@ -50,6 +58,18 @@ def test_objects_are_found_within_half_a_second(quality: dict[str, Score], name:
     result = quality[name]
     assert result.objects >= 20
     assert result.recall is not None and result.recall >= 0.98, result.missed
+
+
+@pytest.mark.parametrize("name", HALF_RATE)
+def test_objects_are_found_within_half_a_second_at_half_the_frame_rate(scores: dict[str, dict[int, Score]],
+                                                                       name: str) -> None:
+    """A camera analysed at 7.5 fps (`max_fps`, a sub stream set so, a station short of CPU) keeps the targets of 15
+    fps by day and at night: the rules that bound a frame's move widen with the frames skipped
+    (`detect.regions.frame_steps`)."""
+    result = scores[name][2]
+    assert result.objects >= 20
+    assert result.recall is not None and result.recall >= 0.98, result.missed
+    assert result.false_alarms == 0, result.missed
 
 
 @pytest.mark.parametrize("name", QUIET)
@@ -65,7 +85,7 @@ def test_switches_lights_overlay_and_masked_foliage_cause_no_motion_alarm(qualit
 
 
 def test_static_scenes_cover_an_hour_each(quality: dict[str, Score]) -> None:
-    """`hours` counts the frames the bank was handed."""
+    """`hours` counts the frames the camera watched."""
     assert quality["static-day"].hours >= 1.0 and quality["static-ir"].hours >= 1.0
 
 
