@@ -149,8 +149,8 @@ class _Track:
 
 
 def frame_steps(interval: np.ndarray) -> np.ndarray:
-    """How many frames at TUNED_FPS each camera's frames are apart (`interval`, seconds; NaN until known): 1 from
-    about 10 fps up, 2 at 7.5 fps, 3 at 5 fps. An object moves that many times as far from one analysed frame to
+    """How many frames at TUNED_FPS each camera's frames are apart (`interval`, seconds; NaN until known): 1 above
+    10 fps, 2 at 7.5 fps, 3 at 5 fps. An object moves that many times as far from one analysed frame to
     the next, and the rules that bound a frame's move (`_near`, `_steady`, `_falls`, the foreground that must
     last from one frame to the next) widen as many times; at 1 they are exactly what was tuned."""
     steps: np.ndarray = np.maximum(1, np.rint(np.nan_to_num(interval, nan=0.0) * TUNED_FPS)).astype(int)
