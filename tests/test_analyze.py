@@ -20,6 +20,11 @@ from tests.conftest import wait_for
 from tests.support.media import motorbike_scene, onsets
 
 NIGHT_FROM = 12.5
+# `nvr` as a terminal's foreground job runs it: Ctrl-C raises KeyboardInterrupt. A shell without job control starts
+# its background commands with SIGINT ignored, and Python then keeps it ignored in what they start (pytest under a
+# background script, CI): the test sets it back, as it means to test the command's answer to Ctrl-C
+AS_A_TERMINAL_JOB = ("import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                     "sys.argv[0] = 'nvr'; runpy.run_module('nvr', run_name='__main__', alter_sys=True)")
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +100,7 @@ def test_ctrl_c_ends_the_analysis_of_every_file(footage: Path, tmp_path: Path) -
     for index in range(16):
         copies.append(str(tmp_path / f"{index}.mp4"))
         Path(copies[-1]).symlink_to(footage)
-    with subprocess.Popen([sys.executable, "-m", "nvr", "analyze", *copies], cwd=tmp_path, text=True,
+    with subprocess.Popen([sys.executable, "-c", AS_A_TERMINAL_JOB, "analyze", *copies], cwd=tmp_path, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
         assert process.stdout is not None
         first = json.loads(process.stdout.readline())  # the first event: analysis is under way
@@ -131,7 +136,11 @@ def test_an_interrupt_stops_the_files_under_way_and_starts_no_other(tmp_path: Pa
 
     monkeypatch.setattr(analyze_command, "analyze_file", analyze_file)
     monkeypatch.setattr(analyze_command.os, "cpu_count", lambda: 2)
-    assert analyze_command.run_analyze(Config(), files, None, io.StringIO()) == 130
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # see AS_A_TERMINAL_JOB
+    try:
+        assert analyze_command.run_analyze(Config(), files, None, io.StringIO()) == 130
+    finally:
+        signal.signal(signal.SIGINT, previous)
     # a Ctrl-C landing while a worker thread starts leaves that thread to the interpreter's exit to join
     wait_for(lambda: len(seen) == 2, 10, "both files under way to end")
     assert seen == {"a.mp4": True, "b.mp4": True} and sorted(started) == ["a.mp4", "b.mp4"]
