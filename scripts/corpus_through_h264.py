@@ -82,9 +82,8 @@ def main() -> None:
     cache = arguments.cache / _coding_name() if arguments.cache else None
     table = {}
     for name in arguments.scenario or list(corpus.SCENARIOS):
-        total = corpus.Score()
-        for played in corpus.play([coded(clip) for clip in corpus.SCENARIOS[name]()], cache):
-            total.add(corpus.score(played))
+        clips: list[corpus.Clip] = [coded(clip) for clip in corpus.SCENARIOS[name]()]
+        total = corpus.scored(clips, corpus.work_frames(clips, cache))
         table[name] = total.table() | ({"missed": total.missed} if arguments.missed else {})
     print(json.dumps({"decoder_options": CodedClip.decoder_options, "bit_rate": BIT_RATE, "quality": table,
                       "cpu_seconds": round(time.process_time() - started, 1)}))

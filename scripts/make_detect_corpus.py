@@ -502,14 +502,12 @@ def work_frames(clips: list[Clip], cache: Path | None = None) -> dict[str, Itera
             for clip in clips}
 
 
-def play(clips: list[Clip], cache: Path | None = None, every: int = 1,
-         frames: dict[str, Iterable[WorkFrame]] | None = None) -> list[Played]:
-    """Run the clips side by side through one bank and one event machine, frame by frame (every `every`-th frame
-    handed to the bank: a lower frame rate), from `frames` (else `work_frames`)."""
+def play(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1) -> list[Played]:
+    """Run the clips side by side through one bank and one event machine, frame by frame from their work `frames`
+    (`work_frames`), every `every`-th frame handed to the bank (a lower frame rate)."""
     bank, machine = DetectorBank(), EventMachine()
     played = {clip.name: Played(clip) for clip in clips}
-    streams: dict[str, Iterator[WorkFrame]] = {
-        name: iter(frames_of_clip) for name, frames_of_clip in (frames or work_frames(clips, cache)).items()}
+    streams: dict[str, Iterator[WorkFrame]] = {name: iter(work) for name, work in frames.items()}
     for clip in clips:
         bank.add_camera(clip.name, clip.settings)
     index = 0
@@ -692,25 +690,23 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
             result.missed.append(f"{played.clip.name}: mover {mover} at {t0:.2f}")
 
 
-def scenario_score(name: str, cache: Path | None = None) -> Score:
-    """Play a scenario's clips (their work frames kept in `cache`, if given) and score them together."""
-    return scenario_scores(name, cache)[1]
+def scored(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1) -> Score:
+    """The clips played together (`play`) and scored together."""
+    total = Score()
+    for played in play(clips, frames, every):
+        total.add(score(played))
+    return total
 
 
 def scenario_scores(name: str, cache: Path | None = None, everies: tuple[int, ...] = (1,)) -> dict[int, Score]:
-    """A scenario scored with every n-th frame analysed, for each n in `everies`: 1 is the camera's 15 fps, 2 is
-    7.5 fps (a sub stream set lower, `max_fps`, or a station short of CPU). Rendered once."""
+    """A scenario (its work frames kept in `cache`, if given) scored with every n-th frame analysed, for each n in
+    `everies`: 1 is the camera's 15 fps, 2 is 7.5 fps (a sub stream set lower, `max_fps`, or a station short of
+    CPU). Rendered once."""
     clips = SCENARIOS[name]()
     frames = work_frames(clips, cache)
     if len(everies) > 1:
         frames = {clip: list(work) for clip, work in frames.items()}
-    scores = {}
-    for every in everies:
-        total = Score()
-        for played in play(clips, every=every, frames=frames):
-            total.add(score(played))
-        scores[every] = total
-    return scores
+    return {every: scored(clips, frames, every) for every in everies}
 
 
 def quality(names: list[str], cache: Path | None = None, missed: bool = False,
