@@ -114,6 +114,7 @@ class _Tick:
     objects: list[tuple[int, Blob]] = field(default_factory=list)  # (k, blob) of every track's blob
     offsets: np.ndarray = field(init=False)  # (x, y) the frame was moved back by (shake), pixels at work size
     steps: np.ndarray = field(init=False)  # frames at the tuned frame rate since the last (`regions.frame_steps`)
+    warming: np.ndarray = field(init=False)  # in the camera's first second (`variability.warming`)
     moving: dict[int, list[Blob]] = field(default_factory=dict)  # the confirmed blobs of the cameras with some
 
     def __post_init__(self) -> None:
@@ -268,15 +269,10 @@ class DetectorBank:
         lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
         tick.steps = frame_steps(table.interval[tick.slots])
         for steps in sorted(set(tick.steps[tick.steps > 1].tolist())):  # a lower frame rate: objects move farther
-            rows = np.flatnonzero(tick.steps == steps)
-            lasting.reshape(frames.shape)[rows] = cv2.dilate(
-                space.take_rows("slower foreground", previous, rows).reshape(len(rows) * height, width),
-                cv2.getStructuringElement(cv2.MORPH_CROSS, (2 * steps + 1, 2 * steps + 1))).reshape(
-                    len(rows), height, width)
+            self._dilated_rows(lasting.reshape(frames.shape), previous, np.flatnonzero(tick.steps == steps),
+                               cv2.getStructuringElement(cv2.MORPH_CROSS, (2 * steps + 1, 2 * steps + 1)), "slower")
         if len(shaken):  # each frame moved back is off by its own fraction of a pixel, diagonally too
-            lasting3 = lasting.reshape(frames.shape)
-            lasting3[shaken] = cv2.dilate(space.take_rows("shaken foreground", previous, shaken).reshape(
-                len(shaken) * height, width), SQUARE).reshape(len(shaken), height, width)
+            self._dilated_rows(lasting.reshape(frames.shape), previous, shaken, SQUARE, "shaken")
         cv2.bitwise_and(foreground, lasting, dst=lasting)
         np.copyto(previous.reshape(flat), foreground)
 
@@ -320,6 +316,14 @@ class DetectorBank:
         self._refresh_thresholds(tick)
         return self._observations(tick)
 
+    def _dilated_rows(self, lasting: np.ndarray, previous: np.ndarray, rows: np.ndarray, kernel: np.ndarray,
+                      name: str) -> None:
+        """Rows `rows` of the (n, H, W) `lasting` foreground made again from the last frame's (`previous`), dilated
+        by `kernel` instead of CROSS, in place."""
+        count, height, width = len(rows), previous.shape[1], previous.shape[2]
+        picked = self._workspace.take_rows(f"{name} foreground", previous, rows)
+        lasting[rows] = cv2.dilate(picked.reshape(count * height, width), kernel).reshape(count, height, width)
+
     def _learn_variability(self, tick: _Tick, rainy: np.ndarray, without_specks: np.ndarray, recent: np.ndarray,
                            variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray,
                            shaken: np.ndarray) -> None:
@@ -330,8 +334,8 @@ class DetectorBank:
         table, space, frames = self._table, self._workspace, tick.frames
         count = len(tick.slots)
         flat = (count * frames.shape[1], frames.shape[2])
-        steps = step_sizes(self._ticks, table.seen[tick.slots], tick.steps)
-        ups = rises(self._ticks, table.seen[tick.slots], tick.steps, steps)
+        steps = step_sizes(self._ticks, tick.warming)
+        ups = rises(self._ticks, tick.warming, steps)
         table.seen[tick.slots] += 1
         fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
         if len(rainy):
@@ -441,7 +445,8 @@ class DetectorBank:
         table.settle_until[slots] = settle_until = np.where(starts, t + settings.settle_seconds,
                                                             table.settle_until[slots])
         tick.reset = starts
-        suppress = (t < settle_until) | warming(table.seen[slots], tick.steps)  # the variability is learnt meanwhile
+        tick.warming = warming(table.seen[slots], tick.steps)
+        suppress = (t < settle_until) | tick.warming  # the variability is learnt meanwhile
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]

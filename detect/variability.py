@@ -57,17 +57,17 @@ def warming(frames: np.ndarray, per_frame: np.ndarray) -> np.ndarray:
     return result
 
 
-def step_sizes(ticks: int, frames: np.ndarray, per_frame: np.ndarray) -> np.ndarray:
-    """How far each camera's median may move at this tick (the bank's `ticks`-th), from the `frames` it has seen
-    (`per_frame` as in `warming`). Only the warming is timed in seconds: scaling the steps too (as many levels a
-    second at 7.5 fps as at 15) made the median learn the people on a busy path (day recall 0.83 at 7.5 fps)."""
-    result: np.ndarray = np.where(warming(frames, per_frame), WARMING_STEP, int(ticks % EVERY == 0))
+def step_sizes(ticks: int, warm: np.ndarray) -> np.ndarray:
+    """How far each camera's median may move at this tick (the bank's `ticks`-th), whether it is warming (`warm`,
+    from `warming`). Only the warming is timed in seconds: scaling the steps too (as many levels a second at
+    7.5 fps as at 15) made the median learn the people on a busy path (day recall 0.83 at 7.5 fps)."""
+    result: np.ndarray = np.where(warm, WARMING_STEP, int(ticks % EVERY == 0))
     return result
 
 
-def rises(ticks: int, frames: np.ndarray, per_frame: np.ndarray, steps: np.ndarray) -> np.ndarray:
+def rises(ticks: int, warm: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """The steps up of the bursts' stack (its lower third): every other step, and every step while warming."""
-    result: np.ndarray = np.where(warming(frames, per_frame) | (ticks // EVERY % 2 == 0), steps, 0)
+    result: np.ndarray = np.where(warm | (ticks // EVERY % 2 == 0), steps, 0)
     return result
 
 

@@ -47,7 +47,7 @@ def test_the_variability_raises_thresholds_where_the_picture_flickers_and_nowher
     for tick in range(1, 200):
         change = rng.integers(0, 2, (1, *SIZE), dtype=np.uint8)  # sensor noise
         change[0, 10:30, 20:60] = rng.integers(0, 40, (20, 40))  # water: a median change of 20
-        steps = step_sizes(tick, np.array([tick]), ONE)
+        steps = step_sizes(tick, warming(np.array([tick]), ONE))
         if steps.any():
             update(variability, change, steps, [(0, 100, 50, 140, 80)], space)
     raised = thresholds(noise, variability[0], np.empty(SIZE, np.uint8))
@@ -71,12 +71,12 @@ def test_texture_that_a_codec_updates_in_bursts_raises_the_bursts_stack_and_a_pa
         cv2.add(gathered[0], change[0], dst=gathered[0], dtype=cv2.CV_16U)
         frames += 1
         seen = np.array([tick])
-        steps = step_sizes(tick, seen, ONE)
+        steps = step_sizes(tick, warming(seen, ONE))
         if steps.any():
             mean_change(gathered, frames, np.array([0]), means)
             gathered[:], frames[:] = 0, 0
             update(variability, change, steps, [], space)
-            update(bursts, means, steps, [], space, rises(tick, seen, ONE, steps))
+            update(bursts, means, steps, [], space, rises(tick, warming(seen, ONE), steps))
     assert np.median(variability[0, 10:30, 20:60]) <= 2  # most single changes are none
     assert np.median(bursts[0, 10:30, 20:60]) >= 8  # a mean change of 12 in most windows
     assert bursts[0, 40:, 90:].max() == 0 and variability[0, 40:, 90:].max() == 0
@@ -90,7 +90,7 @@ def test_a_passing_object_is_left_out_of_the_variability() -> None:
     change[0, 40:60, 70:90] = 80
     space = Workspace()
     for tick in range(16, 60):  # past the first frames, which warm up faster
-        steps = step_sizes(tick, np.array([tick]), ONE)
+        steps = step_sizes(tick, warming(np.array([tick]), ONE))
         if steps.any():
             update(variability, change, steps, [(0, 70, 40, 90, 60)], space)
     assert variability.max() == 0
