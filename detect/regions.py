@@ -244,14 +244,12 @@ def _largest_first(blob: Blob) -> int:
 
 
 def _steady(track: _Track, steps: int) -> bool:
-    """Does it move like a person or a vehicle? At most MAX_STEP of its size per frame on average:
-    insects and rain drops lit right in front of the lens jump about by more than their (blurred) size. A blob
-    that keeps to a line (its centre as far from where it was first seen as STRAIGHT_LINE of the way it travelled)
-    may step MAX_STEP_STRAIGHT of its size: what a dim picture shows of a fast vehicle (a few rows of it) is
-    smaller than the vehicle."""
+    """Does it move like a person or a vehicle? At most MAX_STEP of its size per frame (of `steps` at TUNED_FPS) on
+    average: insects and rain drops lit right in front of the lens jump about by more than their (blurred) size. A
+    blob that keeps to a line (`_along_a_line`, STRAIGHT_LINE) may step MAX_STEP_STRAIGHT of its size: what a dim
+    picture shows of a fast vehicle (a few rows of it) is smaller than the vehicle."""
     frames = max(1, track.frames - 1)
-    straight = _centre_distance(track.origin, track.blob) >= STRAIGHT_LINE * track.travel
-    limit = (MAX_STEP_STRAIGHT if straight else MAX_STEP) * steps  # per frame of `steps` at TUNED_FPS
+    limit = (MAX_STEP_STRAIGHT if _along_a_line(track, STRAIGHT_LINE) else MAX_STEP) * steps
     return track.travel / frames <= limit * max(track.origin.size, track.blob.size)
 
 
@@ -269,7 +267,12 @@ def _went(track: _Track) -> bool:
     across, down = abs(b.x0 + b.x1 - a.x0 - a.x1) / 2, abs(b.y0 + b.y1 - a.y0 - a.y1) / 2
     far = (across >= TEXTURE_TRAVEL * max(a.x1 - a.x0, b.x1 - b.x0)
            or down >= TEXTURE_TRAVEL * max(a.y1 - a.y0, b.y1 - b.y0))
-    return far and _centre_distance(a, b) >= STRAIGHT * track.travel
+    return far and _along_a_line(track, STRAIGHT)
+
+
+def _along_a_line(track: _Track, share: float) -> bool:
+    """Is the blob's centre as far from where it was first seen as `share` of the way it travelled?"""
+    return _centre_distance(track.origin, track.blob) >= share * track.travel
 
 
 def _travelled(track: _Track, sizes: float) -> bool:
