@@ -284,12 +284,12 @@ class Snow(Effect):
             left, right = max(0, int(column) - reach), min(width, int(column) + reach)
             if top < bottom and left < right:
                 whole = (bottom - top, right - left) == (2 * reach, 2 * reach)
-                soft = self._soft_disc(k, reach, size, whiteness) if whole else _soft_disc(
+                soft = self._whole_disc(k, reach, size, whiteness) if whole else _soft_disc(
                     (bottom - top, right - left), (int(column) - left, int(row) - top), size, whiteness)
                 layer[top:bottom, left:right] += soft
         np.copyto(y, (y + (white - y) * np.minimum(layer, 1.0)).astype(np.uint8))
 
-    def _soft_disc(self, flake: int, reach: int, size: float, whiteness: float) -> np.ndarray:
+    def _whole_disc(self, flake: int, reach: int, size: float, whiteness: float) -> np.ndarray:
         """A near flake's blurred disc when the picture shows all of it: the same in every frame, blurred once
         (the blur is most of the snow's cost)."""
         key = (flake, reach)
