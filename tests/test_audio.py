@@ -308,6 +308,8 @@ LOUDEST_HEARD = """async () => {
   await context.close();
   return loudest;
 }"""
+THIS_CAMERA_LIVE = """(name) => document.querySelector('.camera .name')?.textContent === name
+  && document.querySelector('.camera video.live')?.videoWidth > 0"""
 PLAYBACK_HEARD = """() => {
   const video = document.querySelector('.ptile video');
   return !video.muted && !video.paused && video.webkitAudioDecodedByteCount > 0 && !video.error;
@@ -329,7 +331,8 @@ def test_chromium_hears_the_camera_live_and_in_playback(microphones: RtspServer,
         page.wait_for_selector(".tile video")
         for name in names:
             page.goto(f"{base}/#/camera/{name}")
-            page.wait_for_function("() => document.querySelector('video.live')?.videoWidth > 0", timeout=20_000)
+            # this camera's page, not the one before it still showing while the new one loads
+            page.wait_for_function(THIS_CAMERA_LIVE, arg=name, timeout=20_000)
             page.click(".live-figure .sound")
             page.wait_for_function("""() => document.querySelector('video.live').srcObject?.getAudioTracks().length
                                       && document.querySelector('video.live').videoWidth > 0""", timeout=20_000)

@@ -13,6 +13,9 @@ from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer, free_port
 
 
+STREAM_ENDED = "stream ended (the camera closed the connection)"
+
+
 def camera_status(client, name: str) -> dict:
     return next(c for c in client.get("/api/cameras").json() if c["name"] == name)
 
@@ -44,7 +47,9 @@ def test_server_killed_and_restarted_gives_offline_reason_quick_return_and_a_gap
         assert len(listing["ranges"]) >= 2
         first_end, last_start = listing["ranges"][0]["end"], listing["ranges"][-1]["start"]
         inner = [g for g in listing["gaps"] if first_end <= g["start"] < last_start]
-        assert len(inner) == 1 and inner[0]["reason"] == offline["last_error"]
+        # the gap says why the recording stopped: the camera closed the connection (the status may already show
+        # the failed reconnects that followed, as it did on a loaded machine)
+        assert len(inner) == 1 and inner[0]["reason"] == STREAM_ENDED, inner
     finally:
         server.stop()
 
