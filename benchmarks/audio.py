@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from api.webrtc.audio import g711_packets
 from api.webrtc.opus import AacToOpus
-from ingest.live_hub import AudioChunk
+from ingest.live_units import AudioChunk
 from ingest.source import SourceOptions
 from ingest.worker import Backoff, StreamWorker
 from storage.audio_track import AacEncoder, audio_track

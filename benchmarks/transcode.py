@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from api.webrtc.transcoder import LiveTranscoder
 from benchmarks.media import CACHE
 from ingest.annexb import AnnexBConverter
-from ingest.live_hub import EncodedFrame, LiveFrame, LiveViewer
+from ingest.live_hub import LiveFrame, LiveViewer
+from ingest.live_units import EncodedFrame
 
 SECONDS = 20
 TARGET_CORE_PERCENT = 60.0  # one transcoded 1080p viewer-camera: at most this share of a core

@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
-from fractions import Fraction
 from functools import cached_property
 
 import av
 from aiortc.codecs.h264 import H264Encoder
 
 from ingest.fanout import Fanout, LoopListener
+from ingest.live_units import AudioChunk, EncodedFrame
 
 VIEWER_QUEUE = 120  # frames (~8 s at 15 fps)
 _PACKETIZER = H264Encoder()  # only its `pack` is used, which keeps no state
@@ -69,26 +68,6 @@ class LiveViewer(FrameListener):
         except asyncio.QueueFull:
             return False
         return True
-
-
-@dataclass(frozen=True)
-class EncodedFrame:
-    """One access unit as it travels from the recorder process: Annex B, SPS/PPS in front of keyframes."""
-
-    data: bytes
-    pts: int
-    time_base: Fraction
-    keyframe: bool
-
-
-@dataclass(frozen=True)
-class AudioChunk:
-    """One of the camera's audio packets as it travels from the recorder process, as the camera coded it."""
-
-    data: bytes
-    pts: int
-    time_base: Fraction
-    config: bytes | None = None  # the codec's configuration (AAC's AudioSpecificConfig): decodable from any chunk
 
 
 class LiveHub:

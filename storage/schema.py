@@ -9,19 +9,23 @@ otherwise cascade a dropped table's delete into every table that references it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 ADVISORY_LOCK_KEY = 0x4E56_524D_4947_5254  # "NVRMIGRT": the same on every box, unique to these migrations
 
 
 def _alembic_config(station: str) -> AlembicConfig:
+    """Alembic is imported here, not with the module: the recorder processes and most commands open the index
+    without migrating, and it is a tenth of their start-up."""
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["station"] = station  # rows older than station scoping become this station's
@@ -50,6 +54,9 @@ def upgrade(engine: Engine, station: str) -> str | None:
     `station` owns the rows that predate station scoping: upgrade a shared database first from the
     box that wrote them.
     """
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     cfg = _alembic_config(station)
     with engine.connect() as connection:
         try:
@@ -64,6 +71,8 @@ def upgrade(engine: Engine, station: str) -> str | None:
 
 def head_revision() -> str:
     """The newest revision these migrations bring a database to."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_alembic_config("")).get_current_head()
     assert head is not None
     return head

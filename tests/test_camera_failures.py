@@ -12,7 +12,6 @@ from pathlib import Path
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer, free_port
 
-
 STREAM_ENDED = "stream ended (the camera closed the connection)"
 
 

@@ -14,7 +14,8 @@ from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
 
 from api.webrtc.opus import AacToOpus
-from ingest.live_hub import AudioChunk, LiveHub
+from ingest.live_hub import LiveHub
+from ingest.live_units import AudioChunk
 
 LIVE_CODECS = {"pcm_alaw": "audio/PCMA", "pcm_mulaw": "audio/PCMU", "aac": "audio/opus"}  # the camera's -> WebRTC's
 PACKET_SECONDS = Fraction(1, 50)  # 20 ms, WebRTC's usual packet; cameras send G.711 20 to 128 ms at a time

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import av
 
-from ingest.live_hub import AudioChunk
+from ingest.live_units import AudioChunk
 
 OPUS_RATES = frozenset({8000, 12000, 16000, 24000, 48000})  # what libopus takes as it is; others go to 48 kHz
 OPUS_BIT_RATE = 24_000

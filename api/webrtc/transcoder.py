@@ -22,7 +22,8 @@ import av.video.codeccontext
 from av.video.frame import PictureType
 
 from ingest.browser_h264 import encoder_options, scaled_size
-from ingest.live_hub import EncodedFrame, FrameListener, LiveFrame, LiveHub
+from ingest.live_hub import FrameListener, LiveFrame, LiveHub
+from ingest.live_units import EncodedFrame
 
 log = logging.getLogger(__name__)
 KEYFRAME_SECONDS = 1.0  # a new viewer of the output waits at most this long for a picture (whatever the fps)

@@ -17,7 +17,7 @@ import av.stream
 
 from ingest.annexb import AnnexBConverter
 from ingest.clock import Stamp
-from ingest.live_hub import AudioChunk, EncodedFrame
+from ingest.live_units import AudioChunk, EncodedFrame
 from nvr.runtime.messages import LiveAudio, LiveData, LiveReset
 from nvr.runtime.station_outlet import StationOutlet
 

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.live_hub import AudioChunk, EncodedFrame
+from ingest.live_units import AudioChunk, EncodedFrame
 from ingest.status import StatusSnapshot
 from storage.index import Segment
 

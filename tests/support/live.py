@@ -9,7 +9,8 @@ import av
 from aiortc import MediaStreamTrack, RTCPeerConnection
 
 from ingest.annexb import AnnexBConverter
-from ingest.live_hub import EncodedFrame, LiveHub
+from ingest.live_hub import LiveHub
+from ingest.live_units import EncodedFrame
 from tests.support.media import encode_video
 
 
