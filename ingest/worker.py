@@ -21,6 +21,7 @@ from ingest.urls import redact_text, redact_url
 
 log = logging.getLogger(__name__)
 STABLE_SECONDS = 10.0  # a connection that lasted this long resets the backoff
+STREAM_ENDED = "stream ended (the camera closed the connection)"  # why a live stream's connection ended, by itself
 
 
 class PacketSink(Protocol):
@@ -121,7 +122,7 @@ class StreamWorker:
         reason = "stopped"
         try:
             source = open_source(self._url, self._options)
-            reason = "stream ended (the camera closed the connection)" if source.live else "file ended"
+            reason = STREAM_ENDED if source.live else "file ended"
             self._pump(source)
         except (av.ExitError, TimeoutError):  # our timeout fired: PyAV's interrupt, or the RTSP socket's (reading)
             reason = (f"no data from the camera for {self._options.read_timeout:g} s or more (read timeout)"

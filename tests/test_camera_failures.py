@@ -9,10 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ingest.worker import STREAM_ENDED
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer, free_port
-
-STREAM_ENDED = "stream ended (the camera closed the connection)"
 
 
 def camera_status(client, name: str) -> dict:

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from ingest.worker import STREAM_ENDED
 from nvr.cameras import seed_from_config
 from nvr.config import CameraConfig, Config, load_config
 from nvr.health import camera_health
@@ -29,7 +30,6 @@ from tests.test_metrics import login
 
 REPO = Path(__file__).resolve().parent.parent
 HOUR = 3_600_000
-CLOSED = "stream ended (the camera closed the connection)"
 
 
 def seed_day(index: RecordingIndex, camera: str, end_ms: int, *, outage: bool, covered: bool) -> None:
@@ -40,7 +40,7 @@ def seed_day(index: RecordingIndex, camera: str, end_ms: int, *, outage: bool, c
     for number, (first, last) in enumerate(cuts):
         index.add_segment(Segment(camera, f"{camera}/{number}.mp4", first, last, 1000))
     if outage:
-        index.open_outage(camera, start + 6 * HOUR, CLOSED)
+        index.open_outage(camera, start + 6 * HOUR, STREAM_ENDED)
         index.close_outages(start + 8 * HOUR, camera)
     if covered:
         events = EventStore(index)
@@ -59,7 +59,7 @@ def test_uptime_outages_and_tampering_of_a_day_worst_first(tmp_path: Path) -> No
     moi, hem, cho = found
     assert moi.uptime_percent is None and moi.last_picture_ms is None and moi.outages == ()
     assert hem.uptime_percent == pytest.approx(100 * 22 / 24, abs=0.01)
-    assert [(o.start_ms, o.ms, o.what) for o in hem.outages] == [(end - 18 * HOUR, 2 * HOUR, CLOSED)]
+    assert [(o.start_ms, o.ms, o.what) for o in hem.outages] == [(end - 18 * HOUR, 2 * HOUR, STREAM_ENDED)]
     assert [(t.what, t.ms) for t in hem.tampers] == [("tamper_covered", HOUR // 2)]
     assert hem.last_picture_ms == end
     assert cho.uptime_percent == 100 and cho.tampers == ()
