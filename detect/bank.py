@@ -28,7 +28,7 @@ import math
 import threading
 from collections import deque
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 
 import cv2
 import numpy as np
@@ -270,7 +270,7 @@ class DetectorBank:
         tick.steps = frame_steps(table.interval[tick.slots])
         for steps in sorted(set(tick.steps[tick.steps > 1].tolist())):  # a lower frame rate: objects move farther
             self._dilated_rows(lasting.reshape(frames.shape), previous, np.flatnonzero(tick.steps == steps),
-                               cv2.getStructuringElement(cv2.MORPH_CROSS, (2 * steps + 1, 2 * steps + 1)), "slower")
+                               _cross(steps), "slower")
         if len(shaken):  # each frame moved back is off by its own fraction of a pixel, diagonally too
             self._dilated_rows(lasting.reshape(frames.shape), previous, shaken, SQUARE, "shaken")
         cv2.bitwise_and(foreground, lasting, dst=lasting)
@@ -651,6 +651,13 @@ class DetectorBank:
                 self._table.move(last.slot, camera.slot)
                 last.slot = camera.slot
                 self._slots[camera.slot] = last
+
+
+@cache
+def _cross(radius: int) -> np.ndarray:
+    """A cross reaching `radius` pixels from its centre (made once per radius: it is asked for at every tick)."""
+    kernel: np.ndarray = cv2.getStructuringElement(cv2.MORPH_CROSS, (2 * radius + 1, 2 * radius + 1))
+    return kernel
 
 
 def _never(_: Blob) -> bool:
