@@ -705,7 +705,7 @@ def scenario_scores(name: str, cache: Path | None = None, everies: tuple[int, ..
     clips = SCENARIOS[name]()
     frames = work_frames(clips, cache)
     if len(everies) > 1:
-        frames = {clip: list(work) for clip, work in frames.items()}
+        frames = {name: list(work) for name, work in frames.items()}
     return {every: scored(clips, frames, every) for every in everies}
 
 

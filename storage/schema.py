@@ -23,7 +23,7 @@ ADVISORY_LOCK_KEY = 0x4E56_524D_4947_5254  # "NVRMIGRT": the same on every box, 
 
 def _alembic_config(station: str) -> AlembicConfig:
     """Alembic is imported here, not with the module: the recorder processes and most commands open the index
-    without migrating, and it is a tenth of their start-up."""
+    without migrating, and it was a sixth of a recorder's start-up (0.2 of 1.25 CPU-s)."""
     from alembic.config import Config as AlembicConfig
 
     cfg = AlembicConfig()
