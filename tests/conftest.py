@@ -7,14 +7,17 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pytest
 import yaml
+from argon2 import PasswordHasher
 
 from nvr.config import Config, parse_config
 from nvr.logs import REDACTING_FILTER, URL_LOGGERS, setup_logging
+from storage import accounts
 from tests.support.postgres import PostgresServer
 from tests.support.rtsp import RtspServer
 
@@ -44,6 +47,17 @@ class ManualClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+@pytest.fixture(autouse=True, scope="session")
+def quick_password_hashes() -> Iterator[None]:
+    """Argon2id at a small cost in this process's stations. At the station's own (64 MiB, 3 passes, 4 lanes) a
+    hash is about 0.35 CPU-s and a check 0.2, and nearly every station a test starts adds a user and logs in: a
+    tenth of the suite's CPU. `test_auth.py::test_passwords_are_hashed_at_full_strength` checks the station's
+    own cost; `nvr run` in a subprocess keeps it too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "PasswordHasher", partial(PasswordHasher, time_cost=1, memory_cost=64, parallelism=1))
+        yield
 
 
 @pytest.fixture(scope="session")

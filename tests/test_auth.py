@@ -10,6 +10,7 @@ import sys
 import tracemalloc
 from pathlib import Path
 
+import argon2
 import httpx
 import pytest
 import yaml
@@ -21,6 +22,7 @@ from websockets.sync.client import connect
 from api.app import create_app
 from nvr.first_admin import PASSWORD_FILE, ensure_first_admin
 from nvr.login_limiter import CAPACITY, FAILURES_KEPT, LoginLimiter
+from storage import accounts
 from storage.accounts import TOKEN_CACHE_SECONDS, AccountError, AccountStore
 from storage.index import RecordingIndex
 from storage.models import UserRow
@@ -187,6 +189,21 @@ def test_the_generated_password_must_be_changed_at_the_first_login(tmp_path: Pat
         assert again.json()["must_change_password"] is False
         client.headers["Authorization"] = f"Bearer {again.json()['token']}"
         assert client.get("/api/users").status_code == 200
+
+
+def test_passwords_are_hashed_at_full_strength(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The station's own cost (the other tests hash cheaply: conftest's `quick_password_hashes`): Argon2id,
+    64 MiB, 3 passes, 4 lanes, RFC 9106's second recommended choice."""
+    monkeypatch.setattr(accounts, "PasswordHasher", argon2.PasswordHasher)
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", "post")
+    store = AccountStore(index)
+    store.add("guard", "a-long-enough-password", "operator")
+    with index.session() as session:
+        stored = session.scalars(select(UserRow.password_hash)).one()
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
+    assert store.verify("guard", "a-long-enough-password") is not None
+    assert store.verify("guard", "a-wrong-password-here") is None and store.verify("nobody", "whatever-it-is") is None
+    index.close()
 
 
 def test_the_login_limiter_keeps_bounded_records() -> None:
