@@ -146,10 +146,10 @@ def _draw(canvas: np.ndarray, extent: tuple[float, float, float, float], region:
     width, height = u1 - u0, v1 - v0
 
     def points(coords: tuple[float, ...]) -> np.ndarray:
-        xs, ys = np.asarray(coords[0::2]), np.asarray(coords[1::2])
-        xs = 1 - xs if mirror else xs
-        scaled = np.stack([(u0 - x0 + xs * width) * _SCALE, (v0 - y0 + ys * height) * _SCALE], axis=1)
-        return scaled.round().astype(np.int32)
+        # plain floats: a sprite's few points cost more as NumPy arrays (the demo cameras draw every frame)
+        xs = [1 - x for x in coords[0::2]] if mirror else coords[0::2]
+        return np.array([(round((u0 - x0 + x * width) * _SCALE), round((v0 - y0 + y * height) * _SCALE))
+                         for x, y in zip(xs, coords[1::2], strict=True)], np.int32)
 
     for shape, key, coords, line_width in sprite:
         colour = colour_map.get(key)
@@ -158,10 +158,10 @@ def _draw(canvas: np.ndarray, extent: tuple[float, float, float, float], region:
         if shape == "poly":
             cv2.fillPoly(view, [points(coords)], colour, cv2.LINE_AA, _SHIFT)
         elif shape == "line":
-            a, b = points(coords)
+            a, b = points(coords).tolist()
             thickness = max(1, round(line_width * width))
-            cv2.line(view, tuple(map(int, a)), tuple(map(int, b)), colour, thickness, cv2.LINE_AA, _SHIFT)
+            cv2.line(view, a, b, colour, thickness, cv2.LINE_AA, _SHIFT)
         else:
-            centre = points(coords[:2])[0]
+            centre = points(coords[:2])[0].tolist()
             axes = (round(coords[2] * width * _SCALE), round(coords[3] * height * _SCALE))
-            cv2.ellipse(view, tuple(map(int, centre)), axes, 0, 0, 360, colour, -1, cv2.LINE_AA, _SHIFT)
+            cv2.ellipse(view, centre, axes, 0, 0, 360, colour, -1, cv2.LINE_AA, _SHIFT)
