@@ -103,9 +103,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def station_config(tmp_path: Path, cameras: list[dict[str, Any]], **overrides: Any) -> Config:
-    """A config for tests: short segments, fast reconnects, no free-space floor."""
+    """A config for tests: short segments, fast reconnects, no free-space floor, one recorder process (a test's
+    few cameras need no more, and each recorder costs about 1.5 CPU-s to start; tests of sharding set more)."""
     raw: dict[str, Any] = {
         "data_dir": str(tmp_path / "data"),
+        "runtime": {"recorder_processes": 1},
         "storage": {"segment_seconds": 2, "min_free_bytes": 0, "retention_check_seconds": 3600},
         "ingest": {"connect_timeout_seconds": 3, "read_timeout_seconds": 3, "reconnect_min_seconds": 0.2,
                    "reconnect_max_seconds": 1.0},

@@ -52,7 +52,7 @@ def test_32_cameras_under_api_load_keep_camera_pace_with_no_gap(street: Path, tm
     names = [f"cam{k:02d}" for k in range(CAMERAS)]
     with RtspServer([], files=dict.fromkeys(names, street)) as server:
         config = station_config(tmp_path, [{"name": n, "record_url": server.url(n)} for n in names],
-                                storage={"segment_seconds": 4})
+                                storage={"segment_seconds": 4}, runtime={"recorder_processes": None})  # one per core
         station, client = make_station(config)
         wait_for(lambda: all(station.report(n) and station.report(n).record.state == "online" for n in names), 30,
                  "every camera online")
