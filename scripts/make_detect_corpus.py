@@ -67,8 +67,6 @@ class Insects(Effect):
     seed: int
     every: float = 4.0
     life: tuple[float, float] = (0.2, 0.9)
-    start: float = 0.0
-    end: float = math.inf
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng([self.seed, 77])
@@ -100,8 +98,6 @@ class Foliage(Effect):
 
     box: tuple[float, float, float, float]
     seed: int
-    start: float = 0.0
-    end: float = math.inf
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng([self.seed, 78])
@@ -131,8 +127,6 @@ class BigClock(Effect):
     """A large camera clock (a line of about 6 % of the height) burnt into the top-left corner."""
 
     clock: datetime = datetime(2025, 3, 14, 23, 59, 40)
-    start: float = 0.0
-    end: float = math.inf
 
     def draw(self, frame: Frame, t: float) -> None:
         y = frame.y
@@ -148,8 +142,6 @@ class BigClock(Effect):
 class Cover(Effect):
     """A hand (dark) or a sheet of paper (bright, with a soft gradient) over the lens, put on within `ramp` s."""
 
-    start: float
-    end: float
     bright: bool = False
     ramp: float = 0.4
 
@@ -170,8 +162,6 @@ class Cover(Effect):
 class Turn(Effect):
     """The camera is turned away within `ramp` s: it pans onto another street, or tilts down to the ground."""
 
-    start: float
-    end: float
     other: SceneSpec
     tilt: bool = False
     ramp: float = 0.6
@@ -197,8 +187,6 @@ class Turn(Effect):
 class Defocus(Effect):
     """Focus lost (or the lens smeared: blur plus haze) within `ramp` s."""
 
-    start: float
-    end: float
     sigma: float = 0.015  # of the width
     haze: float = 0.0
     ramp: float = 0.5
@@ -345,9 +333,9 @@ def tampering() -> list[Clip]:
         movers = 10 if n % 2 else 0
         a, b = before, before + during
         kinds: list[tuple[TamperKind, Effect]] = [
-            ("covered", Cover(a, b, bright=n % 2 == 1)),
-            ("moved", Turn(a, b, _spec(900 + n, PLACES[(n + 1) % 3], 1.0), tilt=n % 3 == 2)),
-            ("defocus", Defocus(a, b, haze=0.4 if n % 2 else 0.0)),
+            ("covered", Cover(bright=n % 2 == 1, start=a, end=b)),
+            ("moved", Turn(_spec(900 + n, PLACES[(n + 1) % 3], 1.0), tilt=n % 3 == 2, start=a, end=b)),
+            ("defocus", Defocus(haze=0.4 if n % 2 else 0.0, start=a, end=b)),
         ]
         for k, (kind, effect) in enumerate(kinds):  # each clip its own street
             spec = _spec(1000 + 10 * n + k, place, before + during + 5.0, movers=movers, infrared=night)

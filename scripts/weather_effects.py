@@ -21,11 +21,13 @@ REFERENCE_WIDTH = 640
 EXPOSURE = 1 / 50  # s: how long a frame is exposed (motion blur of a shaking camera)
 
 
+@dataclass
 class Effect:
-    """Something drawn over a rendered frame (in place, on its planes) from `start` to `end` s."""
+    """Something drawn over a rendered frame (in place, on its planes) from `start` to `end` s (by default the
+    whole clip)."""
 
-    start: float
-    end: float
+    start: float = field(default=0.0, kw_only=True)
+    end: float = field(default=math.inf, kw_only=True)
 
     def draw(self, frame: Frame, t: float) -> None:
         raise NotImplementedError
@@ -121,8 +123,6 @@ class Rain(Effect):
     infrared: bool = False
     ground: float = 0.4
     slant: float = 0.12  # across per down: the wind
-    start: float = 0.0
-    end: float = math.inf
     ramp_end: float = 60.0
     near_per_second: float = 1.5  # drops in front of the lens, in infrared
 
@@ -191,8 +191,6 @@ class WetRoad(Effect):
     ground: float = 0.4
     shimmer: float = 4.0  # levels, at the bottom of the picture
     reflection: float = 0.35  # how much of a mover the road reflects
-    start: float = 0.0
-    end: float = math.inf
     _waves: dict[tuple[int, int], _Waves] = field(default_factory=dict, init=False, repr=False)
 
     def draw(self, frame: Frame, t: float) -> None:
@@ -235,8 +233,6 @@ class Snow(Effect):
 
     seed: int
     flakes: int = 700
-    start: float = 0.0
-    end: float = math.inf
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng([self.seed, 93])
@@ -316,8 +312,6 @@ class Tree(Effect):
     box: tuple[float, float, float, float]
     seed: int
     strength: float = 1.0
-    start: float = 0.0
-    end: float = math.inf
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng([self.seed, 94])
@@ -356,8 +350,6 @@ class Awning(Effect):
     box: tuple[float, float, float, float]
     seed: int
     strength: float = 1.0
-    start: float = 0.0
-    end: float = math.inf
 
     def __post_init__(self) -> None:
         self._gusts = _gusts(np.random.default_rng([self.seed, 95]), self.strength)
@@ -388,8 +380,6 @@ class Water(Effect):
     box: tuple[float, float, float, float]
     seed: int
     ripple: float = 14.0  # levels
-    start: float = 0.0
-    end: float = math.inf
     _waves: dict[tuple[int, int], _Waves] = field(default_factory=dict, init=False, repr=False)
 
     def draw(self, frame: Frame, t: float) -> None:
@@ -432,8 +422,6 @@ class Shake(Effect):
     jitter: float = 0.0
     jolts: tuple[float, ...] = ()
     jolt: float = 14.0
-    start: float = 0.0
-    end: float = math.inf
 
     def __post_init__(self) -> None:
         rng = np.random.default_rng([self.seed, 98])
