@@ -97,18 +97,26 @@ class DistrictCaseStore:
             session.delete(row)
             return True
 
-    def add_items(self, case_id: int, mirrors: dict[str, int], items: Iterable[PostItem],
-                  by: str | None) -> list[DistrictItem]:
-        """Items the posts already hold, and the mirror cases new to this case; [] when there is no such case."""
+    def hold(self, case_id: int, station: str, post_case_id: int) -> None:
+        """`station`'s case `post_case_id` mirrors this case: from now on the post lets only the district change it
+        (storage.cases.CaseStore.held_for_district). Written as soon as the mirror is made, before it holds any
+        footage, so that no officer at the post can close it between the two."""
+        with self._sessions() as session, session.begin():
+            session.add(DistrictCasePostRow(case_id=case_id, station=station, post_case_id=post_case_id))
+
+    def release(self, case_id: int, station: str) -> None:
+        """The mirror at `station` is gone (a refused change taken back)."""
+        with self._sessions() as session, session.begin():
+            session.execute(delete(DistrictCasePostRow).where(DistrictCasePostRow.case_id == case_id,
+                                                              DistrictCasePostRow.station == station))
+
+    def add_items(self, case_id: int, items: Iterable[PostItem], by: str | None) -> list[DistrictItem]:
+        """Items the posts already hold (in mirrors already held); [] when there is no such case."""
         now = now_ms()
         with self._sessions() as session, session.begin():
             case = session.get(DistrictCaseRow, case_id)
             if case is None:
                 return []
-            known = set(session.scalars(select(DistrictCasePostRow.station)
-                                        .where(DistrictCasePostRow.case_id == case_id)))
-            session.add_all([DistrictCasePostRow(case_id=case_id, station=station, post_case_id=post_case)
-                             for station, post_case in mirrors.items() if station not in known])
             rows = [DistrictCaseItemRow(case_id=case_id, station=i.station, camera=i.camera, start_ms=i.start_ms,
                                         end_ms=i.end_ms, note=i.note, added_ms=now, added_by=by,
                                         post_item_id=i.post_item_id) for i in items]

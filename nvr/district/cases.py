@@ -34,7 +34,7 @@ class DistrictCases:
     def __init__(self, district: District) -> None:
         self.district = district
         self.store = DistrictCaseStore(district.catalog.engine)
-        self.mirrors = Mirrors(district.clients, district.zone)
+        self.mirrors = Mirrors(district.clients, district.zone, self.store)
         self.key = StationKey.load_or_create(district.config.data_dir, DISTRICT_KEY_FILE)
         source = DistrictExportSource(district.zone, self.key, {s.id: s for s in district.config.stations})
         self.exports: ExportJobs[DistrictCase] = ExportJobs(
@@ -153,8 +153,8 @@ def _visible_event(district: District, user: DistrictUser, station: str, event_i
 
 
 async def _add(cases: DistrictCases, case: DistrictCase, asked: list[Wanted], by: str) -> list[DistrictItem]:
-    made, held = await cases.mirrors.add(case, asked)
-    return await asyncio.to_thread(cases.store.add_items, case.id, made, held, by)
+    held = await cases.mirrors.add(case, asked)
+    return await asyncio.to_thread(cases.store.add_items, case.id, held, by)
 
 
 @router.get("")

@@ -3,11 +3,14 @@ district's machine key: the post's lock then keeps that footage from its retenti
 and the post's export of it is what the district's export holds. Calls run on the event loop with the
 posts' clients (relay.station_clients).
 
-Every change reaches the posts before the district's rows change; a post that cannot be reached refuses the
-change (502/504 naming it) and a retry is safe: a mirror already gone counts as deleted."""
+Every change reaches the posts before the district's rows change, but for the hold on a new mirror (the row
+that makes the post refuse its officers' changes to it), written as soon as the post has made it, before it
+holds any footage. A post that cannot be reached refuses the change (502/504 naming it) and a retry is safe: a
+mirror already gone counts as deleted."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +20,7 @@ import httpx
 from fastapi import HTTPException
 
 from api.case_items import NOTE_MAX, TITLE_MAX
-from nvr.district.case_store import DistrictCase, PostItem
+from nvr.district.case_store import DistrictCase, DistrictCaseStore, PostItem
 from nvr.district.relay import post_refusal
 from nvr.times import format_instant
 from storage.cases import CaseStatus
@@ -45,13 +48,14 @@ def mirror_note(case_id: int, note: str) -> str:
 
 
 class Mirrors:
-    def __init__(self, clients: dict[str, httpx.AsyncClient], zone: ZoneInfo) -> None:
+    def __init__(self, clients: dict[str, httpx.AsyncClient], zone: ZoneInfo, store: DistrictCaseStore) -> None:
         self._clients = clients
         self._zone = zone
+        self._store = store
 
-    async def add(self, case: DistrictCase, wanted: list[Wanted]) -> tuple[dict[str, int], list[PostItem]]:
-        """The items added to each post's mirror case (made first where there is none): the mirrors made and
-        the items as held. On a refusal, what was added at the posts is taken away again and the refusal raised."""
+    async def add(self, case: DistrictCase, wanted: list[Wanted]) -> list[PostItem]:
+        """The items added to each post's mirror case (made and held first where there is none), as held. On a
+        refusal, what was added at the posts is taken away again and the refusal raised."""
         made: dict[str, int] = {}
         added: list[PostItem] = []
         try:
@@ -67,7 +71,7 @@ class Mirrors:
         except HTTPException:
             await self._undo(case, made, added)
             raise
-        return made, added
+        return added
 
     async def change(self, case: DistrictCase, title: str | None, note: str | None,
                      status: CaseStatus | None) -> None:
@@ -89,11 +93,17 @@ class Mirrors:
             await self._call(station, "DELETE", f"/api/cases/{post_case}/items/{post_item}", gone_ok=True)
 
     async def _new_mirror(self, case: DistrictCase, station: str) -> int:
+        """A mirror case at `station`, held for the district before it holds any footage. An officer at the post
+        may have changed it in the moment between its making and the hold: its status is read again then, and
+        set to the district case's if it differs."""
         made = await self._call(station, "POST", "/api/cases", {"title": mirror_title(case.id, case.title),
                                                                 "note": mirror_note(case.id, case.note)})
-        if case.status == "closed":
-            await self._call(station, "PATCH", f"/api/cases/{made['id']}", {"status": "closed"})
-        return int(made["id"])
+        post_case = int(made["id"])
+        await asyncio.to_thread(self._store.hold, case.id, station, post_case)
+        now = made if made["status"] != case.status else await self._call(station, "GET", f"/api/cases/{post_case}")
+        if now["status"] != case.status:
+            await self._call(station, "PATCH", f"/api/cases/{post_case}", {"status": case.status})
+        return post_case
 
     async def _undo(self, case: DistrictCase, made: dict[str, int], added: list[PostItem]) -> None:
         """Best effort: a post that fails now keeps an item in its mirror (shown there, named by its title)."""
@@ -104,6 +114,7 @@ class Mirrors:
         for station, post_case in made.items():
             with suppress(HTTPException):
                 await self._call(station, "DELETE", f"/api/cases/{post_case}", gone_ok=True)
+                await asyncio.to_thread(self._store.release, case.id, station)
 
     async def _call(self, station: str, method: str, path: str, body: dict[str, Any] | None = None, *,
                     gone_ok: bool = False) -> dict[str, Any]:
