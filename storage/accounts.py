@@ -12,7 +12,7 @@ import re
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Literal, get_args
 
@@ -45,6 +45,7 @@ class User:
     role: str
     cameras: frozenset[str]  # granted cameras; only meaningful for viewers
     must_change_password: bool = False  # the generated first password: nothing else until it is changed
+    machine_key: bool = False  # signed in with a machine key (a machine such as the district server), not a password
 
     def may_see(self, camera: str) -> bool:
         return self.role in ("admin", "operator") or camera in self.cameras
@@ -210,7 +211,8 @@ class AccountStore:
         with self._index.session() as session:
             token = session.execute(select(TokenRow.user_id, TokenRow.expires_ms)
                                     .where(TokenRow.token_hash == digest, TokenRow.expires_ms > now_ms())).first()
-            if token is None:
+            machine_key = token is None
+            if machine_key:
                 token = session.execute(select(MachineKeyRow.user_id, literal(NEVER_MS))
                                         .where(MachineKeyRow.key_hash == digest,
                                                MachineKeyRow.revoked_ms.is_(None))).first()
@@ -219,6 +221,8 @@ class AccountStore:
             user_id, expires_ms = token
             username = session.scalar(select(UserRow.username).where(UserRow.id == user_id))
         user = self.get(username) if username else None
+        if user is not None and machine_key:
+            user = replace(user, machine_key=True)
         if user is not None:
             self._tokens.put(digest, expires_ms, user)
         return user

@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from nvr.evidence.signing import KEY_FILE, StationKey, public_base64
-from tests.conftest import start_station, station_config, wait_for
+from storage.machine_keys import MachineKeys
+from tests.conftest import OPERATOR, start_station, station_config, wait_for
 from tests.support.district_hold import hold_for_district
 from tests.support.rtsp import RtspServer
 
@@ -192,7 +193,7 @@ def test_storage_shows_the_footage_open_cases_lock(post: Post) -> None:
 
 def test_a_case_held_for_the_district_is_changed_by_the_district_alone(post: Post) -> None:
     """Closing the post's part of a district case here would unlock footage the district still holds: only its
-    creator (the district's account) changes it; others get a 409 naming the district case."""
+    creator (the district's account, with its machine key) changes it; others get a 409 naming the district case."""
     start, end = post.recorded("nga-tu")
     item = {"camera": "nga-tu", "start": start, "end": end}
     case = post.operator.post("/api/cases", json={"title": "[Quận #1] t", "items": [item]}).json()
@@ -209,7 +210,11 @@ def test_a_case_held_for_the_district_is_changed_by_the_district_alone(post: Pos
         assert f"district case #{district_case}" in refused.json()["detail"]
     held = admin.get(path).json()
     assert held["status"] == "open" and len(held["items"]) == 1, "nothing changed"
-    assert post.operator.patch(path, json={"status": "closed"}).json()["status"] == "closed", "its creator may"
+    refused = post.operator.patch(path, json={"status": "closed"})
+    assert refused.status_code == 409, "its creator's account signed in with a password is a person, not the district"
+    _, key = MachineKeys(post.station.index, post.station.accounts).create(OPERATOR, "district")
+    district = TestClient(create_app(post.station), headers={"Authorization": f"Bearer {key}"})
+    assert district.patch(path, json={"status": "closed"}).json()["status"] == "closed", "its creator's key may"
 
 
 def test_the_station_key_is_made_once_private_and_published(post: Post, tmp_path: Path) -> None:

@@ -503,6 +503,11 @@ def test_district_cases_are_for_duty_officers_and_closing_one_unlocks_it_at_its_
     refused = httpx.patch(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}", json={"status": "closed"},
                           headers=officer, timeout=10)  # an officer at post b: the district's footage stays locked
     assert refused.status_code == 409 and f"district case #{case['id']}" in refused.json()["detail"], refused.text
+    signed_in = httpx.post(f"http://127.0.0.1:{district.ports['phuong-b']}/api/auth/login", timeout=10,
+                           json={"username": "district", "password": "district-password"}).json()["token"]
+    refused = httpx.patch(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}", json={"status": "closed"},
+                          headers={"Authorization": f"Bearer {signed_in}"}, timeout=10)
+    assert refused.status_code == 409, "a person signed in to the district's account with its password is no district"
     taken = httpx.delete(f"http://127.0.0.1:{district.ports['phuong-b']}{mirror}/items/{case['items'][0]['post_item']}",
                          headers={"Authorization": f"Bearer {district.key}"}, timeout=10)
     assert taken.status_code == 204  # the district's own account took the item out at post b, not through the district
