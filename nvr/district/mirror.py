@@ -11,6 +11,7 @@ mirror already gone counts as deleted."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
@@ -18,12 +19,16 @@ from zoneinfo import ZoneInfo
 
 import httpx
 from fastapi import HTTPException
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.case_items import NOTE_MAX, TITLE_MAX
 from nvr.district.case_store import DistrictCase, DistrictCaseStore, PostItem
 from nvr.district.relay import post_refusal
 from nvr.times import format_instant
 from storage.cases import CaseStatus
+
+log = logging.getLogger(__name__)
+CATALOG_AWAY = "the catalog (database) does not answer: the case was not changed; try again"
 
 
 @dataclass(frozen=True)
@@ -55,14 +60,15 @@ class Mirrors:
 
     async def add(self, case: DistrictCase, wanted: list[Wanted]) -> list[PostItem]:
         """The items added to each post's mirror case (made and held first where there is none), as held. On a
-        refusal, what was added at the posts is taken away again and the refusal raised."""
+        refusal, what was added at the posts is taken away again and the refusal raised; the catalog not answering
+        (the hold not written) is a refusal too, 503."""
         made: dict[str, int] = {}
         added: list[PostItem] = []
         try:
             for item in wanted:
                 post_case = case.mirrors.get(item.station) or made.get(item.station)
                 if post_case is None:
-                    post_case = made[item.station] = await self._new_mirror(case, item.station)
+                    post_case = await self._new_mirror(case, item.station, made)
                 answer = await self._call(item.station, "POST", f"/api/cases/{post_case}/items", {
                     "camera": item.camera, "start": format_instant(item.start_ms, self._zone),
                     "end": format_instant(item.end_ms, self._zone), "note": item.note})
@@ -71,6 +77,11 @@ class Mirrors:
         except HTTPException:
             await self._undo(case, made, added)
             raise
+        except SQLAlchemyError as exc:
+            log.warning("case %d: the catalog does not answer (%s); what the posts were given is taken back",
+                        case.id, type(exc).__name__)
+            await self._undo(case, made, added)
+            raise HTTPException(503, CATALOG_AWAY, headers={"Retry-After": "5"}) from None
         return added
 
     async def change(self, case: DistrictCase, title: str | None, note: str | None,
@@ -92,29 +103,41 @@ class Mirrors:
         if post_case is not None:
             await self._call(station, "DELETE", f"/api/cases/{post_case}/items/{post_item}", gone_ok=True)
 
-    async def _new_mirror(self, case: DistrictCase, station: str) -> int:
-        """A mirror case at `station`, held for the district before it holds any footage. An officer at the post
-        may have changed it in the moment between its making and the hold: its status is read again then, and
-        set to the district case's if it differs."""
-        made = await self._call(station, "POST", "/api/cases", {"title": mirror_title(case.id, case.title),
-                                                                "note": mirror_note(case.id, case.note)})
-        post_case = int(made["id"])
+    async def _new_mirror(self, case: DistrictCase, station: str, made: dict[str, int]) -> int:
+        """A mirror case at `station` (recorded in `made` at once, for an undo), held for the district before it
+        holds any footage. An officer at the post may have changed it in the moment between its making and the
+        hold: its status is read again then and set to the district case's if it differs; deleted, the change is
+        refused (409)."""
+        answer = await self._call(station, "POST", "/api/cases", {"title": mirror_title(case.id, case.title),
+                                                                  "note": mirror_note(case.id, case.note)})
+        post_case = made[station] = int(answer["id"])
         await asyncio.to_thread(self._store.hold, case.id, station, post_case)
-        now = made if made["status"] != case.status else await self._call(station, "GET", f"/api/cases/{post_case}")
-        if now["status"] != case.status:
+        if answer["status"] == case.status:
+            answer = await self._call(station, "GET", f"/api/cases/{post_case}", gone_ok=True)
+            if not answer:
+                raise HTTPException(409, f"station {station}: its case {post_case} for this case was deleted there "
+                                         "as it was made; try again")
+        if answer["status"] != case.status:
             await self._call(station, "PATCH", f"/api/cases/{post_case}", {"status": case.status})
         return post_case
 
     async def _undo(self, case: DistrictCase, made: dict[str, int], added: list[PostItem]) -> None:
-        """Best effort: a post that fails now keeps an item in its mirror (shown there, named by its title)."""
+        """Best effort: a post that fails now keeps an item in its mirror, or the mirror made for this change
+        (shown there, named by its title; no longer held, so the post's people may delete it)."""
         for item in added:
             if item.station not in made:
                 with suppress(HTTPException):
                     await self.remove(case, item.station, item.post_item_id)
         for station, post_case in made.items():
-            with suppress(HTTPException):
+            try:
                 await self._call(station, "DELETE", f"/api/cases/{post_case}", gone_ok=True)
+            except HTTPException as refused:
+                log.warning("case %d: station %s keeps its case %d (%s)", case.id, station, post_case, refused.detail)
+            try:
                 await asyncio.to_thread(self._store.release, case.id, station)
+            except SQLAlchemyError as exc:
+                log.warning("case %d: the hold on station %s's case %d stays (the catalog: %s)", case.id, station,
+                            post_case, type(exc).__name__)
 
     async def _call(self, station: str, method: str, path: str, body: dict[str, Any] | None = None, *,
                     gone_ok: bool = False) -> dict[str, Any]:
