@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from storage.accounts import User, token_digest
@@ -130,8 +130,8 @@ class Connections:
 
     async def _apply(self, user: User) -> None:
         mine = [held for held in self._open if held.user.id == user.id]
-        for held in mine:
-            held.user = user
+        for held in mine:  # the account's grants and role; how each connection signed in stays its own
+            held.user = replace(user, machine_key=held.user.machine_key)
         await self._end((held for held in mine if held.camera is not None and not user.may_see(held.camera)),
                         NOT_GRANTED)
 

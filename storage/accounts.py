@@ -13,7 +13,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, replace
-from functools import cached_property
 from typing import Literal, get_args
 
 from argon2 import PasswordHasher
@@ -87,13 +86,8 @@ class AccountStore:
     def __init__(self, index: RecordingIndex) -> None:
         self._index = index
         self._hasher = PasswordHasher()
+        self._dummy_hash = self._hasher.hash(secrets.token_hex(16))  # unknown users cost as much as known ones
         self._tokens = TokenCache()
-
-    @cached_property
-    def _dummy_hash(self) -> str:
-        """Checked against for unknown users, so that they cost as much as known ones. Made at the first such
-        login, not at start-up: a hash is about 0.35 CPU-s, a station process's start-up about 2."""
-        return self._hasher.hash(secrets.token_hex(16))
 
     def count(self, role: str | None = None) -> int:
         query = select(func.count(UserRow.id))
