@@ -1,19 +1,29 @@
 """Detection's results go to the catalog, the snapshot folder and then to whoever follows the events (the
 event bus, MQTT, webhooks) from a thread of their own: a slow database, or a recorder slow to hand over a
-snapshot, never holds up the next tick."""
+snapshot, never holds up the next tick.
+
+While the catalog is away (a post's link to the district's PostgreSQL) the updates wait in memory and are
+tried again; those still waiting when the station stops are written to a file in the data folder
+(WAITING_FILE) and stored, in order, at the next start, without snapshots (the picture then is not the
+event's). A station killed outright during an outage still loses them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import os
 import queue
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, get_args
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from detect.events import Event as DetectedEvent
-from detect.events import EventUpdate
+from detect.events import EventUpdate, UpdateKind
 from nvr.event_counts import EventCounts
 from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
 from storage.events import Event, EventStore
@@ -21,6 +31,7 @@ from storage.events import Event, EventStore
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
 NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
+WAITING_FILE = "events-waiting.jsonl"  # in the data folder: updates the catalog had not taken at a stop
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 Publish = Callable[[Event], None]  # a stored change, handed on; must not wait
 
@@ -29,12 +40,19 @@ def _ms(t: float) -> int:
     return round(t * 1000)
 
 
+class _Stopped(Exception):
+    """The station stops while the catalog is away."""
+
+
 class EventWriter:
-    def __init__(self, events: EventStore, publish: Publish, snapshots_dir: Path, snapshots: Snapshots) -> None:
+    def __init__(self, events: EventStore, publish: Publish, snapshots_dir: Path, snapshots: Snapshots,
+                 waiting: Path | None = None) -> None:
         self._events = events
         self._publish = publish
         self._snapshots_dir = snapshots_dir
         self._snapshots = snapshots
+        self._waiting = waiting  # where what still waits for the catalog at a stop is kept for the next start
+        self._replaying = False  # the first batch is what waited at the last stop
         self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
         self.counts = EventCounts()
         self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
@@ -44,6 +62,10 @@ class EventWriter:
 
     def start(self) -> None:
         self._snapshots_dir.mkdir(parents=True, exist_ok=True)
+        waited = self._read_waiting()
+        if waited is not None:  # the file is removed once they are stored
+            self._replaying = True
+            self._queue.put(waited)
         self._thread.start()
 
     def put(self, updates: list[EventUpdate]) -> None:
@@ -58,7 +80,7 @@ class EventWriter:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued (up to `timeout`), then end the thread; while the catalog is away, what waits
-        for it is given up at once (it is in memory only)."""
+        for it goes to the waiting file at once."""
         self._queue.put(None)
         if self._away.away:
             self._stopping.set()
@@ -68,10 +90,17 @@ class EventWriter:
 
     def _run(self) -> None:
         while (updates := self._queue.get()) is not None:
-            for update in updates:
-                stored = self._record_until_stored(update)
+            for n, update in enumerate(updates):
+                try:
+                    stored = self._record_until_stored(update)
+                except _Stopped:
+                    self._keep_waiting(updates[n:] + self._rest_of_queue())
+                    return
                 if stored is not None:
                     self._publish(stored)
+            if self._replaying and self._waiting is not None:
+                self._waiting.unlink(missing_ok=True)
+                self._replaying = False
 
     def _record_until_stored(self, update: EventUpdate) -> Event | None:
         """A catalog that is away (a post's link to the district's PostgreSQL) is waited for, the update kept
@@ -88,9 +117,7 @@ class EventWriter:
             except SQLAlchemyError as exc:
                 self._away.failed(exc)
                 if self._stopping.wait(wait):
-                    log.error("%s: a %s event was not stored: the catalog did not answer before the stop",
-                              update.event.camera, update.event.type)
-                    return None
+                    raise _Stopped from None
                 wait = min(wait * 2, RETRY_MAX_SECONDS)
                 continue
             except Exception:
@@ -101,7 +128,7 @@ class EventWriter:
 
     def _record(self, update: EventUpdate) -> Event | None:
         event = update.event
-        key = (event.camera, event.type, event.start)
+        key = _key(event)
         if update.kind == "started":
             if key not in self._open:  # else opened on an earlier try, whose snapshot could not be stored
                 self._open[key] = self._events.open(event.camera, event.type, _ms(event.start), event.score,
@@ -120,7 +147,7 @@ class EventWriter:
 
     def _snapshot(self, event: DetectedEvent, event_id: int) -> str | None:
         """The camera's picture now (the event's best frame so far), saved as `<id>.jpg`."""
-        if event.type in NO_PICTURE:
+        if event.type in NO_PICTURE or self._replaying:
             return None
         image = self._snapshots(event.camera)
         if image is None:
@@ -130,3 +157,69 @@ class EventWriter:
         partial.write_bytes(image)
         partial.replace(self._snapshots_dir / name)
         return name
+
+    def _rest_of_queue(self) -> list[EventUpdate]:
+        rest: list[EventUpdate] = []
+        while True:
+            try:
+                updates = self._queue.get_nowait()
+            except queue.Empty:
+                return rest
+            rest += updates or []
+
+    def _keep_waiting(self, updates: list[EventUpdate]) -> None:
+        """`updates` to the waiting file (replacing it: what it held is among them), each with the catalog's id
+        of its event when its start was stored."""
+        if self._waiting is None:
+            log.error("%d event updates were not stored: the catalog did not answer before the stop", len(updates))
+            return
+        lines = [json.dumps({"kind": u.kind, "id": self._open.get(_key(u.event)), **dataclasses.asdict(u.event)})
+                 for u in updates]
+        partial = self._waiting.with_name(f".{self._waiting.name}.tmp")
+        try:
+            with partial.open("w") as file:
+                file.write("".join(line + "\n" for line in lines))
+                file.flush()
+                os.fsync(file.fileno())
+            partial.replace(self._waiting)
+        except OSError as exc:  # a full disk: nothing more can be done for them
+            log.error("%d event updates were not stored: the catalog did not answer before the stop, and %s "
+                      "could not be written (%s)", len(lines), self._waiting, exc)
+            return
+        log.warning("%d event updates wait for the catalog in %s: they are stored at the next start", len(lines),
+                    self._waiting)
+
+    def _read_waiting(self) -> list[EventUpdate] | None:
+        """What waited for the catalog at the last stop (None: nothing did), the ids known then restored; a line
+        that cannot be read is logged and left out."""
+        if self._waiting is None or not self._waiting.exists():
+            return None
+        updates = []
+        for number, line in enumerate(self._waiting.read_text().splitlines(), 1):
+            try:
+                update, event_id = _update_from(json.loads(line))
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error("%s line %d: not an event update (%s); left out", self._waiting, number, exc)
+                continue
+            if event_id is not None:
+                self._open[_key(update.event)] = event_id
+            updates.append(update)
+        log.info("%d event updates that waited for the catalog at the last stop are stored now", len(updates))
+        return updates
+
+
+def _key(event: DetectedEvent) -> tuple[str, str, float]:
+    return event.camera, event.type, event.start
+
+
+def _update_from(entry: dict[str, Any]) -> tuple[EventUpdate, int | None]:
+    """An update as `_keep_waiting` wrote it, and its event's catalog id (None when its start was not stored)."""
+    fields = {field.name for field in dataclasses.fields(DetectedEvent)}
+    values = {name: entry[name] for name in fields}
+    values["boxes"] = tuple(tuple(float(v) for v in box) for box in values["boxes"])
+    event_id = entry["id"]
+    if event_id is not None and not isinstance(event_id, int):
+        raise TypeError(f"id {event_id!r}")
+    if entry["kind"] not in get_args(UpdateKind):
+        raise ValueError(f"kind {entry['kind']!r}")
+    return EventUpdate(entry["kind"], DetectedEvent(**values)), event_id

@@ -18,7 +18,7 @@ from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
-from nvr.event_writer import EventWriter
+from nvr.event_writer import WAITING_FILE, EventWriter
 from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export
 from nvr.evidence.jobs import ExportJob, ExportJobs
 from nvr.evidence.signing import StationKey
@@ -96,7 +96,8 @@ class Station:
         self.camera_store = CameraStore(self.index)
         self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
         self.integrations = Integrations(config, identity, self)
-        writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot)
+        writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot,
+                             config.data_dir / WAITING_FILE)
         self.event_counts = writer.counts
         self.detection = LiveDetection(pipeline, self._work_pictures, writer, MotionGridWriter(self.motion_grids))
         self.tick_seconds = self.detection.tick_seconds

@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Collection
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from detect.observation import Box
 from nvr.event_bus import EventBus
-from nvr.event_writer import EventWriter
+from nvr.event_writer import WAITING_FILE, EventWriter
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
@@ -79,3 +80,61 @@ def test_events_of_a_catalog_outage_are_stored_when_it_returns(tmp_path: Path,
         assert sorted((e.camera, e.type, e.start_ms, e.end_ms) for e in stored) == [
             ("hem-4", "motion", 100_000, 104_000), ("ngo-7", "tamper_covered", 102_000, None)]
         index.close()
+
+
+def test_what_waits_for_the_catalog_at_a_stop_is_stored_at_the_next_start(tmp_path: Path,
+                                                                          caplog: pytest.LogCaptureFixture) -> None:
+    """The station stops (a service restart) during an outage: the updates still waiting go to the data folder's
+    waiting file and the next start stores them, on the events their starts made, without a snapshot of the
+    picture of that moment (it is not the event's)."""
+    waiting = tmp_path / WAITING_FILE
+    published: list[Event] = []
+    pictures: list[str] = []
+
+    def picture(camera: str) -> bytes:
+        pictures.append(camera)
+        return b"jpeg"
+
+    motion = DetectedEvent("hem-4", "motion", 100.0, None, 0.8, (), 101.0, 95.0, None)
+    with PostgresServer() as server:
+        index = RecordingIndex(server.url(), "post")
+        before = EventWriter(EventStore(index), published.append, tmp_path / "snapshots", picture, waiting)
+        before.start()
+        before.put([EventUpdate("started", motion)])
+        wait_for(lambda: len(published) == 1, 10, "the start stored while the catalog answers")
+        server.pause()
+        try:
+            before.put([EventUpdate("updated", replace(motion, score=0.95, boxes=((0.1, 0.2, 0.3, 0.4),)))])
+            before.put([EventUpdate("ended", replace(motion, end=104.0, score=0.95, clip_end=109.0))])
+            before.put([EventUpdate("started", DetectedEvent("ngo-7", "tamper_covered", 102.0, None, 1.0, (), 102.0,
+                                                             102.0, None))])
+            wait_for(lambda: "the catalog does not answer" in caplog.text, 10, "the writer finds the catalog away")
+            before.stop()
+        finally:
+            server.resume()
+        assert len(waiting.read_text().splitlines()) == 3 and len(published) == 1
+        taken = len(pictures)
+        after = EventWriter(EventStore(index), published.append, tmp_path / "snapshots", picture, waiting)
+        after.start()
+        wait_for(lambda: len(published) == 4, 30, "what waited stored and handed on")
+        after.stop()
+        assert not waiting.exists() and len(pictures) == taken, "no picture of the wrong moment"
+        stored = EventStore(index).query(cameras=["hem-4", "ngo-7"], types=None, start_ms=0, end_ms=2**62,
+                                         limit=10)
+        assert sorted((e.id, e.camera, e.start_ms, e.end_ms, e.score, e.snapshot) for e in stored) == [
+            (published[0].id, "hem-4", 100_000, 104_000, 0.95, f"{published[0].id}.jpg"),
+            (published[-1].id, "ngo-7", 102_000, None, 1.0, None)]
+        index.close()
+
+
+def test_a_waiting_file_line_that_cannot_be_read_is_left_out(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    waiting = tmp_path / WAITING_FILE
+    waiting.write_text('{"kind": "started"}\nnot json\n')
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    published: list[Event] = []
+    writer = EventWriter(EventStore(index), published.append, tmp_path / "snapshots", lambda _camera: b"jpeg", waiting)
+    writer.start()
+    wait_for(lambda: not waiting.exists(), 10, "the file read and done with")
+    writer.stop()
+    assert published == [] and "line 1: not an event update" in caplog.text and "line 2" in caplog.text
+    index.close()
