@@ -17,6 +17,7 @@ import os
 import queue
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any, get_args
 
@@ -27,6 +28,7 @@ from detect.events import EventUpdate, UpdateKind
 from nvr.event_counts import EventCounts
 from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
 from storage.events import Event, EventStore
+from storage.index import CONNECT_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
@@ -80,16 +82,22 @@ class EventWriter:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued (up to `timeout`), then end the thread; while the catalog is away, what waits
-        for it goes to the waiting file at once."""
-        self._queue.put(None)
+        for it goes to the waiting file at once. A database call under way when the time is up is waited for as
+        long as a connection may take (its failure sends what waits to the file too)."""
         if self._away.away:
+            self._stopping.set()
+        try:
+            self._queue.put(None, timeout=timeout)  # the end, after what is queued (a full queue: stop anyway)
+        except queue.Full:
             self._stopping.set()
         self._thread.join(timeout)
         self._stopping.set()
-        self._thread.join(1.0)
+        self._thread.join(CONNECT_TIMEOUT_SECONDS + 2.0)
+        if self._thread.is_alive():
+            log.error("event writer: still waiting for the database at the stop; what it holds is lost")
 
     def _run(self) -> None:
-        while (updates := self._queue.get()) is not None:
+        while (updates := self._next()) is not None:
             for n, update in enumerate(updates):
                 try:
                     stored = self._record_until_stored(update)
@@ -99,8 +107,22 @@ class EventWriter:
                 if stored is not None:
                     self._publish(stored)
             if self._replaying and self._waiting is not None:
-                self._waiting.unlink(missing_ok=True)
                 self._replaying = False
+                try:
+                    self._waiting.unlink(missing_ok=True)
+                except OSError as exc:
+                    log.error("%s could not be removed (%s): its updates will be stored again at the next start",
+                              self._waiting, exc)
+
+    def _next(self) -> list[EventUpdate] | None:
+        """The next tick's updates; None at the end (or once stopping with nothing queued: a stop that found the
+        queue full could not put the end in)."""
+        while True:
+            try:
+                return self._queue.get(timeout=0.5)
+            except queue.Empty:
+                if self._stopping.is_set():
+                    return None
 
     def _record_until_stored(self, update: EventUpdate) -> Event | None:
         """A catalog that is away (a post's link to the district's PostgreSQL) is waited for, the update kept
@@ -141,9 +163,10 @@ class EventWriter:
         if update.kind == "updated":
             return self._events.update(event_id, score=event.score, boxes=event.boxes,
                                        snapshot=self._snapshot(event, event_id))
-        del self._open[key]
         assert event.end is not None
-        return self._events.update(event_id, end_ms=_ms(event.end))
+        stored = self._events.update(event_id, end_ms=_ms(event.end))
+        del self._open[key]  # only once stored: a failed try keeps the id for the next
+        return stored
 
     def _snapshot(self, event: DetectedEvent, event_id: int) -> str | None:
         """The camera's picture now (the event's best frame so far), saved as `<id>.jpg`."""
@@ -194,8 +217,16 @@ class EventWriter:
         that cannot be read is logged and left out."""
         if self._waiting is None or not self._waiting.exists():
             return None
+        try:
+            text = self._waiting.read_text()
+        except (OSError, UnicodeError) as exc:  # moved aside, or every start would fail on it
+            aside = self._waiting.with_name(f"{self._waiting.name}.unreadable")
+            log.error("%s cannot be read (%s): moved to %s, its updates are not stored", self._waiting, exc, aside)
+            with suppress(OSError):
+                self._waiting.replace(aside)
+            return None
         updates = []
-        for number, line in enumerate(self._waiting.read_text().splitlines(), 1):
+        for number, line in enumerate(text.splitlines(), 1):
             try:
                 update, event_id = _update_from(json.loads(line))
             except (ValueError, TypeError, KeyError) as exc:

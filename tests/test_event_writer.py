@@ -138,3 +138,62 @@ def test_a_waiting_file_line_that_cannot_be_read_is_left_out(tmp_path: Path, cap
     writer.stop()
     assert published == [] and "line 1: not an event update" in caplog.text and "line 2" in caplog.text
     index.close()
+
+
+def test_an_end_the_catalog_missed_is_tried_again_on_its_event(tmp_path: Path,
+                                                                caplog: pytest.LogCaptureFixture) -> None:
+    published: list[Event] = []
+    motion = DetectedEvent("hem-4", "motion", 100.0, None, 0.8, (), 101.0, 95.0, None)
+    with PostgresServer() as server:
+        index = RecordingIndex(server.url(), "post")
+        writer = EventWriter(EventStore(index), published.append, tmp_path / "snapshots", lambda _camera: b"jpeg")
+        writer.start()
+        writer.put([EventUpdate("started", motion)])
+        wait_for(lambda: len(published) == 1, 10, "the start stored")
+        server.pause()
+        try:
+            writer.put([EventUpdate("ended", replace(motion, end=104.0, clip_end=109.0))])
+            wait_for(lambda: "the catalog does not answer" in caplog.text, 10, "the writer finds the catalog away")
+        finally:
+            server.resume()
+        wait_for(lambda: len(published) == 2, 30, "the end stored once the catalog is back")
+        writer.stop()
+        assert [e.end_ms for e in published] == [None, 104_000] and published[0].id == published[1].id
+        index.close()
+
+
+def test_a_stop_with_the_queue_full_during_an_outage_keeps_what_waits(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.setattr("nvr.event_writer.MAX_WAITING", 3)
+    waiting = tmp_path / WAITING_FILE
+    with PostgresServer() as server:
+        index = RecordingIndex(server.url(), "post")
+        writer = EventWriter(EventStore(index), EventBus().publish, tmp_path / "snapshots", lambda _camera: b"jpeg",
+                             waiting)
+        writer.start()
+        server.pause()
+        try:
+            for k in range(6):
+                writer.put([EventUpdate("started", DetectedEvent(f"cam{k}", "motion", 100.0 + k, None, 0.8, (),
+                                                                 100.0, 95.0, None))])
+            wait_for(lambda: "the catalog does not answer" in caplog.text, 10, "the writer finds the catalog away")
+            stopping = threading.Thread(target=writer.stop)
+            stopping.start()
+            wait_for(lambda: not stopping.is_alive(), 30, "the stop, though the queue is full")
+        finally:
+            server.resume()
+        assert len(waiting.read_text().splitlines()) == 4  # one in hand and three queued; two were dropped (logged)
+        index.close()
+
+
+def test_a_waiting_file_that_cannot_be_read_at_all_is_moved_aside(tmp_path: Path) -> None:
+    waiting = tmp_path / WAITING_FILE
+    waiting.write_bytes(b"\xff\xfe\x00torn")
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    writer = EventWriter(EventStore(index), EventBus().publish, tmp_path / "snapshots", lambda _camera: b"jpeg",
+                         waiting)
+    writer.start()
+    writer.stop()
+    assert not waiting.exists() and (tmp_path / f"{WAITING_FILE}.unreadable").read_bytes() == b"\xff\xfe\x00torn"
+    index.close()
