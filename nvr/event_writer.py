@@ -235,7 +235,7 @@ class EventWriter:
             if event_id is not None:
                 self._open[_key(update.event)] = event_id
             updates.append(update)
-        log.info("%d event updates that waited for the catalog at the last stop are stored now", len(updates))
+        log.info("%d event updates that waited for the catalog at the last stop go first", len(updates))
         return updates
 
 
