@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -12,10 +11,10 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import OperationalError
 
 from api.auth import current_user
 from api.auth import router as auth_router
+from api.catalog_away import answer_catalog_away
 from api.connections import Connections
 from api.request_latency import RequestLatency, latency_histogram
 from api.routes_admin import router as admin_router
@@ -45,7 +44,6 @@ from api.webrtc.sessions import LiveSessions
 from nvr.metrics import metrics_registry
 from nvr.station import Station
 
-log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).with_name("web")
 CATALOG_AWAY = "the catalog (database) does not answer; recording goes on and its rows are written once it is back"
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -114,14 +112,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    @app.exception_handler(OperationalError)
-    async def catalog_away(request: Request, exc: OperationalError) -> JSONResponse:
-        """A post whose link to the district's PostgreSQL is down: its recorders go on into their journals
-        (design/district.md), and what needs the catalog says so rather than answering 500 with a traceback."""
-        log.warning("%s %s: the catalog does not answer (%s)", request.method, request.url.path,
-                    type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
-        return JSONResponse({"detail": CATALOG_AWAY}, status_code=503, headers={"Retry-After": "5"})
-
+    answer_catalog_away(app, CATALOG_AWAY)
     return app
 
 

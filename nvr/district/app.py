@@ -17,6 +17,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.app import WEB_DIR, add_private_docs
+from api.catalog_away import answer_catalog_away
 from api.deps import zoned_window
 from api.security_headers import SecurityHeaders
 from api.validation_errors import refuse_without_echo
@@ -35,6 +36,7 @@ from storage.clock import now_ms
 
 DAY_MS = 86_400_000
 DISTRICT_WEB_DIR = Path(__file__).with_name("web")
+CATALOG_AWAY = "the catalog (database) does not answer: nothing was changed; try again"
 
 
 def create_district_app(district: District) -> FastAPI:
@@ -61,6 +63,7 @@ def create_district_app(district: District) -> FastAPI:
     app.state.district = district
     app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
     refuse_without_echo(app)  # the station's: nothing sent echoed
+    answer_catalog_away(app, CATALOG_AWAY)
     app.include_router(login_router)
     app.include_router(footage_router)
     app.include_router(cases_router)

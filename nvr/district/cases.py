@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.auth import remote_address
 from api.case_items import Instant, Note, RowId, Title, check_range, typed_over
@@ -174,7 +175,7 @@ async def create_case(new: NewDistrictCase, request: Request, staff: Staff, case
         case = await asyncio.to_thread(cases.store.create, new.title, new.note, staff.username)
         try:
             await _add(cases, case, asked, staff.username)
-        except HTTPException:
+        except (HTTPException, SQLAlchemyError):
             await asyncio.to_thread(cases.store.delete, case.id)
             raise
     await audit(cases, request, staff, "case_create", f"case {case.id} {case.title!r}: {len(asked)} items")

@@ -28,7 +28,6 @@ from nvr.times import format_instant
 from storage.cases import CaseStatus
 
 log = logging.getLogger(__name__)
-CATALOG_AWAY = "the catalog (database) does not answer: the case was not changed; try again"
 
 
 @dataclass(frozen=True)
@@ -60,8 +59,8 @@ class Mirrors:
 
     async def add(self, case: DistrictCase, wanted: list[Wanted]) -> list[PostItem]:
         """The items added to each post's mirror case (made and held first where there is none), as held. On a
-        refusal, what was added at the posts is taken away again and the refusal raised; the catalog not answering
-        (the hold not written) is a refusal too, 503."""
+        refusal, what was added at the posts is taken away again and the refusal raised; the same when the catalog
+        does not take a hold."""
         made: dict[str, int] = {}
         added: list[PostItem] = []
         try:
@@ -77,11 +76,9 @@ class Mirrors:
         except HTTPException:
             await self._undo(case, made, added)
             raise
-        except SQLAlchemyError as exc:
-            log.warning("case %d: the catalog does not answer (%s); what the posts were given is taken back",
-                        case.id, type(exc).__name__)
+        except SQLAlchemyError:  # the hold not written (the app answers 503 while the catalog is away)
             await self._undo(case, made, added)
-            raise HTTPException(503, CATALOG_AWAY, headers={"Retry-After": "5"}) from None
+            raise
         return added
 
     async def change(self, case: DistrictCase, title: str | None, note: str | None,

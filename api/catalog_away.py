@@ -1,0 +1,25 @@
+"""The catalog (the database) not answering, as an answer: 503 with `Retry-After: 5` and one log line, never
+a 500 with a traceback. A post whose link to the district's PostgreSQL is down goes on recording into its
+journals (design/district.md); the district server, on the same catalog, can only wait for it."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+log = logging.getLogger(__name__)
+
+
+def answer_catalog_away(app: FastAPI, detail: str) -> None:
+    """What raises OperationalError in `app`'s routes answers 503 with `detail`."""
+
+    async def catalog_away(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, OperationalError)
+        log.warning("%s %s: the catalog does not answer (%s)", request.method, request.url.path,
+                    type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})
+
+    app.add_exception_handler(OperationalError, catalog_away)

@@ -1,0 +1,23 @@
+"""The catalog not answering is a 503 at the station and at the district (api/catalog_away.py). The station's
+outage itself, with a real PostgreSQL stopped, is tests/test_catalog_outage.py."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+
+from api.catalog_away import answer_catalog_away
+from nvr.district.app import CATALOG_AWAY
+
+
+def test_a_route_the_catalog_does_not_answer_is_a_503_to_try_again() -> None:
+    app = FastAPI()
+    answer_catalog_away(app, CATALOG_AWAY)
+
+    @app.get("/cases")
+    def cases() -> None:
+        raise OperationalError("SELECT", {}, ConnectionRefusedError())
+
+    answer = TestClient(app).get("/cases")
+    assert (answer.status_code, answer.headers["retry-after"], answer.json()) == (503, "5", {"detail": CATALOG_AWAY})
