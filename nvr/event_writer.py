@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import queue
 import threading
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from nvr.event_counts import EventCounts
 from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
 from storage.events import Event, EventStore
 from storage.index import CONNECT_TIMEOUT_SECONDS
+from storage.segment_file import fsync_path
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
@@ -200,11 +200,10 @@ class EventWriter:
                  for u in updates]
         partial = self._waiting.with_name(f".{self._waiting.name}.tmp")
         try:
-            with partial.open("w") as file:
-                file.write("".join(line + "\n" for line in lines))
-                file.flush()
-                os.fsync(file.fileno())
+            partial.write_text("".join(line + "\n" for line in lines))
+            fsync_path(partial)
             partial.replace(self._waiting)
+            fsync_path(self._waiting.parent)
         except OSError as exc:  # a full disk: nothing more can be done for them
             log.error("%d event updates were not stored: the catalog did not answer before the stop, and %s "
                       "could not be written (%s)", len(lines), self._waiting, exc)
