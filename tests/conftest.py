@@ -52,9 +52,10 @@ class ManualClock:
 @pytest.fixture(autouse=True, scope="session")
 def quick_password_hashes() -> Iterator[None]:
     """Argon2id at a small cost in this process's stations. At the station's own (64 MiB, 3 passes, 4 lanes) a
-    hash is about 0.35 CPU-s and a check 0.2, and nearly every station a test starts adds a user and logs in: a
-    tenth of the suite's CPU. `test_auth.py::test_passwords_are_hashed_at_full_strength` checks the station's
-    own cost; `nvr run` in a subprocess keeps it too."""
+    hash is about 0.35 CPU-s and a check 0.2, and nearly every station a test starts adds a user and logs in
+    (test_auth and test_events_api spent 17 of their 60 CPU-s on it).
+    `test_auth.py::test_passwords_are_hashed_at_full_strength` checks the station's own cost; `nvr run` in a
+    subprocess keeps it too."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(accounts, "PasswordHasher", partial(PasswordHasher, time_cost=1, memory_cost=64, parallelism=1))
         yield
