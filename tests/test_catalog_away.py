@@ -3,12 +3,16 @@ outage itself, with a real PostgreSQL stopped, is tests/test_catalog_outage.py."
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any, cast
+
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
 from api.catalog_away import answer_catalog_away
-from nvr.district.app import CATALOG_AWAY
+from nvr.district.app import CATALOG_AWAY, create_district_app
+from nvr.district.state import District
 
 
 def test_a_route_the_catalog_does_not_answer_is_a_503_to_try_again() -> None:
@@ -21,3 +25,10 @@ def test_a_route_the_catalog_does_not_answer_is_a_503_to_try_again() -> None:
 
     answer = TestClient(app).get("/cases")
     assert (answer.status_code, answer.headers["retry-after"], answer.json()) == (503, "5", {"detail": CATALOG_AWAY})
+
+
+def test_the_district_answers_so_too() -> None:
+    nothing = cast(Any, None)
+    district = District(cast(Any, SimpleNamespace(timezone="Asia/Ho_Chi_Minh")), nothing, nothing, nothing, None,
+                        nothing)
+    assert OperationalError in create_district_app(district).exception_handlers
