@@ -43,6 +43,7 @@ from api.webrtc.live_sources import LiveSources
 from api.webrtc.sessions import LiveSessions
 from nvr.metrics import metrics_registry
 from nvr.station import Station
+from storage.cases import CaseHeld
 
 WEB_DIR = Path(__file__).with_name("web")
 CATALOG_AWAY = "the catalog (database) does not answer; recording goes on and its rows are written once it is back"
@@ -111,6 +112,10 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     @app.exception_handler(ValueError)
     async def bad_value(_request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
+
+    @app.exception_handler(CaseHeld)
+    async def held_for_district(_request: Request, exc: CaseHeld) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     answer_catalog_away(app, CATALOG_AWAY)
     return app

@@ -81,16 +81,12 @@ def existing_case(station: Station, case_id: int) -> Case:
     return case
 
 
-def changeable_case(station: Station, case_id: int, user: User) -> Case:
-    """The case, when `user` may change it. One that holds a district case's items is changed by the district
-    alone (its creator's account, with a machine key: not a person signed in to that account with its password):
-    closing it, or taking an item out, here would unlock footage the district still holds."""
-    case = existing_case(station, case_id)
-    district_case = station.cases.held_for_district().get(case_id)
-    if district_case is not None and not (user.machine_key and user.username == case.created_by):
-        raise HTTPException(409, f"case {case_id} holds the footage of district case #{district_case}: "
-                                 "it is changed at the district server")
-    return case
+def machine(user: User) -> str | None:
+    """Whom a change comes from, for a case held for the district (storage.cases.CaseStore._changeable): the
+    account's name when it signed in with a machine key (the district's mirror uses its creator's), else None (a
+    person, even one signed in to that account with its password). Closing such a case, or taking an item out, here
+    would unlock footage the district still holds: a refusal is CaseHeld, a 409."""
+    return user.username if user.machine_key else None
 
 
 def audit(station: Station, request: Request, user: User, action: str, detail: str,
@@ -123,8 +119,8 @@ def get_case(case_id: CaseId, staff: Staff, station: StationDep) -> dict[str, An
 @router.patch("/{case_id}")
 def change_case(case_id: CaseId, change: CaseChange, request: Request, staff: Staff,
                 station: StationDep) -> dict[str, Any]:
-    changeable_case(station, case_id, staff)
-    case = station.cases.update(case_id, title=change.title, note=change.note, status=change.status)
+    case = station.cases.update(case_id, title=change.title, note=change.note, status=change.status,
+                                machine=machine(staff))
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
     changed = ", ".join(f"{name} {value!r}" for name, value in change.model_dump(exclude_none=True).items())
@@ -135,8 +131,8 @@ def change_case(case_id: CaseId, change: CaseChange, request: Request, staff: St
 @router.delete("/{case_id}", status_code=204)
 def delete_case(case_id: CaseId, request: Request, staff: Staff, station: StationDep) -> Response:
     """The case, its items and its export go; its footage is no longer locked."""
-    case = changeable_case(station, case_id, staff)
-    if not station.cases.delete(case_id):
+    case = existing_case(station, case_id)
+    if not station.cases.delete(case_id, machine(staff)):
         raise HTTPException(404, f"no case {case_id}")
     station.exports.forget(case_id)
     audit(station, request, staff, "case_delete", f"case {case_id} {case.title!r}")
@@ -146,10 +142,10 @@ def delete_case(case_id: CaseId, request: Request, staff: Staff, station: Statio
 @router.post("/{case_id}/items", status_code=201)
 def add_item(case_id: CaseId, item: ItemIn, request: Request, staff: Staff, station: StationDep) -> dict[str, Any]:
     """One more item: `{"camera", "start", "end", "note"}`, `{"event": id}` or `{"bookmark": id}`."""
-    case = changeable_case(station, case_id, staff)
+    case = existing_case(station, case_id)
     if len(case.items) >= MAX_ITEMS:
         raise HTTPException(400, f"a case holds at most {MAX_ITEMS} items")
-    added = station.cases.add_item(case_id, resolve_item(station, staff, item), staff.username)
+    added = station.cases.add_item(case_id, resolve_item(station, staff, item), staff.username, machine(staff))
     if added is None:
         raise HTTPException(404, f"no case {case_id}")
     zone = station.config.zone
@@ -160,9 +156,9 @@ def add_item(case_id: CaseId, item: ItemIn, request: Request, staff: Staff, stat
 
 @router.delete("/{case_id}/items/{item_id}", status_code=204)
 def remove_item(case_id: CaseId, item_id: ItemId, request: Request, staff: Staff, station: StationDep) -> Response:
-    case = changeable_case(station, case_id, staff)
+    case = existing_case(station, case_id)
     item = next((i for i in case.items if i.id == item_id), None)
-    if item is None or not station.cases.remove_item(case_id, item_id):
+    if item is None or not station.cases.remove_item(case_id, item_id, machine(staff)):
         raise HTTPException(404, f"case {case_id} has no item {item_id}")
     audit(station, request, staff, "case_item_remove", f"case {case_id} item {item_id}", camera=item.camera)
     return Response(status_code=204)

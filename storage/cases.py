@@ -59,6 +59,15 @@ class Case(CaseHead):
     items: tuple[CaseItem, ...]
 
 
+class CaseHeld(Exception):
+    """The case holds a district case's items (nvr/district/mirror.py): only the district changes it."""
+
+    def __init__(self, case_id: int, district_case: int) -> None:
+        super().__init__(f"case {case_id} holds the footage of district case #{district_case}: "
+                         "it is changed at the district server")
+        self.case_id, self.district_case = case_id, district_case
+
+
 class CaseStore:
     def __init__(self, index: RecordingIndex) -> None:
         self._index = index
@@ -99,30 +108,30 @@ class CaseStore:
         return self._cases(query.order_by(CaseRow.id.desc()))
 
     def update(self, case_id: int, *, title: str | None = None, note: str | None = None,
-               status: CaseStatus | None = None) -> Case | None:
-        """Change what is given; None when there is no such case."""
+               status: CaseStatus | None = None, machine: str | None = None) -> Case | None:
+        """Change what is given; None when there is no such case. `machine`: see `_changeable`."""
         with self._index.session() as session, session.begin():
-            row = self._row(session, case_id)
+            row = self._changeable(session, case_id, machine)
             if row is None:
                 return None
             change_case_row(row, title, note, status)
         self.locks_changed()  # a case opened again
         return self.get(case_id)
 
-    def delete(self, case_id: int) -> bool:
+    def delete(self, case_id: int, machine: str | None = None) -> bool:
         with self._index.session() as session, session.begin():
-            row = self._row(session, case_id)
+            row = self._changeable(session, case_id, machine)
             if row is None:
                 return False
             session.execute(delete(CaseItemRow).where(CaseItemRow.case_id == case_id))
             session.delete(row)
             return True
 
-    def add_item(self, case_id: int, item: NewItem, by: str | None) -> CaseItem | None:
+    def add_item(self, case_id: int, item: NewItem, by: str | None, machine: str | None = None) -> CaseItem | None:
         """None when there is no such case."""
         now = now_ms()
         with self._index.session() as session, session.begin():
-            case = self._row(session, case_id)
+            case = self._changeable(session, case_id, machine)
             if case is None:
                 return None
             row = self._item_row(case_id, item, now, by)
@@ -135,9 +144,9 @@ class CaseStore:
         assert found is not None
         return next(i for i in found.items if i.id == item_id)
 
-    def remove_item(self, case_id: int, item_id: int) -> bool:
+    def remove_item(self, case_id: int, item_id: int, machine: str | None = None) -> bool:
         with self._index.session() as session, session.begin():
-            case = self._row(session, case_id)
+            case = self._changeable(session, case_id, machine)
             if case is None:
                 return False
             item = session.scalar(select(CaseItemRow).where(CaseItemRow.case_id == case_id, CaseItemRow.id == item_id))
@@ -147,8 +156,20 @@ class CaseStore:
             case.updated_ms = now_ms()
             return True
 
-    def _row(self, session: Session, case_id: int) -> CaseRow | None:
-        return session.scalar(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id))
+    def _changeable(self, session: Session, case_id: int, machine: str | None) -> CaseRow | None:
+        """The case's row, locked for this transaction, when it may be changed; CaseHeld when it holds a district
+        case's items and the change does not come from its creator's machine key (`machine`: the key's account
+        name; None for a person). The district locks the row too when it holds it (DistrictCaseStore.hold): a
+        change and a hold are one after the other, never a check before the hold and a change after it."""
+        row = session.scalar(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id)
+                             .with_for_update())
+        if row is None:
+            return None
+        district_case = session.scalar(select(DistrictCasePostRow.case_id).where(
+            DistrictCasePostRow.station == self._station, DistrictCasePostRow.post_case_id == case_id))
+        if district_case is not None and (machine is None or machine != row.created_by):
+            raise CaseHeld(case_id, district_case)
+        return row
 
     def _item_row(self, case_id: int, item: NewItem, now: int, by: str | None) -> CaseItemRow:
         return CaseItemRow(case_id=case_id, camera_id=self._index.camera_id(item.camera), start_ms=item.start_ms,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from storage.cases import CaseHead, CaseStatus, case_status, change_case_row
 from storage.clock import now_ms
 from storage.locks import OPEN
-from storage.models import DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
+from storage.models import CaseRow, DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,12 @@ class DistrictCaseStore:
     def hold(self, case_id: int, station: str, post_case_id: int) -> None:
         """`station`'s case `post_case_id` mirrors this case: from now on the post lets only the district change it
         (storage.cases.CaseStore.held_for_district). Written as soon as the mirror is made, before it holds any
-        footage, so that no officer at the post can close it between the two."""
+        footage, so that no officer at the post can close it between the two. The post's case row is locked first,
+        as the post locks it to change the case (storage.cases.CaseStore._changeable): an officer's change made
+        meanwhile is either done before the hold (and the mirror's status then set back) or refused after it."""
         with self._sessions() as session, session.begin():
+            session.execute(select(CaseRow.id).where(CaseRow.station == station, CaseRow.id == post_case_id)
+                            .with_for_update())
             session.add(DistrictCasePostRow(case_id=case_id, station=station, post_case_id=post_case_id))
 
     def release(self, case_id: int, station: str) -> None:

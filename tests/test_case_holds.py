@@ -1,0 +1,93 @@
+"""A post's case held for the district (its mirror of a district case) is changed by the district alone, and the
+check is part of the change: a hold written between an officer's request and its change still refuses it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from sqlalchemy import select, text
+
+from storage.cases import CaseHeld, CaseStore, NewItem
+from storage.index import RecordingIndex
+from storage.models import CaseRow, DistrictCasePostRow, DistrictCaseRow
+from tests.conftest import wait_for
+from tests.support.district_hold import hold_for_district
+
+CREATOR = "district-account"  # the account whose machine key the district's mirror works with
+
+
+@pytest.fixture
+def index(database_url: str) -> Iterator[RecordingIndex]:
+    created = RecordingIndex(database_url, "phuong-a")
+    created.camera_id("hem-4")  # a camera the station records (a case is made of its footage)
+    yield created
+    created.close()
+
+
+def new_case(cases: CaseStore) -> int:
+    return cases.create("[Quận #1] trộm xe", "", [NewItem("hem-4", 1_000, 61_000)], CREATOR).id
+
+
+def test_every_change_of_a_held_case_is_refused_but_its_creator_s_machine_key_s(index: RecordingIndex) -> None:
+    cases = CaseStore(index)
+    case_id = new_case(cases)
+    item_id = cases.get(case_id).items[0].id  # type: ignore[union-attr]
+    district_case = hold_for_district(index, case_id)
+    changes: dict[str, Callable[[str | None], object]] = {
+        "close": lambda machine: cases.update(case_id, status="closed", machine=machine),
+        "delete": lambda machine: cases.delete(case_id, machine),
+        "add an item": lambda machine: cases.add_item(case_id, NewItem("hem-4", 70_000, 80_000), "x", machine),
+        "remove an item": lambda machine: cases.remove_item(case_id, item_id, machine),
+    }
+    for what, change in changes.items():
+        for machine in (None, "another-account"):  # a person; another account's key
+            with pytest.raises(CaseHeld) as refused:
+                change(machine)
+            assert refused.value.district_case == district_case, what
+    held = cases.get(case_id)
+    assert held is not None and held.status == "open" and [i.id for i in held.items] == [item_id], "nothing changed"
+    assert cases.update(case_id, status="closed", machine=CREATOR).status == "closed"  # type: ignore[union-attr]
+    unheld = new_case(cases)
+    assert cases.update(unheld, note="xem camera 4") is not None, "a case of the post's own is the officers'"
+
+
+def test_a_hold_made_while_an_officer_closes_the_case_refuses_the_close(database_url: str,
+                                                                        index: RecordingIndex) -> None:
+    """The district holds the mirror in a transaction that locks the post's case row (DistrictCaseStore.hold); an
+    officer's close that starts meanwhile waits for it and is then refused. Without the lock and the check in the
+    close's own transaction, the close waited on the row and then went through: the footage the district had just
+    taken into its case unlocked at the post."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writing transaction at a time: nothing to interleave")
+    cases = CaseStore(index)
+    case_id = new_case(cases)
+    outcome: list[object] = []
+
+    def officer_closes() -> None:
+        try:
+            outcome.append(cases.update(case_id, status="closed"))
+        except CaseHeld as refused:
+            outcome.append(refused)
+
+    with index.session() as district, district.begin():  # what DistrictCaseStore.hold does, left open for a while
+        district.execute(select(CaseRow.id).where(CaseRow.station == index.station, CaseRow.id == case_id)
+                         .with_for_update())
+        row = DistrictCaseRow(title="Vụ việc quận", note="", status="open", created_ms=0, created_by="district",
+                              updated_ms=0)
+        district.add(row)
+        district.flush()
+        district.add(DistrictCasePostRow(case_id=row.id, station=index.station, post_case_id=case_id))
+        district.flush()
+        closing = threading.Thread(target=officer_closes)
+        closing.start()
+        with index.engine.connect() as watcher:
+            wait_for(lambda: watcher.execute(text("select count(*) from pg_stat_activity where wait_event_type = "
+                                                  "'Lock' and datname = current_database()")).scalar(),
+                     10, "the officer's close to wait for the district's transaction")
+    closing.join(10)
+    assert not closing.is_alive()
+    assert len(outcome) == 1 and isinstance(outcome[0], CaseHeld), outcome
+    held = cases.get(case_id)
+    assert held is not None and held.status == "open", "the footage the district holds stays locked"
