@@ -2,10 +2,12 @@
 event bus, MQTT, webhooks) from a thread of their own: a slow database, or a recorder slow to hand over a
 snapshot, never holds up the next tick.
 
-While the catalog is away (a post's link to the district's PostgreSQL) the updates wait in memory and are
-tried again; those still waiting when the station stops are written to a file in the data folder
-(WAITING_FILE) and stored, in order, at the next start, without snapshots (the picture then is not the
-event's). A station killed outright during an outage still loses them.
+While the catalog is away (a post's link to the district's PostgreSQL) the updates wait and are tried again,
+kept in a file in the data folder (WAITING_FILE) as they come (within DRAIN_SECONDS), so that a station that stops
+or is killed outright during the outage stores them, in order, at its next start, without snapshots (the picture
+then is not the event's). The file is removed once all it holds is stored. Storing an update again is harmless
+(each line carries its event's catalog id, and a start stored while the file was kept adds a line with that id),
+so a station killed between storing them and removing the file does it again at its start.
 """
 
 from __future__ import annotations
@@ -13,8 +15,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import queue
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -33,7 +38,9 @@ from storage.segment_file import fsync_path
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
 NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
-WAITING_FILE = "events-waiting.jsonl"  # in the data folder: updates the catalog had not taken at a stop
+WAITING_FILE = "events-waiting.jsonl"  # in the data folder: updates the catalog has not taken yet
+DRAIN_SECONDS = 0.5  # while the catalog is away, what detection hands over is added to the file this often
+OPENED = "opened"  # a line of the file: the catalog id of an event whose start was stored after it was written
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 Publish = Callable[[Event], None]  # a stored change, handed on; must not wait
 
@@ -53,8 +60,11 @@ class EventWriter:
         self._publish = publish
         self._snapshots_dir = snapshots_dir
         self._snapshots = snapshots
-        self._waiting = waiting  # where what still waits for the catalog at a stop is kept for the next start
+        self._waiting = waiting  # where what waits for the catalog is kept (during an outage, at a stop)
         self._replaying = False  # the first batch is what waited at the last stop
+        self._kept = False  # the waiting file holds the updates not stored yet (see _keep) ...
+        self._unkept = False  # ... or could not be written in this outage (not tried again until it ends)
+        self._ended = False  # the end (stop's None) was taken from the queue with the updates kept
         self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
         self.counts = EventCounts()
         self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
@@ -66,7 +76,7 @@ class EventWriter:
         self._snapshots_dir.mkdir(parents=True, exist_ok=True)
         waited = self._read_waiting()
         if waited is not None:  # the file is removed once they are stored
-            self._replaying = True
+            self._replaying = self._kept = True
             self._queue.put(waited)
         self._thread.start()
 
@@ -97,19 +107,21 @@ class EventWriter:
             log.error("event writer: still waiting for the database at the stop; what it holds is lost")
 
     def _run(self) -> None:
-        while (updates := self._next()) is not None:
-            for n, update in enumerate(updates):
+        while not self._ended and (updates := self._next()) is not None:
+            pending = deque(updates)  # not stored yet, in order (what waits in the queue joins them during an outage)
+            while pending:
                 try:
-                    stored = self._record_until_stored(update)
+                    stored = self._store_first(pending)
                 except _Stopped:
-                    self._keep_waiting(updates[n:] + self._rest_of_queue())
+                    self._keep_waiting(list(pending) + self._rest_of_queue())
                     return
                 if stored is not None:
                     self._publish(stored)
-            if self._replaying and self._waiting is not None:
-                self._replaying = False
+            self._replaying = self._unkept = False
+            if self._kept:  # all it held is stored
+                self._kept = False
                 try:
-                    self._waiting.unlink(missing_ok=True)
+                    self._waiting.unlink(missing_ok=True)  # type: ignore[union-attr]
                 except OSError as exc:
                     log.error("%s could not be removed (%s): its updates will be stored again at the next start",
                               self._waiting, exc)
@@ -124,10 +136,11 @@ class EventWriter:
                 if self._stopping.is_set():
                     return None
 
-    def _record_until_stored(self, update: EventUpdate) -> Event | None:
-        """A catalog that is away (a post's link to the district's PostgreSQL) is waited for, the update kept
-        and tried again, so the events of an outage are stored, late, rather than lost; a row the database
-        refuses for good is logged and dropped."""
+    def _store_first(self, pending: deque[EventUpdate]) -> Event | None:
+        """Store the first of `pending` and take it off. A catalog that is away (a post's link to the district's
+        PostgreSQL) is waited for, the updates kept (`_keep`) and tried again, so the events of an outage are
+        stored, late, rather than lost; a row the database refuses for good is logged and dropped."""
+        update = pending[0]
         wait = RETRY_FIRST_SECONDS
         while True:
             try:
@@ -135,17 +148,24 @@ class EventWriter:
             except (IntegrityError, DataError) as exc:
                 log.error("%s: the database refused a %s event: %s", update.event.camera, update.event.type,
                           exc.orig)
-                return None
+                stored = None
             except SQLAlchemyError as exc:
                 self._away.failed(exc)
-                if self._stopping.wait(wait):
-                    raise _Stopped from None
+                retry = time.monotonic() + wait
+                while (left := retry - time.monotonic()) > 0:
+                    self._keep(pending)
+                    if self._stopping.wait(min(left, DRAIN_SECONDS)):
+                        raise _Stopped from None
                 wait = min(wait * 2, RETRY_MAX_SECONDS)
                 continue
             except Exception:
                 log.exception("%s: could not store a %s event", update.event.camera, update.event.type)
-                return None
-            self._away.answered()
+                stored = None
+            else:
+                self._away.answered()
+                if update.kind == "started" and self._kept:  # lines after it in the file were written without its id
+                    self._append([{"kind": OPENED, "id": self._open[_key(update.event)], **_key_fields(update)}])
+            pending.popleft()
             return stored
 
     def _record(self, update: EventUpdate) -> Event | None:
@@ -181,35 +201,70 @@ class EventWriter:
         partial.replace(self._snapshots_dir / name)
         return name
 
-    def _rest_of_queue(self) -> list[EventUpdate]:
+    def _rest_of_queue(self, room: float = math.inf) -> list[EventUpdate]:
+        """What waits in the queue (as long as fewer than `room` updates are taken)."""
         rest: list[EventUpdate] = []
-        while True:
+        while len(rest) < room:
             try:
                 updates = self._queue.get_nowait()
             except queue.Empty:
-                return rest
+                break
+            if updates is None:
+                self._ended = True
             rest += updates or []
+        return rest
+
+    def _keep(self, pending: deque[EventUpdate]) -> None:
+        """During an outage: what waits in the queue joins `pending`, and the waiting file holds all of `pending`
+        (written whole the first time, added to after). At most MAX_WAITING updates are taken: beyond them the queue
+        fills and what detection hands over is dropped (logged), as memory is bounded."""
+        new = self._rest_of_queue(MAX_WAITING - len(pending))
+        pending.extend(new)
+        if self._waiting is None or self._unkept:
+            return
+        if not self._kept:
+            self._kept = self._write_waiting(list(pending))
+            self._unkept = not self._kept
+        elif new:
+            self._append([self._line(update) for update in new])
+
+    def _line(self, update: EventUpdate) -> dict[str, Any]:
+        return {"kind": update.kind, "id": self._open.get(_key(update.event)), **dataclasses.asdict(update.event)}
+
+    def _append(self, lines: list[dict[str, Any]]) -> None:
+        assert self._waiting is not None
+        try:
+            with self._waiting.open("a") as file:
+                file.write("".join(json.dumps(line) + "\n" for line in lines))
+            fsync_path(self._waiting)
+        except OSError as exc:  # a full disk: they still wait in memory
+            log.error("%d event updates could not be added to %s (%s): a station killed now loses them",
+                      len(lines), self._waiting, exc)
 
     def _keep_waiting(self, updates: list[EventUpdate]) -> None:
-        """`updates` to the waiting file (replacing it: what it held is among them), each with the catalog's id
-        of its event when its start was stored."""
+        """At a stop during an outage: `updates` to the waiting file (replacing it: what it held is among them)."""
         if self._waiting is None:
             log.error("%d event updates were not stored: the catalog did not answer before the stop", len(updates))
             return
-        lines = [json.dumps({"kind": u.kind, "id": self._open.get(_key(u.event)), **dataclasses.asdict(u.event)})
-                 for u in updates]
+        if self._write_waiting(updates):
+            log.warning("%d event updates wait for the catalog in %s: they are stored at the next start",
+                        len(updates), self._waiting)
+
+    def _write_waiting(self, updates: list[EventUpdate]) -> bool:
+        """The waiting file made to hold `updates` alone, each with the catalog's id of its event when its start was
+        stored; False when it could not be written."""
+        assert self._waiting is not None
         partial = self._waiting.with_name(f".{self._waiting.name}.tmp")
         try:
-            partial.write_text("".join(line + "\n" for line in lines))
+            partial.write_text("".join(json.dumps(self._line(update)) + "\n" for update in updates))
             fsync_path(partial)
             partial.replace(self._waiting)
             fsync_path(self._waiting.parent)
         except OSError as exc:  # a full disk: nothing more can be done for them
-            log.error("%d event updates were not stored: the catalog did not answer before the stop, and %s "
-                      "could not be written (%s)", len(lines), self._waiting, exc)
-            return
-        log.warning("%d event updates wait for the catalog in %s: they are stored at the next start", len(lines),
-                    self._waiting)
+            log.error("%d event updates wait for the catalog, and %s could not be written (%s): a station stopped "
+                      "now loses them", len(updates), self._waiting, exc)
+            return False
+        return True
 
     def _read_waiting(self) -> list[EventUpdate] | None:
         """What waited for the catalog at the last stop (None: nothing did), the ids known then restored; a line
@@ -227,7 +282,11 @@ class EventWriter:
         updates = []
         for number, line in enumerate(text.splitlines(), 1):
             try:
-                update, event_id = _update_from(json.loads(line))
+                entry = json.loads(line)
+                if entry["kind"] == OPENED:
+                    self._open[(entry["camera"], entry["type"], float(entry["start"]))] = _event_id(entry)
+                    continue
+                update, event_id = _update_from(entry)
             except (ValueError, TypeError, KeyError) as exc:
                 log.error("%s line %d: not an event update (%s); left out", self._waiting, number, exc)
                 continue
@@ -247,9 +306,17 @@ def _update_from(entry: dict[str, Any]) -> tuple[EventUpdate, int | None]:
     fields = {field.name for field in dataclasses.fields(DetectedEvent)}
     values = {name: entry[name] for name in fields}
     values["boxes"] = tuple(tuple(float(v) for v in box) for box in values["boxes"])
-    event_id = entry["id"]
-    if event_id is not None and not isinstance(event_id, int):
-        raise TypeError(f"id {event_id!r}")
     if entry["kind"] not in get_args(UpdateKind):
         raise ValueError(f"kind {entry['kind']!r}")
-    return EventUpdate(entry["kind"], DetectedEvent(**values)), event_id
+    return EventUpdate(entry["kind"], DetectedEvent(**values)), None if entry["id"] is None else _event_id(entry)
+
+
+def _event_id(entry: dict[str, Any]) -> int:
+    event_id = entry["id"]
+    if not isinstance(event_id, int):
+        raise TypeError(f"id {event_id!r}")
+    return event_id
+
+
+def _key_fields(update: EventUpdate) -> dict[str, Any]:
+    return {"camera": update.event.camera, "type": update.event.type, "start": update.event.start}
