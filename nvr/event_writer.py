@@ -3,11 +3,13 @@ event bus, MQTT, webhooks) from a thread of their own: a slow database, or a rec
 snapshot, never holds up the next tick.
 
 While the catalog is away (a post's link to the district's PostgreSQL) the updates wait and are tried again,
-kept in a file in the data folder (WAITING_FILE) as they come (within DRAIN_SECONDS), so that a station that stops
-or is killed outright during the outage stores them, in order, at its next start, without snapshots (the picture
-then is not the event's). The file is removed once all it holds is stored. Storing an update again is harmless
-(each line carries its event's catalog id, and a start stored while the file was kept adds a line with that id),
-so a station killed between storing them and removing the file does it again at its start.
+kept in a file in the data folder (WAITING_FILE) as they come: written as the first try fails, added to every
+DRAIN_SECONDS between tries (a try itself can take up to the connection timeout, 10 s, while what is handed over
+meanwhile waits in memory), so that a station that stops or is killed during the outage stores them, in order,
+at its next start, without snapshots (the picture then is not the event's), and ends the events they leave open.
+The file is removed once all it holds is stored. Storing an update again is harmless (each line carries its
+event's catalog id, and a start stored while the file is kept adds a line with that id), so a station killed
+between storing them and removing the file does it again at its start (and hands them on again).
 """
 
 from __future__ import annotations
@@ -237,7 +239,8 @@ class EventWriter:
             with self._waiting.open("a") as file:
                 file.write("".join(json.dumps(line) + "\n" for line in lines))
             fsync_path(self._waiting)
-        except OSError as exc:  # a full disk: they still wait in memory
+        except OSError as exc:  # a full disk: they still wait in memory, and the file is written whole next time
+            self._kept = False  # (a line torn or missing would be read back wrong)
             log.error("%d event updates could not be added to %s (%s): a station killed now loses them",
                       len(lines), self._waiting, exc)
 
@@ -261,6 +264,8 @@ class EventWriter:
             partial.replace(self._waiting)
             fsync_path(self._waiting.parent)
         except OSError as exc:  # a full disk: nothing more can be done for them
+            with suppress(OSError):
+                partial.unlink(missing_ok=True)
             log.error("%d event updates wait for the catalog, and %s could not be written (%s): a station stopped "
                       "now loses them", len(updates), self._waiting, exc)
             return False
@@ -279,7 +284,7 @@ class EventWriter:
             with suppress(OSError):
                 self._waiting.replace(aside)
             return None
-        updates = []
+        updates: list[EventUpdate] = []
         for number, line in enumerate(text.splitlines(), 1):
             try:
                 entry = json.loads(line)
@@ -294,7 +299,23 @@ class EventWriter:
                 self._open[_key(update.event)] = event_id
             updates.append(update)
         log.info("%d event updates that waited for the catalog at the last stop go first", len(updates))
-        return updates
+        return updates + self._left_open(updates)
+
+    def _left_open(self, updates: list[EventUpdate]) -> list[EventUpdate]:
+        """Ends for the events the waiting file leaves open: a station killed during an outage never sent them, and
+        the next one's detection knows nothing of those events (its start closed the ones open in the catalog
+        before this replay). They end when the file was last written (seconds at most before the kill)."""
+        assert self._waiting is not None
+        try:
+            left = self._waiting.stat().st_mtime
+        except OSError:
+            return []
+        last: dict[tuple[str, str, float], EventUpdate] = {}
+        for update in updates:
+            last[_key(update.event)] = update
+        return [EventUpdate("ended", dataclasses.replace(update.event, end=max(left, update.event.start),
+                                                         clip_end=max(left, update.event.start)))
+                for update in last.values() if update.kind != "ended"]
 
 
 def _key(event: DetectedEvent) -> tuple[str, str, float]:

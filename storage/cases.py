@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import now_ms
@@ -161,8 +161,8 @@ class CaseStore:
         case's items and the change does not come from its creator's machine key (`machine`: the key's account
         name; None for a person). The district locks the row too when it holds it (DistrictCaseStore.hold): a
         change and a hold are one after the other, never a check before the hold and a change after it."""
-        row = session.scalar(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id)
-                             .with_for_update())
+        lock_case_row(session, self._station, case_id)
+        row = session.scalar(select(CaseRow).where(CaseRow.station == self._station, CaseRow.id == case_id))
         if row is None:
             return None
         district_case = session.scalar(select(DistrictCasePostRow.case_id).where(
@@ -188,6 +188,14 @@ class CaseStore:
                                                 item.bookmark_id, item.added_ms, item.added_by))
         return [Case(row.id, row.title, row.note, case_status(row.status), row.created_ms, row.created_by,
                      row.updated_ms, tuple(items[row.id])) for row in rows]
+
+
+def lock_case_row(session: Session, station: str, case_id: int) -> None:
+    """Lock a station's case row for the session's transaction, by a write that changes nothing: PostgreSQL locks the
+    row (as SELECT ... FOR UPDATE would); SQLite, whose driver begins a transaction only at the first write, begins it
+    here and holds the database's write lock from now on, so what the transaction reads next is read inside it."""
+    session.execute(update(CaseRow).where(CaseRow.station == station, CaseRow.id == case_id)
+                    .values(updated_ms=CaseRow.updated_ms))
 
 
 def change_case_row(row: CaseFields, title: str | None, note: str | None, status: CaseStatus | None) -> None:

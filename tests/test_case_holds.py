@@ -7,11 +7,12 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
 
+from nvr.district.case_store import DistrictCaseStore
 from storage.cases import CaseHeld, CaseStore, NewItem
 from storage.index import RecordingIndex
-from storage.models import CaseRow, DistrictCasePostRow, DistrictCaseRow
 from tests.conftest import wait_for
 from tests.support.district_hold import hold_for_district
 
@@ -55,15 +56,23 @@ def test_every_change_of_a_held_case_is_refused_but_its_creator_s_machine_key_s(
 
 def test_a_hold_made_while_an_officer_closes_the_case_refuses_the_close(database_url: str,
                                                                         index: RecordingIndex) -> None:
-    """The district holds the mirror in a transaction that locks the post's case row (DistrictCaseStore.hold); an
-    officer's close that starts meanwhile waits for it and is then refused. Without the lock and the check in the
-    close's own transaction, the close waited on the row and then went through: the footage the district had just
-    taken into its case unlocked at the post."""
+    """The district holds the mirror (DistrictCaseStore.hold, paused here before it commits) in a transaction that
+    locks the post's case row; an officer's close that starts meanwhile waits for it and is then refused. Without
+    the lock on either side, the close went through: the footage the district had just taken into its case
+    unlocked at the post."""
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite runs one writing transaction at a time: nothing to interleave")
     cases = CaseStore(index)
     case_id = new_case(cases)
+    district = DistrictCaseStore(index.engine)
+    district_case = district.create("Vụ việc quận", "", "district").id
+    flushed, go_on = threading.Event(), threading.Event()
     outcome: list[object] = []
+
+    def pause_the_hold(_session: Session, _context: object) -> None:
+        if threading.current_thread().name == "district-hold":
+            flushed.set()
+            go_on.wait(10)
 
     def officer_closes() -> None:
         try:
@@ -71,23 +80,22 @@ def test_a_hold_made_while_an_officer_closes_the_case_refuses_the_close(database
         except CaseHeld as refused:
             outcome.append(refused)
 
-    with index.session() as district, district.begin():  # what DistrictCaseStore.hold does, left open for a while
-        district.execute(select(CaseRow.id).where(CaseRow.station == index.station, CaseRow.id == case_id)
-                         .with_for_update())
-        row = DistrictCaseRow(title="Vụ việc quận", note="", status="open", created_ms=0, created_by="district",
-                              updated_ms=0)
-        district.add(row)
-        district.flush()
-        district.add(DistrictCasePostRow(case_id=row.id, station=index.station, post_case_id=case_id))
-        district.flush()
-        closing = threading.Thread(target=officer_closes)
+    event.listen(Session, "after_flush", pause_the_hold)
+    holding = threading.Thread(target=district.hold, args=(district_case, index.station, case_id), name="district-hold")
+    closing = threading.Thread(target=officer_closes)
+    try:
+        holding.start()
+        assert flushed.wait(10), "the district's hold written, not committed yet"
         closing.start()
         with index.engine.connect() as watcher:
             wait_for(lambda: watcher.execute(text("select count(*) from pg_stat_activity where wait_event_type = "
                                                   "'Lock' and datname = current_database()")).scalar(),
                      10, "the officer's close to wait for the district's transaction")
-    closing.join(10)
-    assert not closing.is_alive()
+    finally:
+        go_on.set()
+        holding.join(10)
+        closing.join(10)
+        event.remove(Session, "after_flush", pause_the_hold)
     assert len(outcome) == 1 and isinstance(outcome[0], CaseHeld), outcome
     held = cases.get(case_id)
     assert held is not None and held.status == "open", "the footage the district holds stays locked"

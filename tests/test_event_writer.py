@@ -89,7 +89,8 @@ def test_what_waits_for_the_catalog_at_a_stop_is_stored_at_the_next_start(tmp_pa
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     """The station stops (a service restart) during an outage: the updates still waiting go to the data folder's
     waiting file and the next start stores them, on the events their starts made, without a snapshot of the
-    picture of that moment (it is not the event's)."""
+    picture of that moment (it is not the event's), and ends the one the file leaves open when the file was written
+    (a station's stop ends its events first; this one's detection did not)."""
     waiting = tmp_path / WAITING_FILE
     published: list[Event] = []
     pictures: list[str] = []
@@ -116,17 +117,18 @@ def test_what_waits_for_the_catalog_at_a_stop_is_stored_at_the_next_start(tmp_pa
         finally:
             server.resume()
         assert len(waiting.read_text().splitlines()) == 3 and len(published) == 1
+        left_ms = round(waiting.stat().st_mtime * 1000)
         taken = len(pictures)
         after = EventWriter(EventStore(index), published.append, tmp_path / "snapshots", picture, waiting)
         after.start()
-        wait_for(lambda: len(published) == 4, 30, "what waited stored and handed on")
+        wait_for(lambda: len(published) == 5, 30, "what waited stored and handed on, and the open one ended")
         after.stop()
         assert not waiting.exists() and len(pictures) == taken, "no picture of the wrong moment"
         stored = EventStore(index).query(cameras=["hem-4", "ngo-7"], types=None, start_ms=0, end_ms=2**62,
                                          limit=10)
         assert sorted((e.id, e.camera, e.start_ms, e.end_ms, e.score, e.snapshot) for e in stored) == [
             (published[0].id, "hem-4", 100_000, 104_000, 0.95, f"{published[0].id}.jpg"),
-            (published[-1].id, "ngo-7", 102_000, None, 1.0, None)]
+            (published[-1].id, "ngo-7", 102_000, left_ms, 1.0, None)]
         index.close()
 
 
@@ -231,7 +233,8 @@ threading.Event().wait()  # until killed
 
 def test_what_a_station_killed_during_an_outage_had_detected_is_stored_at_its_next_start(tmp_path: Path) -> None:
     """A power cut during an outage: the updates detection handed over meanwhile were already in the waiting file
-    (within DRAIN_SECONDS), and the next start stores them on the events they belong to."""
+    (within DRAIN_SECONDS), and the next start stores them on the events they belong to and ends the one left
+    open (the killed station's detection can no longer end it)."""
     waiting = tmp_path / WAITING_FILE
     with PostgresServer() as server:
         station = subprocess.Popen([sys.executable, "-c", KILLED_STATION, server.url(), str(waiting),
@@ -250,6 +253,7 @@ def test_what_a_station_killed_during_an_outage_had_detected_is_stored_at_its_ne
                 station.kill()  # SIGKILL: no stop, nothing flushed at the end
                 station.wait(10)
                 server.resume()
+            left_ms = round(waiting.stat().st_mtime * 1000)  # the open one ends then: nothing will end it now
         finally:
             if station.poll() is None:
                 station.kill()
@@ -258,12 +262,12 @@ def test_what_a_station_killed_during_an_outage_had_detected_is_stored_at_its_ne
         after = EventWriter(EventStore(index), published.append, tmp_path / "snapshots", lambda _camera: b"jpeg",
                             waiting)
         after.start()
-        wait_for(lambda: len(published) == 3, 30, "what the killed station had detected stored")
+        wait_for(lambda: len(published) == 4, 30, "what the killed station had detected stored, the open one ended")
         after.stop()
         assert not waiting.exists()
         stored = EventStore(index).query(cameras=["hem-4", "ngo-7"], types=None, start_ms=0, end_ms=2**62, limit=10)
         assert sorted((e.camera, e.start_ms, e.end_ms, e.score) for e in stored) == [
-            ("hem-4", 100_000, 104_000, 0.95), ("ngo-7", 102_000, None, 1.0)], "each event once, with its end"
+            ("hem-4", 100_000, 104_000, 0.95), ("ngo-7", 102_000, left_ms, 1.0)], "each event once, with its end"
         index.close()
 
 

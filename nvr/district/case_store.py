@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, Select, delete, select
 from sqlalchemy.orm import sessionmaker
 
-from storage.cases import CaseHead, CaseStatus, case_status, change_case_row
+from storage.cases import CaseHead, CaseStatus, case_status, change_case_row, lock_case_row
 from storage.clock import now_ms
 from storage.locks import OPEN
-from storage.models import CaseRow, DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
+from storage.models import DistrictCaseItemRow, DistrictCasePostRow, DistrictCaseRow
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,7 @@ class DistrictCaseStore:
         as the post locks it to change the case (storage.cases.CaseStore._changeable): an officer's change made
         meanwhile is either done before the hold (and the mirror's status then set back) or refused after it."""
         with self._sessions() as session, session.begin():
-            session.execute(select(CaseRow.id).where(CaseRow.station == station, CaseRow.id == post_case_id)
-                            .with_for_update())
+            lock_case_row(session, station, post_case_id)
             session.add(DistrictCasePostRow(case_id=case_id, station=station, post_case_id=post_case_id))
 
     def release(self, case_id: int, station: str) -> None:
