@@ -61,7 +61,7 @@ def test_a_hold_made_while_an_officer_closes_the_case_refuses_the_close(database
     the lock on either side, the close went through: the footage the district had just taken into its case
     unlocked at the post."""
     if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite runs one writing transaction at a time: nothing to interleave")
+        pytest.skip("no waiting session to watch for on SQLite (there the no-op write opens the transaction)")
     cases = CaseStore(index)
     case_id = new_case(cases)
     district = DistrictCaseStore(index.engine)
