@@ -130,11 +130,12 @@ class CaseStore:
     def add_item(self, case_id: int, item: NewItem, by: str | None, machine: str | None = None) -> CaseItem | None:
         """None when there is no such case."""
         now = now_ms()
+        # its camera's id first: on SQLite, _changeable takes the database's write lock, which adding a camera waits for
+        row = self._item_row(case_id, item, now, by)
         with self._index.session() as session, session.begin():
             case = self._changeable(session, case_id, machine)
             if case is None:
                 return None
-            row = self._item_row(case_id, item, now, by)
             session.add(row)
             case.updated_ms = now
             session.flush()
