@@ -21,6 +21,7 @@ from sqlalchemy import update
 from nvr.evidence.jobs import ExportJobs
 from nvr.evidence.wall_clock import caption_text
 from storage.cases import Case
+from storage.clock import now_ms
 from storage.custody import sha256_file
 from storage.models import SegmentRow
 from tests.conftest import start_station, station_config, wait_for
@@ -321,3 +322,18 @@ def test_an_export_is_served_until_its_case_changes(recorded: Recorded) -> None:
     assert len(list(exports.glob(f"case-{case_id}-*.zip"))) == 1, "the newer export replaced the older"
     assert recorded.client.delete(f"/api/cases/{case_id}").status_code == 204
     assert not list(exports.glob(f"case-{case_id}-*"))
+
+
+def test_an_export_of_the_last_seconds_waits_for_the_segment_being_written(recorded: Recorded) -> None:
+    """An officer exports what a camera has just shown: the end asked for lies in the segment still being written
+    (over a second of it), and the clip still reaches it, the export having waited for that segment to close."""
+    wait_for(lambda: now_ms() - recorded.closed_segments("cam1")[-1].end_ms >= 1_200, 10,
+             "more than a second of cam1 in the segment being written")
+    end_ms = now_ms()
+    case_id = new_case(recorded, [{"camera": "cam1", "start": (end_ms - 4_000) / 1000, "end": end_ms / 1000}],
+                       "Vừa xảy ra")
+    archive = zipfile.ZipFile(io.BytesIO(recorded.export(case_id)))
+    clip = json.loads(archive.read("manifest.json"))["clips"][0]
+    assert clip["requested"]["end"]["unix_ms"] == end_ms
+    assert clip["actual"]["end"]["unix_ms"] >= end_ms - 200, "the clip stops short of the end asked for"
+    assert_covers_its_range(archive.read(clip["file"]), clip)

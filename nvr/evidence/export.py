@@ -10,8 +10,9 @@ compared with the hash taken when it was recorded: one that changed refuses the 
 from __future__ import annotations
 
 import hashlib
+import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,8 @@ from storage.index import Segment
 from storage.leases import SegmentLeases
 
 Progress = Callable[[float], None]  # share of the export done, 0..1
+RECORDING_MARGIN_MS = 5_000  # a segment is closed at the first keyframe after its length, then indexed
+RECORDING_POLL_SECONDS = 0.5
 
 
 class ExportCancelled(Exception):
@@ -55,11 +58,13 @@ class ExportSource:
     segments: Callable[[str, int, int], list[Segment]]
     camera_info: Callable[[str], CameraInfo]
     leases: SegmentLeases
+    segment_ms: int  # how long a camera's segment is written before it is closed (storage.segment_seconds)
 
 
 def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progress: Progress = lambda _share: None,
                  cancelled: Callable[[], bool] = lambda: False) -> None:
     """Write the export of `case` to `out`; CustodyError when a segment changed since it was recorded."""
+    wait_for_recording(source, case.items, cancelled)
     plans = [(item, plan_clip(source.segments(item.camera, item.start_ms, item.end_ms), item.start_ms, item.end_ms))
              for item in case.items]
     total_ms = sum(plan.duration_ms for _item, plan in plans if plan) or 1
@@ -84,6 +89,22 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
         body = _body(source, case, by, exported_ms, clips, skipped)
         seal(archive, local, source.key, body, files, _documents(source, body))
     progress(1.0)
+
+
+def wait_for_recording(source: ExportSource, items: Iterable[CaseItem], cancelled: Callable[[], bool]) -> None:
+    """Wait (in the export's thread) for the footage of the items that reach into a camera's segment being written:
+    until a closed segment of the camera reaches the item's end, at most segment_ms and RECORDING_MARGIN_MS after
+    that end. An export made at once after an incident would otherwise stop at the last closed segment, up to a
+    segment short of what the officer asked for. A camera that stops recording meanwhile is waited for as long;
+    its clip then ends where its footage does, as the manifest's `actual` end says."""
+    waiting = list(items)
+    while waiting and not cancelled():
+        now = now_ms()
+        waiting = [item for item in waiting if now < item.end_ms + source.segment_ms + RECORDING_MARGIN_MS
+                   and not any(segment.end_ms >= item.end_ms
+                               for segment in source.segments(item.camera, item.end_ms - 1, item.end_ms))]
+        if waiting:
+            time.sleep(RECORDING_POLL_SECONDS)
 
 
 def seal(archive: zipfile.ZipFile, local: datetime, key: StationKey, body: dict[str, Any],
