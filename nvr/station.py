@@ -199,6 +199,11 @@ class Station:
         spans = self.index.spans(camera, start_ms, end_ms)
         return spans + [(segment.start_ms, segment.end_ms) for segment in self._unindexed(camera, start_ms, end_ms)]
 
+    def _being_written(self, camera: str, until_ms: int) -> bool:
+        """Is footage of the camera from before `until_ms` still being written or indexed (a segment the catalog
+        does not hold yet starts before it)?"""
+        return bool(self._unindexed(camera, 0, until_ms))
+
     def _unindexed(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """What the camera's recorder has written and the catalog does not have yet: between two segments,
         the one closing is in neither the catalog nor `in_progress`."""
@@ -230,7 +235,7 @@ class Station:
     def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
         source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
                               self.segments_dir, self.index.segments, self._camera_info, self.leases,
-                              round(self.config.storage.segment_seconds * 1000))
+                              round(self.config.storage.segment_seconds * 1000), self._being_written)
         build_export(source, case, by, out, progress=progress, cancelled=cancelled)
 
     def _camera_info(self, name: str) -> CameraInfo:

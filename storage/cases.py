@@ -76,12 +76,16 @@ class CaseStore:
 
     def create(self, title: str, note: str, items: Iterable[NewItem], by: str | None) -> Case:
         now = now_ms()
+        items = list(items)
+        # the cameras' ids first: on SQLite the transaction below holds the database's write lock from its first
+        # write, which adding a camera from another session would wait for
+        cameras = {item.camera: self._index.camera_id(item.camera) for item in items}
         with self._index.session() as session, session.begin():
             row = CaseRow(station=self._station, title=title, note=note, status=OPEN, created_ms=now, created_by=by,
                           updated_ms=now)
             session.add(row)
             session.flush()
-            session.add_all([self._item_row(row.id, item, now, by) for item in items])
+            session.add_all([_item_row(row.id, item, cameras[item.camera], now, by) for item in items])
             case_id = row.id
         self.locks_changed()
         found = self.get(case_id)
@@ -130,8 +134,7 @@ class CaseStore:
     def add_item(self, case_id: int, item: NewItem, by: str | None, machine: str | None = None) -> CaseItem | None:
         """None when there is no such case."""
         now = now_ms()
-        # its camera's id first: on SQLite, _changeable takes the database's write lock, which adding a camera waits for
-        row = self._item_row(case_id, item, now, by)
+        row = _item_row(case_id, item, self._index.camera_id(item.camera), now, by)  # its camera's id first: see create
         with self._index.session() as session, session.begin():
             case = self._changeable(session, case_id, machine)
             if case is None:
@@ -172,10 +175,6 @@ class CaseStore:
             raise CaseHeld(case_id, district_case)
         return row
 
-    def _item_row(self, case_id: int, item: NewItem, now: int, by: str | None) -> CaseItemRow:
-        return CaseItemRow(case_id=case_id, camera_id=self._index.camera_id(item.camera), start_ms=item.start_ms,
-                           end_ms=item.end_ms, note=item.note, event_id=item.event_id, bookmark_id=item.bookmark_id,
-                           added_ms=now, added_by=by)
 
     def _cases(self, query: Select[CaseRow]) -> list[Case]:
         with self._index.session() as session:
@@ -189,6 +188,11 @@ class CaseStore:
                                                 item.bookmark_id, item.added_ms, item.added_by))
         return [Case(row.id, row.title, row.note, case_status(row.status), row.created_ms, row.created_by,
                      row.updated_ms, tuple(items[row.id])) for row in rows]
+
+
+def _item_row(case_id: int, item: NewItem, camera_id: int, now: int, by: str | None) -> CaseItemRow:
+    return CaseItemRow(case_id=case_id, camera_id=camera_id, start_ms=item.start_ms, end_ms=item.end_ms, note=item.note,
+                       event_id=item.event_id, bookmark_id=item.bookmark_id, added_ms=now, added_by=by)
 
 
 def lock_case_row(session: Session, station: str, case_id: int) -> None:

@@ -21,8 +21,7 @@ CREATOR = "district-account"  # the account whose machine key the district's mir
 
 @pytest.fixture
 def index(database_url: str) -> Iterator[RecordingIndex]:
-    created = RecordingIndex(database_url, "phuong-a")
-    created.camera_id("hem-4")  # a camera the station records (a case is made of its footage)
+    created = RecordingIndex(database_url, "phuong-a")  # its camera is added by the first case (SQLite: no lock wait)
     yield created
     created.close()
 

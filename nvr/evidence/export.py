@@ -32,7 +32,7 @@ from storage.index import Segment
 from storage.leases import SegmentLeases
 
 Progress = Callable[[float], None]  # share of the export done, 0..1
-RECORDING_MARGIN_MS = 5_000  # a segment is closed at the first keyframe after its length, then indexed
+RECORDING_MARGIN_MS = 15_000  # a segment is closed at the first keyframe after its length, then indexed
 RECORDING_POLL_SECONDS = 0.5
 
 
@@ -59,6 +59,7 @@ class ExportSource:
     camera_info: Callable[[str], CameraInfo]
     leases: SegmentLeases
     segment_ms: int  # how long a camera's segment is written before it is closed (storage.segment_seconds)
+    being_written: Callable[[str, int], bool]  # (camera, instant): footage before it not in the catalog yet?
 
 
 def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progress: Progress = lambda _share: None,
@@ -92,19 +93,21 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
 
 
 def wait_for_recording(source: ExportSource, items: Iterable[CaseItem], cancelled: Callable[[], bool]) -> None:
-    """Wait (in the export's thread) for the footage of the items that reach into a camera's segment being written:
-    until a closed segment of the camera reaches the item's end, at most segment_ms and RECORDING_MARGIN_MS after
-    that end. An export made at once after an incident would otherwise stop at the last closed segment, up to a
-    segment short of what the officer asked for. A camera that stops recording meanwhile is waited for as long;
-    its clip then ends where its footage does, as the manifest's `actual` end says."""
+    """Wait (in the export's thread) while footage of an item is still being written or indexed: a segment of its
+    camera that the catalog does not hold yet starts before the item's end (`ExportSource.being_written`). An export
+    made at once after an incident would otherwise stop at the last closed segment, up to a segment short of what
+    the officer asked for. A camera that is not recording (offline, or the end in a gap) is not waited for; the
+    wait is at most segment_ms and RECORDING_MARGIN_MS (a long keyframe interval, a catalog that is slow), timed
+    from now on the monotonic clock, whatever the item's end (one in the future gets what exists then). The
+    manifest's `actual` end says where each clip stopped. ExportCancelled when the export is cancelled meanwhile."""
+    deadline = time.monotonic() + (source.segment_ms + RECORDING_MARGIN_MS) / 1000
     waiting = list(items)
-    while waiting and not cancelled():
-        now = now_ms()
-        waiting = [item for item in waiting if now < item.end_ms + source.segment_ms + RECORDING_MARGIN_MS
-                   and not any(segment.end_ms >= item.end_ms
-                               for segment in source.segments(item.camera, item.end_ms - 1, item.end_ms))]
-        if waiting:
-            time.sleep(RECORDING_POLL_SECONDS)
+    while waiting := [item for item in waiting if source.being_written(item.camera, item.end_ms)]:
+        if cancelled():
+            raise ExportCancelled()
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(RECORDING_POLL_SECONDS)
 
 
 def seal(archive: zipfile.ZipFile, local: datetime, key: StationKey, body: dict[str, Any],
