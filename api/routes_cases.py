@@ -52,11 +52,13 @@ def item_json(item: CaseItem, station: Station) -> dict[str, Any]:
 
 
 def export_json(job: ExportJob | None, case_id: int, zone: ZoneInfo) -> dict[str, Any]:
-    """An export's state: `none`, `queued`, `running` (with `progress`, 0..1), `ready` or `failed` (`error`);
-    a station's or the district's (nvr/district/case_export.py)."""
+    """An export's state: `none`, `queued`, `running` (with `progress`, 0..1, and `waiting` while it waits for
+    footage still being recorded), `ready` or `failed` (`error`); a station's or the district's
+    (nvr/district/case_export.py)."""
     if job is None:
         return {"case": case_id, "state": "none"}
-    return {"case": case_id, "state": job.state, "progress": job.progress, "exported_by": job.by,
+    return {"case": case_id, "state": job.state, "progress": job.progress, "waiting": job.waiting,
+            "exported_by": job.by,
             "started": format_instant(job.started_ms, zone),
             "finished": format_instant(job.finished_ms, zone) if job.finished_ms is not None else None,
             "bytes": job.bytes, "error": job.error, "download": f"/api/cases/{case_id}/export.zip"}

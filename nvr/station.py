@@ -19,7 +19,7 @@ from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.event_writer import WAITING_FILE, EventWriter
-from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export
+from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export, wait_for_recording
 from nvr.evidence.jobs import ExportJob, ExportJobs
 from nvr.evidence.signing import StationKey
 from nvr.integrations.dispatch import Integrations
@@ -81,7 +81,7 @@ class Station:
         self.bookmarks = BookmarkStore(self.index)
         self.key = StationKey.load_or_create(config.data_dir)  # made at the first start
         self.exports: ExportJobs[Case] = ExportJobs(config.data_dir / "exports", self._build_export,
-                                                    self._export_failed)
+                                                    self._export_failed, self._wait_for_recording)
         self.thumbnails = Thumbnails(self.segments_dir, self.leases)
         recorders = recorder_count(config)
         key = authkey or secrets.token_bytes(32)
@@ -232,11 +232,16 @@ class Station:
             except SQLAlchemyError as exc:  # the catalog is away: the gap shows, without its reason
                 log.warning("%s: could not record the outage (%s)", camera, type(exc).__name__)
 
+    def _export_source(self) -> ExportSource:
+        return ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
+                            self.segments_dir, self.index.segments, self._camera_info, self.leases,
+                            round(self.config.storage.segment_seconds * 1000), self._being_written)
+
+    def _wait_for_recording(self, case: Case, cancelled: Callable[[], bool]) -> None:
+        wait_for_recording(self._export_source(), case.items, cancelled)
+
     def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
-        source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
-                              self.segments_dir, self.index.segments, self._camera_info, self.leases,
-                              round(self.config.storage.segment_seconds * 1000), self._being_written)
-        build_export(source, case, by, out, progress=progress, cancelled=cancelled)
+        build_export(self._export_source(), case, by, out, progress=progress, cancelled=cancelled)
 
     def _camera_info(self, name: str) -> CameraInfo:
         camera = self.camera(name)

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from api.routes_cases import export_json
 from nvr.evidence.export import CameraInfo, ExportCancelled, ExportSource, wait_for_recording
+from nvr.evidence.jobs import ExportJobs
 from nvr.evidence.signing import StationKey
-from storage.cases import CaseItem
+from storage.cases import Case, CaseItem
 from storage.clock import now_ms
 from storage.leases import SegmentLeases
 from tests.conftest import wait_for
@@ -102,3 +104,30 @@ def test_a_cancel_ends_the_wait_and_the_export(tmp_path: Path) -> None:
     cancelled.set()
     waiting.join(5)
     assert not waiting.is_alive() and len(outcome) == 1
+
+
+def test_an_export_says_it_waits_for_the_recording_then_builds(tmp_path: Path) -> None:
+    """The job is `running` and `waiting` (the station screen says what it waits for, not "0 %") while the station
+    waits for the footage, then builds."""
+    recorded = threading.Event()
+
+    def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None],
+              _cancelled: Callable[[], bool]) -> None:
+        out.write_bytes(b"zip")
+
+    def wait_for_the_recording(_case: Case, _cancelled: Callable[[], bool]) -> None:
+        recorded.wait(10)
+
+    jobs: ExportJobs[Case] = ExportJobs(tmp_path / "exports", build, lambda _job: None, wait_for_the_recording)
+    case = Case(7, "Vừa xảy ra", "", "open", 0, "duty", 0, ())
+    job = jobs.start(case, "duty")
+    try:
+        wait_for(lambda: job.waiting, 5, "the job to wait for the recording")
+        shown = export_json(job, case.id, ZoneInfo("Asia/Ho_Chi_Minh"))
+        assert (shown["state"], shown["waiting"], shown["progress"]) == ("running", True, 0.0)
+        recorded.set()
+        wait_for(lambda: job.state == "ready", 5, "the export built")
+        assert export_json(job, case.id, ZoneInfo("Asia/Ho_Chi_Minh"))["waiting"] is False
+    finally:
+        recorded.set()
+        jobs.stop()

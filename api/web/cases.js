@@ -20,6 +20,7 @@ function staffOnly(view, me) {
 
 function exportState(found) {
   const state = found.export?.state || "none";
+  if (state === "running" && found.export.waiting) return t("export_waiting");
   if (state === "running" || state === "queued") return `${t(`export_${state}`)} ${Math.round((found.export.progress || 0) * 100)} %`;
   return t(`export_${state}`);
 }

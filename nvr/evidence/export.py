@@ -64,8 +64,8 @@ class ExportSource:
 
 def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progress: Progress = lambda _share: None,
                  cancelled: Callable[[], bool] = lambda: False) -> None:
-    """Write the export of `case` to `out`; CustodyError when a segment changed since it was recorded."""
-    wait_for_recording(source, case.items, cancelled)
+    """Write the export of `case` to `out`; CustodyError when a segment changed since it was recorded. Footage
+    still being recorded is what it is: a station waits for it first (`wait_for_recording`)."""
     plans = [(item, plan_clip(source.segments(item.camera, item.start_ms, item.end_ms), item.start_ms, item.end_ms))
              for item in case.items]
     total_ms = sum(plan.duration_ms for _item, plan in plans if plan) or 1
@@ -93,13 +93,14 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
 
 
 def wait_for_recording(source: ExportSource, items: Iterable[CaseItem], cancelled: Callable[[], bool]) -> None:
-    """Wait (in the export's thread) while footage of an item is still being written or indexed: a segment of its
-    camera that the catalog does not hold yet starts before the item's end (`ExportSource.being_written`). An export
-    made at once after an incident would otherwise stop at the last closed segment, up to a segment short of what
-    the officer asked for. A camera that is not recording (offline, or the end in a gap) is not waited for; the
-    wait is at most segment_ms and RECORDING_MARGIN_MS (a long keyframe interval, a catalog that is slow), timed
-    from now on the monotonic clock, whatever the item's end (one in the future gets what exists then). The
-    manifest's `actual` end says where each clip stopped. ExportCancelled when the export is cancelled meanwhile."""
+    """Before the build (`ExportJobs`' prepare, the job `waiting`), wait in the export's thread while footage of an
+    item is still being written or indexed: a segment of its camera that the catalog does not hold yet starts before
+    the item's end (`ExportSource.being_written`). An export made at once after an incident would otherwise stop at
+    the last closed segment, up to a segment short of what the officer asked for. A camera that is not recording
+    (offline, or the end in a gap) is not waited for; the wait is at most segment_ms and RECORDING_MARGIN_MS (a long
+    keyframe interval, a catalog that is slow), timed from now on the monotonic clock, whatever the item's end (one
+    in the future gets what exists then). The manifest's `actual` end says where each clip stopped. ExportCancelled
+    when the export is cancelled meanwhile."""
     deadline = time.monotonic() + (source.segment_ms + RECORDING_MARGIN_MS) / 1000
     waiting = list(items)
     while waiting := [item for item in waiting if source.being_written(item.camera, item.end_ms)]:

@@ -44,6 +44,7 @@ class ExportJob:
     finished_ms: int | None = None
     error: str | None = None
     bytes: int | None = None
+    waiting: bool = False  # running, but waiting for footage still being recorded (before the build)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
 
@@ -77,6 +78,7 @@ class ExportableCase(Protocol):
 
 CaseT = TypeVar("CaseT", bound=ExportableCase)
 Builder = Callable[[CaseT, str, Path, Progress, Callable[[], bool]], None]  # case, by, out, progress, cancelled
+Preparer = Callable[[CaseT, Callable[[], bool]], None]  # case, cancelled
 
 
 def case_digest(case: ExportableCase) -> str:
@@ -88,9 +90,13 @@ def case_digest(case: ExportableCase) -> str:
 
 
 class ExportJobs(Generic[CaseT]):
-    def __init__(self, folder: Path, build: Builder[CaseT], on_failure: Callable[[ExportJob], None]) -> None:
+    def __init__(self, folder: Path, build: Builder[CaseT], on_failure: Callable[[ExportJob], None],
+                 prepare: Preparer[CaseT] | None = None) -> None:
+        """`prepare`: run before each build, the job `waiting` meanwhile (a station waits there for the footage
+        still being recorded: nvr.evidence.export.wait_for_recording)."""
         self._folder = folder
         self._build = build
+        self._prepare = prepare
         self._on_failure = on_failure
         self._jobs: dict[int, ExportJob] = {}
         self._lock = threading.Lock()
@@ -149,6 +155,12 @@ class ExportJobs(Generic[CaseT]):
         job.state = "running"
         partial = job.path.with_name(job.path.name + ".partial")
         try:
+            if self._prepare is not None:
+                job.waiting = True
+                try:
+                    self._prepare(case, job.cancelled.is_set)
+                finally:
+                    job.waiting = False
             self._build(case, job.by or "", partial, lambda share: setattr(job, "progress", round(share, 4)),
                         job.cancelled.is_set)
             if job.cancelled.is_set():  # the case changed or went while its last file was written
