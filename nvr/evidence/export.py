@@ -65,7 +65,7 @@ class ExportSource:
 def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progress: Progress = lambda _share: None,
                  cancelled: Callable[[], bool] = lambda: False) -> None:
     """Write the export of `case` to `out`; CustodyError when a segment changed since it was recorded. Footage
-    still being recorded is what it is: a station waits for it first (`wait_for_recording`)."""
+    still being recorded is not waited for here: the station's export jobs wait for it first (`wait_for_recording`)."""
     plans = [(item, plan_clip(source.segments(item.camera, item.start_ms, item.end_ms), item.start_ms, item.end_ms))
              for item in case.items]
     total_ms = sum(plan.duration_ms for _item, plan in plans if plan) or 1
