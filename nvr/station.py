@@ -232,16 +232,14 @@ class Station:
             except SQLAlchemyError as exc:  # the catalog is away: the gap shows, without its reason
                 log.warning("%s: could not record the outage (%s)", camera, type(exc).__name__)
 
-    def _export_source(self) -> ExportSource:
-        return ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
-                            self.segments_dir, self.index.segments, self._camera_info, self.leases,
-                            round(self.config.storage.segment_seconds * 1000), self._being_written)
-
     def _wait_for_recording(self, case: Case, cancelled: Callable[[], bool]) -> None:
-        wait_for_recording(self._export_source(), case.items, cancelled)
+        wait_for_recording(case.items, self._being_written, round(self.config.storage.segment_seconds * 1000),
+                           cancelled)
 
     def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
-        build_export(self._export_source(), case, by, out, progress=progress, cancelled=cancelled)
+        source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
+                              self.segments_dir, self.index.segments, self._camera_info, self.leases)
+        build_export(source, case, by, out, progress=progress, cancelled=cancelled)
 
     def _camera_info(self, name: str) -> CameraInfo:
         camera = self.camera(name)

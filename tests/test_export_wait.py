@@ -1,5 +1,5 @@
 """An export waits for footage still being written, only while it is, and never long (`wait_for_recording`), with a
-source whose recording state the test sets."""
+recording state the test sets."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.routes_cases import export_json
-from nvr.evidence.export import CameraInfo, ExportCancelled, ExportSource, wait_for_recording
+from nvr.evidence.export import ExportCancelled, wait_for_recording
 from nvr.evidence.jobs import ExportJobs
-from nvr.evidence.signing import StationKey
 from storage.cases import Case, CaseItem
 from storage.clock import now_ms
-from storage.leases import SegmentLeases
 from tests.conftest import wait_for
 
 
@@ -32,10 +30,9 @@ class Recording:
         return camera in self.writing
 
 
-def source(tmp_path: Path, recording: Recording, segment_ms: int = 60_000) -> ExportSource:
-    return ExportSource("phuong-a", "Phường A", ZoneInfo("Asia/Ho_Chi_Minh"), StationKey.load_or_create(tmp_path),
-                        tmp_path, lambda *_: [], lambda _camera: CameraInfo("", ""), SegmentLeases(), segment_ms,
-                        recording)
+def wait(recording: Recording, items: list[CaseItem], cancelled: Callable[[], bool] = lambda: False,
+         segment_ms: int = 60_000) -> None:
+    wait_for_recording(items, recording, segment_ms, cancelled)
 
 
 def item(camera: str, end_ms: int) -> CaseItem:
@@ -59,16 +56,16 @@ def quick_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("nvr.evidence.export.RECORDING_POLL_SECONDS", 0.01)
 
 
-def test_a_camera_not_recording_is_not_waited_for(tmp_path: Path) -> None:
+def test_a_camera_not_recording_is_not_waited_for() -> None:
     recording = Recording(set())
-    wait_for_recording(source(tmp_path, recording), [item("hem-4", now_ms()), item("nga-tu", now_ms())], lambda: False)
+    wait(recording, [item("hem-4", now_ms()), item("nga-tu", now_ms())])
     assert [camera for camera, _ in recording.asked] == ["hem-4", "nga-tu"], "asked once each, then done"
 
 
-def test_the_wait_ends_when_the_segment_is_in_the_catalog(tmp_path: Path) -> None:
+def test_the_wait_ends_when_the_segment_is_in_the_catalog() -> None:
     recording = Recording({"hem-4"})
     end_ms = now_ms()
-    done = in_thread(lambda: wait_for_recording(source(tmp_path, recording), [item("hem-4", end_ms)], lambda: False))
+    done = in_thread(lambda: wait(recording, [item("hem-4", end_ms)]))
     wait_for(lambda: len(recording.asked) >= 3, 5, "the export asking while the segment is written")
     assert not done.is_set()
     recording.writing.clear()  # the segment closed and was indexed
@@ -76,25 +73,23 @@ def test_the_wait_ends_when_the_segment_is_in_the_catalog(tmp_path: Path) -> Non
     assert all(until == end_ms for _, until in recording.asked)
 
 
-def test_a_future_end_or_a_stalled_camera_is_waited_for_a_segment_at_most(tmp_path: Path,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_future_end_or_a_stalled_camera_is_waited_for_a_segment_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
     """The only export worker is not held for the hour the officer asked for beyond now."""
     monkeypatch.setattr("nvr.evidence.export.RECORDING_MARGIN_MS", 0)
     recording = Recording({"hem-4"})
-    done = in_thread(lambda: wait_for_recording(source(tmp_path, recording, segment_ms=300),
-                                                [item("hem-4", now_ms() + 3_600_000)], lambda: False))
+    done = in_thread(lambda: wait(recording, [item("hem-4", now_ms() + 3_600_000)], segment_ms=300))
     wait_for(done.is_set, 5, "the wait to give up after a segment's length")
     assert len(recording.asked) > 1
 
 
-def test_a_cancel_ends_the_wait_and_the_export(tmp_path: Path) -> None:
+def test_a_cancel_ends_the_wait_and_the_export() -> None:
     recording = Recording({"hem-4"})
     cancelled = threading.Event()
     outcome: list[BaseException] = []
 
     def export() -> None:
         try:
-            wait_for_recording(source(tmp_path, recording), [item("hem-4", now_ms())], cancelled.is_set)
+            wait(recording, [item("hem-4", now_ms())], cancelled.is_set)
         except ExportCancelled as exc:
             outcome.append(exc)
 

@@ -73,10 +73,7 @@ class Mirrors:
                     "end": format_instant(item.end_ms, self._zone), "note": item.note})
                 added.append(PostItem(item.station, item.camera, item.start_ms, item.end_ms, item.note,
                                       int(answer["id"])))
-        except HTTPException:
-            await self._undo(case, made, added)
-            raise
-        except SQLAlchemyError:  # the hold not written (the app answers 503 while the catalog is away)
+        except (HTTPException, SQLAlchemyError):  # a post's refusal; a hold not written (the app answers 503)
             await self._undo(case, made, added)
             raise
         return added

@@ -58,8 +58,6 @@ class ExportSource:
     segments: Callable[[str, int, int], list[Segment]]
     camera_info: Callable[[str], CameraInfo]
     leases: SegmentLeases
-    segment_ms: int  # how long a camera's segment is written before it is closed (storage.segment_seconds)
-    being_written: Callable[[str, int], bool]  # (camera, instant): footage before it not in the catalog yet?
 
 
 def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progress: Progress = lambda _share: None,
@@ -92,18 +90,19 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
     progress(1.0)
 
 
-def wait_for_recording(source: ExportSource, items: Iterable[CaseItem], cancelled: Callable[[], bool]) -> None:
+def wait_for_recording(items: Iterable[CaseItem], being_written: Callable[[str, int], bool], segment_ms: int,
+                       cancelled: Callable[[], bool]) -> None:
     """Before the build (`ExportJobs`' prepare, the job `waiting`), wait in the export's thread while footage of an
     item is still being written or indexed: a segment of its camera that the catalog does not hold yet starts before
-    the item's end (`ExportSource.being_written`). An export made at once after an incident would otherwise stop at
-    the last closed segment, up to a segment short of what the officer asked for. A camera that is not recording
-    (offline, or the end in a gap) is not waited for; the wait is at most segment_ms and RECORDING_MARGIN_MS (a long
-    keyframe interval, a catalog that is slow), timed from now on the monotonic clock, whatever the item's end (one
-    in the future gets what exists then). The manifest's `actual` end says where each clip stopped. ExportCancelled
-    when the export is cancelled meanwhile."""
-    deadline = time.monotonic() + (source.segment_ms + RECORDING_MARGIN_MS) / 1000
+    the item's end (`being_written(camera, instant)`). An export made at once after an incident would otherwise stop
+    at the last closed segment, up to a segment short of what the officer asked for. A camera that is not recording
+    (offline, or the end in a gap) is not waited for; the wait is at most `segment_ms` (how long a segment is
+    written before it is closed) and RECORDING_MARGIN_MS (a long keyframe interval, a catalog that is slow), timed
+    from now on the monotonic clock, whatever the item's end (one in the future gets what exists then). The
+    manifest's `actual` end says where each clip stopped. ExportCancelled when the export is cancelled meanwhile."""
+    deadline = time.monotonic() + (segment_ms + RECORDING_MARGIN_MS) / 1000
     waiting = list(items)
-    while waiting := [item for item in waiting if source.being_written(item.camera, item.end_ms)]:
+    while waiting := [item for item in waiting if being_written(item.camera, item.end_ms)]:
         if cancelled():
             raise ExportCancelled()
         if time.monotonic() >= deadline:
