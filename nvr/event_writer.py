@@ -3,7 +3,7 @@ event bus, MQTT, webhooks) from a thread of their own: a slow database, or a rec
 snapshot, never holds up the next tick.
 
 While the catalog is away (a post's link to the district's PostgreSQL) the updates wait and are tried again,
-kept in a file in the data folder (WAITING_FILE) as they come: written as the first try fails, added to every
+kept in a file in the data folder (`nvr.event_waiting`) as they come: written as the first try fails, added to every
 DRAIN_SECONDS between tries (a try itself can take up to the connection timeout, 10 s, while what is handed over
 meanwhile waits in memory), so that a station that stops or is killed during the outage stores them, in order,
 at its next start, without snapshots (the picture then is not the event's), and ends the events they leave open.
@@ -14,8 +14,6 @@ between storing them and removing the file does it again at its start (and hands
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import logging
 import math
 import queue
@@ -23,26 +21,23 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from contextlib import suppress
+from functools import partial
 from pathlib import Path
-from typing import Any, get_args
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from detect.events import Event as DetectedEvent
-from detect.events import EventUpdate, UpdateKind
+from detect.events import EventUpdate
 from nvr.event_counts import EventCounts
+from nvr.event_waiting import EventKey, WaitingFile, event_key
 from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
 from storage.events import Event, EventStore
 from storage.index import CONNECT_TIMEOUT_SECONDS
-from storage.segment_file import fsync_path
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 10_000  # ticks' worth of updates held while the database is slow or away
 NO_PICTURE = frozenset({"video_loss", "camera_offline"})  # events about a picture that is not there
-WAITING_FILE = "events-waiting.jsonl"  # in the data folder: updates the catalog has not taken yet
 DRAIN_SECONDS = 0.5  # while the catalog is away, what detection hands over is added to the file this often
-OPENED = "opened"  # a line of the file: the catalog id of an event whose start was stored after it was written
 Snapshots = Callable[[str], bytes | None]  # a camera's newest picture as a JPEG
 Publish = Callable[[Event], None]  # a stored change, handed on; must not wait
 
@@ -62,12 +57,13 @@ class EventWriter:
         self._publish = publish
         self._snapshots_dir = snapshots_dir
         self._snapshots = snapshots
-        self._waiting = waiting  # where what waits for the catalog is kept (during an outage, at a stop)
+        # where what waits for the catalog is kept (during an outage, at a stop)
+        self._waiting = WaitingFile(waiting) if waiting is not None else None
         self._replaying = False  # the first batch is what waited at the last stop
         self._kept = False  # the waiting file holds the updates not stored yet (see _keep) ...
         self._unkept = False  # ... or could not be written in this outage (not tried again until it ends)
         self._ended = False  # the end (stop's None) was taken from the queue with the updates kept
-        self._open: dict[tuple[str, str, float], int] = {}  # (camera, type, start) -> event id
+        self._open: dict[EventKey, int] = {}  # catalog ids of the events whose starts were stored
         self.counts = EventCounts()
         self._queue: queue.Queue[list[EventUpdate] | None] = queue.Queue(MAX_WAITING)
         self._thread = threading.Thread(target=self._run, name="event-writer", daemon=True)
@@ -122,11 +118,12 @@ class EventWriter:
             self._replaying = self._unkept = False
             if self._kept:  # all it held is stored
                 self._kept = False
+                assert self._waiting is not None
                 try:
-                    self._waiting.unlink(missing_ok=True)  # type: ignore[union-attr]
+                    self._waiting.remove()
                 except OSError as exc:
                     log.error("%s could not be removed (%s): its updates will be stored again at the next start",
-                              self._waiting, exc)
+                              self._waiting.path, exc)
 
     def _next(self) -> list[EventUpdate] | None:
         """The next tick's updates; None at the end (or once stopping with nothing queued: a stop that found the
@@ -166,13 +163,14 @@ class EventWriter:
             else:
                 self._away.answered()
                 if update.kind == "started" and self._kept:  # lines after it in the file were written without its id
-                    self._append([{"kind": OPENED, "id": self._open[_key(update.event)], **_key_fields(update)}])
+                    key = event_key(update.event)
+                    self._add_to_file(partial(WaitingFile.append_opened, key=key, event_id=self._open[key]), 1)
             pending.popleft()
             return stored
 
     def _record(self, update: EventUpdate) -> Event | None:
         event = update.event
-        key = _key(event)
+        key = event_key(event)
         if update.kind == "started":
             if key not in self._open:  # else opened on an earlier try, whose snapshot could not be stored
                 self._open[key] = self._events.open(event.camera, event.type, _ms(event.start), event.score,
@@ -228,21 +226,18 @@ class EventWriter:
             self._kept = self._write_waiting(list(pending))
             self._unkept = not self._kept
         elif new:
-            self._append([self._line(update) for update in new])
+            self._add_to_file(partial(WaitingFile.append, updates=new, ids=self._open), len(new))
 
-    def _line(self, update: EventUpdate) -> dict[str, Any]:
-        return {"kind": update.kind, "id": self._open.get(_key(update.event)), **dataclasses.asdict(update.event)}
-
-    def _append(self, lines: list[dict[str, Any]]) -> None:
+    def _add_to_file(self, add: Callable[[WaitingFile], None], count: int) -> None:
+        """`add` `count` updates (or an id) to the waiting file; failing (a full disk), they still wait in memory and
+        the file is written whole next time (a line torn or missing would be read back wrong)."""
         assert self._waiting is not None
         try:
-            with self._waiting.open("a") as file:
-                file.write("".join(json.dumps(line) + "\n" for line in lines))
-            fsync_path(self._waiting)
-        except OSError as exc:  # a full disk: they still wait in memory, and the file is written whole next time
-            self._kept = False  # (a line torn or missing would be read back wrong)
-            log.error("%d event updates could not be added to %s (%s): a station killed now loses them",
-                      len(lines), self._waiting, exc)
+            add(self._waiting)
+        except OSError as exc:
+            self._kept = False
+            log.error("%d event updates could not be added to %s (%s): a station killed now loses them", count,
+                      self._waiting.path, exc)
 
     def _keep_waiting(self, updates: list[EventUpdate]) -> None:
         """At a stop during an outage: `updates` to the waiting file (replacing it: what it held is among them)."""
@@ -251,93 +246,25 @@ class EventWriter:
             return
         if self._write_waiting(updates):
             log.warning("%d event updates wait for the catalog in %s: they are stored at the next start",
-                        len(updates), self._waiting)
+                        len(updates), self._waiting.path)
 
     def _write_waiting(self, updates: list[EventUpdate]) -> bool:
-        """The waiting file made to hold `updates` alone, each with the catalog's id of its event when its start was
-        stored; False when it could not be written."""
+        """The waiting file made to hold `updates` alone; False when it could not be written."""
         assert self._waiting is not None
-        partial = self._waiting.with_name(f".{self._waiting.name}.tmp")
         try:
-            partial.write_text("".join(json.dumps(self._line(update)) + "\n" for update in updates))
-            fsync_path(partial)
-            partial.replace(self._waiting)
-            fsync_path(self._waiting.parent)
+            self._waiting.write(updates, self._open)
         except OSError as exc:  # a full disk: nothing more can be done for them
-            with suppress(OSError):
-                partial.unlink(missing_ok=True)
             log.error("%d event updates wait for the catalog, and %s could not be written (%s): a station stopped "
-                      "now loses them", len(updates), self._waiting, exc)
+                      "now loses them", len(updates), self._waiting.path, exc)
             return False
         return True
 
     def _read_waiting(self) -> list[EventUpdate] | None:
-        """What waited for the catalog at the last stop (None: nothing did), the ids known then restored; a line
-        that cannot be read is logged and left out."""
-        if self._waiting is None or not self._waiting.exists():
+        """What waited for the catalog at the last stop or kill (None: nothing did), the ids known then restored."""
+        found = self._waiting.read() if self._waiting is not None else None
+        if found is None:
             return None
-        try:
-            text = self._waiting.read_text()
-        except (OSError, UnicodeError) as exc:  # moved aside, or every start would fail on it
-            aside = self._waiting.with_name(f"{self._waiting.name}.unreadable")
-            log.error("%s cannot be read (%s): moved to %s, its updates are not stored", self._waiting, exc, aside)
-            with suppress(OSError):
-                self._waiting.replace(aside)
-            return None
-        updates: list[EventUpdate] = []
-        for number, line in enumerate(text.splitlines(), 1):
-            try:
-                entry = json.loads(line)
-                if entry["kind"] == OPENED:
-                    self._open[(entry["camera"], entry["type"], float(entry["start"]))] = _event_id(entry)
-                    continue
-                update, event_id = _update_from(entry)
-            except (ValueError, TypeError, KeyError) as exc:
-                log.error("%s line %d: not an event update (%s); left out", self._waiting, number, exc)
-                continue
-            if event_id is not None:
-                self._open[_key(update.event)] = event_id
-            updates.append(update)
+        updates, ids = found
+        self._open.update(ids)
         log.info("%d event updates that waited for the catalog at the last stop go first", len(updates))
-        return updates + self._left_open(updates)
-
-    def _left_open(self, updates: list[EventUpdate]) -> list[EventUpdate]:
-        """Ends for the events the waiting file leaves open: a station killed during an outage never sent them, and
-        the next one's detection knows nothing of those events (its start closed the ones open in the catalog
-        before this replay). They end when the file was last written (seconds at most before the kill)."""
-        assert self._waiting is not None
-        try:
-            left = self._waiting.stat().st_mtime
-        except OSError:
-            return []
-        last: dict[tuple[str, str, float], EventUpdate] = {}
-        for update in updates:
-            last[_key(update.event)] = update
-        return [EventUpdate("ended", dataclasses.replace(update.event, end=max(left, update.event.start),
-                                                         clip_end=max(left, update.event.start)))
-                for update in last.values() if update.kind != "ended"]
-
-
-def _key(event: DetectedEvent) -> tuple[str, str, float]:
-    return event.camera, event.type, event.start
-
-
-def _update_from(entry: dict[str, Any]) -> tuple[EventUpdate, int | None]:
-    """An update as `_keep_waiting` wrote it, and its event's catalog id (None when its start was not stored)."""
-    fields = {field.name for field in dataclasses.fields(DetectedEvent)}
-    values = {name: entry[name] for name in fields}
-    values["boxes"] = tuple(tuple(float(v) for v in box) for box in values["boxes"])
-    if entry["kind"] not in get_args(UpdateKind):
-        raise ValueError(f"kind {entry['kind']!r}")
-    return EventUpdate(entry["kind"], DetectedEvent(**values)), None if entry["id"] is None else _event_id(entry)
-
-
-def _event_id(entry: dict[str, Any]) -> int:
-    event_id = entry["id"]
-    if not isinstance(event_id, int):
-        raise TypeError(f"id {event_id!r}")
-    return event_id
-
-
-def _key_fields(update: EventUpdate) -> dict[str, Any]:
-    return {"camera": update.event.camera, "type": update.event.type, "start": update.event.start}
+        return updates

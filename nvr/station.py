@@ -18,7 +18,8 @@ from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
-from nvr.event_writer import WAITING_FILE, EventWriter
+from nvr.event_waiting import WAITING_FILE
+from nvr.event_writer import EventWriter
 from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export, wait_for_recording
 from nvr.evidence.jobs import ExportJob, ExportJobs
 from nvr.evidence.signing import StationKey

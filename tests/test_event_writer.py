@@ -18,7 +18,8 @@ from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from detect.observation import Box
 from nvr.event_bus import EventBus
-from nvr.event_writer import OPENED, WAITING_FILE, EventWriter
+from nvr.event_waiting import OPENED, WAITING_FILE
+from nvr.event_writer import EventWriter
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
