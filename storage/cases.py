@@ -175,7 +175,6 @@ class CaseStore:
             raise CaseHeld(case_id, district_case)
         return row
 
-
     def _cases(self, query: Select[CaseRow]) -> list[Case]:
         with self._index.session() as session:
             rows = session.scalars(query).all()
