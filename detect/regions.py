@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from detect.background import SQUARE
+from detect.settings import TUNED_FPS  # the per-frame rules below were tuned at this rate; see frame_steps
 from detect.workspace import Workspace
 
 ADJACENT = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
@@ -32,7 +33,6 @@ FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of 
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
 LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
-TUNED_FPS = 15  # the per-frame rules below were tuned at this frame rate; see frame_steps
 
 
 class Blob(NamedTuple):

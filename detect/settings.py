@@ -14,6 +14,7 @@ Polygon = tuple[Point, ...]
 Overlay = Literal["auto", "off"] | tuple[Polygon, ...]
 
 SENSITIVITY_LEVELS: dict[str, float] = {"low": 0.25, "medium": 0.5, "high": 0.75}
+TUNED_FPS = 15  # the detector's rules were tuned at this frame rate: a faster camera is analysed at about this rate
 
 
 def check_polygons(what: str, polygons: tuple[Polygon, ...]) -> None:
@@ -32,7 +33,7 @@ class CameraDetectSettings:
     `overlay`: the camera's burnt-in clock/name: "auto" (learnt from what changes like text in a
     border band), "off", or explicit polygons (masked). `min_object_size` is a fraction of the frame
     area. `max_fps` and `keyframes_only` are for the decoder tap (`ingest.frame_tap`), which hands the
-    bank only those frames; the bank adapts to whatever rate it gets.
+    bank only those frames (`analysed_fps`); the bank adapts to whatever rate it gets.
     """
 
     zones: tuple[Polygon, ...] = ()
@@ -60,6 +61,13 @@ class CameraDetectSettings:
             raise ValueError(f"min_object_size is a fraction of the frame, not {self.min_object_size}")
         if self.max_fps is not None and self.max_fps <= 0:
             raise ValueError("max_fps must be positive")
+
+    @property
+    def analysed_fps(self) -> float:
+        """At most how many frames a second the bank gets: `max_fps`, or TUNED_FPS when it is not set (a 25 or
+        30 fps camera analysed at every frame raised more false alarms in the corpus, and costs twice as much:
+        design/detection_frame_rate.md)."""
+        return self.max_fps or TUNED_FPS
 
     @property
     def level(self) -> float:

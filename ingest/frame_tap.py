@@ -12,6 +12,7 @@ import av.video.plane
 import numpy as np
 
 from ingest.clock import Stamp
+from ingest.frame_picker import FramePicker
 
 CHROMA_STEP = 4  # every 4th chroma sample each way: enough to tell colour from infrared
 PLANAR_YUV = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p"}
@@ -34,14 +35,14 @@ def detection_planes(frame: av.VideoFrame) -> tuple[np.ndarray, Chroma]:
 
 
 class FrameTap:
-    """A PacketSink that decodes (all frames, or only keyframes) and calls `on_frame` at most `max_fps` a second."""
+    """A PacketSink that decodes (all frames, or only keyframes) and calls `on_frame` for all of them, or for
+    about `max_fps` a second (`ingest.frame_picker`)."""
 
     def __init__(self, on_frame: FrameCallback, *, max_fps: float | None = None, keyframes_only: bool = False) -> None:
         self._on_frame = on_frame
-        self._min_interval = 1.0 / max_fps if max_fps else 0.0
+        self._picker = FramePicker(max_fps) if max_fps else None
         self._keyframes_only = keyframes_only
         self._decoder: av.VideoCodecContext | None = None
-        self._last_wall = float("-inf")
 
     def start(self, stream: av.stream.Stream) -> None:
         decoder = av.CodecContext.create(stream.codec_context.name, "r")
@@ -58,9 +59,8 @@ class FrameTap:
         except av.InvalidDataError:
             return  # a damaged packet: the next keyframe recovers
         for decoded in frames:
-            if stamp.wall - self._last_wall < self._min_interval * 0.9:  # 0.9: frame times jitter
+            if self._picker is not None and not self._picker.take(stamp.wall):
                 continue
-            self._last_wall = stamp.wall
             frame = decoded if decoded.format.name in PLANAR_YUV else decoded.reformat(format="yuv420p")
             y, chroma = detection_planes(frame)
             self._on_frame(y, chroma, stamp.wall, frame)

@@ -43,7 +43,7 @@ class DetectionPipeline:
         def on_frame(y: np.ndarray, chroma: Chroma, t: float, _frame: av.VideoFrame) -> None:
             self.bank.submit(name, y, chroma, t)
 
-        return FrameTap(on_frame, max_fps=settings.max_fps, keyframes_only=settings.keyframes_only)
+        return FrameTap(on_frame, max_fps=settings.analysed_fps, keyframes_only=settings.keyframes_only)
 
     def tick(self, now: float | None = None) -> list[EventUpdate]:
         """Process the frames that arrived since the last tick; `now` (same clock as the frames) finds

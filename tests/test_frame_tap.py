@@ -1,4 +1,4 @@
-"""Decoding for detection: plane views equal to the decoded picture, frame-rate cap, keyframe-only mode."""
+"""Decoding for detection: plane views equal to the decoded picture, frame rates, keyframe-only mode."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import av
 import numpy as np
 import pytest
 
+from detect.settings import CameraDetectSettings
 from ingest.clock import ReceiveClock
 from ingest.frame_tap import FrameTap
 from ingest.source import SourceOptions, open_source
@@ -43,6 +44,14 @@ def test_planes_are_the_decoded_picture(four_seconds: Path) -> None:
     assert y.shape == (120, 200) and u.shape == (15, 25)
     assert np.array_equal(y, frame.to_ndarray()[:120])  # yuv420p as an array: the Y rows come first
     assert abs(float(u.astype(int).mean()) - 128) > 2  # a colour picture has chroma
+
+
+def test_a_30_fps_camera_gives_detection_15_frames_a_second_unless_told_otherwise(tmp_path: Path) -> None:
+    fast = encode_video(tmp_path / "thirty.mp4", seconds=4, size="200x120", fps=30, gop=30)
+    default = tap_all(fast, max_fps=CameraDetectSettings().analysed_fps)
+    assert len(default) == 60
+    assert {round(b - a, 3) for a, b in pairwise(t for _y, _c, t, _f in default)} == {0.067}
+    assert len(tap_all(fast, max_fps=CameraDetectSettings(max_fps=30).analysed_fps)) == 120
 
 
 def test_frame_rate_cap_and_keyframes_only(four_seconds: Path) -> None:

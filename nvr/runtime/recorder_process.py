@@ -76,7 +76,8 @@ class CameraRecorder:
             sinks: list[PacketSink] = [self.taps[role]]
             audio_sinks: list[AudioSink] = [self.taps[role]]
             if role == camera.detect_role and feed is not None:
-                sinks.append(FrameTap(feed, max_fps=camera.detect.max_fps, keyframes_only=camera.detect.keyframes_only))
+                sinks.append(FrameTap(feed, max_fps=camera.detect.settings().analysed_fps,
+                                      keyframes_only=camera.detect.keyframes_only))
             if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
                 sinks.append(self.recorder)
                 audio_sinks.append(self.recorder)
