@@ -32,7 +32,7 @@ import make_detect_corpus as corpus
 from ingest.demo.synthetic import Frame
 
 BIT_RATE = 512_000
-GOP = 2 * corpus.FPS
+GOP_SECONDS = 2
 
 
 class CodedClip(corpus.Clip):
@@ -45,8 +45,8 @@ class CodedClip(corpus.Clip):
         encoder = av.CodecContext.create("libx264", "w")
         assert isinstance(encoder, av.VideoCodecContext)
         encoder.width, encoder.height, encoder.pix_fmt = width, height, "yuv420p"
-        encoder.time_base, encoder.framerate = Fraction(1, corpus.FPS), Fraction(corpus.FPS)
-        encoder.bit_rate, encoder.gop_size = BIT_RATE, GOP
+        encoder.time_base, encoder.framerate = Fraction(1, self.spec.fps), Fraction(self.spec.fps)
+        encoder.bit_rate, encoder.gop_size = BIT_RATE, GOP_SECONDS * self.spec.fps
         encoder.options = {"preset": "veryfast", "profile": "main", "tune": "zerolatency"}  # a frame in, a frame out
         decoder = av.CodecContext.create("h264", "r")
         assert isinstance(decoder, av.VideoCodecContext)
@@ -76,14 +76,16 @@ def main() -> None:
                         help="an FFmpeg decoder option, e.g. skip_loop_filter=all")
     parser.add_argument("--cache", type=Path, help="keep the clips' decoded work frames under this directory")
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
+    corpus.add_rate_arguments(parser)
     arguments = parser.parse_args()
+    corpus.check_rates(parser, arguments)
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
     started = time.process_time()
     cache = arguments.cache / _coding_name() if arguments.cache else None
     table = {}
     for name in arguments.scenario or list(corpus.SCENARIOS):
-        clips: list[corpus.Clip] = [coded(clip) for clip in corpus.SCENARIOS[name]()]
-        total = corpus.scored(clips, corpus.work_frames(clips, cache))
+        clips: list[corpus.Clip] = [coded(clip) for clip in corpus.at_rate(corpus.SCENARIOS[name](), arguments.fps)]
+        total = corpus.scored(clips, corpus.work_frames(clips, cache), max_fps=arguments.max_fps)
         table[name] = total.table() | ({"missed": total.missed} if arguments.missed else {})
     print(json.dumps({"decoder_options": CodedClip.decoder_options, "bit_rate": BIT_RATE, "quality": table,
                       "cpu_seconds": round(time.process_time() - started, 1)}))

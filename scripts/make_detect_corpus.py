@@ -7,7 +7,7 @@ clock overlay, covering, turning away, defocusing, and streams that stop. Frames
 NumPy arrays (no encoding) at a small size, and played through the real `DetectorBank` and
 `EventMachine`, several clips side by side as cameras of one bank.
 
-    python scripts/make_detect_corpus.py [--scenario NAME ...] [--cache DIR] [--missed]
+    python scripts/make_detect_corpus.py [--scenario NAME ...] [--cache DIR] [--missed] [--fps N] [--max-fps N]
 """
 
 from __future__ import annotations
@@ -41,12 +41,13 @@ from ingest.demo.synthetic import (
 )
 from ingest.demo.traffic import ROUTES, random_movers
 from ingest.demo.world import LAYOUTS, Place
+from ingest.frame_picker import FramePicker
 from scripts.corpus_cache import WorkFrame, cached, reduced
 from scripts.weather_effects import Awning, Effect, Rain, Shake, Snow, Tree, Water, WetRoad
 
 SIZE = (640, 360)  # the sub stream the bank usually gets
 NOISY_SIZE = (320, 180)  # static hours: a quarter of the pixels, twice the noise per work pixel, 2.5x faster
-FPS = 15
+FPS = 15  # the corpus' frame rate (`--fps` renders it at another: `at_rate`)
 MIN_OBJECT = 0.003  # objects at least this fraction of the frame must be found ...
 ONSET_SECONDS = 0.5  # ... within this long of reaching that size
 TAMPER_SECONDS = 3.0  # tamper must be reported within this long
@@ -490,17 +491,21 @@ def work_frames(clips: list[Clip], cache: Path | None = None) -> dict[str, Itera
             for clip in clips}
 
 
-def play(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1) -> list[Played]:
-    """Run the clips side by side through one bank and one event machine, frame by frame from their work `frames`
-    (`work_frames`), every `every`-th frame handed to the bank (a lower frame rate)."""
+def play(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1,
+         max_fps: float | None = None) -> list[Played]:
+    """Run the clips (all at one frame rate) side by side through one bank and one event machine, frame by frame
+    from their work `frames` (`work_frames`): every `every`-th frame (a camera at a lower frame rate), of those
+    about `max_fps` a second, or as many as the decoder tap would hand the bank (`analysed_fps`)."""
     bank, machine = DetectorBank(), EventMachine()
     played = {clip.name: Played(clip) for clip in clips}
     streams: dict[str, Iterator[WorkFrame]] = {name: iter(work) for name, work in frames.items()}
+    pickers = {clip.name: FramePicker(max_fps or clip.settings.analysed_fps) for clip in clips}
     for clip in clips:
         bank.add_camera(clip.name, clip.settings)
+    fps = _frame_rate(clips)
     index = 0
     while streams:
-        now = index / FPS
+        now = index / fps
         for name, stream in list(streams.items()):
             frame = next(stream, None)
             if frame is None:
@@ -510,7 +515,7 @@ def play(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int =
                 continue
             played[name].truth.append(frame.boxes)
             if not frame.lost:
-                if index % every == 0:
+                if index % every == 0 and pickers[name].take(frame.time):
                     bank.submit(name, frame.y, (frame.chroma[0], frame.chroma[1]), frame.time)
                 played[name].frames += 1
         for obs in bank.tick(now):
@@ -519,6 +524,20 @@ def play(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int =
             played[obs.camera].updates += [(now, update) for update in machine.feed([obs])]
         index += 1
     return list(played.values())
+
+
+def _frame_rate(clips: list[Clip]) -> float:
+    rates = {clip.spec.fps for clip in clips}
+    assert len(rates) == 1, "the clips played together have one frame rate"
+    return rates.pop()
+
+
+def at_rate(clips: list[Clip], fps: int) -> list[Clip]:
+    """The clips rendered at `fps` frames a second instead of FPS: the same scenes, movers and effects in time (a
+    camera set to 25 or 30 fps), named apart for the cache."""
+    if fps == FPS:
+        return clips
+    return [replace(clip, name=f"{clip.name}@{fps}fps", spec=replace(clip.spec, fps=fps)) for clip in clips]
 
 
 # ---------------------------------------------------------------------------------------------- scoring
@@ -586,7 +605,9 @@ def _round(value: float | None) -> float | None:
 
 
 def score(played: Played) -> Score:
-    clip, result = played.clip, Score(hours=played.frames / FPS / 3600)  # the hours the bank watched
+    clip = played.clip
+    fps = clip.spec.fps
+    result = Score(hours=played.frames / fps / 3600)  # the hours the camera was watched
     truth = _truth(played)
     motion_events = _events(played, "motion")
     if clip.recall:
@@ -594,11 +615,11 @@ def score(played: Played) -> Score:
     for start, _end in motion_events:  # an event no mover explains as it starts is a false alarm
         explained = any(_overlap(box, truth_box)
                         for t, obs in played.motion.items() if start <= t <= start + ONSET_SECONDS
-                        for box in obs.boxes for _, truth_box in truth[min(round(t * FPS), len(truth) - 1)])
+                        for box in obs.boxes for _, truth_box in truth[min(round(t * fps), len(truth) - 1)])
         result.false_alarms += not explained
         if not explained:
             result.missed.append(f"{clip.name}: false motion at {start:.2f}")
-    last = len(played.truth) / FPS
+    last = len(played.truth) / fps
     for quiet_start, quiet_end in _quiet_stretches(played):
         result.quiet_seconds += quiet_end - quiet_start
         for start, end in motion_events:
@@ -632,13 +653,13 @@ def score(played: Played) -> Score:
 
 def _quiet_stretches(played: Played) -> list[tuple[float, float]]:
     """[start, end) s of the stretches of QUIET_SECONDS or more with no mover in sight (of any size)."""
-    stretches, since = [], None
+    stretches, since, fps = [], None, played.clip.spec.fps
     for index, boxes in enumerate([*played.truth, (Box(0, "person", 0, 0, 1, 1),)]):  # a mover closes the last
         if not boxes and since is None:
             since = index
         elif boxes and since is not None:
-            if (index - since) / FPS >= QUIET_SECONDS:
-                stretches.append((since / FPS, index / FPS))
+            if (index - since) / fps >= QUIET_SECONDS:
+                stretches.append((since / fps, index / fps))
             since = None
     return stretches
 
@@ -658,13 +679,13 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
     spec = played.clip.spec
     last = spec.frame_count - 1
     for mover, onset in first_frames(played.truth, MIN_OBJECT * spec.width * spec.height).items():
-        t0 = onset / FPS
-        if t0 + ONSET_SECONDS > last / FPS:
+        t0 = onset / spec.fps
+        if t0 + ONSET_SECONDS > last / spec.fps:
             continue
         result.objects += 1
         hit = False
-        for index in range(onset, min(last, onset + round(ONSET_SECONDS * FPS)) + 1):
-            t = index / FPS
+        for index in range(onset, min(last, onset + round(ONSET_SECONDS * spec.fps)) + 1):
+            t = index / spec.fps
             obs = played.motion.get(t)
             truth_box = next((box for m, box in truth[index] if m == mover), None)
             if obs is None or truth_box is None or not any(_overlap(box, truth_box) for box in obs.boxes):
@@ -678,31 +699,45 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
             result.missed.append(f"{played.clip.name}: mover {mover} at {t0:.2f}")
 
 
-def scored(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1) -> Score:
+def scored(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1,
+           max_fps: float | None = None) -> Score:
     """The clips played together (`play`) and scored together."""
     total = Score()
-    for played in play(clips, frames, every):
+    for played in play(clips, frames, every, max_fps):
         total.add(score(played))
     return total
 
 
-def scenario_scores(name: str, cache: Path | None = None, everies: tuple[int, ...] = (1,)) -> dict[int, Score]:
-    """A scenario (its work frames kept in `cache`, if given) scored with every n-th frame analysed, for each n in
-    `everies`: 1 is the camera's 15 fps, 2 is 7.5 fps (a sub stream set lower, `max_fps`, or a station short of
-    CPU). Rendered once."""
-    clips = SCENARIOS[name]()
+def scenario_scores(name: str, cache: Path | None = None, everies: tuple[int, ...] = (1,), fps: int = FPS,
+                    max_fps: float | None = None) -> dict[int, Score]:
+    """A scenario (its work frames kept in `cache`, if given), rendered at `fps`, scored with every n-th frame
+    played, for each n in `everies`: at 15 fps, 1 is every frame and 2 is 7.5 fps (a sub stream set lower); of
+    those the bank gets about `max_fps` a second (default: what the decoder tap hands it). Rendered once."""
+    clips = at_rate(SCENARIOS[name](), fps)
     frames = work_frames(clips, cache)
     if len(everies) > 1:
         frames = {name: list(work) for name, work in frames.items()}
-    return {every: scored(clips, frames, every) for every in everies}
+    return {every: scored(clips, frames, every, max_fps) for every in everies}
 
 
-def quality(names: list[str], cache: Path | None = None, missed: bool = False,
-            every: int = 1) -> dict[str, dict[str, object]]:
+def quality(names: list[str], cache: Path | None = None, missed: bool = False, every: int = 1, fps: int = FPS,
+            max_fps: float | None = None) -> dict[str, dict[str, object]]:
     """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay (and, with
-    `missed`, what was missed and what was false), every `every`-th frame analysed."""
-    scores = {name: scenario_scores(name, cache, (every,))[every] for name in names}
+    `missed`, what was missed and what was false), rendered at `fps`, played as `scenario_scores` says."""
+    scores = {name: scenario_scores(name, cache, (every,), fps, max_fps)[every] for name in names}
     return {name: result.table() | ({"missed": result.missed} if missed else {}) for name, result in scores.items()}
+
+
+def add_rate_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--fps` (the rate the clips are rendered at) and `--max-fps` (how many of their frames are analysed)."""
+    parser.add_argument("--fps", type=int, default=FPS, help=f"render the clips at this rate (default {FPS})")
+    parser.add_argument("--max-fps", type=float, metavar="N",
+                        help="analyse about N frames a second (default: as the decoder tap, at most 15)")
+
+
+def check_rates(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> None:
+    if arguments.fps <= 0 or (arguments.max_fps is not None and arguments.max_fps <= 0):
+        parser.error("--fps and --max-fps must be positive")
 
 
 def main() -> None:
@@ -711,10 +746,15 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, help="keep the clips' work frames in this directory")
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     parser.add_argument("--every", type=int, default=1, metavar="N",
-                        help="analyse every N-th frame (2: 7.5 fps, 3: 5 fps; default 1: 15 fps)")
+                        help="play every N-th frame (2: 7.5 fps, 3: 5 fps; default 1: 15 fps)")
+    add_rate_arguments(parser)
     arguments = parser.parse_args()
+    check_rates(parser, arguments)
+    if arguments.every <= 0:
+        parser.error("--every must be positive")
     started = time.process_time()
-    table = quality(arguments.scenario or list(SCENARIOS), arguments.cache, arguments.missed, arguments.every)
+    table = quality(arguments.scenario or list(SCENARIOS), arguments.cache, arguments.missed, arguments.every,
+                    arguments.fps, arguments.max_fps)
     print(json.dumps({"quality": table, "cpu_seconds": round(time.process_time() - started, 1)}))
 
 

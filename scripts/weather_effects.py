@@ -151,7 +151,7 @@ class Rain(Effect):
         self._splashes(layer, frame.index, rate, scale, frame.gain)
         cv2.add(y, layer, dst=y)
         if self.infrared:
-            self._near_lens(y, frame.index, rng)
+            self._near_lens(y, frame.fps, rng)
 
     def _splashes(self, layer: np.ndarray, index: int, rate: float, scale: float, gain: float) -> None:
         height, width = layer.shape
@@ -167,9 +167,9 @@ class Rain(Effect):
                                            radii.tolist(), strict=True):
                 cv2.circle(layer, (column, row), radius, level, 1 if age else -1)
 
-    def _near_lens(self, y: np.ndarray, index: int, rng: np.random.Generator) -> None:
+    def _near_lens(self, y: np.ndarray, fps: float, rng: np.random.Generator) -> None:
         height, width = y.shape
-        if rng.uniform() >= self.near_per_second / 15:
+        if rng.uniform() >= self.near_per_second / fps:
             return
         thickness = int(rng.uniform(0.012, 0.03) * width)
         x0 = rng.uniform(0, width)

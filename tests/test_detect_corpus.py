@@ -72,6 +72,16 @@ def test_objects_are_found_within_half_a_second_at_half_the_frame_rate(scores: d
     assert result.false_alarms == 0, result.missed
 
 
+def test_a_30_fps_camera_in_the_wind_is_analysed_at_15_a_second_and_stays_quiet() -> None:
+    """The rules were tuned at 15 fps. With every frame of a 30 fps camera analysed, the wind's trees and awnings
+    raised 5 false alarms (rendered and coded alike, design/detection_frame_rate.md); the decoder tap hands the bank
+    15 a second of them (`ingest.frame_picker`), as `play` does."""
+    result = scenario_scores("wind", CACHE, fps=30)[1]
+    assert result.objects >= 20
+    assert result.recall is not None and result.recall >= 0.95, result.missed
+    assert result.false_alarms <= 1, result.missed
+
+
 @pytest.mark.parametrize("name", QUIET)
 def test_quiet_scenes_raise_at_most_one_false_alarm_per_camera_hour(quality: dict[str, Score], name: str) -> None:
     result = quality[name]

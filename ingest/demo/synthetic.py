@@ -78,6 +78,7 @@ class Frame:
     boxes: tuple[Box, ...]  # visible movers, in mover order
     gain: float
     infrared: bool
+    fps: float  # the clip's frame rate
 
     @property
     def y(self) -> np.ndarray:
@@ -234,7 +235,7 @@ class _Renderer:
         mode.finish(image[: spec.height], self.rng)
         if spec.overlay:
             _stamp(image, (spec.clock + timedelta(seconds=t)).strftime("%d-%m-%Y %a %H:%M:%S"))
-        return Frame(index, t, image, _by_mover(found), gain, infrared)
+        return Frame(index, t, image, _by_mover(found), gain, infrared, spec.fps)
 
     def _yuv(self, canvas: np.ndarray, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
         """I420 with the tone curve applied; infrared chroma is exactly neutral (128)."""
