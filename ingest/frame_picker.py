@@ -27,9 +27,9 @@ class FramePicker:
 
     def take(self, t: float) -> bool:
         """Whether the frame at `t` is analysed."""
-        if t < self._last:  # time went back (a camera's clock jumped): start over
-            self._due, self._interval = -math.inf, math.nan
-        elif 0.0 < t - self._last <= LONGEST_INTERVAL:
+        if self._last - t > (0.0 if math.isnan(self._interval) else self._interval):
+            self._due, self._interval = -math.inf, math.nan  # time went back (a camera's clock jumped): start over
+        elif 0.0 < t - self._last <= LONGEST_INTERVAL:  # (a step back within an interval is jitter: no gap)
             gap = t - self._last
             self._interval = gap if math.isnan(self._interval) else self._interval + INTERVAL_RATE * (
                 gap - self._interval)

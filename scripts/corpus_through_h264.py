@@ -4,7 +4,7 @@ decoder's options under test, before the bank gets them. It shows what the codin
 noise, smeared edges, IR grain) and what a decoder shortcut would cost in quality.
 
     python scripts/corpus_through_h264.py [--decoder-option skip_loop_filter=all] [--scenario NAME ...]
-                                          [--cache DIR] [--missed]
+                                          [--cache DIR] [--missed] [--fps N] [--max-fps N]
 
 Prints one JSON line. About 75 CPU-s per scenario on this machine (rendering and encoding dominate); with
 `--cache`, the decoded work frames are kept (in a subdirectory named by the bit rate and the decoder's options)

@@ -162,7 +162,7 @@ def live_path_events(path: Path, shared: Path) -> list[dict]:
     table = WorkPictureTable(shared, 1, work_size, create=True)
     pipeline = DetectionPipeline()
     pipeline.watch("file", CameraDetectSettings())
-    tap = FrameTap(DetectFeed(table, 0, work_size))
+    tap = FrameTap(DetectFeed(table, 0, work_size), max_fps=CameraDetectSettings().analysed_fps)
     source = open_source(path.resolve().as_uri(), SourceOptions(realtime=False, loop=False))
     updates, t, first = [], 0.0, None
     try:

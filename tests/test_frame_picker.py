@@ -53,6 +53,12 @@ def test_after_a_stall_or_a_clock_jump_back_the_next_frame_is_taken_and_the_rate
     assert len(kept) == pytest.approx(450, abs=3)
 
 
+def test_times_stepping_back_a_little_are_jitter_not_a_new_start() -> None:
+    times = at(30)
+    times[4::5] = [t - 0.035 for t in times[4::5]]  # every 5th frame stamped 1 ms before the one before it
+    assert len(picked(times, 15)) <= 15 * 20 + 1
+
+
 def test_a_rate_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         FramePicker(0)
