@@ -533,8 +533,9 @@ def _frame_rate(clips: list[Clip]) -> float:
 
 
 def at_rate(clips: list[Clip], fps: int) -> list[Clip]:
-    """The clips rendered at `fps` frames a second instead of FPS: the same scenes, movers and effects in time (a
-    camera set to 25 or 30 fps), named apart for the cache."""
+    """The clips rendered at `fps` frames a second instead of FPS (a camera set to 25 or 30 fps), named apart for the
+    cache: the same scenes, movers, light and sway in time; what is drawn anew each frame (a crown's flutter, glints,
+    drops) changes as often as the frames do."""
     if fps == FPS:
         return clips
     return [replace(clip, name=f"{clip.name}@{fps}fps", spec=replace(clip.spec, fps=fps)) for clip in clips]
