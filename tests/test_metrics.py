@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,24 @@ def test_metrics_describe_each_camera_and_the_station(recording) -> None:
               if name == "nvr_http_request_duration_seconds_count"}
     assert {"/api/cameras/{name}", "/metrics", "/api/auth/login"} <= routes
     assert not any("cam0" in route for route in routes if route), "route templates, never raw paths"
+
+
+def test_a_30_fps_camera_is_analysed_about_15_times_a_second(tmp_path: Path, make_station) -> None:
+    """The recorders' decoder tap picks about 15 frames a second of a faster camera for detection
+    (`ingest.frame_picker`, `CameraDetectSettings.analysed_fps`). Before, every frame went to detection, whose ticks
+    took the newest: 20 a second, 33 and 66 ms apart."""
+    with RtspServer(["fast"], fps=30, gop=30) as server:
+        config = station_config(tmp_path, [{"name": "fast", "record_url": server.url("fast")}], metrics={"key": KEY})
+        _station, client = make_station(config)
+
+        def analysed() -> float:
+            return value(scrape(client, KEY), "nvr_camera_detection_frames_total", camera="fast")
+
+        wait_for(lambda: analysed() > 0, 20, "detection analysing the camera")
+        wait_for(lambda: value(scrape(client, KEY), "nvr_camera_fps", camera="fast") > 25, 20, "the camera at 30 fps")
+        before, started = analysed(), time.monotonic()
+        wait_for(lambda: analysed() >= before + 60, 20, "60 more pictures analysed")
+        per_second = (analysed() - before) / (time.monotonic() - started)
+        # 15 (fewer if the station is short of CPU); with every frame handed over, 19.6-20 here: as many as
+        # detection's ticks (nvr.live_detection.TICK_SECONDS apart) took the newest picture
+        assert per_second <= 17.5, per_second
