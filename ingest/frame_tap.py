@@ -11,6 +11,7 @@ import av.stream
 import av.video.plane
 import numpy as np
 
+from detect.settings import CameraDetectSettings
 from ingest.clock import Stamp
 from ingest.frame_picker import FramePicker
 
@@ -67,3 +68,9 @@ class FrameTap:
 
     def stop(self, reason: str) -> None:
         self._decoder = None
+
+
+def detection_tap(on_frame: FrameCallback, settings: CameraDetectSettings) -> FrameTap:
+    """The tap that decodes a camera's detect stream for its detection, as its settings say: about
+    `analysed_fps` frames a second, or keyframes only. The recorders and `nvr analyze` both make theirs here."""
+    return FrameTap(on_frame, max_fps=settings.analysed_fps, keyframes_only=settings.keyframes_only)

@@ -16,7 +16,7 @@ from detect.events import EventMachine, EventPolicy, EventUpdate
 from detect.motion_grid import MotionSecond
 from detect.observation import Observation
 from detect.settings import BankSettings, CameraDetectSettings
-from ingest.frame_tap import Chroma, FrameTap
+from ingest.frame_tap import Chroma, FrameTap, detection_tap
 
 
 class DetectionPipeline:
@@ -43,7 +43,7 @@ class DetectionPipeline:
         def on_frame(y: np.ndarray, chroma: Chroma, t: float, _frame: av.VideoFrame) -> None:
             self.bank.submit(name, y, chroma, t)
 
-        return FrameTap(on_frame, max_fps=settings.analysed_fps, keyframes_only=settings.keyframes_only)
+        return detection_tap(on_frame, settings)
 
     def tick(self, now: float | None = None) -> list[EventUpdate]:
         """Process the frames that arrived since the last tick; `now` (same clock as the frames) finds

@@ -152,7 +152,7 @@ def live_path_events(path: Path, shared: Path) -> list[dict]:
     ticks take every frame of a camera that keeps up)."""
     from detect.settings import BankSettings
     from ingest.clock import Stamp
-    from ingest.frame_tap import FrameTap
+    from ingest.frame_tap import detection_tap
     from ingest.source import SourceOptions, open_source
     from nvr.detection import DetectionPipeline
     from nvr.runtime.detect_feed import DetectFeed
@@ -162,7 +162,7 @@ def live_path_events(path: Path, shared: Path) -> list[dict]:
     table = WorkPictureTable(shared, 1, work_size, create=True)
     pipeline = DetectionPipeline()
     pipeline.watch("file", CameraDetectSettings())
-    tap = FrameTap(DetectFeed(table, 0, work_size), max_fps=CameraDetectSettings().analysed_fps)
+    tap = detection_tap(DetectFeed(table, 0, work_size), CameraDetectSettings())
     source = open_source(path.resolve().as_uri(), SourceOptions(realtime=False, loop=False))
     updates, t, first = [], 0.0, None
     try:

@@ -16,7 +16,7 @@ from multiprocessing.connection import Connection, Listener
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ingest.frame_tap import FrameTap
+from ingest.frame_tap import detection_tap
 from ingest.source import SourceOptions
 from ingest.worker import AudioSink, Backoff, PacketSink, StreamWorker
 from nvr.cameras import recorder_cameras
@@ -76,8 +76,7 @@ class CameraRecorder:
             sinks: list[PacketSink] = [self.taps[role]]
             audio_sinks: list[AudioSink] = [self.taps[role]]
             if role == camera.detect_role and feed is not None:
-                sinks.append(FrameTap(feed, max_fps=camera.detect.settings().analysed_fps,
-                                      keyframes_only=camera.detect.keyframes_only))
+                sinks.append(detection_tap(feed, camera.detect.settings()))
             if role == "record":  # last: the recorder rewrites the packets' timestamps when it muxes
                 sinks.append(self.recorder)
                 audio_sinks.append(self.recorder)
