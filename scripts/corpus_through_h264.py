@@ -78,7 +78,6 @@ def main() -> None:
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     corpus.add_rate_arguments(parser)
     arguments = parser.parse_args()
-    corpus.check_rates(parser, arguments)
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
     started = time.process_time()
     cache = arguments.cache / _coding_name() if arguments.cache else None

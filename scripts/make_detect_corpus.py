@@ -731,14 +731,19 @@ def quality(names: list[str], cache: Path | None = None, missed: bool = False, e
 
 def add_rate_arguments(parser: argparse.ArgumentParser) -> None:
     """`--fps` (the rate the clips are rendered at) and `--max-fps` (how many of their frames are analysed)."""
-    parser.add_argument("--fps", type=int, default=FPS, help=f"render the clips at this rate (default {FPS})")
-    parser.add_argument("--max-fps", type=float, metavar="N",
+    parser.add_argument("--fps", type=positive(int), default=FPS, help=f"render the clips at this rate (default {FPS})")
+    parser.add_argument("--max-fps", type=positive(float), metavar="N",
                         help="analyse about N frames a second (default: as the decoder tap, at most 15)")
 
 
-def check_rates(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> None:
-    if arguments.fps <= 0 or (arguments.max_fps is not None and arguments.max_fps <= 0):
-        parser.error("--fps and --max-fps must be positive")
+def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: a number of `kind` above 0."""
+    def parse(text: str) -> float:
+        number = kind(text)
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive, not {text}")
+        return number
+    return parse
 
 
 def main() -> None:
@@ -746,13 +751,10 @@ def main() -> None:
     parser.add_argument("--scenario", action="append", choices=sorted(SCENARIOS), help="default: all")
     parser.add_argument("--cache", type=Path, help="keep the clips' work frames in this directory")
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
-    parser.add_argument("--every", type=int, default=1, metavar="N",
+    parser.add_argument("--every", type=positive(int), default=1, metavar="N",
                         help="play every N-th frame (2: 7.5 fps, 3: 5 fps; default 1: 15 fps)")
     add_rate_arguments(parser)
     arguments = parser.parse_args()
-    check_rates(parser, arguments)
-    if arguments.every <= 0:
-        parser.error("--every must be positive")
     started = time.process_time()
     table = quality(arguments.scenario or list(SCENARIOS), arguments.cache, arguments.missed, arguments.every,
                     arguments.fps, arguments.max_fps)
