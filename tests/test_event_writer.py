@@ -8,17 +8,18 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from detect.events import Event as DetectedEvent
 from detect.events import EventUpdate
 from detect.observation import Box
 from nvr.event_bus import EventBus
-from nvr.event_waiting import OPENED, WAITING_FILE
+from nvr.event_waiting import OPENED, WAITING_FILE, EventIds, WaitingFile
 from nvr.event_writer import EventWriter
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex
@@ -291,4 +292,54 @@ def test_a_start_stored_before_the_waiting_file_was_removed_is_not_stored_twice(
     writer.stop()
     stored = EventStore(index).query(cameras=["ngo-7"], types=None, start_ms=0, end_ms=2**62, limit=10)
     assert [(e.id, e.end_ms) for e in stored] == [(event_id, 110_000)]
+    index.close()
+
+
+class AwayEvents(EventStore):
+    """The real store on SQLite, behind a catalog that is away while `away` is set."""
+
+    def __init__(self, index: RecordingIndex, away: threading.Event) -> None:
+        super().__init__(index)
+        self._away = away
+
+    def open(self, camera: str, type_: str, start_ms: int, score: float, boxes: Collection[Box]) -> Event:
+        if self._away.is_set():
+            raise OperationalError("INSERT", {}, ConnectionError("the catalog is away"))
+        return super().open(camera, type_, start_ms, score, boxes)
+
+
+def test_updates_a_full_disk_kept_out_of_the_waiting_file_are_in_it_at_the_next_drain(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An addition to the waiting file that fails (a full disk) leaves the updates in memory, and the next drain
+    writes the file whole: a station killed after it still has every update."""
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    away, waiting = threading.Event(), tmp_path / WAITING_FILE
+    away.set()
+    published: list[Event] = []
+    writer = EventWriter(AwayEvents(index, away), published.append, tmp_path / "snapshots", lambda _camera: b"jpeg",
+                         waiting)
+    writer.start()
+    motion = DetectedEvent("hem-4", "motion", 100.0, None, 0.8, (), 101.0, 95.0, None)
+    writer.put([EventUpdate("started", motion)])
+    wait_for(waiting.exists, 10, "the waiting file written as the outage begins")
+    failures: list[bool] = []
+    real_append = WaitingFile.append
+
+    def append_once_failing(file: WaitingFile, updates: Iterable[EventUpdate], ids: EventIds) -> None:
+        if not failures:
+            failures.append(True)
+            raise OSError(28, "No space left on device")
+        real_append(file, updates, ids)
+
+    monkeypatch.setattr(WaitingFile, "append", append_once_failing)
+    writer.put([EventUpdate("updated", replace(motion, score=0.95))])
+    wait_for(lambda: failures, 10, "an addition that fails")
+    writer.put([EventUpdate("ended", replace(motion, end=104.0, score=0.95, clip_end=109.0))])
+    wait_for(lambda: [json.loads(line)["kind"] for line in waiting.read_text().splitlines()]
+             == ["started", "updated", "ended"], 10, "every update in the file, in order")
+    away.clear()
+    wait_for(lambda: not waiting.exists(), 20, "all stored and the file removed")
+    writer.stop()
+    stored = EventStore(index).query(cameras=["hem-4"], types=None, start_ms=0, end_ms=2**62, limit=10)
+    assert [(e.start_ms, e.end_ms, e.score) for e in stored] == [(100_000, 104_000, 0.95)]
     index.close()
