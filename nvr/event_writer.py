@@ -20,8 +20,8 @@ import queue
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
-from functools import partial
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -164,7 +164,8 @@ class EventWriter:
                 self._away.answered()
                 if update.kind == "started" and self._kept:  # lines after it in the file were written without its id
                     key = event_key(update.event)
-                    self._add_to_file(partial(WaitingFile.append_opened, key=key, event_id=self._open[key]), 1)
+                    with self._adding("an event's id") as file:
+                        file.append_opened(key, self._open[key])
             pending.popleft()
             return stored
 
@@ -226,18 +227,20 @@ class EventWriter:
             self._kept = self._write_waiting(list(pending))
             self._unkept = not self._kept
         elif new:
-            self._add_to_file(partial(WaitingFile.append, updates=new, ids=self._open), len(new))
+            with self._adding(f"{len(new)} event updates") as file:
+                file.append(new, self._open)
 
-    def _add_to_file(self, add: Callable[[WaitingFile], None], count: int) -> None:
-        """`add` `count` updates (or an id) to the waiting file; failing (a full disk), they still wait in memory and
-        the file is written whole next time (a line torn or missing would be read back wrong)."""
+    @contextmanager
+    def _adding(self, what: str) -> Iterator[WaitingFile]:
+        """The waiting file, for `what` to be added to it; failing (a full disk), `what` still waits in memory and the
+        file is written whole next time (a line torn or missing would be read back wrong)."""
         assert self._waiting is not None
         try:
-            add(self._waiting)
+            yield self._waiting
         except OSError as exc:
             self._kept = False
-            log.error("%d event updates could not be added to %s (%s): a station killed now loses them", count,
-                      self._waiting.path, exc)
+            log.error("%s could not be added to %s (%s): a station killed now loses them", what, self._waiting.path,
+                      exc)
 
     def _keep_waiting(self, updates: list[EventUpdate]) -> None:
         """At a stop during an outage: `updates` to the waiting file (replacing it: what it held is among them)."""
