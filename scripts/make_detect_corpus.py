@@ -43,7 +43,7 @@ from ingest.demo.traffic import ROUTES, random_movers
 from ingest.demo.world import LAYOUTS, Place
 from ingest.frame_picker import FramePicker
 from scripts.corpus_cache import WorkFrame, cached, reduced
-from scripts.weather_effects import Awning, Effect, Rain, Shake, Snow, Tree, Water, WetRoad
+from scripts.weather_effects import Awning, Effect, Rain, Shake, Snow, Surf, Tree, Water, WetRoad
 
 SIZE = (640, 360)  # the sub stream the bank usually gets
 NOISY_SIZE = (320, 180)  # static hours: a quarter of the pixels, twice the noise per work pixel, 2.5x faster
@@ -447,6 +447,19 @@ def water() -> list[Clip]:
     ]
 
 
+def surf() -> list[Clip]:
+    """Waves breaking on a shore beyond the street (the far side of a bay behind them), in front of which the
+    people and motorbikes pass: a long swell, a heavy surf, and the heavy surf at dusk into infrared."""
+    sea = (0.0, LAYOUTS["shopfront"].horizon, 1.0, 0.54)
+    clips = []
+    for i, (period, run, dusk) in enumerate(((7.0, 5.0, False), (4.5, 3.5, False), (4.5, 3.5, True))):
+        waves = Surf(sea, 1900 + i, period=period, run=run)
+        clip = _weather(f"surf-{i}-shopfront", 1900 + i, "shopfront", (waves,), dusk=dusk)
+        clip.effects = (replace(waves, spec=clip.spec),)
+        clips.append(clip)
+    return clips
+
+
 SCENARIOS: dict[str, Callable[[], list[Clip]]] = {
     "day-objects": day_objects,
     "static-day": static_hour,
@@ -466,8 +479,10 @@ SCENARIOS: dict[str, Callable[[], list[Clip]]] = {
     "shake": shake,
     "wind": wind,
     "water": water,
+    "surf": surf,
 }
-WEATHER = ["rain-day", "rain-ir", "rain-ramp", "snow", "shake", "wind", "water"]  # each clip: quiet, busy, quiet
+# each clip: quiet, busy, quiet
+WEATHER = ["rain-day", "rain-ir", "rain-ramp", "snow", "shake", "wind", "water", "surf"]
 
 
 # ---------------------------------------------------------------------------------------------- playing

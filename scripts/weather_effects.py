@@ -15,7 +15,9 @@ from dataclasses import dataclass, field, replace
 import cv2
 import numpy as np
 
-from ingest.demo.synthetic import Box, Frame
+from ingest.demo.sprites import colours, paint
+from ingest.demo.synthetic import Box, Frame, SceneSpec
+from ingest.demo.world import LAYOUTS, Camera, placements
 
 REFERENCE_WIDTH = 640
 EXPOSURE = 1 / 50  # s: how long a frame is exposed (motion blur of a shaking camera)
@@ -396,6 +398,77 @@ class Water(Effect):
         surface[glints] += 90
         np.copyto(area, np.clip(surface, 0, 255).astype(np.uint8))
         _tint(frame, slice(y0, y1), slice(x0, x1), np.ones(shape, bool), 135, 120)
+
+
+@dataclass
+class Surf(Effect):
+    """The sea beyond a promenade in `box` (normalized x0, y0, x1, y1; the shore along its bottom edge): swell
+    rolls in, a wave every `period` s or so, breaks part of the way in and runs up the shore as a band of white
+    foam that fades where it stops. The movers of `spec` (people on the promenade) stand in front of it.
+
+    A breaking wave is what a detector of objects sees as one: a bright front that lasts and travels."""
+
+    box: tuple[float, float, float, float]
+    seed: int
+    spec: SceneSpec | None = None  # whose movers hide the sea (set once the clip's scene is made)
+    period: float = 6.0
+    run: float = 4.5  # s from the far edge to the shore
+    fade: float = 3.5  # s the foam takes to go, once it stops
+    _foam: dict[tuple[int, int], _Waves] = field(default_factory=dict, init=False, repr=False)
+    _swell: dict[tuple[int, int], _Waves] = field(default_factory=dict, init=False, repr=False)
+
+    def draw(self, frame: Frame, t: float) -> None:
+        x0, y0, x1, y1 = _region(frame, self.box)
+        shape = (y1 - y0, x1 - x0)
+        scale = _scale(frame)
+        if shape not in self._foam:
+            rng = np.random.default_rng([self.seed, 98])
+            self._foam[shape] = _Waves(rng, shape, (2.5 * scale, 1.2 * scale),
+                                       ((6 * scale, 0.0), (-4 * scale, 3 * scale)))
+            self._swell[shape] = _Waves(rng, shape, (9.0 * scale, 2.0 * scale),
+                                        ((25 * scale, 6 * scale), (-15 * scale, 10 * scale)))
+        down = np.linspace(0.0, 1.0, shape[0], dtype=np.float32)[:, None]  # 0 far, 1 at the shore
+        across = np.linspace(0.0, 1.0, shape[1], dtype=np.float32)[None, :]
+        foam = np.zeros(shape, np.float32)
+        shade = np.zeros(shape, np.float32)
+        first = math.floor((t - self.run - self.fade) / self.period) - 1
+        for k in range(max(first, -3), math.floor(t / self.period) + 2):
+            rng = np.random.default_rng([self.seed, 99, k + 1000])
+            born = k * self.period + rng.uniform(-0.3, 0.3) * self.period
+            age = t - born
+            if not 0.0 <= age < self.run + self.fade:
+                continue
+            crest = (min(age, self.run) / self.run) ** 1.6 + 0.05 * np.sin(
+                2 * math.pi * (rng.uniform(1.0, 2.5) * across + rng.uniform()))  # nearer waves move faster down
+            breaks = rng.uniform(0.35, 0.6)  # where (fraction of the way in) it starts to break
+            behind = crest - down  # > 0: between the crest and the far edge
+            shade += -12.0 * np.exp(-(((down - crest) / 0.06) ** 2))  # the face of the swell, darker
+            reach = float(np.clip((min(age, self.run) / self.run) ** 1.6 - breaks, 0.0, None))
+            if reach > 0:
+                width = 0.03 + 0.6 * reach  # whitewater behind the front grows as it rolls in
+                strength = 1.0 if age < self.run else max(0.0, 1.0 - (age - self.run) / self.fade)
+                band = (behind >= 0) & (behind < width)
+                foam += strength * band * np.clip(1.0 - behind / width, 0.3, 1.0)
+        texture = self._foam[shape].at(t)
+        density = np.clip(foam * (1.0 + 0.45 * texture) - 0.2 * (1.0 - foam), 0.0, 1.0)
+        swell = self._swell[shape].at(t)
+        area = frame.y[y0:y1, x0:x1]
+        base, white = (45.0, 120.0) if frame.infrared else (75.0, 215.0)
+        water = base + 8.0 * swell + shade
+        surface = _lit(frame, water + (white - water) * density)
+        sea = ~self._movers(frame, t)[y0:y1, x0:x1] if self.spec is not None else np.ones(shape, bool)
+        np.copyto(area, np.clip(surface, 0, 255).astype(np.uint8), where=sea)
+        _tint(frame, slice(y0, y1), slice(x0, x1), sea & (density < 0.5), 140, 118)  # blue-green water
+        _tint(frame, slice(y0, y1), slice(x0, x1), sea & (density >= 0.5), 128, 128)  # white foam
+
+    def _movers(self, frame: Frame, t: float) -> np.ndarray:
+        """Where the scene's movers are in this frame (a bool mask of the Y plane)."""
+        assert self.spec is not None
+        canvas = np.zeros((*frame.y.shape, 3), np.uint8)
+        for placed in placements(Camera(self.spec.width, self.spec.height, LAYOUTS[self.spec.place]),
+                                 self.spec.movers, t):
+            paint(canvas, placed, dict.fromkeys(colours(placed.mover.look), (255, 255, 255)))
+        return np.asarray(canvas[:, :, 0] > 0)
 
 
 # ---------------------------------------------------------------------------------------------- shake

@@ -19,8 +19,9 @@ from scripts.make_detect_corpus import SCENARIOS, WEATHER, Score, scenario_score
 CACHE = Path(__file__).resolve().parent.parent / ".cache" / "detect-corpus"
 
 # the longest first, so that both workers finish at about the same time
-ORDER = ["static-ir", "static-day", "shake", "tamper", "snow", "rain-ir", "rain-ramp", "rain-day", "water", "wind",
-         "light-changes", "foliage", "insects", "night-objects", "day-objects", "ir-switches", "overlay", "stream-loss"]
+ORDER = ["static-ir", "static-day", "shake", "tamper", "snow", "rain-ir", "rain-ramp", "rain-day", "water", "surf",
+         "wind", "light-changes", "foliage", "insects", "night-objects", "day-objects", "ir-switches", "overlay",
+         "stream-loss"]
 RECALLED = ["day-objects", "night-objects", "foliage", "light-changes", "ir-switches"]
 HALF_RATE = ["day-objects", "night-objects"]  # also played with every other frame analysed (7.5 fps)
 QUIET = ["static-day", "static-ir", "insects"]  # at most one false motion alarm per camera-hour
@@ -28,7 +29,7 @@ NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream
 # issue 15's targets not met yet (design/detection_weather.md): expected to fail; one that passes shows as XPASS
 # in the summary (not strict: the drizzle-to-downpour ramp is two movers short, and a machine whose
 # floating point differs in the last bit may find it), and is then taken off this list
-UNMET = {"held": {"snow"}, "false alarms": {"snow"}, "recall": {"rain-ir", "rain-ramp", "snow"}}
+UNMET = {"held": {"snow", "surf"}, "false alarms": {"snow", "surf"}, "recall": {"rain-ir", "rain-ramp", "snow", "surf"}}
 
 
 def weather(target: str) -> list[object]:
