@@ -42,7 +42,7 @@ from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
 from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
-from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, is_soft
+from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
@@ -536,8 +536,7 @@ class DetectorBank:
         found = find_blobs(picked(lasting, "lasting"), changing, table.min_pixels[slots], candidate[members], space)
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         persist = np.where(table.raining[slots], np.maximum(persist, self.settings.persist_seconds_rain), persist)
-        interval = table.interval[slots]
-        needed = np.where(np.isnan(interval), 1, np.maximum(1, np.ceil(persist / interval - 0.01))).astype(int)
+        needed = frames_needed(persist, table.interval[slots])
         for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
             if not candidate[k]:
                 continue

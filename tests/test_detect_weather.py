@@ -10,7 +10,7 @@ import pytest
 import detect.bank as bank_module
 from detect.bank import DetectorBank
 from detect.particles import speckle, without_specks
-from detect.regions import Blob, Tracker, frame_steps, is_soft
+from detect.regions import Blob, Tracker, frame_steps, frames_needed, is_soft
 from detect.settings import CameraDetectSettings
 from detect.shake import jolted, moved_back, out_of_reach, shifts
 from detect.texture import moved_background
@@ -26,6 +26,7 @@ from detect.variability import (
     warming,
 )
 from detect.workspace import Workspace
+from ingest.frame_picker import FramePicker
 
 SIZE = (90, 160)
 ONE = np.ones(1, int)  # one camera at the tuned frame rate (`detect.regions.frame_steps`)
@@ -261,6 +262,29 @@ def test_at_half_the_frame_rate_an_object_may_move_twice_as_far_between_frames()
     assert frame_steps(np.array([1 / 15, 1 / 12.5, 1 / 7.5, 1 / 5, np.nan])).tolist() == [1, 1, 2, 3, 1]
     # a camera's first second (no motion yet, its variability learnt fast) is a second at 7.5 fps too, not two
     assert warming(np.array([14, 15, 7, 8]), np.array([1, 1, 2, 2])).tolist() == [True, False, True, False]
+
+
+def test_a_camera_picked_to_the_tuned_rate_needs_as_many_frames_of_change_at_every_tick() -> None:
+    """A 25 fps camera is analysed at 15 frames a second, 40, 80 and 80 ms apart: the bank's smoothed interval swings
+    about 1/15 s, and the frames a track needs to persist (day, infrared, rain) must not swing with it (0.2 s of
+    infrared was 3 frames at one tick and 4 at the next: the rain's 0.33 s 5 or 6)."""
+    bank = DetectorBank()
+    bank.add_camera("cam", CameraDetectSettings())
+    picker, picture, intervals = FramePicker(15), np.full(SIZE, 100, np.uint8), []
+    for index in range(300):
+        t = index / 25
+        if picker.take(t):
+            bank.submit("cam", picture, None, t)
+            bank.tick(t)
+            intervals.append(float(bank._table.interval[0]))
+    swing = np.array(intervals[60:])
+    assert swing.min() < 1 / 15 < swing.max()
+    for persist, frames in ((0.12, 2), (0.2, 3), (0.33, 5)):
+        assert set(frames_needed(np.full(len(swing), persist), swing).tolist()) == {frames}
+    # at the usual rates exactly what rounding up gives: 15, 12.5 and 10 fps, 25 fps analysed whole, not known yet
+    persists = np.array([0.12, 0.2, 0.33, 0.33, 0.12, 0.33, 0.2])
+    rates = np.array([15, 15, 15, 12.5, 10, 25, np.nan])
+    assert frames_needed(persists, 1 / rates).tolist() == [2, 3, 5, 5, 2, 9, 1]
 
 
 def test_a_still_grainy_picture_is_not_measured_for_shake_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
