@@ -164,6 +164,7 @@ class DetectorBank:
                 table.min_pixels[camera.slot] = max(3, round(BLOB_FRACTION * settings.min_object_size * width * height))
                 table.watched_pixels[camera.slot] = max(1, int(camera.watched.sum()))
                 table.level[camera.slot] = settings.level
+                table.period[camera.slot] = 1 / settings.analysed_fps
                 self._cameras[name] = camera
                 self._slots.append(camera)
 
@@ -536,7 +537,7 @@ class DetectorBank:
         found = find_blobs(picked(lasting, "lasting"), changing, table.min_pixels[slots], candidate[members], space)
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         persist = np.where(table.raining[slots], np.maximum(persist, self.settings.persist_seconds_rain), persist)
-        needed = frames_needed(persist, table.interval[slots])
+        needed = frames_needed(persist, table.interval[slots], table.period[slots])
         for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
             if not candidate[k]:
                 continue

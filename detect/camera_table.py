@@ -59,6 +59,7 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "min_pixels": ((), np.int64, 0),  # foreground pixels a blob needs
     "watched_pixels": ((), np.int64, 1),
     "level": ((), np.float64, 0.5),  # sensitivity, 0..1
+    "period": ((), np.float64, 0.0),  # 1 / the rate the camera is picked at (its frames come no closer on average)
 }
 
 
@@ -103,6 +104,7 @@ class CameraTable:
     min_pixels: np.ndarray
     watched_pixels: np.ndarray
     level: np.ndarray
+    period: np.ndarray
 
     def __init__(self, size: tuple[int, int], capacity: int) -> None:
         self._size = size

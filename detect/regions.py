@@ -32,7 +32,6 @@ STRAIGHT = 0.5  # see _went
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
-FRAME_SLACK = 0.1  # see frames_needed
 LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
 
 
@@ -158,13 +157,14 @@ def frame_steps(interval: np.ndarray) -> np.ndarray:
     return steps
 
 
-def frames_needed(persist: np.ndarray, interval: np.ndarray) -> np.ndarray:
+def frames_needed(persist: np.ndarray, interval: np.ndarray, period: np.ndarray) -> np.ndarray:
     """How many frames a track must be seen changing to last `persist` seconds, frames `interval` s apart (smoothed;
-    NaN until known: 1). The count is rounded up, less a tenth of a frame: a 25 or 20 fps camera picked to 15 frames
-    a second (40/80/80 or 50/50/100 ms) has a smoothed interval that swings 2-3 % either way of 1/15 s, and 0.2 s
-    of infrared persistence would otherwise be 3 frames at one tick and 4 at the next (0.33 s of rain 5 or 6). At
-    the usual rates (5-15 fps, and 20-30 fps analysed whole) no count changes."""
-    frames = np.maximum(1, np.ceil(persist / np.where(np.isnan(interval), np.inf, interval) - FRAME_SLACK))
+    NaN until known: 1), rounded up (a hundredth of a frame spared for rounding). The interval is taken as no
+    shorter than the `period` the camera is picked at (1 / its analysed rate): a 25 or 20 fps camera picked to 15
+    frames a second comes 40/80/80 or 50/50/100 ms apart, its smoothed interval swings 2-3 % either way of 1/15 s,
+    and 0.2 s of infrared persistence was 3 frames at one tick and 4 at the next (the rain's 0.33 s 5 or 6)."""
+    steady = np.maximum(interval, period)
+    frames = np.maximum(1, np.ceil(persist / np.where(np.isnan(steady), np.inf, steady) - 0.01))
     needed: np.ndarray = frames.astype(int)
     return needed
 
