@@ -32,13 +32,14 @@ import make_detect_corpus as corpus
 from ingest.demo.synthetic import Frame
 
 GOP_SECONDS = 2
+KBITS = 512  # a common sub stream's bit rate (kbit/s), unless --bit-rate says
 
 
 class CodedClip(corpus.Clip):
     """A corpus clip whose frames come out of an H.264 encoder and decoder."""
 
     decoder_options: dict[str, str] = {}  # noqa: RUF012 (set once per run, before any clip plays)
-    bit_rate = 512_000  # bits a second (set once per run too)
+    bit_rate = KBITS * 1000  # bits a second (set once per run too)
 
     def frames(self) -> Iterator[tuple[Frame, bool]]:
         width, height = self.spec.width, self.spec.height
@@ -76,8 +77,8 @@ def main() -> None:
                         help="an FFmpeg decoder option, e.g. skip_loop_filter=all")
     parser.add_argument("--cache", type=Path, help="keep the clips' decoded work frames under this directory")
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
-    parser.add_argument("--bit-rate", type=corpus.positive(int), default=512, metavar="KBITS",
-                        help="the sub stream's bit rate, kbit/s (default: 512)")
+    parser.add_argument("--bit-rate", type=corpus.positive(int), default=KBITS, metavar="KBITS",
+                        help=f"the sub stream's bit rate, kbit/s (default: {KBITS})")
     corpus.add_rate_arguments(parser)
     arguments = parser.parse_args()
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)

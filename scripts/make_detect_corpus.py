@@ -453,9 +453,8 @@ def surf() -> list[Clip]:
     sea = (0.0, LAYOUTS["shopfront"].horizon, 1.0, 0.54)
     clips = []
     for i, (period, run, dusk) in enumerate(((7.0, 5.0, False), (4.5, 3.5, False), (4.5, 3.5, True))):
-        waves = Surf(sea, 1900 + i, period=period, run=run)
-        clip = _weather(f"surf-{i}-shopfront", 1900 + i, "shopfront", (waves,), dusk=dusk)
-        clip.effects = (replace(waves, spec=clip.spec),)
+        clip = _weather(f"surf-{i}-shopfront", 1900 + i, "shopfront", (), dusk=dusk)
+        clip.effects = (Surf(sea, 1900 + i, clip.spec, period=period, run=run),)  # its movers hide the sea
         clips.append(clip)
     return clips
 

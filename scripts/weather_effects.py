@@ -400,6 +400,9 @@ class Water(Effect):
         _tint(frame, slice(y0, y1), slice(x0, x1), np.ones(shape, bool), 135, 120)
 
 
+SURF_GRAIN = {False: 2.0, True: 4.5}  # the sensor noise the renderer gives (levels), by day and in infrared
+
+
 @dataclass
 class Surf(Effect):
     """The sea beyond a promenade in `box` (normalized x0, y0, x1, y1; the shore along its bottom edge): swell
@@ -410,7 +413,7 @@ class Surf(Effect):
 
     box: tuple[float, float, float, float]
     seed: int
-    spec: SceneSpec | None = None  # whose movers hide the sea (set once the clip's scene is made)
+    spec: SceneSpec  # whose movers hide the sea
     period: float = 6.0
     run: float = 4.5  # s from the far edge to the shore
     fade: float = 3.5  # s the foam takes to go, once it stops
@@ -432,14 +435,15 @@ class Surf(Effect):
         foam = np.zeros(shape, np.float32)
         shade = np.zeros(shape, np.float32)
         first = math.floor((t - self.run - self.fade) / self.period) - 1
-        for k in range(max(first, -3), math.floor(t / self.period) + 2):
+        for k in range(first, math.floor(t / self.period) + 2):
             rng = np.random.default_rng([self.seed, 99, k + 1000])
             born = k * self.period + rng.uniform(-0.3, 0.3) * self.period
             age = t - born
             if not 0.0 <= age < self.run + self.fade:
                 continue
+            # the crest, wavy across; nearer the shore it moves faster down the picture (the power)
             crest = (min(age, self.run) / self.run) ** 1.6 + 0.05 * np.sin(
-                2 * math.pi * (rng.uniform(1.0, 2.5) * across + rng.uniform()))  # nearer waves move faster down
+                2 * math.pi * (rng.uniform(1.0, 2.5) * across + rng.uniform()))
             breaks = rng.uniform(0.35, 0.6)  # where (fraction of the way in) it starts to break
             behind = crest - down  # > 0: between the crest and the far edge
             shade += -12.0 * np.exp(-(((down - crest) / 0.06) ** 2))  # the face of the swell, darker
@@ -455,15 +459,15 @@ class Surf(Effect):
         area = frame.y[y0:y1, x0:x1]
         base, white = (45.0, 120.0) if frame.infrared else (75.0, 215.0)
         water = base + 8.0 * swell + shade
-        surface = _lit(frame, water + (white - water) * density)
-        sea = ~self._movers(frame, t)[y0:y1, x0:x1] if self.spec is not None else np.ones(shape, bool)
+        grain = np.random.default_rng([self.seed, 100, frame.index]).normal(0.0, SURF_GRAIN[frame.infrared], shape)
+        surface = _lit(frame, water + (white - water) * density) + grain  # drawn over the renderer's own grain
+        sea = ~self._movers(frame, t)[y0:y1, x0:x1]
         np.copyto(area, np.clip(surface, 0, 255).astype(np.uint8), where=sea)
         _tint(frame, slice(y0, y1), slice(x0, x1), sea & (density < 0.5), 140, 118)  # blue-green water
         _tint(frame, slice(y0, y1), slice(x0, x1), sea & (density >= 0.5), 128, 128)  # white foam
 
     def _movers(self, frame: Frame, t: float) -> np.ndarray:
         """Where the scene's movers are in this frame (a bool mask of the Y plane)."""
-        assert self.spec is not None
         canvas = np.zeros((*frame.y.shape, 3), np.uint8)
         for placed in placements(Camera(self.spec.width, self.spec.height, LAYOUTS[self.spec.place]),
                                  self.spec.movers, t):
