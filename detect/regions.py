@@ -32,6 +32,7 @@ STRAIGHT = 0.5  # see _went
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
+PICKED = 0.1  # see frames_needed
 LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
 
 
@@ -159,11 +160,12 @@ def frame_steps(interval: np.ndarray) -> np.ndarray:
 
 def frames_needed(persist: np.ndarray, interval: np.ndarray, period: np.ndarray) -> np.ndarray:
     """How many frames a track must be seen changing to last `persist` seconds, frames `interval` s apart (smoothed;
-    NaN until known: 1), rounded up (a hundredth of a frame spared for rounding). The interval is taken as no
-    shorter than the `period` the camera is picked at (1 / its analysed rate): a 25 or 20 fps camera picked to 15
-    frames a second comes 40/80/80 or 50/50/100 ms apart, its smoothed interval swings 2-3 % either way of 1/15 s,
-    and 0.2 s of infrared persistence was 3 frames at one tick and 4 at the next (the rain's 0.33 s 5 or 6)."""
-    steady = np.maximum(interval, period)
+    NaN until known: 1), rounded up (a hundredth of a frame spared for rounding). An interval within PICKED of the
+    `period` the camera is picked at (1 / its analysed rate) counts as that period: a 25 or 20 fps camera picked to
+    15 frames a second comes 40/80/80 or 50/50/100 ms apart, its smoothed interval swings 2-3 % either way of
+    1/15 s (a 15 fps one capped at 12.5, 6 % of 1/12.5), and 0.2 s of infrared persistence was 3 frames at one
+    tick and 4 at the next (the rain's 0.33 s 5 or 6)."""
+    steady = np.where(np.abs(interval - period) <= PICKED * period, period, interval)
     frames = np.maximum(1, np.ceil(persist / np.where(np.isnan(steady), np.inf, steady) - 0.01))
     needed: np.ndarray = frames.astype(int)
     return needed

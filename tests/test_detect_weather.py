@@ -264,14 +264,17 @@ def test_at_half_the_frame_rate_an_object_may_move_twice_as_far_between_frames()
     assert warming(np.array([14, 15, 7, 8]), np.array([1, 1, 2, 2])).tolist() == [True, False, True, False]
 
 
-@pytest.mark.parametrize(("camera_fps", "max_fps", "frames"), [(25, None, 3), (20, None, 3), (30, 12.5, 3),
-                                                           (15, None, 3), (10, None, 2)])
+@pytest.mark.parametrize(("camera_fps", "max_fps", "infrared", "rain"),
+                         [(25, None, 3, 5), (20, None, 3, 5), (30, 12.5, 3, 5), (15, 12.5, 3, 5), (15, None, 3, 5),
+                          (10, None, 2, 4)])
 def test_a_camera_picked_to_a_lower_rate_needs_as_many_frames_of_change_at_every_tick(
-        camera_fps: float, max_fps: float | None, frames: int, monkeypatch: pytest.MonkeyPatch) -> None:
+        camera_fps: float, max_fps: float | None, infrared: int, rain: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A 25 fps camera is analysed at 15 frames a second, 40, 80 and 80 ms apart, and the bank's smoothed interval
     swings about 1/15 s: the frames a track must be seen changing in infrared (0.2 s) must not swing with it (they
-    were 3 at one tick and 4 at the next). Read off what the bank hands its trackers, a block crossing the picture."""
+    were 3 at one tick and 4 at the next), nor in rain (0.33 s). Read off what the bank hands its trackers, a block
+    crossing an infrared picture, and counted for rain over the intervals the bank smoothed meanwhile."""
     asked: list[int] = []
+    intervals: list[float] = []
     update = Tracker.update
 
     def spy(self: Tracker, blobs: list[Blob], t: float, needed: int, *rest: object) -> tuple[list[Blob], list[Blob]]:
@@ -292,12 +295,18 @@ def test_a_camera_picked_to_a_lower_rate_needs_as_many_frames_of_change_at_every
             picture[30:50, x:x + 10] = 200
             bank.submit("cam", picture, (grey, grey), t)
             bank.tick(t)
+            intervals.append(float(bank._table.interval[0]))
     assert len(asked) > 100
-    assert set(asked[50:]) == {frames}
+    assert set(asked[50:]) == {infrared}
+    smoothed = np.array(intervals[50:])
+    raining = frames_needed(np.full(len(smoothed), 0.33), smoothed, np.full(len(smoothed), 1 / settings.analysed_fps))
+    assert set(raining.tolist()) == {rain}
     # the counts at steady rates: 15, 12.5, 10 and 9 fps, 25 fps analysed whole, not known yet
     persist = np.array([0.12, 0.2, 0.33, 0.33, 0.12, 0.12, 0.33, 0.2])
     rate = np.array([15, 15, 15, 12.5, 10, 9, 25, np.nan])
     assert frames_needed(persist, 1 / rate, 1 / rate).tolist() == [2, 3, 5, 5, 2, 2, 9, 1]
+    # ... and a camera slower than it is picked at (9 fps, analysed at up to 15) by its own interval
+    assert frames_needed(np.array([0.12, 0.33]), np.full(2, 1 / 9), np.full(2, 1 / 15)).tolist() == [2, 3]
 
 
 def test_a_still_grainy_picture_is_not_measured_for_shake_at_every_tick(monkeypatch: pytest.MonkeyPatch) -> None:
