@@ -82,7 +82,7 @@ def main() -> None:
     corpus.add_rate_arguments(parser)
     arguments = parser.parse_args()
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
-    CodedClip.bit_rate = int(arguments.bit_rate) * 1000
+    CodedClip.bit_rate = arguments.bit_rate * 1000
     started = time.process_time()
     cache = arguments.cache / _coding_name() if arguments.cache else None
     table = {}

@@ -51,12 +51,13 @@ def _lit(frame: Frame, luma: np.ndarray | float) -> np.ndarray | float:
     return 16 + (luma - 16) * frame.gain
 
 
-def _region(frame: Frame, box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
-    """A normalized (x0, y0, x1, y1) box in pixels of the frame's Y plane, each edge even (for the chroma)."""
+def _region(frame: Frame, box: tuple[float, float, float, float]) -> tuple[slice, slice]:
+    """A normalized (x0, y0, x1, y1) box as the rows and columns of the frame's Y plane, each edge even (for the
+    chroma: `_tint`)."""
     height, width = frame.y.shape
     x0, y0, x1, y1 = box
-    return (2 * round(x0 * width / 2), 2 * round(y0 * height / 2), 2 * round(x1 * width / 2),
-            2 * round(y1 * height / 2))
+    return (slice(2 * round(y0 * height / 2), 2 * round(y1 * height / 2)),
+            slice(2 * round(x0 * width / 2), 2 * round(x1 * width / 2)))
 
 
 def _tint(frame: Frame, rows: slice, columns: slice, where: np.ndarray, u: int, v: int) -> None:
@@ -322,26 +323,26 @@ class Tree(Effect):
         self._flutter_seed = int(rng.integers(1 << 30))
 
     def draw(self, frame: Frame, t: float) -> None:
-        x0, y0, x1, y1 = _region(frame, self.box)
+        rows, columns = _region(frame, self.box)
+        area = frame.y[rows, columns]
+        height, width = area.shape
         scale = _scale(frame)
         wind = _wind(self._gusts, t)
         sway = wind * scale * (4.0 * math.sin(2 * math.pi * t / 1.9) + 2.0 * math.sin(2 * math.pi * t / 0.7))
-        rows, columns = y1 - y0, x1 - x0
         margin = int(16 * scale) + 2
         texture: np.ndarray = cv2.GaussianBlur(
-            cv2.resize(self._leaves, (columns + 2 * margin, rows), interpolation=cv2.INTER_LINEAR), (0, 0), 1.3 * scale)
+            cv2.resize(self._leaves, (width + 2 * margin, height), interpolation=cv2.INTER_LINEAR), (0, 0), 1.3 * scale)
         flutter = np.random.default_rng([self._flutter_seed, frame.index]).uniform(-1, 1, texture.shape)
         texture += cv2.GaussianBlur(flutter.astype(np.float32), (0, 0), 0.8 * scale) * 0.25 * min(1.0, wind)
         shift = max(-margin, min(margin, round(sway)))
-        leaves = texture[:, margin - shift: margin - shift + columns]
-        outline = np.zeros((rows, columns), np.float32)
-        centre = (columns // 2 + round(0.6 * sway), rows // 2)
-        cv2.ellipse(outline, centre, (columns // 2 - margin // 2, rows // 2 - 1), 0, 0, 360, 1.0, -1)
+        leaves = texture[:, margin - shift: margin - shift + width]
+        outline = np.zeros((height, width), np.float32)
+        centre = (width // 2 + round(0.6 * sway), height // 2)
+        cv2.ellipse(outline, centre, (width // 2 - margin // 2, height // 2 - 1), 0, 0, 360, 1.0, -1)
         crown = cv2.GaussianBlur(outline, (0, 0), 1.5 * scale)
         tone = _lit(frame, (70 + 150 * leaves) if frame.infrared else (35 + 120 * leaves))  # leaves shine in IR
-        area = frame.y[y0:y1, x0:x1]
         np.copyto(area, np.clip(area + (tone - area) * crown, 0, 255).astype(np.uint8))
-        _tint(frame, slice(y0, y1), slice(x0, x1), crown > 0.5, 112, 118)
+        _tint(frame, rows, columns, crown > 0.5, 112, 118)
 
 
 @dataclass
@@ -357,19 +358,20 @@ class Awning(Effect):
         self._gusts = _gusts(np.random.default_rng([self.seed, 95]), self.strength)
 
     def draw(self, frame: Frame, t: float) -> None:
-        x0, y0, x1, y1 = _region(frame, self.box)
+        rows, columns = _region(frame, self.box)
+        area = frame.y[rows, columns]
+        height, width = area.shape
         scale = _scale(frame)
         wind = _wind(self._gusts, t)
-        across = np.arange(x1 - x0, dtype=np.float32)
+        across = np.arange(width, dtype=np.float32)
         phase = 2 * math.pi * across / (60 * scale) - 2 * math.pi * 1.3 * t
-        hem = (y1 - y0) - 4 * scale * wind * (1 + np.sin(phase))  # rows of cloth in each column
-        cloth = np.arange(y1 - y0, dtype=np.float32)[:, None] < hem[None, :]
+        hem = height - 4 * scale * wind * (1 + np.sin(phase))  # rows of cloth in each column
+        cloth = np.arange(height, dtype=np.float32)[:, None] < hem[None, :]
         stripes = (across // int(14 * scale)) % 2 == 0
         tone = np.where(stripes, 200.0, 95.0) * (1 + 0.15 * wind * np.cos(phase))
         tone = _lit(frame, 60 + 0.7 * tone if frame.infrared else tone)
-        area = frame.y[y0:y1, x0:x1]
         np.copyto(area, np.clip(np.broadcast_to(tone, area.shape), 0, 255).astype(np.uint8), where=cloth)
-        _tint(frame, slice(y0, y1), slice(x0, x1), cloth & ~stripes[None, :], 110, 190)  # red and white
+        _tint(frame, rows, columns, cloth & ~stripes[None, :], 110, 190)  # red and white
 
 
 # ---------------------------------------------------------------------------------------------- water
@@ -385,22 +387,19 @@ class Water(Effect):
     _waves: dict[tuple[int, int], _Waves] = field(default_factory=dict, init=False, repr=False)
 
     def draw(self, frame: Frame, t: float) -> None:
-        x0, y0, x1, y1 = _region(frame, self.box)
-        shape = (y1 - y0, x1 - x0)
+        rows, columns = _region(frame, self.box)
+        area = frame.y[rows, columns]
+        shape = area.shape
         scale = _scale(frame)
         if shape not in self._waves:
             self._waves[shape] = _Waves(np.random.default_rng([self.seed, 96]), shape, (7.0 * scale, 1.8 * scale),
                                         ((35 * scale, 12 * scale), (-20 * scale, 25 * scale)))
         waves = self._waves[shape].at(t)
-        area = frame.y[y0:y1, x0:x1]
         surface = 0.5 * area + (60.0 if frame.infrared else 45.0) * frame.gain + self.ripple * frame.gain * waves
         glints = (waves > 1.9) & (np.random.default_rng([self.seed, 97, frame.index]).uniform(size=shape) < 0.3)
         surface[glints] += 90
         np.copyto(area, np.clip(surface, 0, 255).astype(np.uint8))
-        _tint(frame, slice(y0, y1), slice(x0, x1), np.ones(shape, bool), 135, 120)
-
-
-SURF_GRAIN = {False: 2.0, True: 4.5}  # the sensor noise the renderer gives (levels), by day and in infrared
+        _tint(frame, rows, columns, np.ones(shape, bool), 135, 120)
 
 
 @dataclass
@@ -421,8 +420,9 @@ class Surf(Effect):
     _swell: dict[tuple[int, int], _Waves] = field(default_factory=dict, init=False, repr=False)
 
     def draw(self, frame: Frame, t: float) -> None:
-        x0, y0, x1, y1 = _region(frame, self.box)
-        shape = (y1 - y0, x1 - x0)
+        rows, columns = _region(frame, self.box)
+        area = frame.y[rows, columns]
+        shape = area.shape
         scale = _scale(frame)
         if shape not in self._foam:
             rng = np.random.default_rng([self.seed, 98])
@@ -456,15 +456,15 @@ class Surf(Effect):
         texture = self._foam[shape].at(t)
         density = np.clip(foam * (1.0 + 0.45 * texture) - 0.2 * (1.0 - foam), 0.0, 1.0)
         swell = self._swell[shape].at(t)
-        area = frame.y[y0:y1, x0:x1]
         base, white = (45.0, 120.0) if frame.infrared else (75.0, 215.0)
         water = base + 8.0 * swell + shade
-        grain = np.random.default_rng([self.seed, 100, frame.index]).normal(0.0, SURF_GRAIN[frame.infrared], shape)
+        noise = self.spec.infrared_noise if frame.infrared else self.spec.noise  # what the renderer's grain is
+        grain = np.random.default_rng([self.seed, 100, frame.index]).normal(0.0, noise, shape)
         surface = _lit(frame, water + (white - water) * density) + grain  # drawn over the renderer's own grain
-        sea = ~self._movers(frame, t)[y0:y1, x0:x1]
+        sea = ~self._movers(frame, t)[rows, columns]
         np.copyto(area, np.clip(surface, 0, 255).astype(np.uint8), where=sea)
-        _tint(frame, slice(y0, y1), slice(x0, x1), sea & (density < 0.5), 140, 118)  # blue-green water
-        _tint(frame, slice(y0, y1), slice(x0, x1), sea & (density >= 0.5), 128, 128)  # white foam
+        _tint(frame, rows, columns, sea & (density < 0.5), 140, 118)  # blue-green water
+        _tint(frame, rows, columns, sea & (density >= 0.5), 128, 128)  # white foam
 
     def _movers(self, frame: Frame, t: float) -> np.ndarray:
         """Where the scene's movers are in this frame (a bool mask of the Y plane)."""
