@@ -164,7 +164,9 @@ def frames_needed(persist: np.ndarray, interval: np.ndarray, period: np.ndarray)
     `period` the camera is picked at (1 / its analysed rate) counts as that period: a 25 or 20 fps camera picked to
     15 frames a second comes 40/80/80 or 50/50/100 ms apart, its smoothed interval swings 2-3 % either way of
     1/15 s (a 15 fps one capped at 12.5, 6 % of 1/12.5), and 0.2 s of infrared persistence was 3 frames at one
-    tick and 4 at the next (the rain's 0.33 s 5 or 6)."""
+    tick and 4 at the next (the rain's 0.33 s 5 or 6). The smoothed interval itself is left as it is: the bank's
+    other uses of it (`frame_steps`, the background's learning rate) round to the nearest step, which the swing
+    does not cross."""
     steady = np.where(np.abs(interval - period) <= PICKED * period, period, interval)
     frames = np.maximum(1, np.ceil(persist / np.where(np.isnan(steady), np.inf, steady) - 0.01))
     needed: np.ndarray = frames.astype(int)
