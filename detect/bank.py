@@ -40,6 +40,7 @@ from detect.masks import watched
 from detect.motion_grid import MotionGrid, MotionSecond
 from detect.observation import Box, Observation
 from detect.overlay import OverlayLearner
+from detect.particles import KNOWN as SPECKLE_KNOWN
 from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
@@ -412,6 +413,7 @@ class DetectorBank:
                 references[i] = above_edges(references[i])
             measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due), references)
             table.speckle[slots[due]] += SPECKLE_RATE * (measured - table.speckle[slots[due]])
+            table.speckle_measures[slots[due]] += 1
             table.raining[slots[due]] = raining(table.raining[slots[due]], table.speckle[slots[due]],
                                                 table.noise[slots[due]])
         rainy = np.flatnonzero(table.raining[slots])
@@ -548,12 +550,13 @@ class DetectorBank:
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in found_blobs]
             raining = bool(table.raining[slot])
+            weather_unknown = bool(table.speckle_measures[slot] < SPECKLE_KNOWN)
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
                                                           lasting[k], foreground[k], thresholds[k], limits[k], raining,
                                                           raining and not table.is_ir[slot]), raining,
                                                   partial(in_strong_texture, thresholds[k], limits[k]),
-                                                  int(tick.steps[k]))
+                                                  int(tick.steps[k]), weather_unknown)
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

@@ -48,6 +48,7 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "shaken_until": ((), np.float64, -math.inf),  # shake is measured until then (detect.shake)
     "speckle": ((), np.float64, 0.0),  # rain and snow in the picture (detect.particles), smoothed
     "raining": ((), np.bool_, False),  # ... and whether they are taken out of it
+    "speckle_measures": ((), np.int64, 0),  # how many times the rain was measured
     # upkeep
     "noise": ((), np.float64, math.nan),  # temporal noise, 8-bit levels at work resolution
     "threshold": ((), np.int64, -1),
@@ -96,6 +97,7 @@ class CameraTable:
     shaken_until: np.ndarray
     speckle: np.ndarray
     raining: np.ndarray
+    speckle_measures: np.ndarray
     noise: np.ndarray
     threshold: np.ndarray
     next_upkeep: np.ndarray

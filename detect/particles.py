@@ -22,6 +22,7 @@ NOISE_SPECKS = 0.4  # sensor noise alone makes a mean top-hat of this much of it
 SPECKLED = 0.3  # it rains or snows where the mean top-hat is this much (levels) above the noise's ...
 CLEARED = 0.2  # ... until it falls below this
 RATE = 0.3  # the measure follows each new one at this rate
+KNOWN = 6  # measures (3 s) before whether it rains is known: the smoothed measure is then 1 - 0.7**6 = 88 % of the way
 
 
 def speckle(frames: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:

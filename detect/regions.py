@@ -205,11 +205,12 @@ class Tracker:
 
     def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
                not_an_object: Callable[[Blob], bool], falling: bool,
-               in_texture: Callable[[Blob], bool], steps: int) -> tuple[list[Blob], list[Blob]]:
+               in_texture: Callable[[Blob], bool], steps: int, may_fall: bool = False) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
         MOVING_SECONDS (a ghost left where something was does not hold an event for seconds), and blobs of any track
         that has not changed for STILL_SECONDS. Where things are `falling` (rain,
-        snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
+        snow), or where that is not known yet (`may_fall`: a camera's first seconds, `detect.particles.KNOWN`), a track
+        that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
         background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
         gust stays where it is). Where it rains, a frame counts as change for a track not confirmed yet only when
         LIVELY of its blob's pixels changed since the recent frames: a coded stream turns streaks into blotches that
@@ -242,7 +243,7 @@ class Tracker:
                 still.append(track.blob)
                 continue
             if (not track.confirmed and track.changes >= frames and _steady(track, steps)
-                    and not (falling and _falls(track, steps))
+                    and not ((falling or may_fall) and _falls(track, steps))
                     and (_went(track) or not in_texture(track.blob))):
                 track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
             if track.confirmed and t - track.changed_t < MOVING_SECONDS:
