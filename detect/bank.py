@@ -84,7 +84,7 @@ class _Camera:
     watched: np.ndarray  # bool (H, W)
     overlay: OverlayLearner | None
     tamper: TamperWatch
-    tracker: Tracker = field(default_factory=Tracker)
+    tracker: Tracker
     kept: list[tuple[int, int, int, int]] = field(default_factory=list)  # left out of relearning (KEPT_MARGIN)
 
     def blocked(self) -> np.ndarray:
@@ -155,7 +155,7 @@ class DetectorBank:
             size = self.settings.work_size
             camera = _Camera(name, settings, len(self._slots), watched(settings, size),
                              OverlayLearner(size) if settings.overlay == "auto" else None,
-                             TamperWatch(self.settings.reference_seconds))
+                             TamperWatch(self.settings.reference_seconds), Tracker(size))
             width, height = size
             table = self._table
             with self._pending_lock:

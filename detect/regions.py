@@ -193,8 +193,9 @@ class Tracker:
     lighting residue that crept in) is reported as still, to be absorbed, never as moving.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, size: tuple[int, int]) -> None:
         self._tracks: list[_Track] = []
+        self._size = size  # the picture's width and height (work pixels)
 
     @property
     def active(self) -> bool:
@@ -204,18 +205,21 @@ class Tracker:
         self._tracks = []
 
     def update(self, blobs: list[Blob], t: float, frames: int, stationary_suspect: Callable[[Blob], bool],
-               not_an_object: Callable[[Blob], bool], falling: bool,
-               in_texture: Callable[[Blob], bool], steps: int, may_fall: bool = False) -> tuple[list[Blob], list[Blob]]:
+               not_an_object: Callable[[Blob], bool], falling: bool, in_texture: Callable[[Blob], bool], steps: int,
+               weather_unknown: bool = False) -> tuple[list[Blob], list[Blob]]:
         """Feed this frame's blobs; returns (moving, still): confirmed blobs that changed within
         MOVING_SECONDS (a ghost left where something was does not hold an event for seconds), and blobs of any track
         that has not changed for STILL_SECONDS. Where things are `falling` (rain,
-        snow), or where that is not known yet (`may_fall`: a camera's first seconds, `detect.particles.KNOWN`), a track
-        that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
+        snow), a track that drops by FALL pixels a frame or more is a flake or a drop near the lens; where the
         background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
-        gust stays where it is). Where it rains, a frame counts as change for a track not confirmed yet only when
-        LIVELY of its blob's pixels changed since the recent frames: a coded stream turns streaks into blotches that
-        the encoder keeps for a few frames (skipped blocks), a blob that differs from the background but hardly
-        changes, where a person's or a motorbike's changes along its edges. `steps`: see `frame_steps`."""
+        gust stays where it is). Until the camera knows whether it rains (`weather_unknown`: its first seconds,
+        `detect.particles.KNOWN`), both hold: it may be snowing, and a flake near the lens or flakes side by side
+        wander in place as leaves do; but not for a track that came in at the picture's edge (its box's centre
+        moves at half its speed while it enters). Where it rains, a frame counts as change for a track not
+        confirmed yet only when LIVELY of its blob's pixels changed since the recent frames: a coded stream turns
+        streaks into blotches that the encoder keeps for a few frames (skipped blocks), a blob that differs from the
+        background but hardly changes, where a person's or a motorbike's changes along its edges. `steps`: see
+        `frame_steps`."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
@@ -243,8 +247,9 @@ class Tracker:
                 still.append(track.blob)
                 continue
             if (not track.confirmed and track.changes >= frames and _steady(track, steps)
-                    and not ((falling or may_fall) and _falls(track, steps))
-                    and (_went(track) or not in_texture(track.blob))):
+                    and not ((falling or weather_unknown) and _falls(track, steps))
+                    and (_went(track) or not (in_texture(track.blob)
+                                              or (weather_unknown and not _at_edge(track.origin, self._size))))):
                 track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
             if track.confirmed and t - track.changed_t < MOVING_SECONDS:
                 moving.append(track.blob)
@@ -254,6 +259,12 @@ class Tracker:
         """The latest blob of every track that may be an object (seen in this frame or the one before): confirmed,
         or with more frames of change than of flicker in place so far."""
         return [track.blob for track in self._tracks if track.confirmed or track.changes]
+
+
+def _at_edge(blob: Blob, size: tuple[int, int]) -> bool:
+    """Does the blob touch the edge of a picture of this `size` (width, height)?"""
+    width, height = size
+    return blob.x0 == 0 or blob.y0 == 0 or blob.x1 == width or blob.y1 == height
 
 
 def _largest_first(blob: Blob) -> int:
