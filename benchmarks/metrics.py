@@ -20,6 +20,7 @@ from prometheus_client import Histogram, generate_latest
 
 from api.request_latency import latency_histogram
 from detect.events import EVENT_TYPES
+from detect.observation import Observation
 from ingest.status import StatusSnapshot
 from nvr.config import CameraConfig
 from nvr.event_counts import EventCounts
@@ -54,6 +55,8 @@ class StandIn:
         self.reports = {c.name: CameraReport(c.name, status, None, None, None, (), 60, 30_000_000)
                         for c in self.cameras}
         self.detection_frames = {camera.name: 54_000 for camera in self.cameras}
+        self.detection_seen = {camera.name: Observation(camera.name, now, raining=k % 4 == 0)
+                               for k, camera in enumerate(self.cameras)}
         for camera in self.cameras:
             for type_ in EVENT_TYPES:
                 self.event_counts.add(camera.name, type_)

@@ -625,12 +625,14 @@ class DetectorBank:
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         observations = []
-        for camera, t, score, boxes, is_ir, mode_changed, global_change in zip(
-                tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, self._table.reported_ir[tick.slots].tolist(),
-                tick.mode_changed.tolist(), tick.global_change.tolist(), strict=True):
+        table = self._table
+        for camera, t, score, boxes, is_ir, mode_changed, global_change, wet, shaking in zip(
+                tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, table.reported_ir[tick.slots].tolist(),
+                tick.mode_changed.tolist(), tick.global_change.tolist(), table.raining[tick.slots].tolist(),
+                (tick.t < table.shaken_until[tick.slots]).tolist(), strict=True):
             tamper = camera.tamper.signals  # as the latest check left them (never set with tamper off)
             observations.append(Observation(camera.name, t, score, boxes, is_ir, mode_changed, global_change,
-                                            tamper.covered, tamper.moved, tamper.defocused))
+                                            tamper.covered, tamper.moved, tamper.defocused, False, wet, shaking))
         return observations
 
     # ------------------------------------------------------------------ silence, slots

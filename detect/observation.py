@@ -21,6 +21,8 @@ class Observation(NamedTuple):
     motion. `global_change`: most of the picture changed at once (light switch, exposure, mode
     switch); motion is not reported for it. `mode_changed`: the colour/IR mode switched at `t`.
     `covered`, `moved`, `defocused`: the tamper checks of the latest upkeep (held between them).
+    `raining`: rain or snow is taken out of its pictures (`detect.particles`); `shaking`: its picture shook in the
+    last few seconds and is moved back onto its background (`detect.shake`).
     A tuple, not a dataclass: the bank makes one per camera per frame, and a frozen dataclass costs
     six times as much to build (3 µs against 0.45).
     """
@@ -36,6 +38,8 @@ class Observation(NamedTuple):
     moved: bool = False
     defocused: bool = False
     video_loss: bool = False
+    raining: bool = False
+    shaking: bool = False
 
     @property
     def motion(self) -> bool:

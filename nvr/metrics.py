@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from detect.observation import Observation
 from nvr.config import CameraConfig
 from nvr.event_counts import EventCounts
 from nvr.runtime.messages import CameraReport
@@ -34,6 +35,9 @@ class Observed(Protocol):
 
     @property
     def detection_frames(self) -> Mapping[str, int]: ...  # pictures detection took, by camera
+
+    @property
+    def detection_seen(self) -> Mapping[str, Observation]: ...  # what detection last saw, by camera
 
     def camera_list(self) -> list[CameraConfig]: ...
 
@@ -68,6 +72,7 @@ class StationCollector(Collector):
         for name, frames in list(station.detection_frames.items()):
             analysed.add_metric([name], frames)
         yield analysed
+        yield from self._weather()
         yield from self._storage(names, now)
         yield from station.tick_seconds.collect()
 
@@ -89,6 +94,15 @@ class StationCollector(Collector):
             segments.add_metric([name], report.segments_written)
             reconnects.add_metric([name], record.reconnects)
         yield from (fps, bitrate, age, recorded, segments, reconnects)
+
+    def _weather(self) -> Iterator[Metric]:
+        """What detection works in, by camera, as it last saw it: rain or snow, a shaking picture."""
+        raining = _gauge("nvr_camera_detection_raining", "1 while rain or snow is taken out of the camera's pictures")
+        shaking = _gauge("nvr_camera_detection_shaking", "1 while the camera's picture shakes (and is steadied)")
+        for name, seen in list(self._station.detection_seen.items()):
+            raining.add_metric([name], float(seen.raining))
+            shaking.add_metric([name], float(seen.shaking))
+        yield from (raining, shaking)
 
     def _events(self) -> Metric:
         events = CounterMetricFamily("nvr_camera_events", "Events started since the station process started",

@@ -103,6 +103,7 @@ class Station:
         self.detection = LiveDetection(pipeline, self._work_pictures, writer, MotionGridWriter(self.motion_grids))
         self.tick_seconds = self.detection.tick_seconds
         self.detection_frames = self.detection.analysed
+        self.detection_seen = pipeline.observed
         rules = AlertRules(config.alerts.limits(), config.detection.policy())
         self._alerts = AlertWatch(rules, self._camera_states, writer.put)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,

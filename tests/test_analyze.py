@@ -204,3 +204,7 @@ def test_a_night_of_rain_and_a_shaking_camera_give_what_the_live_path_gives(scen
     assert found == live_path_events(path, tmp_path / "work-pictures")
     motion = [event for event in found if event["type"] == "motion"]
     assert motion and all(event["start"] >= WEATHER_QUIET - 0.5 for event in motion), found
+    summary = lines[-1]["summary"]
+    weather, other = ("raining_seconds", "shaking_seconds") if scenario == "rain-ir" else ("shaking_seconds",
+                                                                                         "raining_seconds")
+    assert summary[weather] > 0.8 * summary["video_seconds"] and summary[other] == 0, summary

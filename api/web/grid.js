@@ -39,6 +39,8 @@ export function badgeHtml(camera, alerting) {
   if (camera.status !== "online") badges.push(`<span class="badge offline">${t(camera.status === "offline" ? "offline" : "connecting")}</span>`);
   if (camera.mode === "ir") badges.push(`<span class="badge night">${t("night")}</span>`);
   if (camera.tamper) badges.push(`<span class="badge tamper">${t("tamper")}</span>`);
+  if (camera.raining) badges.push(`<span class="badge weather">${t("raining")}</span>`);
+  if (camera.shaking) badges.push(`<span class="badge weather">${t("shaking")}</span>`);
   if (alerting) badges.push(`<span class="badge alert">${t("alert")}</span>`);
   return badges.join("");
 }

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 import av
 
 from detect.events import EventUpdate
-from detect.observation import rounded
+from detect.observation import Observation, rounded
 from detect.settings import CameraDetectSettings
 from ingest.clock import Stamp
 from ingest.source import SourceError, SourceOptions, open_source
@@ -41,6 +41,17 @@ class FileSummary:
     frames: int = 0
     video_seconds: float = 0.0
     events: int = 0
+    raining_seconds: float = 0.0  # of video in which detection took rain or snow out of the pictures
+    shaking_seconds: float = 0.0  # ... steadied a shaking picture
+    counted_until: float = 0.0  # video seconds counted above
+
+    def observed(self, seen: Observation | None) -> None:
+        """Count the video since the last observation as what detection saw now (`seen`, at its time)."""
+        if seen is None or seen.t <= self.counted_until:
+            return
+        span, self.counted_until = seen.t - self.counted_until, seen.t
+        self.raining_seconds += span * seen.raining
+        self.shaking_seconds += span * seen.shaking
 
 
 def analyze_file(path: Path, settings: CameraDetectSettings, detection: DetectionConfig,
@@ -62,6 +73,7 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
             first = t if first is None else first
             t -= first
             _report(pipeline.tick(t), summary, emit)  # the previous frame; a long pause here is video loss
+            summary.observed(pipeline.observed.get("file"))
             tap.packet(packet, Stamp(t, discontinuity=False))
             summary.frames += 1  # one video packet, one frame
         _report(pipeline.tick(t), summary, emit)
@@ -139,6 +151,8 @@ def run_analyze(config: Config, files: list[Path], camera: str | None, out: Text
     cpu, wall = time.process_time() - started_cpu, time.monotonic() - started
     summary = {"files": len(summaries), "failed": failed, "frames": sum(s.frames for s in summaries),
                "video_seconds": round(video, 2), "events": sum(s.events for s in summaries),
+               "raining_seconds": round(sum(s.raining_seconds for s in summaries), 2),
+               "shaking_seconds": round(sum(s.shaking_seconds for s in summaries), 2),
                "cpu_seconds": round(cpu, 2), "wall_seconds": round(wall, 2),
                "realtime_factor": round(video / wall, 1) if wall > 0 else None}  # files side by side: above CPU's
     out.write(json.dumps({"summary": summary}) + "\n")

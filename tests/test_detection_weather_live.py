@@ -1,0 +1,71 @@
+"""What detection works in, live: a camera in rain at night and one on a shaking pole, served by the real RTSP server,
+are shown as such in the API, the metrics and on the station screen; a quiet camera is neither."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ingest.demo import encode_frames
+from scripts.make_detect_corpus import Clip, rain_infrared, shake
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
+from tests.support.media import quiet_scene
+from tests.support.rtsp import RtspServer
+from tests.support.web import chromium, log_in, serving
+from tests.test_metrics import KEY, scrape, value
+
+SECONDS = 24  # as the other served scenes (people come after 15 s of the weather alone)
+SUB_STREAM_BIT_RATE = 512_000
+
+
+def encoded(clip: Clip, path: Path) -> Path:
+    """The clip's first SECONDS, coded as a camera's sub stream."""
+    spec = clip.spec
+    images = (frame.image for frame, _ in itertools.islice(clip.frames(), SECONDS * spec.fps))
+    encode_frames(images, (spec.width, spec.height), spec.fps, path, SUB_STREAM_BIT_RATE)
+    return path
+
+
+@pytest.fixture(scope="module")
+def weather_cameras(tmp_path_factory: pytest.TempPathFactory):
+    from ingest.demo import encode
+
+    folder = tmp_path_factory.mktemp("weather")
+    files = {"mua": encoded(next(c for c in rain_infrared() if c.name == "rain-ir-crossroad"), folder / "mua.mp4"),
+             "rung": encoded(next(c for c in shake() if c.name == "shake-1-crossroad"), folder / "rung.mp4"),
+             "yen-tinh": folder / "yen-tinh.mp4"}
+    encode(quiet_scene(seconds=SECONDS), files["yen-tinh"])
+    with RtspServer([], files=files) as server:
+        yield server
+
+
+def test_rain_and_a_shaking_pole_are_shown_in_the_api_the_metrics_and_on_the_tiles(
+        weather_cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config = station_config(tmp_path, [{"name": name, "record_url": weather_cameras.url(name)}
+                                       for name in ("mua", "rung", "yen-tinh")], metrics={"key": KEY})
+    station, client = make_station(config)
+
+    def cameras() -> dict[str, dict[str, Any]]:
+        return {camera["name"]: camera for camera in client.get("/api/cameras").json()}
+
+    seen = wait_for(lambda: (found := cameras())["mua"]["raining"] and found["rung"]["shaking"] and found, 30,
+                    "rain on one camera, shaking on another")
+    assert seen["mua"]["mode"] == "ir" and seen["rung"]["raining"] is False
+    assert seen["yen-tinh"]["raining"] is False and seen["yen-tinh"]["shaking"] is False
+
+    samples = scrape(client, KEY)
+    assert value(samples, "nvr_camera_detection_raining", camera="yen-tinh") == 0
+    assert value(samples, "nvr_camera_detection_shaking", camera="yen-tinh") == 0
+    assert value(samples, "nvr_camera_detection_raining", camera="mua") == 1
+    assert not math.isnan(value(samples, "nvr_camera_detection_shaking", camera="rung"))  # it comes and goes
+
+    with serving(station) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+        page.wait_for_selector('.tile[data-camera="mua"] .badge.weather:text-is("Mưa")', timeout=20_000)
+        page.wait_for_selector('.tile[data-camera="rung"] .badge.weather:text-is("Rung lắc")', timeout=20_000)
+        assert page.locator('.tile[data-camera="yen-tinh"] .badge.weather').count() == 0
