@@ -79,7 +79,7 @@ def main() -> None:
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     parser.add_argument("--bit-rate", type=corpus.positive(int), default=KBITS, metavar="KBITS",
                         help=f"the sub stream's bit rate, kbit/s (default: {KBITS})")
-    corpus.add_rate_arguments(parser)
+    corpus.add_clip_arguments(parser)
     arguments = parser.parse_args()
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
     CodedClip.bit_rate = arguments.bit_rate * 1000
@@ -87,7 +87,8 @@ def main() -> None:
     cache = arguments.cache / _coding_name() if arguments.cache else None
     table = {}
     for name in arguments.scenario or list(corpus.SCENARIOS):
-        clips: list[corpus.Clip] = [coded(clip) for clip in corpus.at_rate(corpus.SCENARIOS[name](), arguments.fps)]
+        clips: list[corpus.Clip] = [coded(clip) for clip in corpus.redrawn(
+            corpus.at_rate(corpus.SCENARIOS[name](), arguments.fps), arguments.draw)]
         total = corpus.scored(clips, corpus.work_frames(clips, cache), max_fps=arguments.max_fps)
         table[name] = total.table() | ({"missed": total.missed} if arguments.missed else {})
     print(json.dumps({"decoder_options": CodedClip.decoder_options, "bit_rate": CodedClip.bit_rate, "quality": table,

@@ -555,6 +555,17 @@ def at_rate(clips: list[Clip], fps: int) -> list[Clip]:
     return [replace(clip, name=f"{clip.name}@{fps}fps", spec=replace(clip.spec, fps=fps)) for clip in clips]
 
 
+def redrawn(clips: list[Clip], draw: int) -> list[Clip]:
+    """The clips with their weather drawn again (`draw` 1, 2, ...; 0: as they are): other drops, flakes, waves, gusts
+    and jitter, from other seeds; the same streets, people, light and grain. Named apart for the cache. One draw is
+    one sample of weather: a change is judged over several."""
+    if draw == 0:
+        return clips
+    shift = 7919 * draw  # a prime: no draw's seeds meet another clip's
+    return [replace(clip, name=f"{clip.name}~{draw}",
+                    effects=tuple(effect.drawn_again(shift) for effect in clip.effects)) for clip in clips]
+
+
 # ---------------------------------------------------------------------------------------------- scoring
 
 def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
@@ -724,11 +735,12 @@ def scored(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int
 
 
 def scenario_scores(name: str, cache: Path | None = None, everies: tuple[int, ...] = (1,), fps: int = FPS,
-                    max_fps: float | None = None) -> dict[int, Score]:
-    """A scenario (its work frames kept in `cache`, if given), rendered at `fps`, scored with every n-th frame
-    played, for each n in `everies`: at 15 fps, 1 is every frame and 2 is 7.5 fps (a sub stream set lower); of
-    those the bank gets about `max_fps` a second (default: what the decoder tap hands it). Rendered once."""
-    clips = at_rate(SCENARIOS[name](), fps)
+                    max_fps: float | None = None, draw: int = 0) -> dict[int, Score]:
+    """A scenario (its work frames kept in `cache`, if given), rendered at `fps` (its weather drawn again: `draw`),
+    scored with every n-th frame played, for each n in `everies`: at 15 fps, 1 is every frame and 2 is 7.5 fps (a
+    sub stream set lower); of those the bank gets about `max_fps` a second (default: what the decoder tap hands
+    it). Rendered once."""
+    clips = redrawn(at_rate(SCENARIOS[name](), fps), draw)
     frames = work_frames(clips, cache)
     if len(everies) > 1:
         frames = {name: list(work) for name, work in frames.items()}
@@ -736,18 +748,22 @@ def scenario_scores(name: str, cache: Path | None = None, everies: tuple[int, ..
 
 
 def quality(names: list[str], cache: Path | None = None, missed: bool = False, every: int = 1, fps: int = FPS,
-            max_fps: float | None = None) -> dict[str, dict[str, object]]:
+            max_fps: float | None = None, draw: int = 0) -> dict[str, dict[str, object]]:
     """The quality table: per scenario, recall, false alarms per hour, tamper recall and delay (and, with
-    `missed`, what was missed and what was false), rendered at `fps`, played as `scenario_scores` says."""
-    scores = {name: scenario_scores(name, cache, (every,), fps, max_fps)[every] for name in names}
+    `missed`, what was missed and what was false), rendered and played as `scenario_scores` says."""
+    scores = {name: scenario_scores(name, cache, (every,), fps, max_fps, draw)[every] for name in names}
     return {name: result.table() | ({"missed": result.missed} if missed else {}) for name, result in scores.items()}
 
 
-def add_rate_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--fps` (the rate the clips are rendered at) and `--max-fps` (how many of their frames are analysed)."""
+def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--fps` (the rate the clips are rendered at), `--max-fps` (how many of their frames are analysed) and `--draw`
+    (their weather drawn again)."""
     parser.add_argument("--fps", type=positive(int), default=FPS, help=f"render the clips at this rate (default {FPS})")
     parser.add_argument("--max-fps", type=positive(float), metavar="N",
                         help="analyse about N frames a second (default: as the decoder tap, at most 15)")
+    parser.add_argument("--draw", type=positive(int), default=0, metavar="K",
+                        help="draw the weather again from other seeds: other drops, flakes, waves, gusts and jitter "
+                             "(default: the corpus as it is)")
 
 
 def positive(kind: Callable[[str], float]) -> Callable[[str], float]:
@@ -767,11 +783,11 @@ def main() -> None:
     parser.add_argument("--missed", action="store_true", help="list the objects missed and the false alarms")
     parser.add_argument("--every", type=positive(int), default=1, metavar="N",
                         help="play every N-th frame (2: 7.5 fps, 3: 5 fps; default 1: 15 fps)")
-    add_rate_arguments(parser)
+    add_clip_arguments(parser)
     arguments = parser.parse_args()
     started = time.process_time()
     table = quality(arguments.scenario or list(SCENARIOS), arguments.cache, arguments.missed, arguments.every,
-                    arguments.fps, arguments.max_fps)
+                    arguments.fps, arguments.max_fps, arguments.draw)
     print(json.dumps({"quality": table, "cpu_seconds": round(time.process_time() - started, 1)}))
 
 

@@ -41,6 +41,14 @@ class Effect:
         """The frame's ground truth after drawing: the picture itself moves only when the camera shakes."""
         return frame.boxes
 
+    def drawn_again(self, shift: int) -> Effect:
+        """This effect with its random numbers from another seed (its `seed` plus `shift`), if it has one."""
+        seed = getattr(self, "seed", None)
+        if seed is None:
+            return self
+        changes = {"seed": seed + shift}  # not every effect has one: checked above, not by the type checker
+        return replace(self, **changes)
+
 
 def _scale(frame: Frame) -> float:
     return frame.y.shape[1] / REFERENCE_WIDTH

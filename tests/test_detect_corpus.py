@@ -135,3 +135,21 @@ def test_people_and_motorbikes_in_rain_snow_wind_water_and_shake_are_found_withi
     result = quality[name]
     assert result.objects >= 20
     assert result.recall is not None and result.recall >= 0.95, result.missed
+
+
+def test_a_scenario_redrawn_has_other_weather_and_the_same_streets_and_people() -> None:
+    """`--draw K` (`redrawn`): one draw of drops, flakes or gusts is one sample; a change is judged over several
+    (2026-11-30: rain by day, wind, shake and water, quiet on the corpus as drawn, alarmed on other draws)."""
+    from scripts.make_detect_corpus import redrawn
+
+    clips = SCENARIOS["rain-day"]()
+    assert redrawn(clips, 0) is clips
+    again = redrawn(clips, 2)
+    assert [clip.name for clip in again] == [f"{clip.name}~2" for clip in clips]
+    for first, other in zip(clips, again, strict=True):
+        assert other.spec == first.spec and other.settings == first.settings
+        assert [type(effect) for effect in other.effects] == [type(effect) for effect in first.effects]
+        assert all(b.seed != a.seed for a, b in zip(first.effects, other.effects, strict=True))  # type: ignore[attr-defined]
+    one, _ = next(clips[0].frames())
+    two, _ = next(again[0].frames())
+    assert one.boxes == two.boxes and (one.y != two.y).any()
