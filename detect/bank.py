@@ -45,7 +45,7 @@ from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
-from detect.shake import above_edges, along_an_edge, jolted, moved_back, out_of_reach, shifts
+from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
 from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, step_sizes, warming
@@ -550,7 +550,7 @@ class DetectorBank:
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in found_blobs]
             if t < table.shaken_until[slot]:  # what the shake leaves along an edge is no change
-                blobs = [blob._replace(changing=0) if along_an_edge(blob[:4]) else blob for blob in blobs]
+                blobs = [blob._replace(changing=0) if thin_line(blob[:4]) else blob for blob in blobs]
             raining = bool(table.raining[slot])
             weather_unknown = bool(table.speckle_measures[slot] < SPECKLE_KNOWN)
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,

@@ -33,6 +33,7 @@ FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of 
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
 PICKED = 0.1  # see frames_needed
+TOP_ROW = 1  # find_blobs blanks each camera's rows above this to keep the stacked cameras apart
 LIVELY = 0.25  # see Tracker.update: where it rains, a frame of change needs this share of the blob's pixels changing
 
 
@@ -73,7 +74,7 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
         solid.reshape(count, height, width)[~searched] = 0
     # fragments of one object within a pixel of each other are one blob
     grouped = cv2.dilate(solid, SQUARE, dst=space.array("grouped", flat)).reshape(count, height, width)
-    grouped[:, 0] = 0  # keeps the cameras apart
+    grouped[:, :TOP_ROW] = 0  # keeps the cameras apart
     contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     moving = cv2.bitwise_and(solid, changing.reshape(flat), dst=changing.reshape(flat))
     blobs: list[list[Blob]] = [[] for _ in range(count)]
@@ -83,7 +84,7 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
     x, top, w, h = rects.T
     camera, y = np.divmod(top, height)
     # undo the grouping dilation (one pixel each side) except where it was clipped by the frame
-    x0, y0, x1, y1 = x + (x > 0), y + (y > 1), x + w - (x + w < width), y + h - (y + h < height)
+    x0, y0, x1, y1 = x + (x > 0), y + (y > TOP_ROW), x + w - (x + w < width), y + h - (y + h < height)
     # contours too small to hold a blob (what noise is left) are dropped without counting
     big = (x1 - x0) * (y1 - y0) >= min_pixels[camera]
     for c, left, top_row, right, bottom, least in zip(camera[big].tolist(), x0[big].tolist(), y0[big].tolist(),
@@ -214,12 +215,12 @@ class Tracker:
         background moves (`in_texture`), a track must have travelled TEXTURE_TRAVEL of its size (a tree's crown in a
         gust stays where it is). Until the camera knows whether it rains (`weather_unknown`: its first seconds,
         `detect.particles.KNOWN`), both hold: it may be snowing, and a flake near the lens or flakes side by side
-        wander in place as leaves do; but not for a track that came in at the picture's edge (its box's centre
-        moves at half its speed while it enters). Where it rains, a frame counts as change for a track not
-        confirmed yet only when LIVELY of its blob's pixels changed since the recent frames: a coded stream turns
-        streaks into blotches that the encoder keeps for a few frames (skipped blocks), a blob that differs from the
-        background but hardly changes, where a person's or a motorbike's changes along its edges. `steps`: see
-        `frame_steps`."""
+        wander in place as leaves do. The texture rule is lifted for a track that came in at the picture's edge (its
+        box's centre moves at half its speed while it enters); the falling rule is not (flakes come in at the top).
+        Where it rains, a frame counts as change for a track not confirmed yet only when LIVELY of its blob's pixels
+        changed since the recent frames: a coded stream turns streaks into blotches that the encoder keeps for a few
+        frames (skipped blocks), a blob that differs from the background but hardly changes, where a person's or a
+        motorbike's changes along its edges. `steps`: see `frame_steps`."""
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
@@ -262,9 +263,10 @@ class Tracker:
 
 
 def _at_edge(blob: Blob, size: tuple[int, int]) -> bool:
-    """Does the blob touch the edge of a picture of this `size` (width, height)?"""
+    """Does the blob touch the edge of a picture of this `size` (width, height)? (`find_blobs` starts a blob at the
+    picture's top at TOP_ROW.)"""
     width, height = size
-    return blob.x0 == 0 or blob.y0 == 0 or blob.x1 == width or blob.y1 == height
+    return blob.x0 == 0 or blob.y0 <= TOP_ROW or blob.x1 == width or blob.y1 == height
 
 
 def _largest_first(blob: Blob) -> int:

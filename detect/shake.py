@@ -38,8 +38,8 @@ BACK_WITHIN = 0.35  # ... and the frame's (0.3: shake false alarms; 0.4-0.5: sma
 BACK_CAP = 0.5  # ... at most this share of the background's own 3x3 range (0.35: false alarms at wires)
 JOLT_SHIFT = 1.0  # a sudden big change with a shift this large (pixels at work size) is a jolt (see `jolted`)
 SMALLEST = 0.1  # a shift smaller than this (pixels at work size) is left alone
-EDGE_LINE = 2  # see along_an_edge (pixels at work size)
 CLEAR = 0.9  # ... and so is one whose best match is not clearly better than none: at most this fraction of its cost
+EDGE_LINE = 2  # see thin_line (pixels at work size)
 
 
 def shifts(frames: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:
@@ -138,10 +138,11 @@ def _shift(now: np.ndarray, before: np.ndarray) -> np.ndarray:
     return result
 
 
-def along_an_edge(box: tuple[int, int, int, int]) -> bool:
+def thin_line(box: tuple[int, int, int, int]) -> bool:
     """Is the (x0, y0, x1, y1) box a line at most EDGE_LINE pixels thick? While a camera shakes, what moving its frame
     back leaves along a strong edge (`out_of_reach` takes most of it) is such a line, and over other draws of the
     corpus' jittering pole it was confirmed now and then in the quiet stretches (4 false alarms in 4 draws, rendered
-    and coded alike). The smallest object, 0.3 % of the picture, is 3 pixels or more each way at work size."""
+    and coded alike). At the default settings (160x90 work pictures, objects of 0.3 % of the picture) the smallest
+    object is 3 pixels or more each way; a `min_object_size` set much smaller may want a thinner line here."""
     x0, y0, x1, y1 = box
     return min(x1 - x0, y1 - y0) <= EDGE_LINE

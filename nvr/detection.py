@@ -54,6 +54,12 @@ class DetectionPipeline:
                 self.observed[observation.camera] = observation
             return self.machine.feed(observations)
 
+    def forget(self, name: str) -> None:
+        """Stop watching `name`, and drop what was last seen of it (its mode, tamper and weather)."""
+        with self._lock:
+            self.bank.remove_camera(name)
+            self.observed.pop(name, None)
+
     def motion_seconds(self) -> list[MotionSecond]:
         """Where each camera saw motion, per second, for the seconds finished since the last call."""
         return self.bank.motion_seconds()

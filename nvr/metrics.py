@@ -72,7 +72,7 @@ class StationCollector(Collector):
         for name, frames in list(station.detection_frames.items()):
             analysed.add_metric([name], frames)
         yield analysed
-        yield from self._weather()
+        yield from self._weather(names)
         yield from self._storage(names, now)
         yield from station.tick_seconds.collect()
 
@@ -95,11 +95,14 @@ class StationCollector(Collector):
             reconnects.add_metric([name], record.reconnects)
         yield from (fps, bitrate, age, recorded, segments, reconnects)
 
-    def _weather(self) -> Iterator[Metric]:
-        """What detection works in, by camera, as it last saw it: rain or snow, a shaking picture."""
+    def _weather(self, names: list[str]) -> Iterator[Metric]:
+        """What detection works in, by camera (of `names`), as it last saw it: rain or snow, a shaking picture."""
         raining = _gauge("nvr_camera_detection_raining", "1 while rain or snow is taken out of the camera's pictures")
         shaking = _gauge("nvr_camera_detection_shaking", "1 while the camera's picture shakes (and is steadied)")
-        for name, seen in list(self._station.detection_seen.items()):
+        seen_by_camera = dict(self._station.detection_seen)
+        for name in names:
+            if (seen := seen_by_camera.get(name)) is None:
+                continue
             raining.add_metric([name], float(seen.raining))
             shaking.add_metric([name], float(seen.shaking))
         yield from (raining, shaking)

@@ -561,7 +561,7 @@ def redrawn(clips: list[Clip], draw: int) -> list[Clip]:
     one sample of weather: a change is judged over several."""
     if draw == 0:
         return clips
-    shift = 7919 * draw  # a prime: no draw's seeds meet another clip's
+    shift = 7919 * draw  # more than the corpus' seeds span (1000-1900): no draw's seeds meet another clip's
     return [replace(clip, name=f"{clip.name}~{draw}",
                     effects=tuple(effect.drawn_again(shift) for effect in clip.effects)) for clip in clips]
 
@@ -761,9 +761,9 @@ def add_clip_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fps", type=positive(int), default=FPS, help=f"render the clips at this rate (default {FPS})")
     parser.add_argument("--max-fps", type=positive(float), metavar="N",
                         help="analyse about N frames a second (default: as the decoder tap, at most 15)")
-    parser.add_argument("--draw", type=positive(int), default=0, metavar="K",
+    parser.add_argument("--draw", type=int, choices=range(100), default=0, metavar="K",
                         help="draw the weather again from other seeds: other drops, flakes, waves, gusts and jitter "
-                             "(default: the corpus as it is)")
+                             "(0-99; default 0: the corpus as it is)")
 
 
 def positive(kind: Callable[[str], float]) -> Callable[[str], float]:

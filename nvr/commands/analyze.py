@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,9 +43,9 @@ class FileSummary:
     events: int = 0
     raining_seconds: float = 0.0  # of video in which detection took rain or snow out of the pictures
     shaking_seconds: float = 0.0  # ... steadied a shaking picture
-    counted_until: float = 0.0  # video seconds counted above
+    counted_until: float = field(default=0.0, repr=False)  # video seconds counted in the two above
 
-    def observed(self, seen: Observation | None) -> None:
+    def count_weather(self, seen: Observation | None) -> None:
         """Count the video since the last observation as what detection saw now (`seen`, at its time)."""
         if seen is None or seen.t <= self.counted_until:
             return
@@ -73,10 +73,11 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
             first = t if first is None else first
             t -= first
             _report(pipeline.tick(t), summary, emit)  # the previous frame; a long pause here is video loss
-            summary.observed(pipeline.observed.get("file"))
+            summary.count_weather(pipeline.observed.get("file"))
             tap.packet(packet, Stamp(t, discontinuity=False))
             summary.frames += 1  # one video packet, one frame
         _report(pipeline.tick(t), summary, emit)
+        summary.count_weather(pipeline.observed.get("file"))
         summary.video_seconds = round(t, 3)
         _report(pipeline.close(t), summary, emit)
     finally:

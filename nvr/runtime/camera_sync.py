@@ -67,7 +67,7 @@ class CameraSync:
 
     def _retire(self, camera: CameraConfig) -> None:
         if camera.detect.enabled:
-            self._pipeline.bank.remove_camera(camera.name)
+            self._pipeline.forget(camera.name)
         for role in camera.stream_urls:
             hub = self._hubs.pop((camera.name, role), None)
             if hub is not None:
