@@ -116,6 +116,7 @@ class _Tick:
     offsets: np.ndarray = field(init=False)  # (x, y) the frame was moved back by (shake), pixels at work size
     steps: np.ndarray = field(init=False)  # frames at the tuned frame rate since the last (`regions.frame_steps`)
     warming: np.ndarray = field(init=False)  # in the camera's first second (`variability.warming`)
+    shaking: np.ndarray = field(init=False)  # its picture shook lately, or jolted now (`detect.shake`)
     moving: dict[int, list[Blob]] = field(default_factory=dict)  # the confirmed blobs of the cameras with some
 
     def __post_init__(self) -> None:
@@ -453,7 +454,7 @@ class DetectorBank:
         changed = counts / table.watched_pixels[slots]
         big = ((changed > GLOBAL_FRACTION) | (tick.jumped & (changed > JUMP_FRACTION))) & ~suppress
         big_since = table.big_since[slots]
-        shaking = t < table.shaken_until[slots]
+        tick.shaking = shaking = t < table.shaken_until[slots]
         sudden = np.flatnonzero(big & ~shaking)
         if len(sudden):  # a jolt's first frame: not lighting
             space = self._workspace
@@ -549,8 +550,8 @@ class DetectorBank:
             if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
                 blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
                          for blob in found_blobs]
-            if t < table.shaken_until[slot]:  # what the shake leaves along an edge is no change
-                blobs = [blob._replace(changing=0) if thin_line(blob[:4]) else blob for blob in blobs]
+            if tick.shaking[k]:  # what the shake leaves along an edge is no change
+                blobs = [blob._replace(changing=0) if thin_line(blob) else blob for blob in blobs]
             raining = bool(table.raining[slot])
             weather_unknown = bool(table.speckle_measures[slot] < SPECKLE_KNOWN)
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
@@ -631,10 +632,11 @@ class DetectorBank:
         for camera, t, score, boxes, is_ir, mode_changed, global_change, wet, shaking in zip(
                 tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, table.reported_ir[tick.slots].tolist(),
                 tick.mode_changed.tolist(), tick.global_change.tolist(), table.raining[tick.slots].tolist(),
-                (tick.t < table.shaken_until[tick.slots]).tolist(), strict=True):
+                tick.shaking.tolist(), strict=True):
             tamper = camera.tamper.signals  # as the latest check left them (never set with tamper off)
             observations.append(Observation(camera.name, t, score, boxes, is_ir, mode_changed, global_change,
-                                            tamper.covered, tamper.moved, tamper.defocused, False, wet, shaking))
+                                            tamper.covered, tamper.moved, tamper.defocused, raining=wet,
+                                            shaking=shaking))
         return observations
 
     # ------------------------------------------------------------------ silence, slots

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 
 from detect.background import SQUARE
+from detect.regions import Blob
 from detect.workspace import Workspace
 
 REACH = 4  # pixels at work size each way (16 at 640 across)
@@ -138,11 +139,10 @@ def _shift(now: np.ndarray, before: np.ndarray) -> np.ndarray:
     return result
 
 
-def thin_line(box: tuple[int, int, int, int]) -> bool:
-    """Is the (x0, y0, x1, y1) box a line at most EDGE_LINE pixels thick? While a camera shakes, what moving its frame
+def thin_line(blob: Blob) -> bool:
+    """Is the blob's box a line at most EDGE_LINE pixels thick? While a camera shakes, what moving its frame
     back leaves along a strong edge (`out_of_reach` takes most of it) is such a line, and over other draws of the
     corpus' jittering pole it was confirmed now and then in the quiet stretches (4 false alarms in 4 draws, rendered
     and coded alike). At the default settings (160x90 work pictures, objects of 0.3 % of the picture) the smallest
     object is 3 pixels or more each way; a `min_object_size` set much smaller may want a thinner line here."""
-    x0, y0, x1, y1 = box
-    return min(x1 - x0, y1 - y0) <= EDGE_LINE
+    return min(blob.x1 - blob.x0, blob.y1 - blob.y0) <= EDGE_LINE
