@@ -33,11 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.media import CACHE
 from detect.bank import DetectorBank
 from detect.settings import CameraDetectSettings
-from ingest.demo import crossroad, encode_frames, ensure_encoded
+from ingest.demo import crossroad, ensure_encoded
 from ingest.demo.synthetic import SceneSpec
 from ingest.frame_tap import Chroma, detection_planes
 from scripts.corpus_cache import fingerprint
-from scripts.make_detect_corpus import rain_infrared
+from scripts.make_detect_corpus import encode_clip, rain_infrared
 from tests.support.media import motorbike_scene, onsets, quiet_scene
 
 CAMERA_COUNTS = (1, 16, 64, 128)
@@ -162,11 +162,9 @@ def rain_file() -> Path:
     clip = next(clip for clip in rain_infrared() if clip.name == "rain-ir-crossroad")
     path = CACHE / f"detect-rain-360p.{fingerprint(clip.name, (clip.spec.width, clip.spec.height))}.mp4"
     if not path.exists():
-        first = round(RAIN_FROM * FPS)
-        images = (frame.image for frame, _ in clip.frames() if first <= frame.index < first + FRAMES)
         CACHE.mkdir(parents=True, exist_ok=True)
         partial = path.with_name(f".{path.name}.partial")
-        encode_frames(images, (clip.spec.width, clip.spec.height), FPS, partial, SUB_STREAM_BIT_RATE)
+        encode_clip(clip, partial, SUB_STREAM_BIT_RATE, round(RAIN_FROM * FPS), FRAMES)
         partial.replace(path)
     return path
 

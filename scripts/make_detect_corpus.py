@@ -13,6 +13,7 @@ NumPy arrays (no encoding) at a small size, and played through the real `Detecto
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -31,6 +32,7 @@ from detect.bank import DetectorBank
 from detect.events import EventMachine, EventUpdate
 from detect.observation import Observation
 from detect.settings import BankSettings, CameraDetectSettings
+from ingest.demo import encode_frames
 from ingest.demo.synthetic import (
     Box,
     Frame,
@@ -553,6 +555,14 @@ def at_rate(clips: list[Clip], fps: int) -> list[Clip]:
     if fps == FPS:
         return clips
     return [replace(clip, name=f"{clip.name}@{fps}fps", spec=replace(clip.spec, fps=fps)) for clip in clips]
+
+
+def encode_clip(clip: Clip, path: Path, bit_rate: int, first: int = 0, count: int | None = None) -> None:
+    """Frames `first` .. `first + count` of the clip (default: to its end) coded at `bit_rate` (bits a second) into an
+    H.264 MP4 at `path`, as a camera's stream is: to serve over RTSP, or for `nvr analyze`."""
+    stop = None if count is None else first + count
+    images = (frame.image for frame, _ in itertools.islice(clip.frames(), first, stop))
+    encode_frames(images, (clip.spec.width, clip.spec.height), clip.spec.fps, path, bit_rate)
 
 
 def redrawn(clips: list[Clip], draw: int) -> list[Clip]:

@@ -15,7 +15,7 @@ import pytest
 
 from detect.observation import rounded
 from detect.settings import CameraDetectSettings
-from ingest.demo import encode, encode_frames
+from ingest.demo import encode
 from tests.conftest import wait_for
 from tests.support.media import motorbike_scene, onsets
 
@@ -191,13 +191,12 @@ def test_a_night_of_rain_and_a_shaking_camera_give_what_the_live_path_gives(scen
                                                                           tmp_path: Path) -> None:
     """The corpus' rain in infrared and its jittering pole (15 s of it alone, then movers), encoded as a camera
     would: `nvr analyze` reports the events the station would, and motion only once the movers come."""
-    from scripts.make_detect_corpus import SCENARIOS, WEATHER_QUIET
+    from scripts.make_detect_corpus import SCENARIOS, WEATHER_QUIET, encode_clip
 
     chosen = next(c for c in SCENARIOS[scenario]() if c.name == clip)
     chosen = replace(chosen, spec=replace(chosen.spec, seconds=WEATHER_QUIET + 9.0))
     path = tmp_path / f"{clip}.mp4"
-    encode_frames((frame.image for frame, _ in chosen.frames()), (chosen.spec.width, chosen.spec.height),
-                  chosen.spec.fps, path, bit_rate=512_000)
+    encode_clip(chosen, path, 512_000)
     code, lines, stderr = analyze(str(path), cwd=tmp_path)
     assert code == 0, stderr
     found = [{key: value for key, value in line.items() if key != "file"} for line in lines[:-1]]

@@ -3,15 +3,14 @@ are shown as such in the API, the metrics and on the station screen; a quiet cam
 
 from __future__ import annotations
 
-import itertools
 import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ingest.demo import encode_frames
-from scripts.make_detect_corpus import Clip, rain_infrared, shake
+from ingest.demo import encode
+from scripts.make_detect_corpus import encode_clip, rain_infrared, shake
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.media import quiet_scene
 from tests.support.rtsp import RtspServer
@@ -22,22 +21,13 @@ SECONDS = 40  # the test is done long before a file ends (people come after 15 s
 SUB_STREAM_BIT_RATE = 512_000
 
 
-def encoded(clip: Clip, path: Path) -> Path:
-    """The clip's first SECONDS, coded as a camera's sub stream."""
-    spec = clip.spec
-    images = (frame.image for frame, _ in itertools.islice(clip.frames(), SECONDS * spec.fps))
-    encode_frames(images, (spec.width, spec.height), spec.fps, path, SUB_STREAM_BIT_RATE)
-    return path
-
-
 @pytest.fixture(scope="module")
 def weather_cameras(tmp_path_factory: pytest.TempPathFactory):
-    from ingest.demo import encode
-
     folder = tmp_path_factory.mktemp("weather")
-    files = {"mua": encoded(next(c for c in rain_infrared() if c.name == "rain-ir-crossroad"), folder / "mua.mp4"),
-             "rung": encoded(next(c for c in shake() if c.name == "shake-1-crossroad"), folder / "rung.mp4"),
-             "yen-tinh": folder / "yen-tinh.mp4"}
+    files = {name: folder / f"{name}.mp4" for name in ("mua", "rung", "yen-tinh")}
+    for name, clip in (("mua", next(c for c in rain_infrared() if c.name == "rain-ir-crossroad")),
+                       ("rung", next(c for c in shake() if c.name == "shake-1-crossroad"))):
+        encode_clip(clip, files[name], SUB_STREAM_BIT_RATE, count=SECONDS * clip.spec.fps)  # as a camera's sub stream
     encode(quiet_scene(seconds=SECONDS), files["yen-tinh"])
     with RtspServer([], files=files) as server:
         yield server
