@@ -48,7 +48,7 @@ from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
-from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, step_sizes, warming
+from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, seed, step_sizes, warming
 from detect.variability import thresholds as raised
 from detect.variability import update as update_variability
 from detect.workspace import Workspace
@@ -349,8 +349,10 @@ class DetectorBank:
         cv2.add(gathered.reshape(flat), fresh, dst=gathered.reshape(flat), dtype=cv2.CV_16U)
         gathered_frames = table.gathered_frames[tick.slots] + 1
         stepped = np.flatnonzero(steps)
-        relearning = np.flatnonzero((tick.t >= table.settle_until[tick.slots])
-                                    & (tick.t < table.relearn_until[tick.slots]))  # just switched to infrared
+        settle_until, relearn_until = table.settle_until[tick.slots], table.relearn_until[tick.slots]
+        relearning = np.flatnonzero((tick.t >= settle_until) & (tick.t < relearn_until))  # just switched to infrared
+        # in the settle after a switch to infrared (its relearning is still to come), after the switch's own frame
+        seeding = np.flatnonzero((tick.t < settle_until) & (relearn_until > settle_until) & ~tick.reset)
         objects = [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects]
         if len(stepped):
             means = space.array("mean change", frames.shape)
@@ -358,17 +360,24 @@ class DetectorBank:
             gathered[stepped], gathered_frames[stepped] = 0, 0
             update_variability(variability, fresh.reshape(frames.shape), steps, objects, space)
             update_variability(bursts, means, steps, objects, space, ups)
+        change = fresh.reshape(frames.shape)
+        if len(seeding):
+            seed(variability, change, noise_thresholds, seeding.tolist(), self._kept(tick, seeding))
         if len(relearning):
-            kept = [(k, *box) for k in relearning.tolist() for box in tick.cameras[k].kept]
-            relearn((variability, bursts), fresh.reshape(frames.shape), noise_thresholds, relearning.tolist(),
-                    objects + kept)
-        if len(stepped) or len(relearning):
+            relearn((variability, bursts), change, noise_thresholds, relearning.tolist(),
+                    objects + self._kept(tick, relearning))
+        if len(stepped) or len(relearning) or len(seeding):
             either = combined(variability.reshape(flat), bursts.reshape(flat), space.array("either", flat))
             raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat))
             table.moving[tick.slots] = cv2.reduce(either.reshape(count, -1), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
         table.gathered_frames[tick.slots] = gathered_frames
         if not tick.whole:
             table.gathered[tick.slots], table.bursts[tick.slots] = gathered, bursts
+
+    @staticmethod
+    def _kept(tick: _Tick, rows: np.ndarray) -> list[tuple[int, int, int, int, int]]:
+        """(k, x0, y0, x1, y1) of the boxes kept out of the variability's relearning of each camera k in `rows`."""
+        return [(k, *box) for k in rows.tolist() for box in tick.cameras[k].kept]
 
     def _steady(self, tick: _Tick, background: np.ndarray, background8: np.ndarray) -> None:
         """Camera shake (`detect.shake`): the frames of the cameras whose last frame changed much, or that shook

@@ -18,9 +18,10 @@ where a rain streak, there in a window now and then, does not (its mean change i
 pixel's variability is the higher of the two.
 
 After a switch to infrared the picture's texture is another (leaves and water lit by the lamp, differing from
-the background rebuilt at the switch by more than the colour variability allows), so for RELEARN_SECONDS both
-stacks follow each frame's change a level a frame, except where the change is large (a person) or in the boxes
-of the tracks there were at the switch, widened (the bank's), or of the tracks since.
+the background rebuilt at the switch by more than the colour variability allows), so the settle's frames (no motion
+is looked for in them) raise the variability to their change, and for RELEARN_SECONDS after both stacks follow each
+frame's change a level a frame, except where the change is large (a person) or in the boxes of the tracks there
+were at the switch, widened (the bank's), or of the tracks since.
 
 A pixel's threshold is then the camera's noise threshold, or VARIABILITY_FACTOR times the highest variability
 around it (5x5: a swaying edge reaches beyond where it was last seen) less NOISE_OFFSET times the noise
@@ -47,6 +48,8 @@ WARMING_FRAMES = 15
 RELEARN_SECONDS = 1.0  # after a switch to infrared, the variability is relearnt this long (once the settle is over)
 RELEARN_STEP = 1  # ... this many levels a frame ...
 RELEARN_CAP = 1.5  # ... where the change is at most this x the noise threshold
+SEED_CAP = 3  # during the settle before it, each frame's change raises the variability, to at most this x the noise
+# threshold
 AROUND = np.ones((5, 5), np.uint8)  # a texture's threshold reaches two pixels beyond where it was seen moving
 
 
@@ -128,6 +131,26 @@ def relearn(stacks: Iterable[np.ndarray], change: np.ndarray, noise: np.ndarray,
             up = cv2.bitwise_and(cv2.compare(change[row], stack[row], cv2.CMP_GT), mask)
             down = cv2.bitwise_and(cv2.compare(change[row], stack[row], cv2.CMP_LT), mask)
             _step(stack[row], up, down, RELEARN_STEP, RELEARN_STEP)
+
+
+def seed(variability: np.ndarray, change: np.ndarray, noise: np.ndarray, rows: Iterable[int],
+         objects: Iterable[tuple[int, int, int, int, int]]) -> None:
+    """Raise `variability` ((n, H, W) uint8) to this frame's `change` in `rows` (cameras in the settle after a switch
+    to infrared: no motion is looked for yet), at most SEED_CAP x the `noise` threshold, except in the boxes of
+    `objects` ((row, x0, y0, x1, y1): the people there at the switch).
+
+    The relearning that follows the settle steps a level a frame, and only where the change is small: leaves lit by
+    the lamp flicker by more, and were a blob changing in every frame, confirmed in the settle's third frame (the
+    corpus' dusk clips on three of four draws of the wind). What the settle saw is what texture is there; the cap keeps
+    a picture still settling (its exposure) from blinding the camera beyond the relearning second, which steps such
+    a pixel down again where the change is small."""
+    boxes = list(objects)
+    for row in rows:
+        raised_to = cv2.min(change[row], cv2.convertScaleAbs(noise[row], alpha=SEED_CAP))
+        for k, x0, y0, x1, y1 in boxes:
+            if k == row:
+                raised_to[y0:y1, x0:x1] = 0
+        cv2.max(variability[row], raised_to, dst=variability[row])
 
 
 def combined(median: np.ndarray, bursts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
