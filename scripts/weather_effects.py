@@ -21,6 +21,7 @@ from ingest.demo.world import LAYOUTS, Camera, placements
 
 REFERENCE_WIDTH = 640
 EXPOSURE = 1 / 50  # s: how long a frame is exposed (motion blur of a shaking camera)
+SPREAD = (math.sqrt(5) - 1) / 2  # a snowflake's next pass, this far across (of the width): spread evenly
 
 
 @dataclass
@@ -240,7 +241,9 @@ class WetRoad(Effect):
 class Snow(Effect):
     """Snow: `flakes` falling and swaying in the wind, far ones a pixel, slow and faint, nearer ones bigger and
     faster, each seen in every frame while it crosses the picture; and one in a hundred right in front of the
-    lens, far out of focus: a big, faint, soft disc that falls through the picture in a few frames."""
+    lens, far out of focus: a big, faint, soft disc that falls through the picture in a few frames. A flake that
+    has fallen out of the picture comes back at the top as another, elsewhere across (SPREAD). Until 2026-11-30 it
+    came back where it had been, and the discs fell down the same 4-8 columns all through a clip."""
 
     seed: int
     flakes: int = 700
@@ -267,8 +270,10 @@ class Snow(Effect):
         y = frame.y
         height, width = y.shape
         scale = _scale(frame)
-        x = (self._origin[0] + self._drift * t + self._sway * np.sin(self._frequency * t + self._phase)) % 1.0
-        v = (self._origin[1] + self._fall * t) % 1.0
+        fallen = self._origin[1] + self._fall * t  # picture heights, one more for every time it fell out
+        x = (self._origin[0] + SPREAD * np.floor(fallen) + self._drift * t
+             + self._sway * np.sin(self._frequency * t + self._phase)) % 1.0
+        v = fallen % 1.0
         columns, rows = (x * (width - 2)).astype(int), (v * (height - 2)).astype(int)
         radius = (0.6 + 3.0 * self._depth) * scale
         white = _lit(frame, 235.0)
@@ -282,9 +287,11 @@ class Snow(Effect):
         for k in np.flatnonzero(~small).tolist():
             cv2.circle(layer, (int(columns[k]), int(rows[k])), int(radius[k]), float(self._whiteness[k]), -1)
         layer = cv2.GaussianBlur(layer, (0, 0), 1.2 * scale)
-        near_rows = ((self._near_origin[1] + self._near_fall * t) % 2.0 - 0.5) * height  # half the time in sight
+        near_fallen = self._near_origin[1] + self._near_fall * t
+        near_rows = (near_fallen % 2.0 - 0.5) * height  # half the time in sight
+        near_columns = (self._near_origin[0] + SPREAD * np.floor(near_fallen / 2.0)) % 1.0 * width
         for k, (column, row, size, whiteness) in enumerate(zip(
-                (self._near_origin[0] * width).tolist(), near_rows.tolist(), (self._near_radius * height).tolist(),
+                near_columns.tolist(), near_rows.tolist(), (self._near_radius * height).tolist(),
                 self._near_whiteness.tolist(), strict=True)):
             reach = int(2.5 * size)  # the disc and its blur
             top, bottom = max(0, int(row) - reach), min(height, int(row) + reach)

@@ -29,7 +29,7 @@ NO_FALSE_MOTION = ["light-changes", "ir-switches", "overlay", "foliage", "stream
 # issue 15's targets not met yet (design/detection_weather.md): expected to fail; one that passes shows as XPASS
 # in the summary (not strict: the drizzle-to-downpour ramp is two movers short, and a machine whose
 # floating point differs in the last bit may find it), and is then taken off this list
-UNMET = {"held": {"snow", "surf"}, "false alarms": {"snow", "surf"}, "recall": {"rain-ir", "rain-ramp", "snow", "surf"}}
+UNMET = {"held": {"surf"}, "false alarms": {"snow", "surf"}, "recall": {"rain-ir", "rain-ramp", "snow", "surf"}}
 
 
 def weather(target: str) -> list[object]:
@@ -153,3 +153,25 @@ def test_a_scenario_redrawn_has_other_weather_and_the_same_streets_and_people() 
     one, _ = next(clips[0].frames())
     two, _ = next(again[0].frames())
     assert one.boxes == two.boxes and (one.y != two.y).any()
+
+
+def test_a_snowflake_near_the_lens_falls_somewhere_else_each_time() -> None:
+    """A flake that fell out of the picture comes back as another, elsewhere across: until 2026-11-30 each near-lens
+    disc fell down the same column all through a clip, the variability learnt those columns, and the people crossing
+    them were missed (snow's recall 0.29 on one draw, 0.68 on another)."""
+    import numpy as np
+
+    from ingest.demo.synthetic import Frame
+    from scripts.weather_effects import Snow
+
+    snow = Snow(7, flakes=100)  # one disc near the lens
+    width, height, fps = 320, 180, 15.0
+    columns = []
+    for index in range(int(8 * fps)):
+        frame = Frame(index, index / fps, np.full((height * 3 // 2, width), 60, np.uint8), (), 1.0, False, fps)
+        snow.draw(frame, frame.time)
+        veil = frame.y.astype(int) - 60 > 20  # the disc veils a wide area; a far flake is a pixel or two
+        if veil.sum() > 0.02 * width * height:
+            columns.append(float(np.median(np.nonzero(veil)[1])))
+    assert len(columns) > 20
+    assert max(columns) - min(columns) > width / 3, columns
