@@ -9,7 +9,8 @@ search are one OpenCV call each (a blank row at the top of every camera keeps bl
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import NamedTuple
 
 import cv2
@@ -30,6 +31,7 @@ MAX_STEP_STRAIGHT, STRAIGHT_LINE = 1.0, 0.8  # see _steady
 TEXTURE_TRAVEL = 0.25  # see Tracker.update
 STRAIGHT = 0.5  # see _went
 FALL = 2.0  # see Tracker.update: 30 work pixels a second at 15 fps, a third of the picture's height
+FALL_FRAMES = 4  # see _falls
 STILL_SECONDS = 2.0  # a confirmed blob that has not changed for this long is something that stopped
 MOVING_SECONDS = 0.5  # ... and it is reported as moving only while it changed within this long
 PICKED = 0.1  # see frames_needed
@@ -136,11 +138,16 @@ class _Track:
     travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
     misses: int = 0
     confirmed: bool = False
+    spans: list[tuple[int, int]] = field(default_factory=list)  # (y0, y1) of its latest FALL_FRAMES + 1 blobs
+
+    def __post_init__(self) -> None:
+        self.spans = [(self.origin.y0, self.origin.y1)]
 
     def continue_with(self, blob: Blob, t: float, changing: bool, an_object: bool) -> None:
         """The track's object is `blob` in this frame (`changing`, and whether it looked like `an_object`)."""
         self.travel += _centre_distance(self.blob, blob)
         self.blob = blob
+        self.spans = [*self.spans[-FALL_FRAMES:], (blob.y0, blob.y1)]
         self.frames += 1
         self.misses = 0
         if changing and an_object:
@@ -248,7 +255,7 @@ class Tracker:
                 still.append(track.blob)
                 continue
             if (not track.confirmed and track.changes >= frames and _steady(track, steps)
-                    and not ((falling or weather_unknown) and _falls(track, steps))
+                    and not ((falling or weather_unknown) and _falls(track, steps, self._size[1]))
                     and (_went(track) or not (in_texture(track.blob)
                                               or (weather_unknown and not _at_edge(track.origin, self._size))))):
                 track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
@@ -283,10 +290,31 @@ def _steady(track: _Track, steps: int) -> bool:
     return track.travel / frames <= limit * max(track.origin.size, track.blob.size)
 
 
-def _falls(track: _Track, steps: int) -> bool:
-    """Has its centre dropped by FALL pixels a frame (of `steps` at TUNED_FPS) or more since it was first seen?"""
-    drop = (track.blob.y0 + track.blob.y1 - track.origin.y0 - track.origin.y1) / 2
-    return drop >= FALL * steps * max(1, track.frames - 1)
+def _falls(track: _Track, steps: int, height: int) -> bool:
+    """Does it fall as a flake or a drop near the lens does, FALL pixels a frame (of `steps` at TUNED_FPS)? It has
+    fallen that far since it was first seen, counting FALL_FRAMES + 1 frames at most (fewer while it is younger),
+    and it still falls: in at least half of its last FALL_FRAMES frames.
+
+    Why the second part: a track goes on with whatever blob comes near. Measured only from where the track began,
+    a near-lens flake's track that went on with a vehicle coming in at the bottom kept the flake's fall for a
+    second, and the vehicle was no object (the corpus' snow: a car, and half its people missed over four draws).
+    How far a box falls: by its bottom edge while it comes in at the picture's top (its top edge stays there), by
+    its top edge while it goes out at the bottom, else by its centre (`_fall`, in a picture `height` rows high)."""
+    limit = FALL * steps
+    spans = track.spans
+    fell = sum(_fall(a, b, height) >= limit for a, b in pairwise(spans))
+    origin = (track.origin.y0, track.origin.y1)
+    far = _fall(origin, spans[-1], height) >= limit * max(1, min(track.frames - 1, FALL_FRAMES + 1))
+    return far and fell >= 0.5 * max(1, len(spans) - 1)
+
+
+def _fall(a: tuple[int, int], b: tuple[int, int], height: int) -> float:
+    """How far a box's rows went down from `a` to `b` ((y0, y1) each), as `_falls` measures it."""
+    if a[0] <= TOP_ROW and a[1] < height and b[1] < height:
+        return float(b[1] - a[1])
+    if b[1] == height and a[0] > TOP_ROW and b[0] > TOP_ROW:
+        return float(b[0] - a[0])
+    return (b[0] + b[1] - a[0] - a[1]) / 2
 
 
 def _went(track: _Track) -> bool:

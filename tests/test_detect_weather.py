@@ -346,6 +346,37 @@ def test_until_the_rain_is_measured_what_falls_as_fast_as_a_flake_or_wanders_in_
     assert later and min(later) > 5.0
 
 
+def first_confirmed(boxes: list[tuple[int, int, int, int]]) -> int | None:
+    """The frame at which a tracker in rain first reports one blob per frame at these (x0, y0, x1, y1) as moving."""
+    tracker = Tracker(SIZE[::-1])
+    for index, (x0, y0, x1, y1) in enumerate(boxes):
+        area = (x1 - x0) * (y1 - y0)
+        moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, area)], index / 15, 5, lambda _: False,
+                                   lambda _: False, True, lambda _: False, 1)
+        if moving:
+            return index
+    return None
+
+
+def test_a_vehicle_whose_track_began_with_a_falling_flake_is_an_object_once_it_no_longer_falls() -> None:
+    """A track goes on with whatever blob comes near: a flake near the lens falls to the picture's bottom, where a
+    vehicle comes in and drives up. Measured from where the track began, the fall lasted for 9 frames of the
+    vehicle's; now the last FALL_FRAMES frames must mostly fall too (the corpus' snow: half its people missed)."""
+    flake = [(100, y, 120, y + 20) for y in range(30, 71, 10)]
+    vehicle = [(95, 68 - 3 * k, 135, 90) for k in range(20)]
+    assert first_confirmed(flake) is None
+    assert first_confirmed(flake + vehicle) == len(flake) + 2
+
+
+def test_a_flake_coming_in_at_the_top_falls_by_its_bottom_edge() -> None:
+    """Its box grows from the picture's top: its centre goes down at half its speed, and a flake falling at 1.5 x
+    FALL pixels a frame passed for an object."""
+    coming_in = [(60, 1, 72, 3 + 3 * k) for k in range(1, 5)]
+    falling_on = [(60, 1 + 3 * k, 72, 15 + 3 * k) for k in range(1, 20)]
+    assert first_confirmed(coming_in + falling_on) is None
+    assert first_confirmed([(60, 40, 72, 54)] * 3 + [(60 + 2 * k, 40, 72 + 2 * k, 54) for k in range(10)]) is not None
+
+
 def first_motion_of_a_car_coming_in(start: float) -> int | None:
     """The frame (from `start`) at which a bank first reports a 30x12 block coming into a grainy still scene (by day)
     at its right edge, 3 pixels a frame."""
