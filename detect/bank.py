@@ -376,7 +376,8 @@ class DetectorBank:
 
     @staticmethod
     def _kept(tick: _Tick, rows: np.ndarray) -> list[tuple[int, int, int, int, int]]:
-        """(k, x0, y0, x1, y1) of the boxes kept out of the variability's relearning of each camera k in `rows`."""
+        """(k, x0, y0, x1, y1) of the boxes kept out of the variability's seed and relearning (people tracked at the
+        switch to infrared) of each camera k in `rows`."""
         return [(k, *box) for k in rows.tolist() for box in tick.cameras[k].kept]
 
     def _steady(self, tick: _Tick, background: np.ndarray, background8: np.ndarray) -> None:
@@ -485,7 +486,9 @@ class DetectorBank:
         table.big_since[slots] = big_since
         tick.global_change = tick.reset | suppress | blurred
         to_ir = switched & frame_ir  # its texture is relearnt (`detect.variability.relearn`), not its people
-        table.relearn_until[slots] = np.where(to_ir, settle_until + RELEARN_SECONDS, table.relearn_until[slots])
+        # back to colour: a relearning still due (a switch to infrared less than a second ago) is off
+        table.relearn_until[slots] = np.where(to_ir, settle_until + RELEARN_SECONDS,
+                                              np.where(switched, -math.inf, table.relearn_until[slots]))
         for k in np.flatnonzero(to_ir):
             tick.cameras[k].kept = [widened(blob, KEPT_MARGIN, self.settings.work_size)
                                     for blob in tick.cameras[k].tracker.blobs()]

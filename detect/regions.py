@@ -138,7 +138,7 @@ class _Track:
     travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
     misses: int = 0
     confirmed: bool = False
-    spans: list[tuple[int, int]] = field(default_factory=list)  # (y0, y1) of its latest FALL_FRAMES + 1 blobs
+    spans: list[tuple[int, int]] = field(init=False)  # (y0, y1) of its latest FALL_FRAMES + 1 blobs, the origin's first
 
     def __post_init__(self) -> None:
         self.spans = [(self.origin.y0, self.origin.y1)]
@@ -292,19 +292,22 @@ def _steady(track: _Track, steps: int) -> bool:
 
 def _falls(track: _Track, steps: int, height: int) -> bool:
     """Does it fall as a flake or a drop near the lens does, FALL pixels a frame (of `steps` at TUNED_FPS)? It has
-    fallen that far since it was first seen, counting FALL_FRAMES + 1 frames at most (fewer while it is younger),
-    and it still falls: in at least half of its last FALL_FRAMES frames.
+    fallen that far a frame since it was first seen, or over its last FALL_FRAMES frames, and it still falls: in at
+    least half of its last FALL_FRAMES frames.
 
     Why the second part: a track goes on with whatever blob comes near. Measured only from where the track began,
     a near-lens flake's track that went on with a vehicle coming in at the bottom kept the flake's fall for a
     second, and the vehicle was no object (the corpus' snow: a car, and half its people missed over four draws).
+    Why the average over the last frames as well: a flake's track that a new flake took over (it fell in at the
+    top as the first fell out at the bottom) fell less than FALL a frame since its origin.
     How far a box falls: by its bottom edge while it comes in at the picture's top (its top edge stays there), by
     its top edge while it goes out at the bottom, else by its centre (`_fall`, in a picture `height` rows high)."""
     limit = FALL * steps
     spans = track.spans
     fell = sum(_fall(a, b, height) >= limit for a, b in pairwise(spans))
     origin = (track.origin.y0, track.origin.y1)
-    far = _fall(origin, spans[-1], height) >= limit * max(1, min(track.frames - 1, FALL_FRAMES + 1))
+    far = (_fall(origin, spans[-1], height) >= limit * max(1, track.frames - 1)
+           or _fall(spans[0], spans[-1], height) >= limit * max(1, len(spans) - 1))
     return far and fell >= 0.5 * max(1, len(spans) - 1)
 
 

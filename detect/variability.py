@@ -48,8 +48,7 @@ WARMING_FRAMES = 15
 RELEARN_SECONDS = 1.0  # after a switch to infrared, the variability is relearnt this long (once the settle is over)
 RELEARN_STEP = 1  # ... this many levels a frame ...
 RELEARN_CAP = 1.5  # ... where the change is at most this x the noise threshold
-SEED_CAP = 3  # during the settle before it, each frame's change raises the variability, to at most this x the noise
-# threshold
+SEED_CAP = 3  # in the settle before it, the change raises the variability to at most this x the noise threshold
 AROUND = np.ones((5, 5), np.uint8)  # a texture's threshold reaches two pixels beyond where it was seen moving
 
 
@@ -140,10 +139,10 @@ def seed(variability: np.ndarray, change: np.ndarray, noise: np.ndarray, rows: I
     `objects` ((row, x0, y0, x1, y1): the people there at the switch).
 
     The relearning that follows the settle steps a level a frame, and only where the change is small: leaves lit by
-    the lamp flicker by more, and were a blob changing in every frame, confirmed in the settle's third frame (the
-    corpus' dusk clips on three of four draws of the wind). What the settle saw is what texture is there; the cap keeps
-    a picture still settling (its exposure) from blinding the camera beyond the relearning second, which steps such
-    a pixel down again where the change is small."""
+    the lamp flicker by more, and were a blob changing in every frame, confirmed in the third frame after the settle
+    (the corpus' dusk clips on three of four draws of the wind). What the settle saw is what texture is there; the
+    cap keeps a picture still settling (its exposure) from blinding the camera beyond the relearning second, which
+    steps such a pixel down again where the change is small."""
     boxes = list(objects)
     for row in rows:
         raised_to = cv2.min(change[row], cv2.convertScaleAbs(noise[row], alpha=SEED_CAP))

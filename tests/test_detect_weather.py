@@ -134,6 +134,26 @@ def test_in_the_settle_after_a_switch_the_change_raises_the_variability_up_to_a_
     assert (variability[0, 50:80, 40:50] == 2).all() and (variability[0, 85:, 60:] == 2).all()
 
 
+def test_a_switch_back_to_colour_within_the_relearning_second_is_neither_seeded_nor_relearnt() -> None:
+    """The seed and the relearning are for the infrared picture's texture: a camera that flaps back to colour half a
+    second after a switch to infrared does not take what changes in its colour settle as texture."""
+    bank = DetectorBank()
+    bank.add_camera("cam", CameraDetectSettings())
+    colour = np.full((SIZE[0] // 2, SIZE[1] // 2), 150, np.uint8)
+    grey = np.full((SIZE[0] // 2, SIZE[1] // 2), 128, np.uint8)
+    rng = np.random.default_rng(6)
+    for index in range(3 * 15):
+        t = index / 15
+        picture = np.clip(rng.normal(90, 2, SIZE), 0, 255).astype(np.uint8)
+        if 2.55 < t < 2.75:  # something flickering in the colour settle
+            picture[20:40, 60:90] = 150 if index % 2 else 40
+        chroma = (grey, grey) if 2.0 <= t < 2.5 else (colour, colour)
+        bank.submit("cam", picture, chroma, t)
+        bank.tick(t)
+    assert not bank._table.is_ir[0]
+    assert bank._table.variability[0, 20:40, 60:90].max() <= 6  # the grain's own 3-4 (26 when seeded)
+
+
 def test_leaves_lit_by_the_lamp_at_a_switch_to_infrared_are_no_object() -> None:
     """The corpus' alley at dusk, its wind drawn again (`--draw 1`): at 12 s the camera switches to infrared, and the
     crown, lit by the lamp, changed by more than the relearning takes in: a blob changing in every frame, confirmed
@@ -346,12 +366,14 @@ def test_until_the_rain_is_measured_what_falls_as_fast_as_a_flake_or_wanders_in_
     assert later and min(later) > 5.0
 
 
-def first_confirmed(boxes: list[tuple[int, int, int, int]]) -> int | None:
-    """The frame at which a tracker in rain first reports one blob per frame at these (x0, y0, x1, y1) as moving."""
+def first_confirmed(boxes: list[tuple[int, int, int, int]], lively: int = 1) -> int | None:
+    """The frame at which a tracker in rain first reports one blob per frame at these (x0, y0, x1, y1) as moving (its
+    pixels changing in one frame of every `lively`, in none of the others)."""
     tracker = Tracker(SIZE[::-1])
     for index, (x0, y0, x1, y1) in enumerate(boxes):
         area = (x1 - x0) * (y1 - y0)
-        moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, area)], index / 15, 5, lambda _: False,
+        changing = area if index % lively == 0 else 0
+        moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, changing)], index / 15, 5, lambda _: False,
                                    lambda _: False, True, lambda _: False, 1)
         if moving:
             return index
@@ -366,6 +388,13 @@ def test_a_vehicle_whose_track_began_with_a_falling_flake_is_an_object_once_it_n
     vehicle = [(95, 68 - 3 * k, 135, 90) for k in range(20)]
     assert first_confirmed(flake) is None
     assert first_confirmed(flake + vehicle) == len(flake) + 2
+
+
+def test_someone_walking_down_the_picture_slower_than_a_flake_is_an_object_however_long_it_took() -> None:
+    """1.5 pixels a frame (its box's edges step 1 and 2 pixels in turn), changing in every other frame, so that its
+    track is 9 frames old before it has changed in 5: a fall over the last frames counts only at FALL a frame."""
+    walking = [(40, 10 + int(1.5 * k), 52, 40 + int(1.5 * k)) for k in range(30)]
+    assert first_confirmed(walking, lively=2) == 8
 
 
 def test_a_flake_coming_in_at_the_top_falls_by_its_bottom_edge() -> None:
