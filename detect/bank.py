@@ -362,7 +362,7 @@ class DetectorBank:
             update_variability(bursts, means, steps, objects, space, ups)
         change = fresh.reshape(frames.shape)
         if len(seeding):
-            seed(variability, change, noise_thresholds, seeding.tolist(), self._kept(tick, seeding))
+            seed(variability, change, seeding.tolist(), self._kept(tick, seeding))
         if len(relearning):
             relearn((variability, bursts), change, noise_thresholds, relearning.tolist(),
                     objects + self._kept(tick, relearning))

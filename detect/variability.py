@@ -48,7 +48,8 @@ WARMING_FRAMES = 15
 RELEARN_SECONDS = 1.0  # after a switch to infrared, the variability is relearnt this long (once the settle is over)
 RELEARN_STEP = 1  # ... this many levels a frame ...
 RELEARN_CAP = 1.5  # ... where the change is at most this x the noise threshold
-SEED_CAP = 3  # in the settle before it, the change raises the variability to at most this x the noise threshold
+SEED_MAX = 15  # in the settle before it, the change raises the variability to at most this (levels): what the
+# relearning, a level a frame, takes back down within its second at 15 fps where nothing moves
 AROUND = np.ones((5, 5), np.uint8)  # a texture's threshold reaches two pixels beyond where it was seen moving
 
 
@@ -132,20 +133,21 @@ def relearn(stacks: Iterable[np.ndarray], change: np.ndarray, noise: np.ndarray,
             _step(stack[row], up, down, RELEARN_STEP, RELEARN_STEP)
 
 
-def seed(variability: np.ndarray, change: np.ndarray, noise: np.ndarray, rows: Iterable[int],
+def seed(variability: np.ndarray, change: np.ndarray, rows: Iterable[int],
          objects: Iterable[tuple[int, int, int, int, int]]) -> None:
     """Raise `variability` ((n, H, W) uint8) to this frame's `change` in `rows` (cameras in the settle after a switch
-    to infrared: no motion is looked for yet), at most SEED_CAP x the `noise` threshold, except in the boxes of
-    `objects` ((row, x0, y0, x1, y1): the people there at the switch).
+    to infrared: no motion is looked for yet), at most SEED_MAX, except in the boxes of `objects` ((row, x0, y0, x1,
+    y1): the people there at the switch).
 
     The relearning that follows the settle steps a level a frame, and only where the change is small: leaves lit by
     the lamp flicker by more, and were a blob changing in every frame, confirmed in the third frame after the settle
-    (the corpus' dusk clips on three of four draws of the wind). What the settle saw is what texture is there; the
-    cap keeps a picture still settling (its exposure) from blinding the camera beyond the relearning second, which
-    steps such a pixel down again where the change is small."""
+    (the corpus' dusk clips on three of four draws of the wind). What the settle saw is what texture is there. The
+    cap is a fixed level, not a multiple of the noise threshold: a lamp still coming up over the settle's frames
+    changes what it lights by tens of levels a frame, the noise measured meanwhile with it, and a seed of 56 left
+    the lit half of the picture under thresholds of 96 for 20 s after the relearning."""
     boxes = list(objects)
     for row in rows:
-        raised_to = cv2.min(change[row], cv2.convertScaleAbs(noise[row], alpha=SEED_CAP))
+        raised_to = np.minimum(change[row], SEED_MAX)
         for k, x0, y0, x1, y1 in boxes:
             if k == row:
                 raised_to[y0:y1, x0:x1] = 0
