@@ -341,26 +341,26 @@ class DetectorBank:
         ups = rises(self._ticks, tick.warming, steps)
         table.seen[tick.slots] += 1
         fresh = cv2.absdiff(frames.reshape(flat), recent.reshape(flat), dst=space.array("fresh", flat))
+        change = fresh.reshape(frames.shape)  # the same, a camera a row
         if len(rainy):
-            specks_removed(fresh.reshape(frames.shape), without_specks, recent, rainy, space)
+            specks_removed(change, without_specks, recent, rainy, space)
         if len(shaken):
-            self._within_reach(frames, recent, fresh.reshape(frames.shape), shaken)
+            self._within_reach(frames, recent, change, shaken)
         gathered, bursts = self._rows("gathered", tick), self._rows("bursts", tick)
         cv2.add(gathered.reshape(flat), fresh, dst=gathered.reshape(flat), dtype=cv2.CV_16U)
         gathered_frames = table.gathered_frames[tick.slots] + 1
         stepped = np.flatnonzero(steps)
-        settle_until, relearn_until = table.settle_until[tick.slots], table.relearn_until[tick.slots]
-        relearning = np.flatnonzero((tick.t >= settle_until) & (tick.t < relearn_until))  # just switched to infrared
-        # in the settle after a switch to infrared (its relearning is still to come), after the switch's own frame
-        seeding = np.flatnonzero((tick.t < settle_until) & (relearn_until > settle_until) & ~tick.reset)
+        # just switched to infrared: the settle's frames (after the switch's own) seed, the second after relearns
+        after_switch, settled = tick.t < table.relearn_until[tick.slots], tick.t >= table.settle_until[tick.slots]
+        seeding = np.flatnonzero(after_switch & ~settled & ~tick.reset)
+        relearning = np.flatnonzero(after_switch & settled)
         objects = [(k, blob.x0, blob.y0, blob.x1, blob.y1) for k, blob in tick.objects]
         if len(stepped):
             means = space.array("mean change", frames.shape)
             mean_change(gathered, gathered_frames, stepped, means)
             gathered[stepped], gathered_frames[stepped] = 0, 0
-            update_variability(variability, fresh.reshape(frames.shape), steps, objects, space)
+            update_variability(variability, change, steps, objects, space)
             update_variability(bursts, means, steps, objects, space, ups)
-        change = fresh.reshape(frames.shape)
         if len(seeding):
             seed(variability, change, seeding.tolist(), self._kept(tick, seeding))
         if len(relearning):

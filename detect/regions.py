@@ -8,6 +8,7 @@ search are one OpenCV call each (a blank row at the top of every camera keeps bl
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -138,16 +139,16 @@ class _Track:
     travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
     misses: int = 0
     confirmed: bool = False
-    spans: list[tuple[int, int]] = field(init=False)  # (y0, y1) of its latest FALL_FRAMES + 1 blobs, the origin's first
+    spans: deque[tuple[int, int]] = field(init=False)  # (y0, y1) of its latest FALL_FRAMES + 1 blobs, from the origin's
 
     def __post_init__(self) -> None:
-        self.spans = [(self.origin.y0, self.origin.y1)]
+        self.spans = deque([(self.origin.y0, self.origin.y1)], maxlen=FALL_FRAMES + 1)
 
     def continue_with(self, blob: Blob, t: float, changing: bool, an_object: bool) -> None:
         """The track's object is `blob` in this frame (`changing`, and whether it looked like `an_object`)."""
         self.travel += _centre_distance(self.blob, blob)
         self.blob = blob
-        self.spans = [*self.spans[-FALL_FRAMES:], (blob.y0, blob.y1)]
+        self.spans.append((blob.y0, blob.y1))
         self.frames += 1
         self.misses = 0
         if changing and an_object:

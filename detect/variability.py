@@ -123,10 +123,8 @@ def relearn(stacks: Iterable[np.ndarray], change: np.ndarray, noise: np.ndarray,
     the boxes of `objects` ((row, x0, y0, x1, y1)). A row at a time: a camera switches a few times a day."""
     boxes = list(objects)
     for row in rows:
-        mask = cv2.compare(change[row], cv2.convertScaleAbs(noise[row], alpha=RELEARN_CAP), cv2.CMP_LE)
-        for k, x0, y0, x1, y1 in boxes:
-            if k == row:
-                mask[y0:y1, x0:x1] = 0
+        mask = _outside(cv2.compare(change[row], cv2.convertScaleAbs(noise[row], alpha=RELEARN_CAP), cv2.CMP_LE),
+                        row, boxes)
         for stack in stacks:
             up = cv2.bitwise_and(cv2.compare(change[row], stack[row], cv2.CMP_GT), mask)
             down = cv2.bitwise_and(cv2.compare(change[row], stack[row], cv2.CMP_LT), mask)
@@ -147,11 +145,15 @@ def seed(variability: np.ndarray, change: np.ndarray, rows: Iterable[int],
     the lit half of the picture under thresholds of 96 for 20 s after the relearning."""
     boxes = list(objects)
     for row in rows:
-        raised_to = np.minimum(change[row], SEED_MAX)
-        for k, x0, y0, x1, y1 in boxes:
-            if k == row:
-                raised_to[y0:y1, x0:x1] = 0
-        cv2.max(variability[row], raised_to, dst=variability[row])
+        cv2.max(variability[row], _outside(np.minimum(change[row], SEED_MAX), row, boxes), dst=variability[row])
+
+
+def _outside(plane: np.ndarray, row: int, objects: list[tuple[int, int, int, int, int]]) -> np.ndarray:
+    """`plane` (camera `row`'s, a new array) zeroed in the boxes of `objects` ((row, x0, y0, x1, y1)) of that camera."""
+    for k, x0, y0, x1, y1 in objects:
+        if k == row:
+            plane[y0:y1, x0:x1] = 0
+    return plane
 
 
 def combined(median: np.ndarray, bursts: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:

@@ -313,13 +313,7 @@ def test_a_blob_clipped_white_all_over_is_not_out_of_focus_and_a_soft_disc_is() 
 def confirmed_within(lefts: list[int], frames: int = 5, steps: int = 1) -> int | None:
     """The frame at which a tracker confirms a 7x4 blob whose left edge is at `lefts` frame after frame (changing all
     over), frames `steps` frames at the tuned frame rate apart, or None."""
-    tracker = Tracker(SIZE[::-1])
-    for index, left in enumerate(lefts):
-        moving, _ = tracker.update([Blob(left, 68, left + 7, 72, 24, 24)], index * steps / 15, frames,
-                                   lambda _: False, lambda _: False, False, lambda _: False, steps)
-        if moving:
-            return index
-    return None
+    return first_confirmed([(left, 68, left + 7, 72) for left in lefts], frames=frames, steps=steps, falling=False)
 
 
 def test_the_small_visible_part_of_a_fast_vehicle_is_confirmed_and_a_speck_jumping_about_is_not() -> None:
@@ -390,15 +384,17 @@ def test_until_the_rain_is_measured_what_falls_as_fast_as_a_flake_or_wanders_in_
     assert later and min(later) > 5.0
 
 
-def first_confirmed(boxes: list[tuple[int, int, int, int]], lively: int = 1) -> int | None:
-    """The frame at which a tracker in rain first reports one blob per frame at these (x0, y0, x1, y1) as moving (its
-    pixels changing in one frame of every `lively`, in none of the others)."""
+def first_confirmed(boxes: list[tuple[int, int, int, int]], lively: int = 1, frames: int = 5, steps: int = 1,
+                    falling: bool = True) -> int | None:
+    """The frame at which a tracker (in rain, `falling`) first reports one blob per frame at these (x0, y0, x1, y1) as
+    moving, or None: its pixels changing in one frame of every `lively` (in none of the others), confirmed after
+    `frames` of change, frames `steps` frames at the tuned frame rate apart."""
     tracker = Tracker(SIZE[::-1])
     for index, (x0, y0, x1, y1) in enumerate(boxes):
         area = (x1 - x0) * (y1 - y0)
         changing = area if index % lively == 0 else 0
-        moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, changing)], index / 15, 5, lambda _: False,
-                                   lambda _: False, True, lambda _: False, 1)
+        moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, changing)], index * steps / 15, frames,
+                                   lambda _: False, lambda _: False, falling, lambda _: False, steps)
         if moving:
             return index
     return None
