@@ -178,18 +178,25 @@ def test_a_switch_back_to_colour_within_the_relearning_second_is_neither_seeded_
     assert bank._table.variability[0, 20:40, 60:90].max() <= 6  # the grain's own 3-4 (26 when seeded)
 
 
+def motion_in_the_quiet_start(scenario: str, clip_name: str, draw: int) -> list[float]:
+    """When a corpus clip (of `scenario`, its weather drawn again: `draw`) reports motion in its first 14 s, the
+    weather alone (nobody comes before 15 s)."""
+    from dataclasses import replace
+
+    from scripts.make_detect_corpus import SCENARIOS, play, redrawn, work_frames
+
+    clip = next(clip for clip in redrawn(SCENARIOS[scenario](), draw) if clip.name.startswith(clip_name))
+    clip = replace(clip, spec=replace(clip.spec, seconds=14.0))
+    played = play([clip], work_frames([clip]))[0]
+    assert played.frames >= 14 * 15 - 1
+    return sorted(played.motion)
+
+
 def test_leaves_lit_by_the_lamp_at_a_switch_to_infrared_are_no_object() -> None:
     """The corpus' alley at dusk, its wind drawn again (`--draw 1`): at 12 s the camera switches to infrared, and the
     crown, lit by the lamp, changed by more than the relearning takes in: a blob changing in every frame, confirmed
     at 12.33 s, as soon as the settle was over. What the settle's frames saw raises the variability (`seed`)."""
-    from dataclasses import replace
-
-    from scripts.make_detect_corpus import play, redrawn, wind, work_frames
-
-    clip = next(clip for clip in redrawn(wind(), 1) if clip.name.startswith("wind-alley-dusk"))
-    clip = replace(clip, spec=replace(clip.spec, seconds=14.0))
-    played = play([clip], work_frames([clip]))[0]
-    assert played.frames >= 14 * 15 - 1 and not played.motion, sorted(played.motion)[:5]
+    assert motion_in_the_quiet_start("wind", "wind-alley-dusk", 1) == []
 
 
 def test_a_shift_of_the_whole_picture_is_found_to_a_tenth_of_a_pixel_and_undone() -> None:
@@ -526,12 +533,5 @@ def test_what_a_jittering_pole_leaves_along_an_edge_is_no_object() -> None:
     line of 11x2 pixels along an edge, what moving the frame back left, was confirmed at 9.1 and 13.7 s. A line at
     most EDGE_LINE pixels thick is no change while the camera shakes (`shake.thin_line`); the smallest object is
     thicker."""
-    from dataclasses import replace
-
-    from scripts.make_detect_corpus import play, redrawn, shake, work_frames
-
-    clip = next(clip for clip in redrawn(shake(), 3) if clip.name.startswith("shake-1-crossroad"))
-    clip = replace(clip, spec=replace(clip.spec, seconds=14.0))
-    played = play([clip], work_frames([clip]))[0]
-    assert played.frames >= 14 * 15 - 1 and not played.motion, sorted(played.motion)[:5]
+    assert motion_in_the_quiet_start("shake", "shake-1-crossroad", 3) == []
     assert thin_line(Blob(43, 24, 54, 26, 20, 17)) and not thin_line(Blob(43, 24, 46, 38, 30, 20))
