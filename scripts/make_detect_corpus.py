@@ -567,8 +567,8 @@ def encode_clip(clip: Clip, path: Path, bit_rate: int, first: int = 0, count: in
 
 def redrawn(clips: list[Clip], draw: int) -> list[Clip]:
     """The clips with their weather drawn again (`draw` 1, 2, ...; 0: as they are): other drops, flakes, waves, gusts
-    and jitter, from other seeds; the same streets, people, light and grain. Named apart for the cache. One draw is
-    one sample of weather: a change is judged over several."""
+    and jitter, from other seeds, and rain in other wind; the same streets, people, light and grain. Named apart for
+    the cache. One draw is one sample of weather: a change is judged over several."""
     if draw == 0:
         return clips
     shift = 7919 * draw  # more than the corpus' seeds span (1000-1900): no draw's seeds meet another clip's

@@ -141,6 +141,7 @@ def test_a_scenario_redrawn_has_other_weather_and_the_same_streets_and_people() 
     """`--draw K` (`redrawn`): one draw of drops, flakes or gusts is one sample; a change is judged over several
     (2026-11-30: rain by day, wind, shake and water, quiet on the corpus as drawn, alarmed on other draws)."""
     from scripts.make_detect_corpus import redrawn
+    from scripts.weather_effects import WINDIEST, Rain
 
     clips = SCENARIOS["rain-day"]()
     assert redrawn(clips, 0) is clips
@@ -150,6 +151,10 @@ def test_a_scenario_redrawn_has_other_weather_and_the_same_streets_and_people() 
         assert other.spec == first.spec and other.settings == first.settings
         assert [type(effect) for effect in other.effects] == [type(effect) for effect in first.effects]
         assert all(b.seed != a.seed for a, b in zip(first.effects, other.effects, strict=True))  # type: ignore[attr-defined]
+    # and the rain other wind: a squall's slant, either way
+    slants = [effect.slant for draw in (1, 2, 3) for clip in redrawn(clips, draw) for effect in clip.effects
+              if isinstance(effect, Rain)]
+    assert all(abs(slant) <= WINDIEST for slant in slants) and min(slants) < -0.3 and max(slants) > 0.3, slants
     one, _ = next(clips[0].frames())
     two, _ = next(again[0].frames())
     assert one.boxes == two.boxes and (one.y != two.y).any()
