@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from typing import Self
 
 import cv2
 import numpy as np
@@ -43,7 +44,7 @@ class Effect:
         """The frame's ground truth after drawing: the picture itself moves only when the camera shakes."""
         return frame.boxes
 
-    def drawn_again(self, shift: int) -> Effect:
+    def drawn_again(self, shift: int) -> Self:
         """This effect with its random numbers from another seed (its `seed` plus `shift`), if it has one."""
         seed = getattr(self, "seed", None)
         if seed is None:
@@ -139,11 +140,11 @@ class Rain(Effect):
     ramp_end: float = 60.0
     near_per_second: float = 1.5  # drops in front of the lens, in infrared
 
-    def drawn_again(self, shift: int) -> Rain:
+    def drawn_again(self, shift: int) -> Self:
         """Other drops, and other wind: a slant drawn up to WINDIEST either way (a monsoon squall drives the rain
         at 40 degrees; the corpus as drawn has a breeze's 0.12)."""
-        seed = self.seed + shift
-        return replace(self, seed=seed, slant=float(np.random.default_rng([seed, 92]).uniform(-WINDIEST, WINDIEST)))
+        again = super().drawn_again(shift)
+        return replace(again, slant=float(np.random.default_rng([again.seed, 92]).uniform(-WINDIEST, WINDIEST)))
 
     def rate(self, t: float) -> float:
         low, high = self.drops

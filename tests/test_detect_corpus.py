@@ -180,3 +180,24 @@ def test_a_snowflake_near_the_lens_falls_somewhere_else_each_time() -> None:
             columns.append(float(np.median(np.nonzero(veil)[1])))
     assert len(columns) > 20
     assert max(columns) - min(columns) > width / 3, columns
+
+
+def test_rain_slanting_either_way_falls_as_thick_at_both_edges() -> None:
+    """A streak that slants left starts beyond the picture's right edge: until 2026-11-30 the streaks started within
+    it only, which did not matter while every clip's rain slanted right; other draws' wind slants it either way."""
+    import numpy as np
+
+    from ingest.demo.synthetic import Frame
+    from scripts.weather_effects import WINDIEST, Rain
+
+    width, height, fps = 320, 180, 15.0
+    for slant in (WINDIEST, -WINDIEST):
+        rain = Rain(3, drops=(400.0, 400.0), slant=slant)
+        wet = np.zeros(width)
+        for index in range(30):
+            frame = Frame(index, index / fps, np.full((height * 3 // 2, width), 60, np.uint8), (), 1.0, False, fps)
+            rain.draw(frame, frame.time)
+            wet += (frame.y[:height] > 60).sum(axis=0)  # streak pixels per column
+        middle, left, right = wet[width // 2 - 10: width // 2 + 10].mean(), wet[:4].mean(), wet[-4:].mean()
+        # the old placement left a slant of -0.8 a third of the middle's rain in the outer 4 columns
+        assert 0.6 * middle < left < 1.4 * middle and 0.6 * middle < right < 1.4 * middle, (slant, left, middle, right)
