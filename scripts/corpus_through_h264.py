@@ -25,11 +25,9 @@ from pathlib import Path
 import av
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import make_detect_corpus as corpus
 
 from ingest.demo.synthetic import Frame
+from scripts import make_detect_corpus as corpus
 
 GOP_SECONDS = 2
 KBITS = 512  # a common sub stream's bit rate (kbit/s), unless --bit-rate says
@@ -64,7 +62,7 @@ def coded(clip: corpus.Clip) -> CodedClip:
     return CodedClip(**{f.name: getattr(clip, f.name) for f in fields(clip)})
 
 
-def _coding_name() -> str:
+def coding_name() -> str:
     """The cache's subdirectory for this coding: the bit rate and the decoder's options."""
     options = "".join(f"-{name}={value}" for name, value in sorted(CodedClip.decoder_options.items()))
     return f"h264-{CodedClip.bit_rate // 1000}k{options}"
@@ -84,7 +82,7 @@ def main() -> None:
     CodedClip.decoder_options = dict(option.split("=", 1) for option in arguments.decoder_option)
     CodedClip.bit_rate = arguments.bit_rate * 1000
     started = time.process_time()
-    cache = arguments.cache / _coding_name() if arguments.cache else None
+    cache = arguments.cache / coding_name() if arguments.cache else None
     table = {}
     for name in arguments.scenario or list(corpus.SCENARIOS):
         clips: list[corpus.Clip] = [coded(clip) for clip in corpus.redrawn(

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -507,12 +508,25 @@ def work_frames(clips: list[Clip], cache: Path | None = None) -> dict[str, Itera
             for clip in clips}
 
 
+class Detector(Protocol):
+    """What `play` runs the clips through: a `DetectorBank`, or a baseline with its interface
+    (`scripts/baseline_mog2.py`)."""
+
+    def add_camera(self, name: str, settings: CameraDetectSettings) -> None: ...
+
+    def remove_camera(self, name: str) -> None: ...
+
+    def submit(self, name: str, y: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None, t: float) -> None: ...
+
+    def tick(self, now: float | None = None) -> list[Observation]: ...
+
+
 def play(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1,
-         max_fps: float | None = None) -> list[Played]:
-    """Run the clips (all at one frame rate) side by side through one bank and one event machine, frame by frame
-    from their work `frames` (`work_frames`): every `every`-th frame (a camera at a lower frame rate), of those
-    about `max_fps` a second, or as many as the decoder tap would hand the bank (`analysed_fps`)."""
-    bank, machine = DetectorBank(), EventMachine()
+         max_fps: float | None = None, detector: Detector | None = None) -> list[Played]:
+    """Run the clips (all at one frame rate) side by side through one bank (or `detector`) and one event machine,
+    frame by frame from their work `frames` (`work_frames`): every `every`-th frame (a camera at a lower frame
+    rate), of those about `max_fps` a second, or as many as the decoder tap would hand the bank (`analysed_fps`)."""
+    bank, machine = detector or DetectorBank(), EventMachine()
     played = {clip.name: Played(clip) for clip in clips}
     streams: dict[str, Iterator[WorkFrame]] = {name: iter(work) for name, work in frames.items()}
     pickers = {clip.name: FramePicker(max_fps or clip.settings.analysed_fps) for clip in clips}
@@ -736,10 +750,10 @@ def _score_recall(played: Played, truth: list[list[tuple[int, tuple[float, float
 
 
 def scored(clips: list[Clip], frames: dict[str, Iterable[WorkFrame]], every: int = 1,
-           max_fps: float | None = None) -> Score:
+           max_fps: float | None = None, detector: Detector | None = None) -> Score:
     """The clips played together (`play`) and scored together."""
     total = Score()
-    for played in play(clips, frames, every, max_fps):
+    for played in play(clips, frames, every, max_fps, detector):
         total.add(score(played))
     return total
 
