@@ -46,6 +46,7 @@ from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
+from detect.stack_ops import dilated
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
 from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, seed, step_sizes, warming
@@ -269,7 +270,7 @@ class DetectorBank:
         table.changed[tick.slots] = counts / table.watched_pixels[tick.slots]
         # blobs are made of what was foreground in the last frame too, or next to it: a rain streak is there in one
         # frame only
-        lasting = cv2.dilate(previous.reshape(flat), CROSS, dst=space.array("lasting", flat))
+        lasting = dilated(previous.reshape(flat), CROSS, height, dst=space.array("lasting", flat))
         tick.steps = frame_steps(table.interval[tick.slots])
         for steps in sorted(set(tick.steps[tick.steps > 1].tolist())):  # a lower frame rate: objects move farther
             self._dilated_rows(lasting.reshape(frames.shape), previous, np.flatnonzero(tick.steps == steps),
@@ -325,7 +326,7 @@ class DetectorBank:
         by `kernel` instead of CROSS, in place."""
         count, height, width = len(rows), previous.shape[1], previous.shape[2]
         picked = self._workspace.take_rows(f"{name} foreground", previous, rows)
-        lasting[rows] = cv2.dilate(picked.reshape(count * height, width), kernel).reshape(count, height, width)
+        lasting[rows] = dilated(picked.reshape(count * height, width), kernel, height).reshape(count, height, width)
 
     def _learn_variability(self, tick: _Tick, rainy: np.ndarray, without_specks: np.ndarray, recent: np.ndarray,
                            variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray,
@@ -368,7 +369,7 @@ class DetectorBank:
                     objects + self._kept(tick, relearning))
         if len(stepped) or len(relearning) or len(seeding):
             either = combined(variability.reshape(flat), bursts.reshape(flat), space.array("either", flat))
-            raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat))
+            raised(noise_thresholds.reshape(flat), either, thresholds.reshape(flat), frames.shape[1])
             table.moving[tick.slots] = cv2.reduce(either.reshape(count, -1), 1, cv2.REDUCE_AVG, dtype=cv2.CV_32F)[:, 0]
         table.gathered_frames[tick.slots] = gathered_frames
         if not tick.whole:
@@ -422,7 +423,8 @@ class DetectorBank:
                                                                                          background8, due)
             for i in shaken.tolist():  # what is left of a shake along edges is no rain
                 references[i] = above_edges(references[i])
-            measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due), references)
+            measured = speckle(tick.frames if whole else space.take_rows("due frames", tick.frames, due), references,
+                               space)
             table.speckle[slots[due]] += SPECKLE_RATE * (measured - table.speckle[slots[due]])
             table.speckle_measures[slots[due]] += 1
             table.raining[slots[due]] = raining(table.raining[slots[due]], table.speckle[slots[due]],
@@ -533,8 +535,8 @@ class DetectorBank:
         space = self._workspace
         # when half the cameras or more are candidates, the passes run on the whole stack (the others left out of
         # the blob search) rather than on copies of the candidates' rows; since the workspace the two cost the
-        # same (busy scene, 16 and 128 cameras), but which cameras are neighbours in the stack decides what a
-        # camera's edge row sees of the next one through the 3x3 dilations, so this choice stays as it was
+        # same (busy scene, 16 and 128 cameras), and either way each camera's rows are passed as if alone
+        # (`detect.stack_ops`)
         whole = 2 * len(candidates) >= count
         members = np.arange(count) if whole else candidates  # the tick's cameras in the stacks below
 
@@ -636,7 +638,8 @@ class DetectorBank:
             table.threshold[slot] = values[i]
             table.threshold_map[slot] = values[i]
             table.threshold_map[slot][tick.cameras[refresh[i]].blocked()] = 255
-            raised(table.threshold_map[slot], combined(table.variability[slot], table.bursts[slot]), table.limits[slot])
+            raised(table.threshold_map[slot], combined(table.variability[slot], table.bursts[slot]), table.limits[slot],
+                   self.settings.work_size[1])
 
     def _observations(self, tick: _Tick) -> list[Observation]:
         observations = []

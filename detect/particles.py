@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from detect.background import SQUARE
+from detect.stack_ops import opened
 from detect.workspace import Workspace
 
 NOISE_SPECKS = 0.4  # sensor noise alone makes a mean top-hat of this much of its standard deviation
@@ -25,13 +26,15 @@ RATE = 0.3  # the measure follows each new one at this rate
 KNOWN = 6  # measures (3 s) before whether it rains is known: the smoothed measure is then 1 - 0.7**6 = 88 % of the way
 
 
-def speckle(frames: np.ndarray, backgrounds: np.ndarray) -> np.ndarray:
+def speckle(frames: np.ndarray, backgrounds: np.ndarray, space: Workspace) -> np.ndarray:
     """Per camera, the mean white top-hat of what the (n, H, W) uint8 `frames` have brighter than their
-    `backgrounds` (which are learnt from frames without the specks, or average them away)."""
+    `backgrounds` (which are learnt from frames without the specks, or average them away); the masks on the way
+    are arrays of `space`."""
     count, height, width = frames.shape
     flat = (count * height, width)
-    brighter = cv2.subtract(frames.reshape(flat), backgrounds.reshape(flat))
-    specks: np.ndarray = cv2.morphologyEx(brighter, cv2.MORPH_TOPHAT, SQUARE, dst=brighter)
+    brighter = cv2.subtract(frames.reshape(flat), backgrounds.reshape(flat), dst=space.array("brighter", flat))
+    without = opened(brighter, SQUARE, height, dst=space.array("brighter without specks", flat))
+    specks: np.ndarray = cv2.subtract(brighter, without, dst=brighter)  # the white top-hat
     result: np.ndarray = specks.reshape(count, -1).mean(axis=1)
     return result
 
@@ -48,7 +51,7 @@ def without_specks(frames: np.ndarray) -> np.ndarray:
     """(n, H, W) uint8 `frames` with the specks taken out, in place; returns them."""
     count, height, width = frames.shape
     flat = frames.reshape(count * height, width)
-    cv2.morphologyEx(flat, cv2.MORPH_OPEN, SQUARE, dst=flat)
+    opened(flat, SQUARE, height, dst=flat)
     return frames
 
 

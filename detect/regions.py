@@ -19,6 +19,7 @@ import numpy as np
 
 from detect.background import SQUARE
 from detect.settings import TUNED_FPS  # the per-frame rules below were tuned at this rate; see frame_steps
+from detect.stack_ops import dilated
 from detect.workspace import Workspace
 
 ADJACENT = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], np.uint8)  # a pixel without any of these set is noise
@@ -71,12 +72,12 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
     """
     count, height, width = foreground.shape
     flat = (count * height, width)
-    solid = cv2.dilate(foreground.reshape(flat), ADJACENT, dst=space.array("solid", flat))
+    solid = dilated(foreground.reshape(flat), ADJACENT, height, dst=space.array("solid", flat))
     cv2.bitwise_and(foreground.reshape(flat), solid, dst=solid)
     if not searched.all():
         solid.reshape(count, height, width)[~searched] = 0
     # fragments of one object within a pixel of each other are one blob
-    grouped = cv2.dilate(solid, SQUARE, dst=space.array("grouped", flat)).reshape(count, height, width)
+    grouped = dilated(solid, SQUARE, height, dst=space.array("grouped", flat)).reshape(count, height, width)
     grouped[:, :TOP_ROW] = 0  # keeps the cameras apart
     contours, _ = cv2.findContours(grouped.reshape(flat), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     moving = cv2.bitwise_and(solid, changing.reshape(flat), dst=changing.reshape(flat))

@@ -29,6 +29,7 @@ import numpy as np
 
 from detect.background import SQUARE
 from detect.regions import Blob
+from detect.stack_ops import dilated, eroded
 from detect.workspace import Workspace
 
 REACH = 4  # pixels at work size each way (16 at 640 across)
@@ -67,19 +68,19 @@ def out_of_reach(frames: np.ndarray, references: np.ndarray, differences: np.nda
     reference covers within WITHIN of the way to its eight neighbours, or the reference pixel outside what the frame
     covers within BACK_WITHIN, but by no more than BACK_CAP of the reference's own 3x3 range (what a softer
     background can have lost of a sharp feature: a motorbike's dark wheels beside its bright body are no reason to
-    let the road through), whichever is less. Whole-stack: a camera's first and last rows see the next one's
-    through the 3x3 neighbourhood, which only makes them more tolerant there."""
-    flat = (frames.shape[0] * frames.shape[1], frames.shape[2])
+    let the road through), whichever is less."""
+    height = frames.shape[1]
+    flat = (frames.shape[0] * height, frames.shape[2])
     frames2, references2, differences2 = frames.reshape(flat), references.reshape(flat), differences.reshape(flat)
-    lowest = cv2.erode(references2, SQUARE, dst=space.array("reach lowest", flat))
-    highest = cv2.dilate(references2, SQUARE, dst=space.array("reach highest", flat))
+    lowest = eroded(references2, SQUARE, height, dst=space.array("reach lowest", flat))
+    highest = dilated(references2, SQUARE, height, dst=space.array("reach highest", flat))
     cap = cv2.subtract(highest, lowest, dst=space.array("reach cap", flat))
     cv2.convertScaleAbs(cap, dst=cap, alpha=BACK_CAP)
     low = cv2.addWeighted(references2, 1.0 - WITHIN, lowest, WITHIN, 0.0, dst=lowest)
     high = cv2.addWeighted(references2, 1.0 - WITHIN, highest, WITHIN, 0.0, dst=highest)
     _beyond(frames2, low, high, differences2)
-    down = cv2.erode(frames2, SQUARE, dst=low)
-    up = cv2.dilate(frames2, SQUARE, dst=high)
+    down = eroded(frames2, SQUARE, height, dst=low)
+    up = dilated(frames2, SQUARE, height, dst=high)
     cv2.subtract(frames2, down, dst=down)
     cv2.subtract(up, frames2, dst=up)
     for allowance in (down, up):

@@ -36,6 +36,7 @@ from collections.abc import Iterable
 import cv2
 import numpy as np
 
+from detect.stack_ops import dilated
 from detect.workspace import Workspace
 
 VARIABILITY_FACTOR = 6  # threshold = this x the running median of the change around the pixel ...
@@ -162,11 +163,11 @@ def combined(median: np.ndarray, bursts: np.ndarray, out: np.ndarray | None = No
     return higher
 
 
-def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray) -> np.ndarray:
+def thresholds(noise: np.ndarray, variability: np.ndarray, out: np.ndarray, height: int) -> np.ndarray:
     """Per pixel, the higher of the `noise` threshold and VARIABILITY_FACTOR x the variability around it less
     NOISE_OFFSET x the noise threshold, into `out` (all 2-D views of the same shape, cameras' rows one after the
-    other)."""
-    cv2.dilate(variability, AROUND, dst=out)
+    other, `height` rows each)."""
+    dilated(variability, AROUND, height, dst=out)
     cv2.addWeighted(out, VARIABILITY_FACTOR, noise, -NOISE_OFFSET, 0.0, dst=out)  # saturated to 0..255
     np.minimum(out, CEILING, out=out)
     return cv2.max(noise, out, dst=out)

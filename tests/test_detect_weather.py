@@ -55,7 +55,7 @@ def test_the_variability_raises_thresholds_where_the_picture_flickers_and_nowher
         steps = step_sizes(tick, warming(np.array([tick]), ONE))
         if steps.any():
             update(variability, change, steps, [(0, 100, 50, 140, 80)], space)
-    raised = thresholds(noise, variability[0], np.empty(SIZE, np.uint8))
+    raised = thresholds(noise, variability[0], np.empty(SIZE, np.uint8), SIZE[0])
     assert raised[15:25, 30:50].min() >= 60  # about 6 x 20 - 3 x 4
     assert (raised[50:, :90] == 4).all()  # still background keeps the noise threshold
 
@@ -85,7 +85,8 @@ def test_texture_that_a_codec_updates_in_bursts_raises_the_bursts_stack_and_a_pa
     assert np.median(variability[0, 10:30, 20:60]) <= 2  # most single changes are none
     assert np.median(bursts[0, 10:30, 20:60]) >= 8  # a mean change of 12 in most windows
     assert bursts[0, 40:, 90:].max() == 0 and variability[0, 40:, 90:].max() == 0
-    raised = thresholds(np.full(SIZE, 4, np.uint8), combined(variability[0], bursts[0]), np.empty(SIZE, np.uint8))
+    raised = thresholds(np.full(SIZE, 4, np.uint8), combined(variability[0], bursts[0]), np.empty(SIZE, np.uint8),
+                        SIZE[0])
     assert raised[15:25, 30:50].min() >= 36 and (raised[40:, 90:] == 4).all()
 
 
@@ -277,7 +278,8 @@ def test_specks_are_measured_and_taken_out_and_objects_stay() -> None:
     rows, columns = rng.integers(0, SIZE[0], 300), rng.integers(0, SIZE[1], 300)
     frame[0, rows, columns] = 160  # drops and flakes of a pixel
     frame[0, 40:48, 70:76] = 180  # a person
-    assert speckle(frame, background)[0] > 3 * speckle(background, background)[0] + 1
+    space = Workspace()
+    assert speckle(frame, background, space)[0] > 3 * speckle(background, background, space)[0] + 1
     cleared = without_specks(frame.copy())
     assert (cleared[0, 41:47, 71:75] == 180).all()
     outside = np.ones(SIZE, bool)
