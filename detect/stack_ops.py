@@ -39,9 +39,15 @@ def opened(source: np.ndarray, kernel: np.ndarray, height: int, dst: np.ndarray 
 def _per_camera(operation: _Pass, source: np.ndarray, kernel: np.ndarray, height: int, neutral: int,
                 dst: np.ndarray | None) -> np.ndarray:
     rows, width = source.shape
+    assert source.dtype == np.uint8 and rows % height == 0, "a uint8 stack of whole pictures"
     count, reach = rows // height, kernel.shape[0] // 2
     if count == 1 or reach == 0:
         result: np.ndarray = operation(source, kernel, dst=dst)
+        return result
+    if 2 * reach > height:  # a kernel reaching over half a picture (a camera back after a long stall): one by one
+        result = np.empty_like(source) if dst is None else dst
+        alone = [operation(picture, kernel) for picture in source.reshape(count, height, width)]
+        result.reshape(count, height, width)[...] = alone
         return result
     pictures = source.reshape(count, height, width)
     # per camera, its top rows below `reach` neutral rows and its bottom rows above as many: the rows redone see

@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from detect.background import SQUARE
+from detect.bank import DetectorBank
 from detect.regions import ADJACENT, CROSS
+from detect.settings import CameraDetectSettings
 from detect.stack_ops import dilated, eroded, opened
 from detect.variability import AROUND
 from scripts.corpus_cache import WorkFrame
@@ -43,6 +45,29 @@ def test_a_pass_over_the_stack_is_each_cameras_pass_alone(name: str, kernel: np.
     in_place = stack.copy()
     assert function(in_place, kernel, HEIGHT, dst=in_place) is in_place
     assert (in_place == expected).all()
+
+
+@pytest.mark.parametrize("name", PASSES)
+def test_a_kernel_reaching_over_half_a_picture_is_passed_camera_by_camera(name: str) -> None:
+    """The lasting foreground of a camera back after a stall is dilated by a cross as long as its frames were apart
+    (`regions.frame_steps`): frames 3 s apart make a cross reaching 46 pixels, over half of a 90-row picture."""
+    stack = np.random.default_rng(6).integers(0, 256, (CAMERAS * HEIGHT, WIDTH), dtype=np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_CROSS, (2 * HEIGHT - 1, 2 * HEIGHT - 1))
+    function, operation = PASSES[name]
+    expected = one_by_one(operation, stack, kernel)
+    assert (function(stack, kernel, HEIGHT) == expected).all()
+    assert (function(stack.copy(), kernel, HEIGHT, dst=stack) == expected).all()
+
+
+def test_a_bank_takes_cameras_back_after_a_long_stall() -> None:
+    bank = DetectorBank()
+    for name in ("a", "b"):
+        bank.add_camera(name, CameraDetectSettings())
+    rng = np.random.default_rng(0)
+    for t in [i / 15 for i in range(60)] + [44 + i / 15 for i in range(5)]:  # 40 s without a frame, both at once
+        for name in ("a", "b"):
+            bank.submit(name, rng.integers(90, 110, (90, 160), dtype=np.uint8), None, t)
+        assert len(bank.tick(t)) == 2
 
 
 def short(clips: list[Clip], seconds: float) -> list[Clip]:
