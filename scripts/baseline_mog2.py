@@ -8,8 +8,9 @@ textbook detector meets on the corpus, or whether the corpus' weather is that ha
 The baseline is the textbook pipeline, untuned: a MOG2 model per camera with OpenCV's defaults (500 frames of
 history, a variance threshold of 16; no shadows: the work picture is luma), its mask opened with a 3x3 square,
 the camera's masks and zones applied, blobs of as many pixels as the bank's smallest (`BLOB_FRACTION` of
-`min_object_size`), and motion once blobs were seen in every frame for the bank's persistence by day
-(`persist_seconds`).
+`min_object_size`), and motion once blobs were seen in every frame for at least the bank's persistence by day
+(`persist_seconds`, 0.12 s: the third frame at 15 fps, where the bank's tracks need two frames of change; the
+baseline has one rule, day or night, rain or not).
 
     python scripts/baseline_mog2.py [--scenario NAME ...] [--cache .cache] [--coded] [--missed] [--fps N] [--max-fps N]
                                     [--draw K]

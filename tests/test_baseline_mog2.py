@@ -34,6 +34,24 @@ def test_the_baseline_honours_the_cameras_masks() -> None:
     assert not played.motion
 
 
+def test_the_baseline_reports_a_blob_seen_in_every_frame_for_its_persistence_with_its_box() -> None:
+    """A grey picture learnt, then a bright 12x10 block for one frame, gone, back for four frames: motion from the
+    block's third frame in a row (0.13 s at 15 fps), with its box as (x, y, width, height) of the picture."""
+    detector = Mog2Detector()
+    detector.add_camera("c", CameraDetectSettings())
+    grey = np.full((90, 160), 100, np.uint8)
+    block = grey.copy()
+    block[30:40, 50:62] = 220
+    pictures = [grey] * 30 + [block] + [grey] * 5 + [block] * 4
+    reported = []
+    for index, picture in enumerate(pictures):
+        detector.submit("c", picture, None, index / 15)
+        [observation] = detector.tick(index / 15)
+        reported.append(observation.boxes)
+    assert not any(reported[:38])  # a blip, and the first two frames of the block's return
+    assert reported[38] == reported[39] == ((50 / 160, 30 / 90, 12 / 160, 10 / 90),)
+
+
 class Recording(Mog2Detector):
     """The baseline, counting the frames it was handed."""
 
