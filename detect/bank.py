@@ -60,6 +60,7 @@ JUMP_FRACTION = 0.03  # after a gain jump, where clipping defeats the gain model
 LIGHTING_MATCHING = 0.75  # ... caused by lighting if this much of the view still matches
 SCENE_CHANGE_SECONDS = 3.0  # a global change that is not lighting is rebuilt after this long
 RECENT_RATE = 0.25  # the recent frames' average follows each new frame at this rate (lags 3-4 frames)
+STALL_GAP = 3  # a gap between two frames counts as this many frame intervals at most towards the frame rate
 BLOB_FRACTION = 0.35  # a blob needs this fraction of min_object_size in foreground pixels
 NOISE_FACTOR = (5.0, 1.0)  # threshold = factor x noise: factor at sensitivity 0 and at 1
 THRESHOLD_FLOOR = (4, 5)  # minimum threshold, colour and IR (8-bit levels at work resolution)
@@ -445,8 +446,11 @@ class DetectorBank:
         last_t, interval, is_ir = table.last_t[slots], table.interval[slots], table.is_ir[slots]
         first = last_t == -math.inf
         gap = t - last_t
-        table.interval[slots] = np.where(~first & (gap > 0), np.where(np.isnan(interval), gap,
-                                                                       interval + 0.1 * (gap - interval)), interval)
+        # a stall (the stream stopped for a while) is no frame rate: a gap counts as STALL_GAP intervals at most, so
+        # that a stall nudges the estimate and a camera set to a slower rate is followed within a few frames
+        step = np.minimum(gap, STALL_GAP * interval) - interval
+        table.interval[slots] = np.where(~first & (gap > 0), np.where(np.isnan(interval), gap, interval + 0.1 * step),
+                                         interval)
         table.last_t[slots] = t
         frame_ir = np.where(tick.has_chroma, ir_frames, is_ir)
         switched = ~first & (frame_ir != is_ir)  # the other mode: rebuild, learn its noise, go on
