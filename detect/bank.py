@@ -44,7 +44,7 @@ from detect.particles import KNOWN as SPECKLE_KNOWN
 from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
-from detect.settings import BankSettings, CameraDetectSettings
+from detect.settings import TUNED_FPS, BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
 from detect.stack_ops import dilated
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
@@ -102,7 +102,8 @@ class _Tick:
     slots: np.ndarray
     cameras: list[_Camera]
     whole: bool  # every camera of the bank, slots 0..n-1 in order
-    t: np.ndarray
+    t: np.ndarray  # the frames' times on the cameras' bank clocks (`DetectorBank._times`) ...
+    wall: np.ndarray  # ... and on the station's clock, as submitted: what is reported
     frames: np.ndarray  # (n, H, W) uint8 copies of the submitted frames (a workspace array: this tick only)
     chroma: np.ndarray
     has_chroma: np.ndarray
@@ -229,15 +230,38 @@ class DetectorBank:
             with self._pending_lock:
                 count = len(self._slots)
                 slots = np.flatnonzero(table.pending[:count])
-                tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, table.pending_t[slots],
+                wall = table.pending_t[slots]
+                t, stepped_back = self._times(slots, wall)
+                tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, t, wall,
                              self._workspace.take_rows("frames", table.frame, slots), table.chroma[slots],
                              table.has_chroma[slots])
                 table.pending[slots] = False
             observations = self._process(tick) if len(slots) else []
-            if len(slots):
-                self._clock = max(self._clock, float(tick.t.max()))
+            if len(slots):  # the newest frame time seen, or this frame's once the station's clock stepped back
+                newest = float(wall.max())
+                self._clock = newest if stepped_back else max(self._clock, newest)
             observations += self._silent(self._clock if now is None else now)
         return observations
+
+    def _times(self, slots: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The cameras' frame times on their bank clocks, which never go back, and whether one stepped back now.
+
+        Frames are stamped on the station's clock (`design/time.md`), which NTP may step back (a clock that ran
+        ahead, set right). Every timer of a camera (its settle after a start or a mode switch, its next upkeep with
+        the noise, rain and tamper checks, its shake and relearning spans) is an absolute time; a step back of an
+        hour held them all for that hour, and no motion was reported meanwhile. A camera's bank clock goes on from
+        its last frame by one frame interval instead; what it reports (observations, the motion index, video
+        loss) keeps the wall-clock times."""
+        table = self._table
+        t = wall + table.clock_shift[slots]
+        last = table.last_t[slots]
+        back = t < last
+        if not back.any():
+            return t, False
+        interval = np.nan_to_num(table.interval[slots], nan=1.0 / TUNED_FPS)
+        table.clock_shift[slots] += np.where(back, last + interval - t, 0.0)
+        shifted: np.ndarray = wall + table.clock_shift[slots]
+        return shifted, True
 
     def _process(self, tick: _Tick) -> list[Observation]:
         table, frames, space = self._table, tick.frames, self._workspace
@@ -451,7 +475,7 @@ class DetectorBank:
         step = np.minimum(gap, STALL_GAP * interval) - interval
         table.interval[slots] = np.where(~first & (gap > 0), np.where(np.isnan(interval), gap, interval + 0.1 * step),
                                          interval)
-        table.last_t[slots] = t
+        table.last_t[slots], table.last_wall[slots] = t, tick.wall
         frame_ir = np.where(tick.has_chroma, ir_frames, is_ir)
         switched = ~first & (frame_ir != is_ir)  # the other mode: rebuild, learn its noise, go on
         reported = table.reported_ir[slots]
@@ -593,7 +617,7 @@ class DetectorBank:
         """OR the cells where this tick's cameras saw confirmed motion into their wall-clock second; a camera
         whose frame starts a new second finishes the one before."""
         table, slots = self._table, tick.slots
-        seconds = np.floor(tick.t).astype(np.int64)
+        seconds = np.floor(tick.wall).astype(np.int64)
         turned = seconds != table.grid_second[slots]
         if turned.any():
             self._finish(slots[turned])
@@ -649,7 +673,7 @@ class DetectorBank:
         observations = []
         table = self._table
         for camera, t, score, boxes, is_ir, mode_changed, global_change, wet, shaking in zip(
-                tick.cameras, tick.t.tolist(), tick.scores, tick.boxes, table.reported_ir[tick.slots].tolist(),
+                tick.cameras, tick.wall.tolist(), tick.scores, tick.boxes, table.reported_ir[tick.slots].tolist(),
                 tick.mode_changed.tolist(), tick.global_change.tolist(), table.raining[tick.slots].tolist(),
                 tick.shaking.tolist(), strict=True):
             tamper = camera.tamper.signals  # as the latest check left them (never set with tamper off)
@@ -664,7 +688,7 @@ class DetectorBank:
         """Video loss: cameras whose picture stopped for video_loss_seconds (reported at their last frame's
         time). A camera that has not sent a picture yet is not lost but still connecting (a camera that
         cannot connect at all is reported offline by ingest, with the reason)."""
-        last_t = self._table.last_t[:len(self._slots)]
+        last_t = self._table.last_wall[:len(self._slots)]
         lost = np.flatnonzero((last_t > -math.inf) & (now - last_t >= self.settings.video_loss_seconds))
         return [Observation(self._slots[i].name, float(last_t[i]), is_ir=bool(self._table.reported_ir[i]),
                             video_loss=True) for i in lost]

@@ -33,7 +33,9 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "pending_t": ((), np.float64, 0.0),
     "has_chroma": ((), np.bool_, False),
     # timing and mode
-    "last_t": ((), np.float64, -math.inf),  # time of the last processed frame
+    "last_t": ((), np.float64, -math.inf),  # time of the last processed frame, on the camera's bank clock ...
+    "clock_shift": ((), np.float64, 0.0),  # ... which is the frames' wall-clock time plus this (DetectorBank._times)
+    "last_wall": ((), np.float64, -math.inf),  # the last processed frame's wall-clock time
     "interval": ((), np.float64, math.nan),  # seconds between processed frames (smoothed)
     "is_ir": ((), np.bool_, False),  # the mode of the frames: detection follows it at once
     "reported_ir": ((), np.bool_, False),  # the mode reported: is_ir once it held mode_confirm_seconds
@@ -83,6 +85,8 @@ class CameraTable:
     pending_t: np.ndarray
     has_chroma: np.ndarray
     last_t: np.ndarray
+    clock_shift: np.ndarray
+    last_wall: np.ndarray
     interval: np.ndarray
     is_ir: np.ndarray
     reported_ir: np.ndarray
