@@ -100,7 +100,10 @@ class _Interval:
         return [EventUpdate("ended", ended)]
 
     def _expire(self, t: float) -> list[EventUpdate]:
-        if self._first is None or t - self._last <= self._gap:
+        """End the spell or event once quiet for longer than the gap, or once the time stepped back by more than the
+        gap (the station's clock set right: waiting for it to pass the last active time again held an alarm, or kept
+        a new one from opening, for as long as the step)."""
+        if self._first is None or abs(t - self._last) <= self._gap:
             return []
         if self._event is None:
             self._first = None

@@ -71,3 +71,19 @@ def test_video_loss_starts_at_the_last_frame_and_ends_at_the_next() -> None:
 def test_mode_switches_are_instants() -> None:
     updates = run([still(0.0), Observation("cam", 4.0, is_ir=True, mode_changed=True), still(5.0)])
     assert ended(updates, "night_mode") == [(4.0, 4.0)]
+
+
+def test_the_station_clock_stepping_back_ends_an_event_and_lets_the_next_one_start() -> None:
+    """NTP sets right a clock that ran 2.8 h ahead: the open event ends at its last motion, and motion after the step
+    is an event of its own (before, the first waited for the clock to come back and the second never opened)."""
+    machine = EventMachine(POLICY)
+    updates = machine.feed([moving(10_000 + t / 10) for t in range(20)])
+    updates += machine.feed([still(100 + t / 10) for t in range(10)])
+    assert ended(updates, "motion") == [(10_000.0, 10_001.9)]
+    updates = machine.feed([moving(102 + t / 10) for t in range(10)])
+    assert [(u.kind, u.event.start) for u in updates] == [("started", 102.0)]
+
+
+def test_a_time_a_moment_earlier_changes_nothing() -> None:
+    frames = [moving(t / 10) for t in range(20)] + [moving(1.85)] + [moving(2.0 + t / 10) for t in range(10)]
+    assert ended(run(frames), "motion") == [(0.0, 2.9)]
