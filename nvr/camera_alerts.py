@@ -10,6 +10,7 @@ episode ends, so one that flaps (back for a second, gone again) raises one alert
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from nvr.runtime.messages import CameraReport
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0
 SETTLE_SECONDS = 5.0
+STEP_BACK = 1.0  # s: the clock going back by more than this between two checks was stepped back (NTP)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ def camera_state(report: CameraReport | None, seen: Observation | None) -> Camer
 
 @dataclass
 class _Episode:
-    start: float
+    start: float  # when the camera went bad: the alert's start, as the clock said then ...
+    counted_from: float  # ... and what its duration is counted from (moved back with the clock: `_follow_clock`)
     good_since: float | None = None  # the camera is back since then (not yet for SETTLE_SECONDS)
     alert: Event | None = None
 
@@ -56,10 +59,12 @@ class AlertRules:
         self._limits = limits  # alert type -> seconds the camera may be in that state before it
         self._policy = policy
         self._episodes: dict[tuple[str, EventType], _Episode] = {}
+        self._last_check = -math.inf
 
     def check(self, now: float, states: dict[str, CameraState | None]) -> list[EventUpdate]:
         """`states`: every camera being recorded (None: not known now, nothing changes); an episode of a camera
         no longer there ends now."""
+        self._follow_clock(now)
         updates: list[EventUpdate] = []
         for camera, state in states.items():
             if state is None:
@@ -70,6 +75,18 @@ class AlertRules:
         for camera, kind in [key for key in self._episodes if key[0] not in states]:
             updates += self._end(camera, kind, now)
         return updates
+
+    def _follow_clock(self, now: float) -> None:
+        """When the station's clock was stepped back (NTP setting right a clock that ran ahead), the episodes' times
+        go back as far, so that how long each has lasted goes on: measured against the clock as it was, an alert,
+        or its end, waited for as long as the step."""
+        step, self._last_check = now - self._last_check, now
+        if step >= -STEP_BACK:
+            return
+        for episode in self._episodes.values():
+            episode.counted_from += step
+            if episode.good_since is not None:
+                episode.good_since += step
 
     def close(self, now: float) -> list[EventUpdate]:
         """End every alert (the station stops)."""
@@ -84,13 +101,14 @@ class AlertRules:
                 episode.good_since = now
             return self._end(camera, kind, episode.good_since) if now - episode.good_since >= SETTLE_SECONDS else []
         if episode is None:
-            episode = self._episodes[(camera, kind)] = _Episode(min(since, now))
+            began = min(since, now)
+            episode = self._episodes[(camera, kind)] = _Episode(began, began)
         episode.good_since = None
-        if episode.alert is not None or now - episode.start < self._limits[kind]:
+        if episode.alert is not None or now - episode.counted_from < self._limits[kind]:
             return []
         episode.alert = Event(camera, kind, episode.start, None, 1.0, (), now,
                               episode.start - self._policy.pre_roll_seconds, None)
-        log.warning("%s: %s for %.0f s: alert", camera, kind, now - episode.start)
+        log.warning("%s: %s for %.0f s: alert", camera, kind, now - episode.counted_from)
         return [EventUpdate("started", episode.alert)]
 
     def _end(self, camera: str, kind: EventType, end: float) -> list[EventUpdate]:

@@ -86,3 +86,18 @@ def test_a_stopped_camera_goes_down_raises_one_offline_alert_that_ends_when_it_r
         samples = parse(admin.get("/metrics").text)
         assert value(samples, "nvr_camera_reconnects_total", camera="hem-7") == 1
         assert value(samples, "nvr_camera_events_total", camera="hem-7", type="camera_offline") == 1
+
+
+def test_the_station_clock_stepping_back_neither_delays_an_alert_nor_its_end() -> None:
+    """NTP sets right a clock that ran 2.8 h ahead while a camera was offline: the alert comes once the camera has
+    been offline 60 s in all, and ends once it has been back for the settle (before, each waited for the step)."""
+    alerts = rules()
+    assert alerts.check(10_000.0, {"a": CameraState(9_990.0, None)}) == []
+    assert alerts.check(10_040.0, {"a": CameraState(9_990.0, None)}) == []  # offline for 50 s
+    assert alerts.check(80.0, {"a": CameraState(9_990.0, None)}) == []  # the clock stepped back
+    [started] = alerts.check(91.0, {"a": CameraState(9_990.0, None)})  # 61 s
+    assert (started.kind, started.event.start) == ("started", 9_990.0)
+    assert alerts.check(100.0, {"a": FINE}) == []
+    assert alerts.check(50.0, {"a": FINE}) == []  # back once more, while settling
+    [ended] = alerts.check(50.0 + SETTLE_SECONDS, {"a": FINE})
+    assert ended.kind == "ended"
