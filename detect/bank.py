@@ -44,7 +44,7 @@ from detect.particles import KNOWN as SPECKLE_KNOWN
 from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
 from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
-from detect.settings import TUNED_FPS, BankSettings, CameraDetectSettings
+from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
 from detect.stack_ops import dilated
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
@@ -60,7 +60,8 @@ JUMP_FRACTION = 0.03  # after a gain jump, where clipping defeats the gain model
 LIGHTING_MATCHING = 0.75  # ... caused by lighting if this much of the view still matches
 SCENE_CHANGE_SECONDS = 3.0  # a global change that is not lighting is rebuilt after this long
 RECENT_RATE = 0.25  # the recent frames' average follows each new frame at this rate (lags 3-4 frames)
-STALL_GAP = 3  # a gap between two frames counts as this many frame intervals at most towards the frame rate
+STALL_GAP = 2  # a gap between two frames counts as this many frame intervals at most towards the frame rate (a stall
+# nudges it by a tenth, within what `regions.frames_needed` takes for the same rate)
 BLOB_FRACTION = 0.35  # a blob needs this fraction of min_object_size in foreground pixels
 NOISE_FACTOR = (5.0, 1.0)  # threshold = factor x noise: factor at sensitivity 0 and at 1
 THRESHOLD_FLOOR = (4, 5)  # minimum threshold, colour and IR (8-bit levels at work resolution)
@@ -143,6 +144,7 @@ class DetectorBank:
         self._pending_lock = threading.Lock()  # submit vs the tick's snapshot
         self._state_lock = threading.Lock()  # tick vs add/remove
         self._clock = -math.inf  # newest frame time seen
+        self._now_shift, self._last_now = 0.0, -math.inf  # see _steady_now
         self._table = CameraTable(self.settings.work_size, 8)
         self._workspace = Workspace()
         self._ticks = 0
@@ -240,8 +242,20 @@ class DetectorBank:
             if len(slots):  # the newest frame time seen, or this frame's once the station's clock stepped back
                 newest = float(wall.max())
                 self._clock = newest if stepped_back else max(self._clock, newest)
-            observations += self._silent(self._clock if now is None else now)
+            steady = self._steady_now(self._clock if now is None else now)
+            table.last_seen[slots] = steady
+            observations += self._silent(steady)
         return observations
+
+    def _steady_now(self, now: float) -> float:
+        """`now` on a clock of the bank's that never goes back (as `_times` keeps each camera's): what a camera's
+        last frame is judged against for video loss. Frames and `now` may follow a step of the station's clock at
+        different moments (a camera's frames follow it once it reconnects); against the frames' times, a camera
+        that stopped after a step back was not lost for as long as the step."""
+        if now + self._now_shift < self._last_now:
+            self._now_shift = self._last_now - now
+        self._last_now = now + self._now_shift
+        return self._last_now
 
     def _times(self, slots: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, bool]:
         """The cameras' frame times on their bank clocks, which never go back, and whether one stepped back now.
@@ -250,16 +264,15 @@ class DetectorBank:
         ahead, set right). Every timer of a camera (its settle after a start or a mode switch, its next upkeep with
         the noise, rain and tamper checks, its shake and relearning spans) is an absolute time; a step back of an
         hour held them all for that hour, and no motion was reported meanwhile. A camera's bank clock goes on from
-        its last frame by one frame interval instead; what it reports (observations, the motion index, video
-        loss) keeps the wall-clock times."""
+        its last frame instead (a frame earlier than the last lands on it: no gap, which the frame interval ignores);
+        what it reports (observations, the motion index) keeps the wall-clock times."""
         table = self._table
         t = wall + table.clock_shift[slots]
         last = table.last_t[slots]
         back = t < last
         if not back.any():
             return t, False
-        interval = np.nan_to_num(table.interval[slots], nan=1.0 / TUNED_FPS)
-        table.clock_shift[slots] += np.where(back, last + interval - t, 0.0)
+        table.clock_shift[slots] += np.where(back, last - t, 0.0)
         shifted: np.ndarray = wall + table.clock_shift[slots]
         return shifted, True
 
@@ -471,7 +484,7 @@ class DetectorBank:
         first = last_t == -math.inf
         gap = t - last_t
         # a stall (the stream stopped for a while) is no frame rate: a gap counts as STALL_GAP intervals at most, so
-        # that a stall nudges the estimate and a camera set to a slower rate is followed within a few frames
+        # that a stall nudges the estimate and a camera set to a slower rate is followed over some tens of frames
         step = np.minimum(gap, STALL_GAP * interval) - interval
         table.interval[slots] = np.where(~first & (gap > 0), np.where(np.isnan(interval), gap, interval + 0.1 * step),
                                          interval)
@@ -688,10 +701,10 @@ class DetectorBank:
         """Video loss: cameras whose picture stopped for video_loss_seconds (reported at their last frame's
         time). A camera that has not sent a picture yet is not lost but still connecting (a camera that
         cannot connect at all is reported offline by ingest, with the reason)."""
-        last_t = self._table.last_wall[:len(self._slots)]
-        lost = np.flatnonzero((last_t > -math.inf) & (now - last_t >= self.settings.video_loss_seconds))
-        return [Observation(self._slots[i].name, float(last_t[i]), is_ir=bool(self._table.reported_ir[i]),
-                            video_loss=True) for i in lost]
+        seen = self._table.last_seen[:len(self._slots)]
+        lost = np.flatnonzero((seen > -math.inf) & (now - seen >= self.settings.video_loss_seconds))
+        return [Observation(self._slots[i].name, float(self._table.last_wall[i]),
+                            is_ir=bool(self._table.reported_ir[i]), video_loss=True) for i in lost]
 
     def _remove(self, name: str) -> None:
         camera = self._cameras[name]

@@ -36,6 +36,7 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "last_t": ((), np.float64, -math.inf),  # time of the last processed frame, on the camera's bank clock ...
     "clock_shift": ((), np.float64, 0.0),  # ... which is the frames' wall-clock time plus this (DetectorBank._times)
     "last_wall": ((), np.float64, -math.inf),  # the last processed frame's wall-clock time
+    "last_seen": ((), np.float64, -math.inf),  # ... and the bank's steady `now` then (DetectorBank._steady_now)
     "interval": ((), np.float64, math.nan),  # seconds between processed frames (smoothed)
     "is_ir": ((), np.bool_, False),  # the mode of the frames: detection follows it at once
     "reported_ir": ((), np.bool_, False),  # the mode reported: is_ir once it held mode_confirm_seconds
@@ -87,6 +88,7 @@ class CameraTable:
     last_t: np.ndarray
     clock_shift: np.ndarray
     last_wall: np.ndarray
+    last_seen: np.ndarray
     interval: np.ndarray
     is_ir: np.ndarray
     reported_ir: np.ndarray

@@ -53,3 +53,16 @@ def test_a_camera_that_stops_after_the_clock_stepped_back_is_lost_in_time() -> N
     assert not [obs for obs in street.bank.tick(103.0) if obs.video_loss]
     lost = [obs for obs in street.bank.tick(108.0) if obs.video_loss]
     assert [obs.t for obs in lost] == [100.0 + 29 / 15]
+
+
+def test_a_camera_whose_frames_keep_the_old_clock_is_lost_in_time_by_the_new_one() -> None:
+    """A camera's frames follow a step of the station's clock only once it reconnects (their stamps count on from the
+    connection's start, `ingest/clock.py`); the bank's `now` follows it at once. A camera that stops then is lost 5 s
+    later by the clock as it is now, reported at its last frame's own time."""
+    street = Street()
+    frames = street.play(AHEAD, 60)
+    assert frames and not any(obs.video_loss for obs in frames)
+    assert not [obs for obs in street.bank.tick(100.0) if obs.video_loss]  # the clock stepped back; no frame since
+    assert not [obs for obs in street.bank.tick(103.0) if obs.video_loss]
+    lost = [obs for obs in street.bank.tick(106.0) if obs.video_loss]
+    assert [obs.t for obs in lost] == [AHEAD + 59 / 15]
