@@ -48,7 +48,8 @@ def camera_state(report: CameraReport | None, seen: Observation | None) -> Camer
 class _Episode:
     start: float  # when the camera went bad: the alert's start, as the clock said then ...
     counted_from: float  # ... and what its duration is counted from (moved back with the clock: `_follow_clock`)
-    good_since: float | None = None  # the camera is back since then (not yet for SETTLE_SECONDS)
+    good_since: float | None = None  # the camera is back since then (the alert's end, as the clock said then) ...
+    settle_from: float | None = None  # ... and what its settle is counted from (moved back with the clock)
     alert: Event | None = None
 
 
@@ -85,8 +86,8 @@ class AlertRules:
             return
         for episode in self._episodes.values():
             episode.counted_from += step
-            if episode.good_since is not None:
-                episode.good_since += step
+            if episode.settle_from is not None:
+                episode.settle_from += step
 
     def close(self, now: float) -> list[EventUpdate]:
         """End every alert (the station stops)."""
@@ -97,13 +98,13 @@ class AlertRules:
         if since is None:
             if episode is None:
                 return []
-            if episode.good_since is None:
-                episode.good_since = now
-            return self._end(camera, kind, episode.good_since) if now - episode.good_since >= SETTLE_SECONDS else []
+            if episode.good_since is None or episode.settle_from is None:
+                episode.good_since = episode.settle_from = now
+            return self._end(camera, kind, episode.good_since) if now - episode.settle_from >= SETTLE_SECONDS else []
         if episode is None:
             began = min(since, now)
             episode = self._episodes[(camera, kind)] = _Episode(began, began)
-        episode.good_since = None
+        episode.good_since = episode.settle_from = None
         if episode.alert is not None or now - episode.counted_from < self._limits[kind]:
             return []
         episode.alert = Event(camera, kind, episode.start, None, 1.0, (), now,

@@ -100,4 +100,4 @@ def test_the_station_clock_stepping_back_neither_delays_an_alert_nor_its_end() -
     assert alerts.check(100.0, {"a": FINE}) == []
     assert alerts.check(50.0, {"a": FINE}) == []  # back once more, while settling
     [ended] = alerts.check(50.0 + SETTLE_SECONDS, {"a": FINE})
-    assert ended.kind == "ended"
+    assert (ended.kind, ended.event.end) == ("ended", 100.0)  # when it was back, as the clock said then
