@@ -47,6 +47,7 @@ from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
 from detect.stack_ops import dilated
+from detect.steady_clock import SteadyClock, steadied
 from detect.tamper import TamperWatch, check_all, coarse_regions, matching
 from detect.texture import in_strong_texture, not_an_object
 from detect.variability import RELEARN_SECONDS, combined, mean_change, relearn, rises, seed, step_sizes, warming
@@ -144,7 +145,7 @@ class DetectorBank:
         self._pending_lock = threading.Lock()  # submit vs the tick's snapshot
         self._state_lock = threading.Lock()  # tick vs add/remove
         self._clock = -math.inf  # newest frame time seen
-        self._now_shift, self._last_now = 0.0, -math.inf  # see _steady_now
+        self._steady_now = SteadyClock()  # `now`, for video loss
         self._table = CameraTable(self.settings.work_size, 8)
         self._workspace = Workspace()
         self._ticks = 0
@@ -242,20 +243,13 @@ class DetectorBank:
             if len(slots):  # the newest frame time seen, or this frame's once the station's clock stepped back
                 newest = float(wall.max())
                 self._clock = newest if stepped_back else max(self._clock, newest)
+            # video loss is judged on `now` made steady: frames and `now` may follow a step of the station's clock at
+            # different moments (a camera's frames once it reconnects), and against the frames' times a camera that
+            # stopped after a step back was not lost for as long as the step
             steady = self._steady_now(self._clock if now is None else now)
             table.last_seen[slots] = steady
             observations += self._silent(steady)
         return observations
-
-    def _steady_now(self, now: float) -> float:
-        """`now` on a clock of the bank's that never goes back (as `_times` keeps each camera's): what a camera's
-        last frame is judged against for video loss. Frames and `now` may follow a step of the station's clock at
-        different moments (a camera's frames follow it once it reconnects); against the frames' times, a camera
-        that stopped after a step back was not lost for as long as the step."""
-        if now + self._now_shift < self._last_now:
-            self._now_shift = self._last_now - now
-        self._last_now = now + self._now_shift
-        return self._last_now
 
     def _times(self, slots: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, bool]:
         """The cameras' frame times on their bank clocks, which never go back, and whether one stepped back now.
@@ -264,17 +258,13 @@ class DetectorBank:
         ahead, set right). Every timer of a camera (its settle after a start or a mode switch, its next upkeep with
         the noise, rain and tamper checks, its shake and relearning spans) is an absolute time; a step back of an
         hour held them all for that hour, and no motion was reported meanwhile. A camera's bank clock goes on from
-        its last frame instead (a frame earlier than the last lands on it: no gap, which the frame interval ignores);
-        what it reports (observations, the motion index) keeps the wall-clock times."""
+        its last frame instead (`detect.steady_clock`: a frame earlier than the last lands on it, no gap, which the
+        frame interval ignores); what it reports (observations, the motion index) keeps the wall-clock times."""
         table = self._table
-        t = wall + table.clock_shift[slots]
-        last = table.last_t[slots]
-        back = t < last
-        if not back.any():
-            return t, False
-        table.clock_shift[slots] += np.where(back, last - t, 0.0)
-        shifted: np.ndarray = wall + table.clock_shift[slots]
-        return shifted, True
+        t, shift = steadied(wall, table.clock_shift[slots], table.last_t[slots])
+        stepped_back = bool((shift != table.clock_shift[slots]).any())
+        table.clock_shift[slots] = shift
+        return t, stepped_back
 
     def _process(self, tick: _Tick) -> list[Observation]:
         table, frames, space = self._table, tick.frames, self._workspace

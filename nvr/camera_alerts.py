@@ -10,7 +10,6 @@ episode ends, so one that flaps (back for a second, gone again) raises one alert
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable
@@ -18,12 +17,12 @@ from dataclasses import dataclass, replace
 
 from detect.events import Event, EventPolicy, EventType, EventUpdate
 from detect.observation import Observation
+from detect.steady_clock import SteadyClock
 from nvr.runtime.messages import CameraReport
 
 log = logging.getLogger(__name__)
 CHECK_SECONDS = 1.0
 SETTLE_SECONDS = 5.0
-STEP_BACK = 1.0  # s: the clock going back by more than this between two checks was stepped back (NTP)
 
 
 @dataclass(frozen=True)
@@ -46,10 +45,10 @@ def camera_state(report: CameraReport | None, seen: Observation | None) -> Camer
 
 @dataclass
 class _Episode:
-    start: float  # when the camera went bad: the alert's start, as the clock said then ...
-    counted_from: float  # ... and what its duration is counted from (moved back with the clock: `_follow_clock`)
-    good_since: float | None = None  # the camera is back since then (the alert's end, as the clock said then) ...
-    settle_from: float | None = None  # ... and what its settle is counted from (moved back with the clock)
+    start: float  # when the camera went bad, as the clock said then (the alert's start) ...
+    counted_from: float  # ... and on the rules' steady clock (how long it has lasted is counted from this)
+    good_since: float | None = None  # the camera is back since then, as the clock said (the alert's end) ...
+    settle_from: float | None = None  # ... and on the steady clock
     alert: Event | None = None
 
 
@@ -60,56 +59,48 @@ class AlertRules:
         self._limits = limits  # alert type -> seconds the camera may be in that state before it
         self._policy = policy
         self._episodes: dict[tuple[str, EventType], _Episode] = {}
-        self._last_check = -math.inf
+        # durations are counted on a clock that never goes back: when NTP stepped the station's clock back (a clock
+        # that ran ahead, set right), an alert, or its end, waited for as long as the step
+        self._steady = SteadyClock()
 
     def check(self, now: float, states: dict[str, CameraState | None]) -> list[EventUpdate]:
         """`states`: every camera being recorded (None: not known now, nothing changes); an episode of a camera
         no longer there ends now."""
-        self._follow_clock(now)
+        steady = self._steady(now)
         updates: list[EventUpdate] = []
         for camera, state in states.items():
             if state is None:
                 continue
             for kind, since in (("camera_offline", state.offline_since), ("camera_tampered", state.tampered_since)):
                 if kind in self._limits:
-                    updates += self._follow(camera, kind, since, now)
+                    updates += self._follow(camera, kind, since, now, steady)
         for camera, kind in [key for key in self._episodes if key[0] not in states]:
             updates += self._end(camera, kind, now)
         return updates
-
-    def _follow_clock(self, now: float) -> None:
-        """When the station's clock was stepped back (NTP setting right a clock that ran ahead), the episodes' times
-        go back as far, so that how long each has lasted goes on: measured against the clock as it was, an alert,
-        or its end, waited for as long as the step."""
-        step, self._last_check = now - self._last_check, now
-        if step >= -STEP_BACK:
-            return
-        for episode in self._episodes.values():
-            episode.counted_from += step
-            if episode.settle_from is not None:
-                episode.settle_from += step
 
     def close(self, now: float) -> list[EventUpdate]:
         """End every alert (the station stops)."""
         return [update for camera, kind in list(self._episodes) for update in self._end(camera, kind, now)]
 
-    def _follow(self, camera: str, kind: EventType, since: float | None, now: float) -> list[EventUpdate]:
+    def _follow(self, camera: str, kind: EventType, since: float | None, now: float, steady: float
+                ) -> list[EventUpdate]:
+        """`now` as the station's clock says, `steady` on the rules' steady clock."""
         episode = self._episodes.get((camera, kind))
         if since is None:
             if episode is None:
                 return []
             if episode.good_since is None or episode.settle_from is None:
-                episode.good_since = episode.settle_from = now
-            return self._end(camera, kind, episode.good_since) if now - episode.settle_from >= SETTLE_SECONDS else []
+                episode.good_since, episode.settle_from = now, steady
+            return self._end(camera, kind, episode.good_since) if steady - episode.settle_from >= SETTLE_SECONDS else []
         if episode is None:
             began = min(since, now)
-            episode = self._episodes[(camera, kind)] = _Episode(began, began)
+            episode = self._episodes[(camera, kind)] = _Episode(began, steady - (now - began))
         episode.good_since = episode.settle_from = None
-        if episode.alert is not None or now - episode.counted_from < self._limits[kind]:
+        if episode.alert is not None or steady - episode.counted_from < self._limits[kind]:
             return []
         episode.alert = Event(camera, kind, episode.start, None, 1.0, (), now,
                               episode.start - self._policy.pre_roll_seconds, None)
-        log.warning("%s: %s for %.0f s: alert", camera, kind, now - episode.counted_from)
+        log.warning("%s: %s for %.0f s: alert", camera, kind, steady - episode.counted_from)
         return [EventUpdate("started", episode.alert)]
 
     def _end(self, camera: str, kind: EventType, end: float) -> list[EventUpdate]:
