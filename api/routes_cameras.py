@@ -23,6 +23,7 @@ def _stream(snapshot: StatusSnapshot, station: Station) -> dict[str, Any]:
         "status": snapshot.state,
         "since": format_instant(round(snapshot.since * 1000), station.config.zone) if snapshot.since else None,
         "last_error": snapshot.last_error,
+        "offline_cause": snapshot.offline_cause,
         "fps": snapshot.fps,
         "bitrate_kbps": snapshot.bitrate_kbps,
         "width": snapshot.width,

@@ -30,6 +30,7 @@ class StatusSnapshot:
     reconnects: int = 0  # times the stream was lost after it had been flowing (each loss is followed by reconnecting)
     last_frame: float | None = None  # UTC seconds of the newest video packet; None: none yet
     audio_codec: str | None = None  # the camera's audio track as FFmpeg names it ("aac", "pcm_alaw", ...); None: none
+    offline_cause: str | None = None  # the error that took it offline, kept through the failed attempts that follow
 
 
 class StreamStatus:
@@ -40,6 +41,9 @@ class StreamStatus:
         self._state: State = "connecting"
         self._since = time.time()
         self._error: str | None = None
+        # why it went offline: `_error` is the latest attempt's failure, which replaces the first within a second or two
+        # (a hung camera times out on reading, then refuses or hangs each reconnect)
+        self._cause: str | None = None
         self._video: tuple[int | None, int | None, str | None, str | None, str | None] = (None,) * 5
         self._clock: tuple[float | None, bool] = (None, False)
         self._packets: deque[tuple[float, int]] = deque()  # (monotonic s, bytes) of recent video packets
@@ -58,6 +62,7 @@ class StreamStatus:
                audio_codec: str | None = None) -> None:
         with self._lock:
             self._set("online")
+            self._cause = None
             self._video = (width, height, codec, transport, audio_codec)
             self._clock = (None, False)  # measured again on this connection
 
@@ -73,6 +78,8 @@ class StreamStatus:
                 self._last_packet = self._packets[-1][0]
             self._set("offline")
             self._error = redact_text(reason)
+            if self._cause is None:
+                self._cause = self._error
             self._packets.clear()
 
     def packet(self, size: int) -> None:
@@ -95,4 +102,4 @@ class StreamStatus:
             return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
                                   width, height, codec, None if offset is None else round(offset, 3), beyond,
                                   transport, self._reconnects, None if last is None else time.time() - (now - last),
-                                  audio_codec)
+                                  audio_codec, self._cause)

@@ -61,6 +61,9 @@ function fillRow(row, camera, usage) {
   if (camera.area) where.append(line(`${t("area")}: ${camera.area}`, "muted"));
   state.replaceChildren(line(t(status), `state ${status}`));
   if (camera.enabled && status !== "online" && camera.last_error) state.append(line(camera.last_error, "muted"));
+  if (camera.enabled && status !== "online" && camera.offline_cause && camera.offline_cause !== camera.last_error) {
+    state.append(line(`${t("offline_cause")}: ${camera.offline_cause}`, "muted"));
+  }
   if (camera.recording_error) state.append(line(`${t("recording_error")}: ${camera.recording_error}`, "error"));
   url.replaceChildren(line(camera.record_url, "url"));
   if (camera.detect_url) url.append(line(camera.detect_url, "url muted"));

@@ -1,0 +1,27 @@
+"""A stream's status as the operator reads it: why it went offline stays while reconnecting fails."""
+
+from __future__ import annotations
+
+from ingest.status import StreamStatus
+
+
+def test_the_cause_of_going_offline_outlasts_the_failed_reconnects_and_clears_online() -> None:
+    status = StreamStatus()
+    status.offline("opening the stream failed: [Errno 111] Connection refused")
+    assert status.snapshot().offline_cause == "opening the stream failed: [Errno 111] Connection refused"
+    status.online(640, 360, "h264", "tcp")
+    assert status.snapshot().offline_cause is None
+    status.offline("no data from the camera for 1 s or more (read timeout)")
+    for _ in range(3):
+        status.connecting()
+        status.offline("the camera accepted the connection but did not answer within 1 s (timed out)")
+    snapshot = status.snapshot()
+    assert snapshot.offline_cause == "no data from the camera for 1 s or more (read timeout)"
+    assert snapshot.last_error == "the camera accepted the connection but did not answer within 1 s (timed out)"
+    assert snapshot.reconnects == 1
+
+
+def test_the_cause_never_shows_a_password() -> None:
+    status = StreamStatus()
+    status.offline("opening rtsp://admin:hunter2@10.0.0.5/stream1 failed")
+    assert "hunter2" not in (status.snapshot().offline_cause or "")
