@@ -16,6 +16,7 @@ from api.auth import current_user
 from api.auth import router as auth_router
 from api.catalog_away import answer_catalog_away
 from api.connections import Connections
+from api.refuse_nul import RefuseNul
 from api.request_latency import RequestLatency, latency_histogram
 from api.routes_admin import router as admin_router
 from api.routes_bookmarks import router as bookmarks_router
@@ -102,6 +103,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
 
+    app.add_middleware(RefuseNul)  # inside the headers: its 400 gets them too
     app.add_middleware(SecurityHeaders)
     latency = latency_histogram()
     app.state.metrics = metrics_registry(station, latency)

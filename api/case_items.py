@@ -14,7 +14,7 @@ from api.auth import visible_camera
 from api.deps import zoned_instant
 from api.routes_events import event_range, visible_event
 from api.routes_recordings import MAX_CLIP_MS
-from nvr.config import one_line
+from nvr.config import one_line, readable
 from nvr.station import Station
 from storage.accounts import User
 from storage.cases import NewItem
@@ -23,17 +23,10 @@ BOOKMARK_BEFORE_MS = 30_000  # a bookmark's item, unless start and end are given
 BOOKMARK_AFTER_MS = 30_000
 
 
-def _readable(text: str) -> str:
-    """Text people wrote: lines of printable characters (no NUL, which PostgreSQL refuses, nor other controls)."""
-    if not all(line.isprintable() for line in text.replace("\t", " ").splitlines()):
-        raise ValueError("must be printable text")
-    return text
-
-
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Instant = str | float  # ISO 8601 text or Unix seconds
 NOTE_MAX, TITLE_MAX = 4000, 200
-Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(_readable)]
+Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(readable)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),
                   AfterValidator(one_line)]
 

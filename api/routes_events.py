@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, WebSocket, WebSocketDisconnect
 from fastapi.responses import FileResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.auth import COOKIE, current_user, remote_address, staff_user, visible_camera
 from api.connections import Closure, Connection, Connections, TooMany
 from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
 from detect.events import EVENT_TYPES
+from nvr.config import readable
 from nvr.event_bus import EventListener
 from nvr.integrations.event_json import event_json
 from nvr.station import Station
@@ -41,7 +42,7 @@ class Acknowledge(BaseModel):
     """What the officer noted when acknowledging an event (may be empty)."""
 
     model_config = ConfigDict(extra="forbid")
-    note: str = Field("", max_length=1000)
+    note: Annotated[str, Field(max_length=1000), AfterValidator(readable)] = ""
 
 
 def visible_event(station: Station, user: User, event_id: int) -> Event:

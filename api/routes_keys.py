@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Path, Request
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from api.auth import admin_user, remote_address
 from api.connections import KEY_REVOKED, Connections
 from api.deps import get_connections, get_station
+from nvr.config import one_line
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import AccountError, User
@@ -24,7 +25,7 @@ KeyId = Annotated[int, Path(ge=1, le=2**31 - 1, description="a key's id (GET lis
 
 
 class NewKey(BaseModel):
-    label: str = Field(default="", max_length=MAX_LABEL)
+    label: Annotated[str, Field(max_length=MAX_LABEL), AfterValidator(one_line)] = ""
 
 
 def _keys(station: Station) -> MachineKeys:

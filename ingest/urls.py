@@ -129,6 +129,8 @@ def url_problem(url: str) -> str | None:
     """Why `url` cannot be used as a camera source, or None when it can."""
     if not url or url != url.strip():
         return "must be a non-empty URL without surrounding spaces"
+    if any(not character.isprintable() or character.isspace() for character in url):
+        return "must not hold spaces or control characters (percent-encode them: a space is %20)"
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SUPPORTED_SCHEMES:

@@ -71,6 +71,13 @@ def one_line(text: str) -> str:
     return text.strip()
 
 
+def readable(text: str) -> str:
+    """Text people wrote, lines of it: printable characters (no NUL, which PostgreSQL refuses, nor other controls)."""
+    if not all(line.isprintable() for line in text.replace("\t", " ").splitlines()):
+        raise ValueError("must be printable text")
+    return text
+
+
 def _url_safe_name(name: str) -> str:
     if not CAMERA_NAME.match(name):
         raise ValueError(

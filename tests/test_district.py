@@ -685,6 +685,9 @@ def test_a_person_logs_in_at_the_district_with_the_shared_accounts(district: Set
     rows = [(e.action, e.username) for e in _audit(district, "district", None, asked)]
     assert rows == [("logout", "district"), ("login", "district"), ("login_failed", "district")]  # newest first
     assert _audit(district, "phuong-a", "login", asked) == []  # the district's rows, not a post's
+    # PostgreSQL refuses text with a NUL: a clear 400, not a 500, before a login and after
+    assert httpx.post(login, json={"username": "district\x00", "password": "x"}, timeout=10).status_code == 400
+    assert district.get("/api/events", camera="cam\x00").status_code == 400
 
 
 def test_the_district_page_lists_posts_events_and_plays_a_clip_of_post_b(district: Setup) -> None:

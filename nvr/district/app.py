@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from api.app import WEB_DIR, add_private_docs
 from api.catalog_away import answer_catalog_away
 from api.deps import zoned_window
+from api.refuse_nul import RefuseNul
 from api.security_headers import SecurityHeaders
 from api.validation_errors import refuse_without_echo
 from detect.events import EVENT_TYPES
@@ -61,6 +62,7 @@ def create_district_app(district: District) -> FastAPI:
     app = FastAPI(title="Station NVR district", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     add_private_docs(app, district_user)
     app.state.district = district
+    app.add_middleware(RefuseNul)  # inside the headers: its 400 gets them too
     app.add_middleware(SecurityHeaders)  # the station's: its answers are never kept by a browser either
     refuse_without_echo(app)  # the station's: nothing sent echoed
     answer_catalog_away(app, CATALOG_AWAY)
