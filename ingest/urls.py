@@ -101,13 +101,14 @@ def _split_userinfo(url: str) -> tuple[str, str | None, str]:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden, whatever characters the password holds (spaces, quotes, '@', '/');
-    the user name stays so the operator can tell accounts apart."""
+    """The URL with its password hidden, whatever characters the password holds (spaces, quotes, '@', '/'), and
+    the values of `password=`, `pwd=`, `token=` in its query (cameras that take their login there); the user name
+    stays so the operator can tell accounts apart."""
     scheme, userinfo, address = _split_userinfo(url)
-    if userinfo is None:
-        return url
-    user, has_password, _secret = userinfo.partition(":")
-    return f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
+    if userinfo is not None:
+        user, has_password, _secret = userinfo.partition(":")
+        url = f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
+    return _QUERY_SECRETS.sub(lambda m: f"{m.group('head')}***", url)
 
 
 def with_credentials(url: str, user: str, password: str) -> str:
@@ -129,8 +130,8 @@ def url_problem(url: str) -> str | None:
     """Why `url` cannot be used as a camera source, or None when it can."""
     if not url or url != url.strip():
         return "must be a non-empty URL without surrounding spaces"
-    if any(not character.isprintable() or character.isspace() for character in url):
-        return "must not hold spaces or control characters (percent-encode them: a space is %20)"
+    if not url.isprintable():  # spaces and quotes are welcome (in passwords, as typed); NUL, tabs, newlines not
+        return "must not hold control characters (a NUL, a tab, a line break)"
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SUPPORTED_SCHEMES:

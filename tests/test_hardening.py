@@ -144,7 +144,9 @@ def test_camera_password_with_quotes_and_spaces_never_shows(capfd: pytest.Captur
                                                             make_station, logged: io.StringIO) -> None:
     # started here, under capfd: the recorder process's log lines (its stderr) are captured too
     locked = f"rtsp://admin:{SECRET}@127.0.0.1:{free_port()}/Streaming/Channels/101"  # nobody listens there
-    station, _client = make_station(station_config(tmp_path, [{"name": "locked", "record_url": locked}],
+    queried = f"rtsp://127.0.0.1:{free_port()}/live?user=admin&password=Wq7Rt2Lp9"  # the login in the query
+    station, _client = make_station(station_config(tmp_path, [{"name": "locked", "record_url": locked},
+                                                              {"name": "queried", "record_url": queried}],
                                                    runtime={"recorder_processes": 1}))
     with serving(station) as base:
         headers = {"Authorization": f"Bearer {token_for(base, OPERATOR, OPERATOR_PASSWORD)}"}
@@ -171,6 +173,7 @@ def test_camera_password_with_quotes_and_spaces_never_shows(capfd: pytest.Captur
     logs.append(capfd.readouterr().err)
     recorder, ours = "".join(logs), logged.getvalue()
     assert camera["record_url"].startswith("rtsp://admin:***@127.0.0.1:")
+    assert "Wq7Rt2Lp9" not in body + recorder + ours and "password=***" in body
     assert "Connection refused" in camera["last_error"] and "admin:***@" in camera["last_error"]
     assert "an error quoting the URL" in ours and "unexpected ingest error" in ours and "Traceback" in ours
     for text in (camera["last_error"], body, recorder, ours):

@@ -37,6 +37,10 @@ def test_passwords_are_redacted_wherever_they_appear() -> None:
     for secret in ("mật khẩu", "it's", 'say "hi"', "a/b@c:d"):  # quotes, spaces, '/', '@', ':' and diacritics
         assert redact_url(f"rtsp://admin:{secret}@10.0.0.2/ch1") == "rtsp://admin:***@10.0.0.2/ch1"
     assert redact_url("rtsp://token-only@10.0.0.2/ch1") == "rtsp://***@10.0.0.2/ch1"
+    # cameras that take their login in the query
+    assert (redact_url("rtsp://10.0.0.5:554/live?user=admin&password=S3cret&channel=1")
+            == "rtsp://10.0.0.5:554/live?user=admin&password=***&channel=1")
+    assert redact_url("rtsps://u:p@h/x?PWD=abc&token=def") == "rtsps://u:***@h/x?PWD=***&token=***"
 
 
 def test_clock_keeps_camera_durations_and_flags_jumps() -> None:
