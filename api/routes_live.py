@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.auth import current_user, presented_token, remote_address, visible_camera
 from api.connections import Connection, Connections, TooMany
@@ -17,10 +17,11 @@ from nvr.station import Station
 from storage.accounts import User
 
 router = APIRouter(prefix="/api/cameras")
+SDP_MAX = 65_536  # a browser's offer with video and sound is 3-8 kB
 
 
 class Offer(BaseModel):
-    sdp: str
+    sdp: str = Field(max_length=SDP_MAX)
     type: Literal["offer"] = "offer"
     quality: Literal["sub", "main"] = "sub"  # sub stream for the grid, main stream for a full-screen tile
     audio: bool = False  # the camera's sound too (the offer needs an audio section to receive it)

@@ -123,6 +123,13 @@ def test_live_refuses_cameras_the_caller_may_not_see(cameras: RtspServer, tmp_pa
     assert client.post("/api/cameras/cam1/live", json=offer, headers={"Origin": "http://testserver"}).status_code == 404
     garbage = client.post("/api/cameras/cam0/live", json=offer, headers={"Authorization": f"Bearer {token['token']}"})
     assert garbage.status_code == 400
+    head = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"
+    section = "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n"
+    for malformed in (head + "m=video\r\n", head + "m=video abc UDP/TLS/RTP/SAVPF 96\r\n",
+                      head + section + "a=candidate:1\r\n"):  # aiortc raises other than ValueError on these
+        answer = client.post("/api/cameras/cam0/live", json={"sdp": malformed, "type": "offer"},
+                             headers={"Authorization": f"Bearer {token['token']}"})
+        assert answer.status_code == 400 and answer.json()["detail"].startswith("unusable SDP offer"), answer.text
 
 
 def test_viewers_share_one_split_from_the_last_keyframe(tmp_path: Path) -> None:

@@ -125,8 +125,7 @@ class LiveSessions:
             PassthroughSender.adopt(_transceiver(peer, picture, "video/h264").sender)
             mime_type = live_audio_codec(audio)
             hearing = _transceiver(peer, sound, mime_type) if sound is not None and mime_type is not None else None
-            await peer.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type=offer_type))
-            await peer.setLocalDescription(await peer.createAnswer())
+            await _answer(peer, RTCSessionDescription(sdp=offer_sdp, type=offer_type))
         except Exception:
             await end()
             raise
@@ -137,3 +136,16 @@ class LiveSessions:
 
     async def close_all(self) -> None:
         await asyncio.gather(*(end() for end in list(self._open)), return_exceptions=True)
+
+
+async def _answer(peer: RTCPeerConnection, offer: RTCSessionDescription) -> None:
+    """Take the viewer's offer and make the answer. An offer aiortc cannot use is a ValueError whatever aiortc
+    raised: it refuses some malformed lines with ValueError, others with an AssertionError (an m= line without a
+    port) or its own OperationError (a candidate line without its fields)."""
+    try:
+        await peer.setRemoteDescription(offer)
+        await peer.setLocalDescription(await peer.createAnswer())
+    except ValueError:
+        raise
+    except Exception as exc:
+        raise ValueError(str(exc) or f"refused ({type(exc).__name__})") from exc
