@@ -1,6 +1,7 @@
 """The station's cameras in the catalog: settings (as JSON, validated by the caller), who manages each
 camera, and which recorder process reads it. A removed camera keeps its row (and its footage until
-retention); adding the same name again brings it back."""
+retention); adding the same name again brings it back, without the grants it had: the name may be another camera's
+by then (a household's grant is given again, by an administrator who knows whose it is)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from storage.index import RecordingIndex
-from storage.models import CameraRow
+from storage.models import CameraRow, GrantRow
 
 MANAGERS = ("config", "catalog")  # config.yaml's list, or the API and the CLI
 
@@ -53,12 +54,16 @@ class CameraStore:
                 removed_ms=None))
 
     def remove(self, name: str, now_ms: int) -> bool:
-        """Stop recording `name`; False when there is no such camera."""
+        """Stop recording `name` and withdraw its grants; False when there is no such camera."""
         with self._index.session() as session, session.begin():
             done = session.execute(update(CameraRow).where(
                 CameraRow.station == self._station, CameraRow.name == name, CameraRow.settings.is_not(None),
                 CameraRow.removed_ms.is_(None)).values(removed_ms=now_ms, updated_ms=now_ms))
-            return bool(done.rowcount)  # type: ignore[attr-defined]
+            if not done.rowcount:  # type: ignore[attr-defined]
+                return False
+            removed = select(CameraRow.id).where(CameraRow.station == self._station, CameraRow.name == name)
+            session.execute(delete(GrantRow).where(GrantRow.camera_id.in_(removed)))
+            return True
 
     def assign(self, assignments: dict[str, int]) -> None:
         """Which recorder reads each camera."""

@@ -54,7 +54,11 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     assert changed.json()["location"] == "Góc đường Lê Lợi", "what the change left out is kept"
     assert "mật" not in changed.text and "admin:***@" in changed.json()["record_url"]
 
+    station.accounts.add("nha-cho", "household-pass", "viewer")
+    station.accounts.grant("nha-cho", ["cho-moi"])
     assert client.delete("/api/cameras/cho-moi").status_code == 204
+    # the grant goes with the camera: a camera added later under the name may be somebody else's
+    assert station.accounts.get_required("nha-cho").cameras == frozenset()
     assert client.get("/api/cameras/cho-moi").status_code == 404
     assert "cho-moi" not in {c["name"] for c in client.get("/api/cameras").json()}
     wait_for(lambda: station.recorder_pid("cho-moi") is None and station.report("cho-moi") is None, 10,
