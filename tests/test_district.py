@@ -323,7 +323,9 @@ def test_the_district_page_plays_a_live_view(district: Setup) -> None:
 
 def test_a_viewer_sees_only_the_posts_and_cameras_granted(district: Setup) -> None:
     household = district.household
-    assert [s["id"] for s in district.get("/api/stations", household).json()] == ["phuong-b"]
+    (post,) = district.get("/api/stations", household).json()
+    assert post["id"] == "phuong-b" and post["cameras_total"] == 1
+    assert post["url"] is None and post["error"] is None and post["mqtt"] is None  # the post's, not the household's
     assert [(c["station"], c["name"]) for c in district.get("/api/cameras", household).json()] == [
         ("phuong-b", "cong-b")]
     assert district.get("/api/stations/phuong-b/cameras/cong-b/recordings", household).status_code == 200

@@ -114,3 +114,24 @@ def test_duplicate_path_is_rejected(index: RecordingIndex) -> None:
     with pytest.raises(IntegrityError):
         index.add_segment(seg("a", 0, 60))
     assert len(index.segments("a", 0, 10**9)) == 1
+
+
+def test_the_district_tells_a_viewer_of_the_footage_of_its_own_cameras_only(index: RecordingIndex,
+                                                                           database_url: str) -> None:
+    """`GET /api/stations` for a household: a post's oldest and newest footage among its granted cameras, not
+    the post's (which would tell it of cameras it may not see)."""
+    from nvr.district.catalog import DistrictCatalog, Footage
+
+    index.add_segments([seg("nga-tu", 10, 70), seg("nga-tu", 500, 560), seg("nha-5", 100, 160), seg("nha-5", 200, 260)])
+    other = RecordingIndex(database_url, "post-b")
+    other.add_segment(seg("nha-5", 5, 65))  # the same name at another post: not granted
+    other.close()
+    catalog = DistrictCatalog(database_url)
+    try:
+        assert catalog.footage(["post"]) == {"post": Footage(10_000, 500_000)}
+        assert catalog.cameras_footage({("post", "nha-5")}) == {"post": Footage(100_000, 200_000)}
+        assert catalog.cameras_footage({("post", "nha-5"), ("post", "cong")}) == {"post": Footage(100_000, 200_000)}
+        assert catalog.cameras_footage({("post", "cong")}) == {"post": Footage(None, None)}
+        assert catalog.cameras_footage(set()) == {}
+    finally:
+        catalog.close()

@@ -25,7 +25,7 @@ from api.validation_errors import refuse_without_echo
 from detect.events import EVENT_TYPES
 from nvr.district.access import DistrictUser, district_user
 from nvr.district.case_routes import router as cases_router
-from nvr.district.catalog import CatalogCamera, EventQuery, Place
+from nvr.district.catalog import CatalogCamera, EventQuery, Footage, Place
 from nvr.district.footage import router as footage_router
 from nvr.district.live import router as live_router
 from nvr.district.live_relay import LiveRelays
@@ -83,24 +83,26 @@ def create_district_app(district: District) -> FastAPI:
 
     @app.get("/api/stations")
     def stations(user: DistrictUser = Depends(district_user)) -> list[dict[str, Any]]:
-        """Each post: reachability, cameras online of total, days of footage kept, when it was last seen."""
+        """Each post: reachability, cameras online of total, days of footage kept, when it was last seen. A viewer
+        (a household) is told of its own cameras only: footage from them, and not the post's address or errors."""
         visible = user.stations(district)
         cameras = [c for c in district.catalog.cameras(visible) if user.may_see(c.station, c.name)]
-        footages = district.catalog.footage(visible)
+        staff = user.places is None
+        footages = district.catalog.footage(visible) if staff else district.catalog.cameras_footage(user.places or ())
         by_station: dict[str, list[CatalogCamera]] = defaultdict(list)
         for camera in cameras:
             by_station[camera.station].append(camera)
         listed = []
         for link in (s for s in district.config.stations if s.id in visible):
             own = by_station[link.id]
-            footage = footages[link.id]
-            reach = district.reach.reach.get(link.id)
+            footage = footages.get(link.id, Footage(None, None))
+            reach = district.reach.reach.get(link.id) if staff else None
             seen = max((ms for ms in (footage.newest_ms, reach.last_answer_ms if reach else None) if ms is not None),
                        default=None)
             listed.append({
-                "id": link.id, "title": link.title or link.id, "url": link.url,
+                "id": link.id, "title": link.title or link.id, "url": link.url if staff else None,
                 "reachable": reach.reachable if reach else None, "error": reach.error if reach else None,
-                "mqtt": district.board.available(link.id) if district.board else None,
+                "mqtt": district.board.available(link.id) if district.board and staff else None,
                 "cameras_total": len(own),
                 "cameras_online": sum(district.camera_status(link.id, c.name) == "online" for c in own),
                 "disk_days_kept": round((now_ms() - footage.oldest_ms) / DAY_MS, 2) if footage.oldest_ms else 0.0,

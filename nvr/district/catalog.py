@@ -81,6 +81,27 @@ class DistrictCatalog:
             found = connection.execute(select(*ends)).one()
         return {station: Footage(found[2 * k], found[2 * k + 1]) for k, station in enumerate(stations)}
 
+    def cameras_footage(self, places: Collection[Place]) -> dict[str, Footage]:
+        """Each station's oldest and newest segment among these cameras only (a viewer's grants: what it may know
+        of a post): two lookups per camera on the (camera, start) index, sent as one query."""
+        if not places:
+            return {}
+        granted = sorted(places)
+        stations = sorted({station for station, _ in granted})
+        ends = [select(SegmentRow.start_ms).join(CameraRow, CameraRow.id == SegmentRow.camera_id)
+                .where(CameraRow.station == station, CameraRow.name == name).order_by(order).limit(1)
+                .scalar_subquery() for station, name in granted
+                for order in (SegmentRow.start_ms, SegmentRow.start_ms.desc())]
+        with self.engine.connect() as connection:
+            found = connection.execute(select(*ends)).one()
+        footage = {}
+        for station in stations:
+            own = [k for k, (owner, _) in enumerate(granted) if owner == station]
+            oldest = [found[2 * k] for k in own if found[2 * k] is not None]
+            newest = [found[2 * k + 1] for k in own if found[2 * k + 1] is not None]
+            footage[station] = Footage(min(oldest, default=None), max(newest, default=None))
+        return footage
+
     def has_camera(self, station: str, camera: str) -> bool:
         """Whether the station has (or had: removed cameras keep their footage) a camera of that name."""
         query = select(CameraRow.id).where(CameraRow.station == station, CameraRow.name == camera)
