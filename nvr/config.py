@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import socket
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -60,8 +61,18 @@ def known_zone(zone: str) -> str:
 TimeZoneName = Annotated[str, AfterValidator(known_zone)]
 
 
+def _printable_path(path: Path) -> Path:
+    if not str(path).isprintable():  # a NUL made resolving the path raise
+        raise ValueError("must not hold control characters")
+    return path
+
+
+MAX_DAYS = 36_500  # a hundred years: retention beyond it is a typing error (1e12 days overflowed the catalog)
+
+
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no setting is infinite or NaN: `retain_days: .inf` passed, then the station crashed at every start
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def one_line(text: str) -> str:
@@ -176,8 +187,8 @@ class DatabaseConfig(_Section):
 
 class StorageConfig(_Section):
     segment_seconds: float = Field(60, ge=1, le=3600)
-    retain_days: float = Field(30, gt=0)
-    events_days: float = Field(90, gt=0)  # footage around detection events, and the events, are kept this long
+    retain_days: float = Field(30, gt=0, le=MAX_DAYS)
+    events_days: float = Field(90, gt=0, le=MAX_DAYS)  # footage around detection events, and the events, kept this long
     max_bytes: int | None = Field(None, gt=0)
     min_free_bytes: int = Field(2_000_000_000, ge=0)
     reserve_bytes: int = Field(32_000_000, ge=0)  # released so the index can write on a full disk (0: none)
@@ -413,7 +424,7 @@ class RuntimeConfig(_Section):
 
 
 class Config(_Section):
-    data_dir: Path = Path("./data")
+    data_dir: Annotated[Path, AfterValidator(_printable_path)] = Path("./data")
     timezone: TimeZoneName = "Asia/Ho_Chi_Minh"
     station: StationConfig = StationConfig()
     server: ServerConfig = ServerConfig()
@@ -532,12 +543,41 @@ def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = 
         problems += found + [p for p in _raw_duplicate_names(raw) if p not in found]
     if problems:
         raise ConfigError(source, problems)
+    resolved = _resolve_paths(config, base or Path.cwd())
+    if check_sources and (unusable := _data_dir_problems(resolved.data_dir)):
+        raise ConfigError(source, unusable)
     config.register_secrets()
     for camera in config.cameras:
         camera.register_secrets()
     if config.metrics.key is not None:
         register_secret(config.metrics.key.get_secret_value())
-    return _resolve_paths(config, base or Path.cwd())
+    return resolved
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeping the last of two equal keys without a word: a second `cameras:` or `storage:` pasted below the
+    first dropped every camera above it, or footage was kept 30 days instead of 60. Two equal keys in one mapping
+    are an error naming its line; keys brought in by a merge (`<<: *defaults`) may still be overridden."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=deep)
+            if isinstance(key, Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"{key!r} is given twice in one mapping",
+                                                        key_node.start_mark)
+            seen.add(key if isinstance(key, Hashable) else id(key))
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+def _data_dir_problems(data_dir: Path) -> list[str]:
+    """Why the data folder cannot be used, as far as can be told without writing to it."""
+    if data_dir.exists() and not data_dir.is_dir():
+        return [f"data_dir: {data_dir} is a file, not a folder"]
+    return []
 
 
 def read_settings(text: str, source: str, example: str, env: dict[str, str] | None = None
@@ -545,7 +585,7 @@ def read_settings(text: str, source: str, example: str, env: dict[str, str] | No
     """The YAML mapping in `text` with `${NAME}` replaced from `env` (default: the environment), and the
     problems met doing so; ConfigError when it is not a YAML mapping (`example` names a few settings)."""
     try:
-        raw = yaml.safe_load(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
@@ -573,8 +613,17 @@ def _describe(error: Any) -> str:
 
 def load_config(path: Path, *, check_sources: bool = False) -> Config:
     """Read and validate a config file (`check_sources`: see parse_config)."""
+    return parse_config(config_text(path), source=str(path), base=path.resolve().parent, check_sources=check_sources)
+
+
+def config_text(path: Path) -> str:
+    """A configuration file's text, or ConfigError saying why it cannot be read (a file saved by an editor as
+    "Unicode" (UTF-16) or in a legacy code page is not UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
-    return parse_config(text, source=str(path), base=path.resolve().parent, check_sources=check_sources)
+    except UnicodeDecodeError as exc:
+        byte = exc.object[exc.start:exc.start + 1].hex()
+        problem = f"not UTF-8 text (byte 0x{byte} at offset {exc.start}): save the file as UTF-8"
+        raise ConfigError(str(path), [problem]) from None

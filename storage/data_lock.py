@@ -17,7 +17,11 @@ from typing import Self
 LOCK_FILE = "station.lock"
 
 
-class DataFolderBusy(Exception):
+class DataFolderError(Exception):
+    """The data folder cannot be used."""
+
+
+class DataFolderBusy(DataFolderError):
     """Another process holds the data folder."""
 
 
@@ -27,9 +31,14 @@ class DataFolderLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        """Take the lock or raise DataFolderBusy naming the holder; never waits."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        """Take the lock or raise DataFolderBusy naming the holder (DataFolderError when the folder cannot be made or
+        written); never waits."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a file of that name, no permission, a read-only disk
+            reason = "it is a file, not a folder" if self.path.parent.is_file() else exc.strerror or str(exc)
+            raise DataFolderError(f"cannot use {self.path.parent} as the data folder: {reason}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

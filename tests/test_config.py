@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,17 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("metrics: {keys: x}\n", "metrics.keys: unknown setting"),
     ("alerts: {offline_minutes: 0}\n", "alerts.offline_minutes: Input should be greater than 0"),
     ("alerts: {tamper_minutes: soon}\n", "alerts.tamper_minutes: Input should be a valid number"),
+    # a second block pasted below the first: YAML would keep the last without a word
+    ("storage: {retain_days: 60}\ncameras: []\nstorage: {retain_days: 30}\n",
+     "line 3, column 1: not valid YAML: 'storage' is given twice in one mapping"),
+    ("cameras:\n  - name: c\n    record_url: 'demo://alley'\n    record_url: 'demo://crossroad'\n",
+     "line 4, column 5: not valid YAML: 'record_url' is given twice"),
+    ("data_dir: \"/srv/a\\0b\"\n", "data_dir: must not hold control characters"),
+    ("storage: {retain_days: .inf}\n", "storage.retain_days: Input should be a finite number"),
+    ("storage: {events_days: 1e12}\n", "storage.events_days: Input should be less than or equal to 36500"),
+    ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {max_fps: .nan}}\n",
+     "cameras[0].detect.max_fps: Input should be a finite number"),
+    ("cameras:\n  - {name: c, record_url: \"rtsp://10.0.0.2/x\\0\"}\n", "cameras[0].record_url: must not hold control"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)
@@ -147,6 +159,20 @@ def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_config(tmp_path / "nope.yaml")
 
 
+def test_a_file_not_in_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    for name, encoding in (("notepad-unicode.yaml", "utf-16"), ("legacy.yaml", "latin-1")):
+        path = tmp_path / name
+        path.write_text("station: {title: 'Công an'}\n" if encoding == "utf-16" else "station: {title: 'Côte'}\n",
+                        encoding=encoding)
+        with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte 0x[0-9a-f]{2} at offset \d+\): save the file"):
+            load_config(path)
+
+
+def test_merge_keys_may_still_be_overridden() -> None:
+    config = parse_config("storage:\n  <<: {retain_days: 60, events_days: 90}\n  retain_days: 10\n")
+    assert config.storage.retain_days == 10 and config.storage.events_days == 90
+
+
 @pytest.mark.parametrize("name", ["config.yaml", "config.docker.yaml"])
 def test_shipped_configs_are_valid(name: str) -> None:
     config = load_config(REPO / name)
@@ -165,6 +191,14 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert "cameras[0].record_url: port must be between 1 and 65535" in result.stderr
     assert "cameras[1].record_url: unsupported scheme" in result.stderr
     assert "pw" not in result.stderr
+    (tmp_path / "data-file").write_text("not a folder")
+    beside = tmp_path / "beside.yaml"
+    beside.write_text("data_dir: data-file\ncameras: []\n")
+    for command in ("check-config", "run"):
+        refused = subprocess.run([sys.executable, "-m", "nvr", "--config", str(beside), command],
+                                 capture_output=True, text=True, check=False, timeout=60)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert re.search(r"data-file (as the data folder: it )?is a file, not a folder", refused.stderr), refused.stderr
 
 
 def test_the_metrics_key_comes_from_the_environment_and_never_shows() -> None:

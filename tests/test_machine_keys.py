@@ -74,6 +74,8 @@ def test_a_key_from_the_command_line_is_stored_hashed_listed_revoked_and_audited
     assert accounts.user_for_token(key) is None and accounts.user_for_token(second) == user
     again = nvr_user(config, "key", "district", "--revoke", "1")
     assert again.returncode == 2 and "no valid key 1" in again.stderr
+    superscript = nvr_user(config, "key", "district", "--revoke", "²")  # a digit to str.isdigit, not to int()
+    assert superscript.returncode == 2 and "takes a key id" in superscript.stderr, superscript.stderr
     assert nvr_user(config, "key", "district", "--revoke", "all").returncode == 0
     accounts.forget_cached()
     assert accounts.user_for_token(second) is None

@@ -29,7 +29,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from storage.data_lock import DataFolderBusy, DataFolderLock
+    from storage.data_lock import DataFolderError, DataFolderLock
 
     config = _load(args.config)
     try:
@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             except ServeError as exc:
                 print(f"nvr run: {exc}", file=sys.stderr)
                 return 2
-    except DataFolderBusy as exc:
+    except DataFolderError as exc:
         print(exc, file=sys.stderr)
         return 2
     return 0

@@ -96,7 +96,7 @@ def _key_command(config: Config, index: RecordingIndex, accounts: AccountStore, 
             print(f"{listed.id}\t{format_instant(listed.created_ms, config.zone)}\t{revoked}\t{listed.label}")
         return 0
     if args.revoke is not None:
-        if args.revoke != "all" and not args.revoke.isdigit():
+        if args.revoke != "all" and not (args.revoke.isascii() and args.revoke.isdigit()):  # not '²' or '٣'
             raise AccountError("--revoke takes a key id (see --list) or 'all'")
         revoked_keys = keys.revoke(args.username, None if args.revoke == "all" else int(args.revoke))
         for gone in revoked_keys:

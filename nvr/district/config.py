@@ -15,6 +15,7 @@ from nvr.config import (
     StationConfig,
     TimeZoneName,
     _Section,
+    config_text,
     read_settings,
     validation_problems,
 )
@@ -73,11 +74,7 @@ class DistrictConfig(_Section):
 
 
 def load_district_config(path: Path) -> DistrictConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), [f"cannot read the file: {exc.strerror or exc}"]) from None
-    raw, problems = read_settings(text, str(path), "database, stations, ...")
+    raw, problems = read_settings(config_text(path), str(path), "database, stations, ...")
     try:
         config = DistrictConfig.model_validate(raw)
     except ValidationError as exc:
