@@ -83,9 +83,14 @@ def test_login_failures_rate_limit_tokens_and_cookies(station_and_operator) -> N
     cookie = good.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
     assert client.get("/api/auth/me").json()["username"] == HOUSEHOLD  # the cookie alone works
+    for page, status in (("same-origin", 200), ("none", 200), ("same-site", 403), ("cross-site", 403)):
+        # a page on another port of this host is the same site: its GETs carry the SameSite=Strict cookie
+        assert client.get("/api/auth/me", headers={"Sec-Fetch-Site": page}).status_code == status, page
     token = good.json()["token"]
     bare = TestClient(create_app(station))
     assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {token}", "Sec-Fetch-Site": "cross-site"}
+                    ).status_code == 200  # a token is no ambient credential
     assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {token[:-2]}xx"}).status_code == 401
     expired = station.accounts.create_token(station.accounts.get_required(HOUSEHOLD), ttl_ms=-1)
     assert bare.get("/api/cameras", headers={"Authorization": f"Bearer {expired}"}).status_code == 401
