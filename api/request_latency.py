@@ -11,6 +11,7 @@ from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"  # no route: 404s for paths nobody serves, probes
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})  # any other counts as "other"
 
 
 def latency_histogram() -> Histogram:
@@ -36,7 +37,8 @@ class RequestLatency:
             if not timed:
                 timed = True
                 route = getattr(scope.get("route"), "path", None) or UNMATCHED  # set by the router it reached
-                self._histogram.labels(route, scope["method"]).observe(time.perf_counter() - started)
+                method = scope["method"] if scope["method"] in METHODS else "other"  # a made-up one: no new series
+                self._histogram.labels(route, method).observe(time.perf_counter() - started)
 
         async def send_timed(message: Message) -> None:
             if message["type"] == "http.response.start":

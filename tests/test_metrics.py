@@ -117,10 +117,14 @@ def test_metrics_describe_each_camera_and_the_station(recording) -> None:
     assert ticks > 0 and value(later, "nvr_detection_tick_seconds_bucket", le="+Inf") == ticks
     client.get("/api/cameras/cam0")
     client.get("/api/cameras/cam1")
-    routes = {dict(labels).get("route") for name, labels in scrape(client, KEY)
-              if name == "nvr_http_request_duration_seconds_count"}
+    for invented in ("BREW", "X-PROBE-1", "X-PROBE-2"):
+        client.request(invented, "/api/cameras/cam0")
+    labelled = [dict(labels) for name, labels in scrape(client, KEY)
+                if name == "nvr_http_request_duration_seconds_count"]
+    routes = {labels.get("route") for labels in labelled}
     assert {"/api/cameras/{name}", "/metrics", "/api/auth/login"} <= routes
     assert not any("cam0" in route for route in routes if route), "route templates, never raw paths"
+    assert {labels["method"] for labels in labelled} <= {"GET", "POST", "other"}, "a made-up method, no new series"
 
 
 def test_a_30_fps_camera_is_analysed_about_15_times_a_second(tmp_path: Path, make_station) -> None:
