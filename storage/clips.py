@@ -30,6 +30,7 @@ from ingest.parameter_sets import NAL_SPS, ParameterSets, avcc_length_size, avcc
 from storage.clip_audio import ClipAudio
 from storage.custody import CheckedSegment
 from storage.index import Segment
+from storage.probe import open_recording
 from storage.timed_text import Caption, TextTrack
 
 log = logging.getLogger(__name__)
@@ -89,9 +90,10 @@ class _Stitcher:
         self.written_ms = 0
 
     def add(self, segment: Segment, file: BinaryIO | CheckedSegment, cancelled: Callable[[], bool]) -> bool:
-        """Copy the part of `segment` inside the plan; False when the clip must end here."""
-        with av.open(file, "r") as source:
-            stream = source.streams.video[0]
+        """Copy the part of `segment` inside the plan; False when the clip must end here. DamagedSegment when
+        the file is no recording."""
+        source, stream = open_recording(file)
+        with source:
             first = self._stream is None
             prefix = self._parameter_prefix(stream)
             if prefix is None:

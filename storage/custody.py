@@ -13,6 +13,8 @@ import hashlib
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from storage.probe import DamagedSegment
+
 CHUNK = 1 << 20
 
 
@@ -57,12 +59,10 @@ def sha256_file(path: Path) -> str:
 
 
 class CustodyError(Exception):
-    """A segment is not the file that was recorded: changed, or gone."""
+    """A segment that cannot go out as evidence: changed since it was recorded, gone, or no recording."""
 
-    def __init__(self, relpath: str, recorded: str | None, found: str | None) -> None:
+    def __init__(self, relpath: str, what: str) -> None:
         self.relpath = relpath
-        what = "is missing" if found is None else \
-            f"changed since it was recorded (recorded SHA-256 {recorded}, now {found})"
         super().__init__(f"segment {relpath} {what}")
 
 
@@ -71,7 +71,8 @@ class CheckedSegment:
     compared with the recorded one is that of the bytes used. Bytes a seek skips are read and hashed on the
     way; bytes read again after a seek back are not hashed twice. Closing it hashes what was not read and
     raises CustodyError when the file differs from the one recorded (`recorded` None: recorded before
-    hashes were kept, nothing to compare); `sha256` is then the file's hash."""
+    hashes were kept, nothing to compare); `sha256` is then the file's hash. A reader that finds it no recording
+    (DamagedSegment) gets CustodyError as well: the file changed, or was recorded so."""
 
     def __init__(self, segments_dir: Path, relpath: str, recorded: str | None) -> None:
         self.relpath = relpath
@@ -80,7 +81,7 @@ class CheckedSegment:
         try:
             self._file: BinaryIO = (segments_dir / relpath).open("rb")
         except FileNotFoundError:
-            raise CustodyError(relpath, recorded, None) from None
+            raise CustodyError(relpath, "is missing") from None
         self._hash = hashlib.sha256()
         self._hashed = 0  # bytes [0, _hashed) are in the hash
 
@@ -110,14 +111,19 @@ class CheckedSegment:
             self._file.close()
         self.sha256 = self._hash.hexdigest()
         if self.recorded is not None and self.sha256 != self.recorded:
-            raise CustodyError(self.relpath, self.recorded, self.sha256)
+            raise CustodyError(self.relpath, f"changed since it was recorded (recorded SHA-256 {self.recorded}, "
+                                             f"now {self.sha256})")
 
     def __enter__(self) -> CheckedSegment:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, *_rest: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, *_rest: object) -> None:
         if kind is None:
             self.close()
+        elif isinstance(error, DamagedSegment):  # most likely changed since: the whole file says whether it did
+            self.close()
+            same = "" if self.recorded is None else ", though it is the file recorded"
+            raise CustodyError(self.relpath, f"cannot be read as a recording ({error}){same}") from error
         else:  # the reader failed: what it read is moot, and its error is the one to see
             self._file.close()
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
+import av.container
+import av.video.stream
 
 
 @dataclass(frozen=True)
@@ -13,6 +16,26 @@ class ProbeResult:
     packets: int
     duration_ms: int
     keyframes_ms: tuple[int, ...]  # offsets from the first packet
+
+
+class DamagedSegment(Exception):
+    """A segment file that does not read as a recording: emptied (a full disk) or cut short before its first
+    pictures. A clip goes on without it; an export refuses it (storage/custody.py)."""
+
+
+def open_recording(file: Any) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
+    """The segment (a path, or a readable and seekable file object) opened for reading, and its video track;
+    DamagedSegment when it is no recording. A path that is gone stays FileNotFoundError."""
+    try:
+        source = av.open(file, "r")
+    except FileNotFoundError:
+        raise
+    except (av.FFmpegError, OSError) as exc:  # an empty file object fails its first seek with EINVAL
+        raise DamagedSegment(exc.strerror or type(exc).__name__) from exc
+    if not source.streams.video:
+        source.close()
+        raise DamagedSegment("no video track")
+    return source, source.streams.video[0]
 
 
 def probe_segment(path: Path) -> ProbeResult:

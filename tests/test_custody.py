@@ -13,6 +13,7 @@ import pytest
 from storage.custody import CheckedSegment, CustodyError, HashingWriter, sha256_file
 from storage.index import RecordingIndex
 from storage.layout import segment_relpath
+from storage.probe import open_recording
 from storage.reconcile import reconcile
 from storage.segment_file import SegmentFile
 from tests.support.media import encode_video
@@ -38,10 +39,10 @@ def test_the_writer_hashes_exactly_what_reaches_the_file_even_in_short_writes() 
     assert writer.size == len(payload) + 3 and writer.hexdigest() == hashlib.sha256(payload + b"end").hexdigest()
 
 
-def test_a_segment_file_knows_its_hash_when_it_closes(tmp_path: Path) -> None:
+def record_segment(tmp_path: Path, segment: Path) -> str:
+    """Record three seconds of H.264 to `segment` as a camera's segment is written; its hash as it was written."""
     source = tmp_path / "source.mp4"
     encode_video(source, seconds=3)
-    segment = tmp_path / "cam" / "segment.mp4"
     with av.open(str(source)) as container:
         stream = container.streams.video[0]
         writer = SegmentFile(segment, stream)
@@ -49,7 +50,13 @@ def test_a_segment_file_knows_its_hash_when_it_closes(tmp_path: Path) -> None:
             if packet.dts is not None:
                 writer.write(packet)
         writer.close()
-    assert writer.sha256 == sha256_file(segment)
+    assert writer.sha256 is not None
+    return writer.sha256
+
+
+def test_a_segment_file_knows_its_hash_when_it_closes(tmp_path: Path) -> None:
+    segment = tmp_path / "cam" / "segment.mp4"
+    assert record_segment(tmp_path, segment) == sha256_file(segment)
 
 
 def test_the_reader_hashes_the_whole_file_however_it_is_read(tmp_path: Path) -> None:
@@ -82,6 +89,21 @@ def test_the_reader_refuses_a_changed_or_missing_segment(tmp_path: Path) -> None
     with CheckedSegment(tmp_path, "seg.mp4", None) as unknown:  # recorded before hashes were kept
         unknown.read()
     assert unknown.sha256 == hashlib.sha256(b"Recorded").hexdigest()
+
+
+def test_a_segment_that_is_no_recording_is_refused_as_changed_or_as_unreadable(tmp_path: Path) -> None:
+    """Read as evidence, a segment cut short (no video track left) is refused: as changed when its hash differs
+    from the recorded one, else (recorded so, or recorded before hashes were kept) as unreadable."""
+    segment = tmp_path / "seg.mp4"
+    recorded = record_segment(tmp_path, segment)
+    segment.write_bytes(segment.read_bytes()[:200])
+    unreadable = r"cannot be read as a recording \(no video track\)"
+    for known, refusal in ((recorded, rf"changed since it was recorded \(recorded SHA-256 {recorded}, now "),
+                           (sha256_file(segment), rf"{unreadable}, though it is the file recorded$"),
+                           (None, rf"{unreadable}$")):
+        with pytest.raises(CustodyError, match=rf"^segment seg\.mp4 {refusal}"), \
+                CheckedSegment(tmp_path, "seg.mp4", known) as reader:
+            open_recording(reader)
 
 
 def test_reconciliation_hashes_the_files_a_crash_left_unindexed(tmp_path: Path) -> None:
