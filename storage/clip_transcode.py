@@ -20,6 +20,7 @@ from av.video.frame import PictureType
 from ingest.browser_h264 import encoder_options, scaled_size
 from storage.clips import CLIP_MP4, OUTPUT_TIME_BASE, WRITE_BUFFER, ClipPlan
 from storage.index import Segment
+from storage.probe import DamagedSegment, open_recording
 
 PLAYABLE = "h264"
 KEYFRAME_FRAMES = 15  # a keyframe a second or two: the player seeks to any of them
@@ -71,10 +72,11 @@ def write_transcoded_clip(plan: ClipPlan, segments_dir: Path, out: Any,
 def _add_segment(encoder: _Encoder, plan: ClipPlan, segment: Segment, path: Path,
                  cancelled: Callable[[], bool]) -> bool:
     """The segment's pictures inside the plan; False when the clip ends here."""
-    if not path.exists():
+    try:
+        source, stream = open_recording(str(path))
+    except (FileNotFoundError, DamagedSegment):  # left out, as by the stream copy (storage/clips.py)
         return True
-    with av.open(str(path)) as source:
-        stream = source.streams.video[0]
+    with source:
         stream.thread_type = "SLICE"
         skip_ms = max(0, plan.first_ms - segment.start_ms)
         assert stream.time_base is not None, "a recorded segment has a time base"

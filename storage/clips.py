@@ -10,7 +10,9 @@ SPS/PPS in its header, and every later keyframe coded under others carries its o
 which is how decoders learn a new resolution mid-stream. Another codec ends the clip there.
 
 Segments are read through files the caller may open (an export opens each one checked against its recorded
-hash), and captions (the station's wall-clock time) may go along as a timed-text track.
+hash), and captions (the station's wall-clock time) may go along as a timed-text track. A segment file that is
+no recording (emptied by a full disk, cut short) is left out as a missing one is: the clip keeps the footage
+around it, with a gap in its place (an export refuses it instead: storage/custody.py).
 The camera's audio, when recorded, comes along on the same clip timeline (storage/clip_audio.py).
 """
 
@@ -30,7 +32,7 @@ from ingest.parameter_sets import NAL_SPS, ParameterSets, avcc_length_size, avcc
 from storage.clip_audio import ClipAudio
 from storage.custody import CheckedSegment
 from storage.index import Segment
-from storage.probe import open_recording
+from storage.probe import DamagedSegment, open_recording
 from storage.timed_text import Caption, TextTrack
 
 log = logging.getLogger(__name__)
@@ -198,8 +200,13 @@ def write_clip(plan: ClipPlan, segments_dir: Path, out: Any, *, progress: Progre
             except FileNotFoundError:
                 log.warning("%s: %s vanished while the clip was made", segment.camera, segment.path)
                 continue
-            with file:
-                more = stitcher.add(segment, file, cancelled)
+            try:
+                with file:
+                    more = stitcher.add(segment, file, cancelled)
+            except DamagedSegment as exc:  # a checked segment's reader says CustodyError instead
+                log.warning("%s: %s cannot be read as a recording (%s); the clip goes on without it",
+                            segment.camera, segment.path, exc)
+                continue
             if progress is not None:
                 progress(stitcher.written_ms if more else plan.duration_ms, plan.duration_ms)
             if not more:

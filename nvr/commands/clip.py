@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -23,6 +24,11 @@ def _progress(done_ms: int, total_ms: int) -> None:
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share:4.0%} "
                      f"{done_ms / 1000:.0f}/{total_ms / 1000:.0f} s")
     sys.stderr.flush()
+
+
+def _warnings_below_the_bar() -> None:
+    """The clip's warnings (a damaged segment left out) on lines of their own, not glued to the progress bar."""
+    logging.basicConfig(format="\n%(message)s", level=logging.WARNING)
 
 
 def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) -> int:
@@ -52,6 +58,7 @@ def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) ->
     if plan is None:
         print(f"no footage of {camera} between {start} and {end}", file=sys.stderr)
         return 1
+    _warnings_below_the_bar()
     try:
         written = write_clip(plan, config.segments_dir, str(output), progress=_progress)
     except (OSError, av.FFmpegError) as exc:  # no permission, a full disk, a folder removed meanwhile
