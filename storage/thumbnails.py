@@ -17,6 +17,7 @@ import cv2
 
 from storage.index import Segment
 from storage.leases import SegmentLeases
+from storage.probe import DamagedSegment, open_recording
 
 THUMBNAIL_WIDTH = 192
 JPEG_QUALITY = 70
@@ -27,8 +28,8 @@ DECODERS = 2
 def _decode_keyframe(path: Path, offset_ms: int) -> bytes | None:
     """The keyframe `offset_ms` into the segment file, scaled to THUMBNAIL_WIDTH, as a JPEG."""
     try:
-        with av.open(str(path)) as source:
-            stream = source.streams.video[0]
+        source, stream = open_recording(str(path))
+        with source:
             assert stream.time_base is not None, "a recorded segment has a time base"
             source.seek(int(Fraction(offset_ms, 1000) / stream.time_base), stream=stream, backward=True,
                         any_frame=False)
@@ -37,8 +38,9 @@ def _decode_keyframe(path: Path, offset_ms: int) -> bytes | None:
                 small = frame.reformat(width=THUMBNAIL_WIDTH, height=height, format="bgr24").to_ndarray()
                 ok, encoded = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
                 return encoded.tobytes() if ok else None
-    except (FileNotFoundError, av.InvalidDataError, av.EOFError):
-        pass  # taken by retention meanwhile, or the segment being written has no complete fragment there yet
+    except (FileNotFoundError, DamagedSegment, av.InvalidDataError, av.EOFError):
+        pass  # taken by retention meanwhile, damaged (emptied, cut short), or the segment being written has no
+        # complete fragment there yet: no picture, as where nothing was recorded
     return None
 
 

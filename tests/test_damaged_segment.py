@@ -110,3 +110,13 @@ def test_nvr_clip_over_a_damaged_segment_writes_the_footage_around_it(damaged: D
     plan = plan_clip(damaged.segments, round(start * 1000), round(end * 1000))
     assert plan is not None
     damaged.assert_the_clip_holds_the_intact_footage(out.read_bytes(), plan.first_ms)
+
+
+def test_a_thumbnail_in_a_damaged_segment_is_no_footage(damaged: Damaged) -> None:
+    for number in DAMAGED:
+        at = (damaged.segments[number].start_ms + 500) / 1000
+        answer = damaged.client.get("/api/cameras/cam0/thumbnail.jpg", params={"at": at})
+        assert answer.status_code == 404, f"segment {number}: {answer.status_code}"
+        assert answer.json()["detail"] == "no footage of this camera at this time"
+    intact = damaged.client.get("/api/cameras/cam0/thumbnail.jpg", params={"at": damaged.segments[2].start_ms / 1000})
+    assert intact.status_code == 200 and intact.headers["content-type"] == "image/jpeg"
