@@ -324,6 +324,28 @@ def test_an_export_is_served_until_its_case_changes(recorded: Recorded) -> None:
     assert not list(exports.glob(f"case-{case_id}-*"))
 
 
+def test_an_export_whose_zip_was_removed_is_built_again(recorded: Recorded) -> None:
+    """The built ZIP removed from data/exports (disk space freed by hand): the export is no longer ready, and
+    export.zip builds it again (202) instead of failing, with no download audited for the ZIP that is gone."""
+    start_ms, end_ms = middle_range(recorded, "cam1", 1, 1)
+    case_id = new_case(recorded, [{"camera": "cam1", "start": start_ms / 1000, "end": end_ms / 1000}], "Xoá tệp")
+    recorded.export(case_id)
+    [built] = (recorded.folder / "data" / "exports").glob(f"case-{case_id}-*.zip")
+    built.unlink()
+
+    def downloads() -> int:
+        entries = recorded.station.audit.entries(start_ms=0, end_ms=2**62, action="case_export_download")
+        return sum(entry.detail.startswith(f"case {case_id} ") for entry in entries)
+
+    counted = downloads()
+    assert recorded.client.get(f"/api/cases/{case_id}/export").json()["state"] == "none"
+    again = recorded.client.get(f"/api/cases/{case_id}/export.zip")
+    assert again.status_code == 202 and again.json()["state"] in ("queued", "running"), again.text
+    assert downloads() == counted, "no download of a ZIP that is gone"
+    rebuilt = zipfile.ZipFile(io.BytesIO(recorded.export(case_id)))
+    assert json.loads(rebuilt.read("manifest.json"))["case"]["id"] == case_id and built.exists()
+
+
 def test_an_export_of_the_last_seconds_waits_for_the_segment_being_written(recorded: Recorded) -> None:
     """An officer exports what a camera has just shown: the end asked for lies in the segment still being written
     (over a second of it), and the clip still reaches it, the export having waited for that segment to close."""

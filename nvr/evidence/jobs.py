@@ -120,11 +120,14 @@ class ExportJobs(Generic[CaseT]):
         return job
 
     def current(self, case: CaseT) -> ExportJob | None:
-        """The export of the case as it is now (under way, finished or failed), or None."""
+        """The export of the case as it is now (under way, finished or failed), or None. A finished one whose ZIP
+        was removed from the folder (disk space freed by hand, a disk fault) is forgotten: it is built again."""
         digest = case_digest(case)
         with self._lock:
             job = self._jobs.get(case.id)
-            if job is not None and job.digest == digest:
+            if job is not None and job.state == "ready" and not job.path.exists():
+                del self._jobs[case.id]
+            elif job is not None and job.digest == digest:
                 return job
             path = self._folder / f"case-{case.id}-{digest}.zip"
             if not path.exists():
