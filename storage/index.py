@@ -252,9 +252,21 @@ class RecordingIndex:
             for row, name in session.execute(query).all():
                 yield _to_segment(row, name)
 
-    def delete_segment(self, segment_id: int) -> None:
+    def delete_segment(self, segment_id: int, *, unless_locked: bool = False) -> bool:
+        """Delete a segment's row; False when none went (gone already, or `unless_locked` and an open case locks it:
+        asked in the same statement, so a case made since the caller chose the segment keeps it)."""
+        query = delete(SegmentRow).where(SegmentRow.id == segment_id, SegmentRow.station == self.station)
+        if unless_locked:
+            query = query.where(~locked_segment())
         with self.session() as session, session.begin():
-            session.execute(delete(SegmentRow).where(SegmentRow.id == segment_id, SegmentRow.station == self.station))
+            return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]
+
+    def is_locked(self, segment_id: int) -> bool:
+        """Whether an open case locks the segment now."""
+        query = select(SegmentRow.id).where(SegmentRow.id == segment_id, SegmentRow.station == self.station,
+                                            locked_segment())
+        with self.session() as session:
+            return session.scalar(query) is not None
 
     def total_bytes(self, *, locked: bool = False) -> int:
         """Bytes of this station's footage (`locked`: only what open cases lock)."""

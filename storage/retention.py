@@ -62,6 +62,7 @@ class Retention:
         self._rows_without_file: set[int] = set()  # evicted files whose row the full disk or an outage kept
         self._spare: list[tuple[int, str, int]] = []  # (id, path, bytes) of the oldest unlocked files, oldest last
         self._spare_noted = float("-inf")  # monotonic time of the last note
+        self._locks_changed = 0  # times a case changed what is locked (forget_noted_files)
         self.shortage: str | None = None  # why free space stays below the floor even after retention
 
     def enforce(self, now_ms: int) -> list[Segment]:
@@ -75,13 +76,16 @@ class Retention:
         if self._grids is not None:
             self._grids.forget(event_cutoff)
         if time.monotonic() - self._spare_noted >= SPARE_REFRESH_SECONDS:
-            self._spare = self._index.oldest_unlocked_files(SPARE_FILES)[::-1]
-            self._spare_noted = time.monotonic()
+            locks = self._locks_changed
+            noted = self._index.oldest_unlocked_files(SPARE_FILES)[::-1]
+            if locks == self._locks_changed:  # else a case changed while they were read: noted again next pass
+                self._spare, self._spare_noted = noted, time.monotonic()
         return deleted
 
     def forget_noted_files(self) -> None:
         """A case may have locked some of the files noted for an outage: note them again at the next full pass
         (until then an outage evicts nothing)."""
+        self._locks_changed += 1
         self._spare = []
         self._spare_noted = float("-inf")
 
@@ -133,7 +137,9 @@ class Retention:
     def _over_quota(self) -> Callable[[Segment, int], bool]:
         """Whether to delete the next oldest segment, `freed` bytes into a pass (by the sizes in the index;
         `make_room` asks the disk again after the pass)."""
-        total = self._index.total_bytes()
+        # the quota counts what it may delete: with locked footage counted, open cases holding more than the
+        # quota made every pass delete every other recording down to the segment just finished, and say nothing
+        total = self._index.total_bytes() - self._index.total_bytes(locked=True)
         free, target = self._free_bytes(), self._free_target()
 
         def over_quota(_segment: Segment, freed: int) -> bool:
@@ -198,16 +204,30 @@ class Retention:
                 if self._leases.is_held(segment.path) or keep(segment):
                     skipped.add(segment.id)  # being served right now (the next pass takes it), or kept
                     continue
-                self._evict(segment.id, segment.path)
+                if not self._evict(segment.id, segment.path):
+                    skipped.add(segment.id)  # an open case locked it since the batch was read
+                    continue
                 freed += segment.bytes
                 deleted.append(segment)
 
-    def _evict(self, segment_id: int, relpath: str) -> None:
-        """Index row first, file second; if the disk is too full even for the row, file first."""
-        row_deleted = self._delete_row(segment_id)
+    def _evict(self, segment_id: int, relpath: str) -> bool:
+        """Index row first, file second; if the disk is too full even for the row, file first. False (nothing
+        deleted) when an open case locks it now: an officer may make a case of footage a pass is about to take,
+        the usual moment being as it nears the age limit, and the batch was read before."""
+        try:
+            if not self._index.delete_segment(segment_id, unless_locked=True):
+                return False
+            row_deleted = True
+        except SQLAlchemyError as exc:
+            if not disk_space.is_disk_full(exc):
+                raise
+            if self._index.is_locked(segment_id):  # reading still works on a full disk
+                return False
+            row_deleted = self._delete_row(segment_id)
         self._remove_file(relpath)
         if not row_deleted and not self._delete_row(segment_id):  # the file's bytes usually suffice
             self._rows_without_file.add(segment_id)
+        return True
 
     def _delete_row(self, segment_id: int) -> bool:
         """Delete one index row; False when the disk is full and no reserve is left to release."""

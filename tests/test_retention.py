@@ -147,9 +147,10 @@ def test_footage_of_an_open_case_outlives_the_disk_quota(index: RecordingIndex, 
     open_case(index, "a", 9990, 9991)
     policy = RetentionPolicy(max_age_ms=10**12, max_bytes=2500, min_free_bytes=0)
     retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12)
-    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9992, 9993, 9994]
-    assert remaining(index) == [9990, 9991], "the quota takes the oldest footage that is not locked"
-    assert retention.make_room() == [] and remaining(index) == [9990, 9991]
+    # 3000 bytes unlocked against a quota of 2500: the oldest of them goes
+    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9992]
+    assert remaining(index) == [9990, 9991, 9993, 9994], "the quota takes the oldest footage that is not locked"
+    assert retention.make_room() == [] and remaining(index) == [9990, 9991, 9993, 9994]
 
 
 def test_a_disk_full_of_locked_footage_is_said_once(index: RecordingIndex, tmp_path: Path,
@@ -211,3 +212,33 @@ def test_while_the_catalog_is_away_the_oldest_unlocked_files_make_room(tmp_path:
         retention.make_room()
         assert remaining(index) == [9990, 9991, 9996, 9997], "the evicted files' rows dropped once it is back"
         index.close()
+
+
+def test_a_case_made_while_a_pass_deletes_keeps_its_footage(index: RecordingIndex, tmp_path: Path) -> None:
+    """The officer makes a case of footage about to reach the age limit while retention is deleting the batch it
+    read: the case's segments stay (the pass read them as unlocked)."""
+    fill(index, tmp_path, list(range(9000, 9010)))
+    made: list[object] = []
+    delete_row = index.delete_segment
+
+    def a_case_is_made_during_the_pass(segment_id: int, **options: bool) -> bool:
+        if not made:
+            made.append(open_case(index, "a", 9006, 9007))
+        return delete_row(segment_id, **options)
+
+    index.delete_segment = a_case_is_made_during_the_pass  # type: ignore[method-assign]
+    policy = RetentionPolicy(max_age_ms=100 * MINUTE, max_bytes=None, min_free_bytes=0)
+    deleted = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12).enforce(NOW)
+    assert made and sorted(s.start_ms // MINUTE for s in deleted) == [9000, 9001, 9002, 9003, 9004, 9005, 9008, 9009]
+    assert remaining(index) == [9006, 9007] and (tmp_path / f"a/day/{9006 * MINUTE}.mp4").exists()
+
+
+def test_the_byte_quota_counts_only_footage_it_may_delete(index: RecordingIndex, tmp_path: Path) -> None:
+    """Open cases holding more than `max_bytes` leave the quota for the rest: before, every pass deleted all
+    other footage, with plenty of disk and nothing said."""
+    fill(index, tmp_path, [9980, 9981, 9982, 9990, 9991, 9992, 9993])
+    open_case(index, "a", 9980, 9983)  # 3000 bytes locked, over the quota
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=2500, min_free_bytes=0)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12)
+    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9990, 9991]
+    assert remaining(index) == [9980, 9981, 9982, 9992, 9993]
