@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, create_engine, delete, event, func, select, update
+from sqlalchemy import ColumnElement, and_, create_engine, delete, event, func, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -221,14 +221,22 @@ class RecordingIndex:
         ends = [ended_before for _start, ended_before in starts[1:]] + [last_end]  # a recording ends before the next
         return [(start, end) for (start, _ended_before), end in zip(starts, ends, strict=True)]
 
-    def oldest_segments(self, limit: int, *, before_ms: int | None = None, unlocked: bool = False) -> list[Segment]:
-        """The oldest segments of all cameras (optionally only those ending before `before_ms`, or only those
-        no open case locks)."""
+    def oldest_segments(self, limit: int, *, before_ms: int | None = None, unlocked: bool = False,
+                        ended_after_ms: int | None = None, following: tuple[int, int] | None = None) -> list[Segment]:
+        """The oldest segments of all cameras, by start and id (optionally only those ending by `before_ms`, or
+        after `ended_after_ms`, only those no open case locks, or only those after the (start, id) `following`: the
+        next page of a walk through them)."""
         with self.session() as session:
             query = (select(SegmentRow, CameraRow.name).join(CameraRow).where(SegmentRow.station == self.station)
-                     .order_by(SegmentRow.start_ms).limit(limit))
+                     .order_by(SegmentRow.start_ms, SegmentRow.id).limit(limit))
             if before_ms is not None:
                 query = query.where(SegmentRow.end_ms <= before_ms)
+            if ended_after_ms is not None:
+                query = query.where(SegmentRow.end_ms > ended_after_ms)
+            if following is not None:
+                start, segment_id = following
+                query = query.where(or_(SegmentRow.start_ms > start,
+                                        and_(SegmentRow.start_ms == start, SegmentRow.id > segment_id)))
             if unlocked:
                 query = query.where(~locked_segment())
             return [_to_segment(row, name) for row, name in session.execute(query).all()]

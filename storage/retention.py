@@ -14,6 +14,7 @@ the last full pass are evicted the same way, file first (see design/district.md)
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import logging
 import time
@@ -63,14 +64,29 @@ class Retention:
         self._spare: list[tuple[int, str, int]] = []  # (id, path, bytes) of the oldest unlocked files, oldest last
         self._spare_noted = float("-inf")  # monotonic time of the last note
         self._locks_changed = 0  # times a case changed what is locked (forget_noted_files)
+        self._judged_until: int | None = None  # segments ending by then were judged by the age pass (see enforce)
+        self._held_ends: list[int] = []  # ends of the segments a pass left for being served
         self.shortage: str | None = None  # why free space stays below the floor even after retention
 
     def enforce(self, now_ms: int) -> list[Segment]:
-        """One pass by age and quota; returns what was deleted, oldest first."""
+        """One pass by age and quota; returns what was deleted, oldest first.
+
+        Footage older than every event's keep goes whole. Between that and the age limit, a segment near an event
+        stays until it is older than the events' keep: such a segment, once judged, is not judged again at every
+        pass (`_judged_until`; a camera with an event every few minutes keeps most of two months of segments,
+        and reading them all from the oldest at every batch made a pass grow with their square: minutes, the
+        free-space check waiting behind it)."""
         self._dir.mkdir(parents=True, exist_ok=True)
+        age_cutoff = now_ms - self._policy.max_age_ms
         event_cutoff = now_ms - max(self._policy.event_age_ms, self._policy.max_age_ms)
-        near_event = self._near_event_predicate(event_cutoff)
-        deleted = self._delete_oldest(lambda s, _: True, before_ms=now_ms - self._policy.max_age_ms, keep=near_event)
+        self._held_ends = []
+        deleted = self._delete_oldest(lambda s, _: True, before_ms=event_cutoff)
+        if age_cutoff > event_cutoff:
+            judged = event_cutoff if self._judged_until is None else max(event_cutoff, self._judged_until)
+            deleted += self._delete_oldest(lambda s, _: True, before_ms=age_cutoff, ended_after_ms=judged,
+                                           keep=self._near_event_predicate(event_cutoff))
+            # what a viewer held is judged again at the next pass
+            self._judged_until = min([age_cutoff, *(end - 1 for end in self._held_ends)])
         self._forget_events(event_cutoff)
         deleted += self.make_room()
         if self._grids is not None:
@@ -84,8 +100,10 @@ class Retention:
 
     def forget_noted_files(self) -> None:
         """A case may have locked some of the files noted for an outage: note them again at the next full pass
-        (until then an outage evicts nothing)."""
+        (until then an outage evicts nothing). A case closed may have unlocked footage the age pass went past:
+        it judges them all again."""
         self._locks_changed += 1
+        self._judged_until = None
         self._spare = []
         self._spare_noted = float("-inf")
 
@@ -169,13 +187,19 @@ class Retention:
         return text
 
     def _near_event_predicate(self, since_ms: int) -> Callable[[Segment], bool]:
+        """Whether a segment overlaps the footage kept around an event (since `since_ms`) of its camera: a binary
+        search in each camera's spans, merged into disjoint ones."""
         spans: dict[str, list[tuple[int, int]]] = {}
         if self._events is not None and self._policy.event_age_ms > self._policy.max_age_ms:
             for camera, start, end in self._events.spans(since_ms):
                 spans.setdefault(camera, []).append((start - EVENT_MARGIN_MS, (end or start) + EVENT_MARGIN_MS))
+        merged = {camera: _merged(found) for camera, found in spans.items()}
+        ends = {camera: [hi for _lo, hi in found] for camera, found in merged.items()}
 
         def near(segment: Segment) -> bool:
-            return any(lo < segment.end_ms and hi > segment.start_ms for lo, hi in spans.get(segment.camera, ()))
+            found = merged.get(segment.camera, [])
+            i = bisect.bisect_right(ends.get(segment.camera, []), segment.start_ms)  # the first span ending after it
+            return i < len(found) and found[i][0] < segment.end_ms
 
         return near
 
@@ -187,28 +211,30 @@ class Retention:
                 (self._snapshots_dir / snapshot).unlink(missing_ok=True)
 
     def _delete_oldest(self, wanted: Callable[[Segment, int], bool], before_ms: int | None,
-                       keep: Callable[[Segment], bool] = lambda _segment: False) -> list[Segment]:
+                       keep: Callable[[Segment], bool] = lambda _segment: False,
+                       ended_after_ms: int | None = None) -> list[Segment]:
+        """Walk the unlocked segments oldest first, a page at a time, deleting while `wanted` (the segment, the bytes
+        freed so far) says so, except those `keep` keeps and those being served."""
         deleted: list[Segment] = []
         freed = 0
-        skipped: set[int] = set()
-        while True:
-            excluded = skipped | self._rows_without_file
-            batch = [s for s in self._index.oldest_segments(BATCH + len(excluded), before_ms=before_ms, unlocked=True)
-                     if s.id not in excluded]
-            if not batch:
-                return deleted
+        page: tuple[int, int] | None = None  # (start, id) of the last segment seen
+        while batch := self._index.oldest_segments(BATCH, before_ms=before_ms, unlocked=True,
+                                                   ended_after_ms=ended_after_ms, following=page):
             for segment in batch:
+                assert segment.id is not None
+                page = (segment.start_ms, segment.id)
+                if segment.id in self._rows_without_file:
+                    continue
                 if not wanted(segment, freed):
                     return deleted
-                assert segment.id is not None
-                if self._leases.is_held(segment.path) or keep(segment):
-                    skipped.add(segment.id)  # being served right now (the next pass takes it), or kept
+                if self._leases.is_held(segment.path):  # being served right now: the next pass takes it
+                    self._held_ends.append(segment.end_ms)
                     continue
-                if not self._evict(segment.id, segment.path):
-                    skipped.add(segment.id)  # an open case locked it since the batch was read
+                if keep(segment) or not self._evict(segment.id, segment.path):  # kept, or locked since it was read
                     continue
                 freed += segment.bytes
                 deleted.append(segment)
+        return deleted
 
     def _evict(self, segment_id: int, relpath: str) -> bool:
         """Index row first, file second; if the disk is too full even for the row, file first. False (nothing
@@ -251,3 +277,14 @@ class Retention:
         path.unlink(missing_ok=True)
         with contextlib.suppress(OSError):
             path.parent.rmdir()  # the day folder, once empty
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """(lo, hi) spans merged where they overlap or touch, in order: disjoint, their ends rising."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -10,7 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
-from storage.retention import Retention, RetentionPolicy
+from storage.retention import BATCH, Retention, RetentionPolicy
 from tests.support.postgres import PostgresServer
 
 MINUTE = 60_000
@@ -96,6 +96,44 @@ def test_footage_around_events_outlives_continuous_footage(index: RecordingIndex
     later = NOW + 2000 * MINUTE
     assert [s.start_ms // MINUTE for s in retention.enforce(later)] == [9002]
     assert events.get(theft.id) is None and not (tmp_path / "snaps" / "theft.jpg").exists()
+
+
+def test_footage_kept_for_events_is_read_once_not_at_every_batch_and_pass(index: RecordingIndex,
+                                                                          tmp_path: Path) -> None:
+    """A camera with an event every other minute keeps most of its old footage for them: a pass reads each kept
+    segment once (it read them from the oldest again at every batch of 200: its time grew with their square), the
+    next pass only what aged since; a segment being served and one a closed case unlocks are judged again."""
+    from storage.cases import CaseStore
+    from storage.events import EventStore
+
+    minutes = list(range(8000, 9000))
+    fill(index, tmp_path, minutes, size=10)
+    events = EventStore(index)
+    for minute in minutes[::2]:
+        events.update(events.open("a", "motion", minute * MINUTE + 30_000, 0.9, []).id, end_ms=minute * MINUTE + 31_000)
+    case = open_case(index, "a", 8500, 8502)  # 8501 is near no event: kept by the case alone
+    read: list[int] = []
+    oldest_segments = index.oldest_segments
+
+    def counted(*args: object, **options: object) -> list[Segment]:
+        found = oldest_segments(*args, **options)  # type: ignore[arg-type]
+        read.append(len(found))
+        return found
+
+    index.oldest_segments = counted  # type: ignore[method-assign]
+    leases = SegmentLeases()
+    policy = RetentionPolicy(max_age_ms=100 * MINUTE, max_bytes=None, min_free_bytes=0, event_age_ms=5000 * MINUTE)
+    retention = Retention(index, tmp_path, policy, leases, free_bytes=lambda: 10**12, events=events)
+    with leases.hold([f"a/day/{8991 * MINUTE}.mp4"]):
+        retention.enforce(NOW)
+    assert sum(read) <= len(minutes) + BATCH, read  # each once, and a page for the quota
+    assert [m for m in remaining(index) if m % 2] == [8501, 8991]  # the case's and the one being served
+    read.clear()
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + MINUTE)] == [8991]  # released: judged again
+    assert sum(read) <= 10 + BATCH, read  # from it on, and the quota's page
+    CaseStore(index).update(case, status="closed")
+    retention.forget_noted_files()  # what the station does when a case changes
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + 2 * MINUTE)] == [8501]
 
 
 def test_motion_grids_go_with_the_footage(index: RecordingIndex, tmp_path: Path) -> None:
