@@ -51,3 +51,100 @@ def test_a_watcher_mid_gop_gets_the_gop_from_its_keyframe_after_the_recorder_mux
     pictures += decoder.decode(None)
     assert len(pictures) == len(frames), "Annex B with the parameter sets: decodable from the first frame"
     assert (pictures[0].width, pictures[0].height) == (160, 120)
+
+
+def _damaged(video: Path, out: Path, every: int) -> None:
+    """`video` remuxed with frame 5 of every `every` frames damaged: its NAL length prefix says more bytes than the
+    packet holds, as a bit error or a bad write leaves it."""
+    with av.open(str(video)) as source, av.open(str(out), "w") as sink:
+        stream = source.streams.video[0]
+        copy = sink.add_stream_from_template(stream)
+        for number, packet in enumerate(source.demux(stream)):
+            if packet.dts is None:
+                continue
+            written: av.Packet = packet
+            if number % every == 5:
+                data = bytearray(bytes(packet))
+                data[0:4] = (4 * len(data)).to_bytes(4, "big")
+                written = av.Packet(bytes(data))
+                written.pts, written.dts, written.time_base = packet.pts, packet.dts, packet.time_base
+            written.stream = copy
+            sink.mux(written)
+
+
+def test_a_damaged_packet_ends_the_gop_there_and_the_view_goes_on_at_the_next_keyframe(tmp_path: Path) -> None:
+    """A file camera's packet the bitstream filter refuses: before, the error went up from `watch` into the thread
+    serving the station's commands, and snapshots and live views of every camera of the recorder stopped."""
+    video = tmp_path / "damaged.mp4"
+    _damaged(encode_video(tmp_path / "plain.mp4", seconds=3, size="160x120", gop=15), video, 15)
+    outlet = SentMessages()
+    tap = LiveTap("cam0", "record", outlet)  # type: ignore[arg-type]
+    source = open_source(f"file://{video}", SourceOptions(realtime=False, loop=False))
+    clock = ReceiveClock(live=False)
+    try:
+        tap.start(source.stream)
+        for number, packet in enumerate(source.packets(threading.Event(), 10)):
+            assert packet.dts is not None
+            tap.packet(packet, clock.stamp(float(packet.dts * packet.time_base), keyframe=packet.is_keyframe))
+            if number == 10:  # the damaged packet (5) is in the GOP held
+                tap.watch(True)
+    finally:
+        source.close()
+    frames = [m.frame for m in outlet.sent if isinstance(m, LiveData)]
+    keyframes = [f for f in frames if f.keyframe]
+    assert len(frames) == 5 + 2 * 5 and len(keyframes) == 3, "each GOP up to its damaged packet, from its keyframe"
+
+
+def test_a_gop_without_a_keyframe_for_too_long_is_dropped(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr("nvr.runtime.live_tap.MAX_GOP_BYTES", 20_000)
+    video = encode_video(tmp_path / "long-gop.mp4", seconds=4, size="320x240", gop=60, bitrate="1M")
+    outlet = SentMessages()
+    tap = LiveTap("cam0", "record", outlet)  # type: ignore[arg-type]
+    source = open_source(f"file://{video}", SourceOptions(realtime=False, loop=False))
+    clock = ReceiveClock(live=False)
+    try:
+        tap.start(source.stream)
+        for packet in source.packets(threading.Event(), 10):
+            assert packet.dts is not None
+            tap.packet(packet, clock.stamp(float(packet.dts * packet.time_base), keyframe=packet.is_keyframe))
+            assert sum(held.packet.size for held in tap._gop if hasattr(held, "packet")) <= 20_000
+        tap.watch(True)
+    finally:
+        source.close()
+    assert not [m for m in outlet.sent if isinstance(m, LiveData)], "past the cap, nothing held until a keyframe"
+
+
+def test_a_failing_command_leaves_the_recorder_serving_the_others() -> None:
+    """The thread serving the station's commands goes on after one fails (and a snapshot asked still gets its
+    answer, empty): it serves every camera of the recorder."""
+    from types import SimpleNamespace
+
+    from nvr.runtime.messages import SnapshotReply, SnapshotRequest, Watch
+    from nvr.runtime.recorder_process import RecorderProcess
+
+    class Broken:
+        def watch(self, _on: bool, _sound: bool) -> None:
+            raise av.InvalidDataError(1094995529, "Invalid data found when processing input")
+
+        def snapshot(self) -> bytes:
+            raise av.InvalidDataError(1094995529, "Invalid data found when processing input")
+
+    class Good:
+        def snapshot(self) -> bytes:
+            return b"jpeg"
+
+    commands = [Watch("bad", "record", True), SnapshotRequest(1, "bad"), SnapshotRequest(2, "good")]
+
+    class Connection:
+        def recv(self) -> object:
+            if not commands:
+                raise EOFError
+            return commands.pop(0)
+
+    outlet = SentMessages()
+    running = {"bad": SimpleNamespace(taps={"record": Broken()}, feed=Broken()),
+               "good": SimpleNamespace(taps={}, feed=Good())}
+    process = SimpleNamespace(_running=running, _outlet=outlet, _reload=threading.Event(), shard=0)
+    process._command = lambda message: RecorderProcess._command(process, message)  # type: ignore[arg-type]
+    RecorderProcess._serve(process, Connection())  # type: ignore[arg-type]
+    assert outlet.sent == [SnapshotReply(1, None), SnapshotReply(2, b"jpeg")]

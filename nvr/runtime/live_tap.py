@@ -7,6 +7,7 @@ reference, no copy) and each is converted to a live frame only when a watcher ne
 
 from __future__ import annotations
 
+import logging
 import threading
 from fractions import Fraction
 from typing import NamedTuple
@@ -20,6 +21,11 @@ from ingest.clock import Stamp
 from ingest.live_units import AudioChunk, EncodedFrame
 from nvr.runtime.messages import LiveAudio, LiveData, LiveReset
 from nvr.runtime.station_outlet import StationOutlet
+
+log = logging.getLogger(__name__)
+# a camera that sends a keyframe rarely or never grew the GOP without end (2 MB in 30 s at 0.5 Mbit/s, in the
+# process of every camera of its recorder): past this much, the GOP is dropped and the next keyframe starts anew
+MAX_GOP_BYTES = 64 << 20
 
 
 class _Held(NamedTuple):
@@ -40,6 +46,7 @@ class LiveTap:
         self._time_base = Fraction(1, 90_000)
         self._gop: list[_Held | LiveData] = []  # converted in order, from the front, when first needed
         self._converted = 0  # how many of the GOP's entries are LiveData
+        self._gop_bytes = 0  # the payload bytes held in it
         self._watched = False
         self._listened = False
         self._audio_config: bytes | None = None
@@ -49,7 +56,8 @@ class LiveTap:
         with self._lock:
             if on and not self._watched:
                 for index in range(len(self._gop)):
-                    self._outlet.send(self._frame(index))
+                    if not self._send(index):
+                        break
             self._watched, self._listened = on, sound
 
     def start(self, stream: av.stream.Stream) -> None:
@@ -67,9 +75,28 @@ class LiveTap:
         with self._lock:
             if keyframe:
                 self._new_gop()
+            self._gop_bytes += packet.size
+            if self._gop_bytes > MAX_GOP_BYTES:  # no keyframe for long: wait for the next one rather than hold on
+                self._new_gop()
+                return
             self._gop.append(_Held(packet, int(pts or 0), keyframe))
             if self._watched:
-                self._outlet.send(self._frame(len(self._gop) - 1))
+                self._send(len(self._gop) - 1)
+
+    def _send(self, index: int) -> bool:
+        """Send GOP entry `index` to the station; under the lock. A packet the converter refuses (a file's H.264
+        whose length prefix is damaged) ends the GOP there: False, and the picture starts again at the next
+        keyframe. Before, the error went up into the thread that serves the station's commands, which died with
+        it: no snapshot, live view or camera change for any camera of the recorder since."""
+        try:
+            frame = self._frame(index)
+        except av.FFmpegError as exc:
+            log.warning("%s/%s: a packet could not be made a live frame (%s); the live view waits for the next "
+                        "keyframe", self.camera, self.role, exc)
+            self._new_gop()
+            return False
+        self._outlet.send(frame)
+        return True
 
     def _frame(self, index: int) -> LiveData:
         """GOP entry `index` as a live frame, converting it (and those held before it) now; under the lock.
@@ -88,6 +115,7 @@ class LiveTap:
     def _new_gop(self) -> None:
         self._gop.clear()
         self._converted = 0
+        self._gop_bytes = 0
 
     def start_audio(self, stream: av.audio.stream.AudioStream) -> None:
         self._audio_config = stream.codec_context.extradata

@@ -239,15 +239,23 @@ class RecorderProcess:
                 message = connection.recv()
             except (OSError, EOFError):
                 return
-            running = self._running
-            match message:
-                case Watch(camera, role, on, sound) if camera in running and role in running[camera].taps:
-                    running[camera].taps[role].watch(on, sound)
-                case SnapshotRequest(request, camera):
-                    feed = running[camera].feed if camera in running else None
-                    self._outlet.send(SnapshotReply(request, feed.snapshot() if feed else None))
-                case Reload():
-                    self._reload.set()
+            try:
+                self._command(message)
+            except Exception:  # one camera's failure must not end the commands of every camera of the recorder
+                log.exception("recorder %d: the command %s failed", self.shard, type(message).__name__)
+                if isinstance(message, SnapshotRequest):
+                    self._outlet.send(SnapshotReply(message.request, None))
+
+    def _command(self, message: object) -> None:
+        running = self._running
+        match message:
+            case Watch(camera, role, on, sound) if camera in running and role in running[camera].taps:
+                running[camera].taps[role].watch(on, sound)
+            case SnapshotRequest(request, camera):
+                feed = running[camera].feed if camera in running else None
+                self._outlet.send(SnapshotReply(request, feed.snapshot() if feed else None))
+            case Reload():
+                self._reload.set()
 
 
 def recorder_main(config: Config, shard: int, authkey: bytes, log_level: str) -> None:
