@@ -4,6 +4,7 @@ mid-GOP still gets the GOP from its keyframe, decodable, with the camera's times
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import av
@@ -72,11 +73,9 @@ def _damaged(video: Path, out: Path, every: int) -> None:
             sink.mux(written)
 
 
-def test_a_damaged_packet_ends_the_gop_there_and_the_view_goes_on_at_the_next_keyframe(tmp_path: Path) -> None:
-    """A file camera's packet the bitstream filter refuses: before, the error went up from `watch` into the thread
-    serving the station's commands, and snapshots and live views of every camera of the recorder stopped."""
-    video = tmp_path / "damaged.mp4"
-    _damaged(encode_video(tmp_path / "plain.mp4", seconds=3, size="160x120", gop=15), video, 15)
+def _tapped(video: Path, after_each: Callable[[LiveTap, int], None], watched_at_the_end: bool = False
+            ) -> SentMessages:
+    """What a live tap sends of a file camera's packets (`after_each` called after each: the tap, its number)."""
     outlet = SentMessages()
     tap = LiveTap("cam0", "record", outlet)  # type: ignore[arg-type]
     source = open_source(f"file://{video}", SourceOptions(realtime=False, loop=False))
@@ -86,10 +85,25 @@ def test_a_damaged_packet_ends_the_gop_there_and_the_view_goes_on_at_the_next_ke
         for number, packet in enumerate(source.packets(threading.Event(), 10)):
             assert packet.dts is not None
             tap.packet(packet, clock.stamp(float(packet.dts * packet.time_base), keyframe=packet.is_keyframe))
-            if number == 10:  # the damaged packet (5) is in the GOP held
-                tap.watch(True)
+            after_each(tap, number)
+        if watched_at_the_end:
+            tap.watch(True)
     finally:
         source.close()
+    return outlet
+
+
+def test_a_damaged_packet_ends_the_gop_there_and_the_view_goes_on_at_the_next_keyframe(tmp_path: Path) -> None:
+    """A file camera's packet the bitstream filter refuses: before, the error went up from `watch` into the thread
+    serving the station's commands, and snapshots and live views of every camera of the recorder stopped."""
+    video = tmp_path / "damaged.mp4"
+    _damaged(encode_video(tmp_path / "plain.mp4", seconds=3, size="160x120", gop=15), video, 15)
+
+    def watched_from_packet_10(tap: LiveTap, number: int) -> None:
+        if number == 10:  # the damaged packet (5) is in the GOP held
+            tap.watch(True)
+
+    outlet = _tapped(video, watched_from_packet_10)
     frames = [m.frame for m in outlet.sent if isinstance(m, LiveData)]
     keyframes = [f for f in frames if f.keyframe]
     assert len(frames) == 5 + 2 * 5 and len(keyframes) == 3, "each GOP up to its damaged packet, from its keyframe"
@@ -98,19 +112,11 @@ def test_a_damaged_packet_ends_the_gop_there_and_the_view_goes_on_at_the_next_ke
 def test_a_gop_without_a_keyframe_for_too_long_is_dropped(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr("nvr.runtime.live_tap.MAX_GOP_BYTES", 20_000)
     video = encode_video(tmp_path / "long-gop.mp4", seconds=4, size="320x240", gop=60, bitrate="1M")
-    outlet = SentMessages()
-    tap = LiveTap("cam0", "record", outlet)  # type: ignore[arg-type]
-    source = open_source(f"file://{video}", SourceOptions(realtime=False, loop=False))
-    clock = ReceiveClock(live=False)
-    try:
-        tap.start(source.stream)
-        for packet in source.packets(threading.Event(), 10):
-            assert packet.dts is not None
-            tap.packet(packet, clock.stamp(float(packet.dts * packet.time_base), keyframe=packet.is_keyframe))
-            assert sum(held.packet.size for held in tap._gop if hasattr(held, "packet")) <= 20_000
-        tap.watch(True)
-    finally:
-        source.close()
+
+    def held_at_most_the_cap(tap: LiveTap, _number: int) -> None:
+        assert sum(held.packet.size for held in tap._gop if hasattr(held, "packet")) <= 20_000
+
+    outlet = _tapped(video, held_at_most_the_cap, watched_at_the_end=True)
     assert not [m for m in outlet.sent if isinstance(m, LiveData)], "past the cap, nothing held until a keyframe"
 
 
