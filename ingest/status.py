@@ -34,9 +34,14 @@ class StatusSnapshot:
 
 
 class StreamStatus:
-    """Thread-safe status written by an ingest worker and read by the API."""
+    """Thread-safe status written by an ingest worker and read by the API.
 
-    def __init__(self) -> None:
+    With `stall_seconds`, a stream online whose last video packet is older than that reads as offline, stalled:
+    the worker finds a stall only when a packet comes, and a camera sending a byte a second (a failing link)
+    keeps each read within the socket's timeout yet makes no packet for minutes: it stayed online, no alert."""
+
+    def __init__(self, stall_seconds: float | None = None) -> None:
+        self._stall_seconds = stall_seconds
         self._lock = threading.Lock()
         self._state: State = "connecting"
         self._since = time.time()
@@ -89,6 +94,10 @@ class StreamStatus:
             while self._packets and now - self._packets[0][0] > RATE_WINDOW_SECONDS:
                 self._packets.popleft()
 
+    def _stalled(self, now: float, last: float | None) -> bool:
+        return (self._stall_seconds is not None and self._state == "online" and last is not None
+                and now - last > self._stall_seconds)
+
     def snapshot(self) -> StatusSnapshot:
         with self._lock:
             now = time.monotonic()
@@ -99,6 +108,12 @@ class StreamStatus:
             width, height, codec, transport, audio_codec = self._video
             offset, beyond = self._clock
             last = self._packets[-1][0] if self._packets else self._last_packet
+            if self._stalled(now, last):
+                assert self._stall_seconds is not None and last is not None
+                stalled = f"no video for {now - last:.0f} s (stalled stream: the camera sends too little)"
+                return StatusSnapshot("offline", time.time() - (now - last - self._stall_seconds), stalled, 0.0, 0.0,
+                                      width, height, codec, None, False, transport, self._reconnects + 1,
+                                      time.time() - (now - last), audio_codec, self._cause or stalled)
             return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
                                   width, height, codec, None if offset is None else round(offset, 3), beyond,
                                   transport, self._reconnects, None if last is None else time.time() - (now - last),

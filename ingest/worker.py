@@ -80,7 +80,7 @@ class StreamWorker:
         self._audio_sinks = audio_sinks
         self._hearing: list[AudioSink] = []  # the audio sinks of this run that have not failed
         self._on_state = on_state
-        self.status = StreamStatus()
+        self.status = StreamStatus(stall_seconds)
         self._running = False  # sinks have been started for the current connection
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"ingest-{camera}-{role}", daemon=True)

@@ -25,3 +25,20 @@ def test_the_cause_never_shows_a_password() -> None:
     status = StreamStatus()
     status.offline("opening rtsp://admin:hunter2@10.0.0.5/stream1 failed")
     assert "hunter2" not in (status.snapshot().offline_cause or "")
+
+
+def test_a_stream_that_stops_making_packets_reads_as_stalled_while_its_read_still_waits() -> None:
+    """A camera sending a byte a second keeps each read within the socket's timeout, and the worker finds a stall
+    only when a packet comes: its status must say so meanwhile (it stayed online, and no alert came)."""
+    from tests.conftest import wait_for
+
+    status = StreamStatus(stall_seconds=0.3)
+    status.online(640, 360, "h264", "tcp")
+    status.packet(1200)
+    assert status.snapshot().state == "online"
+    wait_for(lambda: status.snapshot().state == "offline", 5, "the stall shown")
+    stalled = status.snapshot()
+    assert stalled.last_error is not None and stalled.last_error.startswith("no video for")
+    assert "stalled stream" in stalled.last_error
+    assert stalled.offline_cause == stalled.last_error and stalled.fps == 0.0 and stalled.reconnects == 1
+    assert StreamStatus().snapshot().state == "connecting"  # no stall rule without stall_seconds
