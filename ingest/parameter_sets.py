@@ -81,6 +81,14 @@ class ParameterSets:
         """As Annex B extradata (the MP4 muxer turns it into an avcC record)."""
         return b"".join(START_CODE + unit for unit in self.sps + self.pps)
 
+    def avcc_record(self, length_size: int) -> bytes:
+        """As an avcC record (ISO/IEC 14496-15), the extradata of length-prefixed packets; profile, compatibility
+        and level from the first SPS."""
+        sps = self.sps[0]
+        record = bytes([1, sps[1], sps[2], sps[3], 0xFC | (length_size - 1), 0xE0 | len(self.sps)])
+        record += b"".join(len(unit).to_bytes(2, "big") + unit for unit in self.sps)
+        return record + bytes([len(self.pps)]) + b"".join(len(unit).to_bytes(2, "big") + unit for unit in self.pps)
+
     def length_prefixed(self, length_size: int) -> bytes:
         """As AVCC NAL units, to put in front of a keyframe's own."""
         return b"".join(len(unit).to_bytes(length_size, "big") + unit for unit in self.sps + self.pps)
@@ -101,7 +109,7 @@ def packet_units(data: bytes, length_size: int | None) -> Iterator[memoryview]:
 class StreamParameters:
     """What a segment's MP4 header must say for pictures coded under new parameter sets."""
 
-    extradata: bytes  # Annex B SPS/PPS
+    extradata: bytes  # in the packets' own framing: Annex B SPS/PPS, or an avcC record for length-prefixed ones
     width: int
     height: int
 
@@ -122,7 +130,10 @@ class ParameterWatch:
             return None
         self._current = inband
         self._size = picture_size(inband, keyframe, self._length_size) or self._size
-        return StreamParameters(inband.annexb(), *self._size)
+        # an MP4 header's extradata says how the packets are framed: Annex B there made the muxer look for start
+        # codes in a file camera's length-prefixed packets, and its segments after a size change held no picture
+        extradata = inband.annexb() if self._length_size is None else inband.avcc_record(self._length_size)
+        return StreamParameters(extradata, *self._size)
 
 
 def picture_size(parameter_sets: ParameterSets, keyframe: bytes, length_size: int | None) -> tuple[int, int] | None:

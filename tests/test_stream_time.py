@@ -127,6 +127,20 @@ def test_a_mid_stream_resolution_change_starts_a_segment_and_clips_across_it(
         assert played_widths(response.content) == [320, 160], "Chromium plays it to the end, at both sizes"
 
 
+def test_a_file_camera_s_resolution_change_is_recorded_with_its_pictures(tmp_path: Path, make_station,
+                                                                         size_change: Path) -> None:
+    """The same change from an MP4 file (length-prefixed H.264): the segment after it has its pictures. Its
+    header said Annex B and the muxer found none in the packets: a segment of a few hundred bytes, indexed whole."""
+    config = station_config(tmp_path, [{"name": "zoom", "record_url": size_change.as_uri()}],
+                            storage={"segment_seconds": 60})
+    station, _client = make_station(config)
+    wait_for(lambda: len(station.index.segments("zoom", 0, 2**62)) >= 2, 30, "the segments before and after")
+    before, after = station.index.segments("zoom", 0, 2**62)[:2]
+    for segment, size in ((before, (320, 240)), (after, (160, 120))):
+        runs = decoded_sizes(str(config.segments_dir / segment.path))
+        assert [run[0] for run in runs] == [size] and runs[0][1] >= 40, f"{segment.path}: {runs}"
+
+
 def played_widths(clip: bytes) -> list[int]:
     """The picture widths Debian's Chromium shows while it plays `clip` to its end (it fails on an error)."""
     with chromium() as browser:
