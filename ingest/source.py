@@ -127,29 +127,34 @@ class OpenedSource:
             yield packet
 
     def _replayed(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
-        """A file as a camera: at its own frame rate, looping with timestamps that keep increasing."""
-        offset = 0  # added to every timestamp after a loop, in time-base units
+        """A file as a camera: at its own frame rate, looping with timestamps that keep increasing. Where the file's
+        own go back or stand still (clips joined end to end, a broken muxer) they go on from the last instead:
+        paced on them, such a file was replayed as fast as it could be read, and recorded with times to come."""
+        offset = 0  # added to every timestamp (after a loop, a step back), in time-base units
         pace_start: tuple[float, int] | None = None  # (monotonic s, first dts)
         time_base = float(self.time_base)
+        last: int | None = None  # the last timestamp given, and the step after it
+        step = self._frame_ticks()
         while not stop.is_set():
             first_dts: int | None = None
-            end: int | None = None
             for packet in self._timed_packets(stop, stall_seconds):
                 dts = packet.dts
                 assert dts is not None, "_timed_packets times every packet"
                 first_dts = dts if first_dts is None else first_dts
-                end = dts + (packet.duration or self._frame_ticks())
+                if last is not None and dts + offset <= last:
+                    offset = last + step - dts
+                step = packet.duration or self._frame_ticks()
                 packet.pts = (packet.pts if packet.pts is not None else dts) + offset
-                packet.dts = dts + offset
+                packet.dts = last = dts + offset
                 if self._options.realtime:
                     pace_start = pace_start or (time.monotonic(), packet.dts)
                     due = pace_start[0] + (packet.dts - pace_start[1]) * time_base
                     if stop.wait(max(0.0, due - time.monotonic())):
                         return
                 yield packet
-            if not self._options.loop or end is None or first_dts is None:
+            if not self._options.loop or last is None or first_dts is None:
                 return
-            offset += end - first_dts
+            offset = last + step - first_dts
             self.container.seek(0)
 
 

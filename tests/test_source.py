@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
 from itertools import islice, pairwise
@@ -61,6 +62,29 @@ def test_file_replays_at_its_own_pace_and_stops_on_request(short_file: Path) -> 
         assert sum(1 for _ in endless.packets(stop, STALL)) < 30
     finally:
         endless.close()
+
+
+def test_a_file_whose_timestamps_go_back_replays_at_its_pace_with_rising_timestamps(tmp_path: Path) -> None:
+    """Two clips joined end to end as MPEG-TS files are (`cat a.ts b.ts`): the second's timestamps start again.
+    Paced on them, the replay ran as fast as the file could be read, and recordings were stamped ahead."""
+    clips = []
+    for name in ("a", "b"):
+        clip = tmp_path / f"{name}.ts"
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(encode_video(tmp_path / f"{name}.mp4", seconds=1)),
+                        "-c", "copy", "-f", "mpegts", str(clip)], check=True)
+        clips.append(clip.read_bytes())
+    joined = tmp_path / "joined.ts"
+    joined.write_bytes(b"".join(clips))
+    source = open_source(f"file://{joined}", SourceOptions(realtime=True, loop=False))
+    began = time.monotonic()
+    try:
+        packets = list(source.packets(threading.Event(), STALL))
+    finally:
+        source.close()
+    dts = [p.dts for p in packets if p.dts is not None]
+    assert len(dts) == len(packets) == 30 and all(b > a for a, b in pairwise(dts))
+    assert len({b - a for a, b in pairwise(dts)}) == 1, "one frame apart at the seam too"
+    assert time.monotonic() - began >= 1.8  # 30 frames at 15 fps
 
 
 def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
