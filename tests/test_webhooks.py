@@ -193,3 +193,46 @@ def test_failures_are_retried_with_growing_delays_a_bounded_number_of_times(rece
         assert len(receiver.requests("/refused")) == 1, "a 400 is final: not tried again"
     finally:
         webhooks.stop()
+
+
+def test_an_endless_answer_is_not_read_and_the_receiver_s_secret_path_is_not_named(caplog) -> None:
+    """A receiver answering 200 and then bytes without end: before, they were read whole into the station's memory
+    (1.8 GB in 4 s) and the delivery never finished. Only the status counts. And the receiver is named by its host
+    and port: a path or query is often its secret."""
+    import socket
+
+    sent, connections = [0], [0]
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_forever() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return  # closed at the end of the test
+            connections[0] += 1
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+                chunk = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"
+                try:
+                    while sent[0] < 2_000 * len(chunk):
+                        connection.sendall(chunk)
+                        sent[0] += len(chunk)
+                except OSError:
+                    pass  # the station hung up: what this test wants
+
+    threading.Thread(target=answer_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/T0SECRET/B0SECRET?sig=SIGSECRET"
+    webhooks = Webhooks([WebhookConfig(url=url, secret=SECRET)])
+    (target,) = webhooks.targets
+    assert target.name == f"http://127.0.0.1:{listener.getsockname()[1]}"
+    webhooks.start()
+    try:
+        offer(webhooks, event(1), event(2))
+        wait_for(lambda: connections[0] == 2, 10, "the first delivery done, the second begun")
+        assert target.given_up == 0 and sent[0] < 200 * 0x100000, f"{sent[0]} bytes sent: it was read"
+    finally:
+        webhooks.stop()
+        listener.close()
+    assert "SECRET" not in caplog.text
