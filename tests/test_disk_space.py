@@ -61,9 +61,10 @@ def watch_row_deletions(index: RecordingIndex, segments_dir: Path, monkeypatch: 
     file_present: list[bool] = []
     real_delete = index.delete_segment
 
-    def delete_segment(segment_id: int) -> None:
-        real_delete(segment_id)
+    def delete_segment(segment_id: int, **options: bool) -> bool:
+        deleted = real_delete(segment_id, **options)
         file_present.append((segments_dir / paths[segment_id]).exists())
+        return deleted
 
     monkeypatch.setattr(index, "delete_segment", delete_segment)
     return file_present
