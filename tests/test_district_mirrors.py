@@ -122,3 +122,24 @@ def test_a_hold_the_catalog_cannot_write_refuses_the_change_and_the_mirror_made_
         add(store, post, case.id)
     assert post.cases == {} and post.unheld_items == 0, "the mirror made for the refused change stayed at the post"
     index.close()
+
+
+class ProxyPagePost(FakePost):
+    """A post behind a proxy that answers the item's request with its own HTML page."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/items"):
+            return httpx.Response(200, text="<html>gateway</html>")
+        return super().handle(request)
+
+
+def test_an_answer_that_is_not_json_is_a_502_and_what_was_made_at_the_post_is_taken_back(
+        store: DistrictCaseStore) -> None:
+    case = store.create("Cướp giật", "", "truc-ban")
+    post = ProxyPagePost(store, case.id, "closes")
+    with pytest.raises(HTTPException) as refused:
+        add(store, post, case.id)
+    assert refused.value.status_code == 502 and "not JSON" in refused.value.detail
+    assert post.cases == {}, "the mirror made at the post stayed, holding its footage"
+    found = store.get(case.id)
+    assert found is not None and found.mirrors == {}

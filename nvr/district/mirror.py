@@ -146,4 +146,10 @@ class Mirrors:
             return {}
         if answer.status_code >= 300:
             raise post_refusal(station, answer)
-        return answer.json() if answer.content else {}
+        try:
+            found = answer.json() if answer.content else {}
+        except ValueError:  # a proxy's page, say: an answer like any failure, so what was made at other posts is undone
+            raise HTTPException(502, f"station {station} answered something that is not JSON") from None
+        if not isinstance(found, dict):
+            raise HTTPException(502, f"station {station} answered something that is not a JSON object")
+        return found

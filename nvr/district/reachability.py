@@ -40,13 +40,27 @@ class Reachability:
         before = self.reach.get(station)
         last = before.last_answer_ms if before else None
         try:
-            answer = await client.get("/api/station", timeout=TIMEOUT_SECONDS)
+            # the whole check within the timeout (httpx's is per read: a post answering a byte every few seconds held
+            # every post's check), and an answer that is no station's JSON is an error of that post only (it ended
+            # the polling task, and every post kept its last state for good)
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                answer = await client.get("/api/station", timeout=TIMEOUT_SECONDS)
             error = None if answer.status_code == 200 else f"answered {answer.status_code}"
-            if answer.status_code == 200 and answer.json().get("id") != station:
-                error = f"the box there is station {answer.json().get('id')!r}"
-        except httpx.HTTPError as exc:
+            if answer.status_code == 200 and (found := _station_id(answer)) != station:
+                error = f"the box there is station {found!r}" if found else "the answer is not a station's"
+        except (httpx.HTTPError, TimeoutError) as exc:
             error = f"no answer ({type(exc).__name__})"
         now = now_ms()
         self.reach[station] = Reach(error is None, now, now if error is None else last, error)
         if before is not None and before.error != error:
             log.info("station %s: %s", station, "reachable" if error is None else error)
+
+
+def _station_id(answer: httpx.Response) -> str | None:
+    """The `id` of a post's `GET /api/station` answer; None when it is no such answer."""
+    try:
+        found = answer.json()
+    except ValueError:
+        return None
+    identity = found.get("id") if isinstance(found, dict) else None
+    return identity if isinstance(identity, str) else None
