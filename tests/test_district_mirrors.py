@@ -97,17 +97,6 @@ def test_a_mirror_is_held_before_it_holds_footage_and_an_officer_s_close_in_betw
     assert found is not None and found.mirrors == {STATION: 1}
 
 
-def test_a_mirror_deleted_at_the_post_as_it_was_made_refuses_the_change_and_is_not_held(
-        store: DistrictCaseStore) -> None:
-    case = store.create("Cướp giật", "", "truc-ban")
-    post = FakePost(store, case.id, "deletes")
-    with pytest.raises(HTTPException) as refused:
-        add(store, post, case.id)
-    assert refused.value.status_code == 409 and "deleted there as it was made" in refused.value.detail
-    found = store.get(case.id)
-    assert found is not None and found.mirrors == {}, "a hold on a case that is gone would refuse every later add"
-
-
 class CatalogDown(DistrictCaseStore):
     def hold(self, case_id: int, station: str, post_case_id: int) -> None:
         raise OperationalError("INSERT INTO district_case_posts", {}, ConnectionRefusedError())
@@ -133,13 +122,18 @@ class ProxyPagePost(FakePost):
         return super().handle(request)
 
 
-def test_an_answer_that_is_not_json_is_a_502_and_what_was_made_at_the_post_is_taken_back(
-        store: DistrictCaseStore) -> None:
+@pytest.mark.parametrize(("post_kind", "status", "said"), [
+    ("deletes", 409, "deleted there as it was made"),  # an officer there deleted the mirror as it was made
+    ("proxy", 502, "not JSON"),  # a proxy answered the item's request with its own page
+])
+def test_a_change_refused_at_the_post_leaves_no_mirror_held_and_nothing_made_there(
+        store: DistrictCaseStore, post_kind: str, status: int, said: str) -> None:
+    """A hold on a case that is gone would refuse every later add; a mirror left at the post holds its footage."""
     case = store.create("Cướp giật", "", "truc-ban")
-    post = ProxyPagePost(store, case.id, "closes")
+    post = ProxyPagePost(store, case.id, "closes") if post_kind == "proxy" else FakePost(store, case.id, "deletes")
     with pytest.raises(HTTPException) as refused:
         add(store, post, case.id)
-    assert refused.value.status_code == 502 and "not JSON" in refused.value.detail
-    assert post.cases == {}, "the mirror made at the post stayed, holding its footage"
+    assert refused.value.status_code == status and said in refused.value.detail
+    assert post.cases == {}, "what was made at the post stayed"
     found = store.get(case.id)
     assert found is not None and found.mirrors == {}
