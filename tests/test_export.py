@@ -264,6 +264,39 @@ def test_nvr_verify_accepts_the_export_and_rejects_any_change(recorded: Recorded
     assert other_key.returncode == 1 and other_key.stdout.startswith("FAILED manifest.sig: the signature")
 
 
+def test_nvr_verify_refuses_a_container_changed_around_intact_members(tmp_path: Path, exported: Exported) -> None:
+    """What the signature does not cover, the ZIP itself: a forged copy put in front of the genuine one (streaming
+    readers extract the forgery; zipfile reads the genuine directory at the end), a comment, a local header that
+    differs from the directory, a compressed or encrypted member. Each verified "ok", or raised a traceback."""
+    data = exported[0]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        first = archive.infolist()[0]
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+        directory = archive.start_dir  # the first entry of the directory: the first member's
+    forged = io.BytesIO()
+    with zipfile.ZipFile(forged, "w") as archive:
+        archive.writestr(first.filename, b"FORGED FOOTAGE")
+    recompressed = io.BytesIO()
+    with zipfile.ZipFile(recompressed, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, body in members:
+            archive.writestr(info.filename, body)
+    commented = io.BytesIO(data)
+    with zipfile.ZipFile(commented, "a") as archive:
+        archive.comment = b"edited by officer X"
+    crc_at = first.header_offset + 14  # the local header's CRC-32, the directory's left as it was
+    encrypted = bytearray(data)
+    encrypted[first.header_offset + 6] |= 1
+    encrypted[directory + 8] |= 1
+    changed = {"prepended": forged.getvalue() + data, "compressed": recompressed.getvalue(),
+               "commented": commented.getvalue(), "local header": flip(data, crc_at), "encrypted": bytes(encrypted)}
+    for what, body in changed.items():
+        path = tmp_path / f"{what}.zip"
+        path.write_bytes(body)
+        refused = nvr_verify(str(path))
+        assert refused.returncode == 1 and refused.stdout.startswith("FAILED "), (what, refused.stdout)
+        assert "Traceback" not in refused.stderr, (what, refused.stderr)
+
+
 def test_an_export_refuses_a_segment_changed_after_recording(recorded: Recorded) -> None:
     start_ms, end_ms = middle_range(recorded, "cam1", 5, 5)
     victim = recorded.closed_segments("cam1")[5]

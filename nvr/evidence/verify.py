@@ -22,8 +22,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from nvr.evidence.manifest import DISTRICT_FORMAT, MANIFEST, SIGNATURE, STATIONS, UNLISTED
 from nvr.evidence.signing import KeyFormatError, fingerprint, load_public_key, signature_holds
+from nvr.evidence.zip_layout import LayoutError, check_layout
 
 CHUNK = 1 << 20
+MANIFEST_MAX = 64 << 20  # a manifest lists files by name, size and hash: a few hundred bytes each
 
 
 class Failed(Exception):
@@ -43,28 +45,38 @@ class Verdict:
         return self.failure is None
 
 
-def verify_export(path: Path, key: Ed25519PublicKey | None = None) -> Verdict:
+def verify_export(path: Path, key: Ed25519PublicKey | None = None, *, station_only: bool = False) -> Verdict:
     """Check the export at `path` with `key` (None: the public key written in the export itself). A district's
-    export is checked with the district's key, then each post's export inside it with the post's key."""
+    export is checked with the district's key, then each post's export inside it with the post's key (which must
+    be a station's: `station_only`, else exports nested in each other recursed without end)."""
     try:
         with zipfile.ZipFile(path) as archive:
-            return _verify(archive, key)
+            check_layout(path, archive)
+            return _verify(archive, key, district_allowed=not station_only)
     except Failed as failure:
         return Verdict(str(failure))
+    except LayoutError as exc:
+        return Verdict(f"{path.name}: not laid out as a station writes an export: {exc}")
     except (zipfile.BadZipFile, OSError) as exc:
         return Verdict(f"{path.name}: not a readable ZIP ({exc})")
+    except Exception as exc:  # a crafted file: whatever the ZIP or JSON readers raise is a failure, not a traceback
+        return Verdict(f"{path.name}: unreadable ({type(exc).__name__}: {exc})")
 
 
-def _verify(archive: zipfile.ZipFile, key: Ed25519PublicKey | None) -> Verdict:
+def _verify(archive: zipfile.ZipFile, key: Ed25519PublicKey | None, *, district_allowed: bool = True) -> Verdict:
     twice = [name for name, count in Counter(archive.namelist()).items() if count > 1]
     if twice:
         raise Failed(f"{twice[0]}: appears more than once in the ZIP")
+    if MANIFEST in archive.namelist() and archive.getinfo(MANIFEST).file_size > MANIFEST_MAX:
+        raise Failed(f"{MANIFEST}: larger than any export's ({archive.getinfo(MANIFEST).file_size} bytes)")
     manifest_bytes, signature = _read(archive, MANIFEST), _read(archive, SIGNATURE)
     signer = key or _export_key(_parse(manifest_bytes))  # a key given: the signature is checked before parsing
     if not signature_holds(signer, signature, manifest_bytes):
         raise Failed(f"{SIGNATURE}: the signature does not match {MANIFEST} (key {fingerprint(signer)})")
     manifest = _parse(manifest_bytes)
     district = manifest.get("format") == DISTRICT_FORMAT
+    if district and not district_allowed:
+        raise Failed(f"{MANIFEST}: a district's export where a station's belongs")
     _check_files(archive, manifest)
     if district:
         return Verdict(None, None, fingerprint(signer), key is None, _verify_stations(archive, manifest))
@@ -102,7 +114,7 @@ def _verify_stations(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> tupl
             with archive.open(name) as member, inner.open("wb") as out:
                 shutil.copyfileobj(member, out, CHUNK)
             try:
-                verdict = verify_export(inner, load_public_key(public))
+                verdict = verify_export(inner, load_public_key(public), station_only=True)
             except KeyFormatError as exc:
                 raise Failed(f"{MANIFEST}: station {station}'s public key is unusable ({exc})") from None
             if not verdict.ok:
