@@ -269,3 +269,19 @@ def test_an_administrator_finds_the_camera_on_the_cameras_page_and_adds_it(
         expect(form.locator(".status")).to_have_text("Cameras found: 1")
         expect(row.locator("button.add")).to_have_text("Add camera")
     wait_for(lambda: station.index.segments("cong-cho-ben-thanh", 0, 2**62), 20, "footage of the added camera")
+
+
+def test_a_camera_probed_by_its_address_speaks_only_for_itself(camera: SimulatedOnvifCamera,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """One answer listing other addresses (a hostile device on the post's network) had the station log in to each
+    of them with the password typed for this camera."""
+    genuine = camera.probe_match
+
+    def with_others(relates_to: str) -> bytes:
+        answer = genuine(relates_to).decode()
+        match = answer[answer.index("<wsdd:ProbeMatch>"):answer.index("</wsdd:ProbeMatches>")]
+        others = "".join(match.replace(camera.xaddr, f"http://10.9.{k}.1/onvif/device_service") for k in range(60))
+        return answer.replace("</wsdd:ProbeMatches>", others + "</wsdd:ProbeMatches>").encode()
+
+    monkeypatch.setattr(camera, "probe_match", with_others)
+    assert [a.device for a in probe(address(camera), 5)] == [camera.xaddr]

@@ -23,6 +23,7 @@ DISCOVERY_PORT = 3702
 VIDEO_TRANSMITTER = QName("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
 SCOPE_PREFIX = "onvif://www.onvif.org/"
 PROBE_COPIES = 2  # SOAP-over-UDP sends a unicast message twice: one lost datagram loses nothing
+MAX_FOUND = 512  # cameras read after one probe: a post's network has up to a few hundred, a flood is cut there
 
 
 class DiscoveryError(Exception):
@@ -63,13 +64,18 @@ def parse_address(text: str) -> tuple[str, int]:
 def probe(address: str | None = None, timeout: float = 3.0) -> list[Announcement]:
     """The cameras that answer within `timeout` seconds: all on the local network (multicast), or the one at
     `address` (`HOST[:PORT]`, unicast; returns at its answer). Blocks; sorted by device address."""
-    matches = _unicast(*parse_address(address), timeout) if address else _multicast(timeout)
+    probed = parse_address(address) if address else None
+    matches, sender = _unicast(*probed, timeout) if probed else (_multicast(timeout), None)
+    own = {sender, probed[0]} if probed else set()  # the camera's address as it answered, and as it was typed
     found: dict[str, Announcement] = {}
     for match in matches:
         if match.getXAddrs():
             announcement = Announcement(tuple(match.getXAddrs()), tuple(str(s.getValue()) for s in match.getScopes()))
-            found.setdefault(announcement.device, announcement)
-    return [found[device] for device in sorted(found)]
+            # a camera probed by its address speaks for itself: one answer listing sixty other addresses had the
+            # station log in to each of them
+            if probed is None or urlsplit(announcement.device).hostname in own:
+                found.setdefault(announcement.device, announcement)
+    return [found[device] for device in sorted(found)][:MAX_FOUND]
 
 
 def _multicast(timeout: float) -> list[Any]:
@@ -83,7 +89,8 @@ def _multicast(timeout: float) -> list[Any]:
         discovery.stop()
 
 
-def _unicast(host: str, port: int, timeout: float) -> list[Any]:
+def _unicast(host: str, port: int, timeout: float) -> tuple[list[Any], str | None]:
+    """The probe matches the camera at `host:port` sent back, and the address it sent them from."""
     try:
         family, kind, proto, _name, target = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
     except socket.gaierror as exc:
@@ -106,8 +113,8 @@ def _unicast(host: str, port: int, timeout: float) -> list[Any]:
             answer = _parsed(data, sender[0])
             if (answer is not None and answer.getAction() == NS_ACTION_PROBE_MATCH
                     and answer.getRelatesTo() == envelope.getMessageId()):
-                return list(answer.getProbeResolveMatches())
-    return []
+                return list(answer.getProbeResolveMatches()), sender[0]
+    return [], None
 
 
 def _parsed(data: bytes, sender: str) -> Any:
