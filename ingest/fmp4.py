@@ -89,8 +89,12 @@ def fragment(sequence: int, decode_time: int, samples: Sequence[Sample]) -> byte
     return moof + box(b"mdat", *(s.data for s in samples))
 
 
+MAX_BOX = 64 << 20  # a live fragment of a 4K camera at 16 Mbit/s is a few MB: a larger box is a stream gone wrong
+
+
 class BoxReader:
-    """Splits a byte stream into top-level boxes, whatever the chunks it arrives in."""
+    """Splits a byte stream into top-level boxes, whatever the chunks it arrives in. A box announcing more than
+    MAX_BOX is refused (ValueError): it was buffered while its end was awaited, without bound."""
 
     def __init__(self) -> None:
         self._pending = bytearray()
@@ -101,7 +105,7 @@ class BoxReader:
         at = 0
         while len(self._pending) - at >= 8:
             size, kind = struct.unpack_from(">I4s", self._pending, at)
-            if size < 8:
+            if size < 8 or size > MAX_BOX:
                 raise ValueError(f"a box of {size} bytes")  # 0 (to the end) and 1 (64-bit) are not live's
             if len(self._pending) - at < size:
                 break

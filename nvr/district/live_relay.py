@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 LINGER_SECONDS = 3.0  # a reload or a second tab within this reuses the upstream
 VIEWER_FRAGMENTS = 40  # ~20 s of 0.5 s fragments waiting for one viewer, then it skips to a keyframe's
 PASSED_ON = ("x-live-quality", "x-live-transcoded")
+MAX_GOP_BYTES = 64 << 20  # held for new viewers: a post sending no keyframe grew it without end (371 MB in 20 s)
 Key = tuple[str, str, str]  # station, camera, quality
 
 
@@ -58,6 +59,7 @@ class Upstream:
         self.headers: dict[str, str] = {}
         self._init = b""
         self._gop: list[bytes] = []  # the fragments since the last keyframe's
+        self._gop_bytes = 0
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._closing: asyncio.TimerHandle | None = None
         self._task = asyncio.create_task(self._run())
@@ -114,14 +116,17 @@ class Upstream:
                 if kind in (b"ftyp", b"moof"):
                     head = data
                 elif kind == b"moov":
-                    self._init, self._gop = head + data, []
+                    self._init, self._gop, self._gop_bytes = head + data, [], 0
                     self._publish(self._init, True, init=True)
                 elif kind == b"mdat" and head:
                     keyframe, fragment = starts_with_keyframe(head), head + data
                     if keyframe:
-                        self._gop = []
+                        self._gop, self._gop_bytes = [], 0
                     if keyframe or self._gop:
                         self._gop.append(fragment)
+                        self._gop_bytes += len(fragment)
+                    if self._gop_bytes > MAX_GOP_BYTES:  # no keyframe for long: new viewers wait for the next
+                        self._gop, self._gop_bytes = [], 0
                     self._publish(fragment, keyframe)
                     head = b""
 
