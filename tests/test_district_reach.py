@@ -1,10 +1,10 @@
-"""The district's reach checks against small fake posts: one post's odd answer is that post's error, and never
-stops or holds the checks of the others."""
+"""The district's links to posts against small fake posts: one post's odd answer is that post's error, never
+stops or holds the checks of the others, and is read no further than needed."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -52,3 +52,30 @@ def test_an_odd_answer_is_that_post_s_error_and_the_checks_go_on(monkeypatch: py
     assert reach.reach["good"].reachable and reach.reach["good"].error is None
     assert reach.reach["proxy"].error == "the answer is not a station's"
     assert reach.reach["dripping"].error == "no answer (TimeoutError)"
+
+
+def test_a_post_refusing_with_an_endless_body_is_a_502_read_no_further_than_its_start() -> None:
+    """A clip asked of a post that answers 500 and then bytes without end: they were read whole into the district
+    server's memory (2 GB) before the refusal was passed on."""
+    from fastapi import HTTPException
+
+    from nvr.district.relay import REFUSAL_BYTES, open_stream
+
+    sent = [0]
+
+    async def endless() -> AsyncIterator[bytes]:
+        while sent[0] < 1 << 30:
+            sent[0] += 1 << 16
+            yield b"x" * (1 << 16)
+
+    async def refuse(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, content=endless())
+
+    async def ask() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(refuse), base_url="http://post") as client:
+            await open_stream(client, "phuong-a", "/api/cameras/cam0/clip.mp4", {})
+
+    with pytest.raises(HTTPException) as refused:
+        asyncio.run(ask())
+    assert refused.value.status_code == 502 and "answered 500" in refused.value.detail
+    assert sent[0] <= REFUSAL_BYTES + (1 << 16)

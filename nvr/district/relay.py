@@ -30,6 +30,9 @@ def station_clients(stations: list[StationLink]) -> dict[str, httpx.AsyncClient]
     return {s.id: httpx.AsyncClient(**client_options(s)) for s in stations}
 
 
+REFUSAL_BYTES = 64 << 10
+
+
 async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start: str, end: str
                      ) -> StreamingResponse:
     """The post's `clip.mp4` of [start, end). Its 4xx answers are passed on (no footage there: 404);
@@ -51,10 +54,23 @@ async def open_stream(client: httpx.AsyncClient, station: str, path: str, params
     except httpx.HTTPError as exc:
         raise HTTPException(502, f"station {station} is unreachable ({type(exc).__name__})") from None
     if answer.status_code != 200:
-        await answer.aread()
-        await answer.aclose()
-        raise post_refusal(station, answer)
+        try:
+            said = await _first_bytes(answer, REFUSAL_BYTES)
+        finally:
+            await answer.aclose()
+        raise post_refusal(station, httpx.Response(answer.status_code, content=said))
     return answer
+
+
+async def _first_bytes(answer: httpx.Response, limit: int) -> bytes:
+    """At most `limit` bytes of an answer's body: a post's refusal is a line of JSON, and one answering gigabytes
+    had them read into the district server's memory whole."""
+    said = bytearray()
+    async for chunk in answer.aiter_bytes():
+        said += chunk
+        if len(said) >= limit:
+            break
+    return bytes(said[:limit])
 
 
 def post_detail(answer: httpx.Response) -> str:
