@@ -55,14 +55,14 @@ async def open_stream(client: httpx.AsyncClient, station: str, path: str, params
         raise HTTPException(502, f"station {station} is unreachable ({type(exc).__name__})") from None
     if answer.status_code != 200:
         try:
-            said = await _first_bytes(answer, REFUSAL_BYTES)
+            said = await first_bytes(answer, REFUSAL_BYTES)
         finally:
             await answer.aclose()
         raise post_refusal(station, httpx.Response(answer.status_code, content=said))
     return answer
 
 
-async def _first_bytes(answer: httpx.Response, limit: int) -> bytes:
+async def first_bytes(answer: httpx.Response, limit: int) -> bytes:
     """At most `limit` bytes of an answer's body: a post's refusal is a line of JSON, and one answering gigabytes
     had them read into the district server's memory whole."""
     said = bytearray()
