@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ import pytest
 from fastapi import HTTPException
 from sqlalchemy.exc import OperationalError
 
+from nvr.district import mirror
 from nvr.district.case_store import DistrictCaseStore
 from nvr.district.mirror import Mirrors, Wanted
 from storage.index import RecordingIndex
@@ -122,15 +123,32 @@ class ProxyPagePost(FakePost):
         return super().handle(request)
 
 
+class DrippingPost(FakePost):
+    """A post that answers the item's request a byte every few seconds: never within the call's time."""
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and request.url.path.endswith("/items"):
+            return httpx.Response(201, content=self._drip())
+        return super().handle(request)
+
+    async def _drip(self) -> AsyncIterator[bytes]:
+        for _ in range(100):
+            await asyncio.sleep(1.0)
+            yield b" "
+
+
 @pytest.mark.parametrize(("post_kind", "status", "said"), [
     ("deletes", 409, "deleted there as it was made"),  # an officer there deleted the mirror as it was made
     ("proxy", 502, "not JSON"),  # a proxy answered the item's request with its own page
+    ("dripping", 504, "did not answer in time"),  # the district's case lock was held for as long
 ])
 def test_a_change_refused_at_the_post_leaves_no_mirror_held_and_nothing_made_there(
-        store: DistrictCaseStore, post_kind: str, status: int, said: str) -> None:
+        store: DistrictCaseStore, post_kind: str, status: int, said: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A hold on a case that is gone would refuse every later add; a mirror left at the post holds its footage."""
+    monkeypatch.setattr(mirror, "CALL_SECONDS", 0.5)
     case = store.create("Cướp giật", "", "truc-ban")
-    post = ProxyPagePost(store, case.id, "closes") if post_kind == "proxy" else FakePost(store, case.id, "deletes")
+    kinds = {"proxy": ProxyPagePost, "dripping": DrippingPost}
+    post = kinds.get(post_kind, FakePost)(store, case.id, "closes" if post_kind in kinds else "deletes")
     with pytest.raises(HTTPException) as refused:
         add(store, post, case.id)
     assert refused.value.status_code == status and said in refused.value.detail

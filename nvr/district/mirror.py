@@ -28,6 +28,7 @@ from nvr.times import format_instant
 from storage.cases import CaseStatus
 
 log = logging.getLogger(__name__)
+CALL_SECONDS = 30.0  # one call to a post's case API, whole: it answers within milliseconds when it is well
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,11 @@ class Mirrors:
                     gone_ok: bool = False) -> dict[str, Any]:
         """The post's JSON answer; 502/504 when it cannot be reached, its 400/404 passed on naming it."""
         try:
-            answer = await self._clients[station].request(method, path, json=body)
-        except httpx.TimeoutException:
+            # the whole call within CALL_SECONDS: httpx's timeout is per read, and a post answering a byte every few
+            # seconds held the district's case lock, and with it every change to a case, for as long
+            async with asyncio.timeout(CALL_SECONDS):
+                answer = await self._clients[station].request(method, path, json=body)
+        except (httpx.TimeoutException, TimeoutError):
             raise HTTPException(504, f"station {station} did not answer in time") from None
         except httpx.HTTPError as exc:
             raise HTTPException(502, f"station {station} is unreachable ({type(exc).__name__})") from None
