@@ -12,10 +12,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
-from nvr.config import MqttConfig
+from nvr.config import CAMERA_NAME, MqttConfig
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15
+STATES = frozenset({"online", "offline"})  # a camera's status as a post publishes it
+MAX_CAMERAS = 20_000  # a district has about 1,150
 
 
 class StatusBoard:
@@ -73,8 +75,11 @@ class StatusBoard:
                     self._available[station] = payload
                 elif what.endswith("/status") and what.count("/") == 1:
                     camera = what.removesuffix("/status")
-                    if payload:
-                        self._cameras[(station, camera)] = payload
-                    else:  # the camera was removed: its retained status deleted
+                    if not payload:  # the camera was removed: its retained status deleted
                         self._cameras.pop((station, camera), None)
+                    elif (payload in STATES and CAMERA_NAME.match(camera)
+                          and ((station, camera) in self._cameras or len(self._cameras) < MAX_CAMERAS)):
+                        # what a post publishes; anything else on the broker under its prefix (a name per message)
+                        # grew this without end
+                        self._cameras[(station, camera)] = payload
             return
