@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ingest.urls import redact_text
@@ -94,10 +94,6 @@ class StreamStatus:
             while self._packets and now - self._packets[0][0] > RATE_WINDOW_SECONDS:
                 self._packets.popleft()
 
-    def _stalled(self, now: float, last: float | None) -> bool:
-        return (self._stall_seconds is not None and self._state == "online" and last is not None
-                and now - last > self._stall_seconds)
-
     def snapshot(self) -> StatusSnapshot:
         with self._lock:
             now = time.monotonic()
@@ -108,13 +104,15 @@ class StreamStatus:
             width, height, codec, transport, audio_codec = self._video
             offset, beyond = self._clock
             last = self._packets[-1][0] if self._packets else self._last_packet
-            if self._stalled(now, last):
-                assert self._stall_seconds is not None and last is not None
-                stalled = f"no video for {now - last:.0f} s (stalled stream: the camera sends too little)"
-                return StatusSnapshot("offline", time.time() - (now - last - self._stall_seconds), stalled, 0.0, 0.0,
-                                      width, height, codec, None, False, transport, self._reconnects + 1,
-                                      time.time() - (now - last), audio_codec, self._cause or stalled)
-            return StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
-                                  width, height, codec, None if offset is None else round(offset, 3), beyond,
-                                  transport, self._reconnects, None if last is None else time.time() - (now - last),
-                                  audio_codec, self._cause)
+            snapshot = StatusSnapshot(self._state, self._since, self._error, round(fps, 2), round(kbps, 1),
+                                      width, height, codec, None if offset is None else round(offset, 3), beyond,
+                                      transport, self._reconnects,
+                                      None if last is None else time.time() - (now - last), audio_codec, self._cause)
+            silent = 0.0 if last is None else now - last
+            if self._stall_seconds is None or self._state != "online" or silent <= self._stall_seconds:
+                return snapshot
+            stalled = f"no video for {silent:.0f} s (stalled stream: the camera sends too little)"
+            return replace(snapshot, state="offline", since=time.time() - (silent - self._stall_seconds),
+                           last_error=stalled, fps=0.0, bitrate_kbps=0.0, clock_offset_seconds=None,
+                           clock_beyond_tolerance=False, reconnects=self._reconnects + 1,
+                           offline_cause=self._cause or stalled)
