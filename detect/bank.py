@@ -144,7 +144,6 @@ class DetectorBank:
         self._slots: list[_Camera] = []
         self._pending_lock = threading.Lock()  # submit vs the tick's snapshot
         self._state_lock = threading.Lock()  # tick vs add/remove
-        self._clock = -math.inf  # newest frame time seen
         self._steady_now = SteadyClock()  # `now`, for video loss
         self._table = CameraTable(self.settings.work_size, 8)
         self._workspace = Workspace()
@@ -222,11 +221,11 @@ class DetectorBank:
 
     # ------------------------------------------------------------------ processing
 
-    def tick(self, now: float | None = None) -> list[Observation]:
+    def tick(self, now: float) -> list[Observation]:
         """Process every camera with a new frame; one Observation each, plus one per silent camera.
 
-        `now` (wall-clock seconds) lets a camera with no frames for `video_loss_seconds` be reported
-        (`video_loss`, at its last frame's time); without it the newest frame time seen is used.
+        `now` (wall-clock seconds, the frames' clock) finds a camera with no frames for `video_loss_seconds`
+        (reported as `video_loss`, at its last frame's time).
         """
         table = self._table
         with self._state_lock:
@@ -234,25 +233,24 @@ class DetectorBank:
                 count = len(self._slots)
                 slots = np.flatnonzero(table.pending[:count])
                 wall = table.pending_t[slots]
-                t, stepped_back = self._times(slots, wall)
-                tick = _Tick(slots, [self._slots[i] for i in slots], len(slots) == count, t, wall,
-                             self._workspace.take_rows("frames", table.frame, slots), table.chroma[slots],
-                             table.has_chroma[slots])
+                cameras = [self._slots[i] for i in slots]
+                frames = self._workspace.take_rows("frames", table.frame, slots)
+                chroma, has_chroma = table.chroma[slots], table.has_chroma[slots]
                 table.pending[slots] = False
+            # the cameras' clocks are the tick thread's alone: worked out once submit() may go on
+            tick = _Tick(slots, cameras, len(slots) == count, self._times(slots, wall), wall, frames, chroma,
+                         has_chroma)
             observations = self._process(tick) if len(slots) else []
-            if len(slots):  # the newest frame time seen, or this frame's once the station's clock stepped back
-                newest = float(wall.max())
-                self._clock = newest if stepped_back else max(self._clock, newest)
             # video loss is judged on `now` made steady: frames and `now` may follow a step of the station's clock at
             # different moments (a camera's frames once it reconnects), and against the frames' times a camera that
             # stopped after a step back was not lost for as long as the step
-            steady = self._steady_now(self._clock if now is None else now)
+            steady = self._steady_now(now)
             table.last_seen[slots] = steady
             observations += self._silent(steady)
         return observations
 
-    def _times(self, slots: np.ndarray, wall: np.ndarray) -> tuple[np.ndarray, bool]:
-        """The cameras' frame times on their bank clocks, which never go back, and whether one stepped back now.
+    def _times(self, slots: np.ndarray, wall: np.ndarray) -> np.ndarray:
+        """The cameras' frame times on their bank clocks, which never go back.
 
         Frames are stamped on the station's clock (`design/time.md`), which NTP may step back (a clock that ran
         ahead, set right). Every timer of a camera (its settle after a start or a mode switch, its next upkeep with
@@ -262,9 +260,8 @@ class DetectorBank:
         frame interval ignores); what it reports (observations, the motion index) keeps the wall-clock times."""
         table = self._table
         t, shift = steadied(wall, table.clock_shift[slots], table.last_t[slots])
-        stepped_back = bool((shift != table.clock_shift[slots]).any())
         table.clock_shift[slots] = shift
-        return t, stepped_back
+        return t
 
     def _process(self, tick: _Tick) -> list[Observation]:
         table, frames, space = self._table, tick.frames, self._workspace

@@ -45,7 +45,7 @@ class DetectionPipeline:
 
         return detection_tap(on_frame, settings)
 
-    def tick(self, now: float | None = None) -> list[EventUpdate]:
+    def tick(self, now: float) -> list[EventUpdate]:
         """Process the frames that arrived since the last tick; `now` (same clock as the frames) finds
         cameras that went silent."""
         with self._lock:

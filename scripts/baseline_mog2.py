@@ -74,7 +74,7 @@ class Mog2Detector:
     def submit(self, name: str, y: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None, t: float) -> None:
         self._cameras[name].frame = (reduce_luma(y, self._size), t)
 
-    def tick(self, now: float | None = None) -> list[Observation]:
+    def tick(self, now: float) -> list[Observation]:
         observations = []
         for name, camera in self._cameras.items():
             if camera.frame is None:

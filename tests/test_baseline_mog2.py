@@ -63,7 +63,7 @@ class Recording(Mog2Detector):
         self.submitted += 1
         super().submit(name, y, chroma, t)
 
-    def tick(self, now: float | None = None) -> list[Observation]:
+    def tick(self, now: float) -> list[Observation]:
         observations = super().tick(now)
         assert all(obs.score == 1.0 for obs in observations if obs.boxes)  # the baseline's, not the bank's scores
         return observations
