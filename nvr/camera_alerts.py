@@ -47,8 +47,8 @@ def camera_state(report: CameraReport | None, seen: Observation | None) -> Camer
 class _Episode:
     start: float  # when the camera went bad, as the clock said then (the alert's start) ...
     counted_from: float  # ... and on the rules' steady clock (how long it has lasted is counted from this)
-    good_since: float | None = None  # the camera is back since then, as the clock said (the alert's end) ...
-    settle_from: float | None = None  # ... and on the steady clock
+    back: tuple[float, float] | None = None  # the camera is back since then: as the clock said (the alert's end),
+    # and on the steady clock
     alert: Event | None = None
 
 
@@ -89,13 +89,13 @@ class AlertRules:
         if since is None:
             if episode is None:
                 return []
-            if episode.good_since is None or episode.settle_from is None:
-                episode.good_since, episode.settle_from = now, steady
-            return self._end(camera, kind, episode.good_since) if steady - episode.settle_from >= SETTLE_SECONDS else []
+            episode.back = episode.back or (now, steady)
+            good_since, settle_from = episode.back
+            return self._end(camera, kind, good_since) if steady - settle_from >= SETTLE_SECONDS else []
         if episode is None:
             began = min(since, now)
             episode = self._episodes[(camera, kind)] = _Episode(began, steady - (now - began))
-        episode.good_since = episode.settle_from = None
+        episode.back = None
         if episode.alert is not None or steady - episode.counted_from < self._limits[kind]:
             return []
         episode.alert = Event(camera, kind, episode.start, None, 1.0, (), now,
