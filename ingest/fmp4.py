@@ -32,16 +32,6 @@ def full_box(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
     return box(kind, struct.pack(">I", (version << 24) | flags), *parts)
 
 
-def avcc(parameter_sets: ParameterSets) -> bytes:
-    """The avcC record of `parameter_sets` (NAL lengths in 4 bytes)."""
-    sps = parameter_sets.sps[0]
-    record = bytes([1, sps[1], sps[2], sps[3], 0xFF, 0xE0 | len(parameter_sets.sps)])
-    record += b"".join(struct.pack(">H", len(unit)) + unit for unit in parameter_sets.sps)
-    record += bytes([len(parameter_sets.pps)])
-    record += b"".join(struct.pack(">H", len(unit)) + unit for unit in parameter_sets.pps)
-    return record
-
-
 def init_segment(parameter_sets: ParameterSets, width: int, height: int) -> bytes:
     """ftyp and moov of a single video track with no samples of its own (they come in fragments)."""
     ftyp = box(b"ftyp", b"iso5", struct.pack(">I", 512), b"iso5iso6avc1mp41")
@@ -52,7 +42,7 @@ def init_segment(parameter_sets: ParameterSets, width: int, height: int) -> byte
     mdhd = full_box(b"mdhd", 0, 0, struct.pack(">IIIIHH", 0, 0, TIMESCALE, 0, 0x55C4, 0))  # language "und"
     hdlr = full_box(b"hdlr", 0, 0, struct.pack(">I4s12x", 0, b"vide"), b"VideoHandler\x00")
     entry = box(b"avc1", bytes(6), struct.pack(">H16xHHIIIH32sHh", 1, width, height, 0x480000, 0x480000, 0, 1,
-                                               bytes(32), 0x18, -1), box(b"avcC", avcc(parameter_sets)))
+                                               bytes(32), 0x18, -1), box(b"avcC", parameter_sets.avcc_record(4)))
     stbl = box(b"stbl", full_box(b"stsd", 0, 0, struct.pack(">I", 1), entry),
                *(full_box(kind, 0, 0, struct.pack(">I", 0)) for kind in (b"stts", b"stsc", b"stco")),
                full_box(b"stsz", 0, 0, struct.pack(">II", 0, 0)))
