@@ -276,11 +276,13 @@ class RecordingIndex:
         with self.session() as session:
             return session.scalar(query) is not None
 
-    def total_bytes(self, *, locked: bool = False) -> int:
-        """Bytes of this station's footage (`locked`: only what open cases lock)."""
+    def total_bytes(self, *, locked: bool = False, unlocked: bool = False) -> int:
+        """Bytes of this station's footage (`locked`: only what open cases lock; `unlocked`: only the rest)."""
         query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
         if locked:
             query = query.where(locked_segment())
+        if unlocked:
+            query = query.where(~locked_segment())
         with self.session() as session:
             return int(session.scalar(query) or 0)
 

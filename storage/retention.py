@@ -20,6 +20,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,6 +37,14 @@ BATCH = 200
 SPARE_FILES = 10_000  # oldest unlocked files noted for an outage of the catalog (~1 MB; 100 minutes of 100 cameras)
 SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again (at once after a case changed)
 EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
+
+
+class _Row(Enum):
+    """What became of a segment's row at a deletion."""
+
+    GONE = "gone"  # deleted (or gone already)
+    KEPT = "kept"  # an open case locks it
+    NO_ROOM = "no room"  # the disk is too full to write its deletion
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,6 @@ class Retention:
         self._spare_noted = float("-inf")  # monotonic time of the last note
         self._locks_changed = 0  # times a case changed what is locked (forget_noted_files)
         self._judged_until: int | None = None  # segments ending by then were judged by the age pass (see enforce)
-        self._held_ends: list[int] = []  # ends of the segments a pass left for being served
         self.shortage: str | None = None  # why free space stays below the floor even after retention
 
     def enforce(self, now_ms: int) -> list[Segment]:
@@ -79,14 +87,13 @@ class Retention:
         self._dir.mkdir(parents=True, exist_ok=True)
         age_cutoff = now_ms - self._policy.max_age_ms
         event_cutoff = now_ms - max(self._policy.event_age_ms, self._policy.max_age_ms)
-        self._held_ends = []
         deleted = self._delete_oldest(lambda s, _: True, before_ms=event_cutoff)
         if age_cutoff > event_cutoff:
             judged = event_cutoff if self._judged_until is None else max(event_cutoff, self._judged_until)
+            held: list[int] = []  # the ends of the segments being served, judged again at the next pass
             deleted += self._delete_oldest(lambda s, _: True, before_ms=age_cutoff, ended_after_ms=judged,
-                                           keep=self._near_event_predicate(event_cutoff))
-            # what a viewer held is judged again at the next pass
-            self._judged_until = min([age_cutoff, *(end - 1 for end in self._held_ends)])
+                                           keep=self._near_event_predicate(event_cutoff), held=held)
+            self._judged_until = min([age_cutoff, *(end - 1 for end in held)])
         self._forget_events(event_cutoff)
         deleted += self.make_room()
         if self._grids is not None:
@@ -157,7 +164,7 @@ class Retention:
         `make_room` asks the disk again after the pass)."""
         # the quota counts what it may delete: with locked footage counted, open cases holding more than the
         # quota made every pass delete every other recording down to the segment just finished, and say nothing
-        total = self._index.total_bytes() - self._index.total_bytes(locked=True)
+        total = self._index.total_bytes(unlocked=True)
         free, target = self._free_bytes(), self._free_target()
 
         def over_quota(_segment: Segment, freed: int) -> bool:
@@ -190,7 +197,7 @@ class Retention:
         """Whether a segment overlaps the footage kept around an event (since `since_ms`) of its camera: a binary
         search in each camera's spans, merged into disjoint ones."""
         spans: dict[str, list[tuple[int, int]]] = {}
-        if self._events is not None and self._policy.event_age_ms > self._policy.max_age_ms:
+        if self._events is not None:  # asked only when events keep footage longer (enforce)
             for camera, start, end in self._events.spans(since_ms):
                 spans.setdefault(camera, []).append((start - EVENT_MARGIN_MS, (end or start) + EVENT_MARGIN_MS))
         merged = {camera: _merged(found) for camera, found in spans.items()}
@@ -212,9 +219,9 @@ class Retention:
 
     def _delete_oldest(self, wanted: Callable[[Segment, int], bool], before_ms: int | None,
                        keep: Callable[[Segment], bool] = lambda _segment: False,
-                       ended_after_ms: int | None = None) -> list[Segment]:
+                       ended_after_ms: int | None = None, held: list[int] | None = None) -> list[Segment]:
         """Walk the unlocked segments oldest first, a page at a time, deleting while `wanted` (the segment, the bytes
-        freed so far) says so, except those `keep` keeps and those being served."""
+        freed so far) says so, except those `keep` keeps and those being served (their ends go into `held`)."""
         deleted: list[Segment] = []
         freed = 0
         page: tuple[int, int] | None = None  # (start, id) of the last segment seen
@@ -228,7 +235,8 @@ class Retention:
                 if not wanted(segment, freed):
                     return deleted
                 if self._leases.is_held(segment.path):  # being served right now: the next pass takes it
-                    self._held_ends.append(segment.end_ms)
+                    if held is not None:
+                        held.append(segment.end_ms)
                     continue
                 if keep(segment) or not self._evict(segment.id, segment.path):  # kept, or locked since it was read
                     continue
@@ -240,35 +248,31 @@ class Retention:
         """Index row first, file second; if the disk is too full even for the row, file first. False (nothing
         deleted) when an open case locks it now: an officer may make a case of footage a pass is about to take,
         the usual moment being as it nears the age limit, and the batch was read before."""
-        try:
-            if not self._index.delete_segment(segment_id, unless_locked=True):
-                return False
-            row_deleted = True
-        except SQLAlchemyError as exc:
-            if not disk_space.is_disk_full(exc):
-                raise
-            if self._index.is_locked(segment_id):  # reading still works on a full disk
-                return False
-            row_deleted = self._delete_row(segment_id)
+        row = self._delete_row(segment_id, unless_locked=True)
+        if row is _Row.KEPT:
+            return False
         self._remove_file(relpath)
-        if not row_deleted and not self._delete_row(segment_id):  # the file's bytes usually suffice
+        if row is _Row.NO_ROOM and self._delete_row(segment_id) is _Row.NO_ROOM:  # the file's bytes usually suffice
             self._rows_without_file.add(segment_id)
         return True
 
-    def _delete_row(self, segment_id: int) -> bool:
-        """Delete one index row; False when the disk is full and no reserve is left to release."""
+    def _delete_row(self, segment_id: int, unless_locked: bool = False) -> _Row:
+        """Delete one index row (`unless_locked`: in the same statement, only if no open case locks it); releases the
+        space reserve when the disk is too full to write. NO_ROOM when there is none left to release: then, with
+        `unless_locked`, the lock is read instead (reading works on a full disk), for the file to go first."""
         try:
-            self._index.delete_segment(segment_id)
+            done = self._index.delete_segment(segment_id, unless_locked=unless_locked)
         except SQLAlchemyError as exc:
             if not disk_space.is_disk_full(exc):
                 raise
-            released = self._reserve is not None and self._reserve.release()
-            return released and self._delete_row(segment_id)
-        return True
+            if self._reserve is not None and self._reserve.release():
+                return self._delete_row(segment_id, unless_locked)
+            return _Row.KEPT if unless_locked and self._index.is_locked(segment_id) else _Row.NO_ROOM
+        return _Row.GONE if done or not unless_locked else _Row.KEPT
 
     def _drop_rows_without_file(self) -> None:
         for segment_id in sorted(self._rows_without_file):
-            if not self._delete_row(segment_id):
+            if self._delete_row(segment_id) is _Row.NO_ROOM:
                 return
             self._rows_without_file.discard(segment_id)
 
