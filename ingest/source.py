@@ -134,7 +134,8 @@ class OpenedSource:
         pace_start: tuple[float, int] | None = None  # (monotonic s, first dts)
         time_base = float(self.time_base)
         last: int | None = None  # the last timestamp given, and the step after it
-        step = self._frame_ticks()
+        frame = self._frame_ticks()
+        step = frame
         while not stop.is_set():
             first_dts: int | None = None
             for packet in self._timed_packets(stop, stall_seconds):
@@ -143,7 +144,7 @@ class OpenedSource:
                 first_dts = dts if first_dts is None else first_dts
                 if last is not None and dts + offset <= last:
                     offset = last + step - dts
-                step = packet.duration or self._frame_ticks()
+                step = packet.duration or frame
                 packet.pts = (packet.pts if packet.pts is not None else dts) + offset
                 packet.dts = last = dts + offset
                 if self._options.realtime:

@@ -115,4 +115,4 @@ class StreamStatus:
             return replace(snapshot, state="offline", since=time.time() - (silent - self._stall_seconds),
                            last_error=stalled, fps=0.0, bitrate_kbps=0.0, clock_offset_seconds=None,
                            clock_beyond_tolerance=False, reconnects=self._reconnects + 1,
-                           offline_cause=self._cause or stalled)
+                           offline_cause=stalled)  # online: no cause kept

@@ -32,9 +32,10 @@ REDACTING_FILTER = RedactingFilter()
 URL_LOGGERS = ("uvicorn.access", "uvicorn.error")
 
 
-def setup_logging(level: str = "INFO") -> None:
+def setup_logging(level: str = "INFO", line: str = "%(asctime)s %(levelname)s %(name)s: %(message)s") -> None:
+    """Log to stderr, every line redacted (`line`: the format of a line)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter(line))
     handler.addFilter(REDACTING_FILTER)
     for name in URL_LOGGERS:
         logging.getLogger(name).addFilter(REDACTING_FILTER)  # once: addFilter skips a filter it holds

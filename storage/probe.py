@@ -45,10 +45,8 @@ def probe_segment(path: Path) -> ProbeResult:
     first: float | None = None
     end = 0.0
     try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                return ProbeResult(0, 0, ())
-            stream = container.streams.video[0]
+        container, stream = open_recording(str(path))
+        with container:
             time_base = float(stream.time_base or 0)
             try:
                 for packet in container.demux(stream):
@@ -62,7 +60,7 @@ def probe_segment(path: Path) -> ProbeResult:
                     packets += 1
             except (av.FFmpegError, OSError):
                 pass  # a crash leaves a torn last fragment; everything before it counts
-    except (av.FFmpegError, OSError):
+    except (DamagedSegment, OSError):
         return ProbeResult(0, 0, ())
     if first is None:
         return ProbeResult(0, 0, ())

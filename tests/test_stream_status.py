@@ -24,7 +24,7 @@ def test_the_cause_of_going_offline_outlasts_the_failed_reconnects_and_clears_on
 def test_the_cause_never_shows_a_password() -> None:
     status = StreamStatus()
     status.offline("opening rtsp://admin:hunter2@10.0.0.5/stream1 failed")
-    assert "hunter2" not in (status.snapshot().offline_cause or "")
+    assert status.snapshot().offline_cause == "opening rtsp://admin:***@10.0.0.5/stream1 failed"
 
 
 def test_a_stream_that_stops_making_packets_reads_as_stalled_while_its_read_still_waits() -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 
 import av
 
 from nvr.config import Config
+from nvr.logs import setup_logging
 from nvr.station_identity import station_id
 from nvr.times import TimeFormatError, parse_instant
 from storage.camera_store import CameraStore
@@ -24,11 +24,6 @@ def _progress(done_ms: int, total_ms: int) -> None:
     sys.stderr.write(f"\r[{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {share:4.0%} "
                      f"{done_ms / 1000:.0f}/{total_ms / 1000:.0f} s")
     sys.stderr.flush()
-
-
-def _warnings_below_the_bar() -> None:
-    """The clip's warnings (a damaged segment left out) on lines of their own, not glued to the progress bar."""
-    logging.basicConfig(format="\n%(message)s", level=logging.WARNING)
 
 
 def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) -> int:
@@ -58,7 +53,7 @@ def cut_clip(config: Config, camera: str, start: str, end: str, output: Path) ->
     if plan is None:
         print(f"no footage of {camera} between {start} and {end}", file=sys.stderr)
         return 1
-    _warnings_below_the_bar()
+    setup_logging("WARNING", "\n%(message)s")  # a warning (a damaged segment left out) below the progress bar
     try:
         written = write_clip(plan, config.segments_dir, str(output), progress=_progress)
     except (OSError, av.FFmpegError) as exc:  # no permission, a full disk, a folder removed meanwhile

@@ -21,8 +21,7 @@ END = struct.Struct("<4s4H2LH")  # signature, disks, entries here and in all, di
 ZIP64_END = struct.Struct("<4sQ2H2L4Q")  # ... entries here and in all, directory size and offset
 ZIP64_LOCATOR = struct.Struct("<4sLQL")
 ZIP64_EXTRA = 0x0001
-DESCRIPTOR = 0x08  # sizes and CRC after the data (a writer that cannot seek back)
-ALLOWED_FLAGS = 0x800 | DESCRIPTOR  # names in UTF-8
+ALLOWED_FLAGS = 0x800  # names in UTF-8 (a station writes to a file it can seek in: no data descriptors)
 MAX_MEMBERS = 100_000
 
 
@@ -37,7 +36,7 @@ def check_layout(path: Path, archive: zipfile.ZipFile) -> None:
         raise LayoutError(f"{len(members)} members: more than an export holds")
     with path.open("rb") as file:
         size = file.seek(0, 2)
-        directory_at, directory_size, entries = _end_records(file, size)
+        directory_at, entries = _end_records(file, size)
         if entries != len(members):
             raise LayoutError("the end record counts other members than the directory holds")
         at = 0
@@ -47,12 +46,10 @@ def check_layout(path: Path, archive: zipfile.ZipFile) -> None:
             at = _member_end(file, member)
         if at != directory_at:
             raise LayoutError("bytes between the last member and the directory")
-        if directory_at + directory_size > size:
-            raise LayoutError("the directory runs past the end of the file")
 
 
-def _end_records(file: BinaryIO, size: int) -> tuple[int, int, int]:
-    """(the directory's offset, its size, the members it counts) from the end record, which must close the file
+def _end_records(file: BinaryIO, size: int) -> tuple[int, int]:
+    """(the directory's offset, the members it counts) from the end record, which must close the file
     with no comment after it; through the ZIP64 records when the end record points to them."""
     end = _read_at(file, size - END.size, END.size)
     signature, _disk, _start_disk, _here, entries, directory_size, directory_at, comment = END.unpack(end)
@@ -61,7 +58,7 @@ def _end_records(file: BinaryIO, size: int) -> tuple[int, int, int]:
     if directory_at != 0xFFFFFFFF and entries != 0xFFFF:
         if directory_at + directory_size != size - END.size:
             raise LayoutError("bytes between the directory and the end record")
-        return directory_at, directory_size, entries
+        return directory_at, entries
     locator_at = size - END.size - ZIP64_LOCATOR.size
     locator = ZIP64_LOCATOR.unpack(_read_at(file, locator_at, ZIP64_LOCATOR.size))
     record_at = locator[2]
@@ -73,12 +70,11 @@ def _end_records(file: BinaryIO, size: int) -> tuple[int, int, int]:
     entries64, directory_size64, directory_at64 = record[7], record[8], record[9]
     if directory_at64 + directory_size64 != record_at:
         raise LayoutError("bytes between the directory and the end records")
-    return directory_at64, directory_size64, entries64
+    return directory_at64, entries64
 
 
 def _member_end(file: BinaryIO, member: zipfile.ZipInfo) -> int:
-    """Where the member's data (and its descriptor) ends, once its local header is found to say what the directory
-    says of it."""
+    """Where the member's data ends, once its local header is found to say what the directory says of it."""
     if member.compress_type != zipfile.ZIP_STORED:
         raise LayoutError(f"{member.filename}: compressed (a station stores every member as it is)")
     if member.flag_bits & ~ALLOWED_FLAGS:
@@ -91,14 +87,10 @@ def _member_end(file: BinaryIO, member: zipfile.ZipInfo) -> int:
         raise LayoutError(f"{member.filename}: its local header names another member")
     if (flags, method) != (member.flag_bits, member.compress_type):
         raise LayoutError(f"{member.filename}: its local header differs from the directory")
-    if not flags & DESCRIPTOR:
-        packed, unpacked = _sizes(packed, unpacked, extra)
-        if (crc, packed, unpacked) != (member.CRC, member.compress_size, member.file_size):
-            raise LayoutError(f"{member.filename}: its local header differs from the directory (CRC or size)")
-    end = member.header_offset + LOCAL.size + name_length + extra_length + member.compress_size
-    if flags & DESCRIPTOR:
-        end += _descriptor_size(file, end, member)
-    return end
+    packed, unpacked = _sizes(packed, unpacked, extra)
+    if (crc, packed, unpacked) != (member.CRC, member.compress_size, member.file_size):
+        raise LayoutError(f"{member.filename}: its local header differs from the directory (CRC or size)")
+    return member.header_offset + LOCAL.size + name_length + extra_length + member.compress_size
 
 
 def _sizes(packed: int, unpacked: int, extra: bytes) -> tuple[int, int]:
@@ -110,16 +102,6 @@ def _sizes(packed: int, unpacked: int, extra: bytes) -> tuple[int, int]:
             unpacked, packed = struct.unpack_from("<2Q", extra, at + 4)
         at += 4 + length
     return packed, unpacked
-
-
-def _descriptor_size(file: BinaryIO, at: int, member: zipfile.ZipInfo) -> int:
-    """The size of the data descriptor at `at`, once it says what the directory says of the member."""
-    wide = member.compress_size >= 0xFFFFFFFF or member.file_size >= 0xFFFFFFFF
-    layout = struct.Struct("<4sL2Q" if wide else "<4s3L")
-    signature, crc, packed, unpacked = layout.unpack(_read_at(file, at, layout.size))
-    if signature != b"PK\x07\x08" or (crc, packed, unpacked) != (member.CRC, member.compress_size, member.file_size):
-        raise LayoutError(f"{member.filename}: its data descriptor differs from the directory")
-    return layout.size
 
 
 def _read_at(file: BinaryIO, at: int, size: int) -> bytes:
