@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -114,32 +114,39 @@ def test_a_hold_the_catalog_cannot_write_refuses_the_change_and_the_mirror_made_
     index.close()
 
 
-class ProxyPagePost(FakePost):
-    """A post behind a proxy that answers the item's request with its own HTML page."""
+class OddPost(FakePost):
+    """A post that answers the item's request with `item_answer()` (a proxy's page, an answer without the item's
+    id, a refusal that is no JSON object, a byte every few seconds)."""
+
+    def __init__(self, store: DistrictCaseStore, case_id: int, item_answer: Callable[[], httpx.Response]) -> None:
+        super().__init__(store, case_id, "closes")
+        self.item_answer = item_answer
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and request.url.path.endswith("/items"):
-            return httpx.Response(200, text="<html>gateway</html>")
+            return self.item_answer()
         return super().handle(request)
 
 
-class DrippingPost(FakePost):
-    """A post that answers the item's request a byte every few seconds: never within the call's time."""
+async def _drip() -> AsyncIterator[bytes]:
+    for _ in range(100):
+        await asyncio.sleep(1.0)
+        yield b" "
 
-    def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.method == "POST" and request.url.path.endswith("/items"):
-            return httpx.Response(201, content=self._drip())
-        return super().handle(request)
 
-    async def _drip(self) -> AsyncIterator[bytes]:
-        for _ in range(100):
-            await asyncio.sleep(1.0)
-            yield b" "
+ODD_ANSWERS: dict[str, Callable[[], httpx.Response]] = {
+    "proxy": lambda: httpx.Response(200, text="<html>gateway</html>"),
+    "no id": lambda: httpx.Response(201, json={"ok": True}),
+    "refusal list": lambda: httpx.Response(500, json=["oops"]),
+    "dripping": lambda: httpx.Response(201, content=_drip()),
+}
 
 
 @pytest.mark.parametrize(("post_kind", "status", "said"), [
     ("deletes", 409, "deleted there as it was made"),  # an officer there deleted the mirror as it was made
-    ("proxy", 502, "not JSON"),  # a proxy answered the item's request with its own page
+    ("proxy", 502, "not a JSON object"),
+    ("no id", 502, "without the id of what it made"),
+    ("refusal list", 502, "answered 500"),
     ("dripping", 504, "did not answer in time"),  # the district's case lock was held for as long
 ])
 def test_a_change_refused_at_the_post_leaves_no_mirror_held_and_nothing_made_there(
@@ -147,8 +154,8 @@ def test_a_change_refused_at_the_post_leaves_no_mirror_held_and_nothing_made_the
     """A hold on a case that is gone would refuse every later add; a mirror left at the post holds its footage."""
     monkeypatch.setattr(mirror, "CALL_SECONDS", 0.5)
     case = store.create("Cướp giật", "", "truc-ban")
-    kinds = {"proxy": ProxyPagePost, "dripping": DrippingPost}
-    post = kinds.get(post_kind, FakePost)(store, case.id, "closes" if post_kind in kinds else "deletes")
+    post = OddPost(store, case.id, ODD_ANSWERS[post_kind]) if post_kind in ODD_ANSWERS else FakePost(
+        store, case.id, "deletes")
     with pytest.raises(HTTPException) as refused:
         add(store, post, case.id)
     assert refused.value.status_code == status and said in refused.value.detail

@@ -59,7 +59,7 @@ def test_a_post_refusing_with_an_endless_body_is_a_502_read_no_further_than_its_
     server's memory (2 GB) before the refusal was passed on."""
     from fastapi import HTTPException
 
-    from nvr.district.relay import REFUSAL_BYTES, open_stream
+    from nvr.district.relay import ANSWER_BYTES, open_stream
 
     sent = [0]
 
@@ -78,4 +78,4 @@ def test_a_post_refusing_with_an_endless_body_is_a_502_read_no_further_than_its_
     with pytest.raises(HTTPException) as refused:
         asyncio.run(ask())
     assert refused.value.status_code == 502 and "answered 500" in refused.value.detail
-    assert sent[0] <= REFUSAL_BYTES + (1 << 16)
+    assert sent[0] <= ANSWER_BYTES + (1 << 16)

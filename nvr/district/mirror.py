@@ -23,12 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from api.case_items import NOTE_MAX, TITLE_MAX
 from nvr.district.case_store import DistrictCase, DistrictCaseStore, PostItem
-from nvr.district.relay import post_refusal
+from nvr.district.relay import bounded_call, json_object, post_refusal
 from nvr.times import format_instant
 from storage.cases import CaseStatus
 
 log = logging.getLogger(__name__)
-CALL_SECONDS = 30.0  # one call to a post's case API, whole: it answers within milliseconds when it is well
+CALL_SECONDS = 30.0  # one call to a post's case API, whole (bounded_call): it answers within milliseconds when well
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,8 @@ class Mirrors:
                     "camera": item.camera, "start": format_instant(item.start_ms, self._zone),
                     "end": format_instant(item.end_ms, self._zone), "note": item.note})
                 added.append(PostItem(item.station, item.camera, item.start_ms, item.end_ms, item.note,
-                                      int(answer["id"])))
-        except (HTTPException, SQLAlchemyError):  # a post's refusal; a hold not written (the app answers 503)
+                                      _made_id(item.station, answer)))
+        except Exception:  # a post's refusal or odd answer; a hold not written (the app answers 503): undone
             await self._undo(case, made, added)
             raise
         return added
@@ -105,14 +105,14 @@ class Mirrors:
         refused (409)."""
         answer = await self._call(station, "POST", "/api/cases", {"title": mirror_title(case.id, case.title),
                                                                   "note": mirror_note(case.id, case.note)})
-        post_case = made[station] = int(answer["id"])
+        post_case = made[station] = _made_id(station, answer)
         await asyncio.to_thread(self._store.hold, case.id, station, post_case)
-        if answer["status"] == case.status:
+        if answer.get("status") == case.status:
             answer = await self._call(station, "GET", f"/api/cases/{post_case}", gone_ok=True)
             if not answer:
                 raise HTTPException(409, f"station {station}: its case {post_case} for this case was deleted there "
                                          "as it was made; try again")
-        if answer["status"] != case.status:
+        if answer.get("status") != case.status:
             await self._call(station, "PATCH", f"/api/cases/{post_case}", {"status": case.status})
         return post_case
 
@@ -138,10 +138,7 @@ class Mirrors:
                     gone_ok: bool = False) -> dict[str, Any]:
         """The post's JSON answer; 502/504 when it cannot be reached, its 400/404 passed on naming it."""
         try:
-            # the whole call within CALL_SECONDS: httpx's timeout is per read, and a post answering a byte every few
-            # seconds held the district's case lock, and with it every change to a case, for as long
-            async with asyncio.timeout(CALL_SECONDS):
-                answer = await self._clients[station].request(method, path, json=body)
+            answer = await bounded_call(self._clients[station], method, path, CALL_SECONDS, body)
         except (httpx.TimeoutException, TimeoutError):
             raise HTTPException(504, f"station {station} did not answer in time") from None
         except httpx.HTTPError as exc:
@@ -150,10 +147,15 @@ class Mirrors:
             return {}
         if answer.status_code >= 300:
             raise post_refusal(station, answer)
-        try:
-            found = answer.json() if answer.content else {}
-        except ValueError:  # a proxy's page, say: an answer like any failure, so what was made at other posts is undone
-            raise HTTPException(502, f"station {station} answered something that is not JSON") from None
-        if not isinstance(found, dict):
+        found = json_object(answer) if answer.content else {}
+        if found is None:  # a proxy's page, say: an answer like any failure, so what was made at other posts is undone
             raise HTTPException(502, f"station {station} answered something that is not a JSON object")
         return found
+
+
+def _made_id(station: str, answer: dict[str, Any]) -> int:
+    """The id of what a post made, from its answer; a 502 when the answer has none (what was made is undone)."""
+    made = answer.get("id")
+    if not isinstance(made, int) or isinstance(made, bool):
+        raise HTTPException(502, f"station {station} answered without the id of what it made")
+    return made

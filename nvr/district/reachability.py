@@ -10,13 +10,12 @@ from dataclasses import dataclass
 import httpx
 
 from nvr.district.config import StationLink
-from nvr.district.relay import first_bytes
+from nvr.district.relay import bounded_call, json_object
 from storage.clock import now_ms
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 5.0
 TIMEOUT_SECONDS = 4.0
-ANSWER_BYTES = 64 << 10  # a station's description is a few hundred bytes; the rest of a larger answer is not read
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,9 @@ class Reachability:
         before = self.reach.get(station)
         last = before.last_answer_ms if before else None
         try:
-            # the whole check within the timeout (httpx's is per read: a post answering a byte every few seconds held
-            # every post's check), and an answer that is no station's JSON is an error of that post only (it ended
-            # the polling task, and every post kept its last state for good)
-            async with asyncio.timeout(TIMEOUT_SECONDS), client.stream("GET", "/api/station") as streamed:
-                answer = httpx.Response(streamed.status_code, content=await first_bytes(streamed, ANSWER_BYTES))
+            # an answer that is no station's JSON is an error of that post only (it ended the polling task, and
+            # every post kept its last state for good)
+            answer = await bounded_call(client, "GET", "/api/station", TIMEOUT_SECONDS)
             error = None if answer.status_code == 200 else f"answered {answer.status_code}"
             if answer.status_code == 200 and (found := _station_id(answer)) != station:
                 error = f"the box there is station {found!r}" if found else "the answer is not a station's"
@@ -60,9 +57,5 @@ class Reachability:
 
 def _station_id(answer: httpx.Response) -> str | None:
     """The `id` of a post's `GET /api/station` answer; None when it is no such answer."""
-    try:
-        found = answer.json()
-    except ValueError:
-        return None
-    identity = found.get("id") if isinstance(found, dict) else None
+    identity = (json_object(answer) or {}).get("id")
     return identity if isinstance(identity, str) else None

@@ -4,6 +4,7 @@ clip route always does."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,7 +31,7 @@ def station_clients(stations: list[StationLink]) -> dict[str, httpx.AsyncClient]
     return {s.id: httpx.AsyncClient(**client_options(s)) for s in stations}
 
 
-REFUSAL_BYTES = 64 << 10
+ANSWER_BYTES = 64 << 10  # read of a post's answer that is not footage: its JSON is a few hundred bytes
 
 
 async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start: str, end: str
@@ -55,7 +56,7 @@ async def open_stream(client: httpx.AsyncClient, station: str, path: str, params
         raise HTTPException(502, f"station {station} is unreachable ({type(exc).__name__})") from None
     if answer.status_code != 200:
         try:
-            said = await first_bytes(answer, REFUSAL_BYTES)
+            said = await first_bytes(answer, ANSWER_BYTES)
         finally:
             await answer.aclose()
         raise post_refusal(station, httpx.Response(answer.status_code, content=said))
@@ -73,12 +74,28 @@ async def first_bytes(answer: httpx.Response, limit: int) -> bytes:
     return bytes(said[:limit])
 
 
+async def bounded_call(client: httpx.AsyncClient, method: str, path: str, seconds: float,
+                       body: dict[str, Any] | None = None) -> httpx.Response:
+    """A call to a post whose answer is JSON, not footage: whole within `seconds` (TimeoutError; httpx's own
+    timeouts are per read, and a post answering a byte every few seconds held the caller for as long), and no
+    more than ANSWER_BYTES of its answer read."""
+    async with asyncio.timeout(seconds), client.stream(method, path, json=body) as streamed:
+        return httpx.Response(streamed.status_code, content=await first_bytes(streamed, ANSWER_BYTES))
+
+
+def json_object(answer: httpx.Response) -> dict[str, Any] | None:
+    """A post's answer as the JSON object it should be; None when it is something else (a proxy's page, a list)."""
+    try:
+        found = answer.json()
+    except ValueError:
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def post_detail(answer: httpx.Response) -> str:
     """The reason a post gave with an answer that is not 200 (its JSON `detail`), or ""."""
-    try:
-        return str(answer.json().get("detail", ""))
-    except ValueError:
-        return ""
+    found = json_object(answer)
+    return str(found.get("detail", "")) if found is not None else ""
 
 
 def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
