@@ -7,10 +7,11 @@ but a scan of the path and the query."""
 
 from __future__ import annotations
 
-import json
 from urllib.parse import unquote_to_bytes
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocketClose
 
 REFUSED = "the address holds a NUL character (%00), which no name, filter or time may contain"
 
@@ -28,11 +29,6 @@ class RefuseNul:
         if scope["type"] not in ("http", "websocket") or not holds_nul(scope):
             await self.app(scope, receive, send)
             return
-        if scope["type"] == "websocket":  # refused at the handshake (an HTTP 403)
-            await receive()  # the connect
-            await send({"type": "websocket.close", "code": 1008, "reason": "NUL in the address"})
-            return
-        body = json.dumps({"detail": REFUSED}).encode()
-        await send({"type": "http.response.start", "status": 400,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        refusal = (WebSocketClose(1008, "NUL in the address") if scope["type"] == "websocket"  # at the handshake
+                   else JSONResponse({"detail": REFUSED}, status_code=400))
+        await refusal(scope, receive, send)

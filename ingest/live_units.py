@@ -8,6 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+# the most a live GOP is held (the recorder's tap, the district's relay): a camera sending keyframes rarely or never
+# grew it without end; past this it is dropped, and new viewers wait for the next keyframe
+MAX_GOP_BYTES = 64 << 20
+
 
 @dataclass(frozen=True)
 class EncodedFrame:

@@ -534,7 +534,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
 def parse_config(text: str, *, source: str = "config.yaml", base: Path | None = None,
                  env: dict[str, str] | None = None, check_sources: bool = False) -> Config:
     """Validate YAML text into a Config, or raise ConfigError naming every problem by its path;
-    `check_sources`: also that file:// cameras' files exist."""
+    `check_sources`: also that file:// cameras' files exist, and that `data_dir` is no file."""
     raw, problems = read_settings(text, source, "data_dir, cameras, ...", env)
     try:
         config = Config.model_validate(raw, context={CHECK_SOURCES: check_sources})
@@ -565,10 +565,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable) and key in seen:
+            if not isinstance(key, Hashable):
+                continue  # refused as a key by the loader's own mapping
+            if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"{key!r} is given twice in one mapping",
                                                         key_node.start_mark)
-            seen.add(key if isinstance(key, Hashable) else id(key))
+            seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 

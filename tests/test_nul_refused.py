@@ -41,8 +41,9 @@ def test_nul_in_names_filters_and_text_is_refused_on_both_catalogs(database_url:
                    operator.get("/api/cameras/cam%00/recordings")):
         assert answer.status_code == 400 and answer.json() == {"detail": REFUSED}, answer.text
         assert answer.headers["X-Frame-Options"] == "DENY"
-    with pytest.raises(WebSocketDisconnect), anonymous.websocket_connect("/api/events/ws?token=%00"):
+    with pytest.raises(WebSocketDisconnect) as closed, anonymous.websocket_connect("/api/events/ws?token=%00"):
         pass
+    assert closed.value.code == 1008  # the middleware's (the route's own refusal of a bad token is 4401)
 
     # in a body: refused by the field's rule (422) or, where none applies, by the catalog's (400)
     login = anonymous.post("/api/auth/login", json={"username": "admin\x00", "password": "whatever"})

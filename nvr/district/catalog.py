@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.events import Event, to_event
@@ -72,35 +72,31 @@ class DistrictCatalog:
     def footage(self, stations: list[str]) -> dict[str, Footage]:
         """Each station's oldest and newest segment: two lookups per station on the (station, start) index,
         however many segments it has, sent as one query (one round trip, not two per post)."""
-        if not stations:
-            return {}
-        ends = [select(SegmentRow.start_ms).where(SegmentRow.station == station).order_by(order).limit(1)
-                .scalar_subquery() for station in stations
-                for order in (SegmentRow.start_ms, SegmentRow.start_ms.desc())]
-        with self.engine.connect() as connection:
-            found = connection.execute(select(*ends)).one()
-        return {station: Footage(found[2 * k], found[2 * k + 1]) for k, station in enumerate(stations)}
+        ends = self._ends([select(SegmentRow.start_ms).where(SegmentRow.station == station) for station in stations])
+        return dict(zip(stations, ends, strict=True))
 
     def cameras_footage(self, places: Collection[Place]) -> dict[str, Footage]:
         """Each station's oldest and newest segment among these cameras only (a viewer's grants: what it may know
         of a post): two lookups per camera on the (camera, start) index, sent as one query."""
-        if not places:
-            return {}
-        granted = sorted(places)
-        stations = sorted({station for station, _ in granted})
-        ends = [select(SegmentRow.start_ms).join(CameraRow, CameraRow.id == SegmentRow.camera_id)
-                .where(CameraRow.station == station, CameraRow.name == name).order_by(order).limit(1)
-                .scalar_subquery() for station, name in granted
+        granted = list(places)
+        ends = self._ends([select(SegmentRow.start_ms).join(CameraRow, CameraRow.id == SegmentRow.camera_id)
+                           .where(CameraRow.station == station, CameraRow.name == name) for station, name in granted])
+        by_station: dict[str, list[Footage]] = {}
+        for (station, _name), camera in zip(granted, ends, strict=True):
+            by_station.setdefault(station, []).append(camera)
+        return {station: Footage(min((f.oldest_ms for f in found if f.oldest_ms is not None), default=None),
+                                 max((f.newest_ms for f in found if f.newest_ms is not None), default=None))
+                for station, found in by_station.items()}
+
+    def _ends(self, starts: list[Select[int]]) -> list[Footage]:
+        """The oldest and newest of each query's segment starts, all in one query: two lookups on an index each."""
+        if not starts:
+            return []
+        ends = [query.order_by(order).limit(1).scalar_subquery() for query in starts
                 for order in (SegmentRow.start_ms, SegmentRow.start_ms.desc())]
         with self.engine.connect() as connection:
             found = connection.execute(select(*ends)).one()
-        footage = {}
-        for station in stations:
-            own = [k for k, (owner, _) in enumerate(granted) if owner == station]
-            oldest = [found[2 * k] for k in own if found[2 * k] is not None]
-            newest = [found[2 * k + 1] for k in own if found[2 * k + 1] is not None]
-            footage[station] = Footage(min(oldest, default=None), max(newest, default=None))
-        return footage
+        return [Footage(found[2 * k], found[2 * k + 1]) for k in range(len(starts))]
 
     def has_camera(self, station: str, camera: str) -> bool:
         """Whether the station has (or had: removed cameras keep their footage) a camera of that name."""
@@ -152,3 +148,4 @@ class DistrictCatalog:
             found = self._indexes.setdefault(station, RecordingIndex(self.url, station, migrate=False,
                                                                      engine=self.engine))
         return found
+

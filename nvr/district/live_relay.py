@@ -18,13 +18,13 @@ import httpx
 from fastapi import HTTPException
 
 from ingest.fmp4 import BoxReader, starts_with_keyframe
+from ingest.live_units import MAX_GOP_BYTES
 from nvr.district.relay import open_stream
 
 log = logging.getLogger(__name__)
 LINGER_SECONDS = 3.0  # a reload or a second tab within this reuses the upstream
 VIEWER_FRAGMENTS = 40  # ~20 s of 0.5 s fragments waiting for one viewer, then it skips to a keyframe's
 PASSED_ON = ("x-live-quality", "x-live-transcoded")
-MAX_GOP_BYTES = 64 << 20  # held for new viewers: a post sending no keyframe grew it without end (371 MB in 20 s)
 Key = tuple[str, str, str]  # station, camera, quality
 
 
@@ -116,19 +116,23 @@ class Upstream:
                 if kind in (b"ftyp", b"moof"):
                     head = data
                 elif kind == b"moov":
-                    self._init, self._gop, self._gop_bytes = head + data, [], 0
+                    self._init = head + data
+                    self._new_gop()
                     self._publish(self._init, True, init=True)
                 elif kind == b"mdat" and head:
                     keyframe, fragment = starts_with_keyframe(head), head + data
                     if keyframe:
-                        self._gop, self._gop_bytes = [], 0
+                        self._new_gop()
                     if keyframe or self._gop:
                         self._gop.append(fragment)
                         self._gop_bytes += len(fragment)
                     if self._gop_bytes > MAX_GOP_BYTES:  # no keyframe for long: new viewers wait for the next
-                        self._gop, self._gop_bytes = [], 0
+                        self._new_gop()
                     self._publish(fragment, keyframe)
                     head = b""
+
+    def _new_gop(self) -> None:
+        self._gop, self._gop_bytes = [], 0
 
     def _publish(self, chunk: bytes, keyframe: bool, init: bool = False) -> None:
         for viewer in self.viewers:

@@ -13,10 +13,11 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from nvr.config import CAMERA_NAME, MqttConfig
+from nvr.integrations.mqtt import OFFLINE, ONLINE
 
 log = logging.getLogger(__name__)
 KEEPALIVE_SECONDS = 15
-STATES = frozenset({"online", "offline"})  # a camera's status as a post publishes it
+STATES = frozenset({ONLINE, OFFLINE})  # a camera's status as a post publishes it
 MAX_CAMERAS = 20_000  # a district has about 1,150
 
 

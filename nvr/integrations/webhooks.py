@@ -41,8 +41,7 @@ def where(url: str) -> str:
     """A receiver's URL as logs name it: scheme, host and port. Its path and query are often its secret (Slack's
     path, `sig=`, `key=`, `access_token=`), and were logged in clear."""
     parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -95,8 +94,7 @@ class WebhookTarget:
         self._thread.join(STOP_SECONDS + REQUEST_SECONDS + 1)
 
     def _run(self) -> None:
-        headers = {"User-Agent": "station-nvr", "Accept-Encoding": "identity"}
-        with httpx.Client(timeout=TIMEOUT, headers=headers) as client:
+        with httpx.Client(timeout=TIMEOUT, headers={"User-Agent": "station-nvr"}) as client:
             while not (self._stopping.is_set() and time.monotonic() > self._stop_by):
                 delivery = self._outbox.get(0 if self._stopping.is_set() else WAIT_SECONDS)
                 if delivery is not None:
@@ -133,8 +131,8 @@ class WebhookTarget:
             with client.stream("POST", self._config.url, content=delivery.body, headers=headers) as answer:
                 status = answer.status_code
         except httpx.HTTPError as exc:
-            return f"{type(exc).__name__}", False  # its text may quote the URL, whose path or query may be a secret
-        if 200 <= status < 300:
+            return type(exc).__name__, False  # its text may quote the URL, whose path or query may be a secret
+        if httpx.codes.is_success(status):
             return None, False
         return f"HTTP {status}", not (status >= 500 or status in RETRIED_STATUS)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -40,12 +41,17 @@ class Announcement:
     @property
     def device(self) -> str:
         """The device service address to read it at (the first HTTP one)."""
-        return next((x for x in self.xaddrs if x.lower().startswith(("http://", "https://"))), self.xaddrs[0])
+        return device_address(self.xaddrs)
 
     def scope(self, kind: str) -> str:
         """An `onvif://www.onvif.org/<kind>/<value>` scope's value (`name`, `hardware`, `location`), or ''."""
         prefix = f"{SCOPE_PREFIX}{kind}/"
         return next((unquote(s[len(prefix):]) for s in self.scopes if s.startswith(prefix)), "")
+
+
+def device_address(xaddrs: Sequence[str]) -> str:
+    """Of the addresses a camera announces, the one its device service is read at (the first HTTP one)."""
+    return next((x for x in xaddrs if x.lower().startswith(("http://", "https://"))), xaddrs[0])
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -64,17 +70,12 @@ def parse_address(text: str) -> tuple[str, int]:
 def probe(address: str | None = None, timeout: float = 3.0) -> list[Announcement]:
     """The cameras that answer within `timeout` seconds: all on the local network (multicast), or the one at
     `address` (`HOST[:PORT]`, unicast; returns at its answer). Blocks; sorted by device address."""
-    probed = parse_address(address) if address else None
-    matches, sender = _unicast(*probed, timeout) if probed else (_multicast(timeout), None)
-    own = {sender, probed[0]} if probed else set()  # the camera's address as it answered, and as it was typed
+    matches = _unicast(*parse_address(address), timeout) if address else _multicast(timeout)
     found: dict[str, Announcement] = {}
     for match in matches:
         if match.getXAddrs():
             announcement = Announcement(tuple(match.getXAddrs()), tuple(str(s.getValue()) for s in match.getScopes()))
-            # a camera probed by its address speaks for itself: one answer listing sixty other addresses had the
-            # station log in to each of them
-            if probed is None or urlsplit(announcement.device).hostname in own:
-                found.setdefault(announcement.device, announcement)
+            found.setdefault(announcement.device, announcement)
     return [found[device] for device in sorted(found)][:MAX_FOUND]
 
 
@@ -89,8 +90,9 @@ def _multicast(timeout: float) -> list[Any]:
         discovery.stop()
 
 
-def _unicast(host: str, port: int, timeout: float) -> tuple[list[Any], str | None]:
-    """The probe matches the camera at `host:port` sent back, and the address it sent them from."""
+def _unicast(host: str, port: int, timeout: float) -> list[Any]:
+    """The probe matches the camera at `host:port` sent back about itself: those whose address is its own (as it
+    answered, or as typed). One answer listing sixty other addresses had the station log in to each of them."""
     try:
         family, kind, proto, _name, target = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
     except socket.gaierror as exc:
@@ -113,8 +115,10 @@ def _unicast(host: str, port: int, timeout: float) -> tuple[list[Any], str | Non
             answer = _parsed(data, sender[0])
             if (answer is not None and answer.getAction() == NS_ACTION_PROBE_MATCH
                     and answer.getRelatesTo() == envelope.getMessageId()):
-                return list(answer.getProbeResolveMatches()), sender[0]
-    return [], None
+                own = {host, sender[0]}
+                return [match for match in answer.getProbeResolveMatches()
+                        if match.getXAddrs() and urlsplit(device_address(match.getXAddrs())).hostname in own]
+    return []
 
 
 def _parsed(data: bytes, sender: str) -> Any:

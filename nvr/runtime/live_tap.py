@@ -18,14 +18,11 @@ import av.stream
 
 from ingest.annexb import AnnexBConverter
 from ingest.clock import Stamp
-from ingest.live_units import AudioChunk, EncodedFrame
+from ingest.live_units import MAX_GOP_BYTES, AudioChunk, EncodedFrame
 from nvr.runtime.messages import LiveAudio, LiveData, LiveReset
 from nvr.runtime.station_outlet import StationOutlet
 
 log = logging.getLogger(__name__)
-# a camera that sends a keyframe rarely or never grew the GOP without end (2 MB in 30 s at 0.5 Mbit/s, in the
-# process of every camera of its recorder): past this much, the GOP is dropped and the next keyframe starts anew
-MAX_GOP_BYTES = 64 << 20
 
 
 class _Held(NamedTuple):
