@@ -6,8 +6,9 @@ the anchor moves to any packet that arrives earlier than the anchor predicts (a 
 captured after it was received: this drops the delay of bursts, such as the packets buffered while the
 stream was probed), and forward at a keyframe when packets run more than `resync_seconds` late, but
 only as far as a camera clock can drift (`MAX_DRIFT`): packets that a busy process reads late must
-not make their pictures late. A jump in camera time is reported as a discontinuity.
-See design/time.md.
+not make their pictures late. A jump in camera time is reported as a discontinuity. When the station's clock is
+set (NTP stepping it, or an officer), the anchor follows at once: the wall and the monotonic clock then move apart,
+which they never do otherwise (NTP's slewing changes the rate of both). See design/time.md.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import time
 from dataclasses import dataclass
 
 MAX_DRIFT = 0.001  # a camera clock slower than ours by this fraction (3.6 s an hour) is followed; no crystal is worse
+CLOCK_SET_SECONDS = 0.5  # the wall clock moved this far against the monotonic one: the station's clock was set
 
 
 @dataclass(frozen=True)
@@ -43,10 +45,15 @@ class ReceiveClock:
             self._anchor = (media_seconds, now_mono, time.time())
             return Stamp(self._anchor[2], discontinuity=jumped)
         media0, mono0, wall0 = self._anchor
+        now_wall = time.time()
+        set_by = (now_wall - now_mono) - (wall0 - mono0)  # every anchor keeps the clocks' difference as it read it
+        if abs(set_by) > CLOCK_SET_SECONDS:  # the station's clock is the reference: stamps follow its setting
+            wall0 += set_by
+            self._anchor = (media0, mono0, wall0)
         elapsed = media_seconds - media0
         lag = (now_mono - mono0) - elapsed
         if self._live and lag < 0:
-            self._anchor = (media_seconds, now_mono, time.time())
+            self._anchor = (media_seconds, now_mono, now_wall)
             return Stamp(self._anchor[2], discontinuity=False)
         if self._live and keyframe and lag > self._resync:
             drift = min(lag, elapsed * MAX_DRIFT)

@@ -63,12 +63,13 @@ class FakeTime:
 
     def __init__(self) -> None:
         self.now = 1000.0
+        self.set_by = 0.0  # how far the station's clock was set since the test began
 
     def monotonic(self) -> float:
         return self.now
 
     def time(self) -> float:
-        return 1_800_000_000.0 + self.now
+        return 1_800_000_000.0 + self.now + self.set_by
 
 
 def test_live_clock_does_not_follow_a_reader_that_falls_behind(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -91,6 +92,25 @@ def test_live_clock_follows_a_slow_camera_clock(monkeypatch: pytest.MonkeyPatch)
         fake.now = 1000.0 + second * 1.0005
         stamp = clock.stamp(float(second), keyframe=True)
     assert abs((stamp.wall - first.wall) - 4000 * 1.0005) <= 1.0
+
+
+@pytest.mark.parametrize("live", [True, False])
+@pytest.mark.parametrize("set_by", [3 * 86400.0, -3600.0])
+def test_stamps_follow_the_station_clock_when_it_is_set(monkeypatch: pytest.MonkeyPatch, live: bool,
+                                                          set_by: float) -> None:
+    """A clock that booted in the past and is set right (or one set back): the pictures after it carry the clock as
+    set, also from a camera whose clock runs slow, whose anchor otherwise moves only at the drift's pace."""
+    fake = FakeTime()
+    monkeypatch.setattr("ingest.clock.time", fake)
+    clock = ReceiveClock(live=live, resync_seconds=1.0)
+    first = clock.stamp(0.0, keyframe=True)
+    fake.now += 1.0005
+    assert clock.stamp(1.0, keyframe=True).wall == pytest.approx(first.wall + 1.0, abs=0.01)
+    fake.set_by = set_by
+    for second in range(2, 6):
+        fake.now += 1.0005
+        stamp = clock.stamp(float(second), keyframe=second % 2 == 0)
+        assert stamp.wall == pytest.approx(first.wall + second + set_by, abs=0.01) and not stamp.discontinuity
 
 
 def test_clock_check_flags_an_offset_beyond_the_tolerance_once() -> None:
