@@ -21,10 +21,13 @@ router = APIRouter(prefix="/api")
 def storage(_staff: Annotated[User, Depends(staff_user)],
             station: Annotated[Station, Depends(get_station)]) -> dict[str, Any]:
     """Total and free bytes of the segments' disk, the space reserve, footage locked by open cases, why space is
-    short if it is, and per camera the bytes (locked among them) and days kept."""
+    short if it is, the forward steps of the station's clock that footage kept was stamped before, and per camera
+    the bytes (locked among them) and days kept (by real age)."""
     names = [camera.name for camera in station.camera_list()]
     usage = storage_usage(station.index, station.segments_dir, station.reserve, names)
     now = now_ms()
+    steps = station.retention.clock_steps
+    zone = station.config.zone
     return {
         "total_bytes": usage.disk.total,
         "free_bytes": usage.disk.free,
@@ -32,10 +35,12 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "reserve": {"bytes": usage.reserve_bytes, "held": usage.reserve_held},
         "locked_bytes": usage.locked_bytes,
         "shortage": station.retention.shortage,
+        "clock_steps": [{"before": format_instant(step.before_ms, zone), "after": format_instant(step.after_ms, zone),
+                         "seconds": step.shift_ms / 1000} for step in steps.steps],
         "cameras": [
             {"name": c.camera, "bytes": c.bytes, "locked_bytes": c.locked_bytes, "segments": c.segments,
-             "oldest": format_instant(c.oldest_ms, station.config.zone) if c.oldest_ms is not None else None,
-             "days_kept": round((now - c.oldest_ms) / DAY_MS, 6) if c.oldest_ms is not None else 0.0,
+             "oldest": format_instant(c.oldest_ms, zone) if c.oldest_ms is not None else None,
+             "days_kept": round((now - steps.real_ms(c.oldest_ms)) / DAY_MS, 6) if c.oldest_ms is not None else 0.0,
              "recorded_days": round(c.recorded_ms / DAY_MS, 6)}
             for c in usage.cameras
         ],

@@ -42,6 +42,7 @@ from storage.bookmarks import BookmarkStore
 from storage.camera_store import CameraStore
 from storage.cases import Case, CaseStore
 from storage.clock import now_ms
+from storage.clock_watch import ClockWatch
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
@@ -109,7 +110,8 @@ class Station:
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
                                  config.storage.min_free_bytes, round(config.storage.events_days * DAY_MS))
         self.retention = Retention(self.index, self.segments_dir, policy, self.leases, events=self.events,
-                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve, grids=self.motion_grids)
+                                   snapshots_dir=self.snapshots_dir, reserve=self.reserve, grids=self.motion_grids,
+                                   clock=ClockWatch(self.index))
         self.cases.locks_changed = self.retention.forget_noted_files
         self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
 

@@ -120,10 +120,12 @@ class EventStore:
             session.execute(update(EventRow).where(self._ours, EventRow.end_ms.is_(None))
                             .values(end_ms=end_ms, updated_ms=now_ms()))
 
-    def delete_ended_before(self, before_ms: int) -> list[str]:
-        """Forget events that ended before `before_ms`; returns their snapshots, to delete."""
+    def delete_ended_before(self, before_ms: int, after_ms: int | None = None) -> list[str]:
+        """Forget events that ended before `before_ms` (and after `after_ms`); returns their snapshots, to delete."""
         with self._index.session() as session, session.begin():
             old = self._ours & EventRow.end_ms.is_not(None) & (EventRow.end_ms < before_ms)
+            if after_ms is not None:
+                old &= EventRow.end_ms > after_ms
             snapshots = [s for s in session.scalars(select(EventRow.snapshot).where(old)) if s]
             session.execute(delete(EventRow).where(old))
             return snapshots

@@ -241,14 +241,20 @@ class RecordingIndex:
                 query = query.where(~locked_segment())
             return [_to_segment(row, name) for row, name in session.execute(query).all()]
 
-    def oldest_unlocked_files(self, limit: int) -> list[tuple[int, str, int]]:
-        """(id, path, bytes) of the oldest segments no open case locks, oldest first: what retention may evict
-        while the catalog is away (storage/retention.py)."""
+    def oldest_unlocked_files(self, limit: int, *, ended_after_ms: int | None = None,
+                              before_ms: int | None = None) -> list[tuple[int, int, str, int]]:
+        """(start, id, path, bytes) of the oldest segments no open case locks (optionally only those ending after
+        `ended_after_ms` and by `before_ms`), oldest first: what retention may evict while the catalog is away
+        (storage/retention.py)."""
         with self.session() as session:
-            query = (select(SegmentRow.id, SegmentRow.path, SegmentRow.bytes)
+            query = (select(SegmentRow.start_ms, SegmentRow.id, SegmentRow.path, SegmentRow.bytes)
                      .where(SegmentRow.station == self.station, ~locked_segment())
-                     .order_by(SegmentRow.start_ms).limit(limit))
-            return [(row_id, path, size) for row_id, path, size in session.execute(query).all()]
+                     .order_by(SegmentRow.start_ms, SegmentRow.id).limit(limit))
+            if ended_after_ms is not None:
+                query = query.where(SegmentRow.end_ms > ended_after_ms)
+            if before_ms is not None:
+                query = query.where(SegmentRow.end_ms <= before_ms)
+            return [(start, row_id, path, size) for start, row_id, path, size in session.execute(query).all()]
 
     def all_segments(self, cameras: set[str] | None = None) -> Iterator[Segment]:
         """Every segment of this station, or of `cameras` only."""

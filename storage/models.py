@@ -258,3 +258,24 @@ class DistrictCasePostRow(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("district_cases.id", ondelete="CASCADE"), primary_key=True)
     station: Mapped[str] = mapped_column(String(63), primary_key=True)
     post_case_id: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ClockReadingRow(Base):
+    """The station's clock as retention last read it: against the next reading of the same boot, a step shows."""
+
+    __tablename__ = "clock_readings"
+
+    station: Mapped[str] = mapped_column(String(63), primary_key=True)
+    boot: Mapped[str] = mapped_column(String(64), nullable=False)  # the kernel's boot id
+    since_boot_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # CLOCK_BOOTTIME: never steps
+    wall_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class ClockStepRow(StationScoped, Base):
+    """A forward step of the station's clock (storage/clock_steps.py)."""
+
+    __tablename__ = "clock_steps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    before_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the old clock's reading at the step
+    after_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the new clock's

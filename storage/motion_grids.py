@@ -12,9 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import delete, false, func, or_, select, true, tuple_
 
 from detect.motion_grid import GRID_BYTES, MotionSecond
+from storage.clock_steps import Piece
 from storage.index import RecordingIndex
 from storage.models import CameraRow, MotionGridRow, SegmentRow
 
@@ -84,15 +85,19 @@ class MotionGridStore:
         inside = (seconds * 1000 < end_ms) & (seconds * 1000 + 1000 > start_ms)
         return MotionGrids(seconds[inside], cells[inside])
 
-    def forget(self, before_ms: int) -> None:
+    def forget(self, older: list[Piece]) -> None:
         """Delete the grids older than the footage kept: per camera, the minutes that end by its oldest
-        segment's start (a camera with no footage left: by the station's oldest), and any before `before_ms`."""
+        segment's start (a camera with no footage left: by the station's oldest), and any ending in `older`."""
         station = self._index.station
+        aged = [(MotionGridRow.minute_ms + MINUTE_MS <= piece.until_ms)
+                & (true() if piece.after_ms is None else MotionGridRow.minute_ms + MINUTE_MS > piece.after_ms)
+                for piece in older if piece.until_ms is not None]
         with self._index.session() as session, session.begin():
             oldest = dict(session.execute(select(SegmentRow.camera_id, func.min(SegmentRow.start_ms))
                                           .where(SegmentRow.station == station).group_by(SegmentRow.camera_id)).all())
-            fallback = min(oldest.values(), default=before_ms)
+            fallback = min(oldest.values(), default=None)
             for camera_id in session.scalars(select(CameraRow.id).where(CameraRow.station == station)):
-                cutoff = max(before_ms, oldest.get(camera_id, fallback))
+                cutoff = oldest.get(camera_id, fallback)
+                before_footage = false() if cutoff is None else MotionGridRow.minute_ms <= cutoff - MINUTE_MS
                 session.execute(delete(MotionGridRow).where(self._ours, MotionGridRow.camera_id == camera_id,
-                                                            MotionGridRow.minute_ms <= cutoff - MINUTE_MS))
+                                                            or_(before_footage, *aged)))

@@ -10,15 +10,18 @@ On a disk too full for the index to write a deletion, the space reserve is relea
 file goes first and its row is dropped as soon as the index can write again (see design/storage.md).
 While the catalog is away (a post's link to the district's PostgreSQL), the oldest unlocked files noted at
 the last full pass are evicted the same way, file first (see design/district.md).
+Age is judged on the station's clock, less the forward steps it made since a recording was stamped
+(storage/clock_steps.py): a clock set right after booting in the past does not make that footage look old.
 """
 
 from __future__ import annotations
 
 import bisect
 import contextlib
+import heapq
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -26,6 +29,8 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage import disk_space
+from storage.clock_steps import ClockSteps, Piece
+from storage.clock_watch import ClockWatch
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
@@ -59,7 +64,8 @@ class Retention:
     def __init__(self, index: RecordingIndex, segments_dir: Path, policy: RetentionPolicy,
                  leases: SegmentLeases, free_bytes: Callable[[], int] | None = None,
                  events: EventStore | None = None, snapshots_dir: Path | None = None,
-                 reserve: SpaceReserve | None = None, grids: MotionGridStore | None = None) -> None:
+                 reserve: SpaceReserve | None = None, grids: MotionGridStore | None = None,
+                 clock: ClockWatch | None = None) -> None:
         self._index = index
         self._events = events
         self._grids = grids
@@ -69,11 +75,13 @@ class Retention:
         self._leases = leases
         self._free_bytes = free_bytes or (lambda: disk_space.free_bytes(self._dir))
         self._reserve = reserve
+        self._clock = clock
+        self.clock_steps = ClockSteps()  # as read at the last full pass
         self._rows_without_file: set[int] = set()  # evicted files whose row the full disk or an outage kept
         self._spare: list[tuple[int, str, int]] = []  # (id, path, bytes) of the oldest unlocked files, oldest last
         self._spare_noted = float("-inf")  # monotonic time of the last note
         self._locks_changed = 0  # times a case changed what is locked (forget_noted_files)
-        self._judged_until: int | None = None  # segments ending by then were judged by the age pass (see enforce)
+        self._judged_until: int | None = None  # segments ending by then (real time) were judged by the age pass
         self.shortage: str | None = None  # why free space stays below the floor even after retention
 
     def enforce(self, now_ms: int) -> list[Segment]:
@@ -85,22 +93,23 @@ class Retention:
         and reading them all from the oldest at every batch made a pass grow with their square: minutes, the
         free-space check waiting behind it)."""
         self._dir.mkdir(parents=True, exist_ok=True)
+        steps = self.clock_steps = self._clock.check() if self._clock is not None else ClockSteps()
         age_cutoff = now_ms - self._policy.max_age_ms
         event_cutoff = now_ms - max(self._policy.event_age_ms, self._policy.max_age_ms)
-        deleted = self._delete_oldest(lambda s, _: True, before_ms=event_cutoff)
+        deleted = self._delete_oldest(lambda s, _: True, steps.older_than(event_cutoff))
         if age_cutoff > event_cutoff:
             judged = event_cutoff if self._judged_until is None else max(event_cutoff, self._judged_until)
             held: list[int] = []  # the ends of the segments being served, judged again at the next pass
-            deleted += self._delete_oldest(lambda s, _: True, before_ms=age_cutoff, ended_after_ms=judged,
+            deleted += self._delete_oldest(lambda s, _: True, steps.older_than(age_cutoff, judged_ms=judged),
                                            keep=self._near_event_predicate(event_cutoff), held=held)
-            self._judged_until = min([age_cutoff, *(end - 1 for end in held)])
+            self._judged_until = min([age_cutoff, *(steps.real_ms(end) - 1 for end in held)])
         self._forget_events(event_cutoff)
         deleted += self.make_room()
         if self._grids is not None:
-            self._grids.forget(event_cutoff)
+            self._grids.forget(steps.older_than(event_cutoff))
         if time.monotonic() - self._spare_noted >= SPARE_REFRESH_SECONDS:
             locks = self._locks_changed
-            noted = self._index.oldest_unlocked_files(SPARE_FILES)[::-1]
+            noted = self._oldest_unlocked_files(steps.pieces())[::-1]
             if locks == self._locks_changed:  # else a case changed while they were read: noted again next pass
                 self._spare, self._spare_noted = noted, time.monotonic()
         return deleted
@@ -148,7 +157,7 @@ class Retention:
     def _make_room(self) -> list[Segment]:
         self._drop_rows_without_file()
         deleted: list[Segment] = []
-        while batch := self._delete_oldest(self._over_quota(), before_ms=None):
+        while batch := self._delete_oldest(self._over_quota(), self.clock_steps.pieces()):
             deleted += batch
             if self._free_bytes() >= self._free_target():
                 break  # else the index's own writes (or another program) took some of what was freed
@@ -194,12 +203,14 @@ class Retention:
         return text
 
     def _near_event_predicate(self, since_ms: int) -> Callable[[Segment], bool]:
-        """Whether a segment overlaps the footage kept around an event (since `since_ms`) of its camera: a binary
-        search in each camera's spans, merged into disjoint ones."""
+        """Whether a segment overlaps the footage kept around an event (ended since `since_ms`, real time) of its
+        camera: a binary search in each camera's spans, merged into disjoint ones."""
         spans: dict[str, list[tuple[int, int]]] = {}
+        steps = self.clock_steps
         if self._events is not None:  # asked only when events keep footage longer (enforce)
-            for camera, start, end in self._events.spans(since_ms):
-                spans.setdefault(camera, []).append((start - EVENT_MARGIN_MS, (end or start) + EVENT_MARGIN_MS))
+            for camera, start, end in self._events.spans(since_ms - max(p.shift_ms for p in steps.pieces())):
+                if end is None or steps.real_ms(end) >= since_ms:
+                    spans.setdefault(camera, []).append((start - EVENT_MARGIN_MS, (end or start) + EVENT_MARGIN_MS))
         merged = {camera: _merged(found) for camera, found in spans.items()}
         ends = {camera: [hi for _lo, hi in found] for camera, found in merged.items()}
 
@@ -213,36 +224,57 @@ class Retention:
     def _forget_events(self, before_ms: int) -> None:
         if self._events is None:
             return
-        for snapshot in self._events.delete_ended_before(before_ms):
-            if self._snapshots_dir is not None:
-                (self._snapshots_dir / snapshot).unlink(missing_ok=True)
+        for piece in self.clock_steps.older_than(before_ms - 1):
+            assert piece.until_ms is not None  # older than a time: bounded
+            for snapshot in self._events.delete_ended_before(piece.until_ms + 1, after_ms=piece.after_ms):
+                if self._snapshots_dir is not None:
+                    (self._snapshots_dir / snapshot).unlink(missing_ok=True)
 
-    def _delete_oldest(self, wanted: Callable[[Segment, int], bool], before_ms: int | None,
+    def _delete_oldest(self, wanted: Callable[[Segment, int], bool], pieces: list[Piece],
                        keep: Callable[[Segment], bool] = lambda _segment: False,
-                       ended_after_ms: int | None = None, held: list[int] | None = None) -> list[Segment]:
-        """Walk the unlocked segments oldest first, a page at a time, deleting while `wanted` (the segment, the bytes
-        freed so far) says so, except those `keep` keeps and those being served (their ends go into `held`)."""
+                       held: list[int] | None = None) -> list[Segment]:
+        """Walk the unlocked segments ending in `pieces` oldest first, deleting while `wanted` (the segment, the
+        bytes freed so far) says so, except those `keep` keeps and those being served (their ends go into `held`)."""
         deleted: list[Segment] = []
         freed = 0
-        page: tuple[int, int] | None = None  # (start, id) of the last segment seen
-        while batch := self._index.oldest_segments(BATCH, before_ms=before_ms, unlocked=True,
-                                                   ended_after_ms=ended_after_ms, following=page):
+        for segment in self._oldest(pieces):
+            assert segment.id is not None
+            if segment.id in self._rows_without_file:
+                continue
+            if not wanted(segment, freed):
+                return deleted
+            if self._leases.is_held(segment.path):  # being served right now: the next pass takes it
+                if held is not None:
+                    held.append(segment.end_ms)
+                continue
+            if keep(segment) or not self._evict(segment.id, segment.path):  # kept, or locked since it was read
+                continue
+            freed += segment.bytes
+            deleted.append(segment)
+        return deleted
+
+    def _oldest(self, pieces: list[Piece]) -> Iterator[Segment]:
+        """The unlocked segments ending in `pieces`, oldest first by real start time: each piece read a page at a time
+        in stamp order, the pieces merged."""
+        for _real, _id, segment in heapq.merge(*(self._walk(piece) for piece in pieces)):
+            yield segment
+
+    def _oldest_unlocked_files(self, pieces: list[Piece]) -> list[tuple[int, str, int]]:
+        """(id, path, bytes) of the oldest `SPARE_FILES` unlocked segments by real start time."""
+        found = [(start + piece.shift_ms, segment_id, path, size) for piece in pieces
+                 for start, segment_id, path, size in self._index.oldest_unlocked_files(
+                     SPARE_FILES, ended_after_ms=piece.after_ms, before_ms=piece.until_ms)]
+        return [(segment_id, path, size) for _real, segment_id, path, size in sorted(found)[:SPARE_FILES]]
+
+    def _walk(self, piece: Piece) -> Iterator[tuple[int, int, Segment]]:
+        """(real start, id, segment) of the segments ending in `piece`, by start and id."""
+        page: tuple[int, int] | None = None  # (start, id) of the last segment read
+        while batch := self._index.oldest_segments(BATCH, before_ms=piece.until_ms, unlocked=True,
+                                                   ended_after_ms=piece.after_ms, following=page):
             for segment in batch:
                 assert segment.id is not None
                 page = (segment.start_ms, segment.id)
-                if segment.id in self._rows_without_file:
-                    continue
-                if not wanted(segment, freed):
-                    return deleted
-                if self._leases.is_held(segment.path):  # being served right now: the next pass takes it
-                    if held is not None:
-                        held.append(segment.end_ms)
-                    continue
-                if keep(segment) or not self._evict(segment.id, segment.path):  # kept, or locked since it was read
-                    continue
-                freed += segment.bytes
-                deleted.append(segment)
-        return deleted
+                yield segment.start_ms + piece.shift_ms, segment.id, segment
 
     def _evict(self, segment_id: int, relpath: str) -> bool:
         """Index row first, file second; if the disk is too full even for the row, file first. False (nothing

@@ -147,6 +147,7 @@ def test_storage_is_for_operators_and_admins_not_households(tmp_path: Path, came
     assert usage.status_code == 200, usage.text
     body = usage.json()
     assert body["total_bytes"] >= body["free_bytes"] > 0 and body["reserve"]["bytes"] == 32_000_000
+    assert body["clock_steps"] == []  # the station read its clock (boot id, time since boot) and saw no step
     cam0 = body["cameras"][0]
     assert cam0["bytes"] > 0 and cam0["segments"] >= 1 and 0 < cam0["recorded_days"] <= cam0["days_kept"] < 1
     station.accounts.add("nha-so-5", "household-pass", "viewer")

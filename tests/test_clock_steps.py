@@ -1,0 +1,120 @@
+"""A forward step of the station's clock does not make the footage stamped before it look old to retention.
+
+The field case: a mini-PC with a flat CMOS battery boots with its clock in the past, records, and NTP (or the
+officer) then sets the clock right. Before, the next retention pass deleted everything recorded before the step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from detect.motion_grid import MotionSecond
+from storage.clock_steps import ClockStep, ClockSteps, Piece
+from storage.clock_watch import ClockReading, ClockWatch
+from storage.events import EventStore
+from storage.index import RecordingIndex
+from storage.leases import SegmentLeases
+from storage.motion_grids import MotionGridStore
+from storage.retention import Retention, RetentionPolicy
+from tests.test_retention import MINUTE, NOW, fill, remaining
+
+BOOTED_AT = 100 * MINUTE  # what the flat-battery clock read at boot
+STEP_AFTER = 5 * MINUTE  # NTP set it right this long after boot, to NOW
+LATER = 200 * MINUTE
+
+
+class Readings:
+    """The clock as a test sets it: each `check` reads the next reading."""
+
+    def __init__(self, *readings: ClockReading) -> None:
+        self._readings = list(readings)
+
+    def __call__(self) -> ClockReading:
+        return self._readings.pop(0)
+
+
+@pytest.fixture
+def index(database_url: str) -> Iterator[RecordingIndex]:
+    created = RecordingIndex(database_url, "post")
+    yield created
+    created.close()
+
+
+def booted_in_the_past(index: RecordingIndex, tmp_path: Path, policy: RetentionPolicy) -> Retention:
+    """Footage of an earlier boot stamped right (9700, 9850); a retention pass at boot on the wrong clock; then
+    footage of this boot stamped before the step (100-103) and after it (9990), and the clock read again after it."""
+    fill(index, tmp_path, [9700, 9850])
+    readings = Readings(ClockReading("boot-2", 0, BOOTED_AT), ClockReading("boot-2", STEP_AFTER, NOW),
+                        ClockReading("boot-2", STEP_AFTER + LATER, NOW + LATER))
+    events = EventStore(index)
+    grids = MotionGridStore(index)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12, events=events,
+                          grids=grids, clock=ClockWatch(index, readings))
+    assert retention.enforce(BOOTED_AT) == []
+    fill(index, tmp_path, [100, 101, 102, 103, 9990])
+    for minute in (9700, 101):
+        events.update(events.open("a", "motion", minute * MINUTE, 0.9, []).id, end_ms=minute * MINUTE + 30_000)
+    grids.add([MotionSecond("a", minute * 60 + 30, bytes([1] * 18)) for minute in (9700, 102)])
+    return retention
+
+
+def test_footage_stamped_before_a_forward_step_is_judged_by_its_real_age(index: RecordingIndex,
+                                                                        tmp_path: Path) -> None:
+    policy = RetentionPolicy(max_age_ms=200 * MINUTE, max_bytes=None, min_free_bytes=0)
+    retention = booted_in_the_past(index, tmp_path, policy)
+    deleted = retention.enforce(NOW)
+    assert [s.start_ms // MINUTE for s in deleted] == [9700]  # the earlier boot's old footage goes as it should
+    assert remaining(index) == [100, 101, 102, 103, 9850, 9990]
+    assert retention.clock_steps.steps == (ClockStep(BOOTED_AT + STEP_AFTER, NOW),)
+    events = EventStore(index)
+    found = events.query(cameras=None, types=None, start_ms=0, end_ms=2**62, limit=10)
+    assert [e.start_ms // MINUTE for e in found] == [101]
+    grids = MotionGridStore(index)
+    assert (grids.grids("a", 0, 2**62).seconds // 60).tolist() == [102]
+    real_age = NOW - retention.clock_steps.real_ms(100 * MINUTE)
+    assert real_age == NOW - (NOW - STEP_AFTER)  # recorded five minutes before the step, which was just now
+    # by their real age, the minutes before the step are now too old
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + LATER)] == [9850, 9990, 100, 101, 102, 103]
+
+
+def test_the_quota_takes_the_oldest_by_real_age(index: RecordingIndex, tmp_path: Path) -> None:
+    policy = RetentionPolicy(max_age_ms=200 * MINUTE, max_bytes=3000, min_free_bytes=0)
+    retention = booted_in_the_past(index, tmp_path, policy)
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW)] == [9700, 9850, 9990, 100]
+    assert remaining(index) == [101, 102, 103]
+
+
+def test_a_step_is_seen_across_a_restart_of_the_service_but_not_across_a_reboot(index: RecordingIndex,
+                                                                              tmp_path: Path) -> None:
+    fill(index, tmp_path, [100])
+    ClockWatch(index, Readings(ClockReading("boot-1", 0, BOOTED_AT))).check()
+    restarted = ClockWatch(index, Readings(ClockReading("boot-1", MINUTE, BOOTED_AT + MINUTE + 59_000),
+                                           ClockReading("boot-1", 2 * MINUTE, NOW)))
+    assert restarted.check().steps == ()  # 59 s: too small to matter
+    assert restarted.check().steps == (ClockStep(BOOTED_AT + 2 * MINUTE + 59_000, NOW),)
+    rebooted = ClockWatch(index, Readings(ClockReading("boot-2", 0, NOW + 400 * MINUTE)))
+    assert rebooted.check().steps == restarted.steps.steps  # a new boot: nothing to compare with, the old step stays
+
+
+def test_a_step_is_forgotten_once_nothing_stamped_before_it_is_left(index: RecordingIndex, tmp_path: Path) -> None:
+    fill(index, tmp_path, [100, 9990])
+    watch = ClockWatch(index, Readings(ClockReading("b", 0, BOOTED_AT), ClockReading("b", STEP_AFTER, NOW),
+                                       ClockReading("b", STEP_AFTER + 1000, NOW + 1000)))
+    watch.check()
+    assert len(watch.check().steps) == 1
+    first = next(s for s in index.all_segments() if s.start_ms == 100 * MINUTE)
+    assert first.id is not None and index.delete_segment(first.id)
+    assert watch.check().steps == ()
+
+
+def test_pieces_of_the_stamp_axis() -> None:
+    steps = ClockSteps([ClockStep(2000, 5000), ClockStep(100, 1000)])  # booted twice in the past
+    assert steps.pieces() == [Piece(None, 100, 3900), Piece(100, 2000, 3000), Piece(2000, None, 0)]
+    assert [steps.real_ms(stamp) for stamp in (50, 100, 101, 2000, 2001)] == [3950, 4000, 3101, 5000, 2001]
+    assert steps.older_than(3100) == [Piece(None, -800, 3900), Piece(2000, 3100, 0)]
+    assert steps.older_than(4200) == [Piece(None, 100, 3900), Piece(100, 1200, 3000), Piece(2000, 4200, 0)]
+    assert steps.older_than(4200, judged_ms=4000) == [Piece(1000, 1200, 3000), Piece(4000, 4200, 0)]
+    assert ClockSteps().older_than(7) == [Piece(None, 7, 0)]
