@@ -47,6 +47,9 @@ class MachineKeys:
         """A new key of `username` and the key itself, which is not kept anywhere: show it once."""
         if len(label) > MAX_LABEL:
             raise AccountError(f"label: at most {MAX_LABEL} characters")
+        if not label.isprintable():  # a tab or a line break would break `nvr user key --list`'s columns
+            raise AccountError("label: one line of printable text")
+        label = label.strip()
         user = self._accounts.get_required(username)
         key = KEY_PREFIX + secrets.token_urlsafe(32)
         with self._index.session() as session, session.begin():

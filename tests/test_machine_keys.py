@@ -82,6 +82,9 @@ def test_a_key_from_the_command_line_is_stored_hashed_listed_revoked_and_audited
     assert [line.split("\t")[2] != "valid" for line in
             nvr_user(config, "key", "district", "--list").stdout.splitlines()] == [True, True]
     assert nvr_user(config, "key", "nobody").returncode == 2
+    two_lines = nvr_user(config, "key", "district", "--label", "district\tserver\n2")
+    assert two_lines.returncode == 2 and "one line of printable text" in two_lines.stderr, two_lines.stderr
+    assert len(nvr_user(config, "key", "district", "--list").stdout.splitlines()) == 2, "no key made"
 
     entries = AuditLog(index).entries(start_ms=0, end_ms=2**62)
     keyed = [(e.action, e.detail) for e in reversed(entries) if e.action.startswith("key_")]
