@@ -236,3 +236,49 @@ def test_an_endless_answer_is_not_read_and_the_receiver_s_secret_path_is_not_nam
         webhooks.stop()
         listener.close()
     assert "SECRET" not in caplog.text
+
+
+def test_a_receiver_answering_a_byte_at_a_time_is_given_up_at_the_request_s_deadline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """httpx's timeouts bound each read: a receiver sending its answer's head a byte every half second held the
+    delivery, and the sender's thread, for good (a stop waited for it in vain). Now the whole attempt has a
+    deadline, and the stop is over in its time."""
+    import socket
+
+    monkeypatch.setattr(webhooks_module, "REQUEST_SECONDS", 1.0)
+    monkeypatch.setattr(webhooks_module, "ATTEMPTS", 1)
+    listener = socket.create_server(("127.0.0.1", 0))
+    closed = threading.Event()
+    connections = [0]
+
+    def trickle() -> None:
+        while not closed.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connections[0] += 1
+            with connection:
+                connection.recv(65536)
+                try:
+                    for byte in itertools.cycle(b"HTTP/1.1 200 OK\r\nX-Slow: "):
+                        connection.sendall(bytes([byte]))
+                        if closed.wait(0.5):
+                            return
+                except OSError:
+                    pass  # the station hung up
+
+    threading.Thread(target=trickle, daemon=True).start()
+    webhooks = Webhooks([WebhookConfig(url=f"http://127.0.0.1:{listener.getsockname()[1]}/hook", secret=SECRET)])
+    (target,) = webhooks.targets
+    webhooks.start()
+    try:
+        offer(webhooks, event(1))
+        wait_for(lambda: target.given_up == 1, 20, "the delivery given up at its deadline")
+        offer(webhooks, event(2))
+        wait_for(lambda: connections[0] == 2, 20, "the next delivery tried")
+        webhooks.stop()
+        assert not target._thread.is_alive(), "the stop did not wait for the trickle"
+    finally:
+        closed.set()
+        listener.close()

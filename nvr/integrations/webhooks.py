@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from nvr.config import WebhookConfig
+from nvr.integrations.http_deadline import Deadline, DeadlineTransport
 from nvr.integrations.outbox import Outbox
 from storage.events import Event
 
@@ -30,7 +31,7 @@ DELIVERY_HEADER = "X-NVR-Delivery"
 OUTBOX_LIMIT = 1_000  # deliveries waiting for one receiver
 ATTEMPTS = 5  # per delivery: the first try and retries after 1, 2, 4, 8 s
 FIRST_RETRY_SECONDS = 1.0
-REQUEST_SECONDS = 10.0
+REQUEST_SECONDS = 10.0  # a whole attempt, however slowly the receiver answers (nvr/integrations/http_deadline.py)
 TIMEOUT = httpx.Timeout(REQUEST_SECONDS, connect=5.0)
 STOP_SECONDS = 3.0  # at a stop, how long what waits may still be sent (once each)
 WAIT_SECONDS = 0.25
@@ -67,6 +68,7 @@ class WebhookTarget:
         self._stopping = threading.Event()
         self._stop_by = float("inf")
         self._thread = threading.Thread(target=self._run, name="webhook", daemon=True)
+        self._deadline = Deadline()
         self.given_up = 0  # deliveries that failed ATTEMPTS times (or were refused)
         self._failed_at_stop = 0
 
@@ -94,7 +96,8 @@ class WebhookTarget:
         self._thread.join(STOP_SECONDS + REQUEST_SECONDS + 1)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=TIMEOUT, headers={"User-Agent": "station-nvr"}) as client:
+        with httpx.Client(timeout=TIMEOUT, headers={"User-Agent": "station-nvr"},
+                          transport=DeadlineTransport(self._deadline)) as client:
             while not (self._stopping.is_set() and time.monotonic() > self._stop_by):
                 delivery = self._outbox.get(0 if self._stopping.is_set() else WAIT_SECONDS)
                 if delivery is not None:
@@ -125,6 +128,7 @@ class WebhookTarget:
         timestamp = str(int(time.time()))
         headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp, DELIVERY_HEADER: delivery.id,
                    SIGNATURE_HEADER: signature(self._config.secret.get_secret_value(), timestamp, delivery.body)}
+        self._deadline.start(REQUEST_SECONDS)
         try:
             # only the status counts: the answer's body is left unread (an endless or gzip-bombed one was read whole
             # into the station's memory: 1.8 GB in 4 s)
