@@ -242,7 +242,8 @@ class Station:
 
     def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
         source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
-                              self.segments_dir, self.index.segments, self._camera_info, self.leases)
+                              self.segments_dir, self.index.segments, self._camera_info, self.leases,
+                              self.retention.clock_steps)
         build_export(source, case, by, out, progress=progress, cancelled=cancelled)
 
     def _camera_info(self, name: str) -> CameraInfo:

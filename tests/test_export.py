@@ -16,7 +16,7 @@ from typing import Any
 
 import av
 import pytest
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from nvr.evidence.jobs import ExportJobs
 from nvr.evidence.verify import verify_export
@@ -333,6 +333,37 @@ def test_footage_recorded_before_hashes_were_kept_is_exported_and_said_so(record
     assert "1 segments were recorded before the station kept hashes" in manifest["notes"][0]
     (tmp_path / "old.zip").write_bytes(data)
     assert nvr_verify(str(tmp_path / "old.zip")).returncode == 0
+
+
+def test_an_export_says_which_footage_was_stamped_before_a_step_of_the_clock(recorded: Recorded,
+                                                                            tmp_path: Path) -> None:
+    """A forward step of the station's clock after some of the footage: the manifest gives it, machine-readable and
+    as a note the player shows, so that whoever reads the footage knows to add the step. A step before all of the
+    exported footage is not listed."""
+    from storage.clock_steps import ClockStep, ClockSteps
+    from storage.models import ClockStepRow
+
+    start_ms, end_ms = middle_range(recorded, "cam0", 2, 3)
+    stepped_at = recorded.closed_segments("cam0")[2].end_ms
+    steps = [ClockStep(stepped_at, stepped_at + 3_600_000), ClockStep(start_ms - 60_000, start_ms + 60_000)]
+    station = recorded.station
+    with station.index.session() as session, session.begin():  # what a retention pass reads them from, when one runs
+        session.add_all([ClockStepRow(station=station.index.station, before_ms=s.before_ms, after_ms=s.after_ms)
+                         for s in steps])
+    station.retention.clock_steps = ClockSteps(steps)
+    try:
+        case_id = new_case(recorded, [{"camera": "cam0", "start": start_ms / 1000, "end": end_ms / 1000}], "Giờ")
+        data = recorded.export(case_id)
+    finally:
+        station.retention.clock_steps = ClockSteps()
+        with station.index.session() as session, session.begin():
+            session.execute(delete(ClockStepRow))
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
+    assert [(s["before"]["unix_ms"], s["after"]["unix_ms"], s["seconds"]) for s in manifest["clock_steps"]] == [
+        (stepped_at, stepped_at + 3_600_000, 3600.0)]
+    assert any("chỉnh tiến 3600 giây" in note for note in manifest["notes"]), manifest["notes"]
+    (tmp_path / "stepped.zip").write_bytes(data)
+    assert nvr_verify(str(tmp_path / "stepped.zip")).returncode == 0
 
 
 def test_an_export_is_served_until_its_case_changes(recorded: Recorded) -> None:

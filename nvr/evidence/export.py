@@ -13,7 +13,7 @@ import hashlib
 import time
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +24,11 @@ from nvr.evidence.documents import player_html, readme_vi
 from nvr.evidence.manifest import encode, instant
 from nvr.evidence.signing import StationKey, fingerprint, public_base64, public_pem
 from nvr.evidence.wall_clock import wall_clock_captions
+from nvr.times import format_instant
 from storage.cases import Case, CaseItem
 from storage.clips import ClipPlan, plan_clip, write_clip
 from storage.clock import now_ms
+from storage.clock_steps import ClockStep, ClockSteps
 from storage.custody import CheckedSegment, HashingWriter
 from storage.index import Segment
 from storage.leases import SegmentLeases
@@ -58,6 +60,7 @@ class ExportSource:
     segments: Callable[[str, int, int], list[Segment]]
     camera_info: Callable[[str], CameraInfo]
     leases: SegmentLeases
+    clock_steps: ClockSteps = field(default_factory=ClockSteps)  # forward steps of the clock (storage/clock_steps.py)
 
 
 def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progress: Progress = lambda _share: None,
@@ -200,6 +203,9 @@ def _body(source: ExportSource, case: Case, by: str, exported_ms: int, clips: li
     unhashed = sum(segment["recorded_sha256"] is None for clip in clips for segment in clip["segments"])
     notes = [(f"{unhashed} segments were recorded before the station kept hashes: their SHA-256 is the one read "
              "at export, with nothing recorded to compare it with")] if unhashed else []
+    first = min((segment["start"]["unix_ms"] for clip in clips for segment in clip["segments"]), default=None)
+    steps = [step for step in source.clock_steps.steps if first is not None and first <= step.before_ms]
+    notes += [_step_note(step, zone) for step in steps]
     return {
         "format": names.FORMAT,
         "case": {"id": case.id, "title": case.title, "note": case.note, "status": case.status,
@@ -211,7 +217,17 @@ def _body(source: ExportSource, case: Case, by: str, exported_ms: int, clips: li
         "clips": clips,
         "skipped": skipped,
         "notes": notes,
+        "clock_steps": [{"before": instant(step.before_ms, zone), "after": instant(step.after_ms, zone),
+                         "seconds": step.shift_ms / 1000} for step in steps],
     }
+
+
+def _step_note(step: ClockStep, zone: ZoneInfo) -> str:
+    """A forward step of the clock that some exported footage was stamped before, for people (the player shows it)."""
+    seconds = f"{step.shift_ms / 1000:.0f}"
+    return (f"Đồng hồ của trạm đã được chỉnh tiến {seconds} giây (lúc {format_instant(step.before_ms, zone)} theo "
+            f"đồng hồ cũ, {format_instant(step.after_ms, zone)} theo đồng hồ mới). Hình ghi trước thời điểm đó mang "
+            f"giờ của đồng hồ cũ: giờ thật bằng giờ ghi cộng thêm {seconds} giây.")
 
 
 def _documents(source: ExportSource, body: dict[str, Any]) -> list[tuple[str, bytes]]:
