@@ -24,9 +24,9 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
     short if it is, the forward steps of the station's clock that footage kept was stamped before, and per camera
     the bytes (locked among them) and days kept (by real age)."""
     names = [camera.name for camera in station.camera_list()]
-    usage = storage_usage(station.index, station.segments_dir, station.reserve, names)
+    steps = station.clock_steps
+    usage = storage_usage(station.index, station.segments_dir, station.reserve, names, steps)
     now = now_ms()
-    steps = station.retention.clock_steps
     zone = station.config.zone
     return {
         "total_bytes": usage.disk.total,
@@ -40,7 +40,7 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "cameras": [
             {"name": c.camera, "bytes": c.bytes, "locked_bytes": c.locked_bytes, "segments": c.segments,
              "oldest": format_instant(c.oldest_ms, zone) if c.oldest_ms is not None else None,
-             "days_kept": round((now - steps.real_ms(c.oldest_ms)) / DAY_MS, 6) if c.oldest_ms is not None else 0.0,
+             "days_kept": round((now - c.oldest_real_ms) / DAY_MS, 6) if c.oldest_real_ms is not None else 0.0,
              "recorded_days": round(c.recorded_ms / DAY_MS, 6)}
             for c in usage.cameras
         ],

@@ -28,6 +28,7 @@ from nvr.health import camera_health
 from nvr.live_detection import TICK_BUCKETS
 from nvr.metrics import metrics_registry
 from nvr.runtime.messages import CameraReport
+from storage.clock_steps import ClockSteps
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
 
@@ -62,6 +63,7 @@ class StandIn:
                 self.event_counts.add(camera.name, type_)
         for k in range(10_000):
             self.tick_seconds.observe(0.001 + (k % 50) / 10_000)
+        self.clock_steps = ClockSteps()
 
     def camera_list(self) -> list[CameraConfig]:
         return self.cameras

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 MAX_DRIFT = 0.001  # a camera clock slower than ours by this fraction (3.6 s an hour) is followed; no crystal is worse
 CLOCK_SET_SECONDS = 0.5  # the wall clock moved this far against the monotonic one: the station's clock was set
+READ_SECONDS = 0.005  # the two clocks read within this of each other count as read together
 
 
 @dataclass(frozen=True)
@@ -36,16 +37,15 @@ class ReceiveClock:
 
     def stamp(self, media_seconds: float, *, keyframe: bool) -> Stamp:
         """Wall time of a packet whose camera timestamp is `media_seconds`."""
-        now_mono = time.monotonic()
+        now_mono, now_wall = _clocks()
         jumped = self._last_media is not None and not (
             self._last_media <= media_seconds <= self._last_media + self._jump
         )
         self._last_media = media_seconds
         if self._anchor is None or jumped:
-            self._anchor = (media_seconds, now_mono, time.time())
+            self._anchor = (media_seconds, now_mono, now_wall)
             return Stamp(self._anchor[2], discontinuity=jumped)
         media0, mono0, wall0 = self._anchor
-        now_wall = time.time()
         set_by = (now_wall - now_mono) - (wall0 - mono0)  # every anchor keeps the clocks' difference as it read it
         if abs(set_by) > CLOCK_SET_SECONDS:  # the station's clock is the reference: stamps follow its setting
             wall0 += set_by
@@ -60,3 +60,14 @@ class ReceiveClock:
             self._anchor = (media_seconds, mono0 + elapsed + drift, wall0 + elapsed + drift)
             return Stamp(self._anchor[2], discontinuity=False)
         return Stamp(wall0 + elapsed, discontinuity=False)
+
+
+def _clocks() -> tuple[float, float]:
+    """The monotonic and the wall clock, read together. A thread descheduled between the two reads (a busy process)
+    would see them apart by as long as it waited: that would look like a setting of the clock."""
+    for _attempt in range(3):
+        mono = time.monotonic()
+        wall = time.time()
+        if time.monotonic() - mono < READ_SECONDS:
+            break
+    return mono, wall

@@ -18,9 +18,10 @@ from detect.observation import Observation
 from nvr.config import CameraConfig
 from nvr.event_counts import EventCounts
 from nvr.runtime.messages import CameraReport
+from storage.clock_steps import ClockSteps
 from storage.disk_space import disk_usage
 from storage.index import RecordingIndex
-from storage.usage import oldest_footage
+from storage.usage import oldest_by_real_time
 
 DAY_SECONDS = 86_400
 
@@ -38,6 +39,9 @@ class Observed(Protocol):
 
     @property
     def detection_seen(self) -> Mapping[str, Observation]: ...  # what detection last saw, by camera
+
+    @property
+    def clock_steps(self) -> ClockSteps: ...  # the forward steps of the station's clock that footage predates
 
     def camera_list(self) -> list[CameraConfig]: ...
 
@@ -119,10 +123,10 @@ class StationCollector(Collector):
         yield GaugeMetricFamily("nvr_disk_free_bytes", "Free bytes on the segments' disk", value=disk.free)
         yield GaugeMetricFamily("nvr_disk_total_bytes", "Size of the segments' disk", value=disk.total)
         kept = _gauge("nvr_camera_footage_days", "Days from the camera's oldest footage kept to now")
-        oldest = oldest_footage(self._station.index)
+        oldest = oldest_by_real_time(self._station.index, self._station.clock_steps)
         for name in names:
             if name in oldest:
-                kept.add_metric([name], max(0.0, now - oldest[name] / 1000) / DAY_SECONDS)
+                kept.add_metric([name], max(0.0, now - oldest[name][1] / 1000) / DAY_SECONDS)
         yield kept
 
 

@@ -42,6 +42,7 @@ from storage.bookmarks import BookmarkStore
 from storage.camera_store import CameraStore
 from storage.cases import Case, CaseStore
 from storage.clock import now_ms
+from storage.clock_steps import ClockSteps
 from storage.clock_watch import ClockWatch
 from storage.events import Event, EventStore
 from storage.index import RecordingIndex, Segment
@@ -114,6 +115,11 @@ class Station:
                                    clock=ClockWatch(self.index))
         self.cases.locks_changed = self.retention.forget_noted_files
         self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
+
+    @property
+    def clock_steps(self) -> ClockSteps:
+        """The forward steps of the station's clock that footage kept was stamped before (storage/clock_steps.py)."""
+        return self.retention.clock_steps
 
     def start(self) -> None:
         if self._own is not None:
@@ -243,7 +249,7 @@ class Station:
     def _build_export(self, case: Case, by: str, out: Path, progress: Progress, cancelled: Callable[[], bool]) -> None:
         source = ExportSource(self.index.station, self.config.station.title, self.config.zone, self.key,
                               self.segments_dir, self.index.segments, self._camera_info, self.leases,
-                              self.retention.clock_steps)
+                              self.clock_steps)
         build_export(source, case, by, out, progress=progress, cancelled=cancelled)
 
     def _camera_info(self, name: str) -> CameraInfo:

@@ -2,17 +2,20 @@
 
 Retention judges age on the station's clock. A station that boots with its clock in the past (a flat CMOS battery,
 no network yet) and is then set right, by NTP or by hand, stamped everything before the step that much too early:
-at the next pass the age limit took all of it. A step noticed while the station runs (`storage/clock_watch.py`)
-is kept as the old clock's reading and the new one's at that moment. A stamp up to the old reading was made before
-the step, and its real time is the stamp plus the step (plus every later step's). Stamps after a forward step are
-all above the old reading, so the stamp alone says which side of a step a recording is on: pieces of the stamp axis,
-each shifted by its own amount. A step back cannot be told apart that way (the stamps after it overlap those
-before); what was stamped ahead is then kept longer by the step's length, and the byte quota and free-space floor
-still hold. See design/time.md.
+at the next pass the age limit took all of it. A step noticed while the station runs (`storage/clock_watch.py`) is
+kept as the old clock's reading and the new one's at that moment, and the old clock's reading when its boot began.
+A stamp between the two old readings was made in that boot before the step: its real time is the stamp plus the step
+(plus every later step's of that boot). Stamps after a forward step are all above the old reading, and an earlier
+boot's are below the boot's beginning (a clock starts at the last shutdown's time at the earliest, as
+systemd-timesyncd sets it; or far in the past), so the stamp alone says which side of a step a recording is on:
+pieces of the stamp axis, each shifted by its own amount. A step back cannot be told apart that way (the stamps after
+it overlap those before); what was stamped ahead is then kept longer by the step's length, and the byte quota and
+free-space floor still hold. See design/time.md.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,10 +24,15 @@ from dataclasses import dataclass
 class ClockStep:
     before_ms: int  # what the old clock read when the step was noticed: stamps up to it predate the step
     after_ms: int  # what the new clock read at that moment
+    since_ms: int | None = None  # what the old clock read when its boot began: stamps up to it are older boots'
 
     @property
     def shift_ms(self) -> int:
         return self.after_ms - self.before_ms
+
+    def covers(self, stamp_ms: int) -> bool:
+        """Whether a stamp was made in the step's boot before the step."""
+        return (self.since_ms is None or self.since_ms < stamp_ms) and stamp_ms <= self.before_ms
 
 
 @dataclass(frozen=True)
@@ -43,13 +51,15 @@ class ClockSteps:
 
     def real_ms(self, stamp_ms: int) -> int:
         """A stamp on the clock as it reads now."""
-        return stamp_ms + sum(step.shift_ms for step in self.steps if stamp_ms <= step.before_ms)
+        return stamp_ms + sum(step.shift_ms for step in self.steps if step.covers(stamp_ms))
 
     def pieces(self) -> list[Piece]:
-        """The stamp axis cut at every step, oldest piece first."""
-        bounds: list[int | None] = [None, *(step.before_ms for step in self.steps), None]
-        shifts = [sum(step.shift_ms for step in self.steps[i:]) for i in range(len(self.steps) + 1)]
-        return [Piece(bounds[i], bounds[i + 1], shifts[i]) for i in range(len(shifts))]
+        """The stamp axis cut where a step's span begins or ends, oldest piece first. Within a piece every stamp
+        is covered by the same steps: those covering its upper end."""
+        cuts = {step.before_ms for step in self.steps} | {step.since_ms for step in self.steps}
+        bounds: list[int | None] = [None, *sorted(cut for cut in cuts if cut is not None), None]
+        return [Piece(after, until, 0 if until is None else self.real_ms(until) - until)
+                for after, until in itertools.pairwise(bounds)]
 
     def older_than(self, real_ms: int, *, judged_ms: int | None = None) -> list[Piece]:
         """The stamps whose real time is at most `real_ms` (and, with `judged_ms`, above it), piece by piece."""

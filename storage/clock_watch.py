@@ -48,18 +48,21 @@ class ClockWatch:
         station = self._index.station
         with self._index.session() as session, session.begin():
             last = session.get(ClockReadingRow, station)
-            if last is None:
-                session.add(ClockReadingRow(station=station, boot=reading.boot, since_boot_ms=reading.since_boot_ms,
-                                            wall_ms=reading.wall_ms))
+            if last is None or last.boot != reading.boot:  # the boot's first reading: nothing to compare it with
+                boot_wall = reading.wall_ms - reading.since_boot_ms
+                if last is None:
+                    last = ClockReadingRow(station=station, boot=reading.boot, boot_wall_ms=boot_wall)
+                    session.add(last)
+                last.boot, last.boot_wall_ms = reading.boot, boot_wall
             else:
-                if last.boot == reading.boot:
-                    old_clock = last.wall_ms + (reading.since_boot_ms - last.since_boot_ms)
-                    if reading.wall_ms - old_clock >= MIN_STEP_MS:
-                        session.add(ClockStepRow(station=station, before_ms=old_clock, after_ms=reading.wall_ms))
-                        shift_s = (reading.wall_ms - old_clock) / 1000
-                        log.warning("the station's clock stepped forward by %.0f s (%.2f days): what was stamped "
-                                    "before the step is kept by its real age", shift_s, shift_s / 86400)
-                last.boot, last.since_boot_ms, last.wall_ms = reading.boot, reading.since_boot_ms, reading.wall_ms
+                old_clock = last.wall_ms + (reading.since_boot_ms - last.since_boot_ms)
+                if reading.wall_ms - old_clock >= MIN_STEP_MS:
+                    session.add(ClockStepRow(station=station, since_ms=last.boot_wall_ms, before_ms=old_clock,
+                                             after_ms=reading.wall_ms))
+                    shift_s = (reading.wall_ms - old_clock) / 1000
+                    log.warning("the station's clock stepped forward by %.0f s (%.2f days): what was stamped "
+                                "before the step is kept by its real age", shift_s, shift_s / 86400)
+            last.since_boot_ms, last.wall_ms = reading.since_boot_ms, reading.wall_ms
             oldest = [session.scalar(select(func.min(SegmentRow.start_ms)).where(SegmentRow.station == station)),
                       session.scalar(select(func.min(EventRow.start_ms)).where(EventRow.station == station))]
             first = min((stamp for stamp in oldest if stamp is not None), default=None)
@@ -68,5 +71,5 @@ class ClockWatch:
                 stale &= ClockStepRow.before_ms < first
             session.execute(delete(ClockStepRow).where(stale))
             found = session.scalars(select(ClockStepRow).where(ClockStepRow.station == station)).all()
-            self.steps = ClockSteps(ClockStep(row.before_ms, row.after_ms) for row in found)
+            self.steps = ClockSteps(ClockStep(row.before_ms, row.after_ms, row.since_ms) for row in found)
         return self.steps

@@ -269,6 +269,7 @@ class ClockReadingRow(Base):
     boot: Mapped[str] = mapped_column(String(64), nullable=False)  # the kernel's boot id
     since_boot_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # CLOCK_BOOTTIME: never steps
     wall_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    boot_wall_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the boot's start, by its first reading
 
 
 class ClockStepRow(StationScoped, Base):
@@ -279,3 +280,4 @@ class ClockStepRow(StationScoped, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     before_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the old clock's reading at the step
     after_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the new clock's
+    since_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # the old clock's at the boot's start

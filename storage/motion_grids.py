@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, false, func, or_, select, true, tuple_
+from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, tuple_
+from sqlalchemy.orm import InstrumentedAttribute
 
 from detect.motion_grid import GRID_BYTES, MotionSecond
-from storage.clock_steps import Piece
+from storage.clock_steps import ClockSteps, Piece
 from storage.index import RecordingIndex
 from storage.models import CameraRow, MotionGridRow, SegmentRow
 
@@ -85,13 +86,14 @@ class MotionGridStore:
         inside = (seconds * 1000 < end_ms) & (seconds * 1000 + 1000 > start_ms)
         return MotionGrids(seconds[inside], cells[inside])
 
-    def forget(self, older: list[Piece]) -> None:
+    def forget(self, steps: ClockSteps, before_ms: int) -> None:
         """Delete the grids older than the footage kept: per camera, the minutes that end by its oldest
-        segment's start (a camera with no footage left: by the station's oldest), and any ending in `older`."""
+        segment's start (a camera with no footage left: by the station's oldest), and any that ends by `before_ms`
+        in real time. A minute across the beginning or the end of a step's span goes only once both its start and
+        its end are that old (by its end alone, its seconds before a step went at once)."""
         station = self._index.station
-        aged = [(MotionGridRow.minute_ms + MINUTE_MS <= piece.until_ms)
-                & (true() if piece.after_ms is None else MotionGridRow.minute_ms + MINUTE_MS > piece.after_ms)
-                for piece in older if piece.until_ms is not None]
+        aged = and_(_stamped_in(MotionGridRow.minute_ms, steps.older_than(before_ms - MINUTE_MS)),
+                    _stamped_in(MotionGridRow.minute_ms + MINUTE_MS, steps.older_than(before_ms)))
         with self._index.session() as session, session.begin():
             oldest = dict(session.execute(select(SegmentRow.camera_id, func.min(SegmentRow.start_ms))
                                           .where(SegmentRow.station == station).group_by(SegmentRow.camera_id)).all())
@@ -100,4 +102,10 @@ class MotionGridStore:
                 cutoff = oldest.get(camera_id, fallback)
                 before_footage = false() if cutoff is None else MotionGridRow.minute_ms <= cutoff - MINUTE_MS
                 session.execute(delete(MotionGridRow).where(self._ours, MotionGridRow.camera_id == camera_id,
-                                                            or_(before_footage, *aged)))
+                                                            or_(before_footage, aged)))
+
+
+def _stamped_in(stamp: ColumnElement[int] | InstrumentedAttribute[int], pieces: list[Piece]) -> ColumnElement[bool]:
+    """Whether `stamp` lies in one of `pieces` (`older_than`'s: bounded above)."""
+    return or_(false(), *((stamp <= piece.until_ms) & (true() if piece.after_ms is None else stamp > piece.after_ms)
+                          for piece in pieces if piece.until_ms is not None))

@@ -106,7 +106,7 @@ class Retention:
         self._forget_events(event_cutoff)
         deleted += self.make_room()
         if self._grids is not None:
-            self._grids.forget(steps.older_than(event_cutoff))
+            self._grids.forget(steps, event_cutoff)
         if time.monotonic() - self._spare_noted >= SPARE_REFRESH_SECONDS:
             locks = self._locks_changed
             noted = self._oldest_unlocked_files(steps.pieces())[::-1]

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import case, func, select
 
+from storage.clock_steps import ClockSteps
 from storage.disk_space import DiskUsage, disk_usage
 from storage.index import RecordingIndex
 from storage.locks import locked_segment
@@ -20,7 +21,8 @@ class CameraUsage:
     camera: str
     bytes: int
     segments: int
-    oldest_ms: int | None  # start of the oldest footage kept
+    oldest_ms: int | None  # start of the oldest footage kept, as stamped
+    oldest_real_ms: int | None  # the same on the clock as it reads now (storage/clock_steps.py)
     recorded_ms: int  # the time actually recorded (gaps not counted)
     locked_bytes: int  # footage of open cases, which retention never deletes
 
@@ -37,19 +39,41 @@ class StorageUsage:
         return sum(camera.locked_bytes for camera in self.cameras)
 
 
-def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReserve,
-                  cameras: list[str]) -> StorageUsage:
+def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReserve, cameras: list[str],
+                  steps: ClockSteps) -> StorageUsage:
     """Usage of the segments' disk, one entry per name in `cameras` (zeros for one with no footage)."""
     query = (select(CameraRow.name, func.coalesce(func.sum(SegmentRow.bytes), 0), func.count(SegmentRow.id),
-                    func.min(SegmentRow.start_ms),
                     func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0),
                     func.coalesce(func.sum(case((locked_segment(), SegmentRow.bytes), else_=0)), 0))
              .join(SegmentRow).where(CameraRow.station == index.station).group_by(CameraRow.name))
+    oldest = oldest_by_real_time(index, steps)
     with index.session() as session:
-        found = {name: CameraUsage(name, int(size), int(count), oldest, int(recorded), int(locked))
-                 for name, size, count, oldest, recorded, locked in session.execute(query).all()}
-    usage = [found.get(name, CameraUsage(name, 0, 0, None, 0, 0)) for name in cameras]
+        rows = session.execute(query).all()
+    found = {}
+    for name, size, count, recorded, locked in rows:
+        stamp, real = oldest.get(name, (None, None))
+        found[name] = CameraUsage(name, int(size), int(count), stamp, real, int(recorded), int(locked))
+    usage = [found.get(name, CameraUsage(name, 0, 0, None, None, 0, 0)) for name in cameras]
     return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held)
+
+
+def oldest_by_real_time(index: RecordingIndex, steps: ClockSteps) -> dict[str, tuple[int, int]]:
+    """Camera -> (stamp, real time) of the start of its footage recorded first: the least stamp is not that when
+    the clock stepped forward after some of it (cameras with none are left out). A query per piece of the stamp
+    axis; one without a step."""
+    found: dict[str, tuple[int, int]] = {}
+    with index.session() as session:
+        for piece in steps.pieces():
+            query = (select(CameraRow.name, func.min(SegmentRow.start_ms)).join(SegmentRow)
+                     .where(CameraRow.station == index.station).group_by(CameraRow.name))
+            if piece.after_ms is not None:
+                query = query.where(SegmentRow.end_ms > piece.after_ms)
+            if piece.until_ms is not None:
+                query = query.where(SegmentRow.end_ms <= piece.until_ms)
+            for name, start in session.execute(query).all():
+                if name not in found or start + piece.shift_ms < found[name][1]:
+                    found[name] = (start, start + piece.shift_ms)
+    return found
 
 
 def oldest_footage(index: RecordingIndex) -> dict[str, int]:

@@ -113,6 +113,29 @@ def test_stamps_follow_the_station_clock_when_it_is_set(monkeypatch: pytest.Monk
         assert stamp.wall == pytest.approx(first.wall + second + set_by, abs=0.01) and not stamp.discontinuity
 
 
+def test_a_thread_held_between_reading_its_two_clocks_does_not_look_like_a_setting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Descheduled 0.6 s between the monotonic and the wall clock's reads (a busy process): the clocks were not set,
+    and the picture is stamped on time (found in review: it was stamped 0.6 s late, and the next ones went back)."""
+
+    class HeldBetweenReads(FakeTime):
+        held = 0.0
+
+        def time(self) -> float:
+            self.now, self.held = self.now + self.held, 0.0
+            return super().time()
+
+    fake = HeldBetweenReads()
+    monkeypatch.setattr("ingest.clock.time", fake)
+    clock = ReceiveClock(live=True, resync_seconds=1.0)
+    first = clock.stamp(0.0, keyframe=True)
+    for frame in range(1, 8):
+        fake.now += 0.04
+        fake.held = 0.6 if frame == 4 else 0.0
+        stamp = clock.stamp(frame * 0.04, keyframe=False)
+        assert stamp.wall - first.wall == pytest.approx(frame * 0.04, abs=0.001), frame
+
+
 def test_clock_check_flags_an_offset_beyond_the_tolerance_once() -> None:
     check = ClockCheck(tolerance_seconds=2.0)
     readings = [check.read(100.0 + offset, 100.0) for offset in (0.1, 0.2, 7.0, 7.1, 1.9, 1.7, -3.0)]

@@ -3,8 +3,9 @@
 Revision ID: 0012
 Revises: 0011
 
-`clock_readings` holds each station's last reading of its clock (boot id, time since boot, wall time);
-`clock_steps` the forward steps found between two readings of one boot (storage/clock_watch.py).
+`clock_readings` holds each station's last reading of its clock (boot id, time since boot, wall time, and the
+boot's start as its first reading put it); `clock_steps` the forward steps found between two readings of one boot
+(storage/clock_watch.py).
 """
 
 import sqlalchemy as sa
@@ -23,6 +24,7 @@ def upgrade() -> None:
         sa.Column("boot", sa.String(64), nullable=False),
         sa.Column("since_boot_ms", sa.BigInteger, nullable=False),
         sa.Column("wall_ms", sa.BigInteger, nullable=False),
+        sa.Column("boot_wall_ms", sa.BigInteger, nullable=False),
     )
     op.create_table(
         "clock_steps",
@@ -30,6 +32,7 @@ def upgrade() -> None:
         sa.Column("station", sa.String(63), nullable=False),
         sa.Column("before_ms", sa.BigInteger, nullable=False),
         sa.Column("after_ms", sa.BigInteger, nullable=False),
+        sa.Column("since_ms", sa.BigInteger, nullable=False),
     )
 
 
