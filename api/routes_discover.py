@@ -1,14 +1,12 @@
 """Administrators find the ONVIF cameras on the station's network, and add one in one step; both audited.
 
 The probe blocks (the WSDiscovery library waits in threads of its own), so it runs in a worker thread; the
-cameras are read on the server's event loop, each within the request's timeout. The cameras' passwords are
-used, never logged, audited or answered: stream URLs come back without them.
+cameras are read in a child process (nvr/onvif/isolated.py), each within the request's timeout. The cameras'
+passwords are used, never logged, audited or answered: stream URLs come back without them.
 """
 
 from __future__ import annotations
 
-import asyncio
-import importlib
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -18,6 +16,8 @@ from api.auth import admin_user, remote_address
 from api.deps import get_station, record_audit
 from api.routes_camera_admin import add_new_camera
 from nvr.onvif.discovery import DiscoveryError
+from nvr.onvif.isolated import find_cameras, read_cameras
+from nvr.onvif.model import FoundCamera, stream_settings
 from nvr.station import Station
 from storage.accounts import User
 
@@ -43,19 +43,10 @@ class DiscoveredCamera(CameraLogin):
     location: str = ""
 
 
-async def _load_onvif() -> None:
-    """Import the ONVIF library in a worker thread at the first use: it takes a second or two, which neither
-    every start of the station nor the event loop should pay (the imports after this one are lookups)."""
-    await asyncio.to_thread(importlib.import_module, "nvr.onvif.cameras")
-
-
 @router.post("")
 async def discover(ask: Discovery, request: Request, admin: User = Depends(admin_user),
                    station: Station = Depends(get_station)) -> list[dict[str, Any]]:
     """The cameras that answer a WS-Discovery probe, each with its maker, model and streams, or its error."""
-    await _load_onvif()
-    from nvr.onvif.cameras import find_cameras
-
     try:
         found = await find_cameras(ask.address, ask.user, ask.password.get_secret_value(), ask.timeout)
     except DiscoveryError as exc:
@@ -69,15 +60,11 @@ async def discover(ask: Discovery, request: Request, admin: User = Depends(admin
 async def add_discovered(new: DiscoveredCamera, request: Request, admin: User = Depends(admin_user),
                          station: Station = Depends(get_station)) -> dict[str, Any]:
     """Read the camera's profiles again and add it with its main and sub streams, as POST /api/cameras does."""
-    await _load_onvif()
-    from nvr.onvif.cameras import stream_settings
-    from nvr.onvif.device import DeviceError, read_device
-
     password = new.password.get_secret_value()
-    try:
-        info = await read_device(new.device, new.user, password, new.timeout)
-    except DeviceError as exc:
-        raise HTTPException(400, f"{new.device}: {exc}") from None
+    [read] = await read_cameras([FoundCamera(new.device)], new.user, password, new.timeout)
+    if read.info is None:
+        raise HTTPException(400, f"{new.device}: {read.error}")
+    info = read.info
     settings = {"name": new.name, "title": new.title, "location": new.location,
                 **stream_settings(info, new.user, password)}
     return await add_new_camera(station, settings, admin, request, origin=f" (ONVIF {new.device})")

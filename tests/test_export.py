@@ -345,11 +345,12 @@ def test_an_export_says_which_footage_was_stamped_before_a_step_of_the_clock(rec
 
     start_ms, end_ms = middle_range(recorded, "cam0", 2, 3)
     stepped_at = recorded.closed_segments("cam0")[2].end_ms
-    steps = [ClockStep(stepped_at, stepped_at + 3_600_000), ClockStep(start_ms - 60_000, start_ms + 60_000)]
+    steps = [ClockStep(stepped_at, stepped_at + 3_600_000, since_ms=0),
+             ClockStep(start_ms - 60_000, start_ms + 60_000, since_ms=0)]
     station = recorded.station
     with station.index.session() as session, session.begin():  # what a retention pass reads them from, when one runs
-        session.add_all([ClockStepRow(station=station.index.station, before_ms=s.before_ms, after_ms=s.after_ms)
-                         for s in steps])
+        session.add_all([ClockStepRow(station=station.index.station, before_ms=s.before_ms, after_ms=s.after_ms,
+                                      since_ms=s.since_ms) for s in steps])
     station.retention.clock_steps = ClockSteps(steps)
     try:
         case_id = new_case(recorded, [{"camera": "cam0", "start": start_ms / 1000, "end": end_ms / 1000}], "Giờ")

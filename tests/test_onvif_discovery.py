@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import threading
+import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,9 +23,10 @@ from playwright.sync_api import expect
 
 from api.app import create_app
 from ingest.urls import with_credentials
-from nvr.onvif.cameras import find_cameras, read_camera, stream_settings
-from nvr.onvif.device import WRONG_LOGIN, DeviceError, read_device
+from nvr.onvif.cameras import find_cameras, read_camera
+from nvr.onvif.device import WRONG_LOGIN, read_device
 from nvr.onvif.discovery import DiscoveryError, probe
+from nvr.onvif.model import DeviceError, stream_settings
 from storage.camera_store import CameraStore
 from storage.index import RecordingIndex
 from tests.conftest import station_config, wait_for
@@ -285,3 +288,80 @@ def test_a_camera_probed_by_its_address_speaks_only_for_itself(camera: Simulated
 
     monkeypatch.setattr(camera, "probe_match", with_others)
     assert [a.device for a in probe(address(camera), 5)] == [camera.xaddr]
+
+
+class EndlessAnswer:
+    """A 'camera' whose device service answers every request with zeros that never end: gzip-compressed as they
+    are sent (a few kB on the wire inflate to a GB), or plain."""
+
+    def __init__(self, compressed: bool) -> None:
+        self.inflated = 0  # bytes of zeros sent
+
+        bomb = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/soap+xml; charset=utf-8")
+                if compressed:
+                    self.send_header("Content-Encoding", "gzip")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+                pack = packer.compress if compressed else bytes
+                zeros = bytes(1 << 20)
+                try:
+                    self.wfile.write(pack(b'<?xml version="1.0"?><a>'))
+                    while bomb.inflated < 8 << 30:
+                        self.wfile.write(pack(zeros))
+                        bomb.inflated += len(zeros)
+                except OSError:
+                    pass  # the reader hung up
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((HOST, 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self.xaddr = f"http://{HOST}:{self._server.server_port}/onvif/device_service"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzip-bomb", "plain"])
+def test_a_camera_answering_without_end_costs_the_station_nothing(camera: SimulatedOnvifCamera, tmp_path: Path,
+                                                                  make_station, compressed: bool) -> None:
+    """Before, the ONVIF library inflated a camera's answer whole in the station process (2.2 GB in 20 s, measured),
+    and parsing it held the event loop. Cameras are now read in a child process with a memory limit: that camera
+    gets an error, the station's memory does not grow, and the next camera is read as before."""
+    station, _operator = make_station(station_config(tmp_path, [], runtime={"recorder_processes": 1}))
+    admin = as_admin(TestClient(create_app(station)))
+    bomb = EndlessAnswer(compressed)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    try:
+        refused = admin.post("/api/discover/add", json={"device": bomb.xaddr, "user": USER, "password": PASSWORD,
+                                                        "name": "bom", "timeout": 10})
+    finally:
+        bomb.close()
+    assert refused.status_code == 400 and refused.json()["detail"].startswith(f"{bomb.xaddr}: "), refused.text
+    assert bomb.inflated > 64 << 20, "the answer was read far enough to matter"
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
+    assert grown_kb < 100_000, f"the station's peak memory grew by {grown_kb} kB"
+    assert station.camera("bom") is None
+    found = admin.post("/api/discover", json={"user": USER, "password": PASSWORD, "address": address(camera)})
+    assert found.status_code == 200 and found.json()[0]["error"] is None, found.text
+
+
+def test_cameras_the_reader_child_did_not_report_say_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A child that runs out of its time (or dies) is killed; each camera it did not report says so."""
+    from nvr.onvif import isolated
+    from nvr.onvif.model import FoundCamera
+
+    monkeypatch.setattr(isolated, "START_SECONDS", -1.9)  # 0.1 s in all: not even the child's start-up fits
+    cameras = [FoundCamera("http://192.0.2.1/onvif/device_service", "Cổng chợ"), FoundCamera("http://192.0.2.2/")]
+    read = asyncio.run(isolated.read_cameras(cameras, USER, PASSWORD, 1.0))
+    assert [(c.device, c.name, c.error, c.reason) for c in read] == [
+        (c.device, c.name, isolated.NOT_READ, "other") for c in cameras]

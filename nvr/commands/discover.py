@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from nvr.config import Config
 
 if TYPE_CHECKING:
-    from nvr.onvif.cameras import FoundCamera
+    from nvr.onvif.model import FoundCamera
 
 T = TypeVar("T")
 
@@ -103,8 +103,8 @@ def _line(shown: dict[str, Any]) -> str:
 
 def _add(args: argparse.Namespace, load_config: Callable[[], Config]) -> int:
     from nvr.commands.camera import add_camera
-    from nvr.onvif.cameras import stream_settings
-    from nvr.onvif.device import DeviceError, read_device
+    from nvr.onvif.device import read_device
+    from nvr.onvif.model import DeviceError, stream_settings
 
     if not (args.device and args.user):
         print("--add needs the camera's --device XADDR (as `nvr discover` lists it) and --user", file=sys.stderr)

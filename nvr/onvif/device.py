@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,40 +18,13 @@ from onvif import ONVIFCamera, ONVIFError
 from zeep.exceptions import Error as SoapError
 from zeep.exceptions import Fault, TransportError
 
+from nvr.onvif.model import DeviceError, DeviceInfo, Stream
+
 WRONG_LOGIN = "the camera refused the user name or password"
 # ter:NotAuthorized is ONVIF's; cameras also answer with WS-Security's own fault codes
 LOGIN_FAULTS = frozenset({"NotAuthorized", "FailedAuthentication", "InvalidSecurity", "InvalidSecurityToken"})
 STREAM_SETUP = {"Stream": "RTP-Unicast", "Transport": {"Protocol": "RTSP"}}
 PROXY_VARIABLES = ("http_proxy", "https_proxy")
-
-
-class DeviceError(Exception):
-    """Why a camera could not be read, in words for the person at the screen; `reason` names the common
-    cases for a screen that words them in its own language: login, timeout, not_onvif, unreachable, other."""
-
-    def __init__(self, message: str, reason: str = "other") -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-@dataclass(frozen=True)
-class Stream:
-    url: str  # as the camera gives it: no credentials
-    width: int
-    height: int
-    encoding: str
-
-    @property
-    def resolution(self) -> str:
-        return f"{self.width}x{self.height}"
-
-
-@dataclass(frozen=True)
-class DeviceInfo:
-    maker: str
-    model: str
-    main: Stream
-    sub: Stream | None
 
 
 async def read_device(xaddr: str, user: str, password: str, answer_within: float) -> DeviceInfo:

@@ -20,6 +20,8 @@ from wsdiscovery.discovery import ThreadedWSDiscovery
 from wsdiscovery.message import createSOAPMessage, parseSOAPMessage
 from wsdiscovery.qname import QName
 
+from nvr.onvif.model import FoundCamera
+
 DISCOVERY_PORT = 3702
 VIDEO_TRANSMITTER = QName("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
 SCOPE_PREFIX = "onvif://www.onvif.org/"
@@ -47,6 +49,10 @@ class Announcement:
         """An `onvif://www.onvif.org/<kind>/<value>` scope's value (`name`, `hardware`, `location`), or ''."""
         prefix = f"{SCOPE_PREFIX}{kind}/"
         return next((unquote(s[len(prefix):]) for s in self.scopes if s.startswith(prefix)), "")
+
+    def found(self) -> FoundCamera:
+        """The camera as its answer names it, not read yet."""
+        return FoundCamera(self.device, self.scope("name"), self.scope("hardware"))
 
 
 def device_address(xaddrs: Sequence[str]) -> str:

@@ -1,0 +1,79 @@
+"""What reading an ONVIF camera gives: its streams, or why it could not be read; as shown (passwords hidden)
+and as added (with its credentials). No ONVIF library here: the station process reads cameras only through
+a child process (`nvr/onvif/isolated.py`) and builds these from its answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ingest.urls import redact_url, with_credentials
+
+NO_LOGIN = "give the camera's user name and password to read its streams"
+READ_AT_ONCE = 8  # cameras read side by side; a post's network and its cameras' small CPUs set the pace
+
+
+class DeviceError(Exception):
+    """Why a camera could not be read, in words for the person at the screen; `reason` names the common
+    cases for a screen that words them in its own language: login, timeout, not_onvif, unreachable, other."""
+
+    def __init__(self, message: str, reason: str = "other") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Stream:
+    url: str  # as the camera gives it: no credentials
+    width: int
+    height: int
+    encoding: str
+
+    @property
+    def resolution(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    maker: str
+    model: str
+    main: Stream
+    sub: Stream | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DeviceInfo:
+        sub = data["sub"]
+        return cls(str(data["maker"]), str(data["model"]), Stream(**data["main"]), Stream(**sub) if sub else None)
+
+
+@dataclass(frozen=True)
+class FoundCamera:
+    device: str  # its device service address (XAddr)
+    name: str = ""  # from its scopes, as the installer named it
+    hardware: str = ""
+    info: DeviceInfo | None = None
+    error: str | None = None
+    reason: str | None = None  # the error's kind (DeviceError.reason, or no_login)
+
+    def shown(self) -> dict[str, Any]:
+        """For the API and `nvr discover --json`: stream URLs without passwords."""
+        info = self.info
+        main, sub = (info.main, info.sub) if info else (None, None)
+        return {"device": self.device, "maker": info.maker if info else "", "model": info.model if info else "",
+                "name": self.name, "hardware": self.hardware,
+                "main_url": redact_url(main.url) if main else None, "resolution": main.resolution if main else None,
+                "sub_url": redact_url(sub.url) if sub else None, "sub_resolution": sub.resolution if sub else None,
+                "encoding": main.encoding if main else None, "error": self.error, "reason": self.reason}
+
+
+def stream_settings(info: DeviceInfo, user: str, password: str) -> dict[str, str]:
+    """The camera's `record_url` (main stream) and `detect_url` (sub stream, when it has one), logging in
+    with the credentials it was read with."""
+    settings = {"record_url": with_credentials(info.main.url, user, password)}
+    if info.sub is not None:
+        settings["detect_url"] = with_credentials(info.sub.url, user, password)
+    return settings

@@ -1,0 +1,46 @@
+"""The ONVIF reader child: reads the cameras it is given and prints one JSON line per camera as it is read.
+
+A camera is somebody's device on the post's network, and the ONVIF library reads its answers whole: a
+compressed answer inflated to gigabytes, and parsing it held the event loop for seconds. The station
+therefore reads cameras only in this child (`nvr/onvif/isolated.py`), whose data is limited (`MEMORY_BYTES`;
+not its address space, which threads' malloc arenas fill on a machine of many cores): an answer that needs more
+fails that camera's reading (aiohttp words it as a broken answer), the others are read and whose life is
+bounded by an alarm besides its parent's deadline. It reads its request (with the cameras' password) from
+stdin, never from its arguments, which any user of the machine can list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import resource
+import signal
+import sys
+from typing import Any
+
+from nvr.onvif.model import FoundCamera
+
+MEMORY_BYTES = 512 << 20  # the child's data (heap and private maps): Python and the ONVIF library take ~75 MB
+REQUEST_BYTES = 1 << 20
+
+
+def line(camera: FoundCamera) -> str:
+    return json.dumps({"device": camera.device, "name": camera.name, "hardware": camera.hardware,
+                       "info": camera.info.as_dict() if camera.info else None, "error": camera.error,
+                       "reason": camera.reason})
+
+
+def main() -> None:
+    resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_BYTES, MEMORY_BYTES))
+    request: dict[str, Any] = json.loads(sys.stdin.read(REQUEST_BYTES))
+    signal.alarm(math.ceil(request["seconds"]))  # ends it, whatever its parent does
+    from nvr.onvif.cameras import read_cameras  # after the limit: the library's memory counts in it
+
+    cameras = [FoundCamera(str(c["device"]), str(c["name"]), str(c["hardware"])) for c in request["cameras"]]
+    asyncio.run(read_cameras(cameras, str(request["user"]), str(request["password"]), float(request["timeout"]),
+                             done=lambda camera: print(line(camera), flush=True)))
+
+
+if __name__ == "__main__":
+    main()
