@@ -29,7 +29,17 @@ def station(cameras: RtspServer, tmp_path: Path, make_station):
 
 
 def test_admin_adds_changes_disables_and_removes_a_camera(station, cameras: RtspServer) -> None:
+    from storage.clock_steps import ClockStep, ClockSteps
+    from storage.models import ClockStepRow
+
     secret_url = cameras.url("cam1", user="admin", password="bí-mật")
+    # the station's clock set an hour forward after its first footage: the page says so (as a pass reads it)
+    first = station.index.segments("hem-4", 0, 2**62)[0]
+    step = ClockStep(first.end_ms, first.end_ms + 3_600_000, since_ms=0)
+    with station.index.session() as session, session.begin():
+        session.add(ClockStepRow(station=station.index.station, before_ms=step.before_ms, after_ms=step.after_ms,
+                                 since_ms=0))
+    station.retention.clock_steps = ClockSteps([step])
     with serving(station) as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1600, "height": 1000})
         log_in(page, base, "admin", ADMIN_PASSWORD)
@@ -46,6 +56,7 @@ def test_admin_adds_changes_disables_and_removes_a_camera(station, cameras: Rtsp
         expect(existing).to_have_attribute("data-status", "online")
         expect(existing.locator("td").nth(4)).to_have_text(re.compile(r"\d+ [KM]B.*giữ \d+ phút, đã ghi \d+ phút"))
         expect(page.locator(".disk")).to_contain_text("Ổ đĩa còn trống")
+        expect(page.locator(".clock-steps")).to_contain_text("Đồng hồ của trạm đã được chỉnh tiến 1.0 giờ")
 
         form = page.locator("#camera-form")
         form.locator("input[name=name]").fill("cho-moi")

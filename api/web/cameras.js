@@ -97,6 +97,12 @@ export async function showCameras(view, me) {
     root.querySelector(".disk").textContent = t("free_space",
       { free: size(storage.free_bytes), total: size(storage.total_bytes) })
       + (storage.locked_bytes ? `, ${t("locked_bytes", { size: size(storage.locked_bytes) })}` : "");
+    // forward steps of the station's clock that footage was stamped before: its times need the step added
+    root.querySelector(".clock-steps").replaceChildren(...storage.clock_steps.map((step) => {
+      const note = document.createElement("p");
+      note.textContent = t("clock_stepped", { by: duration(step.seconds / 86400), before: step.before, after: step.after });
+      return note;
+    }));
     const names = new Set(cameras.map((camera) => camera.name));
     for (const [name, entry] of rows) {
       if (!names.has(name)) {
