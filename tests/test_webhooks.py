@@ -282,3 +282,37 @@ def test_a_receiver_answering_a_byte_at_a_time_is_given_up_at_the_request_s_dead
     finally:
         closed.set()
         listener.close()
+
+
+def test_a_receiver_behind_the_environment_s_proxy_is_reached_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A post that reaches the internet only through a proxy (HTTP_PROXY): the deliveries go through it (found in
+    review: given a transport of its own, httpx no longer read the proxy from the environment, and every delivery
+    failed)."""
+    proxied: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            proxied.append(self.path)  # a proxy is sent the whole URL
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.server_port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    webhooks = Webhooks([WebhookConfig(url="http://alerts.district.invalid/hook", secret=SECRET)])
+    webhooks.start()
+    try:
+        offer(webhooks, event(1))
+        wait_for(lambda: proxied == ["http://alerts.district.invalid/hook"], 10, "the delivery through the proxy")
+        assert webhooks.targets[0].given_up == 0
+    finally:
+        webhooks.stop()
+        proxy.shutdown()
+        proxy.server_close()

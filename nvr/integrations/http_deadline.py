@@ -3,8 +3,7 @@
 httpx's timeouts bound each read and write, so a server that answers a byte every few seconds holds a request for
 as long as it likes. Here every read, write and connect of the client's connections waits at most what is left of
 the deadline set with `start`, and fails with httpx's own timeout errors once it has passed. One deadline per
-client: use a client from one thread. Requests through a proxy taken from the environment go through httpx's
-own transport and keep per-read timeouts only.
+client: use a client from one thread.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from typing import Any
 
 import httpcore
 import httpx
+from httpx._utils import get_environment_proxies
 
 
 class Deadline(httpcore.NetworkBackend):
@@ -74,9 +74,19 @@ class _Stream(httpcore.NetworkStream):
 
 
 class DeadlineTransport(httpx.HTTPTransport):
-    """httpx's transport with its connection pool on `deadline`'s connections (httpx keeps the pool in `_pool`;
-    tests/test_webhooks.py shows the deadline holds)."""
+    """httpx's transport (direct, or through `proxy`) with its connections made by `deadline` (httpx keeps its
+    connection pool in `_pool`, and httpcore a pool's backend in `_network_backend`; tests/test_webhooks.py shows
+    the deadline holds, directly and through a proxy)."""
 
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(), network_backend=deadline)
+    def __init__(self, deadline: Deadline, proxy: httpx.Proxy | None = None) -> None:
+        super().__init__(proxy=proxy)
+        self._pool._network_backend = deadline
+
+
+def deadline_client(deadline: Deadline, **options: Any) -> httpx.Client:
+    """An httpx client on `deadline`'s connections, through the proxies the environment names (HTTP_PROXY,
+    HTTPS_PROXY, ALL_PROXY, NO_PROXY) as httpx reads them: it reads them only when it is given no transport."""
+    mounts: dict[str, httpx.BaseTransport | None] = {
+        pattern: None if url is None else DeadlineTransport(deadline, httpx.Proxy(url))
+        for pattern, url in get_environment_proxies().items()}
+    return httpx.Client(transport=DeadlineTransport(deadline), mounts=mounts, **options)

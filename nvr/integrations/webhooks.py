@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from nvr.config import WebhookConfig
-from nvr.integrations.http_deadline import Deadline, DeadlineTransport
+from nvr.integrations.http_deadline import Deadline, deadline_client
 from nvr.integrations.outbox import Outbox
 from storage.events import Event
 
@@ -96,8 +96,7 @@ class WebhookTarget:
         self._thread.join(STOP_SECONDS + REQUEST_SECONDS + 1)
 
     def _run(self) -> None:
-        with httpx.Client(timeout=TIMEOUT, headers={"User-Agent": "station-nvr"},
-                          transport=DeadlineTransport(self._deadline)) as client:
+        with deadline_client(self._deadline, timeout=TIMEOUT, headers={"User-Agent": "station-nvr"}) as client:
             while not (self._stopping.is_set() and time.monotonic() > self._stop_by):
                 delivery = self._outbox.get(0 if self._stopping.is_set() else WAIT_SECONDS)
                 if delivery is not None:
