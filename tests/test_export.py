@@ -339,14 +339,16 @@ def test_an_export_says_which_footage_was_stamped_before_a_step_of_the_clock(rec
                                                                             tmp_path: Path) -> None:
     """A forward step of the station's clock after some of the footage: the manifest gives it, machine-readable and
     as a note the player shows, so that whoever reads the footage knows to add the step. A step before all of the
-    exported footage is not listed."""
+    exported footage is not listed, nor one of a later boot (whose span begins after the footage: found in
+    review)."""
     from storage.clock_steps import ClockStep, ClockSteps
     from storage.models import ClockStepRow
 
     start_ms, end_ms = middle_range(recorded, "cam0", 2, 3)
     stepped_at = recorded.closed_segments("cam0")[2].end_ms
     steps = [ClockStep(stepped_at, stepped_at + 3_600_000, since_ms=0),
-             ClockStep(start_ms - 60_000, start_ms + 60_000, since_ms=0)]
+             ClockStep(start_ms - 60_000, start_ms + 60_000, since_ms=0),
+             ClockStep(end_ms + 600_000, end_ms + 4_200_000, since_ms=end_ms + 300_000)]
     station = recorded.station
     with station.index.session() as session, session.begin():  # what a retention pass reads them from, when one runs
         session.add_all([ClockStepRow(station=station.index.station, before_ms=s.before_ms, after_ms=s.after_ms,
@@ -360,8 +362,8 @@ def test_an_export_says_which_footage_was_stamped_before_a_step_of_the_clock(rec
         with station.index.session() as session, session.begin():
             session.execute(delete(ClockStepRow))
     manifest = json.loads(zipfile.ZipFile(io.BytesIO(data)).read("manifest.json"))
-    assert [(s["before"]["unix_ms"], s["after"]["unix_ms"], s["seconds"]) for s in manifest["clock_steps"]] == [
-        (stepped_at, stepped_at + 3_600_000, 3600.0)]
+    assert [(s["since"]["unix_ms"], s["before"]["unix_ms"], s["after"]["unix_ms"], s["seconds"])
+            for s in manifest["clock_steps"]] == [(0, stepped_at, stepped_at + 3_600_000, 3600.0)]
     assert any("chỉnh tiến 3600 giây" in note for note in manifest["notes"]), manifest["notes"]
     (tmp_path / "stepped.zip").write_bytes(data)
     assert nvr_verify(str(tmp_path / "stepped.zip")).returncode == 0
