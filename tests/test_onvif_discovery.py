@@ -365,3 +365,35 @@ def test_cameras_the_reader_child_did_not_report_say_so(monkeypatch: pytest.Monk
     read = asyncio.run(isolated.read_cameras(cameras, USER, PASSWORD, 1.0))
     assert [(c.device, c.name, c.error, c.reason) for c in read] == [
         (c.device, c.name, isolated.NOT_READ, "other") for c in cameras]
+
+
+def test_a_camera_s_long_answer_is_its_own_error_and_the_others_are_read(rtsp: RtspServer) -> None:
+    """A stream URL of 70 kB made the child's line for that camera too long for the station to take, and the loss
+    of that line lost every camera's reading (found in review). Now it is that camera's error; names are cut to
+    what a screen shows."""
+    from nvr.onvif import isolated
+    from nvr.onvif.model import MAX_TEXT, FoundCamera
+
+    honest = simulated(rtsp)
+    hostile = SimulatedOnvifCamera([Profile("p1", 1920, 1080, "rtsp://127.0.0.1/" + "x" * 70_000)], user=USER,
+                                   password=PASSWORD)
+    with honest, hostile:
+        read = asyncio.run(isolated.read_cameras([FoundCamera(hostile.xaddr, "😀" * 6000), FoundCamera(honest.xaddr)],
+                                                 USER, PASSWORD, 5.0))
+    assert read[0].error == "the camera's stream URL is longer than 2048 characters" and read[0].name == "😀" * MAX_TEXT
+    assert read[1].error is None and read[1].info is not None and read[1].info.main.url == rtsp.url("main")
+
+
+def test_a_reader_child_that_fails_is_logged_with_its_last_words(monkeypatch: pytest.MonkeyPatch,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A child that dies at its start (a broken install, say) left nothing in the log (found in review): its exit
+    code and the end of its stderr are logged, the password never."""
+    from nvr.onvif import isolated
+    from nvr.onvif.model import FoundCamera
+
+    monkeypatch.setattr(isolated, "CHILD", "nvr.onvif.no_such_module")
+    read = asyncio.run(isolated.read_cameras([FoundCamera("http://192.0.2.1/onvif/device_service")], USER,
+                                             PASSWORD, 1.0))
+    assert read[0].error == isolated.NOT_READ
+    assert "the reader child ended with 1, 0 of 1 cameras read" in caplog.text
+    assert "No module named nvr.onvif.no_such_module" in caplog.text and PASSWORD not in caplog.text

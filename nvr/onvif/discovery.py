@@ -20,7 +20,7 @@ from wsdiscovery.discovery import ThreadedWSDiscovery
 from wsdiscovery.message import createSOAPMessage, parseSOAPMessage
 from wsdiscovery.qname import QName
 
-from nvr.onvif.model import FoundCamera
+from nvr.onvif.model import MAX_URL, FoundCamera
 
 DISCOVERY_PORT = 3702
 VIDEO_TRANSMITTER = QName("http://www.onvif.org/ver10/network/wsdl", "NetworkVideoTransmitter", "dn")
@@ -52,7 +52,7 @@ class Announcement:
 
     def found(self) -> FoundCamera:
         """The camera as its answer names it, not read yet."""
-        return FoundCamera(self.device, self.scope("name"), self.scope("hardware"))
+        return FoundCamera(self.device, self.scope("name"), self.scope("hardware")).bounded()
 
 
 def device_address(xaddrs: Sequence[str]) -> str:
@@ -81,7 +81,8 @@ def probe(address: str | None = None, timeout: float = 3.0) -> list[Announcement
     for match in matches:
         if match.getXAddrs():
             announcement = Announcement(tuple(match.getXAddrs()), tuple(str(s.getValue()) for s in match.getScopes()))
-            found.setdefault(announcement.device, announcement)
+            if len(announcement.device) <= MAX_URL:  # no camera's address is longer; a flood's may be
+                found.setdefault(announcement.device, announcement)
     return [found[device] for device in sorted(found)][:MAX_FOUND]
 
 

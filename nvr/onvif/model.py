@@ -4,13 +4,16 @@ a child process (`nvr/onvif/isolated.py`) and builds these from its answers."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from ingest.urls import redact_url, with_credentials
 
 NO_LOGIN = "give the camera's user name and password to read its streams"
 READ_AT_ONCE = 8  # cameras read side by side; a post's network and its cameras' small CPUs set the pace
+MAX_TEXT = 200  # characters of a name, maker, model or encoding, as a screen shows them
+MAX_URL = 2048  # characters of an address or stream URL: no camera needs more
+MAX_ERROR = 500
 
 
 class DeviceError(Exception):
@@ -58,6 +61,22 @@ class FoundCamera:
     info: DeviceInfo | None = None
     error: str | None = None
     reason: str | None = None  # the error's kind (DeviceError.reason, or no_login)
+
+    def bounded(self) -> FoundCamera:
+        """Its texts cut to what a screen shows, and a stream URL longer than any camera's made its error: what a
+        hostile device answers stays small on its way to the station (found in review: one camera's 70 kB URL
+        lost every camera's reading)."""
+        info = self.info
+        if info is not None:
+            streams = [stream for stream in (info.main, info.sub) if stream is not None]
+            if any(len(stream.url) > MAX_URL for stream in streams):
+                return FoundCamera(self.device, self.name[:MAX_TEXT], self.hardware[:MAX_TEXT],
+                                   error=f"the camera's stream URL is longer than {MAX_URL} characters", reason="other")
+            sub = None if info.sub is None else replace(info.sub, encoding=info.sub.encoding[:MAX_TEXT])
+            info = DeviceInfo(info.maker[:MAX_TEXT], info.model[:MAX_TEXT],
+                              replace(info.main, encoding=info.main.encoding[:MAX_TEXT]), sub)
+        return FoundCamera(self.device, self.name[:MAX_TEXT], self.hardware[:MAX_TEXT], info,
+                           None if self.error is None else self.error[:MAX_ERROR], self.reason)
 
     def shown(self) -> dict[str, Any]:
         """For the API and `nvr discover --json`: stream URLs without passwords."""

@@ -22,13 +22,15 @@ from typing import Any
 from nvr.onvif.model import FoundCamera
 
 MEMORY_BYTES = 512 << 20  # the child's data (heap and private maps): Python and the ONVIF library take ~75 MB
-REQUEST_BYTES = 1 << 20
+REQUEST_BYTES = 4 << 20  # MAX_FOUND cameras of bounded address and names
 
 
 def line(camera: FoundCamera) -> str:
+    """One camera's line, a few kB at most (`FoundCamera.bounded`)."""
+    camera = camera.bounded()
     return json.dumps({"device": camera.device, "name": camera.name, "hardware": camera.hardware,
                        "info": camera.info.as_dict() if camera.info else None, "error": camera.error,
-                       "reason": camera.reason})
+                       "reason": camera.reason}, ensure_ascii=False)
 
 
 def main() -> None:
