@@ -1,7 +1,11 @@
 """The station's cameras in the catalog: settings (as JSON, validated by the caller), who manages each
 camera, and which recorder process reads it. A removed camera keeps its row (and its footage until
-retention); adding the same name again brings it back, without the grants it had: the name may be another camera's
-by then (a household's grant is given again, by an administrator who knows whose it is)."""
+retention). Adding the same name again makes a new camera of it, without the grants or the footage the old one
+had: the name may be another camera's by then (a household's grant is given again, by an administrator who knows
+whose it is). The old camera's footage, events, motion, bookmarks and case ranges go to a row of their own,
+named `<name>~<removed ms>` (a name no camera can take), still removed: cases keep locking and exporting it, and
+`nvr clip` reads it by that name. Before, the name's new household could play the old camera's footage and events
+(found in a review). The row keeps its id for the new camera, which every process has cached for the name."""
 
 from __future__ import annotations
 
@@ -10,11 +14,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
 
 from storage.index import RecordingIndex
-from storage.models import CameraRow, GrantRow
+from storage.models import (
+    BookmarkRow,
+    CameraRow,
+    CaseItemRow,
+    EventRow,
+    GrantRow,
+    MotionGridRow,
+    OutageRow,
+    SegmentRow,
+)
 
 MANAGERS = ("config", "catalog")  # config.yaml's list, or the API and the CLI
+SET_ASIDE = "~"  # joins a removed camera's name and removal time, when its name is taken again: no camera name has it
+OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow, GrantRow)  # rows of a camera
 
 
 @dataclass(frozen=True)
@@ -45,13 +61,26 @@ class CameraStore:
         return next((camera for camera in self.all(removed=True) if camera.name == name), None)
 
     def put(self, name: str, settings: dict[str, Any], managed_by: str, now_ms: int) -> None:
-        """Add or change a camera (a removed one comes back); its recorder is kept."""
+        """Add or change a camera (a removed one's name is taken again by a new camera); its recorder is kept."""
         assert managed_by in MANAGERS
         camera_id = self._index.camera_id(name)
         with self._index.session() as session, session.begin():
+            row = session.get(CameraRow, camera_id)
+            if row is not None and row.removed_ms is not None:
+                self._set_aside(session, row, now_ms)
             session.execute(update(CameraRow).where(CameraRow.id == camera_id).values(
                 settings=json.dumps(settings, sort_keys=True), managed_by=managed_by, updated_ms=now_ms,
                 removed_ms=None))
+
+    def _set_aside(self, session: Session, row: CameraRow, now_ms: int) -> None:
+        """Move what the removed camera `row` recorded to a removed row of its own."""
+        assert row.removed_ms is not None
+        old = CameraRow(station=self._station, name=f"{row.name[:48]}{SET_ASIDE}{row.removed_ms}",
+                        settings=row.settings, managed_by=row.managed_by, updated_ms=now_ms, removed_ms=row.removed_ms)
+        session.add(old)
+        session.flush()
+        for table in OWNED:
+            session.execute(update(table).where(table.camera_id == row.id).values(camera_id=old.id))
 
     def remove(self, name: str, now_ms: int) -> bool:
         """Stop recording `name` and withdraw its grants; False when there is no such camera."""
