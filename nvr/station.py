@@ -216,12 +216,16 @@ class Station:
 
     def _unindexed(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """What the camera's recorder has written and the catalog does not have yet: between two segments,
-        the one closing is in neither the catalog nor `in_progress`."""
+        the one closing is in neither the catalog nor `in_progress`. A segment the catalog has, under any camera,
+        is left out: a report can lag the catalog, and a removed camera's last report can arrive after its name
+        was taken again (found in review: the new camera showed the old one's segment for a second)."""
         report = self.report(camera)
         if report is None:
             return []
         shown = [*report.unindexed, report.in_progress] if report.in_progress else list(report.unindexed)
-        return [segment for segment in shown if segment.start_ms < end_ms and segment.end_ms > start_ms]
+        found = [segment for segment in shown if segment.start_ms < end_ms and segment.end_ms > start_ms]
+        indexed = self.index.indexed([segment.path for segment in found]) if found else set()
+        return [segment for segment in found if segment.path not in indexed]
 
     # ------------------------------------------------------------------ wiring
 

@@ -181,11 +181,19 @@ class RecordingIndex:
         for segment in segments:
             first.setdefault(segment.path, segment)
         with self.session() as session, session.begin():
-            known = set(session.scalars(select(SegmentRow.path).where(SegmentRow.station == self.station,
-                                                                      SegmentRow.path.in_(list(first)))))
+            known = self._indexed(session, list(first))
             new = [segment for path, segment in first.items() if path not in known]
             session.add_all([self._segment_row(segment) for segment in new])
         return len(new)
+
+    def indexed(self, paths: list[str]) -> set[str]:
+        """Which of `paths` this station has indexed (under any camera)."""
+        with self.session() as session:
+            return self._indexed(session, paths)
+
+    def _indexed(self, session: Session, paths: list[str]) -> set[str]:
+        return set(session.scalars(select(SegmentRow.path).where(SegmentRow.station == self.station,
+                                                                 SegmentRow.path.in_(paths))))
 
     def _segment_row(self, segment: Segment) -> SegmentRow:
         return SegmentRow(station=self.station, camera_id=self.camera_id(segment.camera), path=segment.path,

@@ -81,6 +81,10 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     token = client.post("/api/auth/login", json={"username": "nha-moi", "password": "household-pass"}).json()["token"]
     household = {"Authorization": f"Bearer {token}"}
     assert client.get(f"/api/events/{old_event.id}", headers=household).status_code == 404
+    # the old camera's first second (the new camera's pictures begin after its removal), its last report aside
+    old_second = {"start": first_old.start_ms / 1000, "end": first_old.start_ms / 1000 + 1}
+    seen = client.get("/api/cameras/cho-moi/recordings", params=old_second, headers=household)
+    assert seen.status_code == 200 and seen.json()["ranges"] == [], seen.text
     kept = station.events.get(old_event.id)
     assert kept is not None and kept.camera.startswith("cho-moi~"), "kept, with the old camera's footage"
     assert not station.index.segments("cho-moi", first_old.start_ms, first_old.end_ms)
