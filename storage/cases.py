@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from storage.clock import now_ms
 from storage.index import RecordingIndex
-from storage.locks import OPEN
+from storage.locks import OPEN, case_change_turn
 from storage.models import CameraRow, CaseFields, CaseItemRow, CaseRow, DistrictCasePostRow
 
 CaseStatus = Literal["open", "closed"]
@@ -81,6 +81,7 @@ class CaseStore:
         # write, which adding a camera from another session would wait for
         cameras = {item.camera: self._index.camera_id(item.camera) for item in items}
         with self._index.session() as session, session.begin():
+            case_change_turn(session)
             row = CaseRow(station=self._station, title=title, note=note, status=OPEN, created_ms=now, created_by=by,
                           updated_ms=now)
             session.add(row)
@@ -115,6 +116,8 @@ class CaseStore:
                status: CaseStatus | None = None, machine: str | None = None) -> Case | None:
         """Change what is given; None when there is no such case. `machine`: see `_changeable`."""
         with self._index.session() as session, session.begin():
+            if status == OPEN:
+                case_change_turn(session)
             row = self._changeable(session, case_id, machine)
             if row is None:
                 return None
@@ -136,6 +139,7 @@ class CaseStore:
         now = now_ms()
         row = _item_row(case_id, item, self._index.camera_id(item.camera), now, by)  # its camera's id first: see create
         with self._index.session() as session, session.begin():
+            case_change_turn(session)
             case = self._changeable(session, case_id, machine)
             if case is None:
                 return None

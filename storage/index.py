@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.locks import locked_segment
+from storage.locks import footage_deletion_turn, locked_segment
 from storage.models import CameraRow, OutageRow, SegmentRow
 from storage.schema import upgrade
 
@@ -276,11 +276,13 @@ class RecordingIndex:
 
     def delete_segment(self, segment_id: int, *, unless_locked: bool = False) -> bool:
         """Delete a segment's row; False when none went (gone already, or `unless_locked` and an open case locks it:
-        asked in the same statement, so a case made since the caller chose the segment keeps it)."""
+        asked in the same statement, after any change to cases under way: storage/locks.py)."""
         query = delete(SegmentRow).where(SegmentRow.id == segment_id, SegmentRow.station == self.station)
         if unless_locked:
             query = query.where(~locked_segment())
         with self.session() as session, session.begin():
+            if unless_locked:
+                footage_deletion_turn(session)
             return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]
 
     def is_locked(self, segment_id: int) -> bool:

@@ -280,3 +280,52 @@ def test_the_byte_quota_counts_only_footage_it_may_delete(index: RecordingIndex,
     retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12)
     assert [s.start_ms // MINUTE for s in retention.make_room()] == [9990, 9991]
     assert remaining(index) == [9980, 9981, 9982, 9992, 9993]
+
+
+def test_a_case_committed_while_a_deletion_runs_keeps_its_footage_on_postgresql(postgres: PostgresServer,
+                                                                                tmp_path: Path) -> None:
+    """On PostgreSQL a deletion's statement sees the cases committed when it began: a case being made while it ran
+    lost the segment it locks. What locks footage and what deletes it now take turns (storage/locks.py): the
+    deletion waits for the case's transaction, then sees the case, and keeps the segment."""
+    import threading
+
+    from sqlalchemy import text
+
+    from storage.cases import CaseStore, NewItem
+    from storage.locks import case_change_turn
+    from storage.models import CaseItemRow, CaseRow
+    from tests.conftest import wait_for
+
+    name = "race"
+    postgres.create_database(name)
+    index = RecordingIndex(postgres.url(name), "post")
+    try:
+        fill(index, tmp_path, [9000])
+        [segment] = index.all_segments()
+        assert segment.id is not None
+        CaseStore(index).create("other", "", [], "duty")  # the case's tables in use
+        deleted: list[bool] = []
+        with index.session() as session, session.begin():  # a case being made, stopped before its commit
+            case_change_turn(session)
+            case = CaseRow(station="post", title="Mất xe", note="", status="open", created_ms=0, created_by="duty",
+                           updated_ms=0)
+            session.add(case)
+            session.flush()
+            item = NewItem("a", 9000 * MINUTE, 9001 * MINUTE)
+            session.add(CaseItemRow(case_id=case.id, camera_id=index.camera_id("a"), start_ms=item.start_ms,
+                                    end_ms=item.end_ms, note="", added_ms=0, added_by="duty"))
+            session.flush()
+            deletion = threading.Thread(target=lambda: deleted.append(index.delete_segment(segment.id,
+                                                                                           unless_locked=True)))
+            deletion.start()
+
+            def waiting_on_its_turn() -> bool:
+                with index.engine.connect() as watcher:
+                    return bool(watcher.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                                     "AND NOT granted")).scalar())
+
+            wait_for(lambda: bool(deleted) or waiting_on_its_turn(), 10, "the deletion under way")
+        deletion.join(10)
+        assert deleted == [False] and [s.id for s in index.all_segments()] == [segment.id]
+    finally:
+        index.close()
