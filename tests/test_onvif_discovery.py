@@ -397,3 +397,31 @@ def test_a_reader_child_that_fails_is_logged_with_its_last_words(monkeypatch: py
     assert read[0].error == isolated.NOT_READ
     assert "the reader child ended with 1, 0 of 1 cameras read" in caplog.text
     assert "No module named nvr.onvif.no_such_module" in caplog.text and PASSWORD not in caplog.text
+
+
+def test_a_camera_s_redirect_is_not_followed_with_the_login(camera: SimulatedOnvifCamera) -> None:
+    """The library followed a camera's redirects, and a 307 sent the signed login on to whatever address the camera
+    named. Read by the station (its child), a redirect is that camera's error and the other address hears nothing."""
+    from nvr.onvif import isolated
+    from nvr.onvif.model import FoundCamera
+
+    class Redirecting(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(307)
+            self.send_header("Location", camera.xaddr)  # a real ONVIF service: following would read it
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer((HOST, 0), Redirecting)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    xaddr = f"http://{HOST}:{server.server_port}/onvif/device_service"
+    try:
+        [read] = asyncio.run(isolated.read_cameras([FoundCamera(xaddr)], USER, PASSWORD, 5.0))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert read.info is None and read.error is not None and "307" in read.error, read

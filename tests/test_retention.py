@@ -302,7 +302,8 @@ def test_a_case_committed_while_a_deletion_runs_keeps_its_footage_on_postgresql(
     try:
         fill(index, tmp_path, [9000])
         [segment] = index.all_segments()
-        assert segment.id is not None
+        segment_id = segment.id
+        assert segment_id is not None
         CaseStore(index).create("other", "", [], "duty")  # the case's tables in use
         deleted: list[bool] = []
         with index.session() as session, session.begin():  # a case being made, stopped before its commit
@@ -315,7 +316,7 @@ def test_a_case_committed_while_a_deletion_runs_keeps_its_footage_on_postgresql(
             session.add(CaseItemRow(case_id=case.id, camera_id=index.camera_id("a"), start_ms=item.start_ms,
                                     end_ms=item.end_ms, note="", added_ms=0, added_by="duty"))
             session.flush()
-            deletion = threading.Thread(target=lambda: deleted.append(index.delete_segment(segment.id,
+            deletion = threading.Thread(target=lambda: deleted.append(index.delete_segment(segment_id,
                                                                                            unless_locked=True)))
             deletion.start()
 
@@ -326,6 +327,6 @@ def test_a_case_committed_while_a_deletion_runs_keeps_its_footage_on_postgresql(
 
             wait_for(lambda: bool(deleted) or waiting_on_its_turn(), 10, "the deletion under way")
         deletion.join(10)
-        assert deleted == [False] and [s.id for s in index.all_segments()] == [segment.id]
+        assert deleted == [False] and [s.id for s in index.all_segments()] == [segment_id]
     finally:
         index.close()

@@ -12,6 +12,7 @@ stdin, never from its arguments, which any user of the machine can list.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import resource
@@ -33,10 +34,23 @@ def line(camera: FoundCamera) -> str:
                        "reason": camera.reason}, ensure_ascii=False)
 
 
+def refuse_redirects() -> None:
+    """The ONVIF library's requests follow a camera's redirects, and a 307 sends the signed login on to whatever
+    address the camera names. In this process (and only here) aiohttp's POST and GET follow none: a redirect is
+    that camera's error."""
+    import aiohttp
+
+    aiohttp.ClientSession.post = functools.partialmethod(aiohttp.ClientSession.post,  # type: ignore[method-assign, assignment]
+                                                         allow_redirects=False)
+    aiohttp.ClientSession.get = functools.partialmethod(aiohttp.ClientSession.get,  # type: ignore[method-assign, assignment]
+                                                        allow_redirects=False)
+
+
 def main() -> None:
     resource.setrlimit(resource.RLIMIT_DATA, (MEMORY_BYTES, MEMORY_BYTES))
     request: dict[str, Any] = json.loads(sys.stdin.read(REQUEST_BYTES))
     signal.alarm(math.ceil(request["seconds"]))  # ends it, whatever its parent does
+    refuse_redirects()
     from nvr.onvif.cameras import read_cameras  # after the limit: the library's memory counts in it
 
     cameras = [FoundCamera(str(c["device"]), str(c["name"]), str(c["hardware"])) for c in request["cameras"]]
