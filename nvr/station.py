@@ -200,14 +200,15 @@ class Station:
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Indexed segments plus those not indexed yet (the one being written included), overlapping
         [start_ms, end_ms)."""
+        unindexed = self._unindexed(camera, start_ms, end_ms)  # first: one indexed meanwhile is then in both
         found = self.index.segments(camera, start_ms, end_ms)
         paths = {segment.path for segment in found}
-        return found + [segment for segment in self._unindexed(camera, start_ms, end_ms) if segment.path not in paths]
+        return found + [segment for segment in unindexed if segment.path not in paths]
 
     def recorded_spans(self, camera: str, start_ms: int, end_ms: int) -> list[tuple[int, int]]:
         """(start, end) of what was recorded in the window, the segments not indexed yet included."""
-        spans = self.index.spans(camera, start_ms, end_ms)
-        return spans + [(segment.start_ms, segment.end_ms) for segment in self._unindexed(camera, start_ms, end_ms)]
+        unindexed = self._unindexed(camera, start_ms, end_ms)  # first, as in `segments`
+        return self.index.spans(camera, start_ms, end_ms) + [(s.start_ms, s.end_ms) for s in unindexed]
 
     def _being_written(self, camera: str, until_ms: int) -> bool:
         """Is footage of the camera from before `until_ms` still being written or indexed (a segment the catalog

@@ -2,8 +2,8 @@
 camera, and which recorder process reads it. A removed camera keeps its row (and its footage until
 retention). Adding the same name again makes a new camera of it, without the grants or the footage the old one
 had: the name may be another camera's by then (a household's grant is given again, by an administrator who knows
-whose it is). The old camera's footage, events, motion, bookmarks and case ranges go to a row of their own,
-named `<name>~<removed ms>` (a name no camera can take), still removed: cases keep locking and exporting it, and
+whose it is). The old camera's footage, events, motion, bookmarks and case ranges go to a row of their own, named
+`<name>~<row id>.<removed ms>` (a name no camera can take), still removed: cases keep locking and exporting it, and
 `nvr clip` reads it by that name. Before, the name's new household could play the old camera's footage and events
 (found in a review). The row keeps its id for the new camera, which every process has cached for the name."""
 
@@ -30,7 +30,8 @@ from storage.models import (
 
 MANAGERS = ("config", "catalog")  # config.yaml's list, or the API and the CLI
 SET_ASIDE = "~"  # joins a removed camera's name and removal time, when its name is taken again: no camera name has it
-OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow, GrantRow)  # rows of a camera
+NAME_KEPT = 32  # characters of the name kept in the set-aside row's
+OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow)  # what a camera recorded
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,11 @@ class StoredCamera:
     managed_by: str
     recorder: int | None
     removed: bool
+
+
+def set_aside_from(candidate: str, name: str) -> bool:
+    """Whether `candidate` names a camera set aside when `name` was taken again."""
+    return candidate.startswith(name[:NAME_KEPT] + SET_ASIDE)
 
 
 class CameraStore:
@@ -73,14 +79,23 @@ class CameraStore:
                 removed_ms=None))
 
     def _set_aside(self, session: Session, row: CameraRow, now_ms: int) -> None:
-        """Move what the removed camera `row` recorded to a removed row of its own."""
+        """Move what the removed camera `row` recorded to a removed row of its own. Its grants stay: any there is
+        was given after the removal, for whoever takes the name next."""
         assert row.removed_ms is not None
-        old = CameraRow(station=self._station, name=f"{row.name[:48]}{SET_ASIDE}{row.removed_ms}",
-                        settings=row.settings, managed_by=row.managed_by, updated_ms=now_ms, removed_ms=row.removed_ms)
+        old = CameraRow(station=self._station, name=self._free_name(session, row), settings=row.settings,
+                        managed_by=row.managed_by, updated_ms=now_ms, removed_ms=row.removed_ms)
         session.add(old)
         session.flush()
         for table in OWNED:
             session.execute(update(table).where(table.camera_id == row.id).values(camera_id=old.id))
+
+    def _free_name(self, session: Session, row: CameraRow) -> str:
+        """`<name>~<row id>.<removed ms>`, with a count after it if that is taken (the same row removed twice in a
+        millisecond); at most 60 characters: long names that share their start do not meet."""
+        base = f"{row.name[:NAME_KEPT]}{SET_ASIDE}{row.id}.{row.removed_ms}"
+        taken = set(session.scalars(select(CameraRow.name).where(CameraRow.station == self._station,
+                                                                 CameraRow.name.startswith(base))))
+        return next(name for name in (base, *(f"{base}.{n}" for n in range(1, 100))) if name not in taken)
 
     def remove(self, name: str, now_ms: int) -> bool:
         """Stop recording `name` and withdraw its grants; False when there is no such camera."""

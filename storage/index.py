@@ -28,6 +28,7 @@ CONNECT_TIMEOUT_SECONDS = 10  # to a PostgreSQL server
 WAL_SWITCH_SECONDS = 10  # as long as SQLite's busy timeout
 JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 OVERLAP_MARGIN_MS = 3_600_000  # the longest segment `storage.segment_seconds` allows
+IN_CHUNK = 1000  # values in one IN (...) list
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,11 @@ class RecordingIndex:
             return self._indexed(session, paths)
 
     def _indexed(self, session: Session, paths: list[str]) -> set[str]:
-        return set(session.scalars(select(SegmentRow.path).where(SegmentRow.station == self.station,
-                                                                 SegmentRow.path.in_(paths))))
+        found: set[str] = set()
+        for first in range(0, len(paths), IN_CHUNK):  # SQLite takes at most 32,766 values in one statement
+            found.update(session.scalars(select(SegmentRow.path).where(
+                SegmentRow.station == self.station, SegmentRow.path.in_(paths[first:first + IN_CHUNK]))))
+        return found
 
     def _segment_row(self, segment: Segment) -> SegmentRow:
         return SegmentRow(station=self.station, camera_id=self.camera_id(segment.camera), path=segment.path,

@@ -41,8 +41,11 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
             index.delete_segment(segment.id)
             report.dropped_rows.append(segment.path)
     folders = sorted(cameras) if cameras is not None else ["*"]
-    for path in sorted(p for folder in folders for p in segments_dir.glob(f"{folder}/*/*.mp4")):
-        relpath = path.relative_to(segments_dir).as_posix()
+    files = {path.relative_to(segments_dir).as_posix(): path
+             for folder in folders for path in segments_dir.glob(f"{folder}/*/*.mp4")}
+    # under any camera: a removed camera's footage, set aside when its name was taken again, is in its folder
+    known |= index.indexed(sorted(set(files) - known)) if cameras is not None else set()
+    for relpath, path in sorted(files.items()):
         parsed = parse_relpath(relpath)
         if relpath in known or parsed is None:
             continue

@@ -20,6 +20,7 @@ from nvr.evidence.export import ExportCancelled, Progress
 from nvr.evidence.jobs import ExportRefused
 from nvr.evidence.signing import KeyFormatError, load_public_key
 from nvr.evidence.verify import CHUNK, manifest_seal, verify_export
+from storage.camera_store import set_aside_from
 
 POLL_SECONDS = 0.5
 BUILD_SECONDS = 4 * 3600.0  # a post's export of 100 items of up to a day each is long; this is only a backstop
@@ -57,13 +58,21 @@ def ask_post_export(link: StationLink, post_case_id: int, items: set[Held]) -> d
             if identity.get("id") != station:
                 raise ExportRefused(f"station {station}: the box there is station {identity.get('id')!r}")
             held = _json(client.get(f"/api/cases/{post_case_id}"), station)["items"]
-            if {(i["id"], i["camera"], i["start_ms"], i["end_ms"]) for i in held} != items:
+            given = {(item_id, start, end): camera for item_id, camera, start, end in items}
+            if len(held) != len(given) or not all(
+                    _same_camera(i["camera"], given.get((i["id"], i["start_ms"], i["end_ms"]))) for i in held):
                 raise ExportRefused(f"station {station}: its case {post_case_id} no longer holds the district "
                                     "case's items as they were given (changed at the post)")
             _json(client.post(f"/api/cases/{post_case_id}/export"), station)
     except httpx.HTTPError as exc:
         raise ExportRefused(f"station {station} is unreachable ({type(exc).__name__})") from None
     return identity
+
+
+def _same_camera(held: str, given: str | None) -> bool:
+    """Whether the post's item names the district item's camera: by its name, or by the name its footage was set
+    aside under when the camera was removed and the name taken again (storage/camera_store.py)."""
+    return given is not None and (held == given or set_aside_from(held, given))
 
 
 def fetch_post_export(link: StationLink, identity: dict[str, Any], post_case_id: int, out: Path,
