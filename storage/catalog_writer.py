@@ -14,17 +14,19 @@ import logging
 import threading
 import time
 from collections import deque
+from pathlib import Path
 
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from storage.catalog_away import RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS, CatalogAway
-from storage.catalog_journal import CatalogJournal
+from storage.catalog_journal import JOURNAL_DIR, CatalogJournal
 from storage.catalog_rows import OutageEnd, OutageStart, Row
 from storage.index import RecordingIndex, Segment
 
 log = logging.getLogger(__name__)
 MAX_WAITING = 100_000  # rows held in memory when even the journal cannot be written (a full disk)
 BATCH = 500  # rows written to the catalog in one go
+REPLAY_SECONDS = 60.0  # for the journals a previous run left, at start
 
 
 class CatalogWriter:
@@ -177,3 +179,15 @@ def _segment_run(batch: list[Row], start: int) -> list[Segment]:
 
 def _describe(row: Row) -> str:
     return f"segment {row.path}" if isinstance(row, Segment) else f"{type(row).__name__} of {row.camera}"
+
+
+def replay_journals(index: RecordingIndex, data_dir: Path, timeout: float = REPLAY_SECONDS) -> None:
+    """Write what the recorders of the previous run journaled and did not write (killed, or the catalog away),
+    before the recorders start and before the catalog is checked against the files: that check would index those
+    files from a probe instead, with the hash of the file as it is then, not as it was recorded."""
+    for path in sorted((data_dir / JOURNAL_DIR).glob("recorder-*.jsonl")):
+        writer = CatalogWriter(index, CatalogJournal(path, index.station))
+        writer.start()
+        if not writer.flush(timeout):
+            log.warning("catalog journal %s: not all of it written at start; its recorder writes the rest", path.name)
+        writer.stop(0)

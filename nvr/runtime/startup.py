@@ -1,6 +1,6 @@
 """What is done once before the cameras are read: folders, the first administrator, the cameras of
-config.yaml written to the catalog and dealt round the recorders, the catalog made to agree with the
-files, and the outages the previous run left open."""
+config.yaml written to the catalog and dealt round the recorders, what the recorders journaled and did not
+write, the catalog made to agree with the files, and the outages the previous run left open."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from nvr.first_admin import ensure_first_admin
 from nvr.runtime.shards import recorder_count
 from storage.accounts import AccountStore
 from storage.camera_store import CameraStore
+from storage.catalog_writer import replay_journals
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
@@ -24,5 +25,6 @@ def prepare_catalog(config: Config, index: RecordingIndex, accounts: AccountStor
     cameras = CameraStore(index)
     seed_from_config(config, cameras, now)
     assign_recorders(cameras, recorder_count(config))
+    replay_journals(index, config.data_dir)  # first: rows with the hashes taken as the files were recorded
     reconcile(index, config.segments_dir)
     index.close_outages(now)  # whatever was open ended with the previous run
