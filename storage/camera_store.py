@@ -88,6 +88,7 @@ class CameraStore:
         session.flush()
         for table in OWNED:
             session.execute(update(table).where(table.camera_id == row.id).values(camera_id=old.id))
+        row.taken_ms, row.set_aside_id = now_ms, old.id  # what arrives later of earlier times goes there too
 
     def _free_name(self, session: Session, row: CameraRow) -> str:
         """`<name>~<row id>.<removed ms>`, with a count after it if that is taken (the same row removed twice in a

@@ -53,7 +53,7 @@ class EventStore:
         self._ours = EventRow.station == index.station
 
     def open(self, camera: str, type_: str, start_ms: int, score: float, boxes: Collection[Box]) -> Event:
-        camera_id = self._index.camera_id(camera)
+        camera_id = self._index.camera_at(camera, start_ms)  # an event that waited may be a removed camera's
         with self._index.session() as session, session.begin():
             row = EventRow(station=self._index.station, camera_id=camera_id, type=type_, start_ms=start_ms,
                            end_ms=None, score=score, boxes=json.dumps(rounded(boxes)), snapshot=None,

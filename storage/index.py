@@ -10,7 +10,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,9 +162,29 @@ class RecordingIndex:
                 found = row.id
             return found
 
+    def camera_at(self, name: str, at_ms: int) -> int:
+        """The camera row that recorded under `name` at `at_ms`: the camera's own, or the one its footage was set
+        aside to when the name was taken again after `at_ms` (storage/camera_store.py). A row reaching the catalog
+        late (a recorder's journal, an event waiting for the catalog) goes where its time says, not its name."""
+        with self.session() as session:
+            return self._placed(session, [name])[name](at_ms)
+
+    def _placed(self, session: Session, names: list[str]) -> dict[str, Callable[[int], int]]:
+        ids = {name: self.camera_id(name) for name in set(names)}
+        taken = {row.id: (row.taken_ms, row.set_aside_id) for row in session.execute(
+            select(CameraRow.id, CameraRow.taken_ms, CameraRow.set_aside_id).where(CameraRow.id.in_(ids.values())))}
+
+        def placed(camera_id: int) -> Callable[[int], int]:
+            taken_ms, aside = taken.get(camera_id, (None, None))
+            if taken_ms is None or aside is None:
+                return lambda _at_ms: camera_id
+            return lambda at_ms: aside if at_ms < taken_ms else camera_id
+
+        return {name: placed(camera_id) for name, camera_id in ids.items()}
+
     def add_segment(self, segment: Segment) -> int:
         with self.session() as session, session.begin():
-            row = self._segment_row(segment)
+            [row] = self._segment_rows(session, [segment])
             session.add(row)
             session.flush()
             return row.id
@@ -172,7 +192,7 @@ class RecordingIndex:
     def add_segments(self, segments: list[Segment]) -> None:
         """Several segments in one transaction (all or none)."""
         with self.session() as session, session.begin():
-            session.add_all([self._segment_row(segment) for segment in segments])
+            session.add_all(self._segment_rows(session, segments))
 
     def add_new_segments(self, segments: list[Segment]) -> int:
         """Add, in one transaction, those of `segments` whose path this station has not indexed yet; how many
@@ -184,7 +204,7 @@ class RecordingIndex:
         with self.session() as session, session.begin():
             known = self._indexed(session, list(first))
             new = [segment for path, segment in first.items() if path not in known]
-            session.add_all([self._segment_row(segment) for segment in new])
+            session.add_all(self._segment_rows(session, new))
         return len(new)
 
     def indexed(self, paths: list[str]) -> set[str]:
@@ -199,11 +219,12 @@ class RecordingIndex:
                 SegmentRow.station == self.station, SegmentRow.path.in_(paths[first:first + IN_CHUNK]))))
         return found
 
-    def _segment_row(self, segment: Segment) -> SegmentRow:
-        return SegmentRow(station=self.station, camera_id=self.camera_id(segment.camera), path=segment.path,
-                          start_ms=segment.start_ms,
-                          end_ms=segment.end_ms, bytes=segment.bytes,
-                          keyframes_ms=json.dumps(list(segment.keyframes_ms)), sha256=segment.sha256)
+    def _segment_rows(self, session: Session, segments: list[Segment]) -> list[SegmentRow]:
+        placed = self._placed(session, [segment.camera for segment in segments])
+        return [SegmentRow(station=self.station, camera_id=placed[segment.camera](segment.start_ms), path=segment.path,
+                           start_ms=segment.start_ms, end_ms=segment.end_ms, bytes=segment.bytes,
+                           keyframes_ms=json.dumps(list(segment.keyframes_ms)), sha256=segment.sha256)
+                for segment in segments]
 
     def segments(self, camera: str, start_ms: int, end_ms: int) -> list[Segment]:
         """Segments of `camera` overlapping [start_ms, end_ms), in time order."""
@@ -309,7 +330,7 @@ class RecordingIndex:
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
         """Record that `camera` stopped recording; an outage already open keeps its start and first reason, and
         one that began at `start_ms` is not opened again (a journal replayed twice)."""
-        camera_id = self.camera_id(camera)
+        camera_id = self.camera_at(camera, start_ms)
         with self.session() as session, session.begin():
             current = session.scalar(select(OutageRow.id).where(
                 OutageRow.camera_id == camera_id, OutageRow.end_ms.is_(None) | (OutageRow.start_ms == start_ms))

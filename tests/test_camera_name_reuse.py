@@ -86,3 +86,25 @@ def test_a_district_item_knows_its_camera_under_the_name_it_was_set_aside_under(
     assert _same_camera(f"{long[:32]}~3.1795000010000", long)
     assert not _same_camera("cong-2~7.1795000010000", "cong") and not _same_camera("cong~7.1", "cong-2")
     assert not _same_camera("cong", None)
+
+
+def test_what_the_old_camera_recorded_and_reaches_the_catalog_late_goes_by_its_time(index: RecordingIndex) -> None:
+    """A recorder's journal (or an event that waited for the catalog) can bring the old camera's rows after the
+    name was taken again: they went by the name, to the new camera, for its household to see. They go by their
+    time: recorded before the name was taken again, to the set-aside camera."""
+    from storage.events import EventStore
+
+    store = CameraStore(index)
+    store.put("cam", {"record_url": "rtsp://old"}, "catalog", T)
+    index.add_segment(Segment("cam", "cam/day/1.mp4", T + 1000, T + 2000, 10))
+    store.remove("cam", T + 10_000)
+    store.put("cam", {"record_url": "rtsp://new"}, "catalog", T + 20_000)
+    aside = f"cam~{index.camera_id('cam')}.{T + 10_000}"
+    index.add_new_segments([Segment("cam", "cam/day/2.mp4", T + 8000, T + 9000, 10),  # the old one's, late
+                            Segment("cam", "cam/day/3.mp4", T + 21_000, T + 22_000, 10)])
+    index.open_outage("cam", T + 9500, "camera removed")
+    event = EventStore(index).open("cam", "motion", T + 8500, 0.9, [])
+    assert [(s.camera, s.path) for s in index.all_segments()] == [
+        (aside, "cam/day/1.mp4"), (aside, "cam/day/2.mp4"), ("cam", "cam/day/3.mp4")]
+    assert event.camera == "cam" and EventStore(index).get(event.id).camera == aside  # type: ignore[union-attr]
+    assert index.outages(aside, 0, 2**62) and not index.outages("cam", 0, 2**62)
