@@ -88,7 +88,9 @@ class CameraStore:
         session.flush()
         for table in OWNED:
             session.execute(update(table).where(table.camera_id == row.id).values(camera_id=old.id))
-        row.taken_ms, row.set_aside_id = now_ms, old.id  # what arrives later of earlier times goes there too
+        # what arrives later of the old camera's time goes there too: rows that began before its removal (not
+        # before the name was taken: a new camera's first pictures can be stamped seconds before it was added)
+        row.set_aside_until_ms, row.set_aside_id = row.removed_ms, old.id
 
     def _free_name(self, session: Session, row: CameraRow) -> str:
         """`<name>~<row id>.<removed ms>`, with a count after it if that is taken (the same row removed twice in a

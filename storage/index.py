@@ -163,22 +163,24 @@ class RecordingIndex:
             return found
 
     def camera_at(self, name: str, at_ms: int) -> int:
-        """The camera row that recorded under `name` at `at_ms`: the camera's own, or the one its footage was set
-        aside to when the name was taken again after `at_ms` (storage/camera_store.py). A row reaching the catalog
+        """The camera row that recorded under `name` at `at_ms`: the camera's own, or the one a removed camera's
+        footage was set aside to when the name was taken again, for times before that removal
+        (storage/camera_store.py). A row reaching the catalog
         late (a recorder's journal, an event waiting for the catalog) goes where its time says, not its name."""
         with self.session() as session:
             return self._placed(session, [name])[name](at_ms)
 
     def _placed(self, session: Session, names: list[str]) -> dict[str, Callable[[int], int]]:
         ids = {name: self.camera_id(name) for name in set(names)}
-        taken = {row.id: (row.taken_ms, row.set_aside_id) for row in session.execute(
-            select(CameraRow.id, CameraRow.taken_ms, CameraRow.set_aside_id).where(CameraRow.id.in_(ids.values())))}
+        aside = {row.id: (row.set_aside_until_ms, row.set_aside_id) for row in session.execute(
+            select(CameraRow.id, CameraRow.set_aside_until_ms, CameraRow.set_aside_id)
+            .where(CameraRow.id.in_(ids.values())))}
 
         def placed(camera_id: int) -> Callable[[int], int]:
-            taken_ms, aside = taken.get(camera_id, (None, None))
-            if taken_ms is None or aside is None:
+            until_ms, aside_id = aside.get(camera_id, (None, None))
+            if until_ms is None or aside_id is None:
                 return lambda _at_ms: camera_id
-            return lambda at_ms: aside if at_ms < taken_ms else camera_id
+            return lambda at_ms: aside_id if at_ms < until_ms else camera_id
 
         return {name: placed(camera_id) for name, camera_id in ids.items()}
 

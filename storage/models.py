@@ -43,8 +43,8 @@ class CameraRow(StationScoped, Base):
     recorder: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the recorder process that reads it
     updated_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     removed_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # removed: not recorded any more
-    # the name taken again (after a removal) at `taken_ms`: rows of earlier times go to the set-aside camera
-    taken_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # the name taken again after a removal: rows that began before it go to the set-aside camera
+    set_aside_until_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     set_aside_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 

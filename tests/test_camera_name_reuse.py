@@ -91,7 +91,7 @@ def test_a_district_item_knows_its_camera_under_the_name_it_was_set_aside_under(
 def test_what_the_old_camera_recorded_and_reaches_the_catalog_late_goes_by_its_time(index: RecordingIndex) -> None:
     """A recorder's journal (or an event that waited for the catalog) can bring the old camera's rows after the
     name was taken again: they went by the name, to the new camera, for its household to see. They go by their
-    time: recorded before the name was taken again, to the set-aside camera."""
+    time: begun before the old camera's removal, to the set-aside camera."""
     from storage.events import EventStore
 
     store = CameraStore(index)
@@ -101,7 +101,9 @@ def test_what_the_old_camera_recorded_and_reaches_the_catalog_late_goes_by_its_t
     store.put("cam", {"record_url": "rtsp://new"}, "catalog", T + 20_000)
     aside = f"cam~{index.camera_id('cam')}.{T + 10_000}"
     index.add_new_segments([Segment("cam", "cam/day/2.mp4", T + 8000, T + 9000, 10),  # the old one's, late
-                            Segment("cam", "cam/day/3.mp4", T + 21_000, T + 22_000, 10)])
+                            # the new camera's first, its first pictures stamped before it was added (a camera
+                            # sending the frames it held at connect): after the old one's removal, so its own
+                            Segment("cam", "cam/day/3.mp4", T + 18_000, T + 22_000, 10)])
     index.open_outage("cam", T + 9500, "camera removed")
     event = EventStore(index).open("cam", "motion", T + 8500, 0.9, [])
     assert [(s.camera, s.path) for s in index.all_segments()] == [
