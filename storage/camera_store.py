@@ -31,6 +31,7 @@ from storage.models import (
 MANAGERS = ("config", "catalog")  # config.yaml's list, or the API and the CLI
 SET_ASIDE = "~"  # joins a removed camera's name and removal time, when its name is taken again: no camera name has it
 NAME_KEPT = 32  # characters of the name kept in the set-aside row's
+REMOVAL_NOTICED_MS = 3000  # a recorder stops a removed camera within this (it polls the catalog every 2 s)
 OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow)  # what a camera recorded
 
 
@@ -88,9 +89,11 @@ class CameraStore:
         session.flush()
         for table in OWNED:
             session.execute(update(table).where(table.camera_id == row.id).values(camera_id=old.id))
-        # what arrives later of the old camera's time goes there too: rows that began before its removal (not
-        # before the name was taken: a new camera's first pictures can be stamped seconds before it was added)
-        row.set_aside_until_ms, row.set_aside_id = row.removed_ms, old.id
+        # what arrives later of the old camera's time goes there too: rows that began before its removal and the
+        # recorder's noticing it (not before the name was taken: a camera that sends at connect the frames it held
+        # stamps its first pictures seconds before it was added); and, through it, those of earlier takings
+        old.set_aside_until_ms, old.set_aside_id = row.set_aside_until_ms, row.set_aside_id
+        row.set_aside_until_ms, row.set_aside_id = row.removed_ms + REMOVAL_NOTICED_MS, old.id
 
     def _free_name(self, session: Session, row: CameraRow) -> str:
         """`<name>~<row id>.<removed ms>`, with a count after it if that is taken (the same row removed twice in a

@@ -11,6 +11,7 @@ written in order, each once. A row the database refuses for good is dropped with
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -26,7 +27,8 @@ from storage.index import RecordingIndex, Segment
 log = logging.getLogger(__name__)
 MAX_WAITING = 100_000  # rows held in memory when even the journal cannot be written (a full disk)
 BATCH = 500  # rows written to the catalog in one go
-REPLAY_SECONDS = 60.0  # for the journals a previous run left, at start
+REPLAY_SECONDS = 60.0  # for all the journals a previous run left, at start (a day of rows over a slow link takes
+# longer: what is left then is its recorder's to write, and reconciliation indexes those files from a probe)
 
 
 class CatalogWriter:
@@ -126,9 +128,12 @@ class CatalogWriter:
                 self._waiting.extendleft(reversed(rows))
                 self._cond.wait_for(lambda: self._stopping, RETRY_MAX_SECONDS)
 
-    def _apply_journal(self) -> bool:
-        """Write the journal's rows to the catalog in order; False when the database stopped answering."""
+    def _apply_journal(self, until: float = math.inf) -> bool:
+        """Write the journal's rows to the catalog in order (batches begun by monotonic time `until`); False when
+        the database stopped answering, or time ran out first."""
         while self._journal.pending:
+            if time.monotonic() >= until:
+                return False
             batch = self._journal.rows(BATCH)
             done = self._write(batch)
             self._journal.applied(done)
@@ -185,9 +190,12 @@ def replay_journals(index: RecordingIndex, data_dir: Path, timeout: float = REPL
     """Write what the recorders of the previous run journaled and did not write (killed, or the catalog away),
     before the recorders start and before the catalog is checked against the files: that check would index those
     files from a probe instead, with the hash of the file as it is then, not as it was recorded."""
+    until = time.monotonic() + timeout
     for path in sorted((data_dir / JOURNAL_DIR).glob("recorder-*.jsonl")):
-        writer = CatalogWriter(index, CatalogJournal(path, index.station))
-        writer.start()
-        if not writer.flush(timeout):
-            log.warning("catalog journal %s: not all of it written at start; its recorder writes the rest", path.name)
-        writer.stop(0)
+        journal = CatalogJournal(path, index.station)
+        try:  # in this thread, the writer's own not started: nothing of it is left running to share the file
+            if not CatalogWriter(index, journal)._apply_journal(until):
+                log.warning("catalog journal %s: not all of it written at start; its recorder writes the rest",
+                            path.name)
+        finally:
+            journal.close()

@@ -162,6 +162,11 @@ class RecordingIndex:
                 found = row.id
             return found
 
+    def placement(self, names: list[str]) -> dict[str, Callable[[int], int]]:
+        """For each of `names`, the camera row that recorded under it at a time (`camera_at`)."""
+        with self.session() as session:
+            return self._placed(session, names)
+
     def camera_at(self, name: str, at_ms: int) -> int:
         """The camera row that recorded under `name` at `at_ms`: the camera's own, or the one a removed camera's
         footage was set aside to when the name was taken again, for times before that removal
@@ -172,15 +177,21 @@ class RecordingIndex:
 
     def _placed(self, session: Session, names: list[str]) -> dict[str, Callable[[int], int]]:
         ids = {name: self.camera_id(name) for name in set(names)}
-        aside = {row.id: (row.set_aside_until_ms, row.set_aside_id) for row in session.execute(
+        links = {row.id: (row.set_aside_until_ms, row.set_aside_id) for row in session.execute(
             select(CameraRow.id, CameraRow.set_aside_until_ms, CameraRow.set_aside_id)
-            .where(CameraRow.id.in_(ids.values())))}
+            .where(CameraRow.station == self.station, CameraRow.set_aside_id.is_not(None)))}
 
         def placed(camera_id: int) -> Callable[[int], int]:
-            until_ms, aside_id = aside.get(camera_id, (None, None))
-            if until_ms is None or aside_id is None:
-                return lambda _at_ms: camera_id
-            return lambda at_ms: aside_id if at_ms < until_ms else camera_id
+            def at(at_ms: int) -> int:
+                found = camera_id
+                for _step in range(len(links) + 1):  # a name taken again several times: a chain back in time
+                    until_ms, aside_id = links.get(found, (None, None))
+                    if until_ms is None or aside_id is None or at_ms >= until_ms:
+                        break
+                    found = aside_id
+                return found
+
+            return at
 
         return {name: placed(camera_id) for name, camera_id in ids.items()}
 
@@ -347,8 +358,8 @@ class RecordingIndex:
         query = (update(OutageRow).where(OutageRow.station == self.station, OutageRow.end_ms.is_(None),
                                          OutageRow.start_ms <= end_ms)
                  .values(end_ms=end_ms))
-        if camera is not None:
-            query = query.where(OutageRow.camera_id == self.camera_id(camera))
+        if camera is not None:  # an end that waited for the catalog: its camera by its time
+            query = query.where(OutageRow.camera_id == self.camera_at(camera, end_ms))
         with self.session() as session, session.begin():
             session.execute(query)
 

@@ -52,11 +52,13 @@ class MotionGridStore:
 
     def add(self, seconds: Iterable[MotionSecond]) -> None:
         """OR the seconds' cells into their minutes' rows, in one transaction."""
-        minutes: dict[tuple[str, int], np.ndarray] = {}
+        seconds = list(seconds)
+        placed = self._index.placement([camera for camera, _second, _cells in seconds])  # by time: they may have
+        by_id: dict[tuple[int, int], np.ndarray] = {}  # waited for the catalog since before a camera's removal
         for camera, second, cells in seconds:
-            grids = minutes.setdefault((camera, second // 60 * MINUTE_MS), np.zeros((60, GRID_BYTES), np.uint8))
+            key = (placed[camera](second * 1000), second // 60 * MINUTE_MS)
+            grids = by_id.setdefault(key, np.zeros((60, GRID_BYTES), np.uint8))
             grids[second % 60] |= np.frombuffer(cells, np.uint8)
-        by_id = {(self._index.camera_id(camera), minute_ms): grids for (camera, minute_ms), grids in minutes.items()}
         with self._index.session() as session, session.begin():
             stored = session.scalars(select(MotionGridRow).where(
                 self._ours, tuple_(MotionGridRow.camera_id, MotionGridRow.minute_ms).in_(list(by_id))))

@@ -110,3 +110,56 @@ def test_what_the_old_camera_recorded_and_reaches_the_catalog_late_goes_by_its_t
         (aside, "cam/day/1.mp4"), (aside, "cam/day/2.mp4"), ("cam", "cam/day/3.mp4")]
     assert event.camera == "cam" and EventStore(index).get(event.id).camera == aside  # type: ignore[union-attr]
     assert index.outages(aside, 0, 2**62) and not index.outages("cam", 0, 2**62)
+
+
+def test_a_name_taken_again_twice_sends_each_late_row_to_its_own_camera(index: RecordingIndex) -> None:
+    """Found in review: the second taking overwrote the first's boundary, and the first camera's late rows went to
+    the second one's set-aside footage. Late outage ends and motion went by the name too."""
+    from detect.motion_grid import MotionSecond
+    from storage.motion_grids import MotionGridStore
+
+    store = CameraStore(index)
+    store.put("door", {"record_url": "rtsp://a"}, "catalog", T)
+    index.open_outage("door", T + 4000, "camera offline")
+    store.remove("door", T + 10_000)
+    store.put("door", {"record_url": "rtsp://b"}, "catalog", T + 20_000)
+    first = f"door~{index.camera_id('door')}.{T + 10_000}"
+    store.remove("door", T + 30_000)
+    store.put("door", {"record_url": "rtsp://c"}, "catalog", T + 40_000)
+    second = f"door~{index.camera_id('door')}.{T + 30_000}"
+    index.add_new_segments([Segment("door", "door/day/a.mp4", T + 5000, T + 6000, 10),
+                            Segment("door", "door/day/b.mp4", T + 25_000, T + 26_000, 10),
+                            Segment("door", "door/day/c.mp4", T + 45_000, T + 46_000, 10)])
+    assert [(s.camera, s.path[-5:]) for s in index.all_segments()] == [
+        (first, "a.mp4"), (second, "b.mp4"), ("door", "c.mp4")]
+    index.close_outages(T + 6000, "door")  # the first camera's outage end, arriving late
+    assert [o.end_ms for o in index.outages(first, 0, 2**62)] == [T + 6000]
+    grids = MotionGridStore(index)
+    grids.add([MotionSecond("door", (T + 5000) // 1000, bytes([1] * 18)),
+               MotionSecond("door", (T + 45_000) // 1000, bytes([1] * 18))])
+    assert grids.grids(first, 0, 2**62).seconds.tolist() == [(T + 5000) // 1000]
+    assert grids.grids("door", 0, 2**62).seconds.tolist() == [(T + 45_000) // 1000]
+
+
+def test_the_journals_written_at_start_leave_nothing_running(tmp_path: Path) -> None:
+    """Found in review: when the start's time for the journals ran out, their writer's thread went on in the
+    background and shared the journal file with the recorder that started next. They are written in the caller's
+    thread now, and what is left when the time runs out stays in the journal for its recorder."""
+    import threading
+
+    from storage.catalog_journal import CatalogJournal, journal_path
+    from storage.catalog_writer import replay_journals
+
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    try:
+        journal = CatalogJournal(journal_path(tmp_path, 0), "post")
+        journal.append([Segment("cam", f"cam/day/{k}.mp4", T + k * 1000, T + k * 1000 + 1000, 10) for k in range(3)])
+        journal.close()
+        threads = threading.active_count()
+        replay_journals(index, tmp_path, timeout=0)  # no time: nothing written, nothing left running
+        assert threading.active_count() == threads and not list(index.all_segments())
+        assert CatalogJournal(journal_path(tmp_path, 0), "post").pending == 3
+        replay_journals(index, tmp_path)
+        assert len(list(index.all_segments())) == 3 and not CatalogJournal(journal_path(tmp_path, 0), "post").pending
+    finally:
+        index.close()
