@@ -35,7 +35,7 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "reserve": {"bytes": usage.reserve_bytes, "held": usage.reserve_held},
         "locked_bytes": usage.locked_bytes,
         "shortage": station.retention.shortage,
-        "clock_steps": [{"since": None if step.since_ms is None else format_instant(step.since_ms, zone),
+        "clock_steps": [{"since": format_instant(step.since_ms, zone),
                          "before": format_instant(step.before_ms, zone), "after": format_instant(step.after_ms, zone),
                          "seconds": step.shift_ms / 1000} for step in steps.steps],
         "cameras": [

@@ -19,12 +19,15 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy.orm import InstrumentedAttribute
+
 
 @dataclass(frozen=True)
 class ClockStep:
     before_ms: int  # what the old clock read when the step was noticed: stamps up to it predate the step
     after_ms: int  # what the new clock read at that moment
-    since_ms: int | None = None  # what the old clock read when its boot began: stamps up to it are older boots'
+    since_ms: int  # what the old clock read when its boot began: stamps up to it are older boots'
 
     @property
     def shift_ms(self) -> int:
@@ -32,7 +35,11 @@ class ClockStep:
 
     def covers(self, stamp_ms: int) -> bool:
         """Whether a stamp was made in the step's boot before the step."""
-        return (self.since_ms is None or self.since_ms < stamp_ms) and stamp_ms <= self.before_ms
+        return self.since_ms < stamp_ms <= self.before_ms
+
+    def overlaps(self, start_ms: int, end_ms: int) -> bool:
+        """Whether a recording from `start_ms` to `end_ms` holds anything the step covers."""
+        return start_ms <= self.before_ms and end_ms > self.since_ms
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,7 @@ class ClockSteps:
         """The stamp axis cut where a step's span begins or ends, oldest piece first. Within a piece every stamp
         is covered by the same steps: those covering its upper end."""
         cuts = {step.before_ms for step in self.steps} | {step.since_ms for step in self.steps}
-        bounds: list[int | None] = [None, *sorted(cut for cut in cuts if cut is not None), None]
+        bounds: list[int | None] = [None, *sorted(cuts), None]
         return [Piece(after, until, 0 if until is None else self.real_ms(until) - until)
                 for after, until in itertools.pairwise(bounds)]
 
@@ -74,3 +81,9 @@ class ClockSteps:
             if after is None or after < until:
                 found.append(Piece(after, until, piece.shift_ms))
         return found
+
+
+def stamped_in(stamp: ColumnElement[int] | InstrumentedAttribute[int], pieces: list[Piece]) -> ColumnElement[bool]:
+    """SQL: whether `stamp` lies in one of `pieces` (above `after_ms`, up to `until_ms`)."""
+    return or_(false(), *((true() if piece.after_ms is None else stamp > piece.after_ms)
+                          & (true() if piece.until_ms is None else stamp <= piece.until_ms) for piece in pieces))

@@ -39,7 +39,6 @@ class ClockWatch:
     def __init__(self, index: RecordingIndex, read: Callable[[], ClockReading] = read_clock) -> None:
         self._index = index
         self._read = read
-        self.steps = ClockSteps()
 
     def check(self) -> ClockSteps:
         """Read the clock, keep a forward step since the last reading, and return the steps that still matter
@@ -71,5 +70,4 @@ class ClockWatch:
                 stale &= ClockStepRow.before_ms < first
             session.execute(delete(ClockStepRow).where(stale))
             found = session.scalars(select(ClockStepRow).where(ClockStepRow.station == station)).all()
-            self.steps = ClockSteps(ClockStep(row.before_ms, row.after_ms, row.since_ms) for row in found)
-        return self.steps
+            return ClockSteps(ClockStep(row.before_ms, row.after_ms, row.since_ms) for row in found)

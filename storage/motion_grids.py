@@ -12,11 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, delete, false, func, or_, select, true, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import and_, delete, false, func, or_, select, tuple_
 
 from detect.motion_grid import GRID_BYTES, MotionSecond
-from storage.clock_steps import ClockSteps, Piece
+from storage.clock_steps import ClockSteps, stamped_in
 from storage.index import RecordingIndex
 from storage.models import CameraRow, MotionGridRow, SegmentRow
 
@@ -94,8 +93,8 @@ class MotionGridStore:
         in real time. A minute across the beginning or the end of a step's span goes only once both its start and
         its end are that old (by its end alone, its seconds before a step went at once)."""
         station = self._index.station
-        aged = and_(_stamped_in(MotionGridRow.minute_ms, steps.older_than(before_ms - MINUTE_MS)),
-                    _stamped_in(MotionGridRow.minute_ms + MINUTE_MS, steps.older_than(before_ms)))
+        aged = and_(stamped_in(MotionGridRow.minute_ms, steps.older_than(before_ms - MINUTE_MS)),
+                    stamped_in(MotionGridRow.minute_ms + MINUTE_MS, steps.older_than(before_ms)))
         with self._index.session() as session, session.begin():
             oldest = dict(session.execute(select(SegmentRow.camera_id, func.min(SegmentRow.start_ms))
                                           .where(SegmentRow.station == station).group_by(SegmentRow.camera_id)).all())
@@ -106,8 +105,3 @@ class MotionGridStore:
                 session.execute(delete(MotionGridRow).where(self._ours, MotionGridRow.camera_id == camera_id,
                                                             or_(before_footage, aged)))
 
-
-def _stamped_in(stamp: ColumnElement[int] | InstrumentedAttribute[int], pieces: list[Piece]) -> ColumnElement[bool]:
-    """Whether `stamp` lies in one of `pieces` (`older_than`'s: bounded above)."""
-    return or_(false(), *((stamp <= piece.until_ms) & (true() if piece.after_ms is None else stamp > piece.after_ms)
-                          for piece in pieces if piece.until_ms is not None))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import case, func, select
 
-from storage.clock_steps import ClockSteps
+from storage.clock_steps import ClockSteps, stamped_in
 from storage.disk_space import DiskUsage, disk_usage
 from storage.index import RecordingIndex
 from storage.locks import locked_segment
@@ -65,11 +65,8 @@ def oldest_by_real_time(index: RecordingIndex, steps: ClockSteps) -> dict[str, t
     with index.session() as session:
         for piece in steps.pieces():
             query = (select(CameraRow.name, func.min(SegmentRow.start_ms)).join(SegmentRow)
-                     .where(CameraRow.station == index.station).group_by(CameraRow.name))
-            if piece.after_ms is not None:
-                query = query.where(SegmentRow.end_ms > piece.after_ms)
-            if piece.until_ms is not None:
-                query = query.where(SegmentRow.end_ms <= piece.until_ms)
+                     .where(CameraRow.station == index.station, stamped_in(SegmentRow.end_ms, [piece]))
+                     .group_by(CameraRow.name))
             for name, start in session.execute(query).all():
                 if name not in found or start + piece.shift_ms < found[name][1]:
                     found[name] = (start, start + piece.shift_ms)

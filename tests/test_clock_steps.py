@@ -139,9 +139,10 @@ def test_a_step_is_seen_across_a_restart_of_the_service_but_not_across_a_reboot(
     restarted = ClockWatch(index, Readings(ClockReading("boot-1", MINUTE, BOOTED_AT + MINUTE + 59_000),
                                            ClockReading("boot-1", 2 * MINUTE, NOW)))
     assert restarted.check().steps == ()  # 59 s: too small to matter
-    assert restarted.check().steps == (ClockStep(BOOTED_AT + 2 * MINUTE + 59_000, NOW, since_ms=BOOTED_AT),)
+    seen = restarted.check().steps
+    assert seen == (ClockStep(BOOTED_AT + 2 * MINUTE + 59_000, NOW, since_ms=BOOTED_AT),)
     rebooted = ClockWatch(index, Readings(ClockReading("boot-2", 0, NOW + 400 * MINUTE)))
-    assert rebooted.check().steps == restarted.steps.steps  # a new boot: nothing to compare with, the old step stays
+    assert rebooted.check().steps == seen  # a new boot: nothing to compare with, the old step stays
 
 
 def test_a_step_is_forgotten_once_nothing_stamped_before_it_is_left(index: RecordingIndex, tmp_path: Path) -> None:
@@ -171,10 +172,12 @@ def test_pieces_of_the_stamp_axis_with_the_boots_of_the_steps() -> None:
 
 
 def test_pieces_of_the_stamp_axis() -> None:
-    steps = ClockSteps([ClockStep(2000, 5000), ClockStep(100, 1000)])  # booted twice in the past
-    assert steps.pieces() == [Piece(None, 100, 3900), Piece(100, 2000, 3000), Piece(2000, None, 0)]
+    far = -1_000_000  # the boot began long before: every stamp from there on was made in it
+    steps = ClockSteps([ClockStep(2000, 5000, since_ms=far), ClockStep(100, 1000, since_ms=far)])  # set twice
+    assert steps.pieces() == [Piece(None, far, 0), Piece(far, 100, 3900), Piece(100, 2000, 3000), Piece(2000, None, 0)]
     assert [steps.real_ms(stamp) for stamp in (50, 100, 101, 2000, 2001)] == [3950, 4000, 3101, 5000, 2001]
-    assert steps.older_than(3100) == [Piece(None, -800, 3900), Piece(2000, 3100, 0)]
-    assert steps.older_than(4200) == [Piece(None, 100, 3900), Piece(100, 1200, 3000), Piece(2000, 4200, 0)]
+    assert steps.older_than(3100) == [Piece(None, far, 0), Piece(far, -800, 3900), Piece(2000, 3100, 0)]
+    assert steps.older_than(4200) == [Piece(None, far, 0), Piece(far, 100, 3900), Piece(100, 1200, 3000),
+                                      Piece(2000, 4200, 0)]
     assert steps.older_than(4200, judged_ms=4000) == [Piece(1000, 1200, 3000), Piece(4000, 4200, 0)]
     assert ClockSteps().older_than(7) == [Piece(None, 7, 0)]

@@ -204,7 +204,7 @@ def _body(source: ExportSource, case: Case, by: str, exported_ms: int, clips: li
     notes = [(f"{unhashed} segments were recorded before the station kept hashes: their SHA-256 is the one read "
              "at export, with nothing recorded to compare it with")] if unhashed else []
     spans = [(segment["start"]["unix_ms"], segment["end"]["unix_ms"]) for clip in clips for segment in clip["segments"]]
-    steps = [step for step in source.clock_steps.steps if any(_stamped_in(step, *span) for span in spans)]
+    steps = [step for step in source.clock_steps.steps if any(step.overlaps(*span) for span in spans)]
     notes += [_step_note(step, zone) for step in steps]
     return {
         "format": names.FORMAT,
@@ -217,24 +217,19 @@ def _body(source: ExportSource, case: Case, by: str, exported_ms: int, clips: li
         "clips": clips,
         "skipped": skipped,
         "notes": notes,
-        "clock_steps": [{"since": None if step.since_ms is None else instant(step.since_ms, zone),
+        "clock_steps": [{"since": instant(step.since_ms, zone),
                          "before": instant(step.before_ms, zone), "after": instant(step.after_ms, zone),
                          "seconds": step.shift_ms / 1000} for step in steps],
     }
 
 
-def _stamped_in(step: ClockStep, start_ms: int, end_ms: int) -> bool:
-    """Whether a segment holds footage the step covers: stamped in its boot, before it."""
-    return start_ms <= step.before_ms and (step.since_ms is None or end_ms > step.since_ms)
-
-
 def _step_note(step: ClockStep, zone: ZoneInfo) -> str:
     """A forward step of the clock that some exported footage was stamped before, for people (the player shows it)."""
     seconds = f"{step.shift_ms / 1000:.0f}"
-    since = "" if step.since_ms is None else f"từ {format_instant(step.since_ms, zone)} "
-    return (f"Đồng hồ của trạm đã được chỉnh tiến {seconds} giây (lúc {format_instant(step.before_ms, zone)} theo "
-            f"đồng hồ cũ, {format_instant(step.after_ms, zone)} theo đồng hồ mới). Hình ghi {since}đến thời điểm đó "
-            f"mang giờ của đồng hồ cũ: giờ thật bằng giờ ghi cộng thêm {seconds} giây.")
+    since, before, after = (format_instant(ms, zone) for ms in (step.since_ms, step.before_ms, step.after_ms))
+    return (f"Đồng hồ của trạm đã được chỉnh tiến {seconds} giây (lúc {before} theo đồng hồ cũ, {after} theo đồng hồ "
+            f"mới). Hình ghi từ {since} đến thời điểm đó mang giờ của đồng hồ cũ: giờ thật bằng giờ ghi cộng thêm "
+            f"{seconds} giây.")
 
 
 def _documents(source: ExportSource, body: dict[str, Any]) -> list[tuple[str, bytes]]:

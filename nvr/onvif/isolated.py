@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ingest.urls import redact_text
 from nvr.onvif.discovery import probe
-from nvr.onvif.model import READ_AT_ONCE, DeviceInfo, FoundCamera
+from nvr.onvif.model import READ_AT_ONCE, FoundCamera
 
 log = logging.getLogger(__name__)
 START_SECONDS = 20.0  # Python and the ONVIF library's import, on a slow mini-PC
@@ -41,7 +41,7 @@ async def read_cameras(cameras: list[FoundCamera], user: str, password: str, ans
     if not cameras:
         return []
     seconds = START_SECONDS + answer_within * (math.ceil(len(cameras) / READ_AT_ONCE) + 1)
-    request = {"cameras": [{"device": c.device, "name": c.name, "hardware": c.hardware} for c in cameras],
+    request = {"cameras": [camera.as_dict() for camera in cameras],
                "user": user, "password": password, "timeout": answer_within, "seconds": seconds + 5}
     extra = os.environ.get("PYTHONPATH")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SOURCE_ROOT), *([extra] if extra else [])])}
@@ -85,8 +85,8 @@ async def _lines(stdout: asyncio.StreamReader) -> AsyncIterator[FoundCamera]:
         if not answer:
             return
         try:
-            yield _camera(json.loads(answer))
-        except (ValueError, KeyError, TypeError):
+            yield FoundCamera.from_dict(json.loads(answer))
+        except (ValueError, KeyError, TypeError, AttributeError):  # not a JSON object of the child's
             continue
 
 
@@ -97,10 +97,3 @@ async def _tail(stream: asyncio.StreamReader) -> bytes:
         kept = (kept + chunk)[-STDERR_BYTES:]
     return kept
 
-
-def _camera(data: dict[str, object]) -> FoundCamera:
-    info = data["info"]
-    return FoundCamera(str(data["device"]), str(data["name"]), str(data["hardware"]),
-                       DeviceInfo.from_dict(info) if isinstance(info, dict) else None,
-                       None if data["error"] is None else str(data["error"]),
-                       None if data["reason"] is None else str(data["reason"]))

@@ -78,6 +78,18 @@ class FoundCamera:
         return FoundCamera(self.device, self.name[:MAX_TEXT], self.hardware[:MAX_TEXT], info,
                            None if self.error is None else self.error[:MAX_ERROR], self.reason)
 
+    def as_dict(self) -> dict[str, Any]:
+        """What the reader child and the station pass each other (JSON); `from_dict` reads it back."""
+        return {"device": self.device, "name": self.name, "hardware": self.hardware,
+                "info": self.info.as_dict() if self.info else None, "error": self.error, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FoundCamera:
+        info, error, reason = data.get("info"), data.get("error"), data.get("reason")
+        return cls(str(data["device"]), str(data["name"]), str(data["hardware"]),
+                   DeviceInfo.from_dict(info) if isinstance(info, dict) else None,
+                   None if error is None else str(error), None if reason is None else str(reason))
+
     def shown(self) -> dict[str, Any]:
         """For the API and `nvr discover --json`: stream URLs without passwords."""
         info = self.info

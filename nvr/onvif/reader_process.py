@@ -28,10 +28,7 @@ REQUEST_BYTES = 4 << 20  # MAX_FOUND cameras of bounded address and names
 
 def line(camera: FoundCamera) -> str:
     """One camera's line, a few kB at most (`FoundCamera.bounded`)."""
-    camera = camera.bounded()
-    return json.dumps({"device": camera.device, "name": camera.name, "hardware": camera.hardware,
-                       "info": camera.info.as_dict() if camera.info else None, "error": camera.error,
-                       "reason": camera.reason}, ensure_ascii=False)
+    return json.dumps(camera.bounded().as_dict(), ensure_ascii=False)
 
 
 def refuse_redirects() -> None:
@@ -53,7 +50,7 @@ def main() -> None:
     refuse_redirects()
     from nvr.onvif.cameras import read_cameras  # after the limit: the library's memory counts in it
 
-    cameras = [FoundCamera(str(c["device"]), str(c["name"]), str(c["hardware"])) for c in request["cameras"]]
+    cameras = [FoundCamera.from_dict(camera) for camera in request["cameras"]]
     asyncio.run(read_cameras(cameras, str(request["user"]), str(request["password"]), float(request["timeout"]),
                              done=lambda camera: print(line(camera), flush=True)))
 
