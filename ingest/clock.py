@@ -37,16 +37,20 @@ class ReceiveClock:
 
     def stamp(self, media_seconds: float, *, keyframe: bool) -> Stamp:
         """Wall time of a packet whose camera timestamp is `media_seconds`."""
-        now_mono, now_wall = _clocks()
         jumped = self._last_media is not None and not (
             self._last_media <= media_seconds <= self._last_media + self._jump
         )
         self._last_media = media_seconds
         if self._anchor is None or jumped:
+            now_mono, now_wall = _clocks()
             self._anchor = (media_seconds, now_mono, now_wall)
             return Stamp(self._anchor[2], discontinuity=jumped)
         media0, mono0, wall0 = self._anchor
+        now_mono, now_wall = time.monotonic(), time.time()  # per packet: two reads; a third only when they disagree
         set_by = (now_wall - now_mono) - (wall0 - mono0)  # every anchor keeps the clocks' difference as it read it
+        if abs(set_by) > CLOCK_SET_SECONDS:  # set, or the thread held between the two reads: read them together
+            now_mono, now_wall = _clocks()
+            set_by = (now_wall - now_mono) - (wall0 - mono0)
         if abs(set_by) > CLOCK_SET_SECONDS:  # the station's clock is the reference: stamps follow its setting
             wall0 += set_by
             self._anchor = (media0, mono0, wall0)
