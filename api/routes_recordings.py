@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from api.auth import current_user, remote_address, visible_camera
 from api.clip_stream import stream_clip
 from api.deps import Window, get_station, time_window
+from api.routes_storage import clock_step_answer
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
@@ -32,12 +33,16 @@ CLIP_START_HEADER = "X-Clip-Start-Ms"  # the wall time (ms since 1970) of the cl
 @router.get("/{name}/recordings")
 def recordings(name: str, start: str | None = None, end: str | None = None, user: User = Depends(current_user),
                station: Station = Depends(get_station)) -> dict[str, Any]:
-    """Recorded ranges and gaps (with reasons) of one camera; default: the last 24 hours."""
+    """Recorded ranges and gaps (with reasons) of one camera; default: the last 24 hours. `clock_steps`: the forward
+    steps of the station's clock that footage in the window may have been stamped before (its real time is later
+    than its stamp by the step: the stamps between a step's `since` and `before`)."""
     visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
+    zone = station.config.zone
     return {"camera": name, **recordings_answer(partial(station.recorded_spans, name),
-                                                partial(station.index.outages, name), window,
-                                                station.config.zone)}
+                                                partial(station.index.outages, name), window, zone),
+            "clock_steps": [clock_step_answer(step, zone) for step in station.clock_steps.steps
+                            if step.overlaps(window.start_ms, window.end_ms)]}
 
 
 def recordings_answer(spans: Callable[[int, int], Iterable[tuple[int, int]]],

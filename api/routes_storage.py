@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends
 
@@ -12,6 +13,7 @@ from nvr.station import DAY_MS, Station
 from nvr.times import format_instant
 from storage.accounts import User
 from storage.clock import now_ms
+from storage.clock_steps import ClockStep
 from storage.usage import storage_usage
 
 router = APIRouter(prefix="/api")
@@ -35,9 +37,7 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "reserve": {"bytes": usage.reserve_bytes, "held": usage.reserve_held},
         "locked_bytes": usage.locked_bytes,
         "shortage": station.retention.shortage,
-        "clock_steps": [{"since": format_instant(step.since_ms, zone),
-                         "before": format_instant(step.before_ms, zone), "after": format_instant(step.after_ms, zone),
-                         "seconds": step.shift_ms / 1000} for step in steps.steps],
+        "clock_steps": [clock_step_answer(step, zone) for step in steps.steps],
         "cameras": [
             {"name": c.camera, "bytes": c.bytes, "locked_bytes": c.locked_bytes, "segments": c.segments,
              "oldest": format_instant(c.oldest_ms, zone) if c.oldest_ms is not None else None,
@@ -46,3 +46,11 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
             for c in usage.cameras
         ],
     }
+
+
+def clock_step_answer(step: ClockStep, zone: ZoneInfo) -> dict[str, Any]:
+    """A forward step of the station's clock as the API gives it: footage stamped after `since` and up to `before`
+    (the old clock's readings at its boot's start and at the step) was recorded `seconds` later than its stamp says;
+    `after` is what the new clock read at the step."""
+    return {"since": format_instant(step.since_ms, zone), "before": format_instant(step.before_ms, zone),
+            "after": format_instant(step.after_ms, zone), "seconds": step.shift_ms / 1000}

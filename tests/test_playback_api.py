@@ -105,3 +105,27 @@ def test_cameras_carry_their_area(recorded) -> None:
     refused = admin.put("/api/cameras/nha-5", json={"area": "x" * 101})
     assert refused.status_code == 400 and refused.json()["detail"].startswith("area:")
     assert station.camera("nha-5").area == "Hẻm 4"
+
+
+def test_recordings_name_the_clock_steps_their_footage_was_stamped_before(recorded) -> None:
+    from storage.clock_steps import ClockStep, ClockSteps
+
+    station, operator, household = recorded
+    first = station.index.segments("nha-5", 0, 2**62)[0]
+    # the station's clock set an hour forward at the end of the first segment, in the boot that recorded it
+    step = ClockStep(first.end_ms, first.end_ms + 3_600_000, since_ms=first.start_ms - 60_000)
+    station.retention.clock_steps = ClockSteps([step])
+
+    def listed(client: TestClient, start_ms: int, end_ms: int) -> list[dict[str, object]]:
+        answer = client.get(f"/api/cameras/nha-5/recordings?start={start_ms / 1000}&end={end_ms / 1000}")
+        assert answer.status_code == 200
+        steps: list[dict[str, object]] = answer.json()["clock_steps"]
+        return steps
+
+    around = listed(household, first.start_ms, first.end_ms + 5000)  # a household's own camera: its times too
+    assert len(around) == 1 and around[0]["seconds"] == 3600.0
+    assert around == listed(operator, first.start_ms, first.end_ms + 5000)
+    assert around[0]["before"] == operator.get("/api/storage").json()["clock_steps"][0]["before"], "one format"
+    assert listed(operator, first.end_ms + 1, first.end_ms + 60_000) == [], "stamped after the step"
+    assert listed(operator, first.start_ms - 600_000, first.start_ms - 60_000) == [], "an earlier boot's stamps"
+    assert household.get(f"/api/cameras/nga-tu/recordings?start={first.start_ms / 1000}").status_code == 404

@@ -188,6 +188,37 @@ def test_the_timeline_zooms_to_a_minute_shows_keyframes_and_a_click_plays_that_m
         assert not errors
 
 
+def test_footage_stamped_before_the_clock_was_set_is_hatched_and_says_how_late(station: Station) -> None:
+    from storage.clock_steps import ClockStep, ClockSteps
+
+    start = common_start(station)
+    step = ClockStep(start + 15_000, start + 15_000 + 3_600_000, since_ms=start - 600_000)  # an hour forward
+    kept = station.retention.clock_steps
+    station.retention.clock_steps = ClockSteps([step])
+    late = "giờ thật muộn hơn 1.0 giờ"
+    try:
+        with serving(station) as base, chromium() as browser:
+            page, errors = open_playback(browser, base, f"cameras=a,b&at={start + 5000}",
+                                         viewport={"width": 1280, "height": 900})
+            page.wait_for_function("() => Number(document.querySelector('.timeline')?.dataset.clockSteps) === 2",
+                                   timeout=20_000)  # one hatched stretch on each camera's row
+            expect(page.locator(".timeline .legend .clock_step")).to_have_text("Giờ ghi theo đồng hồ cũ")
+            page.wait_for_function(ALL_READY, timeout=30_000)
+            expect(page.locator('.ptile[data-camera="a"] .tile-note')).to_contain_text(late)
+            view = page.evaluate("() => { const d = document.querySelector('.timeline').dataset;"
+                                 " return [Number(d.viewStart), Number(d.viewEnd)]; }")
+            box = page.locator(".timeline canvas").bounding_box()
+            assert box is not None
+            x = box["x"] + (start + 5000 - view[0]) / (view[1] - view[0]) * box["width"]
+            page.mouse.move(x, box["y"] + 10)
+            expect(page.locator(".scrub-tip .tip-text")).to_contain_text(late)
+            jump(page, station, start + 25_000)  # after the step: the time is right, nothing said
+            expect(page.locator('.ptile[data-camera="a"] .tile-note')).to_have_text("")
+            assert not errors
+    finally:
+        station.retention.clock_steps = kept
+
+
 def oscillators(page: Page) -> int:
     return int(page.evaluate("() => window.tones"))
 

@@ -4,6 +4,7 @@ import { api } from "./api.js";
 import { setUpDiscovery } from "./discover.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
+import { duration } from "./timefmt.js";
 
 const STATUS_POLL_MS = 3000;
 const COLUMNS = ["cam_title", "cam_location", "status", "record_url", "storage"]; // labels of a row's cells on a phone
@@ -17,12 +18,6 @@ export function size(bytes) {
     unit += 1;
   }
   return `${bytes.toFixed(unit && bytes < 10 ? 1 : 0)} ${units[unit]}`;
-}
-
-export function duration(days) {
-  if (days >= 1) return `${days.toFixed(1)} ${t("days")}`;
-  if (days >= 1 / 24) return `${(days * 24).toFixed(1)} ${t("hours")}`;
-  return `${Math.round(days * 1440)} ${t("minutes")}`;
 }
 
 export function line(text, className = "") {

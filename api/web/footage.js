@@ -34,6 +34,7 @@ export class Footage extends EventTarget {
     this.locks = []; // { camera, start, end, case, title }: items of open cases
     this.ranges = new Map(); // camera -> [[start, end], ...] in time order
     this.gaps = new Map(); // camera -> [[start, end, reason], ...]
+    this.clockSteps = new Map(); // camera -> [[since, before, seconds], ...]: stamps in (since, before] are late by seconds
     this.events = [];
     this.span = null; // { start, end, at }: what is loaded, and when it was
     this.pending = null;
@@ -77,6 +78,8 @@ export class Footage extends EventTarget {
     for (const listing of listings) {
       this.ranges.set(listing.camera, listing.ranges.map((r) => [Date.parse(r.start), Date.parse(r.end)]));
       this.gaps.set(listing.camera, listing.gaps.map((g) => [Date.parse(g.start), Date.parse(g.end), g.reason]));
+      this.clockSteps.set(listing.camera, (listing.clock_steps || [])
+        .map((step) => [Date.parse(step.since), Date.parse(step.before), step.seconds]));
     }
     this.events = events.filter((event) => this.cameras.includes(event.camera));
     this.span = { start, end, at: Date.now() };
@@ -98,6 +101,13 @@ export class Footage extends EventTarget {
     const spans = this.gaps.get(camera) || [];
     const index = search(spans, ms);
     return index >= 0 && ms < spans[index][1] ? spans[index][2] : null;
+  }
+
+  // How many seconds later than its stamp footage stamped `ms` was recorded (the station's clock was set forward
+  // after it): 0 for footage stamped on the right clock.
+  lateBy(camera, ms) {
+    return (this.clockSteps.get(camera) || []).filter(([since, before]) => since < ms && ms <= before)
+      .reduce((sum, [, , seconds]) => sum + seconds, 0);
   }
 
   // The first recorded moment from `ms` on in `direction` (+1 later, -1 earlier), or null.

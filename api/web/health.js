@@ -1,8 +1,9 @@
 // Camera health (#/health): uptime, outages, tampering and the last picture of each camera, worst first.
 import { api } from "./api.js";
-import { duration, line } from "./cameras.js";
+import { line } from "./cameras.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
+import { duration } from "./timefmt.js";
 
 const POLL_MS = 60000; // a week of 64 cameras costs the station about a second of CPU (design/health.md)
 const DAY_CHOICES = [1, 7, 30];

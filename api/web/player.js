@@ -8,7 +8,7 @@ import { SharedClock } from "./clock.js";
 import { displayName, toggleFullscreen } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { RecordedVideo } from "./stream.js";
-import { dateTime } from "./timefmt.js";
+import { dateTime, duration } from "./timefmt.js";
 
 const SPEEDS = [-16, -8, -4, -2, -1, 1, 2, 4, 8, 16];
 const SMOOTH_MAX_RATE = 4; // up to this speed forward the videos play; faster, and backwards, they show keyframes
@@ -154,8 +154,9 @@ export class Player extends EventTarget {
     else if (known && stream.spanAt(position)) state = this.follow(tile, position, mode);
     if ((state === "gap" || !stream.spanAt(position)) && !video.paused) video.pause();
     const reason = state === "gap" && this.footage.gapAt(tile.camera, position);
+    const late = state === "ready" ? this.footage.lateBy(tile.camera, position) : 0;
     const note = { gap: reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"), loading: t("loading"),
-      failed: t("cannot_play") }[state] || "";
+      failed: t("cannot_play") }[state] || (late > 0 ? t("stamped_on_old_clock", { by: duration(late / 86400) }) : "");
     if (note !== tile.note || tile.element.dataset.state !== state) {
       tile.note = note;
       tile.element.dataset.state = state;

@@ -1,4 +1,6 @@
 // Times shown in the station's time zone, whatever the browser's own zone is, and times typed by people.
+import { t } from "./i18n.js";
+
 let zone = "Asia/Ho_Chi_Minh";
 
 export function setZone(name) {
@@ -74,4 +76,11 @@ export function parseTyped(text, referenceMs) {
   const [hour, minute, second] = [match[7], match[8], match[9] || 0].map(Number);
   if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
   return fromZoned(year, month, day, hour, minute, second);
+}
+
+// A length of time in the largest unit that reads well (days, hours or minutes).
+export function duration(days) {
+  if (days >= 1) return `${days.toFixed(1)} ${t("days")}`;
+  if (days >= 1 / 24) return `${(days * 24).toFixed(1)} ${t("hours")}`;
+  return `${Math.round(days * 1440)} ${t("minutes")}`;
 }

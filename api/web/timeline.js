@@ -3,9 +3,10 @@
 // wheel, a pinch, the + and - keys or buttons; pan with a sideways wheel, two fingers or the arrow keys. Under
 // the pointer, hovering or dragging, the keyframe of that moment; a click, or the end of a drag, seeks there.
 // For duty officers also their bookmarks (a mark with its note under the pointer), the footage locked by open
-// cases (a stripe along the row's top) and the range marked for a case (shaded).
+// cases (a stripe along the row's top) and the range marked for a case (shaded). Footage stamped before the station's
+// clock was set forward is hatched, and the tip gives how much later it was really recorded.
 import { t } from "./i18n.js";
-import { clock, dateTime, dayStart } from "./timefmt.js";
+import { clock, dateTime, dayStart, duration } from "./timefmt.js";
 
 const MIN_SPAN_MS = 60000;
 const MAX_SPAN_MS = 86400000;
@@ -20,6 +21,7 @@ const FOLLOW_AT = 0.2; // a head leaving the view puts it back this far from the
 const EVENT_PART = 0.4; // of a row, at its bottom: the events
 const LOCK_PX = 3; // the locked stripe along a row's top
 const NEAR_PX = 4; // a bookmark this close to the pointer is named in the tip
+const HATCH_PX = 6; // the spacing of the hatching over footage stamped on a wrong clock
 
 export const EVENT_TYPES = ["motion", "tamper_covered", "tamper_moved", "tamper_defocus", "video_loss", "night_mode",
   "day_mode"];
@@ -44,7 +46,10 @@ export class Timeline {
     this.nowX = 0;
     this.legend();
     this.bind();
-    this.onChange = () => this.invalidate();
+    this.onChange = () => {
+      if (this.legendSteps !== [...footage.clockSteps.values()].some((steps) => steps.length > 0)) this.legend();
+      this.invalidate();
+    };
     footage.addEventListener("change", this.onChange);
     this.resize = new ResizeObserver(() => this.invalidate());
     this.resize.observe(this.canvas);
@@ -58,7 +63,9 @@ export class Timeline {
   }
 
   legend() {
-    const keys = [...EVENT_TYPES, ...(this.footage.staff ? ["bookmark", "locked"] : [])];
+    this.legendSteps = [...this.footage.clockSteps.values()].some((steps) => steps.length > 0);
+    const keys = [...EVENT_TYPES, ...(this.footage.staff ? ["bookmark", "locked"] : []),
+      ...(this.legendSteps ? ["clock_step"] : [])];
     this.root.querySelector(".legend").replaceChildren(...keys.map((type) => {
       const item = document.createElement("span");
       item.className = `key ${type}`;
@@ -209,6 +216,8 @@ export class Timeline {
     const lines = [dateTime(ms), camera.title || camera.name];
     const reason = this.footage.gapAt(camera.name, ms);
     if (!recorded) lines.push(reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"));
+    const late = this.footage.lateBy(camera.name, ms);
+    if (late > 0) lines.push(t("stamped_on_old_clock", { by: duration(late / 86400) }));
     lines.push(...happened.map((event) => `${t(event.type)} ${clock(event.start_ms)}`));
     const near = this.msPerPx() * NEAR_PX;
     lines.push(...this.footage.bookmarks.filter((mark) => mark.camera === camera.name && Math.abs(mark.at_ms - ms) <= near)
@@ -279,6 +288,7 @@ export class Timeline {
     let ranges = 0;
     let locked = 0;
     let marks = 0;
+    let stepped = 0;
     cameras.forEach((camera, row) => {
       const y = row * ROW_PX;
       g.fillStyle = colour("gap");
@@ -287,6 +297,10 @@ export class Timeline {
       for (const [start, end] of footage.ranges.get(camera.name) || []) {
         bar(start, end, y + 2, ROW_PX * (1 - EVENT_PART) - 2);
         ranges += 1;
+      }
+      for (const [since, before] of footage.clockSteps.get(camera.name) || []) {
+        this.hatch(g, since, before, y + 2, ROW_PX * (1 - EVENT_PART) - 2, colour("clock-step"));
+        stepped += 1;
       }
       for (const event of footage.events) {
         if (event.camera !== camera.name) continue;
@@ -320,6 +334,7 @@ export class Timeline {
     this.root.dataset.ranges = ranges;
     this.root.dataset.locked = locked;
     this.root.dataset.bookmarks = marks;
+    this.root.dataset.clockSteps = stepped;
     this.drawSelection(g, height, colour);
     this.drawAxis(g, width, height - AXIS_PX, colour);
     const line = (ms, style, lineWidth) => {
@@ -331,6 +346,25 @@ export class Timeline {
     if (this.preview !== null) line(this.preview, colour("muted"), 1);
     line(this.head, colour("text"), 2);
     this.root.setAttribute("aria-valuetext", dateTime(this.head));
+  }
+
+  // Diagonal lines over [start, end) of a row's band from `y`, `h` high.
+  hatch(g, start, end, y, h, style) {
+    const [from, to] = [Math.max(0, this.xAt(start)), Math.min(this.canvas.clientWidth, this.xAt(end))];
+    if (to <= from) return;
+    g.save();
+    g.beginPath();
+    g.rect(from, y, to - from, h);
+    g.clip();
+    g.strokeStyle = style;
+    g.lineWidth = 2;
+    g.beginPath();
+    for (let x = from - (from % HATCH_PX) - h; x < to; x += HATCH_PX) {
+      g.moveTo(x, y + h);
+      g.lineTo(x + h, y);
+    }
+    g.stroke();
+    g.restore();
   }
 
   drawSelection(g, height, colour) {
