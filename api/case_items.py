@@ -11,7 +11,7 @@ from fastapi import HTTPException
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from api.auth import visible_camera
-from api.deps import zoned_instant
+from api.deps import span_text, zoned_instant
 from api.routes_events import event_range, visible_event
 from api.routes_recordings import MAX_CLIP_MS
 from nvr.config import one_line, readable
@@ -49,7 +49,7 @@ def check_range(start_ms: int, end_ms: int, where: str = "") -> None:
     if end_ms <= start_ms:
         raise HTTPException(400, f"{where}end: must be after start")
     if end_ms - start_ms > MAX_CLIP_MS:
-        raise HTTPException(400, f"{where}end: the range is longer than the limit of {MAX_CLIP_MS // 3_600_000} hours")
+        raise HTTPException(400, f"{where}end: the range is longer than the limit of {span_text(MAX_CLIP_MS)}")
 
 def typed_over(zone: ZoneInfo, start: Instant | None, end: Instant | None, start_ms: int | None,
                end_ms: int | None, where: str = "") -> tuple[int | None, int | None]:
@@ -82,7 +82,10 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     start_ms, end_ms = typed_over(station.config.zone, item.start, item.end, start_ms, end_ms, where)
     if camera is None or start_ms is None or end_ms is None:
         raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event or a bookmark)")
-    visible_camera(station, user, camera)
+    try:
+        visible_camera(station, user, camera)
+    except HTTPException as refused:  # which item of several, as every other error here says
+        raise HTTPException(refused.status_code, f"{where}camera: {refused.detail}") from None
     check_range(start_ms, end_ms, where)
     if not station.recorded_spans(camera, start_ms, end_ms):
         raise HTTPException(404, f"{where}start: no footage of {camera} in the requested range")

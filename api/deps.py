@@ -63,8 +63,7 @@ def zoned_window(zone: ZoneInfo, start: str | None, end: str | None, *, max_ms: 
     if end_ms <= start_ms:
         raise HTTPException(400, "end must be after start")
     if max_ms is not None and end_ms - start_ms > max_ms:
-        hours = max_ms // 3_600_000
-        raise HTTPException(400, f"the range is longer than the limit of {hours} hour{'' if hours == 1 else 's'}")
+        raise HTTPException(400, f"the range is longer than the limit of {span_text(max_ms)}")
     return Window(start_ms, end_ms)
 
 
@@ -73,3 +72,11 @@ async def record_audit(station: Station, action: str, *, username: str | None, c
     """Write an audit entry from async code without blocking the event loop."""
     await asyncio.to_thread(station.audit.record, action, username=username, camera=camera, detail=detail,
                             remote=remote)
+
+
+def span_text(ms: int) -> str:
+    """A limit on a range as people say it: "1 hour", "24 hours", "31 days"."""
+    days, hours = ms // 86_400_000, ms // 3_600_000
+    if days >= 2 and ms % 86_400_000 == 0:
+        return f"{days} days"
+    return f"{hours} hour{'' if hours == 1 else 's'}"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from api.auth import visible_camera
-from api.case_items import Instant, Note
+from api.case_items import BOOKMARK_AFTER_MS, BOOKMARK_BEFORE_MS, Instant, Note
 from api.deps import query_instant, time_window
 from api.routes_cases import Staff, StationDep, audit
 from nvr.station import Station
@@ -59,7 +59,11 @@ def list_bookmarks(staff: Staff, station: StationDep, camera: str | None = None,
 @router.post("", status_code=201)
 def add_bookmark(new: NewBookmark, request: Request, staff: Staff, station: StationDep) -> dict[str, Any]:
     camera = visible_camera(station, staff, new.camera)
-    bookmark = station.bookmarks.add(camera, query_instant(station, "at", str(new.at)), new.note, staff.username)
+    at_ms = query_instant(station, "at", str(new.at))
+    # a moment marked on footage: one with none around it (a typo of a year, the future) could never go into a case
+    if not station.recorded_spans(camera, at_ms - BOOKMARK_BEFORE_MS, at_ms + BOOKMARK_AFTER_MS):
+        raise HTTPException(404, f"at: no footage of {camera} within {BOOKMARK_BEFORE_MS // 1000} s of that moment")
+    bookmark = station.bookmarks.add(camera, at_ms, new.note, staff.username)
     audit(station, request, staff, "bookmark_add",
           f"bookmark {bookmark.id} at {format_instant(bookmark.at_ms, station.config.zone)}", camera=camera)
     return bookmark_json(bookmark, station)

@@ -124,7 +124,7 @@ def test_bad_items_are_refused_naming_the_field(post: Post) -> None:
         (create(good, {**good, "start": "hôm qua"}), 400, "items[1].start: 'hôm qua' is not a time"),
         (create({**good, "end": start - 1}), 400, "items[0].end: must be after start"),
         (create({**good, "start": start - 2 * 86_400}), 400, "items[0].end: the range is longer than the limit"),
-        (create({**good, "camera": "ghost"}), 404, "no camera named 'ghost'"),
+        (create(good, {**good, "camera": "ghost"}), 404, "items[1].camera: no camera named 'ghost'"),
         (create({**good, "start": 1000, "end": 2000}), 404, "items[0].start: no footage of hem-4"),
         (create({"camera": "hem-4"}), 400, "items[0].camera, items[0].start, items[0].end: required"),
         (create({"event": 1, "bookmark": 1}), 400, "give one of them, not both"),
@@ -148,6 +148,9 @@ def test_items_come_from_bookmarks_and_events(post: Post) -> None:
     at = end - 1
     made = post.operator.post("/api/bookmarks", json={"camera": "hem-4", "at": at, "note": "người lạ"})
     assert made.status_code == 201 and made.json()["created_by"] == "duty"
+    for nowhere in (at + 365 * 86_400, 0):  # a year ahead, 1970: no footage to mark
+        refused = post.operator.post("/api/bookmarks", json={"camera": "hem-4", "at": nowhere})
+        assert refused.status_code == 404 and refused.json()["detail"].startswith("at: no footage of hem-4")
     bookmark = made.json()
     assert post.operator.get(f"/api/bookmarks/{bookmark['id']}").json()["note"] == "người lạ"
     assert bookmark["id"] in [b["id"] for b in post.operator.get("/api/bookmarks?camera=hem-4").json()]

@@ -183,6 +183,33 @@ def test_the_offline_player_plays_the_clips_together_on_the_wall_clock(tmp_path:
     assert requests and all(url.startswith("file://") for url in requests), requests
 
 
+def test_the_offline_player_goes_over_the_time_no_clip_covers_and_plays_a_clip_from_its_row(
+        recorded: Recorded, tmp_path: Path) -> None:
+    """Two ranges of one camera minutes (here seconds) apart: playing on from the first does not sit through the
+    stretch between them; each clip's row plays it."""
+    first, second = middle_range(recorded, "cam0", 0, 1), middle_range(recorded, "cam0", 4, 5)
+    case_id = new_case(recorded, [{"camera": "cam0", "start": start / 1000, "end": end / 1000}
+                                  for start, end in (first, second)], title="Hai đoạn")
+    with zipfile.ZipFile(io.BytesIO(recorded.export(case_id))) as archive:
+        archive.extractall(tmp_path)
+    with chromium() as browser:
+        page = browser.new_page(bypass_csp=True)  # the page forbids eval, which Playwright's checks use
+        page.goto((tmp_path / "index.html").as_uri())
+        page.wait_for_function("[...document.querySelectorAll('video')].every(v => v.readyState >= 2)", timeout=15_000)
+        starts = page.evaluate("clips.map(c => c.start)")
+        ends = page.evaluate("clips.map(c => c.end)")
+        assert starts[1] - ends[0] > 2000, "a stretch between the clips"
+        between = (ends[0] + starts[1]) // 2
+        page.evaluate(f"jump({between})")
+        page.click("#play")
+        page.wait_for_function(f"now !== {between}", timeout=5_000)
+        assert page.evaluate("now") >= starts[1], "played on at the next clip at once"
+        page.click("#play")
+        page.locator("#clips .play-clip").first.click()
+        assert page.evaluate("playing") and abs(page.evaluate("now") - starts[0]) < 1000
+        assert "T" not in page.inner_text("#summary").split("lúc ")[1][:12], "the export's time as people read it"
+
+
 def test_the_signature_checks_with_openssl_alone(tmp_path: Path,
                                                  exported: Exported) -> None:
     """What README-vi.txt tells an investigator without our software to run."""

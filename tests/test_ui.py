@@ -141,5 +141,5 @@ def test_the_generated_password_is_changed_on_the_first_login(tmp_path: Path, ma
         page.fill("input[name=again]", "a-new-admin-password")
         page.click("#password-form button[type=submit]")
         page.wait_for_selector("#grid")
-        assert page.is_visible("#cameras-link") and page.inner_text("#who") == "admin (admin)"
+        assert page.is_visible("#cameras-link") and page.inner_text("#who") == "admin (administrator)"
     assert station.accounts.verify("admin", "a-new-admin-password") is not None

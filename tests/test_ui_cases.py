@@ -14,9 +14,10 @@ from typing import Any
 import av
 import httpx
 import pytest
-from playwright.sync_api import Page, Route, expect
+from playwright.sync_api import Dialog, Page, Route, expect
 
 from nvr.station import Station
+from storage.clock import now_ms
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, start_station, station_config, wait_for
 from tests.support.district_hold import hold_for_district
 from tests.support.rtsp import RtspServer
@@ -99,7 +100,16 @@ def test_a_case_built_in_the_ui_from_two_cameras_exports_and_verifies(station: t
     nvr.events.update(event.id, end_ms=start + 3000)
     with serving(nvr) as base, chromium() as browser:
         page, errors = operator_page(browser, base, accept_downloads=True)
-        page.on("dialog", lambda confirm: confirm.accept())
+        asked: list[str] = []  # the confirmations asked for; the first to close the case is turned down
+
+        def answer(confirm: Dialog) -> None:
+            asked.append(confirm.message)
+            if confirm.message.startswith("Đóng hồ sơ") and asked.count(confirm.message) == 1:
+                confirm.dismiss()
+            else:
+                confirm.accept()
+
+        page.on("dialog", answer)
         page.goto(f"{base}/#/playback?cameras=hem-4,loa&at={start}")
         page.wait_for_function(ALL_READY, timeout=30_000)
 
@@ -147,6 +157,7 @@ def test_a_case_built_in_the_ui_from_two_cameras_exports_and_verifies(station: t
         expect(page.locator(".fingerprint")).to_contain_text(key["key_fingerprint"])
         items.filter(has_text="từ đánh dấu").locator(".remove").click()
         expect(items).to_have_count(3)
+        assert "thôi được khoá" in asked[-1], "what leaves an open case is asked for first"
         (case,) = client.get("/api/cases").json()
         assert [(i["camera"], i["start_ms"], i["end_ms"]) for i in case["items"]] == [  # in time order
             ("hem-4", start - 4000, start + 8000), ("hem-4", start, end), ("loa", start, end)]
@@ -167,7 +178,10 @@ def test_a_case_built_in_the_ui_from_two_cameras_exports_and_verifies(station: t
             link.click()
         data = Path(download.value.path()).read_bytes()
 
-        # closed (the lock goes), then deleted after the confirmation
+        # closed (the lock goes) once the officer confirms it, then deleted after the confirmation
+        page.click(".case-edit .toggle-status")
+        assert asked[-1].startswith("Đóng hồ sơ «Mất xe máy hẻm 4»"), asked
+        assert client.get("/api/cases").json()[0]["status"] == "open", "turned down: still open"
         page.click(".case-edit .toggle-status")
         expect(page.locator(".case-page")).to_have_attribute("data-status", "closed")
         expect(page.locator(".lock-note")).to_contain_text("đã đóng")
@@ -358,3 +372,35 @@ def test_the_case_dialog_submitted_early_or_twice_leaves_the_page_and_adds_once(
         assert len(held) == 1, "sent once"
         assert [c["title"] for c in client.get("/api/cases").json()].count("Bấm hai lần") == 1
         assert not errors, errors
+
+
+def test_the_events_page_says_when_it_shows_only_the_newest_and_shows_the_older_ones(
+        station: tuple[Station, Client]) -> None:
+    """A busy post makes hundreds of events a day: the page's first 500 must not pass for all of them."""
+    nvr, _client = station
+    old = now_ms() - 20 * 3_600_000  # older than every other test's events: theirs stay on the first page
+    made = [nvr.events.open("loa", "motion", old + 2000 * k, 0.5, []).id for k in range(520)]
+    for k, event_id in enumerate(made):
+        nvr.events.update(event_id, end_ms=old + 2000 * k + 1000)
+    with serving(nvr) as base, chromium() as browser:
+        page, errors = operator_page(browser, base)
+        page.goto(f"{base}/#/events")
+        form = page.locator(".event-filter")
+        form.locator("select[name=camera]").select_option("loa")
+        form.locator("button[type=submit]").click()
+        items = page.locator(".event-list li")
+        more = page.locator(".more-events")
+        expect(more).to_be_visible(timeout=10_000)
+        expect(items).to_have_count(500)
+        expect(more).to_contain_text("500 sự kiện mới nhất")
+        more.click()
+        expect(items).to_have_count(520, timeout=10_000)
+        expect(more).to_be_hidden()
+        shown = [int(i) for i in items.evaluate_all("items => items.map(i => i.dataset.event)")]
+        assert sorted(shown) == sorted(made), "each once, none lost"
+
+        form.locator("input[name=start]").fill("2026-11-30 10:00")  # reversed: said in the page's language
+        form.locator("input[name=end]").fill("2026-11-30 09:00")
+        form.locator("button[type=submit]").click()
+        expect(page.locator(".events-page > .error")).to_have_text("Thời điểm kết thúc phải sau thời điểm bắt đầu")
+        assert not errors

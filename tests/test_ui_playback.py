@@ -219,6 +219,22 @@ def test_footage_stamped_before_the_clock_was_set_is_hatched_and_says_how_late(s
         station.retention.clock_steps = kept
 
 
+def test_a_typed_time_on_a_day_no_month_has_is_refused_not_moved_to_the_next_month(station: Station) -> None:
+    with serving(station) as base, chromium() as browser:
+        page, errors = open_playback(browser, base, f"cameras=a&at={common_start(station)}")
+        parsed = page.evaluate("""async () => {
+            const { parseTyped, dateTime } = await import('/ui/timefmt.js');
+            const at = Date.UTC(2026, 1, 10, 3);  // 2026-02-10 10:00 at the post
+            return ['31/02 04:15', '30/02/2026 04:15', '2026-04-31 08:00', '29/02/2028 04:15', '28/02 04:15',
+                    '31/12 23:59:59'].map((typed) => { const ms = parseTyped(typed, at); return ms && dateTime(ms); });
+        }""")
+        assert parsed == [None, None, None, "2028-02-29 04:15:00", "2026-02-28 04:15:00", "2026-12-31 23:59:59"]
+        page.fill(".jump input", "31/02 04:15")
+        page.press(".jump input", "Enter")
+        assert page.eval_on_selector(".jump input", "input => input.validationMessage").startswith("Không hiểu")
+        assert not errors
+
+
 def oscillators(page: Page) -> int:
     return int(page.evaluate("() => window.tones"))
 

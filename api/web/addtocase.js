@@ -58,8 +58,9 @@ export async function addToCase(source, onAdded = () => {}) {
       label.className = "check";
       return label;
     }));
-    fields.start.value = dateTime(source.start);
-    fields.end.value = dateTime(source.end);
+    // typed back to the second: the start rounded down and the end up, so the whole range marked goes in
+    fields.start.value = dateTime(Math.floor(source.start / 1000) * 1000);
+    fields.end.value = dateTime(Math.ceil(source.end / 1000) * 1000);
   }
   const submitButton = form.querySelector("button[type=submit]");
   // the form is answered here from the start: a submit while the open cases load must not leave the page

@@ -86,7 +86,7 @@ async function route() {
   try {
     const me = await api("/api/auth/me");
     setZone(me.timezone);
-    document.getElementById("who").textContent = `${me.username} (${me.role})`;
+    document.getElementById("who").textContent = `${me.username} (${t(`role_${me.role}`)})`;
     document.getElementById("logout").hidden = false;
     document.getElementById("cameras-link").hidden = me.role !== "admin" || me.must_change_password;
     for (const id of ["health-link", "playback-link", "events-link", "motion-link"]) {

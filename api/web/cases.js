@@ -7,7 +7,7 @@ import { line, size } from "./cameras.js";
 import { displayNames } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { playbackHash } from "./eventlist.js";
-import { clock, dateTime } from "./timefmt.js";
+import { clock, dateTime, dayStart } from "./timefmt.js";
 
 const EXPORT_POLL_MS = 1000;
 const PLAY_AT_MOST = 9; // cameras played together
@@ -76,7 +76,8 @@ function itemRow(item, names, onRemove) {
   const play = document.createElement("a");
   play.href = playbackHash([item.camera], item.start_ms);
   play.className = "play-item";
-  play.textContent = `${dateTime(item.start_ms)} – ${clock(item.end_ms)}`;
+  const sameDay = dayStart(item.start_ms) === dayStart(item.end_ms - 1);
+  play.textContent = `${dateTime(item.start_ms)} – ${sameDay ? clock(item.end_ms) : dateTime(item.end_ms)}`;
   const remove = document.createElement("button");
   remove.type = "button";
   remove.className = "ghost remove";
@@ -154,8 +155,12 @@ export async function showCase(view, me, id) {
     form.elements.note.value = found.note;
     form.elements.title.disabled = form.elements.note.disabled = held;
     form.querySelector(".toggle-status").textContent = t(found.status === "open" ? "close_case" : "reopen_case");
-    root.querySelector(".case-items tbody").replaceChildren(...found.items.map((item) => itemRow(item, names,
-      () => api(`/api/cases/${id}/items/${item.id}`, { method: "DELETE" }).then(load).catch(fail))));
+    // what leaves an open case is no longer kept from retention: asked first, as the case's deletion is
+    root.querySelector(".case-items tbody").replaceChildren(...found.items.map((item) => itemRow(item, names, () => {
+      if (found.status === "open" && !confirm(t("confirm_remove_item", { camera: names.get(item.camera) || item.camera,
+        range: dateTime(item.start_ms) }))) return;
+      api(`/api/cases/${id}/items/${item.id}`, { method: "DELETE" }).then(load).catch(fail);
+    })));
     root.querySelector(".no-items").hidden = found.items.length > 0;
     const shown = [...new Set(found.items.map((item) => item.camera))].slice(0, PLAY_AT_MOST);
     const playAll = root.querySelector(".play-all");
@@ -174,8 +179,10 @@ export async function showCase(view, me, id) {
     submit.preventDefault();
     change({ title: form.elements.title.value.trim(), note: form.elements.note.value });
   });
-  form.querySelector(".toggle-status").addEventListener("click",
-    () => change({ status: found.status === "open" ? "closed" : "open" }));
+  form.querySelector(".toggle-status").addEventListener("click", () => {
+    if (found.status === "open" && !confirm(t("confirm_close_case", { title: found.title }))) return;
+    change({ status: found.status === "open" ? "closed" : "open" });
+  });
   form.querySelector(".delete-case").addEventListener("click", async () => {
     if (!confirm(t("confirm_delete_case", { title: found.title }))) return;
     try {

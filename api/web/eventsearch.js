@@ -6,7 +6,7 @@ import { eventItem, eventLabel, showAck } from "./eventlist.js";
 import { displayName, displayNames } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { EVENT_TYPES } from "./timeline.js";
-import { localInput, parseTyped } from "./timefmt.js";
+import { localInput, parseTyped, rangeProblem } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const FOUND_AT_MOST = 500;
@@ -36,36 +36,69 @@ export async function showEventSearch(view, me) {
   fields.type.replaceChildren(new Option(t("all"), ""), ...EVENT_TYPES.map((type) => new Option(t(type), type)));
   fields.start.value = localInput(Date.now() - DAY_MS);
 
+  const more = view.querySelector(".more-events");
+  let shown = new Set(); // ids listed, and the query and oldest start of the last page, for the next one
+  let last = null;
+  let asked = 0; // searches started: the answer to one that a newer search replaced is dropped
+  const itemOf = (event) => {
+    const name = names.get(event.camera) || event.camera;
+    const item = eventItem(event, name);
+    const box = document.createElement("div");
+    box.className = "ack-box";
+    const extra = isStaff(me) ? [caseButton(event, name)] : [];
+    item.append(box, ...extra);
+    showAck(box, event, me, (updated) => eventItem(updated, name, item).append(box, ...extra));
+    return item;
+  };
+  // One page of FOUND_AT_MOST events, newest first; false when a newer search replaced it meanwhile.
+  const page = async (query, append) => {
+    const mine = asked;
+    const answer = await api(`/api/events?${query}`);
+    if (mine !== asked) return false;
+    const found = answer.filter((event) => !shown.has(event.id)); // the page before's oldest comes again
+    if (!append) list.replaceChildren();
+    list.append(...found.map(itemOf));
+    for (const event of found) shown.add(event.id);
+    const full = answer.length >= FOUND_AT_MOST && found.length > 0;
+    last = full ? { query, end: Math.min(...answer.map((event) => event.start_ms)) } : null;
+    more.hidden = !full;
+    more.textContent = t("more_events", { n: shown.size }); // the next page ends where this one's oldest began
+    return true;
+  };
   const search = async () => {
     const query = new URLSearchParams({ limit: FOUND_AT_MOST });
     for (const key of ["camera", "type"]) if (fields[key].value) query.set(key, fields[key].value);
-    for (const key of ["start", "end"]) {
-      if (!fields[key].value) continue;
-      const ms = parseTyped(fields[key].value, Date.now());
-      if (ms === null) {
-        error.textContent = t("bad_time");
-        return;
-      }
-      query.set(key, ms / 1000);
+    const [start, end] = ["start", "end"].map((key) => (fields[key].value ? parseTyped(fields[key].value, Date.now())
+      : undefined));
+    const wrong = start === null || end === null ? t("bad_time")
+      : start !== undefined && end !== undefined ? rangeProblem(start, end, Infinity) : "";
+    if (wrong) {
+      error.textContent = wrong;
+      return;
     }
+    if (start !== undefined) query.set("start", start / 1000);
+    if (end !== undefined) query.set("end", end / 1000);
     if (fields.unacked.checked) query.set("acknowledged", "false");
+    error.textContent = "";
     try {
-      const found = await api(`/api/events?${query}`);
-      error.textContent = found.length ? "" : t("no_events");
-      list.replaceChildren(...found.map((event) => {
-        const name = names.get(event.camera) || event.camera;
-        const item = eventItem(event, name);
-        const box = document.createElement("div");
-        box.className = "ack-box";
-        const extra = isStaff(me) ? [caseButton(event, name)] : [];
-        item.append(box, ...extra);
-        showAck(box, event, me, (updated) => eventItem(updated, name, item).append(box, ...extra));
-        return item;
-      }));
+      asked += 1;
+      shown = new Set();
+      if (await page(query, false) && !shown.size) error.textContent = t("no_events");
     } catch (failure) {
       error.textContent = failure.message;
     }
   };
+  more.addEventListener("click", async () => {
+    if (!last) return;
+    const query = new URLSearchParams(last.query);
+    query.set("end", (last.end + 1) / 1000);
+    if (!query.has("start")) query.set("start", (Date.now() - DAY_MS) / 1000); // the API's default window
+    try {
+      await page(query, true);
+    } catch (failure) {
+      error.textContent = failure.message;
+    }
+  });
   form.addEventListener("submit", (submit) => {
     submit.preventDefault();
     search();

@@ -65,10 +65,13 @@ export class Footage extends EventTarget {
 
   async load(start, end) {
     const query = `start=${start / 1000}&end=${end / 1000}`;
+    const each = (path) => Promise.all(this.cameras.map((camera) => api(path(encodeURIComponent(camera)))));
+    // events and bookmarks asked for camera by camera: a busy post's others must not take the limit
     const [listings, events, bookmarks, cases] = await Promise.all([
-      Promise.all(this.cameras.map((camera) => api(`/api/cameras/${encodeURIComponent(camera)}/recordings?${query}`))),
-      api(`/api/events?${query}&limit=5000`),
-      this.staff ? api(`/api/bookmarks?${query}&limit=5000`) : [],
+      each((camera) => `/api/cameras/${camera}/recordings?${query}`),
+      each((camera) => `/api/events?camera=${camera}&${query}&limit=5000`).then((lists) => lists.flat()),
+      this.staff ? each((camera) => `/api/bookmarks?camera=${camera}&${query}&limit=5000`).then((lists) => lists.flat())
+        : [],
       this.staff ? api("/api/cases?status=open") : [],
     ]);
     this.bookmarks = bookmarks.filter((bookmark) => this.cameras.includes(bookmark.camera))

@@ -49,7 +49,7 @@ export async function showHealth(view) {
   applyTexts(view);
   const body = view.querySelector(".health tbody");
   const days = view.querySelector("select.days");
-  for (const count of DAY_CHOICES) days.add(new Option(t("last_n_days", { n: count }), count, false, count === 7));
+  for (const count of DAY_CHOICES) days.add(new Option(t(count === 1 ? "last_day" : "last_n_days", { n: count }), count, false, count === 7));
   const refresh = async () => {
     const report = await api(`/api/health/cameras?days=${days.value}`);
     body.replaceChildren(...report.cameras.map(row));

@@ -7,10 +7,11 @@ import { AreaDrawing } from "./areadrawing.js";
 import { playbackHash, PRE_ROLL_MS } from "./eventlist.js";
 import { displayName } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
-import { clock, dateTime, localInput, parseTyped, when } from "./timefmt.js";
+import { clock, dateTime, localInput, parseTyped, rangeProblem, when } from "./timefmt.js";
 
 const DAY_MS = 86400000;
 const MINUTE_MS = 60000;
+const MAX_SEARCH_DAYS = 31; // the API's limit (api/routes_motion_search.py)
 const PICTURE_BACK_MS = 2000; // the picture: a keyframe this far before the newest footage (at most) ...
 const PICTURE_LOOK_MS = 3600000; // ... recorded within this long before the moment asked for
 
@@ -96,8 +97,9 @@ export async function showMotionSearch(view, query) {
     forget();
     error.textContent = "";
     const [start, end] = [fields.start.value, fields.end.value].map((value) => parseTyped(value, Date.now()));
-    if (start === null || end === null) {
-      error.textContent = t("bad_time");
+    const wrong = rangeProblem(start, end, MAX_SEARCH_DAYS);
+    if (wrong) {
+      error.textContent = wrong;
       return;
     }
     if (drawing.points.length < 3) {

@@ -45,10 +45,9 @@ export function dayStart(ms) {
   return fromZoned(p.year, p.month, p.day);
 }
 
-// "2026-11-22 14:30:05" in the station's zone.
-// What <input type="datetime-local"> holds for `ms`.
+// `ms` to the minute, as a time field of a search form is filled ("2026-11-22 14:30"; `parseTyped` reads it back).
 export function localInput(ms) {
-  return dateTime(ms).slice(0, 16).replace(" ", "T");
+  return dateTime(ms).slice(0, 16);
 }
 
 // The time alone today, the date and time otherwise.
@@ -56,6 +55,7 @@ export function when(ms) {
   return dateTime(ms).startsWith(today()) ? clock(ms) : dateTime(ms);
 }
 
+// "2026-11-22 14:30:05" in the station's zone.
 export function dateTime(ms) {
   const p = zonedParts(ms);
   const two = (n) => String(n).padStart(2, "0");
@@ -74,7 +74,8 @@ export function parseTyped(text, referenceMs) {
     : match[4] ? [Number(match[6] || reference.year), Number(match[5]), Number(match[4])]
       : [reference.year, reference.month, reference.day];
   const [hour, minute, second] = [match[7], match[8], match[9] || 0].map(Number);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) return null;
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate(); // in that month (0: the last day of the one before)
+  if (month < 1 || month > 12 || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return null;
   return fromZoned(year, month, day, hour, minute, second);
 }
 
@@ -83,4 +84,12 @@ export function duration(days) {
   if (days >= 1) return `${days.toFixed(1)} ${t("days")}`;
   if (days >= 1 / 24) return `${(days * 24).toFixed(1)} ${t("hours")}`;
   return `${Math.round(days * 1440)} ${t("minutes")}`;
+}
+
+// What is wrong with a typed range (instants or null), in the page's language, or "" when nothing is.
+export function rangeProblem(start, end, maxDays) {
+  if (start === null || end === null) return t("bad_time");
+  if (end <= start) return t("range_error");
+  if (end - start > maxDays * 86400000) return t("range_too_long", { days: maxDays });
+  return "";
 }
