@@ -403,4 +403,11 @@ def test_the_events_page_says_when_it_shows_only_the_newest_and_shows_the_older_
         form.locator("input[name=end]").fill("2026-11-30 09:00")
         form.locator("button[type=submit]").click()
         expect(page.locator(".events-page > .error")).to_have_text("Thời điểm kết thúc phải sau thời điểm bắt đầu")
+        said = page.evaluate("""async () => { const { inWords } = await import('/ui/api.js'); return [
+            'items[0].start: no footage of hem-4 in the requested range', "no camera named 'cổng'",
+            'the range is longer than the limit of 31 days', "start: 'hôm qua' is not a time", 'disk full',
+        ].map(inWords); }""")
+        assert said == ["Không có phim của hem-4 trong khoảng thời gian này", "Không có camera cổng",
+                        "Khoảng thời gian dài quá giới hạn 31 ngày",
+                        "Không hiểu thời điểm này; ví dụ 14:30:00 hoặc 22/11/2026 14:30", "disk full"]
         assert not errors
