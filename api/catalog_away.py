@@ -11,7 +11,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 
+from storage.disk_space import is_disk_full
+
 log = logging.getLogger(__name__)
+CATALOG_DISK_FULL = ("the catalog (database) cannot write: the disk under it is full; free space there (or close a "
+                     "case whose footage fills it); recording stops rather than delete what cases lock")
 VALUE_REFUSED = "a value the catalog cannot store (text may not hold a NUL or other control character)"
 
 
@@ -20,6 +24,9 @@ def answer_catalog_away(app: FastAPI, detail: str) -> None:
 
     async def catalog_away(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OperationalError)
+        if is_disk_full(exc):  # it answers, but cannot write: a different remedy
+            log.warning("%s %s: the catalog cannot write: its disk is full", request.method, request.url.path)
+            return JSONResponse({"detail": CATALOG_DISK_FULL}, status_code=503, headers={"Retry-After": "5"})
         log.warning("%s %s: the catalog does not answer (%s)", request.method, request.url.path,
                     type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
         return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})

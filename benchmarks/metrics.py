@@ -64,6 +64,7 @@ class StandIn:
         for k in range(10_000):
             self.tick_seconds.observe(0.001 + (k % 50) / 10_000)
         self.clock_steps = ClockSteps()
+        self.storage_shortage: str | None = None
 
     def camera_list(self) -> list[CameraConfig]:
         return self.cameras

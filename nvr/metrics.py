@@ -43,6 +43,9 @@ class Observed(Protocol):
     @property
     def clock_steps(self) -> ClockSteps: ...  # the forward steps of the station's clock that footage predates
 
+    @property
+    def storage_shortage(self) -> str | None: ...  # why free space stays below the floor (None: it does not)
+
     def camera_list(self) -> list[CameraConfig]: ...
 
     def is_running(self, camera: str) -> bool: ...
@@ -122,6 +125,9 @@ class StationCollector(Collector):
         disk = disk_usage(self._station.segments_dir)
         yield GaugeMetricFamily("nvr_disk_free_bytes", "Free bytes on the segments' disk", value=disk.free)
         yield GaugeMetricFamily("nvr_disk_total_bytes", "Size of the segments' disk", value=disk.total)
+        yield GaugeMetricFamily("nvr_storage_shortage", "1 while free space stays below storage.min_free_bytes even "
+                                "after retention (GET /api/storage says why)",
+                                value=float(self._station.storage_shortage is not None))
         kept = _gauge("nvr_camera_footage_days", "Days from the camera's oldest footage kept to now")
         oldest = oldest_by_real_time(self._station.index, self._station.clock_steps)
         for name in names:

@@ -51,7 +51,7 @@ from storage.motion_grids import MotionGridStore
 from storage.reserve import RESERVE_FILE, SpaceReserve
 from storage.retention import Retention, RetentionPolicy
 from storage.space_watch import SpaceWatch
-from storage.start_room import make_room_to_start
+from storage.start_room import catalog_locks, make_room_to_start
 from storage.thumbnails import Thumbnails
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ class Station:
         self.config = config
         self.reserve = SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes)
         if authkey is None:  # under `nvr run` the supervisor made room before it started this process
-            make_room_to_start(self.reserve, config.segments_dir)  # opening the index writes
+            make_room_to_start(self.reserve, config.segments_dir,  # opening the index writes
+                               catalog_locks(config.database_url, station_id(config)))
         identity = station_id(config)
         self.index = RecordingIndex(config.database_url, identity)
         self.leases = SegmentLeases()
@@ -115,6 +116,11 @@ class Station:
                                    clock=ClockWatch(self.index))
         self.cases.locks_changed = self.retention.forget_noted_files
         self._space_watch = SpaceWatch(self.retention, config.storage.retention_check_seconds, now_ms)
+
+    @property
+    def storage_shortage(self) -> str | None:
+        """Why free space stays below storage.min_free_bytes even after retention (None: it does not)."""
+        return self.retention.shortage
 
     @property
     def clock_steps(self) -> ClockSteps:

@@ -8,6 +8,8 @@ import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage.disk_space import is_disk_full
+
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 0.5, 5.0  # the wait before trying again, doubling up to the most
 
 
@@ -19,8 +21,12 @@ class CatalogAway:
 
     def failed(self, exc: SQLAlchemyError) -> None:
         if not self.away:
-            self._log.warning("%s: the catalog does not answer (%s); trying again until it does", self._what,
-                              type(exc).__name__)
+            if is_disk_full(exc):
+                self._log.warning("%s: the catalog cannot write: its disk is full; trying again until it can",
+                                  self._what)
+            else:
+                self._log.warning("%s: the catalog does not answer (%s); trying again until it does", self._what,
+                                  type(exc).__name__)
             self.away = True
 
     def answered(self) -> None:

@@ -70,16 +70,19 @@ class CatalogWriter:
         with self._cond:
             return self._cond.wait_for(lambda: self._settled() and not self._journal.pending, timeout)
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 10.0) -> bool:
         """Write what is queued to the catalog, or at least to the journal when the database is away (up to
-        `timeout`), then end the thread."""
+        `timeout`), then end the thread; whether every row reached the catalog (else the next start writes what
+        the journal holds)."""
         with self._cond:
             self._cond.wait_for(lambda: self._settled() and (self._catalog.away or not self._journal.pending), timeout)
+            written = self._settled() and not self._journal.pending
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=2)
         if not self._thread.is_alive():  # else it is stuck in a call to the database; the process is ending
             self._journal.close()
+        return written
 
     def _settled(self) -> bool:
         return not self._waiting and not self._busy

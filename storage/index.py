@@ -323,6 +323,12 @@ class RecordingIndex:
                 footage_deletion_turn(session)
             return bool(session.execute(query).rowcount)  # type: ignore[attr-defined]
 
+    def locked_paths(self) -> set[str]:
+        """The paths of this station's segments that open cases lock now."""
+        query = select(SegmentRow.path).where(SegmentRow.station == self.station, locked_segment())
+        with self.session() as session:
+            return set(session.scalars(query))
+
     def is_locked(self, segment_id: int) -> bool:
         """Whether an open case locks the segment now."""
         query = select(SegmentRow.id).where(SegmentRow.id == segment_id, SegmentRow.station == self.station,

@@ -14,6 +14,7 @@ convert is dropped until the next connection, never the video.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -60,8 +61,11 @@ class SegmentRecorder:
     """
 
     def __init__(self, camera: str, segments_dir: Path, segment_seconds: float,
-                 on_finished: Callable[[Segment], object], indexed: Callable[[str], bool] = lambda _path: True) -> None:
+                 on_finished: Callable[[Segment], object], indexed: Callable[[str], bool] = lambda _path: True,
+                 room: Callable[[], bool] = lambda: True) -> None:
+        """`room`: whether the disk has room for recordings (`storage.disk_room`), asked at every keyframe."""
         self.camera = camera
+        self._room = room
         self._dir = segments_dir
         self._segment_ms = round(segment_seconds * 1000)
         self._on_finished = on_finished
@@ -96,6 +100,11 @@ class SegmentRecorder:
 
     def packet(self, packet: av.Packet, stamp: Stamp) -> None:
         if self._template is None:
+            return
+        if packet.is_keyframe and not self._room():  # what is left is the catalog's: this segment ends here
+            self._held = []  # pictures held for the next segment, which does not open
+            self._finish()
+            self._report(OSError(errno.ENOSPC, "the disk's last free space is kept for the catalog"))
             return
         changed = self._watch.changed(bytes(packet)) if packet.is_keyframe and self._watch else None
         if self._held:

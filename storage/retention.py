@@ -42,6 +42,7 @@ BATCH = 200
 SPARE_FILES = 10_000  # oldest unlocked files noted for an outage of the catalog (~1 MB; 100 minutes of 100 cameras)
 SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again (at once after a case changed)
 EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
+OTHER_FILES_SHARE = 0.05  # other files than the recordings taking more of the disk are named in a shortage
 
 
 class _Row(Enum):
@@ -163,7 +164,9 @@ class Retention:
                 break  # else the index's own writes (or another program) took some of what was freed
         if deleted:
             log.info("retention deleted %d segments (oldest %s)", len(deleted), deleted[0].path)
-        if self._reserve is not None and 0 < self._reserve.missing_bytes <= self._free_bytes():
+        # taken back only when as much again stays free: the recordings stop below that (storage/disk_room.py), and
+        # a reserve taken from the last free bytes left the catalog none (no login, no row) after a restart
+        if self._reserve is not None and 0 < 2 * self._reserve.missing_bytes <= self._free_bytes():
             self._reserve.allocate()  # the floor may dip for a moment; the next check restores it
         self._warn_if_short(self._free_bytes() < self._policy.min_free_bytes)
         return deleted
@@ -175,6 +178,8 @@ class Retention:
         # quota made every pass delete every other recording down to the segment just finished, and say nothing
         total = self._index.total_bytes(unlocked=True)
         free, target = self._free_bytes(), self._free_target()
+        if free + total < target:  # not even with every unlocked recording gone: other files (or cases) hold the disk
+            target = self._least_target()
 
         def over_quota(_segment: Segment, freed: int) -> bool:
             too_big = self._policy.max_bytes is not None and total - freed > self._policy.max_bytes
@@ -185,21 +190,35 @@ class Retention:
     def _free_target(self) -> int:
         return self._policy.min_free_bytes + (self._reserve.missing_bytes if self._reserve else 0)
 
+    def _least_target(self) -> int:
+        """What the free-space floor falls back to when it cannot be reached: room for the reserve and as much
+        again, above which recordings go on (storage/disk_room.py). Chasing the floor there deleted every
+        recording, then each new one as it closed: the station recorded and kept nothing."""
+        size = self._reserve.size if self._reserve else 0
+        return min(self._free_target(), 2 * size + (self._reserve.missing_bytes if self._reserve else 0))
+
     def _warn_if_short(self, short: bool) -> None:
-        if short and self.shortage is None:
-            self.shortage = self._shortage()
-            log.warning("%s", self.shortage)
-        elif self.shortage is not None and not short:
+        if short:
+            shortage = self._shortage()
+            if self.shortage is None:
+                log.warning("%s", shortage)
+            self.shortage = shortage  # its figures as of this pass
+        elif self.shortage is not None:
             log.info("disk free space is back above storage.min_free_bytes")
             self.shortage = None
 
     def _shortage(self) -> str:
-        text = (f"disk free space {self._free_bytes()} bytes is below storage.min_free_bytes "
+        """Why free space stays below the floor: what open cases lock, and what other files than the recordings take."""
+        free, total = self._free_bytes(), disk_space.disk_usage(self._dir).total
+        text = (f"disk free space {free} bytes is below storage.min_free_bytes "
                 f"{self._policy.min_free_bytes} even after retention")
-        locked = self._index.total_bytes(locked=True)
+        locked, footage = self._index.total_bytes(locked=True), self._index.total_bytes()
         if locked:
-            text += (f"; {locked} bytes of footage are locked by open cases and are never deleted: close a case or "
-                     "free disk space, or recording stops when the disk is full")
+            text += f"; {locked} bytes of footage are locked by open cases and are never deleted: close a case"
+        others = total - free - footage - (self._reserve.size if self._reserve and self._reserve.held else 0)
+        if others > OTHER_FILES_SHARE * total:
+            text += (f"; other files than the recordings take {others} bytes of the disk: free them (the newest "
+                     f"recordings are kept, and recording stops when less than storage.reserve_bytes is free)")
         return text
 
     def _near_event_predicate(self, since_ms: int) -> Callable[[Segment], bool]:

@@ -2,33 +2,89 @@
 
 Opening the index writes (SQLite's WAL and shared-memory files, migrations, reconciliation, closing
 outages), and retention works through the index, so on a disk filled to the last byte nothing could
-start. First the space reserve is released; if that is not enough, the oldest segment files are
-deleted (oldest first, as retention would) and reconciliation drops their rows once the index is open.
+start. First the space reserve is released; if that is not enough, the oldest segment files that no open case
+locks are deleted (oldest first, as retention would) and reconciliation drops their rows once the index is open.
+Which footage is locked is read from the catalog first (on a disk full to the last byte, as a file nobody writes:
+SQLite cannot create its shared-memory file there); when it cannot be read, nothing
+is deleted: footage of a case is evidence, and the start then fails with the disk full, saying so.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+from collections.abc import Callable
 from pathlib import Path
 
-from storage.disk_space import free_bytes
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.index import RecordingIndex
 from storage.layout import parse_relpath
 from storage.reserve import SpaceReserve
 
 log = logging.getLogger(__name__)
+Locked = Callable[[], set[str] | None]  # the paths of the segments open cases lock (None: cannot tell)
 
 
-def make_room_to_start(reserve: SpaceReserve, segments_dir: Path) -> None:
+def make_room_to_start(reserve: SpaceReserve, segments_dir: Path, locked: Locked) -> None:
     """Free `reserve.size` bytes when the disk has less (nothing to do on a fresh data folder)."""
     folder = reserve.path.parent
-    if not folder.is_dir() or free_bytes(folder) >= reserve.size:
+    if not folder.is_dir() or writable_bytes(folder) >= reserve.size:
         return
     reserve.release()
+    if writable_bytes(folder) >= reserve.size:
+        return
+    kept = locked()
+    if kept is None:
+        log.error("disk full at start, and the catalog cannot tell which footage open cases lock: nothing deleted; "
+                  "free space on %s", folder)
+        return
     for path in _oldest_first(segments_dir):
-        if free_bytes(folder) >= reserve.size:
+        if writable_bytes(folder) >= reserve.size:
             return
+        if path.relative_to(segments_dir).as_posix() in kept:
+            continue
         path.unlink(missing_ok=True)
         log.warning("disk full at start: deleted the oldest segment %s", path)
+
+
+def catalog_locks(url: str, station: str) -> Locked:
+    """What the catalog at `url` says open cases lock, read without migrating or writing anything."""
+    def read() -> set[str] | None:
+        for tried in (url, _unchanging(url)):
+            if tried is None:
+                break
+            index = RecordingIndex(tried, station, migrate=False)
+            try:
+                return index.locked_paths()
+            except SQLAlchemyError as exc:  # no catalog yet, an older schema, a disk too full to open it
+                log.warning("could not read which footage open cases lock: %s", exc)
+            finally:
+                index.close()
+        return None
+
+    return read
+
+
+def _unchanging(url: str) -> str | None:
+    """A SQLite catalog opened as a file nobody writes: SQLite opens a catalog in WAL mode by creating its
+    shared-memory file, which a disk full to the last byte refuses. Only when the write-ahead log is empty (a clean
+    stop): what it holds would be missed."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or "?" in url:
+        return None
+    path = Path(url[len(prefix):])
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return None
+    return f"{prefix}file:{path}?immutable=1&uri=true"
+
+
+def writable_bytes(folder: Path) -> int:
+    """What this process may still write there: root may use the blocks a file system keeps for it (ext4's 5 %),
+    which the free space others see (`storage.disk_space.free_bytes`, f_bavail) leaves out."""
+    stat = os.statvfs(folder)
+    return (stat.f_bfree if os.geteuid() == 0 else stat.f_bavail) * stat.f_frsize
 
 
 def _oldest_first(segments_dir: Path) -> list[Path]:

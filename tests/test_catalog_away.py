@@ -27,6 +27,25 @@ def test_a_route_the_catalog_does_not_answer_is_a_503_to_try_again() -> None:
     assert (answer.status_code, answer.headers["retry-after"], answer.json()) == (503, "5", {"detail": CATALOG_AWAY})
 
 
+def test_a_catalog_on_a_full_disk_is_said_to_be_full_not_away() -> None:
+    """A disk full of locked footage: the catalog answers but cannot write (a login's session). "Does not answer"
+    sent the officer after the network instead of the disk."""
+    import sqlite3
+
+    from api.catalog_away import CATALOG_DISK_FULL
+
+    app = FastAPI()
+    answer_catalog_away(app, CATALOG_AWAY)
+
+    @app.post("/login")
+    def login() -> None:
+        raise OperationalError("INSERT", {}, sqlite3.OperationalError("database or disk is full"))
+
+    answer = TestClient(app).post("/login")
+    assert (answer.status_code, answer.json()) == (503, {"detail": CATALOG_DISK_FULL})
+    assert "disk under it is full" in CATALOG_DISK_FULL
+
+
 def test_the_district_answers_so_too() -> None:
     nothing = cast(Any, None)
     district = District(cast(Any, SimpleNamespace(timezone="Asia/Ho_Chi_Minh")), nothing, nothing, nothing, None,

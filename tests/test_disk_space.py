@@ -150,3 +150,34 @@ def test_space_watch_evicts_within_two_seconds_of_the_disk_filling(disk: Path, i
     kept = assert_index_matches_files(index, segments_dir)
     assert 0 < len(kept) < len(recorded)
     assert [s.path for s in kept] == [s.path for s in recorded[-len(kept):]]
+
+
+def test_a_start_on_a_full_disk_never_deletes_footage_an_open_case_locks(disk: Path, tmp_path: Path) -> None:
+    """Before the catalog is opened a start makes room by deleting the oldest files: it deleted those of open cases
+    too (and reconciliation then dropped their rows): evidence lost with a warning line."""
+    from storage.cases import CaseStore, NewItem
+    from storage.layout import segment_relpath
+    from storage.start_room import catalog_locks, make_room_to_start
+
+    url = f"sqlite:///{disk / 'catalog.db'}"  # on the full disk: opened as a file nobody writes
+    catalog = RecordingIndex(url, "post")
+    segments_dir = disk / "segments"
+    base = 1_796_000_000_000
+    for number in range(6):  # the oldest three locked by an open case, the newer three not
+        start = base + number * MINUTE
+        relpath = segment_relpath("cam0", start)
+        (segments_dir / relpath).parent.mkdir(parents=True, exist_ok=True)
+        (segments_dir / relpath).write_bytes(bytes(MB))
+        catalog.add_segment(Segment("cam0", relpath, start, start + MINUTE, MB))
+    CaseStore(catalog).create("Mất xe", "", [NewItem("cam0", base, base + 3 * MINUTE)], "duty")
+    locked = catalog.locked_paths()
+    assert len(locked) == 3
+    catalog.close()
+    fill_disk(disk / "filler")
+    on_disk = lambda: {p.relative_to(segments_dir).as_posix() for p in segments_dir.rglob("*.mp4")}  # noqa: E731
+
+    make_room_to_start(SpaceReserve(disk / "space-reserve", 2 * MB), segments_dir, lambda: None)
+    assert len(on_disk()) == 6, "which footage is locked unknown: nothing deleted"
+    make_room_to_start(SpaceReserve(disk / "space-reserve", 2 * MB), segments_dir, catalog_locks(url, "post"))
+    assert locked <= on_disk(), "every locked file kept"
+    assert len(on_disk()) in (3, 4) and free_bytes(disk) >= 2 * MB, "the unlocked ones went, oldest first"

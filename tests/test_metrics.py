@@ -104,6 +104,7 @@ def test_metrics_describe_each_camera_and_the_station(recording) -> None:
     assert not has(first, "nvr_camera_fps", camera="spare"), "a disabled camera has no stream figures"
     assert value(first, "nvr_disk_free_bytes") > 0
     assert value(first, "nvr_disk_total_bytes") >= value(first, "nvr_disk_free_bytes")
+    assert value(first, "nvr_storage_shortage") == 0
 
     written = value(first, "nvr_camera_segments_written_total", camera="cam0")
     wait_for(lambda: value(scrape(client, KEY), "nvr_camera_segments_written_total", camera="cam0") > written,

@@ -92,3 +92,37 @@ def test_segments_closing_or_not_yet_in_the_catalog_are_shown_with_no_hole_at_th
     assert len(newest) == UNINDEXED_SHOWN, "the newest ones while the catalog lags"
     catalog.update(segment.path for segment in newest[:-1])
     assert recorder.unindexed() == newest[-1:], "a segment the catalog has is no longer shown by the recorder"
+
+
+def test_recording_stops_at_a_keyframe_while_the_disk_keeps_only_the_catalogs_room_and_resumes(
+        ten_seconds: Path, tmp_path: Path) -> None:
+    """A disk filled with locked footage (or another program's files): the cameras wrote to the last byte, and the
+    catalog had none left (no login to close the case that would free it). Below the floor a segment ends at the
+    next keyframe, none opens, the camera says disk full; with room again the next keyframe opens one."""
+    room = {"left": True}
+    errors: list[str | None] = []
+    finished: list[Segment] = []
+    recorder = SegmentRecorder("cam", tmp_path, 60, finished.append, room=lambda: room["left"])
+
+    def room_gone_for_packets_40_to_89(number: int) -> None:
+        room["left"] = not 40 <= number < 90
+        errors.append(recorder.last_error)
+
+    feed(recorder, ten_seconds, room_gone_for_packets_40_to_89)
+    assert "cannot write recordings: disk full" in (errors[60] or ""), "said while it lasts"
+    assert recorder.last_error is None, "cleared once written again"
+    assert len(finished) == 2, "one segment before, one after: none while there was no room"
+    before, after = finished
+    assert probe_segment(tmp_path / before.path).packets == 45, "ended at the first keyframe without room (45)"
+    assert after.start_ms - before.end_ms >= 2000, "the stretch not recorded is a gap"
+    assert probe_segment(tmp_path / after.path).packets == 60, "opened at the first keyframe with room (90)"
+
+
+def test_the_disk_room_is_the_free_space_above_the_floor(tmp_path: Path) -> None:
+    from storage.disk_room import DiskRoom
+    from storage.disk_space import free_bytes
+
+    free = free_bytes(tmp_path)
+    assert DiskRoom(tmp_path, free // 2)() and not DiskRoom(tmp_path, 2 * free)()
+    assert DiskRoom(tmp_path, 0)(), "no floor: to the last byte"
+    assert DiskRoom(tmp_path / "not-yet", 2 * free)(), "no folder yet: the write says why"

@@ -204,6 +204,30 @@ def test_a_disk_full_of_locked_footage_is_said_once(index: RecordingIndex, tmp_p
     assert [r.getMessage() for r in caplog.records] == [retention.shortage], "said once, not at every pass"
 
 
+def test_a_floor_no_deletion_can_reach_keeps_the_newest_recordings_and_names_the_other_files(
+        index: RecordingIndex, tmp_path: Path) -> None:
+    """Another program's files take the disk: chasing the floor deleted every recording, then each new one as it
+    closed, while the station said nothing was wrong but open cases. Now the floor falls back to the reserve's room
+    and as much again (above which the cameras record), and the shortage names the other files."""
+    from storage.reserve import SpaceReserve
+
+    starts = list(range(9990, 9998))
+    fill(index, tmp_path, starts)  # 8 recordings of 1000 bytes
+    reserve = SpaceReserve(tmp_path / "space-reserve", 1500)
+    assert reserve.allocate()
+
+    def free() -> int:  # 500 bytes, and what deleting recordings gave back
+        return 500 + 1000 * (len(starts) - len(remaining(index)))
+
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=100_000)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=reserve, free_bytes=free)
+    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9990, 9991, 9992], "down to 2 x 1500 free"
+    assert remaining(index) == starts[3:], "the newest kept"
+    assert retention.make_room() == [], "and no further at the next pass"
+    assert retention.shortage is not None and "other files than the recordings take" in retention.shortage
+    assert "locked by open cases" not in retention.shortage, "no case blamed: none is open"
+
+
 def test_while_the_catalog_is_away_the_oldest_unlocked_files_make_room(tmp_path: Path) -> None:
     """A post's link to the district's PostgreSQL is down and its disk fills: the oldest files that were
     unlocked at the last full pass go, file first, never a case's (a case made since that pass makes the

@@ -46,6 +46,7 @@ from storage.catalog_journal import CatalogJournal, journal_path
 from storage.catalog_rows import OutageEnd, OutageStart
 from storage.catalog_writer import CatalogWriter
 from storage.clock import now_ms
+from storage.disk_room import DiskRoom
 from storage.index import RecordingIndex
 from storage.reconcile import reconcile
 from storage.recorder import SegmentRecorder
@@ -59,12 +60,12 @@ class CameraRecorder:
     """One camera's streams and sinks inside a recorder process."""
 
     def __init__(self, camera: CameraConfig, config: Config, writer: CatalogWriter, outlet: StationOutlet,
-                 feed: DetectFeed | None) -> None:
+                 feed: DetectFeed | None, room: DiskRoom) -> None:
         self.name = camera.name
         self.settings = camera
         self.feed = feed
         self.recorder = SegmentRecorder(camera.name, config.segments_dir, config.storage.segment_seconds, writer.put,
-                                        writer.indexed)
+                                        writer.indexed, room)
         self.taps: dict[str, LiveTap] = {}
         self.workers: dict[str, StreamWorker] = {}
         ingest = config.ingest
@@ -114,6 +115,7 @@ class RecorderProcess:
         self._slots: dict[str, int] = {}
         self._unreconciled: dict[str, int] = {}  # camera -> when its streams started here: older files to check
         self._cache = cache_path(config.data_dir, shard)
+        self._room = DiskRoom(config.segments_dir, config.storage.reserve_bytes)  # shared by its cameras
 
     def run(self) -> None:
         config = self.config
@@ -141,12 +143,13 @@ class RecorderProcess:
                 self._outlet.send(Reports([recorder.report() for recorder in self._running.values()]))
         finally:
             self._stop_cameras(list(self._running.values()))
-            self._writer.stop()
+            indexed = self._writer.stop()
             listener.close()
             self._table.close()
             table_path.unlink(missing_ok=True)
             self._index.close()
-            log.info("recorder %d stopped; its open segments were closed and indexed", self.shard)
+            log.info("recorder %d stopped; its open segments were closed and %s", self.shard,
+                     "indexed" if indexed else "what the catalog did not take is journaled for the next start")
 
     def stop(self) -> None:
         self._stop.set()
@@ -194,7 +197,7 @@ class RecorderProcess:
         for camera in arriving[:len(free)]:
             slot = free.pop(0)
             feed = DetectFeed(self._table, slot, self._work_size) if camera.detect.enabled else None
-            running[camera.name] = CameraRecorder(camera, self.config, self._writer, self._outlet, feed)
+            running[camera.name] = CameraRecorder(camera, self.config, self._writer, self._outlet, feed, self._room)
             self._slots[camera.name] = slot
             self._unreconciled[camera.name] = started_ms
             for worker in running[camera.name].workers.values():

@@ -12,6 +12,8 @@ import socket
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from nvr.config import Config
 from nvr.logs import setup_logging
 from nvr.runtime.process_pool import ProcessPool
@@ -21,9 +23,10 @@ from nvr.runtime.startup import prepare_catalog
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.catalog_journal import adopt_orphans
+from storage.disk_space import is_disk_full
 from storage.index import RecordingIndex
 from storage.reserve import RESERVE_FILE, SpaceReserve
-from storage.start_room import make_room_to_start
+from storage.start_room import catalog_locks, make_room_to_start
 
 log = logging.getLogger(__name__)
 STATION_PROCESS = "station"
@@ -51,12 +54,19 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
     setup_logging(log_level)
     _check_port(config)
     make_room_to_start(SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes),
-                       config.segments_dir)  # opening the index writes
-    index = RecordingIndex(config.database_url, station_id(config))
+                       config.segments_dir, catalog_locks(config.database_url, station_id(config)))
     try:
-        prepare_catalog(config, index, AccountStore(index))
-    finally:
-        index.close()
+        index = RecordingIndex(config.database_url, station_id(config))  # opening the index writes
+        try:
+            prepare_catalog(config, index, AccountStore(index))
+        finally:
+            index.close()
+    except SQLAlchemyError as exc:
+        if not is_disk_full(exc):
+            raise
+        raise ServeError("the catalog cannot be written: the disk under it is full (nothing an open case locks was "
+                         "deleted); free space there, or close a case whose footage fills the disk, and start again"
+                         ) from None
     authkey = secrets.token_bytes(32)
     recorders = recorder_count(config)
     adopt_orphans(config.data_dir, recorders, station_id(config))
@@ -71,7 +81,7 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
         time.sleep(0.2)
     log.info("stopping")
     pool.stop(first=(STATION_PROCESS,))
-    log.info("stopped; every open segment was closed and indexed")
+    log.info("stopped; every open segment was closed (the recorders said whether the catalog has them all)")
 
 
 def _check_port(config: Config) -> None:
