@@ -21,6 +21,7 @@ from storage.accounts import User
 from storage.clip_transcode import PLAYABLE, segment_codec, write_transcoded_clip
 from storage.clips import plan_clip, write_clip
 from storage.clock import now_ms
+from storage.clock_steps import ClockSteps
 from storage.index import Outage
 from storage.timeline import gaps, recorded_ranges
 
@@ -38,17 +39,16 @@ def recordings(name: str, start: str | None = None, end: str | None = None, user
     than its stamp by the step: the stamps between a step's `since` and `before`)."""
     visible_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
-    zone = station.config.zone
     return {"camera": name, **recordings_answer(partial(station.recorded_spans, name),
-                                                partial(station.index.outages, name), window, zone),
-            "clock_steps": [clock_step_answer(step, zone) for step in station.clock_steps.steps
-                            if step.overlaps(window.start_ms, window.end_ms)]}
+                                                partial(station.index.outages, name), station.clock_steps, window,
+                                                station.config.zone)}
 
 
 def recordings_answer(spans: Callable[[int, int], Iterable[tuple[int, int]]],
-                      outages: Callable[[int, int], list[Outage]], window: Window, zone: ZoneInfo) -> dict[str, Any]:
-    """The window, its recorded ranges and its gaps with their reasons, as a post and the district answer
-    them; `spans` and `outages` read the camera's rows between two instants."""
+                      outages: Callable[[int, int], list[Outage]], steps: ClockSteps, window: Window,
+                      zone: ZoneInfo) -> dict[str, Any]:
+    """The window, its recorded ranges, its gaps with their reasons and the clock steps its footage may predate,
+    as a post and the district answer them; `spans` and `outages` read the camera's rows between two instants."""
     until = min(window.end_ms, now_ms())  # the future is not a gap
     ranges = recorded_ranges(spans(window.start_ms, until), window.start_ms, until)
     holes = gaps(ranges, outages(window.start_ms, until), window.start_ms, until)
@@ -59,6 +59,8 @@ def recordings_answer(spans: Callable[[int, int], Iterable[tuple[int, int]]],
                    for r in ranges],
         "gaps": [{"start": format_instant(g.start_ms, zone), "end": format_instant(g.end_ms, zone),
                   "reason": g.reason} for g in holes],
+        "clock_steps": [clock_step_answer(step, zone) for step in steps.steps
+                        if step.overlaps(window.start_ms, window.end_ms)],
     }
 
 

@@ -19,8 +19,10 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, or_, true
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from storage.models import ClockStepRow
 
 
 @dataclass(frozen=True)
@@ -87,3 +89,9 @@ def stamped_in(stamp: ColumnElement[int] | InstrumentedAttribute[int], pieces: l
     """SQL: whether `stamp` lies in one of `pieces` (above `after_ms`, up to `until_ms`)."""
     return or_(false(), *((true() if piece.after_ms is None else stamp > piece.after_ms)
                           & (true() if piece.until_ms is None else stamp <= piece.until_ms) for piece in pieces))
+
+
+def stored_steps(session: Session, station: str) -> ClockSteps:
+    """A station's clock steps as its catalog keeps them (storage/clock_watch.py writes them)."""
+    found = session.scalars(select(ClockStepRow).where(ClockStepRow.station == station)).all()
+    return ClockSteps(ClockStep(row.before_ms, row.after_ms, row.since_ms) for row in found)

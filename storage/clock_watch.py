@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import delete, func, select
 
-from storage.clock_steps import ClockStep, ClockSteps
+from storage.clock_steps import ClockSteps, stored_steps
 from storage.index import RecordingIndex
 from storage.models import ClockReadingRow, ClockStepRow, EventRow, SegmentRow
 
@@ -69,5 +69,4 @@ class ClockWatch:
             if first is not None:
                 stale &= ClockStepRow.before_ms < first
             session.execute(delete(ClockStepRow).where(stale))
-            found = session.scalars(select(ClockStepRow).where(ClockStepRow.station == station)).all()
-            return ClockSteps(ClockStep(row.before_ms, row.after_ms, row.since_ms) for row in found)
+            return stored_steps(session, station)

@@ -191,6 +191,26 @@ def test_a_camera_s_recordings_come_from_the_catalog_as_its_post_gives_them(dist
                         headers={"Authorization": f"Bearer {district.key}"}, timeout=10).json()
     assert set(answer) == {"station", *at_post} and answer["station"] == "phuong-b" and answer["camera"] == "cong-b"
     assert answer["ranges"][0]["start"] == at_post["ranges"][0]["start"]  # the same footage, as the post sees it
+    # a step of the post's clock that its footage was stamped before: the district says so as the post does
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from storage.index import make_engine
+    from storage.models import ClockStepRow
+
+    first_ms = round(datetime.fromisoformat(answer["ranges"][0]["start"]).timestamp() * 1000)
+    engine = make_engine(district.catalog)
+    try:
+        with Session(engine) as session, session.begin():
+            session.add(ClockStepRow(station="phuong-b", since_ms=first_ms - 60_000, before_ms=first_ms + 2000,
+                                     after_ms=first_ms + 2000 + 3_600_000))
+        (step,) = district.get("/api/stations/phuong-b/cameras/cong-b/recordings").json()["clock_steps"]
+        before_ms = datetime.fromisoformat(step["before"]).timestamp() * 1000
+        assert step["seconds"] == 3600.0 and before_ms == first_ms + 2000
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(delete(ClockStepRow).where(ClockStepRow.station == "phuong-b"))
+        engine.dispose()
     for missing in ("/api/stations/phuong-b/cameras/cam0/recordings",  # post a's camera, not b's
                     "/api/stations/phuong-x/cameras/cong-b/recordings"):
         assert district.get(missing).status_code == 404

@@ -11,6 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
+from storage.clock_steps import ClockSteps, stored_steps
 from storage.events import Event, to_event
 from storage.index import Outage, RecordingIndex, make_engine
 from storage.models import CameraRow, EventRow, GrantRow, SegmentRow
@@ -140,6 +141,11 @@ class DistrictCatalog:
 
     def outages(self, station: str, camera: str, start_ms: int, end_ms: int) -> list[Outage]:
         return self.index(station).outages(camera, start_ms, end_ms)
+
+    def clock_steps(self, station: str) -> ClockSteps:
+        """The forward steps of a post's clock that its footage kept was stamped before."""
+        with Session(self.engine) as session:
+            return stored_steps(session, station)
 
     def index(self, station: str) -> RecordingIndex:
         """A station's view of the catalog on the district's one pool of connections."""

@@ -30,7 +30,8 @@ def recordings(station: str, name: str, start: str | None = None, end: str | Non
     window = zoned_window(district.zone, start, end, max_ms=MAX_LISTING_MS)
     return {"station": station, "camera": name,
             **recordings_answer(partial(district.catalog.spans, station, name),
-                                partial(district.catalog.outages, station, name), window, district.zone)}
+                                partial(district.catalog.outages, station, name), district.catalog.clock_steps(station),
+                                window, district.zone)}
 
 
 @router.get("/clip.mp4", response_class=StreamingResponse)
