@@ -50,6 +50,8 @@ def probe_segment(path: Path) -> ProbeResult:
             time_base = float(stream.time_base or 0)
             try:
                 for packet in container.demux(stream):
+                    if packet.is_corrupt:  # cut short by the end of the file (a full disk, a crash): not there
+                        break
                     if packet.dts is None or packet.size == 0:
                         continue
                     seconds = packet.dts * time_base

@@ -126,3 +126,21 @@ def test_the_disk_room_is_the_free_space_above_the_floor(tmp_path: Path) -> None
     assert DiskRoom(tmp_path, free // 2)() and not DiskRoom(tmp_path, 2 * free)()
     assert DiskRoom(tmp_path, 0)(), "no floor: to the last byte"
     assert DiskRoom(tmp_path / "not-yet", 2 * free)(), "no folder yet: the write says why"
+
+
+def test_a_packet_cut_short_by_the_end_of_the_file_is_not_counted(ten_seconds: Path, tmp_path: Path) -> None:
+    """A segment the disk filled under (or a crash cut) ends inside a packet: that packet was counted, so a file whose
+    only keyframe was cut was indexed as footage that does not decode (a field audit: 6 of 120 salvaged segments)."""
+    finished: list[Segment] = []
+    recorder = SegmentRecorder("cam", tmp_path, 60, finished.append)
+    feed(recorder, ten_seconds, lambda _number: None)
+    (whole,) = finished
+    path = tmp_path / whole.path
+    data = path.read_bytes()
+    assert probe_segment(path).packets == 150
+    last_box = data.rindex(b"mdat") - 4  # the last fragment's pictures (the file's random-access index follows)
+    last_end = last_box + int.from_bytes(data[last_box:last_box + 4], "big")
+    path.write_bytes(data[:last_end - 20])  # into the last picture
+    assert probe_segment(path).packets == 149, "the cut picture is not there"
+    path.write_bytes(data[:data.index(b"mdat") + 4 + 40])  # into the first: nothing to play
+    assert probe_segment(path).packets == 0
