@@ -28,6 +28,7 @@ CONNECT_TIMEOUT_SECONDS = 10  # to a PostgreSQL server
 WAL_SWITCH_SECONDS = 10  # as long as SQLite's busy timeout
 JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 OVERLAP_MARGIN_MS = 3_600_000  # the longest segment `storage.segment_seconds` allows
+STREAMED_ROWS = 10_000  # rows fetched at a time by the queries that walk a whole catalog
 IN_CHUNK = 1000  # values in one IN (...) list
 
 
@@ -309,8 +310,19 @@ class RecordingIndex:
                      .order_by(SegmentRow.id))
             if cameras is not None:
                 query = query.where(CameraRow.name.in_(sorted(cameras)))
-            for row, name in session.execute(query).all():
+            for row, name in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
                 yield _to_segment(row, name)
+
+    def segment_paths(self, cameras: set[str] | None = None) -> Iterator[tuple[int, str]]:
+        """(id, path) of every segment of this station (or of `cameras` only), a camera's in time order: read as they
+        come, so a catalog of millions of rows (200 cameras, a month) is never all in memory."""
+        query = (select(SegmentRow.id, SegmentRow.path).join(CameraRow).where(SegmentRow.station == self.station)
+                 .order_by(SegmentRow.camera_id, SegmentRow.start_ms))
+        if cameras is not None:
+            query = query.where(CameraRow.name.in_(sorted(cameras)))
+        with self.session() as session:
+            rows = session.execute(query.execution_options(yield_per=STREAMED_ROWS))
+            yield from ((row_id, path) for row_id, path in rows)
 
     def delete_segment(self, segment_id: int, *, unless_locked: bool = False) -> bool:
         """Delete a segment's row; False when none went (gone already, or `unless_locked` and an open case locks it:

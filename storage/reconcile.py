@@ -8,6 +8,7 @@ taken at this start, not as it was written.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,37 +31,65 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
               before_ms: dict[str, int] | None = None) -> ReconcileReport:
     """Both directions, for every camera or only those in `cameras` (a restarted recorder's own); with
     `before_ms`, only the files of each camera that began before its instant there (the ones after are being
-    recorded)."""
+    recorded).
+
+    A folder (a camera's day) at a time, never the whole catalog nor every file in memory: a post of 200 cameras
+    keeps about 10 million segments, whose rows read at once took 12 GB and 40 minutes (2026-11-30, an audit).
+    """
     report = ReconcileReport()
-    known: set[str] = set()
-    for segment in index.all_segments(cameras):
-        if (segments_dir / segment.path).exists():
-            known.add(segment.path)
-        else:
-            assert segment.id is not None
-            index.delete_segment(segment.id)
-            report.dropped_rows.append(segment.path)
+    listing = _Listing(segments_dir)
+    missing = [(row_id, path) for row_id, path in index.segment_paths(cameras) if not listing.holds(path)]
+    for row_id, path in missing:  # once the rows are read: a reading cursor stays open meanwhile
+        index.delete_segment(row_id)
+        report.dropped_rows.append(path)
     folders = sorted(cameras) if cameras is not None else ["*"]
-    files = {path.relative_to(segments_dir).as_posix(): path
-             for folder in folders for path in segments_dir.glob(f"{folder}/*/*.mp4")}
-    # under any camera: a removed camera's footage, set aside when its name was taken again, is in its folder
-    known |= index.indexed(sorted(set(files) - known)) if cameras is not None else set()
-    for relpath, path in sorted(files.items()):
-        parsed = parse_relpath(relpath)
-        if relpath in known or parsed is None:
-            continue
-        camera, start_ms = parsed
-        if before_ms is not None and start_ms >= before_ms.get(camera, 0):
-            continue
-        probe = probe_segment(path)
-        if probe.packets == 0:
-            path.unlink(missing_ok=True)
-            report.removed_files.append(relpath)
-            continue
-        index.add_segment(Segment(camera, relpath, start_ms, start_ms + probe.duration_ms,
-                                  path.stat().st_size, probe.keyframes_ms, sha256=sha256_file(path)))
-        report.indexed.append(relpath)
+    for day in sorted(found for folder in folders for found in segments_dir.glob(f"{folder}/*") if found.is_dir()):
+        names = sorted(name for name in os.listdir(day) if name.endswith(".mp4"))
+        relpaths = [f"{day.relative_to(segments_dir).as_posix()}/{name}" for name in names]
+        # under any camera: a removed camera's footage, set aside when its name was taken again, is in its folder
+        known = index.indexed(relpaths)
+        for relpath in relpaths:
+            parsed = parse_relpath(relpath)
+            if relpath in known or parsed is None:
+                continue
+            camera, start_ms = parsed
+            if before_ms is not None and start_ms >= before_ms.get(camera, 0):
+                continue
+            _index_orphan(index, segments_dir / relpath, relpath, camera, start_ms, report)
     if report.indexed or report.dropped_rows or report.removed_files:
         log.info("reconciled: %d files indexed, %d rows without file dropped, %d empty files removed",
                  len(report.indexed), len(report.dropped_rows), len(report.removed_files))
     return report
+
+
+def _index_orphan(index: RecordingIndex, path: Path, relpath: str, camera: str, start_ms: int,
+                  report: ReconcileReport) -> None:
+    """A file with no row: indexed with the hash it has now, or removed when nothing in it can be read."""
+    probe = probe_segment(path)
+    if probe.packets == 0:
+        path.unlink(missing_ok=True)
+        report.removed_files.append(relpath)
+        return
+    index.add_segment(Segment(camera, relpath, start_ms, start_ms + probe.duration_ms, path.stat().st_size,
+                              probe.keyframes_ms, sha256=sha256_file(path)))
+    report.indexed.append(relpath)
+
+
+class _Listing:
+    """Whether a segment's file exists, by the listing of its folder (one folder held at a time: the rows come a
+    camera at a time, in time order, so a folder's rows come together)."""
+
+    def __init__(self, segments_dir: Path) -> None:
+        self._dir = segments_dir
+        self._folder: str | None = None
+        self._names: set[str] = set()
+
+    def holds(self, relpath: str) -> bool:
+        folder, _, name = relpath.rpartition("/")
+        if folder != self._folder:
+            self._folder = folder
+            try:
+                self._names = set(os.listdir(self._dir / folder))
+            except (FileNotFoundError, NotADirectoryError):
+                self._names = set()
+        return name in self._names
