@@ -276,13 +276,16 @@ class RecordingIndex:
         with self.session() as session:
             query = (select(SegmentRow, CameraRow.name).join(CameraRow).where(SegmentRow.station == self.station)
                      .order_by(SegmentRow.start_ms, SegmentRow.id).limit(limit))
+            # each bound also on start_ms alone, which the index (station, start_ms) can seek to: with only the OR and
+            # the end, every page was a scan from the oldest row (2.2 million rows kept near events, a page 1 s)
             if before_ms is not None:
-                query = query.where(SegmentRow.end_ms <= before_ms)
+                query = query.where(SegmentRow.end_ms <= before_ms, SegmentRow.start_ms < before_ms)
             if ended_after_ms is not None:
                 query = query.where(SegmentRow.end_ms > ended_after_ms)
             if following is not None:
                 start, segment_id = following
-                query = query.where(or_(SegmentRow.start_ms > start,
+                query = query.where(SegmentRow.start_ms >= start,
+                                    or_(SegmentRow.start_ms > start,
                                         and_(SegmentRow.start_ms == start, SegmentRow.id > segment_id)))
             if unlocked:
                 query = query.where(~locked_segment())

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import and_, delete, false, func, or_, select, tuple_
+from sqlalchemy import and_, delete, false, func, or_, select
 
 from detect.motion_grid import GRID_BYTES, MotionSecond
 from storage.clock_steps import ClockSteps, stamped_in
@@ -59,11 +59,15 @@ class MotionGridStore:
             grids = by_id.setdefault(key, np.zeros((60, GRID_BYTES), np.uint8))
             grids[second % 60] |= np.frombuffer(cells, np.uint8)
         with self._index.session() as session, session.begin():
+            # two lists the key's index can seek with, not the pairs: SQLite scanned the whole table for
+            # `(camera_id, minute_ms) IN (VALUES ...)` (2.7 million rows a month of 200 cameras: 5-9 s a flush)
             stored = session.scalars(select(MotionGridRow).where(
-                self._ours, tuple_(MotionGridRow.camera_id, MotionGridRow.minute_ms).in_(list(by_id))))
+                self._ours, MotionGridRow.camera_id.in_({camera_id for camera_id, _minute_ms in by_id}),
+                MotionGridRow.minute_ms.in_({minute_ms for _camera_id, minute_ms in by_id})))
             for row in stored:
-                row.seconds, row.cells = _row_values(by_id.pop((row.camera_id, row.minute_ms))
-                                                     | _minute(row.seconds, row.cells))
+                if (row.camera_id, row.minute_ms) in by_id:  # not another camera's minute that both lists hold
+                    row.seconds, row.cells = _row_values(by_id.pop((row.camera_id, row.minute_ms))
+                                                         | _minute(row.seconds, row.cells))
             for (camera_id, minute_ms), grids in by_id.items():  # the minutes not stored yet
                 mask, cells = _row_values(grids)
                 session.add(MotionGridRow(station=self._index.station, camera_id=camera_id, minute_ms=minute_ms,

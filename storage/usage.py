@@ -64,11 +64,14 @@ def oldest_by_real_time(index: RecordingIndex, steps: ClockSteps) -> dict[str, t
     found: dict[str, tuple[int, int]] = {}
     with index.session() as session:
         for piece in steps.pieces():
-            query = (select(CameraRow.name, func.min(SegmentRow.start_ms)).join(SegmentRow)
-                     .where(CameraRow.station == index.station, stamped_in(SegmentRow.end_ms, [piece]))
-                     .group_by(CameraRow.name))
-            for name, start in session.execute(query).all():
-                if name not in found or start + piece.shift_ms < found[name][1]:
+            # a camera's first segment in the piece, by its index (camera, start): a grouped minimum read every row
+            # (2 s a scrape of /metrics at 10 million segments)
+            first = (select(SegmentRow.start_ms).where(SegmentRow.camera_id == CameraRow.id,
+                                                       stamped_in(SegmentRow.end_ms, [piece]))
+                     .order_by(SegmentRow.start_ms).limit(1).scalar_subquery())
+            for name, start in session.execute(select(CameraRow.name, first)
+                                               .where(CameraRow.station == index.station)).all():
+                if start is not None and (name not in found or start + piece.shift_ms < found[name][1]):
                     found[name] = (start, start + piece.shift_ms)
     return found
 

@@ -123,6 +123,16 @@ def test_seconds_are_kept_per_minute_merged_and_searched_in_ranges(store: Motion
     assert search_motion(store, "b", 0, 2**62, bottom_right, limit=10).ranges == []
 
 
+def test_a_flush_changes_only_the_minutes_it_holds_of_each_camera(store: MotionGridStore) -> None:
+    """The stored minutes are looked up by the cameras and the minutes a flush holds: another camera's row of one of
+    those minutes comes back too, and is left as it is."""
+    minute = T0 - T0 % 60
+    store.add([MotionSecond(camera, minute + offset, grid((0, 0))) for camera in ("a", "b") for offset in (5, 65)])
+    store.add([MotionSecond("a", minute + 6, grid((15, 8))), MotionSecond("b", minute + 66, grid((15, 8)))])
+    assert store.grids("a", 0, 2**62).seconds.tolist() == [minute + 5, minute + 6, minute + 65]
+    assert store.grids("b", 0, 2**62).seconds.tolist() == [minute + 5, minute + 65, minute + 66]
+
+
 class FlakyStore(MotionGridStore):
     """The real store, behind a database that fails its first write."""
 
