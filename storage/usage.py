@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from storage.clock_steps import ClockSteps, stamped_in
 from storage.disk_space import DiskUsage, disk_usage
 from storage.index import RecordingIndex
-from storage.locks import locked_segment
+from storage.locks import locked_rows
 from storage.models import CameraRow, SegmentRow
 from storage.reserve import SpaceReserve
 
@@ -43,16 +43,19 @@ def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReser
                   steps: ClockSteps) -> StorageUsage:
     """Usage of the segments' disk, one entry per name in `cameras` (zeros for one with no footage)."""
     query = (select(CameraRow.name, func.coalesce(func.sum(SegmentRow.bytes), 0), func.count(SegmentRow.id),
-                    func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0),
-                    func.coalesce(func.sum(case((locked_segment(), SegmentRow.bytes), else_=0)), 0))
+                    func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0))
              .join(SegmentRow).where(CameraRow.station == index.station).group_by(CameraRow.name))
+    held = locked_rows(index.station).subquery()
+    locked_query = (select(CameraRow.name, func.sum(held.c.bytes)).join(held, CameraRow.id == held.c.camera_id)
+                    .group_by(CameraRow.name))
     oldest = oldest_by_real_time(index, steps)
     with index.session() as session:
         rows = session.execute(query).all()
+        locked = {name: int(size) for name, size in session.execute(locked_query).all()}
     found = {}
-    for name, size, count, recorded, locked in rows:
+    for name, size, count, recorded in rows:
         stamp, real = oldest.get(name, (None, None))
-        found[name] = CameraUsage(name, int(size), int(count), stamp, real, int(recorded), int(locked))
+        found[name] = CameraUsage(name, int(size), int(count), stamp, real, int(recorded), locked.get(name, 0))
     usage = [found.get(name, CameraUsage(name, 0, 0, None, None, 0, 0)) for name in cameras]
     return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held)
 

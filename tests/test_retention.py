@@ -354,3 +354,24 @@ def test_a_case_committed_while_a_deletion_runs_keeps_its_footage_on_postgresql(
         assert deleted == [False] and [s.id for s in index.all_segments()] == [segment_id]
     finally:
         index.close()
+
+
+def test_the_storage_figures_count_each_locked_segment_once_and_only_open_cases(index: RecordingIndex,
+                                                                              tmp_path: Path) -> None:
+    """The locked bytes go from the open cases' items to the segments they overlap (not a lock test of every row):
+    the same figure as retention's own condition, a segment two items share counted once."""
+    from storage.cases import CaseStore
+    from storage.clock_steps import ClockSteps
+    from storage.reserve import SpaceReserve
+    from storage.usage import storage_usage
+
+    fill(index, tmp_path, list(range(9990, 9998)))
+    fill(index, tmp_path, list(range(9990, 9994)), camera="b", size=500)
+    open_case(index, "a", 9990, 9992)  # minutes 9990-9992 of a
+    open_case(index, "a", 9992, 9993)  # 9992 again, and 9993
+    open_case(index, "b", 9991, 9991)  # within minute 9991 of b
+    closed = open_case(index, "b", 9993, 9993)
+    CaseStore(index).update(closed, status="closed")
+    usage = storage_usage(index, tmp_path, SpaceReserve(tmp_path / "reserve", 0), ["a", "b"], ClockSteps())
+    assert {c.camera: c.locked_bytes for c in usage.cameras} == {"a": 4000, "b": 500}
+    assert usage.locked_bytes == index.total_bytes(locked=True) == 4500
