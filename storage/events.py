@@ -16,6 +16,8 @@ from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.models import CameraRow, EventRow
 
+FEW_CAMERAS = 10  # see EventStore.query
+
 
 @dataclass(frozen=True)
 class Acknowledgement:
@@ -94,11 +96,19 @@ class EventStore:
         """Events overlapping [start_ms, end_ms) of the given cameras and types (None: all), newest first;
         `acknowledged` True or False keeps only the events that are (or are not) acknowledged."""
         query = (select(EventRow, CameraRow.name).join(CameraRow)
-                 .where(self._ours, EventRow.start_ms < end_ms,
-                        (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
+                 .where(EventRow.start_ms < end_ms, (EventRow.end_ms.is_(None)) | (EventRow.end_ms >= start_ms))
                  .order_by(EventRow.start_ms.desc(), EventRow.id.desc()).limit(limit))
-        if cameras is not None:
-            query = query.where(CameraRow.name.in_(list(cameras)))
+        if cameras is not None and len(cameras) <= FEW_CAMERAS:
+            # by the ids of the station's cameras (which imply the station), so that the index (camera, start) is the
+            # one to seek: by name, with the station's condition, SQLite walked the station's index back through every
+            # older event to find a camera's (a day of one camera: 0.36 s at 400,000 events, 2.2 s at 1.9 million).
+            # Not for many cameras: each one's index is then walked back to its first event (1.3 s for 200 against 0.3)
+            query = query.where(EventRow.camera_id.in_(select(CameraRow.id).where(
+                CameraRow.station == self._index.station, CameraRow.name.in_(list(cameras)))))
+        else:
+            query = query.where(self._ours)
+            if cameras is not None:
+                query = query.where(CameraRow.name.in_(list(cameras)))
         if types is not None:
             query = query.where(EventRow.type.in_(list(types)))
         if acknowledged is not None:

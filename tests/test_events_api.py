@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -109,3 +110,28 @@ def test_staff_acknowledge_an_event_once_with_a_note_audited_and_told_to_every_s
     assert [(e.username, e.camera) for e in entry] == [("duty", "nha-5")]
     assert entry[0].detail.startswith(f"event {ours.id} (motion at ") and entry[0].detail.endswith(
         "): Người nhà đi về, không có gì")
+
+
+def test_one_cameras_events_are_read_by_the_cameras_index(tmp_path: Path) -> None:
+    """A camera's events (the events page with a camera chosen, each camera's row of the timeline) were found by
+    walking the station's index back through every older event of every camera: 2.2 s a day of one camera at 1.9
+    million events. SQLite's plan must seek the camera's index."""
+    from sqlalchemy import event
+
+    from storage.events import EventStore
+    from storage.index import RecordingIndex
+
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", "post")
+    store = EventStore(index)
+    for camera in ("a", "b"):
+        store.open(camera, "motion", 1_000, 0.5, [])
+    asked: list[tuple[str, Any]] = []
+    event.listen(index.engine, "before_cursor_execute",
+                 lambda _conn, _cursor, statement, parameters, *_rest: asked.append((statement, parameters)))
+    assert [e.camera for e in store.query(cameras=["a"], types=None, start_ms=0, end_ms=10_000, limit=10)] == ["a"]
+    statement, parameters = next(found for found in asked if "FROM events" in found[0])
+    with index.engine.connect() as connection:
+        plan = " ".join(str(row) for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters))
+    assert "ix_events_camera_start" in plan, plan
+    assert [e.camera for e in store.query(cameras=None, types=None, start_ms=0, end_ms=10_000, limit=10)] == ["b", "a"]
+    index.close()
