@@ -42,6 +42,7 @@ BATCH = 200
 SPARE_FILES = 10_000  # oldest unlocked files noted for an outage of the catalog (~1 MB; 100 minutes of 100 cameras)
 SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again (at once after a case changed)
 EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
+LEAST_FREE_BYTES = 64_000_000  # see Retention._least_target
 OTHER_FILES_SHARE = 0.05  # other files than the recordings taking more of the disk are named in a shortage
 
 
@@ -192,10 +193,12 @@ class Retention:
 
     def _least_target(self) -> int:
         """What the free-space floor falls back to when it cannot be reached: room for the reserve and as much
-        again, above which recordings go on (storage/disk_room.py). Chasing the floor there deleted every
+        again, above which recordings go on (storage/disk_room.py), and at least LEAST_FREE_BYTES (without a
+        reserve the cameras would otherwise write to the last byte and stop). Chasing the floor there deleted every
         recording, then each new one as it closed: the station recorded and kept nothing."""
         size = self._reserve.size if self._reserve else 0
-        return min(self._free_target(), 2 * size + (self._reserve.missing_bytes if self._reserve else 0))
+        missing = self._reserve.missing_bytes if self._reserve else 0
+        return min(self._free_target(), max(2 * size, LEAST_FREE_BYTES) + missing)
 
     def _warn_if_short(self, short: bool) -> None:
         if short:

@@ -205,7 +205,7 @@ def test_a_disk_full_of_locked_footage_is_said_once(index: RecordingIndex, tmp_p
 
 
 def test_a_floor_no_deletion_can_reach_keeps_the_newest_recordings_and_names_the_other_files(
-        index: RecordingIndex, tmp_path: Path) -> None:
+        index: RecordingIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another program's files take the disk: chasing the floor deleted every recording, then each new one as it
     closed, while the station said nothing was wrong but open cases. Now the floor falls back to the reserve's room
     and as much again (above which the cameras record), and the shortage names the other files."""
@@ -221,9 +221,14 @@ def test_a_floor_no_deletion_can_reach_keeps_the_newest_recordings_and_names_the
 
     policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=100_000)
     retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=reserve, free_bytes=free)
+    monkeypatch.setattr("storage.retention.LEAST_FREE_BYTES", 2000)  # the disk is bytes here, not gigabytes
     assert [s.start_ms // MINUTE for s in retention.make_room()] == [9990, 9991, 9992], "down to 2 x 1500 free"
     assert remaining(index) == starts[3:], "the newest kept"
     assert retention.make_room() == [], "and no further at the next pass"
+    monkeypatch.setattr("storage.retention.LEAST_FREE_BYTES", 4000)  # without a reserve: at least this much
+    reserve.release()
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=None, free_bytes=free)
+    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9993], "up to 4000 free, no more"
     assert retention.shortage is not None and "other files than the recordings take" in retention.shortage
     assert "locked by open cases" not in retention.shortage, "no case blamed: none is open"
 
