@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.locks import footage_deletion_turn, locked_segment
+from storage.locks import footage_deletion_turn, locked_rows, locked_segment
 from storage.models import CameraRow, OutageRow, SegmentRow
 from storage.schema import upgrade
 
@@ -353,13 +353,14 @@ class RecordingIndex:
 
     def total_bytes(self, *, locked: bool = False, unlocked: bool = False) -> int:
         """Bytes of this station's footage (`locked`: only what open cases lock; `unlocked`: only the rest)."""
-        query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
-        if locked:
-            query = query.where(locked_segment())
-        if unlocked:
-            query = query.where(~locked_segment())
+        held = locked_rows(self.station).subquery()  # from the open cases' items: a lock test of every row took 40 s
         with self.session() as session:
-            return int(session.scalar(query) or 0)
+            held_bytes = int(session.scalar(select(func.coalesce(func.sum(held.c.bytes), 0))) or 0)
+            if locked and not unlocked:
+                return held_bytes
+            query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
+            every = int(session.scalar(query) or 0)
+        return every - held_bytes if unlocked and not locked else every
 
     def open_outage(self, camera: str, start_ms: int, reason: str) -> None:
         """Record that `camera` stopped recording; an outage already open keeps its start and first reason, and

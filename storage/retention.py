@@ -20,6 +20,7 @@ import bisect
 import contextlib
 import heapq
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,7 @@ SPARE_FILES = 10_000  # oldest unlocked files noted for an outage of the catalog
 SPARE_REFRESH_SECONDS = 600.0  # how often the full pass notes them again (at once after a case changed)
 EVENT_MARGIN_MS = 10_000  # footage kept on each side of an event
 LEAST_FREE_BYTES = 64_000_000  # see Retention._least_target
+SHORTAGE_REFRESH_SECONDS = 60.0  # a shortage's figures are read again this often while it lasts
 OTHER_FILES_SHARE = 0.05  # other files than the recordings taking more of the disk are named in a shortage
 
 
@@ -80,6 +82,7 @@ class Retention:
         self._clock = clock
         self.clock_steps = ClockSteps()  # as read at the last full pass
         self._rows_without_file: set[int] = set()  # evicted files whose row the full disk or an outage kept
+        self._shortage_at = 0.0  # when the shortage's figures were read (monotonic s)
         self._spare: list[tuple[int, str, int]] = []  # (id, path, bytes) of the oldest unlocked files, oldest last
         self._spare_noted = float("-inf")  # monotonic time of the last note
         self._locks_changed = 0  # times a case changed what is locked (forget_noted_files)
@@ -189,7 +192,10 @@ class Retention:
         return over_quota
 
     def _free_target(self) -> int:
-        return self._policy.min_free_bytes + (self._reserve.missing_bytes if self._reserve else 0)
+        """The free floor, at least twice the reserve: the cameras stop below the reserve's size (storage/disk_room.py),
+        and a floor under it (min_free_bytes 0) let them stop for good, with nothing deleted to let them go on."""
+        size, missing = (self._reserve.size, self._reserve.missing_bytes) if self._reserve else (0, 0)
+        return max(self._policy.min_free_bytes, 2 * size) + missing
 
     def _least_target(self) -> int:
         """What the free-space floor falls back to when it cannot be reached: room for the reserve and as much
@@ -202,23 +208,25 @@ class Retention:
 
     def _warn_if_short(self, short: bool) -> None:
         if short:
-            shortage = self._shortage()
-            if self.shortage is None:
-                log.warning("%s", shortage)
-            self.shortage = shortage  # its figures as of this pass
+            if self.shortage is None or time.monotonic() - self._shortage_at >= SHORTAGE_REFRESH_SECONDS:
+                shortage = self._shortage()  # sums over the catalog: not at every check of the second
+                if self.shortage is None:
+                    log.warning("%s", shortage)
+                self.shortage, self._shortage_at = shortage, time.monotonic()
         elif self.shortage is not None:
             log.info("disk free space is back above storage.min_free_bytes")
             self.shortage = None
 
     def _shortage(self) -> str:
         """Why free space stays below the floor: what open cases lock, and what other files than the recordings take."""
-        free, total = self._free_bytes(), disk_space.disk_usage(self._dir).total
-        text = (f"disk free space {free} bytes is below storage.min_free_bytes "
+        stat = os.statvfs(self._dir)
+        total, used = stat.f_blocks * stat.f_frsize, (stat.f_blocks - stat.f_bfree) * stat.f_frsize  # not root's 5 %
+        text = (f"disk free space {self._free_bytes()} bytes is below storage.min_free_bytes "
                 f"{self._policy.min_free_bytes} even after retention")
         locked, footage = self._index.total_bytes(locked=True), self._index.total_bytes()
         if locked:
             text += f"; {locked} bytes of footage are locked by open cases and are never deleted: close a case"
-        others = total - free - footage - (self._reserve.size if self._reserve and self._reserve.held else 0)
+        others = used - footage - (self._reserve.size if self._reserve and self._reserve.held else 0)
         if others > OTHER_FILES_SHARE * total:
             text += (f"; other files than the recordings take {others} bytes of the disk: free them (the newest "
                      f"recordings are kept, and recording stops when less than storage.reserve_bytes is free)")

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
+from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from storage.index import RecordingIndex
@@ -51,13 +54,17 @@ def make_room_to_start(reserve: SpaceReserve, segments_dir: Path, locked: Locked
 def catalog_locks(url: str, station: str) -> Locked:
     """What the catalog at `url` says open cases lock, read without migrating or writing anything."""
     def read() -> set[str] | None:
-        for tried in (url, _unchanging(url)):
-            if tried is None:
+        for opened in (lambda: RecordingIndex(url, station, migrate=False), _unchanging(url, station)):
+            if opened is None:
                 break
-            index = RecordingIndex(tried, station, migrate=False)
+            try:
+                index = opened()
+            except OSError as exc:  # its folder cannot even be made
+                log.warning("could not open the catalog to read which footage open cases lock: %s", exc)
+                continue
             try:
                 return index.locked_paths()
-            except SQLAlchemyError as exc:  # no catalog yet, an older schema, a disk too full to open it
+            except (SQLAlchemyError, OSError) as exc:  # no catalog yet, an older schema, a disk too full to open it
                 log.warning("could not read which footage open cases lock: %s", exc)
             finally:
                 index.close()
@@ -66,18 +73,21 @@ def catalog_locks(url: str, station: str) -> Locked:
     return read
 
 
-def _unchanging(url: str) -> str | None:
+def _unchanging(url: str, station: str) -> Callable[[], RecordingIndex] | None:
     """A SQLite catalog opened as a file nobody writes: SQLite opens a catalog in WAL mode by creating its
     shared-memory file, which a disk full to the last byte refuses. Only when the write-ahead log is empty (a clean
-    stop): what it holds would be missed."""
+    stop): what it holds would be missed. Opened through a connection of its own making (no folder is made for
+    it, the path is quoted)."""
     prefix = "sqlite:///"
     if not url.startswith(prefix) or "?" in url:
         return None
-    path = Path(url[len(prefix):])
+    path = Path(url[len(prefix):]).absolute()
     wal = path.with_name(path.name + "-wal")
-    if wal.exists() and wal.stat().st_size > 0:
+    if not path.exists() or (wal.exists() and wal.stat().st_size > 0):
         return None
-    return f"{prefix}file:{path}?immutable=1&uri=true"
+    uri = f"file:{quote(str(path))}?immutable=1"
+    engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    return lambda: RecordingIndex(url, station, migrate=False, engine=engine)
 
 
 def writable_bytes(folder: Path) -> int:

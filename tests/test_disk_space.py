@@ -152,7 +152,8 @@ def test_space_watch_evicts_within_two_seconds_of_the_disk_filling(disk: Path, i
     assert [s.path for s in kept] == [s.path for s in recorded[-len(kept):]]
 
 
-def test_a_start_on_a_full_disk_never_deletes_footage_an_open_case_locks(disk: Path, tmp_path: Path) -> None:
+def test_a_start_on_a_full_disk_never_deletes_footage_an_open_case_locks(disk: Path, tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Before the catalog is opened a start makes room by deleting the oldest files: it deleted those of open cases
     too (and reconciliation then dropped their rows): evidence lost with a warning line."""
     from storage.cases import CaseStore, NewItem
@@ -178,6 +179,10 @@ def test_a_start_on_a_full_disk_never_deletes_footage_an_open_case_locks(disk: P
 
     make_room_to_start(SpaceReserve(disk / "space-reserve", 2 * MB), segments_dir, lambda: None)
     assert len(on_disk()) == 6, "which footage is locked unknown: nothing deleted"
+    here = tmp_path / "working-folder"  # the service's is the data folder, on the full disk
+    here.mkdir()
+    monkeypatch.chdir(here)
     make_room_to_start(SpaceReserve(disk / "space-reserve", 2 * MB), segments_dir, catalog_locks(url, "post"))
+    assert list(here.iterdir()) == [], "no folder made for the catalog opened as a file nobody writes"
     assert locked <= on_disk(), "every locked file kept"
     assert len(on_disk()) in (3, 4) and free_bytes(disk) >= 2 * MB, "the unlocked ones went, oldest first"

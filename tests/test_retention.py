@@ -380,3 +380,23 @@ def test_the_storage_figures_count_each_locked_segment_once_and_only_open_cases(
     usage = storage_usage(index, tmp_path, SpaceReserve(tmp_path / "reserve", 0), ["a", "b"], ClockSteps())
     assert {c.camera: c.locked_bytes for c in usage.cameras} == {"a": 4000, "b": 500}
     assert usage.locked_bytes == index.total_bytes(locked=True) == 4500
+
+
+def test_the_free_floor_stays_above_where_the_cameras_stop(index: RecordingIndex, tmp_path: Path) -> None:
+    """The cameras stop below the reserve's size of free space (storage/disk_room.py); with min_free_bytes under it
+    (0 here) retention saw nothing to do, and they stayed stopped. The floor is at least twice the reserve."""
+    from storage.reserve import SpaceReserve
+
+    starts = list(range(9990, 9996))
+    fill(index, tmp_path, starts)
+    reserve = SpaceReserve(tmp_path / "space-reserve", 1500)
+    assert reserve.allocate()
+
+    def free() -> int:  # just over the reserve's size: the cameras record, but are about to stop
+        return 1600 + 1000 * (len(starts) - len(remaining(index)))
+
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=0)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=reserve, free_bytes=free)
+    assert retention.needs_room()
+    assert [s.start_ms // MINUTE for s in retention.make_room()] == [9990, 9991], "up to 2 x 1500 free"
+    assert not retention.needs_room()

@@ -76,7 +76,8 @@ export async function showEventSearch(view, me) {
       error.textContent = wrong;
       return;
     }
-    if (start !== undefined) query.set("start", start / 1000);
+    // the API's default window (a day before the end) written out: the pages after this one keep its start
+    query.set("start", (start ?? (end ?? Date.now()) - DAY_MS) / 1000);
     if (end !== undefined) query.set("end", end / 1000);
     if (fields.unacked.checked) query.set("acknowledged", "false");
     error.textContent = "";
@@ -89,14 +90,16 @@ export async function showEventSearch(view, me) {
     }
   };
   more.addEventListener("click", async () => {
-    if (!last) return;
+    if (!last || more.disabled) return; // a second click while the page comes would ask for it again
     const query = new URLSearchParams(last.query);
     query.set("end", (last.end + 1) / 1000);
-    if (!query.has("start")) query.set("start", (Date.now() - DAY_MS) / 1000); // the API's default window
+    more.disabled = true;
     try {
       await page(query, true);
     } catch (failure) {
       error.textContent = failure.message;
+    } finally {
+      more.disabled = false;
     }
   });
   form.addEventListener("submit", (submit) => {
