@@ -16,11 +16,15 @@ POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
 class DiskUsage:
     total: int
     free: int  # what an unprivileged writer may still use (f_bavail), as `df` shows it
+    used: int  # what files take (not the blocks the file system keeps for root: ext4's 5 %)
+    writable: int  # what this process may still write: root may use the blocks kept for it
 
 
 def disk_usage(path: Path) -> DiskUsage:
     stat = os.statvfs(path)
-    return DiskUsage(stat.f_blocks * stat.f_frsize, stat.f_bavail * stat.f_frsize)
+    size = stat.f_frsize
+    return DiskUsage(stat.f_blocks * size, stat.f_bavail * size, (stat.f_blocks - stat.f_bfree) * size,
+                     (stat.f_bfree if os.geteuid() == 0 else stat.f_bavail) * size)
 
 
 def free_bytes(path: Path) -> int:

@@ -20,7 +20,6 @@ import bisect
 import contextlib
 import heapq
 import logging
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -219,15 +218,14 @@ class Retention:
 
     def _shortage(self) -> str:
         """Why free space stays below the floor: what open cases lock, and what other files than the recordings take."""
-        stat = os.statvfs(self._dir)
-        total, used = stat.f_blocks * stat.f_frsize, (stat.f_blocks - stat.f_bfree) * stat.f_frsize  # not root's 5 %
+        disk = disk_space.disk_usage(self._dir)
         text = (f"disk free space {self._free_bytes()} bytes is below storage.min_free_bytes "
                 f"{self._policy.min_free_bytes} even after retention")
         locked, footage = self._index.total_bytes(locked=True), self._index.total_bytes()
         if locked:
             text += f"; {locked} bytes of footage are locked by open cases and are never deleted: close a case"
-        others = used - footage - (self._reserve.size if self._reserve and self._reserve.held else 0)
-        if others > OTHER_FILES_SHARE * total:
+        others = disk.used - footage - (self._reserve.size if self._reserve and self._reserve.held else 0)
+        if others > OTHER_FILES_SHARE * disk.total:
             text += (f"; other files than the recordings take {others} bytes of the disk: free them (the newest "
                      f"recordings are kept, and recording stops when less than storage.reserve_bytes is free)")
         return text

@@ -12,7 +12,6 @@ is deleted: footage of a case is evidence, and the start then fails with the dis
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from urllib.parse import quote
 from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage.disk_space import disk_usage
 from storage.index import RecordingIndex
 from storage.layout import parse_relpath
 from storage.reserve import SpaceReserve
@@ -32,10 +32,10 @@ Locked = Callable[[], set[str] | None]  # the paths of the segments open cases l
 def make_room_to_start(reserve: SpaceReserve, segments_dir: Path, locked: Locked) -> None:
     """Free `reserve.size` bytes when the disk has less (nothing to do on a fresh data folder)."""
     folder = reserve.path.parent
-    if not folder.is_dir() or writable_bytes(folder) >= reserve.size:
+    if not folder.is_dir() or disk_usage(folder).writable >= reserve.size:
         return
     reserve.release()
-    if writable_bytes(folder) >= reserve.size:
+    if disk_usage(folder).writable >= reserve.size:
         return
     kept = locked()
     if kept is None:
@@ -43,7 +43,7 @@ def make_room_to_start(reserve: SpaceReserve, segments_dir: Path, locked: Locked
                   "free space on %s", folder)
         return
     for path in _oldest_first(segments_dir):
-        if writable_bytes(folder) >= reserve.size:
+        if disk_usage(folder).writable >= reserve.size:
             return
         if path.relative_to(segments_dir).as_posix() in kept:
             continue
@@ -88,13 +88,6 @@ def _unchanging(url: str, station: str) -> Callable[[], RecordingIndex] | None:
     uri = f"file:{quote(str(path))}?immutable=1"
     engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     return lambda: RecordingIndex(url, station, migrate=False, engine=engine)
-
-
-def writable_bytes(folder: Path) -> int:
-    """What this process may still write there: root may use the blocks a file system keeps for it (ext4's 5 %),
-    which the free space others see (`storage.disk_space.free_bytes`, f_bavail) leaves out."""
-    stat = os.statvfs(folder)
-    return (stat.f_bfree if os.geteuid() == 0 else stat.f_bavail) * stat.f_frsize
 
 
 def _oldest_first(segments_dir: Path) -> list[Path]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import SQLAlchemyError
 
+from storage.disk_space import DiskUsage
 from storage.index import RecordingIndex, Segment
 from storage.leases import SegmentLeases
 from storage.retention import BATCH, Retention, RetentionPolicy
@@ -219,6 +220,13 @@ def test_a_floor_no_deletion_can_reach_keeps_the_newest_recordings_and_names_the
     def free() -> int:  # 500 bytes, and what deleting recordings gave back
         return 500 + 1000 * (len(starts) - len(remaining(index)))
 
+    others = {"bytes": 60_000}  # on a disk of 100,000 bytes: what other files than the recordings take
+
+    def usage(_path: Path) -> DiskUsage:
+        used = others["bytes"] + index.total_bytes() + 1500 * reserve.held
+        return DiskUsage(100_000, free(), used, free())
+
+    monkeypatch.setattr("storage.disk_space.disk_usage", usage)
     policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=100_000)
     retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=reserve, free_bytes=free)
     monkeypatch.setattr("storage.retention.LEAST_FREE_BYTES", 2000)  # the disk is bytes here, not gigabytes
@@ -229,8 +237,12 @@ def test_a_floor_no_deletion_can_reach_keeps_the_newest_recordings_and_names_the
     reserve.release()
     retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=None, free_bytes=free)
     assert [s.start_ms // MINUTE for s in retention.make_room()] == [9993], "up to 4000 free, no more"
-    assert retention.shortage is not None and "other files than the recordings take" in retention.shortage
+    assert retention.shortage is not None and "other files than the recordings take 60000 bytes" in retention.shortage
     assert "locked by open cases" not in retention.shortage, "no case blamed: none is open"
+    others["bytes"] = 3000  # under 5 % of the disk: not named
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=None, free_bytes=free)
+    retention.make_room()
+    assert retention.shortage is not None and "other files" not in retention.shortage
 
 
 def test_while_the_catalog_is_away_the_oldest_unlocked_files_make_room(tmp_path: Path) -> None:
