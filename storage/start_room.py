@@ -54,9 +54,8 @@ def make_room_to_start(reserve: SpaceReserve, segments_dir: Path, locked: Locked
 def catalog_locks(url: str, station: str) -> Locked:
     """What the catalog at `url` says open cases lock, read without migrating or writing anything."""
     def read() -> set[str] | None:
-        for opened in (lambda: RecordingIndex(url, station, migrate=False), _unchanging(url, station)):
-            if opened is None:
-                break
+        unchanging = _unchanging(url, station)
+        for opened in [lambda: RecordingIndex(url, station, migrate=False), *([unchanging] if unchanging else [])]:
             try:
                 index = opened()
             except OSError as exc:  # its folder cannot even be made

@@ -37,8 +37,8 @@ export async function showEventSearch(view, me) {
   fields.start.value = localInput(Date.now() - DAY_MS);
 
   const more = view.querySelector(".more-events");
-  let shown = new Set(); // ids listed, and the query and oldest start of the last page, for the next one
-  let last = null;
+  let shown = new Set(); // ids listed
+  let last = null; // the last page's query and oldest start, for the next page
   let asked = 0; // searches started: the answer to one that a newer search replaced is dropped
   const itemOf = (event) => {
     const name = names.get(event.camera) || event.camera;
