@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from storage.clock import now_ms
@@ -72,7 +72,9 @@ class CaseStore:
     def __init__(self, index: RecordingIndex) -> None:
         self._index = index
         self._station = index.station
-        self.locks_changed: Callable[[], None] = lambda: None  # called after a change that may lock footage
+        # called after a change to what open cases lock, with the earliest start of footage no longer locked (None
+        # when only more is locked): retention judges again the footage it went past (storage/retention.py)
+        self.locks_changed: Callable[[int | None], None] = lambda _unlocked_from: None
 
     def create(self, title: str, note: str, items: Iterable[NewItem], by: str | None) -> Case:
         now = now_ms()
@@ -88,7 +90,7 @@ class CaseStore:
             session.flush()
             session.add_all([_item_row(row.id, item, cameras[item.camera], now, by) for item in items])
             case_id = row.id
-        self.locks_changed()
+        self.locks_changed(None)
         found = self.get(case_id)
         assert found is not None
         return found
@@ -121,8 +123,11 @@ class CaseStore:
             row = self._changeable(session, case_id, machine)
             if row is None:
                 return None
+            was_open = row.status == OPEN
             change_case_row(row, title, note, status)
-        self.locks_changed()  # a case opened again
+            unlocked = _first_start(session, case_id) if was_open and status not in (None, OPEN) else None
+        if status is not None and (status == OPEN) != was_open:
+            self.locks_changed(unlocked)
         return self.get(case_id)
 
     def delete(self, case_id: int, machine: str | None = None) -> bool:
@@ -130,9 +135,12 @@ class CaseStore:
             row = self._changeable(session, case_id, machine)
             if row is None:
                 return False
+            unlocked = _first_start(session, case_id) if row.status == OPEN else None
             session.execute(delete(CaseItemRow).where(CaseItemRow.case_id == case_id))
             session.delete(row)
-            return True
+        if unlocked is not None:
+            self.locks_changed(unlocked)
+        return True
 
     def add_item(self, case_id: int, item: NewItem, by: str | None, machine: str | None = None) -> CaseItem | None:
         """None when there is no such case."""
@@ -147,7 +155,7 @@ class CaseStore:
             case.updated_ms = now
             session.flush()
             item_id = row.id
-        self.locks_changed()
+        self.locks_changed(None)
         found = self.get(case_id)
         assert found is not None
         return next(i for i in found.items if i.id == item_id)
@@ -160,9 +168,12 @@ class CaseStore:
             item = session.scalar(select(CaseItemRow).where(CaseItemRow.case_id == case_id, CaseItemRow.id == item_id))
             if item is None:
                 return False
+            unlocked = item.start_ms if case.status == OPEN else None
             session.delete(item)
             case.updated_ms = now_ms()
-            return True
+        if unlocked is not None:
+            self.locks_changed(unlocked)
+        return True
 
     def _changeable(self, session: Session, case_id: int, machine: str | None) -> CaseRow | None:
         """The case's row, locked for this transaction, when it may be changed; CaseHeld when it holds a district
@@ -191,6 +202,11 @@ class CaseStore:
                                                 item.bookmark_id, item.added_ms, item.added_by))
         return [Case(row.id, row.title, row.note, case_status(row.status), row.created_ms, row.created_by,
                      row.updated_ms, tuple(items[row.id])) for row in rows]
+
+
+def _first_start(session: Session, case_id: int) -> int | None:
+    """Where a case's footage begins (None: it has no items)."""
+    return session.scalar(select(func.min(CaseItemRow.start_ms)).where(CaseItemRow.case_id == case_id))
 
 
 def _item_row(case_id: int, item: NewItem, camera_id: int, now: int, by: str | None) -> CaseItemRow:

@@ -358,7 +358,9 @@ class RecordingIndex:
             held_bytes = int(session.scalar(select(func.coalesce(func.sum(held.c.bytes), 0))) or 0)
             if locked and not unlocked:
                 return held_bytes
-            query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(SegmentRow.station == self.station)
+            # by the station's cameras, so that the sizes come from the index (camera, span) and not the rows
+            query = select(func.coalesce(func.sum(SegmentRow.bytes), 0)).where(
+                SegmentRow.camera_id.in_(select(CameraRow.id).where(CameraRow.station == self.station)))
             every = int(session.scalar(query) or 0)
         return every - held_bytes if unlocked and not locked else every
 

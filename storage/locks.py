@@ -33,9 +33,11 @@ def locked_rows(station: str) -> Select[int, int, int]:
     overlaps = and_(SegmentRow.camera_id == CaseItemRow.camera_id, SegmentRow.start_ms < CaseItemRow.end_ms,
                     SegmentRow.end_ms > CaseItemRow.start_ms,
                     SegmentRow.start_ms > CaseItemRow.start_ms - LONGEST_SEGMENT_MS)  # a lower bound the index seeks
+    # the station by its cases, not by the segments' column: with that one, and no case open, SQLite walked every
+    # segment of the station by its index (station, start) to look each one up in the items
     return (select(SegmentRow.id, SegmentRow.camera_id, SegmentRow.bytes).distinct()
-            .join(CaseItemRow, overlaps).join(CaseRow, CaseRow.id == CaseItemRow.case_id)
-            .where(CaseRow.status == OPEN, SegmentRow.station == station))
+            .select_from(CaseRow).join(CaseItemRow, CaseRow.id == CaseItemRow.case_id).join(SegmentRow, overlaps)
+            .where(CaseRow.status == OPEN, CaseRow.station == station))
 
 
 def footage_deletion_turn(session: Session) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -53,7 +54,9 @@ class SegmentRow(StationScoped, Base):
     `sha256` is the file's hash taken as it was written (NULL for footage recorded before hashes were kept)."""
 
     __tablename__ = "segments"
-    __table_args__ = (Index("ix_segments_camera_start", "camera_id", "start_ms"),
+    # a camera's spans, storage figures and total read from the index alone (its rows are ~400 bytes: a month of a
+    # post's cameras is 8.6 million of them, design/catalog.md)
+    __table_args__ = (Index("ix_segments_camera_span", "camera_id", "start_ms", "end_ms", "bytes"),
                       Index("ix_segments_station_start", "station", "start_ms"),
                       UniqueConstraint("station", "path", name="uq_segments_station_path"))
 
@@ -139,13 +142,22 @@ class AuditRow(StationScoped, Base):
     remote: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
+# events lasting longer, or not ended: few, in a partial index of their own, so that a window's events are read from
+# their starts within the window and this much before it, plus these (storage/events.py). The text is the index's own:
+# SQLite uses a partial index only for a query that states its condition.
+LONG_EVENT_MS = 3_600_000
+LONG_EVENT = text(f"(end_ms IS NULL OR end_ms - start_ms > {LONG_EVENT_MS})")  # bracketed: SQL text is not grouped
+
+
 class EventRow(StationScoped, Base):
     """A detection event; `end_ms` is NULL while it lasts. `boxes` is JSON: normalized [x, y, w, h] lists.
     `ack_ms` is NULL until a user (`ack_by`) acknowledges it, with a note."""
 
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_camera_start", "camera_id", "start_ms"),
-                      Index("ix_events_station_start", "station", "start_ms"))
+                      Index("ix_events_station_start", "station", "start_ms"),
+                      Index("ix_events_long", "station", "start_ms", sqlite_where=LONG_EVENT,
+                            postgresql_where=LONG_EVENT))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)

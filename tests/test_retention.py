@@ -132,9 +132,45 @@ def test_footage_kept_for_events_is_read_once_not_at_every_batch_and_pass(index:
     read.clear()
     assert [s.start_ms // MINUTE for s in retention.enforce(NOW + MINUTE)] == [8991]  # released: judged again
     assert sum(read) <= 10 + BATCH, read  # from it on, and the quota's page
-    CaseStore(index).update(case, status="closed")
-    retention.forget_noted_files()  # what the station does when a case changes
-    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + 2 * MINUTE)] == [8501]
+    cases = CaseStore(index)
+    cases.locks_changed = retention.forget_noted_files  # as the station wires them
+    read.clear()
+    cases.update(case, title="renamed")  # no change to what is locked: nothing judged again
+    assert retention.enforce(NOW + 2 * MINUTE) == [] and sum(read) <= 10 + BATCH, read
+    cases.update(case, status="closed")
+    read.clear()
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + 3 * MINUTE)] == [8501]
+    assert sum(read) <= 510 + BATCH, read  # from the case's start (8500), not from the oldest (8000)
+
+
+def test_a_pass_reads_only_the_events_near_the_footage_it_judges(index: RecordingIndex, tmp_path: Path) -> None:
+    """Each full pass read every event of the events' keep (1.3 million at a 200-camera post: 9 s a pass). Now only
+    those near the segments it judges, and one that began long before them (a camera covered for days) still keeps
+    them."""
+    from storage.events import EventStore
+    from storage.locks import LONGEST_SEGMENT_MS
+    from storage.retention import EVENT_MARGIN_MS
+
+    fill(index, tmp_path, [9898, 9900])
+    events = EventStore(index)
+    covered = events.open("a", "tamper_covered", 6000 * MINUTE, 1.0, [])
+    events.update(covered.id, end_ms=9900 * MINUTE + 30_000)
+    asked: list[tuple[int, int]] = []
+    spans = events.spans
+
+    def counted(start_ms: int, end_ms: int) -> list[tuple[str, int, int | None]]:
+        asked.append((start_ms, end_ms))
+        return spans(start_ms, end_ms)
+
+    events.spans = counted  # type: ignore[method-assign]
+    policy = RetentionPolicy(max_age_ms=100 * MINUTE, max_bytes=None, min_free_bytes=0, event_age_ms=5000 * MINUTE)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12, events=events)
+    assert retention.enforce(NOW) == []  # 9898 is judged: near the covering
+    asked.clear()
+    assert retention.enforce(NOW + MINUTE) == []  # 9900 now: the covering began 65 hours before it
+    assert remaining(index) == [9898, 9900]
+    [(start, end)] = asked
+    assert end - start <= LONGEST_SEGMENT_MS + 2 * EVENT_MARGIN_MS + 2 * MINUTE, (start, end)
 
 
 def test_motion_grids_go_with_the_footage(index: RecordingIndex, tmp_path: Path) -> None:
@@ -161,6 +197,28 @@ def open_case(index: RecordingIndex, camera: str, first_min: int, last_min: int)
 
     item = NewItem(camera, first_min * MINUTE + 30_000, last_min * MINUTE + 30_000)
     return CaseStore(index).create("Mất xe máy", "", [item], "duty").id
+
+
+def test_footage_a_removed_range_or_a_deleted_case_unlocked_goes_at_the_next_pass(index: RecordingIndex,
+                                                                                  tmp_path: Path) -> None:
+    """Removing a range from a case, or deleting an open case, unlocked its footage, but the age pass had gone past
+    it and only a case's change of status made it look again: the footage stayed until the events' keep."""
+    from storage.cases import CaseStore, NewItem
+
+    fill(index, tmp_path, [8000, 8500, 8600, 9990])
+    cases = CaseStore(index)
+    policy = RetentionPolicy(max_age_ms=100 * MINUTE, max_bytes=None, min_free_bytes=0, event_age_ms=5000 * MINUTE)
+    retention = Retention(index, tmp_path, policy, SegmentLeases(), free_bytes=lambda: 10**12)
+    cases.locks_changed = retention.forget_noted_files  # as the station wires them
+    theft = cases.create("Mất xe máy", "", [NewItem("a", 8500 * MINUTE, 8500 * MINUTE + 1000),
+                                            NewItem("a", 8600 * MINUTE, 8600 * MINUTE + 1000)], "duty")
+    other = cases.create("Trộm xe đạp", "", [NewItem("a", 8000 * MINUTE, 8000 * MINUTE + 1000)], "duty")
+    assert retention.enforce(NOW) == []
+    assert cases.remove_item(theft.id, theft.items[0].id)
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + MINUTE)] == [8500]
+    assert cases.delete(other.id)
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + 2 * MINUTE)] == [8000]
+    assert remaining(index) == [8600, 9990]
 
 
 def test_footage_of_an_open_case_outlives_the_age_limit(index: RecordingIndex, tmp_path: Path) -> None:

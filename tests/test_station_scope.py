@@ -78,8 +78,8 @@ def test_each_query_sees_and_changes_only_its_own_station(database_url: str) -> 
         assert events_a.get(old.id) is not None and events_a.open_events() == [theirs]
         assert events_b.get(theirs.id) is None
         assert events_b.query(cameras=None, types=None, start_ms=0, end_ms=10**9, limit=10) == []
-        assert events_b.spans(0) == [] and events_b.open_events() == []
-        assert [camera for camera, _start, _end in events_a.spans(0)] == ["cam0", "cam0"]
+        assert events_b.spans(0, 2**62) == [] and events_b.open_events() == []
+        assert [camera for camera, _start, _end in events_a.spans(0, 2**62)] == ["cam0", "cam0"]
 
         AuditLog(post_a).record("clip", username="duty", camera="cam0")
         assert AuditLog(post_b).entries(start_ms=0, end_ms=2**62) == []
