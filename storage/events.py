@@ -6,8 +6,9 @@ Like the index, the store sees only its own station's events.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import ColumnElement, Select, TextClause, delete, select, update
 
@@ -18,6 +19,7 @@ from storage.models import LONG_EVENT, LONG_EVENT_MS, CameraRow, EventRow
 
 FEW_CAMERAS = 10  # see EventStore.query
 Conditions = tuple[ColumnElement[bool] | TextClause, ...]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,23 @@ def to_event(row: EventRow, camera: str) -> Event:
     ack = Acknowledgement(row.ack_by or "", row.ack_ms, row.ack_note or "") if row.ack_ms is not None else None
     return Event(row.id, camera, row.type, row.start_ms, row.end_ms, row.score, boxes,
                  row.snapshot, row.updated_ms, ack)
+
+
+def overlapping(start_ms: int, end_ms: int) -> tuple[Conditions, Conditions]:
+    """The conditions for the events overlapping [start_ms, end_ms), in two parts with no event in both: those
+    starting within the window or up to LONG_EVENT_MS before it, which an index of starts seeks (with no bound
+    below, a query walked back through every older event: 7.8 s for the health page's tampering of 200 cameras
+    over a month's catalog), and the longer ones that began before, few, from their partial index (the station's
+    condition must go with them: it leads that index)."""
+    ends = EventRow.end_ms.is_(None) | (EventRow.end_ms >= start_ms)
+    earliest = start_ms - LONG_EVENT_MS
+    return ((EventRow.start_ms >= earliest, EventRow.start_ms < end_ms, ends),
+            (LONG_EVENT, EventRow.start_ms < earliest, ends))
+
+
+def newest_first(found: list[T], limit: int, key: Callable[[T], Event]) -> list[T]:
+    """The two parts' answers merged, as one query ordered by start and id, newest first, would give them."""
+    return sorted(found, key=lambda item: (key(item).start_ms, key(item).id), reverse=True)[:limit]
 
 
 class EventStore:
@@ -113,21 +132,10 @@ class EventStore:
         if acknowledged is not None:
             query = query.where(EventRow.ack_ms.is_not(None) if acknowledged else EventRow.ack_ms.is_(None))
         newest = (EventRow.start_ms.desc(), EventRow.id.desc())
-        recent, long = self._overlapping(start_ms, end_ms)
+        recent, long = overlapping(start_ms, end_ms)
         found = (self._fetch(query.where(*recent).order_by(*newest).limit(limit)) +
                  self._fetch(query.where(self._ours, *long).order_by(*newest).limit(limit)))
-        return sorted(found, key=lambda event: (event.start_ms, event.id), reverse=True)[:limit]
-
-    @staticmethod
-    def _overlapping(start_ms: int, end_ms: int) -> tuple[Conditions, Conditions]:
-        """The conditions for the events overlapping [start_ms, end_ms), in two parts with no event in both: those
-        starting within the window or up to LONG_EVENT_MS before it, which an index of starts seeks (with no bound
-        below, a query walked back through every older event: 7.8 s for the health page's tampering of 200
-        cameras over a month's catalog), and the longer ones that began before, few, from their partial index."""
-        ends = EventRow.end_ms.is_(None) | (EventRow.end_ms >= start_ms)
-        earliest = start_ms - LONG_EVENT_MS
-        return ((EventRow.start_ms >= earliest, EventRow.start_ms < end_ms, ends),
-                (LONG_EVENT, EventRow.start_ms < earliest, ends))
+        return newest_first(found, limit, lambda event: event)
 
     def open_events(self) -> list[Event]:
         """Events still going on (a screen that connects now must show them)."""
@@ -158,5 +166,5 @@ class EventStore:
         """(camera, start, end) of the events overlapping [start_ms, end_ms): the footage retention keeps longer."""
         query = select(CameraRow.name, EventRow.start_ms, EventRow.end_ms).join(CameraRow).where(self._ours)
         with self._index.session() as session:
-            return [(name, start, end) for part in self._overlapping(start_ms, end_ms)
+            return [(name, start, end) for part in overlapping(start_ms, end_ms)
                     for name, start, end in session.execute(query.where(*part)).all()]

@@ -106,11 +106,11 @@ class Retention:
         event_cutoff = now_ms - max(self._policy.event_age_ms, self._policy.max_age_ms)
         with self._unlocked_lock:  # taken as the pass begins: what a case unlocks during it waits for the next
             unlocked, self._unlocked_from = self._unlocked_from, None
+        if unlocked is not None and self._judged_until is not None:  # at once: a pass that fails must not lose it
+            self._judged_until = min(self._judged_until, unlocked + min(p.shift_ms for p in steps.pieces()) - 1)
         deleted = self._delete_oldest(lambda s, _: True, steps.older_than(event_cutoff))
         if age_cutoff > event_cutoff:
             judged = event_cutoff if self._judged_until is None else max(event_cutoff, self._judged_until)
-            if unlocked is not None:  # its segments end after it, on the clock of any piece
-                judged = max(event_cutoff, min(judged, unlocked + min(p.shift_ms for p in steps.pieces()) - 1))
             held: list[int] = []  # the ends of the segments being served, judged again at the next pass
             judging = steps.older_than(age_cutoff, judged_ms=judged)
             deleted += self._delete_oldest(lambda s, _: True, judging,

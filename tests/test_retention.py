@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from storage.disk_space import DiskUsage
 from storage.index import RecordingIndex, Segment
@@ -219,6 +219,14 @@ def test_footage_a_removed_range_or_a_deleted_case_unlocked_goes_at_the_next_pas
     assert cases.delete(other.id)
     assert [s.start_ms // MINUTE for s in retention.enforce(NOW + 2 * MINUTE)] == [8000]
     assert remaining(index) == [8600, 9990]
+    cases.update(theft.id, status="closed")  # and a pass that fails (the catalog away) must not lose the unlock
+    walk = index.oldest_segments
+    index.oldest_segments = lambda *_args, **_options: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        OperationalError("SELECT", {}, Exception("the catalog does not answer")))
+    with pytest.raises(OperationalError):
+        retention.enforce(NOW + 3 * MINUTE)
+    index.oldest_segments = walk  # type: ignore[method-assign]
+    assert [s.start_ms // MINUTE for s in retention.enforce(NOW + 4 * MINUTE)] == [8600]
 
 
 def test_footage_of_an_open_case_outlives_the_age_limit(index: RecordingIndex, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
 from storage.clock_steps import ClockSteps, stored_steps
-from storage.events import Event, to_event
+from storage.events import Event, newest_first, overlapping, to_event
 from storage.index import Outage, RecordingIndex, make_engine
 from storage.models import CameraRow, EventRow, GrantRow, SegmentRow
 
@@ -114,18 +114,18 @@ class DistrictCatalog:
 
     def events(self, asked: EventQuery) -> list[tuple[str, Event]]:
         """(station, event) overlapping the window, newest first, as a post's `EventStore.query` finds them."""
-        query = (select(EventRow, CameraRow.name).join(CameraRow)
-                 .where(EventRow.station.in_(asked.stations), EventRow.start_ms < asked.end_ms,
-                        EventRow.end_ms.is_(None) | (EventRow.end_ms >= asked.start_ms))
-                 .order_by(EventRow.start_ms.desc(), EventRow.id.desc()).limit(asked.limit))
+        query = select(EventRow, CameraRow.name).join(CameraRow).where(EventRow.station.in_(asked.stations))
         if asked.places is not None:
             query = query.where(tuple_(CameraRow.station, CameraRow.name).in_(list(asked.places)))
         if asked.types is not None:
             query = query.where(EventRow.type.in_(asked.types))
         if asked.acknowledged is not None:
             query = query.where(EventRow.ack_ms.is_not(None) if asked.acknowledged else EventRow.ack_ms.is_(None))
+        newest = (EventRow.start_ms.desc(), EventRow.id.desc())
         with Session(self.engine) as session:
-            return [(row.station, to_event(row, name)) for row, name in session.execute(query).all()]
+            found = [(row.station, to_event(row, name)) for part in overlapping(asked.start_ms, asked.end_ms)
+                     for row, name in session.execute(query.where(*part).order_by(*newest).limit(asked.limit)).all()]
+        return newest_first(found, asked.limit, lambda item: item[1])
 
     def event(self, station: str, event_id: int) -> Event | None:
         query = (select(EventRow, CameraRow.name).join(CameraRow)
