@@ -27,6 +27,7 @@ from storage.index import RecordingIndex, Segment
 log = logging.getLogger(__name__)
 MAX_WAITING = 100_000  # rows held in memory when even the journal cannot be written (a full disk)
 BATCH = 500  # rows written to the catalog in one go
+SAID_AGAIN_SECONDS = 600  # a journal that cannot be written is logged again this often, not at every retry
 REPLAY_SECONDS = 60.0  # for all the journals a previous run left, at start (a day of rows over a slow link takes
 # longer: what is left then is its recorder's to write, and reconciliation indexes those files from a probe)
 
@@ -42,6 +43,7 @@ class CatalogWriter:
         self._busy = False
         self._catalog = CatalogAway(log, f"catalog writer (rows wait in the journal {journal.path})")
         self._retry_at = 0.0  # monotonic time of the next attempt while it is away
+        self._journal_failed_said = -math.inf  # monotonic time the journal's failure was last logged
         self._thread = threading.Thread(target=self._run, name="catalog-writer", daemon=True)
 
     def start(self) -> None:
@@ -126,10 +128,17 @@ class CatalogWriter:
         try:
             self._journal.append(rows)
         except OSError as exc:  # the disk is full or failing: keep them in memory and try again later
-            log.error("catalog writer: journal not written (%s); %d rows wait in memory", exc, len(rows))
+            if time.monotonic() >= self._journal_failed_said + SAID_AGAIN_SECONDS:  # not a line every few seconds
+                log.error("catalog writer: journal not written (%s); %d rows wait in memory (said again every %d "
+                          "minutes while it lasts)", exc, len(rows), SAID_AGAIN_SECONDS // 60)
+                self._journal_failed_said = time.monotonic()
             with self._cond:
                 self._waiting.extendleft(reversed(rows))
                 self._cond.wait_for(lambda: self._stopping, RETRY_MAX_SECONDS)
+            return
+        if self._journal_failed_said > -math.inf:
+            log.info("catalog writer: the journal is written again (%d rows had waited in memory)", len(rows))
+            self._journal_failed_said = -math.inf
 
     def _apply_journal(self, until: float = math.inf) -> bool:
         """Write the journal's rows to the catalog in order (batches begun by monotonic time `until`); False when

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -171,3 +171,32 @@ def test_rows_that_met_a_full_disk_are_journaled_once_when_space_returns(tmp_pat
         journal.applied(len(read))
         journal.close()
     assert read == [*before, *failed, segment(1000)]
+
+
+def test_a_journal_that_cannot_be_written_is_said_once_and_its_return_too(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    """A full disk made each recorder log the journal's failure at every retry: a line every 5 s per recorder for
+    as long as the disk stayed full, burying what else the log said."""
+    import storage.catalog_writer
+
+    monkeypatch.setattr(storage.catalog_writer, "RETRY_MAX_SECONDS", 0.02)
+    failures = iter(range(10))
+
+    class FullDisk(CatalogJournal):
+        def append(self, rows: Sequence[Row]) -> None:
+            if next(failures, None) is not None:
+                raise OSError(28, "No space left on device")
+            super().append(rows)
+
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", STATION)
+    writer = CatalogWriter(index, FullDisk(journal_path(tmp_path, 0), STATION))
+    writer.start()
+    with caplog.at_level("INFO", logger="storage.catalog_writer"):
+        writer.put(segment(1))
+        wait_for(lambda: catalog(index)[0], 10, "the row written once the journal takes it")
+        writer.stop()
+    said = [record.getMessage() for record in caplog.records]
+    assert len([line for line in said if "journal not written" in line]) == 1, said
+    assert len([line for line in said if "journal is written again (1 rows" in line]) == 1, said
+    index.close()
