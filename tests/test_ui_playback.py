@@ -219,6 +219,31 @@ def test_footage_stamped_before_the_clock_was_set_is_hatched_and_says_how_late(s
         station.retention.clock_steps = kept
 
 
+def test_a_camera_whose_recordings_fail_to_load_leaves_the_others_shown_and_says_so(station: Station) -> None:
+    """One camera's failed request (removed meanwhile, refused, a moment's error) emptied the timeline of every
+    camera of the playback: they were all asked together and dropped together."""
+    start = common_start(station)
+    with serving(station) as base, chromium() as browser:
+        page, errors = new_page(browser, viewport={"width": 1280, "height": 900})
+        log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+        expect(page.locator(".tile").first).to_be_visible(timeout=20_000)
+        page.route("**/api/cameras/b/recordings?*", lambda route: route.fulfill(status=500, body="{}"))
+        page.goto(f"{base}/#/playback?cameras=a,b&at={start + 5000}")
+        page.wait_for_function("() => Number(document.querySelector('.timeline')?.dataset.unknown) === 1",
+                               timeout=20_000)
+        assert int(page.eval_on_selector(".timeline", "t => t.dataset.ranges")) >= 1, "camera a's footage is drawn"
+        view = page.evaluate("() => { const d = document.querySelector('.timeline').dataset;"
+                             " return [Number(d.viewStart), Number(d.viewEnd)]; }")
+        box = page.locator(".timeline canvas").bounding_box()
+        assert box is not None
+        x = box["x"] + (start + 5000 - view[0]) / (view[1] - view[0]) * box["width"]
+        page.mouse.move(x, box["y"] + 22 + 10)  # camera b's row
+        expect(page.locator(".scrub-tip .tip-text")).to_contain_text("Chưa tải được dữ liệu ghi hình của camera này")
+        page.mouse.move(x, box["y"] + 10)  # camera a's row: recorded there
+        expect(page.locator(".scrub-tip .tip-text")).not_to_contain_text("Chưa tải được")
+        assert not errors
+
+
 def test_a_typed_time_on_a_day_no_month_has_is_refused_not_moved_to_the_next_month(station: Station) -> None:
     with serving(station) as base, chromium() as browser:
         page, errors = open_playback(browser, base, f"cameras=a&at={common_start(station)}")

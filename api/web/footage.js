@@ -36,6 +36,7 @@ export class Footage extends EventTarget {
     this.gaps = new Map(); // camera -> [[start, end, reason], ...]
     this.clockSteps = new Map(); // camera -> [[since, before, seconds], ...]: stamps in (since, before] are late by seconds
     this.events = [];
+    this.failed = new Set(); // cameras whose last load failed: what is shown of them is older, or nothing
     this.span = null; // { start, end, at }: what is loaded, and when it was
     this.pending = null;
   }
@@ -65,28 +66,49 @@ export class Footage extends EventTarget {
 
   async load(start, end) {
     const query = `start=${start / 1000}&end=${end / 1000}`;
-    const each = (path) => Promise.all(this.cameras.map((camera) => api(path(encodeURIComponent(camera)))));
-    // events and bookmarks asked for camera by camera: a busy post's others must not take the limit
-    const [listings, events, bookmarks, cases] = await Promise.all([
-      each((camera) => `/api/cameras/${camera}/recordings?${query}`),
-      each((camera) => `/api/events?camera=${camera}&${query}&limit=5000`).then((lists) => lists.flat()),
-      this.staff ? each((camera) => `/api/bookmarks?camera=${camera}&${query}&limit=5000`).then((lists) => lists.flat())
-        : [],
+    // each camera asked on its own (a busy post's others must not take the events' limit), and settled on its own:
+    // one that fails (removed meanwhile, refused, a moment's error) keeps what was known of it, the others are shown
+    const ask = (camera) => {
+      const name = encodeURIComponent(camera);
+      return Promise.all([
+        api(`/api/cameras/${name}/recordings?${query}`),
+        api(`/api/events?camera=${name}&${query}&limit=5000`),
+        this.staff ? api(`/api/bookmarks?camera=${name}&${query}&limit=5000`) : [],
+      ]);
+    };
+    const [answers, cases] = await Promise.all([
+      Promise.allSettled(this.cameras.map(ask)),
       this.staff ? api("/api/cases?status=open") : [],
     ]);
-    this.bookmarks = bookmarks.filter((bookmark) => this.cameras.includes(bookmark.camera))
-      .sort((a, b) => a.at_ms - b.at_ms);
+    const rejected = answers.filter((answer) => answer.status === "rejected");
+    if (answers.length && rejected.length === answers.length) throw rejected[0].reason; // all kept as it was
     this.locks = cases.flatMap((found) => found.items.filter((item) => this.cameras.includes(item.camera))
       .map((item) => ({ camera: item.camera, start: item.start_ms, end: item.end_ms, case: found.id, title: found.title })));
-    for (const listing of listings) {
-      this.ranges.set(listing.camera, listing.ranges.map((r) => [Date.parse(r.start), Date.parse(r.end)]));
-      this.gaps.set(listing.camera, listing.gaps.map((g) => [Date.parse(g.start), Date.parse(g.end), g.reason]));
-      this.clockSteps.set(listing.camera, (listing.clock_steps || [])
+    this.failed = new Set();
+    answers.forEach((answer, k) => {
+      const camera = this.cameras[k];
+      if (answer.status === "rejected") {
+        this.failed.add(camera);
+        return;
+      }
+      const [listing, events, bookmarks] = answer.value;
+      this.ranges.set(camera, listing.ranges.map((r) => [Date.parse(r.start), Date.parse(r.end)]));
+      this.gaps.set(camera, listing.gaps.map((g) => [Date.parse(g.start), Date.parse(g.end), g.reason]));
+      this.clockSteps.set(camera, (listing.clock_steps || [])
         .map((step) => [Date.parse(step.since), Date.parse(step.before), step.seconds]));
-    }
-    this.events = events.filter((event) => this.cameras.includes(event.camera));
+      this.events = this.events.filter((event) => event.camera !== camera)
+        .concat(events.filter((event) => event.camera === camera));
+      this.bookmarks = this.bookmarks.filter((mark) => mark.camera !== camera)
+        .concat(bookmarks.filter((mark) => mark.camera === camera));
+    });
+    this.bookmarks.sort((a, b) => a.at_ms - b.at_ms);
     this.span = { start, end, at: Date.now() };
     this.dispatchEvent(new Event("change"));
+  }
+
+  // Whether what is known of `camera` may be out of date or missing: its last load failed.
+  unknown(camera) {
+    return this.failed.has(camera);
   }
 
   // Whether `ms` is within what is loaded (before that, nothing is known of it: neither footage nor gap).

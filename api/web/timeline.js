@@ -215,7 +215,8 @@ export class Timeline {
       && event.start_ms <= ms + this.msPerPx() * 3 && (event.end_ms ?? Date.now()) >= ms - this.msPerPx() * 3);
     const lines = [dateTime(ms), camera.title || camera.name];
     const reason = this.footage.gapAt(camera.name, ms);
-    if (!recorded) lines.push(reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"));
+    if (this.footage.unknown(camera.name)) lines.push(t("footage_unknown"));
+    else if (!recorded) lines.push(reason ? t("not_recorded", { reason: t(reason) }) : t("no_footage"));
     const late = this.footage.lateBy(camera.name, ms);
     if (late > 0) lines.push(t("stamped_on_old_clock", { by: duration(late / 86400) }));
     lines.push(...happened.map((event) => `${t(event.type)} ${clock(event.start_ms)}`));
@@ -328,9 +329,11 @@ export class Timeline {
       if (cameras.length > 1) {
         g.fillStyle = colour("text");
         g.font = "11px system-ui, sans-serif";
-        g.fillText(camera.title || camera.name, 4, y + 12);
+        const label = camera.title || camera.name;
+        g.fillText(footage.unknown(camera.name) ? `${label} (${t("not_loaded")})` : label, 4, y + 12);
       }
     });
+    this.root.dataset.unknown = cameras.filter((camera) => footage.unknown(camera.name)).length;
     this.root.dataset.ranges = ranges;
     this.root.dataset.locked = locked;
     this.root.dataset.bookmarks = marks;
