@@ -29,6 +29,7 @@ WAL_SWITCH_SECONDS = 10  # as long as SQLite's busy timeout
 JOIN_TOLERANCE_MS = 1500  # segments closer than this are one continuous recording
 OVERLAP_MARGIN_MS = 3_600_000  # the longest segment `storage.segment_seconds` allows
 STREAMED_ROWS = 10_000  # rows fetched at a time by the queries that walk a whole catalog
+DELETED_AT_ONCE = 5000  # rows deleted in one statement (SQLite's bound parameters: 32,766 at most)
 IN_CHUNK = 1000  # values in one IN (...) list
 
 
@@ -316,16 +317,28 @@ class RecordingIndex:
             for row, name in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
                 yield _to_segment(row, name)
 
-    def segment_paths(self, cameras: set[str] | None = None) -> Iterator[tuple[int, str]]:
-        """(id, path) of every segment of this station (or of `cameras` only), a camera's in time order: read as they
-        come, so a catalog of millions of rows (200 cameras, a month) is never all in memory."""
-        query = (select(SegmentRow.id, SegmentRow.path).join(CameraRow).where(SegmentRow.station == self.station)
-                 .order_by(SegmentRow.camera_id, SegmentRow.start_ms))
+    def segment_paths(self, cameras: set[str] | None = None) -> Iterator[list[tuple[int, str]]]:
+        """(id, path) of the segments of this station (or of `cameras` only), one camera's list at a time in time
+        order: a catalog of millions of rows is never all in memory (a month of a camera is 43,200 rows), and no
+        reading cursor stays open between two lists, so the caller may write meanwhile."""
+        query = select(CameraRow.id).where(CameraRow.station == self.station).order_by(CameraRow.id)
         if cameras is not None:
             query = query.where(CameraRow.name.in_(sorted(cameras)))
         with self.session() as session:
-            rows = session.execute(query.execution_options(yield_per=STREAMED_ROWS))
-            yield from ((row_id, path) for row_id, path in rows)
+            camera_ids = list(session.scalars(query))
+        for camera_id in camera_ids:
+            with self.session() as session:
+                yield [(row_id, path) for row_id, path in session.execute(
+                    select(SegmentRow.id, SegmentRow.path).where(SegmentRow.camera_id == camera_id)
+                    .order_by(SegmentRow.start_ms)).all()]
+
+    def delete_segments(self, segment_ids: list[int]) -> None:
+        """Delete these rows of this station's, DELETED_AT_ONCE to a statement and a transaction (one at a time, a
+        post's month of rows whose files a new disk no longer has took over an hour to drop)."""
+        for first in range(0, len(segment_ids), DELETED_AT_ONCE):
+            batch = segment_ids[first:first + DELETED_AT_ONCE]
+            with self.session() as session, session.begin():
+                session.execute(delete(SegmentRow).where(SegmentRow.station == self.station, SegmentRow.id.in_(batch)))
 
     def delete_segment(self, segment_id: int, *, unless_locked: bool = False) -> bool:
         """Delete a segment's row; False when none went (gone already, or `unless_locked` and an open case locks it:

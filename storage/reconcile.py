@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class ReconcileReport:
     indexed: list[str] = field(default_factory=list)  # orphan files now in the index
-    dropped_rows: list[str] = field(default_factory=list)  # rows whose file was missing
+    dropped_rows: int = 0  # rows whose file was missing (a new disk: millions, not listed)
     removed_files: list[str] = field(default_factory=list)  # our files with nothing readable in them
 
 
@@ -38,10 +38,10 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     """
     report = ReconcileReport()
     listing = _Listing(segments_dir)
-    missing = [(row_id, path) for row_id, path in index.segment_paths(cameras) if not listing.holds(path)]
-    for row_id, path in missing:  # once the rows are read: a reading cursor stays open meanwhile
-        index.delete_segment(row_id)
-        report.dropped_rows.append(path)
+    for rows in index.segment_paths(cameras):
+        missing = [row_id for row_id, path in rows if not listing.holds(path)]
+        index.delete_segments(missing)
+        report.dropped_rows += len(missing)
     folders = sorted(cameras) if cameras is not None else ["*"]
     for day in sorted(found for folder in folders for found in segments_dir.glob(f"{folder}/*") if found.is_dir()):
         names = sorted(name for name in os.listdir(day) if name.endswith(".mp4"))
@@ -58,7 +58,7 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
             _index_orphan(index, segments_dir / relpath, relpath, camera, start_ms, report)
     if report.indexed or report.dropped_rows or report.removed_files:
         log.info("reconciled: %d files indexed, %d rows without file dropped, %d empty files removed",
-                 len(report.indexed), len(report.dropped_rows), len(report.removed_files))
+                 len(report.indexed), report.dropped_rows, len(report.removed_files))
     return report
 
 
