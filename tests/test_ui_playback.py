@@ -244,6 +244,31 @@ def test_a_camera_whose_recordings_fail_to_load_leaves_the_others_shown_and_says
         assert not errors
 
 
+def test_a_clock_steps_hatching_covers_its_footage_not_the_gaps_between(station: Station) -> None:
+    """A step's span may hold gaps (the station was off between two runs on the old clock): hatching them said that
+    footage there was stamped on an old clock where there is none."""
+    start = common_start(station)
+
+    def iso(ms: int) -> str:
+        return datetime.fromtimestamp(ms / 1000, UTC).isoformat()
+
+    answer = {"camera": "a", "ranges": [{"start": iso(start), "end": iso(start + 10_000)},
+                                        {"start": iso(start + 20_000), "end": iso(start + 30_000)}],
+              "gaps": [{"start": iso(start + 10_000), "end": iso(start + 20_000), "reason": "stream ended"}],
+              "clock_steps": [{"since": iso(start - 60_000), "before": iso(start + 25_000),
+                               "after": iso(start + 3_625_000), "seconds": 3600.0}]}
+    with serving(station) as base, chromium() as browser:
+        page, errors = new_page(browser, viewport={"width": 1280, "height": 900})
+        log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+        expect(page.locator(".tile").first).to_be_visible(timeout=20_000)
+        page.route("**/api/cameras/a/recordings?*", lambda route: route.fulfill(json=answer))
+        page.goto(f"{base}/#/playback?cameras=a&at={start + 5000}")
+        page.wait_for_function("() => Number(document.querySelector('.timeline')?.dataset.clockSteps) === 1",
+                               timeout=20_000)
+        assert page.eval_on_selector(".timeline", "t => t.dataset.hatched") == "2", "each recording, not the gap"
+        assert not errors
+
+
 def test_a_typed_time_on_a_day_no_month_has_is_refused_not_moved_to_the_next_month(station: Station) -> None:
     with serving(station) as base, chromium() as browser:
         page, errors = open_playback(browser, base, f"cameras=a&at={common_start(station)}")

@@ -289,7 +289,8 @@ export class Timeline {
     let ranges = 0;
     let locked = 0;
     let marks = 0;
-    let stepped = 0;
+    let stepped = 0; // cameras' clock steps drawn
+    let hatched = 0; // stretches of footage hatched for them
     cameras.forEach((camera, row) => {
       const y = row * ROW_PX;
       g.fillStyle = colour("gap");
@@ -299,9 +300,16 @@ export class Timeline {
         bar(start, end, y + 2, ROW_PX * (1 - EVENT_PART) - 2);
         ranges += 1;
       }
+      const recorded = footage.ranges.get(camera.name) || [];
       for (const [since, before] of footage.clockSteps.get(camera.name) || []) {
-        this.hatch(g, since, before, y + 2, ROW_PX * (1 - EVENT_PART) - 2, colour("clock-step"));
-        stepped += 1;
+        // over its footage only: the gaps within a step's span were stamped by no clock
+        const pieces = recorded.filter(([start, end]) => start < before && end > since);
+        for (const [start, end] of pieces) {
+          this.hatch(g, Math.max(start, since), Math.min(end, before), y + 2, ROW_PX * (1 - EVENT_PART) - 2,
+            colour("clock-step"));
+        }
+        stepped += pieces.length ? 1 : 0;
+        hatched += pieces.length;
       }
       for (const event of footage.events) {
         if (event.camera !== camera.name) continue;
@@ -338,6 +346,7 @@ export class Timeline {
     this.root.dataset.locked = locked;
     this.root.dataset.bookmarks = marks;
     this.root.dataset.clockSteps = stepped;
+    this.root.dataset.hatched = hatched;
     this.drawSelection(g, height, colour);
     this.drawAxis(g, width, height - AXIS_PX, colour);
     const line = (ms, style, lineWidth) => {
