@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import logging
 import os
+from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy
+
 from storage.custody import sha256_file
-from storage.index import RecordingIndex, Segment
+from storage.index import DELETED_AT_ONCE, RecordingIndex, Segment
 from storage.layout import parse_relpath
 from storage.probe import probe_segment
 
@@ -38,10 +41,16 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     """
     report = ReconcileReport()
     listing = _Listing(segments_dir)
+    missing = array("q")  # 8 bytes a row: a month of 200 cameras whose disk was replaced is 69 MB
     for rows in index.segment_paths(cameras):
-        missing = [row_id for row_id, path in rows if not listing.holds(path)]
-        index.delete_segments(missing)
-        report.dropped_rows += len(missing)
+        missing.extend(row_id for row_id, path in rows if not listing.holds(path))
+    # deleted in the order of their ids, which is the table's: a camera's rows lie among every other camera's, and
+    # deleting them a camera at a time rewrote each page of the table once per camera (2 million rows: 160 s)
+    ordered = numpy.frombuffer(missing, dtype=numpy.int64)
+    ordered.sort()
+    for first in range(0, len(ordered), DELETED_AT_ONCE):  # as Python numbers a batch at a time: 36 bytes each
+        index.delete_segments(ordered[first:first + DELETED_AT_ONCE].tolist())
+    report.dropped_rows = len(ordered)
     folders = sorted(cameras) if cameras is not None else ["*"]
     for day in sorted(found for folder in folders for found in segments_dir.glob(f"{folder}/*") if found.is_dir()):
         names = sorted(name for name in os.listdir(day) if name.endswith(".mp4"))
