@@ -6,11 +6,12 @@ sharing one PostgreSQL never touch each other's footage.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -332,11 +333,12 @@ class RecordingIndex:
                     select(SegmentRow.id, SegmentRow.path).where(SegmentRow.camera_id == camera_id)
                     .order_by(SegmentRow.start_ms)).all()]
 
-    def delete_segments(self, segment_ids: list[int]) -> None:
+    def delete_segments(self, segment_ids: Iterable[int]) -> None:
         """Delete these rows of this station's, DELETED_AT_ONCE to a statement and a transaction (one at a time, a
-        post's month of rows whose files a new disk no longer has took over an hour to drop)."""
-        for first in range(0, len(segment_ids), DELETED_AT_ONCE):
-            batch = segment_ids[first:first + DELETED_AT_ONCE]
+        post's month of rows whose files a new disk no longer has took over an hour to drop), taking the ids as they
+        come: only a batch of them is ever a list."""
+        ids = iter(segment_ids)
+        while batch := list(itertools.islice(ids, DELETED_AT_ONCE)):
             with self.session() as session, session.begin():
                 session.execute(delete(SegmentRow).where(SegmentRow.station == self.station, SegmentRow.id.in_(batch)))
 

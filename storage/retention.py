@@ -251,14 +251,13 @@ class Retention:
         those segments are read: all of the events' keep was 1.3 million events at each pass of a 200-camera post."""
         spans: dict[str, list[tuple[int, int]]] = {}
         steps = self.clock_steps
-        afters = [piece.after_ms for piece in judging]
-        lowest = since_ms - max(p.shift_ms for p in steps.pieces())
-        if None not in afters:
-            lowest = max(lowest, min(after for after in afters if after is not None) - LONGEST_SEGMENT_MS -
-                         EVENT_MARGIN_MS)
-        highest = max((piece.until_ms for piece in judging if piece.until_ms is not None), default=lowest)
         if self._events is not None and judging:  # asked only when events keep footage longer (enforce)
-            for camera, start, end in self._events.spans(lowest, highest + EVENT_MARGIN_MS):
+            firsts = [piece.after_ms for piece in judging if piece.after_ms is not None]
+            lasts = [piece.until_ms for piece in judging if piece.until_ms is not None]
+            assert len(firsts) == len(lasts) == len(judging), "a judged pass's pieces are bounded both ways"
+            lowest = max(since_ms - max(p.shift_ms for p in steps.pieces()),
+                         min(firsts) - LONGEST_SEGMENT_MS - EVENT_MARGIN_MS)  # a segment starts within a day of its end
+            for camera, start, end in self._events.spans(lowest, max(lasts) + EVENT_MARGIN_MS):
                 if end is None or steps.real_ms(end) >= since_ms:
                     spans.setdefault(camera, []).append((start - EVENT_MARGIN_MS, (end or start) + EVENT_MARGIN_MS))
         merged = {camera: _merged(found) for camera, found in spans.items()}
