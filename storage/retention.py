@@ -197,7 +197,7 @@ class Retention:
             return lambda _segment, _freed: False
         total = self._index.total_bytes(unlocked=True)
         if free + total < target:  # not even with every unlocked recording gone: other files (or cases) hold the disk
-            target = self._least_target()
+            target = self._least_target(free + total)
 
         def over_quota(_segment: Segment, freed: int) -> bool:
             too_big = self._policy.max_bytes is not None and total - freed > self._policy.max_bytes
@@ -211,14 +211,17 @@ class Retention:
         size, missing = (self._reserve.size, self._reserve.missing_bytes) if self._reserve else (0, 0)
         return max(self._policy.min_free_bytes, 2 * size) + missing
 
-    def _least_target(self) -> int:
-        """What the free-space floor falls back to when it cannot be reached: room for the reserve and as much
-        again, above which recordings go on (storage/disk_room.py), and at least LEAST_FREE_BYTES (without a
-        reserve the cameras would otherwise write to the last byte and stop). Chasing the floor there deleted every
-        recording, then each new one as it closed: the station recorded and kept nothing."""
-        size = self._reserve.size if self._reserve else 0
-        missing = self._reserve.missing_bytes if self._reserve else 0
-        return min(self._free_target(), max(2 * size, LEAST_FREE_BYTES) + missing)
+    def _least_target(self, reachable: int) -> int:
+        """What the free-space floor falls back to when it cannot be reached, `reachable` being the free space with
+        every unlocked recording gone: room for the reserve and as much again, above which recordings go on
+        (storage/disk_room.py), and at least LEAST_FREE_BYTES (without a reserve the cameras would otherwise write to
+        the last byte and stop). Chasing the floor there deleted every recording, then each new one as it closed: the
+        station recorded and kept nothing. So the fallback asks for at most half of what can be reached (the newest
+        half stays, and the cameras record over the older one), and for nothing when that half is less than the room
+        the cameras stop below: they could not record in it, and the footage would go for nothing."""
+        size, missing = (self._reserve.size, self._reserve.missing_bytes) if self._reserve else (0, 0)
+        target = min(self._free_target(), max(2 * size, LEAST_FREE_BYTES) + missing, reachable // 2)
+        return target if target >= size + missing else 0
 
     def _warn_if_short(self, short: bool) -> None:
         if short:

@@ -311,6 +311,32 @@ def test_a_floor_no_deletion_can_reach_keeps_the_newest_recordings_and_names_the
     assert retention.shortage is not None and "other files" not in retention.shortage
 
 
+def test_a_fallback_floor_out_of_reach_too_keeps_the_newest_recordings(index: RecordingIndex, tmp_path: Path) -> None:
+    """On a small disk (or a floor set low) the fallback was no lower than the floor itself: with other files taking
+    the disk, retention chased it through every recording and then each new one as it closed. Now it asks for at most
+    half of what can be reached, and for nothing when the cameras could not record in that half."""
+    from storage.reserve import SpaceReserve
+
+    reserve = SpaceReserve(tmp_path / "space-reserve", 1500)
+    assert reserve.allocate()
+    free = {"bytes": 500}
+    policy = RetentionPolicy(max_age_ms=10**12, max_bytes=None, min_free_bytes=10_000)
+
+    def make_room() -> list[int]:
+        retention = Retention(index, tmp_path, policy, SegmentLeases(), reserve=reserve,
+                              free_bytes=lambda: free["bytes"])
+        return [s.start_ms // MINUTE for s in retention.make_room()]
+
+    fill(index, tmp_path, [9990, 9991, 9992])  # 500 free and 3000 of footage: 3500 within reach, under the 10,000
+    assert make_room() == [9990, 9991], "half of what is within reach made free, no more"
+    assert remaining(index) == [9992], "the newest kept"
+    fill(index, tmp_path, [9993, 9994, 9995])
+    free["bytes"] = 0  # 4000 within reach
+    assert make_room() == [9992, 9993] and remaining(index) == [9994, 9995]
+    free["bytes"] = 900  # 2900: the cameras could not record in its half (under the reserve's 1500)
+    assert make_room() == [] and remaining(index) == [9994, 9995], "nothing deleted for nothing"
+
+
 def test_while_the_catalog_is_away_the_oldest_unlocked_files_make_room(tmp_path: Path) -> None:
     """A post's link to the district's PostgreSQL is down and its disk fills: the oldest files that were
     unlocked at the last full pass go, file first, never a case's (a case made since that pass makes the
