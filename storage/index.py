@@ -318,13 +318,17 @@ class RecordingIndex:
             for row, name in session.execute(query.execution_options(yield_per=STREAMED_ROWS)):
                 yield _to_segment(row, name)
 
-    def segment_paths(self, cameras: set[str] | None = None) -> Iterator[list[tuple[int, str]]]:
-        """(id, path) of the segments of this station (or of `cameras` only), one camera's list at a time in time
-        order: a catalog of millions of rows is never all in memory (a month of a camera is 43,200 rows), and no
-        reading cursor stays open between two lists, so the caller may write meanwhile."""
+    def segment_paths(self, cameras: set[str] | None = None,
+                      excluding: frozenset[str] = frozenset()) -> Iterator[list[tuple[int, str]]]:
+        """(id, path) of the segments of this station (or of `cameras` only, and never of those `excluding`), one
+        camera's list at a time in time order: a catalog of millions of rows is never all in memory (a month of a
+        camera is 43,200 rows), and no reading cursor stays open between two lists, so the caller may write
+        meanwhile."""
         query = select(CameraRow.id).where(CameraRow.station == self.station).order_by(CameraRow.id)
         if cameras is not None:
             query = query.where(CameraRow.name.in_(sorted(cameras)))
+        if excluding:
+            query = query.where(CameraRow.name.not_in(sorted(excluding)))
         with self.session() as session:
             camera_ids = list(session.scalars(query))
         for camera_id in camera_ids:

@@ -31,10 +31,10 @@ class ReconcileReport:
 
 
 def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | None = None,
-              before_ms: dict[str, int] | None = None) -> ReconcileReport:
-    """Both directions, for every camera or only those in `cameras` (a restarted recorder's own); with
-    `before_ms`, only the files of each camera that began before its instant there (the ones after are being
-    recorded).
+              before_ms: dict[str, int] | None = None, leaving: frozenset[str] = frozenset()) -> ReconcileReport:
+    """Both directions, for every camera but those `leaving` to their recorders, or only those in `cameras` (a
+    recorder's own); with `before_ms`, only the files of each camera that began before its instant there (the ones
+    after are being recorded).
 
     A camera's rows and a folder (a camera's day) of files at a time, never the whole catalog nor every file in
     memory: a post of 200 cameras keeps about 10 million segments, whose rows read at once took 12 GB and 40 minutes
@@ -43,7 +43,7 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     report = ReconcileReport()
     listing = _Listing(segments_dir)
     missing = array("q")  # 8 bytes a row: a month of 200 cameras whose disk was replaced is 69 MB
-    for rows in index.segment_paths(cameras):
+    for rows in index.segment_paths(cameras, excluding=leaving):
         missing.extend(row_id for row_id, path in rows if not listing.holds(path))
     # deleted in the order of their ids, which is the table's: a camera's rows lie among every other camera's, and
     # deleting them a camera at a time rewrote each page of the table once per camera (2 million rows: 160 s)
@@ -52,14 +52,14 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     index.delete_segments(map(int, ordered))  # Python numbers (36 bytes each) a batch at a time
     report.dropped_rows = len(ordered)
     folders = sorted(cameras) if cameras is not None else ["*"]
-    for day in sorted(found for folder in folders for found in segments_dir.glob(f"{folder}/*") if found.is_dir()):
-        names = sorted(name for name in os.listdir(day) if name.endswith(".mp4"))
-        relpaths = [f"{day.relative_to(segments_dir).as_posix()}/{name}" for name in names]
+    days = (found for folder in folders for found in segments_dir.glob(f"{folder}/*") if found.is_dir())
+    for day in sorted(day for day in days if day.parent.name not in leaving):
+        folder = day.relative_to(segments_dir).as_posix()  # once a folder: a month of a post is 8.6 million files
+        relpaths = [f"{folder}/{name}" for name in sorted(os.listdir(day)) if name.endswith(".mp4")]
         # under any camera: a removed camera's footage, set aside when its name was taken again, is in its folder
         known = index.indexed(relpaths)
         for relpath in relpaths:
-            parsed = parse_relpath(relpath)
-            if relpath in known or parsed is None:
+            if relpath in known or (parsed := parse_relpath(relpath)) is None:
                 continue
             camera, start_ms = parsed
             if before_ms is not None and start_ms >= before_ms.get(camera, 0):

@@ -80,9 +80,15 @@ def test_sigkill_loses_nothing_finished_and_reconciles_both_ways(tmp_path: Path)
         process = start_nvr(config_path, log)
         try:
             wait_for(lambda: _healthy(port), 30, "the restarted API")
+            orphan_path = orphan.relative_to(segments_dir).as_posix()
+
+            def reconciled() -> bool:  # by the recorder, once its camera records again
+                paths = {s.path for s in index.segments("cam0", 0, 2**62)}
+                return dangling.path not in paths and orphan_path in paths
+
+            wait_for(reconciled, 20, "the dangling row removed and the orphan indexed")
             paths = {s.path: s for s in index.segments("cam0", 0, 2**62)}
-            assert dangling.path not in paths, "the dangling row was removed"
-            recovered = paths[orphan.relative_to(segments_dir).as_posix()]
+            recovered = paths[orphan_path]
             assert killed_at - recovered.end_ms / 1000 <= 2.5, "at most a couple of seconds lost"
             for segment in finished[1:]:
                 assert segment.path in paths

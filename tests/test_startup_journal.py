@@ -39,3 +39,23 @@ def test_a_killed_recorder_s_journal_is_written_before_the_files_are_checked(tmp
         assert not CatalogJournal(journal_path(config.data_dir, 0), "post").pending, "its rows are written"
     finally:
         index.close()
+
+
+def test_the_start_leaves_the_recorded_cameras_files_to_their_recorders(tmp_path: Path) -> None:
+    """Checked at the start, before any camera recorded, a month's catalog of a post kept every camera from
+    recording for minutes after a power cut (8.6 million segments at 20 microseconds each). Each recorder checks its
+    own cameras once they record; the start checks only those no recorder reads: here one that is switched off."""
+    config = station_config(tmp_path, [{"name": "hem-4", "record_url": "demo://alley"},
+                                       {"name": "ngo-7", "record_url": "demo://alley", "enabled": False}])
+    index = RecordingIndex(config.database_url, "post")
+    try:
+        for camera in ("hem-4", "ngo-7"):
+            index.add_segment(Segment(camera, segment_relpath(camera, T), T, T + 1000, 10, (0,)))  # its file is gone
+            orphan = config.segments_dir / segment_relpath(camera, T + 1000)  # a file with no row
+            orphan.parent.mkdir(parents=True, exist_ok=True)
+            encode_video(orphan, seconds=1)
+        prepare_catalog(config, index, AccountStore(index))
+        assert [s.path for s in index.segments("ngo-7", 0, 2**62)] == [segment_relpath("ngo-7", T + 1000)]
+        assert [s.path for s in index.segments("hem-4", 0, 2**62)] == [segment_relpath("hem-4", T)], "left to it"
+    finally:
+        index.close()
