@@ -319,21 +319,21 @@ class RecordingIndex:
                 yield _to_segment(row, name)
 
     def segment_paths(self, cameras: set[str] | None = None,
-                      excluding: frozenset[str] = frozenset()) -> Iterator[list[tuple[int, str]]]:
-        """(id, path) of the segments of this station (or of `cameras` only, and never of those `excluding`), one
-        camera's list at a time in time order: a catalog of millions of rows is never all in memory (a month of a
+                      excluding: frozenset[str] = frozenset()) -> Iterator[tuple[str, list[tuple[int, str]]]]:
+        """Each camera of this station (or of `cameras` only, and never of those `excluding`) with the (id, path) of its
+        segments in time order, a camera at a time: a catalog of millions of rows is never all in memory (a month of a
         camera is 43,200 rows), and no reading cursor stays open between two lists, so the caller may write
         meanwhile."""
-        query = select(CameraRow.id).where(CameraRow.station == self.station).order_by(CameraRow.id)
+        query = select(CameraRow.id, CameraRow.name).where(CameraRow.station == self.station).order_by(CameraRow.id)
         if cameras is not None:
             query = query.where(CameraRow.name.in_(sorted(cameras)))
         if excluding:
             query = query.where(CameraRow.name.not_in(sorted(excluding)))
         with self.session() as session:
-            camera_ids = list(session.scalars(query))
-        for camera_id in camera_ids:
+            found = list(session.execute(query).tuples())
+        for camera_id, name in found:
             with self.session() as session:
-                yield [(row_id, path) for row_id, path in session.execute(
+                yield name, [(row_id, path) for row_id, path in session.execute(
                     select(SegmentRow.id, SegmentRow.path).where(SegmentRow.camera_id == camera_id)
                     .order_by(SegmentRow.start_ms)).all()]
 

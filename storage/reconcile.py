@@ -36,39 +36,51 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     recorder's own); with `before_ms`, only the files of each camera that began before its instant there (the ones
     after are being recorded).
 
-    A camera's rows and a folder (a camera's day) of files at a time, never the whole catalog nor every file in
+    A camera's rows and files at a time (a month is 43,200 of each), never the whole catalog nor every file in
     memory: a post of 200 cameras keeps about 10 million segments, whose rows read at once took 12 GB and 40 minutes
-    (2026-11-30, an audit). Only the ids of the rows whose file is gone are kept for all cameras, 8 bytes each.
+    (2026-11-30, an audit). Only the ids of the rows whose file is gone are kept for all cameras, 8 bytes each. A
+    file the camera's rows do not name is looked up under every camera; the others are not looked up again.
     """
     report = ReconcileReport()
-    listing = _Listing(segments_dir)
     missing = array("q")  # 8 bytes a row: a month of 200 cameras whose disk was replaced is 69 MB
-    for rows in index.segment_paths(cameras, excluding=leaving):
-        missing.extend(row_id for row_id, path in rows if not listing.holds(path))
+    checked: set[str] = set()
+    for camera, rows in index.segment_paths(cameras, excluding=leaving):
+        folders = _Folders(segments_dir)  # a camera's: its rows come together
+        missing.extend(row_id for row_id, path in rows if not folders.holds(path))
+        recorded = {path for _row_id, path in rows}
+        _index_orphans(index, segments_dir, [relpath for day in folders.days(camera) for relpath in folders.files(day)
+                                             if relpath not in recorded], before_ms, report)
+        checked.add(camera)
     # deleted in the order of their ids, which is the table's: a camera's rows lie among every other camera's, and
     # deleting them a camera at a time rewrote each page of the table once per camera (2 million rows: 160 s)
     ordered = numpy.frombuffer(missing, dtype=numpy.int64)
     ordered.sort()
     index.delete_segments(map(int, ordered))  # Python numbers (36 bytes each) a batch at a time
     report.dropped_rows = len(ordered)
-    folders = sorted(cameras) if cameras is not None else ["*"]
-    days = (found for folder in folders for found in segments_dir.glob(f"{folder}/*") if found.is_dir())
-    for day in sorted(day for day in days if day.parent.name not in leaving):
-        folder = day.relative_to(segments_dir).as_posix()  # once a folder: a month of a post is 8.6 million files
-        relpaths = [f"{folder}/{name}" for name in sorted(os.listdir(day)) if name.endswith(".mp4")]
-        # under any camera: a removed camera's footage, set aside when its name was taken again, is in its folder
-        known = index.indexed(relpaths)
-        for relpath in relpaths:
-            if relpath in known or (parsed := parse_relpath(relpath)) is None:
-                continue
-            camera, start_ms = parsed
-            if before_ms is not None and start_ms >= before_ms.get(camera, 0):
-                continue
-            _index_orphan(index, segments_dir / relpath, relpath, camera, start_ms, report)
+    # the folders of no camera of the catalog: every file there is looked up
+    folders = _Folders(segments_dir)
+    named = cameras if cameras is not None else {found.name for found in segments_dir.glob("*") if found.is_dir()}
+    for camera in sorted(named - checked - leaving):
+        for day in folders.days(camera):
+            _index_orphans(index, segments_dir, folders.files(day), before_ms, report)
     if report.indexed or report.dropped_rows or report.removed_files:
         log.info("reconciled: %d files indexed, %d rows without file dropped, %d empty files removed",
                  len(report.indexed), report.dropped_rows, len(report.removed_files))
     return report
+
+
+def _index_orphans(index: RecordingIndex, segments_dir: Path, relpaths: list[str], before_ms: dict[str, int] | None,
+                   report: ReconcileReport) -> None:
+    """Index the files of `relpaths` that no row has, under any camera (a removed camera's footage, set aside when
+    its name was taken again, is in its folder); with `before_ms`, only those begun before their camera's instant."""
+    known = index.indexed(relpaths)
+    for relpath in relpaths:
+        if relpath in known or (parsed := parse_relpath(relpath)) is None:
+            continue
+        camera, start_ms = parsed
+        if before_ms is not None and start_ms >= before_ms.get(camera, 0):
+            continue
+        _index_orphan(index, segments_dir / relpath, relpath, camera, start_ms, report)
 
 
 def _index_orphan(index: RecordingIndex, path: Path, relpath: str, camera: str, start_ms: int,
@@ -84,21 +96,29 @@ def _index_orphan(index: RecordingIndex, path: Path, relpath: str, camera: str, 
     report.indexed.append(relpath)
 
 
-class _Listing:
-    """Whether a segment's file exists, by the listing of its folder (one folder held at a time: the rows come a
-    camera at a time, in time order, so a folder's rows come together)."""
+class _Folders:
+    """The segment files of the folders looked at, each listed once."""
 
     def __init__(self, segments_dir: Path) -> None:
         self._dir = segments_dir
-        self._folder: str | None = None
-        self._names: set[str] = set()
+        self._names: dict[str, set[str]] = {}
+
+    def days(self, camera: str) -> list[str]:
+        """A camera's day folders, in order."""
+        return sorted(f"{camera}/{day.name}" for day in (self._dir / camera).glob("*") if day.is_dir())
+
+    def files(self, folder: str) -> list[str]:
+        """The segment files of a folder, by name."""
+        return [f"{folder}/{name}" for name in sorted(self._listed(folder))]
 
     def holds(self, relpath: str) -> bool:
         folder, _, name = relpath.rpartition("/")
-        if folder != self._folder:
-            self._folder = folder
+        return name in self._listed(folder)
+
+    def _listed(self, folder: str) -> set[str]:
+        if folder not in self._names:
             try:
-                self._names = set(os.listdir(self._dir / folder))
+                self._names[folder] = {name for name in os.listdir(self._dir / folder) if name.endswith(".mp4")}
             except (FileNotFoundError, NotADirectoryError):
-                self._names = set()
-        return name in self._names
+                self._names[folder] = set()
+        return self._names[folder]

@@ -42,3 +42,30 @@ def test_a_new_disks_missing_rows_are_dropped_in_the_tables_order_thousands_to_a
     deleted = [value for parameters in deletes for value in parameters if isinstance(value, int)]
     assert len(deleted) == report.dropped_rows and deleted == sorted(deleted), "in the table's order"
     index.close()
+
+
+def test_a_restart_reads_each_path_once_and_looks_up_only_the_files_no_row_names(tmp_path: Path) -> None:
+    """After a power cut every file has its row but the one being written. Each folder's files were looked up in the
+    catalog again, after the camera's rows had been read: every path read twice. Now a camera's rows and files are
+    compared, and only a file they do not name is looked up (under any camera: a removed camera's footage may lie
+    in the folder of a camera that took its name)."""
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", "post")
+    segments_dir = tmp_path / "segments"
+    paths = [f"{camera}/2026-12-01/{1_795_000_000_000 + n * 60_000}.mp4" for camera in ("a", "b") for n in range(300)]
+    index.add_segments([Segment(path.split("/")[0], path, int(path[-17:-4]), int(path[-17:-4]) + 60_000, 10, (0,))
+                        for path in paths])
+    for path in paths:
+        (segments_dir / path).parent.mkdir(parents=True, exist_ok=True)
+        (segments_dir / path).write_bytes(b"")
+    (segments_dir / "a" / "2026-12-01" / "1795000000000.mp4.part").write_bytes(b"")  # not a segment
+    looked_up: list[str] = []  # each SELECT by path
+
+    def heard(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if "segments.path IN" in statement:
+            looked_up.append(statement)
+
+    event.listen(index.engine, "before_cursor_execute", heard)
+    report = reconcile(index, segments_dir)
+    assert report.dropped_rows == 0 and report.indexed == [] and report.removed_files == []
+    assert not looked_up, "every file is named by its camera's rows"
+    index.close()
