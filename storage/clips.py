@@ -87,7 +87,7 @@ class _Stitcher:
         self._extradata: bytes | None = None
         self._codec: str | None = None
         self._length_size = 4  # of the AVCC packets, from the first segment's avcC
-        self._last_dts = -1
+        self._last_dts: int | None = None
         self._origin: int | None = None
         self.written_ms = 0
 
@@ -128,8 +128,9 @@ class _Stitcher:
                         if self._origin is not None and dts >= self._origin:  # not before the first picture
                             self._audio.mux(packet, dts - self._origin, pts - self._origin, OUTPUT_TIME_BASE)
                         continue
-                    if dts < -TICK_TOLERANCE:  # before the first keyframe (ms rounding aside)
-                        continue
+                    # the index knows a keyframe by when it is shown (its pts): with B-frames it is decoded earlier
+                    if pts < -TICK_TOLERANCE or (self._origin is None and not packet.is_keyframe):
+                        continue  # before the clip's first keyframe (ms rounding aside), or not decodable from it
                     if dts >= end_ticks:  # a fragment's sound is stored after its pictures: read on for it
                         if audio is None or dts >= end_ticks + AUDIO_AFTER_END_TICKS:
                             return False
@@ -171,9 +172,9 @@ class _Stitcher:
 
     def _mux(self, packet: av.Packet, dts: int, pts: int) -> None:
         if self._origin is None:
-            self._origin = dts  # the first keyframe is time zero, exactly
+            self._origin = pts  # the first keyframe is shown at time zero, exactly (decoded earlier with B-frames)
         dts, pts = dts - self._origin, pts - self._origin
-        if dts <= self._last_dts:  # recordings overlap by a few ms after a clock resync
+        if self._last_dts is not None and dts <= self._last_dts:  # recordings overlap by a few ms after a clock resync
             pts += self._last_dts + 1 - dts
             dts = self._last_dts + 1
         self._last_dts = dts

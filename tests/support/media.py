@@ -10,11 +10,13 @@ from ingest.demo.world import Mover
 
 
 def encode_video(path: Path, *, seconds: float, size: str = "160x120", fps: int = 15, gop: int = 15,
-                 bitrate: str | None = None) -> Path:
-    """An MP4 of ffmpeg's moving test pattern: no B-frames, a keyframe every `gop` frames (`bitrate`: e.g. "2M")."""
+                 bitrate: str | None = None, b_frames: int = 0) -> Path:
+    """An MP4 of ffmpeg's moving test pattern: a keyframe every `gop` frames (`bitrate`: e.g. "2M"), no B-frames
+    unless asked (some cameras send them: a keyframe is then decoded before the frames shown ahead of it)."""
     rate = ["-b:v", bitrate] if bitrate else []
     subprocess.run(["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={fps}",
-                    "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-bf", "0", *rate, str(path)], check=True)
+                    "-t", str(seconds), "-c:v", "libx264", "-g", str(gop), "-keyint_min", str(gop), "-sc_threshold",
+                    "0", "-bf", str(b_frames), *rate, str(path)], check=True)
     return path
 
 
