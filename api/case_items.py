@@ -18,6 +18,7 @@ from nvr.config import one_line, readable
 from nvr.station import Station
 from storage.accounts import User
 from storage.cases import NewItem
+from storage.clock import now_ms
 
 BOOKMARK_BEFORE_MS = 30_000  # a bookmark's item, unless start and end are given: the minute around it
 BOOKMARK_AFTER_MS = 30_000
@@ -69,7 +70,7 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     camera, start_ms, end_ms, note = item.camera, None, None, item.note
     if item.event is not None:
         event = visible_event(station, user, item.event)
-        camera, (start_ms, end_ms) = event.camera, event_range(event)
+        camera, (start_ms, end_ms) = event.camera, event_range(event, now_ms())
     if item.bookmark is not None:
         bookmark = station.bookmarks.get(item.bookmark)
         if bookmark is None or station.camera(bookmark.camera) is None:

@@ -22,6 +22,7 @@ from nvr.integrations.event_json import event_json
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
+from storage.clock import now_ms
 from storage.events import Event
 
 router = APIRouter(prefix="/api/events")
@@ -32,10 +33,11 @@ CLIP_POST_ROLL_MS = 5_000
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
 
 
-def event_range(event: Event) -> tuple[int, int]:
-    """An event's clip: from 5 s before it to 5 s after its end (or its last update, while it goes on)."""
-    return (event.start_ms - CLIP_PRE_ROLL_MS,
-            (event.end_ms if event.end_ms is not None else event.updated_ms) + CLIP_POST_ROLL_MS)
+def event_range(event: Event, now: int) -> tuple[int, int]:
+    """An event's clip: from 5 s before it to 5 s after its end, or to now while it goes on (its last update moves
+    only with a better snapshot: a live alert added to a case covered its first seconds only)."""
+    end_ms = event.end_ms if event.end_ms is not None else max(event.updated_ms, now)
+    return event.start_ms - CLIP_PRE_ROLL_MS, end_ms + CLIP_POST_ROLL_MS
 
 
 class Acknowledge(BaseModel):
@@ -89,7 +91,7 @@ def event_clip(event_id: EventId, request: Request, user: User = Depends(current
                station: Station = Depends(get_station)) -> StreamingResponse:
     """The event's footage with a few seconds before and after."""
     event = visible_event(station, user, event_id)
-    return clip_response(station, user, event.camera, *event_range(event), remote_address(request))
+    return clip_response(station, user, event.camera, *event_range(event, now_ms()), remote_address(request))
 
 
 @router.post("/{event_id}/ack")

@@ -4,6 +4,7 @@ the audit log and the storage figures say, and the station's public key."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -167,6 +168,11 @@ def test_items_come_from_bookmarks_and_events(post: Post) -> None:
     from_event = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": event.id}).json()
     assert (from_event["camera"], from_event["event"]) == ("hem-4", event.id)
     assert (from_event["start_ms"], from_event["end_ms"]) == (event.start_ms - 5000, round(at * 1000) - 1000 + 5000)
+    going_on = post.station.events.open("hem-4", "motion", round(at * 1000) - 20_000, 0.9, [])  # still going on
+    wait_for(lambda: time.time() * 1000 > going_on.updated_ms + 1000, 5, "its last snapshot a second old")
+    asked_ms = round(time.time() * 1000)
+    from_live = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": going_on.id}).json()
+    assert from_live["end_ms"] >= asked_ms + 5000, "to when it was added, not to its last snapshot"
     wrong = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": event.id, "camera": "nga-tu"})
     assert wrong.status_code == 400 and "camera: the event is of camera 'hem-4'" in wrong.json()["detail"]
     assert post.operator.delete(f"/api/bookmarks/{bookmark['id']}").status_code == 204

@@ -26,6 +26,7 @@ from nvr.district.state import District
 from nvr.evidence.jobs import ExportJob, ExportJobs
 from nvr.evidence.signing import StationKey
 from storage.cases import CaseStatus
+from storage.clock import now_ms
 from storage.events import Event
 
 
@@ -136,7 +137,7 @@ def wanted(district: District, user: DistrictUser, item: DistrictItemIn, where: 
         event = _visible_event(district, user, item.station, item.event)
         if camera is not None and camera != event.camera:
             raise HTTPException(400, f"{where}camera: the event is of camera {event.camera!r}")
-        camera, (start_ms, end_ms) = event.camera, event_range(event)
+        camera, (start_ms, end_ms) = event.camera, event_range(event, now_ms())
     start_ms, end_ms = typed_over(district.zone, item.start, item.end, start_ms, end_ms, where)
     if camera is None or start_ms is None or end_ms is None:
         raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event)")
