@@ -8,7 +8,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints
 
 from api.auth import visible_camera
 from api.deps import span_text, zoned_instant
@@ -25,7 +25,7 @@ BOOKMARK_AFTER_MS = 30_000
 
 
 RowId = Annotated[int, Field(ge=1, le=2**31 - 1)]
-Instant = str | float  # ISO 8601 text or Unix seconds
+Instant = StrictStr | StrictInt | StrictFloat  # ISO 8601 text or Unix seconds; `true` is neither (it was 1970)
 NOTE_MAX, TITLE_MAX = 4000, 200
 Note = Annotated[str, Field(max_length=NOTE_MAX), AfterValidator(readable)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=TITLE_MAX),

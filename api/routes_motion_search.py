@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import current_user, remote_address, visible_camera
+from api.case_items import Instant
 from api.deps import get_station, time_window
 from detect.motion_grid import COLUMNS, ROWS, area_cells, cell_list
 from nvr.motion_search import search_motion
@@ -29,8 +30,8 @@ class MotionSearch(BaseModel):
     coordinates, 0..1 across and down, like the detection zones of config.yaml."""
 
     model_config = ConfigDict(extra="forbid")
-    start: str | float
-    end: str | float
+    start: Instant
+    end: Instant
     area: list[tuple[float, float]] = Field(max_length=MAX_AREA_POINTS)
     limit: int = Field(1000, ge=1, le=10_000)  # at most this many ranges, the earliest
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,9 @@ from zoneinfo import ZoneInfo
 # columns and shows in any time zone (a day short of year 10000, which no zone's offset reaches past).
 MIN_INSTANT_MS = 0
 MAX_INSTANT_MS = round(datetime(9999, 12, 31, tzinfo=UTC).timestamp() * 1000) - 1
+
+
+_SECONDS = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 class TimeFormatError(ValueError):
@@ -20,14 +24,8 @@ def parse_instant(text: str, zone: ZoneInfo) -> int:
     """UTC milliseconds from ISO 8601 (with offset; without one it is the station's local time) or Unix seconds,
     within MIN_INSTANT_MS..MAX_INSTANT_MS; TimeFormatError for anything else (inf, nan, 1e20, year 1)."""
     value = text.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = None
-    if seconds is not None:
-        if math.isnan(seconds):
-            raise TimeFormatError(f"{_shown(text)} is not a number of seconds")
-        return _in_range(seconds * 1000, text)  # 'inf', 'Infinity' and a 5,000-digit number are out of range
+    if _SECONDS.fullmatch(value):  # not float()'s: it reads "1_000" and other scripts' digits as numbers too
+        return _in_range(float(value) * 1000, text)  # a 5,000-digit number is out of range
     try:
         moment = datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
         if moment.tzinfo is None:

@@ -136,7 +136,7 @@ def test_bad_items_are_refused_naming_the_field(post: Post) -> None:
         assert response.status_code == status and detail in response.json()["detail"], response.text
     for body in ({"title": "", "items": []}, {"title": "  "}, {"title": "a\nb"}, {"title": "t", "note": "nul\u0000"},
                  {"title": "t", "tittle": "x"}, {"title": "t", "items": [{"cam": 1}]},
-                 {"title": "t", "items": [{"bookmark": 0}]}):
+                 {"title": "t", "items": [{"bookmark": 0}]}, {"title": "t", "items": [{**good, "start": True}]}):
         assert post.operator.post("/api/cases", json=body).status_code == 422, body
     assert post.operator.get("/api/cases/0").status_code == 422
     assert post.operator.get("/api/cases/2000000").status_code == 404
