@@ -21,6 +21,7 @@ router = APIRouter(prefix="/api/auth")
 COOKIE = "nvr_session"
 SESSION_MS = 12 * 3_600_000  # one duty shift
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+STAFF_ROLES = ("admin", "operator")  # a post's people on duty; households are viewers
 MUST_CHANGE = "change the generated password first: POST /api/users/{username}/password with the new one"
 BLOCKED = {"address": "{seconds} s for this name from this address",
            "name": "{seconds} s for this name from every address it has not logged in from"}
@@ -113,7 +114,7 @@ async def admin_user(user: User = Depends(current_user)) -> User:
 
 async def staff_user(user: User = Depends(current_user)) -> User:
     """An administrator or a duty officer (operator); households (viewers) get 403."""
-    if user.role not in ("admin", "operator"):
+    if user.role not in STAFF_ROLES:
         raise HTTPException(403, "only an administrator or an operator may do this")
     return user
 
@@ -123,6 +124,18 @@ def visible_camera(station: Station, user: User, name: str) -> str:
     if station.camera(name) is None or not user.may_see(name):
         raise HTTPException(404, f"no camera named {name!r}")
     return name
+
+
+def footage_camera(station: Station, user: User, name: str) -> str:
+    """A camera whose recordings `user` may read: one of the station's they may see or, for an administrator or a
+    duty officer, a removed one, whose footage stays until retention takes it (a name taken again leaves the old
+    camera's under `<name>~...`; `GET /api/storage` lists them). Households never see a removed camera's: the name
+    may be another household's camera by now. 404 otherwise, as `visible_camera`."""
+    if station.camera(name) is None and user.role in STAFF_ROLES:
+        stored = station.camera_store.get(name)
+        if stored is not None and stored.removed:
+            return name
+    return visible_camera(station, user, name)
 
 
 class LoginDesk(Protocol):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints
 
-from api.auth import visible_camera
+from api.auth import footage_camera
 from api.deps import span_text, zoned_instant
 from api.routes_events import event_range, visible_event
 from api.routes_recordings import MAX_CLIP_MS
@@ -84,7 +84,7 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     if camera is None or start_ms is None or end_ms is None:
         raise HTTPException(400, f"{where}camera, {where}start, {where}end: required (or an event or a bookmark)")
     try:
-        visible_camera(station, user, camera)
+        footage_camera(station, user, camera)
     except HTTPException as refused:  # which item of several, as every other error here says
         raise HTTPException(refused.status_code, f"{where}camera: {refused.detail}") from None
     check_range(start_ms, end_ms, where)

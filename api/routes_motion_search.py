@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import current_user, remote_address, visible_camera
+from api.auth import current_user, footage_camera, remote_address
 from api.case_items import Instant
 from api.deps import get_station, time_window
 from detect.motion_grid import COLUMNS, ROWS, area_cells, cell_list
@@ -41,7 +41,7 @@ def motion_search(name: str, query: MotionSearch, request: Request, user: User =
                   station: Station = Depends(get_station)) -> dict[str, Any]:
     """Ranges of motion inside the area within [start, end) (at most 31 days), earliest first; seconds with
     motion fewer than two quiet seconds apart are one range."""
-    visible_camera(station, user, name)
+    footage_camera(station, user, name)
     window = time_window(station, str(query.start), str(query.end), max_ms=MAX_SEARCH_MS)
     try:
         area = area_cells(tuple(query.area))

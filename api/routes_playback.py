@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Response
 
-from api.auth import current_user, visible_camera
+from api.auth import current_user, footage_camera
 from api.deps import get_station, query_instant, time_window
 from nvr.station import Station
 from storage.accounts import User
@@ -21,7 +21,7 @@ def keyframes(name: str, start: str, end: str, user: User = Depends(current_user
               station: Station = Depends(get_station)) -> dict[str, Any]:
     """`keyframes_ms`: the wall times (ms since 1970) of the keyframes in [start, end), led by the one at or
     before start; at most an hour. Fast and backward playback show these pictures."""
-    visible_camera(station, user, name)
+    footage_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_KEYFRAMES_MS, required=True)
     segments = station.segments(name, window.start_ms, window.end_ms)
     return {"camera": name, "keyframes_ms": keyframe_times(segments, window.start_ms, window.end_ms)}
@@ -31,7 +31,7 @@ def keyframes(name: str, start: str, end: str, user: User = Depends(current_user
 def thumbnail(name: str, at: str, user: User = Depends(current_user),
               station: Station = Depends(get_station)) -> Response:
     """The keyframe at or before `at` as a small JPEG (192 pixels wide), for the timeline's hover."""
-    visible_camera(station, user, name)
+    footage_camera(station, user, name)
     at_ms = query_instant(station, "at", at)
     picture = station.thumbnails.picture(station.segments(name, at_ms, at_ms + 1), at_ms)
     if picture is None:

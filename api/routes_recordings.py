@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import StreamingResponse
 
-from api.auth import current_user, remote_address, visible_camera
+from api.auth import current_user, footage_camera, remote_address
 from api.clip_stream import stream_clip
 from api.deps import Window, get_station, time_window
 from api.routes_storage import clock_step_answer
@@ -37,7 +37,7 @@ def recordings(name: str, start: str | None = None, end: str | None = None, user
     """Recorded ranges and gaps (with reasons) of one camera; default: the last 24 hours. `clock_steps`: the forward
     steps of the station's clock that footage in the window may have been stamped before (its real time is later
     than its stamp by the step: the stamps between a step's `since` and `before`)."""
-    visible_camera(station, user, name)
+    footage_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_LISTING_MS)
     return {"camera": name, **recordings_answer(partial(station.recorded_spans, name),
                                                 partial(station.index.outages, name), station.clock_steps, window,
@@ -69,7 +69,7 @@ def clip(name: str, start: str, end: str, request: Request, purpose: Literal["do
          user: User = Depends(current_user), station: Station = Depends(get_station)) -> StreamingResponse:
     """An MP4 of [start, end) beginning at the keyframe at or before start, streamed while it is cut.
     `purpose=playback` is what the station screen's player asks for: shown inline, audited as playback."""
-    visible_camera(station, user, name)
+    footage_camera(station, user, name)
     window = time_window(station, start, end, max_ms=MAX_CLIP_MS, required=True)
     return clip_response(station, user, name, window.start_ms, window.end_ms, remote_address(request), purpose)
 

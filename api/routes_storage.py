@@ -14,7 +14,7 @@ from nvr.times import format_instant
 from storage.accounts import User
 from storage.clock import now_ms
 from storage.clock_steps import ClockStep
-from storage.usage import storage_usage
+from storage.usage import CameraUsage, storage_usage
 
 router = APIRouter(prefix="/api")
 
@@ -24,7 +24,8 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
             station: Annotated[Station, Depends(get_station)]) -> dict[str, Any]:
     """Total and free bytes of the segments' disk, the space reserve, footage locked by open cases, why space is
     short if it is, the forward steps of the station's clock that footage kept was stamped before, and per camera
-    the bytes (locked among them) and days kept (by real age)."""
+    the bytes (locked among them) and days kept (by real age); the same for removed cameras whose footage is kept,
+    by the name their recordings are read under."""
     names = [camera.name for camera in station.camera_list()]
     steps = station.clock_steps
     usage = storage_usage(station.index, station.segments_dir, station.reserve, names, steps)
@@ -38,14 +39,16 @@ def storage(_staff: Annotated[User, Depends(staff_user)],
         "locked_bytes": usage.locked_bytes,
         "shortage": station.retention.shortage,
         "clock_steps": [clock_step_answer(step, zone) for step in steps.steps],
-        "cameras": [
-            {"name": c.camera, "bytes": c.bytes, "locked_bytes": c.locked_bytes, "segments": c.segments,
-             "oldest": format_instant(c.oldest_ms, zone) if c.oldest_ms is not None else None,
-             "days_kept": round((now - c.oldest_real_ms) / DAY_MS, 6) if c.oldest_real_ms is not None else 0.0,
-             "recorded_days": round(c.recorded_ms / DAY_MS, 6)}
-            for c in usage.cameras
-        ],
+        "cameras": [camera_usage_answer(c, now, zone) for c in usage.cameras],
+        "removed_cameras": [camera_usage_answer(c, now, zone) for c in usage.others],
     }
+
+
+def camera_usage_answer(usage: CameraUsage, now: int, zone: ZoneInfo) -> dict[str, Any]:
+    return {"name": usage.camera, "bytes": usage.bytes, "locked_bytes": usage.locked_bytes, "segments": usage.segments,
+            "oldest": format_instant(usage.oldest_ms, zone) if usage.oldest_ms is not None else None,
+            "days_kept": round((now - usage.oldest_real_ms) / DAY_MS, 6) if usage.oldest_real_ms is not None else 0.0,
+            "recorded_days": round(usage.recorded_ms / DAY_MS, 6)}
 
 
 def clock_step_answer(step: ClockStep, zone: ZoneInfo) -> dict[str, Any]:

@@ -33,15 +33,17 @@ class StorageUsage:
     cameras: list[CameraUsage]
     reserve_bytes: int
     reserve_held: bool
+    others: list[CameraUsage]  # footage of cameras not asked for (removed ones), kept until retention takes it
 
     @property
     def locked_bytes(self) -> int:
-        return sum(camera.locked_bytes for camera in self.cameras)
+        return sum(camera.locked_bytes for camera in self.cameras + self.others)
 
 
 def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReserve, cameras: list[str],
                   steps: ClockSteps) -> StorageUsage:
-    """Usage of the segments' disk, one entry per name in `cameras` (zeros for one with no footage)."""
+    """Usage of the segments' disk, one entry per name in `cameras` (zeros for one with no footage), and the others
+    with footage: a removed camera's, counted nowhere, left its locked bytes out of the total."""
     query = (select(CameraRow.name, func.coalesce(func.sum(SegmentRow.bytes), 0), func.count(SegmentRow.id),
                     func.coalesce(func.sum(SegmentRow.end_ms - SegmentRow.start_ms), 0))
              .join(SegmentRow).where(CameraRow.station == index.station).group_by(CameraRow.name))
@@ -57,7 +59,8 @@ def storage_usage(index: RecordingIndex, segments_dir: Path, reserve: SpaceReser
         stamp, real = oldest.get(name, (None, None))
         found[name] = CameraUsage(name, int(size), int(count), stamp, real, int(recorded), locked.get(name, 0))
     usage = [found.get(name, CameraUsage(name, 0, 0, None, None, 0, 0)) for name in cameras]
-    return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held)
+    others = [found[name] for name in sorted(set(found) - set(cameras)) if found[name].segments]
+    return StorageUsage(disk_usage(segments_dir), usage, reserve.size, reserve.held, others)
 
 
 def oldest_by_real_time(index: RecordingIndex, steps: ClockSteps) -> dict[str, tuple[int, int]]:

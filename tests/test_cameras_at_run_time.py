@@ -90,6 +90,17 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     assert not station.index.segments("cho-moi", first_old.start_ms, first_old.end_ms)
     set_aside = [c.name for c in station.camera_store.all(removed=True) if c.name.startswith("cho-moi~")]
     assert len(set_aside) == 1 and station.index.segments(set_aside[0], first_old.start_ms, first_old.end_ms)
+    # the post's staff reach the old camera's footage by that name (an officer looking into a theft it saw); only
+    # `nvr clip` and cases made before its removal did, and /api/storage counted its bytes nowhere
+    old_name = set_aside[0]
+    storage = client.get("/api/storage").json()
+    [listed] = [c for c in storage["removed_cameras"] if c["name"] == old_name]
+    assert listed["bytes"] > 0 and listed["segments"] >= 1
+    assert client.get(f"/api/cameras/{old_name}/recordings", params=old_second).json()["ranges"], "staff see it"
+    assert client.get(f"/api/cameras/{old_name}/clip.mp4", params=old_second).status_code == 200
+    assert client.get(f"/api/cameras/{old_name}/recordings", params=old_second, headers=household).status_code == 404
+    assert client.get(f"/api/cameras/{old_name}/clip.mp4", params=old_second, headers=household).status_code == 404
+    assert client.get(f"/api/cameras/{old_name}").status_code == 404, "no camera to watch or set"
     assert client.delete("/api/cameras/cho-moi").status_code == 204
 
     end_ms = round(time.time() * 1000) + 3000
