@@ -3,7 +3,7 @@
 A segment's start is the wall time its first packet has in the light of the latest packet: the clock
 learns (from packets that arrive earlier than it predicted) that the packets buffered at connect were
 read late, and the start follows, so the first segment after a (re)connect is not stamped late. A
-segment never starts more than one frame before the previous one ended, whatever the clock says.
+segment never starts more than one frame before the previous one ended, unless the station's clock was set back.
 A keyframe with new SPS/PPS (resolution or encoder change) starts a segment whose header carries them.
 The camera's audio goes into the segment of its time (AAC copied, other codecs converted to AAC): a camera's
 sound often reaches us later than its pictures (its encoder holds a frame or two), so a cut waits, holding the
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 AUDIO_LAG_SECONDS = 1.0  # pictures held at a cut while the sound catches up with them, at most
 HELD_MAX = 120  # packets held at a cut, at most (a second of 60 fps, with room)
 HEARD_SECONDS = 2.0  # a cut waits for the sound only if some came this recently
+CLOCK_SET_BACK_MS = 2_000  # a stamp this far before the previous segment's end: the station's clock was set back
 UNINDEXED_SHOWN = 4  # finished segments shown until the catalog has them (while it is away longer, a gap shows)
 
 
@@ -127,7 +128,7 @@ class SegmentRecorder:
                 self._held, self._held_at = [(packet, stamp)], at
                 return
             self._finish()
-            self._open(max(round(stamp.wall * 1000), self._floor_ms))
+            self._open(self._start_at(round(stamp.wall * 1000)))
         self._write(packet, stamp)
 
     def _write(self, packet: av.Packet, stamp: Stamp) -> None:
@@ -140,7 +141,7 @@ class SegmentRecorder:
             self._fail(exc)
             return
         if at_ms is not None:
-            self._start_ms = max(round(stamp.wall * 1000) - at_ms, self._floor_ms)
+            self._start_ms = self._start_at(round(stamp.wall * 1000) - at_ms)
         self.last_error = None
 
     def _cut_held(self) -> None:
@@ -149,7 +150,7 @@ class SegmentRecorder:
         if not held:
             return
         self._finish()
-        self._open(max(round(held[0][1].wall * 1000), self._floor_ms))
+        self._open(self._start_at(round(held[0][1].wall * 1000)))
         for packet, stamp in held:
             self._write(packet, stamp)
 
@@ -208,8 +209,22 @@ class SegmentRecorder:
         return Segment(self.camera, self._file.path.relative_to(self._dir).as_posix(), self._start_ms,
                        self._start_ms + self._file.duration_ms, 0, tuple(self._file.keyframes_ms))
 
+    def _start_at(self, stamp_ms: int) -> int:
+        """A segment's start: its stamp, but not more than a frame before the previous one ended (at a reconnect the
+        first packets' stamps move back by about the second they were read late), unless the stamp is
+        CLOCK_SET_BACK_MS or more before that: the station's clock was set back (it ran ahead, and NTP or the officer
+        set it right), and the stamps follow it, overlapping what was stamped ahead. Kept after the old end, a
+        camera's footage stayed that far ahead for as long as it stayed connected (found by an audit: an hour, and
+        the clips of the events detected meanwhile had no footage)."""
+        if stamp_ms <= self._floor_ms - CLOCK_SET_BACK_MS:
+            return stamp_ms
+        return max(stamp_ms, self._floor_ms)
+
     def _open(self, start_ms: int) -> None:
         assert self._template is not None
+        if start_ms < self._floor_ms:
+            log.warning("%s: the station's clock was set back %.1f s; its recordings follow it, overlapping what was "
+                        "stamped before", self.camera, (self._floor_ms - start_ms) / 1000)
         path = self._dir / segment_relpath(self.camera, start_ms)
         try:
             new = SegmentFile(path, self._template, self._parameters,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import threading
+from dataclasses import replace
 from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
@@ -25,7 +26,9 @@ def ten_seconds(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return encode_video(tmp_path_factory.mktemp("media") / "ten-seconds.mp4", seconds=10)
 
 
-def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], None]) -> None:
+def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], None],
+         shift: Callable[[int], float] = lambda _number: 0.0) -> None:
+    """The file's packets to the recorder, stamped as a receive clock does, moved by `shift` (seconds) each."""
     source = open_source(f"file://{path}", SourceOptions(realtime=False, loop=False))
     clock = ReceiveClock(live=False)
     recorder.start(source.stream)
@@ -34,7 +37,8 @@ def feed(recorder: SegmentRecorder, path: Path, before_packet: Callable[[int], N
             before_packet(number)
             assert packet.dts is not None
             seconds = float(packet.dts * source.time_base)
-            recorder.packet(packet, clock.stamp(seconds, keyframe=packet.is_keyframe))
+            stamp = clock.stamp(seconds, keyframe=packet.is_keyframe)
+            recorder.packet(packet, replace(stamp, wall=stamp.wall + shift(number)))
     finally:
         recorder.stop("end")
         source.close()
@@ -144,3 +148,22 @@ def test_a_packet_cut_short_by_the_end_of_the_file_is_not_counted(ten_seconds: P
     assert probe_segment(path).packets == 149, "the cut picture is not there"
     path.write_bytes(data[:data.index(b"mdat") + 4 + 40])  # into the first: nothing to play
     assert probe_segment(path).packets == 0
+
+
+def test_recordings_follow_the_station_clock_set_back(ten_seconds: Path, tmp_path: Path) -> None:
+    """A station clock that ran an hour ahead, set right while a camera records: its segments were kept after the
+    previous one's end, so the camera's footage stayed an hour ahead for as long as it stayed connected, and the clips
+    of what detection saw meanwhile (stamped on the right clock) found none. A second back is the reconnect's own
+    overlap, which is still kept out."""
+    finished: list[Segment] = []
+    feed(SegmentRecorder("cam", tmp_path, 2, finished.append), ten_seconds, lambda _number: None,
+         lambda number: -3600.0 if number >= 75 else 0.0)  # set back at 5 s
+    starts = [segment.start_ms for segment in finished]
+    assert starts[0] + 2_000 <= starts[1] <= starts[0] + 2_100, starts  # before the setting
+    # the segment holding the setting is stamped as a whole on the clock set right, as those after it
+    assert starts[0] - 3_600_000 + 4_000 <= starts[2] <= starts[0] - 3_600_000 + 4_100, starts
+    assert starts[-1] == starts[2] + 4_000, starts
+    finished.clear()
+    feed(SegmentRecorder("cam", tmp_path / "resync", 2, finished.append), ten_seconds, lambda _number: None,
+         lambda number: -1.0 if number >= 75 else 0.0)
+    assert all(b.start_ms >= a.end_ms - 100 for a, b in pairwise(finished)), "no overlap of a second"
