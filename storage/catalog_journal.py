@@ -48,6 +48,15 @@ def _encode(row: Row, station: str) -> bytes:
     return json.dumps({"station": station, **fields}, separators=(",", ":")).encode() + b"\n"
 
 
+def _read(line: bytes) -> tuple[str, Row] | None:
+    """A line's station and row; None when it is none (a damaged file: replaying it stopped every start)."""
+    try:
+        fields = json.loads(line)
+        return fields.pop("station"), _decode(fields)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def _decode(fields: dict[str, Any]) -> Row:
     kind = fields.pop("kind")
     if kind == "segment":
@@ -89,13 +98,12 @@ class CatalogJournal:
         skipped = 0  # bytes of another station's lines, counted with the next row of ours
         while len(self._ahead) < limit and self._read_at + skipped < self._size:
             line = self._reader.readline()
-            if line.startswith(self._ours):
-                fields = json.loads(line)
-                del fields["station"]
-                self._ahead.append((_decode(fields), skipped + len(line)))
+            read = _read(line) if line.startswith(self._ours) else None
+            if read is not None:
+                self._ahead.append((read[1], skipped + len(line)))
                 self._read_at += skipped + len(line)
                 skipped = 0
-            else:
+            else:  # another station's, or no row (counted at the start)
                 skipped += len(line)
         return [row for row, _size in itertools.islice(self._ahead, limit)]
 
@@ -153,6 +161,7 @@ class CatalogJournal:
         if applied > self.path.stat().st_size:  # the journal was emptied before the offset file went
             applied = 0
         foreign: dict[str, int] = {}
+        unreadable = 0
         with self.path.open("r+b") as journal:
             for line in journal:
                 if not line.endswith(b"\n"):
@@ -161,15 +170,19 @@ class CatalogJournal:
                     journal.truncate(self._size)
                     break
                 if self._size >= applied:
-                    if line.startswith(self._ours):
+                    read = _read(line)
+                    if read is None:
+                        unreadable += 1
+                    elif read[0] == self.station and line.startswith(self._ours):
                         self._pending += 1
                     else:
-                        owner = json.loads(line)["station"]
-                        foreign[owner] = foreign.get(owner, 0) + 1
+                        foreign[read[0]] = foreign.get(read[0], 0) + 1
                 self._size += len(line)
         for owner, count in foreign.items():
             log.error("catalog journal %s: %d rows of station %r refused: this is station %r", self.path.name,
                       count, owner, self.station)
+        if unreadable:  # their segments' files are found again by reconciliation
+            log.error("catalog journal %s: %d damaged lines that are no rows skipped", self.path.name, unreadable)
         if not self._pending:  # nothing of ours left to write
             self.path.write_bytes(b"")
             self._applied_path.unlink(missing_ok=True)

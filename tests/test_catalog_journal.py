@@ -121,6 +121,29 @@ def test_only_this_stations_rows_in_a_journal_are_written(tmp_path: Path) -> Non
     other.close()
 
 
+def test_damaged_lines_in_a_journal_are_skipped_and_said(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A whole line that is no row (a damaged disk block, a hand edit) stopped every start of the station with a
+    traceback: nothing recorded until someone found the file. Such lines are skipped, and the start says so."""
+    folder = tmp_path / "data"
+    journal = CatalogJournal(journal_path(folder, 1), STATION)
+    journal.append([segment(1)])
+    journal.close()
+    with journal_path(folder, 1).open("ab") as damaged:
+        damaged.write(b"\x00\x17 not a row\n" + b'{"station":"post-a","kind":"segment"}\n' + b"[1, 2]\n")
+    journal = CatalogJournal(journal_path(folder, 1), STATION)
+    journal.append([segment(2)])
+    journal.close()
+    with caplog.at_level("ERROR", logger="storage.catalog_journal"):
+        adopt_orphans(folder, 1, STATION)
+    assert "3 damaged lines that are no rows skipped" in caplog.text
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", STATION)
+    writer = writer_on(index, journal_path(folder, 0))
+    assert writer.flush(10)
+    writer.stop()
+    assert catalog(index) == ([("cam0/1.mp4", 1), ("cam0/2.mp4", 1)], [])
+    index.close()
+
+
 def test_a_long_outages_journal_is_read_a_batch_at_a_time(tmp_path: Path) -> None:
     """A day of outage at 100 cameras journals some 150,000 rows: counting them at start, and catching up,
     holds one batch in memory, not the journal."""
