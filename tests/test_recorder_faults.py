@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import errno
 import threading
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
