@@ -22,6 +22,7 @@ from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
+from storage.catalog_failure import catalog_failure
 from storage.catalog_journal import adopt_orphans
 from storage.disk_space import is_disk_full
 from storage.index import RecordingIndex
@@ -62,11 +63,15 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
         finally:
             index.close()
     except SQLAlchemyError as exc:
-        if not is_disk_full(exc):
-            raise
-        raise ServeError("the catalog cannot be written: the disk under it is full (nothing an open case locks was "
-                         "deleted); free space there, or close a case whose footage fills the disk, and start again"
-                         ) from None
+        if is_disk_full(exc):
+            raise ServeError("the catalog cannot be written: the disk under it is full (nothing an open case locks "
+                             "was deleted); free space there, or close a case whose footage fills the disk, and start "
+                             "again") from None
+        # a district's PostgreSQL away at boot, or a damaged catalog file: the station exited, and recorded nothing
+        # until the catalog was back or mended (an audit); the recorders record without it (design/district.md)
+        log.error("the catalog does not answer at start (%s): the cameras it gave last are recorded, their rows wait "
+                  "in the recorders' journals, and the API answers 503 until it answers; mend or restore it if it is "
+                  "damaged", catalog_failure(exc))
     authkey = secrets.token_bytes(32)
     recorders = recorder_count(config)
     adopt_orphans(config.data_dir, recorders, station_id(config))
