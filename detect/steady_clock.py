@@ -1,6 +1,6 @@
 """Times on a clock that never goes back, from the station's clock, which NTP may step back (`design/time.md`).
 
-Timers and durations (a camera's settle and upkeep, video loss, how long a camera has been offline) are counted
+The bank's timers and durations (a camera's settle and upkeep, video loss) are counted
 on such a clock; what is reported keeps the station's times. A time earlier than the last lands on the last:
 the clock is shifted forward by what the step took away, and goes on from there.
 """

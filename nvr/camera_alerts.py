@@ -17,7 +17,6 @@ from dataclasses import dataclass, replace
 
 from detect.events import Event, EventPolicy, EventType, EventUpdate
 from detect.observation import Observation
-from detect.steady_clock import SteadyClock
 from nvr.runtime.messages import CameraReport
 
 log = logging.getLogger(__name__)
@@ -46,7 +45,7 @@ def camera_state(report: CameraReport | None, seen: Observation | None) -> Camer
 @dataclass
 class _Episode:
     start: float  # when the camera went bad, as the clock said then (the alert's start) ...
-    counted_from: float  # ... and on the rules' steady clock (how long it has lasted is counted from this)
+    counted_from: float  # ... and on the steady clock (how long it has lasted is counted from this)
     back: tuple[float, float] | None = None  # the camera is back since then: as the clock said (the alert's end),
     # and on the steady clock
     alert: Event | None = None
@@ -59,14 +58,13 @@ class AlertRules:
         self._limits = limits  # alert type -> seconds the camera may be in that state before it
         self._policy = policy
         self._episodes: dict[tuple[str, EventType], _Episode] = {}
-        # durations are counted on a clock that never goes back: when NTP stepped the station's clock back (a clock
-        # that ran ahead, set right), an alert, or its end, waited for as long as the step
-        self._steady = SteadyClock()
 
-    def check(self, now: float, states: dict[str, CameraState | None]) -> list[EventUpdate]:
-        """`states`: every camera being recorded (None: not known now, nothing changes); an episode of a camera
-        no longer there ends now."""
-        steady = self._steady(now)
+    def check(self, now: float, steady: float, states: dict[str, CameraState | None]) -> list[EventUpdate]:
+        """`now` as the station's clock says, `steady` on a clock that is never set (`time.monotonic()`): durations
+        are counted on it. On the station's clock, a step back (a clock that ran ahead, set right) delayed an alert or
+        its end for as long as the step, and a step forward raised an alert at once (an audit: a tampering of 13 s
+        alerted as lasting an hour). `states`: every camera being recorded (None: not known now, nothing changes); an
+        episode of a camera no longer there ends now."""
         updates: list[EventUpdate] = []
         for camera, state in states.items():
             if state is None:
@@ -84,7 +82,7 @@ class AlertRules:
 
     def _follow(self, camera: str, kind: EventType, since: float | None, now: float, steady: float
                 ) -> list[EventUpdate]:
-        """`now` as the station's clock says, `steady` on the rules' steady clock."""
+        """`now` as the station's clock says, `steady` on the clock that is never set."""
         episode = self._episodes.get((camera, kind))
         if since is None:
             if episode is None:
@@ -134,6 +132,6 @@ class AlertWatch:
     def _run(self) -> None:
         while not self._stop.wait(CHECK_SECONDS):
             try:
-                self._emit(self._rules.check(time.time(), self._states()))
+                self._emit(self._rules.check(time.time(), time.monotonic(), self._states()))
             except Exception:  # a bug must not end the alerts for good
                 log.exception("camera alerts: check failed; going on")
