@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -121,3 +122,18 @@ def test_the_recorder_writes_the_banks_own_work_picture_into_its_slot(tmp_path: 
     finally:
         reader.close()
         writer.close()
+
+
+def test_a_recorder_asked_to_stop_by_a_signal_takes_no_lock(tmp_path: Path) -> None:
+    """The SIGTERM handler set the Event the recorder's loop waits on. The main thread holds that Event's lock for a
+    moment as each wait begins and ends; a signal then ran the handler there, which waited for the lock forever,
+    and a recorder outlived the supervisor killed under it. A stop now takes no lock: here, one held meanwhile."""
+    from nvr.runtime.recorder_process import RecorderProcess
+
+    process = RecorderProcess(station_config(tmp_path, []), 0, b"key")
+    held = process._stop._cond  # type: ignore[attr-defined]  # the lock a signal could find held
+    with held:
+        stopper = threading.Thread(target=process.stop, daemon=True)
+        stopper.start()
+        stopper.join(2)
+        assert not stopper.is_alive(), "the stop waited for a lock"

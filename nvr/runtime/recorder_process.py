@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from multiprocessing.connection import Connection, Listener
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -109,7 +110,8 @@ class RecorderProcess:
         self.config = config
         self.shard = shard
         self._authkey = authkey
-        self._stop = threading.Event()
+        self._stop = threading.Event()  # set once the main loop ends: the other threads' stop
+        self._asked_to_stop = False  # by SIGTERM (see `stop`)
         self._reload = threading.Event()
         self._running: dict[str, CameraRecorder] = {}  # replaced whole, never changed in place
         self._slots: dict[str, int] = {}
@@ -135,13 +137,14 @@ class RecorderProcess:
                          daemon=True).start()
         log.info("recorder %d (pid %d): %d cameras", self.shard, os.getpid(), len(self._running))
         try:
-            while not self._stop.wait(REPORT_SECONDS):
+            while self._go_on():
                 if self._reload.is_set():
                     self._reload.clear()
                     self._apply(self._cameras(cameras))
                 self._reconcile()
                 self._outlet.send(Reports([recorder.report() for recorder in self._running.values()]))
         finally:
+            self._stop.set()
             self._stop_cameras(list(self._running.values()))
             indexed = self._writer.stop()
             listener.close()
@@ -152,7 +155,15 @@ class RecorderProcess:
                      "indexed" if indexed else "what the catalog did not take is journaled for the next start")
 
     def stop(self) -> None:
-        self._stop.set()
+        """Called by the SIGTERM handler: a plain flag, no lock. It set an Event, whose lock the main thread holds for
+        a moment as its wait begins and ends: a signal then deadlocked the handler, and a recorder outlived the
+        supervisor killed under it (a recorder with no camera, once in a run of the suite, 2026-12-01)."""
+        self._asked_to_stop = True
+
+    def _go_on(self) -> bool:
+        """After a report period, whether to go on (a stop is seen within it)."""
+        time.sleep(REPORT_SECONDS)
+        return not self._asked_to_stop
 
     def _cameras(self, store: CameraStore) -> list[CameraConfig]:
         """This recorder's cameras from the catalog; while it does not answer, those it read last."""
