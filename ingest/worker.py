@@ -130,7 +130,7 @@ class StreamWorker:
                       f"the camera did not answer within {self._options.connect_timeout:g} s (connect timeout)")
         except (av.FFmpegError, OSError, SourceError) as exc:
             stage = "reading the stream" if source is not None else "opening the stream"
-            reason = f"{stage} failed: {redact_text(str(exc)) or type(exc).__name__}"
+            reason = f"{stage} failed: {redact_text(failure_text(exc))}"
         except Exception as exc:  # a bug must not take the camera down for good
             log.exception("%s/%s: unexpected ingest error", self.camera, self.role)
             reason = f"internal error: {redact_text(str(exc))}"
@@ -219,3 +219,11 @@ class StreamWorker:
             call(*args)
         except Exception:
             log.exception("%s/%s: sink %s failed", self.camera, self.role, type(sink).__name__)
+
+
+def failure_text(exc: Exception) -> str:
+    """An error as a camera's status shows it: FFmpeg's own words, without its error number (a tag such as
+    825242872 for "Server returned 401", which read as a system error number: an audit)."""
+    if isinstance(exc, av.FFmpegError) and exc.strerror:
+        return str(exc.strerror)
+    return str(exc) or type(exc).__name__
