@@ -71,9 +71,12 @@ def _detection(station: Station, name: str) -> dict[str, Any]:
 @router.get("/health")
 async def health(station: Station = Depends(get_station)) -> dict[str, Any]:
     """No database, no blocking call: answered on the event loop (monitors poll it often)."""
-    reports = [station.report(c.name) for c in station.camera_list()]
-    states = [report.record.state for report in reports if report is not None]
-    return {"status": "ok", "cameras": len(station.camera_list()), "online": states.count("online")}
+    reports = [report for c in station.camera_list() if (report := station.report(c.name)) is not None]
+    states = [report.record.state for report in reports]
+    # a stream that flows is not footage kept: a read-only disk showed every camera online and recording nothing
+    failing = sum(report.recording_error is not None for report in reports)
+    return {"status": "ok", "cameras": len(station.camera_list()), "online": states.count("online"),
+            "recording_failed": failing}
 
 
 @router.get("/cameras")

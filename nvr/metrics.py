@@ -66,12 +66,16 @@ class StationCollector(Collector):
         reports = {name: report for name in running if (report := station.report(name)) is not None}
         enabled = _gauge("nvr_camera_enabled", "1 when the camera is enabled (recorded)")
         up = _gauge("nvr_camera_up", "1 while the camera's record stream flows")
+        failing = _gauge("nvr_camera_recording_failed", "1 while the camera's recordings cannot be written (a full "
+                                                        "or read-only disk): its stream may still flow")
         for name in names:
             enabled.add_metric([name], float(name in running))
             report = reports.get(name)
             up.add_metric([name], float(report is not None and report.record.state == "online"))
+            failing.add_metric([name], float(report is not None and report.recording_error is not None))
         yield enabled
         yield up
+        yield failing
         yield from self._reported(reports, now)
         yield self._events()
         analysed = _counter("nvr_camera_detection_frames", "Pictures detection analysed since the station process "

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fastapi.testclient import TestClient
 
 from storage.disk_space import free_bytes
 from storage.index import RecordingIndex, Segment
@@ -22,6 +23,7 @@ from tests.support.disk import fill_disk, small_disk
 from tests.support.media import encode_video
 from tests.support.rtsp import free_port
 from tests.test_crash_recovery import _healthy, start_nvr
+from tests.test_metrics import ADMIN_PASSWORD, login, parse, value
 
 # Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
 pytestmark = pytest.mark.solo
@@ -121,15 +123,25 @@ def test_camera_status_says_disk_full_and_recording_resumes_when_space_returns(
     wait_for(lambda: station.index.segments("cam0", 0, 2**62), 15, "footage")
     assert client.get("/api/cameras/cam0").json()["recording_error"] is None
 
+    admin = TestClient(client.app, headers={"Authorization": f"Bearer {login(client, 'admin', ADMIN_PASSWORD)}"})
+
+    def failing() -> tuple[int, float]:
+        """What /api/health and /metrics say of cameras whose recordings cannot be written (their streams flow)."""
+        metric = value(parse(admin.get("/metrics").text), "nvr_camera_recording_failed", camera="cam0")
+        return client.get("/api/health").json()["recording_failed"], metric
+
+    assert failing() == (0, 0.0)
     fill_disk(disk / "filler")
     wait_for(lambda: client.get("/api/cameras/cam0").json()["recording_error"] == "cannot write recordings: disk full",
              10, "the camera to say it cannot record")
+    assert failing() == (1, 1.0) and client.get("/api/health").json()["online"] == 1
     usage = client.get("/api/storage").json()
     assert usage["free_bytes"] < MB and usage["cameras"][0]["name"] == "cam0" and usage["cameras"][0]["bytes"] > 0
 
     (disk / "filler").unlink()
     returned_ms = round(time.time() * 1000)
     wait_for(lambda: client.get("/api/cameras/cam0").json()["recording_error"] is None, 10, "the error to clear")
+    assert failing() == (0, 0.0)
     wait_for(lambda: station.index.segments("cam0", returned_ms, 2**62), 10, "new footage indexed")
     files = {p.relative_to(config.segments_dir).as_posix() for p in config.segments_dir.rglob("*.mp4")}
     wait_for(lambda: files - {s.path for s in station.index.segments("cam0", 0, 2**62)} <= _live_path(station),

@@ -17,7 +17,8 @@ from tests.support.rtsp import RtspServer
 
 KEY = "metrics-key-5f1c9a2e7d40b3"
 ADMIN_PASSWORD = os.environ["NVR_ADMIN_PASSWORD"]
-PER_CAMERA = ("nvr_camera_enabled", "nvr_camera_up", "nvr_camera_fps", "nvr_camera_bitrate_bits_per_second",
+PER_CAMERA = ("nvr_camera_enabled", "nvr_camera_up", "nvr_camera_recording_failed", "nvr_camera_fps",
+              "nvr_camera_bitrate_bits_per_second",
               "nvr_camera_last_frame_age_seconds", "nvr_camera_recorded_bytes_total",
               "nvr_camera_segments_written_total", "nvr_camera_reconnects_total", "nvr_camera_footage_days")
 
