@@ -330,7 +330,7 @@ class RecordingIndex:
         if excluding:
             query = query.where(CameraRow.name.not_in(sorted(excluding)))
         with self.session() as session:
-            found = list(session.execute(query).tuples())
+            found = [(camera_id, name) for camera_id, name in session.execute(query)]
         for camera_id, name in found:
             with self.session() as session:
                 yield name, [(row_id, path) for row_id, path in session.execute(
