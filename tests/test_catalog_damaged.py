@@ -36,17 +36,19 @@ def test_a_damaged_catalog_at_start_stops_no_recording_and_loses_no_row(tmp_path
             index.close()
 
     @contextmanager
-    def running() -> Iterator[None]:
+    def running(stop: signal.Signals = signal.SIGTERM) -> Iterator[None]:
         process = start_nvr(config, log)
         try:
             yield
         finally:
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(stop)
             process.wait(30)
         assert process.returncode in (0, -signal.SIGTERM), log.read_text()[-3000:]
 
-    with running():
+    # the terminal it was started from closed: it ended at once, saying nothing, and the log is the station's record
+    with running(signal.SIGHUP):
         wait_for(lambda: len(indexed()) >= 2, 30, "footage indexed")
+    assert "stopping (SIGHUP)" in log.read_text() and "stopped; every open segment was closed" in log.read_text()
     good = catalog.read_bytes()
     with catalog.open("r+b") as damaged:
         damaged.write(bytes(100))  # its header gone: "file is not a database"

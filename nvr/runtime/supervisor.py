@@ -39,16 +39,18 @@ class ServeError(Exception):
 
 
 class _StopRequest:
-    """SIGTERM and SIGINT set `stop`. Only a plain flag: a handler that took a lock (Event.set) deadlocked
-    when the signal came while the main thread held that lock in Event.wait."""
+    """SIGTERM, SIGINT and SIGHUP (the terminal `nvr run` was started from closed: it ended the supervisor at once,
+    with no line in the log) set `stop` and which signal it was. Only plain values: a handler that took a lock
+    (Event.set) deadlocked when the signal came while the main thread held that lock in Event.wait."""
 
     def __init__(self) -> None:
         self.stop = False
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        self.signal = 0
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, self._handle)
 
-    def _handle(self, _signum: int, _frame: object) -> None:
-        self.stop = True
+    def _handle(self, signum: int, _frame: object) -> None:
+        self.stop, self.signal = True, signum
 
 
 def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO") -> None:
@@ -84,7 +86,7 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
              recorders, config.data_dir, config.server.host, config.server.port)
     while not asked.stop:
         time.sleep(0.2)
-    log.info("stopping")
+    log.info("stopping (%s)", signal.Signals(asked.signal).name)
     pool.stop(first=(STATION_PROCESS,))
     log.info("stopped; every open segment was closed (the recorders said whether the catalog has them all)")
 
