@@ -21,6 +21,7 @@ from ingest.urls import redact_text, redact_url
 
 log = logging.getLogger(__name__)
 STABLE_SECONDS = 10.0  # a connection that lasted this long resets the backoff
+SAID_AGAIN_SECONDS = 600.0  # a camera failing the same way is logged again this often
 STREAM_ENDED = "stream ended (the camera closed the connection)"  # why a live stream's connection ended, by itself
 
 
@@ -82,6 +83,8 @@ class StreamWorker:
         self._on_state = on_state
         self.status = StreamStatus(stall_seconds)
         self._running = False  # sinks have been started for the current connection
+        self._said: tuple[str | None, float] = (None, 0.0)  # the failure last logged, and when (monotonic)
+        self._attempts = 0  # failed the same way since
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"ingest-{camera}-{role}", daemon=True)
 
@@ -110,10 +113,21 @@ class StreamWorker:
                 break
             self.status.offline(reason)
             self._notify("offline", reason)
-            log.warning("%s/%s offline: %s", self.camera, self.role, reason)
+            self._say_offline(reason)
             if time.monotonic() - started >= STABLE_SECONDS:
                 self._backoff.reset()
             self._stop.wait(self._backoff.next_delay())
+
+    def _say_offline(self, reason: str) -> None:
+        """Once a failure, again every SAID_AGAIN_SECONDS while the same one lasts: a camera failing the same way
+        wrote a warning at every attempt, 24 lines a minute (an audit)."""
+        now = time.monotonic()
+        if reason == self._said[0] and now - self._said[1] < SAID_AGAIN_SECONDS:
+            self._attempts += 1
+            return
+        again = f" (still, {self._attempts + 1} attempts)" if reason == self._said[0] else ""
+        log.warning("%s/%s offline: %s%s", self.camera, self.role, reason, again)
+        self._said, self._attempts = (reason, now), 0
 
     def _session(self) -> str:
         """One connection from open to end; returns why it ended (credentials removed)."""
@@ -160,6 +174,7 @@ class StreamWorker:
                 self.status.online(stream.codec_context.width, stream.codec_context.height, codec, source.transport,
                                    audio_codec)
                 self._notify("online", None)
+                self._said = (None, 0.0)  # its next failure is news
                 log.info("%s/%s online: %s%s%s", self.camera, self.role, redact_url(self._url),
                          f" (RTP over {source.transport.upper()})" if source.transport else "",
                          f", audio {audio_codec}" if audio_codec else "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 import time
@@ -9,7 +10,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.worker import STREAM_ENDED
+import pytest
+
+from ingest.source import SourceOptions
+from ingest.worker import STREAM_ENDED, Backoff, StreamWorker
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer, free_port
 
@@ -146,3 +150,21 @@ def test_hung_camera_is_reconnected_after_the_read_timeout(tmp_path: Path, make_
         back = wait_for(lambda: (s := camera_status(client, "cam0"))["status"] == "online" and s, 10,
                         "online after the thaw")
         assert back["offline_cause"] is None
+
+
+def test_a_camera_failing_the_same_way_is_logged_once_not_at_every_attempt(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A camera that stays unreachable wrote a warning at every attempt, 24 lines a minute each (an audit): the
+    station's log drowned what else it said. The same failure is said once, then every 10 minutes."""
+    failed: list[str | None] = []
+    worker = StreamWorker("hem-9", "record", f"file://{tmp_path / 'gone.mp4'}", SourceOptions(), stall_seconds=10,
+                          backoff=Backoff(0.05, 0.1), sinks=[], on_state=lambda _state, reason: failed.append(reason))
+    with caplog.at_level(logging.WARNING, logger="ingest.worker"):
+        worker.start()
+        try:
+            wait_for(lambda: len(failed) >= 5, 10, "five attempts")
+        finally:
+            worker.stop()
+            worker.join(10)
+    said = [record.getMessage() for record in caplog.records if "hem-9/record offline" in record.getMessage()]
+    assert len(said) == 1, said
