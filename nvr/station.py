@@ -7,6 +7,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -57,6 +58,7 @@ from storage.thumbnails import Thumbnails
 log = logging.getLogger(__name__)
 DAY_MS = 86_400_000
 RECORDER_LOST = "its recorder process ended unexpectedly and was restarted"
+REPORT_SILENT_SECONDS = 15.0  # a recorder reports every second: this long without one, its cameras are not known
 RECORDER_STARTING = StatusSnapshot("connecting", 0.0, "its recorder process is starting", 0.0, 0.0, None, None, None)
 
 
@@ -196,9 +198,18 @@ class Station:
         return report.record if report is not None else RECORDER_STARTING
 
     def report(self, camera: str) -> CameraReport | None:
-        """The camera's latest status from its recorder (None while the recorder is (re)starting)."""
+        """The camera's latest status from its recorder (None while the recorder is (re)starting); offline when the
+        recorder has not reported it for REPORT_SILENT_SECONDS: a recorder that hangs (frozen, deadlocked) is not
+        restarted, and its cameras stayed online at their last frame rate (an audit)."""
         link = self._link_of(camera)
-        return link.reports.get(camera) if link is not None else None
+        report = link.reports.get(camera) if link is not None else None
+        if link is None or report is None:
+            return None
+        silent = time.monotonic() - link.heard.get(camera, 0.0)
+        if silent < REPORT_SILENT_SECONDS:
+            return report
+        return replace(report, record=replace(report.record, state="offline", fps=0.0, bitrate_kbps=0.0,
+                                              last_error=f"its recorder process has not reported for {silent:.0f} s"))
 
     def hub(self, camera: str, role: str) -> LiveHub | None:
         return self.hubs.get((camera, role))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ingest.source import SourceOptions
 from ingest.worker import STREAM_ENDED, Backoff, StreamWorker
 from tests.conftest import station_config, wait_for
+from tests.support.media import encode_video
 from tests.support.rtsp import RtspServer, free_port
 
 
@@ -168,3 +172,25 @@ def test_a_camera_failing_the_same_way_is_logged_once_not_at_every_attempt(
             worker.join(10)
     said = [record.getMessage() for record in caplog.records if "hem-9/record offline" in record.getMessage()]
     assert len(said) == 1, said
+
+
+def test_a_recorder_that_hangs_leaves_its_cameras_unknown_not_online(
+        tmp_path: Path, make_station: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frozen recorder is not restarted (it has not ended), and its cameras stayed online at their last frame
+    rate while nothing was recorded (an audit, with SIGSTOP). Unheard of for the silence allowed, they are
+    offline, saying why; heard again, online."""
+    monkeypatch.setattr("nvr.station.REPORT_SILENT_SECONDS", 3.0)
+    video = encode_video(tmp_path / "camera.mp4", seconds=10)
+    station, client = make_station(station_config(tmp_path, [{"name": "ngo-3", "record_url": f"file://{video}"}]))
+    wait_for(lambda: camera_status(client, "ngo-3")["status"] == "online", 20, "the camera online")
+    recorder = station.recorder_pid("ngo-3")
+    assert recorder is not None
+    os.kill(recorder, signal.SIGSTOP)
+    try:
+        frozen = wait_for(lambda: (s := camera_status(client, "ngo-3"))["status"] == "offline" and s, 10,
+                          "the camera offline once its recorder is silent")
+        assert "its recorder process has not reported for" in frozen["last_error"] and frozen["fps"] == 0
+        assert client.get("/api/health").json()["online"] == 0
+    finally:
+        os.kill(recorder, signal.SIGCONT)
+    wait_for(lambda: camera_status(client, "ngo-3")["status"] == "online", 10, "online again once heard")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -49,6 +50,7 @@ class RecorderLink:
         self._table: WorkPictureTable | None = None
         self._cameras_by_slot: dict[int, str] = {}
         self.reports: dict[str, CameraReport] = {}
+        self.heard: dict[str, float] = {}  # camera -> when its latest report came (monotonic seconds)
         self._watched: dict[tuple[str, str], tuple[bool, bool]] = {}  # (camera, role) -> (frames, sound) wanted
         self._requests = itertools.count()
         self._pending: dict[int, Future[bytes | None]] = {}
@@ -144,6 +146,8 @@ class RecorderLink:
                         hub.publish_audio(chunk)
                 case Reports(cameras):
                     self.reports = {**self.reports, **{report.camera: report for report in cameras}}
+                    self.heard = {**self.heard, **dict.fromkeys((report.camera for report in cameras),
+                                                                time.monotonic())}
                 case LiveReset(camera, role):
                     if (hub := self._hubs.get((camera, role))) is not None:
                         hub.reset()
@@ -179,7 +183,7 @@ class RecorderLink:
                 self._connection = None
             table, self._table = self._table, None
             cameras = list(self._cameras_by_slot.values())
-            self.reports = {}
+            self.reports, self.heard = {}, {}
         if was_up and not self._stop.is_set():
             log.error("recorder %d went away; its cameras are not recorded until it is back", self.shard)
             self._on_lost(cameras)

@@ -53,6 +53,7 @@ from storage.reconcile import reconcile
 from storage.recorder import SegmentRecorder
 
 log = logging.getLogger(__name__)
+CHECK_STOP_SECONDS = 5.0  # a stop waits this long for the check of the files to see it
 REPORT_SECONDS = 1.0  # every camera's status; a state change is sent at once
 MAX_CAMERAS = 512  # work-picture slots of one recorder (a sparse file: unused slots cost no memory)
 
@@ -116,6 +117,8 @@ class RecorderProcess:
         self._running: dict[str, CameraRecorder] = {}  # replaced whole, never changed in place
         self._slots: dict[str, int] = {}
         self._unreconciled: dict[str, int] = {}  # camera -> when its streams started here: older files to check
+        self._unreconciled_lock = threading.Lock()  # the report loop adds to it, the check's thread takes from it
+        self._checking: threading.Thread | None = None  # the check of the files, while it runs
         self._cache = cache_path(config.data_dir, shard)
         self._room = DiskRoom(config.segments_dir, config.storage.reserve_bytes)  # shared by its cameras
 
@@ -141,10 +144,12 @@ class RecorderProcess:
                 if self._reload.is_set():
                     self._reload.clear()
                     self._apply(self._cameras(cameras))
-                self._reconcile()
+                self._reconcile_aside()
                 self._outlet.send(Reports([recorder.report() for recorder in self._running.values()]))
         finally:
             self._stop.set()
+            if self._checking is not None:
+                self._checking.join(CHECK_STOP_SECONDS)
             self._stop_cameras(list(self._running.values()))
             indexed = self._writer.stop()
             listener.close()
@@ -176,21 +181,35 @@ class RecorderProcess:
         save_cameras(self._cache, wanted)
         return wanted
 
+    def _reconcile_aside(self) -> None:
+        """Check the cameras started here against their files in a thread of its own: a month of a recorder's
+        cameras takes some seconds (about 5 us a segment), and the reports stopped meanwhile."""
+        with self._unreconciled_lock:
+            if not self._unreconciled or (self._checking is not None and self._checking.is_alive()):
+                return
+        self._checking = threading.Thread(target=self._reconcile, name=f"reconcile-{self.shard}", daemon=True)
+        self._checking.start()
+
     def _reconcile(self) -> None:
         """Index what a killed predecessor (or an earlier run) left of the cameras started here: files older
         than their new streams, once the rows queued before are written (the journal's rows, hashed as they
         were recorded, come first) and the catalog answers."""
-        if not self._unreconciled or not self._writer.flush(0):
+        if not self._writer.flush(0):
             return
-        started = dict(self._unreconciled)
+        with self._unreconciled_lock:
+            started = dict(self._unreconciled)
         try:
-            reconcile(self._index, self.config.segments_dir, cameras=set(started), before_ms=started)
+            reconcile(self._index, self.config.segments_dir, cameras=set(started), before_ms=started,
+                      cancelled=self._stop.is_set)
         except SQLAlchemyError as exc:
             log.warning("recorder %d: reconciliation waits for the catalog (%s)", self.shard, type(exc).__name__)
             return
-        for camera, since in started.items():
-            if self._unreconciled.get(camera) == since:
-                del self._unreconciled[camera]
+        if self._stop.is_set():
+            return  # cut short: the next start checks them
+        with self._unreconciled_lock:
+            for camera, since in started.items():
+                if self._unreconciled.get(camera) == since:
+                    del self._unreconciled[camera]
 
     def _apply(self, wanted: list[CameraConfig]) -> None:
         """Start the cameras that are new or changed, stop those that are gone or changed; the others are
@@ -210,7 +229,8 @@ class RecorderProcess:
             feed = DetectFeed(self._table, slot, self._work_size) if camera.detect.enabled else None
             running[camera.name] = CameraRecorder(camera, self.config, self._writer, self._outlet, feed, self._room)
             self._slots[camera.name] = slot
-            self._unreconciled[camera.name] = started_ms
+            with self._unreconciled_lock:
+                self._unreconciled[camera.name] = started_ms
             for worker in running[camera.name].workers.values():
                 worker.start()
         for camera in arriving[len(free):]:
