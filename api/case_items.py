@@ -12,9 +12,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, 
 
 from api.auth import footage_camera
 from api.deps import span_text, zoned_instant
-from api.routes_events import event_range, visible_event
-from api.routes_recordings import MAX_CLIP_MS
+from api.routes_events import visible_event
 from nvr.config import one_line, readable
+from nvr.event_clips import MAX_CLIP_MS, event_range
 from nvr.station import Station
 from storage.accounts import User
 from storage.cases import NewItem

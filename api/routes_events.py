@@ -18,6 +18,7 @@ from api.routes_recordings import clip_response
 from detect.events import EVENT_TYPES
 from nvr.config import readable
 from nvr.event_bus import EventListener
+from nvr.event_clips import event_range
 from nvr.integrations.event_json import event_json
 from nvr.station import Station
 from nvr.times import format_instant
@@ -26,18 +27,9 @@ from storage.clock import now_ms
 from storage.events import Event
 
 router = APIRouter(prefix="/api/events")
-CLIP_PRE_ROLL_MS = 5_000
-CLIP_POST_ROLL_MS = 5_000
 
 # Event ids are the index's INTEGER keys (32 bits on PostgreSQL): anything else is refused as a bad `event_id`.
 EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="an event's id")]
-
-
-def event_range(event: Event, now: int) -> tuple[int, int]:
-    """An event's clip: from 5 s before it to 5 s after its end, or to now while it goes on (its last update moves
-    only with a better snapshot: a live alert added to a case covered its first seconds only)."""
-    end_ms = event.end_ms if event.end_ms is not None else max(event.updated_ms, now)
-    return event.start_ms - CLIP_PRE_ROLL_MS, end_ms + CLIP_POST_ROLL_MS
 
 
 class Acknowledge(BaseModel):

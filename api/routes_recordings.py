@@ -15,6 +15,7 @@ from api.auth import current_user, footage_camera, remote_address
 from api.clip_stream import stream_clip
 from api.deps import Window, get_station, time_window
 from api.routes_storage import clock_step_answer
+from nvr.event_clips import MAX_CLIP_MS
 from nvr.station import Station
 from nvr.times import format_instant
 from storage.accounts import User
@@ -26,7 +27,6 @@ from storage.index import Outage
 from storage.timeline import gaps, recorded_ranges
 
 router = APIRouter(prefix="/api/cameras")
-MAX_CLIP_MS = 24 * 3_600_000
 MAX_LISTING_MS = 31 * 86_400_000
 CLIP_START_HEADER = "X-Clip-Start-Ms"  # the wall time (ms since 1970) of the clip's time zero, its first keyframe
 

@@ -19,6 +19,7 @@ from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
 from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
+from nvr.event_clips import CLIP_POST_ROLL_MS, MAX_CLIP_MS
 from nvr.event_waiting import WAITING_FILE
 from nvr.event_writer import EventWriter
 from nvr.evidence.export import CameraInfo, ExportSource, Progress, build_export, wait_for_recording
@@ -291,9 +292,15 @@ class Station:
         return pictures
 
     def _event_changed(self, event: Event) -> None:
-        """A stored event change, for the WebSocket listeners, MQTT and webhooks (none of them waits)."""
+        """A stored event change, for the WebSocket listeners, MQTT and webhooks (none of them waits), and, once it
+        has ended, for the case items made of it while it went on."""
         self.event_bus.publish(event)
         self.integrations.event_changed(event)
+        if event.end_ms is not None:
+            try:
+                self.cases.follow_event(event.id, event.end_ms, event.end_ms + CLIP_POST_ROLL_MS, MAX_CLIP_MS)
+            except SQLAlchemyError as exc:  # the event is stored: the item keeps what it had
+                log.warning("event %d: its case items could not follow its end (%s)", event.id, type(exc).__name__)
 
     def _snapshot(self, camera: str) -> bytes | None:
         link = self._link_of(camera)

@@ -160,6 +160,24 @@ class CaseStore:
         assert found is not None
         return next(i for i in found.items if i.id == item_id)
 
+    def follow_event(self, event_id: int, ended_ms: int, end_ms: int, longest_ms: int) -> int:
+        """An event added to a case while it went on gave an item up to when it was added (an audit: a live alert in
+        a case covered its first seconds). Once it has ended (`ended_ms`), such items of open cases run to `end_ms`
+        (its end and the post-roll), at most `longest_ms` each; not those of a district's case (the district's to
+        change), nor those added since it ended (their end was the officer's). Returns how many."""
+        held = self.held_for_district()
+        with self._index.session() as session, session.begin():
+            rows = session.scalars(select(CaseItemRow).join(CaseRow, CaseRow.id == CaseItemRow.case_id).where(
+                CaseRow.station == self._station, CaseRow.status == OPEN, CaseItemRow.event_id == event_id,
+                CaseItemRow.added_ms <= ended_ms, CaseItemRow.end_ms < end_ms)).all()
+            followed = [row for row in rows if row.case_id not in held]
+            for row in followed:
+                row.end_ms = max(row.end_ms, min(end_ms, row.start_ms + longest_ms))
+            now = now_ms()
+            session.execute(update(CaseRow).where(CaseRow.id.in_({row.case_id for row in followed}))
+                            .values(updated_ms=now))
+        return len(followed)
+
     def remove_item(self, case_id: int, item_id: int, machine: str | None = None) -> bool:
         with self._index.session() as session, session.begin():
             case = self._changeable(session, case_id, machine)

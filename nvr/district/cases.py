@@ -17,12 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from api.auth import remote_address
 from api.case_items import Instant, Note, RowId, Title, check_range, typed_over
 from api.routes_cases import MAX_ITEMS, CaseChange, CaseId, ItemId, export_json
-from api.routes_events import event_range
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
 from nvr.district.case_store import DistrictCase, DistrictCaseStore, DistrictItem
 from nvr.district.export import DISTRICT_KEY_FILE, DistrictExportSource, build_district_export
 from nvr.district.mirror import Mirrors, Wanted
 from nvr.district.state import District
+from nvr.event_clips import event_range
 from nvr.evidence.jobs import ExportJob, ExportJobs
 from nvr.evidence.signing import StationKey
 from storage.cases import CaseStatus

@@ -11,10 +11,11 @@ from fastapi.responses import StreamingResponse
 
 from api.auth import remote_address
 from api.deps import zoned_window
-from api.routes_recordings import MAX_CLIP_MS, MAX_LISTING_MS, recordings_answer
+from api.routes_recordings import MAX_LISTING_MS, recordings_answer
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
 from nvr.district.relay import relay_clip
 from nvr.district.state import District
+from nvr.event_clips import MAX_CLIP_MS
 from nvr.times import format_instant
 
 router = APIRouter(prefix="/api/stations/{station}/cameras/{name}")
