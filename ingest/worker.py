@@ -240,5 +240,5 @@ def failure_text(exc: Exception) -> str:
     """An error as a camera's status shows it: FFmpeg's own words, without its error number (a tag such as
     825242872 for "Server returned 401", which read as a system error number: an audit)."""
     if isinstance(exc, av.FFmpegError) and exc.strerror:
-        return str(exc.strerror)
+        return f"{exc.strerror}: {exc.filename!r}" if exc.filename else str(exc.strerror)
     return str(exc) or type(exc).__name__
