@@ -41,6 +41,7 @@ bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/capacity.py
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/reconcile.py
 	$(BIN)/python scripts/make_detect_corpus.py
 
 clean:
