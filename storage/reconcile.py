@@ -33,11 +33,13 @@ class ReconcileReport:
 
 def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | None = None,
               before_ms: dict[str, int] | None = None, leaving: frozenset[str] = frozenset(),
-              cancelled: Callable[[], bool] = lambda: False) -> ReconcileReport:
+              cancelled: Callable[[], bool] = lambda: False,
+              recording: Callable[[str], bool] = lambda _relpath: False) -> ReconcileReport:
     """Both directions, for every camera but those `leaving` to their recorders, or only those in `cameras` (a
     recorder's own); with `before_ms`, only the files of each camera that began before its instant there (the ones
-    after are being recorded). `cancelled` is asked between cameras: a recorder stopping leaves the rest for its
-    next start.
+    after are being recorded), and never those `recording` says the caller's run opened (after the clock was set
+    back, their stamps are earlier). `cancelled` is asked between cameras: a recorder stopping leaves the rest for
+    its next start.
 
     A camera's rows and files at a time (a month is 43,200 of each), never the whole catalog nor every file in
     memory: a post of 200 cameras keeps about 10 million segments, whose rows read at once took 12 GB and 40 minutes
@@ -54,7 +56,7 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
         missing.extend(row_id for row_id, path in rows if not folders.holds(path))
         recorded = {path for _row_id, path in rows}
         _index_orphans(index, segments_dir, [relpath for day in folders.days(camera) for relpath in folders.files(day)
-                                             if relpath not in recorded], before_ms, report)
+                                             if relpath not in recorded and not recording(relpath)], before_ms, report)
         checked.add(camera)
     # deleted in the order of their ids, which is the table's: a camera's rows lie among every other camera's, and
     # deleting them a camera at a time rewrote each page of the table once per camera (2 million rows: 160 s)
@@ -67,7 +69,8 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     named = cameras if cameras is not None else {found.name for found in segments_dir.glob("*") if found.is_dir()}
     for camera in sorted(named - checked - leaving):
         for day in folders.days(camera):
-            _index_orphans(index, segments_dir, folders.files(day), before_ms, report)
+            _index_orphans(index, segments_dir, [relpath for relpath in folders.files(day) if not recording(relpath)],
+                           before_ms, report)
     if report.indexed or report.dropped_rows or report.removed_files:
         log.info("reconciled: %d files indexed, %d rows without file dropped, %d empty files removed",
                  len(report.indexed), report.dropped_rows, len(report.removed_files))

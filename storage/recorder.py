@@ -85,6 +85,9 @@ class SegmentRecorder:
         self._heard: float | None = None  # monotonic time of the last sound packet
         self._lock = threading.Lock()  # guards what `in_progress` reads
         self.last_error: str | None = None
+        # the files opened by this run, while its recorder process still checks the camera's older files: their stamps
+        # do not tell them apart after the clock was set back (a review); None once that check is done
+        self.opened: set[str] | None = set()
         self.segments_written = 0  # finished segments (and their bytes) since this process started
         self.bytes_written = 0
 
@@ -226,6 +229,12 @@ class SegmentRecorder:
             log.warning("%s: the station's clock was set back %.1f s; its recordings follow it, overlapping what was "
                         "stamped before", self.camera, (self._floor_ms - start_ms) / 1000)
         path = self._dir / segment_relpath(self.camera, start_ms)
+        while path.exists():  # stamped again after the clock was set back: never over another recording (a review)
+            start_ms += 1
+            path = self._dir / segment_relpath(self.camera, start_ms)
+        opened = self.opened
+        if opened is not None:
+            opened.add(path.relative_to(self._dir).as_posix())
         try:
             new = SegmentFile(path, self._template, self._parameters,
                               self._audio.template if self._audio is not None else None)

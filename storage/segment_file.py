@@ -55,7 +55,7 @@ class SegmentFile:
         # Our own unbuffered file, not FFmpeg's: when the first write fails (a full disk) FFmpeg never
         # closes a file it opened, and a camera retrying at every keyframe would leak a descriptor each time.
         # FFmpeg writes through a hashing writer: the segment's SHA-256 is known the moment it closes.
-        self._file = path.open("wb", buffering=0)
+        self._file = path.open("xb", buffering=0)  # never over another file: FileExistsError
         self._sink = HashingWriter(self._file)
         try:
             self._container: av.container.OutputContainer = av.open(

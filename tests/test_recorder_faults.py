@@ -14,8 +14,10 @@ import pytest
 
 from ingest.clock import ReceiveClock
 from ingest.source import SourceOptions, open_source
-from storage.index import Segment
+from storage.custody import sha256_file
+from storage.index import RecordingIndex, Segment
 from storage.probe import probe_segment
+from storage.reconcile import ReconcileReport, reconcile
 from storage.recorder import UNINDEXED_SHOWN, SegmentRecorder
 from storage.segment_file import SegmentFile
 from tests.support.media import encode_video
@@ -167,3 +169,33 @@ def test_recordings_follow_the_station_clock_set_back(ten_seconds: Path, tmp_pat
     feed(SegmentRecorder("cam", tmp_path / "resync", 2, finished.append), ten_seconds, lambda _number: None,
          lambda number: -1.0 if number >= 75 else 0.0)
     assert all(b.start_ms >= a.end_ms - 100 for a, b in pairwise(finished)), "no overlap of a second"
+
+
+def test_a_clock_set_back_never_writes_over_a_recording_nor_lets_the_check_take_the_open_one(
+        ten_seconds: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Stamped again after the clock was set back, a new segment could take an earlier one's name and write over it;
+    and the recorder's check of its camera's older files, which tells them by a stamp before the camera's start,
+    took the segment being written for a file left behind (deleted or indexed half written: a review). Neither now."""
+    finished: list[Segment] = []
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", "post")
+    segments_dir = tmp_path / "segments"
+    recorder = SegmentRecorder("cam", segments_dir, 2, finished.append)
+    checked: dict[str, object] = {}
+
+    def check_while_recording(number: int) -> None:  # what the recorder process's check does, mid-segment
+        if number == 100 and finished:
+            started_ms = finished[0].start_ms + 1
+            assert recorder.opened is not None
+            checked["report"] = reconcile(index, segments_dir, cameras={"cam"}, before_ms={"cam": started_ms},
+                                          recording=recorder.opened.__contains__)
+
+    with caplog.at_level("ERROR", logger="storage.recorder"):
+        feed(recorder, ten_seconds, check_while_recording, lambda number: -4.0 if number >= 75 else 0.0)
+    report = checked["report"]
+    assert isinstance(report, ReconcileReport) and report.indexed == [] and report.removed_files == []
+    paths = [segment.path for segment in finished]
+    assert len(paths) == len(set(paths)), paths
+    assert not caplog.records, caplog.text  # no segment refused for want of a name
+    for segment in finished:
+        assert sha256_file(segments_dir / segment.path) == segment.sha256, "every file as it was recorded"
+    index.close()

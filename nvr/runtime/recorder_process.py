@@ -200,7 +200,7 @@ class RecorderProcess:
             started = dict(self._unreconciled)
         try:
             reconcile(self._index, self.config.segments_dir, cameras=set(started), before_ms=started,
-                      cancelled=self._stop.is_set)
+                      cancelled=self._stop.is_set, recording=self._opened_here)
         except SQLAlchemyError as exc:
             log.warning("recorder %d: reconciliation waits for the catalog (%s)", self.shard, type(exc).__name__)
             return
@@ -210,6 +210,14 @@ class RecorderProcess:
             for camera, since in started.items():
                 if self._unreconciled.get(camera) == since:
                     del self._unreconciled[camera]
+                    if (running := self._running.get(camera)) is not None:
+                        running.recorder.opened = None  # checked: what it opens from now on needs no noting
+
+    def _opened_here(self, relpath: str) -> bool:
+        """Whether a camera of this process opened the file in this run."""
+        recorder = self._running.get(relpath.partition("/")[0])
+        opened = recorder.recorder.opened if recorder is not None else None
+        return opened is not None and relpath in opened
 
     def _apply(self, wanted: list[CameraConfig]) -> None:
         """Start the cameras that are new or changed, stop those that are gone or changed; the others are
