@@ -68,9 +68,11 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     if item.event is not None and item.bookmark is not None:
         raise HTTPException(400, f"{where}event, {where}bookmark: give one of them, not both")
     camera, start_ms, end_ms, note = item.camera, None, None, item.note
+    going_on = False  # an event still going on, whose end is not typed: the item follows it to its end
     if item.event is not None:
         event = visible_event(station, user, item.event)
         camera, (start_ms, end_ms) = event.camera, event_range(event, now_ms())
+        going_on = event.end_ms is None and item.end is None
     if item.bookmark is not None:
         bookmark = station.bookmarks.get(item.bookmark)
         if bookmark is None or station.camera(bookmark.camera) is None:
@@ -90,4 +92,4 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
     check_range(start_ms, end_ms, where)
     if not station.recorded_spans(camera, start_ms, end_ms):
         raise HTTPException(404, f"{where}start: no footage of {camera} in the requested range")
-    return NewItem(camera, start_ms, end_ms, note or "", item.event, item.bookmark)
+    return NewItem(camera, start_ms, end_ms, note or "", item.event, item.bookmark, follows_event=going_on)

@@ -28,7 +28,9 @@ from storage.timeline import gaps, recorded_ranges
 
 router = APIRouter(prefix="/api/cameras")
 MAX_LISTING_MS = 31 * 86_400_000
-CLIP_START_HEADER = "X-Clip-Start-Ms"  # the wall time (ms since 1970) of the clip's time zero, its first keyframe
+# the wall time (ms since 1970) of the clip's time zero, its first keyframe (shown a frame or two later by a camera
+# sending B-frames: design/playback.md)
+CLIP_START_HEADER = "X-Clip-Start-Ms"
 
 
 @router.get("/{name}/recordings")

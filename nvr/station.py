@@ -298,7 +298,7 @@ class Station:
         self.integrations.event_changed(event)
         if event.end_ms is not None:
             try:
-                self.cases.follow_event(event.id, event.end_ms, event.end_ms + CLIP_POST_ROLL_MS, MAX_CLIP_MS)
+                self.cases.follow_event(event.id, event.end_ms + CLIP_POST_ROLL_MS, MAX_CLIP_MS)
             except SQLAlchemyError as exc:  # the event is stored: the item keeps what it had
                 log.warning("event %d: its case items could not follow its end (%s)", event.id, type(exc).__name__)
 

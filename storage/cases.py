@@ -3,6 +3,7 @@ items' footage is locked (storage/locks.py). Like the index, the store sees only
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
@@ -15,6 +16,7 @@ from storage.index import RecordingIndex
 from storage.locks import OPEN, case_change_turn
 from storage.models import CameraRow, CaseFields, CaseItemRow, CaseRow, DistrictCasePostRow
 
+log = logging.getLogger(__name__)
 CaseStatus = Literal["open", "closed"]
 
 
@@ -26,6 +28,7 @@ class NewItem:
     note: str = ""
     event_id: int | None = None
     bookmark_id: int | None = None
+    follows_event: bool = False  # made of an event still going on, its end not typed (see `follow_event`)
 
 
 @dataclass(frozen=True)
@@ -160,22 +163,27 @@ class CaseStore:
         assert found is not None
         return next(i for i in found.items if i.id == item_id)
 
-    def follow_event(self, event_id: int, ended_ms: int, end_ms: int, longest_ms: int) -> int:
+    def follow_event(self, event_id: int, end_ms: int, longest_ms: int) -> int:
         """An event added to a case while it went on gave an item up to when it was added (an audit: a live alert in
-        a case covered its first seconds). Once it has ended (`ended_ms`), such items of open cases run to `end_ms`
-        (its end and the post-roll), at most `longest_ms` each; not those of a district's case (the district's to
-        change), nor those added since it ended (their end was the officer's). Returns how many."""
-        held = self.held_for_district()
+        a case covered its first seconds). Once it has ended, such items of open cases whose end was not typed run
+        to `end_ms` (its end and the post-roll), at most `longest_ms` each; not those of a district's case (the
+        district's to change, as `_changeable` says). Returns how many."""
         with self._index.session() as session, session.begin():
             rows = session.scalars(select(CaseItemRow).join(CaseRow, CaseRow.id == CaseItemRow.case_id).where(
                 CaseRow.station == self._station, CaseRow.status == OPEN, CaseItemRow.event_id == event_id,
-                CaseItemRow.added_ms <= ended_ms, CaseItemRow.end_ms < end_ms)).all()
+                CaseItemRow.follows_event.is_(True))).all()
+            held = set(session.scalars(select(DistrictCasePostRow.post_case_id)
+                                       .where(DistrictCasePostRow.station == self._station)))
             followed = [row for row in rows if row.case_id not in held]
             for row in followed:
                 row.end_ms = max(row.end_ms, min(end_ms, row.start_ms + longest_ms))
-            now = now_ms()
+                row.follows_event = False
             session.execute(update(CaseRow).where(CaseRow.id.in_({row.case_id for row in followed}))
-                            .values(updated_ms=now))
+                            .values(updated_ms=now_ms()))
+        if followed:
+            log.info("event %d ended: %d case items made of it while it went on now run to its end", event_id,
+                     len(followed))
+            self.locks_changed(None)  # more is locked: the files noted unlocked for a catalog outage are noted again
         return len(followed)
 
     def remove_item(self, case_id: int, item_id: int, machine: str | None = None) -> bool:
@@ -229,7 +237,8 @@ def _first_start(session: Session, case_id: int) -> int | None:
 
 def _item_row(case_id: int, item: NewItem, camera_id: int, now: int, by: str | None) -> CaseItemRow:
     return CaseItemRow(case_id=case_id, camera_id=camera_id, start_ms=item.start_ms, end_ms=item.end_ms, note=item.note,
-                       event_id=item.event_id, bookmark_id=item.bookmark_id, added_ms=now, added_by=by)
+                       event_id=item.event_id, bookmark_id=item.bookmark_id, added_ms=now, added_by=by,
+                       follows_event=item.follows_event)
 
 
 def lock_case_row(session: Session, station: str, case_id: int) -> None:

@@ -221,6 +221,8 @@ class CaseItemRow(Base):
     event_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bookmark_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     added_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    # made of an event still going on, its end not typed: it runs to the event's end once that is known
+    follows_event: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     added_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 

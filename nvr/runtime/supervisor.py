@@ -72,7 +72,7 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
         # a district's PostgreSQL away at boot, or a damaged catalog file: the station exited, and recorded nothing
         # until the catalog was back or mended (an audit); the recorders record without it (design/district.md)
         log.error("the catalog does not answer at start (%s): the cameras it gave last are recorded, their rows wait "
-                  "in the recorders' journals, and the API answers 503 until it answers; mend or restore it if it is "
+                  "in the recorders' journals, and the API starts once it answers; mend or restore it if it is "
                   "damaged", catalog_failure(exc))
     authkey = secrets.token_bytes(32)
     recorders = recorder_count(config)
