@@ -52,19 +52,33 @@ def _read(line: bytes) -> tuple[str, Row] | None:
     """A line's station and row; None when it is none (a damaged file: replaying it stopped every start)."""
     try:
         fields = json.loads(line)
-        return fields.pop("station"), _decode(fields)
+        station = fields.pop("station")
+        return (station, _decode(fields)) if isinstance(station, str) else None
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
 def _decode(fields: dict[str, Any]) -> Row:
+    """The row a line's fields describe; ValueError when they describe none (a damaged line that is still JSON: an
+    unknown kind was taken for an outage's end, and text reached the catalog's integer columns, found in review)."""
     kind = fields.pop("kind")
+    row: Row
     if kind == "segment":
-        return Segment(fields["camera"], fields["path"], fields["start_ms"], fields["end_ms"], fields["bytes"],
-                       tuple(fields["keyframes_ms"]), None, fields["sha256"])
-    if kind == "outage_start":
-        return OutageStart(fields["camera"], fields["start_ms"], fields["reason"])
-    return OutageEnd(fields["camera"], fields["end_ms"])
+        row = Segment(fields["camera"], fields["path"], fields["start_ms"], fields["end_ms"], fields["bytes"],
+                      tuple(fields["keyframes_ms"]), None, fields["sha256"])
+        numbers = [row.start_ms, row.end_ms, row.bytes, *row.keyframes_ms]
+        texts = [row.camera, row.path] + ([row.sha256] if row.sha256 is not None else [])
+    elif kind == "outage_start":
+        row = OutageStart(fields["camera"], fields["start_ms"], fields["reason"])
+        numbers, texts = [row.start_ms], [row.camera, row.reason]
+    elif kind == "outage_end":
+        row = OutageEnd(fields["camera"], fields["end_ms"])
+        numbers, texts = [row.end_ms], [row.camera]
+    else:
+        raise ValueError(f"no row of kind {kind!r}")
+    if not all(type(n) is int for n in numbers) or not all(isinstance(t, str) for t in texts):
+        raise ValueError(f"a {kind} row with fields of the wrong type")
+    return row
 
 
 class CatalogJournal:
@@ -171,9 +185,9 @@ class CatalogJournal:
                     break
                 if self._size >= applied:
                     read = _read(line)
-                    if read is None:
-                        unreadable += 1
-                    elif read[0] == self.station and line.startswith(self._ours):
+                    if read is None or (read[0] == self.station) != line.startswith(self._ours):
+                        unreadable += 1  # no row, or not as this code writes this station's rows
+                    elif read[0] == self.station:
                         self._pending += 1
                     else:
                         foreign[read[0]] = foreign.get(read[0], 0) + 1

@@ -129,13 +129,16 @@ def test_damaged_lines_in_a_journal_are_skipped_and_said(tmp_path: Path, caplog:
     journal.append([segment(1)])
     journal.close()
     with journal_path(folder, 1).open("ab") as damaged:
-        damaged.write(b"\x00\x17 not a row\n" + b'{"station":"post-a","kind":"segment"}\n' + b"[1, 2]\n")
+        damaged.write(b"\x00\x17 not a row\n" + b'{"station":"post-a","kind":"segment"}\n' + b"[1, 2]\n"
+                      + b'{"station":"post-a","kind":"sgment","camera":"cam0","end_ms":5}\n'  # an outage end before
+                      + b'{"station":"post-a","kind":"outage_end","camera":"cam0","end_ms":"5"}\n'
+                      + b'{"station": "post-a", "kind": "outage_end", "camera": "cam0", "end_ms": 5}\n')
     journal = CatalogJournal(journal_path(folder, 1), STATION)
     journal.append([segment(2)])
     journal.close()
     with caplog.at_level("ERROR", logger="storage.catalog_journal"):
         adopt_orphans(folder, 1, STATION)
-    assert "3 damaged lines that are no rows skipped" in caplog.text
+    assert "6 damaged lines that are no rows skipped" in caplog.text and "refused" not in caplog.text
     index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", STATION)
     writer = writer_on(index, journal_path(folder, 0))
     assert writer.flush(10)
