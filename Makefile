@@ -23,8 +23,8 @@ test:
 	$(BIN)/mypy
 	# three test processes share the machine (most tests wait on cameras and processes in real time, so a
 	# third keeps the two cores busier); the pace and timing tests then run alone
-	$(BIN)/pytest -q -n 3 --dist loadfile -m "not solo"
-	$(BIN)/pytest -q -m solo
+	$(BIN)/pytest -q -n 3 --dist loadfile -m "not solo" --durations=25
+	$(BIN)/pytest -q -m solo --durations=10
 
 check-config: $(BIN)/nvr
 	$(BIN)/nvr --config config.yaml check-config
