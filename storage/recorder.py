@@ -86,7 +86,8 @@ class SegmentRecorder:
         self._lock = threading.Lock()  # guards what `in_progress` reads
         self.last_error: str | None = None
         # the files opened by this run, while its recorder process still checks the camera's older files: their stamps
-        # do not tell them apart after the clock was set back (a review); None once that check is done
+        # do not tell them apart after the clock was set back (a review); None once that check is done (a path a
+        # segment meanwhile: a day's outage of the catalog, which the check waits for, is 1,440 of them a camera)
         self.opened: set[str] | None = set()
         self.segments_written = 0  # finished segments (and their bytes) since this process started
         self.bytes_written = 0
