@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from detect.frames import CHROMA_GRID, reduce_luma, sample_chroma
 from ingest.frame_tap import detection_planes
 from nvr.runtime.detect_feed import DetectFeed
+from nvr.runtime.stop_request import StopRequest
 from nvr.runtime.work_pictures import WorkPictureTable
 from nvr.station import RECORDER_LOST
 from tests.conftest import station_config, wait_for
@@ -124,16 +124,15 @@ def test_the_recorder_writes_the_banks_own_work_picture_into_its_slot(tmp_path: 
         writer.close()
 
 
-def test_a_recorder_asked_to_stop_by_a_signal_takes_no_lock(tmp_path: Path) -> None:
-    """The SIGTERM handler set the Event the recorder's loop waits on. The main thread holds that Event's lock for a
-    moment as each wait begins and ends; a signal then ran the handler there, which waited for the lock forever,
-    and a recorder outlived the supervisor killed under it. A stop now takes no lock: here, one held meanwhile."""
-    from nvr.runtime.recorder_process import RecorderProcess
-
-    process = RecorderProcess(station_config(tmp_path, []), 0, b"key")
-    held = process._stop._cond  # type: ignore[attr-defined]  # the lock a signal could find held
-    with held:
-        stopper = threading.Thread(target=process.stop, daemon=True)
-        stopper.start()
-        stopper.join(2)
-        assert not stopper.is_alive(), "the stop waited for a lock"
+def test_a_stop_asked_by_a_signal_is_a_plain_value_seen_by_the_loop() -> None:
+    """The recorder's SIGTERM handler set the Event its loop waits on; a signal arriving while the main thread held
+    that Event's lock deadlocked the handler, and a recorder outlived the supervisor killed under it. The supervisor
+    and the recorders now share one request that only stores the signal."""
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        asked = StopRequest((signal.SIGTERM,))
+        assert not asked.stop
+        signal.raise_signal(signal.SIGTERM)
+        assert asked.stop and asked.signal == signal.SIGTERM
+    finally:
+        signal.signal(signal.SIGTERM, previous)

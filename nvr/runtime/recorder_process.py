@@ -40,6 +40,7 @@ from nvr.runtime.messages import (
 )
 from nvr.runtime.parent_watch import exit_with_parent
 from nvr.runtime.station_outlet import StationOutlet
+from nvr.runtime.stop_request import StopRequest
 from nvr.runtime.work_pictures import WorkPictureTable, shared_folder
 from nvr.station_identity import station_id
 from storage.camera_store import CameraStore
@@ -112,7 +113,6 @@ class RecorderProcess:
         self.shard = shard
         self._authkey = authkey
         self._stop = threading.Event()  # set once the main loop ends: the other threads' stop
-        self._asked_to_stop = False  # by SIGTERM (see `stop`)
         self._reload = threading.Event()
         self._running: dict[str, CameraRecorder] = {}  # replaced whole, never changed in place
         self._slots: dict[str, int] = {}
@@ -122,7 +122,7 @@ class RecorderProcess:
         self._cache = cache_path(config.data_dir, shard)
         self._room = DiskRoom(config.segments_dir, config.storage.reserve_bytes)  # shared by its cameras
 
-    def run(self) -> None:
+    def run(self, asked: StopRequest) -> None:
         config = self.config
         # the supervisor migrated at start; a recorder started again while the catalog is away must not wait
         self._index = RecordingIndex(config.database_url, station_id(config), migrate=False)
@@ -140,7 +140,7 @@ class RecorderProcess:
                          daemon=True).start()
         log.info("recorder %d (pid %d): %d cameras", self.shard, os.getpid(), len(self._running))
         try:
-            while self._go_on():
+            while not _stopped_after(REPORT_SECONDS, asked):
                 if self._reload.is_set():
                     self._reload.clear()
                     self._apply(self._cameras(cameras))
@@ -159,16 +159,6 @@ class RecorderProcess:
             log.info("recorder %d stopped; its open segments were closed and %s", self.shard,
                      "indexed" if indexed else "what the catalog did not take is journaled for the next start")
 
-    def stop(self) -> None:
-        """Called by the SIGTERM handler: a plain flag, no lock. It set an Event, whose lock the main thread holds for
-        a moment as its wait begins and ends: a signal then deadlocked the handler, and a recorder outlived the
-        supervisor killed under it (a recorder with no camera, once in a run of the suite, 2026-12-01)."""
-        self._asked_to_stop = True
-
-    def _go_on(self) -> bool:
-        """After a report period, whether to go on (a stop is seen within it)."""
-        time.sleep(REPORT_SECONDS)
-        return not self._asked_to_stop
 
     def _cameras(self, store: CameraStore) -> list[CameraConfig]:
         """This recorder's cameras from the catalog; while it does not answer, those it read last."""
@@ -306,5 +296,10 @@ def recorder_main(config: Config, shard: int, authkey: bytes, log_level: str) ->
     os.setpgrp()  # a terminal's Ctrl-C goes to the supervisor alone, which stops the processes in order
     setup_logging(log_level)
     process = RecorderProcess(config, shard, authkey)
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: process.stop())
-    process.run()
+    process.run(StopRequest((signal.SIGTERM,)))
+
+
+def _stopped_after(seconds: float, asked: StopRequest) -> bool:
+    """Whether a stop was asked for, `seconds` from now (a signal does not cut the wait short: within a report)."""
+    time.sleep(seconds)
+    return asked.stop

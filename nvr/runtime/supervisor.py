@@ -20,6 +20,7 @@ from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorders import add_recorders
 from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
+from nvr.runtime.stop_request import StopRequest
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.catalog_failure import catalog_failure
@@ -36,21 +37,6 @@ StationMain = Callable[[Config, bytes, str], None]  # (config, the recorders' au
 
 class ServeError(Exception):
     """The service cannot start; the message says why."""
-
-
-class _StopRequest:
-    """SIGTERM, SIGINT and SIGHUP (the terminal `nvr run` was started from closed: it ended the supervisor at once,
-    with no line in the log) set `stop` and which signal it was. Only plain values: a handler that took a lock
-    (Event.set) deadlocked when the signal came while the main thread held that lock in Event.wait."""
-
-    def __init__(self) -> None:
-        self.stop = False
-        self.signal = 0
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, self._handle)
-
-    def _handle(self, signum: int, _frame: object) -> None:
-        self.stop, self.signal = True, signum
 
 
 def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO") -> None:
@@ -80,7 +66,8 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
     pool = ProcessPool()
     add_recorders(pool, config, recorders, authkey, log_level)
     pool.add(STATION_PROCESS, station_main, config, authkey, log_level)
-    asked = _StopRequest()
+    # SIGHUP too: the terminal `nvr run` was started from closed, which ended the supervisor with no line in its log
+    asked = StopRequest((signal.SIGTERM, signal.SIGINT, signal.SIGHUP))
     pool.start()
     log.info("station %s: %d recorder processes recording into %s; API on http://%s:%d", station_id(config),
              recorders, config.data_dir, config.server.host, config.server.port)
