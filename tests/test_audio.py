@@ -35,6 +35,7 @@ from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.live import SentMessages
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium, log_in, serving
+from tests.support.workers import running
 
 FPS = 15
 SYNC_SECONDS = 0.3  # audio and pictures of one recording start and end this close together
@@ -167,13 +168,8 @@ def test_failing_sound_never_stops_the_pictures(microphones: RtspServer, tmp_pat
     recorder = SegmentRecorder("cam-pcma", tmp_path, 1, finished.append)
     worker = StreamWorker("cam-pcma", "record", microphones.url("cam-pcma"), SourceOptions(), stall_seconds=10,
                           backoff=Backoff(0.2, 1), sinks=[recorder], audio_sinks=[recorder])
-    with caplog.at_level(logging.ERROR):
-        worker.start()
-        try:
-            wait_for(lambda: len(finished) >= 6, 60, "six segments")
-        finally:
-            worker.stop()
-            worker.join(30)
+    with caplog.at_level(logging.ERROR), running(worker):
+        wait_for(lambda: len(finished) >= 6, 60, "six segments")
     assert converted["packets"] == 20, "no audio is offered after the failure"
     heard = [tracks(tmp_path / segment.path).audio is not None for segment in finished]
     assert heard[0] and not any(heard[-3:]), heard
@@ -188,18 +184,16 @@ def test_the_segment_being_written_is_shown_once_it_can_be_read(microphones: Rts
     worker = StreamWorker("cam-aac", "record", microphones.url("cam-aac"), SourceOptions(), stall_seconds=10,
                           backoff=Backoff(0.2, 1), sinks=[recorder], audio_sinks=[recorder])
     opened: set[str] = set()
-    worker.start()
-    try:
-        def three_segments_opened() -> bool:
-            if (shown := recorder.in_progress()) is not None and shown.path not in opened:
-                with av.open(str(tmp_path / shown.path)) as container:  # raises if it cannot be read
-                    assert container.streams.audio, "with its sound"
-                opened.add(shown.path)
-            return len(opened) >= 3
+
+    def three_segments_opened() -> bool:
+        if (shown := recorder.in_progress()) is not None and shown.path not in opened:
+            with av.open(str(tmp_path / shown.path)) as container:  # raises if it cannot be read
+                assert container.streams.audio, "with its sound"
+            opened.add(shown.path)
+        return len(opened) >= 3
+
+    with running(worker):
         wait_for(three_segments_opened, 60, "three segments shown while written", interval=0.01)
-    finally:
-        worker.stop()
-        worker.join(30)
 
 
 def test_a_gap_in_the_cameras_sound_stays_a_gap(tmp_path: Path) -> None:

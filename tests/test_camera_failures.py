@@ -20,6 +20,7 @@ from ingest.worker import STREAM_ENDED, Backoff, StreamWorker
 from tests.conftest import station_config, wait_for
 from tests.support.media import encode_video
 from tests.support.rtsp import RtspServer, free_port
+from tests.support.workers import running
 
 
 def camera_status(client, name: str) -> dict:
@@ -163,13 +164,8 @@ def test_a_camera_failing_the_same_way_is_logged_once_not_at_every_attempt(
     failed: list[str | None] = []
     worker = StreamWorker("hem-9", "record", f"file://{tmp_path / 'gone.mp4'}", SourceOptions(), stall_seconds=10,
                           backoff=Backoff(0.05, 0.1), sinks=[], on_state=lambda _state, reason: failed.append(reason))
-    with caplog.at_level(logging.WARNING, logger="ingest.worker"):
-        worker.start()
-        try:
-            wait_for(lambda: len(failed) >= 5, 10, "five attempts")
-        finally:
-            worker.stop()
-            worker.join(10)
+    with caplog.at_level(logging.WARNING, logger="ingest.worker"), running(worker, join_seconds=10):
+        wait_for(lambda: len(failed) >= 5, 10, "five attempts")
     said = [record.getMessage() for record in caplog.records if "hem-9/record offline" in record.getMessage()]
     assert len(said) == 1, said
 
