@@ -32,14 +32,13 @@ class ReconcileReport:
 
 
 def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | None = None,
-              before_ms: dict[str, int] | None = None, leaving: frozenset[str] = frozenset(),
-              cancelled: Callable[[], bool] = lambda: False,
+              leaving: frozenset[str] = frozenset(), cancelled: Callable[[], bool] = lambda: False,
               recording: Callable[[str], bool] = lambda _relpath: False) -> ReconcileReport:
     """Both directions, for every camera but those `leaving` to their recorders, or only those in `cameras` (a
-    recorder's own); with `before_ms`, only the files of each camera that began before its instant there (the ones
-    after are being recorded), and never those `recording` says the caller's run opened (after the clock was set
-    back, their stamps are earlier). `cancelled` is asked between cameras: a recorder stopping leaves the rest for
-    its next start.
+    recorder's own), never touching the files `recording` says the caller's run opened (a recorder's: they are
+    being written, or their rows are on their way; told by their stamps, those written after the clock was set back
+    passed for files left behind). `cancelled` is asked between cameras: a recorder stopping leaves the rest for its
+    next start.
 
     A camera's rows and files at a time (a month is 43,200 of each), never the whole catalog nor every file in
     memory: a post of 200 cameras keeps about 10 million segments, whose rows read at once took 12 GB and 40 minutes
@@ -56,7 +55,7 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
         missing.extend(row_id for row_id, path in rows if not folders.holds(path))
         recorded = {path for _row_id, path in rows}
         _index_orphans(index, segments_dir, [relpath for day in folders.days(camera) for relpath in folders.files(day)
-                                             if relpath not in recorded and not recording(relpath)], before_ms, report)
+                                             if relpath not in recorded and not recording(relpath)], report)
         checked.add(camera)
     # deleted in the order of their ids, which is the table's: a camera's rows lie among every other camera's, and
     # deleting them a camera at a time rewrote each page of the table once per camera (2 million rows: 160 s)
@@ -70,25 +69,20 @@ def reconcile(index: RecordingIndex, segments_dir: Path, cameras: set[str] | Non
     for camera in sorted(named - checked - leaving):
         for day in folders.days(camera):
             _index_orphans(index, segments_dir, [relpath for relpath in folders.files(day) if not recording(relpath)],
-                           before_ms, report)
+                           report)
     if report.indexed or report.dropped_rows or report.removed_files:
         log.info("reconciled: %d files indexed, %d rows without file dropped, %d empty files removed",
                  len(report.indexed), report.dropped_rows, len(report.removed_files))
     return report
 
 
-def _index_orphans(index: RecordingIndex, segments_dir: Path, relpaths: list[str], before_ms: dict[str, int] | None,
-                   report: ReconcileReport) -> None:
+def _index_orphans(index: RecordingIndex, segments_dir: Path, relpaths: list[str], report: ReconcileReport) -> None:
     """Index the files of `relpaths` that no row has, under any camera (a removed camera's footage, set aside when
-    its name was taken again, is in its folder); with `before_ms`, only those begun before their camera's instant."""
+    its name was taken again, is in its folder)."""
     known = index.indexed(relpaths)
     for relpath in relpaths:
-        if relpath in known or (parsed := parse_relpath(relpath)) is None:
-            continue
-        camera, start_ms = parsed
-        if before_ms is not None and start_ms >= before_ms.get(camera, 0):
-            continue
-        _index_orphan(index, segments_dir / relpath, relpath, camera, start_ms, report)
+        if relpath not in known and (parsed := parse_relpath(relpath)) is not None:
+            _index_orphan(index, segments_dir / relpath, relpath, *parsed, report)
 
 
 def _index_orphan(index: RecordingIndex, path: Path, relpath: str, camera: str, start_ms: int,

@@ -116,7 +116,9 @@ class RecorderProcess:
         self._reload = threading.Event()
         self._running: dict[str, CameraRecorder] = {}  # replaced whole, never changed in place
         self._slots: dict[str, int] = {}
-        self._unreconciled: dict[str, int] = {}  # camera -> when its streams started here: older files to check
+        # camera -> when its streams started here: its files are still to check (one started again meanwhile is
+        # checked again)
+        self._unreconciled: dict[str, int] = {}
         self._unreconciled_lock = threading.Lock()  # the report loop adds to it, the check's thread takes from it
         self._checking: threading.Thread | None = None  # the check of the files, while it runs
         self._cache = cache_path(config.data_dir, shard)
@@ -189,8 +191,8 @@ class RecorderProcess:
         with self._unreconciled_lock:
             started = dict(self._unreconciled)
         try:
-            reconcile(self._index, self.config.segments_dir, cameras=set(started), before_ms=started,
-                      cancelled=self._stop.is_set, recording=self._opened_here)
+            reconcile(self._index, self.config.segments_dir, cameras=set(started), cancelled=self._stop.is_set,
+                      recording=self._opened_here)
         except SQLAlchemyError as exc:
             log.warning("recorder %d: reconciliation waits for the catalog (%s)", self.shard, type(exc).__name__)
             return
