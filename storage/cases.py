@@ -166,25 +166,26 @@ class CaseStore:
     def follow_event(self, event_id: int, end_ms: int, longest_ms: int) -> int:
         """An event added to a case while it went on gave an item up to when it was added (an audit: a live alert in
         a case covered its first seconds). Once it has ended, such items of open cases whose end was not typed run
-        to `end_ms` (its end and the post-roll), at most `longest_ms` each; not those of a district's case (the
-        district's to change, as `_changeable` says). Returns how many."""
+        to `end_ms` (its end and the post-roll), at most `longest_ms` each; each case changed as `_changeable` allows
+        (not a district's, which is the district's to change). Returns how many."""
+        following = (CaseItemRow.event_id == event_id, CaseItemRow.follows_event.is_(True))
+        followed = 0
         with self._index.session() as session, session.begin():
-            rows = session.scalars(select(CaseItemRow).join(CaseRow, CaseRow.id == CaseItemRow.case_id).where(
-                CaseRow.station == self._station, CaseRow.status == OPEN, CaseItemRow.event_id == event_id,
-                CaseItemRow.follows_event.is_(True))).all()
-            held = set(session.scalars(select(DistrictCasePostRow.post_case_id)
-                                       .where(DistrictCasePostRow.station == self._station)))
-            followed = [row for row in rows if row.case_id not in held]
-            for row in followed:
-                row.end_ms = max(row.end_ms, min(end_ms, row.start_ms + longest_ms))
-                row.follows_event = False
-            session.execute(update(CaseRow).where(CaseRow.id.in_({row.case_id for row in followed}))
-                            .values(updated_ms=now_ms()))
+            for case_id in session.scalars(select(CaseItemRow.case_id).where(*following).distinct()).all():
+                try:
+                    case = self._changeable(session, case_id, None)
+                except CaseHeld:
+                    continue
+                if case is None or case.status != OPEN:
+                    continue
+                for row in session.scalars(select(CaseItemRow).where(CaseItemRow.case_id == case_id, *following)):
+                    row.end_ms, row.follows_event = max(row.end_ms, min(end_ms, row.start_ms + longest_ms)), False
+                    followed += 1
+                case.updated_ms = now_ms()
         if followed:
-            log.info("event %d ended: %d case items made of it while it went on now run to its end", event_id,
-                     len(followed))
+            log.info("event %d ended: %d case items made of it while it went on now run to its end", event_id, followed)
             self.locks_changed(None)  # more is locked: the files noted unlocked for a catalog outage are noted again
-        return len(followed)
+        return followed
 
     def remove_item(self, case_id: int, item_id: int, machine: str | None = None) -> bool:
         with self._index.session() as session, session.begin():

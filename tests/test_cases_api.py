@@ -176,6 +176,8 @@ def test_items_come_from_bookmarks_and_events(post: Post) -> None:
     typed = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": going_on.id, "end": asked_ms / 1000})
     assert typed.status_code == 201, typed.text
     typed = typed.json()
+    held = post.operator.post("/api/cases", json={"title": "[Quận #2] t", "items": [{"event": going_on.id}]}).json()
+    hold_for_district(post.station.index, held["id"])  # the district's to change: it does not follow here
     # it goes on 2 s more: the item made of it while it went on follows it to its end (detection stores the end)
     wait_for(lambda: time.time() * 1000 > asked_ms + 2000, 5, "the event to go on")
     ended_ms = round(time.time() * 1000)
@@ -183,6 +185,7 @@ def test_items_come_from_bookmarks_and_events(post: Post) -> None:
     post.station._event_changed(ended)
     items = {i["id"]: i for i in post.operator.get(f"/api/cases/{case['id']}").json()["items"]}
     assert items[from_live["id"]]["end_ms"] == ended_ms + 5000, "to its end and the post-roll"
+    assert post.operator.get(f"/api/cases/{held['id']}").json()["items"][0]["end_ms"] < ended_ms + 5000
     assert items[typed["id"]]["end_ms"] == asked_ms, "an end the officer typed is left alone"
     wrong = post.operator.post(f"/api/cases/{case['id']}/items", json={"event": event.id, "camera": "nga-tu"})
     assert wrong.status_code == 400 and "camera: the event is of camera 'hem-4'" in wrong.json()["detail"]
