@@ -210,7 +210,7 @@ def main() -> None:
         "event_latency_s": {"events": len(latencies), "movers": sum(len(onsets(spec)) for spec in specs),
                             "unmatched_events": unmatched, "median": round(statistics.median(latencies), 3) if latencies
                             else None, "p95": round(p95, 3) if p95 is not None else None},
-        "targets": {"ratio_to_decode": 0.10, "event_latency_p95_s": 0.3},
+        "targets": {"ratio_to_decode": 0.15, "event_latency_p95_s": 0.3},
     }))
 
 
