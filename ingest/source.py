@@ -8,6 +8,7 @@ track (its microphone) comes along with the video; files are replayed without th
 from __future__ import annotations
 
 import errno
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -181,12 +182,34 @@ def _open_rtsp(url: str, options: SourceOptions) -> OpenedSource:
     """Open with each transport `options.transport` allows, in turn; the next is tried only when the camera
     refused the transport (not when it is down or refused the password: that would only double the wait)."""
     *first, last = TRIED[options.transport]
-    for transport in first:
-        try:
-            return _open_over(url, transport, options)
-        except TransportRefused:
-            continue
-    return _open_over(url, last, options)
+    try:
+        for transport in first:
+            try:
+                return _open_over(url, transport, options)
+            except TransportRefused:
+                continue
+        return _open_over(url, last, options)
+    except av.FFmpegError as exc:
+        if exc.errno == errno.EIO and (unresolved := _unresolved(url)) is not None:
+            raise SourceError(unresolved) from None
+        raise
+
+
+def _unresolved(url: str) -> str | None:
+    """Why the camera's host name does not resolve, or None if it does. FFmpeg reports a name it cannot resolve
+    as "Input/output error", as it does many other failures (an audit: an installer's typo read as a disk fault);
+    asked only after a failed open (the worker's own thread: the lookup may wait on DNS)."""
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return None
+    if not host:
+        return None
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror as exc:
+        return f"the camera's host name {host!r} does not resolve ({exc.strerror})"
+    return None
 
 
 def _open_over(url: str, transport: str, options: SourceOptions) -> OpenedSource:

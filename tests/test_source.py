@@ -8,9 +8,10 @@ import time
 from itertools import islice, pairwise
 from pathlib import Path
 
+import av
 import pytest
 
-from ingest.source import SourceOptions, open_source
+from ingest.source import SourceError, SourceOptions, open_source
 from tests.support.media import encode_video
 from tests.support.rtsp import RtspServer
 
@@ -90,3 +91,15 @@ def test_a_file_whose_timestamps_go_back_replays_at_its_pace_with_rising_timesta
 def test_missing_file_raises_file_not_found(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError):
         open_source(f"file://{tmp_path}/none.mp4", SourceOptions())
+
+
+def test_a_camera_host_name_that_does_not_resolve_is_said_so() -> None:
+    """FFmpeg says "Input/output error" for a name it cannot resolve (".invalid" never resolves, RFC 6761)."""
+    with pytest.raises(SourceError, match=r"host name 'cam7\.invalid' does not resolve"):
+        open_source("rtsp://admin:secret@cam7.invalid:554/stream1", SourceOptions(connect_timeout=3.0))
+
+
+def test_a_camera_that_resolves_but_is_down_keeps_the_cause_ffmpeg_gives() -> None:
+    with pytest.raises(av.FFmpegError) as raised:
+        open_source("rtsp://127.0.0.1:9/stream1", SourceOptions(connect_timeout=3.0))
+    assert "does not resolve" not in str(raised.value)
