@@ -126,3 +126,36 @@ def test_an_export_says_it_waits_for_the_recording_then_builds(tmp_path: Path) -
     finally:
         recorded.set()
         jobs.stop()
+
+
+def test_an_export_built_before_an_item_ends_is_built_again_once_it_has_ended(tmp_path: Path) -> None:
+    """An item typed to end in the future (or a bookmark's minute just made): the export holds what existed when it
+    was built; once the end has passed it is no longer served as the case's export, in this run or a later one,
+    and the one built after the end is."""
+
+    def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None],
+              _cancelled: Callable[[], bool]) -> None:
+        out.write_bytes(b"zip")
+
+    end_ms = now_ms() + 1_500
+    case = Case(8, "Đang diễn ra", "", "open", 0, "duty", 0, (item("cam0", end_ms),))
+    folder = tmp_path / "exports"
+    jobs: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
+    try:
+        early = jobs.start(case, "duty")
+        wait_for(lambda: early.state == "ready", 5, "the export built before the item's end")
+        assert jobs.current(case) is early, "served while the item's end has not come"
+        wait_for(lambda: now_ms() > end_ms, 5, "the item's end to pass")
+        assert jobs.current(case) is None, "built before the end: built again"
+        later_run: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
+        assert later_run.current(case) is None, "a later run reads the build's start from the file"
+        later_run.stop()
+        again = jobs.start(case, "duty")
+        wait_for(lambda: again.state == "ready", 5, "the export built after the item's end")
+        assert jobs.current(case) is again
+        after_restart: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
+        found = after_restart.current(case)
+        assert found is not None and found.state == "ready"
+        after_restart.stop()
+    finally:
+        jobs.stop()

@@ -3,7 +3,9 @@ recorders keep the rest of the machine), with their progress.
 
 A finished export is `data_dir/exports/case-<id>-<digest>.zip`, the digest being that of the case's content
 (title, note, items): it is served until the case changes, even after a restart, and a later export of
-the case replaces it. Closing or reopening a case does not change its content.
+the case replaces it. Closing or reopening a case does not change its content. One built before an item's end
+had come holds only the footage that existed then: once that end has passed, it is built again (an audit: it was
+served as it was for good). Its file's time is when its build began, which a later run reads.
 """
 
 from __future__ import annotations
@@ -125,7 +127,7 @@ class ExportJobs(Generic[CaseT]):
         digest = case_digest(case)
         with self._lock:
             job = self._jobs.get(case.id)
-            if job is not None and job.state == "ready" and not job.path.exists():
+            if job is not None and job.state == "ready" and (not job.path.exists() or _footage_came(job, case)):
                 del self._jobs[case.id]
             elif job is not None and job.digest == digest:
                 return job
@@ -135,6 +137,8 @@ class ExportJobs(Generic[CaseT]):
             stat = path.stat()  # built by an earlier run of the station
             found = ExportJob(case.id, digest, None, path, "ready", 1.0, round(stat.st_mtime * 1000),
                               round(stat.st_mtime * 1000), bytes=stat.st_size)
+            if _footage_came(found, case):
+                return None
             self._jobs[case.id] = found
             return found
 
@@ -168,6 +172,8 @@ class ExportJobs(Generic[CaseT]):
                         job.cancelled.is_set)
             if job.cancelled.is_set():  # the case changed or went while its last file was written
                 raise ExportCancelled()
+            started_ns = job.started_ms * 1_000_000
+            os.utime(partial, ns=(started_ns, started_ns))  # what it holds was read from then (`_footage_came`)
             fsync_path(partial)
             os.replace(partial, job.path)
             fsync_path(job.path.parent)
@@ -190,3 +196,10 @@ class ExportJobs(Generic[CaseT]):
         for old in self._folder.glob(f"case-{case_id}-*.zip"):
             if old != keep:
                 old.unlink(missing_ok=True)
+
+
+def _footage_came(job: ExportJob, case: ExportableCase) -> bool:
+    """The export was begun before the end of one of the case's items, and that end has passed since: footage it
+    could not hold then exists now."""
+    last_end = max((item.end_ms for item in case.items), default=None)
+    return last_end is not None and job.started_ms < last_end <= now_ms()
