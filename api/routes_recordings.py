@@ -53,7 +53,7 @@ def recordings_answer(spans: Callable[[int, int], Iterable[tuple[int, int]]],
     as a post and the district answer them; `spans` and `outages` read the camera's rows between two instants."""
     until = min(window.end_ms, now_ms())  # the future is not a gap
     ranges = recorded_ranges(spans(window.start_ms, until), window.start_ms, until)
-    holes = gaps(ranges, outages(window.start_ms, until), window.start_ms, until)
+    holes = gaps(ranges, outages(window.start_ms, until), window.start_ms, until, steps.steps)
     return {
         "start": format_instant(window.start_ms, zone),
         "end": format_instant(window.end_ms, zone),

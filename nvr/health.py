@@ -3,7 +3,8 @@ outages with their reasons, the tampering detection saw, and its last picture; w
 
 Uptime is the share of the window, from the camera's first footage or outage on, not lost to an outage
 or an unexplained gap (`storage.timeline`: gaps shorter than 1.5 s are one recording). Footage deleted by
-retention counts as not recorded: keep the window within `storage.retain_days`.
+retention counts as not recorded: keep the window within `storage.retain_days`. The jump of the stamps at a
+forward step of the station's clock is no time and no outage: it is left out of the window.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from nvr.config import CameraConfig
+from storage.clock_steps import stored_steps
 from storage.events import EventStore
 from storage.index import RecordingIndex
-from storage.timeline import gaps, recorded_ranges
+from storage.timeline import CLOCK_STEP_GAP, gaps, recorded_ranges
 from storage.usage import oldest_footage
 
 TAMPER_TYPES = ("tamper_covered", "tamper_moved", "tamper_defocus")
@@ -74,18 +76,22 @@ def camera_health(index: RecordingIndex, events: EventStore, cameras: list[Camer
     oldest = oldest_footage(index)
     tampered = events.query(cameras=[camera.name for camera in cameras], types=TAMPER_TYPES, start_ms=start_ms,
                             end_ms=end_ms, limit=MAX_TAMPER_EVENTS)
+    with index.session() as session:
+        steps = stored_steps(session, index.station).steps
     found = []
     for camera in cameras:
         outages = index.outages(camera.name, start_ms, end_ms)
         known = [ms for ms in (oldest.get(camera.name), *(outage.start_ms for outage in outages)) if ms is not None]
         observed_from = max(start_ms, min(known, default=end_ms))
         ranges = recorded_ranges(spans_of(camera.name, start_ms, end_ms), observed_from, end_ms)
-        holes = gaps(ranges, outages, observed_from, end_ms) if observed_from < end_ms else []
+        holes = gaps(ranges, outages, observed_from, end_ms, steps) if observed_from < end_ms else []
+        jumped = sum(hole.end_ms - hole.start_ms for hole in holes if hole.reason == CLOCK_STEP_GAP)
+        holes = [hole for hole in holes if hole.reason != CLOCK_STEP_GAP]
         tampers = [Period(max(event.start_ms, start_ms), min(event.end_ms or end_ms, end_ms), event.type)
                    for event in reversed(tampered) if event.camera == camera.name]
         now = live(camera.name)
         pictures = [ms for ms in (ranges[-1].end_ms if ranges else None, now.last_frame_ms if now else None) if ms]
-        found.append(CameraHealth(camera, end_ms - observed_from,
+        found.append(CameraHealth(camera, end_ms - observed_from - jumped,
                                   tuple(Period(hole.start_ms, hole.end_ms, hole.reason or "") for hole in holes),
                                   tuple(tampers), max(pictures, default=None), now.online if now else None))
     return worst_first(found)

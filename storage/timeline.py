@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from storage.clock_steps import ClockStep
 from storage.index import JOIN_TOLERANCE_MS, Outage, Segment
 
 UNKNOWN_GAP = "not recorded (the service was not running)"
+# stamps jump from a forward step's old reading to its new one: no time passed there (an audit: such a gap read as
+# the service not running)
+CLOCK_STEP_GAP = "no time passed here: the station's clock was set forward"
 
 
 @dataclass(frozen=True)
@@ -32,15 +36,40 @@ def recorded_ranges(spans: Iterable[tuple[int, int]], start_ms: int, end_ms: int
     return ranges
 
 
-def gaps(ranges: list[Span], outages: list[Outage], start_ms: int, end_ms: int) -> list[Span]:
-    """The parts of [start_ms, end_ms) not covered by `ranges`, each with the outage reason that explains it."""
+def gaps(ranges: list[Span], outages: list[Outage], start_ms: int, end_ms: int,
+         steps: Sequence[ClockStep] = ()) -> list[Span]:
+    """The parts of [start_ms, end_ms) not covered by `ranges`, each with the outage reasons that explain it; where
+    the stamps jumped at a forward step of the station's clock (`steps`), that part is a gap of its own, of no
+    time (CLOCK_STEP_GAP)."""
     found: list[Span] = []
     cursor = start_ms
     for span in [*ranges, Span(end_ms, end_ms)]:
         if span.start_ms - cursor > JOIN_TOLERANCE_MS:
-            found.append(Span(cursor, span.start_ms, _reason(outages, cursor, span.start_ms)))
+            found += [Span(lo, hi, CLOCK_STEP_GAP if jump else _reason(outages, lo, hi))
+                      for lo, hi, jump in _cut(cursor, span.start_ms, steps)]
         cursor = max(cursor, span.end_ms)
     return found
+
+
+def _cut(start_ms: int, end_ms: int, steps: Sequence[ClockStep]) -> list[tuple[int, int, bool]]:
+    """[start_ms, end_ms) cut where steps' jumps begin and end: (start, end, within a jump); a part outside the
+    jumps of at most JOIN_TOLERANCE_MS (a segment closed a moment before the step) goes with the jump beside it."""
+    jumps = sorted((max(start_ms, step.before_ms), min(end_ms, step.after_ms)) for step in steps
+                   if step.before_ms < end_ms and step.after_ms > start_ms)
+    parts: list[tuple[int, int, bool]] = []
+    cursor = start_ms
+    for lo, hi in jumps:
+        if hi <= cursor:
+            continue
+        if lo - cursor > JOIN_TOLERANCE_MS:
+            parts.append((cursor, lo, False))
+        parts.append((parts[-1][1] if parts else start_ms, hi, True))
+        cursor = hi
+    if not parts or end_ms - cursor > JOIN_TOLERANCE_MS:
+        parts.append((cursor, end_ms, False))
+    else:
+        parts[-1] = (parts[-1][0], end_ms, True)
+    return parts
 
 
 def _reason(outages: list[Outage], start_ms: int, end_ms: int) -> str:

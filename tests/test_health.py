@@ -24,6 +24,8 @@ from storage.camera_store import CameraStore
 from storage.clock import now_ms
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment
+from storage.models import ClockStepRow
+from storage.timeline import UNKNOWN_GAP
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer, free_port
 from tests.test_metrics import login
@@ -63,6 +65,28 @@ def test_uptime_outages_and_tampering_of_a_day_worst_first(tmp_path: Path) -> No
     assert [(t.what, t.ms) for t in hem.tampers] == [("tamper_covered", HOUR // 2)]
     assert hem.last_picture_ms == end
     assert cho.uptime_percent == 100 and cho.tampers == ()
+    index.close()
+
+
+def test_the_jump_of_a_forward_clock_step_is_no_outage(tmp_path: Path) -> None:
+    """The station's clock set forward by an hour mid-day: the stamps jump over that hour, no time passed in it (an
+    audit: it read as an hour the service was not running); the hour a camera was down before it still counts."""
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post-1")
+    end = now_ms()
+    step_at = end - 12 * HOUR  # the old clock's reading at the step; the new one read an hour more
+    index.add_segment(Segment("cho", "cho/0.mp4", end - 24 * HOUR, step_at, 1000))
+    index.add_segment(Segment("cho", "cho/1.mp4", step_at + HOUR, end + HOUR, 1000))
+    index.add_segment(Segment("hem-4", "hem-4/0.mp4", end - 24 * HOUR, step_at - HOUR, 1000))
+    index.add_segment(Segment("hem-4", "hem-4/1.mp4", step_at + HOUR, end + HOUR, 1000))
+    with index.session() as session, session.begin():
+        session.add(ClockStepRow(station="post-1", before_ms=step_at, after_ms=step_at + HOUR,
+                                 since_ms=end - 30 * HOUR))
+    cameras = [CameraConfig(name=name, record_url="rtsp://10.0.0.2/x") for name in ("cho", "hem-4")]
+    by_name = {h.camera.name: h for h in camera_health(index, EventStore(index), cameras, end - 24 * HOUR, end)}
+    assert by_name["cho"].uptime_percent == 100 and by_name["cho"].outages == ()
+    hem = by_name["hem-4"]
+    assert [(o.ms, o.what) for o in hem.outages] == [(HOUR, UNKNOWN_GAP)], "down for the hour before the step only"
+    assert hem.uptime_percent == pytest.approx(100 * 22 / 23, abs=0.01)
     index.close()
 
 

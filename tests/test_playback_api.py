@@ -129,3 +129,16 @@ def test_recordings_name_the_clock_steps_their_footage_was_stamped_before(record
     assert listed(operator, first.end_ms + 1, first.end_ms + 60_000) == [], "stamped after the step"
     assert listed(operator, first.start_ms - 600_000, first.start_ms - 60_000) == [], "an earlier boot's stamps"
     assert household.get(f"/api/cameras/nga-tu/recordings?start={first.start_ms / 1000}").status_code == 404
+
+
+def test_a_gap_where_the_stamps_jumped_at_a_clock_step_says_no_time_passed(recorded) -> None:
+    from storage.clock_steps import ClockStep, ClockSteps
+    from storage.timeline import CLOCK_STEP_GAP, UNKNOWN_GAP
+
+    station, operator, _household = recorded
+    first = station.index.segments("nha-5", 0, 2**62)[0]
+    before = first.start_ms - 500_000  # the stamps went from here to a minute later, before any footage
+    station.retention.clock_steps = ClockSteps([ClockStep(before, before + 60_000, since_ms=before - 60_000)])
+    window = f"start={(before - 30_000) / 1000}&end={(before + 90_000) / 1000}"
+    listing = operator.get(f"/api/cameras/nha-5/recordings?{window}").json()
+    assert [gap["reason"] for gap in listing["gaps"]] == [UNKNOWN_GAP, CLOCK_STEP_GAP, UNKNOWN_GAP]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from storage.clock_steps import ClockStep
 from storage.index import Outage, Segment
-from storage.timeline import UNKNOWN_GAP, gaps, keyframe_times, recorded_ranges
+from storage.timeline import CLOCK_STEP_GAP, UNKNOWN_GAP, gaps, keyframe_times, recorded_ranges
 
 
 def test_adjacent_segments_merge_and_gaps_carry_reasons() -> None:
@@ -18,6 +19,20 @@ def test_adjacent_segments_merge_and_gaps_carry_reasons() -> None:
         (40_000, 60_000, UNKNOWN_GAP),
         (65_000, 80_000, UNKNOWN_GAP),
     ]
+
+
+def test_the_jump_of_a_forward_clock_step_is_a_gap_of_its_own() -> None:
+    """Stamps went from 10 s to 70 s at a step of the clock: that part of a gap is no time, said so; the rest of the
+    gap keeps its reasons, and a gap ending a moment after the jump is the jump alone."""
+    step = ClockStep(before_ms=10_000, after_ms=70_000, since_ms=0)
+    ranges = recorded_ranges([(0, 10_000), (70_200, 90_000), (200_000, 210_000)], 0, 210_000)
+    found = gaps(ranges, [Outage("a", 90_000, 95_000, "Connection refused")], 0, 210_000, [step])
+    assert [(g.start_ms, g.end_ms, g.reason) for g in found] == [
+        (10_000, 70_200, CLOCK_STEP_GAP), (90_000, 200_000, "Connection refused")]
+    across = gaps(recorded_ranges([(0, 5_000), (80_000, 90_000)], 0, 90_000),
+                  [Outage("a", 5_000, 80_000, "stream ended")], 0, 90_000, [step])
+    assert [(g.start_ms, g.end_ms, g.reason) for g in across] == [
+        (5_000, 10_000, "stream ended"), (10_000, 70_000, CLOCK_STEP_GAP), (70_000, 80_000, "stream ended")]
 
 
 def test_no_footage_is_one_gap() -> None:

@@ -95,6 +95,7 @@ const TEXT = {
     motion_none: "Không có chuyển động trong vùng này",
     // the reasons of gaps the station gives in its own words (a camera's own errors are shown as they come)
     "not recorded (the service was not running)": "dịch vụ không chạy",
+    "no time passed here: the station's clock was set forward": "đồng hồ của trạm được chỉnh tiến lên tại đây, không mất khoảng thời gian nào",
     "its recorder process ended unexpectedly and was restarted": "tiến trình ghi hình bị dừng và đã khởi động lại",
     "stream ended (the camera closed the connection)": "camera đã đóng kết nối",
   },
@@ -191,6 +192,7 @@ const TEXT = {
     motion_found_more: "Motion more than {n} times in the area: narrow the time range",
     motion_none: "No motion in this area",
     "not recorded (the service was not running)": "the service was not running",
+    "no time passed here: the station's clock was set forward": "the station's clock was set forward here, no time is missing",
   },
 };
 
