@@ -23,6 +23,7 @@ import av.audio.stream
 import av.container
 import av.video.stream
 
+from ingest.link_watch import Link, opened_with_link
 from ingest.urls import NETWORK_SCHEMES, file_path
 
 
@@ -58,11 +59,12 @@ class OpenedSource:
     microphone); iterate `packets()` for their packets."""
 
     def __init__(self, container: av.container.InputContainer, *, live: bool, options: SourceOptions,
-                 transport: str | None = None) -> None:
+                 transport: str | None = None, link: Link | None = None) -> None:
         self.container = container
         self.live = live
         self.transport = transport  # "tcp" or "udp" for RTSP; None for a file
         self._options = options
+        self._link = link or Link([])  # RTSP: the sockets to the camera, cut when it trickles (ingest/link_watch.py)
         videos = container.streams.video
         if not videos:
             raise SourceError("the stream has no video track")
@@ -74,7 +76,14 @@ class OpenedSource:
         self.audio: av.audio.stream.AudioStream | None = audios[0] if live and audios else None
 
     def close(self) -> None:
-        self.container.close()
+        try:
+            self.container.close()
+        finally:
+            self._link.close()
+
+    def interrupt(self) -> None:
+        """End a read FFmpeg waits in (any thread): the stream ends, as when the camera closes it."""
+        self._link.interrupt()
 
     def camera_time(self, packet: av.Packet) -> float | None:
         """The camera's own wall time (UTC s) of a packet, once its first RTCP sender report has come.
@@ -108,24 +117,33 @@ class OpenedSource:
         first RTCP report); it gets the time of one frame before the packet that follows, not dropped."""
         last_video = time.monotonic()
         untimed: av.Packet | None = None
-        for packet in self.container.demux():
-            if stop.is_set():
-                return
-            if packet.stream is not self.stream or packet.size == 0:
-                if time.monotonic() - last_video > stall_seconds:
-                    raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
-                if packet.stream is self.audio and packet.dts is not None and packet.size:
-                    yield packet
-                continue
-            last_video = time.monotonic()
-            if packet.dts is None:
-                untimed = packet if packet.is_keyframe else untimed
-                continue
-            if untimed is not None:
-                untimed.dts = untimed.pts = packet.dts - (packet.duration or self._frame_ticks())
-                yield untimed
-                untimed = None
-            yield packet
+        link = self._link
+        link.watch(stall_seconds)
+        try:
+            for packet in self.container.demux():
+                if stop.is_set():
+                    return
+                if packet.stream is not self.stream or packet.size == 0:
+                    if time.monotonic() - last_video > stall_seconds:
+                        raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
+                    if packet.stream is self.audio and packet.dts is not None and packet.size:
+                        yield packet
+                    continue
+                last_video = link.last_video = time.monotonic()
+                if packet.dts is None:
+                    untimed = packet if packet.is_keyframe else untimed
+                    continue
+                if untimed is not None:
+                    untimed.dts = untimed.pts = packet.dts - (packet.duration or self._frame_ticks())
+                    yield untimed
+                    untimed = None
+                yield packet
+        except (av.FFmpegError, OSError):
+            if not link.cut:
+                raise
+        if link.cut and not stop.is_set():  # the watch cut a link that kept FFmpeg reading a trickle
+            raise StallError(f"no video for {stall_seconds:.0f} s while the camera still sent a little "
+                             "(a trickling link): connecting again")
 
     def _replayed(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
         """A file as a camera: at its own frame rate, looping with timestamps that keep increasing. Where the file's
@@ -218,9 +236,10 @@ def _open_over(url: str, transport: str, options: SourceOptions) -> OpenedSource
     every camera thread of the process then contends for (design/runtime.md). PyAV's serves the connect."""
     started = time.monotonic()
     try:
-        container = av.open(url, options={"rtsp_transport": transport, "analyzeduration": "1000000",
-                                          "timeout": str(round(options.read_timeout * 1e6))},
-                            timeout=(options.connect_timeout, None))
+        container, link = opened_with_link(url, lambda: av.open(
+            url, options={"rtsp_transport": transport, "analyzeduration": "1000000",
+                          "timeout": str(round(options.read_timeout * 1e6))},
+            timeout=(options.connect_timeout, None)))
     except av.InvalidDataError as exc:
         limit = min(options.connect_timeout, options.read_timeout)  # whichever of PyAV's and the socket's fires first
         if time.monotonic() - started >= 0.9 * limit:  # FFmpeg's word for a silent server
@@ -232,13 +251,15 @@ def _open_over(url: str, transport: str, options: SourceOptions) -> OpenedSource
             hint = "; set transport: udp (or auto)" if transport == "tcp" else ""
             raise TransportRefused(f"the camera refused RTP over {transport.upper()} ({exc.strerror}){hint}") from exc
         raise
-    return _checked(container, live=True, options=options, transport=transport)
+    return _checked(container, live=True, options=options, transport=transport, link=link)
 
 
 def _checked(container: av.container.InputContainer, *, live: bool, options: SourceOptions,
-             transport: str | None = None) -> OpenedSource:
+             transport: str | None = None, link: Link | None = None) -> OpenedSource:
     try:
-        return OpenedSource(container, live=live, options=options, transport=transport)
+        return OpenedSource(container, live=live, options=options, transport=transport, link=link)
     except Exception:
         container.close()
+        if link is not None:
+            link.close()
         raise

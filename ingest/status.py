@@ -37,8 +37,8 @@ class StreamStatus:
     """Thread-safe status written by an ingest worker and read by the API.
 
     With `stall_seconds`, a stream online whose last video packet is older than that reads as offline, stalled:
-    the worker finds a stall only when a packet comes, and a camera sending a byte a second (a failing link)
-    keeps each read within the socket's timeout yet makes no packet for minutes: it stayed online, no alert."""
+    a camera sending a byte a second (a failing link) keeps each read within the socket's timeout yet makes no
+    packet for minutes: it stayed online, no alert. (The link is also cut then: ingest/link_watch.py.)"""
 
     def __init__(self, stall_seconds: float | None = None) -> None:
         self._stall_seconds = stall_seconds

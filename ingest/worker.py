@@ -86,6 +86,7 @@ class StreamWorker:
         self._said: tuple[str | None, float] = (None, 0.0)  # the failure last logged, and when (monotonic)
         self._attempts = 0  # failed the same way since
         self._stop = threading.Event()
+        self._source: OpenedSource | None = None  # the connection open now
         self._thread = threading.Thread(target=self._run, name=f"ingest-{camera}-{role}", daemon=True)
 
     def start(self) -> None:
@@ -93,6 +94,9 @@ class StreamWorker:
 
     def stop(self) -> None:
         self._stop.set()
+        source = self._source
+        if source is not None:  # a read held by a trickling link ends now
+            source.interrupt()
 
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
@@ -135,7 +139,9 @@ class StreamWorker:
         self._running = False
         reason = "stopped"
         try:
-            source = open_source(self._url, self._options)
+            source = self._source = open_source(self._url, self._options)
+            if self._stop.is_set():  # asked to stop while it opened
+                return "stopped"
             reason = STREAM_ENDED if source.live else "file ended"
             self._pump(source)
         except (av.ExitError, TimeoutError):  # our timeout fired: PyAV's interrupt, or the RTSP socket's (reading)
@@ -149,6 +155,7 @@ class StreamWorker:
             log.exception("%s/%s: unexpected ingest error", self.camera, self.role)
             reason = f"internal error: {redact_text(str(exc))}"
         finally:
+            self._source = None
             if source is not None:
                 source.close()
         if self._running:  # also after an error mid-stream: the open segment must be closed and indexed
