@@ -68,7 +68,7 @@ def main() -> None:
         items = [NewItem(camera, segments[0].start_ms, segments[-1].end_ms) for camera, segments in recorded.items()]
         case = CaseStore(index).create("benchmark", "", items, "bench")
         source = ExportSource("bench", "Benchmark", ZoneInfo("Asia/Ho_Chi_Minh"), StationKey.load_or_create(work),
-                              segments_dir, index.segments, lambda _name: CameraInfo("", ""), SegmentLeases())
+                              segments_dir, index.segments, lambda _name, _at: CameraInfo("", ""), SegmentLeases())
         out = work / "case.zip"
         ours, theirs = [], []
         for _round in range(ROUNDS):  # alternating, so that neither contender has the page cache to itself

@@ -275,7 +275,11 @@ class Station:
                               self.clock_steps)
         build_export(source, case, by, out, progress=progress, cancelled=cancelled)
 
-    def _camera_info(self, name: str) -> CameraInfo:
+    def _camera_info(self, name: str, at_ms: int) -> CameraInfo:
+        """Where the camera stood at `at_ms` (its title and location then; design/evidence.md)."""
+        place = self.camera_store.place(name, at_ms)
+        if place is not None:
+            return CameraInfo(*place)
         camera = self.camera(name)
         return CameraInfo(camera.title, camera.location) if camera else CameraInfo("", "")
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from storage.index import RecordingIndex
 from storage.models import (
     BookmarkRow,
+    CameraPlaceRow,
     CameraRow,
     CaseItemRow,
     EventRow,
@@ -32,7 +33,8 @@ MANAGERS = ("config", "catalog")  # config.yaml's list, or the API and the CLI
 SET_ASIDE = "~"  # joins a removed camera's name and removal time, when its name is taken again: no camera name has it
 NAME_KEPT = 32  # characters of the name kept in the set-aside row's
 REMOVAL_NOTICED_MS = 3000  # a recorder stops a removed camera within this (it polls the catalog every 2 s)
-OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow)  # what a camera recorded
+OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow,  # what a camera recorded,
+         CameraPlaceRow)  # and where it stood meanwhile
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,32 @@ class CameraStore:
             session.execute(update(CameraRow).where(CameraRow.id == camera_id).values(
                 settings=json.dumps(settings, sort_keys=True), managed_by=managed_by, updated_ms=now_ms,
                 removed_ms=None))
+            title, location = str(settings.get("title") or ""), str(settings.get("location") or "")
+            if self._latest_place(session, camera_id) != (title, location):
+                session.add(CameraPlaceRow(camera_id=camera_id, since_ms=now_ms, title=title, location=location))
+
+    def place(self, name: str, at_ms: int) -> tuple[str, str] | None:
+        """(title, location) camera `name` had at `at_ms` (before its first known place, that one); None if it has
+        none."""
+        with self._index.session() as session:
+            camera_id = session.scalar(select(CameraRow.id).where(CameraRow.station == self._station,
+                                                                  CameraRow.name == name))
+            if camera_id is None:
+                return None
+            return self._latest_place(session, camera_id, at_ms) or self._latest_place(session, camera_id, None,
+                                                                                       first=True)
+
+    @staticmethod
+    def _latest_place(session: Session, camera_id: int, at_ms: int | None = None,
+                      first: bool = False) -> tuple[str, str] | None:
+        """The camera's place at `at_ms` (None: its newest), or with `first` its first."""
+        query = select(CameraPlaceRow.title, CameraPlaceRow.location).where(CameraPlaceRow.camera_id == camera_id)
+        if at_ms is not None:
+            query = query.where(CameraPlaceRow.since_ms <= at_ms)
+        order = (CameraPlaceRow.since_ms, CameraPlaceRow.id) if first else (CameraPlaceRow.since_ms.desc(),
+                                                                            CameraPlaceRow.id.desc())
+        found = session.execute(query.order_by(*order).limit(1)).first()
+        return None if found is None else (found[0], found[1])
 
     def _set_aside(self, session: Session, row: CameraRow, now_ms: int) -> None:
         """Move what the removed camera `row` recorded to a removed row of its own. Its grants stay: any there is

@@ -49,6 +49,20 @@ class CameraRow(StationScoped, Base):
     set_aside_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
+class CameraPlaceRow(Base):
+    """A camera's title and location from `since_ms` on (its station is the camera's): an export names the place a
+    camera stood when its footage was recorded, not where it stands now (storage/camera_store.py)."""
+
+    __tablename__ = "camera_places"
+    __table_args__ = (Index("ix_camera_places_camera_since", "camera_id", "since_ms"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)
+    since_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # 0: since before the history was kept
+    title: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    location: Mapped[str] = mapped_column(Text, nullable=False, default="")
+
+
 class SegmentRow(StationScoped, Base):
     """One finished recording file. `keyframes_ms` is a JSON list of keyframe offsets from `start_ms`;
     `sha256` is the file's hash taken as it was written (NULL for footage recorded before hashes were kept)."""

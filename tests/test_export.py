@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import struct
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from typing import Any
 
 import av
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import delete, update
 
 from nvr.evidence.jobs import ExportJobs
@@ -28,6 +30,7 @@ from storage.models import SegmentRow
 from tests.conftest import start_station, station_config, wait_for
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium
+from tests.test_auth import login
 
 GOP_S = 1.0  # the test cameras send a keyframe a second
 FRAME_S = 1 / 15
@@ -453,3 +456,26 @@ def test_an_export_of_the_last_seconds_waits_for_the_segment_being_written(recor
     assert clip["requested"]["end"]["unix_ms"] == end_ms
     assert clip["actual"]["end"]["unix_ms"] >= end_ms - 200, "the clip stops short of the end asked for"
     assert_covers_its_range(archive.read(clip["file"]), clip)
+
+
+def test_a_camera_moved_after_recording_is_named_by_where_it_stood_then(recorded: Recorded) -> None:
+    """cam1 is moved to the market and its location edited: an export of what it recorded before names its old place
+    (none was set), one of what it recorded since names the market (a review: exports named the place it has now)."""
+    before_ms, last_end = middle_range(recorded, "cam1", 1, 2)
+    admin = TestClient(recorded.client.app)
+    admin.headers["Authorization"] = f"Bearer {login(admin, 'admin', os.environ['NVR_ADMIN_PASSWORD']).json()['token']}"
+    moved = admin.put("/api/cameras/cam1", json={"location": "Chợ Bến Thành, cổng 3"})
+    assert moved.status_code == 200, moved.text
+    moved_ms = now_ms()
+    wait_for(lambda: any(s.start_ms > moved_ms for s in recorded.closed_segments("cam1")), 30, "footage after the move")
+    after = next(s for s in recorded.closed_segments("cam1") if s.start_ms > moved_ms)
+
+    def exported_location(start_ms: int, end_ms: int) -> str:
+        case_id = new_case(recorded, [{"camera": "cam1", "start": start_ms / 1000, "end": end_ms / 1000}], "Dời")
+        manifest = json.loads(zipfile.ZipFile(io.BytesIO(recorded.export(case_id))).read("manifest.json"))
+        clip = manifest["clips"][0]
+        assert clip["title"] == "Ngã tư"
+        return str(clip["location"])
+
+    assert exported_location(before_ms, last_end) == ""
+    assert exported_location(after.start_ms + 100, after.end_ms - 100) == "Chợ Bến Thành, cổng 3"

@@ -17,9 +17,10 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.accounts import AccountStore
+from storage.camera_store import CameraStore
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment, make_engine
-from storage.schema import MIGRATIONS, head_revision, upgrade
+from storage.schema import MIGRATIONS, _alembic_config, head_revision, upgrade
 from tests.support.postgres import PostgresServer
 
 
@@ -84,6 +85,30 @@ def test_upgrade_keeps_every_row_and_gives_it_to_the_station_that_upgrades(datab
         other.close()
 
 
+def test_cameras_of_an_older_release_stand_where_they_stand_now_for_all_their_footage(database_url: str) -> None:
+    """Before 0016 no history of a camera's place was kept: its place now is the one known for all it recorded."""
+    engine = make_engine(database_url)
+    cfg = _alembic_config("post-a")
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0015")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO cameras (station, name, settings) VALUES ('post-a', 'hem-4', "
+                                "'{\"title\": \"Hẻm 4\", \"location\": \"Trước nhà số 12\"}')"))
+        connection.execute(text("INSERT INTO cameras (station, name, settings) VALUES ('post-a', 'cu', NULL)"))
+    engine.dispose()
+    index = RecordingIndex(database_url, "post-a")
+    try:
+        places = CameraStore(index)
+        assert places.place("hem-4", 0) == places.place("hem-4", 2**62) == ("Hẻm 4", "Trước nhà số 12")
+        assert places.place("cu", 0) is None, "a camera known only from its footage has no place"
+        places.put("hem-4", {"title": "Hẻm 4", "location": "Chợ"}, "catalog", 5000)
+        assert places.place("hem-4", 4999) == ("Hẻm 4", "Trước nhà số 12")
+        assert places.place("hem-4", 5000) == ("Hẻm 4", "Chợ")
+    finally:
+        index.close()
+
+
 def test_boxes_migrating_a_fresh_database_at_once_all_succeed(database_url: str) -> None:
     boxes = 4
     start = threading.Barrier(boxes)
@@ -128,7 +153,7 @@ def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
 
 @pytest.mark.parametrize(("table", "before"), [("motion_grids", "0005"), ("machine_keys", "0009"),
                                                  ("district_cases", "0010"), ("district_case_items", "0010"),
-                                                 ("district_case_posts", "0010")])
+                                                 ("district_case_posts", "0010"), ("camera_places", "0015")])
 def test_a_new_table_is_the_models_and_comes_off_again(database_url: str, table: str, before: str) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext

@@ -58,7 +58,7 @@ class ExportSource:
     key: StationKey
     segments_dir: Path
     segments: Callable[[str, int, int], list[Segment]]
-    camera_info: Callable[[str], CameraInfo]
+    camera_info: Callable[[str, int], CameraInfo]  # a camera's title and location at an instant
     leases: SegmentLeases
     clock_steps: ClockSteps = field(default_factory=ClockSteps)  # forward steps of the clock (storage/clock_steps.py)
 
@@ -148,7 +148,7 @@ class _ClipWriter:
 
     def write(self, progress: Callable[[int], None], cancelled: Callable[[], bool]) -> dict[str, Any]:
         zone, plan = self._source.zone, self._plan
-        camera = self._source.camera_info(self._item.camera)
+        camera = self._source.camera_info(self._item.camera, plan.first_ms)  # where it stood when it recorded
         metadata = {"creation_time": instant(plan.first_ms, zone)["utc"],
                     "title": f"{self._case.title} - {camera.title or self._item.camera}"}
         big = sum(segment.bytes for segment in plan.segments) > zipfile.ZIP64_LIMIT // 2
