@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from api.auth import admin_user, remote_address
 from api.deps import get_station, record_audit
 from api.routes_camera_admin import add_new_camera
+from ingest.urls import redact_url
 from nvr.onvif.discovery import DiscoveryError
 from nvr.onvif.isolated import find_cameras, read_cameras
 from nvr.onvif.model import FoundCamera, stream_settings
@@ -63,8 +64,8 @@ async def add_discovered(new: DiscoveredCamera, request: Request, admin: User = 
     password = new.password.get_secret_value()
     [read] = await read_cameras([FoundCamera(new.device)], new.user, password, new.timeout)
     if read.info is None:
-        raise HTTPException(400, f"{new.device}: {read.error}")
+        raise HTTPException(400, f"{redact_url(new.device)}: {read.error}")
     info = read.info
     settings = {"name": new.name, "title": new.title, "location": new.location,
                 **stream_settings(info, new.user, password)}
-    return await add_new_camera(station, settings, admin, request, origin=f" (ONVIF {new.device})")
+    return await add_new_camera(station, settings, admin, request, origin=f" (ONVIF {redact_url(new.device)})")

@@ -15,8 +15,14 @@ SUPPORTED_SCHEMES = NETWORK_SCHEMES | LOCAL_SCHEMES
 # passwords) is replaced wherever it appears in text.
 _CREDENTIALS = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s'\"]*):(?P<secret>[^\s'\"]*)@")
 # ?token=... (the WebSocket's login, in access logs) and ?password=... (cameras that take it in the query)
-_QUERY_SECRET_NAMES = ("token", "password", "passwd", "pwd")
-_QUERY_SECRETS = re.compile(r"(?i)(?P<head>[?&;](?:" + "|".join(_QUERY_SECRET_NAMES) + r")=)[^&\s'\"#]+")
+_QUERY_SECRET_NAMES = ("token", "password", "passwd", "pass", "pwd")
+_SECRET_NAME = "(?:" + "|".join(_QUERY_SECRET_NAMES) + ")"
+# in free text a value ends where the text may go on (a space, a quote); in a URL at the next parameter only, since
+# people type spaces, quotes and '#' in passwords (an audit: "?pwd=ab SpacePw2" was shown as "?pwd=*** SpacePw2")
+_QUERY_SECRETS = re.compile(r"(?i)(?P<head>[?&;]" + _SECRET_NAME + r"=)[^&\s'\"#]+")
+_QUERY_SECRETS_IN_URL = re.compile(r"(?i)(?P<head>[?&;]" + _SECRET_NAME + r"=)[^&;]*")
+# a login in the path, as XMEye's DVRs take it: /user=admin_password=SECRET_channel=1_stream=0.sdp
+_PATH_SECRETS = re.compile(r"(?i)(?P<head>[/_]" + _SECRET_NAME + r"=)(?P<secret>[^_/?&;\s'\"]*)")
 # A station's machine keys (storage/machine_keys.py: "nvrk_" and 43 URL-safe characters), wherever they appear
 _MACHINE_KEYS = re.compile(r"nvrk_[A-Za-z0-9_-]{20,}")
 # Shorter passwords are left to the patterns above: replacing every "123" in every log line would hide
@@ -65,8 +71,9 @@ def _url_secrets(url: str) -> list[str]:
     if userinfo is not None:
         user, has_password, password = userinfo.partition(":")
         secrets.append(password if has_password else user)
-    query = address.partition("?")[2]
+    path, _, query = address.partition("?")
     secrets += [value for name, value in parse_qsl(query) if name.lower() in _QUERY_SECRET_NAMES]
+    secrets += [match.group("secret") for match in _PATH_SECRETS.finditer(path)]
     return secrets
 
 
@@ -87,6 +94,7 @@ def redact_text(text: str) -> str:
         text = registered.sub("***", text)
     text = _MACHINE_KEYS.sub("nvrk_***", text)
     text = _CREDENTIALS.sub(lambda m: f"{m.group('head')}:***@", text)
+    text = _PATH_SECRETS.sub(lambda m: f"{m.group('head')}***", text)
     return _QUERY_SECRETS.sub(lambda m: f"{m.group('head')}***", text)
 
 
@@ -101,14 +109,18 @@ def _split_userinfo(url: str) -> tuple[str, str | None, str]:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden, whatever characters the password holds (spaces, quotes, '@', '/'), and
-    the values of `password=`, `pwd=`, `token=` in its query (cameras that take their login there); the user name
-    stays so the operator can tell accounts apart."""
+    """The URL with its password hidden, whatever characters the password holds (spaces, quotes, '@', '/', '#'),
+    the values of `password=`, `passwd=`, `pass=`, `pwd=`, `token=` in its query (cameras that take their login
+    there) up to the next parameter, and a `_password=` in its path (XMEye's DVRs); the user name stays so the
+    operator can tell accounts apart."""
     scheme, userinfo, address = _split_userinfo(url)
     if userinfo is not None:
         user, has_password, _secret = userinfo.partition(":")
         url = f"{scheme}://{user}:***@{address}" if has_password else f"{scheme}://***@{address}"
-    return _QUERY_SECRETS.sub(lambda m: f"{m.group('head')}***", url)
+    scheme, separator, rest = url.partition("://")
+    path, query_mark, query = rest.partition("?")
+    url = scheme + separator + _PATH_SECRETS.sub(lambda m: f"{m.group('head')}***", path) + query_mark + query
+    return _QUERY_SECRETS_IN_URL.sub(lambda m: f"{m.group('head')}***", url)
 
 
 def with_credentials(url: str, user: str, password: str) -> str:

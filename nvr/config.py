@@ -30,9 +30,9 @@ from sqlalchemy.exc import ArgumentError
 from detect.events import EventPolicy, EventType
 from detect.settings import BankSettings, CameraDetectSettings
 from ingest.source import Transport
-from ingest.urls import file_path, register_secret, register_url_secrets, url_problem
+from ingest.urls import file_path, redact_url, register_secret, register_url_secrets, url_problem
 
-CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})$")
+CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})\Z")  # \Z: "$" lets a final newline through (an audit)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Validation context: also check what is outside the file (`nvr check-config`): file:// cameras' files exist.
 CHECK_SOURCES = "check_sources"
@@ -295,7 +295,8 @@ class CameraConfig(_Section):
 
             scene = urlsplit(url).netloc
             if scene not in DEMO_SCENES:
-                raise ValueError(f"unknown demo scene {scene!r}; known scenes: {', '.join(DEMO_SCENES)}")
+                shown = redact_url(f"demo://{scene}").removeprefix("demo://")  # a refusal repeats no password
+                raise ValueError(f"unknown demo scene {shown!r}; known scenes: {', '.join(DEMO_SCENES)}")
         return url
 
     def register_secrets(self) -> None:

@@ -27,7 +27,7 @@ from storage.models import CameraRow, GrantRow, MachineKeyRow, TokenRow, UserRow
 Role = Literal["admin", "operator", "viewer"]
 ROLES: tuple[str, ...] = get_args(Role)
 MAX_USERNAME = 64
-USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}$")
+USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}\Z")  # \Z: "$" lets a final newline through
 MIN_PASSWORD = 10
 NEVER_MS = 2**62  # when a machine key expires
 TOKEN_CACHE_SECONDS = 2.0  # how stale a token's user may be after a change made by another process (the CLI)

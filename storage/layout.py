@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-_NAME = re.compile(r"^(?P<start>\d{10,16})\.mp4$")
+_NAME = re.compile(r"^(?P<start>[0-9]{10,16})\.mp4\Z")
 
 
 def segment_relpath(camera: str, start_ms: int) -> str:

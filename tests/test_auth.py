@@ -243,7 +243,8 @@ def test_account_rules() -> None:
     index = RecordingIndex("sqlite:///:memory:", "post")
     accounts = AccountStore(index)
     for username, password, role in (("Bad Name", "long-enough-pw", "viewer"), ("ok", "short", "viewer"),
-                                     ("ok", "long-enough-pw", "superuser")):
+                                     ("ok", "long-enough-pw", "superuser"),
+                                     ("admin\n", "long-enough-pw", "admin")):  # an "admin" lookalike (an audit)
         with pytest.raises(AccountError):
             accounts.add(username, password, role)
     accounts.add("ok", "long-enough-pw", "viewer")

@@ -128,6 +128,8 @@ def test_bad_camera_input_gets_a_clear_answer_and_only_admins_change_cameras(
     assert bad_url.status_code == 400 and "record_url" in bad_url.json()["detail"]
     bad_name = operator.post("/api/cameras", json={**new, "name": "Cổng Trường"}, headers=headers)
     assert bad_name.status_code == 400 and "name" in bad_name.json()["detail"]
+    assert operator.post("/api/cameras", json={**new, "name": "cong\n"}, headers=headers).status_code == 400, \
+        "a final newline (a folder and log lines of its own)"
     unknown = operator.post("/api/cameras", json={**new, "colour": "red"}, headers=headers)
     assert unknown.status_code == 422
     assert operator.post("/api/cameras", json={**new, "name": "hem-0"}, headers=headers).status_code == 409

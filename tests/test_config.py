@@ -56,6 +56,8 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
      "ingest: reconnect_max_seconds must be >= reconnect_min_seconds"),
     ("cameras:\n  - {name: c, record_url: 'demo://'}\n", "cameras[0].record_url: demo:// URL is missing the scene"),
     ("cameras:\n  - {name: c, record_url: 'demo://beach'}\n", "cameras[0].record_url: unknown demo scene 'beach'"),
+    ("cameras:\n  - {name: c, record_url: 'demo://admin:DemoPw6@beach'}\n",  # the password not repeated
+     "cameras[0].record_url: unknown demo scene 'admin:***@beach'"),
     ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {zones: [[[0, 0], [1, 1]]]}}\n",
      "cameras[0].detect: zones: a polygon needs at least 3 points"),
     ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {masks: [[[0, 0], [2, 0], [1, 1]]]}}\n",

@@ -122,11 +122,17 @@ def test_each_camera_that_cannot_be_read_says_why(camera: SimulatedOnvifCamera) 
     assert refused.error == f"could not connect to {closed} (connection refused)"
     with pytest.raises(DeviceError, match="not an http:// or https:// address"):
         asyncio.run(read_device("rtsp://10.0.0.5/", USER, PASSWORD, 5))
+    with_login = f"http://admin:DevPw99@{HOST}:{free_port()}/onvif/device_service"  # typed with its login
+    assert asyncio.run(read_camera(with_login, USER, PASSWORD, 5)).error == \
+        f"could not connect to http://admin:***@{with_login.rpartition('@')[2]} (connection refused)"
 
 
 def test_a_probe_to_a_bad_or_silent_address(camera: SimulatedOnvifCamera) -> None:
     with pytest.raises(DiscoveryError, match="is not HOST or HOST:PORT"):
         probe("10.0.0.5/onvif", 1)
+    with pytest.raises(DiscoveryError, match="alone") as typed_login:  # a login typed into the address
+        probe("admin:DiscPw@10.0.0.5:3702", 1)
+    assert "DiscPw" not in str(typed_login.value)
     with pytest.raises(DiscoveryError, match="does not resolve"):
         probe("no-such-host.invalid", 1)
     assert probe(f"{HOST}:{free_port()}", 0.5) == [], "nobody answers: nothing found once the time is up"

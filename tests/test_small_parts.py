@@ -8,7 +8,7 @@ import pytest
 
 from ingest.clock import ReceiveClock
 from ingest.clock_check import ClockCheck
-from ingest.urls import redact_text, redact_url
+from ingest.urls import redact_text, redact_url, register_url_secrets
 from ingest.worker import Backoff
 from nvr.live_detection import REST_SECONDS, TICK_SECONDS, rest_after
 from nvr.times import TimeFormatError, format_instant, parse_instant
@@ -41,6 +41,17 @@ def test_passwords_are_redacted_wherever_they_appear() -> None:
     assert (redact_url("rtsp://10.0.0.5:554/live?user=admin&password=S3cret&channel=1")
             == "rtsp://10.0.0.5:554/live?user=admin&password=***&channel=1")
     assert redact_url("rtsps://u:p@h/x?PWD=abc&token=def") == "rtsps://u:***@h/x?PWD=***&token=***"
+    # a value in a URL runs to the next parameter, spaces, quotes and '#' in it (an audit: "?pwd=*** SpacePw2")
+    for typed in ("ab SpacePw2", "ab'QuotePw1", 'a"b', "ab#cd"):
+        assert redact_url(f"rtsp://h/x?user=admin&pwd={typed}&channel=1") == "rtsp://h/x?user=admin&pwd=***&channel=1"
+        assert redact_url(f"rtsp://h/x?password={typed}") == "rtsp://h/x?password=***"
+    assert redact_url("rtsp://h/x?user=admin&pass=PassPw3") == "rtsp://h/x?user=admin&pass=***"
+    # XMEye's DVRs take the login in the path
+    xmeye = "rtsp://10.0.0.7:554/user=admin_password=XmPw4_channel=1_stream=0.sdp?real_stream"
+    assert redact_url(xmeye) == "rtsp://10.0.0.7:554/user=admin_password=***_channel=1_stream=0.sdp?real_stream"
+    assert "XmPw4" not in redact_text(f"Connection refused: '{xmeye}'")
+    register_url_secrets("rtsp://h/x?pwd=ab SpacePw2")
+    assert "SpacePw2" not in redact_text("opening rtsp://h/x?pwd=ab SpacePw2 failed"), "free text: as registered"
 
 
 def test_clock_keeps_camera_durations_and_flags_jumps() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uvicorn
 
-from nvr.commands.run import STREAMS_CUT_SECONDS
+from nvr.commands.run import STREAMS_CUT_SECONDS, forwarding
 from nvr.district.app import create_district_app
 from nvr.district.catalog import DistrictCatalog
 from nvr.district.config import DistrictConfig
@@ -35,7 +35,10 @@ def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
     board = StatusBoard(config.mqtt, {s.id: s.prefix for s in config.stations}) if config.mqtt else None
     district = District(config, catalog, AccountStore(index), AuditLog(index), board, Reachability(config.stations))
     try:
+        # X-Forwarded-For only from `server.trusted_proxies`, as at a post (an audit: uvicorn's default believed any
+        # local process, which could forge the audit's address and escape the login throttle)
         uvicorn.run(create_district_app(district), host=config.server.host, port=config.server.port,
-                    log_config=None, log_level=log_level.lower(), timeout_graceful_shutdown=STREAMS_CUT_SECONDS)
+                    log_config=None, log_level=log_level.lower(), timeout_graceful_shutdown=STREAMS_CUT_SECONDS,
+                    **forwarding(config.server))
     finally:
         catalog.close()

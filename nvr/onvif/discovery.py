@@ -62,7 +62,9 @@ def device_address(xaddrs: Sequence[str]) -> str:
 
 def parse_address(text: str) -> tuple[str, int]:
     """`HOST`, `HOST:PORT` or `[IPv6]:PORT` as (host, port); the port defaults to WS-Discovery's 3702."""
-    problem = DiscoveryError(f"address: {text!r} is not HOST or HOST:PORT")
+    shown = text.rpartition("@")[2]  # a refusal repeats no user name or password typed into it (an audit)
+    problem = DiscoveryError(f"address: {shown!r} is not HOST or HOST:PORT" if shown == text else
+                             "address: give HOST or HOST:PORT alone (the camera's login goes in user and password)")
     try:
         parts = urlsplit(f"//{text.strip()}")
         host, port = parts.hostname, parts.port

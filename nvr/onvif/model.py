@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
-from ingest.urls import redact_url, with_credentials
+from ingest.urls import redact_text, redact_url, with_credentials
 
 NO_LOGIN = "give the camera's user name and password to read its streams"
 READ_AT_ONCE = 8  # cameras read side by side; a post's network and its cameras' small CPUs set the pace
@@ -21,7 +21,7 @@ class DeviceError(Exception):
     cases for a screen that words them in its own language: login, timeout, not_onvif, unreachable, other."""
 
     def __init__(self, message: str, reason: str = "other") -> None:
-        super().__init__(message)
+        super().__init__(redact_text(message))  # a device address typed with its login repeats no password
         self.reason = reason
 
 
