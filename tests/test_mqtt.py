@@ -144,6 +144,8 @@ def test_a_broker_away_slows_nothing_and_what_waited_arrives_when_it_is_back(
         station, _client = make_station(config)
         publisher = station.integrations.mqtt
         wait_for(lambda: publisher.connected and watcher.payloads("nvr/cua-hang/motion"), 20, "connected")
+        # recording under way before the broker goes (the camera's state is published before its first picture)
+        wait_for(lambda: station.segments("cua-hang", 0, 2**62), 20, "recording")
 
         broker.stop()  # SIGTERM: the watcher's session and its subscriptions are kept
         down_ms = round(time.time() * 1000)

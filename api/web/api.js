@@ -2,6 +2,7 @@
 import { t } from "./i18n.js";
 
 export class Unauthorized extends Error {}
+export const UNAUTHORIZED = "nvr-unauthorized"; // a window event: a call was refused for want of a session
 
 // The API's most common refusals, said in the page's language (the rest as the API words them). The field a
 // refusal names ("items[0].start: ...") is left out: the page says which field it is about.
@@ -28,7 +29,10 @@ export async function api(path, options = {}) {
     headers: { "Content-Type": "application/json", ...(options.headers || {}) },
     credentials: "same-origin",
   });
-  if (response.status === 401) throw new Unauthorized();
+  if (response.status === 401) {
+    window.dispatchEvent(new Event(UNAUTHORIZED)); // the session ended: whatever screen asked, the login comes back
+    throw new Unauthorized();
+  }
   const body = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
   if (!response.ok) {
     // our own errors carry a text; FastAPI's validation errors a list of {loc, msg}

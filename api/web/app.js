@@ -1,7 +1,7 @@
 // Entry point: login, then the grid (#/), one camera (#/camera/NAME), playback (#/playback?cameras=..&at=..),
 // the events page (#/events), camera health (#/health), the admins' camera page (#/cameras), motion search
 // (#/motion?camera=..&at=..), and for duty officers the cases (#/cases) and one case (#/case/ID).
-import { api, isStaff, Unauthorized } from "./api.js";
+import { api, isStaff, UNAUTHORIZED, Unauthorized } from "./api.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
 import { showCase, showCases } from "./cases.js";
@@ -16,6 +16,7 @@ import { setZone } from "./timefmt.js";
 
 const view = document.getElementById("view");
 let leave = () => {};
+let signedIn = false; // a screen is shown to a logged-in user
 
 function logIn(username, password) {
   return fetch("/api/auth/login", {
@@ -34,12 +35,14 @@ function showForm(template) {
   return view.querySelector("form");
 }
 
-function showLogin() {
+function showLogin(why = "") {
+  signedIn = false;
   for (const id of ["logout", "cameras-link", "health-link", "playback-link", "events-link", "motion-link", "cases-link"]) {
     document.getElementById(id).hidden = true;
   }
   document.getElementById("who").textContent = "";
   const form = showForm("login-template");
+  view.querySelector("#login-error").textContent = why;
   form.addEventListener("submit", async (submit) => {
     submit.preventDefault();
     const data = new FormData(form);
@@ -80,11 +83,16 @@ function showPasswordChange(me) {
   });
 }
 
+let routing = 0; // counts the routes taken: one overtaken by a later (a quick click on) shows nothing more
+
 async function route() {
+  const mine = ++routing;
   leave();
   leave = () => {};
   try {
     const me = await api("/api/auth/me");
+    if (mine !== routing) return;
+    signedIn = true;
     setZone(me.timezone);
     document.getElementById("who").textContent = `${me.username} (${t(`role_${me.role}`)})`;
     document.getElementById("logout").hidden = false;
@@ -100,16 +108,23 @@ async function route() {
     const [path, search] = location.hash.slice(1).split("?");
     const camera = path.match(/^\/camera\/(.+)$/);
     const caseId = path.match(/^\/case\/(\d+)$/);
-    if (path === "/cameras") leave = await showCameras(view, me);
-    else if (path === "/health") leave = await showHealth(view);
-    else if (path === "/playback") leave = await showPlayback(view, me, new URLSearchParams(search));
-    else if (path === "/events") leave = await showEventSearch(view, me);
-    else if (path === "/motion") leave = await showMotionSearch(view, new URLSearchParams(search));
-    else if (path === "/cases") leave = await showCases(view, me);
-    else if (caseId) leave = await showCase(view, me, Number(caseId[1]));
-    else leave = camera ? await showCamera(view, decodeURIComponent(camera[1]), me) : await showGrid(view);
+    let shown;
+    if (path === "/cameras") shown = await showCameras(view, me);
+    else if (path === "/health") shown = await showHealth(view);
+    else if (path === "/playback") shown = await showPlayback(view, me, new URLSearchParams(search));
+    else if (path === "/events") shown = await showEventSearch(view, me);
+    else if (path === "/motion") shown = await showMotionSearch(view, new URLSearchParams(search));
+    else if (path === "/cases") shown = await showCases(view, me);
+    else if (caseId) shown = await showCase(view, me, Number(caseId[1]));
+    else shown = camera ? await showCamera(view, decodeURIComponent(camera[1]), me) : await showGrid(view);
+    // a screen overtaken while it loaded is left at once (its live views, polls and sockets with it): an audit
+    // found a grid left this way kept its pictures open for good
+    if (mine !== routing) shown?.();
+    else leave = shown ?? (() => {});
   } catch (error) {
-    if (error instanceof Unauthorized) showLogin();
+    if (error instanceof Unauthorized) {
+      if (!view.querySelector("#login-error")) showLogin(); // else shown already, saying the session ended
+    }
     else view.textContent = error.message;
   }
 }
@@ -129,6 +144,13 @@ document.getElementById("logout").addEventListener("click", async () => {
   showLogin();
 });
 window.addEventListener("hashchange", route);
+// A session that ended while a screen was shown (its 12 hours, a logout or a password change elsewhere): the
+// login form, saying so, instead of a screen frozen on its last pictures (an audit).
+window.addEventListener(UNAUTHORIZED, () => {
+  if (!signedIn) return;
+  disconnectEvents();
+  showLogin(t("session_over"));
+});
 // Every form is answered by script: one submitted before its handler is attached (a screen still loading)
 // must not reload the page with its fields in the address.
 document.addEventListener("submit", (submit) => submit.preventDefault(), true);

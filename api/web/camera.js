@@ -1,6 +1,6 @@
 // One camera: its live picture, its recordings on a timeline to play from any moment, and clip export.
 import { api, clipUrl } from "./api.js";
-import { badgeHtml, displayName } from "./grid.js";
+import { badgeHtml, displayName, STATUS_POLL_MS } from "./grid.js";
 import { applyTexts, t } from "./i18n.js";
 import { keepLive } from "./live.js";
 import { mountPlayer } from "./playback.js";
@@ -18,6 +18,12 @@ export async function showCamera(view, name, me) {
   root.querySelector(".name").textContent = displayName(camera);
   root.querySelector(".place").textContent = camera.location;
   root.querySelector(".badges").innerHTML = badgeHtml(camera, false);
+  // its status kept current, as on the grid (an audit: a camera that went offline here froze without a word)
+  const status = setInterval(async () => {
+    try {
+      root.querySelector(".badges").innerHTML = badgeHtml(await api(`/api/cameras/${encodeURIComponent(name)}`), false);
+    } catch { /* the next look may answer */ }
+  }, STATUS_POLL_MS);
   const live = root.querySelector(".live");
   let stopLive = keepLive(live, name, "main");
   const sound = root.querySelector(".sound");
@@ -49,6 +55,7 @@ export async function showCamera(view, name, me) {
   });
 
   return () => {
+    clearInterval(status);
     playback.close();
     stopLive();
   };

@@ -25,6 +25,7 @@ export function playbackHash(cameras, at, eventId = null) {
 export function eventItem(event, cameraName, item = document.createElement("li")) {
   item.dataset.event = event.id;
   item.dataset.camera = event.camera;
+  item.dataset.version = `${event.updated_ms || 0}:${event.ack ? 1 : 0}`; // what the item shows of it
   item.classList.toggle("acked", Boolean(event.ack));
   const snapshot = event.has_snapshot ? `<img alt="" src="${snapshotUrl(event)}">` : "";
   item.innerHTML = `${snapshot}<div><strong></strong> <span class="what"></span><br><time></time> <span class="ack-mark"></span></div>`;

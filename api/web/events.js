@@ -1,4 +1,7 @@
 // The live event stream (WebSocket). Listeners get every event update; the socket reconnects by itself.
+import { UNAUTHORIZED } from "./api.js";
+
+const SESSION_ENDED = 4401; // the station's close code when the session is over (api/connections.py)
 const listeners = new Set();
 let socket = null;
 let retryMs = 1000;
@@ -17,10 +20,14 @@ export function connectEvents() {
     const update = JSON.parse(message.data);
     for (const listener of listeners) listener(update);
   });
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (closed) => {
     socket = null;
+    if (closed.code === SESSION_ENDED) {  // logged out, password changed: no use trying again
+      window.dispatchEvent(new Event(UNAUTHORIZED));
+      return;
+    }
     setTimeout(connectEvents, retryMs);
-    retryMs = Math.min(retryMs * 2, 30000);
+    retryMs = Math.min(retryMs * 2, 10000); // the grid's poll brings what was missed meanwhile
   });
 }
 

@@ -2,14 +2,16 @@
 // to 6x6), with status badges, alerts (a highlight and a sound that can be muted), any camera full screen
 // (its main stream), and the event feed, whose items play the event's footage.
 import { alarm, isMuted, setMuted } from "./alarm.js";
-import { api } from "./api.js";
+import { api, Unauthorized } from "./api.js";
 import { eventItem } from "./eventlist.js";
 import { connectEvents, onEvent } from "./events.js";
 import { applyTexts, t } from "./i18n.js";
 import { keepLive } from "./live.js";
 
-const STATUS_POLL_MS = 5000;
+export const STATUS_POLL_MS = 5000; // cameras' status, and the latest events (what the event stream missed while down)
 const ALERT_HOLD_MS = 10000; // a tile stays highlighted this long after its motion event ends
+const ALARM_GAP_MS = 2000; // a burst of events sounds once
+const SEEN_KEPT = 5000; // event ids remembered, so that an update of one is no new alarm
 const LAYOUTS = [2, 3, 4, 5, 6];
 const LAYOUT_KEY = "nvr-layout";
 const FEED_LENGTH = 50;
@@ -34,9 +36,15 @@ export function cameraCheckbox(camera, checked) {
   return label;
 }
 
+function escaped(text) {
+  return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 export function badgeHtml(camera, alerting) {
   const badges = [];
-  if (camera.status !== "online") badges.push(`<span class="badge offline">${t(camera.status === "offline" ? "offline" : "connecting")}</span>`);
+  // why it is offline, as the camera's status says it (an audit: operators saw "offline" and never why)
+  const why = camera.status === "offline" && camera.last_error ? ` title="${escaped(camera.last_error)}"` : "";
+  if (camera.status !== "online") badges.push(`<span class="badge offline"${why}>${t(camera.status === "offline" ? "offline" : "connecting")}</span>`);
   if (camera.mode === "ir") badges.push(`<span class="badge night">${t("night")}</span>`);
   if (camera.tamper) badges.push(`<span class="badge tamper">${t("tamper")}</span>`);
   if (camera.raining) badges.push(`<span class="badge weather">${t("raining")}</span>`);
@@ -66,7 +74,14 @@ export async function showGrid(view) {
   const feed = view.querySelector("#feed");
   const bar = view.querySelector(".grid-bar");
   const tiles = new Map(); // name -> { tile, camera, stop, quality }
-  const alerts = new Map(); // camera -> time the highlight ends (Infinity while the event is open)
+  // camera -> (event id -> time its highlight ends, Infinity while open): an acknowledgement ends its own event's
+  const alerts = new Map();
+  const seen = new Set(); // the events this screen has had
+  const unreachable = document.createElement("div");
+  unreachable.className = "unreachable";
+  unreachable.hidden = true;
+  unreachable.setAttribute("role", "alert");
+  view.querySelector(".wall").prepend(unreachable);
 
   const cameras = await api("/api/cameras");
   for (const camera of cameras) {
@@ -134,47 +149,81 @@ export async function showGrid(view) {
   const render = () => {
     const now = Date.now();
     for (const [name, { tile, camera }] of tiles) {
-      const alerting = (alerts.get(name) ?? 0) > now;
+      const alerting = [...(alerts.get(name)?.values() ?? [])].some((until) => until > now);
       tile.classList.toggle("alerting", alerting);
       tile.classList.toggle("offline", camera.status !== "online");
       tile.querySelector(".badges").innerHTML = badgeHtml(camera, alerting);
     }
   };
+  // An event the feed has not had goes in by its id (newest first); an update of one it has changes it in place,
+  // and one that has left the feed stays out (an audit: the end of an old event came back on top, sounding).
+  const showInFeed = (event, fresh) => {
+    const entry = tiles.get(event.camera);
+    if (!entry) return;
+    const known = feed.querySelector(`[data-event="${event.id}"]`);
+    if (known?.dataset.version === `${event.updated_ms || 0}:${event.ack ? 1 : 0}`) return; // as shown (its picture too)
+    if (!known && !fresh) return;
+    const item = eventItem(event, displayName(entry.camera), known || undefined);
+    if (known) return;
+    const after = [...feed.children].find((other) => Number(other.dataset.event) < event.id);
+    feed.insertBefore(item, after ?? null);
+    while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
+  };
+  let lastAlarm = 0;
+  // Returns true for an alert the screen has not had: its sound is due.
+  const note = (event) => {
+    const fresh = !seen.has(event.id);
+    seen.add(event.id);
+    if (seen.size > SEEN_KEPT) seen.delete(seen.values().next().value);
+    showInFeed(event, fresh);
+    const held = alerts.get(event.camera) ?? new Map();
+    alerts.set(event.camera, held);
+    const ended = event.end_ms ? Math.min(Date.now(), event.end_ms) + ALERT_HOLD_MS : Infinity;
+    if (event.ack || !isAlert(event) || ended <= Date.now()) held.delete(event.id); // seen to, or long over
+    else held.set(event.id, ended);
+    return fresh && held.has(event.id);
+  };
+  const sound = () => {
+    if (Date.now() - lastAlarm < ALARM_GAP_MS) return;
+    lastAlarm = Date.now();
+    alarm();
+  };
+  const latestEvents = async () => (await api(`/api/events?limit=${FEED_LENGTH}`)).reverse(); // oldest first
+
+  // Every poll: the cameras' status (a camera added or removed rebuilds the grid), and the latest events, which
+  // bring what the event stream missed while the station was away, and the ends and acknowledgements with it.
   const refresh = async () => {
-    for (const camera of await api("/api/cameras")) {
-      const entry = tiles.get(camera.name);
-      if (entry) entry.camera = camera;
+    let cameraList;
+    try {
+      cameraList = await api("/api/cameras");
+      unreachable.hidden = true;
+    } catch (failure) {
+      if (failure instanceof Unauthorized) throw failure;
+      unreachable.textContent = t("station_unreachable");
+      unreachable.hidden = false;
+      return;
     }
+    const names = new Set(cameraList.map((camera) => camera.name));
+    if (names.size !== tiles.size || [...names].some((name) => !tiles.has(name))) {
+      window.dispatchEvent(new HashChangeEvent("hashchange")); // the route shows the grid again
+      return;
+    }
+    for (const camera of cameraList) tiles.get(camera.name).camera = camera;
+    if ((await latestEvents()).map(note).some(Boolean)) sound();
     render();
   };
   const poll = setInterval(() => refresh().catch(() => {}), STATUS_POLL_MS);
   const redraw = setInterval(render, 1000);
   render();
 
-  // Returns true when the event is new to the feed.
-  const addToFeed = (event) => {
-    const entry = tiles.get(event.camera);
-    if (!entry) return false;
-    const known = feed.querySelector(`[data-event="${event.id}"]`);
-    const item = eventItem(event, displayName(entry.camera), known || undefined);
-    if (known) return false;
-    feed.prepend(item);
-    while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
-    return true;
-  };
-
   try {
-    for (const event of (await api("/api/events?limit=20")).reverse()) addToFeed(event);
+    (await latestEvents()).forEach(note); // what is open now is highlighted, without a sound
   } catch { /* events arrive with detection; the feed stays empty until then */ }
+  render();
   connectEvents();
   const unsubscribe = onEvent((event) => {
-    const fresh = addToFeed(event);
-    if (event.ack) alerts.delete(event.camera); // somebody has seen it
-    else if (isAlert(event)) {
-      alerts.set(event.camera, event.end_ms ? Date.now() + ALERT_HOLD_MS : Infinity);
-      if (fresh) alarm();
-      render();
-    }
+    if (note(event)) sound();
+    render();
   });
 
   return () => {

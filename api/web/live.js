@@ -47,22 +47,29 @@ export async function playLive(video, camera, quality, audio = false) {
   return peer;
 }
 
-// Keeps a tile's live picture up: reconnects when the connection drops (camera or network back).
+// Keeps a tile's live picture up: reconnects when the connection drops (camera or network back). Stopped while
+// a connection is being made, that connection is closed as it arrives (an audit: a page left before its tiles
+// connected kept their views open, until the account's limit left every tile black).
 export function keepLive(video, camera, quality, audio = false) {
   let peer = null;
   let stopped = false;
   const connect = async () => {
     if (stopped) return;
     try {
-      peer = await playLive(video, camera, quality, audio);
+      const made = await playLive(video, camera, quality, audio);
+      if (stopped) {
+        made.close();
+        return;
+      }
+      peer = made;
       peer.addEventListener("connectionstatechange", () => {
-        if (["failed", "disconnected", "closed"].includes(peer.connectionState) && !stopped) {
-          peer.close();
+        if (["failed", "disconnected", "closed"].includes(made.connectionState) && !stopped) {
+          made.close();
           setTimeout(connect, 3000);
         }
       });
     } catch {
-      setTimeout(connect, 5000);
+      if (!stopped) setTimeout(connect, 5000);
     }
   };
   connect();
