@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from nvr.station import Station
 from storage.clock import now_ms
-from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config
+from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
 from tests.support.web import chromium, log_in, serving
 from tests.test_auth import login
@@ -41,7 +41,8 @@ def admin_client(station: Station) -> TestClient:
 
 def test_a_grid_left_before_its_tiles_connect_leaves_no_live_view_open(station: Station) -> None:
     """The page's peer connections are counted as the browser makes them: once the grid is left, every one is
-    closed, also those whose offer was still being answered when it was left."""
+    closed, also those whose offer was still being answered when it was left, and the station ends their views."""
+    since = now_ms()
     with serving(station) as base, chromium() as browser:
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.add_init_script(PEERS_COUNTED)
@@ -56,6 +57,14 @@ def test_a_grid_left_before_its_tiles_connect_leaves_no_live_view_open(station: 
         page.wait_for_function("() => window.peers.length >= 24", timeout=20_000)
         page.evaluate("location.hash = '#/events'")
         page.wait_for_function("() => window.peers.every(p => p.signalingState === 'closed')", timeout=20_000)
+        # a view closed before its DTLS was up is ended when its consent lapses (aioice: six checks 5 s apart)
+        wait_for(lambda: views(station, "live_stop", since) == views(station, "live_start", since) > 0, 50,
+                 "the station to end every view the grid started")
+
+
+def views(station: Station, action: str, since_ms: int) -> int:
+    """Live views started or ended for the operator since `since_ms`, as the station audits them."""
+    return len(station.audit.entries(start_ms=since_ms, end_ms=2**62, action=action, username=OPERATOR))
 
 
 # every RTCPeerConnection the page makes, kept in window.peers
