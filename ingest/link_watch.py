@@ -16,7 +16,6 @@ milliseconds): a recorder with sixteen channels of one DVR opens them side by si
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import socket
 import stat
@@ -26,7 +25,6 @@ from collections.abc import Callable, Iterator
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-log = logging.getLogger(__name__)
 DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322}
 CHECK_SECONDS = 0.5  # how often the watch looks at the links
 LOOK_FIRST, LOOK_MAX = 0.005, 0.1  # s between looks for the socket of an open under way, growing

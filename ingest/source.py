@@ -115,21 +115,20 @@ class OpenedSource:
     def _timed_packets(self, stop: threading.Event, stall_seconds: float) -> Iterator[av.Packet]:
         """One pass over the container. RTSP delivers the first keyframe without timestamps (before the
         first RTCP report); it gets the time of one frame before the packet that follows, not dropped."""
-        last_video = time.monotonic()
         untimed: av.Packet | None = None
         link = self._link
-        link.watch(stall_seconds)
+        link.watch(stall_seconds)  # the link keeps the last picture's time, for the watch and for the check below
         try:
             for packet in self.container.demux():
                 if stop.is_set():
                     return
                 if packet.stream is not self.stream or packet.size == 0:
-                    if time.monotonic() - last_video > stall_seconds:
+                    if time.monotonic() - link.last_video > stall_seconds:
                         raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")
                     if packet.stream is self.audio and packet.dts is not None and packet.size:
                         yield packet
                     continue
-                last_video = link.last_video = time.monotonic()
+                link.last_video = time.monotonic()
                 if packet.dts is None:
                     untimed = packet if packet.is_keyframe else untimed
                     continue

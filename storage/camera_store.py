@@ -81,7 +81,7 @@ class CameraStore:
                 settings=json.dumps(settings, sort_keys=True), managed_by=managed_by, updated_ms=now_ms,
                 removed_ms=None))
             title, location = str(settings.get("title") or ""), str(settings.get("location") or "")
-            if self._latest_place(session, camera_id) != (title, location):
+            if self._place(session, camera_id, None) != (title, location):
                 session.add(CameraPlaceRow(camera_id=camera_id, since_ms=now_ms, title=title, location=location))
 
     def place(self, name: str, at_ms: int) -> tuple[str, str] | None:
@@ -92,19 +92,17 @@ class CameraStore:
                                                                   CameraRow.name == name))
             if camera_id is None:
                 return None
-            return self._latest_place(session, camera_id, at_ms) or self._latest_place(session, camera_id, None,
-                                                                                       first=True)
+            return self._place(session, camera_id, at_ms)
 
     @staticmethod
-    def _latest_place(session: Session, camera_id: int, at_ms: int | None = None,
-                      first: bool = False) -> tuple[str, str] | None:
-        """The camera's place at `at_ms` (None: its newest), or with `first` its first."""
+    def _place(session: Session, camera_id: int, at_ms: int | None) -> tuple[str, str] | None:
+        """The camera's place at `at_ms` (None: its newest); before its first, the first."""
         query = select(CameraPlaceRow.title, CameraPlaceRow.location).where(CameraPlaceRow.camera_id == camera_id)
-        if at_ms is not None:
-            query = query.where(CameraPlaceRow.since_ms <= at_ms)
-        order = (CameraPlaceRow.since_ms, CameraPlaceRow.id) if first else (CameraPlaceRow.since_ms.desc(),
-                                                                            CameraPlaceRow.id.desc())
-        found = session.execute(query.order_by(*order).limit(1)).first()
+        newest_first = query.order_by(CameraPlaceRow.since_ms.desc(), CameraPlaceRow.id.desc()).limit(1)
+        found = session.execute(newest_first if at_ms is None else
+                                newest_first.where(CameraPlaceRow.since_ms <= at_ms)).first()
+        if found is None and at_ms is not None:
+            found = session.execute(query.order_by(CameraPlaceRow.since_ms, CameraPlaceRow.id).limit(1)).first()
         return None if found is None else (found[0], found[1])
 
     def _set_aside(self, session: Session, row: CameraRow, now_ms: int) -> None:

@@ -21,11 +21,17 @@ export function playbackHash(cameras, at, eventId = null) {
   return `#/playback?${query}`;
 }
 
+// What a list item shows of an event changes with this (its picture with `updated_ms`): an item of the same version
+// needs no redraw, which would fetch its snapshot again.
+export function eventVersion(event) {
+  return `${event.updated_ms || 0}:${event.ack ? 1 : 0}`;
+}
+
 // A list item (new, or `item` redrawn): snapshot, camera, type, time, who acknowledged it; a click plays it.
 export function eventItem(event, cameraName, item = document.createElement("li")) {
   item.dataset.event = event.id;
   item.dataset.camera = event.camera;
-  item.dataset.version = `${event.updated_ms || 0}:${event.ack ? 1 : 0}`; // what the item shows of it
+  item.dataset.version = eventVersion(event);
   item.classList.toggle("acked", Boolean(event.ack));
   const snapshot = event.has_snapshot ? `<img alt="" src="${snapshotUrl(event)}">` : "";
   item.innerHTML = `${snapshot}<div><strong></strong> <span class="what"></span><br><time></time> <span class="ack-mark"></span></div>`;

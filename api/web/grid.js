@@ -3,7 +3,7 @@
 // (its main stream), and the event feed, whose items play the event's footage.
 import { alarm, isMuted, setMuted } from "./alarm.js";
 import { api, Unauthorized } from "./api.js";
-import { eventItem } from "./eventlist.js";
+import { eventItem, eventVersion } from "./eventlist.js";
 import { connectEvents, onEvent } from "./events.js";
 import { applyTexts, t } from "./i18n.js";
 import { keepLive } from "./live.js";
@@ -161,12 +161,13 @@ export async function showGrid(view) {
     const entry = tiles.get(event.camera);
     if (!entry) return;
     const known = feed.querySelector(`[data-event="${event.id}"]`);
-    if (known?.dataset.version === `${event.updated_ms || 0}:${event.ack ? 1 : 0}`) return; // as shown (its picture too)
-    if (!known && !fresh) return;
-    const item = eventItem(event, displayName(entry.camera), known || undefined);
-    if (known) return;
+    if (known) {
+      if (known.dataset.version !== eventVersion(event)) eventItem(event, displayName(entry.camera), known);
+      return;
+    }
+    if (!fresh) return;
     const after = [...feed.children].find((other) => Number(other.dataset.event) < event.id);
-    feed.insertBefore(item, after ?? null);
+    feed.insertBefore(eventItem(event, displayName(entry.camera)), after ?? null);
     while (feed.children.length > FEED_LENGTH) feed.lastElementChild.remove();
   };
   let lastAlarm = 0;
