@@ -122,6 +122,8 @@ class OpenedSource:
             for packet in self.container.demux():
                 if stop.is_set():
                     return
+                if link.cut:  # what FFmpeg gives after the cut is what it had part read: a cut frame, the end's flush
+                    break
                 if packet.stream is not self.stream or packet.size == 0:
                     if time.monotonic() - link.last_video > stall_seconds:
                         raise StallError(f"no video for {stall_seconds:.0f} s (stalled stream)")

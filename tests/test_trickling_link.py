@@ -22,11 +22,12 @@ def test_a_trickling_link_ends_the_read_after_the_stall_limit() -> None:
     with RtspServer(["cam0"]) as server, TricklingLink(server.port, after_seconds=1.5) as link:
         source = open_source(f"rtsp://127.0.0.1:{link.port}/cam0", SourceOptions(transport="tcp"))
         outcome: list[BaseException | None] = []
+        given_after_cut: list[int] = []  # sizes of packets given once the link was cut (a frame FFmpeg had part read)
 
         def read() -> None:
             try:
-                for _packet in source.packets(threading.Event(), 2.0):
-                    pass
+                given_after_cut.extend(packet.size for packet in source.packets(threading.Event(), 2.0)
+                                       if source._link.cut)
                 outcome.append(None)
             except Exception as exc:
                 outcome.append(exc)
@@ -42,6 +43,7 @@ def test_a_trickling_link_ends_the_read_after_the_stall_limit() -> None:
             reader.join(5)
             source.close()
         assert isinstance(outcome[0], StallError) and "trickling link" in str(outcome[0]), outcome
+        assert given_after_cut == [], "a frame cut short by the cut went on to the recorder"
         assert time.monotonic() - began < 10, "cut about 2 s after the last picture"
 
 
