@@ -19,6 +19,7 @@ from ingest.urls import redact_url
 from nvr.config import CameraConfig, validation_problems
 from nvr.station import Station
 from storage.accounts import User
+from storage.camera_store import NameNotFreeYet
 
 router = APIRouter(prefix="/api/cameras")
 
@@ -61,12 +62,16 @@ async def add_camera(new: NewCamera, request: Request, admin: User = Depends(adm
 
 async def add_new_camera(station: Station, settings: dict[str, Any], admin: User, request: Request,
                          origin: str = "") -> dict[str, Any]:
-    """Add a camera (400 for a bad setting, 409 for a name in use), audited with `origin` after its URL."""
+    """Add a camera (400 for a bad setting, 409 for a name in use or removed seconds ago), audited with `origin`
+    after its URL."""
     camera = _validated(settings)
     if station.camera(camera.name) is not None:
         raise HTTPException(409,
                             f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
-    await asyncio.to_thread(station.put_camera, camera)
+    try:
+        await asyncio.to_thread(station.put_camera, camera)
+    except NameNotFreeYet as exc:
+        raise HTTPException(409, str(exc), headers={"Retry-After": str(exc.wait_seconds)}) from None
     await record_audit(station, "camera_add", username=admin.username, camera=camera.name,
                        detail=_detail(camera) + origin, remote=remote_address(request))
     return describe_camera(station, camera.name)

@@ -9,13 +9,14 @@ from then on, and the file's entry for it is ignored (with a log line).
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
 
 from nvr.config import CameraConfig, Config
-from storage.camera_store import CameraStore, StoredCamera
+from storage.camera_store import CameraStore, NameNotFreeYet, StoredCamera
 
 log = logging.getLogger(__name__)
 DISABLED = "disabled"  # why a camera that is not recorded is offline (the API's last_error, MQTT's reason)
@@ -49,7 +50,13 @@ def seed_from_config(config: Config, store: CameraStore, now_ms: int) -> None:
                          "file is ignored", camera.name)
             continue
         if current is None or current.settings != settings or current.removed:
-            store.put(camera.name, settings, "config", now_ms)
+            try:
+                store.put(camera.name, settings, "config", now_ms)
+            except NameNotFreeYet as exc:  # taken out of the file and put back within seconds, across two starts
+                log.info("%s: waiting", exc)
+                time.sleep(exc.wait_seconds)
+                now_ms += exc.wait_seconds * 1000
+                store.put(camera.name, settings, "config", now_ms)
     in_file = {camera.name for camera in config.cameras}
     for current in stored.values():
         if current.managed_by == "config" and not current.removed and current.name not in in_file:

@@ -33,6 +33,10 @@ MANAGERS = ("config", "catalog")  # config.yaml's list, or the API and the CLI
 SET_ASIDE = "~"  # joins a removed camera's name and removal time, when its name is taken again: no camera name has it
 NAME_KEPT = 32  # characters of the name kept in the set-aside row's
 REMOVAL_NOTICED_MS = 3000  # a recorder stops a removed camera within this (it polls the catalog every 2 s)
+HELD_FRAMES_MS = 7000  # a camera sending at connect the frames it held stamps its first pictures up to this early
+# a removed camera's name is free again this long after the removal: rows are told apart by their time (before
+# REMOVAL_NOTICED_MS after it: the old camera's), so the new camera's first pictures must come after that
+NAME_FREE_AFTER_MS = REMOVAL_NOTICED_MS + HELD_FRAMES_MS
 OWNED = (SegmentRow, OutageRow, EventRow, MotionGridRow, CaseItemRow, BookmarkRow,  # what a camera recorded,
          CameraPlaceRow)  # and where it stood meanwhile
 
@@ -44,6 +48,17 @@ class StoredCamera:
     managed_by: str
     recorder: int | None
     removed: bool
+
+
+class NameNotFreeYet(Exception):
+    """A removed camera's name asked for again before NAME_FREE_AFTER_MS passed since its removal."""
+
+    def __init__(self, name: str, removed_ago_ms: int) -> None:
+        self.name = name
+        self.wait_seconds = max(1, -(-(NAME_FREE_AFTER_MS - removed_ago_ms) // 1000))  # whole seconds, rounded up
+        super().__init__(f"the camera {name!r} was removed {removed_ago_ms / 1000:.0f} s ago: its name can be "
+                         f"taken again in {self.wait_seconds} s (until then what its recorder is still finishing "
+                         "could not be told from the new camera's)")
 
 
 def set_aside_from(candidate: str, name: str) -> bool:
@@ -70,12 +85,15 @@ class CameraStore:
         return next((camera for camera in self.all(removed=True) if camera.name == name), None)
 
     def put(self, name: str, settings: dict[str, Any], managed_by: str, now_ms: int) -> None:
-        """Add or change a camera (a removed one's name is taken again by a new camera); its recorder is kept."""
+        """Add or change a camera (a removed one's name is taken again by a new camera); its recorder is kept.
+        NameNotFreeYet within NAME_FREE_AFTER_MS of the name's removal."""
         assert managed_by in MANAGERS
         camera_id = self._index.camera_id(name)
         with self._index.session() as session, session.begin():
             row = session.get(CameraRow, camera_id)
             if row is not None and row.removed_ms is not None:
+                if 0 <= now_ms - row.removed_ms < NAME_FREE_AFTER_MS:  # (a clock set back since: not waited for)
+                    raise NameNotFreeYet(name, now_ms - row.removed_ms)
                 self._set_aside(session, row, now_ms)
             session.execute(update(CameraRow).where(CameraRow.id == camera_id).values(
                 settings=json.dumps(settings, sort_keys=True), managed_by=managed_by, updated_ms=now_ms,

@@ -11,7 +11,7 @@ import pytest
 from nvr.cameras import seed_from_config
 from nvr.district.post_export import _same_camera
 from storage.accounts import AccountStore
-from storage.camera_store import CameraStore, set_aside_from
+from storage.camera_store import HELD_FRAMES_MS, NAME_FREE_AFTER_MS, CameraStore, NameNotFreeYet, set_aside_from
 from storage.index import RecordingIndex, Segment
 from storage.layout import segment_relpath
 from storage.reconcile import reconcile
@@ -73,7 +73,7 @@ def test_a_grant_given_while_the_name_was_free_goes_with_the_new_camera(index: R
     store.remove("cong", T + 1000)
     accounts.add("ho-b", "household-pass", "viewer")
     accounts.grant("ho-b", ["cong"])
-    store.put("cong", {"record_url": "rtsp://new"}, "catalog", T + 2000)
+    store.put("cong", {"record_url": "rtsp://new"}, "catalog", T + 1000 + NAME_FREE_AFTER_MS)
     accounts.forget_cached()
     assert accounts.get_required("ho-b").cameras == frozenset({"cong"})
 
@@ -163,3 +163,23 @@ def test_the_journals_written_at_start_leave_nothing_running(tmp_path: Path) -> 
         assert len(list(index.all_segments())) == 3 and not CatalogJournal(journal_path(tmp_path, 0), "post").pending
     finally:
         index.close()
+
+
+def test_a_name_is_taken_again_only_once_rows_can_be_told_apart_by_their_time(index: RecordingIndex) -> None:
+    """Rows reaching the catalog after a name was taken again go by their time: begun within REMOVAL_NOTICED_MS of
+    the old camera's removal, to the old camera. A camera added a second after the removal had its first pictures
+    (and a camera sending the frames it held at connect, seconds of them) given to the old camera: the name is
+    refused, saying how long to wait, until the new camera's first pictures cannot fall in that time."""
+    store = CameraStore(index)
+    store.put("ngo", {"record_url": "rtsp://old"}, "catalog", T)
+    store.remove("ngo", T + 10_000)
+    with pytest.raises(NameNotFreeYet) as refused:
+        store.put("ngo", {"record_url": "rtsp://new"}, "catalog", T + 11_000)
+    assert refused.value.wait_seconds == 9 and "in 9 s" in str(refused.value), str(refused.value)
+    with pytest.raises(NameNotFreeYet):
+        store.put("ngo", {"record_url": "rtsp://new"}, "catalog", T + 10_000 + NAME_FREE_AFTER_MS - 1)
+    assert [c.name for c in store.all()] == [], "nothing changed by the refusal"
+    taken = T + 10_000 + NAME_FREE_AFTER_MS
+    store.put("ngo", {"record_url": "rtsp://new"}, "catalog", taken)
+    index.add_new_segments([Segment("ngo", "ngo/day/first.mp4", taken - HELD_FRAMES_MS, taken + 2000, 10)])
+    assert [s.camera for s in index.all_segments()] == ["ngo"], "the new camera's earliest held frames are its own"

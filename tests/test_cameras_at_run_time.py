@@ -60,6 +60,12 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     old_event = station.events.open("cho-moi", "motion", first_old.start_ms + 100, 0.9, [])
     station.events.update(old_event.id, end_ms=first_old.start_ms + 600)
     assert client.delete("/api/cameras/cho-moi").status_code == 204
+    # taken again within seconds of the removal, the new camera's first pictures could not be told from the old
+    # one's last: refused, saying when (storage/camera_store.py)
+    again = {"name": "cho-moi", "record_url": cameras.url("cam2")}
+    early = client.post("/api/cameras", json=again)
+    assert early.status_code == 409 and "can be taken again in" in early.json()["detail"], early.text
+    assert 1 <= int(early.headers["Retry-After"]) <= 10
     # the grant goes with the camera: a camera added later under the name may be somebody else's
     assert station.accounts.get_required("nha-cho").cameras == frozenset()
     assert client.get("/api/cameras/cho-moi").status_code == 404
@@ -75,7 +81,7 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     folder = config.segments_dir / "cho-moi"
     wait_for(lambda: {p.relative_to(config.segments_dir).as_posix() for p in folder.rglob("*.mp4")}
              <= {s.path for s in station.index.segments("cho-moi", 0, 2**62)}, 10, "the old camera's footage indexed")
-    assert client.post("/api/cameras", json={"name": "cho-moi", "record_url": cameras.url("cam2")}).status_code == 201
+    wait_for(lambda: client.post("/api/cameras", json=again).status_code == 201, 15, "the name free again")
     station.accounts.add("nha-moi", "household-pass", "viewer")
     station.accounts.grant("nha-moi", ["cho-moi"])
     token = client.post("/api/auth/login", json={"username": "nha-moi", "password": "household-pass"}).json()["token"]
@@ -161,5 +167,7 @@ def test_nvr_camera_commands_reach_a_running_station(cameras: RtspServer, tmp_pa
     refused = nvr("add", "ngo-4", "--record-url", "ftp://x")
     assert refused.returncode == 2 and "record_url" in refused.stderr
     assert nvr("rm", "ngo-3").returncode == 0
+    soon = nvr("add", "ngo-3", "--record-url", cameras.url("cam1"))
+    assert soon.returncode == 2 and "can be taken again in" in soon.stderr, soon.stderr
     wait_for(lambda: client.get("/api/cameras/ngo-3").status_code == 404, 10, "the removed camera gone")
     assert nvr("rm", "ngo-3").returncode == 2

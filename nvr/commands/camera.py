@@ -20,7 +20,7 @@ from nvr.commands.user import CONSOLE
 from nvr.config import CameraConfig, Config, validation_problems
 from nvr.station_identity import station_id
 from storage.audit import AuditLog
-from storage.camera_store import CameraStore
+from storage.camera_store import CameraStore, NameNotFreeYet
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 
@@ -82,7 +82,11 @@ def _save(store: CameraStore, audit: AuditLog, action: str, settings: dict[str, 
     except ValidationError as exc:
         print("\n".join(validation_problems(exc)), file=sys.stderr)
         return 2
-    store.put(camera.name, camera_settings(camera), "catalog", now_ms())
+    try:
+        store.put(camera.name, camera_settings(camera), "catalog", now_ms())
+    except NameNotFreeYet as exc:
+        print(exc, file=sys.stderr)
+        return 2
     audit.record(f"camera_{action}", username=CONSOLE, camera=camera.name,
                  detail=f"record_url {redact_url(camera.record_url)}{origin}")
     print(f"{action} {name}: done")
