@@ -183,3 +183,20 @@ def test_a_name_is_taken_again_only_once_rows_can_be_told_apart_by_their_time(in
     store.put("ngo", {"record_url": "rtsp://new"}, "catalog", taken)
     index.add_new_segments([Segment("ngo", "ngo/day/first.mp4", taken - HELD_FRAMES_MS, taken + 2000, 10)])
     assert [s.camera for s in index.all_segments()] == ["ngo"], "the new camera's earliest held frames are its own"
+
+
+def test_a_start_putting_back_a_camera_taken_out_at_the_start_before_waits_for_its_name(
+        index: RecordingIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """config.yaml's camera taken out, the station started, the camera put back and the station started again
+    within seconds: the start waits for the name to be free (logged) instead of failing, and records the camera."""
+    import nvr.cameras
+
+    slept: list[float] = []
+    monkeypatch.setattr(nvr.cameras.time, "sleep", slept.append)
+    camera, other = ({"name": n, "record_url": "rtsp://127.0.0.1/x"} for n in ("ngo", "hem"))
+    store = CameraStore(index)
+    seed_from_config(station_config(tmp_path, [camera, other]), store, T)
+    seed_from_config(station_config(tmp_path, [other]), store, T + 100_000)
+    seed_from_config(station_config(tmp_path, [camera, other]), store, T + 102_000)
+    assert slept == [8]
+    assert sorted(c.name for c in store.all()) == ["hem", "ngo"]
