@@ -59,7 +59,7 @@ def describe_camera(station: Station, name: str) -> dict[str, Any]:
 def _detection(station: Station, name: str) -> dict[str, Any]:
     """What detection last saw: `mode` (day or ir), `tamper` (covered, moved, defocus, video_loss or None), and the
     weather it works in: `raining` (rain or snow taken out of the pictures) and `shaking` (the picture shakes)."""
-    seen = station.detection.pipeline.observed.get(name)
+    seen = station.detection.observed.get(name)
     if seen is None:
         return {"mode": None, "tamper": None, "raining": None, "shaking": None}
     kinds = (("video_loss", seen.video_loss), ("covered", seen.covered), ("moved", seen.moved),

@@ -260,7 +260,8 @@ class Service:
         return descendants(self.process.pid)
 
     def roles(self, pids: list[int]) -> dict[int, str]:
-        """supervisor, station (it holds the API's socket), recorder, or other (multiprocessing's helpers)."""
+        """supervisor, station (it holds the API's socket), detector (the station's child), recorder, or other
+        (multiprocessing's helpers)."""
         station = listening_pid(pids, self.port)
         roles = {}
         for pid in pids:
@@ -268,8 +269,11 @@ class Service:
                 command = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
                 continue
+            fields = stat_fields(pid)
+            parent = int(fields[1]) if fields is not None else None
             roles[pid] = ("supervisor" if pid == self.process.pid else "station" if pid == station
-                          else "recorder" if b"spawn_main" in command else "other")
+                          else "other" if b"spawn_main" not in command
+                          else "detector" if parent == station else "recorder")
         return roles
 
     def cameras(self) -> list[dict[str, Any]]:

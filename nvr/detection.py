@@ -1,14 +1,14 @@
-"""Frames of every camera to events: decoder taps, the detector bank and the event machine.
+"""Pictures of every camera to events: the detector bank and the event machine.
 
-Live detection (`nvr.live_detection`) and `nvr analyze` both run this; they differ only in where the
-packets come from, in what drives `tick`, and in where the event updates go.
+The detector process (`nvr.runtime.detector_process`) and `nvr analyze` both run this; they differ only in where the
+pictures come from (shared memory, or a decoder tap on the file), in what drives `tick`, and in where the event
+updates go. It imports no decoder: the detector process starts with every station (and every test's).
 """
 
 from __future__ import annotations
 
 import threading
 
-import av
 import numpy as np
 
 from detect.bank import DetectorBank
@@ -16,7 +16,6 @@ from detect.events import EventMachine, EventPolicy, EventUpdate
 from detect.motion_grid import MotionSecond
 from detect.observation import Observation
 from detect.settings import BankSettings, CameraDetectSettings
-from ingest.frame_tap import Chroma, FrameTap, detection_tap
 
 
 class DetectionPipeline:
@@ -32,18 +31,9 @@ class DetectionPipeline:
         """Watch `name`, whose pictures come through `submit`."""
         self.bank.add_camera(name, settings)
 
-    def submit(self, name: str, y: np.ndarray, chroma: Chroma | None, t: float) -> None:
+    def submit(self, name: str, y: np.ndarray, chroma: tuple[np.ndarray, np.ndarray] | None, t: float) -> None:
         """A picture of `name` (any size; reduced to the work size at once), from any thread."""
         self.bank.submit(name, y, chroma, t)
-
-    def add_camera(self, name: str, settings: CameraDetectSettings) -> FrameTap:
-        """Watch `name`; returns the packet sink that decodes its detect stream into the bank."""
-        self.watch(name, settings)
-
-        def on_frame(y: np.ndarray, chroma: Chroma, t: float, _frame: av.VideoFrame) -> None:
-            self.bank.submit(name, y, chroma, t)
-
-        return detection_tap(on_frame, settings)
 
     def tick(self, now: float) -> list[EventUpdate]:
         """Process the frames that arrived since the last tick; `now` (same clock as the frames) finds

@@ -1,88 +1,161 @@
-"""Live detection: a thread takes the work pictures the recorder processes have put in shared memory and
-ticks the pipeline; what it finds goes to the event writer (index rows, snapshots, the event bus that
-feeds the WebSocket and the station screen), and where it saw motion to the motion grid writer."""
+"""Live detection, the station's side. The detector process (`nvr/runtime/detector_process.py`), started and
+restarted from here, is told which cameras to watch and where the recorders put their work pictures; what it finds
+goes to the event writer (index rows, snapshots, the event bus that feeds the WebSocket and the station screen), and
+where it saw motion to the motion grid writer. Each camera's newest observation is kept for the API and the alerts."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
+from multiprocessing.connection import Client, Connection
+from pathlib import Path
 
 from prometheus_client import Histogram
 
-from nvr.detection import DetectionPipeline
+from detect.events import Event, EventPolicy, EventUpdate
+from detect.observation import Observation
+from detect.settings import BankSettings, CameraDetectSettings
 from nvr.event_writer import EventWriter
 from nvr.motion_writer import MotionGridWriter
-from nvr.runtime.work_pictures import WorkPicture
+from nvr.runtime.detector_messages import DetectCamera, PictureTable, Results, Tables, detector_address
+from nvr.runtime.detector_process import detector_main
+from nvr.runtime.process_pool import ProcessPool
 
 log = logging.getLogger(__name__)
-# at most one tick this often, so that the frames of many cameras are processed together: a tick has a
-# fixed cost of about 0.5 ms whatever it holds, and 50 ms is still less than a frame interval at 15 fps
-# (a camera's newer frame would replace an older one still waiting)
-TICK_SECONDS = 0.05
-REST_SECONDS = 0.01  # ... and at least this long between two ticks: the API shares the interpreter
-SILENCE_SECONDS = 1.0  # with no frames coming, look for cameras that went silent this often
-Pictures = Callable[[], dict[str, WorkPicture]]  # the pictures written since the last call, by camera
+DETECTOR = "detector"
 TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
+POLL_SECONDS = 0.25  # how often the recorders' tables are looked at for a change to tell the detector
+RECONNECT_SECONDS = 0.2
+PictureTables = Callable[[], tuple[PictureTable, ...]]  # every connected recorder's
 
 
 class LiveDetection:
-    def __init__(self, pipeline: DetectionPipeline, pictures: Pictures, writer: EventWriter,
-                 grids: MotionGridWriter) -> None:
-        self.pipeline = pipeline
-        self._pictures = pictures
+    def __init__(self, data_dir: Path, bank: BankSettings, policy: EventPolicy, tables: PictureTables,
+                 writer: EventWriter, grids: MotionGridWriter, log_level: str = "INFO") -> None:
+        self._policy = policy
+        self._tables = tables
         self._writer = writer
         self._grids = grids
-        # observed once a tick (about 1 µs); read by the metrics (nvr/metrics.py)
+        # observed once a tick; read by the metrics (nvr/metrics.py)
         self.tick_seconds = Histogram("nvr_detection_tick_seconds", "Time one detection tick took (all cameras)",
                                       buckets=TICK_BUCKETS, registry=None)
         self.analysed: Counter[str] = Counter()  # pictures taken per camera (fewer than it sends when short of CPU)
+        self.observed: dict[str, Observation] = {}  # each camera's newest observation (mode, tamper, weather)
+        self._cameras: dict[str, CameraDetectSettings] = {}
+        self._open: dict[tuple[str, str, float], Event] = {}  # started and not ended: ended here if the detector dies
+        self._lock = threading.Lock()
+        self._connection: Connection | None = None
+        self._address, self._authkey = detector_address(data_dir), secrets.token_bytes(32)
+        self._pool = ProcessPool()
+        self._pool.add(DETECTOR, detector_main, self._address, self._authkey, bank, policy, log_level)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="detection", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="detector-link", daemon=True)
+
+    @property
+    def pid(self) -> int | None:
+        """The detector process's."""
+        return self._pool.pid(DETECTOR)
+
+    def watch(self, name: str, settings: CameraDetectSettings) -> None:
+        """Watch `name`, whose work pictures a recorder writes (again with new settings: it starts afresh)."""
+        with self._lock:
+            self._cameras[name] = settings
+        self._send(DetectCamera(name, settings))
+
+    def forget(self, name: str) -> None:
+        """Stop watching `name`, and drop what was last seen of it (its mode, tamper and weather)."""
+        with self._lock:
+            self._cameras.pop(name, None)
+            self.observed.pop(name, None)
+        self._send(DetectCamera(name, None))
 
     def start(self) -> None:
         self._writer.start()
         self._grids.start()
+        self._pool.start()
         self._thread.start()
 
     def stop(self) -> None:
+        """The detector ends its open events and motion seconds, and they are stored, before the writers stop."""
+        self._pool.stop()
         self._stop.set()
         self._thread.join(timeout=5)
-        self._writer.put(self.pipeline.close(time.time()))
-        self._grids.put(self.pipeline.motion_seconds())
         self._writer.stop()
         self._grids.stop()
 
+    def _send(self, message: object) -> None:
+        with self._lock:
+            if self._connection is None:
+                return  # told everything when it connects
+            with contextlib.suppress(OSError, ValueError):  # gone: `_run` connects again
+                self._connection.send(message)
+
     def _run(self) -> None:
-        """Tick when pictures have come, or every SILENCE_SECONDS to notice cameras that went silent (not
-        more: 1.4 % of a core was spent ticking an empty bank)."""
-        last_tick = 0.0
-        rest = TICK_SECONDS
-        while not self._stop.wait(rest):
-            began = time.monotonic()
+        while not self._stop.is_set():
             try:
-                arrived = self._pictures()
-                for camera, picture in arrived.items():
-                    chroma = (picture.chroma[0], picture.chroma[1]) if picture.chroma is not None else None
-                    self.pipeline.submit(camera, picture.luma, chroma, picture.t)
-                    self.analysed[camera] += 1
-                if not arrived and time.monotonic() - last_tick < SILENCE_SECONDS:
-                    continue
-                last_tick = time.monotonic()
-                self._writer.put(self.pipeline.tick(time.time()))
-                self._grids.put(self.pipeline.motion_seconds())
-                self.tick_seconds.observe(time.monotonic() - last_tick)
-            except Exception:  # a bug must not end detection for every camera
-                log.exception("detection tick failed; going on")
+                connection = Client(self._address, "AF_UNIX", authkey=self._authkey)
+            except (OSError, EOFError):
+                self._stop.wait(RECONNECT_SECONDS)
+                continue
+            try:
+                self._follow(connection)
+            except (OSError, EOFError):
+                pass
             finally:
-                rest = rest_after(time.monotonic() - began)
+                with self._lock:
+                    self._connection = None
+                connection.close()
+                self._end_open_events()
 
+    def _follow(self, connection: Connection) -> None:
+        with self._lock:
+            self._connection = connection
+            for name, settings in self._cameras.items():
+                connection.send(DetectCamera(name, settings))
+        log.info("connected to the detector (pid %s)", self.pid)
+        told: tuple[PictureTable, ...] | None = None
+        while True:
+            tables = self._tables()
+            if tables != told:
+                self._send(Tables(tables))
+                told = tables
+            if connection.poll(POLL_SECONDS):
+                self._received(connection.recv())
 
-def rest_after(busy: float) -> float:
-    """How long to wait after a tick that took `busy` seconds (with the pictures' copy): ticks come every
-    TICK_SECONDS while they take less, back to back (REST_SECONDS apart) when they take more. Waiting
-    TICK_SECONDS after each tick instead made ticks of 20 ms (48 cameras) come every 70 ms, slower than the
-    cameras' frames: detection skipped frames on an idle machine."""
-    return max(REST_SECONDS, TICK_SECONDS - busy)
+    def _received(self, message: object) -> None:
+        if not isinstance(message, Results):
+            return
+        for update in message.updates:
+            event = update.event
+            key = (event.camera, event.type, event.start)
+            if update.kind == "ended":
+                self._open.pop(key, None)
+            else:
+                self._open[key] = event
+        self._writer.put(message.updates)
+        self._grids.put(message.motion)
+        with self._lock:
+            self.observed.update((seen.camera, seen) for seen in message.observed if seen.camera in self._cameras)
+        self.analysed.update(message.analysed)
+        for seconds in message.tick_seconds:
+            self.tick_seconds.observe(seconds)
+
+    def _end_open_events(self) -> None:
+        """The detector went away (it died, or the station stops and it could not end them itself): the events it
+        had open end now, as a closing detector would end them."""
+        if not self._open:
+            return
+        now = time.time()
+        ended = [EventUpdate("ended", replace(event, end=max(now, event.start),
+                                               clip_end=max(now, event.start) + self._policy.post_roll_seconds))
+                 for event in self._open.values()]
+        self._open.clear()
+        if not self._stop.is_set():
+            log.error("the detector went away with %d events open; they end now", len(ended))
+        self._writer.put(ended)

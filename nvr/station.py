@@ -17,7 +17,6 @@ from ingest.status import StatusSnapshot
 from nvr.camera_alerts import AlertRules, AlertWatch, CameraState, camera_state
 from nvr.cameras import camera_settings
 from nvr.config import CameraConfig, Config
-from nvr.detection import DetectionPipeline
 from nvr.event_bus import EventBus
 from nvr.event_clips import CLIP_POST_ROLL_MS, MAX_CLIP_MS
 from nvr.event_waiting import WAITING_FILE
@@ -30,13 +29,13 @@ from nvr.live_detection import LiveDetection
 from nvr.login_limiter import LoginLimiter
 from nvr.motion_writer import MotionGridWriter
 from nvr.runtime.camera_sync import CameraSync
+from nvr.runtime.detector_messages import PictureTable
 from nvr.runtime.messages import CameraReport
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorder_link import RecorderLink
 from nvr.runtime.recorders import add_recorders, recorder_name
 from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
-from nvr.runtime.work_pictures import WorkPicture
 from nvr.station_identity import station_id
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
@@ -99,17 +98,17 @@ class Station:
         self.hubs: dict[tuple[str, str], LiveHub] = {}
         self.links = [RecorderLink(config.data_dir, shard, key, self.hubs, self._recorder_lost)
                       for shard in range(recorders)]
-        pipeline = DetectionPipeline(config.detection.bank_settings(), config.detection.policy())
         self.camera_store = CameraStore(self.index)
-        self._cameras = CameraSync(self.camera_store, self.links, pipeline, self.hubs, self._watch)
         self.integrations = Integrations(config, identity, self)
         writer = EventWriter(self.events, self._event_changed, self.snapshots_dir, self._snapshot,
                              config.data_dir / WAITING_FILE)
         self.event_counts = writer.counts
-        self.detection = LiveDetection(pipeline, self._work_pictures, writer, MotionGridWriter(self.motion_grids))
+        self.detection = LiveDetection(config.data_dir, config.detection.bank_settings(), config.detection.policy(),
+                                       self._picture_tables, writer, MotionGridWriter(self.motion_grids))
+        self._cameras = CameraSync(self.camera_store, self.links, self.detection, self.hubs, self._watch)
         self.tick_seconds = self.detection.tick_seconds
         self.detection_frames = self.detection.analysed
-        self.detection_seen = pipeline.observed
+        self.detection_seen = self.detection.observed
         rules = AlertRules(config.alerts.limits(), config.detection.policy())
         self._alerts = AlertWatch(rules, self._camera_states, writer.put)
         policy = RetentionPolicy(round(config.storage.retain_days * DAY_MS), config.storage.max_bytes,
@@ -286,14 +285,11 @@ class Station:
     def _export_failed(self, job: ExportJob) -> None:
         self.audit.record("case_export_failed", username=job.by, detail=f"case {job.case_id}: {job.error}")
     def _camera_states(self) -> dict[str, CameraState | None]:
-        observed = self.detection.pipeline.observed
+        observed = self.detection.observed
         return {name: camera_state(self.report(name), observed.get(name)) for name in list(self._cameras.recorder_of)}
 
-    def _work_pictures(self) -> dict[str, WorkPicture]:
-        pictures: dict[str, WorkPicture] = {}
-        for link in self.links:
-            pictures.update(link.work_pictures())
-        return pictures
+    def _picture_tables(self) -> tuple[PictureTable, ...]:
+        return tuple(table for link in self.links if (table := link.picture_table()) is not None)
 
     def _event_changed(self, event: Event) -> None:
         """A stored event change, for the WebSocket listeners, MQTT and webhooks (none of them waits), and, once it

@@ -47,7 +47,7 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     assert added.json()["title"] == "Chợ mới, cổng sau" and added.json()["location"] == "Góc đường Lê Lợi"
     wait_for(lambda: online(client, "cho-moi"), 15, "the added camera online")
     wait_for(lambda: station.index.segments("cho-moi", 0, 2**62), 15, "the added camera recorded")
-    wait_for(lambda: "cho-moi" in station.detection.pipeline.observed, 15, "the added camera analysed")
+    wait_for(lambda: "cho-moi" in station.detection.observed, 15, "the added camera analysed")
 
     changed = client.put("/api/cameras/cho-moi", json={"record_url": secret_url, "title": "Chợ mới"})
     assert changed.status_code == 200 and changed.json()["title"] == "Chợ mới"
@@ -72,7 +72,7 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     assert "cho-moi" not in {c["name"] for c in client.get("/api/cameras").json()}
     wait_for(lambda: station.recorder_pid("cho-moi") is None and station.report("cho-moi") is None, 10,
              "the removed camera no longer read")
-    assert "cho-moi" not in station.detection.pipeline.observed, "nor what detection last saw of it (its weather)"
+    assert "cho-moi" not in station.detection.observed, "nor what detection last saw of it (its weather)"
     assert station.index.segments("cho-moi", 0, 2**62), "its footage stays"
 
     # the name taken again, by a camera another household is given: it sees none of the old camera's footage,

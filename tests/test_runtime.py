@@ -99,6 +99,28 @@ def test_work_pictures_reach_the_reader_once_each_newest_first(tmp_path: Path) -
         WorkPictureTable(path, 4, (160, 90), create=False)
 
 
+def test_a_table_made_anew_leaves_a_reader_of_the_old_one_reading(tmp_path: Path) -> None:
+    """A restarted recorder makes its table anew at the same path while the detector may still map the old one
+    (until the station tells it): truncated in place, the old one's pages were gone and the detector died of
+    SIGBUS at its next read. The new table replaces the file; the old reader reads the old one to the end."""
+    path = tmp_path / "table.work"
+    first = WorkPictureTable(path, 2, (160, 90), create=True)
+    reader = WorkPictureTable(path, 2, (160, 90), create=False)
+    write(first, 1, np.full((90, 160), 9, np.uint8), None, 5.0)
+    first.close()
+    again = WorkPictureTable(path, 2, (160, 90), create=True)
+    try:
+        found = reader.read_new()
+        assert int(found[1].luma[0, 0]) == 9 and found[1].t == 5.0
+        fresh = WorkPictureTable(path, 2, (160, 90), create=False)
+        assert fresh.read_new() == {}, "the new table starts empty"
+        fresh.close()
+    finally:
+        reader.close()
+        again.close()
+    assert [p.name for p in tmp_path.iterdir()] == ["table.work"], "no file left over"
+
+
 def test_the_recorder_writes_the_banks_own_work_picture_into_its_slot(tmp_path: Path) -> None:
     """Decoded frames reduced by the recorder straight into shared memory are the pictures the detector bank
     makes of them itself (box-averaged luma, the chroma grid), at every frame."""

@@ -10,7 +10,7 @@ from ingest.clock import ReceiveClock
 from ingest.clock_check import ClockCheck
 from ingest.urls import redact_text, redact_url, register_url_secrets
 from ingest.worker import Backoff
-from nvr.live_detection import REST_SECONDS, TICK_SECONDS, rest_after
+from nvr.runtime.detector_process import REST_SECONDS, TICK_SECONDS, rest_after
 from nvr.times import TimeFormatError, format_instant, parse_instant
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -28,6 +28,7 @@ from detect.events import EventUpdate
 from detect.observation import Observation, rounded
 from detect.settings import CameraDetectSettings
 from ingest.clock import Stamp
+from ingest.frame_tap import detection_tap
 from ingest.source import SourceError, SourceOptions, open_source
 from nvr.config import Config, DetectionConfig
 from nvr.detection import DetectionPipeline
@@ -59,7 +60,8 @@ def analyze_file(path: Path, settings: CameraDetectSettings, detection: Detectio
     """Run detection over one file, calling `emit(event_json)` for each event as it ends; `stop` ends it
     early."""
     pipeline = DetectionPipeline(detection.bank_settings(), detection.policy())
-    tap = pipeline.add_camera("file", settings)
+    pipeline.watch("file", settings)
+    tap = detection_tap(lambda y, chroma, t, _frame: pipeline.submit("file", y, chroma, t), settings)
     summary = FileSummary(str(path))
     source = open_source(path.resolve().as_uri(), SourceOptions(realtime=False, loop=False))
     try:

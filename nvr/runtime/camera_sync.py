@@ -8,13 +8,14 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
+from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from detect.settings import CameraDetectSettings
 from ingest.live_hub import LiveHub
 from nvr.cameras import assign_recorders, camera_from
 from nvr.config import CameraConfig
-from nvr.detection import DetectionPipeline
 from nvr.runtime.recorder_link import RecorderLink
 from storage.camera_store import CameraStore
 from storage.catalog_away import CatalogAway
@@ -23,12 +24,20 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 2.0  # how soon a change made by another process (`nvr camera`) is seen
 
 
+class Detection(Protocol):
+    """Where the cameras to analyse are told (`nvr.live_detection`)."""
+
+    def watch(self, name: str, settings: CameraDetectSettings) -> None: ...
+
+    def forget(self, name: str) -> None: ...
+
+
 class CameraSync:
-    def __init__(self, store: CameraStore, links: list[RecorderLink], pipeline: DetectionPipeline,
+    def __init__(self, store: CameraStore, links: list[RecorderLink], detection: Detection,
                  hubs: dict[tuple[str, str], LiveHub], watch: Callable[[str, str, bool, bool], None]) -> None:
         self._store = store
         self._links = links
-        self._pipeline = pipeline
+        self._detection = detection
         self._hubs = hubs
         self._watch = watch
         self.cameras: dict[str, CameraConfig] = {}  # every camera of the station, enabled or not
@@ -67,7 +76,7 @@ class CameraSync:
 
     def _retire(self, camera: CameraConfig) -> None:
         if camera.detect.enabled:
-            self._pipeline.forget(camera.name)
+            self._detection.forget(camera.name)
         for role in camera.stream_urls:
             hub = self._hubs.pop((camera.name, role), None)
             if hub is not None:
@@ -77,7 +86,7 @@ class CameraSync:
         for role in camera.stream_urls:
             self._hubs[(camera.name, role)] = LiveHub(partial(self._watch, camera.name, role))
         if camera.detect.enabled:
-            self._pipeline.watch(camera.name, camera.detect.settings())
+            self._detection.watch(camera.name, camera.detect.settings())
 
     def _poll(self) -> None:
         seen = self._store.version()

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.live_units import AudioChunk, EncodedFrame
 from ingest.status import StatusSnapshot
+from nvr.runtime.folder_key import folder_key
 from storage.index import Segment
-
-
-def _folder_key(data_dir: Path) -> str:
-    return hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:16]
 
 
 def recorder_address(data_dir: Path, shard: int) -> str:
     """An abstract-namespace Unix socket (no file to clean up, no path-length limit), one per data folder
     and shard; connections are authenticated with the station's key."""
-    return f"\0station-nvr/{_folder_key(data_dir)}/recorder-{shard}"
+    return f"\0station-nvr/{folder_key(data_dir)}/recorder-{shard}"
 
 
 def work_table_name(data_dir: Path, shard: int) -> str:
     """The shard's work-picture file: the same for a restarted recorder, which takes it over."""
-    return f"station-nvr-{_folder_key(data_dir)}-{shard}.work"
+    return f"station-nvr-{folder_key(data_dir)}-{shard}.work"
 
 
 # recorder -> station

@@ -1,6 +1,6 @@
 """The station process's side of one recorder process: its cameras' latest reports, live frames into
-the hubs, work pictures out of shared memory, snapshots on request. Reconnects by itself when the
-recorder restarts."""
+the hubs, where its work pictures are (for the detector process), snapshots on request. Reconnects by itself when
+the recorder restarts."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import replace
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 
 from ingest.live_hub import LiveHub
+from nvr.runtime.detector_messages import PictureTable
 from nvr.runtime.messages import (
     CameraReport,
     Hello,
@@ -29,7 +31,6 @@ from nvr.runtime.messages import (
     Watch,
     recorder_address,
 )
-from nvr.runtime.work_pictures import WorkPicture, WorkPictureTable
 
 log = logging.getLogger(__name__)
 RECONNECT_SECONDS = 0.2
@@ -47,8 +48,7 @@ class RecorderLink:
         self._hubs = hubs  # (camera, role) -> hub, shared with the station
         self._lock = threading.Lock()
         self._connection: Connection | None = None
-        self._table: WorkPictureTable | None = None
-        self._cameras_by_slot: dict[int, str] = {}
+        self._table: PictureTable | None = None  # where its work pictures are, while connected
         self.reports: dict[str, CameraReport] = {}
         self.heard: dict[str, float] = {}  # camera -> when its latest report came (monotonic seconds)
         self._watched: dict[tuple[str, str], tuple[bool, bool]] = {}  # (camera, role) -> (frames, sound) wanted
@@ -96,13 +96,9 @@ class RecorderLink:
         """Ask the recorder to read its camera list again."""
         self._send(Reload())
 
-    def work_pictures(self) -> dict[str, WorkPicture]:
-        """The pictures written since the last call, by camera."""
-        with self._lock:
-            table, names = self._table, self._cameras_by_slot
-        if table is None:
-            return {}
-        return {names[slot]: picture for slot, picture in table.read_new().items() if slot in names}
+    def picture_table(self) -> PictureTable | None:
+        """Where the recorder puts its cameras' work pictures; None while it is away."""
+        return self._table
 
     def _send(self, message: object) -> bool:
         with self._lock:
@@ -158,17 +154,16 @@ class RecorderLink:
                     self._hello(connection, message)
                 case Slots(slots):
                     with self._lock:
-                        self._cameras_by_slot = {slot: name for name, slot in slots.items()}
+                        if self._table is not None:
+                            self._table = replace(self._table, cameras={slot: name for name, slot in slots.items()})
 
     def _hello(self, connection: Connection, hello: Hello) -> None:
-        table = WorkPictureTable(Path(hello.table_path), hello.table_slots, hello.work_size, create=False)
+        table = PictureTable(hello.table_path, hello.pid, hello.table_slots, hello.work_size,
+                             {slot: name for name, slot in hello.slots.items()})
         with self._lock:
-            old, self._table = self._table, table
-            self._cameras_by_slot = {slot: name for name, slot in hello.slots.items()}
+            self._table = table
             self._connection = connection
             watched = list(self._watched.items())
-        if old is not None:
-            old.close()
         for (camera, role), (on, sound) in watched:  # viewers that were watching before a recorder restart
             if (hub := self._hubs.get((camera, role))) is not None:
                 hub.reset()
@@ -181,17 +176,14 @@ class RecorderLink:
             was_up = self._connection is connection
             if was_up:
                 self._connection = None
-            table, self._table = self._table, None
-            cameras = list(self._cameras_by_slot.values())
+            cameras = list(self._table.cameras.values()) if self._table is not None else []
+            self._table = None
             self.reports, self.heard = {}, {}
         if was_up and not self._stop.is_set():
             log.error("recorder %d went away; its cameras are not recorded until it is back", self.shard)
             self._on_lost(cameras)
         connection.close()
-        if table is not None:
-            table.close()
         self._connected.clear()
         for future in list(self._pending.values()):
             if not future.done():
                 future.set_result(None)
-

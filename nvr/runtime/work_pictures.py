@@ -9,6 +9,7 @@ never takes a half-written picture and never waits for the writer.
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import os
 import tempfile
@@ -46,12 +47,9 @@ class WorkPictureTable:
         self.path = path
         dtype = _dtype(work_size)
         size = max(1, slots) * dtype.itemsize
-        flags = os.O_RDWR | (os.O_CREAT | os.O_TRUNC if create else 0)
-        fd = os.open(path, flags, 0o600)
+        fd = _created(path, size) if create else os.open(path, os.O_RDWR)
         try:
-            if create:
-                os.ftruncate(fd, size)
-            elif os.fstat(fd).st_size < size:
+            if os.fstat(fd).st_size < size:
                 raise ValueError(f"{path} holds fewer than {slots} work pictures")
             self._map = mmap.mmap(fd, size)
         finally:
@@ -82,6 +80,22 @@ class WorkPictureTable:
             self._seen[slot] = seqs[slot]
             found[slot] = WorkPicture(luma, chroma, t)
         return found
+
+
+def _created(path: Path, size: int) -> int:
+    """A new file of `size` bytes put in place of `path` (open, read-write): a reader still mapping the file it
+    replaces (a restarted recorder's, the detector's until it is told) keeps reading that one. Truncated in place,
+    its pages would be gone under the reader, which then dies of SIGBUS."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        os.ftruncate(fd, size)
+        os.replace(temporary, path)
+    except OSError:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    return fd
 
 
 class SlotWriter:
