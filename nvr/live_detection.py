@@ -5,14 +5,15 @@ where it saw motion to the motion grid writer. Each camera's newest observation 
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import queue
 import secrets
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
+from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
 
@@ -26,12 +27,12 @@ from nvr.motion_writer import MotionGridWriter
 from nvr.runtime.detector_messages import DetectCamera, PictureTable, Results, Tables, detector_address
 from nvr.runtime.detector_process import detector_main
 from nvr.runtime.process_pool import ProcessPool
+from nvr.runtime.recorder_link import RECONNECT_SECONDS
 
 log = logging.getLogger(__name__)
 DETECTOR = "detector"
 TICK_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0)
-POLL_SECONDS = 0.25  # how often the recorders' tables are looked at for a change to tell the detector
-RECONNECT_SECONDS = 0.2
+POLL_SECONDS = 0.1  # how often the recorders' tables and the cameras' changes are looked at to tell the detector
 PictureTables = Callable[[], tuple[PictureTable, ...]]  # every connected recorder's
 
 
@@ -49,8 +50,10 @@ class LiveDetection:
         self.observed: dict[str, Observation] = {}  # each camera's newest observation (mode, tamper, weather)
         self._cameras: dict[str, CameraDetectSettings] = {}
         self._open: dict[tuple[str, str, float], Event] = {}  # started and not ended: ended here if the detector dies
-        self._lock = threading.Lock()
-        self._connection: Connection | None = None
+        self._lock = threading.Lock()  # guards the dictionaries above; no socket is used under it
+        # what to tell the detector, sent by the link thread alone: a detector that reads slowly (busy, stopped) holds
+        # that thread, never a caller of `watch` (the API's event loop) nor a reader of `observed`
+        self._outbox: queue.SimpleQueue[DetectCamera] = queue.SimpleQueue()
         self._address, self._authkey = detector_address(data_dir), secrets.token_bytes(32)
         self._pool = ProcessPool()
         self._pool.add(DETECTOR, detector_main, self._address, self._authkey, bank, policy, log_level)
@@ -66,14 +69,14 @@ class LiveDetection:
         """Watch `name`, whose work pictures a recorder writes (again with new settings: it starts afresh)."""
         with self._lock:
             self._cameras[name] = settings
-        self._send(DetectCamera(name, settings))
+            self._outbox.put(DetectCamera(name, settings))
 
     def forget(self, name: str) -> None:
         """Stop watching `name`, and drop what was last seen of it (its mode, tamper and weather)."""
         with self._lock:
             self._cameras.pop(name, None)
             self.observed.pop(name, None)
-        self._send(DetectCamera(name, None))
+            self._outbox.put(DetectCamera(name, None))
 
     def start(self) -> None:
         self._writer.start()
@@ -89,41 +92,39 @@ class LiveDetection:
         self._writer.stop()
         self._grids.stop()
 
-    def _send(self, message: object) -> None:
-        with self._lock:
-            if self._connection is None:
-                return  # told everything when it connects
-            with contextlib.suppress(OSError, ValueError):  # gone: `_run` connects again
-                self._connection.send(message)
-
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 connection = Client(self._address, "AF_UNIX", authkey=self._authkey)
-            except (OSError, EOFError):
+            except (OSError, EOFError, AuthenticationError):  # not listening yet, or another program's socket
                 self._stop.wait(RECONNECT_SECONDS)
                 continue
             try:
                 self._follow(connection)
             except (OSError, EOFError):
                 pass
+            except Exception:  # a bug here must not end detection for good: the detector is connected afresh
+                log.exception("the link to the detector failed; connecting again")
+                self._stop.wait(RECONNECT_SECONDS)
             finally:
-                with self._lock:
-                    self._connection = None
                 connection.close()
-                self._end_open_events()
+                self._detector_lost()
 
     def _follow(self, connection: Connection) -> None:
-        with self._lock:
-            self._connection = connection
-            for name, settings in self._cameras.items():
-                connection.send(DetectCamera(name, settings))
+        with self._lock:  # everything asked before now is in this: what waits in the outbox is older
+            cameras = [DetectCamera(name, settings) for name, settings in self._cameras.items()]
+            while not self._outbox.empty():
+                self._outbox.get_nowait()
+        for camera in cameras:
+            connection.send(camera)
         log.info("connected to the detector (pid %s)", self.pid)
         told: tuple[PictureTable, ...] | None = None
-        while True:
+        while not self._stop.is_set():
+            while not self._outbox.empty():
+                connection.send(self._outbox.get_nowait())
             tables = self._tables()
             if tables != told:
-                self._send(Tables(tables))
+                connection.send(Tables(tables))
                 told = tables
             if connection.poll(POLL_SECONDS):
                 self._received(connection.recv())
@@ -146,9 +147,12 @@ class LiveDetection:
         for seconds in message.tick_seconds:
             self.tick_seconds.observe(seconds)
 
-    def _end_open_events(self) -> None:
+    def _detector_lost(self) -> None:
         """The detector went away (it died, or the station stops and it could not end them itself): the events it
-        had open end now, as a closing detector would end them."""
+        had open end now, as a closing detector would end them, and what it last saw of each camera (its mode,
+        tamper, weather) is no longer told as current."""
+        with self._lock:
+            self.observed.clear()
         if not self._open:
             return
         now = time.time()

@@ -32,7 +32,7 @@ class Observed(Protocol):
     index: RecordingIndex
     segments_dir: Path
     event_counts: EventCounts
-    tick_seconds: Histogram  # detection's, observed by its thread
+    tick_seconds: Histogram  # detection's ticks, as the detector process timed them
 
     @property
     def detection_frames(self) -> Mapping[str, int]: ...  # pictures detection took, by camera

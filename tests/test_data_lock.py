@@ -62,6 +62,8 @@ def test_a_second_station_on_the_same_folder_is_refused_and_changes_nothing(tmp_
         try:
             wait_for(lambda: _healthy(first_port), 60, "the first station's API")
             wait_for(lambda: len(list(index.all_segments())) >= 2, 30, "two finished segments")
+            # its space reserve is taken at its first retention pass: the listing is made after it
+            wait_for((data_dir / "space-reserve").exists, 30, "the first station's space reserve")
             rows_before = list(index.all_segments())
             mtimes_before = {s.path: (segments_dir / s.path).stat().st_mtime_ns for s in rows_before}
             top_level_before = sorted(p.name for p in data_dir.iterdir())

@@ -6,12 +6,19 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
+from multiprocessing import Pipe
 from pathlib import Path
 
 import pytest
 
+from detect.settings import CameraDetectSettings
+from nvr.detection import DetectionPipeline
+from nvr.runtime.detector_messages import DetectCamera, Tables
+from nvr.runtime.detector_process import Detector
+from nvr.runtime.stop_request import StopRequest
 from tests.conftest import station_config, wait_for
 from tests.support.media import motorbike_scene
 from tests.support.rtsp import RtspServer
@@ -48,3 +55,50 @@ def test_the_detector_is_a_process_of_its_own_and_comes_back_after_a_kill(bikes:
     wait_for(lambda: any(e["start_ms"] > killed_ms and e["id"] != held["id"] for e in motion()), 40,
              "the next motorbike found by the new detector")
     assert station.detection.observed["cua-hang"].t > killed_ms / 1000, "what it sees reaches the API again"
+
+
+def test_a_detector_that_reads_nothing_holds_up_no_caller(bikes: RtspServer, tmp_path: Path, make_station) -> None:
+    """Stopped (or too busy to read), the detector's socket fills: a camera watched from the API then waited on it
+    holding the lock the metrics and the API read `observed` under, and the station answered nothing."""
+    station, client = make_station(station_config(tmp_path, [{"name": "cua-hang", "record_url": bikes.url("bikes")}]))
+    wait_for(lambda: "cua-hang" in station.detection.observed, 30, "the detector seeing the camera")
+    detector = station.detection.pid
+    settings = CameraDetectSettings()
+    done = threading.Event()
+
+    def watch_many() -> None:
+        for _ in range(5000):  # about 1.4 MB told: more than a socket holds
+            station.detection.watch("cua-hang", settings)
+        done.set()
+
+    os.kill(detector, signal.SIGSTOP)
+    try:
+        threading.Thread(target=watch_many, daemon=True).start()
+        wait_for(done.is_set, 10, "5000 watches told while the detector reads nothing")
+        assert client.get("/api/health").status_code == 200
+        stopped_at = time.time()
+    finally:
+        os.kill(detector, signal.SIGCONT)
+    wait_for(lambda: station.detection.observed.get("cua-hang") is not None
+             and station.detection.observed["cua-hang"].t > stopped_at, 30, "the detector seeing the camera again")
+    assert station.detection.pid == detector
+
+
+def test_a_message_the_detector_cannot_apply_is_skipped_and_the_next_one_applied() -> None:
+    """Before, a bug met in one message ended the detector: started again, it met the same message (the station tells
+    a new detector everything again) and ended again, and no camera was watched."""
+    station_end, detector_end = Pipe()
+    pipeline = DetectionPipeline()
+    asked = StopRequest(())  # no handler: the test asks it to stop
+    running = threading.Thread(target=Detector(detector_end, pipeline).run, args=(asked,), daemon=True)
+    running.start()
+    try:
+        station_end.send(DetectCamera("hong", "not settings"))  # type: ignore[arg-type]
+        station_end.send(Tables(("not a table",)))  # type: ignore[arg-type]
+        station_end.send(DetectCamera("ngo-1", CameraDetectSettings()))
+        wait_for(lambda: "ngo-1" in pipeline.bank.cameras(), 10, "the good camera watched after the bad messages")
+        assert running.is_alive()
+    finally:
+        asked.signal = signal.SIGTERM
+        running.join(10)
+    assert not running.is_alive()

@@ -146,5 +146,5 @@ def test_a_30_fps_camera_is_analysed_about_15_times_a_second(tmp_path: Path, mak
         wait_for(lambda: analysed() >= before + 60, 20, "60 more pictures analysed")
         per_second = (analysed() - before) / (time.monotonic() - started)
         # 15 (fewer if the station is short of CPU); with every frame handed over, 19.6-20 here: as many as
-        # detection's ticks (nvr.live_detection.TICK_SECONDS apart) took the newest picture
+        # the detector's ticks (nvr.runtime.detector_process.TICK_SECONDS apart) took the newest picture
         assert per_second <= 17.5, per_second

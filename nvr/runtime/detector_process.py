@@ -98,7 +98,11 @@ class Detector:
         try:
             while not asked.stop:
                 if self._connection.poll(max(0.0, due - time.monotonic())):
-                    self._handle(self._connection.recv())
+                    message = self._connection.recv()
+                    try:
+                        self._handle(message)
+                    except Exception:  # one bad message must not restart detection for every camera
+                        log.exception("could not apply the station's %s; going on", type(message).__name__)
                     continue
                 began = time.monotonic()
                 if self._submit() or began - last_tick >= SILENCE_SECONDS:
@@ -124,7 +128,11 @@ class Detector:
         arrived = self._tables.read()
         for camera, picture in arrived.items():
             chroma = (picture.chroma[0], picture.chroma[1]) if picture.chroma is not None else None
-            self._pipeline.submit(camera, picture.luma, chroma, picture.t)
+            try:
+                self._pipeline.submit(camera, picture.luma, chroma, picture.t)
+            except Exception:  # a picture it cannot take (a bug) costs that camera that picture, no more
+                log.exception("camera %s: could not take its work picture; going on", camera)
+                continue
             self._analysed[camera] += 1
         return bool(arrived)
 
