@@ -149,8 +149,11 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             wait_for(lambda: _healthy(port) and index.segments("cam0", 0, 2**62), 30, "recording and the API")
             station = wait_for(lambda: listening_pid(descendants(process.pid), port), 5, "the station process")
             assert station is not None
-            recorders = set(descendants(process.pid)) - {process.pid, station}
+            wait_for(lambda: len(descendants(station)) > 1, 10, "the station's detector process")
+            station_side = set(descendants(station))  # the station and its detector, which runs as nice
+            recorders = set(descendants(process.pid)) - {process.pid} - station_side
             assert recorders and all(_nice(station) == _nice(r) + NICER for r in recorders), "recording first"
+            assert all(_nice(p) == _nice(station) for p in station_side), "detection as nice as the station"
             began_ms = index.segments("cam0", 0, 2**62)[0].start_ms
             os.kill(station, signal.SIGKILL)
             killed_ms = round(time.time() * 1000)
