@@ -469,7 +469,7 @@ class Bench:
             failures.append(f"API: {api.requests_per_s}/s, {api.errors} errors")
         cores = sum(spent.values()) / wall
         by_process: dict[str, Any] = {role: [round(spent[pid] / wall, 3) for pid in pids if roles.get(pid) == role]
-                                      for role in ("supervisor", "station", "recorder", "other")}
+                                      for role in ("supervisor", "station", "detector", "recorder", "other")}
         fixed_rss = self.baseline_rss_mb + (recorders - self.baseline_recorders) * self.recorder_rss_mb
         return Step(
             cameras=n, ok=not failures, failures=failures, cpu_cores=round(cores, 3),

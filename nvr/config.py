@@ -419,9 +419,18 @@ class AlertsConfig(_Section):
 
 class RuntimeConfig(_Section):
     recorder_processes: int | None = Field(None, ge=1, le=64)  # None: one per core
-    # the station process (API, detection) runs this much nicer than the recorders: when the cores are short,
-    # recording keeps camera pace and detection takes fewer frames (0: the same priority)
+    # the station process (the API) runs this much nicer than the recorders: when the cores are short, recording
+    # keeps camera pace (0: the same priority)
     station_nice: int = Field(5, ge=0, le=19)
+    # ... and its detector process this much (at least station_nice): detection takes fewer frames when short
+    detector_nice: int = Field(10, ge=0, le=19)
+
+    @model_validator(mode="after")
+    def _detection_yields(self) -> RuntimeConfig:
+        if self.detector_nice < self.station_nice:
+            raise ValueError("detector_nice must be >= station_nice: the station starts the detector, and a process "
+                             "can only be made nicer")
+        return self
 
 
 class Config(_Section):

@@ -38,7 +38,8 @@ PictureTables = Callable[[], tuple[PictureTable, ...]]  # every connected record
 
 class LiveDetection:
     def __init__(self, data_dir: Path, bank: BankSettings, policy: EventPolicy, tables: PictureTables,
-                 writer: EventWriter, grids: MotionGridWriter, log_level: str = "INFO") -> None:
+                 writer: EventWriter, grids: MotionGridWriter, log_level: str = "INFO", nicer: int = 0) -> None:
+        """`nicer`: how much nicer than this process the detector runs."""
         self._policy = policy
         self._tables = tables
         self._writer = writer
@@ -56,7 +57,7 @@ class LiveDetection:
         self._outbox: queue.SimpleQueue[DetectCamera] = queue.SimpleQueue()
         self._address, self._authkey = detector_address(data_dir), secrets.token_bytes(32)
         self._pool = ProcessPool()
-        self._pool.add(DETECTOR, detector_main, self._address, self._authkey, bank, policy, log_level)
+        self._pool.add(DETECTOR, detector_main, self._address, self._authkey, bank, policy, log_level, nicer)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="detector-link", daemon=True)
 
@@ -72,10 +73,11 @@ class LiveDetection:
             self._outbox.put(DetectCamera(name, settings))
 
     def forget(self, name: str) -> None:
-        """Stop watching `name`, and drop what was last seen of it (its mode, tamper and weather)."""
+        """Stop watching `name`, and drop what was last seen of it (its mode, tamper and weather, its count)."""
         with self._lock:
             self._cameras.pop(name, None)
             self.observed.pop(name, None)
+            self.analysed.pop(name, None)
             self._outbox.put(DetectCamera(name, None))
 
     def start(self) -> None:
@@ -141,9 +143,9 @@ class LiveDetection:
                 self._open[key] = event
         self._writer.put(message.updates)
         self._grids.put(message.motion)
-        with self._lock:
+        with self._lock:  # a camera forgotten since the detector's tick is not brought back by it
             self.observed.update((seen.camera, seen) for seen in message.observed if seen.camera in self._cameras)
-        self.analysed.update(message.analysed)
+            self.analysed.update({name: n for name, n in message.analysed.items() if name in self._cameras})
         for seconds in message.tick_seconds:
             self.tick_seconds.observe(seconds)
 

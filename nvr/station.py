@@ -104,7 +104,8 @@ class Station:
                              config.data_dir / WAITING_FILE)
         self.event_counts = writer.counts
         self.detection = LiveDetection(config.data_dir, config.detection.bank_settings(), config.detection.policy(),
-                                       self._picture_tables, writer, MotionGridWriter(self.motion_grids))
+                                       self._picture_tables, writer, MotionGridWriter(self.motion_grids),
+                                       nicer=config.runtime.detector_nice - config.runtime.station_nice)
         self._cameras = CameraSync(self.camera_store, self.links, self.detection, self.hubs, self._watch)
         self.tick_seconds = self.detection.tick_seconds
         self.detection_frames = self.detection.analysed

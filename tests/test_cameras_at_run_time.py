@@ -73,6 +73,7 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     wait_for(lambda: station.recorder_pid("cho-moi") is None and station.report("cho-moi") is None, 10,
              "the removed camera no longer read")
     assert "cho-moi" not in station.detection.observed, "nor what detection last saw of it (its weather)"
+    assert "cho-moi" not in station.detection.analysed, "nor its count of pictures analysed (a metric)"
     assert station.index.segments("cho-moi", 0, 2**62), "its footage stays"
 
     # the name taken again, by a camera another household is given: it sees none of the old camera's footage,

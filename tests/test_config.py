@@ -54,6 +54,7 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
      "cameras[0].record_url: environment variable CAM_PASS is not set"),
     ("ingest: {reconnect_min_seconds: 5, reconnect_max_seconds: 1}\n",
      "ingest: reconnect_max_seconds must be >= reconnect_min_seconds"),
+    ("runtime: {station_nice: 10, detector_nice: 5}\n", "runtime: detector_nice must be >= station_nice"),
     ("cameras:\n  - {name: c, record_url: 'demo://'}\n", "cameras[0].record_url: demo:// URL is missing the scene"),
     ("cameras:\n  - {name: c, record_url: 'demo://beach'}\n", "cameras[0].record_url: unknown demo scene 'beach'"),
     ("cameras:\n  - {name: c, record_url: 'demo://admin:DemoPw6@beach'}\n",  # the password not repeated

@@ -21,7 +21,8 @@ from tests.conftest import wait_for
 from tests.support.processes import descendants, listening_pid
 from tests.support.rtsp import RtspServer, free_port
 
-NICER = RuntimeConfig().station_nice  # the default the test's config keeps
+NICER = RuntimeConfig().station_nice  # the defaults the test's config keeps
+DETECTOR_NICER = RuntimeConfig().detector_nice - NICER
 
 # Their assertions are about pace and time: `make test` runs them alone, after the parallel tests.
 pytestmark = pytest.mark.solo
@@ -150,10 +151,10 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             station = wait_for(lambda: listening_pid(descendants(process.pid), port), 5, "the station process")
             assert station is not None
             wait_for(lambda: len(descendants(station)) > 1, 10, "the station's detector process")
-            station_side = set(descendants(station))  # the station and its detector, which runs as nice
-            recorders = set(descendants(process.pid)) - {process.pid} - station_side
+            detector = set(descendants(station)) - {station}
+            recorders = set(descendants(process.pid)) - {process.pid, station} - detector
             assert recorders and all(_nice(station) == _nice(r) + NICER for r in recorders), "recording first"
-            assert all(_nice(p) == _nice(station) for p in station_side), "detection as nice as the station"
+            assert all(_nice(d) == _nice(station) + DETECTOR_NICER for d in detector), "then the API, then detection"
             began_ms = index.segments("cam0", 0, 2**62)[0].start_ms
             os.kill(station, signal.SIGKILL)
             killed_ms = round(time.time() * 1000)
