@@ -43,7 +43,7 @@ from detect.overlay import OverlayLearner
 from detect.particles import KNOWN as SPECKLE_KNOWN
 from detect.particles import RATE as SPECKLE_RATE
 from detect.particles import raining, speckle, specks_removed, without_specks
-from detect.regions import CROSS, Blob, Tracker, find_blobs, frame_steps, frames_needed, is_soft
+from detect.regions import CROSS, Blob, Tracker, changed_enough, find_blobs, frame_steps, frames_needed, is_soft
 from detect.settings import BankSettings, CameraDetectSettings
 from detect.shake import above_edges, jolted, moved_back, out_of_reach, shifts, thin_line
 from detect.stack_ops import dilated
@@ -589,11 +589,13 @@ class DetectorBank:
             camera, t, slot = tick.cameras[k], float(tick.t[k]), int(slots[i])
             overlay = camera.overlay
             blobs = found_blobs
-            if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
-                blobs = [blob._replace(soft=True) if is_soft(difference[k], tick.frames[k], blob) else blob
-                         for blob in found_blobs]
             if tick.shaking[k]:  # what the shake leaves along an edge is no change
                 blobs = [blob._replace(changing=0) if thin_line(blob) else blob for blob in blobs]
+            if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
+                # softness only matters to a blob that changed enough to count: the others are not judged
+                blobs = [blob._replace(soft=True) if changed_enough(blob) and is_soft(difference[k], tick.frames[k],
+                                                                                       blob) else blob
+                         for blob in blobs]
             raining = bool(table.raining[slot])
             weather_unknown = bool(table.speckle_measures[slot] < SPECKLE_KNOWN)
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,

@@ -101,6 +101,11 @@ def find_blobs(foreground: np.ndarray, changing: np.ndarray, min_pixels: np.ndar
     return blobs
 
 
+def changed_enough(blob: Blob) -> bool:
+    """Did enough of its pixels change since the recent frames for the blob to count as change (unless soft)?"""
+    return blob.changing >= max(3.0, CHANGING * blob.pixels)
+
+
 def is_soft(difference: np.ndarray, frame: np.ndarray, blob: Blob) -> bool:
     """Out of focus: the difference's steepest step between neighbours inside the box is below SOFT of
     its peak (in the corpus: 0.2 % of movers' blobs and none of the insects' are on the wrong side).
@@ -233,7 +238,7 @@ class Tracker:
         free = list(self._tracks)  # tracks not continued yet, in order: each continues into one blob at most
         tracks: list[_Track] = []
         for blob in sorted(blobs, key=_largest_first):
-            changing = not blob.soft and blob.changing >= max(3.0, CHANGING * blob.pixels)
+            changing = not blob.soft and changed_enough(blob)
             lively = blob.changing >= LIVELY * blob.pixels or not falling
             for j, track in enumerate(free):
                 if _near(track.blob, blob, steps):
