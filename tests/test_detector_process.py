@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from multiprocessing import Pipe
+from multiprocessing.connection import Listener
 from pathlib import Path
 
 import pytest
 
 from detect.settings import CameraDetectSettings
 from nvr.detection import DetectionPipeline
-from nvr.runtime.detector_messages import DetectCamera, Tables
+from nvr.runtime.detector_messages import DetectCamera, Tables, detector_address
 from nvr.runtime.detector_process import Detector
 from nvr.runtime.stop_request import StopRequest
 from tests.conftest import station_config, wait_for
@@ -102,3 +105,19 @@ def test_a_message_the_detector_cannot_apply_is_skipped_and_the_next_one_applied
         asked.signal = signal.SIGTERM
         running.join(10)
     assert not running.is_alive()
+
+
+def test_a_detector_whose_socket_another_process_holds_says_so_and_ends(tmp_path: Path) -> None:
+    """Another program on the data folder's detector socket: the detector cannot listen. It says why in one line and
+    ends (its pool starts it again with a backoff), where it ended with a traceback that named no cause."""
+    address = detector_address(tmp_path)
+    start = ("import sys; from detect.events import EventPolicy; from detect.settings import BankSettings; "
+             "from pathlib import Path; from nvr.runtime.detector_messages import detector_address; "
+             "from nvr.runtime.detector_process import detector_main; "
+             "detector_main(detector_address(Path(sys.argv[1])), b'k', BankSettings(), EventPolicy(), 'INFO', 0)")
+    with Listener(address, "AF_UNIX", authkey=b"someone else's"):
+        ended = subprocess.run([sys.executable, "-c", start, str(tmp_path)], stdin=subprocess.DEVNULL,
+                               capture_output=True, text=True, timeout=60, check=False)
+    assert ended.returncode == 1
+    assert "another process holds this data folder's detector socket" in ended.stderr, ended.stderr
+    assert "Traceback" not in ended.stderr

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections import Counter
@@ -158,7 +159,13 @@ def detector_main(address: str, authkey: bytes, bank: BankSettings, policy: Even
     os.nice(nicer)  # it takes every cycle it is given: recording, then the API, go first (design/runtime.md)
     setup_logging(log_level)
     asked = StopRequest((signal.SIGTERM,))
-    with Listener(address, "AF_UNIX", authkey=authkey) as listener:
+    try:
+        listener = Listener(address, "AF_UNIX", authkey=authkey)
+    except OSError as exc:  # started again with a backoff, as after any exit, until the socket is free
+        log.error("the detector cannot listen for the station (%s): another process holds this data folder's "
+                  "detector socket; no camera is analysed until it is free", exc.strerror or exc)
+        sys.exit(1)
+    with listener:
         log.info("detector (pid %d) waiting for the station", os.getpid())
         connection = _accepted(listener, asked)
         if connection is None:
