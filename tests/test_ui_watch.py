@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Route
 
 from api.app import create_app
 from nvr.station import Station
@@ -60,6 +61,36 @@ def test_a_grid_left_before_its_tiles_connect_leaves_no_live_view_open(station: 
         # a view closed before its DTLS was up is ended when its consent lapses (aioice: six checks 5 s apart)
         wait_for(lambda: views(station, "live_stop", since) == views(station, "live_start", since) > 0, 50,
                  "the station to end every view the grid started")
+
+
+def test_a_screen_left_while_it_loaded_does_not_write_over_the_grid(station: Station) -> None:
+    """The events page left before its cameras came: once they came it failed (its elements were gone), and the
+    failure's message replaced the grid shown meanwhile (CI saw the grid's pictures never come back)."""
+    held: list[Route] = []
+    hold = [False]
+
+    def cameras(route: Route) -> None:
+        if hold[0]:
+            hold[0] = False
+            held.append(route)
+        else:
+            route.continue_()
+
+    with serving(station) as base, chromium() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        log_in(page, base, OPERATOR, OPERATOR_PASSWORD)
+        page.wait_for_selector(".tile video")
+        page.route("**/api/cameras", cameras)
+        hold[0] = True
+        page.evaluate("location.hash = '#/events'")
+        page.wait_for_selector(".events-page", state="attached")
+        wait_for(lambda: bool(page.evaluate("1") and held), 10, "the events page asking for the cameras")
+        page.evaluate("location.hash = '#/'")
+        page.wait_for_selector(".tile video")
+        with page.expect_response("**/api/cameras"):
+            held[0].continue_()
+        page.evaluate("new Promise((done) => setTimeout(done, 0))")  # the events page's code after its answer ran
+        assert page.locator(".tile video").count() == 4, page.locator("#view").inner_text()[:200]
 
 
 def views(station: Station, action: str, since_ms: int) -> int:

@@ -122,6 +122,8 @@ async function route() {
     if (mine !== routing) shown?.();
     else leave = shown ?? (() => {});
   } catch (error) {
+    // an overtaken screen that fails once the next one is shown (its elements gone) must not write over that one
+    if (mine !== routing) return;
     if (error instanceof Unauthorized) {
       if (!view.querySelector("#login-error")) showLogin(); // else shown already, saying the session ended
     }
