@@ -305,6 +305,14 @@ class CameraConfig(_Section):
             if url is not None:
                 register_url_secrets(url)
 
+    def recording_part(self) -> CameraConfig:
+        """What a recorder reads of this camera: its streams, and whether and how often it decodes one for detection.
+        A change of the rest alone (the names people see, what only the detector uses: zones, masks, sensitivity,
+        object size, overlay, tamper) leaves the camera's recording and live view running."""
+        detect = CameraDetectConfig(enabled=self.detect.enabled, max_fps=self.detect.max_fps,
+                                    keyframes_only=self.detect.keyframes_only)
+        return self.model_copy(update={"title": "", "location": "", "area": "", "detect": detect})
+
     @property
     def stream_urls(self) -> dict[str, str]:
         """Distinct streams to ingest, keyed by role (`record`, and `detect` when it differs)."""

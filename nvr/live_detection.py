@@ -72,6 +72,11 @@ class LiveDetection:
             self._cameras[name] = settings
             self._outbox.put(DetectCamera(name, settings))
 
+    def watched(self, name: str) -> CameraDetectSettings | None:
+        """The settings `name` is watched with (None: not watched)."""
+        with self._lock:
+            return self._cameras.get(name)
+
     def forget(self, name: str) -> None:
         """Stop watching `name`, and drop what was last seen of it (its mode, tamper and weather, its count)."""
         with self._lock:

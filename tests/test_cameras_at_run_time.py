@@ -172,3 +172,34 @@ def test_nvr_camera_commands_reach_a_running_station(cameras: RtspServer, tmp_pa
     assert soon.returncode == 2 and "can be taken again in" in soon.stderr, soon.stderr
     wait_for(lambda: client.get("/api/cameras/ngo-3").status_code == 404, 10, "the removed camera gone")
     assert nvr("rm", "ngo-3").returncode == 2
+
+
+def test_a_change_of_what_only_detection_or_people_use_leaves_the_recording_and_live_view_running(
+        cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    """Masking the sea of a camera that sees waves, or renaming it, is no reason to cut its recording: before, any
+    change restarted the camera's streams (a gap in its footage, its live viewers dropped)."""
+    config = station_config(tmp_path, [{"name": "bo-bien", "record_url": cameras.url("cam0")}])
+    station, client = make_station(config)
+    as_admin(client)
+    wait_for(lambda: online(client, "bo-bien"), 15, "the camera online")
+    wait_for(lambda: "bo-bien" in station.detection.observed, 15, "the camera analysed")
+    since, hub = client.get("/api/cameras/bo-bien").json()["since"], station.hub("bo-bien", "record")
+    began_ms = round(time.time() * 1000)
+    sea = [[0.0, 0.3], [1.0, 0.3], [1.0, 0.55], [0.0, 0.55]]
+    changed = client.put("/api/cameras/bo-bien", json={"title": "Bờ biển", "location": "Kè đá",
+                                                      "detect": {"masks": [sea], "sensitivity": "low"}})
+    assert changed.status_code == 200, changed.text
+    told = station.camera("bo-bien").detect.settings()
+    assert told.masks == (tuple(tuple(point) for point in sea),)
+    wait_for(lambda: station.detection.watched("bo-bien") == told, 10, "the detector told the new masks")
+    end_ms = round(time.time() * 1000) + 4000  # two segments on
+    wait_for(lambda: station.index.segments("bo-bien", end_ms, 2**62), 15, "the camera recording on")
+    after = client.get("/api/cameras/bo-bien").json()
+    assert after["since"] == since and after["status"] == "online", "the streams were not restarted"
+    assert station.hub("bo-bien", "record") is hub, "nor its live view"
+    listing = client.get("/api/cameras/bo-bien/recordings", params={"start": began_ms / 1000, "end": end_ms / 1000})
+    assert listing.json()["gaps"] == [], listing.text
+
+    # what the recorder reads (here whether it is analysed) still restarts the camera's streams
+    client.put("/api/cameras/bo-bien", json={"detect": {"masks": [sea], "enabled": False}})
+    wait_for(lambda: client.get("/api/cameras/bo-bien").json()["since"] != since, 15, "the streams restarted")

@@ -1,6 +1,7 @@
 """The station process follows the catalog's camera list: a camera added, changed or removed (through the
 API, `nvr camera`, or another process) gets a recorder, its live hubs and its place in detection, and
-the recorders concerned read their lists again. The other cameras are not touched."""
+the recorders concerned read their lists again. The other cameras are not touched, nor is a camera's recording or
+live view when only what the recorders do not read changed (its title, its masks: `CameraConfig.recording_part`)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,11 @@ class CameraSync:
                 old, new = self.cameras.get(name), configs.get(name)
                 before, after = self.recorder_of.get(name), assignment.get(name)
                 if old == new and before == after:
+                    continue
+                if old is not None and new is not None and before == after and (
+                        old.recording_part() == new.recording_part()):  # its streams go on as they are
+                    if before is not None and new.detect.enabled and new.detect != old.detect:
+                        self._detection.watch(name, new.detect.settings())
                     continue
                 reload |= {recorder for recorder in (before, after) if recorder is not None}
                 if old is not None and before is not None:

@@ -213,10 +213,13 @@ class RecorderProcess:
 
     def _apply(self, wanted: list[CameraConfig]) -> None:
         """Start the cameras that are new or changed, stop those that are gone or changed; the others are
-        not touched."""
+        not touched (nor those where only what the recorder does not read changed: `CameraConfig.recording_part`)."""
         by_name = {camera.name: camera for camera in wanted}
         running = dict(self._running)
-        leaving = [r for name, r in running.items() if by_name.get(name) != r.settings]
+        leaving = [r for name, r in running.items()
+                   if name not in by_name or by_name[name].recording_part() != r.settings.recording_part()]
+        for name, recorder in running.items():
+            recorder.settings = by_name.get(name, recorder.settings)
         self._stop_cameras(leaving)
         for recorder in leaving:
             del running[recorder.name]
