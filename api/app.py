@@ -24,6 +24,7 @@ from api.routes_camera_admin import router as camera_admin_router
 from api.routes_cameras import router as cameras_router
 from api.routes_case_export import router as case_export_router
 from api.routes_cases import router as cases_router
+from api.routes_detection_areas import router as detection_areas_router
 from api.routes_discover import router as discover_router
 from api.routes_events import router as events_router
 from api.routes_health import router as health_router
@@ -86,6 +87,7 @@ def create_app(station: Station, lifespan: Lifespan | None = None) -> FastAPI:
     app.include_router(keys_router)
     app.include_router(recordings_router)
     app.include_router(motion_search_router)
+    app.include_router(detection_areas_router)
     app.include_router(playback_router)
     app.include_router(storage_router)
     app.include_router(station_router)

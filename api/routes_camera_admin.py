@@ -42,7 +42,8 @@ class NewCamera(CameraChange):
     record_url: str
 
 
-def _validated(settings: dict[str, Any]) -> CameraConfig:
+def validated_camera(settings: dict[str, Any]) -> CameraConfig:
+    """The camera these settings describe; 400 naming what is wrong."""
     try:
         return CameraConfig.model_validate(settings)
     except ValidationError as exc:
@@ -64,7 +65,7 @@ async def add_new_camera(station: Station, settings: dict[str, Any], admin: User
                          origin: str = "") -> dict[str, Any]:
     """Add a camera (400 for a bad setting, 409 for a name in use or removed seconds ago), audited with `origin`
     after its URL."""
-    camera = _validated(settings)
+    camera = validated_camera(settings)
     if station.camera(camera.name) is not None:
         raise HTTPException(409,
                             f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
@@ -83,7 +84,7 @@ async def change_camera(name: str, change: CameraChange, request: Request, admin
     visible_camera(station, admin, name)
     current = station.camera(name)
     assert current is not None
-    camera = _validated({**current.model_dump(), **change.model_dump(exclude_unset=True), "name": name})
+    camera = validated_camera({**current.model_dump(), **change.model_dump(exclude_unset=True), "name": name})
     await asyncio.to_thread(station.put_camera, camera)
     await record_audit(station, "camera_set", username=admin.username, camera=name, detail=_detail(camera),
                        remote=remote_address(request))

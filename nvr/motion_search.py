@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detect.motion_grid import COLUMNS, ROWS
 from storage.motion_grids import MotionGridStore
 
 MERGE_GAP_SECONDS = 2  # seconds with motion separated by fewer quiet seconds than this are one range
@@ -47,3 +48,12 @@ def search_motion(store: MotionGridStore, camera: str, start_ms: int, end_ms: in
     ranges = [MotionRange(max(start_ms, first * 1000), min(end_ms, (last + 1) * 1000), row.tobytes())
               for first, last, row in zip(seconds[firsts].tolist(), seconds[ends - 1].tolist(), cells, strict=True)]
     return MotionSearchResult(ranges, truncated, time.perf_counter() - started)
+
+
+def motion_per_cell(store: MotionGridStore, camera: str, start_ms: int, end_ms: int) -> tuple[int, np.ndarray]:
+    """How many seconds `camera` saw motion within [start_ms, end_ms), and in how many of them each cell of the grid
+    moved, (ROWS, COLUMNS): a cell moving most of those seconds is a place that never rests (the sea's foam, a
+    crown of leaves, a flag) more often than one that people cross."""
+    grids = store.grids(camera, start_ms, end_ms)
+    bits = np.unpackbits(grids.cells, axis=1)[:, :COLUMNS * ROWS]
+    return len(grids.seconds), bits.sum(axis=0, dtype=np.int64).reshape(ROWS, COLUMNS)

@@ -1,0 +1,77 @@
+"""A camera's detection areas as an administrator draws them: where it saw motion lately (the motion grids, per
+cell), its zones and masks read and set, a bad polygon refused by name, and only detection restarted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from detect.motion_grid import MotionSecond
+from nvr.motion_search import motion_per_cell
+from storage.index import RecordingIndex
+from storage.motion_grids import MotionGridStore
+from tests.conftest import station_config, wait_for
+from tests.support.rtsp import RtspServer
+from tests.test_cameras_at_run_time import as_admin
+from tests.test_motion_search import PATH, T0, grid
+
+
+def test_the_seconds_each_cell_moved_are_counted_within_the_window(tmp_path: Path) -> None:
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
+    store = MotionGridStore(index)
+    store.add([MotionSecond("a", T0, grid((0, 0), (15, 8))), MotionSecond("a", T0 + 1, grid((0, 0))),
+               MotionSecond("a", T0 + 90, grid((0, 0))), MotionSecond("b", T0 + 1, grid((3, 3)))])
+    seconds, cells = motion_per_cell(store, "a", T0 * 1000, (T0 + 60) * 1000)
+    assert seconds == 2 and cells[0, 0] == 2 and cells[8, 15] == 1 and cells.sum() == 3
+    assert motion_per_cell(store, "c", 0, 2**62)[0] == 0
+    index.close()
+
+
+def test_an_admin_sees_where_the_camera_moved_and_masks_it_without_cutting_its_recording(
+        scene_cameras: RtspServer, tmp_path: Path, make_station) -> None:
+    config = station_config(tmp_path, [{"name": "cua-hang", "record_url": scene_cameras.url("xe-may")}])
+    station, client = make_station(config)
+    operator = dict(client.headers)
+    as_admin(client)
+    wait_for(lambda: [e for e in client.get("/api/events?camera=cua-hang&type=motion").json()
+                      if e["end_ms"] is not None], 60, "the motorbike's motion event to end")
+
+    def areas() -> dict[str, Any]:
+        answer = client.get("/api/cameras/cua-hang/detection-areas", params={"hours": 1})
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    seen = wait_for(lambda: (body := areas())["motion_seconds"] and body, 10, "the crossing in the motion grids")
+    assert seen["zones"] == [] and seen["masks"] == [] and seen["grid"] == {"columns": 16, "rows": 9}
+    assert seen["cells"] and all(5 <= row <= 7 and 1 <= n <= seen["motion_seconds"] for _c, row, n in seen["cells"])
+    assert {column for column, _row, _n in seen["cells"]} >= {2, 8, 13}, "along the road"
+
+    since = client.get("/api/cameras/cua-hang").json()["since"]
+    masked = client.put("/api/cameras/cua-hang/detection-areas", json={"masks": [PATH]})
+    assert masked.status_code == 200, masked.text
+    assert masked.json()["masks"] == [PATH] and masked.json()["zones"] == []
+    assert areas()["masks"] == [PATH]
+    wait_for(lambda: (told := station.detection.watched("cua-hang")) is not None and told.masks, 10,
+             "the detector told the mask")
+    assert station.detection.watched("cua-hang").masks == (tuple(tuple(p) for p in PATH),)
+    assert client.get("/api/cameras/cua-hang").json()["since"] == since, "its streams go on"
+    zones = client.put("/api/cameras/cua-hang/detection-areas", json={"zones": [[[0, 0], [1, 0], [1, 1]]]})
+    assert zones.json()["masks"] == [PATH], "what is left out is kept"
+    entries = station.audit.entries(start_ms=0, end_ms=2**62, action="camera_set", camera="cua-hang")
+    assert [e.detail for e in entries][:2] == ["detection areas: 1 zones, 1 masks",  # newest first
+                                               "detection areas: 0 zones, 1 masks"]
+
+    for body, status, text in (({"masks": [[[0.1, 0.1], [0.5, 0.5]]]}, 400, "a polygon needs at least 3 points"),
+                               ({"masks": [[[0.1, 0.1], [1.5, 0.5], [0.2, 0.9]]]}, 400, "normalized to 0..1"),
+                               ({"masks": [[[0.5, 0.5]] * 101]}, 422, "at most 100"),
+                               ({"mask": [PATH]}, 422, "Extra inputs")):
+        refused = client.put("/api/cameras/cua-hang/detection-areas", json=body)
+        assert refused.status_code == status and text in refused.text, refused.text
+    assert areas()["masks"] == [PATH], "a refused change changes nothing"
+    assert client.get("/api/cameras/cua-hang/detection-areas", params={"hours": 0}).status_code == 422
+    assert client.get("/api/cameras/nowhere/detection-areas").status_code == 404
+
+    as_operator = client.get("/api/cameras/cua-hang/detection-areas", headers=operator)
+    assert as_operator.status_code == 403, "settings are the administrators'"
+    assert client.put("/api/cameras/cua-hang/detection-areas", json={"masks": []}, headers=operator).status_code == 403
