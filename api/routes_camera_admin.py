@@ -7,6 +7,7 @@ Removing a camera stops its recording; its footage stays until retention takes i
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -42,8 +43,7 @@ class NewCamera(CameraChange):
     record_url: str
 
 
-def validated_camera(settings: dict[str, Any]) -> CameraConfig:
-    """The camera these settings describe; 400 naming what is wrong."""
+def _validated(settings: dict[str, Any]) -> CameraConfig:
     try:
         return CameraConfig.model_validate(settings)
     except ValidationError as exc:
@@ -65,7 +65,7 @@ async def add_new_camera(station: Station, settings: dict[str, Any], admin: User
                          origin: str = "") -> dict[str, Any]:
     """Add a camera (400 for a bad setting, 409 for a name in use or removed seconds ago), audited with `origin`
     after its URL."""
-    camera = validated_camera(settings)
+    camera = _validated(settings)
     if station.camera(camera.name) is not None:
         raise HTTPException(409,
                             f"a camera named {camera.name!r} exists; change it with PUT /api/cameras/{camera.name}")
@@ -81,14 +81,23 @@ async def add_new_camera(station: Station, settings: dict[str, Any], admin: User
 @router.put("/{name}")
 async def change_camera(name: str, change: CameraChange, request: Request, admin: User = Depends(admin_user),
                         station: Station = Depends(get_station)) -> dict[str, Any]:
+    await changed_camera(station, admin, name, request, lambda _current: change.model_dump(exclude_unset=True))
+    return describe_camera(station, name)
+
+
+async def changed_camera(station: Station, admin: User, name: str, request: Request,
+                         changes: Callable[[CameraConfig], dict[str, Any]],
+                         detail: Callable[[CameraConfig], str] = _detail) -> CameraConfig:
+    """The camera `name` (404 if `admin` may not see it) with the settings `changes` gives for its current ones (the
+    others kept), validated (400), stored and audited with `detail`."""
     visible_camera(station, admin, name)
     current = station.camera(name)
     assert current is not None
-    camera = validated_camera({**current.model_dump(), **change.model_dump(exclude_unset=True), "name": name})
+    camera = _validated({**current.model_dump(), **changes(current), "name": name})
     await asyncio.to_thread(station.put_camera, camera)
-    await record_audit(station, "camera_set", username=admin.username, camera=name, detail=_detail(camera),
+    await record_audit(station, "camera_set", username=admin.username, camera=name, detail=detail(camera),
                        remote=remote_address(request))
-    return describe_camera(station, name)
+    return camera
 
 
 @router.delete("/{name}", status_code=204)

@@ -8,15 +8,14 @@ Changing them restarts only the camera's detection, not its recording or live vi
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import admin_user, remote_address, visible_camera
-from api.deps import get_station, record_audit
-from api.routes_camera_admin import validated_camera
+from api.auth import admin_user, visible_camera
+from api.deps import get_station
+from api.routes_camera_admin import changed_camera
 from detect.motion_grid import COLUMNS, ROWS
 from nvr.config import CameraConfig
 from nvr.motion_search import motion_per_cell
@@ -70,13 +69,8 @@ def detection_areas(name: str, hours: float = Query(24.0, gt=0, le=MAX_HOURS), a
 async def set_detection_areas(name: str, areas: DetectionAreas, request: Request, admin: User = Depends(admin_user),
                               station: Station = Depends(get_station)) -> dict[str, Any]:
     """Set the camera's zones and/or masks (400 naming a bad polygon); its other settings are kept."""
-    visible_camera(station, admin, name)
-    current = station.camera(name)
-    assert current is not None
-    detect = current.detect.model_dump() | areas.model_dump(exclude_none=True)
-    camera = validated_camera(current.model_dump() | {"detect": detect, "name": name})
-    await asyncio.to_thread(station.put_camera, camera)
-    await record_audit(station, "camera_set", username=admin.username, camera=name,
-                       detail=f"detection areas: {len(camera.detect.zones)} zones, {len(camera.detect.masks)} masks",
-                       remote=remote_address(request))
+    camera = await changed_camera(
+        station, admin, name, request,
+        lambda current: {"detect": current.detect.model_dump() | areas.model_dump(exclude_none=True)},
+        lambda changed: f"detection areas: {len(changed.detect.zones)} zones, {len(changed.detect.masks)} masks")
     return _areas(camera)
