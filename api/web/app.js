@@ -1,7 +1,9 @@
 // Entry point: login, then the grid (#/), one camera (#/camera/NAME), playback (#/playback?cameras=..&at=..),
 // the events page (#/events), camera health (#/health), the admins' camera page (#/cameras), motion search
-// (#/motion?camera=..&at=..), and for duty officers the cases (#/cases) and one case (#/case/ID).
+// (#/motion?camera=..&at=..), a camera's detection areas for admins (#/areas?camera=..), and for duty officers
+// the cases (#/cases) and one case (#/case/ID).
 import { api, isStaff, UNAUTHORIZED, Unauthorized } from "./api.js";
+import { showAreas } from "./areas.js";
 import { showCamera } from "./camera.js";
 import { showCameras } from "./cameras.js";
 import { showCase, showCases } from "./cases.js";
@@ -114,6 +116,7 @@ async function route() {
     else if (path === "/playback") shown = await showPlayback(view, me, new URLSearchParams(search));
     else if (path === "/events") shown = await showEventSearch(view, me);
     else if (path === "/motion") shown = await showMotionSearch(view, new URLSearchParams(search));
+    else if (path === "/areas") shown = await showAreas(view, me, new URLSearchParams(search));
     else if (path === "/cases") shown = await showCases(view, me);
     else if (caseId) shown = await showCase(view, me, Number(caseId[1]));
     else shown = camera ? await showCamera(view, decodeURIComponent(camera[1]), me) : await showGrid(view);

@@ -56,12 +56,13 @@ export class AreaDrawing extends EventTarget {
     }));
   }
 
-  // Cells `[[column, row], ...]` of a `columns` x `rows` grid, drawn with the class `kind` ("area-cell", "moved").
+  // Cells `[[column, row], ...]` of a `columns` x `rows` grid, drawn with the class `kind` ("area-cell", "moved",
+  // "busy"); returns their rectangles, in order.
   showCells(cells, columns, rows, kind) {
     const { width, height } = this.size;
     const group = this.svg.querySelector(".cells");
     for (const old of group.querySelectorAll(`.${kind}`)) old.remove();
-    group.append(...cells.map(([column, row]) => {
+    const shown = cells.map(([column, row]) => {
       const cell = document.createElementNS(SVG, "rect");
       cell.setAttribute("class", kind);
       cell.setAttribute("x", (column / columns) * width);
@@ -69,6 +70,8 @@ export class AreaDrawing extends EventTarget {
       cell.setAttribute("width", width / columns);
       cell.setAttribute("height", height / rows);
       return cell;
-    }));
+    });
+    group.append(...shown);
+    return shown;
   }
 }

@@ -1,5 +1,5 @@
 // The administrators' camera page (#/cameras): status and storage of every camera; add (by hand or found on the
-// network over ONVIF), change, enable, remove.
+// network over ONVIF), change, draw its detection areas (#/areas), enable, remove.
 import { api } from "./api.js";
 import { setUpDiscovery } from "./discover.js";
 import { displayName } from "./grid.js";
@@ -8,7 +8,7 @@ import { duration } from "./timefmt.js";
 
 const STATUS_POLL_MS = 3000;
 const COLUMNS = ["cam_title", "cam_location", "status", "record_url", "storage"]; // labels of a row's cells on a phone
-const ACTIONS = ["edit", "toggle", "remove"];
+const ACTIONS = ["edit", "areas", "toggle", "remove"];
 
 export function size(bytes) {
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -183,6 +183,10 @@ export async function showCameras(view, me) {
     const action = button.dataset.action;
     if (action === "edit") {
       edit(camera);
+      return;
+    }
+    if (action === "areas") {
+      location.hash = `#/areas?camera=${encodeURIComponent(camera.name)}`;
       return;
     }
     if (action === "remove" && !confirm(t("confirm_remove", { name: displayName(camera) }))) return;

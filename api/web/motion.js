@@ -16,7 +16,7 @@ const PICTURE_BACK_MS = 2000; // the picture: a keyframe this far before the new
 const PICTURE_LOOK_MS = 3600000; // ... recorded within this long before the moment asked for
 
 // The moment whose picture to draw on: `at` if it was recorded, else the latest recorded before it.
-async function pictureTime(camera, at) {
+export async function pictureTime(camera, at) {
   const query = new URLSearchParams({ start: (at - PICTURE_LOOK_MS) / 1000, end: at / 1000 });
   const listing = await api(`/api/cameras/${encodeURIComponent(camera)}/recordings?${query}`);
   const last = listing.ranges.map((range) => [Date.parse(range.start), Date.parse(range.end)]).at(-1);
@@ -39,6 +39,19 @@ function resultItem(range, camera, onShow) {
   return item;
 }
 
+// The cameras the caller may see, offered in `select` (`wanted` chosen if it is one of them); false, said in `root`
+// instead, when there is none.
+export async function offerCameras(root, select, wanted) {
+  const cameras = await api("/api/cameras");
+  if (!cameras.length) {
+    root.replaceChildren(t("no_cameras"));
+    return false;
+  }
+  select.replaceChildren(...cameras.map((camera) => new Option(displayName(camera), camera.name)));
+  if (cameras.some((camera) => camera.name === wanted)) select.value = wanted;
+  return true;
+}
+
 export async function showMotionSearch(view, query) {
   view.replaceChildren(document.getElementById("motion-template").content.cloneNode(true));
   applyTexts(view);
@@ -51,13 +64,7 @@ export async function showMotionSearch(view, query) {
   const error = root.querySelector(".error");
   const results = root.querySelector(".motion-results");
   const drawing = new AreaDrawing(root.querySelector(".drawing"));
-  const cameras = await api("/api/cameras");
-  if (!cameras.length) {
-    root.replaceChildren(t("no_cameras"));
-    return () => {};
-  }
-  fields.camera.replaceChildren(...cameras.map((camera) => new Option(displayName(camera), camera.name)));
-  if (cameras.some((camera) => camera.name === query.get("camera"))) fields.camera.value = query.get("camera");
+  if (!await offerCameras(root, fields.camera, query.get("camera"))) return () => {};
   const at = Math.min(Number(query.get("at")) || Date.now(), Date.now());
   fields.start.value = localInput(at - DAY_MS);
   fields.end.value = localInput(Date.now() + MINUTE_MS); // to the minute: the one under way is included

@@ -1,0 +1,138 @@
+// A camera's detection areas (#/areas?camera=NAME), for administrators: its picture with the cells of the motion
+// grid where it saw motion lately (darker where more often: the sea's foam, a tree, a flag that never rest), its
+// masks and zones over it; draw an area, add it as a mask or a zone, remove one, save. Saving restarts only the
+// camera's detection, never its recording (design/detection_weather.md).
+import { api } from "./api.js";
+import { AreaDrawing } from "./areadrawing.js";
+import { applyTexts, t } from "./i18n.js";
+import { offerCameras, pictureTime } from "./motion.js";
+import { dateTime } from "./timefmt.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const KINDS = ["masks", "zones"];
+
+function polygonOf(points, size, kind) {
+  const shape = document.createElementNS(SVG, "polygon");
+  shape.setAttribute("class", kind);
+  shape.setAttribute("points", points.map(([x, y]) => `${x * size.width},${y * size.height}`).join(" "));
+  return shape;
+}
+
+export async function showAreas(view, me, query) {
+  if (me.role !== "admin") {
+    view.replaceChildren(t("admins_only"));
+    return () => {};
+  }
+  view.replaceChildren(document.getElementById("areas-template").content.cloneNode(true));
+  applyTexts(view);
+  const root = view.querySelector(".areas-page");
+  const fields = root.querySelector(".areas-form").elements;
+  const picture = root.querySelector(".picture img");
+  const note = root.querySelector(".picture-note");
+  const summary = root.querySelector(".areas-summary");
+  const status = root.querySelector(".areas-status");
+  const error = root.querySelector(".error");
+  const svg = root.querySelector(".drawing");
+  const drawing = new AreaDrawing(svg);
+  if (!await offerCameras(root, fields.camera, query.get("camera"))) return () => {};
+  let areas = { masks: [], zones: [] };
+  let shownAt = Date.now();
+
+  const drawKept = () => {
+    svg.querySelector(".kept").replaceChildren(...KINDS.flatMap((kind) =>
+      areas[kind].map((points) => polygonOf(points, drawing.size, kind))));
+    for (const kind of KINDS) {
+      const list = root.querySelector(`.${kind}-list`);
+      list.replaceChildren(...areas[kind].map((_points, index) => {
+        const item = document.createElement("li");
+        item.textContent = `${t(kind === "masks" ? "mask_n" : "zone_n", { n: index + 1 })} `;
+        const remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "ghost remove";
+        remove.textContent = t("remove");
+        remove.addEventListener("click", () => {
+          areas[kind].splice(index, 1);
+          changed();
+        });
+        item.append(remove);
+        return item;
+      }));
+      if (!areas[kind].length) list.append(Object.assign(document.createElement("li"), { className: "muted", textContent: t("none_yet") }));
+    }
+    root.dataset.masks = areas.masks.length;
+    root.dataset.zones = areas.zones.length;
+  };
+  const changed = () => {
+    drawKept();
+    status.textContent = t("areas_unsaved");
+    root.dataset.saved = "false";
+  };
+
+  const load = async () => {
+    const camera = fields.camera.value;
+    error.textContent = "";
+    status.textContent = "";
+    delete root.dataset.loaded;
+    const found = await api(`/api/cameras/${encodeURIComponent(camera)}/detection-areas?hours=${fields.hours.value}`);
+    if (camera !== fields.camera.value) return; // another camera chosen meanwhile
+    areas = { masks: found.masks, zones: found.zones };
+    const most = Math.max(1, found.motion_seconds);
+    const cells = drawing.showCells(found.cells.map(([column, row]) => [column, row]), found.grid.columns,
+      found.grid.rows, "busy");
+    cells.forEach((cell, index) => cell.style.setProperty("fill-opacity", (0.15 + 0.7 * found.cells[index][2] / most).toFixed(2)));
+    summary.textContent = found.motion_seconds ? t("areas_moved", { seconds: found.motion_seconds }) : t("areas_quiet");
+    drawKept();
+    root.dataset.loaded = "true";
+  };
+  const showPicture = async () => {
+    note.textContent = t("loading");
+    const camera = fields.camera.value;
+    shownAt = await pictureTime(camera, Date.now()).catch(() => Date.now());
+    picture.src = `/api/cameras/${encodeURIComponent(camera)}/thumbnail.jpg?at=${shownAt / 1000}`;
+  };
+  picture.addEventListener("load", () => {
+    note.textContent = t("picture_at", { at: dateTime(shownAt) });
+    drawing.setPicture(picture.naturalWidth, picture.naturalHeight);
+    drawKept();
+    load().catch((failure) => { error.textContent = failure.message; });
+  });
+  picture.addEventListener("error", () => {
+    note.textContent = t("no_footage");
+    load().catch((failure) => { error.textContent = failure.message; });
+  });
+  fields.camera.addEventListener("change", () => {
+    drawing.clear();
+    showPicture();
+  });
+  fields.hours.addEventListener("change", () => load().catch((failure) => { error.textContent = failure.message; }));
+  root.querySelector(".undo").addEventListener("click", () => drawing.undo());
+  root.querySelector(".clear").addEventListener("click", () => drawing.clear());
+  for (const kind of KINDS) {
+    root.querySelector(`.add-${kind}`).addEventListener("click", () => {
+      if (drawing.points.length < 3) {
+        error.textContent = t("draw_area_first");
+        return;
+      }
+      error.textContent = "";
+      areas[kind].push(drawing.points);
+      drawing.clear();
+      changed();
+    });
+  }
+  root.querySelector(".save").addEventListener("click", async () => {
+    const camera = fields.camera.value;
+    try {
+      const saved = await api(`/api/cameras/${encodeURIComponent(camera)}/detection-areas`,
+        { method: "PUT", body: JSON.stringify(areas) });
+      areas = { masks: saved.masks, zones: saved.zones };
+      drawKept();
+      error.textContent = "";
+      status.textContent = t("areas_saved");
+      root.dataset.saved = "true";
+    } catch (failure) {
+      error.textContent = `${t("save_failed")}: ${failure.message}`;
+    }
+  });
+  showPicture();
+  return () => {};
+}
