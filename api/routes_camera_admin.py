@@ -81,19 +81,27 @@ async def add_new_camera(station: Station, settings: dict[str, Any], admin: User
 @router.put("/{name}")
 async def change_camera(name: str, change: CameraChange, request: Request, admin: User = Depends(admin_user),
                         station: Station = Depends(get_station)) -> dict[str, Any]:
-    await changed_camera(station, admin, name, request, lambda _current: change.model_dump(exclude_unset=True))
+    await changed_camera(station, admin, name, request, change.model_dump(exclude_unset=True))
     return describe_camera(station, name)
 
 
-async def changed_camera(station: Station, admin: User, name: str, request: Request,
-                         changes: Callable[[CameraConfig], dict[str, Any]],
-                         detail: Callable[[CameraConfig], str] = _detail) -> CameraConfig:
-    """The camera `name` (404 if `admin` may not see it) with the settings `changes` gives for its current ones (the
-    others kept), validated (400), stored and audited with `detail`."""
+def admin_camera(station: Station, admin: User, name: str) -> CameraConfig:
+    """The camera `name`; 404 if `admin` may not see it, or it was removed meanwhile."""
     visible_camera(station, admin, name)
-    current = station.camera(name)
-    assert current is not None
-    camera = _validated({**current.model_dump(), **changes(current), "name": name})
+    camera = station.camera(name)
+    if camera is None:
+        raise HTTPException(404, f"no camera named {name!r}")
+    return camera
+
+
+async def changed_camera(station: Station, admin: User, name: str, request: Request, changes: dict[str, Any],
+                         detail: Callable[[CameraConfig], str] = _detail) -> CameraConfig:
+    """The camera `name` with the settings `changes` gives, the others kept (within `detect` too: a change of its
+    sensitivity keeps its masks), validated (400), stored and audited with `detail`."""
+    current = admin_camera(station, admin, name)
+    if changes.get("detect") is not None:
+        changes = changes | {"detect": current.detect.model_dump() | changes["detect"]}
+    camera = _validated({**current.model_dump(), **changes, "name": name})
     await asyncio.to_thread(station.put_camera, camera)
     await record_audit(station, "camera_set", username=admin.username, camera=name, detail=detail(camera),
                        remote=remote_address(request))

@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import admin_user, visible_camera
+from api.auth import admin_user
 from api.deps import get_station
-from api.routes_camera_admin import changed_camera
+from api.routes_camera_admin import admin_camera, changed_camera
 from detect.motion_grid import COLUMNS, ROWS
 from nvr.config import CameraConfig
 from nvr.motion_search import motion_per_cell
@@ -49,9 +49,7 @@ def detection_areas(name: str, hours: float = Query(24.0, gt=0, le=MAX_HOURS), a
                     station: Station = Depends(get_station)) -> dict[str, Any]:
     """The camera's zones and masks, and over the last `hours` the seconds with motion (`motion_seconds`) and, for
     each cell of the `grid` that moved, `[column, row, seconds]` (`cells`)."""
-    visible_camera(station, admin, name)
-    camera = station.camera(name)
-    assert camera is not None
+    camera = admin_camera(station, admin, name)
     end_ms = now_ms()
     start_ms = end_ms - round(hours * HOUR_MS)
     seconds, per_cell = motion_per_cell(station.motion_grids, name, start_ms, end_ms)
@@ -70,7 +68,6 @@ async def set_detection_areas(name: str, areas: DetectionAreas, request: Request
                               station: Station = Depends(get_station)) -> dict[str, Any]:
     """Set the camera's zones and/or masks (400 naming a bad polygon); its other settings are kept."""
     camera = await changed_camera(
-        station, admin, name, request,
-        lambda current: {"detect": current.detect.model_dump() | areas.model_dump(exclude_none=True)},
-        lambda changed: f"detection areas: {len(changed.detect.zones)} zones, {len(changed.detect.masks)} masks")
+        station, admin, name, request, {"detect": areas.model_dump(exclude_none=True)},
+        lambda changed: f"detection areas: zones {len(changed.detect.zones)}, masks {len(changed.detect.masks)}")
     return _areas(camera)

@@ -15,6 +15,7 @@ import numpy as np
 from detect.motion_grid import COLUMNS, ROWS
 from storage.motion_grids import MotionGridStore
 
+CHUNK_SECONDS = 86_400  # see motion_per_cell
 MERGE_GAP_SECONDS = 2  # seconds with motion separated by fewer quiet seconds than this are one range
 
 
@@ -55,5 +56,8 @@ def motion_per_cell(store: MotionGridStore, camera: str, start_ms: int, end_ms: 
     moved, (ROWS, COLUMNS): a cell moving most of those seconds is a place that never rests (the sea's foam, a
     crown of leaves, a flag) more often than one that people cross."""
     grids = store.grids(camera, start_ms, end_ms)
-    bits = np.unpackbits(grids.cells, axis=1)[:, :COLUMNS * ROWS]
-    return len(grids.seconds), bits.sum(axis=0, dtype=np.int64).reshape(ROWS, COLUMNS)
+    counts = np.zeros(COLUMNS * ROWS, np.int64)
+    for first in range(0, len(grids.cells), CHUNK_SECONDS):  # unpacked a day at a time: a week is 87 MB at once
+        bits = np.unpackbits(grids.cells[first:first + CHUNK_SECONDS], axis=1)[:, :COLUMNS * ROWS]
+        counts += bits.sum(axis=0, dtype=np.int64)
+    return len(grids.seconds), counts.reshape(ROWS, COLUMNS)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 from fastapi.testclient import TestClient
@@ -197,9 +198,36 @@ def test_a_change_of_what_only_detection_or_people_use_leaves_the_recording_and_
     after = client.get("/api/cameras/bo-bien").json()
     assert after["since"] == since and after["status"] == "online", "the streams were not restarted"
     assert station.hub("bo-bien", "record") is hub, "nor its live view"
+    # its recorder, reading its list again for another camera, keeps it running too
+    assert client.post("/api/cameras", json={"name": "ke-da", "record_url": cameras.url("cam1")}).status_code == 201
+    wait_for(lambda: online(client, "ke-da"), 15, "the other camera online")
+    end_ms = round(time.time() * 1000) + 4000
+    wait_for(lambda: station.index.segments("bo-bien", end_ms, 2**62), 15, "the camera recording on")
+    assert client.get("/api/cameras/bo-bien").json()["since"] == since, "not restarted by its recorder's reload"
     listing = client.get("/api/cameras/bo-bien/recordings", params={"start": began_ms / 1000, "end": end_ms / 1000})
     assert listing.json()["gaps"] == [], listing.text
 
-    # what the recorder reads (here whether it is analysed) still restarts the camera's streams
-    client.put("/api/cameras/bo-bien", json={"detect": {"masks": [sea], "enabled": False}})
+    # what the recorder reads (here whether it is analysed) still restarts the camera's streams; a change within
+    # `detect` keeps the rest of it
+    assert client.put("/api/cameras/bo-bien", json={"detect": {"enabled": False}}).status_code == 200
     wait_for(lambda: client.get("/api/cameras/bo-bien").json()["since"] != since, 15, "the streams restarted")
+    assert station.camera("bo-bien").detect.masks == [[tuple(point) for point in sea]]
+    assert station.camera("bo-bien").detect.sensitivity == "low"
+
+
+def test_what_a_recorder_reads_of_a_camera_is_its_streams_and_how_it_decodes_for_detection() -> None:
+    from nvr.config import CameraConfig
+
+    camera = CameraConfig(name="cong", record_url="rtsp://10.0.0.5/main", detect_url="rtsp://10.0.0.5/sub")
+    part = camera.recording_part()
+    kept: list[dict[str, Any]] = [
+        {"title": "Cổng"}, {"location": "Ngõ 2"}, {"area": "Hẻm 4"},
+        {"detect": {"masks": [[[0, 0], [1, 0], [1, 1]]], "zones": [[[0, 0], [1, 0], [0, 1]]], "sensitivity": "high",
+                    "min_object_size": 0.01, "overlay": "off", "tamper": False}}]
+    restarting: list[dict[str, Any]] = [
+        {"record_url": "rtsp://10.0.0.5/other"}, {"detect_url": None}, {"transport": "udp"}, {"enabled": False},
+        {"detect": {"enabled": False}}, {"detect": {"max_fps": 5}}, {"detect": {"keyframes_only": True}}]
+    for change in kept:
+        assert CameraConfig.model_validate(camera.model_dump() | change).recording_part() == part, change
+    for change in restarting:
+        assert CameraConfig.model_validate(camera.model_dump() | change).recording_part() != part, change

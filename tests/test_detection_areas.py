@@ -59,8 +59,8 @@ def test_an_admin_sees_where_the_camera_moved_and_masks_it_without_cutting_its_r
     zones = client.put("/api/cameras/cua-hang/detection-areas", json={"zones": [[[0, 0], [1, 0], [1, 1]]]})
     assert zones.json()["masks"] == [PATH], "what is left out is kept"
     entries = station.audit.entries(start_ms=0, end_ms=2**62, action="camera_set", camera="cua-hang")
-    assert [e.detail for e in entries][:2] == ["detection areas: 1 zones, 1 masks",  # newest first
-                                               "detection areas: 0 zones, 1 masks"]
+    assert [e.detail for e in entries][:2] == ["detection areas: zones 1, masks 1",  # newest first
+                                               "detection areas: zones 0, masks 1"]
 
     for body, status, text in (({"masks": [[[0.1, 0.1], [0.5, 0.5]]]}, 400, "a polygon needs at least 3 points"),
                                ({"masks": [[[0.1, 0.1], [1.5, 0.5], [0.2, 0.9]]]}, 400, "normalized to 0..1"),

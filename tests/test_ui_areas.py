@@ -22,7 +22,8 @@ from tests.test_ui_playback import new_page
 def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: RtspServer, tmp_path: Path,
                                                                  make_station) -> None:
     config = station_config(tmp_path, [{"name": "cua-hang", "record_url": scene_cameras.url("xe-may"),
-                                        "title": "Cửa hàng"}])
+                                        "title": "Cửa hàng"},
+                                       {"name": "hem-4", "record_url": scene_cameras.url("yen-tinh")}])
     station, client = make_station(config)
     wait_for(lambda: [e for e in client.get("/api/events?camera=cua-hang&type=motion").json()
                       if e["end_ms"] is not None], 60, "the motorbike's motion event to end")
@@ -52,6 +53,8 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         expect(root).to_have_attribute("data-masks", "1")
         expect(page.locator(".drawing polygon.masks")).to_have_count(1)
         expect(page.locator(".areas-status")).to_have_text("Có thay đổi chưa lưu")
+        page.select_option("select[name=hours]", "1")  # another period: the cells again, the unsaved mask kept
+        expect(root).to_have_attribute("data-masks", "1")
         page.click(".areas-side .save")
         expect(root).to_have_attribute("data-saved", "true")
         expect(page.locator(".areas-status")).to_contain_text("Camera vẫn ghi hình")
@@ -64,6 +67,25 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         wait_for(lambda: (told := station.detection.watched("cua-hang")) is not None and told.masks, 10,
                  "the detector told the mask")
         assert client.get("/api/cameras/cua-hang").json()["since"] == since, "the camera records on"
+
+        # a camera chosen with changes unsaved: asked first; once agreed, nothing of the first camera's goes onto it
+        draw(page, [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]])
+        page.click(".add-zones")
+        expect(root).to_have_attribute("data-zones", "1")
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        page.select_option("select[name=camera]", "hem-4")
+        expect(page.locator("select[name=camera]")).to_have_value("cua-hang")
+        expect(root).to_have_attribute("data-zones", "1")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.select_option("select[name=camera]", "hem-4")
+        expect(root).to_have_attribute("data-zones", "0")
+        expect(page.locator(".areas-side .save")).to_be_disabled()
+        expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)
+        expect(root).to_have_attribute("data-masks", "0")
+        expect(page.locator(".areas-summary")).to_have_text("Không có chuyển động trong khoảng này")
+        page.click(".areas-side .save")
+        expect(root).to_have_attribute("data-saved", "true")
+        assert station.camera("hem-4").detect.masks == [] and station.camera("hem-4").detect.zones == []
 
         page.reload()  # what was saved is what the page shows again
         expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)

@@ -4,7 +4,7 @@
 // camera's detection, never its recording (design/detection_weather.md).
 import { api } from "./api.js";
 import { AreaDrawing } from "./areadrawing.js";
-import { applyTexts, t } from "./i18n.js";
+import { applyTexts, currentLanguage, t } from "./i18n.js";
 import { offerCameras, pictureTime } from "./motion.js";
 import { dateTime } from "./timefmt.js";
 
@@ -35,7 +35,11 @@ export async function showAreas(view, me, query) {
   const svg = root.querySelector(".drawing");
   const drawing = new AreaDrawing(svg);
   if (!await offerCameras(root, fields.camera, query.get("camera"))) return () => {};
+  const editing = root.querySelectorAll(".add-masks, .add-zones, .save");
+  let camera = null; // whose areas the page holds (null while a camera's are loading)
   let areas = { masks: [], zones: [] };
+  let unsaved = false;
+  let asked = 0; // counts the loads asked for: an answer overtaken by a later one is dropped
   let shownAt = Date.now();
 
   const drawKept = () => {
@@ -63,48 +67,68 @@ export async function showAreas(view, me, query) {
     root.dataset.zones = areas.zones.length;
   };
   const changed = () => {
+    unsaved = true;
     drawKept();
     status.textContent = t("areas_unsaved");
     root.dataset.saved = "false";
   };
 
+  // the chosen camera's areas (kept while they have unsaved changes) and where it moved in the period chosen
   const load = async () => {
-    const camera = fields.camera.value;
+    const mine = ++asked;
+    const wanted = fields.camera.value;
     error.textContent = "";
-    status.textContent = "";
-    delete root.dataset.loaded;
-    const found = await api(`/api/cameras/${encodeURIComponent(camera)}/detection-areas?hours=${fields.hours.value}`);
-    if (camera !== fields.camera.value) return; // another camera chosen meanwhile
-    areas = { masks: found.masks, zones: found.zones };
+    const found = await api(`/api/cameras/${encodeURIComponent(wanted)}/detection-areas?hours=${fields.hours.value}`);
+    if (mine !== asked) return;
+    if (!unsaved) areas = { masks: found.masks, zones: found.zones };
+    camera = wanted;
+    for (const control of editing) control.disabled = false;
     const most = Math.max(1, found.motion_seconds);
     const cells = drawing.showCells(found.cells.map(([column, row]) => [column, row]), found.grid.columns,
       found.grid.rows, "busy");
     cells.forEach((cell, index) => cell.style.setProperty("fill-opacity", (0.15 + 0.7 * found.cells[index][2] / most).toFixed(2)));
-    summary.textContent = found.motion_seconds ? t("areas_moved", { seconds: found.motion_seconds }) : t("areas_quiet");
+    summary.textContent = found.motion_seconds
+      ? t("areas_moved", { seconds: found.motion_seconds.toLocaleString(currentLanguage() === "vi" ? "vi-VN" : "en") })
+      : t("areas_quiet");
     drawKept();
     root.dataset.loaded = "true";
   };
+  const loadOrSay = () => load().catch((failure) => { error.textContent = failure.message; });
   const showPicture = async () => {
     note.textContent = t("loading");
-    const camera = fields.camera.value;
-    shownAt = await pictureTime(camera, Date.now()).catch(() => Date.now());
-    picture.src = `/api/cameras/${encodeURIComponent(camera)}/thumbnail.jpg?at=${shownAt / 1000}`;
+    const wanted = fields.camera.value;
+    shownAt = await pictureTime(wanted, Date.now()).catch(() => Date.now());
+    picture.src = `/api/cameras/${encodeURIComponent(wanted)}/thumbnail.jpg?at=${shownAt / 1000}`;
   };
   picture.addEventListener("load", () => {
     note.textContent = t("picture_at", { at: dateTime(shownAt) });
     drawing.setPicture(picture.naturalWidth, picture.naturalHeight);
     drawKept();
-    load().catch((failure) => { error.textContent = failure.message; });
+    loadOrSay();
   });
   picture.addEventListener("error", () => {
     note.textContent = t("no_footage");
-    load().catch((failure) => { error.textContent = failure.message; });
+    loadOrSay();
   });
   fields.camera.addEventListener("change", () => {
+    if (unsaved && !confirm(t("confirm_discard_areas"))) {
+      fields.camera.value = camera;
+      return;
+    }
+    // nothing of the camera left is kept or can be saved onto the one chosen until its own areas are loaded
+    camera = null;
+    areas = { masks: [], zones: [] };
+    unsaved = false;
+    for (const control of editing) control.disabled = true;
+    delete root.dataset.loaded;
+    status.textContent = "";
+    summary.textContent = "";
     drawing.clear();
+    drawing.showCells([], 1, 1, "busy");
+    drawKept();
     showPicture();
   });
-  fields.hours.addEventListener("change", () => load().catch((failure) => { error.textContent = failure.message; }));
+  fields.hours.addEventListener("change", loadOrSay);
   root.querySelector(".undo").addEventListener("click", () => drawing.undo());
   root.querySelector(".clear").addEventListener("click", () => drawing.clear());
   for (const kind of KINDS) {
@@ -120,11 +144,13 @@ export async function showAreas(view, me, query) {
     });
   }
   root.querySelector(".save").addEventListener("click", async () => {
-    const camera = fields.camera.value;
+    if (camera === null) return;
     try {
       const saved = await api(`/api/cameras/${encodeURIComponent(camera)}/detection-areas`,
         { method: "PUT", body: JSON.stringify(areas) });
+      if (saved.camera !== camera) return; // another camera chosen while it saved
       areas = { masks: saved.masks, zones: saved.zones };
+      unsaved = false;
       drawKept();
       error.textContent = "";
       status.textContent = t("areas_saved");
@@ -133,6 +159,7 @@ export async function showAreas(view, me, query) {
       error.textContent = `${t("save_failed")}: ${failure.message}`;
     }
   });
+  for (const control of editing) control.disabled = true;
   showPicture();
   return () => {};
 }

@@ -104,6 +104,7 @@ const TEXT = {
     areas_moved: "Chuyển động {seconds} giây trong khoảng này", areas_quiet: "Không có chuyển động trong khoảng này",
     areas_saved: "Đã lưu. Camera vẫn ghi hình; phần phát hiện học lại hình nền trong vài giây.",
     areas_unsaved: "Có thay đổi chưa lưu",
+    confirm_discard_areas: "Bỏ các thay đổi chưa lưu của camera này?",
     // the reasons of gaps the station gives in its own words (a camera's own errors are shown as they come)
     "not recorded (the service was not running)": "dịch vụ không chạy",
     "no time passed here: the station's clock was set forward": "đồng hồ của trạm được chỉnh tiến lên tại đây, không mất khoảng thời gian nào",
@@ -213,6 +214,7 @@ const TEXT = {
     areas_moved: "Motion for {seconds} s in this period", areas_quiet: "No motion in this period",
     areas_saved: "Saved. The camera goes on recording; detection learns its background again within seconds.",
     areas_unsaved: "Changes not saved yet",
+    confirm_discard_areas: "Drop this camera's unsaved changes?",
     "not recorded (the service was not running)": "the service was not running",
     "no time passed here: the station's clock was set forward": "the station's clock was set forward here, no time is missing",
   },
