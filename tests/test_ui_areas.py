@@ -90,8 +90,14 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         page.reload()  # what was saved is what the page shows again
         expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)
         expect(root).to_have_attribute("data-masks", "1")
+        page.click("#lang")  # in English, drawn again
+        expect(page.locator("h1")).to_have_text("Detection areas")
+        expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)
+        expect(page.locator(".masks-list li")).to_have_text("Mask 1 Remove")
+        expect(page.locator(".zones-list li")).to_have_text("None")
         page.locator(".masks-list button.remove").click()
         expect(root).to_have_attribute("data-masks", "0")
+        expect(page.locator(".areas-status")).to_have_text("Changes not saved yet")
         assert not errors
 
         officer, _ = new_page(browser)
