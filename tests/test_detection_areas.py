@@ -1,30 +1,16 @@
 """A camera's detection areas as an administrator draws them: where it saw motion lately (the motion grids, per
-cell), its zones and masks read and set, a bad polygon refused by name, and only detection restarted."""
+cell: `tests/test_motion_search.py` counts them), its zones and masks read and set, a bad polygon refused by name,
+and only detection restarted."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from detect.motion_grid import MotionSecond
-from nvr.motion_search import motion_per_cell
-from storage.index import RecordingIndex
-from storage.motion_grids import MotionGridStore
 from tests.conftest import station_config, wait_for
 from tests.support.rtsp import RtspServer
 from tests.test_cameras_at_run_time import as_admin
-from tests.test_motion_search import PATH, T0, grid
-
-
-def test_the_seconds_each_cell_moved_are_counted_within_the_window(tmp_path: Path) -> None:
-    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post")
-    store = MotionGridStore(index)
-    store.add([MotionSecond("a", T0, grid((0, 0), (15, 8))), MotionSecond("a", T0 + 1, grid((0, 0))),
-               MotionSecond("a", T0 + 90, grid((0, 0))), MotionSecond("b", T0 + 1, grid((3, 3)))])
-    seconds, cells = motion_per_cell(store, "a", T0 * 1000, (T0 + 60) * 1000)
-    assert seconds == 2 and cells[0, 0] == 2 and cells[8, 15] == 1 and cells.sum() == 3
-    assert motion_per_cell(store, "c", 0, 2**62)[0] == 0
-    index.close()
+from tests.test_motion_search import PATH
 
 
 def test_an_admin_sees_where_the_camera_moved_and_masks_it_without_cutting_its_recording(

@@ -15,7 +15,7 @@ import pytest
 from detect.bank import DetectorBank
 from detect.motion_grid import COLUMNS, ROWS, MotionSecond, area_cells, cell_list
 from detect.settings import CameraDetectSettings
-from nvr.motion_search import search_motion
+from nvr.motion_search import motion_per_cell, search_motion
 from nvr.motion_writer import MotionGridWriter
 from storage.clock import now_ms
 from storage.index import RecordingIndex
@@ -131,6 +131,20 @@ def test_a_flush_changes_only_the_minutes_it_holds_of_each_camera(store: MotionG
     store.add([MotionSecond("a", minute + 6, grid((15, 8))), MotionSecond("b", minute + 66, grid((15, 8)))])
     assert store.grids("a", 0, 2**62).seconds.tolist() == [minute + 5, minute + 6, minute + 65]
     assert store.grids("b", 0, 2**62).seconds.tolist() == [minute + 5, minute + 65, minute + 66]
+
+
+def test_the_seconds_each_cell_moved_are_counted_within_the_window(store: MotionGridStore,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the detection areas page shades: per cell, the seconds it moved (`motion_per_cell`), counted a chunk of
+    seconds at a time."""
+    store.add([MotionSecond("a", T0, grid((0, 0), (15, 8))), MotionSecond("a", T0 + 1, grid((0, 0))),
+               MotionSecond("a", T0 + 90, grid((0, 0))), MotionSecond("b", T0 + 1, grid((3, 3)))])
+    for chunk in (86_400, 1):
+        monkeypatch.setattr("nvr.motion_search.CHUNK_SECONDS", chunk)
+        seconds, cells = motion_per_cell(store, "a", T0 * 1000, (T0 + 60) * 1000)
+        assert seconds == 2 and cells[0, 0] == 2 and cells[8, 15] == 1 and cells.sum() == 3
+        assert motion_per_cell(store, "a", 0, 2**62)[1][0, 0] == 3
+        assert motion_per_cell(store, "c", 0, 2**62)[0] == 0
 
 
 class FlakyStore(MotionGridStore):
