@@ -98,6 +98,12 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         page.locator(".masks-list button.remove").click()
         expect(root).to_have_attribute("data-masks", "0")
         expect(page.locator(".areas-status")).to_have_text("Changes not saved yet")
+        asked: list[str] = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+        page.reload()  # with a change unsaved: the browser asks first; agreed, the saved mask is back
+        expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)
+        expect(root).to_have_attribute("data-masks", "1")
+        assert asked == ["beforeunload"]
         assert not errors
 
         officer, _ = new_page(browser)

@@ -160,6 +160,11 @@ export async function showAreas(view, me, query) {
     }
   });
   for (const control of editing) control.disabled = true;
+  // closing or reloading the tab with changes unsaved asks first (the browser's own question)
+  const warn = (leaving) => {
+    if (unsaved) leaving.preventDefault();
+  };
+  window.addEventListener("beforeunload", warn);
   showPicture();
-  return () => {};
+  return () => window.removeEventListener("beforeunload", warn);
 }
