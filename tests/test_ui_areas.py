@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import Dialog, expect
 
 from tests.conftest import OPERATOR, OPERATOR_PASSWORD, station_config, wait_for
 from tests.support.rtsp import RtspServer
@@ -99,7 +99,12 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         expect(root).to_have_attribute("data-masks", "0")
         expect(page.locator(".areas-status")).to_have_text("Changes not saved yet")
         asked: list[str] = []
-        page.once("dialog", lambda dialog: (asked.append(dialog.type), dialog.accept()))
+
+        def agree(dialog: Dialog) -> None:
+            asked.append(dialog.type)
+            dialog.accept()
+
+        page.once("dialog", agree)
         page.reload()  # with a change unsaved: the browser asks first; agreed, the saved mask is back
         expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)
         expect(root).to_have_attribute("data-masks", "1")
