@@ -17,8 +17,16 @@ import { showPlayback } from "./playback.js";
 import { setZone } from "./timefmt.js";
 
 const view = document.getElementById("view");
-let leave = () => {};
+let leave = () => {}; // leaves the screen shown; its `mayLeave`, if it has one, asks first (changes unsaved)
 let signedIn = false; // a screen is shown to a logged-in user
+let shownHash = location.hash; // the address of the screen shown
+
+// Does the screen shown keep its place? Asked (changes unsaved) and kept, the address goes back to its own.
+function staying() {
+  if (!leave.mayLeave || leave.mayLeave()) return false;
+  history.replaceState(null, "", shownHash || `${location.pathname}${location.search}`);
+  return true;
+}
 
 function logIn(username, password) {
   return fetch("/api/auth/login", {
@@ -89,6 +97,7 @@ let routing = 0; // counts the routes taken: one overtaken by a later (a quick c
 
 async function route() {
   const mine = ++routing;
+  shownHash = location.hash;
   leave();
   leave = () => {};
   try {
@@ -135,6 +144,7 @@ async function route() {
 }
 
 document.getElementById("lang").addEventListener("click", (click) => {
+  if (staying()) return; // the screen is drawn again in the other language
   toggleLanguage();
   click.currentTarget.textContent = document.documentElement.lang === "vi" ? "EN" : "VI";
   route();
@@ -144,11 +154,15 @@ document.getElementById("fullscreen").addEventListener("click", () => {
   else document.documentElement.requestFullscreen();
 });
 document.getElementById("logout").addEventListener("click", async () => {
+  if (staying()) return;
   await fetch("/api/auth/logout", { method: "POST", credentials: "same-origin" });
   disconnectEvents();
   showLogin();
 });
-window.addEventListener("hashchange", route);
+window.addEventListener("hashchange", () => {
+  if (location.hash !== shownHash && staying()) return;
+  route();
+});
 // A session that ended while a screen was shown (its 12 hours, a logout or a password change elsewhere): the
 // login form, saying so, instead of a screen frozen on its last pictures (an audit).
 window.addEventListener(UNAUTHORIZED, () => {

@@ -166,5 +166,7 @@ export async function showAreas(view, me, query) {
   };
   window.addEventListener("beforeunload", warn);
   showPicture();
-  return () => window.removeEventListener("beforeunload", warn);
+  const leave = () => window.removeEventListener("beforeunload", warn);
+  leave.mayLeave = () => !unsaved || confirm(t("confirm_discard_areas")); // another screen asked for (app.js)
+  return leave;
 }
