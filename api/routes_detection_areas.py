@@ -8,9 +8,11 @@ Changing them restarts only the camera's detection, not its recording or live vi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import admin_user
@@ -33,15 +35,24 @@ Area = Annotated[list[tuple[float, float]], Field(max_length=MAX_POINTS)]
 
 
 class DetectionAreas(BaseModel):
-    """Polygons of [x, y] points in picture coordinates (0..1 across and down); one left out keeps its value."""
+    """Polygons of [x, y] points in picture coordinates (0..1 across and down); one left out keeps its value.
+    `version`: the one the areas were read at (409 if they changed since: another administrator, `nvr camera`)."""
 
     model_config = ConfigDict(extra="forbid")
     zones: list[Area] | None = Field(None, max_length=MAX_AREAS)
     masks: list[Area] | None = Field(None, max_length=MAX_AREAS)
+    version: str | None = Field(None, max_length=64)
+
+
+def _version(camera: CameraConfig) -> str:
+    """What the camera's areas are, in a few characters: equal versions, equal areas."""
+    areas = json.dumps([camera.detect.zones, camera.detect.masks])
+    return hashlib.sha256(areas.encode()).hexdigest()[:16]
 
 
 def _areas(camera: CameraConfig) -> dict[str, Any]:
-    return {"camera": camera.name, "zones": camera.detect.zones, "masks": camera.detect.masks}
+    return {"camera": camera.name, "zones": camera.detect.zones, "masks": camera.detect.masks,
+            "version": _version(camera)}
 
 
 @router.get("/{name}/detection-areas")
@@ -66,8 +77,11 @@ def detection_areas(name: str, hours: float = Query(24.0, gt=0, le=MAX_HOURS), a
 @router.put("/{name}/detection-areas")
 async def set_detection_areas(name: str, areas: DetectionAreas, request: Request, admin: User = Depends(admin_user),
                               station: Station = Depends(get_station)) -> dict[str, Any]:
-    """Set the camera's zones and/or masks (400 naming a bad polygon); its other settings are kept."""
+    """Set the camera's zones and/or masks (400 naming a bad polygon; 409 if `version` is not theirs now); its other
+    settings are kept."""
+    if areas.version is not None and areas.version != _version(admin_camera(station, admin, name)):
+        raise HTTPException(409, "the camera's detection areas changed since they were read; read them again")
     camera = await changed_camera(
-        station, admin, name, request, {"detect": areas.model_dump(exclude_none=True)},
+        station, admin, name, request, {"detect": areas.model_dump(exclude_none=True, exclude={"version"})},
         lambda changed: f"detection areas: zones {len(changed.detect.zones)}, masks {len(changed.detect.masks)}")
     return _areas(camera)

@@ -55,6 +55,14 @@ def test_an_admin_sees_where_the_camera_moved_and_masks_it_without_cutting_its_r
         refused = client.put("/api/cameras/cua-hang/detection-areas", json=body)
         assert refused.status_code == status and text in refused.text, refused.text
     assert areas()["masks"] == [PATH], "a refused change changes nothing"
+
+    # two administrators at once: a change made from a reading since overtaken is refused, not merged over
+    read = areas()["version"]
+    assert client.put("/api/cameras/cua-hang/detection-areas", json={"zones": [], "version": read}).status_code == 200
+    stale = client.put("/api/cameras/cua-hang/detection-areas", json={"masks": [], "version": read})
+    assert stale.status_code == 409 and "changed since they were read" in stale.text, stale.text
+    assert areas()["masks"] == [PATH] and areas()["zones"] == []
+    assert areas()["version"] != read
     assert client.get("/api/cameras/cua-hang/detection-areas", params={"hours": 0}).status_code == 422
     assert client.get("/api/cameras/nowhere/detection-areas").status_code == 404
 

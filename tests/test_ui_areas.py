@@ -114,6 +114,17 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         expect(root).to_have_attribute("data-loaded", "true", timeout=10_000)
         expect(root).to_have_attribute("data-masks", "1")
         assert asked == ["beforeunload"]
+        # another administrator changed them meanwhile: this page's save is refused, saying so
+        page.locator(".masks-list button.remove").click()
+        other = client.put("/api/cameras/cua-hang/detection-areas", json={"zones": [[[0, 0], [1, 0], [1, 1]]]},
+                           headers={"Authorization": admin_token(client)})
+        assert other.status_code == 200, other.text
+        page.click(".areas-side .save")
+        expect(page.locator(".areas-side .error")).to_contain_text("changed since they were read")
+        assert station.camera("cua-hang").detect.masks, "the page's removal was not saved over the other's change"
+        page.once("dialog", lambda dialog: dialog.accept())  # leaving it, the unsaved removal dropped
+        page.click("#events-link")
+        expect(page).to_have_url(re.compile("#/events$"))
         assert not errors
 
         officer, _ = new_page(browser)

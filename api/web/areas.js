@@ -37,7 +37,7 @@ export async function showAreas(view, me, query) {
   if (!await offerCameras(root, fields.camera, query.get("camera"))) return () => {};
   const editing = root.querySelectorAll(".add-masks, .add-zones, .save");
   let camera = null; // whose areas the page holds (null while a camera's are loading)
-  let areas = { masks: [], zones: [] };
+  let areas = { masks: [], zones: [], version: null }; // the version they were read at, sent back with them
   let unsaved = false;
   let asked = 0; // counts the loads asked for: an answer overtaken by a later one is dropped
   let shownAt = Date.now();
@@ -80,7 +80,7 @@ export async function showAreas(view, me, query) {
     error.textContent = "";
     const found = await api(`/api/cameras/${encodeURIComponent(wanted)}/detection-areas?hours=${fields.hours.value}`);
     if (mine !== asked) return;
-    if (!unsaved) areas = { masks: found.masks, zones: found.zones };
+    if (!unsaved) areas = { masks: found.masks, zones: found.zones, version: found.version };
     camera = wanted;
     for (const control of editing) control.disabled = false;
     const most = Math.max(1, found.motion_seconds);
@@ -117,7 +117,7 @@ export async function showAreas(view, me, query) {
     }
     // nothing of the camera left is kept or can be saved onto the one chosen until its own areas are loaded
     camera = null;
-    areas = { masks: [], zones: [] };
+    areas = { masks: [], zones: [], version: null };
     unsaved = false;
     for (const control of editing) control.disabled = true;
     delete root.dataset.loaded;
@@ -149,7 +149,7 @@ export async function showAreas(view, me, query) {
       const saved = await api(`/api/cameras/${encodeURIComponent(camera)}/detection-areas`,
         { method: "PUT", body: JSON.stringify(areas) });
       if (saved.camera !== camera) return; // another camera chosen while it saved
-      areas = { masks: saved.masks, zones: saved.zones };
+      areas = { masks: saved.masks, zones: saved.zones, version: saved.version };
       unsaved = false;
       drawKept();
       error.textContent = "";
