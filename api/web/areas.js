@@ -3,10 +3,8 @@
 // masks and zones over it; draw an area, add it as a mask or a zone, remove one, save. Saving restarts only the
 // camera's detection, never its recording (design/detection_weather.md).
 import { api } from "./api.js";
-import { AreaDrawing } from "./areadrawing.js";
+import { drawOnPicture, offerCameras } from "./cameradrawing.js";
 import { applyTexts, currentLanguage, t } from "./i18n.js";
-import { offerCameras, pictureTime } from "./motion.js";
-import { dateTime } from "./timefmt.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const KINDS = ["masks", "zones"];
@@ -27,20 +25,20 @@ export async function showAreas(view, me, query) {
   applyTexts(view);
   const root = view.querySelector(".areas-page");
   const fields = root.querySelector(".areas-form").elements;
-  const picture = root.querySelector(".picture img");
-  const note = root.querySelector(".picture-note");
   const summary = root.querySelector(".areas-summary");
   const status = root.querySelector(".areas-status");
   const error = root.querySelector(".error");
-  const svg = root.querySelector(".drawing");
-  const drawing = new AreaDrawing(svg);
+  const { drawing, show } = drawOnPicture(root, () => {
+    drawKept();
+    loadOrSay();
+  });
+  const svg = drawing.svg;
   if (!await offerCameras(root, fields.camera, query.get("camera"))) return () => {};
   const editing = root.querySelectorAll(".add-masks, .add-zones, .save");
   let camera = null; // whose areas the page holds (null while a camera's are loading)
   let areas = { masks: [], zones: [], version: null }; // the version they were read at, sent back with them
   let unsaved = false;
   let asked = 0; // counts the loads asked for: an answer overtaken by a later one is dropped
-  let shownAt = Date.now();
 
   const drawKept = () => {
     svg.querySelector(".kept").replaceChildren(...KINDS.flatMap((kind) =>
@@ -84,32 +82,16 @@ export async function showAreas(view, me, query) {
     camera = wanted;
     for (const control of editing) control.disabled = false;
     const most = Math.max(1, found.motion_seconds);
-    const cells = drawing.showCells(found.cells.map(([column, row]) => [column, row]), found.grid.columns,
-      found.grid.rows, "busy");
+    const cells = drawing.showCells(found.cells, found.grid.columns, found.grid.rows, "busy"); // [column, row, n]
     cells.forEach((cell, index) => cell.style.setProperty("fill-opacity", (0.15 + 0.7 * found.cells[index][2] / most).toFixed(2)));
     summary.textContent = found.motion_seconds
-      ? t("areas_moved", { seconds: found.motion_seconds.toLocaleString(currentLanguage() === "vi" ? "vi-VN" : "en") })
+      ? t("areas_moved", { seconds: found.motion_seconds.toLocaleString(currentLanguage()) })
       : t("areas_quiet");
     drawKept();
     root.dataset.loaded = "true";
   };
   const loadOrSay = () => load().catch((failure) => { error.textContent = failure.message; });
-  const showPicture = async () => {
-    note.textContent = t("loading");
-    const wanted = fields.camera.value;
-    shownAt = await pictureTime(wanted, Date.now()).catch(() => Date.now());
-    picture.src = `/api/cameras/${encodeURIComponent(wanted)}/thumbnail.jpg?at=${shownAt / 1000}`;
-  };
-  picture.addEventListener("load", () => {
-    note.textContent = t("picture_at", { at: dateTime(shownAt) });
-    drawing.setPicture(picture.naturalWidth, picture.naturalHeight);
-    drawKept();
-    loadOrSay();
-  });
-  picture.addEventListener("error", () => {
-    note.textContent = t("no_footage");
-    loadOrSay();
-  });
+  const showPicture = () => show(fields.camera.value, Date.now());
   fields.camera.addEventListener("change", () => {
     if (unsaved && !confirm(t("confirm_discard_areas"))) {
       fields.camera.value = camera;
@@ -129,8 +111,6 @@ export async function showAreas(view, me, query) {
     showPicture();
   });
   fields.hours.addEventListener("change", loadOrSay);
-  root.querySelector(".undo").addEventListener("click", () => drawing.undo());
-  root.querySelector(".clear").addEventListener("click", () => drawing.clear());
   for (const kind of KINDS) {
     root.querySelector(`.add-${kind}`).addEventListener("click", () => {
       if (drawing.points.length < 3) {
