@@ -65,7 +65,7 @@ class CameraRecorder:
     def __init__(self, camera: CameraConfig, config: Config, writer: CatalogWriter, outlet: StationOutlet,
                  feed: DetectFeed | None, room: DiskRoom) -> None:
         self.name = camera.name
-        self.settings = camera
+        self.settings = camera  # as it was started: only its `recording_part` is compared (RecorderProcess._apply)
         self.feed = feed
         self.recorder = SegmentRecorder(camera.name, config.segments_dir, config.storage.segment_seconds, writer.put,
                                         writer.indexed, room)
@@ -218,8 +218,6 @@ class RecorderProcess:
         running = dict(self._running)
         leaving = [r for name, r in running.items()
                    if name not in by_name or by_name[name].recording_part() != r.settings.recording_part()]
-        for name, recorder in running.items():
-            recorder.settings = by_name.get(name, recorder.settings)
         self._stop_cameras(leaving)
         for recorder in leaving:
             del running[recorder.name]
