@@ -191,7 +191,8 @@ def scene_costs(path: Path) -> dict[str, object]:
     for n in CAMERA_COUNTS:
         decode_cpu[n] = min(decode_cost(path) for _ in range(REPEATS))
         per_frame[n] = min(bank_cost(frames, n) for _ in range(REPEATS))
-    detector = min(bank_cost(work_pictures(frames), DETECTOR_CAMERAS) for _ in range(REPEATS))
+    reduced = work_pictures(frames)
+    detector = min(bank_cost(reduced, DETECTOR_CAMERAS) for _ in range(REPEATS))
     return {"decode_us_per_frame": {str(n): round(cost * 1e6, 1) for n, cost in decode_cpu.items()},
             "bank_us_per_camera_frame": {str(n): round(cost * 1e6, 1) for n, cost in per_frame.items()},
             "ratio_to_decode": {str(n): round(per_frame[n] / decode_cpu[n], 3) for n in CAMERA_COUNTS},
