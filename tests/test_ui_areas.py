@@ -28,7 +28,6 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
     wait_for(lambda: [e for e in client.get("/api/events?camera=cua-hang&type=motion").json()
                       if e["end_ms"] is not None], 60, "the motorbike's motion event to end")
     wait_for(lambda: station.motion_grids.grids("cua-hang", 0, 2**62).seconds.size, 10, "the crossing indexed")
-    since = client.get("/api/cameras/cua-hang").json()["since"]
     with serving(station) as base, chromium() as browser:
         page, errors = new_page(browser, viewport={"width": 1600, "height": 1000})
         log_in(page, base, "admin", os.environ["NVR_ADMIN_PASSWORD"])
@@ -64,9 +63,8 @@ def test_an_admin_masks_where_the_camera_moved_and_it_records_on(scene_cameras: 
         assert len(saved) == 1 and len(saved[0]) == len(PATH)
         for (x, y), (want_x, want_y) in zip(saved[0], PATH, strict=True):
             assert abs(x - min(max(want_x, 0.01), 0.99)) < 0.01 and abs(y - want_y) < 0.01, saved
-        wait_for(lambda: (told := station.detection.watched("cua-hang")) is not None and told.masks, 10,
-                 "the detector told the mask")
-        assert client.get("/api/cameras/cua-hang").json()["since"] == since, "the camera records on"
+        told = station.detection.watched("cua-hang")  # that it records on meanwhile: tests/test_detection_areas.py
+        assert told is not None and told.masks
 
         # a camera chosen with changes unsaved: asked first; once agreed, nothing of the first camera's goes onto it
         draw(page, [[0.1, 0.1], [0.3, 0.1], [0.3, 0.3]])
