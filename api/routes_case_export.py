@@ -42,12 +42,14 @@ def download_export(case_id: CaseId, request: Request, staff: Staff,
     """The signed ZIP when it is built; else 202 and the state of its build (started by this call if needed)."""
     case = existing_case(station, case_id)
     job = station.exports.current(case)
-    if job is not None and job.state == "failed":
-        raise HTTPException(409, f"the export of case {case_id} was refused: {job.error}")
-    if job is not None and job.state == "ready":
-        audit(station, request, staff, "case_export_download", f"case {case_id} {case.title!r}")
-        return FileResponse(job.path, media_type="application/zip", filename=f"case-{case_id}.zip")
     if job is None:
         job = station.exports.start(case, staff.username)
         audit(station, request, staff, "case_export", f"case {case_id} {case.title!r}")
-    return JSONResponse(export_json(job, case_id, station.config.zone), status_code=202)
+    # the build's thread moves the job on meanwhile: its state is read once (a 202 once said "ready")
+    answer = export_json(job, case_id, station.config.zone)
+    if answer["state"] == "failed":
+        raise HTTPException(409, f"the export of case {case_id} was refused: {answer['error']}")
+    if answer["state"] == "ready":
+        audit(station, request, staff, "case_export_download", f"case {case_id} {case.title!r}")
+        return FileResponse(job.path, media_type="application/zip", filename=f"case-{case_id}.zip")
+    return JSONResponse(answer, status_code=202)
