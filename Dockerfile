@@ -2,13 +2,13 @@
 # config.yaml over /etc/nvr/config.yaml and keep /var/lib/nvr on a volume.
 FROM python:3.11-slim-bookworm
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md constraints.txt ./
 COPY nvr nvr
 COPY ingest ingest
 COPY detect detect
 COPY storage storage
 COPY api api
-RUN pip install --no-cache-dir . \
+RUN pip install --no-cache-dir --constraint constraints.txt . \
     && useradd --system --home-dir /var/lib/nvr --shell /usr/sbin/nologin nvr \
     && mkdir -p /var/lib/nvr && chown nvr:nvr /var/lib/nvr
 COPY config.docker.yaml /etc/nvr/config.yaml

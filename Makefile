@@ -3,12 +3,14 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check-config bench clean
+.PHONY: run test check-config bench lock clean
 
-$(BIN)/nvr: pyproject.toml
+# the releases in constraints.txt, not the newest: a new major release (OpenCV 5 on 2026-12-02) must not change
+# what a fresh machine runs
+$(BIN)/nvr: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet --upgrade --constraint constraints.txt pip
+	$(BIN)/pip install --quiet --constraint constraints.txt -e '.[test]'
 	touch $@
 
 run:
@@ -44,6 +46,16 @@ bench: $(BIN)/nvr
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/reconcile.py
 	$(BIN)/python scripts/make_detect_corpus.py
+
+# the newest releases pyproject.toml allows, installed into a scratch venv and written to constraints.txt
+lock:
+	rm -rf .lock-venv
+	$(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/pip install --quiet --upgrade pip
+	.lock-venv/bin/pip install --quiet '.[test]'
+	{ sed -n '1,3p' constraints.txt; .lock-venv/bin/pip freeze --all | grep -v -E '^(setuptools==|station-nvr)'; } > constraints.new
+	mv constraints.new constraints.txt
+	rm -rf .lock-venv build
 
 clean:
 	rm -rf $(VENV) data
