@@ -145,6 +145,7 @@ class _Track:
     travel: float = 0.0  # sum of the per-frame moves of its centre (largest coordinate), pixels
     misses: int = 0
     confirmed: bool = False
+    hopped: bool = False  # it went on with a blob clear of its last one (`_near` reaches past the box)
     spans: deque[tuple[int, int]] = field(init=False)  # (y0, y1) of its latest FALL_FRAMES + 1 blobs, from the origin's
 
     def __post_init__(self) -> None:
@@ -153,6 +154,7 @@ class _Track:
     def continue_with(self, blob: Blob, t: float, changing: bool, an_object: bool) -> None:
         """The track's object is `blob` in this frame (`changing`, and whether it looked like `an_object`)."""
         self.travel += _centre_distance(self.blob, blob)
+        self.hopped = self.hopped or not _overlapping(self.blob, blob)
         self.blob = blob
         self.spans.append((blob.y0, blob.y1))
         self.frames += 1
@@ -203,7 +205,9 @@ class Tracker:
     the odd frame its leaves are not explained must not add up to an object.
 
     A blob that `stationary_suspect` flags (e.g. text-like, in the overlay band) is confirmed only once
-    its track has travelled twice its size: a clock changing its digits never does. A track
+    its track has travelled twice its size, each frame's box overlapping the last: a clock changing its digits never
+    does (a track of the date's digits, gone on with the seconds' a third of the picture's width away, was the
+    corpus' water at dusk's one false alarm, 2026-12-02). A track
     whose blob has not changed from frame to frame for STILL_SECONDS (something that stopped, or a
     lighting residue that crept in) is reported as still, to be absorbed, never as moving.
     """
@@ -265,7 +269,7 @@ class Tracker:
                     and not ((falling or weather_unknown) and _falls(track, steps, self._size[1]))
                     and (_went(track) or not (in_texture(track.blob)
                                               or (weather_unknown and not _at_edge(track.origin, self._size))))):
-                track.confirmed = not stationary_suspect(track.blob) or _travelled(track, 2.0)
+                track.confirmed = not stationary_suspect(track.blob) or (_travelled(track, 2.0) and not track.hopped)
             if track.confirmed and t - track.changed_t < MOVING_SECONDS:
                 moving.append(track.blob)
         return moving, still
@@ -341,6 +345,10 @@ def _went(track: _Track) -> bool:
 def _along_a_line(track: _Track, share: float) -> bool:
     """Is the blob's centre as far from where it was first seen as `share` of the way it travelled?"""
     return _centre_distance(track.origin, track.blob) >= share * track.travel
+
+
+def _overlapping(a: Blob, b: Blob) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
 def _travelled(track: _Track, sizes: float) -> bool:

@@ -409,6 +409,27 @@ def first_confirmed(boxes: list[tuple[int, int, int, int]], lively: int = 1, fra
     return None
 
 
+def test_a_clock_track_that_goes_on_with_other_digits_is_no_object() -> None:
+    """A burnt-in clock's blobs are suspects (`detect.overlay`), confirmed only once their track travelled twice its
+    size. The date's digits, grown into one wide blob as the seconds turned, went on with the seconds' blob a box's
+    width further on: that was travel, and the corpus' water at dusk alarmed at 6.1 s. A suspect that moves, box
+    over box, is still confirmed (something small walking along the top of the picture)."""
+
+    def confirmed(boxes: list[tuple[int, int, int, int]]) -> bool:
+        tracker = Tracker(SIZE[::-1])
+        for index, (x0, y0, x1, y1) in enumerate(boxes):
+            area = (x1 - x0) * (y1 - y0)
+            moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, area)], index / 15, 2, lambda _: True,
+                                       lambda _: False, False, lambda _: False, 1)
+            if moving:
+                return True
+        return False
+
+    date, seconds = (13, 3, 23, 6), (42, 3, 52, 6)
+    assert not confirmed([date, date, (12, 3, 28, 6), (4, 3, 31, 6)] + [seconds] * 6)
+    assert confirmed([(20 + 2 * k, 3, 30 + 2 * k, 6) for k in range(14)])
+
+
 def test_a_vehicle_whose_track_began_with_a_falling_flake_is_an_object_once_it_no_longer_falls() -> None:
     """A track goes on with whatever blob comes near: a flake near the lens falls to the picture's bottom, where a
     vehicle comes in and drives up. Measured from where the track began, the fall lasted for 9 frames of the
