@@ -75,6 +75,8 @@ JOLT_FRACTION = 0.1  # a shaken camera whose picture changed this much (share of
 KEPT_MARGIN = 1.5  # the tracks' boxes at a switch to IR, widened by this x their size on each side (people walk
 # on while the variability is relearnt), are left out of the relearning
 SHAKE_SECONDS = 2.0  # for shake, and then for this long after it last shook
+GHOST_FRAMES = 45  # a camera's first frames, in which what the first frame held and has gone is learnt (_ghosts) ...
+GHOST_RATE = 0.25  # ... at this rate a frame
 MAX_MOTION_SECONDS = 100_000  # finished seconds kept for `motion_seconds` (a bank nobody asks keeps no more)
 
 
@@ -321,7 +323,9 @@ class DetectorBank:
         self._index_motion(tick, foreground3)
 
         self._ticks += 1
-        self._learn_variability(tick, rainy, without_specks, recent, variability, noise_thresholds, thresholds, shaken)
+        change = self._learn_variability(tick, rainy, without_specks, recent, variability, noise_thresholds,
+                                         thresholds, shaken)
+        self._ghosts(tick, difference.reshape(frames.shape), change, noise_thresholds, background)
         levels = self._learning_levels(tick.slots)
         for level in sorted(set(levels.tolist())):
             selected = levels == level
@@ -355,11 +359,11 @@ class DetectorBank:
 
     def _learn_variability(self, tick: _Tick, rainy: np.ndarray, without_specks: np.ndarray, recent: np.ndarray,
                            variability: np.ndarray, noise_thresholds: np.ndarray, thresholds: np.ndarray,
-                           shaken: np.ndarray) -> None:
+                           shaken: np.ndarray) -> np.ndarray:
         """`detect.variability`: the change since the recent frames (without the specks where it rains, and
         without what a shake leaves for the `shaken` cameras) summed at
         every tick; every few ticks, that change and the mean of the sum move the two running quantiles, and the
-        higher of them raises the thresholds."""
+        higher of them raises the thresholds. Returns that change, (n, H, W), a workspace array."""
         table, space, frames = self._table, self._workspace, tick.frames
         count = len(tick.slots)
         flat = (count * frames.shape[1], frames.shape[2])
@@ -399,6 +403,27 @@ class DetectorBank:
         table.gathered_frames[tick.slots] = gathered_frames
         if not tick.whole:
             table.gathered[tick.slots], table.bursts[tick.slots] = gathered, bursts
+        return change
+
+    def _ghosts(self, tick: _Tick, difference: np.ndarray, change: np.ndarray, noise_thresholds: np.ndarray,
+                background: np.ndarray) -> None:
+        """A camera's background is built from its first frame, and only still pixels are learnt: what that frame held
+        and has gone (a flake right in front of the lens) stayed in it, differing from every frame after, until a
+        track of it had been still for `regions.STILL_SECONDS`; flakes crossing it kept such a track changing (the
+        corpus' snow held 7.8 s). In a camera's first GHOST_FRAMES, a pixel whose `difference` from the background
+        has been over the noise threshold in every frame since the first and that is steady now (`change`, since the
+        recent frames, within the noise) is learnt at GHOST_RATE a frame: gone within 2 s (at the still pixels' rate,
+        a running mean then, a third of it was left after 3 s, and snow still held 5.7 s). Something that came later
+        and stood is not learnt so: its pixels matched the background before it came. (The noise thresholds, not the
+        raised ones: in the first frames the variability rises where the ghost's recent frames still lag.)"""
+        table, frames = self._table, tick.frames
+        seen = table.seen[tick.slots]
+        for k in np.flatnonzero((seen > 1) & (seen <= GHOST_FRAMES)):  # the first frame has no thresholds yet
+            unlearnt = table.unlearnt[tick.slots[k]]
+            differs = cv2.compare(difference[k], noise_thresholds[k], cv2.CMP_GT)
+            cv2.bitwise_and(unlearnt, differs, dst=unlearnt)
+            ghost = cv2.bitwise_and(cv2.compare(change[k], noise_thresholds[k], cv2.CMP_LE), unlearnt)
+            cv2.accumulateWeighted(frames[k], background[k], GHOST_RATE, mask=ghost)
 
     @staticmethod
     def _kept(tick: _Tick, rows: np.ndarray) -> list[tuple[int, int, int, int, int]]:

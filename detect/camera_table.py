@@ -27,6 +27,7 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "gathered": (("H", "W"), np.uint16, 0),  # |frame - recent| summed since the last step ...
     "gathered_frames": ((), np.int64, 0),  # ... over this many frames
     "last_foreground": (("H", "W"), np.uint8, 0),  # the last frame's foreground mask (0/255)
+    "unlearnt": (("H", "W"), np.uint8, 255),  # foreground in every frame since the first (0/255; DetectorBank._ghosts)
     "chroma": ((2, *CHROMA_GRID), np.uint8, 128),
     # frames handed over by submit, waiting for a tick
     "pending": ((), np.bool_, False),
@@ -81,6 +82,7 @@ class CameraTable:
     gathered: np.ndarray
     gathered_frames: np.ndarray
     last_foreground: np.ndarray
+    unlearnt: np.ndarray
     chroma: np.ndarray
     pending: np.ndarray
     pending_t: np.ndarray

@@ -359,6 +359,25 @@ def motion_times(seconds: float, paint: Callable[[np.ndarray, float], None]) -> 
     return moving
 
 
+def test_a_flake_at_the_lens_in_a_cameras_first_frame_leaves_no_ghost_in_its_background() -> None:
+    """The background is built from a camera's first frame, and only still pixels are learnt: a blurred flake right in
+    front of the lens there stayed in it, differing from every frame after, until a track of it had been still for
+    2 s; flakes crossing that ghost kept it changing, and the corpus' snow held an event for 7.8 s. What the first
+    frame held and has gone is learnt within 2 s now (`DetectorBank._ghosts`); something that came later and stood a
+    while is not (the test above, in place, fails if it is: its ghost alarms when it leaves)."""
+    bank = DetectorBank()
+    bank.add_camera("cam", CameraDetectSettings())
+    rng, still = np.random.default_rng(3), scene(4).astype(np.float32)
+    rows, columns = np.mgrid[:SIZE[0], :SIZE[1]]
+    flake = 120 * np.exp(-((rows - 40) ** 2 + (columns - 130) ** 2) / (2 * 6.0**2))
+    for index in range(30):
+        picture = still + rng.normal(0, 2, SIZE) + (flake if index == 0 else 0)
+        bank.submit("cam", np.clip(picture, 0, 255).astype(np.uint8), None, index / 15)
+        bank.tick(index / 15)
+    background = bank._table.background8[0].astype(np.float32)
+    assert np.abs(background - still)[30:50, 120:140].max() <= 15  # 112 before: the flake's peak, 120
+
+
 def block_motion(place: Callable[[int], tuple[int, int]], starts: tuple[float, ...], seconds: float) -> list[float]:
     """`motion_times` of a bright 10x10 block at `place` (top and left, from the frame's index since the start) for
     1.2 s from each of `starts`, each 50 pixels to the right of the one before (clear of what the one before left in
