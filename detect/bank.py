@@ -607,6 +607,10 @@ class DetectorBank:
         found = find_blobs(picked(lasting, "lasting"), changing, table.min_pixels[slots], candidate[members], space)
         persist = np.where(table.is_ir[slots], self.settings.persist_seconds_ir, self.settings.persist_seconds)
         persist = np.where(table.raining[slots], np.maximum(persist, self.settings.persist_seconds_rain), persist)
+        # until the rain is measured (a camera's first 3 s) a track lasts as long as at night at least: snow's clutter
+        # made a blob at the picture's bottom edge that changed in 2 frames (the corpus' snow, its one alarm at 2.7 s)
+        persist = np.where(table.speckle_measures[slots] < SPECKLE_KNOWN,
+                           np.maximum(persist, self.settings.persist_seconds_ir), persist)
         needed = frames_needed(persist, table.interval[slots], table.period[slots])
         for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
             if not candidate[k]:
