@@ -111,6 +111,7 @@ def jump(page: Page, station: Station, target: int) -> None:
                            f" < {SYNC_S * 1000}); }}", timeout=10_000)
 
 
+@pytest.mark.solo  # 0.2 s of sync at 4x in a real browser: 0.36 s once, among three other test processes (2026-12-02)
 def test_four_cameras_play_on_one_clock_across_play_seek_and_4x(station: Station) -> None:
     start = common_start(station)
     with serving(station) as base, chromium() as browser:
