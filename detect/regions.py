@@ -206,8 +206,8 @@ class Tracker:
 
     A blob that `stationary_suspect` flags (e.g. text-like, in the overlay band) is confirmed only once
     its track has travelled twice its size, each frame's box overlapping the last: a clock changing its digits never
-    does (a track of the date's digits, gone on with the seconds' a third of the picture's width away, was the
-    corpus' water at dusk's one false alarm, 2026-12-02). A track
+    does (a track of the date's digits that went on with the seconds' blob 11 pixels away was the corpus' water at
+    dusk's one false alarm, 2026-12-02). A track
     whose blob has not changed from frame to frame for STILL_SECONDS (something that stopped, or a
     lighting residue that crept in) is reported as still, to be absorbed, never as moving.
     """
