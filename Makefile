@@ -53,7 +53,7 @@ lock:
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/pip install --quiet --upgrade pip
 	.lock-venv/bin/pip install --quiet '.[test]'
-	{ sed -n '1,3p' constraints.txt; .lock-venv/bin/pip freeze --all | grep -v -E '^(setuptools==|station-nvr)'; } > constraints.new
+	{ grep '^#' constraints.txt; .lock-venv/bin/pip freeze --all | grep -v -E '^(setuptools==|station-nvr)'; } > constraints.new
 	mv constraints.new constraints.txt
 	rm -rf .lock-venv build
 

@@ -412,10 +412,10 @@ class DetectorBank:
         track of it had been still for `regions.STILL_SECONDS`; flakes crossing it kept such a track changing (the
         corpus' snow held 7.8 s). In a camera's first GHOST_FRAMES, a pixel whose `difference` from the background
         has been over the noise threshold in every frame since the first and that is steady now (`change`, since the
-        recent frames, within the noise) is learnt at GHOST_RATE a frame: gone within 2 s (at the still pixels' rate,
-        a running mean then, a third of it was left after 3 s, and snow still held 5.7 s). Something that came later
-        and stood is not learnt so: its pixels matched the background before it came. (The noise thresholds, not the
-        raised ones: in the first frames the variability rises where the ghost's recent frames still lag.)"""
+        recent frames, within the noise) is learnt at GHOST_RATE a frame: gone within 2 s (what was tried on the way:
+        `design/detection_weather.md`). Something that came later and stood is not learnt so: its pixels matched the
+        background before it came. (The noise thresholds, not the raised ones: in the first frames the variability
+        rises where the ghost's recent frames still lag.)"""
         table, frames = self._table, tick.frames
         seen = table.seen[tick.slots]
         for k in np.flatnonzero((seen > 1) & (seen <= GHOST_FRAMES)):  # the first frame has no thresholds yet

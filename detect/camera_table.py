@@ -27,7 +27,8 @@ _COLUMNS: dict[str, tuple[tuple[str | int, ...], type, float]] = {
     "gathered": (("H", "W"), np.uint16, 0),  # |frame - recent| summed since the last step ...
     "gathered_frames": ((), np.int64, 0),  # ... over this many frames
     "last_foreground": (("H", "W"), np.uint8, 0),  # the last frame's foreground mask (0/255)
-    "unlearnt": (("H", "W"), np.uint8, 255),  # foreground in every frame since the first (0/255; DetectorBank._ghosts)
+    "unlearnt": (("H", "W"), np.uint8, 255),  # off the background by over the noise in every frame since the first
+    # (0/255; kept for a camera's first frames only: DetectorBank._ghosts)
     "chroma": ((2, *CHROMA_GRID), np.uint8, 128),
     # frames handed over by submit, waiting for a tick
     "pending": ((), np.bool_, False),

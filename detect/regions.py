@@ -154,7 +154,7 @@ class _Track:
     def continue_with(self, blob: Blob, t: float, changing: bool, an_object: bool) -> None:
         """The track's object is `blob` in this frame (`changing`, and whether it looked like `an_object`)."""
         self.travel += _centre_distance(self.blob, blob)
-        self.hopped = self.hopped or not _overlapping(self.blob, blob)
+        self.hopped = self.hopped or not _meet(self.blob, blob)
         self.blob = blob
         self.spans.append((blob.y0, blob.y1))
         self.frames += 1
@@ -193,7 +193,11 @@ def frames_needed(persist: np.ndarray, interval: np.ndarray, period: np.ndarray)
 def _near(a: Blob, b: Blob, steps: int) -> bool:
     """Could b be a's object one frame later (`steps` frames at TUNED_FPS)? Boxes overlap once a's is widened by
     half its size for each step."""
-    margin = max(2, a.size // 2) * steps
+    return _meet(a, b, max(2, a.size // 2) * steps)
+
+
+def _meet(a: Blob, b: Blob, margin: int = 0) -> bool:
+    """Do the boxes overlap once a's is widened by `margin` pixels on each side?"""
     return a.x0 - margin < b.x1 and b.x0 < a.x1 + margin and a.y0 - margin < b.y1 and b.y0 < a.y1 + margin
 
 
@@ -345,10 +349,6 @@ def _went(track: _Track) -> bool:
 def _along_a_line(track: _Track, share: float) -> bool:
     """Is the blob's centre as far from where it was first seen as `share` of the way it travelled?"""
     return _centre_distance(track.origin, track.blob) >= share * track.travel
-
-
-def _overlapping(a: Blob, b: Blob) -> bool:
-    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
 
 
 def _travelled(track: _Track, sizes: float) -> bool:

@@ -413,16 +413,17 @@ def test_until_the_rain_is_measured_what_falls_as_fast_as_a_flake_or_wanders_in_
 
 
 def first_confirmed(boxes: list[tuple[int, int, int, int]], lively: int = 1, frames: int = 5, steps: int = 1,
-                    falling: bool = True) -> int | None:
+                    falling: bool = True, suspect: bool = False) -> int | None:
     """The frame at which a tracker (in rain, `falling`) first reports one blob per frame at these (x0, y0, x1, y1) as
     moving, or None: its pixels changing in one frame of every `lively` (in none of the others), confirmed after
-    `frames` of change, frames `steps` frames at the tuned frame rate apart."""
+    `frames` of change, frames `steps` frames at the tuned frame rate apart; every blob an overlay `suspect` or
+    none."""
     tracker = Tracker(SIZE[::-1])
     for index, (x0, y0, x1, y1) in enumerate(boxes):
         area = (x1 - x0) * (y1 - y0)
         changing = area if index % lively == 0 else 0
         moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, changing)], index * steps / 15, frames,
-                                   lambda _: False, lambda _: False, falling, lambda _: False, steps)
+                                   lambda _: suspect, lambda _: False, falling, lambda _: False, steps)
         if moving:
             return index
     return None
@@ -433,20 +434,11 @@ def test_a_clock_track_that_goes_on_with_other_digits_is_no_object() -> None:
     size. The date's digits, grown into one wide blob as the seconds turned, went on with the seconds' blob a box's
     width further on: that was travel, and the corpus' water at dusk alarmed at 6.1 s. A suspect that moves, box
     over box, is still confirmed (something small walking along the top of the picture)."""
-
-    def confirmed(boxes: list[tuple[int, int, int, int]]) -> bool:
-        tracker = Tracker(SIZE[::-1])
-        for index, (x0, y0, x1, y1) in enumerate(boxes):
-            area = (x1 - x0) * (y1 - y0)
-            moving, _ = tracker.update([Blob(x0, y0, x1, y1, area, area)], index / 15, 2, lambda _: True,
-                                       lambda _: False, False, lambda _: False, 1)
-            if moving:
-                return True
-        return False
-
     date, seconds = (13, 3, 23, 6), (42, 3, 52, 6)
-    assert not confirmed([date, date, (12, 3, 28, 6), (4, 3, 31, 6)] + [seconds] * 6)
-    assert confirmed([(20 + 2 * k, 3, 30 + 2 * k, 6) for k in range(14)])
+    clock = [date, date, (12, 3, 28, 6), (4, 3, 31, 6)] + [seconds] * 6
+    assert first_confirmed(clock, frames=2, falling=False, suspect=True) is None
+    walking = [(20 + 2 * k, 3, 30 + 2 * k, 6) for k in range(14)]
+    assert first_confirmed(walking, frames=2, falling=False, suspect=True) is not None
 
 
 def test_a_vehicle_whose_track_began_with_a_falling_flake_is_an_object_once_it_no_longer_falls() -> None:
