@@ -34,12 +34,15 @@ from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from playwright.sync_api import Browser, Page
+from pydantic import SecretStr
 from schemathesis.core.result import Ok
 from sqlalchemy import text
 
 from ingest.fmp4 import BoxReader, starts_with_keyframe
 from nvr.config import ConfigError
-from nvr.district.config import load_district_config
+from nvr.district import post_export
+from nvr.district.config import StationLink, load_district_config
+from nvr.district.relay import client_options
 from nvr.evidence.signing import load_public_key
 from storage.audit import AuditEntry, AuditLog
 from storage.events import EventStore
@@ -583,6 +586,45 @@ def test_an_event_of_the_district_feed_goes_into_a_case_with_its_clip_range(dist
         refused = district.call("POST", f"/api/cases/{case['id']}/items", json=body)
         assert refused.status_code == status and detail in refused.json()["detail"], refused.text
     assert district.call("DELETE", f"/api/cases/{case['id']}").status_code == 204
+
+
+class _ForgetfulPost(httpx.BaseTransport):
+    """The real post, but for its first answer on its case's export: `none`, as a post answers when an item
+    ended after the export began (the footage that may have come since makes the built one stale)."""
+
+    def __init__(self) -> None:
+        self.post = httpx.HTTPTransport()
+        self.asked: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.asked.append(f"{request.method} {request.url.path}")
+        if request.method == "GET" and request.url.path.endswith("/export") and "none" not in self.asked:
+            self.asked.append("none")
+            return httpx.Response(200, json={"state": "none"})
+        return self.post.handle_request(request)
+
+
+def test_a_post_that_forgets_its_export_while_the_district_waits_is_asked_again(
+        district: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made = district.call("POST", "/api/cases", json={"title": "Quên", "items": [
+        {"station": "phuong-b", "camera": "cong-b", **_recent(district, "phuong-b", "cong-b", 2)}]}).json()
+    post_case = made["posts"]["phuong-b"]
+    held = {(i["id"], i["camera"], i["start_ms"], i["end_ms"])
+            for i in _at_post(district, "phuong-b", f"/api/cases/{post_case}").json()["items"]}
+    link = StationLink(id="phuong-b", url=f"http://127.0.0.1:{district.ports['phuong-b']}",
+                       api_key=SecretStr(district.key))
+    forgetful = _ForgetfulPost()
+    monkeypatch.setattr(post_export, "post_client",
+                        lambda link: httpx.Client(**client_options(link), transport=forgetful))
+    identity = post_export.ask_post_export(link, post_case, held)
+    part = post_export.fetch_post_export(link, identity, post_case, held, tmp_path / "b.zip", lambda _: None,
+                                         lambda: False)
+    assert (part.station, part.bytes) == ("phuong-b", (tmp_path / "b.zip").stat().st_size) and part.bytes > 0
+    export = f"/api/cases/{post_case}/export"
+    assert forgetful.asked[:6] == ["GET /api/station", f"GET /api/cases/{post_case}", f"POST {export}",
+                                   f"GET {export}", "none", "GET /api/station"]  # the items checked, asked again
+    assert forgetful.asked.count(f"POST {export}") == 2 and forgetful.asked[-1] == f"GET {export}.zip"
+    assert district.call("DELETE", f"/api/cases/{made['id']}").status_code == 204
 
 
 def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(district: Setup, tmp_path: Path) -> None:

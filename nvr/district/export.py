@@ -45,15 +45,14 @@ def build_district_export(source: DistrictExportSource, case: DistrictCase, by: 
     if not involved:
         raise ExportRefused(f"district case {case.id} has no items")
     links = {station: _link(source, case, station) for station in involved}
-    asked = {station: ask_post_export(links[station], case.mirrors[station],
-                                      {(i.post_item_id, i.camera, i.start_ms, i.end_ms)
-                                       for i in case.items if i.station == station})
-             for station in involved}
+    held = {station: {(i.post_item_id, i.camera, i.start_ms, i.end_ms) for i in case.items if i.station == station}
+            for station in involved}
+    asked = {station: ask_post_export(links[station], case.mirrors[station], held[station]) for station in involved}
     parts: list[PostExport] = []
     try:  # each post's export is kept beside `out` while the ZIP is written (`.partial`: gone at a restart)
         for number, station in enumerate(involved):
             share = _share(progress, number, len(involved))
-            parts.append(fetch_post_export(links[station], asked[station], case.mirrors[station],
+            parts.append(fetch_post_export(links[station], asked[station], case.mirrors[station], held[station],
                                            out.with_name(f"{out.name}-{station}.partial"), share, cancelled))
         if cancelled():
             raise ExportCancelled()

@@ -25,6 +25,7 @@ from storage.camera_store import set_aside_from
 POLL_SECONDS = 0.5
 BUILD_SECONDS = 4 * 3600.0  # a post's export of 100 items of up to a day each is long; this is only a backstop
 BUILD_SHARE = 0.7  # of a post's part of the progress: its build; the rest is the download
+ASKS = 3  # times a post is asked for an export it keeps forgetting (ExportForgotten) before the district gives up
 Held = tuple[int, str, int, int]  # an item of a post's case: its id there, camera, start and end (ms)
 
 
@@ -42,6 +43,12 @@ class PostExport:
     manifest_sig: str  # base64
     public_key: str  # base64 of the raw key, as the post's GET /api/station gave it
     key_fingerprint: str
+
+
+class ExportForgotten(ExportRefused):
+    """The post no longer has the export it was asked for. A post forgets a built export when an item of the case
+    ends after the build began and that end has passed since (footage may have come that the export lacks:
+    nvr/evidence/jobs.py, `_footage_came`), or when its case changed; asking again builds it anew or refuses."""
 
 
 def post_client(link: StationLink) -> httpx.Client:
@@ -75,21 +82,27 @@ def _same_camera(held: str, given: str | None) -> bool:
     return given is not None and (held == given or set_aside_from(held, given))
 
 
-def fetch_post_export(link: StationLink, identity: dict[str, Any], post_case_id: int, out: Path,
+def fetch_post_export(link: StationLink, identity: dict[str, Any], post_case_id: int, items: set[Held], out: Path,
                       progress: Progress, cancelled: Callable[[], bool]) -> PostExport:
-    """The post's export of its case `post_case_id` (asked with `ask_post_export`) at `out`, checked with the
-    post's key; ExportRefused naming the post and the reason."""
+    """The post's export of its case `post_case_id` (asked with `ask_post_export`, holding `items`) at `out`,
+    checked with the post's key; ExportRefused naming the post and the reason."""
     station = link.id
     try:
         key = load_public_key(str(identity.get("public_key", "")))
     except KeyFormatError as exc:
         raise ExportRefused(f"station {station}: its GET /api/station gives no usable public key ({exc})") from None
-    try:
-        with post_client(link) as client:
-            _wait_until_built(client, station, post_case_id, progress, cancelled)
-            size, sha256 = _download(client, station, post_case_id, out, progress, cancelled)
-    except httpx.HTTPError as exc:
-        raise ExportRefused(f"station {station} is unreachable ({type(exc).__name__})") from None
+    for asked in range(1, ASKS + 1):
+        try:
+            with post_client(link) as client:
+                _wait_until_built(client, station, post_case_id, progress, cancelled)
+                size, sha256 = _download(client, station, post_case_id, out, progress, cancelled)
+            break
+        except ExportForgotten as forgotten:
+            if asked == ASKS:
+                raise ExportRefused(f"{forgotten}, {ASKS} times: footage kept coming while it was built") from None
+            identity = ask_post_export(link, post_case_id, items)  # the items checked again, the build asked again
+        except httpx.HTTPError as exc:
+            raise ExportRefused(f"station {station} is unreachable ({type(exc).__name__})") from None
     verdict = verify_export(out, key)
     if not verdict.ok or verdict.station != station:
         raise ExportRefused(f"station {station}: its export does not verify with its key: "
@@ -109,6 +122,8 @@ def _wait_until_built(client: httpx.Client, station: str, post_case_id: int, pro
         if state.get("state") == "failed":
             raise ExportRefused(f"station {station} refused the export of its case {post_case_id}: "
                                 f"{state.get('error')}")
+        if state.get("state") == "none":
+            raise ExportForgotten(f"station {station}: its export of case {post_case_id} was forgotten there")
         if state.get("state") not in ("queued", "running"):
             raise ExportRefused(f"station {station}: its export of case {post_case_id} is {state.get('state')!r}")
         if time.monotonic() > deadline:
@@ -125,7 +140,10 @@ def _download(client: httpx.Client, station: str, post_case_id: int, out: Path, 
     """Size and SHA-256 of the export, written to `out` as it arrives."""
     digest, size = hashlib.sha256(), 0
     with client.stream("GET", f"/api/cases/{post_case_id}/export.zip") as answer, out.open("wb") as file:
-        if answer.status_code != 200:  # 202: the post's case changed since its export was built
+        if answer.status_code == 202:  # forgotten since it was seen built: the post builds it again
+            answer.read()
+            raise ExportForgotten(f"station {station}: its export of case {post_case_id} was forgotten there")
+        if answer.status_code != 200:
             answer.read()
             raise ExportRefused(_refusal(station, answer))
         total = int(answer.headers.get("content-length") or 0) or None
