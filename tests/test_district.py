@@ -21,7 +21,7 @@ import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -625,6 +625,24 @@ def test_a_post_that_forgets_its_export_while_the_district_waits_is_asked_again(
                                    f"GET {export}", "none", "GET /api/station"]  # the items checked, asked again
     assert forgetful.asked.count(f"POST {export}") == 2 and forgetful.asked[-1] == f"GET {export}.zip"
     assert district.call("DELETE", f"/api/cases/{made['id']}").status_code == 204
+
+
+def test_a_district_export_asked_before_its_item_ends_waits_for_the_end_and_is_kept(district: Setup) -> None:
+    """An officer exports a moment ago to a few seconds ahead (an event's range ends 5 s after it): the district waits
+    for the end before asking the post, and its export, read after the end, stays the case's export once built."""
+    now = datetime.now(UTC)
+    end = now + timedelta(seconds=3)
+    made = district.call("POST", "/api/cases", json={"title": "Vừa xảy ra", "items": [
+        {"station": "phuong-c", "camera": "cam1", "start": (now - timedelta(seconds=4)).isoformat(),
+         "end": end.isoformat()}]})
+    assert made.status_code == 201, made.text
+    export = f"/api/cases/{made.json()['id']}/export"
+    assert district.call("POST", export).status_code == 202
+    wait_for(lambda: district.get(export).json().get("waiting"), 10, "the export to wait for the item's end")
+    wait_for(lambda: district.get(export).json()["state"] == "ready", 90, "the export built")
+    assert datetime.now(UTC) > end and district.get(export).json()["state"] == "ready"  # not thrown away
+    assert district.get(f"{export}.zip").status_code == 200
+    assert district.call("DELETE", f"/api/cases/{made.json()['id']}").status_code == 204
 
 
 def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(district: Setup, tmp_path: Path) -> None:

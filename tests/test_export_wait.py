@@ -159,3 +159,33 @@ def test_an_export_built_before_an_item_ends_is_built_again_once_it_has_ended(tm
         after_restart.stop()
     finally:
         jobs.stop()
+
+
+def test_an_export_that_waited_past_the_items_end_is_kept_once_the_end_has_passed(tmp_path: Path) -> None:
+    """Asked just after an incident, the export waits for the recording (its `prepare`) and reads the footage after
+    the item's end: it holds all there is, and is still the case's export once the end has passed, in this run and a
+    later one (the file's time is when the footage was read)."""
+
+    def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None],
+              _cancelled: Callable[[], bool]) -> None:
+        out.write_bytes(b"zip")
+
+    end_ms = now_ms() + 1_000
+    case = Case(9, "Vừa xảy ra", "", "open", 0, "duty", 0, (item("cam0", end_ms),))
+
+    def wait_for_the_end(_case: Case, _cancelled: Callable[[], bool]) -> None:
+        wait_for(lambda: now_ms() > end_ms, 5, "the item's end to pass")
+
+    folder = tmp_path / "exports"
+    jobs: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None, wait_for_the_end)
+    try:
+        job = jobs.start(case, "duty")
+        wait_for(lambda: job.state == "ready", 10, "the export built after the item's end")
+        assert job.started_ms < end_ms < (job.read_ms or 0)
+        assert jobs.current(case) is job, "read after the end: kept"
+        later_run: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
+        found = later_run.current(case)
+        assert found is not None and found.state == "ready"
+        later_run.stop()
+    finally:
+        jobs.stop()

@@ -19,7 +19,7 @@ from api.case_items import Instant, Note, RowId, Title, check_range, typed_over
 from api.routes_cases import MAX_ITEMS, CaseChange, CaseId, ItemId, export_json
 from nvr.district.access import DistrictUser, district_of, district_user, visible_place
 from nvr.district.case_store import DistrictCase, DistrictCaseStore, DistrictItem
-from nvr.district.export import DISTRICT_KEY_FILE, DistrictExportSource, build_district_export
+from nvr.district.export import DISTRICT_KEY_FILE, DistrictExportSource, build_district_export, wait_for_the_ends
 from nvr.district.mirror import Mirrors, Wanted
 from nvr.district.state import District
 from nvr.event_clips import event_range
@@ -43,7 +43,7 @@ class DistrictCases:
             district.config.data_dir / "exports",
             lambda case, by, out, progress, cancelled: build_district_export(source, case, by, out, progress,
                                                                              cancelled),
-            self._failed)
+            self._failed, wait_for_the_ends)
         self.changing = asyncio.Lock()  # one change at a time: two first items of a post make one mirror
 
     def _failed(self, job: ExportJob) -> None:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from nvr.district.case_store import DistrictCase
 from nvr.district.config import StationLink
 from nvr.district.post_export import PostExport, ask_post_export, fetch_post_export
-from nvr.evidence.export import ExportCancelled, Progress, seal, zip_entry
+from nvr.evidence.export import ExportCancelled, Progress, seal, wait_for_recording, zip_entry
 from nvr.evidence.jobs import ExportRefused
 from nvr.evidence.manifest import DISTRICT_FORMAT, README, STATIONS, instant
 from nvr.evidence.signing import StationKey, fingerprint, public_base64, public_pem
@@ -28,6 +28,7 @@ from storage.clock import now_ms
 
 DISTRICT_KEY_FILE = "district-key.pem"
 DISTRICT_PUBLIC_KEY = "district-public-key.pem"
+ENDS_WAIT_MS = 60_000  # and the recording margin: an event's range ends 5 s after it; one further ahead is not waited
 README_TEMPLATE = Path(__file__).with_name("README-district-vi.txt")
 
 
@@ -60,6 +61,14 @@ def build_district_export(source: DistrictExportSource, case: DistrictCase, by: 
     finally:
         for station in involved:
             out.with_name(f"{out.name}-{station}.partial").unlink(missing_ok=True)
+
+
+def wait_for_the_ends(case: DistrictCase, cancelled: Callable[[], bool]) -> None:
+    """Before the posts are asked (the job `waiting`): wait while an item's end is still ahead, for at most
+    ENDS_WAIT_MS and the recording margin. Each post then reads its footage after the end (its own wait covers what
+    it is still writing), and the district's export, read after the ends, is not built again once they have passed
+    (nvr/evidence/jobs.py)."""
+    wait_for_recording(case.items, lambda _camera, end_ms: end_ms >= now_ms(), ENDS_WAIT_MS, cancelled)
 
 
 def _link(source: DistrictExportSource, case: DistrictCase, station: str) -> StationLink:

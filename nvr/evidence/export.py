@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from nvr.evidence import manifest as names
@@ -40,6 +40,15 @@ RECORDING_POLL_SECONDS = 0.5
 
 class ExportCancelled(Exception):
     pass
+
+
+class EndingItem(Protocol):
+    """What `wait_for_recording` reads of an item: a station's case item or a district's."""
+
+    @property
+    def camera(self) -> str: ...
+    @property
+    def end_ms(self) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -93,7 +102,7 @@ def build_export(source: ExportSource, case: Case, by: str, out: Path, *, progre
     progress(1.0)
 
 
-def wait_for_recording(items: Iterable[CaseItem], being_written: Callable[[str, int], bool], segment_ms: int,
+def wait_for_recording(items: Iterable[EndingItem], being_written: Callable[[str, int], bool], segment_ms: int,
                        cancelled: Callable[[], bool]) -> None:
     """Before the build (`ExportJobs`' prepare, the job `waiting`), wait in the export's thread while footage of an
     item is still being written or indexed: a segment of its camera that the catalog does not hold yet starts before

@@ -3,9 +3,11 @@ recorders keep the rest of the machine), with their progress.
 
 A finished export is `data_dir/exports/case-<id>-<digest>.zip`, the digest being that of the case's content
 (title, note, items): it is served until the case changes, even after a restart, and a later export of
-the case replaces it. Closing or reopening a case does not change its content. One built before an item's end
-had come holds only the footage that existed then: once that end has passed, it is built again (an audit: it was
-served as it was for good). Its file's time is when its build began, which a later run reads.
+the case replaces it. Closing or reopening a case does not change its content. One that read the footage before
+an item's end had come holds only the footage that existed then: once that end has passed, it is built again (an
+audit: it was served as it was for good). Its build reads the footage once `prepare` has waited for what is still
+being recorded, so an export asked for just after an incident is not thrown away once built. Its file's time is
+when its build began to read, which a later run reads.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ class ExportJob:
     state: JobState = "queued"
     progress: float = 0.0
     started_ms: int = field(default_factory=now_ms)
+    read_ms: int | None = None  # when the build began to read the footage (after `prepare`): it holds what existed
     finished_ms: int | None = None
     error: str | None = None
     bytes: int | None = None
@@ -135,8 +138,9 @@ class ExportJobs(Generic[CaseT]):
             if not path.exists():
                 return None
             stat = path.stat()  # built by an earlier run of the station
-            found = ExportJob(case.id, digest, None, path, "ready", 1.0, round(stat.st_mtime * 1000),
-                              round(stat.st_mtime * 1000), bytes=stat.st_size)
+            read_ms = round(stat.st_mtime * 1000)
+            found = ExportJob(case.id, digest, None, path, "ready", 1.0, read_ms, read_ms, finished_ms=read_ms,
+                              bytes=stat.st_size)
             if _footage_came(found, case):
                 return None
             self._jobs[case.id] = found
@@ -168,12 +172,13 @@ class ExportJobs(Generic[CaseT]):
                     self._prepare(case, job.cancelled.is_set)
                 finally:
                     job.waiting = False
+            job.read_ms = now_ms()
             self._build(case, job.by or "", partial, lambda share: setattr(job, "progress", round(share, 4)),
                         job.cancelled.is_set)
             if job.cancelled.is_set():  # the case changed or went while its last file was written
                 raise ExportCancelled()
-            started_ns = job.started_ms * 1_000_000
-            os.utime(partial, ns=(started_ns, started_ns))  # what it holds was read from then (`_footage_came`)
+            read_ns = job.read_ms * 1_000_000
+            os.utime(partial, ns=(read_ns, read_ns))  # what it holds was read from then (`_footage_came`)
             fsync_path(partial)
             os.replace(partial, job.path)
             fsync_path(job.path.parent)
@@ -199,7 +204,8 @@ class ExportJobs(Generic[CaseT]):
 
 
 def _footage_came(job: ExportJob, case: ExportableCase) -> bool:
-    """The export was begun before the end of one of the case's items, and that end has passed since: footage it
-    could not hold then exists now."""
+    """The export read the footage before the end of one of the case's items, and that end has passed since: footage
+    it could not hold then exists now."""
     last_end = max((item.end_ms for item in case.items), default=None)
-    return last_end is not None and job.started_ms < last_end <= now_ms()
+    read_ms = job.started_ms if job.read_ms is None else job.read_ms
+    return last_end is not None and read_ms < last_end <= now_ms()
