@@ -39,6 +39,11 @@ def item(camera: str, end_ms: int) -> CaseItem:
     return CaseItem(1, camera, end_ms - 10_000, end_ms, "", None, None, 0, None)
 
 
+def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None], _cancelled: Callable[[], bool]) -> None:
+    """An export's build that writes a ZIP of three bytes at once."""
+    out.write_bytes(b"zip")
+
+
 def in_thread(call: Callable[[], None]) -> threading.Event:
     """`call` run in a thread of its own; the event is set once it returned."""
     done = threading.Event()
@@ -106,10 +111,6 @@ def test_an_export_says_it_waits_for_the_recording_then_builds(tmp_path: Path) -
     waits for the footage, then builds."""
     recorded = threading.Event()
 
-    def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None],
-              _cancelled: Callable[[], bool]) -> None:
-        out.write_bytes(b"zip")
-
     def wait_for_the_recording(_case: Case, _cancelled: Callable[[], bool]) -> None:
         recorded.wait(10)
 
@@ -132,10 +133,6 @@ def test_an_export_built_before_an_item_ends_is_built_again_once_it_has_ended(tm
     """An item typed to end in the future (or a bookmark's minute just made): the export holds what existed when it
     was built; once the end has passed it is no longer served as the case's export, in this run or a later one,
     and the one built after the end is."""
-
-    def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None],
-              _cancelled: Callable[[], bool]) -> None:
-        out.write_bytes(b"zip")
 
     end_ms = now_ms() + 1_500
     case = Case(8, "Đang diễn ra", "", "open", 0, "duty", 0, (item("cam0", end_ms),))
@@ -165,10 +162,6 @@ def test_an_export_that_waited_past_the_items_end_is_kept_once_the_end_has_passe
     """Asked just after an incident, the export waits for the recording (its `prepare`) and reads the footage after
     the item's end: it holds all there is, and is still the case's export once the end has passed, in this run and a
     later one (the file's time is when the footage was read)."""
-
-    def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None],
-              _cancelled: Callable[[], bool]) -> None:
-        out.write_bytes(b"zip")
 
     end_ms = now_ms() + 1_000
     case = Case(9, "Vừa xảy ra", "", "open", 0, "duty", 0, (item("cam0", end_ms),))
