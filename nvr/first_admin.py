@@ -24,7 +24,11 @@ def ensure_first_admin(accounts: AccountStore, data_dir: Path, env: Mapping[str,
     if accounts.count(role="admin"):
         _settle_saved_password(accounts, path)
         return
-    if accounts.get(ADMIN) is not None:
+    existing = accounts.get(ADMIN)
+    if existing is not None and existing.role == "admin":  # made since the count by another post of the database
+        log.info("the administrator %r was created by another station of this database", ADMIN)
+        return
+    if existing is not None:
         raise AccountError(f"there is no administrator and the name {ADMIN!r} is taken by another role")
     password = env.get("NVR_ADMIN_PASSWORD")
     if password:

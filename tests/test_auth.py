@@ -150,6 +150,27 @@ def test_first_admin_is_generated_once_into_a_private_file_and_shown_only_on_a_t
     assert (on_terminal / PASSWORD_FILE).read_text().strip() in shown
 
 
+def test_an_administrator_made_by_another_post_at_the_same_moment_is_taken_as_the_first(tmp_path: Path) -> None:
+    """Three posts starting at once on a new shared catalog: another one makes the administrator between this one
+    counting none and looking the name up. Theirs stands; this post starts (it once stopped: "the name 'admin' is
+    taken by another role", seen in the district's tests)."""
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post-a")
+    other_index = RecordingIndex(f"sqlite:///{tmp_path / 'index.db'}", "post-b", migrate=False)
+    other_post = AccountStore(other_index)
+
+    class Raced(AccountStore):
+        def count(self, role: str | None = None) -> int:
+            counted = super().count(role)
+            if role == "admin" and not counted:
+                other_post.add("admin", "their-long-password", "admin")
+            return counted
+
+    ensure_first_admin(Raced(index), tmp_path, env={})
+    assert not (tmp_path / PASSWORD_FILE).exists() and AccountStore(index).verify("admin", "their-long-password")
+    index.close()
+    other_index.close()
+
+
 def test_a_saved_password_is_settled_at_start(tmp_path: Path) -> None:
     """A station from before passwords had to be changed keeps the generated one in its file: still the
     administrator's, it must now be changed; changed meanwhile (another box of the database), the file goes."""
