@@ -33,7 +33,7 @@ import yaml
 from alembic import command
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 from pydantic import SecretStr
 from schemathesis.core.result import Ok
 from sqlalchemy import text
@@ -646,6 +646,28 @@ def test_a_district_export_asked_before_its_item_ends_waits_for_the_end_and_is_k
     assert datetime.now(UTC) > end and district.get(export).json()["state"] == "ready"  # not thrown away
     assert district.get(f"{export}.zip").status_code == 200
     assert district.call("DELETE", f"/api/cases/{made.json()['id']}").status_code == 204
+
+
+def test_the_district_page_says_its_export_waits_for_the_cases_end(district: Setup) -> None:
+    """An export asked while the case's range is still going on: the page says what it waits for, then offers the
+    download."""
+    now = datetime.now(UTC)
+    made = district.call("POST", "/api/cases", json={"title": "Đang diễn ra", "items": [
+        {"station": "phuong-c", "camera": "cam1", "start": (now - timedelta(seconds=4)).isoformat(),
+         "end": (now + timedelta(seconds=10)).isoformat()}]})
+    assert made.status_code == 201, made.text
+    case_id = made.json()["id"]
+    problems: list[str] = []
+    with chromium() as browser:
+        page = _page(browser, problems)
+        log_in(page, district.base, "district", "district-password")
+        row = page.locator(f'#cases tbody tr[data-case="{case_id}"]')
+        row.wait_for(timeout=20_000)
+        row.locator("button[data-export]").click()
+        expect(row).to_contain_text("Đang chờ đến hết khoảng thời gian trong hồ sơ", timeout=5_000)
+        row.locator("a[download]").wait_for(timeout=60_000)
+    assert district.call("DELETE", f"/api/cases/{case_id}").status_code == 204
+    assert not problems, problems
 
 
 def test_the_district_page_makes_a_case_of_the_range_played_and_exports_it(district: Setup, tmp_path: Path) -> None:

@@ -7,10 +7,12 @@ import { addTexts, applyTexts, t } from "/ui/i18n.js";
 addTexts({
   vi: { dc_add_range: "Thêm đoạn đang xem vào hồ sơ", dc_no_range: "Hãy chọn camera, ngày và khoảng thời gian ở phần Xem lại",
     dc_added: "Đã thêm vào hồ sơ «{title}»",
-    dc_no_case: "Hãy tạo hoặc chọn một hồ sơ đang mở ở phần Hồ sơ vụ việc" },
+    dc_no_case: "Hãy tạo hoặc chọn một hồ sơ đang mở ở phần Hồ sơ vụ việc",
+    dc_export_waiting: "Đang chờ đến hết khoảng thời gian trong hồ sơ" },
   en: { dc_add_range: "Add the range being played to the case", dc_no_range: "Choose a camera, a day and a time range under Playback",
     dc_added: "Added to the case “{title}”",
-    dc_no_case: "Make or choose an open case under Cases" },
+    dc_no_case: "Make or choose an open case under Cases",
+    dc_export_waiting: "Waiting for the case's time ranges to end" },
 });
 
 const POLL_MS = 1000;
@@ -40,7 +42,9 @@ function exportCell(item) {
   if (state !== "none") {
     const said = document.createElement("span");
     said.className = state === "failed" ? "bad" : "muted";
-    said.textContent = ` ${t(`export_${state}`)}${state === "failed" ? `: ${item.export.error}` : ""} `;
+    // waiting: an item ends a few seconds ahead (an event's range), and the posts are asked once it has
+    const shown = state === "running" && item.export.waiting ? t("dc_export_waiting") : t(`export_${state}`);
+    said.textContent = ` ${shown}${state === "failed" ? `: ${item.export.error}` : ""} `;
     parts.push(said);
   }
   if (state === "ready") {
