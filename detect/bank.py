@@ -609,8 +609,8 @@ class DetectorBank:
         persist = np.where(table.raining[slots], np.maximum(persist, self.settings.persist_seconds_rain), persist)
         # until the rain is measured (a camera's first 3 s) a track lasts as long as at night at least: snow's clutter
         # made a blob at the picture's bottom edge that changed in 2 frames (the corpus' snow, its one alarm at 2.7 s)
-        persist = np.where(table.speckle_measures[slots] < SPECKLE_KNOWN,
-                           np.maximum(persist, self.settings.persist_seconds_ir), persist)
+        weather_unknown = table.speckle_measures[slots] < SPECKLE_KNOWN
+        persist = np.where(weather_unknown, np.maximum(persist, self.settings.persist_seconds_ir), persist)
         needed = frames_needed(persist, table.interval[slots], table.period[slots])
         for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
             if not candidate[k]:
@@ -626,13 +626,12 @@ class DetectorBank:
                                                                                        blob) else blob
                          for blob in blobs]
             raining = bool(table.raining[slot])
-            weather_unknown = bool(table.speckle_measures[slot] < SPECKLE_KNOWN)
             moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
                                                           lasting[k], foreground[k], thresholds[k], limits[k], raining,
                                                           raining and not table.is_ir[slot]), raining,
                                                   partial(in_strong_texture, thresholds[k], limits[k]),
-                                                  int(tick.steps[k]), weather_unknown)
+                                                  int(tick.steps[k]), bool(weather_unknown[i]))
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

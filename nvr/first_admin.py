@@ -24,11 +24,9 @@ def ensure_first_admin(accounts: AccountStore, data_dir: Path, env: Mapping[str,
     if accounts.count(role="admin"):
         _settle_saved_password(accounts, path)
         return
-    existing = accounts.get(ADMIN)
-    if existing is not None and existing.role == "admin":  # made since the count by another post of the database
-        log.info("the administrator %r was created by another station of this database", ADMIN)
-        return
-    if existing is not None:
+    if accounts.get(ADMIN) is not None:
+        if _made_elsewhere(accounts):
+            return
         raise AccountError(f"there is no administrator and the name {ADMIN!r} is taken by another role")
     password = env.get("NVR_ADMIN_PASSWORD")
     if password:
@@ -57,10 +55,19 @@ def _add_admin(accounts: AccountStore, password: str) -> bool:
     try:
         accounts.add(ADMIN, password, "admin")
     except AccountError:
-        if accounts.count(role="admin"):
-            log.info("the administrator %r was created by another station of this database", ADMIN)
+        if _made_elsewhere(accounts):
             return False
         raise
+    return True
+
+
+def _made_elsewhere(accounts: AccountStore) -> bool:
+    """Is there an administrator now, though there was none when this start counted them? Another box of a shared
+    database made it meanwhile (posts starting at once on a new catalog): it was counted, then the name was looked up
+    or the insert refused."""
+    if not accounts.count(role="admin"):
+        return False
+    log.info("the administrator %r was created by another station of this database", ADMIN)
     return True
 
 

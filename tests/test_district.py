@@ -633,30 +633,31 @@ def test_a_post_that_forgets_its_export_while_the_district_waits_is_asked_again(
 def test_a_district_export_asked_before_its_item_ends_waits_for_the_end_and_is_kept(district: Setup) -> None:
     """An officer exports a moment ago to a few seconds ahead (an event's range ends 5 s after it): the district waits
     for the end before asking the post, and its export, read after the end, stays the case's export once built."""
-    now = datetime.now(UTC)
-    end = now + timedelta(seconds=3)
-    made = district.call("POST", "/api/cases", json={"title": "Vừa xảy ra", "items": [
-        {"station": "phuong-c", "camera": "cam1", "start": (now - timedelta(seconds=4)).isoformat(),
-         "end": end.isoformat()}]})
-    assert made.status_code == 201, made.text
-    export = f"/api/cases/{made.json()['id']}/export"
+    end = datetime.now(UTC) + timedelta(seconds=3)
+    case_id = _case_ending_at(district, "Vừa xảy ra", end)
+    export = f"/api/cases/{case_id}/export"
     assert district.call("POST", export).status_code == 202
     wait_for(lambda: district.get(export).json().get("waiting"), 10, "the export to wait for the item's end")
     wait_for(lambda: district.get(export).json()["state"] == "ready", 90, "the export built")
     assert datetime.now(UTC) > end and district.get(export).json()["state"] == "ready"  # not thrown away
     assert district.get(f"{export}.zip").status_code == 200
-    assert district.call("DELETE", f"/api/cases/{made.json()['id']}").status_code == 204
+    assert district.call("DELETE", f"/api/cases/{case_id}").status_code == 204
+
+
+def _case_ending_at(district: Setup, title: str, end: datetime) -> int:
+    """A district case of post c's camera from 4 s ago to `end` (ahead: the range is still going on); its id."""
+    start = datetime.now(UTC) - timedelta(seconds=4)
+    made = district.call("POST", "/api/cases", json={"title": title, "items": [
+        {"station": "phuong-c", "camera": "cam1", "start": start.isoformat(), "end": end.isoformat()}]})
+    assert made.status_code == 201, made.text
+    case_id: int = made.json()["id"]
+    return case_id
 
 
 def test_the_district_page_says_its_export_waits_for_the_cases_end(district: Setup) -> None:
     """An export asked while the case's range is still going on: the page says what it waits for, then offers the
     download."""
-    now = datetime.now(UTC)
-    made = district.call("POST", "/api/cases", json={"title": "Đang diễn ra", "items": [
-        {"station": "phuong-c", "camera": "cam1", "start": (now - timedelta(seconds=4)).isoformat(),
-         "end": (now + timedelta(seconds=10)).isoformat()}]})
-    assert made.status_code == 201, made.text
-    case_id = made.json()["id"]
+    case_id = _case_ending_at(district, "Đang diễn ra", datetime.now(UTC) + timedelta(seconds=10))
     problems: list[str] = []
     with chromium() as browser:
         page = _page(browser, problems)

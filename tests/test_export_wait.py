@@ -44,6 +44,16 @@ def build(_case: Case, _by: str, out: Path, _progress: Callable[[float], None], 
     out.write_bytes(b"zip")
 
 
+def served_by_a_later_run(folder: Path, case: Case) -> bool:
+    """Does a later run of the station (new jobs on the same exports `folder`) serve the ZIP there as the case's?"""
+    later_run: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
+    try:
+        found = later_run.current(case)
+        return found is not None and found.state == "ready"
+    finally:
+        later_run.stop()
+
+
 def in_thread(call: Callable[[], None]) -> threading.Event:
     """`call` run in a thread of its own; the event is set once it returned."""
     done = threading.Event()
@@ -144,16 +154,11 @@ def test_an_export_built_before_an_item_ends_is_built_again_once_it_has_ended(tm
         assert jobs.current(case) is early, "served while the item's end has not come"
         wait_for(lambda: now_ms() > end_ms, 5, "the item's end to pass")
         assert jobs.current(case) is None, "built before the end: built again"
-        later_run: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
-        assert later_run.current(case) is None, "a later run reads the build's start from the file"
-        later_run.stop()
+        assert not served_by_a_later_run(folder, case), "a later run reads when the footage was read from the file"
         again = jobs.start(case, "duty")
         wait_for(lambda: again.state == "ready", 5, "the export built after the item's end")
         assert jobs.current(case) is again
-        after_restart: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
-        found = after_restart.current(case)
-        assert found is not None and found.state == "ready"
-        after_restart.stop()
+        assert served_by_a_later_run(folder, case)
     finally:
         jobs.stop()
 
@@ -162,7 +167,6 @@ def test_an_export_that_waited_past_the_items_end_is_kept_once_the_end_has_passe
     """Asked just after an incident, the export waits for the recording (its `prepare`) and reads the footage after
     the item's end: it holds all there is, and is still the case's export once the end has passed, in this run and a
     later one (the file's time is when the footage was read)."""
-
     end_ms = now_ms() + 1_000
     case = Case(9, "Vừa xảy ra", "", "open", 0, "duty", 0, (item("cam0", end_ms),))
 
@@ -176,9 +180,6 @@ def test_an_export_that_waited_past_the_items_end_is_kept_once_the_end_has_passe
         wait_for(lambda: job.state == "ready", 10, "the export built after the item's end")
         assert job.started_ms < end_ms < (job.read_ms or 0)
         assert jobs.current(case) is job, "read after the end: kept"
-        later_run: ExportJobs[Case] = ExportJobs(folder, build, lambda _job: None)
-        found = later_run.current(case)
-        assert found is not None and found.state == "ready"
-        later_run.stop()
+        assert served_by_a_later_run(folder, case)
     finally:
         jobs.stop()

@@ -50,6 +50,9 @@ class ExportForgotten(ExportRefused):
     ends after the build began and that end has passed since (footage may have come that the export lacks:
     nvr/evidence/jobs.py, `_footage_came`), or when its case changed; asking again builds it anew or refuses."""
 
+    def __init__(self, station: str, post_case_id: int) -> None:
+        super().__init__(f"station {station}: its export of case {post_case_id} was forgotten there")
+
 
 def post_client(link: StationLink) -> httpx.Client:
     return httpx.Client(**client_options(link))
@@ -123,7 +126,7 @@ def _wait_until_built(client: httpx.Client, station: str, post_case_id: int, pro
             raise ExportRefused(f"station {station} refused the export of its case {post_case_id}: "
                                 f"{state.get('error')}")
         if state.get("state") == "none":
-            raise ExportForgotten(f"station {station}: its export of case {post_case_id} was forgotten there")
+            raise ExportForgotten(station, post_case_id)
         if state.get("state") not in ("queued", "running"):
             raise ExportRefused(f"station {station}: its export of case {post_case_id} is {state.get('state')!r}")
         if time.monotonic() > deadline:
@@ -142,7 +145,7 @@ def _download(client: httpx.Client, station: str, post_case_id: int, out: Path, 
     with client.stream("GET", f"/api/cases/{post_case_id}/export.zip") as answer, out.open("wb") as file:
         if answer.status_code == 202:  # forgotten since it was seen built: the post builds it again
             answer.read()
-            raise ExportForgotten(f"station {station}: its export of case {post_case_id} was forgotten there")
+            raise ExportForgotten(station, post_case_id)
         if answer.status_code != 200:
             answer.read()
             raise ExportRefused(_refusal(station, answer))
