@@ -29,10 +29,15 @@ def test_an_admin_sees_where_the_camera_moved_and_masks_it_without_cutting_its_r
         body: dict[str, Any] = answer.json()
         return body
 
-    seen = wait_for(lambda: (body := areas())["motion_seconds"] and body, 10, "the crossing in the motion grids")
+    def along_the_road() -> dict[str, Any]:
+        body = areas()
+        return body if {column for column, _row, _n in body["cells"]} >= {2, 8, 13} else {}
+
+    # the grids' seconds reach the catalog in batches (`MotionGridWriter`): the crossing's last ones may come after
+    # its event has ended
+    seen = wait_for(along_the_road, 10, "the whole crossing in the motion grids, along the road")
     assert seen["zones"] == [] and seen["masks"] == [] and seen["grid"] == {"columns": 16, "rows": 9}
-    assert seen["cells"] and all(5 <= row <= 7 and 1 <= n <= seen["motion_seconds"] for _c, row, n in seen["cells"])
-    assert {column for column, _row, _n in seen["cells"]} >= {2, 8, 13}, "along the road"
+    assert all(5 <= row <= 7 and 1 <= n <= seen["motion_seconds"] for _c, row, n in seen["cells"])
 
     since = client.get("/api/cameras/cua-hang").json()["since"]
     masked = client.put("/api/cameras/cua-hang/detection-areas", json={"masks": [PATH]})
