@@ -138,6 +138,27 @@ def file_path(url: str) -> Path:
     return Path(unquote(parts.netloc + parts.path))
 
 
+def _misread_login(url: str) -> str | None:
+    """Why the URL's login would be read with part of it taken for the camera's address, or None. A raw '@' in a
+    password is fine (the login ends at the URL's last '@', for FFmpeg as for us), but '/' and '#' end the address
+    part of any URL: `rtsp://admin:ab/cd@10.0.0.5/` is host `admin` for FFmpeg, and a camera looked for at a piece of
+    its password puts that piece in the log. A login is taken to be there when the address part holds an '@', or
+    when what comes before the URL's last '@' has a ':' (user:password) and no '?' (an '@' in a query is a value's).
+    Never quotes the login."""
+    _scheme, userinfo, _address = _split_userinfo(url)
+    if userinfo is None or "?" in userinfo:
+        return None
+    found = [character for character in "/#" if character in userinfo]
+    authority = url.partition("://")[2].split("/", 1)[0].split("#", 1)[0]
+    if not found or not ("@" in authority or ":" in userinfo):
+        return None
+    marks = " and ".join(repr(c) for c in found)
+    written = " and ".join(f"{character!r} as {quote(character, safe='')}" for character in found)
+    return (f"{marks} before the URL's last '@' would end the camera's address there (a password holding "
+            f"{marks} sends the camera to part of it): in a password write {written} (in an environment variable "
+            "too); in a path, write '@' as %40")
+
+
 def url_problem(url: str) -> str | None:
     """Why `url` cannot be used as a camera source, or None when it can."""
     if not url or url != url.strip():
@@ -150,6 +171,8 @@ def url_problem(url: str) -> str | None:
         allowed = ", ".join(sorted(SUPPORTED_SCHEMES))
         return f"unsupported scheme {scheme or '(none)'!r}; use one of: {allowed}"
     if scheme in NETWORK_SCHEMES:
+        if (misread := _misread_login(url)) is not None:
+            return misread
         try:
             port = parts.port
         except ValueError:

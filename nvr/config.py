@@ -89,6 +89,9 @@ def readable(text: str) -> str:
     return text
 
 
+DISTRICT_STATION = "district"  # the district's own rows (its audit log) are scoped as a station's: no post's id
+
+
 def _url_safe_name(name: str) -> str:
     if not CAMERA_NAME.match(name):
         raise ValueError(
@@ -126,6 +129,9 @@ class StationConfig(_Section):
     @field_validator("id")
     @classmethod
     def _url_safe_id(cls, station_id: str | None) -> str | None:
+        if station_id == DISTRICT_STATION:
+            raise ValueError(f"{DISTRICT_STATION!r} is the district's own id in a shared catalog (its audit rows are "
+                             "kept under it): choose another")
         return None if station_id is None else _url_safe_name(station_id)
 
     @field_validator("title")
@@ -288,8 +294,8 @@ class CameraConfig(_Section):
         if url is not None and url.lower().startswith("file://") and (info.context or {}).get(CHECK_SOURCES):
             path = file_path(url)
             if not path.is_file():
-                raise ValueError(f"file {str(path)!r} does not exist" if not path.exists() else
-                                 f"{str(path)!r} is not a file")
+                shown = redact_url(f"file://{path}").removeprefix("file://")  # a login typed into it stays hidden
+                raise ValueError(f"file {shown!r} does not exist" if not path.exists() else f"{shown!r} is not a file")
         if url is not None and url.startswith("demo://"):
             from ingest.demo import DEMO_SCENES  # scene rendering is only loaded for configs that use it
 

@@ -30,7 +30,11 @@ def ensure_first_admin(accounts: AccountStore, data_dir: Path, env: Mapping[str,
         raise AccountError(f"there is no administrator and the name {ADMIN!r} is taken by another role")
     password = env.get("NVR_ADMIN_PASSWORD")
     if password:
-        if _add_admin(accounts, password):
+        try:
+            added = _add_admin(accounts, password)
+        except AccountError as exc:  # the one setting it comes from is named: `nvr run` says it and stops
+            raise AccountError(f"NVR_ADMIN_PASSWORD: {exc}") from None
+        if added:
             log.info("created the administrator %r with the password from NVR_ADMIN_PASSWORD", ADMIN)
         return
     password = secrets.token_urlsafe(15)

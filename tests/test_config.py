@@ -109,10 +109,29 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {max_fps: .nan}}\n",
      "cameras[0].detect.max_fps: Input should be a finite number"),
     ("cameras:\n  - {name: c, record_url: \"rtsp://10.0.0.2/x\\0\"}\n", "cameras[0].record_url: must not hold control"),
+    # a '/' or '#' in a password ends the URL's address: FFmpeg would look for the camera at part of the password
+    ("cameras:\n  - {name: c, record_url: 'rtsp://admin:2024/0905@10.0.0.1/x'}\n",
+     "cameras[0].record_url: '/' before the URL's last '@' would end the camera's address there"),
+    ("cameras:\n  - {name: c, record_url: 'rtsp://admin:Pq@rs/tu:vw#9@10.0.0.1:554/x'}\n",
+     "cameras[0].record_url: '/' and '#' before the URL's last '@'"),
+    ("station: {id: district}\n", "station.id: 'district' is the district's own id"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)
     assert any(p.startswith(expected) for p in found), found
+
+
+@pytest.mark.parametrize("url", ["rtsp://admin:p@ss@10.0.0.1/x", "rtsp://admin:p%2Fss%23@10.0.0.1/x",
+                                 "rtsp://10.0.0.1/x?owner=a@b", "rtsp://10.0.0.1/a/b@c"])
+def test_a_raw_at_sign_in_a_password_and_one_in_a_query_or_path_are_accepted(url: str) -> None:
+    assert parse_config(f"cameras:\n  - {{name: c, record_url: '{url}'}}\n").cameras[0].record_url == url
+
+
+def test_a_password_that_would_end_the_address_is_refused_without_repeating_it() -> None:
+    found = problems("cameras:\n  - {name: c, record_url: 'rtsp://admin:${P}@10.255.255.1:554/x'}\n",
+                     env={"P": "Pq@rs/tu:vw#9"})
+    assert len(found) == 1 and "write '/' as %2F and '#' as %23" in found[0], found
+    assert not any(piece in found[0] for piece in ("Pq", "rs/", "tu:vw")), found
 
 
 def test_all_mistakes_are_reported_at_once() -> None:

@@ -188,8 +188,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ingest.urls import redact_text
+    from storage.catalog_failure import catalog_failure
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except SQLAlchemyError as exc:  # a catalog away or damaged: one line that says so, not a traceback
+        print(f"nvr {args.command}: the catalog does not answer: {redact_text(catalog_failure(exc))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ingest.urls import redact_url
 from nvr.config import Config
 
 if TYPE_CHECKING:
@@ -73,7 +74,7 @@ def run_discover(args: argparse.Namespace, load_config: Callable[[], Config]) ->
     for camera in cameras:
         shown = camera.shown()
         print(json.dumps(shown, ensure_ascii=False) if args.json else _line(shown))
-    if not cameras:
+    if not cameras or (args.device and cameras[0].error):  # the one camera asked for did not answer
         print("no ONVIF camera answered", file=sys.stderr)
         return 1
     if not args.json:
@@ -114,7 +115,7 @@ def _add(args: argparse.Namespace, load_config: Callable[[], Config]) -> int:
     try:
         info = in_own_loop(read_device(args.device, args.user, password, args.timeout))
     except DeviceError as exc:
-        print(f"{args.device}: {exc}", file=sys.stderr)
+        print(f"{redact_url(args.device)}: {exc}", file=sys.stderr)
         return 2
     given = {key: value for key in ("title", "location") if (value := getattr(args, key)) is not None}
     settings = {"name": args.add, **given, **stream_settings(info, args.user, password)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uvicorn
 
 from nvr.commands.run import STREAMS_CUT_SECONDS, forwarding
+from nvr.config import DISTRICT_STATION
 from nvr.district.app import create_district_app
 from nvr.district.catalog import DistrictCatalog
 from nvr.district.config import DistrictConfig
@@ -16,8 +17,6 @@ from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.index import RecordingIndex
 from storage.schema import head_revision
-
-DISTRICT_STATION = "district"  # the district's own rows (its audit log) are scoped as a station's
 
 
 def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:

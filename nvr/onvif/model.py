@@ -91,10 +91,11 @@ class FoundCamera:
                    None if error is None else str(error), None if reason is None else str(reason))
 
     def shown(self) -> dict[str, Any]:
-        """For the API and `nvr discover --json`: stream URLs without passwords."""
+        """For the API and `nvr discover --json`: URLs without passwords (a device address typed with its login too)."""
         info = self.info
         main, sub = (info.main, info.sub) if info else (None, None)
-        return {"device": self.device, "maker": info.maker if info else "", "model": info.model if info else "",
+        return {"device": redact_url(self.device), "maker": info.maker if info else "",
+                "model": info.model if info else "",
                 "name": self.name, "hardware": self.hardware,
                 "main_url": redact_url(main.url) if main else None, "resolution": main.resolution if main else None,
                 "sub_url": redact_url(sub.url) if sub else None, "sub_resolution": sub.resolution if sub else None,

@@ -22,7 +22,7 @@ from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
 from nvr.runtime.stop_request import StopRequest
 from nvr.station_identity import station_id
-from storage.accounts import AccountStore
+from storage.accounts import AccountError, AccountStore
 from storage.catalog_failure import catalog_failure
 from storage.catalog_journal import adopt_orphans
 from storage.disk_space import is_disk_full
@@ -50,6 +50,8 @@ def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO")
             prepare_catalog(config, index, AccountStore(index))
         finally:
             index.close()
+    except AccountError as exc:
+        raise ServeError(f"the first administrator cannot be created: {exc}") from None
     except SQLAlchemyError as exc:
         if is_disk_full(exc):
             raise ServeError("the catalog cannot be written: the disk under it is full (nothing an open case locks "

@@ -1,0 +1,68 @@
+"""The command line's refusals as a new user meets them: one line naming what is wrong, never a traceback, and no
+password repeated (a catalog that does not answer, a first administrator's password too short, a login typed into
+an address)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.rtsp import free_port
+
+SECRET = "Catalog-pw-4821"
+
+
+def nvr(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nvr", *args], capture_output=True, text=True, check=False,
+                          timeout=60, stdin=subprocess.DEVNULL, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("damage", ["postgresql away", "not a database"])
+def test_a_catalog_that_does_not_answer_is_one_line_for_every_command_that_reads_it(tmp_path: Path,
+                                                                                     damage: str) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    if damage == "postgresql away":
+        database = f"database: {{url: 'postgresql://nvr:{SECRET}@127.0.0.1:{free_port()}/nvr'}}\n"
+    else:
+        (data / "nvr.db").write_text("these are notes, not a catalog\n")
+        database = ""
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data_dir: {data}\n{database}cameras: [{{name: a, record_url: 'demo://alley'}}]\n")
+    for command in (["migrate"], ["user", "list"], ["camera", "list"], ["report", "health"]):
+        result = nvr("--config", str(config), *command)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr and SECRET not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"nvr {command[0]}: the catalog does not answer: "), result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+def test_a_first_administrator_password_too_short_stops_nvr_run_naming_its_setting(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\nserver: {{port: {free_port()}}}\ncameras: []\n")
+    result = nvr("--config", str(config), "run", env={"NVR_ADMIN_PASSWORD": "abc123"})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert ("the first administrator cannot be created: NVR_ADMIN_PASSWORD: password must be at least 10 "
+            "characters") in result.stderr
+
+
+def test_a_login_typed_into_an_address_is_never_repeated(tmp_path: Path) -> None:
+    device = f"http://admin:{SECRET}@127.0.0.1:{free_port()}/onvif/device_service"  # nothing listens there
+    listed = nvr("discover", "--device", device, "--user", "admin", "--password", "other", "--timeout", "3")
+    assert listed.returncode == 1, "the one camera asked for did not answer"
+    assert "http://admin:***@127.0.0.1" in listed.stdout and SECRET not in listed.stdout + listed.stderr
+    as_json = nvr("discover", "--device", device, "--user", "admin", "--password", "other", "--timeout", "3", "--json")
+    assert as_json.returncode == 1 and SECRET not in as_json.stdout + as_json.stderr
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\ncameras: [{{name: a, record_url: 'file://admin:{SECRET}@x/v.mp4'}}]\n")
+    added = nvr("--config", str(config), "discover", "--add", "b", "--device", device, "--user", "admin",
+                "--password", "other", "--timeout", "3")
+    assert added.returncode == 2 and "admin:***@" in added.stderr and SECRET not in added.stderr, added.stderr
+    checked = nvr("--config", str(config), "check-config")
+    assert checked.returncode == 2 and "admin:***@x/v.mp4' does not exist" in checked.stderr, checked.stderr
+    assert SECRET not in checked.stderr
