@@ -138,6 +138,24 @@ def footage_camera(station: Station, user: User, name: str) -> str:
     return visible_camera(station, user, name)
 
 
+def may_read_footage(station: Station, user: User, name: str) -> bool:
+    """Whether `footage_camera` lets `user` read camera `name`'s recordings, events and bookmarks."""
+    try:
+        footage_camera(station, user, name)
+    except HTTPException:
+        return False
+    return True
+
+
+def footage_cameras(station: Station, user: User) -> list[str]:
+    """Every camera whose recordings, events and bookmarks `user` may read (`footage_camera`): the station's they may
+    see and, for an administrator or a duty officer, the removed ones (their events stay evidence)."""
+    names = [camera.name for camera in station.camera_list() if user.may_see(camera.name)]
+    if user.role in STAFF_ROLES:
+        names += [camera.name for camera in station.camera_store.all(removed=True) if camera.removed]
+    return names
+
+
 class LoginDesk(Protocol):
     """Where people log in: a station, or the district server (the same shared accounts)."""
     accounts: AccountStore

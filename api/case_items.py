@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import HTTPException
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, StringConstraints
 
-from api.auth import footage_camera
+from api.auth import footage_camera, may_read_footage
 from api.deps import span_text, zoned_instant
 from api.routes_events import visible_event
 from nvr.config import one_line, readable
@@ -75,7 +75,7 @@ def resolve_item(station: Station, user: User, item: ItemIn, where: str = "") ->
         going_on = event.end_ms is None and item.end is None
     if item.bookmark is not None:
         bookmark = station.bookmarks.get(item.bookmark)
-        if bookmark is None or station.camera(bookmark.camera) is None:
+        if bookmark is None or not may_read_footage(station, user, bookmark.camera):
             raise HTTPException(404, f"no bookmark {item.bookmark}")
         camera = bookmark.camera
         start_ms, end_ms = bookmark.at_ms - BOOKMARK_BEFORE_MS, bookmark.at_ms + BOOKMARK_AFTER_MS

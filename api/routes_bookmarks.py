@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from api.auth import visible_camera
+from api.auth import footage_camera, footage_cameras, may_read_footage
 from api.case_items import BOOKMARK_AFTER_MS, BOOKMARK_BEFORE_MS, Instant, Note
 from api.deps import query_instant, time_window
 from api.routes_cases import Staff, StationDep, audit
@@ -42,7 +42,7 @@ def bookmark_json(bookmark: Bookmark, station: Station) -> dict[str, Any]:
 
 def existing_bookmark(station: Station, user: User, bookmark_id: int) -> Bookmark:
     bookmark = station.bookmarks.get(bookmark_id)
-    if bookmark is None or station.camera(bookmark.camera) is None or not user.may_see(bookmark.camera):
+    if bookmark is None or not may_read_footage(station, user, bookmark.camera):
         raise HTTPException(404, f"no bookmark {bookmark_id}")
     return bookmark
 
@@ -51,14 +51,14 @@ def existing_bookmark(station: Station, user: User, bookmark_id: int) -> Bookmar
 def list_bookmarks(staff: Staff, station: StationDep, camera: str | None = None, start: str | None = None,
                    end: str | None = None, limit: int = Query(500, ge=1, le=5000)) -> list[dict[str, Any]]:
     """Bookmarks in the window (default: the last 24 hours), newest first."""
-    cameras = [visible_camera(station, staff, camera)] if camera else [c.name for c in station.camera_list()]
+    cameras = [footage_camera(station, staff, camera)] if camera else footage_cameras(station, staff)
     window = time_window(station, start, end)
     return [bookmark_json(b, station) for b in station.bookmarks.query(cameras, window.start_ms, window.end_ms, limit)]
 
 
 @router.post("", status_code=201)
 def add_bookmark(new: NewBookmark, request: Request, staff: Staff, station: StationDep) -> dict[str, Any]:
-    camera = visible_camera(station, staff, new.camera)
+    camera = footage_camera(station, staff, new.camera)  # a removed camera's footage is marked as any other
     at_ms = query_instant(station, "at", str(new.at))
     # a moment marked on footage: one with none around it (a typo of a year, the future) could never go into a case
     if not station.recorded_spans(camera, at_ms - BOOKMARK_BEFORE_MS, at_ms + BOOKMARK_AFTER_MS):

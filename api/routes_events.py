@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Web
 from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from api.auth import COOKIE, current_user, remote_address, staff_user, visible_camera
+from api.auth import COOKIE, current_user, footage_camera, footage_cameras, may_read_footage, remote_address, staff_user
 from api.connections import Closure, Connection, Connections, TooMany
 from api.deps import get_station, time_window
 from api.routes_recordings import clip_response
@@ -41,7 +41,7 @@ class Acknowledge(BaseModel):
 
 def visible_event(station: Station, user: User, event_id: int) -> Event:
     event = station.events.get(event_id)
-    if event is None or not user.may_see(event.camera) or station.camera(event.camera) is None:
+    if event is None or not may_read_footage(station, user, event.camera):
         raise HTTPException(404, f"no event {event_id}")
     return event
 
@@ -54,8 +54,7 @@ def list_events(camera: str | None = None, type: str | None = None, start: str |
     those nobody has acknowledged yet."""
     if type is not None and type not in EVENT_TYPES:
         raise HTTPException(400, f"unknown event type {type!r}; one of {', '.join(EVENT_TYPES)}")
-    cameras = [visible_camera(station, user, camera)] if camera else \
-        [c.name for c in station.camera_list() if user.may_see(c.name)]
+    cameras = [footage_camera(station, user, camera)] if camera else footage_cameras(station, user)
     window = time_window(station, start, end)
     found = station.events.query(cameras=cameras, types=[type] if type else None, start_ms=window.start_ms,
                                  end_ms=window.end_ms, limit=limit, acknowledged=acknowledged)

@@ -60,6 +60,8 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     first_old = station.index.segments("cho-moi", 0, 2**62)[0]
     old_event = station.events.open("cho-moi", "motion", first_old.start_ms + 100, 0.9, [])
     station.events.update(old_event.id, end_ms=first_old.start_ms + 600)
+    marked = client.post("/api/bookmarks", json={"camera": "cho-moi", "at": first_old.start_ms / 1000 + 0.5})
+    assert marked.status_code == 201, marked.text
     assert client.delete("/api/cameras/cho-moi").status_code == 204
     # taken again within seconds of the removal, the new camera's first pictures could not be told from the old
     # one's last: refused, saying when (storage/camera_store.py)
@@ -109,6 +111,14 @@ def test_cameras_added_and_removed_through_the_api_leave_the_others_recording(
     assert client.get(f"/api/cameras/{old_name}/recordings", params=old_second, headers=household).status_code == 404
     assert client.get(f"/api/cameras/{old_name}/clip.mp4", params=old_second, headers=household).status_code == 404
     assert client.get(f"/api/cameras/{old_name}").status_code == 404, "no camera to watch or set"
+    # and its events and bookmarks, evidence as its footage is (found in review: 404 for everybody, admins too)
+    assert client.get(f"/api/events/{old_event.id}").json()["camera"] == old_name
+    assert old_event.id in {e["id"] for e in client.get("/api/events", params={"camera": old_name}).json()}
+    assert old_event.id in {e["id"] for e in client.get("/api/events").json()}, "in the unfiltered list too"
+    assert client.get(f"/api/events/{old_event.id}/clip.mp4").status_code == 200
+    assert client.get(f"/api/bookmarks/{marked.json()['id']}").json()["camera"] == old_name
+    assert marked.json()["id"] in {b["id"] for b in client.get("/api/bookmarks").json()}
+    assert old_event.id not in {e["id"] for e in client.get("/api/events", headers=household).json()}
     assert client.delete("/api/cameras/cho-moi").status_code == 204
 
     end_ms = round(time.time() * 1000) + 3000
