@@ -60,8 +60,12 @@ class StreamStatus:
             self._state, self._since = state, time.time()
 
     def connecting(self) -> None:
+        """A connection is being opened: the first, or again after the stream was lost. A camera offline stays offline
+        through its reconnect attempts, since the moment it went (an officer reads how long it has been down; each
+        attempt moved `since`, and the grid's badge flickered between offline and connecting)."""
         with self._lock:
-            self._set("connecting")
+            if self._state != "offline":
+                self._set("connecting")
 
     def online(self, width: int | None, height: int | None, codec: str | None, transport: str | None,
                audio_codec: str | None = None) -> None:

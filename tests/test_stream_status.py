@@ -12,10 +12,13 @@ def test_the_cause_of_going_offline_outlasts_the_failed_reconnects_and_clears_on
     status.online(640, 360, "h264", "tcp")
     assert status.snapshot().offline_cause is None
     status.offline("no data from the camera for 1 s or more (read timeout)")
+    went = status.snapshot().since
     for _ in range(3):
         status.connecting()
+        assert status.snapshot().state == "offline", "offline through its reconnect attempts"
         status.offline("the camera accepted the connection but did not answer within 1 s (timed out)")
     snapshot = status.snapshot()
+    assert snapshot.since == went, "since the moment it went, not the latest attempt (found in review)"
     assert snapshot.offline_cause == "no data from the camera for 1 s or more (read timeout)"
     assert snapshot.last_error == "the camera accepted the connection but did not answer within 1 s (timed out)"
     assert snapshot.reconnects == 1
