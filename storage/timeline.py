@@ -5,11 +5,13 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from storage.clock_steps import ClockStep
 from storage.index import JOIN_TOLERANCE_MS, Outage, Segment
 
 UNKNOWN_GAP = "not recorded (the service was not running)"
+ATTACHED_MS = 60_000  # see _explained
 # stamps jump from a forward step's old reading to its new one: no time passed there (an audit: such a gap read as
 # the service not running)
 CLOCK_STEP_GAP = "no time passed here: the station's clock was set forward"
@@ -45,8 +47,8 @@ def gaps(ranges: list[Span], outages: list[Outage], start_ms: int, end_ms: int,
     cursor = start_ms
     for span in [*ranges, Span(end_ms, end_ms)]:
         if span.start_ms - cursor > JOIN_TOLERANCE_MS:
-            found += [Span(lo, hi, CLOCK_STEP_GAP if jump else _reason(outages, lo, hi))
-                      for lo, hi, jump in _cut(cursor, span.start_ms, steps)]
+            for lo, hi, jump in _cut(cursor, span.start_ms, steps):
+                found += [Span(lo, hi, CLOCK_STEP_GAP)] if jump else _explained(lo, hi, outages)
         cursor = max(cursor, span.end_ms)
     return found
 
@@ -72,11 +74,30 @@ def _cut(start_ms: int, end_ms: int, steps: Sequence[ClockStep]) -> list[tuple[i
     return parts
 
 
-def _reason(outages: list[Outage], start_ms: int, end_ms: int) -> str:
-    overlapping = [o for o in outages if o.start_ms < end_ms and (o.end_ms is None or o.end_ms > start_ms)]
-    if not overlapping:
-        return UNKNOWN_GAP
-    return "; ".join(dict.fromkeys(o.reason for o in overlapping))
+def _explained(start_ms: int, end_ms: int, outages: list[Outage]) -> list[Span]:
+    """[start_ms, end_ms) cut where outages begin and end, each part with the reasons of the outages over it: an
+    outage of the last hour explains the last hour of a day's gap, not the day (an audit found a camera's whole day
+    labelled with the refusal that began at its last hour). A part no outage covers, at most ATTACHED_MS long and beside
+    one that is covered, takes that one's reasons (the one before it, if any): a loss is noticed seconds after the
+    last picture (a read timeout), and pictures come back seconds after an outage ends. Any other part is
+    UNKNOWN_GAP."""
+    over = [o for o in outages if o.start_ms < end_ms and (o.end_ms is None or o.end_ms > start_ms)]
+    cuts = sorted({start_ms, end_ms, *(ms for o in over for ms in (o.start_ms, o.end_ms)
+                                       if ms is not None and start_ms < ms < end_ms)})
+    reasons = ["; ".join(dict.fromkeys(o.reason for o in over
+                                       if o.start_ms < hi and (o.end_ms is None or o.end_ms > lo)))
+               for lo, hi in pairwise(cuts)]
+    for k, (lo, hi) in enumerate(pairwise(cuts)):
+        if not reasons[k] and hi - lo <= ATTACHED_MS:
+            beside = [reasons[j] for j in (k - 1, k + 1) if 0 <= j < len(reasons) and reasons[j]]
+            reasons[k] = beside[0] if beside else ""
+    parts: list[Span] = []
+    for (lo, hi), reason in zip(pairwise(cuts), reasons, strict=True):
+        if parts and parts[-1].reason == (reason or UNKNOWN_GAP):
+            parts[-1] = Span(parts[-1].start_ms, hi, parts[-1].reason)
+        else:
+            parts.append(Span(lo, hi, reason or UNKNOWN_GAP))
+    return parts
 
 
 def keyframe_times(segments: Iterable[Segment], start_ms: int, end_ms: int) -> list[int]:

@@ -28,11 +28,28 @@ def test_the_jump_of_a_forward_clock_step_is_a_gap_of_its_own() -> None:
     ranges = recorded_ranges([(0, 10_000), (70_200, 90_000), (200_000, 210_000)], 0, 210_000)
     found = gaps(ranges, [Outage("a", 90_000, 95_000, "Connection refused")], 0, 210_000, [step])
     assert [(g.start_ms, g.end_ms, g.reason) for g in found] == [
-        (10_000, 70_200, CLOCK_STEP_GAP), (90_000, 200_000, "Connection refused")]
+        (10_000, 70_200, CLOCK_STEP_GAP), (90_000, 95_000, "Connection refused"), (95_000, 200_000, UNKNOWN_GAP)]
     across = gaps(recorded_ranges([(0, 5_000), (80_000, 90_000)], 0, 90_000),
                   [Outage("a", 5_000, 80_000, "stream ended")], 0, 90_000, [step])
     assert [(g.start_ms, g.end_ms, g.reason) for g in across] == [
         (5_000, 10_000, "stream ended"), (10_000, 70_000, CLOCK_STEP_GAP), (70_000, 80_000, "stream ended")]
+
+
+def test_each_part_of_a_gap_has_the_reasons_of_its_own_time() -> None:
+    """A day's gap of a camera refused for its last hour was labelled, the whole day, with the refusal (an audit):
+    each part says its own reason; the seconds between the last picture and the loss being noticed, and between an
+    outage's end and the first picture, go with the outage beside them."""
+    hour = 3_600_000
+    found = gaps([], [Outage("a", 23 * hour, None, "Connection refused")], 0, 24 * hour)
+    assert [(g.start_ms, g.end_ms, g.reason) for g in found] == [
+        (0, 23 * hour, UNKNOWN_GAP), (23 * hour, 24 * hour, "Connection refused")]
+    ranges = recorded_ranges([(0, 10_000), (200_000, 210_000)], 0, 210_000)
+    outages = [Outage("a", 15_000, 100_000, "read timeout"), Outage("a", 100_000, 190_000, "Connection refused")]
+    assert [(g.start_ms, g.end_ms, g.reason) for g in gaps(ranges, outages, 0, 210_000)] == [
+        (10_000, 100_000, "read timeout"), (100_000, 200_000, "Connection refused")]
+    overlapping = [Outage("a", 15_000, 150_000, "stream ended"), Outage("a", 100_000, 190_000, "no video")]
+    assert [(g.start_ms, g.end_ms, g.reason) for g in gaps(ranges, overlapping, 0, 210_000)] == [
+        (10_000, 100_000, "stream ended"), (100_000, 150_000, "stream ended; no video"), (150_000, 200_000, "no video")]
 
 
 def test_no_footage_is_one_gap() -> None:
