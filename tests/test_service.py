@@ -34,3 +34,23 @@ def test_the_unit_runs_the_station_as_its_own_user_in_a_read_only_system(tmp_pat
     unit.write_text(printed)
     checked = subprocess.run(["systemd-analyze", "verify", str(unit)], check=False, capture_output=True, text=True)
     assert checked.returncode == 0 and "Unknown" not in checked.stderr, checked.stderr
+
+
+def test_a_catalog_kept_outside_the_data_folder_is_writable_and_tmp_is_named(tmp_path: Path) -> None:
+    """Found in review: a SQLite catalog outside the data folder was read-only to the service (it could not start),
+    and a data folder under /tmp was silently one the service does not see (PrivateTmp)."""
+    from nvr.commands.service import hidden_by_private_tmp, writable_folders
+    from nvr.config import parse_config
+
+    config = parse_config("data_dir: /srv/nvr-data\ndatabase: {url: 'sqlite:////var/lib/nvr-db/nvr.db'}\ncameras: []\n")
+    assert writable_folders(config) == [Path("/srv/nvr-data"), Path("/var/lib/nvr-db")]
+    inside = parse_config("data_dir: /srv/nvr-data\ncameras: []\n")
+    assert writable_folders(inside) == [Path("/srv/nvr-data")], "the default catalog lives in the data folder"
+    assert hidden_by_private_tmp([Path("/srv/x"), Path("/tmp/a/b"), Path("/var/tmp/c")]) == [
+        Path("/tmp/a/b"), Path("/var/tmp/c")]
+    under_tmp = tmp_path / "config.yaml"
+    under_tmp.write_text("data_dir: ./footage\ncameras: []\n")
+    printed = subprocess.run([sys.executable, "-m", "nvr", "--config", str(under_tmp), "install-service", "--print"],
+                             capture_output=True, text=True, check=True)
+    named = "would be hidden from the service (PrivateTmp=yes)" in printed.stderr
+    assert named == bool(hidden_by_private_tmp([tmp_path])) and "[Service]" in printed.stdout, printed.stderr

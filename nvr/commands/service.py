@@ -18,7 +18,26 @@ UNIT_DIR = Path("/etc/systemd/system")
 ENV_FILE = Path("/etc/station-nvr/env")  # camera passwords as NVR_... variables, readable by root only
 
 
-def unit_text(executable: Path, config_path: Path, data_dir: Path, user: str) -> str:
+def writable_folders(config: Config) -> list[Path]:
+    """What the service may write: its data folder, and the folder of a SQLite catalog kept elsewhere (which the
+    unit's read-only system hid from it: the service could not start)."""
+    from sqlalchemy.engine import make_url
+
+    folders = [config.data_dir.resolve()]
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        catalog = Path(url.database).resolve().parent
+        if not catalog.is_relative_to(folders[0]):
+            folders.append(catalog)
+    return folders
+
+
+def hidden_by_private_tmp(paths: list[Path]) -> list[Path]:
+    """Those of `paths` under /tmp or /var/tmp, which the service (PrivateTmp=yes) sees as empty folders of its own."""
+    return [path for path in paths if any(path.is_relative_to(tmp) for tmp in (Path("/tmp"), Path("/var/tmp")))]
+
+
+def unit_text(executable: Path, config_path: Path, data_dir: Path, user: str, writable: list[Path]) -> str:
     """The unit file. KillMode=mixed: SIGTERM reaches the supervisor alone, which stops its recorder and
     station processes in order (closing the open segments); whatever is left after TimeoutStopSec is killed."""
     return f"""[Unit]
@@ -41,7 +60,7 @@ TimeoutStopSec=60
 LimitNOFILE=65536
 UMask=0027
 ProtectSystem=strict
-ReadWritePaths={data_dir}
+ReadWritePaths={" ".join(str(path) for path in writable)}
 ProtectHome=read-only
 PrivateTmp=yes
 NoNewPrivileges=yes
@@ -76,10 +95,17 @@ def add_service_command(commands: argparse._SubParsersAction[argparse.ArgumentPa
 def install_service(config: Config, config_path: Path, args: argparse.Namespace) -> int:
     executable = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "nvr" else _nvr_executable()
     data_dir = config.data_dir.resolve()
-    text = unit_text(executable, config_path.resolve(), data_dir, args.user)
+    writable = writable_folders(config)
+    text = unit_text(executable, config_path.resolve(), data_dir, args.user, writable)
+    hidden = hidden_by_private_tmp([config_path.resolve(), *writable])
+    if hidden:
+        print(f"nvr install-service: {', '.join(map(str, hidden))} under /tmp would be hidden from the service "
+              "(PrivateTmp=yes): keep the configuration and the data in a folder such as /srv/nvr", file=sys.stderr)
     if args.print_only:
         print(text, end="")
         return 0
+    if hidden:
+        return 2
     if os.geteuid() != 0:
         print("nvr install-service: run it as root (or with --print to see the unit)", file=sys.stderr)
         return 2
@@ -87,10 +113,11 @@ def install_service(config: Config, config_path: Path, args: argparse.Namespace)
         print("nvr install-service: this system has no systemd; use --print, or the Docker image", file=sys.stderr)
         return 2
     _ensure_user(args.user, data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    shutil.chown(data_dir, args.user, args.user)
-    for path in data_dir.rglob("*"):  # a folder used before by another account (a first `make run`)
-        shutil.chown(path, args.user, args.user)
+    for folder in writable:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.chown(folder, args.user, args.user)
+        for path in folder.rglob("*"):  # a folder used before by another account (a first `make run`)
+            shutil.chown(path, args.user, args.user)
     (UNIT_DIR / UNIT_NAME).write_text(text)
     subprocess.run(["systemctl", "daemon-reload"], check=True)
     subprocess.run(["systemctl", "enable", *([] if args.no_start else ["--now"]), UNIT_NAME], check=True)
