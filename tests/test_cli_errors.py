@@ -66,3 +66,22 @@ def test_a_login_typed_into_an_address_is_never_repeated(tmp_path: Path) -> None
     checked = nvr("--config", str(config), "check-config")
     assert checked.returncode == 2 and "admin:***@x/v.mp4' does not exist" in checked.stderr, checked.stderr
     assert SECRET not in checked.stderr
+
+
+def test_nvr_run_keeps_what_it_writes_from_the_other_users_of_the_box(tmp_path: Path) -> None:
+    """Under a shell's umask 022 the catalog (camera passwords) was readable by every local account (found in
+    review): `nvr run` narrows the mask as the service's unit does, and the catalog made before loses its world bit."""
+    from nvr.runtime.private_files import keep_private
+
+    catalog = tmp_path / "nvr.db"
+    catalog.write_text("")
+    catalog.chmod(0o644)
+    kept = os.umask(0o022)
+    try:
+        keep_private(f"sqlite:///{catalog}")
+        assert os.umask(0o022) == 0o027
+    finally:
+        os.umask(kept)
+    assert catalog.stat().st_mode & 0o777 == 0o640
+    keep_private("postgresql://u:p@127.0.0.1/db")  # nothing of its own on disk
+    os.umask(kept)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from nvr.config import Config
 from nvr.logs import setup_logging
+from nvr.runtime.private_files import keep_private
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorders import add_recorders
 from nvr.runtime.shards import recorder_count
@@ -41,6 +42,7 @@ class ServeError(Exception):
 
 def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO") -> None:
     setup_logging(log_level)
+    keep_private(config.database_url)
     _check_port(config)
     make_room_to_start(SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes),
                        config.segments_dir, catalog_locks(config.database_url, station_id(config)))
