@@ -18,7 +18,7 @@ import numpy as np
 
 from detect.masks import rasterize
 from detect.regions import Blob
-from detect.settings import Polygon, check_polygons
+from detect.settings import Polygon, polygons_problem
 from detect.workspace import Workspace
 
 COLUMNS, ROWS = 16, 9
@@ -77,7 +77,8 @@ def area_cells(polygon: Polygon) -> bytes:
     """The packed cells a drawn area (a polygon in 0..1 picture coordinates) covers enough: by AREA_COVER,
     or, for an area smaller than that in every cell, the cells it covers most. ValueError, naming the `area`,
     for fewer than 3 points, points outside 0..1, or a polygon that encloses nothing (its points on a line)."""
-    check_polygons("area", (polygon,))
+    if problem := polygons_problem("area", (polygon,)):
+        raise ValueError(problem)
     x, y = np.array(polygon, np.float64).T
     enclosed = abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1)))) / 2  # the shoelace formula
     inside = rasterize((polygon,), (COLUMNS * AREA_SAMPLES, ROWS * AREA_SAMPLES))

@@ -17,12 +17,14 @@ SENSITIVITY_LEVELS: dict[str, float] = {"low": 0.25, "medium": 0.5, "high": 0.75
 TUNED_FPS = 15  # the detector's rules were tuned at this frame rate: a faster camera is analysed at about this rate
 
 
-def check_polygons(what: str, polygons: tuple[Polygon, ...]) -> None:
+def polygons_problem(what: str, polygons: tuple[Polygon, ...]) -> str | None:
+    """What is wrong with the polygons of setting `what`, or None."""
     for polygon in polygons:
         if len(polygon) < 3:
-            raise ValueError(f"{what}: a polygon needs at least 3 points, not {len(polygon)}")
+            return f"{what}: a polygon needs at least 3 points, not {len(polygon)}"
         if any(not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0) for x, y in polygon):
-            raise ValueError(f"{what}: polygon points must be normalized to 0..1, got {polygon}")
+            return f"{what}: polygon points must be normalized to 0..1, got {polygon}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -46,21 +48,28 @@ class CameraDetectSettings:
     tamper: bool = True
 
     def __post_init__(self) -> None:
-        check_polygons("zones", self.zones)
-        check_polygons("masks", self.masks)
+        problems = self.problems()
+        if problems:  # every one at once: an installer fixing one a run went round three times (found in review)
+            raise ValueError("; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, each naming its setting (empty: nothing)."""
+        found = [problem for what, polygons in (("zones", self.zones), ("masks", self.masks))
+                 if (problem := polygons_problem(what, polygons))]
         if not isinstance(self.overlay, str):
-            check_polygons("overlay", self.overlay)
+            found += [problem] if (problem := polygons_problem("overlay", self.overlay)) else []
         elif self.overlay not in ("auto", "off"):
-            raise ValueError(f"overlay must be 'auto', 'off' or polygons, not {self.overlay!r}")
+            found.append(f"overlay must be 'auto', 'off' or polygons, not {self.overlay!r}")
         if isinstance(self.sensitivity, str):
             if self.sensitivity not in SENSITIVITY_LEVELS:
-                raise ValueError(f"sensitivity must be one of {', '.join(SENSITIVITY_LEVELS)} or 0..1")
+                found.append(f"sensitivity must be one of {', '.join(SENSITIVITY_LEVELS)} or 0..1")
         elif not 0.0 <= self.sensitivity <= 1.0:
-            raise ValueError(f"sensitivity must be within 0..1, not {self.sensitivity}")
+            found.append(f"sensitivity must be within 0..1, not {self.sensitivity}")
         if not 0.0 < self.min_object_size < 0.5:
-            raise ValueError(f"min_object_size is a fraction of the frame, not {self.min_object_size}")
+            found.append(f"min_object_size is a fraction of the frame, not {self.min_object_size}")
         if self.max_fps is not None and self.max_fps <= 0:
-            raise ValueError("max_fps must be positive")
+            found.append("max_fps must be positive")
+        return found
 
     @property
     def analysed_fps(self) -> float:

@@ -134,6 +134,15 @@ def test_a_password_that_would_end_the_address_is_refused_without_repeating_it()
     assert not any(piece in found[0] for piece in ("Pq", "rs/", "tu:vw")), found
 
 
+def test_every_mistake_of_a_camera_s_detection_is_reported_at_once() -> None:
+    """They came one a run (found in review: an installer went round three times)."""
+    [found] = problems("cameras:\n  - {name: c, record_url: 'demo://alley', detect: {min_object_size: -1, max_fps: 0,"
+                       " sensitivity: 7, zones: [[[0, 0], [1, 1]]]}}\n")
+    assert found.startswith("cameras[0].detect: zones: a polygon needs at least 3 points"), found
+    assert all(part in found for part in ("sensitivity must be within 0..1", "min_object_size is a fraction",
+                                          "max_fps must be positive")), found
+
+
 def test_all_mistakes_are_reported_at_once() -> None:
     found = problems("server: {port: 0}\ntimezone: Nowhere\ncameras:\n  - {name: X, record_url: 'x://'}\n")
     paths = sorted(p.split(":")[0] for p in found)
