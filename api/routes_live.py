@@ -39,9 +39,11 @@ class Answer(BaseModel):
     audio_unavailable: str | None = None  # why there is no sound, when it was asked for
 
 
-@dataclass(frozen=True)
+@dataclass
 class OpenView:
-    """A live view allowed and counted: where its picture comes from, and its place in the registry."""
+    """A live view allowed and counted: where its picture comes from, and its place in the registry. Its end is
+    audited only if its start was: an offer refused never began a view (found in review: a `live_stop` row with no
+    `live_start`)."""
 
     source: LiveSource
     held: Connection
@@ -50,8 +52,10 @@ class OpenView:
     user: User
     camera: str
     remote: str | None
+    began: bool = False
 
     async def started(self, detail: str) -> None:
+        self.began = True
         await record_audit(self.station, "live_start", username=self.user.username, camera=self.camera,
                            remote=self.remote, detail=detail)
 
@@ -59,6 +63,8 @@ class OpenView:
         """The view is over (the viewer left, or the registry ended it): out of the registry, audited."""
         self.connections.release(self.held)
         reason = self.held.closure.reason if self.held.closure else ""
+        if not self.began:
+            return
         await record_audit(self.station, "live_stop", username=self.user.username, camera=self.camera,
                            remote=self.remote, detail=reason)
 
@@ -97,7 +103,9 @@ async def live(name: str, offer: Offer, request: Request, user: User = Depends(c
         view = await request.app.state.live.answer(offer.sdp, offer.type, source.hub, opened.ended,
                                                    camera_audio if audio else None, station.hub(name, role))
     except ValueError as exc:
-        raise HTTPException(400, f"unusable SDP offer: {exc}") from None
+        opened.connections.release(opened.held)  # no view began: its place in the registry is free again
+        raise HTTPException(400, f"unusable SDP offer: a browser's WebRTC offer with a video section is expected "
+                                 f"({exc})") from None
     await opened.held.on_end(view.close)
     await opened.started(source.quality + (" transcoded" if source.transcoded else "")
                          + (" with sound" if view.heard else ""))

@@ -130,6 +130,8 @@ def test_live_refuses_cameras_the_caller_may_not_see(cameras: RtspServer, tmp_pa
         answer = client.post("/api/cameras/cam0/live", json={"sdp": malformed, "type": "offer"},
                              headers={"Authorization": f"Bearer {token['token']}"})
         assert answer.status_code == 400 and answer.json()["detail"].startswith("unusable SDP offer"), answer.text
+    actions = [e.action for e in station.audit.entries(start_ms=0, end_ms=2**62) if e.username == "nha-so-5"]
+    assert "live_start" not in actions and "live_stop" not in actions, "an offer refused began no view"
 
 
 def test_viewers_share_one_split_from_the_last_keyframe(tmp_path: Path) -> None:
