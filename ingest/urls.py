@@ -176,7 +176,7 @@ def url_problem(url: str) -> str | None:
         try:
             port = parts.port
         except ValueError:
-            return "port must be a number between 0 and 65535"
+            return "port must be a number between 1 and 65535"
         if not parts.hostname:
             return "is missing the camera's host name or IP address"
         if port == 0:

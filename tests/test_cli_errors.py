@@ -85,3 +85,18 @@ def test_nvr_run_keeps_what_it_writes_from_the_other_users_of_the_box(tmp_path: 
     assert catalog.stat().st_mode & 0o777 == 0o640
     keep_private("postgresql://u:p@127.0.0.1/db")  # nothing of its own on disk
     os.umask(kept)
+
+
+def test_the_small_refusals_say_what_was_meant(tmp_path: Path) -> None:
+    """Found in review: an export given as the key read "'utf-8' codec can't decode byte 0xb1", an empty standard
+    input "password must be at least 10 characters", one camera "1 cameras"."""
+    binary = tmp_path / "case.zip"
+    binary.write_bytes(bytes(range(256)))
+    verified = nvr("verify", str(binary), "--key", str(binary))
+    assert verified.returncode == 2 and "is not a public key: give the PEM file" in verified.stderr, verified.stderr
+    config = tmp_path / "config.yaml"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\ncameras: [{{name: a, record_url: 'demo://alley'}}]\n")
+    added = nvr("--config", str(config), "user", "add", "truc-ban", "--role", "operator")
+    assert added.returncode != 0 and "no password given" in added.stderr, added.stderr
+    checked = nvr("--config", str(config), "check-config")
+    assert checked.returncode == 0 and "OK (1 camera, 1 enabled" in checked.stdout, checked.stdout

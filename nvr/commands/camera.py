@@ -100,7 +100,8 @@ def run_camera_command(config: Config, args: argparse.Namespace) -> int:
                 camera = camera_from(stored)
                 url = redact_url(camera.record_url) if camera else "(invalid settings)"
                 state = "enabled" if camera and camera.enabled else "disabled"
-                print(f"{stored.name}\t{state}\trecorder {stored.recorder}\t{stored.managed_by}\t{url}\t"
+                recorder = "no recorder yet" if stored.recorder is None else f"recorder {stored.recorder}"
+                print(f"{stored.name}\t{state}\t{recorder}\t{stored.managed_by}\t{url}\t"
                       f"{camera.title if camera else ''}")
             return 0
         if args.action == "rm":

@@ -24,7 +24,8 @@ def _load(path: Path, *, check_sources: bool = False) -> Config:
 def cmd_check_config(args: argparse.Namespace) -> int:
     config = _load(args.config, check_sources=True)
     enabled = sum(c.enabled for c in config.cameras)
-    print(f"{args.config}: OK ({len(config.cameras)} cameras, {enabled} enabled; data in {config.data_dir})")
+    cameras = f"{len(config.cameras)} camera{'' if len(config.cameras) == 1 else 's'}"
+    print(f"{args.config}: OK ({cameras}, {enabled} enabled; data in {config.data_dir})")
     return 0
 
 

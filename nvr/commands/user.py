@@ -48,7 +48,10 @@ def _read_password() -> str:
         if getpass.getpass("again: ") != first:
             raise AccountError("the two passwords differ")
         return first
-    return sys.stdin.readline().rstrip("\n")
+    given = sys.stdin.readline().rstrip("\n")
+    if not given:
+        raise AccountError("no password given: type it at the prompt, or send it on standard input")
+    return given
 
 
 def run_user_command(config: Config, args: argparse.Namespace) -> int:

@@ -18,7 +18,11 @@ def run_verify(export: Path, key: str | None) -> int:
     if key is not None:
         try:
             public = load_public_key(Path(key).read_text(encoding="utf-8") if Path(key).is_file() else key)
-        except (KeyFormatError, OSError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError:  # an export or another binary file given as the key
+            print(f"--key: {key} is not a public key: give the PEM file or its base64 (GET /api/station)",
+                  file=sys.stderr)
+            return 2
+        except (KeyFormatError, OSError) as exc:
             print(f"--key: {exc}", file=sys.stderr)
             return 2
     verdict = verify_export(export, public)
