@@ -61,7 +61,9 @@ def zoned_window(zone: ZoneInfo, start: str | None, end: str | None, *, max_ms: 
     end_ms = zoned_instant(zone, "end", end) if end is not None else now_ms()
     start_ms = zoned_instant(zone, "start", start) if start is not None else end_ms - DEFAULT_WINDOW_MS
     if end_ms <= start_ms:
-        raise HTTPException(400, "end must be after start")
+        # without an end the window ends now: a start in the future had no word of that (found in review)
+        raise HTTPException(400, "end must be after start" if end is not None else
+                            "end must be after start: without `end` the window ends now, and `start` is not before it")
     if max_ms is not None and end_ms - start_ms > max_ms:
         raise HTTPException(400, f"the range is longer than the limit of {span_text(max_ms)}")
     return Window(start_ms, end_ms)

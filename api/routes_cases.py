@@ -121,6 +121,8 @@ def get_case(case_id: CaseId, staff: Staff, station: StationDep) -> dict[str, An
 @router.patch("/{case_id}")
 def change_case(case_id: CaseId, change: CaseChange, request: Request, staff: Staff,
                 station: StationDep) -> dict[str, Any]:
+    if not change.model_dump(exclude_none=True):  # nothing to change: no new `updated`, no audit row (found in review)
+        return case_json(existing_case(station, case_id), station)
     case = station.cases.update(case_id, title=change.title, note=change.note, status=change.status,
                                 machine=machine(staff))
     if case is None:

@@ -210,8 +210,13 @@ def test_storage_shows_the_footage_open_cases_lock(post: Post) -> None:
     locked, shown = storage()
     assert locked > before
     assert shown["shortage"] is None
+    unchanged = post.operator.patch(f"/api/cases/{case['id']}", json={})
+    assert unchanged.status_code == 200 and unchanged.json()["updated"] == case["updated"], "nothing asked"
+    assert post.operator.patch("/api/cases/2000000", json={}).status_code == 404
     post.operator.patch(f"/api/cases/{case['id']}", json={"status": "closed"})
     assert storage()[0] == before
+    updates = [e.detail for e in post.station.audit.entries(start_ms=0, end_ms=2**62) if e.action == "case_update"]
+    assert f"case {case['id']}: status 'closed'" in updates and f"case {case['id']}: " not in updates
 
 
 def test_a_case_held_for_the_district_is_changed_by_the_district_alone(post: Post) -> None:

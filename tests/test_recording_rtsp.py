@@ -68,6 +68,7 @@ def test_clip_and_recordings_reject_bad_requests(cameras: RtspServer, tmp_path: 
         ("/api/cameras/cam0/clip.mp4?start=0&end=200000", 400, "longer than the limit"),
         ("/api/cameras/cam0/clip.mp4?start=1000&end=2000", 404, "no footage"),
         ("/api/cameras/cam0/recordings?start=2026-02-30T00:00:00", 400, "is not a time"),
+        ("/api/cameras/cam0/recordings?start=9000-01-01T00:00:00", 400, "without `end` the window ends now"),
         ("/api/cameras/nope/recordings", 404, "no camera named"),
         ("/api/cameras/nope", 404, "no camera named"),
     ]
