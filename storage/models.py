@@ -211,11 +211,17 @@ class CaseFields:
     updated_ms: Mapped[int] = mapped_column(BigInteger, nullable=False)  # any change to the case or its items
 
 
+# SQLite gives a new row the highest id + 1, so deleting the newest case or bookmark handed its id to the next one: an
+# audit row "case 4" then named two cases, and a case item kept a deleted bookmark's id, now an unrelated one's
+# (found in review). AUTOINCREMENT never hands an id out twice; PostgreSQL's sequences never did.
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class CaseRow(StationScoped, CaseFields, Base):
     """A case: the unit of evidence. While it is `open`, the footage of its items is locked against retention."""
 
     __tablename__ = "cases"
-    __table_args__ = (Index("ix_cases_station_status", "station", "status"),)
+    __table_args__ = (Index("ix_cases_station_status", "station", "status"), NEVER_REUSED)
 
 
 class CaseItemRow(Base):
@@ -224,7 +230,7 @@ class CaseItemRow(Base):
 
     __tablename__ = "case_items"
     __table_args__ = (Index("ix_case_items_camera_start", "camera_id", "start_ms"),
-                      Index("ix_case_items_case", "case_id"))
+                      Index("ix_case_items_case", "case_id"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), nullable=False)
@@ -245,7 +251,7 @@ class BookmarkRow(StationScoped, Base):
 
     __tablename__ = "bookmarks"
     __table_args__ = (Index("ix_bookmarks_camera_at", "camera_id", "at_ms"),
-                      Index("ix_bookmarks_station_at", "station", "at_ms"))
+                      Index("ix_bookmarks_station_at", "station", "at_ms"), NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id", ondelete="CASCADE"), nullable=False)

@@ -173,3 +173,46 @@ def test_a_new_table_is_the_models_and_comes_off_again(database_url: str, table:
     engine = make_engine(database_url)
     assert table in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_ids_of_deleted_cases_items_and_bookmarks_are_never_given_again(database_url: str) -> None:
+    """SQLite gave the newest row's id, once it was deleted, to the next row (found in review: the audit's "case 4"
+    named two cases; a case item's bookmark id pointed at an unrelated bookmark). A catalog of the release before
+    keeps its rows and indexes through the rebuild, and from then on an id is never handed out twice."""
+    from storage.bookmarks import BookmarkStore
+    from storage.cases import CaseStore, NewItem
+
+    engine = make_engine(database_url)
+    cfg = _alembic_config("post-a")
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0016")
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO cameras (station, name) VALUES ('post-a', 'hem-4')"))
+        camera = "(SELECT id FROM cameras WHERE name = 'hem-4')"
+        connection.execute(text("INSERT INTO cases (station, title, note, status, created_ms, updated_ms) "
+                                "VALUES ('post-a', 'trộm xe', '', 'open', 1, 1)"))
+        connection.execute(text("INSERT INTO case_items (case_id, camera_id, start_ms, end_ms, note, added_ms, "
+                                f"follows_event) SELECT id, {camera}, 1000, 2000, '', 1, false FROM cases"))
+        connection.execute(text("INSERT INTO bookmarks (station, camera_id, at_ms, note, created_ms) "
+                                f"VALUES ('post-a', {camera}, 1500, 'người lạ', 1)"))
+    engine.dispose()
+    index = RecordingIndex(database_url, "post-a")
+    try:
+        cases, bookmarks = CaseStore(index), BookmarkStore(index)
+        [kept] = cases.all()
+        assert kept is not None and kept.title == "trộm xe" and [i.start_ms for i in kept.items] == [1000], \
+            "the rebuild kept the case and its item (foreign keys off: no cascade)"
+        assert bookmarks.get(1) is not None
+        names = {ix["name"] for table in ("cases", "case_items", "bookmarks")
+                 for ix in inspect(index.engine).get_indexes(table)}
+        assert {"ix_cases_station_status", "ix_case_items_case", "ix_bookmarks_station_at"} <= names
+        newest = cases.create("t", "", [NewItem("hem-4", 1000, 2000)], "truc-ban")
+        item = cases.add_item(newest.id, NewItem("hem-4", 1100, 1900), "truc-ban")
+        marked = bookmarks.add("hem-4", 1600, "", "truc-ban")
+        assert item is not None and cases.delete(newest.id) and bookmarks.delete(marked.id)
+        again = cases.create("t2", "", [NewItem("hem-4", 1000, 2000)], "truc-ban")
+        assert again.id > newest.id and min(i.id for i in again.items) > item.id
+        assert bookmarks.add("hem-4", 1700, "", "truc-ban").id > marked.id
+    finally:
+        index.close()
