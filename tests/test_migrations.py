@@ -13,7 +13,7 @@ import pytest
 import yaml
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.accounts import AccountStore
@@ -33,6 +33,16 @@ def _migrate_to(url: str, revision: str, step: Callable[[AlembicConfig, str], No
         cfg.attributes["connection"] = connection
         step(cfg, revision)
     engine.dispose()
+
+
+def _station_at(url: str, revision: str) -> Engine:
+    """An engine on a catalog of post-a's at an older `revision` (its rows of that time to be written)."""
+    engine = make_engine(url)
+    cfg = _alembic_config("post-a")
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    return engine
 
 
 def _fill_release_0003(url: str) -> None:
@@ -87,11 +97,7 @@ def test_upgrade_keeps_every_row_and_gives_it_to_the_station_that_upgrades(datab
 
 def test_cameras_of_an_older_release_stand_where_they_stand_now_for_all_their_footage(database_url: str) -> None:
     """Before 0016 no history of a camera's place was kept: its place now is the one known for all it recorded."""
-    engine = make_engine(database_url)
-    cfg = _alembic_config("post-a")
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0015")
+    engine = _station_at(database_url, "0015")
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO cameras (station, name, settings) VALUES ('post-a', 'hem-4', "
                                 "'{\"title\": \"Hẻm 4\", \"location\": \"Trước nhà số 12\"}')"))
@@ -182,11 +188,7 @@ def test_ids_of_deleted_cases_items_and_bookmarks_are_never_given_again(database
     from storage.bookmarks import BookmarkStore
     from storage.cases import CaseStore, NewItem
 
-    engine = make_engine(database_url)
-    cfg = _alembic_config("post-a")
-    with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "0016")
+    engine = _station_at(database_url, "0016")
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO cameras (station, name) VALUES ('post-a', 'hem-4')"))
         camera = "(SELECT id FROM cameras WHERE name = 'hem-4')"
