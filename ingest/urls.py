@@ -179,6 +179,8 @@ def url_problem(url: str) -> str | None:
             return "port must be a number between 1 and 65535"
         if not parts.hostname:
             return "is missing the camera's host name or IP address"
+        if any(character.isspace() for character in parts.hostname):
+            return "the camera's host name must not hold spaces"
         if port == 0:
             return "port must be between 1 and 65535"
     elif scheme == "file" and not (parts.path or parts.netloc):

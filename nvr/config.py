@@ -291,7 +291,7 @@ class CameraConfig(_Section):
     def _usable_url(cls, url: str | None, info: ValidationInfo) -> str | None:
         if url is not None and (problem := url_problem(url)):
             raise ValueError(problem)
-        if url is not None and url.lower().startswith("file://") and (info.context or {}).get(CHECK_SOURCES):
+        if url is not None and url.lower().startswith("file:") and (info.context or {}).get(CHECK_SOURCES):
             path = file_path(url)
             if not path.is_file():
                 shown = redact_url(f"file://{path}").removeprefix("file://")  # a login typed into it stays hidden

@@ -100,3 +100,9 @@ def test_the_small_refusals_say_what_was_meant(tmp_path: Path) -> None:
     assert added.returncode != 0 and "no password given" in added.stderr, added.stderr
     checked = nvr("--config", str(config), "check-config")
     assert checked.returncode == 0 and "OK (1 camera, 1 enabled" in checked.stdout, checked.stdout
+    listed = nvr("user", "list", "--config", str(config))  # --config after the command's action too
+    assert listed.returncode == 0, listed.stderr
+    missing_file = f"file:{tmp_path}/none.mp4"
+    config.write_text(f"data_dir: {tmp_path / 'data'}\ncameras: [{{name: a, record_url: '{missing_file}'}}]\n")
+    missing = nvr("--config", str(config), "check-config")
+    assert missing.returncode == 2 and "none.mp4' does not exist" in missing.stderr, "file: without // is checked too"

@@ -115,6 +115,8 @@ def problems(text: str, env: dict[str, str] | None = None) -> list[str]:
     ("cameras:\n  - {name: c, record_url: 'rtsp://admin:Pq@rs/tu:vw#9@10.0.0.1:554/x'}\n",
      "cameras[0].record_url: '/' and '#' before the URL's last '@'"),
     ("station: {id: district}\n", "station.id: 'district' is the district's own id"),
+    ("cameras:\n  - {name: c, record_url: 'rtsp://admin:pw@ho st/x'}\n",
+     "cameras[0].record_url: the camera's host name must not hold spaces"),
 ])
 def test_each_mistake_is_named_by_its_path(text: str, expected: str) -> None:
     found = problems(text)

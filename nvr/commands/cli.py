@@ -182,10 +182,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = add_report_commands(commands)
     report.set_defaults(func=cmd_report)
-    # `--config` is accepted after the command too
+    # `--config` is accepted after the command too, and after an action of one (`nvr user list --config x.yaml`)
     for sub in (run, check, migrate, clip, analyze, verify, user, camera, service, discover, report, district):
-        sub.add_argument("--config", type=Path, default=argparse.SUPPRESS)
+        for accepting in (sub, *_actions(sub)):
+            accepting.add_argument("--config", type=Path, default=argparse.SUPPRESS)
     return parser
+
+
+def _actions(command: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of a command's actions (`user add`, `user list`, ...), if it has any."""
+    return [parser for action in command._actions if isinstance(action, argparse._SubParsersAction)
+            for parser in action.choices.values()]
 
 
 def main(argv: list[str] | None = None) -> int:
