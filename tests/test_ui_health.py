@@ -36,7 +36,7 @@ def test_the_health_page_lists_the_worst_camera_first(cameras: RtspServer, tmp_p
         expect(first.locator(".uptime")).to_have_class(re.compile(r"\bbad\b"))
         expect(first).to_contain_text("Chợ cũ")
         expect(first).to_contain_text("Mất kết nối")
-        expect(first).to_contain_text("1 lần, 12.0 giờ")
+        expect(first).to_contain_text("2 lần, 12.0 giờ")  # the 12 hours the service was not running, then the refusal
         expect(first).to_contain_text("cách đây 12.0 giờ")
         expect(rows.nth(1)).to_have_attribute("data-camera", "hem-4")
         expect(rows.nth(1)).to_contain_text("Trực tuyến")
