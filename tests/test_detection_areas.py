@@ -31,7 +31,9 @@ def test_an_admin_sees_where_the_camera_moved_and_masks_it_without_cutting_its_r
 
     def along_the_road() -> dict[str, Any]:
         body = areas()
-        return body if {column for column, _row, _n in body["cells"]} >= {2, 8, 13} else {}
+        # end to end: under load a second of the crossing may go unanalysed, its columns left out (a CI run)
+        columns = {column for column, _row, _n in body["cells"]}
+        return body if columns and min(columns) <= 2 and max(columns) >= 13 else {}
 
     # the grids' seconds reach the catalog in batches (`MotionGridWriter`): the crossing's last ones may come after
     # its event has ended

