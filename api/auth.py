@@ -131,20 +131,17 @@ def footage_camera(station: Station, user: User, name: str) -> str:
     duty officer, a removed one, whose footage stays until retention takes it (a name taken again leaves the old
     camera's under `<name>~...`; `GET /api/storage` lists them). Households never see a removed camera's: the name
     may be another household's camera by now. 404 otherwise, as `visible_camera`."""
-    if station.camera(name) is None and user.role in STAFF_ROLES:
-        stored = station.camera_store.get(name)
-        if stored is not None and stored.removed:
-            return name
-    return visible_camera(station, user, name)
+    if not may_read_footage(station, user, name):
+        raise HTTPException(404, f"no camera named {name!r}")
+    return name
 
 
 def may_read_footage(station: Station, user: User, name: str) -> bool:
-    """Whether `footage_camera` lets `user` read camera `name`'s recordings, events and bookmarks."""
-    try:
-        footage_camera(station, user, name)
-    except HTTPException:
-        return False
-    return True
+    """May `user` read camera `name`'s recordings, events and bookmarks (`footage_camera`)?"""
+    if station.camera(name) is not None:
+        return user.may_see(name)
+    stored = station.camera_store.get(name) if user.role in STAFF_ROLES else None
+    return stored is not None and stored.removed
 
 
 def footage_cameras(station: Station, user: User) -> list[str]:

@@ -121,13 +121,14 @@ def get_case(case_id: CaseId, staff: Staff, station: StationDep) -> dict[str, An
 @router.patch("/{case_id}")
 def change_case(case_id: CaseId, change: CaseChange, request: Request, staff: Staff,
                 station: StationDep) -> dict[str, Any]:
-    if not change.model_dump(exclude_none=True):  # nothing to change: no new `updated`, no audit row (found in review)
+    asked = change.model_dump(exclude_none=True)
+    if not asked:  # nothing to change: no new `updated`, no audit row (found in review)
         return case_json(existing_case(station, case_id), station)
     case = station.cases.update(case_id, title=change.title, note=change.note, status=change.status,
                                 machine=machine(staff))
     if case is None:
         raise HTTPException(404, f"no case {case_id}")
-    changed = ", ".join(f"{name} {value!r}" for name, value in change.model_dump(exclude_none=True).items())
+    changed = ", ".join(f"{name} {value!r}" for name, value in asked.items())
     audit(station, request, staff, "case_update", f"case {case_id}: {changed}")
     return case_json(case, station)
 

@@ -103,7 +103,6 @@ async def live(name: str, offer: Offer, request: Request, user: User = Depends(c
         view = await request.app.state.live.answer(offer.sdp, offer.type, source.hub, opened.ended,
                                                    camera_audio if audio else None, station.hub(name, role))
     except ValueError as exc:
-        opened.connections.release(opened.held)  # no view began: its place in the registry is free again
         raise HTTPException(400, f"unusable SDP offer: a browser's WebRTC offer with a video section is expected "
                                  f"({exc})") from None
     await opened.held.on_end(view.close)

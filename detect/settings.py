@@ -54,11 +54,11 @@ class CameraDetectSettings:
 
     def problems(self) -> list[str]:
         """What is wrong with these settings, each naming its setting (empty: nothing)."""
-        found = [problem for what, polygons in (("zones", self.zones), ("masks", self.masks))
-                 if (problem := polygons_problem(what, polygons))]
+        drawn = [("zones", self.zones), ("masks", self.masks)]
         if not isinstance(self.overlay, str):
-            found += [problem] if (problem := polygons_problem("overlay", self.overlay)) else []
-        elif self.overlay not in ("auto", "off"):
+            drawn.append(("overlay", self.overlay))
+        found = [problem for what, polygons in drawn if (problem := polygons_problem(what, polygons))]
+        if isinstance(self.overlay, str) and self.overlay not in ("auto", "off"):
             found.append(f"overlay must be 'auto', 'off' or polygons, not {self.overlay!r}")
         if isinstance(self.sensitivity, str):
             if self.sensitivity not in SENSITIVITY_LEVELS:

@@ -138,18 +138,17 @@ def file_path(url: str) -> Path:
     return Path(unquote(parts.netloc + parts.path))
 
 
-def _misread_login(url: str) -> str | None:
+def _misread_login(url: str, authority: str) -> str | None:
     """Why the URL's login would be read with part of it taken for the camera's address, or None. A raw '@' in a
     password is fine (the login ends at the URL's last '@', for FFmpeg as for us), but '/' and '#' end the address
     part of any URL: `rtsp://admin:ab/cd@10.0.0.5/` is host `admin` for FFmpeg, and a camera looked for at a piece of
     its password puts that piece in the log. A login is taken to be there when the address part holds an '@', or
     when what comes before the URL's last '@' has a ':' (user:password) and no '?' (an '@' in a query is a value's).
-    Never quotes the login."""
+    `authority`: the URL's address part as any URL parser reads it (urlsplit's netloc). Never quotes the login."""
     _scheme, userinfo, _address = _split_userinfo(url)
     if userinfo is None or "?" in userinfo:
         return None
     found = [character for character in "/#" if character in userinfo]
-    authority = url.partition("://")[2].split("/", 1)[0].split("#", 1)[0]
     if not found or not ("@" in authority or ":" in userinfo):
         return None
     marks = " and ".join(repr(c) for c in found)
@@ -171,7 +170,7 @@ def url_problem(url: str) -> str | None:
         allowed = ", ".join(sorted(SUPPORTED_SCHEMES))
         return f"unsupported scheme {scheme or '(none)'!r}; use one of: {allowed}"
     if scheme in NETWORK_SCHEMES:
-        if (misread := _misread_login(url)) is not None:
+        if (misread := _misread_login(url, parts.netloc)) is not None:
             return misread
         try:
             port = parts.port

@@ -491,6 +491,14 @@ class Config(_Section):
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.data_dir / 'nvr.db'}"
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The SQLite catalog's file; None for a PostgreSQL one."""
+        parsed = make_url(self.database_url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return None
+        return Path(parsed.database)
+
     def camera(self, name: str) -> CameraConfig | None:
         return next((c for c in self.cameras if c.name == name), None)
 

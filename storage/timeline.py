@@ -88,15 +88,15 @@ def _explained(start_ms: int, end_ms: int, outages: list[Outage]) -> list[Span]:
                                        if o.start_ms < hi and (o.end_ms is None or o.end_ms > lo)))
                for lo, hi in pairwise(cuts)]
     for k, (lo, hi) in enumerate(pairwise(cuts)):
-        if not reasons[k] and hi - lo <= ATTACHED_MS:
-            beside = [reasons[j] for j in (k - 1, k + 1) if 0 <= j < len(reasons) and reasons[j]]
-            reasons[k] = beside[0] if beside else ""
+        beside = [reasons[j] for j in (k - 1, k + 1) if 0 <= j < len(reasons) and reasons[j]]
+        if not reasons[k] and hi - lo <= ATTACHED_MS and beside:
+            reasons[k] = beside[0]
     parts: list[Span] = []
-    for (lo, hi), reason in zip(pairwise(cuts), reasons, strict=True):
-        if parts and parts[-1].reason == (reason or UNKNOWN_GAP):
-            parts[-1] = Span(parts[-1].start_ms, hi, parts[-1].reason)
+    for (lo, hi), reason in zip(pairwise(cuts), (reason or UNKNOWN_GAP for reason in reasons), strict=True):
+        if parts and parts[-1].reason == reason:
+            parts[-1] = Span(parts[-1].start_ms, hi, reason)
         else:
-            parts.append(Span(lo, hi, reason or UNKNOWN_GAP))
+            parts.append(Span(lo, hi, reason))
     return parts
 
 

@@ -21,14 +21,9 @@ ENV_FILE = Path("/etc/station-nvr/env")  # camera passwords as NVR_... variables
 def writable_folders(config: Config) -> list[Path]:
     """What the service may write: its data folder, and the folder of a SQLite catalog kept elsewhere (which the
     unit's read-only system hid from it: the service could not start)."""
-    from sqlalchemy.engine import make_url
-
     folders = [config.data_dir.resolve()]
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite" and url.database:
-        catalog = Path(url.database).resolve().parent
-        if not catalog.is_relative_to(folders[0]):
-            folders.append(catalog)
+    if config.sqlite_file is not None and not config.sqlite_file.resolve().is_relative_to(folders[0]):
+        folders.append(config.sqlite_file.resolve().parent)
     return folders
 
 

@@ -8,20 +8,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 PRIVATE_UMASK = 0o027  # as the unit's: the group may read (a backup account), other users nothing
 SQLITE_FILES = ("", "-wal", "-shm", "-journal")
 
 
-def keep_private(database_url: str) -> None:
-    """Narrow this process's umask (its children inherit it) and the SQLite catalog's files' modes."""
+def keep_private(sqlite_file: Path | None) -> None:
+    """Narrow this process's umask (its children inherit it) and the modes of the SQLite catalog's files, if any."""
     os.umask(os.umask(PRIVATE_UMASK) | PRIVATE_UMASK)
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database:
+    if sqlite_file is None:
         return
     for suffix in SQLITE_FILES:
-        path = Path(url.database + suffix)
+        path = sqlite_file.with_name(sqlite_file.name + suffix)
         try:
             mode = path.stat().st_mode & 0o777
             if mode & PRIVATE_UMASK:

@@ -42,7 +42,7 @@ class ServeError(Exception):
 
 def serve(config: Config, station_main: StationMain, *, log_level: str = "INFO") -> None:
     setup_logging(log_level)
-    keep_private(config.database_url)
+    keep_private(config.sqlite_file)
     _check_port(config)
     make_room_to_start(SpaceReserve(config.data_dir / RESERVE_FILE, config.storage.reserve_bytes),
                        config.segments_dir, catalog_locks(config.database_url, station_id(config)))
