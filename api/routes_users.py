@@ -84,7 +84,7 @@ def set_grants(username: str, body: Grants, request: Request, admin: User = Depe
         raise HTTPException(400, f"no camera named {', '.join(unknown)}")
     current = _account_change(lambda: station.accounts.get_required(username))
     added, removed = set(body.cameras) - current.cameras, current.cameras - set(body.cameras)
-    station.accounts.grant(username, sorted(added))
+    _account_change(lambda: station.accounts.grant(username, sorted(added)))
     station.accounts.revoke(username, sorted(removed))
     granted = station.accounts.get_required(username)
     from_thread.run(connections.regrant, granted)

@@ -6,6 +6,7 @@ import ipaddress
 import os
 import re
 import socket
+import tempfile
 from collections.abc import Hashable
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -608,9 +609,20 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 
 def _data_dir_problems(data_dir: Path) -> list[str]:
-    """Why the data folder cannot be used, as far as can be told without writing to it."""
+    """Why the data folder cannot be used by the user asking: a file in its place, or no file can be made in it
+    (or, when it is not there yet, in the folder that would hold it). A probe file is made and removed at once:
+    permissions alone do not tell a read-only or virtual file system (/sys, /proc, a CD)."""
     if data_dir.exists() and not data_dir.is_dir():
         return [f"data_dir: {data_dir} is a file, not a folder"]
+    holder = next(folder for folder in (data_dir, *data_dir.parents) if folder.exists())  # "/" at the latest
+    if not holder.is_dir():
+        return [f"data_dir: {data_dir} cannot be made: {holder} is a file, not a folder"]
+    try:
+        with tempfile.TemporaryFile(dir=holder, prefix=".nvr-write-probe-"):
+            pass
+    except OSError as exc:
+        where = "" if holder == data_dir else f" (it would be made in {holder})"
+        return [f"data_dir: {data_dir} is not writable by this user{where}: {exc.strerror or exc}"]
     return []
 
 

@@ -172,7 +172,11 @@ class AccountStore:
         return [self.get_required(name) for name in names]
 
     def grant(self, username: str, cameras: list[str]) -> None:
+        """Let a viewer see `cameras`; administrators and operators see every camera, and a grant to them is
+        refused rather than kept without effect (an administrator would believe it limits them)."""
         user = self.get_required(username)
+        if cameras and user.role != "viewer":
+            raise AccountError(f"{username} is an {user.role} and sees every camera: grants are for viewers")
         with self._index.session() as session, session.begin():
             for camera in set(cameras) - user.cameras:
                 session.add(GrantRow(user_id=user.id, camera_id=self._index.camera_id(camera)))

@@ -346,6 +346,9 @@ def test_admin_manages_accounts_and_grants_through_the_api(station_and_operator)
     assert admin.put(f"/api/users/{HOUSEHOLD}/grants", json={"cameras": ["nha-5"]}).json()["cameras"] == ["nha-5"]
     assert admin.put(f"/api/users/{HOUSEHOLD}/grants", json={"cameras": ["ghost"]}).status_code == 400
     assert admin.put("/api/users/nobody/grants", json={"cameras": []}).status_code == 404
+    to_an_admin = admin.put("/api/users/admin/grants", json={"cameras": ["nha-5"]})
+    assert to_an_admin.status_code == 400 and "grants are for viewers" in to_an_admin.json()["detail"], "not kept"
+    assert admin.put("/api/users/admin/grants", json={"cameras": []}).status_code == 200
     household = TestClient(create_app(station))
     assert login(household, HOUSEHOLD, HOUSEHOLD_PASSWORD).status_code == 200
     assert [c["name"] for c in household.get("/api/cameras").json()] == ["nha-5"]

@@ -106,3 +106,18 @@ def test_the_small_refusals_say_what_was_meant(tmp_path: Path) -> None:
     config.write_text(f"data_dir: {tmp_path / 'data'}\ncameras: [{{name: a, record_url: '{missing_file}'}}]\n")
     missing = nvr("--config", str(config), "check-config")
     assert missing.returncode == 2 and "none.mp4' does not exist" in missing.stderr, "file: without // is checked too"
+
+
+def test_check_config_says_when_the_data_folder_cannot_be_written(tmp_path: Path) -> None:
+    """Found in review: check-config said OK for a data_dir under /sys (and `nvr run` then failed)."""
+    config = tmp_path / "config.yaml"
+    unwritable = "/sys/kernel/nvr-data is not writable by this user (it would be made in /sys/kernel)"
+    for data_dir, said in (("/sys/kernel/nvr-data", unwritable),
+                           (f"{config}/data", f"cannot be made: {config} is a file, not a folder")):
+        config.write_text(f"data_dir: {data_dir}\ncameras: [{{name: a, record_url: 'demo://alley'}}]\n")
+        checked = nvr("--config", str(config), "check-config")
+        assert checked.returncode == 2 and said in checked.stderr, checked.stderr
+    config.write_text(f"data_dir: {tmp_path / 'new' / 'data'}\ncameras: []\n")
+    checked = nvr("--config", str(config), "check-config")
+    assert checked.returncode == 0, checked.stderr
+    assert not (tmp_path / "new").exists() and not list(tmp_path.glob(".nvr-write-probe-*")), "nothing left behind"

@@ -19,7 +19,7 @@ from ingest.fmp4 import BoxReader, starts_with_keyframe
 from ingest.live_hub import LiveFrame
 from tests.conftest import station_config, wait_for
 from tests.support.live import hub_of_camera
-from tests.support.rtsp import RtspServer
+from tests.support.rtsp import RtspServer, free_port
 
 
 def pictures(data: bytes) -> list[tuple[int, int, float]]:
@@ -84,7 +84,8 @@ def test_a_live_mp4_is_checked_limited_and_ended_as_a_live_view(cameras: RtspSer
                                                                make_station) -> None:
     config = station_config(tmp_path, [{"name": "cam0", "record_url": cameras.url("cam0")},
                                        {"name": "cam1", "record_url": cameras.url("cam1")},
-                                       {"name": "off", "record_url": cameras.url("cam1"), "enabled": False}],
+                                       {"name": "off", "record_url": cameras.url("cam1"), "enabled": False},
+                                       {"name": "dead", "record_url": f"rtsp://127.0.0.1:{free_port()}/none"}],
                             server={"max_live_views_per_user": 1})
     station, operator = make_station(config)
     station.accounts.add("nha-so-5", "household-pass", "viewer")
@@ -97,6 +98,12 @@ def test_a_live_mp4_is_checked_limited_and_ended_as_a_live_view(cameras: RtspSer
         assert client.get("/api/cameras/cam1/live.mp4", headers=household).status_code == 404  # not granted
         assert client.get("/api/cameras/nowhere/live.mp4", headers=operator.headers).status_code == 404
         assert client.get("/api/cameras/off/live.mp4", headers=operator.headers).status_code == 409
+        wait_for(lambda: (report := station.report("dead")) and report.record.state == "offline", 20, "dead offline")
+        began = time.monotonic()
+        offline = client.get("/api/cameras/dead/live.mp4", headers=operator.headers)
+        assert offline.status_code == 503 and "is offline since" in offline.json()["detail"], offline.text
+        assert offline.headers["retry-after"] == "10" and time.monotonic() - began < 5, "at once, not an empty 200"
+        assert client.get("/api/cameras/dead/live.mp4", headers=household).status_code == 404, "not granted: no hint"
         assert client.get("/api/cameras/cam0/live.mp4", headers=operator.headers,
                           params={"quality": "best"}).status_code == 422
         assert client.get("/api/cameras/cam0/live.mp4").status_code == 401

@@ -46,7 +46,7 @@ async def relay_clip(client: httpx.AsyncClient, station: str, camera: str, start
 async def open_stream(client: httpx.AsyncClient, station: str, path: str, params: dict[str, str]
                       ) -> httpx.Response:
     """The post's streaming answer to GET `path` once it said 200; the caller closes it. Otherwise the
-    HTTPException to answer: the post's 400, 404 and 409 passed on, 504 for a post silent too long, 502 else."""
+    HTTPException to answer: the post's 400, 404, 409 and 503 passed on, 504 for a post silent too long, 502 else."""
     asked = client.build_request("GET", path, params=params)
     try:
         answer = await client.send(asked, stream=True)
@@ -100,7 +100,7 @@ def post_detail(answer: httpx.Response) -> str:
 
 def post_refusal(station: str, answer: httpx.Response) -> HTTPException:
     detail = post_detail(answer)
-    if answer.status_code in (400, 404, 409):
+    if answer.status_code in (400, 404, 409, 503):  # 503: the post's camera is offline
         return HTTPException(answer.status_code, f"station {station}: {detail}")
     return HTTPException(502, f"station {station} answered {answer.status_code}" + (f": {detail}" if detail else ""))
 
