@@ -37,6 +37,7 @@ CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})\Z")  # \Z: "$" lets a f
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # Validation context: also check what is outside the file (`nvr check-config`): file:// cameras' files exist.
 CHECK_SOURCES = "check_sources"
+DEMO_DIR_VARIABLE = "NVR_DEMO_DIR"
 MIN_WEBHOOK_SECRET = 16
 MIN_METRICS_KEY = 16
 
@@ -487,6 +488,13 @@ class Config(_Section):
     @property
     def segments_dir(self) -> Path:
         return self.data_dir / "segments"
+
+    @property
+    def demo_dir(self) -> Path:
+        """Where the demo cameras' rendered videos are kept: `$NVR_DEMO_DIR` if set (stations tried side by side on
+        one machine, and the tests, render each scene once), else under data_dir."""
+        shared = os.environ.get(DEMO_DIR_VARIABLE)
+        return Path(shared) if shared else self.data_dir / "demo"
 
     @property
     def database_url(self) -> str:

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from argon2 import PasswordHasher
 
-from nvr.config import Config, parse_config
+from nvr.config import DEMO_DIR_VARIABLE, Config, parse_config
 from nvr.logs import REDACTING_FILTER, URL_LOGGERS, setup_logging
 from storage import accounts
 from tests.support.postgres import PostgresServer
@@ -24,6 +24,9 @@ from tests.support.rtsp import RtspServer
 T = TypeVar("T")
 OPERATOR, OPERATOR_PASSWORD = "duty", "duty-officer-pass"
 os.environ.setdefault("NVR_ADMIN_PASSWORD", "admin-test-password")
+# the demo scenes rendered once for every test (each start renders one into an empty folder: 9 CPU-s apiece), kept
+# between runs; rendering is serialised by a lock file, so the test processes share it safely
+os.environ.setdefault(DEMO_DIR_VARIABLE, str(Path(__file__).resolve().parent.parent / ".cache" / "demo-videos"))
 
 
 def wait_for(condition: Callable[..., T], timeout: float, what: str, interval: float = 0.1) -> T:

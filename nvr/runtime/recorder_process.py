@@ -73,7 +73,7 @@ class CameraRecorder:
         self.workers: dict[str, StreamWorker] = {}
         ingest = config.ingest
         options = SourceOptions(connect_timeout=ingest.connect_timeout_seconds,
-                                read_timeout=ingest.read_timeout_seconds, demo_dir=config.data_dir / "demo",
+                                read_timeout=ingest.read_timeout_seconds, demo_dir=config.demo_dir,
                                 clock_tolerance=ingest.clock_tolerance_seconds, transport=camera.transport)
         for role, url in camera.stream_urls.items():
             self.taps[role] = LiveTap(camera.name, role, outlet)
