@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from itertools import pairwise
 from pathlib import Path
 
@@ -82,6 +83,21 @@ def test_thumbnail_is_the_keyframe_before_the_instant_small_and_cached(recorded)
         refused = operator.get(f"/api/cameras/nha-5/thumbnail.jpg?at={bad}")
         assert refused.status_code == 400 and refused.json()["detail"].startswith(f"at: '{bad}'"), bad
     assert operator.get("/api/cameras/nha-5/thumbnail.jpg").status_code == 422
+
+
+def test_the_hover_at_the_live_edge_shows_the_newest_picture(recorded) -> None:
+    """Found in review: near now the thumbnail answered 404 (the segment being written, as its recorder reports it
+    each second, ended before the moment asked; a segment just begun had no complete fragment yet) or 500 (FFmpeg
+    cannot seek in a file still being written)."""
+    _station, operator, _household = recorded
+    answers = []
+    for _ in range(25):  # five seconds: several keyframes, and a new segment or two (segments of 2 s)
+        answer = operator.get("/api/cameras/nha-5/thumbnail.jpg", params={"at": time.time() - 0.2})
+        answers.append(answer.status_code)
+        if answer.status_code == 200:
+            assert cv2.imdecode(np.frombuffer(answer.content, np.uint8), cv2.IMREAD_COLOR) is not None
+        time.sleep(0.2)
+    assert answers == [200] * len(answers), answers
 
 
 def test_a_clip_says_the_wall_time_of_its_first_keyframe(recorded) -> None:
