@@ -24,8 +24,9 @@ test:
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	# four test processes share the two cores: most tests wait on cameras and processes in real time (2026-12-01,
-	# a fresh clone: 3 took 685 s and used 1.2 cores, 4 took 570 s, 6 no less: the detection corpus is then the
-	# longest file); the pace and timing tests then run alone
+	# a fresh clone: 3 took 685 s and used 1.2 cores, 4 took 570 s, 6 no less; 2026-12-03, another machine, the
+	# corpus in two files: 4 took 974 s, 6 took 1,030, bound by the CPU: design/tests.md); the pace and timing
+	# tests then run alone
 	$(BIN)/pytest -q -n 4 --dist loadfile -m "not solo" --durations=25
 	$(BIN)/pytest -q -m solo --durations=10
 
