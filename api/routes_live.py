@@ -14,6 +14,7 @@ from api.deps import get_connections, get_station, record_audit
 from api.webrtc.audio import live_audio_codec, unavailable_reason
 from api.webrtc.live_sources import ROLE_OF_QUALITY, LiveSource
 from nvr.station import Station
+from nvr.times import format_instant
 from storage.accounts import User
 
 router = APIRouter(prefix="/api/cameras")
@@ -70,12 +71,17 @@ class OpenView:
 
 
 def open_view(name: str, quality: str, request: Request, user: User, station: Station,
-              connections: Connections) -> OpenView:
-    """The checks every live view passes: the camera visible to `user` (404), running (409), and within
-    the account's share of live views (429)."""
+              connections: Connections, *, refuse_offline: bool = False) -> OpenView:
+    """The checks every live view passes: the camera visible to `user` (404), running (409), with
+    `refuse_offline` connected (503: a machine's stream would otherwise be a 200 that stays empty until 10 s
+    without a picture end it; a browser's tile waits for the camera instead), and within the account's share of
+    live views (429)."""
     visible_camera(station, user, name)
     if not station.is_running(name):
         raise HTTPException(409, f"camera {name!r} is disabled")
+    if refuse_offline and (since := _offline_since(station, name)) is not None:
+        raise HTTPException(503, f"camera {name!r} is offline since {since}: no live picture",
+                            headers={"Retry-After": "10"})
     source = request.app.state.live_sources.pick(station, name, quality)
     if source is None:  # removed while the request ran
         raise HTTPException(404, f"no camera named {name!r}")
@@ -86,6 +92,17 @@ def open_view(name: str, quality: str, request: Request, user: User, station: St
     except TooMany as exc:
         raise HTTPException(429, str(exc)) from None
     return OpenView(source, held, station, connections, user, name, remote_address(request))
+
+
+def _offline_since(station: Station, name: str) -> str | None:
+    """When the camera went offline, if none of its streams is connected (one still connecting is not offline)."""
+    report = station.report(name)
+    if report is None:
+        return None
+    streams = [report.record] if report.detect is None else [report.record, report.detect]
+    if not all(stream.state == "offline" for stream in streams):
+        return None
+    return format_instant(round(report.record.since * 1000), station.config.zone)
 
 
 @router.post("/{name}/live", response_model=Answer, response_model_exclude_none=True)

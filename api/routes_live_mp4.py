@@ -7,15 +7,14 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
-from api.auth import current_user, visible_camera
+from api.auth import current_user
 from api.connections import Connections
 from api.deps import get_connections, get_station
 from api.live_mp4 import LiveResponse, live_mp4
 from api.routes_live import open_view
 from nvr.station import Station
-from nvr.times import format_instant
 from storage.accounts import User
 
 router = APIRouter(prefix="/api/cameras")
@@ -30,9 +29,7 @@ async def live_stream(name: str, request: Request, quality: Literal["sub", "main
     removed, or no picture came for 10 s; 503 at once for a camera none of whose streams is connected.
     `X-Live-Quality` says which stream it is (the other when the asked one is not H.264), `X-Live-Transcoded`
     whether it was encoded again."""
-    visible_camera(station, user, name)
-    _refuse_when_offline(station, name)
-    opened = open_view(name, quality, request, user, station, connections)
+    opened = open_view(name, quality, request, user, station, connections, refuse_offline=True)
     ended = asyncio.Event()
 
     async def stop() -> None:
@@ -44,15 +41,3 @@ async def live_stream(name: str, request: Request, quality: Literal["sub", "main
     return LiveResponse(live_mp4(source.hub, ended), opened.ended,
                         {"X-Live-Quality": source.quality, "X-Live-Transcoded": str(source.transcoded).lower()})
 
-
-def _refuse_when_offline(station: Station, name: str) -> None:
-    """503 for a camera whose every stream is offline: a machine asking would otherwise get a 200 that stays empty
-    until the 10 s without a picture end it. One still connecting is given its chance."""
-    report = station.report(name)
-    if report is None:
-        return
-    streams = [report.record] if report.detect is None else [report.record, report.detect]
-    if all(stream.state == "offline" for stream in streams):
-        since = format_instant(round(report.record.since * 1000), station.config.zone)
-        raise HTTPException(503, f"camera {name!r} is offline since {since}: no live picture", headers={
-            "Retry-After": "10"})

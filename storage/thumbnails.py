@@ -29,11 +29,11 @@ def _decode_keyframe(path: Path, offset_ms: int) -> bytes | None:
     """The keyframe `offset_ms` into the segment file, scaled to THUMBNAIL_WIDTH, as a JPEG."""
     try:
         frame = _keyframe_by_seeking(path, offset_ms)
+    except (FileNotFoundError, DamagedSegment):  # first: PyAV's FileNotFoundError is an FFmpegError too
+        frame = None  # taken by retention meanwhile, or damaged (emptied, cut short)
     except av.FFmpegError:  # the segment being written has no index to seek by yet (FFmpeg says EPERM): found in
         # review, the timeline's hover at the live edge answered 500
         frame = _keyframe_by_reading(path, offset_ms)
-    except (FileNotFoundError, DamagedSegment):
-        frame = None  # taken by retention meanwhile, or damaged (emptied, cut short)
     if frame is None:
         return None  # as where nothing was recorded
     height = max(2, round(THUMBNAIL_WIDTH * frame.height / frame.width / 2) * 2)
