@@ -612,26 +612,29 @@ class DetectorBank:
         weather_unknown = table.speckle_measures[slots] < SPECKLE_KNOWN
         persist = np.where(weather_unknown, np.maximum(persist, self.settings.persist_seconds_ir), persist)
         needed = frames_needed(persist, table.interval[slots], table.period[slots])
-        for i, (k, found_blobs) in enumerate(zip(members, found, strict=True)):
-            if not candidate[k]:
+        # the per-camera figures as Python values, once: the loop below runs for every candidate at every tick
+        columns = zip(members.tolist(), found, slots.tolist(), tick.t[members].tolist(), table.is_ir[slots].tolist(),
+                      table.raining[slots].tolist(), needed.tolist(), tick.steps[members].tolist(),
+                      weather_unknown.tolist(), tick.shaking[members].tolist(), strict=True)
+        for k, found_blobs, slot, t, is_ir, wet, frames_needed_now, steps, unknown, shaking in columns:
+            camera = tick.cameras[k]
+            # nothing to track (a third of a rainy night's cameras), as for those left out of the blob search (no blobs,
+            # and no tracks, or they would be candidates)
+            if not found_blobs and not camera.tracker.active:
                 continue
-            camera, t, slot = tick.cameras[k], float(tick.t[k]), int(slots[i])
-            overlay = camera.overlay
-            blobs = found_blobs
-            if tick.shaking[k]:  # what the shake leaves along an edge is no change
+            overlay, blobs = camera.overlay, found_blobs
+            if shaking:  # what the shake leaves along an edge is no change
                 blobs = [blob._replace(changing=0) if thin_line(blob) else blob for blob in blobs]
-            if table.is_ir[slot]:  # insects and rain near the lens shine in the IR illuminator's light
+            if is_ir:  # insects and rain near the lens shine in the IR illuminator's light
                 # softness only matters to a blob that changed enough to count: the others are not judged
                 blobs = [blob._replace(soft=True) if changed_enough(blob) and is_soft(difference[k], tick.frames[k],
                                                                                        blob) else blob
                          for blob in blobs]
-            raining = bool(table.raining[slot])
-            moving, still = camera.tracker.update(blobs, t, int(needed[i]), overlay.suspect if overlay else _never,
+            moving, still = camera.tracker.update(blobs, t, frames_needed_now, overlay.suspect if overlay else _never,
                                                   partial(not_an_object, tick.frames[k], difference[k], background[k],
-                                                          lasting[k], foreground[k], thresholds[k], limits[k], raining,
-                                                          raining and not table.is_ir[slot]), raining,
-                                                  partial(in_strong_texture, thresholds[k], limits[k]),
-                                                  int(tick.steps[k]), bool(weather_unknown[i]))
+                                                          lasting[k], foreground[k], thresholds[k], limits[k], wet,
+                                                          wet and not is_ir), wet,
+                                                  partial(in_strong_texture, thresholds[k], limits[k]), steps, unknown)
             for blob in still:  # something stopped (or a residue crept in): make it background now
                 area = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
                 np.copyto(background[k][area], tick.frames[k][area], where=foreground[k][area] > 0)

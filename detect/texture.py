@@ -51,7 +51,10 @@ def in_texture(noise: np.ndarray, limits: np.ndarray, blob: Blob, share: float =
     """Is the blob where the background is known to move (`limits` above `times` the `noise` threshold in `share` of
     its box)?"""
     inside = (slice(blob.y0, blob.y1), slice(blob.x0, blob.x1))
-    return bool(np.count_nonzero(limits[inside] > times * noise[inside].astype(np.int16)) >= share * blob.area)
+    # `times` the noise saturates at 255, which the limits (uint8) are never above, as they are never above a multiple
+    # of the noise over 255
+    raised = noise[inside] if times == 1 else cv2.convertScaleAbs(noise[inside], alpha=times)
+    return bool(cv2.countNonZero(cv2.compare(limits[inside], raised, cv2.CMP_GT)) >= share * blob.area)
 
 
 def in_strong_texture(noise: np.ndarray, limits: np.ndarray, blob: Blob) -> bool:
@@ -71,7 +74,7 @@ def not_an_object(frame: np.ndarray, difference: np.ndarray, background: np.ndar
     `detect.regions.is_soft`); or the background moved a little (`moved_background`)."""
     textured = in_texture(noise, limits, blob)
     box = (slice(max(0, blob.y0 - 1), blob.y1 + 1), slice(max(0, blob.x0 - 1), blob.x1 + 1))
-    if (raining or textured) and not cv2.countNonZero(cv2.erode(np.ascontiguousarray(foreground[box]), CROSS)):
+    if (raining or textured) and not cv2.countNonZero(cv2.erode(foreground[box], CROSS)):
         return True
     if soft and is_soft(difference, frame, blob):
         return True
