@@ -18,7 +18,10 @@ from tests.support.web import chromium, serving
 from tests.test_ui import log_in
 
 CAMERAS = ["a", "b", "c", "d"]
-FOOTAGE_S = 40  # recorded before the browser opens
+FOOTAGE_S = 40  # recorded before the browser opens ...
+SYNC_FOOTAGE_S = 20  # ... or this much for the sync test, alone in the suite's solo phase, where the module's set-up
+# is made again for it: 20 s more of recording in the suite's serial part (it plays from a second after the common
+# start to 25 s after it, by when 15 s more have been recorded)
 SYNC_S = 0.2  # the pictures stay this close to the shared clock, and so to each other
 CLOCK = "document.querySelector('.player').player.clock"
 SAMPLE = """() => {
@@ -32,9 +35,9 @@ ALL_READY = "() => [...document.querySelectorAll('.ptile')].every(t => t.dataset
 
 @pytest.fixture(scope="module")
 def station(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Station]:
-    """Four cameras (320x240, 15 fps, a keyframe a second) with FOOTAGE_S seconds recorded, a and b in one
-    area; no detection (events are made by hand); and a fifth, disabled, camera. One station for the module:
-    its set-up (the footage) is most of the tests' time."""
+    """Four cameras (320x240, 15 fps, a keyframe a second) with SYNC_FOOTAGE_S seconds recorded (`enough_footage`
+    waits for the rest), a and b in one area; no detection (events are made by hand); and a fifth, disabled, camera.
+    One station for the module: its set-up (the footage) is most of the tests' time."""
     off = {"enabled": False}
     config = station_config(tmp_path_factory.mktemp("playback"), [
         *({"name": name, "record_url": cameras.url(f"cam{i % 2}"), "detect": off, "title": f"Camera {name.upper()}",
@@ -43,11 +46,23 @@ def station(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> It
     started: list[Any] = []
     station, _client = start_station(config, started)
     try:
-        wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= FOOTAGE_S * 1000
-                             for name in CAMERAS), FOOTAGE_S + 60, f"{FOOTAGE_S} s of footage of every camera")
+        recorded_for(station, SYNC_FOOTAGE_S)
         yield station
     finally:
         station.stop()
+
+
+@pytest.fixture(autouse=True)
+def enough_footage(request: pytest.FixtureRequest, station: Station) -> None:
+    """FOOTAGE_S seconds recorded before every test but the sync test (`SYNC_FOOTAGE_S`, the module's set-up)."""
+    if request.node.get_closest_marker("solo") is None:
+        recorded_for(station, FOOTAGE_S)
+
+
+def recorded_for(station: Station, seconds: float) -> None:
+    """Wait until every camera has `seconds` of footage."""
+    wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= seconds * 1000
+                         for name in CAMERAS), seconds + 60, f"{seconds} s of footage of every camera")
 
 
 def recorded_ms(station: Station, camera: str) -> tuple[int, int]:
