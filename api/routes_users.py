@@ -13,7 +13,8 @@ from api.connections import PASSWORD_CHANGED, Connections
 from api.deps import get_connections, get_station
 from nvr.first_admin import set_password as change_password
 from nvr.station import Station
-from storage.accounts import AccountError, Role, User
+from storage.accounts import AccountError, User
+from storage.roles import Role
 
 router = APIRouter(prefix="/api/users")
 

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlsplit
 
 import av
@@ -24,7 +23,7 @@ import av.container
 import av.video.stream
 
 from ingest.link_watch import Link, opened_with_link
-from ingest.urls import NETWORK_SCHEMES, file_path
+from ingest.urls import NETWORK_SCHEMES, Transport, file_path
 
 
 class SourceError(Exception):
@@ -39,7 +38,6 @@ class TransportRefused(SourceError):
     """The camera does not send RTP the way we asked (RTSP 461)."""
 
 
-Transport = Literal["auto", "tcp", "udp"]
 TRIED: dict[str, tuple[str, ...]] = {"auto": ("tcp", "udp"), "tcp": ("tcp",), "udp": ("udp",)}
 
 

@@ -1,15 +1,17 @@
-"""Camera URL handling: which kind of source a URL names, and hiding its credentials."""
+"""Camera URL handling: which kind of source a URL names, how RTSP is carried, and hiding its credentials."""
 
 from __future__ import annotations
 
 import re
 import threading
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 NETWORK_SCHEMES = frozenset({"rtsp", "rtsps"})
 LOCAL_SCHEMES = frozenset({"file", "demo"})
 SUPPORTED_SCHEMES = NETWORK_SCHEMES | LOCAL_SCHEMES
+Transport = Literal["auto", "tcp", "udp"]  # how RTSP carries RTP: over its own connection (tcp), UDP, or tcp then udp
 
 # scheme://user:password@ — the password (up to the last @ of the URL, since people type raw @ in
 # passwords) is replaced wherever it appears in text.

@@ -9,7 +9,7 @@ import socket
 import tempfile
 from collections.abc import Hashable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,13 +25,13 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from detect.events import EventPolicy, EventType
 from detect.settings import BankSettings, CameraDetectSettings
-from ingest.source import Transport
-from ingest.urls import file_path, redact_url, register_secret, register_url_secrets, url_problem
+from ingest.urls import Transport, file_path, redact_url, register_secret, register_url_secrets, url_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 CAMERA_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9_-]{0,62})\Z")  # \Z: "$" lets a final newline through (an audit)
 _ENV_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -184,8 +184,10 @@ class DatabaseConfig(_Section):
     def _parseable(cls, url: str | None) -> str | None:
         if url is None:
             return None
+        from sqlalchemy.exc import ArgumentError
+
         try:
-            parsed = make_url(url)
+            parsed = database_url(url)
         except ArgumentError as exc:
             raise ValueError(f"not a database URL ({exc})") from None
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -503,7 +505,7 @@ class Config(_Section):
     @property
     def sqlite_file(self) -> Path | None:
         """The SQLite catalog's file; None for a PostgreSQL one."""
-        parsed = make_url(self.database_url)
+        parsed = database_url(self.database_url)
         if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
             return None
         return Path(parsed.database)
@@ -561,12 +563,20 @@ def _substitute_env(node: Any, loc: tuple[int | str, ...], env: dict[str, str], 
     return node
 
 
+def database_url(url: str) -> URL:
+    """`url` parsed by SQLAlchemy, imported only here: every command loads a config, and SQLAlchemy's engine is a
+    third of a second of imports that `nvr verify`, `check-config` and `analyze` do not need otherwise."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url)
+
+
 def _resolve_paths(config: Config, base: Path) -> Config:
     """Relative data_dir and SQLite paths are relative to the config file's folder, not the shell's."""
     data_dir = config.data_dir if config.data_dir.is_absolute() else (base / config.data_dir)
     url = config.database.url
     if url is not None:
-        parsed = make_url(url)
+        parsed = database_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
             url = parsed.set(database=str(base / parsed.database)).render_as_string(hide_password=False)
     return config.model_copy(update={"data_dir": data_dir.resolve(), "database": DatabaseConfig(url=url)})

@@ -13,7 +13,6 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Literal, get_args
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,9 +22,8 @@ from sqlalchemy.exc import IntegrityError
 from storage.clock import now_ms
 from storage.index import RecordingIndex
 from storage.models import CameraRow, GrantRow, MachineKeyRow, TokenRow, UserRow
+from storage.roles import ROLES
 
-Role = Literal["admin", "operator", "viewer"]
-ROLES: tuple[str, ...] = get_args(Role)
 MAX_USERNAME = 64
 USERNAME = re.compile(rf"^[a-z0-9][a-z0-9._-]{{0,{MAX_USERNAME - 1}}}\Z")  # \Z: "$" lets a final newline through
 MIN_PASSWORD = 10

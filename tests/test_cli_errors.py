@@ -121,3 +121,16 @@ def test_check_config_says_when_the_data_folder_cannot_be_written(tmp_path: Path
     checked = nvr("--config", str(config), "check-config")
     assert checked.returncode == 0, checked.stderr
     assert not (tmp_path / "new").exists() and not list(tmp_path.glob(".nvr-write-probe-*")), "nothing left behind"
+
+
+def test_the_command_line_and_verify_load_no_catalog_video_or_vision_library() -> None:
+    """`nvr --help`, and `nvr verify` of a file that is not there, answer without importing SQLAlchemy, PyAV or OpenCV
+    (a second of a mini-PC's CPU before the first line); the commands that need them import them when they run."""
+    heavy = ("sqlalchemy", "av", "cv2")
+    script = ("import sys\nfrom nvr.commands.cli import main\nfor argv in (['--help'], ['verify', 'absent.zip']):\n"
+              "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+              f"print(sorted(name for name in {heavy!r} if name in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60,
+                            stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from ingest.urls import redact_url
 from nvr.cameras import camera_from, camera_settings
+from nvr.commands.arguments import SETTINGS
 from nvr.commands.user import CONSOLE
 from nvr.config import CameraConfig, Config, validation_problems
 from nvr.station_identity import station_id
@@ -23,27 +24,6 @@ from storage.audit import AuditLog
 from storage.camera_store import CameraStore, NameNotFreeYet
 from storage.clock import now_ms
 from storage.index import RecordingIndex
-
-SETTINGS = ("title", "location", "area", "record_url", "detect_url")
-
-
-def add_camera_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    camera = commands.add_parser("camera", help="manage cameras while the station runs (list, add, set, rm)")
-    actions = camera.add_subparsers(dest="action", required=True)
-    actions.add_parser("list", help="the cameras, their recorder and where their settings come from")
-    add = actions.add_parser("add", help="add a camera (recorded within seconds by a running station)")
-    change = actions.add_parser("set", help="change a camera's settings (the others are kept)")
-    for sub in (add, change):
-        sub.add_argument("name")
-        for setting in SETTINGS:
-            sub.add_argument(f"--{setting.replace('_', '-')}", dest=setting,
-                             required=sub is add and setting == "record_url")
-        switch = sub.add_mutually_exclusive_group()
-        switch.add_argument("--enable", dest="enabled", action="store_const", const=True)
-        switch.add_argument("--disable", dest="enabled", action="store_const", const=False)
-    remove = actions.add_parser("rm", help="stop recording a camera (its footage stays until retention)")
-    remove.add_argument("name")
-    return camera
 
 
 def _given(args: argparse.Namespace) -> dict[str, Any]:

@@ -7,8 +7,19 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeGuard
 
+from nvr.commands.arguments import (
+    add_camera_commands,
+    add_discover_command,
+    add_report_commands,
+    add_service_command,
+    add_user_commands,
+)
 from nvr.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import SQLAlchemyError
 
 DEFAULT_CONFIG = Path(os.environ.get("NVR_CONFIG", "config.yaml"))
 
@@ -162,24 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     district = commands.add_parser("district", help="serve the district's view of many posts (district.yaml)")
     district.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     district.set_defaults(func=cmd_district)
-    from nvr.commands.user import add_user_commands
-
     user = add_user_commands(commands)
     user.set_defaults(func=cmd_user)
-    from nvr.commands.camera import add_camera_commands
-
     camera = add_camera_commands(commands)
     camera.set_defaults(func=cmd_camera)
-    from nvr.commands.service import add_service_command
-
     service = add_service_command(commands)
     service.set_defaults(func=cmd_install_service)
-    from nvr.commands.discover import add_discover_command
-
     discover = add_discover_command(commands)
     discover.set_defaults(func=cmd_discover)
-    from nvr.commands.report import add_report_commands
-
     report = add_report_commands(commands)
     report.set_defaults(func=cmd_report)
     # `--config` is accepted after the command too, and after an action of one (`nvr user list --config x.yaml`)
@@ -196,17 +197,24 @@ def _actions(command: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from ingest.urls import redact_text
-    from storage.catalog_failure import catalog_failure
-
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except SQLAlchemyError as exc:  # a catalog away or damaged: one line that says so, not a traceback
+    except Exception as exc:
+        if not _from_the_catalog(exc):
+            raise
+        from ingest.urls import redact_text
+        from storage.catalog_failure import catalog_failure
+
+        # a catalog away or damaged: one line that says so, not a traceback
         print(f"nvr {args.command}: the catalog does not answer: {redact_text(catalog_failure(exc))}", file=sys.stderr)
         return 1
+
+
+def _from_the_catalog(error: Exception) -> TypeGuard[SQLAlchemyError]:
+    """Is `error` SQLAlchemy's? Asked without importing it: a command that never loaded it cannot have raised it."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(error, errors.SQLAlchemyError)
 
 
 if __name__ == "__main__":

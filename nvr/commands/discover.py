@@ -25,24 +25,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def add_discover_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    discover = commands.add_parser("discover", help="find the ONVIF cameras on the local network and their streams "
-                                                    "(WS-Discovery); --add adds one")
-    discover.add_argument("--user", default="", help="the cameras' ONVIF user name (needed to read their streams)")
-    discover.add_argument("--password", help="its password (default: asked on the terminal, or read from stdin)")
-    discover.add_argument("--timeout", type=float, default=5.0,
-                          help="seconds to wait for the cameras' answers (default 5)")
-    discover.add_argument("--address", metavar="HOST[:PORT]",
-                          help="ask this address only (unicast), e.g. a camera on another subnet")
-    discover.add_argument("--device", metavar="XADDR",
-                          help="read the camera at this device service address (as listed), without asking the network")
-    discover.add_argument("--json", action="store_true", help="one JSON object per camera")
-    discover.add_argument("--add", metavar="NAME", help="add the camera at --device as NAME (needs --user)")
-    discover.add_argument("--title", help="with --add: the name shown on the screen")
-    discover.add_argument("--location", help="with --add: where it is")
-    return discover
-
-
 def in_own_loop(work: Coroutine[Any, Any, T]) -> T:
     with ThreadPoolExecutor(1, thread_name_prefix="onvif") as worker:
         return worker.submit(asyncio.run, work).result()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from nvr.cameras import camera_from
 from nvr.config import Config
@@ -19,15 +18,6 @@ from storage.index import RecordingIndex
 
 DAY_MS = 86_400_000
 MAX_DAYS = 366
-
-
-def add_report_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    report = commands.add_parser("report", help="reports for the post chief")
-    kinds = report.add_subparsers(dest="kind", required=True)
-    health = kinds.add_parser("health", help="camera health (uptime, outages, tampering) as CSV and printable HTML")
-    health.add_argument("--days", type=float, default=7.0, help="the last this many days (default 7)")
-    health.add_argument("--out", type=Path, default=Path(), help="folder for the two files (default: here)")
-    return report
 
 
 def run_report_command(config: Config, args: argparse.Namespace) -> int:

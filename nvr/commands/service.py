@@ -78,15 +78,6 @@ WantedBy=multi-user.target
 """
 
 
-def add_service_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    service = commands.add_parser("install-service", help="install and start the station as a systemd service")
-    service.add_argument("--user", default="nvr", help="the system user it runs as (made if missing)")
-    service.add_argument("--print", action="store_true", dest="print_only",
-                         help="print the unit file and change nothing")
-    service.add_argument("--no-start", action="store_true", help="install and enable, but do not start it now")
-    return service
-
-
 def install_service(config: Config, config_path: Path, args: argparse.Namespace) -> int:
     executable = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "nvr" else _nvr_executable()
     data_dir = config.data_dir.resolve()

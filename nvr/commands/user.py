@@ -10,36 +10,13 @@ from nvr.config import Config
 from nvr.first_admin import set_password
 from nvr.station_identity import station_id
 from nvr.times import format_instant
-from storage.accounts import ROLES, AccountError, AccountStore
+from storage.accounts import AccountError, AccountStore
 from storage.audit import AuditLog
 from storage.camera_store import CameraStore
 from storage.index import RecordingIndex
 from storage.machine_keys import MachineKeys
 
 CONSOLE = "console"  # how changes made here appear in the audit log
-
-
-def add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
-    user = commands.add_parser("user", help="manage accounts (add, passwd, grant, revoke, list, key)")
-    actions = user.add_subparsers(dest="action", required=True)
-    add = actions.add_parser("add", help="create an account; the password is read from stdin or prompted")
-    add.add_argument("username")
-    add.add_argument("--role", choices=ROLES, required=True)
-    passwd = actions.add_parser("passwd", help="set a new password (ends the user's sessions)")
-    passwd.add_argument("username")
-    for name, text in (("grant", "let a viewer see cameras"), ("revoke", "take cameras away from a viewer")):
-        sub = actions.add_parser(name, help=text)
-        sub.add_argument("username")
-        sub.add_argument("cameras", nargs="+")
-    actions.add_parser("list", help="accounts, roles and granted cameras")
-    key = actions.add_parser("key", help="print a new machine key of the user (Authorization: Bearer KEY); "
-                                         "--list its keys, --revoke one or all")
-    key.add_argument("username")
-    key.add_argument("--label", default="", help="what the key is for, e.g. district")
-    what = key.add_mutually_exclusive_group()
-    what.add_argument("--list", action="store_true", help="the user's keys: id, created, revoked, label")
-    what.add_argument("--revoke", metavar="ID|all", help="revoke key ID (see --list), or every key of the user")
-    return user
 
 
 def _read_password() -> str:
