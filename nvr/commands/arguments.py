@@ -33,7 +33,7 @@ def add_user_commands(commands: argparse._SubParsersAction[argparse.ArgumentPars
     return user
 
 
-SETTINGS = ("title", "location", "area", "record_url", "detect_url")
+SETTINGS = ("title", "location", "area", "record_url", "detect_url")  # what `nvr camera add|set` take as options
 
 
 def add_camera_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
