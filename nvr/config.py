@@ -187,7 +187,7 @@ class DatabaseConfig(_Section):
         from sqlalchemy.exc import ArgumentError
 
         try:
-            parsed = database_url(url)
+            parsed = parse_database_url(url)
         except ArgumentError as exc:
             raise ValueError(f"not a database URL ({exc})") from None
         if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -505,7 +505,7 @@ class Config(_Section):
     @property
     def sqlite_file(self) -> Path | None:
         """The SQLite catalog's file; None for a PostgreSQL one."""
-        parsed = database_url(self.database_url)
+        parsed = parse_database_url(self.database_url)
         if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
             return None
         return Path(parsed.database)
@@ -563,7 +563,7 @@ def _substitute_env(node: Any, loc: tuple[int | str, ...], env: dict[str, str], 
     return node
 
 
-def database_url(url: str) -> URL:
+def parse_database_url(url: str) -> URL:
     """`url` parsed by SQLAlchemy, imported only here: every command loads a config, and SQLAlchemy's engine is a
     third of a second of imports that `nvr verify`, `check-config` and `analyze` do not need otherwise."""
     from sqlalchemy.engine import make_url
@@ -576,7 +576,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     data_dir = config.data_dir if config.data_dir.is_absolute() else (base / config.data_dir)
     url = config.database.url
     if url is not None:
-        parsed = database_url(url)
+        parsed = parse_database_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).is_absolute():
             url = parsed.set(database=str(base / parsed.database)).render_as_string(hide_password=False)
     return config.model_copy(update={"data_dir": data_dir.resolve(), "database": DatabaseConfig(url=url)})

@@ -54,15 +54,19 @@ def station(cameras: RtspServer, tmp_path_factory: pytest.TempPathFactory) -> It
 
 @pytest.fixture(autouse=True)
 def enough_footage(request: pytest.FixtureRequest, station: Station) -> None:
-    """FOOTAGE_S seconds recorded before every test but the sync test (`SYNC_FOOTAGE_S`, the module's set-up)."""
+    """FOOTAGE_S seconds recorded before every test not marked `solo`: the sync test, the one that is, needs only the
+    module's set-up (`SYNC_FOOTAGE_S`)."""
     if request.node.get_closest_marker("solo") is None:
         recorded_for(station, FOOTAGE_S)
 
 
 def recorded_for(station: Station, seconds: float) -> None:
     """Wait until every camera has `seconds` of footage."""
-    wait_for(lambda: all(recorded_ms(station, name)[1] - recorded_ms(station, name)[0] >= seconds * 1000
-                         for name in CAMERAS), seconds + 60, f"{seconds} s of footage of every camera")
+    def enough() -> bool:
+        spans = [recorded_ms(station, name) for name in CAMERAS]
+        return all(end - start >= seconds * 1000 for start, end in spans)
+
+    wait_for(enough, seconds + 60, f"{seconds} s of footage of every camera")
 
 
 def recorded_ms(station: Station, camera: str) -> tuple[int, int]:
