@@ -65,7 +65,7 @@ from prometheus_client.parser import text_string_to_metric_families
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.media import camera_minute_360p, camera_minute_1080p, looped
-from tests.support.processes import descendants, listening_pid, stat_fields
+from tests.support.processes import descendants, process_name, stat_fields
 from tests.support.rtsp import RtspServer, free_port
 
 DEFAULT_STEPS = (16, 32, 48, 64, 80, 96, 112, 128)
@@ -260,20 +260,14 @@ class Service:
         return descendants(self.process.pid)
 
     def roles(self, pids: list[int]) -> dict[int, str]:
-        """supervisor, station (it holds the API's socket), detector (the station's child), recorder, or other
-        (multiprocessing's helpers)."""
-        station = listening_pid(pids, self.port)
+        """supervisor, station, detector, recorder (the names the children give themselves), or other
+        (multiprocessing's fork servers and resource tracker)."""
         roles = {}
         for pid in pids:
-            try:
-                command = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except OSError:
-                continue
-            fields = stat_fields(pid)
-            parent = int(fields[1]) if fields is not None else None
-            roles[pid] = ("supervisor" if pid == self.process.pid else "station" if pid == station
-                          else "other" if b"spawn_main" not in command
-                          else "detector" if parent == station else "recorder")
+            name = process_name(pid)
+            roles[pid] = ("supervisor" if pid == self.process.pid else "station" if name == "nvr-station"
+                          else "detector" if name == "nvr-detector" else "recorder" if name.startswith("nvr-recorder")
+                          else "other")
         return roles
 
     def cameras(self) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from nvr.runtime.detector_messages import PictureTable
 from nvr.runtime.messages import CameraReport
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorder_link import RecorderLink
-from nvr.runtime.recorders import add_recorders, recorder_name
+from nvr.runtime.recorders import RECORDER_MODULES, add_recorders, recorder_name
 from nvr.runtime.shards import recorder_count
 from nvr.runtime.startup import prepare_catalog
 from nvr.station_identity import station_id
@@ -93,7 +93,7 @@ class Station:
         key = authkey or secrets.token_bytes(32)
         self._own: ProcessPool | None = None
         if authkey is None:
-            self._own = ProcessPool()
+            self._own = ProcessPool(preload=RECORDER_MODULES)
             add_recorders(self._own, config, recorders, key)
         self.hubs: dict[tuple[str, str], LiveHub] = {}
         self.links = [RecorderLink(config.data_dir, shard, key, self.hubs, self._recorder_lost)

@@ -6,6 +6,8 @@ from nvr.config import Config
 from nvr.runtime.process_pool import ProcessPool
 from nvr.runtime.recorder_process import recorder_main
 
+RECORDER_MODULES = ("nvr.runtime.recorder_process",)  # what a recorder process imports (a fork server's preload)
+
 
 def recorder_name(shard: int) -> str:
     return f"recorder-{shard}"

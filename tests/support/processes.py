@@ -49,3 +49,12 @@ def listening_pid(pids: list[int], port: int) -> int | None:
             except OSError:
                 continue
     return None
+
+
+def process_name(pid: int) -> str:
+    """The name `pid` runs under (/proc/PID/comm: the station's children name themselves after their role,
+    `nvr-recorder-0`, `nvr-station`, `nvr-detector`), or "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
