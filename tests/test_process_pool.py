@@ -35,8 +35,13 @@ def test_a_child_has_its_parents_environment_and_output_of_the_moment_and_its_ro
     pool.add("recorder-7", tell, "second")
     pool.start()
     said: list[str] = []
+
+    def heard() -> bool:
+        said.append(capfd.readouterr().err)
+        return "second:" in "".join(said)
+
     try:
-        wait_for(lambda: said.append(capfd.readouterr().err) or "second:" in "".join(said), 20, "the child's line")
+        wait_for(heard, 20, "the child's line")
     finally:
         pool.stop()
     assert "second: set since as nvr-recorder-7" in "".join(said)
