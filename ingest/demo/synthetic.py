@@ -164,9 +164,12 @@ class _Mode:
     def tone(self, gain: float) -> np.ndarray:
         return _lut(self.look.black + (np.arange(256) - self.look.in_black) * self.look.slope * gain)
 
-    def finish(self, y: np.ndarray, rng: np.random.Generator) -> None:
-        """Vignetting then sensor noise, in place on the Y plane."""
+    def shade(self, y: np.ndarray) -> None:
+        """Vignetting, in place on the Y plane."""
         cv2.multiply(y, self.vignette, dst=y, scale=1 / 255)
+
+    def grain(self, y: np.ndarray, rng: np.random.Generator) -> None:
+        """Sensor noise, in place on the Y plane."""
         if self.look.noise > 0:
             height, width = y.shape
             k, dy, dx = (int(n) for n in rng.integers((_NOISE_FIELDS, _NOISE_MARGIN, _NOISE_MARGIN)))
@@ -209,6 +212,7 @@ class _Renderer:
         self.rng = np.random.default_rng([spec.seed, 1])  # picks noise windows, frame after frame
         self.colours = [sprites.colours(mover.look) for mover in spec.movers]
         self.infrared_colours = [sprites.infrared(colour_map) for colour_map in self.colours]
+        self._empty: tuple[tuple[bool, float], np.ndarray] | None = None  # the last empty street: (infrared, gain)
 
     @functools.cached_property
     def day(self) -> _Mode:
@@ -225,17 +229,34 @@ class _Renderer:
         spec = self.spec
         t = index / spec.fps
         infrared, gain = infrared_at(spec, t), gain_at(spec, t)
-        canvas = (self.background.infrared if infrared else self.background.bgr).copy()
         found = placements(self.camera, spec.movers, t)
-        colour_maps = self.infrared_colours if infrared else self.colours
-        for placed in found:
-            sprites.paint(canvas, placed, colour_maps[placed.box.mover])
         mode = self.night if infrared else self.day
-        image = self._yuv(canvas, mode, gain, infrared)
-        mode.finish(image[: spec.height], self.rng)
+        if found:
+            canvas = (self.background.infrared if infrared else self.background.bgr).copy()
+            colour_maps = self.infrared_colours if infrared else self.colours
+            for placed in found:
+                sprites.paint(canvas, placed, colour_maps[placed.box.mover])
+            image = self._shaded(canvas, mode, gain, infrared)
+        else:
+            image = self._empty_street(mode, gain, infrared).copy()
+        mode.grain(image[: spec.height], self.rng)
         if spec.overlay:
             _stamp(image, (spec.clock + timedelta(seconds=t)).strftime("%d-%m-%Y %a %H:%M:%S"))
         return Frame(index, t, image, _by_mover(found), gain, infrared, spec.fps)
+
+    def _empty_street(self, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
+        """The scene with no mover in it, shaded, before its noise: the same picture as long as the light stays,
+        made once (an hour of a quiet street is 54,000 frames of it)."""
+        key = (infrared, gain)
+        if self._empty is None or self._empty[0] != key:
+            self._empty = key, self._shaded(self.background.infrared if infrared else self.background.bgr, mode,
+                                            gain, infrared)
+        return self._empty[1]
+
+    def _shaded(self, canvas: np.ndarray, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
+        image = self._yuv(canvas, mode, gain, infrared)
+        mode.shade(image[: self.spec.height])
+        return image
 
     def _yuv(self, canvas: np.ndarray, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
         """I420 with the tone curve applied; infrared chroma is exactly neutral (128)."""
