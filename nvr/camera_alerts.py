@@ -34,7 +34,7 @@ class CameraState:
 
 def camera_state(report: CameraReport | None, seen: Observation | None) -> CameraState | None:
     """A running camera's state from its recorder's report and detection's newest observation; None while its
-    recorder process is (re)starting and nothing is known (a recorder takes seconds to spawn)."""
+    recorder process is (re)starting and nothing is known (a recorder takes a second or more to start)."""
     if report is None:
         return None
     tampered = seen is not None and (seen.covered or seen.moved or seen.defocused)

@@ -1,5 +1,5 @@
 """`nvr run`'s composition root: the station process's entry point, which puts the API on the station core.
-The supervisor (nvr/runtime/supervisor.py) spawns it by reference, so it must stay importable here; the
+The supervisor (nvr/runtime/supervisor.py) starts it by reference, so it must stay importable here; the
 application is imported in the station process only (the supervisor that imports this module held 40 MB and a
 CPU-second more when it was imported here)."""
 

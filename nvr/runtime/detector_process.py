@@ -153,7 +153,7 @@ class Detector:
 
 def detector_main(address: str, authkey: bytes, bank: BankSettings, policy: EventPolicy, log_level: str,
                   nicer: int) -> None:
-    """Entry point of the detector process (spawned by the station process, `nicer` than it)."""
+    """Entry point of the detector process (started by the station process, `nicer` than it)."""
     exit_with_parent()
     os.setpgrp()  # a terminal's Ctrl-C goes to the supervisor alone
     os.nice(nicer)  # it takes every cycle it is given: recording, then the API, go first (design/runtime.md)

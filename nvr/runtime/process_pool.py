@@ -56,8 +56,7 @@ class ProcessPool:
         self.children[name] = ChildSpec(name, target, args)
 
     def start(self) -> None:
-        """Start every child, from the pool's own thread: Linux's parent-death signal (parent_watch) follows
-        the thread that started a child, and this thread lives as long as the pool."""
+        """Start every child, from the pool's own thread, which watches and restarts them."""
         self._thread.start()
         self._launched.wait()
 
@@ -67,8 +66,7 @@ class ProcessPool:
 
     def stop(self, first: tuple[str, ...] = (), timeout: float = 30.0) -> None:
         """SIGTERM the children named in `first` and wait for them, then the others; SIGKILL a child still
-        running at the deadline. Nothing is restarted from here on. The pool's thread does it: were it to
-        end first, the parent-death signal would stop every child at once."""
+        running at the deadline. Nothing is restarted from here on. The pool's thread does it, in that order."""
         self._first, self._timeout = first, timeout
         self._stop.set()
         self._thread.join(timeout + 10)

@@ -294,7 +294,7 @@ class RecorderProcess:
 
 
 def recorder_main(config: Config, shard: int, authkey: bytes, log_level: str) -> None:
-    """Entry point of a recorder process (spawned by the supervisor)."""
+    """Entry point of a recorder process (started by the supervisor's process pool)."""
     exit_with_parent()
     os.setpgrp()  # a terminal's Ctrl-C goes to the supervisor alone, which stops the processes in order
     setup_logging(log_level)

@@ -33,7 +33,7 @@ from storage.start_room import catalog_locks, make_room_to_start
 
 log = logging.getLogger(__name__)
 STATION_PROCESS = "station"
-StationMain = Callable[[Config, bytes, str], None]  # (config, the recorders' authkey, log level), in a spawned child
+StationMain = Callable[[Config, bytes, str], None]  # (config, the recorders' authkey, log level), in a child process
 
 
 class ServeError(Exception):
