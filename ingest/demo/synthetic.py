@@ -231,26 +231,26 @@ class _Renderer:
         infrared, gain = infrared_at(spec, t), gain_at(spec, t)
         found = placements(self.camera, spec.movers, t)
         mode = self.night if infrared else self.day
+        street = self.background.infrared if infrared else self.background.bgr
         if found:
-            canvas = (self.background.infrared if infrared else self.background.bgr).copy()
+            canvas = street.copy()
             colour_maps = self.infrared_colours if infrared else self.colours
             for placed in found:
                 sprites.paint(canvas, placed, colour_maps[placed.box.mover])
             image = self._shaded(canvas, mode, gain, infrared)
         else:
-            image = self._empty_street(mode, gain, infrared).copy()
+            image = self._empty_street(street, mode, gain, infrared).copy()
         mode.grain(image[: spec.height], self.rng)
         if spec.overlay:
             _stamp(image, (spec.clock + timedelta(seconds=t)).strftime("%d-%m-%Y %a %H:%M:%S"))
         return Frame(index, t, image, _by_mover(found), gain, infrared, spec.fps)
 
-    def _empty_street(self, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
+    def _empty_street(self, street: np.ndarray, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:
         """The scene with no mover in it, shaded, before its noise: the same picture as long as the light stays,
         made once (an hour of a quiet street is 54,000 frames of it)."""
         key = (infrared, gain)
         if self._empty is None or self._empty[0] != key:
-            self._empty = key, self._shaded(self.background.infrared if infrared else self.background.bgr, mode,
-                                            gain, infrared)
+            self._empty = key, self._shaded(street, mode, gain, infrared)
         return self._empty[1]
 
     def _shaded(self, canvas: np.ndarray, mode: _Mode, gain: float, infrared: bool) -> np.ndarray:

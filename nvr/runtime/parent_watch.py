@@ -24,11 +24,8 @@ def exit_with_parent() -> None:
     adopted, so its parent's pid changes).
     """
     parent = multiprocessing.parent_process()
-    if parent is not None:
-        threading.Thread(target=_end_after, args=(parent.join,), name="parent-watch", daemon=True).start()
-    else:
-        orphaned = functools.partial(_orphaned, os.getppid())
-        threading.Thread(target=_end_after, args=(orphaned,), name="parent-watch", daemon=True).start()
+    gone = parent.join if parent is not None else functools.partial(_orphaned, os.getppid())
+    threading.Thread(target=_end_after, args=(gone,), name="parent-watch", daemon=True).start()
 
 
 def _end_after(wait: Callable[[], object]) -> None:
