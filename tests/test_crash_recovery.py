@@ -18,7 +18,7 @@ import yaml
 from nvr.config import RuntimeConfig
 from storage.index import RecordingIndex
 from tests.conftest import wait_for
-from tests.support.processes import descendants, listening_pid, process_name
+from tests.support.processes import descendants, listening_pid, parent_of, process_name, running, running_named
 from tests.support.rtsp import RtspServer, free_port
 
 NICER = RuntimeConfig().station_nice  # the defaults the test's config keeps
@@ -146,7 +146,8 @@ def test_children_end_with_a_killed_supervisor_and_close_their_segments(tmp_path
 
 def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path: Path) -> None:
     """SIGKILL of the station process (API, detection): the supervisor starts another, the recorders go on, and
-    the footage has no hole."""
+    the footage has no hole. Before it, the fork server the children came from is killed: they run on, none twice,
+    the new station comes from a new server, and stopping `nvr run` still stops the recorder the dead one forked."""
     port = free_port()
     with RtspServer(["cam0"]) as server:
         process = start_nvr(write_config(tmp_path, port, server.url("cam0")), tmp_path / "nvr.log")
@@ -162,6 +163,9 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             wait_for(lambda: all(_nice(d) == _nice(station) + DETECTOR_NICER for d in detector), 15,
                      "then the API, then detection")
             began_ms = index.segments("cam0", 0, 2**62)[0].start_ms
+            fork_server = parent_of(station)
+            os.kill(fork_server, signal.SIGKILL)
+            wait_for(lambda: not running(fork_server), 10, "the fork server gone")
             os.kill(station, signal.SIGKILL)
             killed_ms = round(time.time() * 1000)
             wait_for(lambda: listening_pid(descendants(process.pid), port) not in (None, station), 15,
@@ -169,7 +173,7 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             wait_for(lambda: _healthy(port), 15, "the API back")
             again = listening_pid(descendants(process.pid), port)
             assert again is not None and _nice(again) == _nice(min(recorders)) + NICER, "the new one as nice"
-            assert recorders <= set(descendants(process.pid)), "the recorder processes were not touched"
+            assert all(running_named(process_name(r)) == [r] for r in recorders), "the recorders, untouched, alone"
             wait_for(lambda: index.segments("cam0", killed_ms + 4000, 2**62), 15, "recording well after the kill")
             spans = sorted((s.start_ms, s.end_ms) for s in index.segments("cam0", began_ms, 2**62))
             holes = [(end, start) for (_, end), (start, _) in itertools.pairwise(spans) if start - end > 1500]
@@ -178,3 +182,4 @@ def test_a_killed_station_process_comes_back_and_recording_never_stops(tmp_path:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
             index.close()
+        assert not any(running(r) for r in recorders), "stopped with nvr run, though their fork server was gone"

@@ -4,15 +4,21 @@ Children are forked from `multiprocessing`'s fork server: a process started fres
 threads) that has imported the modules the pools name (`preload`), so a child, and a child restarted after a
 crash, starts without a second of imports. It gets the parent's environment of the moment and is named after its
 role (`ps`, `top`). A child that keeps dying is restarted after a growing delay, up to RESTART_MAX_SECONDS.
+
+The pool learns that a child ended from a pidfd (Linux 5.3), not from `multiprocessing`'s sentinel: the sentinel is
+the fork server's pipe, which also closes when the server dies (killed by hand, or for memory), and would then report
+every child ended while they all still run. A child outliving its server is kept and watched as before.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.process
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -35,6 +41,7 @@ class ChildSpec:
     target: Callable[..., None]
     args: tuple[object, ...]
     process: multiprocessing.process.BaseProcess | None = None
+    pidfd: int | None = None  # readable once the child has ended; None before it starts, or if it was gone at once
     started: float = 0.0
     delay: float = RESTART_MIN_SECONDS
     due: float | None = None  # monotonic time of a restart waiting for its delay
@@ -74,49 +81,88 @@ class ProcessPool:
     def _shutdown(self) -> None:
         deadline = time.monotonic() + self._timeout
         first = self._first
-        for group in ([n for n in self.children if n in first], [n for n in self.children if n not in first]):
-            processes = [p for n in group if (p := self.children[n].process) is not None and p.is_alive()]
-            for process in processes:
-                process.terminate()
-            for process in processes:
-                process.join(max(0.1, deadline - time.monotonic()))
-                if process.is_alive():
-                    log.error("%s did not stop in time; killed", process.name)
-                    process.kill()
-                    process.join(5)
+        for group in ([c for n, c in self.children.items() if n in first],
+                      [c for n, c in self.children.items() if n not in first]):
+            running = [child for child in group if not _has_ended(child)]
+            for child in running:
+                _signal(child, signal.SIGTERM)
+            for child in running:
+                _wait(child, max(0.1, deadline - time.monotonic()))
+                if not _has_ended(child):
+                    log.error("%s did not stop in time; killed", child.name)
+                    _signal(child, signal.SIGKILL)
+                    _wait(child, 5)
+        for child in self.children.values():
+            _forget(child)
 
     def _launch(self, child: ChildSpec) -> None:
         process = _context.Process(target=child_main, name=child.name, daemon=False,
                                    args=(child.name, dict(os.environ), ParentOutput(), child.target, child.args))
         process.start()
-        child.process, child.started, child.due = process, time.monotonic(), None
+        assert process.pid is not None
+        try:
+            pidfd: int | None = os.pidfd_open(process.pid)
+        except ProcessLookupError:
+            pidfd = None  # ended (and reaped by the server) already
+        child.process, child.pidfd, child.started, child.due = process, pidfd, time.monotonic(), None
 
     def _watch(self) -> None:
         for child in self.children.values():
             self._launch(child)
         self._launched.set()
         while not self._stop.is_set():
-            sentinels = {c.process.sentinel: c for c in self.children.values()
-                         if c.process is not None and c.due is None}
-            ready = multiprocessing.connection.wait(list(sentinels), timeout=0.2)
+            watched = [c for c in self.children.values() if c.process is not None and c.due is None]
+            gone = [c for c in watched if c.pidfd is None]
+            waiting = {c.pidfd: c for c in watched if c.pidfd is not None}
+            ready = multiprocessing.connection.wait(list(waiting), timeout=0 if gone else 0.2)
             if self._stop.is_set():
                 break
             now = time.monotonic()
-            for sentinel in ready:
-                child = sentinels[sentinel]  # type: ignore[index]
-                assert child.process is not None
-                child.process.join()
-                lived = now - child.started
-                if lived >= STABLE_SECONDS:
-                    child.delay = RESTART_MIN_SECONDS
-                child.due = now + child.delay
-                child.delay = min(RESTART_MAX_SECONDS, child.delay * 2)
-                log.error("%s (pid %s) ended with exit code %s after %.1f s; restarting", child.name,
-                          child.process.pid, child.process.exitcode, lived)
+            for child in gone + [waiting[fd] for fd in ready]:  # type: ignore[index]
+                self._schedule_restart(child, now)
             for child in self.children.values():
                 if child.due is not None and now >= child.due:
                     self._launch(child)
         self._shutdown()
+
+    @staticmethod
+    def _schedule_restart(child: ChildSpec, now: float) -> None:
+        """A child has ended: it starts again after its delay."""
+        assert child.process is not None
+        pid = child.process.pid
+        exitcode = _forget(child)
+        lived = now - child.started
+        if lived >= STABLE_SECONDS:
+            child.delay = RESTART_MIN_SECONDS
+        child.due = now + child.delay
+        child.delay = min(RESTART_MAX_SECONDS, child.delay * 2)
+        log.error("%s (pid %s) ended with exit code %s after %.1f s; restarting", child.name, pid, exitcode, lived)
+
+
+def _has_ended(child: ChildSpec) -> bool:
+    return child.pidfd is None or bool(multiprocessing.connection.wait([child.pidfd], timeout=0))
+
+
+def _wait(child: ChildSpec, seconds: float) -> None:
+    if child.pidfd is not None:
+        multiprocessing.connection.wait([child.pidfd], timeout=seconds)
+
+
+def _signal(child: ChildSpec, number: signal.Signals) -> None:
+    if child.pidfd is not None:
+        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
+            signal.pidfd_send_signal(child.pidfd, number)
+
+
+def _forget(child: ChildSpec) -> int | None:
+    """Close an ended child's pidfd; its exit code, as its fork server reports it (255 if the server is gone)."""
+    if child.pidfd is not None:
+        os.close(child.pidfd)
+        child.pidfd = None
+    if child.process is None:
+        return None
+    child.process.join(1)
+    return child.process.exitcode
 
 
 class ParentOutput:

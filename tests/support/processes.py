@@ -58,3 +58,22 @@ def process_name(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` still runs (a process that has ended but is not reaped yet does not)."""
+    fields = stat_fields(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def running_named(name: str) -> list[int]:
+    """Every running process named `name`, on the whole machine."""
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and process_name(int(entry.name)) == name and running(int(entry.name))]
+
+
+def parent_of(pid: int) -> int:
+    """The pid of `pid`'s parent (a station child's: its fork server)."""
+    fields = stat_fields(pid)
+    assert fields is not None, f"{pid} runs"
+    return int(fields[1])
