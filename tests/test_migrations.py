@@ -20,7 +20,7 @@ from storage.accounts import AccountStore
 from storage.camera_store import CameraStore
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment, make_engine
-from storage.schema import MIGRATIONS, _alembic_config, head_revision, upgrade
+from storage.schema import HEAD_REVISION, MIGRATIONS, _alembic_config, head_revision, upgrade
 from tests.support.postgres import PostgresServer
 
 
@@ -218,3 +218,16 @@ def test_ids_of_deleted_cases_items_and_bookmarks_are_never_given_again(database
         assert bookmarks.add("hem-4", 1700, "", "truc-ban").id > marked.id
     finally:
         index.close()
+
+
+def test_a_database_at_head_is_opened_without_loading_alembic(tmp_path: Path) -> None:
+    """`HEAD_REVISION` is the migrations' head; a process opening a database already there skips alembic's import
+    and its script folder (a fifth of a command's start-up) and finds the schema as it is."""
+    assert head_revision() == HEAD_REVISION
+    url = f"sqlite:///{tmp_path / 'nvr.db'}"
+    RecordingIndex(url, "post").close()  # a new database: migrated
+    opened = subprocess.run([sys.executable, "-c", (
+        "import sys; from storage.index import RecordingIndex; from storage.schema import upgrade;"
+        f" index = RecordingIndex({url!r}, 'post'); print(upgrade(index.engine, 'post'), 'alembic' in sys.modules)")],
+        capture_output=True, text=True, timeout=60, check=True)
+    assert opened.stdout.split() == [HEAD_REVISION, "False"], opened.stderr
