@@ -28,6 +28,7 @@ from pydantic import (
 
 from detect.events import EventPolicy, EventType
 from detect.settings import BankSettings, CameraDetectSettings
+from ingest.demo_scene_names import DEMO_SCENE_NAMES
 from ingest.urls import Transport, file_path, redact_url, register_secret, register_url_secrets, url_problem
 
 if TYPE_CHECKING:
@@ -301,12 +302,10 @@ class CameraConfig(_Section):
                 shown = redact_url(f"file://{path}").removeprefix("file://")  # a login typed into it stays hidden
                 raise ValueError(f"file {shown!r} does not exist" if not path.exists() else f"{shown!r} is not a file")
         if url is not None and url.startswith("demo://"):
-            from ingest.demo import DEMO_SCENES  # scene rendering is only loaded for configs that use it
-
             scene = urlsplit(url).netloc
-            if scene not in DEMO_SCENES:
+            if scene not in DEMO_SCENE_NAMES:
                 shown = redact_url(f"demo://{scene}").removeprefix("demo://")  # a refusal repeats no password
-                raise ValueError(f"unknown demo scene {shown!r}; known scenes: {', '.join(DEMO_SCENES)}")
+                raise ValueError(f"unknown demo scene {shown!r}; known scenes: {', '.join(DEMO_SCENE_NAMES)}")
         return url
 
     def register_secrets(self) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.rtsp import free_port
 
@@ -134,3 +135,25 @@ def test_the_command_line_and_verify_load_no_catalog_video_or_vision_library() -
                             stdin=subprocess.DEVNULL)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
+
+
+def test_a_demo_config_is_checked_and_its_users_managed_without_the_video_libraries(tmp_path: Path) -> None:
+    """A configuration naming demo scenes is read without PyAV, OpenCV or NumPy (the scenes' names are apart from
+    their rendering), and `nvr user` on a catalog already at the newest revision does without Alembic."""
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"station": {"id": "post"}, "data_dir": str(tmp_path / "data"),
+                                      "cameras": [{"name": "a", "record_url": "demo://alley"}]}))
+
+    def loaded(command: list[str]) -> str:
+        """Which of the heavy modules a process running `command` loaded."""
+        script = (f"import sys\nfrom nvr.commands.cli import main\ntry:\n    main(['--config', {str(config)!r},"
+                  f" *{command!r}])\nexcept SystemExit:\n    pass\n"
+                  "print(sorted(name for name in ('av', 'cv2', 'numpy', 'alembic') if name in sys.modules))")
+        result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False,
+                                timeout=60, stdin=subprocess.DEVNULL)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.strip().splitlines()[-1]
+
+    assert loaded(["check-config"]) == "[]"
+    assert loaded(["user", "key", "nobody"]) == "['alembic']", "the first command on a new catalog migrates it"
+    assert loaded(["user", "key", "nobody"]) == "[]"
