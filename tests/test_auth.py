@@ -232,6 +232,30 @@ def test_passwords_are_hashed_at_full_strength(tmp_path: Path, monkeypatch: pyte
     index.close()
 
 
+def test_the_unknown_users_hash_is_made_at_the_first_log_in_of_anyone(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Making the store hashes nothing (a command, a station process, starts at once); the first log-in, even of a
+    known user, makes the hash that unknown users' passwords are checked against, so that neither is quicker."""
+    hashed: list[str] = []
+
+    class Counting(argon2.PasswordHasher):
+        def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
+            hashed.append(str(password))
+            return super().hash(password, salt=salt)
+
+    monkeypatch.setattr(accounts, "PasswordHasher", lambda: Counting(time_cost=1, memory_cost=64, parallelism=1))
+    index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", "post")
+    store = AccountStore(index)
+    assert hashed == []
+    store.add("guard", "a-long-enough-password", "operator")
+    assert hashed == ["a-long-enough-password"]
+    assert store.verify("guard", "a-long-enough-password") is not None
+    assert len(hashed) == 2, "the unknown users' hash, at the first log-in"
+    assert store.verify("nobody", "a-long-enough-password") is None
+    assert store.verify("guard", "a-wrong-password-here") is None and len(hashed) == 2, "made once"
+    index.close()
+
+
 def test_the_login_limiter_keeps_bounded_records() -> None:
     clock = ManualClock()
     limiter = LoginLimiter(capacity=100, clock=clock)
