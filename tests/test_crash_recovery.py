@@ -132,6 +132,10 @@ def test_children_end_with_a_killed_supervisor_and_close_their_segments(tmp_path
             kids = descendants(process.pid)[1:]
             named = {process_name(pid) for pid in kids}
             assert {"nvr-recorder-0", "nvr-station"} <= named, f"a recorder and the station process, named: {named}"
+            recorder = min(_named(kids, "nvr-recorder-"))
+            assert "/cv2/" in Path(f"/proc/{recorder}/maps").read_text(), "a recorder loads OpenCV"
+            assert "/cv2/" not in Path(f"/proc/{process.pid}/maps").read_text(), \
+                "the supervisor does not: it names the recorders' function, which they import"
             process.send_signal(signal.SIGKILL)
             process.wait(10)
         finally:

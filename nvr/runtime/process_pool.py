@@ -13,6 +13,7 @@ every child ended while they all still run. A child outliving its server is kept
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
@@ -35,10 +36,13 @@ _context = multiprocessing.get_context("forkserver")
 _preloaded: set[str] = set()  # every pool's preload in this process: the server starts with what is known then
 
 
+Target = Callable[..., None] | str  # a function, or "module:function", imported in the child only
+
+
 @dataclass
 class ChildSpec:
     name: str
-    target: Callable[..., None]
+    target: Target
     args: tuple[object, ...]
     process: multiprocessing.process.BaseProcess | None = None
     pidfd: int | None = None  # readable once the child has ended; None before it starts, or if it was gone at once
@@ -59,7 +63,7 @@ class ProcessPool:
         self._timeout = 30.0
         self._thread = threading.Thread(target=self._watch, name="process-pool", daemon=True)
 
-    def add(self, name: str, target: Callable[..., None], *args: object) -> None:
+    def add(self, name: str, target: Target, *args: object) -> None:
         self.children[name] = ChildSpec(name, target, args)
 
     def start(self) -> None:
@@ -180,12 +184,16 @@ def _take_output(out: Any, err: Any) -> None:
         os.close(handed)
 
 
-def child_main(name: str, environment: dict[str, str], _output: None, target: Callable[..., None],
+def child_main(name: str, environment: dict[str, str], _output: None, target: Target,
                args: tuple[object, ...]) -> None:
     """A child's first steps: the environment its parent had when it started it (the fork server has the one of its
-    own start; its output was taken as the arguments were read: `ParentOutput`), and its role as the process's
-    name."""
+    own start; its output was taken as the arguments were read: `ParentOutput`), its role as the process's name,
+    and its target, imported here when named as "module:function" (so that the parent need not load it)."""
     os.environ.clear()
     os.environ.update(environment)
     name_process(f"nvr-{name}")
-    target(*args)
+    if isinstance(target, str):
+        module, _, function = target.partition(":")
+        getattr(importlib.import_module(module), function)(*args)
+    else:
+        target(*args)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from nvr.config import Config
 from nvr.runtime.process_pool import ProcessPool
-from nvr.runtime.recorder_process import recorder_main
 
-RECORDER_MODULES = ("nvr.runtime.recorder_process",)  # what a recorder process imports (a fork server's preload)
+# imported by the recorder process only: a supervisor never loads PyAV, NumPy and OpenCV (0.6 CPU-s, and their memory)
+RECORDER_MAIN = "nvr.runtime.recorder_process:recorder_main"
+RECORDER_MODULES = (RECORDER_MAIN.partition(":")[0],)  # what a recorder process imports (a fork server's preload)
 
 
 def recorder_name(shard: int) -> str:
@@ -15,4 +16,4 @@ def recorder_name(shard: int) -> str:
 
 def add_recorders(pool: ProcessPool, config: Config, count: int, authkey: bytes, log_level: str = "INFO") -> None:
     for shard in range(count):
-        pool.add(recorder_name(shard), recorder_main, config, shard, authkey, log_level)
+        pool.add(recorder_name(shard), RECORDER_MAIN, config, shard, authkey, log_level)
