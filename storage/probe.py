@@ -1,14 +1,17 @@
-"""Reading back what a segment file holds, including one cut short by a crash."""
+"""Reading back what a segment file holds, including one cut short by a crash.
+
+PyAV is imported when a file is read, not with the module: the supervisor of `nvr run` imports this for the start's
+reconcile, which most often has no file to read."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import av
-import av.container
-import av.video.stream
+if TYPE_CHECKING:
+    import av.container
+    import av.video.stream
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,8 @@ class DamagedSegment(Exception):
 def open_recording(file: Any) -> tuple[av.container.InputContainer, av.video.stream.VideoStream]:
     """The segment (a path, or a readable and seekable file object) opened for reading, and its video track;
     DamagedSegment when it is no recording. A path that is gone stays FileNotFoundError."""
+    import av
+
     try:
         source = av.open(file, "r")
     except FileNotFoundError:
@@ -40,6 +45,8 @@ def open_recording(file: Any) -> tuple[av.container.InputContainer, av.video.str
 
 def probe_segment(path: Path) -> ProbeResult:
     """Demux `path` up to its last readable packet. A file with no readable video gives packets=0."""
+    import av
+
     keyframes: list[int] = []
     packets = 0
     first: float | None = None
