@@ -658,13 +658,13 @@ def _case_ending_at(district: Setup, title: str, end: datetime) -> int:
 def test_the_district_page_says_its_export_waits_for_the_cases_end(district: Setup) -> None:
     """An export asked while the case's range is still going on: the page says what it waits for, then offers the
     download. The case is made once the browser is in (starting it took over 10 s under CI's load), and the page
-    reloaded to list it."""
+    reloaded to list it; its range ends 25 s later, room for the reload and the row under a loaded machine."""
     problems: list[str] = []
     with chromium() as browser:
         page = _page(browser, problems)
         log_in(page, district.base, "district", "district-password")
         page.locator("#cases-section h2").wait_for(timeout=20_000)
-        case_id = _case_ending_at(district, "Đang diễn ra", datetime.now(UTC) + timedelta(seconds=15))
+        case_id = _case_ending_at(district, "Đang diễn ra", datetime.now(UTC) + timedelta(seconds=25))
         page.reload()
         row = page.locator(f'#cases tbody tr[data-case="{case_id}"]')
         row.wait_for(timeout=20_000)
