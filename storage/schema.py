@@ -11,16 +11,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 ADVISORY_LOCK_KEY = 0x4E56_524D_4947_5254  # "NVRMIGRT": the same on every box, unique to these migrations
-HEAD_REVISION = "0017"  # the newest migration's (tests/test_migrations.py holds it to alembic's head)
+# the newest migration's revision, read from the file names (each migration's revision is its file's number:
+# tests/test_migrations.py holds this to alembic's head) without importing alembic
+HEAD_REVISION = max(path.name[:4] for path in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def _alembic_config(station: str) -> AlembicConfig:
@@ -77,10 +78,9 @@ def upgrade(engine: Engine, station: str) -> str | None:
 def _stored_revision(engine: Engine) -> str | None:
     """The revision the database says it is at; None for a new database (no version table yet)."""
     with engine.connect() as connection:
-        try:
-            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        except DBAPIError:
+        if not inspect(connection).has_table("alembic_version"):
             return None
+        return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def head_revision() -> str:

@@ -14,6 +14,7 @@ import pytest
 
 from ingest.demo import DEMO_FPS, DEMO_SCENES, KEYFRAME_SECONDS, demo_spec, ensure_demo_video
 from ingest.demo.synthetic import Mover, SceneSpec, gain_at, ground_truth, infrared_at, render
+from ingest.demo_scene_names import DEMO_SCENE_NAMES
 from tests.conftest import wait_for
 
 SMALL = (320, 180)
@@ -142,3 +143,8 @@ def test_a_render_killed_midway_leaves_no_video_and_the_next_call_makes_it(tmp_p
     assert not list(tmp_path.glob(".*.partial"))
     with av.open(str(path)) as container:
         assert sum(1 for _ in container.decode(video=0)) == seconds * DEMO_FPS
+
+
+def test_the_scenes_a_config_may_name_are_the_scenes_rendered() -> None:
+    """A configuration is checked against `DEMO_SCENE_NAMES` without loading the renderer: the same names."""
+    assert tuple(DEMO_SCENES) == DEMO_SCENE_NAMES

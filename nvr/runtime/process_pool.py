@@ -5,14 +5,12 @@ threads) that has imported the modules the pools name (`preload`), so a child, a
 crash, starts without a second of imports. It gets the parent's environment of the moment and is named after its
 role (`ps`, `top`). A child that keeps dying is restarted after a growing delay, up to RESTART_MAX_SECONDS.
 
-The pool learns that a child ended from a pidfd (Linux 5.3), not from `multiprocessing`'s sentinel: the sentinel is
-the fork server's pipe, which also closes when the server dies (killed by hand, or for memory), and would then report
-every child ended while they all still run. A child outliving its server is kept and watched as before.
+The pool learns that a child ended from its pidfd (`child_watch`), not from the fork server's pipe: a child outliving
+its server is kept, watched, restarted and stopped as before.
 """
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import logging
 import multiprocessing
@@ -27,6 +25,7 @@ from dataclasses import dataclass
 from multiprocessing import reduction
 from typing import Any
 
+from nvr.runtime.child_watch import ChildWatch
 from nvr.runtime.process_name import name_process
 
 log = logging.getLogger(__name__)
@@ -44,8 +43,7 @@ class ChildSpec:
     name: str
     target: Target
     args: tuple[object, ...]
-    process: multiprocessing.process.BaseProcess | None = None
-    pidfd: int | None = None  # readable once the child has ended; None before it starts, or if it was gone at once
+    watch: ChildWatch | None = None  # from its start until it has ended and is done with
     started: float = 0.0
     delay: float = RESTART_MIN_SECONDS
     due: float | None = None  # monotonic time of a restart waiting for its delay
@@ -64,6 +62,8 @@ class ProcessPool:
         self._thread = threading.Thread(target=self._watch, name="process-pool", daemon=True)
 
     def add(self, name: str, target: Target, *args: object) -> None:
+        if isinstance(target, str) and not all(target.partition(":")[0::2]):
+            raise ValueError(f"a child's target is a function or 'module:function', not {target!r}")
         self.children[name] = ChildSpec(name, target, args)
 
     def start(self) -> None:
@@ -72,8 +72,8 @@ class ProcessPool:
         self._launched.wait()
 
     def pid(self, name: str) -> int | None:
-        process = self.children[name].process
-        return process.pid if process is not None else None
+        watch = self.children[name].watch
+        return watch.process.pid if watch is not None else None
 
     def stop(self, first: tuple[str, ...] = (), timeout: float = 30.0) -> None:
         """SIGTERM the children named in `first` and wait for them, then the others; SIGKILL a child still
@@ -87,86 +87,57 @@ class ProcessPool:
         first = self._first
         for group in ([c for n, c in self.children.items() if n in first],
                       [c for n, c in self.children.items() if n not in first]):
-            running = [child for child in group if not _has_ended(child)]
-            for child in running:
-                _signal(child, signal.SIGTERM)
-            for child in running:
-                _wait(child, max(0.1, deadline - time.monotonic()))
-                if not _has_ended(child):
-                    log.error("%s did not stop in time; killed", child.name)
-                    _signal(child, signal.SIGKILL)
-                    _wait(child, 5)
+            running = [(child.name, child.watch) for child in group if child.watch and not child.watch.ended()]
+            for _, watch in running:
+                watch.send(signal.SIGTERM)
+            for name, watch in running:
+                if not watch.wait(max(0.1, deadline - time.monotonic())):
+                    log.error("%s did not stop in time; killed", name)
+                    watch.send(signal.SIGKILL)
+                    watch.wait(5)
         for child in self.children.values():
-            _forget(child)
+            if child.watch is not None:
+                child.watch.close()
+                child.watch = None
 
     def _launch(self, child: ChildSpec) -> None:
         process = _context.Process(target=child_main, name=child.name, daemon=False,
                                    args=(child.name, dict(os.environ), ParentOutput(), child.target, child.args))
         process.start()
-        assert process.pid is not None
-        try:
-            pidfd: int | None = os.pidfd_open(process.pid)
-        except ProcessLookupError:
-            pidfd = None  # ended (and reaped by the server) already
-        child.process, child.pidfd, child.started, child.due = process, pidfd, time.monotonic(), None
+        child.watch, child.started, child.due = ChildWatch(process), time.monotonic(), None
 
     def _watch(self) -> None:
-        for child in self.children.values():
-            self._launch(child)
-        self._launched.set()
+        try:
+            for child in self.children.values():
+                self._launch(child)
+        finally:
+            self._launched.set()  # `start` returns even if a child could not be started (the error is logged)
         while not self._stop.is_set():
-            watched = [c for c in self.children.values() if c.process is not None and c.due is None]
-            gone = [c for c in watched if c.pidfd is None]
-            waiting = {c.pidfd: c for c in watched if c.pidfd is not None}
-            ready = multiprocessing.connection.wait(list(waiting), timeout=0 if gone else 0.2)
+            watched = {c.watch.fileno(): (c, c.watch) for c in self.children.values() if c.watch is not None}
+            ready = set(multiprocessing.connection.wait(list(watched), timeout=0.2))
             if self._stop.is_set():
                 break
             now = time.monotonic()
-            for child in gone + [waiting[fd] for fd in ready]:  # type: ignore[index]
-                self._schedule_restart(child, now)
+            for fd, (child, watch) in watched.items():
+                if fd in ready:
+                    self._schedule_restart(child, watch, now)
             for child in self.children.values():
                 if child.due is not None and now >= child.due:
                     self._launch(child)
         self._shutdown()
 
     @staticmethod
-    def _schedule_restart(child: ChildSpec, now: float) -> None:
+    def _schedule_restart(child: ChildSpec, watch: ChildWatch, now: float) -> None:
         """A child has ended: it starts again after its delay."""
-        assert child.process is not None
-        pid = child.process.pid
-        exitcode = _forget(child)
+        exitcode = watch.close()
+        child.watch = None
         lived = now - child.started
         if lived >= STABLE_SECONDS:
             child.delay = RESTART_MIN_SECONDS
         child.due = now + child.delay
         child.delay = min(RESTART_MAX_SECONDS, child.delay * 2)
-        log.error("%s (pid %s) ended with exit code %s after %.1f s; restarting", child.name, pid, exitcode, lived)
-
-
-def _has_ended(child: ChildSpec) -> bool:
-    return child.pidfd is None or bool(multiprocessing.connection.wait([child.pidfd], timeout=0))
-
-
-def _wait(child: ChildSpec, seconds: float) -> None:
-    if child.pidfd is not None:
-        multiprocessing.connection.wait([child.pidfd], timeout=seconds)
-
-
-def _signal(child: ChildSpec, number: signal.Signals) -> None:
-    if child.pidfd is not None:
-        with contextlib.suppress(ProcessLookupError):  # ended meanwhile
-            signal.pidfd_send_signal(child.pidfd, number)
-
-
-def _forget(child: ChildSpec) -> int | None:
-    """Close an ended child's pidfd; its exit code, as its fork server reports it (255 if the server is gone)."""
-    if child.pidfd is not None:
-        os.close(child.pidfd)
-        child.pidfd = None
-    if child.process is None:
-        return None
-    child.process.join(1)
-    return child.process.exitcode
+        log.error("%s (pid %s) ended with exit code %s after %.1f s; restarting", child.name, watch.process.pid,
+                  exitcode, lived)
 
 
 class ParentOutput:
@@ -192,8 +163,13 @@ def child_main(name: str, environment: dict[str, str], _output: None, target: Ta
     os.environ.clear()
     os.environ.update(environment)
     name_process(f"nvr-{name}")
-    if isinstance(target, str):
-        module, _, function = target.partition(":")
-        getattr(importlib.import_module(module), function)(*args)
-    else:
-        target(*args)
+    resolved(target)(*args)
+
+
+def resolved(target: Target) -> Callable[..., None]:
+    """The function `target` is, or names ("module:function"), imported."""
+    if not isinstance(target, str):
+        return target
+    module, _, function = target.partition(":")
+    found: Callable[..., None] = getattr(importlib.import_module(module), function)
+    return found

@@ -6,8 +6,9 @@ from nvr.config import Config
 from nvr.runtime.process_pool import ProcessPool
 
 # imported by the recorder process only: a supervisor never loads PyAV, NumPy and OpenCV (0.6 CPU-s, and their memory)
-RECORDER_MAIN = "nvr.runtime.recorder_process:recorder_main"
-RECORDER_MODULES = (RECORDER_MAIN.partition(":")[0],)  # what a recorder process imports (a fork server's preload)
+RECORDER_MODULE = "nvr.runtime.recorder_process"
+RECORDER_MAIN = f"{RECORDER_MODULE}:recorder_main"
+RECORDER_MODULES = (RECORDER_MODULE,)  # what a recorder process imports (a fork server's preload)
 
 
 def recorder_name(shard: int) -> str:
