@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tracemalloc
 from pathlib import Path
+from typing import Literal
 
 import argon2
 import httpx
@@ -237,11 +238,18 @@ def test_the_unknown_users_hash_is_made_at_the_first_log_in_of_anyone(tmp_path: 
     """Making the store hashes nothing (a command, a station process, starts at once); the first log-in, even of a
     known user, makes the hash that unknown users' passwords are checked against, so that neither is quicker."""
     hashed: list[str] = []
+    checked: list[str] = []  # the hashes passwords were checked against
 
     class Counting(argon2.PasswordHasher):
         def hash(self, password: str | bytes, *, salt: bytes | None = None) -> str:
             hashed.append(str(password))
-            return super().hash(password, salt=salt)
+            made = super().hash(password, salt=salt)
+            checked.append(f"made {made}")
+            return made
+
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:  # noqa: A002 (argon2's own name)
+            checked.append(str(hash))
+            return super().verify(hash, password)
 
     monkeypatch.setattr(accounts, "PasswordHasher", lambda: Counting(time_cost=1, memory_cost=64, parallelism=1))
     index = RecordingIndex(f"sqlite:///{tmp_path / 'nvr.db'}", "post")
@@ -252,6 +260,7 @@ def test_the_unknown_users_hash_is_made_at_the_first_log_in_of_anyone(tmp_path: 
     assert store.verify("guard", "a-long-enough-password") is not None
     assert len(hashed) == 2, "the unknown users' hash, at the first log-in"
     assert store.verify("nobody", "a-long-enough-password") is None
+    assert f"made {checked[-1]}" == checked[1], "an unknown user's password checked in full, against that hash"
     assert store.verify("guard", "a-wrong-password-here") is None and len(hashed) == 2, "made once"
     index.close()
 
