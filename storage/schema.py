@@ -58,10 +58,9 @@ def upgrade(engine: Engine, station: str) -> str | None:
     box that wrote them. A database already at HEAD_REVISION is left alone without loading alembic (0.2 CPU-s
     of every command and station start).
     """
-    if _stored_revision(engine) == HEAD_REVISION:
+    if stored_revision(engine) == HEAD_REVISION:
         return HEAD_REVISION
     from alembic import command
-    from alembic.runtime.migration import MigrationContext
 
     cfg = _alembic_config(station)
     with engine.connect() as connection:
@@ -72,21 +71,13 @@ def upgrade(engine: Engine, station: str) -> str | None:
             connection.commit()
         finally:
             _unlock(connection)
-        return MigrationContext.configure(connection).get_current_revision()
+    return stored_revision(engine)
 
 
-def _stored_revision(engine: Engine) -> str | None:
+def stored_revision(engine: Engine) -> str | None:
     """The revision the database says it is at; None for a new database (no version table yet)."""
     with engine.connect() as connection:
         if not inspect(connection).has_table("alembic_version"):
             return None
         return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
-
-def head_revision() -> str:
-    """The newest revision these migrations bring a database to."""
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(_alembic_config("")).get_current_head()
-    assert head is not None
-    return head

@@ -47,7 +47,7 @@ from nvr.evidence.signing import load_public_key
 from storage.audit import AuditEntry, AuditLog
 from storage.events import EventStore
 from storage.index import RecordingIndex
-from storage.schema import head_revision
+from storage.schema import HEAD_REVISION
 from tests.conftest import wait_for
 from tests.support.mosquitto import PASSWORD, USER, Mosquitto
 from tests.support.postgres import PostgresServer
@@ -976,5 +976,5 @@ def test_the_district_refuses_a_catalog_older_than_its_case_tables(postgres: Pos
     done = subprocess.run([sys.executable, "-m", "nvr", "district", "--config", str(path)], capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode != 0
-    assert f"the shared catalog is at schema revision 0010, this district server needs {head_revision()}" in \
+    assert f"the shared catalog is at schema revision 0010, this district server needs {HEAD_REVISION}" in \
         done.stderr, done.stderr[-2000:]

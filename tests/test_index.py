@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.clock_steps import ClockSteps
 from storage.index import JOIN_TOLERANCE_MS, RecordingIndex, Segment
 from storage.reserve import SpaceReserve
-from storage.schema import head_revision
+from storage.schema import HEAD_REVISION
 from storage.timeline import recorded_ranges
 from storage.usage import storage_usage
 
@@ -36,7 +36,7 @@ def test_schema_is_migrated_and_migration_is_repeatable(index: RecordingIndex, d
             "alembic_version"} <= tables
     again = RecordingIndex(database_url, "post")  # a restart runs migrations again: nothing changes
     with again.engine.connect() as connection:
-        assert connection.execute(text("select version_num from alembic_version")).scalar() == head_revision()
+        assert connection.execute(text("select version_num from alembic_version")).scalar() == HEAD_REVISION
     again.close()
 
 

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
@@ -20,7 +21,7 @@ from storage.accounts import AccountStore
 from storage.camera_store import CameraStore
 from storage.events import EventStore
 from storage.index import RecordingIndex, Segment, make_engine
-from storage.schema import HEAD_REVISION, MIGRATIONS, _alembic_config, head_revision, upgrade
+from storage.schema import HEAD_REVISION, MIGRATIONS, _alembic_config, upgrade
 from tests.support.postgres import PostgresServer
 
 
@@ -139,10 +140,10 @@ def test_boxes_migrating_a_fresh_database_at_once_all_succeed(database_url: str)
         thread.join(max(0.0, deadline - time.monotonic()))
     assert not any(thread.is_alive() for thread in threads), "a migration is stuck"
     assert not errors, errors
-    assert revisions == [head_revision()] * boxes
+    assert revisions == [HEAD_REVISION] * boxes
     engine = make_engine(database_url)
     with engine.connect() as connection:
-        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head_revision()]
+        assert connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [HEAD_REVISION]
     engine.dispose()
 
 
@@ -154,7 +155,7 @@ def test_nvr_migrate_command(tmp_path: Path, postgres: PostgresServer) -> None:
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
     assert done.returncode == 0, done.stderr
     station = (tmp_path / "data" / "station-id").read_text().strip()
-    assert f"schema at revision {head_revision()} (station {station})" in done.stdout
+    assert f"schema at revision {HEAD_REVISION} (station {station})" in done.stdout
 
 
 @pytest.mark.parametrize(("table", "before"), [("motion_grids", "0005"), ("machine_keys", "0009"),
@@ -223,7 +224,7 @@ def test_ids_of_deleted_cases_items_and_bookmarks_are_never_given_again(database
 def test_a_database_at_head_is_opened_without_loading_alembic(tmp_path: Path) -> None:
     """`HEAD_REVISION` is the migrations' head; a process opening a database already there skips alembic's import
     and its script folder (a fifth of a command's start-up) and finds the schema as it is."""
-    assert head_revision() == HEAD_REVISION
+    assert ScriptDirectory.from_config(_alembic_config("")).get_current_head() == HEAD_REVISION, "alembic's head"
     url = f"sqlite:///{tmp_path / 'nvr.db'}"
     RecordingIndex(url, "post").close()  # a new database: migrated
     opened = subprocess.run([sys.executable, "-c", (

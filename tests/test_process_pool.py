@@ -122,19 +122,20 @@ import ctypes, logging, os, signal, sys, time
 logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
 ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans below come to this process
 from nvr.runtime.process_pool import ProcessPool
-from tests.support.processes import parent_of, running
+from tests.support.processes import parent_of
 from tests.test_process_pool import exit_on_usr1, started
+name = f"r{os.getpid() % 100000}"  # this run's own
 pool = ProcessPool()
-pool.add("reaped", exit_on_usr1)
+pool.add(name, exit_on_usr1)
 pool.start()
-child = started(pool, "reaped")
+child = started(pool, name)
 os.kill(parent_of(child), signal.SIGKILL)  # the fork server
 deadline = time.monotonic() + 10
 while parent_of(child) != os.getpid() and time.monotonic() < deadline:
     time.sleep(0.05)
 print("adopted", parent_of(child) == os.getpid(), flush=True)
 os.kill(child, signal.SIGUSR1)
-started(pool, "reaped", instead_of=child)
+started(pool, name, instead_of=child)
 print("reaped", not os.path.exists(f"/proc/{child}"), flush=True)
 pool.stop(timeout=10)
 """

@@ -7,7 +7,6 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Select, select, tuple_
 from sqlalchemy.orm import Session
 
@@ -15,6 +14,7 @@ from storage.clock_steps import ClockSteps, stored_steps
 from storage.events import Event, newest_first, overlapping, to_event
 from storage.index import Outage, RecordingIndex, make_engine
 from storage.models import CameraRow, EventRow, GrantRow, SegmentRow
+from storage.schema import stored_revision
 
 Place = tuple[str, str]  # (station, camera)
 
@@ -56,8 +56,7 @@ class DistrictCatalog:
 
     def schema_revision(self) -> str | None:
         """The catalog's migration revision (the posts migrate it; the district only reads it)."""
-        with self.engine.connect() as connection:
-            return MigrationContext.configure(connection).get_current_revision()
+        return stored_revision(self.engine)
 
     def cameras(self, stations: list[str]) -> list[CatalogCamera]:
         """The recorded cameras of `stations`, by station, in the order they were added."""

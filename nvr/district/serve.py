@@ -16,7 +16,7 @@ from nvr.logs import setup_logging
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.index import RecordingIndex
-from storage.schema import head_revision
+from storage.schema import HEAD_REVISION
 
 
 def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
@@ -25,7 +25,7 @@ def serve_district(config: DistrictConfig, log_level: str = "INFO") -> None:
     url = config.database.url
     assert url is not None  # the configuration requires it
     catalog = DistrictCatalog(url)
-    revision, needed = catalog.schema_revision(), head_revision()
+    revision, needed = catalog.schema_revision(), HEAD_REVISION
     if revision is None or revision < needed:  # revisions are numbered 0001, 0002, ...
         catalog.close()
         raise SystemExit(f"the shared catalog is at schema revision {revision}, this district server needs "

@@ -11,23 +11,24 @@ import multiprocessing.connection
 import multiprocessing.process
 import os
 import signal
+import threading
 
 log = logging.getLogger(__name__)
-_refused: list[str] = []  # why pidfds were refused in this process, once said
+_refusal_said = threading.Event()  # pidfds refused: said once per process
 
 
 class ChildWatch:
     def __init__(self, process: multiprocessing.process.BaseProcess) -> None:
         assert process.pid is not None, "started"
-        self.process = process
+        self.process, self.pid = process, process.pid
         self._pidfd: int | None = None
         try:
-            self._pidfd = os.pidfd_open(process.pid)
+            self._pidfd = os.pidfd_open(self.pid)
         except ProcessLookupError:
             pass  # ended and reaped by the server already: its sentinel says so
         except OSError as exc:
-            if not _refused:
-                _refused.append(str(exc))
+            if not _refusal_said.is_set():
+                _refusal_said.set()
                 log.warning("pidfds refused (%s): children are followed through the fork server's pipe, which a "
                             "dead server would show as every child ended", exc)
 
@@ -46,7 +47,7 @@ class ChildWatch:
             if self._pidfd is not None:
                 signal.pidfd_send_signal(self._pidfd, number)
             elif self.process.exitcode is None:
-                os.kill(self.process.pid or 0, number)
+                os.kill(self.pid, number)
 
     def close(self) -> int | None:
         """Done with an ended child: its exit code. A child that outlived its fork server has this process as its

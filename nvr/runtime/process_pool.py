@@ -15,7 +15,6 @@ import importlib
 import logging
 import multiprocessing
 import multiprocessing.connection
-import multiprocessing.process
 import os
 import signal
 import threading
@@ -73,7 +72,7 @@ class ProcessPool:
 
     def pid(self, name: str) -> int | None:
         watch = self.children[name].watch
-        return watch.process.pid if watch is not None else None
+        return watch.pid if watch is not None else None
 
     def stop(self, first: tuple[str, ...] = (), timeout: float = 30.0) -> None:
         """SIGTERM the children named in `first` and wait for them, then the others; SIGKILL a child still
@@ -113,22 +112,24 @@ class ProcessPool:
         finally:
             self._launched.set()  # `start` returns even if a child could not be started (the error is logged)
         while not self._stop.is_set():
-            watched = {c.watch.fileno(): (c, c.watch) for c in self.children.values() if c.watch is not None}
+            watched = {c.watch.fileno(): c for c in self.children.values() if c.watch is not None}
             ready = set(multiprocessing.connection.wait(list(watched), timeout=0.2))
             if self._stop.is_set():
                 break
             now = time.monotonic()
-            for fd, (child, watch) in watched.items():
+            for fd, child in watched.items():
                 if fd in ready:
-                    self._schedule_restart(child, watch, now)
+                    self._schedule_restart(child, now)
             for child in self.children.values():
                 if child.due is not None and now >= child.due:
                     self._launch(child)
         self._shutdown()
 
     @staticmethod
-    def _schedule_restart(child: ChildSpec, watch: ChildWatch, now: float) -> None:
+    def _schedule_restart(child: ChildSpec, now: float) -> None:
         """A child has ended: it starts again after its delay."""
+        watch = child.watch
+        assert watch is not None
         exitcode = watch.close()
         child.watch = None
         lived = now - child.started
@@ -136,8 +137,8 @@ class ProcessPool:
             child.delay = RESTART_MIN_SECONDS
         child.due = now + child.delay
         child.delay = min(RESTART_MAX_SECONDS, child.delay * 2)
-        log.error("%s (pid %s) ended with exit code %s after %.1f s; restarting", child.name, watch.process.pid,
-                  exitcode, lived)
+        log.error("%s (pid %s) ended with exit code %s after %.1f s; restarting", child.name, watch.pid, exitcode,
+                  lived)
 
 
 class ParentOutput:
